@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs every Debian package virtprof's build, tests and demo need, and prepares the kernel
+# interfaces it uses.  Idempotent: installs only what is missing, mounts only what is unmounted.
+set -euo pipefail
+
+PKGS=(
+	# build
+	make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev libcurl4-openssl-dev
+	# tests
+	libcmocka-dev jq iproute2 nginx-light procps kmod util-linux e2fsprogs curl
+	# testbed: one rootfs for a qemu VM (TCG/KVM) and a docker container
+	qemu-system-x86 docker.io linux-image-amd64 busybox-static cpio
+	# benchmarks: the peers virtprof is held against
+	wrk nghttp2-client bpftrace
+)
+
+[ "$(id -u)" -eq 0 ] || { echo "deps.sh: run as root (apt-get, mount)" >&2; exit 2; }
+
+missing=()
+for p in "${PKGS[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+	echo "deps.sh: installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Tracepoint ids and formats live in tracefs; it is not mounted on these machines.
+if ! mountpoint -q /sys/kernel/tracing; then
+	mount -t tracefs nodev /sys/kernel/tracing
+fi
+if ! mountpoint -q /sys/kernel/debug && [ -d /sys/kernel/debug ]; then
+	mount -t debugfs nodev /sys/kernel/debug 2>/dev/null || true
+fi
+# nginx from the package must not hold port 80 on the host: tests start their own instances.
+if command -v systemctl >/dev/null && systemctl is-active -q nginx 2>/dev/null; then
+	systemctl stop nginx || true
+fi
+echo "deps.sh: ready"

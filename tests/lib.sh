@@ -1,0 +1,29 @@
+# Shared helpers for tests/bpf/*.sh and tests/e2e/*.sh (source it).  Exit 77 = skip.
+VIRTPROF=${VIRTPROF:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/build/virtprof}
+REPO=${REPO:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+
+skip() { echo "SKIP: $*"; exit 77; }
+fail() { echo "FAIL: $*" >&2; exit 1; }
+need_root() { [ "$(id -u)" -eq 0 ] || skip "needs root"; }
+need_cmd() { for c in "$@"; do command -v "$c" >/dev/null || skip "$c not installed"; done; }
+
+# Cleanup actions run in reverse order on any exit.
+_cleanups=()
+on_exit() { _cleanups+=("$*"); }
+_run_cleanups() {
+	local i
+	for ((i = ${#_cleanups[@]} - 1; i >= 0; i--)); do eval "${_cleanups[i]}" >/dev/null 2>&1; done
+}
+trap _run_cleanups EXIT
+
+assert_eq() { [ "$1" = "$2" ] || fail "${3:-values differ}: '$1' != '$2'"; }
+# assert_ge A B msg  (integers or decimals)
+assert_ge() { awk -v a="$1" -v b="$2" 'BEGIN{exit !(a+0 >= b+0)}' || fail "${3:-}: $1 < $2"; }
+assert_le() { awk -v a="$1" -v b="$2" 'BEGIN{exit !(a+0 <= b+0)}' || fail "${3:-}: $1 > $2"; }
+# assert_within A B PCT msg: |A-B| <= PCT% of B
+assert_within() {
+	awk -v a="$1" -v b="$2" -v p="$3" 'BEGIN{d=a-b; if(d<0)d=-d; exit !(d <= b*p/100)}' ||
+		fail "${4:-}: $1 not within $3% of $2"
+}
+# Wait until a command succeeds, at most N tenths of a second.
+wait_for() { local n=$1; shift; while ((n-- > 0)); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done; return 1; }

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Runs the named suites (unit, bpf, e2e, or all) and ends with "N passed, N failed, N skipped".
+#   unit: build/tests/test_* (cmocka binaries; each test case counts)
+#   bpf:  build/tests/bpf/* binaries and tests/bpf/*.sh   (root)
+#   e2e:  tests/e2e/*.sh                                    (root)
+# Script/binary convention: exit 0 = pass, 77 = skipped (reason on stdout/stderr), else fail.
+# VIRTPROF_BUILD picks the build dir (build-san for the sanitizer run); TEST_FILTER is a regex
+# on test names.
+set -u
+cd "$(dirname "$0")/.."
+export VIRTPROF_BUILD=${VIRTPROF_BUILD:-build}
+export VIRTPROF="$PWD/$VIRTPROF_BUILD/virtprof"
+export REPO="$PWD"
+filter=${TEST_FILTER:-.}
+pass=0 fail=0 skip=0
+failed_names=()
+
+suites=("$@")
+[ ${#suites[@]} -eq 0 ] && suites=(all)
+[ "${suites[0]}" = all ] && suites=(unit bpf e2e)
+
+run_one() { # name timeout cmd...
+	local name=$1 t=$2 rc start log
+	shift 2
+	[[ $name =~ $filter ]] || return 0
+	log=$(mktemp)
+	start=$(date +%s.%N)
+	timeout --kill-after=10 "$t" "$@" >"$log" 2>&1
+	rc=$?
+	local secs
+	secs=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN{printf "%.1f", e-s}')
+	case $rc in
+	0) pass=$((pass + 1)); echo "PASS  $name (${secs}s)" ;;
+	77) skip=$((skip + 1)); echo "SKIP  $name: $(grep -m1 -i 'skip' "$log" || tail -n1 "$log")" ;;
+	*) fail=$((fail + 1)); failed_names+=("$name")
+	   echo "FAIL  $name (rc=$rc, ${secs}s)"; sed 's/^/      | /' "$log" | tail -n 60 ;;
+	esac
+	rm -f "$log"
+}
+
+for suite in "${suites[@]}"; do
+	echo "== $suite"
+	case $suite in
+	unit)
+		for b in "$VIRTPROF_BUILD"/tests/test_*; do
+			[ -x "$b" ] || continue
+			name=unit/$(basename "$b")
+			[[ $name =~ $filter ]] || continue
+			out=$(timeout 120 "$b" 2>&1); rc=$?
+			p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' <<<"$out" | tail -n1)
+			f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' <<<"$out" | tail -n1)
+			pass=$((pass + ${p:-0})); fail=$((fail + ${f:-0}))
+			if [ "$rc" -ne 0 ] || [ -z "$p" ]; then
+				[ -z "$f" ] && fail=$((fail + 1))
+				failed_names+=("$name"); echo "FAIL  $name (rc=$rc)"; sed 's/^/      | /' <<<"$out" | tail -n 40
+			else
+				echo "PASS  $name (${p} cases)"
+			fi
+		done ;;
+	bpf)
+		for b in "$VIRTPROF_BUILD"/tests/bpf/*; do
+			[ -x "$b" ] && run_one "bpf/$(basename "$b")" 300 "$b"
+		done
+		for s in tests/bpf/*.sh; do
+			[ -f "$s" ] && run_one "bpf/$(basename "$s" .sh)" 300 bash "$s"
+		done ;;
+	e2e)
+		for s in tests/e2e/*.sh; do
+			[ -f "$s" ] && run_one "e2e/$(basename "$s" .sh)" 600 bash "$s"
+		done ;;
+	*) echo "unknown suite $suite"; exit 2 ;;
+	esac
+done
+
+[ ${#failed_names[@]} -gt 0 ] && echo "failed: ${failed_names[*]}"
+echo "$pass passed, $fail failed, $skip skipped"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report/table.h"
+
+void table_init(struct table *t, const char *key, const char *title)
+{
+	memset(t, 0, sizeof(*t));
+	t->key = key;
+	t->title = title;
+}
+
+void table_col(struct table *t, const char *key, const char *head, int prec, bool left)
+{
+	if (t->ncols >= TABLE_MAX_COLS || t->nrows)
+		return;
+	t->cols[t->ncols++] = (struct tcol){ key, head, prec, left };
+}
+
+int table_row(struct table *t)
+{
+	if (t->nrows == t->cap) {
+		int cap = t->cap ? t->cap * 2 : 16;
+		struct cell *c = realloc(t->cells, (size_t)cap * t->ncols * sizeof(*c));
+
+		if (!c)
+			return -1;
+		t->cells = c;
+		t->cap = cap;
+	}
+	memset(&t->cells[(size_t)t->nrows * t->ncols], 0, t->ncols * sizeof(struct cell));
+	return t->nrows++;
+}
+
+static struct cell *at(struct table *t, int row, int col)
+{
+	if (row < 0 || row >= t->nrows || col < 0 || col >= t->ncols)
+		return NULL;
+	return &t->cells[(size_t)row * t->ncols + col];
+}
+
+static void clear(struct cell *c)
+{
+	if (c->kind == CELL_STR)
+		free(c->s);
+	c->kind = CELL_NA;
+}
+
+void table_str(struct table *t, int row, int col, const char *s)
+{
+	struct cell *c = at(t, row, col);
+
+	if (!c)
+		return;
+	clear(c);
+	c->s = strdup(s ? s : "");
+	c->kind = c->s ? CELL_STR : CELL_NA;
+}
+
+void table_u64(struct table *t, int row, int col, uint64_t v)
+{
+	struct cell *c = at(t, row, col);
+
+	if (!c)
+		return;
+	clear(c);
+	c->kind = CELL_U64;
+	c->u = v;
+}
+
+void table_f64(struct table *t, int row, int col, double v)
+{
+	struct cell *c = at(t, row, col);
+
+	if (!c)
+		return;
+	clear(c);
+	if (!isfinite(v))
+		return;
+	c->kind = CELL_F64;
+	c->f = v;
+}
+
+void table_na(struct table *t, int row, int col, const char *reason)
+{
+	struct cell *c = at(t, row, col);
+
+	if (c)
+		clear(c);
+	if (!reason)
+		return;
+	for (int i = 0; i < t->nnotes; i++)
+		if (strcmp(t->notes[i], reason) == 0)
+			return;
+	table_note(t, "%s", reason);
+}
+
+void table_note(struct table *t, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	if (t->nnotes >= TABLE_MAX_NOTES)
+		return;
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) >= 0)
+		t->notes[t->nnotes++] = s;
+	va_end(ap);
+}
+
+void table_free(struct table *t)
+{
+	for (int r = 0; r < t->nrows; r++)
+		for (int c = 0; c < t->ncols; c++)
+			clear(&t->cells[(size_t)r * t->ncols + c]);
+	free(t->cells);
+	for (int i = 0; i < t->nnotes; i++)
+		free(t->notes[i]);
+	memset(t, 0, sizeof(*t));
+}
+
+void out_init(struct out *o, FILE *f, enum out_mode mode, bool pretty)
+{
+	o->mode = mode;
+	o->f = f;
+	jw_init(&o->jw, f, pretty);
+}
+
+static void cell_text(const struct cell *c, int prec, char *buf, size_t len)
+{
+	switch (c->kind) {
+	case CELL_STR:
+		snprintf(buf, len, "%s", c->s);
+		break;
+	case CELL_U64:
+		snprintf(buf, len, "%" PRIu64, c->u);
+		break;
+	case CELL_F64:
+		snprintf(buf, len, "%.*f", prec, c->f);
+		break;
+	default:
+		snprintf(buf, len, "n/a");
+	}
+}
+
+static void render_text(const struct table *t, FILE *f)
+{
+	int width[TABLE_MAX_COLS];
+	char buf[256];
+
+	for (int c = 0; c < t->ncols; c++) {
+		width[c] = (int)strlen(t->cols[c].head);
+		for (int r = 0; r < t->nrows; r++) {
+			cell_text(&t->cells[(size_t)r * t->ncols + c], t->cols[c].prec, buf, sizeof(buf));
+			if ((int)strlen(buf) > width[c])
+				width[c] = (int)strlen(buf);
+		}
+	}
+	if (t->title)
+		fprintf(f, "%s\n", t->title);
+	for (int c = 0; c < t->ncols; c++)
+		fprintf(f, "%s%*s", c ? "  " : "", t->cols[c].left ? -width[c] : width[c],
+			t->cols[c].head);
+	fputc('\n', f);
+	for (int r = 0; r < t->nrows; r++) {
+		for (int c = 0; c < t->ncols; c++) {
+			cell_text(&t->cells[(size_t)r * t->ncols + c], t->cols[c].prec, buf, sizeof(buf));
+			fprintf(f, "%s%*s", c ? "  " : "", t->cols[c].left ? -width[c] : width[c], buf);
+		}
+		fputc('\n', f);
+	}
+	for (int i = 0; i < t->nnotes; i++)
+		fprintf(f, "  note: %s\n", t->notes[i]);
+}
+
+static void render_json(const struct table *t, struct jw *w)
+{
+	char nkey[128];
+
+	jw_key(w, t->key);
+	jw_arr_begin(w);
+	for (int r = 0; r < t->nrows; r++) {
+		jw_obj_begin(w);
+		for (int c = 0; c < t->ncols; c++) {
+			const struct cell *cell = &t->cells[(size_t)r * t->ncols + c];
+
+			jw_key(w, t->cols[c].key);
+			switch (cell->kind) {
+			case CELL_STR: jw_str(w, cell->s); break;
+			case CELL_U64: jw_u64(w, cell->u); break;
+			case CELL_F64: jw_double(w, cell->f); break;
+			default: jw_null(w);
+			}
+		}
+		jw_obj_end(w);
+	}
+	jw_arr_end(w);
+	if (t->nnotes) {
+		snprintf(nkey, sizeof(nkey), "%s_notes", t->key);
+		jw_key(w, nkey);
+		jw_arr_begin(w);
+		for (int i = 0; i < t->nnotes; i++)
+			jw_str(w, t->notes[i]);
+		jw_arr_end(w);
+	}
+}
+
+void table_render(const struct table *t, struct out *o)
+{
+	if (o->mode == OUT_JSON)
+		render_json(t, &o->jw);
+	else
+		render_text(t, o->f);
+}
