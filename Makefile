@@ -41,7 +41,7 @@ HELPERS   := $(patsubst tests/helpers/%.c,$(BUILD)/tests/helpers/%,$(wildcard te
 
 .PHONY: all tests-build deps test test-unit test-bpf test-e2e check-san demo vmlinux clean format bench
 
-all: $(BIN) virtprof
+all: $(SKELS) $(BIN) virtprof
 
 virtprof: $(BIN)
 	@ln -sf $(BIN) virtprof
@@ -118,5 +118,7 @@ format:
 
 clean:
 	rm -rf build build-san virtprof
+
+.SECONDARY:
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

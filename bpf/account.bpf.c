@@ -1,0 +1,564 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * CPU accounting: every nanosecond of every CPU lands in exactly one bucket,
+ * (thread, context) with context in {task, softirq[vec], hardirq}, or the CPU's idle time.
+ *
+ * Each CPU has one open segment that starts at cpu_state.ts.  sched_switch closes it for the
+ * thread going off-CPU; softirq and irq-handler entry/exit close it and open one in the new
+ * context, so irq time is carved out of the interrupted thread's time and never counted twice.
+ * The hot handlers (softirq/irq) touch only the per-CPU state; the per-thread hash is updated
+ * once per switch-out (and at flush), from accumulators in the per-CPU state.
+ *
+ * Userspace reads an interval by (1) running `flush` on every CPU (BPF_PROG_TEST_RUN with
+ * BPF_F_TEST_RUN_ON_CPU), which charges the open segments and stamps the boundary, (2) flipping
+ * `gen`, (3) draining the old generation's maps.  Nothing is lost between read and reset.
+ *
+ * Every program exists as tp_btf and raw_tp; both call one handler.  Userspace picks the flavour
+ * that loads (tp_btf needs v5.5+ BTF-enabled tracing).
+ */
+#include <vmlinux.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "core_fixes.bpf.h"
+#include "virtprof.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Generation the programs write to; flipped by userspace (in .bss, mmap'ed). */
+__u32 gen = 0;
+
+struct stats_map {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VP_MAX_THREADS);
+	__type(key, __u32);
+	__type(value, struct vp_thread_stats);
+} stats0 SEC(".maps"), stats1 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__array(values, struct stats_map);
+} stats SEC(".maps") = {
+	.values = { &stats0, &stats1 },
+};
+
+/* Idle ns per generation (index = gen), per CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, __u64);
+} idle SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct vp_cpu_state);
+} cpu_state SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VP_MAX_THREADS);
+	__type(key, __u32);
+	__type(value, struct vp_thread_info);
+} threads SEC(".maps");
+
+/* When each runnable thread became runnable (wakeup or preemption). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VP_MAX_THREADS);
+	__type(key, __u32);
+	__type(value, __u64);
+} wake_ts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, VP_DROP_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} drops SEC(".maps");
+
+static __always_inline void drop(enum vp_drop why)
+{
+	__u32 k = why;
+	__u64 *v = bpf_map_lookup_elem(&drops, &k);
+
+	if (v)
+		(*v)++;
+}
+
+static __always_inline struct vp_cpu_state *this_cpu(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&cpu_state, &zero);
+}
+
+static __always_inline void fill_info(struct vp_thread_info *ti, struct task_struct *t)
+{
+	ti->tid = BPF_CORE_READ(t, pid);
+	ti->tgid = BPF_CORE_READ(t, tgid);
+	ti->flags = BPF_CORE_READ(t, flags) & (VP_PF_KTHREAD | VP_PF_USER_WORKER | VP_PF_IO_WORKER);
+	ti->cgid_v2 = vp_task_cgid_v2(t);
+	ti->cgid_v1_cpu = vp_task_cgid_v1_cpu(t);
+	BPF_CORE_READ_STR_INTO(&ti->comm, t, comm);
+}
+
+/* Record a thread's facts the first time it is seen, so exited threads can still be attributed. */
+static __always_inline void see_thread(struct task_struct *t, __u32 tid)
+{
+	struct vp_thread_info ti = {};
+
+	if (bpf_map_lookup_elem(&threads, &tid))
+		return;
+	fill_info(&ti, t);
+	ti.first_ns = bpf_ktime_get_ns();
+	if (bpf_map_update_elem(&threads, &tid, &ti, BPF_NOEXIST) && !bpf_map_lookup_elem(&threads, &tid))
+		drop(VP_DROP_THREADS_FULL);
+}
+
+static __always_inline struct vp_thread_stats *stats_of(__u32 key, struct task_struct *t)
+{
+	struct vp_thread_stats zero = {};
+	struct vp_thread_stats *st;
+	__u32 g = gen & 1;
+	void *m;
+
+	m = bpf_map_lookup_elem(&stats, &g);
+	if (!m) {
+		drop(VP_DROP_NO_INNER);
+		return NULL;
+	}
+	st = bpf_map_lookup_elem(m, &key);
+	if (st)
+		return st;
+	/* First charge of this thread in this interval: also make sure its facts are recorded. */
+	if (t && !VP_IS_IDLE_KEY(key))
+		see_thread(t, key);
+	bpf_map_update_elem(m, &key, &zero, BPF_NOEXIST);
+	st = bpf_map_lookup_elem(m, &key);
+	if (!st)
+		drop(VP_DROP_STATS_FULL);
+	return st;
+}
+
+/* Close the open segment: its time goes to the context the CPU is in. */
+static __always_inline void close_segment(struct vp_cpu_state *cs, __u64 now)
+{
+	__u64 delta;
+	int vec;
+
+	if (!cs->ts) {
+		cs->ts = now;
+		return;
+	}
+	delta = now - cs->ts;
+	cs->ts = now;
+	if (cs->hardirq) {
+		cs->hardirq_acc += delta;
+		return;
+	}
+	vec = (int)cs->softirq - 1;
+	if (vec >= 0 && vec < VP_NR_SOFTIRQS) {
+		cs->softirq_acc[vec] += delta;
+		return;
+	}
+	cs->task_acc += delta;
+}
+
+/*
+ * Move the CPU's accumulators into the owner's per-thread entry.  The idle task's task time is the
+ * CPU's idle time; softirqs it hosted are kept under a per-CPU idle key.
+ */
+static __always_inline void charge_owner(struct vp_cpu_state *cs, struct task_struct *owner)
+{
+	struct vp_thread_stats *st;
+	__u32 key = cs->cur_tid;
+	__u32 g = gen & 1;
+
+	if (!key) {
+		__u64 *idle_ns = bpf_map_lookup_elem(&idle, &g);
+
+		if (idle_ns)
+			*idle_ns += cs->task_acc;
+		cs->task_acc = 0;
+		key = VP_IDLE_KEY_BASE + bpf_get_smp_processor_id();
+	}
+	st = stats_of(key, owner);
+	if (st) {
+		st->task_ns += cs->task_acc;
+		for (int i = 0; i < VP_NR_SOFTIRQS; i++)
+			st->softirq_ns[i] += cs->softirq_acc[i];
+		st->hardirq_ns += cs->hardirq_acc;
+		st->rq_delay_ns += cs->rq_acc;
+		if (cs->rq_max > st->rq_delay_max_ns)
+			st->rq_delay_max_ns = cs->rq_max;
+		st->nr_rq += cs->nr_rq;
+		st->nr_softirq += cs->nr_softirq;
+	}
+	cs->task_acc = 0;
+	for (int i = 0; i < VP_NR_SOFTIRQS; i++)
+		cs->softirq_acc[i] = 0;
+	cs->hardirq_acc = 0;
+	cs->rq_acc = 0;
+	cs->rq_max = 0;
+	cs->nr_rq = 0;
+	cs->nr_softirq = 0;
+}
+
+static __always_inline void mark_runnable(__u32 tid, __u64 now)
+{
+	if (!tid)
+		return;
+	if (bpf_map_update_elem(&wake_ts, &tid, &now, BPF_ANY))
+		drop(VP_DROP_WAKE_FULL);
+}
+
+static __always_inline int handle_switch(bool preempt, struct task_struct *prev,
+					 struct task_struct *next)
+{
+	struct vp_cpu_state *cs = this_cpu();
+	__u32 prev_tid = BPF_CORE_READ(prev, pid);
+	__u32 next_tid = BPF_CORE_READ(next, pid);
+	__u64 now = bpf_ktime_get_ns();
+	struct vp_thread_stats *st;
+	bool runnable;
+	__u64 *wts;
+
+	if (!cs)
+		return 0;
+	/* A switch happens in task context; a missed softirq/irq exit must not leak into it. */
+	if (cs->hardirq || cs->softirq) {
+		drop(VP_DROP_UNBALANCED);
+		cs->hardirq = 0;
+		cs->softirq = 0;
+	}
+	if (cs->ts && cs->cur_tid != prev_tid) {
+		/* First event after attach raced with a switch: the segment's owner is prev. */
+		cs->cur_tid = prev_tid;
+	}
+	close_segment(cs, now);
+	/* preempt is the kernel's own flag; a runnable prev means involuntary too. */
+	runnable = preempt || vp_task_state(prev) == 0;
+	if (runnable)
+		mark_runnable(prev_tid, now);
+	charge_owner(cs, prev);
+	if (prev_tid) {
+		st = stats_of(prev_tid, prev);
+		if (st) {
+			if (runnable)
+				st->nivcsw++;
+			else
+				st->nvcsw++;
+		}
+	}
+
+	cs->cur_tid = next_tid;
+	if (next_tid) {
+		wts = bpf_map_lookup_elem(&wake_ts, &next_tid);
+		if (wts) {
+			__u64 d = now > *wts ? now - *wts : 0;
+
+			cs->rq_acc += d;
+			if (d > cs->rq_max)
+				cs->rq_max = d;
+			cs->nr_rq++;
+			bpf_map_delete_elem(&wake_ts, &next_tid);
+		}
+	}
+	return 0;
+}
+
+static __always_inline int handle_wakeup(struct task_struct *p)
+{
+	mark_runnable(BPF_CORE_READ(p, pid), bpf_ktime_get_ns());
+	return 0;
+}
+
+/* The current task owns the segment when the state has not seen a switch yet. */
+static __always_inline void sync_owner(struct vp_cpu_state *cs)
+{
+	if (!cs->ts)
+		cs->cur_tid = (__u32)bpf_get_current_pid_tgid();
+}
+
+static __always_inline int handle_softirq_entry(unsigned int vec)
+{
+	struct vp_cpu_state *cs = this_cpu();
+	__u64 now = bpf_ktime_get_ns();
+
+	if (!cs)
+		return 0;
+	sync_owner(cs);
+	close_segment(cs, now);
+	cs->softirq = vec < VP_NR_SOFTIRQS ? vec + 1 : 0;
+	cs->nr_softirq++;
+	if (vec == VP_NET_RX_SOFTIRQ || vec == VP_NET_TX_SOFTIRQ) {
+		cs->net_vec = vec;
+		cs->net_seq++;
+		cs->net_start = now;
+	}
+	return 0;
+}
+
+static __always_inline int handle_softirq_exit(unsigned int vec)
+{
+	struct vp_cpu_state *cs = this_cpu();
+	__u64 now = bpf_ktime_get_ns();
+
+	if (!cs)
+		return 0;
+	sync_owner(cs);
+	if (cs->softirq != vec + 1 && cs->ts)
+		drop(VP_DROP_UNBALANCED);
+	/* Attached in the middle of a softirq: its first part is unknown, charge what we saw. */
+	if (!cs->softirq && vec < VP_NR_SOFTIRQS)
+		cs->softirq = vec + 1;
+	close_segment(cs, now);
+	if (vec == VP_NET_RX_SOFTIRQ || vec == VP_NET_TX_SOFTIRQ)
+		cs->net_end = now;
+	cs->softirq = 0;
+	return 0;
+}
+
+static __always_inline int handle_irq_entry(void)
+{
+	struct vp_cpu_state *cs = this_cpu();
+
+	if (!cs)
+		return 0;
+	sync_owner(cs);
+	close_segment(cs, bpf_ktime_get_ns());
+	cs->hardirq++;
+	return 0;
+}
+
+static __always_inline int handle_irq_exit(void)
+{
+	struct vp_cpu_state *cs = this_cpu();
+
+	if (!cs)
+		return 0;
+	sync_owner(cs);
+	if (!cs->hardirq && cs->ts) {
+		drop(VP_DROP_UNBALANCED);
+		cs->hardirq = 1;
+	}
+	close_segment(cs, bpf_ktime_get_ns());
+	if (cs->hardirq)
+		cs->hardirq--;
+	return 0;
+}
+
+static __always_inline int handle_fork(struct task_struct *parent, struct task_struct *child)
+{
+	struct vp_thread_info ti = {};
+	__u32 tid = BPF_CORE_READ(child, pid);
+
+	fill_info(&ti, child);
+	ti.parent_tid = BPF_CORE_READ(parent, pid);
+	ti.parent_tgid = BPF_CORE_READ(parent, tgid);
+	ti.first_ns = bpf_ktime_get_ns();
+	if (bpf_map_update_elem(&threads, &tid, &ti, BPF_ANY))
+		drop(VP_DROP_THREADS_FULL);
+	return 0;
+}
+
+/* exec changes comm (and possibly nothing else we record); refresh the facts. */
+static __always_inline int handle_exec(struct task_struct *p)
+{
+	__u32 tid = BPF_CORE_READ(p, pid);
+	struct vp_thread_info *ti = bpf_map_lookup_elem(&threads, &tid);
+
+	if (!ti) {
+		see_thread(p, tid);
+		return 0;
+	}
+	fill_info(ti, p);
+	return 0;
+}
+
+static __always_inline int handle_exit(struct task_struct *p)
+{
+	__u32 tid = BPF_CORE_READ(p, pid);
+	struct vp_thread_info *ti;
+
+	see_thread(p, tid);
+	ti = bpf_map_lookup_elem(&threads, &tid);
+	if (ti)
+		ti->exited = 1;
+	bpf_map_delete_elem(&wake_ts, &tid);
+	return 0;
+}
+
+/* A thread moved to another cgroup (container start): re-read its cgroup ids. */
+static __always_inline int handle_cgroup_attach(struct task_struct *t)
+{
+	__u32 tid = BPF_CORE_READ(t, pid);
+	struct vp_thread_info *ti = bpf_map_lookup_elem(&threads, &tid);
+
+	if (!ti)
+		return 0;
+	ti->cgid_v2 = vp_task_cgid_v2(t);
+	ti->cgid_v1_cpu = vp_task_cgid_v1_cpu(t);
+	return 0;
+}
+
+/*
+ * Interval boundary, run on each CPU by userspace through BPF_PROG_TEST_RUN.  It runs in the IPI
+ * handler of the target CPU, so the per-CPU state is exactly that CPU's open segment.
+ */
+SEC("raw_tp")
+int flush(void *ctx)
+{
+	struct vp_cpu_state *cs = this_cpu();
+	__u64 now = bpf_ktime_get_ns();
+
+	if (!cs)
+		return 0;
+	sync_owner(cs);
+	close_segment(cs, now);
+	/* The IPI interrupts the segment's owner; pass it only when that is provably so. */
+	charge_owner(cs, cs->cur_tid == (__u32)bpf_get_current_pid_tgid() ?
+				 (struct task_struct *)bpf_get_current_task() : NULL);
+	cs->flush_ts = now;
+	return 0;
+}
+
+/* ---- tp_btf flavour ---- */
+SEC("tp_btf/sched_switch")
+int BPF_PROG(tp_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	return handle_switch(preempt, prev, next);
+}
+
+SEC("tp_btf/sched_wakeup")
+int BPF_PROG(tp_sched_wakeup, struct task_struct *p)
+{
+	return handle_wakeup(p);
+}
+
+SEC("tp_btf/sched_wakeup_new")
+int BPF_PROG(tp_sched_wakeup_new, struct task_struct *p)
+{
+	return handle_wakeup(p);
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(tp_sched_process_fork, struct task_struct *parent, struct task_struct *child)
+{
+	return handle_fork(parent, child);
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(tp_sched_process_exec, struct task_struct *p)
+{
+	return handle_exec(p);
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(tp_sched_process_exit, struct task_struct *p)
+{
+	return handle_exit(p);
+}
+
+SEC("tp_btf/softirq_entry")
+int BPF_PROG(tp_softirq_entry, unsigned int vec)
+{
+	return handle_softirq_entry(vec);
+}
+
+SEC("tp_btf/softirq_exit")
+int BPF_PROG(tp_softirq_exit, unsigned int vec)
+{
+	return handle_softirq_exit(vec);
+}
+
+SEC("tp_btf/irq_handler_entry")
+int BPF_PROG(tp_irq_handler_entry)
+{
+	return handle_irq_entry();
+}
+
+SEC("tp_btf/irq_handler_exit")
+int BPF_PROG(tp_irq_handler_exit)
+{
+	return handle_irq_exit();
+}
+
+SEC("tp_btf/cgroup_attach_task")
+int BPF_PROG(tp_cgroup_attach_task, struct cgroup *dst, const char *path, struct task_struct *t)
+{
+	return handle_cgroup_attach(t);
+}
+
+/* ---- raw_tp flavour (same arguments, pointers read through CO-RE probes) ---- */
+SEC("raw_tp/sched_switch")
+int BPF_PROG(raw_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	return handle_switch(preempt, prev, next);
+}
+
+SEC("raw_tp/sched_wakeup")
+int BPF_PROG(raw_sched_wakeup, struct task_struct *p)
+{
+	return handle_wakeup(p);
+}
+
+SEC("raw_tp/sched_wakeup_new")
+int BPF_PROG(raw_sched_wakeup_new, struct task_struct *p)
+{
+	return handle_wakeup(p);
+}
+
+SEC("raw_tp/sched_process_fork")
+int BPF_PROG(raw_sched_process_fork, struct task_struct *parent, struct task_struct *child)
+{
+	return handle_fork(parent, child);
+}
+
+SEC("raw_tp/sched_process_exec")
+int BPF_PROG(raw_sched_process_exec, struct task_struct *p)
+{
+	return handle_exec(p);
+}
+
+SEC("raw_tp/sched_process_exit")
+int BPF_PROG(raw_sched_process_exit, struct task_struct *p)
+{
+	return handle_exit(p);
+}
+
+SEC("raw_tp/softirq_entry")
+int BPF_PROG(raw_softirq_entry, unsigned int vec)
+{
+	return handle_softirq_entry(vec);
+}
+
+SEC("raw_tp/softirq_exit")
+int BPF_PROG(raw_softirq_exit, unsigned int vec)
+{
+	return handle_softirq_exit(vec);
+}
+
+SEC("raw_tp/irq_handler_entry")
+int BPF_PROG(raw_irq_handler_entry)
+{
+	return handle_irq_entry();
+}
+
+SEC("raw_tp/irq_handler_exit")
+int BPF_PROG(raw_irq_handler_exit)
+{
+	return handle_irq_exit();
+}
+
+SEC("raw_tp/cgroup_attach_task")
+int BPF_PROG(raw_cgroup_attach_task, struct cgroup *dst, const char *path, struct task_struct *t)
+{
+	return handle_cgroup_attach(t);
+}

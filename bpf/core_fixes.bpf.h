@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Kernel-version differences, all in one place, resolved with CO-RE. */
+#ifndef VP_CORE_FIXES_BPF_H
+#define VP_CORE_FIXES_BPF_H
+
+#include <vmlinux.h>
+#include <bpf/bpf_core_read.h>
+
+/* task_struct::state became __state in v5.14 (commit 2f064a59a11f). */
+struct task_struct___o {
+	volatile long int state;
+} __attribute__((preserve_access_index));
+
+static __always_inline long vp_task_state(struct task_struct *t)
+{
+	if (bpf_core_field_exists(t->__state))
+		return BPF_CORE_READ(t, __state);
+	return BPF_CORE_READ((struct task_struct___o *)t, state);
+}
+
+/*
+ * The cgroup id on the hierarchy that has the cpu controller (cgroup v1).  The subsystem index is
+ * an enum whose value depends on the kernel config, so it is looked up with CO-RE.
+ */
+static __always_inline __u64 vp_task_cgid_v1_cpu(struct task_struct *t)
+{
+	int idx = 0;
+
+	if (!bpf_core_enum_value_exists(enum cgroup_subsys_id, cpu_cgrp_id))
+		return 0;
+	idx = bpf_core_enum_value(enum cgroup_subsys_id, cpu_cgrp_id);
+	if (idx < 0 || idx >= 16)
+		return 0;
+	return BPF_CORE_READ(t, cgroups, subsys[idx], cgroup, kn, id);
+}
+
+/* The cgroup id on the default (v2) hierarchy, valid also in a hybrid layout. */
+static __always_inline __u64 vp_task_cgid_v2(struct task_struct *t)
+{
+	return BPF_CORE_READ(t, cgroups, dfl_cgrp, kn, id);
+}
+
+#endif
