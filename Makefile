@@ -20,7 +20,7 @@ SANFLAGS  :=
 endif
 
 CFLAGS    ?= -O2 -g
-CFLAGS    += -std=gnu11 -Wall -Wextra -Werror -Wno-missing-field-initializers -D_GNU_SOURCE \
+CFLAGS    += -std=gnu11 -Wall -Wextra -Werror -Wno-missing-field-initializers -Wno-format-truncation -D_GNU_SOURCE \
 	     -MMD -MP $(SANFLAGS)
 INCLUDES  := -I$(BUILD) -Iuser -Ibpf
 LDLIBS    := -lbpf -lelf -lz -lcurl -lpthread -lm

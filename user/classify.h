@@ -51,6 +51,7 @@ struct thread_facts {
 	uint64_t cgid_v2, cgid_v1_cpu;
 	char comm[16];    /* thread name */
 	char pcomm[16];   /* process (group leader) name */
+	pid_t owner_tgid; /* tgid of the pid a "vhost-<pid>"/"kvm-pit/<pid>" kthread names, 0 unknown */
 	const char *cmdline; /* process argv, NUL-separated, or NULL (exited / kthread) */
 	size_t cmdline_len;
 };

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* cgroup hierarchies: where v2 and the v1 cpu controller are mounted, and cgroup ids. */
+#ifndef VP_CGROUP_H
+#define VP_CGROUP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum cgroup_hier { CGROUP_V2, CGROUP_V1_CPU };
+
+struct cgroup_mounts {
+	char v2[256];     /* mount point of cgroup2, "" if none */
+	char v1_cpu[256]; /* mount point of the v1 hierarchy with the cpu controller, "" if none */
+	int nr_v1;        /* v1 hierarchies mounted */
+};
+
+/* Parse /proc/self/mountinfo text. */
+void cgroup_parse_mountinfo(const char *buf, struct cgroup_mounts *m);
+/* The machine's mounts (read once, cached). */
+const struct cgroup_mounts *cgroup_mounts(void);
+/* "v2", "v1" or "hybrid" (or "none"). */
+const char *cgroup_mode(const struct cgroup_mounts *m);
+
+/* Collect the ids (inode numbers == kernfs ids) of a cgroup and all its descendants. */
+int cgroup_tree_ids(enum cgroup_hier h, const char *relpath, uint64_t *ids, int max);
+/* Kernfs id of one cgroup directory (absolute path); 0 on failure. */
+uint64_t cgroup_id_of(const char *abspath);
+/*
+ * A user's cgroup spec -> paths relative to each hierarchy: "/sys/fs/cgroup/unified/x/y" (under
+ * a known mount), or "/x/y" / "x/y" relative to the v2 hierarchy (and v1 cpu, if it exists there).
+ */
+int cgroup_resolve_path(const char *spec, char *v2, size_t v2len, char *v1, size_t v1len);
+/* Container id from a cgroup path: ".../docker/<64hex>", ".../docker-<64hex>.scope", "libpod-". */
+int cgroup_container_id(const char *path, char *id, size_t len);
+
+#endif
