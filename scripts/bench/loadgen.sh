@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# CPU per request and peak RSS of virtprof's load generator beside wrk and h2load, against the
+# same loopback nginx in the same run, keep-alive, one generator thread each.
+#   scripts/bench/loadgen.sh [SECONDS] [CONNS...]      (default 5 s; 100 1000 10000)
+# Prints one line per tool and connection count: requests, req/s, user+sys CPU s, us/request,
+# peak RSS.  CPU and RSS come from /usr/bin/time (getrusage of the whole process).
+# Env: VIRTPROF (binary), VP_WORKERS (virtprof --workers, default 1), NGX_WORKERS (default 1).
+set -u
+cd "$(dirname "$0")/../.."
+REPO=$PWD
+VP_BIN=${VIRTPROF:-$REPO/build-load/virtprof}
+source tests/lib.sh
+source tests/nginx/nginx.sh
+VIRTPROF=$VP_BIN
+secs=${1:-5}
+shift || true
+conns=("$@")
+[ ${#conns[@]} -eq 0 ] && conns=(100 1000 10000)
+port=18095
+need_cmd wrk h2load /usr/bin/time
+[ -x "$VIRTPROF" ] || { echo "build first: make BUILD=build-load" >&2; exit 1; }
+ulimit -n "$(ulimit -Hn)"
+nginx_start $port "${NGX_WORKERS:-1}" 12000
+url=http://127.0.0.1:$port/
+tmp=$(mktemp -d)
+on_exit "rm -rf '$tmp'"
+
+measure() { # tool conns cmd...
+	local tool=$1 c=$2 reqs
+	shift 2
+	/usr/bin/time -f "%U %S %M" -o "$tmp/time" "$@" >"$tmp/out" 2>"$tmp/err"
+	case $tool in
+	wrk) reqs=$(sed -n 's/^ *\([0-9]*\) requests in.*/\1/p' "$tmp/out") ;;
+	h2load) reqs=$(sed -n 's/^requests: .* \([0-9]*\) succeeded.*/\1/p' "$tmp/out") ;;
+	virtprof) reqs=$(jq '.totals.requests + .totals.warmup_requests' "$tmp/vp.json" 2>/dev/null) ;;
+	esac
+	read -r u s rss <"$tmp/time"
+	awk -v t="$tool" -v c="$c" -v r="${reqs:-0}" -v u="$u" -v s="$s" -v m="$rss" -v d="$secs" \
+		'BEGIN { printf "%-9s conns=%-6d requests=%-9d req/s=%-9.0f cpu=%.2fs (user %.2f sys %.2f) us/req=%.2f rss=%.1fMB\n",
+			t, c, r, r / d, u + s, u, s, r ? (u + s) * 1e6 / r : 0, m / 1024 }'
+	[ "${reqs:-0}" -gt 0 ] || { echo "  ($tool produced no count:)"; tail -n 5 "$tmp/out" "$tmp/err"; }
+}
+
+for c in "${conns[@]}"; do
+	measure wrk "$c" wrk -t1 -c"$c" -d"${secs}s" "$url"
+	measure h2load "$c" h2load --h1 -t1 -c"$c" -D"$secs" "$url"
+	measure virtprof "$c" "$VIRTPROF" load "$url" --users "$c" --workers "${VP_WORKERS:-1}" \
+		--duration "${secs}s" --json "$tmp/vp.json"
+	if [ -s "$tmp/vp.json" ]; then
+		jq -r '"          virtprof: established \(.connections.established)/\(.connections.requested), errors \(.totals.errors), p99 \(.latency.corrected.p99_us) us"' "$tmp/vp.json"
+	fi
+	rm -f "$tmp/vp.json"
+done

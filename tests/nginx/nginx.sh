@@ -1,0 +1,28 @@
+# Start a throw-away nginx on 127.0.0.1 for the load tests (source after tests/lib.sh).
+#   nginx_start PORT [WORKERS] [CONNS]   -> sets NGX_DIR (logs in $NGX_DIR/access.log), NGX_PID
+# It is stopped and its directory removed on exit.
+nginx_start() {
+	local port=$1 workers=${2:-1} conns=${3:-4096} nofile
+	need_cmd nginx
+	NGX_DIR=$(mktemp -d /tmp/vp-load-nginx.XXXXXX)
+	on_exit "rm -rf '$NGX_DIR'"
+	mkdir -p "$NGX_DIR/tmp"
+	nofile=$((conns * 2 + 64))
+	sed -e "s|@PREFIX@|$NGX_DIR|g" -e "s|@PORT@|$port|g" -e "s|@WORKERS@|$workers|g" \
+		-e "s|@CONNS@|$conns|g" -e "s|@NOFILE@|$nofile|g" \
+		"$REPO/tests/nginx/load.conf.in" >"$NGX_DIR/nginx.conf"
+	(ulimit -n "$(ulimit -Hn)"; exec nginx -p "$NGX_DIR" -c "$NGX_DIR/nginx.conf" \
+		>"$NGX_DIR/stdout" 2>&1) &
+	NGX_PID=$!
+	on_exit "kill $NGX_PID; wait $NGX_PID"
+	if ! wait_for 50 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port"; then
+		cat "$NGX_DIR/stdout" "$NGX_DIR/error.log" >&2 2>/dev/null
+		fail "nginx did not start on 127.0.0.1:$port"
+	fi
+}
+
+# Requests nginx logged so far, and distinct connections among them.
+nginx_log_lines() { wc -l <"$NGX_DIR/access.log" | tr -d ' '; }
+nginx_log_conns() { awk '{print $1}' "$NGX_DIR/access.log" | sort -u | wc -l | tr -d ' '; }
+# nginx writes its access log through a buffer-less write per request, but give it a moment.
+nginx_log_settle() { sleep 0.3; }

@@ -1,0 +1,1209 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The load engine: N workers, each with its own curl multi handle, epoll set, timerfd and
+ * eventfd, driven by curl_multi_socket_action.  Nothing is shared between workers on the hot
+ * path: each keeps its own histograms and counters; a ticker thread folds finished seconds
+ * into the timeline and load_wait() merges the rest at the end.
+ *
+ * Why the timers look the way they do: re-arming a timerfd in every CURLMOPT_TIMERFUNCTION call
+ * cost 38 us per request in this VM (MEASURED.md).  libcurl's timeout therefore lives in a
+ * variable and becomes epoll_pwait2()'s timeout; the timerfd carries only our own schedule (user
+ * starts during ramp-up, think-time wake-ups, open-model sends, the end of the run) and is
+ * re-armed only when that schedule's next deadline moves earlier -- never in the keep-alive
+ * steady state of the closed model.
+ */
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <arpa/inet.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "load/load.h"
+#include "self.h"
+#include "util.h"
+
+#define NSLOTS 8            /* per-second ring; the ticker reads a second ~0.1 s after it ends */
+#define TICK_GRACE_NS (100 * NSEC_PER_MSEC)
+#define LATE_NS NSEC_PER_MSEC
+#define MAX_EVENTS 512
+#define FDS_PER_WORKER 4    /* epoll, timerfd, eventfd, slack */
+#define FDS_SLACK 64        /* stdio, output files, libcurl internals */
+
+struct xfer {
+	CURL *easy;
+	struct worker *w;
+	uint64_t intended_ns; /* schedule: when it should have been sent */
+	uint64_t sent_ns;     /* when it was handed to libcurl */
+	uint64_t loops_done;
+	uint64_t gidx;        /* closed: global user index */
+	bool active;          /* in the multi handle */
+	bool counted;         /* intended after the warm-up */
+};
+
+struct slot {
+	_Atomic int64_t sec;
+	uint64_t requests, errors;
+	struct hist h;
+};
+
+struct wstats {
+	struct hist lat, lat_uncorr, connect, ttfb, total;
+	uint64_t requests, http[6], err[LERR_MAX], connect_errno[LOAD_ERRNO_MAX], curl_other[100];
+	uint64_t bytes, sent, sent_all, late, dropped, cancelled, warmup_requests, conn_established;
+};
+
+struct worker {
+	struct load_handle *h;
+	unsigned id;
+	pthread_t thread;
+	bool started;
+	CURLM *multi;
+	int epfd, tfd, evfd;
+	uint64_t curl_deadline; /* libcurl's next timeout; 0 = none */
+	uint64_t tfd_armed;     /* absolute deadline the timerfd holds; 0 = disarmed */
+	struct curl_slist *resolve;
+
+	struct xfer *x;         /* closed: one per user; open: the transfer pool */
+	uint64_t nx, npool;     /* closed: nx = users; open: nx = cap, npool created so far */
+	uint64_t *freeq, nfree; /* open: idle pool entries */
+	uint64_t next_start;    /* closed: next user to start */
+	uint64_t *thinkq, tq_head, tq_len; /* closed: FIFO of thinking users (constant think) */
+	uint64_t active_users;
+	uint64_t next_k, own_total, own_warm; /* open: own schedule indices */
+
+	_Atomic uint64_t inflight;
+	uint64_t open_socks, peak_socks;
+	uint64_t end_ns;        /* hard end (t0 + duration) or UINT64_MAX */
+	uint64_t warm_end;
+	uint64_t sec_end;       /* end of the current per-second slot */
+	int64_t cur_sec;
+	struct slot *cur_slot;
+	struct slot slots[NSLOTS];
+	struct wstats st;
+
+	int init_err;
+	char errmsg[256];
+	_Atomic bool finished;
+};
+
+struct load_handle {
+	struct load_plan plan;
+	char url[1024];
+	char resolve_entry[600]; /* host:port:addr for CURLOPT_RESOLVE, "" for an IP literal */
+	unsigned nw;
+	struct worker *w;
+	uint64_t users_total;
+
+	pthread_mutex_t lock;
+	pthread_cond_t cond; /* CLOCK_MONOTONIC */
+	unsigned ready, failed, nfinished;
+	bool go, abort;
+	uint64_t t0, t0_real;
+	_Atomic bool stop;
+	uint64_t stop_ns;
+
+	pthread_t ticker;
+	bool ticker_started;
+	struct hist tick_h;
+	struct load_tick *ticks;
+	size_t nticks, cap_ticks;
+	int64_t next_tick; /* next second to fold */
+};
+
+const char *const load_err_names[LERR_MAX] = {
+	[LERR_CONNECT] = "connect",
+	[LERR_RESOLVE] = "resolve",
+	[LERR_SEND] = "send",
+	[LERR_RECV] = "receive",
+	[LERR_TIMEOUT_CONNECT] = "timeout_connect",
+	[LERR_TIMEOUT_RESPONSE] = "timeout_response",
+	[LERR_OTHER] = "other",
+};
+
+/* ---- libcurl callbacks ------------------------------------------------------------------ */
+
+static int sock_cb(CURL *e, curl_socket_t s, int what, void *userp, void *socketp)
+{
+	struct worker *w = userp;
+	struct epoll_event ev = { .data.fd = s };
+
+	(void)e;
+	if (what == CURL_POLL_REMOVE) {
+		/* the socket may already be closed (closesocket runs first): ENOENT/EBADF are fine */
+		epoll_ctl(w->epfd, EPOLL_CTL_DEL, s, NULL);
+		return 0;
+	}
+	ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0) | (what & CURL_POLL_OUT ? EPOLLOUT : 0);
+	if (!socketp) {
+		if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, s, &ev) && errno == EEXIST)
+			epoll_ctl(w->epfd, EPOLL_CTL_MOD, s, &ev);
+		curl_multi_assign(w->multi, s, (void *)1);
+	} else if (epoll_ctl(w->epfd, EPOLL_CTL_MOD, s, &ev) && errno == ENOENT) {
+		epoll_ctl(w->epfd, EPOLL_CTL_ADD, s, &ev);
+	}
+	return 0;
+}
+
+static int timer_cb(CURLM *m, long timeout_ms, void *userp)
+{
+	struct worker *w = userp;
+
+	(void)m;
+	if (timeout_ms < 0)
+		w->curl_deadline = 0;
+	else
+		w->curl_deadline = now_mono_ns() + (uint64_t)timeout_ms * NSEC_PER_MSEC;
+	return 0;
+}
+
+static size_t discard_cb(char *p, size_t size, size_t n, void *userp)
+{
+	(void)p;
+	(void)userp;
+	return size * n;
+}
+
+static curl_socket_t open_cb(void *clientp, curlsocktype purpose, struct curl_sockaddr *a)
+{
+	struct worker *w = clientp;
+	int fd;
+
+	(void)purpose;
+	fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+	if (fd < 0)
+		return CURL_SOCKET_BAD;
+	if (++w->open_socks > w->peak_socks)
+		w->peak_socks = w->open_socks;
+	return fd;
+}
+
+static int close_cb(void *clientp, curl_socket_t fd)
+{
+	struct worker *w = clientp;
+
+	w->open_socks--;
+	return close(fd);
+}
+
+/* ---- per-worker setup ------------------------------------------------------------------- */
+
+static int werr(struct worker *w, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int werr(struct worker *w, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(w->errmsg, sizeof(w->errmsg), fmt, ap);
+	va_end(ap);
+	w->init_err = err;
+	return err;
+}
+
+static int easy_setup(struct worker *w, struct xfer *x)
+{
+	const struct load_plan *p = &w->h->plan;
+	CURL *e = curl_easy_init();
+
+	if (!e)
+		return -ENOMEM;
+	x->easy = e;
+	x->w = w;
+	curl_easy_setopt(e, CURLOPT_URL, w->h->url);
+	curl_easy_setopt(e, CURLOPT_PRIVATE, x);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	/* one user = one connection: no HTTP/2 multiplexing */
+	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard_cb);
+	curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_cb);
+	curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, w);
+	curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, close_cb);
+	curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, w);
+	/* never an environment proxy: the load must go where the URL says */
+	curl_easy_setopt(e, CURLOPT_PROXY, "");
+	curl_easy_setopt(e, CURLOPT_USERAGENT, "virtprof-load/0.1");
+	curl_easy_setopt(e, CURLOPT_DNS_CACHE_TIMEOUT, -1L);
+	/* libcurl's 16 KiB receive buffer per handle is 160 MB at 10,000 users */
+	curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 8192L);
+	if (w->resolve)
+		curl_easy_setopt(e, CURLOPT_RESOLVE, w->resolve);
+	if (p->timeout_ns) {
+		long ms = (long)((p->timeout_ns + NSEC_PER_MSEC - 1) / NSEC_PER_MSEC);
+
+		curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, ms);
+		curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, ms);
+	}
+	if (p->new_conn) {
+		curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+		curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
+	}
+	return 0;
+}
+
+static int worker_init(struct worker *w)
+{
+	const struct load_plan *p = &w->h->plan;
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	if (p->netns) {
+		char path[300];
+		int fd;
+
+		snprintf(path, sizeof(path), "/run/netns/%s", p->netns);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return werr(w, -errno, "open %s: %s", path, strerror(errno));
+		if (setns(fd, CLONE_NEWNET)) {
+			int e = errno;
+
+			close(fd);
+			return werr(w, -e, "setns %s: %s", path, strerror(e));
+		}
+		close(fd);
+	}
+	self_register_thread(SELF_LOADGEN);
+
+	for (int i = 0; i < NSLOTS; i++) {
+		w->slots[i].sec = -1;
+		if (hist_init(&w->slots[i].h, 2))
+			return werr(w, -ENOMEM, "out of memory");
+	}
+	if (hist_init(&w->st.lat, 3) || hist_init(&w->st.lat_uncorr, 3) ||
+	    hist_init(&w->st.connect, 3) || hist_init(&w->st.ttfb, 3) || hist_init(&w->st.total, 3))
+		return werr(w, -ENOMEM, "out of memory");
+
+	w->epfd = epoll_create1(EPOLL_CLOEXEC);
+	w->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	w->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (w->epfd < 0 || w->tfd < 0 || w->evfd < 0)
+		return werr(w, -errno, "worker %u: epoll/timerfd/eventfd: %s", w->id,
+			    strerror(errno));
+	ev.data.fd = w->tfd;
+	epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->tfd, &ev);
+	ev.data.fd = w->evfd;
+	epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->evfd, &ev);
+
+	if (w->h->resolve_entry[0]) {
+		w->resolve = curl_slist_append(NULL, w->h->resolve_entry);
+		if (!w->resolve)
+			return werr(w, -ENOMEM, "out of memory");
+	}
+	w->multi = curl_multi_init();
+	if (!w->multi)
+		return werr(w, -ENOMEM, "curl_multi_init failed");
+	curl_multi_setopt(w->multi, CURLMOPT_SOCKETFUNCTION, sock_cb);
+	curl_multi_setopt(w->multi, CURLMOPT_SOCKETDATA, w);
+	curl_multi_setopt(w->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
+	curl_multi_setopt(w->multi, CURLMOPT_TIMERDATA, w);
+	/* keep every user's connection in the cache, never more */
+	curl_multi_setopt(w->multi, CURLMOPT_MAXCONNECTS, (long)(w->nx + 1));
+
+	w->x = calloc(w->nx ? w->nx : 1, sizeof(*w->x));
+	if (!w->x)
+		return werr(w, -ENOMEM, "out of memory");
+	if (w->h->plan.rate > 0) {
+		w->freeq = calloc(w->nx, sizeof(*w->freeq));
+		if (!w->freeq)
+			return werr(w, -ENOMEM, "out of memory");
+	} else {
+		w->thinkq = calloc(w->nx ? w->nx : 1, sizeof(*w->thinkq));
+		if (!w->thinkq)
+			return werr(w, -ENOMEM, "out of memory");
+		/* every user's handle up front: no allocation once the clock runs */
+		for (uint64_t i = 0; i < w->nx; i++) {
+			w->x[i].gidx = w->id + i * w->h->nw;
+			if (easy_setup(w, &w->x[i]))
+				return werr(w, -ENOMEM, "out of memory creating %llu users",
+					    (unsigned long long)w->nx);
+		}
+		w->active_users = w->nx;
+	}
+	return 0;
+}
+
+static void worker_cleanup(struct worker *w)
+{
+	if (w->multi) {
+		for (uint64_t i = 0; i < w->nx; i++) {
+			if (w->x && w->x[i].easy) {
+				if (w->x[i].active)
+					curl_multi_remove_handle(w->multi, w->x[i].easy);
+				curl_easy_cleanup(w->x[i].easy);
+			}
+		}
+		curl_multi_cleanup(w->multi);
+		w->multi = NULL;
+	}
+	curl_slist_free_all(w->resolve);
+	w->resolve = NULL;
+	free(w->x);
+	free(w->freeq);
+	free(w->thinkq);
+	w->x = NULL;
+	w->freeq = w->thinkq = NULL;
+	if (w->epfd > 0)
+		close(w->epfd);
+	if (w->tfd > 0)
+		close(w->tfd);
+	/* the eventfd stays open until load_wait(): load_stop() may still write to it */
+	w->epfd = w->tfd = -1;
+}
+
+/* ---- the hot path ----------------------------------------------------------------------- */
+
+static inline void slot_advance(struct worker *w, uint64_t now)
+{
+	uint64_t t0 = w->h->t0;
+	int64_t sec = (int64_t)((now - t0) / NSEC_PER_SEC);
+	struct slot *s = &w->slots[sec % NSLOTS];
+
+	hist_reset(&s->h);
+	s->requests = s->errors = 0;
+	atomic_store_explicit(&s->sec, sec, memory_order_release);
+	w->cur_sec = sec;
+	w->cur_slot = s;
+	w->sec_end = t0 + (uint64_t)(sec + 1) * NSEC_PER_SEC;
+}
+
+static void send_xfer(struct worker *w, struct xfer *x, uint64_t intended, uint64_t now)
+{
+	x->intended_ns = intended;
+	x->sent_ns = now;
+	x->counted = intended >= w->warm_end;
+	w->st.sent_all++;
+	if (x->counted) {
+		w->st.sent++;
+		if (now - intended > LATE_NS && now > intended && w->h->plan.rate > 0)
+			w->st.late++;
+	}
+	x->active = true;
+	atomic_store_explicit(&w->inflight, atomic_load_explicit(&w->inflight,
+			      memory_order_relaxed) + 1, memory_order_relaxed);
+	curl_multi_add_handle(w->multi, x->easy);
+}
+
+static enum load_err classify(struct xfer *x, CURLcode rc, int *os_errno)
+{
+	curl_off_t ct = 0;
+	long e = 0;
+
+	switch (rc) {
+	case CURLE_COULDNT_CONNECT:
+		curl_easy_getinfo(x->easy, CURLINFO_OS_ERRNO, &e);
+		*os_errno = (int)e;
+		return LERR_CONNECT;
+	case CURLE_COULDNT_RESOLVE_HOST:
+		return LERR_RESOLVE;
+	case CURLE_SEND_ERROR:
+		return LERR_SEND;
+	case CURLE_RECV_ERROR:
+	case CURLE_GOT_NOTHING:
+	case CURLE_PARTIAL_FILE:
+	case CURLE_WEIRD_SERVER_REPLY:
+		return LERR_RECV;
+	case CURLE_OPERATION_TIMEDOUT:
+		/* a reused connection was connected; a new one's connect time stays 0 until the
+		 * TCP handshake completed */
+		curl_easy_getinfo(x->easy, CURLINFO_NUM_CONNECTS, &e);
+		if (!e)
+			return LERR_TIMEOUT_RESPONSE;
+		curl_easy_getinfo(x->easy, CURLINFO_CONNECT_TIME_T, &ct);
+		return ct > 0 ? LERR_TIMEOUT_RESPONSE : LERR_TIMEOUT_CONNECT;
+	default:
+		return LERR_OTHER;
+	}
+}
+
+static void user_next(struct worker *w, struct xfer *x, uint64_t now);
+
+static void complete(struct worker *w, struct xfer *x, CURLcode rc, uint64_t now)
+{
+	struct wstats *st = &w->st;
+	bool err = false, resp = false;
+	long nconn = 0;
+
+	curl_multi_remove_handle(w->multi, x->easy);
+	x->active = false;
+	atomic_store_explicit(&w->inflight, atomic_load_explicit(&w->inflight,
+			      memory_order_relaxed) - 1, memory_order_relaxed);
+	if (now >= w->sec_end)
+		slot_advance(w, now);
+
+	curl_easy_getinfo(x->easy, CURLINFO_NUM_CONNECTS, &nconn);
+	if (rc == CURLE_OK) {
+		long code = 0;
+
+		curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code);
+		st->conn_established += (uint64_t)nconn;
+		resp = true;
+		err = code >= 400;
+		if (x->counted) {
+			curl_off_t c = 0, fb = 0, tot = 0, bytes = 0;
+
+			st->requests++;
+			st->http[code >= 100 && code < 600 ? code / 100 : 0]++;
+			hist_record(&st->lat, now - x->intended_ns);
+			hist_record(&st->lat_uncorr, now - x->sent_ns);
+			if (nconn > 0) {
+				curl_easy_getinfo(x->easy, CURLINFO_CONNECT_TIME_T, &c);
+				hist_record(&st->connect, (uint64_t)c * NSEC_PER_USEC);
+			}
+			curl_easy_getinfo(x->easy, CURLINFO_STARTTRANSFER_TIME_T, &fb);
+			curl_easy_getinfo(x->easy, CURLINFO_TOTAL_TIME_T, &tot);
+			curl_easy_getinfo(x->easy, CURLINFO_SIZE_DOWNLOAD_T, &bytes);
+			hist_record(&st->ttfb, (uint64_t)fb * NSEC_PER_USEC);
+			hist_record(&st->total, (uint64_t)tot * NSEC_PER_USEC);
+			st->bytes += (uint64_t)bytes;
+		} else {
+			st->warmup_requests++;
+		}
+	} else {
+		int oe = 0;
+		enum load_err k = classify(x, rc, &oe);
+
+		if (k != LERR_CONNECT && k != LERR_TIMEOUT_CONNECT)
+			st->conn_established += (uint64_t)nconn;
+		err = true;
+		if (x->counted) {
+			st->err[k]++;
+			if (k == LERR_CONNECT)
+				st->connect_errno[oe > 0 && oe < LOAD_ERRNO_MAX ? oe : 0]++;
+			if (k == LERR_OTHER)
+				st->curl_other[rc < 100 ? rc : 0]++;
+		}
+	}
+	if (resp) {
+		w->cur_slot->requests++;
+		hist_record(&w->cur_slot->h, now - x->intended_ns);
+	}
+	if (err)
+		w->cur_slot->errors++;
+	user_next(w, x, now);
+}
+
+/* Closed model: the user's next request (JMeter: next loop iteration). */
+static void user_next(struct worker *w, struct xfer *x, uint64_t now)
+{
+	const struct load_plan *p = &w->h->plan;
+
+	if (p->rate > 0) {
+		w->freeq[w->nfree++] = (uint64_t)(x - w->x);
+		return;
+	}
+	x->loops_done++;
+	if ((p->loops && x->loops_done >= p->loops) || now >= w->end_ns) {
+		w->active_users--;
+		return;
+	}
+	if (p->think_ns) {
+		x->intended_ns = now + p->think_ns;
+		w->thinkq[(w->tq_head + w->tq_len++) % w->nx] = (uint64_t)(x - w->x);
+		return;
+	}
+	send_xfer(w, x, now, now);
+}
+
+static void drain(struct worker *w)
+{
+	CURLMsg *m;
+	int left;
+	uint64_t now = 0;
+
+	while ((m = curl_multi_info_read(w->multi, &left))) {
+		struct xfer *x;
+
+		if (m->msg != CURLMSG_DONE)
+			continue;
+		if (!now)
+			now = now_mono_ns();
+		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+		complete(w, x, m->data.result, now);
+	}
+}
+
+static uint64_t user_start_ns(const struct worker *w, uint64_t gidx)
+{
+	const struct load_plan *p = &w->h->plan;
+
+	return w->h->t0 + (uint64_t)((long double)p->ramp_up_ns * gidx / w->h->users_total);
+}
+
+/* Start whatever is due; returns the next deadline of our own schedule (UINT64_MAX: none). */
+static uint64_t schedule(struct worker *w, uint64_t now)
+{
+	const struct load_plan *p = &w->h->plan;
+	uint64_t next = w->end_ns;
+
+	if (p->rate > 0) {
+		uint64_t cap = w->nx;
+
+		while (w->next_k < w->own_total) {
+			uint64_t gi = w->id + w->next_k * w->h->nw;
+			uint64_t t = load_sched_ns(w->h->t0, p->rate, gi);
+			struct xfer *x;
+
+			if (t > now) {
+				if (t < next && atomic_load_explicit(&w->inflight,
+						memory_order_relaxed) < cap)
+					next = t;
+				break;
+			}
+			if (t >= w->end_ns)
+				break;
+			if (w->nfree) {
+				x = &w->x[w->freeq[--w->nfree]];
+			} else if (w->npool < cap) {
+				x = &w->x[w->npool];
+				if (easy_setup(w, x))
+					break; /* out of memory: the send stays due, counted dropped */
+				w->npool++;
+			} else {
+				break; /* at --max-inflight: the send waits and will be late */
+			}
+			send_xfer(w, x, t, now);
+			w->next_k++;
+		}
+		return next;
+	}
+	while (w->next_start < w->nx) {
+		struct xfer *x = &w->x[w->next_start];
+		uint64_t t = user_start_ns(w, x->gidx);
+
+		if (t > now) {
+			if (t < next)
+				next = t;
+			break;
+		}
+		send_xfer(w, x, t, now);
+		w->next_start++;
+	}
+	while (w->tq_len) {
+		struct xfer *x = &w->x[w->thinkq[w->tq_head]];
+
+		if (x->intended_ns > now) {
+			if (x->intended_ns < next)
+				next = x->intended_ns;
+			break;
+		}
+		w->tq_head = (w->tq_head + 1) % w->nx;
+		w->tq_len--;
+		send_xfer(w, x, x->intended_ns, now);
+	}
+	return next;
+}
+
+static bool all_done(struct worker *w)
+{
+	if (w->h->plan.rate > 0)
+		return w->next_k >= w->own_total && !atomic_load(&w->inflight);
+	return w->next_start >= w->nx && !w->active_users;
+}
+
+static void arm_timer(struct worker *w, uint64_t deadline)
+{
+	struct itimerspec its = { 0 };
+
+	if (deadline == UINT64_MAX || (w->tfd_armed && w->tfd_armed <= deadline))
+		return;
+	its.it_value.tv_sec = (time_t)(deadline / NSEC_PER_SEC);
+	its.it_value.tv_nsec = (long)(deadline % NSEC_PER_SEC);
+	timerfd_settime(w->tfd, TFD_TIMER_ABSTIME, &its, NULL);
+	w->tfd_armed = deadline;
+}
+
+static void curl_timeout_due(struct worker *w)
+{
+	int running;
+
+	/* bounded: libcurl asks for 0 ms only while it has immediate work */
+	for (int i = 0; i < 64 && w->curl_deadline && w->curl_deadline <= now_mono_ns(); i++) {
+		w->curl_deadline = 0;
+		curl_multi_socket_action(w->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+		drain(w);
+	}
+}
+
+static void worker_finish(struct worker *w, uint64_t now)
+{
+	const struct load_plan *p = &w->h->plan;
+
+	for (uint64_t i = 0; i < w->nx; i++) {
+		if (w->x[i].easy && w->x[i].active) {
+			curl_multi_remove_handle(w->multi, w->x[i].easy);
+			w->x[i].active = false;
+			if (w->x[i].counted)
+				w->st.cancelled++;
+		}
+	}
+	atomic_store(&w->inflight, 0);
+	if (p->rate > 0) {
+		/* own indices intended before the end (or the stop) that never went out */
+		uint64_t span = (now < w->end_ns ? now : w->end_ns) - w->h->t0;
+		uint64_t due = load_sched_share(load_sched_count(p->rate, span), w->id, w->h->nw);
+		uint64_t sent = w->next_k > w->own_warm ? w->next_k : w->own_warm;
+
+		w->st.dropped = due > sent ? due - sent : 0;
+	}
+}
+
+static void worker_loop(struct worker *w)
+{
+	struct epoll_event evs[MAX_EVENTS];
+	int running;
+
+	slot_advance(w, w->h->t0);
+	for (;;) {
+		uint64_t now = now_mono_ns(), next;
+		struct timespec ts, *tsp = NULL;
+		int n;
+
+		if (atomic_load_explicit(&w->h->stop, memory_order_relaxed) || now >= w->end_ns) {
+			worker_finish(w, now);
+			return;
+		}
+		next = schedule(w, now);
+		curl_timeout_due(w);
+		if (all_done(w)) {
+			worker_finish(w, now);
+			return;
+		}
+		arm_timer(w, next);
+		if (w->curl_deadline) {
+			uint64_t d = w->curl_deadline > now ? w->curl_deadline - now : 0;
+
+			ts.tv_sec = (time_t)(d / NSEC_PER_SEC);
+			ts.tv_nsec = (long)(d % NSEC_PER_SEC);
+			tsp = &ts;
+		}
+		n = epoll_pwait2(w->epfd, evs, MAX_EVENTS, tsp, NULL);
+		if (n < 0 && errno != EINTR) {
+			vp_err("load worker %u: epoll_pwait2: %s", w->id, strerror(errno));
+			worker_finish(w, now_mono_ns());
+			return;
+		}
+		for (int i = 0; i < n; i++) {
+			int fd = evs[i].data.fd, flags = 0;
+
+			if (fd == w->tfd) {
+				uint64_t exp;
+
+				if (read(w->tfd, &exp, sizeof(exp)) < 0 && errno != EAGAIN)
+					vp_debug("timerfd read: %s", strerror(errno));
+				w->tfd_armed = 0;
+				continue;
+			}
+			if (fd == w->evfd)
+				continue; /* load_stop(): seen at the top of the loop */
+			if (evs[i].events & EPOLLIN)
+				flags |= CURL_CSELECT_IN;
+			if (evs[i].events & EPOLLOUT)
+				flags |= CURL_CSELECT_OUT;
+			if (evs[i].events & (EPOLLERR | EPOLLHUP))
+				flags |= CURL_CSELECT_ERR;
+			curl_multi_socket_action(w->multi, fd, flags, &running);
+		}
+		drain(w);
+	}
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct load_handle *h = w->h;
+	int err = worker_init(w);
+
+	pthread_mutex_lock(&h->lock);
+	if (err)
+		h->failed++;
+	h->ready++;
+	pthread_cond_broadcast(&h->cond);
+	while (!h->go && !h->abort)
+		pthread_cond_wait(&h->cond, &h->lock);
+	pthread_mutex_unlock(&h->lock);
+
+	if (!err && !h->abort) {
+		const struct load_plan *p = &h->plan;
+
+		w->end_ns = p->duration_ns ? h->t0 + p->duration_ns : UINT64_MAX;
+		w->warm_end = h->t0 + p->warmup_ns;
+		if (p->rate > 0) {
+			w->own_total = load_sched_share(load_sched_count(p->rate, p->duration_ns),
+							w->id, h->nw);
+			w->own_warm = load_sched_share(load_sched_count(p->rate, p->warmup_ns),
+						       w->id, h->nw);
+		}
+		worker_loop(w);
+	}
+	worker_cleanup(w);
+	atomic_store(&w->finished, true);
+	pthread_mutex_lock(&h->lock);
+	h->nfinished++;
+	pthread_cond_broadcast(&h->cond);
+	pthread_mutex_unlock(&h->lock);
+	return NULL;
+}
+
+/* ---- timeline --------------------------------------------------------------------------- */
+
+/* Fold second `sec` of every worker into one tick.  Caller holds h->lock. */
+static void fold_second(struct load_handle *h, int64_t sec, bool final)
+{
+	struct load_tick t = { .sec = (uint64_t)sec };
+
+	hist_reset(&h->tick_h);
+	for (unsigned i = 0; i < h->nw; i++) {
+		struct worker *w = &h->w[i];
+		struct slot *s = &w->slots[sec % NSLOTS];
+
+		if (atomic_load_explicit(&s->sec, memory_order_acquire) == sec) {
+			t.requests += s->requests;
+			t.errors += s->errors;
+			hist_merge(&h->tick_h, &s->h);
+		}
+		if (!final)
+			t.inflight += atomic_load_explicit(&w->inflight, memory_order_relaxed);
+	}
+	t.mono_ns = h->t0 + (uint64_t)sec * NSEC_PER_SEC;
+	t.real_ns = h->t0_real + (uint64_t)sec * NSEC_PER_SEC;
+	t.warmup = t.mono_ns < h->t0 + h->plan.warmup_ns;
+	t.p50_ns = hist_percentile(&h->tick_h, 50);
+	t.p99_ns = hist_percentile(&h->tick_h, 99);
+	if (h->nticks == h->cap_ticks) {
+		size_t cap = h->cap_ticks ? h->cap_ticks * 2 : 64;
+		struct load_tick *n = realloc(h->ticks, cap * sizeof(*n));
+
+		if (!n)
+			return;
+		h->ticks = n;
+		h->cap_ticks = cap;
+	}
+	h->ticks[h->nticks++] = t;
+}
+
+static void *ticker_main(void *arg)
+{
+	struct load_handle *h = arg;
+
+	self_register_thread(SELF_LOADGEN);
+	pthread_mutex_lock(&h->lock);
+	while (h->nfinished < h->nw) {
+		uint64_t due = h->t0 + (uint64_t)(h->next_tick + 1) * NSEC_PER_SEC + TICK_GRACE_NS;
+		struct timespec ts = { .tv_sec = (time_t)(due / NSEC_PER_SEC),
+				       .tv_nsec = (long)(due % NSEC_PER_SEC) };
+
+		if (now_mono_ns() < due) {
+			pthread_cond_timedwait(&h->cond, &h->lock, &ts);
+			continue;
+		}
+		fold_second(h, h->next_tick++, false);
+	}
+	pthread_mutex_unlock(&h->lock);
+	return NULL;
+}
+
+/* ---- public API ------------------------------------------------------------------------- */
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static CURLcode curl_init_rc;
+
+static void curl_init_once(void)
+{
+	curl_init_rc = curl_global_init(CURL_GLOBAL_ALL);
+}
+
+static int fail(char *err, size_t len, int rc, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int fail(char *err, size_t len, int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && len) {
+		va_start(ap, fmt);
+		vsnprintf(err, len, fmt, ap);
+		va_end(ap);
+	}
+	return rc;
+}
+
+/* Resolve the host once, so no worker ever runs a resolver thread mid-run. */
+static int resolve_once(struct load_handle *h, char *err, size_t len)
+{
+	CURLU *u = curl_url();
+	char *host = NULL, *port = NULL;
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai = NULL;
+	unsigned char buf[sizeof(struct in6_addr)];
+	char addr[INET6_ADDRSTRLEN];
+	int r = 0, g;
+
+	if (!u)
+		return fail(err, len, -ENOMEM, "out of memory");
+	if (curl_url_set(u, CURLUPART_URL, h->url, 0) ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) ||
+	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT)) {
+		r = fail(err, len, -EINVAL, "URL '%s': malformed", h->url);
+		goto out;
+	}
+	if (host[0] == '[' || inet_pton(AF_INET, host, buf) == 1)
+		goto out; /* a literal address: nothing to resolve */
+	g = getaddrinfo(host, port, &hints, &ai);
+	if (g || !ai) {
+		r = fail(err, len, -EINVAL, "URL '%s': cannot resolve host '%s': %s", h->url, host,
+			 gai_strerror(g));
+		goto out;
+	}
+	if (ai->ai_family == AF_INET6) {
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr, addr,
+			  sizeof(addr));
+		snprintf(h->resolve_entry, sizeof(h->resolve_entry), "%s:%s:[%s]", host, port, addr);
+	} else {
+		inet_ntop(AF_INET, &((struct sockaddr_in *)ai->ai_addr)->sin_addr, addr,
+			  sizeof(addr));
+		snprintf(h->resolve_entry, sizeof(h->resolve_entry), "%s:%s:%s", host, port, addr);
+	}
+out:
+	if (ai)
+		freeaddrinfo(ai);
+	curl_free(host);
+	curl_free(port);
+	curl_url_cleanup(u);
+	return r;
+}
+
+static int raise_nofile(uint64_t need, const struct load_plan *p, char *err, size_t len)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return fail(err, len, -errno, "getrlimit(RLIMIT_NOFILE): %s", strerror(errno));
+	if (rl.rlim_cur < rl.rlim_max) {
+		struct rlimit nr = { rl.rlim_max, rl.rlim_max };
+
+		if (!setrlimit(RLIMIT_NOFILE, &nr))
+			rl = nr;
+	}
+	if (rl.rlim_cur != RLIM_INFINITY && need > rl.rlim_cur)
+		return fail(err, len, -EINVAL,
+			    "%s %llu needs about %llu open files but the limit is %llu (hard limit, "
+			    "ulimit -Hn); raise it or ask for fewer", p->rate > 0 ? "--max-inflight" :
+			    "--users", (unsigned long long)(p->rate > 0 ? p->max_inflight : p->users),
+			    (unsigned long long)need, (unsigned long long)rl.rlim_cur);
+	return 0;
+}
+
+int load_start(const struct load_plan *plan, struct load_handle **hp, char *err, size_t len)
+{
+	struct load_handle *h;
+	pthread_condattr_t ca;
+	sigset_t all, old;
+	uint64_t units;
+	unsigned nw;
+	int r;
+
+	*hp = NULL;
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return fail(err, len, -ENOMEM, "out of memory");
+	h->plan = *plan;
+	r = load_plan_validate(&h->plan, err, len);
+	if (r)
+		goto fail_free;
+	snprintf(h->url, sizeof(h->url), "%s", plan->url);
+	h->plan.url = h->url;
+	pthread_once(&curl_once, curl_init_once);
+	if (curl_init_rc) {
+		r = fail(err, len, -EIO, "curl_global_init: %s", curl_easy_strerror(curl_init_rc));
+		goto fail_free;
+	}
+	units = h->plan.rate > 0 ? h->plan.max_inflight : h->plan.users;
+	nw = h->plan.workers ? h->plan.workers : (unsigned)ncpus_online();
+	if (nw < 1)
+		nw = 1;
+	if (nw > units)
+		nw = (unsigned)units;
+	h->nw = nw;
+	h->plan.workers = nw;
+	h->users_total = h->plan.users;
+	r = raise_nofile(units + (uint64_t)nw * FDS_PER_WORKER + FDS_SLACK, &h->plan, err, len);
+	if (r)
+		goto fail_free;
+	if (h->plan.netns) {
+		char path[300];
+		int fd;
+
+		snprintf(path, sizeof(path), "/run/netns/%s", h->plan.netns);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			r = fail(err, len, -EINVAL, "--netns %s: open %s: %s", h->plan.netns, path,
+				 strerror(errno));
+			goto fail_free;
+		}
+		close(fd);
+	}
+	r = resolve_once(h, err, len);
+	if (r)
+		goto fail_free;
+	if (hist_init(&h->tick_h, 2)) {
+		r = fail(err, len, -ENOMEM, "out of memory");
+		goto fail_free;
+	}
+
+	pthread_mutex_init(&h->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&h->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	h->w = calloc(nw, sizeof(*h->w));
+	if (!h->w) {
+		r = fail(err, len, -ENOMEM, "out of memory");
+		goto fail_sync;
+	}
+	/* load threads take no signals: SIGINT/SIGTERM reach the caller, which calls load_stop */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	for (unsigned i = 0; i < nw; i++) {
+		struct worker *w = &h->w[i];
+
+		w->h = h;
+		w->id = i;
+		w->epfd = w->tfd = w->evfd = -1;
+		w->nx = load_sched_share(units, i, nw);
+		if (pthread_create(&w->thread, NULL, worker_main, w)) {
+			h->abort = true;
+			break;
+		}
+		w->started = true;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+
+	pthread_mutex_lock(&h->lock);
+	while (!h->abort && h->ready < nw)
+		pthread_cond_wait(&h->cond, &h->lock);
+	if (h->abort || h->failed) {
+		h->abort = true;
+		pthread_cond_broadcast(&h->cond);
+		pthread_mutex_unlock(&h->lock);
+		r = -EAGAIN;
+		for (unsigned i = 0; i < nw; i++) {
+			if (!h->w[i].started)
+				continue;
+			pthread_join(h->w[i].thread, NULL);
+			if (h->w[i].init_err && r == -EAGAIN) {
+				r = h->w[i].init_err == -ENOMEM ? -ENOMEM :
+				    h->w[i].init_err == -ENOENT ? -EINVAL : h->w[i].init_err;
+				fail(err, len, r, "%s", h->w[i].errmsg);
+			}
+		}
+		if (r == -EAGAIN)
+			fail(err, len, r, "cannot start load worker threads");
+		for (unsigned i = 0; i < nw; i++)
+			if (h->w[i].evfd >= 0)
+				close(h->w[i].evfd);
+		goto fail_sync;
+	}
+	h->t0 = now_mono_ns();
+	h->t0_real = now_real_ns();
+	h->go = true;
+	pthread_cond_broadcast(&h->cond);
+	pthread_mutex_unlock(&h->lock);
+
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	if (!pthread_create(&h->ticker, NULL, ticker_main, h))
+		h->ticker_started = true;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	*hp = h;
+	return 0;
+
+fail_sync:
+	free(h->w);
+	pthread_cond_destroy(&h->cond);
+	pthread_mutex_destroy(&h->lock);
+	hist_free(&h->tick_h);
+fail_free:
+	free(h);
+	return r;
+}
+
+void load_stop(struct load_handle *h)
+{
+	uint64_t one = 1;
+
+	if (!h || atomic_exchange(&h->stop, true))
+		return;
+	for (unsigned i = 0; i < h->nw; i++)
+		if (write(h->w[i].evfd, &one, sizeof(one)) < 0)
+			continue; /* the worker has already finished and closed it */
+}
+
+bool load_done(struct load_handle *h)
+{
+	for (unsigned i = 0; i < h->nw; i++)
+		if (!atomic_load(&h->w[i].finished))
+			return false;
+	return true;
+}
+
+size_t load_timeline_read(struct load_handle *h, size_t from, struct load_tick *out, size_t max)
+{
+	size_t n = 0;
+
+	pthread_mutex_lock(&h->lock);
+	while (from + n < h->nticks && n < max) {
+		out[n] = h->ticks[from + n];
+		n++;
+	}
+	pthread_mutex_unlock(&h->lock);
+	return n;
+}
+
+int load_wait(struct load_handle *h, struct load_result *r)
+{
+	uint64_t end = 0;
+	int rc = 0;
+
+	memset(r, 0, sizeof(*r));
+	for (unsigned i = 0; i < h->nw; i++)
+		pthread_join(h->w[i].thread, NULL);
+	end = now_mono_ns();
+	if (h->ticker_started) {
+		pthread_mutex_lock(&h->lock);
+		pthread_cond_broadcast(&h->cond);
+		pthread_mutex_unlock(&h->lock);
+		pthread_join(h->ticker, NULL);
+	}
+	/* the seconds the ticker had not folded yet, the last (partial) one included */
+	pthread_mutex_lock(&h->lock);
+	while (h->t0 + (uint64_t)h->next_tick * NSEC_PER_SEC < end)
+		fold_second(h, h->next_tick++, true);
+	pthread_mutex_unlock(&h->lock);
+
+	r->plan = h->plan;
+	snprintf(r->url, sizeof(r->url), "%s", h->url);
+	r->plan.url = r->url;
+	r->plan.netns = NULL; /* the caller's string; not kept */
+	r->workers = h->nw;
+	r->open_model = h->plan.rate > 0;
+	r->stopped_early = atomic_load(&h->stop);
+	r->t0_mono_ns = h->t0;
+	r->t0_real_ns = h->t0_real;
+	r->elapsed_ns = end - h->t0;
+	r->measured_ns = r->elapsed_ns > h->plan.warmup_ns ? r->elapsed_ns - h->plan.warmup_ns : 0;
+	if (h->plan.duration_ns && r->elapsed_ns > h->plan.duration_ns)
+		r->measured_ns = h->plan.duration_ns - h->plan.warmup_ns;
+	if (hist_init(&r->lat, 3) || hist_init(&r->lat_uncorr, 3) || hist_init(&r->connect, 3) ||
+	    hist_init(&r->ttfb, 3) || hist_init(&r->total, 3))
+		rc = -ENOMEM;
+	r->conn_requested = r->open_model ? 0 : h->plan.users;
+	for (unsigned i = 0; i < h->nw; i++) {
+		struct worker *w = &h->w[i];
+		struct wstats *s = &w->st;
+
+		if (!rc) {
+			hist_merge(&r->lat, &s->lat);
+			hist_merge(&r->lat_uncorr, &s->lat_uncorr);
+			hist_merge(&r->connect, &s->connect);
+			hist_merge(&r->ttfb, &s->ttfb);
+			hist_merge(&r->total, &s->total);
+		}
+		r->requests += s->requests;
+		for (int k = 0; k < 6; k++)
+			r->http[k] += s->http[k];
+		for (int k = 0; k < LERR_MAX; k++)
+			r->err[k] += s->err[k];
+		for (int k = 0; k < LOAD_ERRNO_MAX; k++)
+			r->connect_errno[k] += s->connect_errno[k];
+		for (int k = 0; k < 100; k++)
+			r->curl_other[k] += s->curl_other[k];
+		r->bytes += s->bytes;
+		r->sent += s->sent;
+		r->late += s->late;
+		r->dropped += s->dropped;
+		r->cancelled += s->cancelled;
+		r->warmup_requests += s->warmup_requests;
+		r->conn_established += s->conn_established;
+		r->conn_peak_open += w->peak_socks;
+		hist_free(&s->lat);
+		hist_free(&s->lat_uncorr);
+		hist_free(&s->connect);
+		hist_free(&s->ttfb);
+		hist_free(&s->total);
+		for (int k = 0; k < NSLOTS; k++)
+			hist_free(&w->slots[k].h);
+	}
+	/* --new-conn asks for one connection per request sent, warm-up included */
+	if (r->plan.new_conn) {
+		r->conn_requested = 0;
+		for (unsigned i = 0; i < h->nw; i++)
+			r->conn_requested += h->w[i].st.sent_all;
+	}
+	for (unsigned i = 0; i < h->nw; i++)
+		if (h->w[i].evfd >= 0)
+			close(h->w[i].evfd);
+	r->ticks = h->ticks;
+	r->nticks = h->nticks;
+	hist_free(&h->tick_h);
+	free(h->w);
+	pthread_cond_destroy(&h->cond);
+	pthread_mutex_destroy(&h->lock);
+	free(h);
+	return rc;
+}
+
+void load_result_free(struct load_result *r)
+{
+	hist_free(&r->lat);
+	hist_free(&r->lat_uncorr);
+	hist_free(&r->connect);
+	hist_free(&r->ttfb);
+	hist_free(&r->total);
+	free(r->ticks);
+	r->ticks = NULL;
+	r->nticks = 0;
+}
+
+void load_lat_summary(const struct hist *h, struct load_lat *o)
+{
+	o->count = h->total;
+	o->mean_ns = hist_mean(h);
+	o->stddev_ns = hist_stddev(h);
+	o->min_ns = h->total ? h->min : 0;
+	o->p50_ns = hist_percentile(h, 50);
+	o->p90_ns = hist_percentile(h, 90);
+	o->p99_ns = hist_percentile(h, 99);
+	o->p999_ns = hist_percentile(h, 99.9);
+	o->max_ns = h->max;
+}
+
+const char *load_errno_name(int e)
+{
+	switch (e) {
+	case ECONNREFUSED: return "ECONNREFUSED";
+	case EADDRNOTAVAIL: return "EADDRNOTAVAIL";
+	case ENETUNREACH: return "ENETUNREACH";
+	case EHOSTUNREACH: return "EHOSTUNREACH";
+	case ETIMEDOUT: return "ETIMEDOUT";
+	case ECONNRESET: return "ECONNRESET";
+	case EMFILE: return "EMFILE";
+	case ENFILE: return "ENFILE";
+	case EADDRINUSE: return "EADDRINUSE";
+	case EACCES: return "EACCES";
+	case EPERM: return "EPERM";
+	case EAGAIN: return "EAGAIN";
+	case ENOBUFS: return "ENOBUFS";
+	case 0: return "unknown";
+	default: return NULL;
+	}
+}

@@ -1,0 +1,462 @@
+// SPDX-License-Identifier: GPL-2.0
+/* A load result as tables (text and JSON through report/table.h) and as the --json file. */
+#include <curl/curl.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <string.h>
+
+#include "load/load.h"
+#include "util.h"
+
+static const char *model_name(const struct load_result *r)
+{
+	return r->open_model ? "open" : "closed";
+}
+
+static double secs(uint64_t ns)
+{
+	return (double)ns / 1e9;
+}
+
+static uint64_t errors_total(const struct load_result *r)
+{
+	uint64_t n = 0;
+
+	for (int k = 0; k < LERR_MAX; k++)
+		n += r->err[k];
+	return n;
+}
+
+static void lat_row(struct table *t, const char *name, const struct hist *h, const char *na)
+{
+	struct load_lat l;
+	int row = table_row(t);
+
+	load_lat_summary(h, &l);
+	table_str(t, row, 0, name);
+	table_u64(t, row, 1, l.count);
+	if (!l.count) {
+		for (int c = 2; c < 10; c++)
+			table_na(t, row, c, na);
+		return;
+	}
+	table_f64(t, row, 2, l.mean_ns / 1e6);
+	table_f64(t, row, 3, l.stddev_ns / 1e6);
+	table_f64(t, row, 4, l.min_ns / 1e6);
+	table_f64(t, row, 5, l.p50_ns / 1e6);
+	table_f64(t, row, 6, l.p90_ns / 1e6);
+	table_f64(t, row, 7, l.p99_ns / 1e6);
+	table_f64(t, row, 8, l.p999_ns / 1e6);
+	table_f64(t, row, 9, l.max_ns / 1e6);
+}
+
+static void err_row(struct table *t, const char *cls, const char *detail, uint64_t n)
+{
+	int row = table_row(t);
+
+	table_str(t, row, 0, cls);
+	table_str(t, row, 1, detail);
+	table_u64(t, row, 2, n);
+}
+
+void load_render(const struct load_result *r, struct out *o)
+{
+	struct table t;
+	int row;
+	char buf[64];
+
+	table_init(&t, "load_latency", o->mode == OUT_TEXT ? "Latency (ms)" : NULL);
+	table_col(&t, "measure", "", 0, true);
+	table_col(&t, "count", "count", 0, false);
+	table_col(&t, "mean_ms", "mean", 3, false);
+	table_col(&t, "stddev_ms", "stddev", 3, false);
+	table_col(&t, "min_ms", "min", 3, false);
+	table_col(&t, "p50_ms", "p50", 3, false);
+	table_col(&t, "p90_ms", "p90", 3, false);
+	table_col(&t, "p99_ms", "p99", 3, false);
+	table_col(&t, "p99_9_ms", "p99.9", 3, false);
+	table_col(&t, "max_ms", "max", 3, false);
+	lat_row(&t, r->open_model ? "corrected" : "latency", &r->lat, "no responses");
+	if (r->open_model)
+		lat_row(&t, "uncorrected", &r->lat_uncorr, "no responses");
+	lat_row(&t, "connect", &r->connect, "no new connection in the measured part");
+	lat_row(&t, "first_byte", &r->ttfb, "no responses");
+	lat_row(&t, "total_curl", &r->total, "no responses");
+	if (r->open_model)
+		table_note(&t, "corrected: from the intended send time t0 + i/R; uncorrected: from "
+			   "the actual send");
+	table_render(&t, o);
+	table_free(&t);
+	if (o->mode == OUT_TEXT)
+		fputc('\n', o->f);
+
+	table_init(&t, "load_throughput", o->mode == OUT_TEXT ? "Throughput" : NULL);
+	table_col(&t, "requests", "requests", 0, false);
+	table_col(&t, "seconds", "seconds", 2, false);
+	table_col(&t, "rps", "req/s", 1, false);
+	table_col(&t, "mbytes", "MB read", 2, false);
+	table_col(&t, "sent", "sent", 0, false);
+	table_col(&t, "errors", "errors", 0, false);
+	table_col(&t, "late", "late", 0, false);
+	table_col(&t, "dropped", "dropped", 0, false);
+	table_col(&t, "cancelled", "cancelled", 0, false);
+	table_col(&t, "warmup_requests", "warm-up", 0, false);
+	row = table_row(&t);
+	table_u64(&t, row, 0, r->requests);
+	table_f64(&t, row, 1, secs(r->measured_ns));
+	if (r->measured_ns)
+		table_f64(&t, row, 2, (double)r->requests / secs(r->measured_ns));
+	else
+		table_na(&t, row, 2, "nothing measured after the warm-up");
+	table_f64(&t, row, 3, (double)r->bytes / 1e6);
+	table_u64(&t, row, 4, r->sent);
+	table_u64(&t, row, 5, errors_total(r) + r->http[4] + r->http[5]);
+	if (r->open_model) {
+		table_u64(&t, row, 6, r->late);
+		table_u64(&t, row, 7, r->dropped);
+	} else {
+		table_na(&t, row, 6, "late/dropped: open model (--rate) only");
+		table_na(&t, row, 7, "late/dropped: open model (--rate) only");
+	}
+	table_u64(&t, row, 8, r->cancelled);
+	table_u64(&t, row, 9, r->warmup_requests);
+	table_render(&t, o);
+	table_free(&t);
+	if (o->mode == OUT_TEXT)
+		fputc('\n', o->f);
+
+	table_init(&t, "load_connections", o->mode == OUT_TEXT ? "Connections" : NULL);
+	table_col(&t, "requested", "requested", 0, false);
+	table_col(&t, "established", "established", 0, false);
+	table_col(&t, "peak_open", "peak open", 0, false);
+	row = table_row(&t);
+	if (r->conn_requested || !r->open_model)
+		table_u64(&t, row, 0, r->conn_requested);
+	else
+		table_na(&t, row, 0, "open model with keep-alive: connections follow the in-flight "
+			 "count");
+	table_u64(&t, row, 1, r->conn_established);
+	table_u64(&t, row, 2, r->conn_peak_open);
+	if (r->conn_requested && r->conn_established < r->conn_requested)
+		table_note(&t, "FEWER connections established (%" PRIu64 ") than requested (%"
+			   PRIu64 ")", r->conn_established, r->conn_requested);
+	table_render(&t, o);
+	table_free(&t);
+	if (o->mode == OUT_TEXT)
+		fputc('\n', o->f);
+
+	table_init(&t, "load_errors", o->mode == OUT_TEXT ? "Errors and responses" : NULL);
+	table_col(&t, "class", "class", 0, true);
+	table_col(&t, "detail", "detail", 0, true);
+	table_col(&t, "count", "count", 0, false);
+	for (int k = 0; k < LERR_MAX; k++) {
+		if (k == LERR_CONNECT) {
+			bool any = false;
+
+			for (int e = 0; e < LOAD_ERRNO_MAX; e++) {
+				const char *n;
+
+				if (!r->connect_errno[e])
+					continue;
+				n = load_errno_name(e);
+				if (!n) {
+					snprintf(buf, sizeof(buf), "errno %d", e);
+					n = buf;
+				}
+				err_row(&t, "connect", n, r->connect_errno[e]);
+				any = true;
+			}
+			if (!any)
+				err_row(&t, "connect", "", 0);
+			continue;
+		}
+		if (k == LERR_OTHER) {
+			bool any = false;
+
+			for (int c = 0; c < 100; c++) {
+				if (!r->curl_other[c])
+					continue;
+				err_row(&t, "other", curl_easy_strerror((CURLcode)c), r->curl_other[c]);
+				any = true;
+			}
+			if (!any)
+				err_row(&t, "other", "", 0);
+			continue;
+		}
+		err_row(&t, load_err_names[k], "", r->err[k]);
+	}
+	for (int c = 1; c <= 5; c++) {
+		snprintf(buf, sizeof(buf), "%dxx", c);
+		err_row(&t, "http", buf, r->http[c]);
+	}
+	if (r->http[0])
+		err_row(&t, "http", "other status", r->http[0]);
+	table_render(&t, o);
+	table_free(&t);
+}
+
+void load_print_summary(const struct load_result *r, FILE *f)
+{
+	struct out o;
+	char d[32];
+	uint64_t errs = errors_total(r);
+
+	fprintf(f, "%s load of %s: %s model, ", r->stopped_early ? "Stopped" : "Finished",
+		r->url, model_name(r));
+	if (r->open_model)
+		fprintf(f, "%.6g req/s, max %" PRIu64 " in flight", r->plan.rate,
+			r->plan.max_inflight);
+	else
+		fprintf(f, "%" PRIu64 " users", r->plan.users);
+	fprintf(f, ", %u workers, %s\n", r->workers, r->plan.new_conn ? "new connection per "
+		"request" : "keep-alive");
+	fprintf(f, "  %" PRIu64 " requests in %s", r->requests, fmt_duration(r->measured_ns, d,
+		sizeof(d)));
+	if (r->plan.warmup_ns)
+		fprintf(f, " (after a %s warm-up)", fmt_duration(r->plan.warmup_ns, d, sizeof(d)));
+	fprintf(f, ", %.2f MB read\n", (double)r->bytes / 1e6);
+	if (r->measured_ns)
+		fprintf(f, "  Requests/sec: %.2f\n", (double)r->requests / secs(r->measured_ns));
+	if (errs || r->http[4] || r->http[5])
+		fprintf(f, "  Errors: %" PRIu64 " transport, %" PRIu64 " HTTP 4xx, %" PRIu64
+			" HTTP 5xx\n", errs, r->http[4], r->http[5]);
+	fputc('\n', f);
+	out_init(&o, f, OUT_TEXT, false);
+	load_render(r, &o);
+}
+
+static void lat_json(struct jw *w, const char *key, const struct hist *h)
+{
+	struct load_lat l;
+
+	load_lat_summary(h, &l);
+	jw_key(w, key);
+	jw_obj_begin(w);
+	jw_ku64(w, "count", l.count);
+	if (!l.count) {
+		const char *k[] = { "mean_us", "stddev_us", "min_us", "p50_us", "p90_us", "p99_us",
+				    "p99_9_us", "max_us" };
+
+		for (size_t i = 0; i < ARRAY_SIZE(k); i++) {
+			jw_key(w, k[i]);
+			jw_null(w);
+		}
+	} else {
+		jw_kdouble(w, "mean_us", l.mean_ns / 1e3);
+		jw_kdouble(w, "stddev_us", l.stddev_ns / 1e3);
+		jw_kdouble(w, "min_us", l.min_ns / 1e3);
+		jw_kdouble(w, "p50_us", l.p50_ns / 1e3);
+		jw_kdouble(w, "p90_us", l.p90_ns / 1e3);
+		jw_kdouble(w, "p99_us", l.p99_ns / 1e3);
+		jw_kdouble(w, "p99_9_us", l.p999_ns / 1e3);
+		jw_kdouble(w, "max_us", l.max_ns / 1e3);
+	}
+	jw_obj_end(w);
+}
+
+static void opt_secs(struct jw *w, const char *k, uint64_t ns, bool present)
+{
+	jw_key(w, k);
+	if (present)
+		jw_double(w, secs(ns));
+	else
+		jw_null(w);
+}
+
+void load_json(const struct load_result *r, struct jw *w)
+{
+	const struct load_plan *p = &r->plan;
+	char buf[64];
+
+	jw_obj_begin(w);
+	jw_kstr(w, "schema", "virtprof-load/1");
+	jw_key(w, "config");
+	jw_obj_begin(w);
+	jw_kstr(w, "url", r->url);
+	jw_kstr(w, "model", model_name(r));
+	jw_key(w, "users");
+	if (r->open_model)
+		jw_null(w);
+	else
+		jw_u64(w, p->users);
+	opt_secs(w, "ramp_up_s", p->ramp_up_ns, !r->open_model);
+	jw_key(w, "loops");
+	if (r->open_model || !p->loops)
+		jw_null(w);
+	else
+		jw_u64(w, p->loops);
+	opt_secs(w, "think_s", p->think_ns, !r->open_model);
+	opt_secs(w, "duration_s", p->duration_ns, p->duration_ns != 0);
+	jw_kdouble(w, "warmup_s", secs(p->warmup_ns));
+	opt_secs(w, "timeout_s", p->timeout_ns, p->timeout_ns != 0);
+	jw_key(w, "rate");
+	if (r->open_model)
+		jw_double(w, p->rate);
+	else
+		jw_null(w);
+	jw_key(w, "max_inflight");
+	if (r->open_model)
+		jw_u64(w, p->max_inflight);
+	else
+		jw_null(w);
+	jw_kbool(w, "new_conn", p->new_conn);
+	jw_ku64(w, "workers", r->workers);
+	jw_obj_end(w);
+
+	jw_key(w, "start");
+	jw_obj_begin(w);
+	jw_ku64(w, "mono_ns", r->t0_mono_ns);
+	jw_ku64(w, "real_ns", r->t0_real_ns);
+	jw_obj_end(w);
+	jw_kdouble(w, "elapsed_s", secs(r->elapsed_ns));
+	jw_kdouble(w, "measured_s", secs(r->measured_ns));
+	jw_kbool(w, "stopped_early", r->stopped_early);
+
+	jw_key(w, "totals");
+	jw_obj_begin(w);
+	jw_ku64(w, "requests", r->requests);
+	jw_key(w, "rps");
+	if (r->measured_ns)
+		jw_double(w, (double)r->requests / secs(r->measured_ns));
+	else
+		jw_null(w);
+	jw_ku64(w, "bytes", r->bytes);
+	jw_ku64(w, "sent", r->sent);
+	jw_ku64(w, "errors", errors_total(r));
+	jw_key(w, "late");
+	if (r->open_model)
+		jw_u64(w, r->late);
+	else
+		jw_null(w);
+	jw_key(w, "dropped");
+	if (r->open_model)
+		jw_u64(w, r->dropped);
+	else
+		jw_null(w);
+	jw_ku64(w, "cancelled", r->cancelled);
+	jw_ku64(w, "warmup_requests", r->warmup_requests);
+	jw_key(w, "responses");
+	jw_obj_begin(w);
+	for (int c = 1; c <= 5; c++) {
+		snprintf(buf, sizeof(buf), "%dxx", c);
+		jw_ku64(w, buf, r->http[c]);
+	}
+	jw_ku64(w, "other", r->http[0]);
+	jw_obj_end(w);
+	jw_obj_end(w);
+
+	jw_key(w, "connections");
+	jw_obj_begin(w);
+	jw_key(w, "requested");
+	if (r->conn_requested || !r->open_model)
+		jw_u64(w, r->conn_requested);
+	else
+		jw_null(w);
+	jw_ku64(w, "established", r->conn_established);
+	jw_ku64(w, "peak_open", r->conn_peak_open);
+	jw_obj_end(w);
+
+	jw_key(w, "latency");
+	jw_obj_begin(w);
+	lat_json(w, "corrected", &r->lat);
+	lat_json(w, "uncorrected", &r->lat_uncorr);
+	lat_json(w, "connect", &r->connect);
+	lat_json(w, "first_byte", &r->ttfb);
+	lat_json(w, "total", &r->total);
+	jw_obj_end(w);
+
+	jw_key(w, "histogram");
+	jw_obj_begin(w);
+	jw_kstr(w, "of", "corrected");
+	jw_kstr(w, "unit", "ns");
+	jw_ku64(w, "significant_digits", 3);
+	jw_key(w, "buckets");
+	jw_arr_begin(w);
+	for (int i = 0; r->lat.counts && i < r->lat.counts_len; i++) {
+		if (!r->lat.counts[i])
+			continue;
+		jw_arr_begin(w);
+		jw_u64(w, hist_bucket_lo(&r->lat, i));
+		jw_u64(w, hist_bucket_hi(&r->lat, i));
+		jw_u64(w, r->lat.counts[i]);
+		jw_arr_end(w);
+	}
+	jw_arr_end(w);
+	jw_obj_end(w);
+
+	jw_key(w, "errors");
+	jw_obj_begin(w);
+	for (int k = 0; k < LERR_MAX; k++)
+		jw_ku64(w, load_err_names[k], r->err[k]);
+	jw_key(w, "connect_errno");
+	jw_obj_begin(w);
+	for (int e = 0; e < LOAD_ERRNO_MAX; e++) {
+		const char *n;
+
+		if (!r->connect_errno[e])
+			continue;
+		n = load_errno_name(e);
+		if (!n) {
+			snprintf(buf, sizeof(buf), "errno_%d", e);
+			n = buf;
+		}
+		jw_ku64(w, n, r->connect_errno[e]);
+	}
+	jw_obj_end(w);
+	jw_key(w, "other_curl");
+	jw_obj_begin(w);
+	for (int c = 0; c < 100; c++) {
+		if (!r->curl_other[c])
+			continue;
+		snprintf(buf, sizeof(buf), "%d", c);
+		jw_ku64(w, buf, r->curl_other[c]);
+	}
+	jw_obj_end(w);
+	jw_ku64(w, "http_4xx", r->http[4]);
+	jw_ku64(w, "http_5xx", r->http[5]);
+	jw_obj_end(w);
+
+	jw_key(w, "timeline");
+	jw_arr_begin(w);
+	for (size_t i = 0; i < r->nticks; i++) {
+		const struct load_tick *t = &r->ticks[i];
+
+		jw_obj_begin(w);
+		jw_ku64(w, "sec", t->sec);
+		jw_ku64(w, "mono_ns", t->mono_ns);
+		jw_ku64(w, "real_ns", t->real_ns);
+		jw_kbool(w, "warmup", t->warmup);
+		jw_ku64(w, "requests", t->requests);
+		jw_ku64(w, "errors", t->errors);
+		jw_ku64(w, "inflight", t->inflight);
+		jw_key(w, "p50_us");
+		if (t->requests)
+			jw_double(w, t->p50_ns / 1e3);
+		else
+			jw_null(w);
+		jw_key(w, "p99_us");
+		if (t->requests)
+			jw_double(w, t->p99_ns / 1e3);
+		else
+			jw_null(w);
+		jw_obj_end(w);
+	}
+	jw_arr_end(w);
+	jw_obj_end(w);
+}
+
+int load_write_json(const struct load_result *r, const char *path)
+{
+	struct atomic_file *af = atomic_file_open(path);
+	struct jw w;
+	int rc;
+
+	if (!af)
+		return -errno ? -errno : -EIO;
+	jw_init(&w, atomic_file_stream(af), true);
+	load_json(r, &w);
+	jw_end_line(&w);
+	rc = atomic_file_commit(af);
+	return rc;
+}
