@@ -67,7 +67,18 @@ struct {
 	__type(value, struct vp_thread_info);
 } threads SEC(".maps");
 
-/* When each runnable thread became runnable (wakeup or preemption). */
+/*
+ * When each runnable thread became runnable (wakeup or preemption).  The tp_btf flavour keeps it
+ * in task-local storage (no hash insert/delete on the two hottest scheduler events); the raw_tp
+ * flavour, for kernels where task storage is not usable from tracing programs, uses the hash.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, __u64);
+} wake_store SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, VP_MAX_THREADS);
@@ -174,7 +185,8 @@ static __always_inline void close_segment(struct vp_cpu_state *cs, __u64 now)
  * Move the CPU's accumulators into the owner's per-thread entry.  The idle task's task time is the
  * CPU's idle time; softirqs it hosted are kept under a per-CPU idle key.
  */
-static __always_inline void charge_owner(struct vp_cpu_state *cs, struct task_struct *owner)
+static __always_inline struct vp_thread_stats *charge_owner(struct vp_cpu_state *cs,
+							     struct task_struct *owner)
 {
 	struct vp_thread_stats *st;
 	__u32 key = cs->cur_tid;
@@ -208,18 +220,50 @@ static __always_inline void charge_owner(struct vp_cpu_state *cs, struct task_st
 	cs->rq_max = 0;
 	cs->nr_rq = 0;
 	cs->nr_softirq = 0;
+	return st;
 }
 
-static __always_inline void mark_runnable(__u32 tid, __u64 now)
+static __always_inline void mark_runnable(struct task_struct *t, __u32 tid, __u64 now, bool btf)
 {
+	__u64 *ts;
+
 	if (!tid)
 		return;
+	if (btf) {
+		ts = bpf_task_storage_get(&wake_store, t, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+		if (ts)
+			*ts = now;
+		else
+			drop(VP_DROP_WAKE_FULL);
+		return;
+	}
 	if (bpf_map_update_elem(&wake_ts, &tid, &now, BPF_ANY))
 		drop(VP_DROP_WAKE_FULL);
 }
 
+/* When did `t` become runnable (0 = not known); forgets it. */
+static __always_inline __u64 take_runnable(struct task_struct *t, __u32 tid, bool btf)
+{
+	__u64 *ts, v = 0;
+
+	if (btf) {
+		ts = bpf_task_storage_get(&wake_store, t, 0, 0);
+		if (ts) {
+			v = *ts;
+			*ts = 0;
+		}
+		return v;
+	}
+	ts = bpf_map_lookup_elem(&wake_ts, &tid);
+	if (ts) {
+		v = *ts;
+		bpf_map_delete_elem(&wake_ts, &tid);
+	}
+	return v;
+}
+
 static __always_inline int handle_switch(bool preempt, struct task_struct *prev,
-					 struct task_struct *next)
+					 struct task_struct *next, bool btf)
 {
 	struct vp_cpu_state *cs = this_cpu();
 	__u32 prev_tid = BPF_CORE_READ(prev, pid);
@@ -227,7 +271,7 @@ static __always_inline int handle_switch(bool preempt, struct task_struct *prev,
 	__u64 now = bpf_ktime_get_ns();
 	struct vp_thread_stats *st;
 	bool runnable;
-	__u64 *wts;
+	__u64 wts;
 
 	if (!cs)
 		return 0;
@@ -237,45 +281,40 @@ static __always_inline int handle_switch(bool preempt, struct task_struct *prev,
 		cs->hardirq = 0;
 		cs->softirq = 0;
 	}
-	if (cs->ts && cs->cur_tid != prev_tid) {
-		/* First event after attach raced with a switch: the segment's owner is prev. */
+	/* First event after attach raced with a switch: the segment's owner is prev. */
+	if (cs->ts && cs->cur_tid != prev_tid)
 		cs->cur_tid = prev_tid;
-	}
 	close_segment(cs, now);
 	/* preempt is the kernel's own flag; a runnable prev means involuntary too. */
 	runnable = preempt || vp_task_state(prev) == 0;
 	if (runnable)
-		mark_runnable(prev_tid, now);
-	charge_owner(cs, prev);
-	if (prev_tid) {
-		st = stats_of(prev_tid, prev);
-		if (st) {
-			if (runnable)
-				st->nivcsw++;
-			else
-				st->nvcsw++;
-		}
+		mark_runnable(prev, prev_tid, now, btf);
+	st = charge_owner(cs, prev);
+	if (st && prev_tid) {
+		if (runnable)
+			st->nivcsw++;
+		else
+			st->nvcsw++;
 	}
 
 	cs->cur_tid = next_tid;
 	if (next_tid) {
-		wts = bpf_map_lookup_elem(&wake_ts, &next_tid);
+		wts = take_runnable(next, next_tid, btf);
 		if (wts) {
-			__u64 d = now > *wts ? now - *wts : 0;
+			__u64 d = now > wts ? now - wts : 0;
 
 			cs->rq_acc += d;
 			if (d > cs->rq_max)
 				cs->rq_max = d;
 			cs->nr_rq++;
-			bpf_map_delete_elem(&wake_ts, &next_tid);
 		}
 	}
 	return 0;
 }
 
-static __always_inline int handle_wakeup(struct task_struct *p)
+static __always_inline int handle_wakeup(struct task_struct *p, bool btf)
 {
-	mark_runnable(BPF_CORE_READ(p, pid), bpf_ktime_get_ns());
+	mark_runnable(p, BPF_CORE_READ(p, pid), bpf_ktime_get_ns(), btf);
 	return 0;
 }
 
@@ -382,7 +421,7 @@ static __always_inline int handle_exec(struct task_struct *p)
 	return 0;
 }
 
-static __always_inline int handle_exit(struct task_struct *p)
+static __always_inline int handle_exit(struct task_struct *p, bool btf)
 {
 	__u32 tid = BPF_CORE_READ(p, pid);
 	struct vp_thread_info *ti;
@@ -391,7 +430,9 @@ static __always_inline int handle_exit(struct task_struct *p)
 	ti = bpf_map_lookup_elem(&threads, &tid);
 	if (ti)
 		ti->exited = 1;
-	bpf_map_delete_elem(&wake_ts, &tid);
+	/* task storage is freed with the task; the hash entry is ours to remove */
+	if (!btf)
+		bpf_map_delete_elem(&wake_ts, &tid);
 	return 0;
 }
 
@@ -433,19 +474,19 @@ int flush(void *ctx)
 SEC("tp_btf/sched_switch")
 int BPF_PROG(tp_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
-	return handle_switch(preempt, prev, next);
+	return handle_switch(preempt, prev, next, true);
 }
 
 SEC("tp_btf/sched_wakeup")
 int BPF_PROG(tp_sched_wakeup, struct task_struct *p)
 {
-	return handle_wakeup(p);
+	return handle_wakeup(p, true);
 }
 
 SEC("tp_btf/sched_wakeup_new")
 int BPF_PROG(tp_sched_wakeup_new, struct task_struct *p)
 {
-	return handle_wakeup(p);
+	return handle_wakeup(p, true);
 }
 
 SEC("tp_btf/sched_process_fork")
@@ -463,7 +504,7 @@ int BPF_PROG(tp_sched_process_exec, struct task_struct *p)
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(tp_sched_process_exit, struct task_struct *p)
 {
-	return handle_exit(p);
+	return handle_exit(p, true);
 }
 
 SEC("tp_btf/softirq_entry")
@@ -500,19 +541,19 @@ int BPF_PROG(tp_cgroup_attach_task, struct cgroup *dst, const char *path, struct
 SEC("raw_tp/sched_switch")
 int BPF_PROG(raw_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
-	return handle_switch(preempt, prev, next);
+	return handle_switch(preempt, prev, next, false);
 }
 
 SEC("raw_tp/sched_wakeup")
 int BPF_PROG(raw_sched_wakeup, struct task_struct *p)
 {
-	return handle_wakeup(p);
+	return handle_wakeup(p, false);
 }
 
 SEC("raw_tp/sched_wakeup_new")
 int BPF_PROG(raw_sched_wakeup_new, struct task_struct *p)
 {
-	return handle_wakeup(p);
+	return handle_wakeup(p, false);
 }
 
 SEC("raw_tp/sched_process_fork")
@@ -530,7 +571,7 @@ int BPF_PROG(raw_sched_process_exec, struct task_struct *p)
 SEC("raw_tp/sched_process_exit")
 int BPF_PROG(raw_sched_process_exit, struct task_struct *p)
 {
-	return handle_exit(p);
+	return handle_exit(p, false);
 }
 
 SEC("raw_tp/softirq_entry")

@@ -75,6 +75,9 @@ static int try_load(struct probes *p, bool btf)
 	if (!skel)
 		return -errno;
 	select_flavour(skel, btf);
+	/* task storage backs the tp_btf flavour only; older kernels may not have the map type */
+	bpf_map__set_autocreate(skel->maps.wake_store, btf);
+	bpf_map__set_autocreate(skel->maps.wake_ts, !btf);
 	err = account_bpf__load(skel);
 	if (!err)
 		err = account_bpf__attach(skel);

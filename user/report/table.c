@@ -18,7 +18,13 @@ void table_col(struct table *t, const char *key, const char *head, int prec, boo
 {
 	if (t->ncols >= TABLE_MAX_COLS || t->nrows)
 		return;
-	t->cols[t->ncols++] = (struct tcol){ key, head, prec, left };
+	t->cols[t->ncols++] = (struct tcol){ key, head, prec, left, false };
+}
+
+void table_col_json_only(struct table *t)
+{
+	if (t->ncols)
+		t->cols[t->ncols - 1].json_only = true;
 }
 
 int table_row(struct table *t)
@@ -162,14 +168,21 @@ static void render_text(const struct table *t, FILE *f)
 	}
 	if (t->title)
 		fprintf(f, "%s\n", t->title);
-	for (int c = 0; c < t->ncols; c++)
-		fprintf(f, "%s%*s", c ? "  " : "", t->cols[c].left ? -width[c] : width[c],
+	for (int c = 0, first = 1; c < t->ncols; c++) {
+		if (t->cols[c].json_only)
+			continue;
+		fprintf(f, "%s%*s", first ? "" : "  ", t->cols[c].left ? -width[c] : width[c],
 			t->cols[c].head);
+		first = 0;
+	}
 	fputc('\n', f);
 	for (int r = 0; r < t->nrows; r++) {
-		for (int c = 0; c < t->ncols; c++) {
+		for (int c = 0, first = 1; c < t->ncols; c++) {
+			if (t->cols[c].json_only)
+				continue;
 			cell_text(&t->cells[(size_t)r * t->ncols + c], t->cols[c].prec, buf, sizeof(buf));
-			fprintf(f, "%s%*s", c ? "  " : "", t->cols[c].left ? -width[c] : width[c], buf);
+			fprintf(f, "%s%*s", first ? "" : "  ", t->cols[c].left ? -width[c] : width[c], buf);
+			first = 0;
 		}
 		fputc('\n', f);
 	}

@@ -33,6 +33,7 @@ struct tcol {
 	const char *head; /* text header */
 	int prec;         /* decimals for doubles in text */
 	bool left;        /* left-align in text (names) */
+	bool json_only;   /* raw values (ns) that would crowd the text table */
 };
 
 struct table {
@@ -49,6 +50,8 @@ struct table {
 void table_init(struct table *t, const char *key, const char *title);
 /* Columns are added before the first row. */
 void table_col(struct table *t, const char *key, const char *head, int prec, bool left);
+/* Mark the last added column as JSON-only. */
+void table_col_json_only(struct table *t);
 int table_row(struct table *t);
 void table_str(struct table *t, int row, int col, const char *s);
 void table_u64(struct table *t, int row, int col, uint64_t v);

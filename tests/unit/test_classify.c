@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Classification from recorded thread facts: no root, no /proc, no BPF. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "classify.h"
+#include "self.h"
+#include "virtprof.h"
+
+#define QEMU_PID 4242
+#define CTR_CGID_V2 9001
+#define CTR_CGID_V2_CHILD 9002
+#define CTR_CGID_V1 7001
+
+static struct targets ts;
+
+static int setup(void **state)
+{
+	(void)state;
+	memset(&ts, 0, sizeof(ts));
+	ts.n = 2;
+	ts.t[0].kind = TARGET_VM;
+	ts.t[0].pid = QEMU_PID;
+	strcpy(ts.t[0].name, "web");
+	strcpy(ts.t[0].entity, "vm:web");
+	ts.t[1].kind = TARGET_CTR;
+	ts.t[1].pid = 5000;
+	strcpy(ts.t[1].name, "nginx");
+	strcpy(ts.t[1].entity, "ctr:nginx");
+	strcpy(ts.t[1].id, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
+	strcpy(ts.t[1].ip, "172.17.0.2");
+	ts.t[1].ncgids = 3;
+	ts.t[1].cgids[0] = CTR_CGID_V2;
+	ts.t[1].cgids[1] = CTR_CGID_V2_CHILD;
+	ts.t[1].cgids[2] = CTR_CGID_V1;
+	return 0;
+}
+
+static void facts(struct thread_facts *f, pid_t tid, pid_t tgid, const char *comm, const char *pcomm,
+		  unsigned int flags)
+{
+	memset(f, 0, sizeof(*f));
+	f->tid = tid;
+	f->tgid = tgid;
+	f->flags = flags;
+	snprintf(f->comm, sizeof(f->comm), "%s", comm);
+	snprintf(f->pcomm, sizeof(f->pcomm), "%s", pcomm);
+}
+
+static void expect(const struct thread_facts *f, int self, const struct attribution *parent,
+		   const char *entity, const char *role)
+{
+	struct attribution a;
+
+	classify_thread(f, &ts, self, parent, &a);
+	assert_string_equal(a.entity, entity);
+	assert_string_equal(a.role, role);
+}
+
+static void test_qemu_vcpu_tcg_and_kvm(void **state)
+{
+	struct thread_facts f;
+
+	(void)state;
+	facts(&f, 4243, QEMU_PID, "CPU 0/TCG", "qemu-system-x86", 0);
+	expect(&f, SELF_NONE, NULL, "vm:web", "vcpu");
+	facts(&f, 4244, QEMU_PID, "CPU 1/KVM", "qemu-system-x86", 0);
+	expect(&f, SELF_NONE, NULL, "vm:web", "vcpu");
+}
+
+static void test_qemu_io_emul(void **state)
+{
+	struct thread_facts f;
+
+	(void)state;
+	facts(&f, 4245, QEMU_PID, "IO mon_iothread", "qemu-system-x86", 0);
+	expect(&f, SELF_NONE, NULL, "vm:web", "io");
+	facts(&f, 4246, QEMU_PID, "worker", "qemu-system-x86", 0);
+	expect(&f, SELF_NONE, NULL, "vm:web", "io");
+	facts(&f, QEMU_PID, QEMU_PID, "qemu-system-x86", "qemu-system-x86", 0);
+	expect(&f, SELF_NONE, NULL, "vm:web", "emul");
+	facts(&f, 4247, QEMU_PID, "call_rcu", "qemu-system-x86", 0);
+	expect(&f, SELF_NONE, NULL, "vm:web", "emul");
+}
+
+/* >= 6.4: vhost workers are user-worker threads of the qemu process */
+static void test_vhost_user_worker(void **state)
+{
+	struct thread_facts f;
+
+	(void)state;
+	facts(&f, 4250, QEMU_PID, "vhost-4242", "qemu-system-x86", VP_PF_USER_WORKER);
+	expect(&f, SELF_NONE, NULL, "vm:web", "vhost");
+}
+
+/* < 6.4: "vhost-<owner pid>" kernel threads, the owner being a qemu thread */
+static void test_vhost_kthread(void **state)
+{
+	struct thread_facts f;
+
+	(void)state;
+	facts(&f, 300, 300, "vhost-4242", "vhost-4242", VP_PF_KTHREAD);
+	expect(&f, SELF_NONE, NULL, "vm:web", "vhost");
+	/* owner is a non-leader qemu thread: resolved to its tgid by the caller */
+	facts(&f, 301, 301, "vhost-4243", "vhost-4243", VP_PF_KTHREAD);
+	f.owner_tgid = QEMU_PID;
+	expect(&f, SELF_NONE, NULL, "vm:web", "vhost");
+	/* a vhost kthread of some other process is not ours */
+	facts(&f, 302, 302, "vhost-999", "vhost-999", VP_PF_KTHREAD);
+	expect(&f, SELF_NONE, NULL, "other", "vhost-999");
+}
+
+static void test_kvm_threads(void **state)
+{
+	struct thread_facts f;
+
+	(void)state;
+	facts(&f, 310, 310, "kvm-pit/4242", "kvm-pit/4242", VP_PF_KTHREAD);
+	expect(&f, SELF_NONE, NULL, "vm:web", "kvm");
+	/* >= 6.13 the nx recovery worker is a vhost_task inside qemu */
+	facts(&f, 4260, QEMU_PID, "kvm-nx-lpage-re", "qemu-system-x86", VP_PF_USER_WORKER);
+	expect(&f, SELF_NONE, NULL, "vm:web", "kvm");
+	assert_int_equal(classify_kthread_owner("kvm-pit/12x", VP_PF_KTHREAD), 0);
+	assert_int_equal(classify_kthread_owner("kvm-pit/12", 0), 0);
+}
+
+static void test_container_cgroups(void **state)
+{
+	struct thread_facts f;
+
+	(void)state;
+	facts(&f, 5001, 5000, "nginx", "nginx", 0);
+	f.cgid_v2 = CTR_CGID_V2;
+	expect(&f, SELF_NONE, NULL, "ctr:nginx", "app");
+	/* a child cgroup of the container's */
+	f.cgid_v2 = CTR_CGID_V2_CHILD;
+	expect(&f, SELF_NONE, NULL, "ctr:nginx", "app");
+	/* v1 cpu hierarchy only */
+	f.cgid_v2 = 1;
+	f.cgid_v1_cpu = CTR_CGID_V1;
+	expect(&f, SELF_NONE, NULL, "ctr:nginx", "app");
+	f.cgid_v1_cpu = 1;
+	expect(&f, SELF_NONE, NULL, "other", "nginx");
+}
+
+static void test_docker_proxy_forms(void **state)
+{
+	static const char argv1[] = "/usr/bin/docker-proxy\0-proto\0tcp\0-host-ip\0000.0.0.0\0"
+				    "-host-port\08080\0-container-ip\000172.17.0.2\0-container-port\080";
+	static const char argv2[] = "/usr/bin/docker-proxy\0--container-ip=172.17.0.2\0";
+	static const char argv3[] = "/usr/bin/docker-proxy\0-container-ip\000172.17.0.3\0";
+	struct thread_facts f;
+
+	(void)state;
+	facts(&f, 6000, 6000, "docker-proxy", "docker-proxy", 0);
+	f.cmdline = argv1;
+	f.cmdline_len = sizeof(argv1);
+	expect(&f, SELF_NONE, NULL, "ctr:nginx", "runtime");
+	f.cmdline = argv2;
+	f.cmdline_len = sizeof(argv2);
+	expect(&f, SELF_NONE, NULL, "ctr:nginx", "runtime");
+	f.cmdline = argv3;
+	f.cmdline_len = sizeof(argv3);
+	expect(&f, SELF_NONE, NULL, "other", "docker-proxy");
+}
+
+static void test_shim_forms(void **state)
+{
+	static const char argv1[] =
+		"/usr/bin/containerd-shim-runc-v2\0-namespace\0moby\0-id\0"
+		"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\0-address\0/run/c.sock";
+	static const char argv2[] = "/usr/bin/containerd-shim-runc-v2\0-namespace\0moby\0-id\0ffff\0";
+	struct thread_facts f;
+
+	(void)state;
+	facts(&f, 6100, 6100, "containerd-shim", "containerd-shim", 0);
+	f.cmdline = argv1;
+	f.cmdline_len = sizeof(argv1);
+	expect(&f, SELF_NONE, NULL, "ctr:nginx", "runtime");
+	f.cmdline = argv2;
+	f.cmdline_len = sizeof(argv2);
+	expect(&f, SELF_NONE, NULL, "other", "containerd-shim");
+}
+
+static void test_self_and_inheritance(void **state)
+{
+	struct attribution parent = { "vm:web", "emul", 0 };
+	struct thread_facts f;
+
+	(void)state;
+	facts(&f, 7000, 7000, "virtprof", "virtprof", 0);
+	expect(&f, SELF_LOADGEN, NULL, "loadgen", "workers");
+	expect(&f, SELF_PROFILER, NULL, "profiler", "control");
+	/* a helper process qemu forked inherits the VM */
+	facts(&f, 7100, 7100, "qemu-bridge-hel", "qemu-bridge-hel", 0);
+	f.parent_tgid = QEMU_PID;
+	expect(&f, SELF_NONE, &parent, "vm:web", "emul");
+	/* kernel threads never inherit, they are grouped by name */
+	facts(&f, 7200, 7200, "kworker/1:2-events", "kworker/1:2-events", VP_PF_KTHREAD);
+	expect(&f, SELF_NONE, &parent, "other", "kworker");
+	facts(&f, 7201, 7201, "ksoftirqd/0", "ksoftirqd/0", VP_PF_KTHREAD);
+	expect(&f, SELF_NONE, NULL, "other", "ksoftirqd");
+}
+
+static void test_cmdline_arg(void **state)
+{
+	/* as /proc/<pid>/cmdline has it: one NUL after each argument (the literal adds one more) */
+	static const char argv[] = "prog\0-a\0one\0--b=two\0-c\0";
+	size_t len = sizeof(argv) - 1;
+
+	(void)state;
+	assert_string_equal(cmdline_arg(argv, len, "-a"), "one");
+	assert_string_equal(cmdline_arg(argv, len, "-b"), "two");
+	assert_null(cmdline_arg(argv, len, "-c")); /* no value follows */
+	assert_null(cmdline_arg(argv, len, "-d"));
+	assert_null(cmdline_arg(NULL, 0, "-a"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_qemu_vcpu_tcg_and_kvm, setup),
+		cmocka_unit_test_setup(test_qemu_io_emul, setup),
+		cmocka_unit_test_setup(test_vhost_user_worker, setup),
+		cmocka_unit_test_setup(test_vhost_kthread, setup),
+		cmocka_unit_test_setup(test_kvm_threads, setup),
+		cmocka_unit_test_setup(test_container_cgroups, setup),
+		cmocka_unit_test_setup(test_docker_proxy_forms, setup),
+		cmocka_unit_test_setup(test_shim_forms, setup),
+		cmocka_unit_test_setup(test_self_and_inheritance, setup),
+		cmocka_unit_test(test_cmdline_arg),
+	};
+
+	return cmocka_run_group_tests_name("classify", tests, NULL, NULL);
+}

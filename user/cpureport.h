@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A CPU-accounting session: probes + collector + targets + the kernel's accounting mode, and the
+ * report sections every command shares (targets, entities, softirq by vector, coverage, drops,
+ * the profiler's own cost).  `top` prints them per interval; `run`/`compare` sum them per step.
+ */
+#ifndef VP_CPUREPORT_H
+#define VP_CPUREPORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "attribute.h"
+#include "classify.h"
+#include "collect.h"
+#include "probes.h"
+#include "report/table.h"
+#include "sysinfo.h"
+
+#define MAX_PROGS 64
+
+struct prog_cost {
+	char name[64];
+	int fd;
+	uint64_t run_ns, run_cnt;   /* cumulative at the last take */
+	uint64_t d_ns, d_cnt;       /* during the last interval */
+};
+
+struct session_cpu {
+	struct probes probes;
+	struct collector coll;
+	struct targets targets;
+	struct sysinfo_mode mode;
+	int nprogs;
+	struct prog_cost progs[MAX_PROGS];
+	uint64_t t0_mono;
+	bool open;
+};
+
+/* Resolve targets (with none given: discover), load and attach, start the first interval. */
+int session_cpu_open(struct session_cpu *s, const char **vms, int nvm, const char **ctrs,
+		     int nctr);
+/* Close the current interval: samples, coverage, drops; targets refreshed; program costs. */
+int session_cpu_take(struct session_cpu *s, struct interval *iv);
+void session_cpu_close(struct session_cpu *s);
+/* Register extra BPF programs (network/block/KVM objects) for the profiler-cost section. */
+void session_cpu_add_prog(struct session_cpu *s, const char *name, int fd);
+/* BPF run time of all registered programs during the last interval. */
+uint64_t session_cpu_bpf_ns(const struct session_cpu *s);
+
+struct cpureport_opts {
+	enum out_mode mode;
+	pid_t only_tgid;
+	bool softirq_text;
+};
+
+/* Text: the accounting mode and targets, once.  JSON: nothing (each object is complete). */
+void cpureport_header(struct session_cpu *s, const struct cpureport_opts *o, FILE *f);
+/* One interval: text tables, or one JSON object on one line. */
+void cpureport_interval(struct session_cpu *s, const struct interval *iv,
+			const struct cpureport_opts *o, FILE *f);
+
+/* Section builders, shared with the session report. */
+void cpureport_targets(const struct session_cpu *s, struct out *o);
+void cpureport_entities(const struct agg *a, uint64_t span_ns, const char *key, struct out *o);
+void cpureport_softirq(const struct agg *a, struct out *o);
+void cpureport_coverage(const struct interval *iv, uint64_t bpf_ns, struct out *o);
+void cpureport_drops(const uint64_t *drops, bool text_only_nonzero, struct out *o);
+void cpureport_profiler(const struct session_cpu *s, uint64_t span_ns, struct out *o);
+
+#endif
