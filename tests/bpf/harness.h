@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A small test_progs-style harness for the root BPF tests: each test is a function returning
+ * 0 pass / 1 fail / SKIP; assertions log the expression and both values.  The binary exits 0
+ * when all passed (or skipped), 77 when everything skipped, 1 otherwise.
+ */
+#ifndef VP_TEST_HARNESS_H
+#define VP_TEST_HARNESS_H
+
+#include <stdio.h>
+#include <string.h>
+
+#define SKIP 77
+
+#define ASSERT_TRUE(cond, fmt, ...)                                                               \
+	do {                                                                                      \
+		if (!(cond)) {                                                                    \
+			fprintf(stderr, "  %s:%d: assertion failed: %s: " fmt "\n", __func__,     \
+				__LINE__, #cond, ##__VA_ARGS__);                                  \
+			return 1;                                                                 \
+		}                                                                                 \
+	} while (0)
+
+/* |got - want| <= pct% of want */
+#define ASSERT_WITHIN(got, want, pct, what)                                                       \
+	ASSERT_TRUE(((double)(got) - (double)(want)) <= (double)(want) * (pct) / 100.0 &&         \
+			    ((double)(want) - (double)(got)) <= (double)(want) * (pct) / 100.0,   \
+		    "%s: got %.0f, want %.0f +- %.1f%%", what, (double)(got), (double)(want),       \
+		    (double)(pct))
+
+#define TEST_SKIP(fmt, ...)                                                                       \
+	do {                                                                                      \
+		printf("  SKIP: " fmt "\n", ##__VA_ARGS__);                                       \
+		return SKIP;                                                                      \
+	} while (0)
+
+struct test_case {
+	const char *name;
+	int (*fn)(void);
+};
+
+static inline int run_tests(const struct test_case *tc, int n, int argc, char **argv)
+{
+	int pass = 0, fail = 0, skip = 0;
+
+	for (int i = 0; i < n; i++) {
+		int r;
+
+		if (argc > 1 && !strstr(tc[i].name, argv[1]))
+			continue;
+		printf("[ RUN  ] %s\n", tc[i].name);
+		fflush(stdout);
+		r = tc[i].fn();
+		if (r == 0)
+			pass++;
+		else if (r == SKIP)
+			skip++;
+		else
+			fail++;
+		printf("[ %s ] %s\n", r == 0 ? "OK  " : r == SKIP ? "SKIP" : "FAIL", tc[i].name);
+		fflush(stdout);
+	}
+	printf("%d passed, %d failed, %d skipped\n", pass, fail, skip);
+	if (fail)
+		return 1;
+	return pass ? 0 : SKIP;
+}
+
+#endif

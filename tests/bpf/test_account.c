@@ -1,0 +1,416 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Root tests of the CPU accounting probes: real programs attached to the running kernel, known
+ * workloads run in process, assertions against the kernel's own accounting (cgroup cpu.stat,
+ * /proc/<pid>/task/<tid>/schedstat and status, the thread CPU clock).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cgroup.h"
+#include "collect.h"
+#include "harness.h"
+#include "util.h"
+
+static struct probes probes;
+static struct collector coll;
+
+static uint64_t cpu_clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
+}
+
+static void spin_cpu(clockid_t id, uint64_t ns)
+{
+	uint64_t end = cpu_clock_ns(id) + ns;
+
+	while (cpu_clock_ns(id) < end)
+		;
+}
+
+/* Steal time of all CPUs (ns), to explain a ktime-vs-runtime difference on a busy host. */
+static uint64_t steal_ns(void)
+{
+	unsigned long long v[8] = {};
+	FILE *f = fopen("/proc/stat", "r");
+
+	if (!f)
+		return 0;
+	if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
+		   &v[4], &v[5], &v[6], &v[7]) != 8)
+		v[7] = 0;
+	fclose(f);
+	return v[7] * (NSEC_PER_SEC / sysconf(_SC_CLK_TCK));
+}
+
+static int cgroup_usage_usec(const char *dir, uint64_t *usec)
+{
+	char path[512], *buf, *p;
+
+	snprintf(path, sizeof(path), "%s/cpu.stat", dir);
+	buf = read_file(path, NULL);
+	if (!buf)
+		return -errno;
+	p = strstr(buf, "usage_usec ");
+	*usec = p ? strtoull(p + 11, NULL, 10) : 0;
+	free(buf);
+	return p ? 0 : -ENOENT;
+}
+
+/* A 1 s busy loop in a fresh cgroup v2 is attributed within 2% of the cgroup's usage_usec. */
+static int test_cgroup_spin(void)
+{
+	const struct cgroup_mounts *m = cgroup_mounts();
+	uint64_t usage, cgid, ours = 0, steal0, steal1;
+	struct interval iv;
+	char dir[512];
+	int status, threads = 0;
+	pid_t pid;
+
+	if (!m->v2[0])
+		TEST_SKIP("no cgroup v2 hierarchy mounted");
+	snprintf(dir, sizeof(dir), "%s/virtprof-test-%d", m->v2, (int)getpid());
+	ASSERT_TRUE(mkdir(dir, 0755) == 0 || errno == EEXIST, "mkdir %s: %s", dir, strerror(errno));
+	cgid = cgroup_id_of(dir);
+	ASSERT_TRUE(cgid != 0, "cgroup id of %s", dir);
+	if (cgroup_usage_usec(dir, &usage)) {
+		rmdir(dir);
+		TEST_SKIP("%s/cpu.stat has no usage_usec", dir);
+	}
+
+	ASSERT_TRUE(collector_reset(&coll) == 0, "reset");
+	steal0 = steal_ns();
+	pid = fork();
+	if (pid == 0) {
+		char procs[600], me[32];
+		int fd;
+
+		snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
+		snprintf(me, sizeof(me), "%d", (int)getpid());
+		fd = open(procs, O_WRONLY);
+		if (fd < 0 || write(fd, me, strlen(me)) < 0)
+			_exit(3);
+		close(fd);
+		spin_cpu(CLOCK_PROCESS_CPUTIME_ID, NSEC_PER_SEC);
+		_exit(0);
+	}
+	ASSERT_TRUE(pid > 0, "fork");
+	waitpid(pid, &status, 0);
+	steal1 = steal_ns();
+	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d", status);
+	ASSERT_TRUE(collector_take(&coll, &iv) == 0, "take");
+	cgroup_usage_usec(dir, &usage);
+	rmdir(dir);
+
+	for (int i = 0; i < iv.n; i++) {
+		struct thread_rec *r = collector_thread(&coll, iv.s[i].key);
+
+		if (r && r->info.cgid_v2 == cgid) {
+			ours += sample_busy_ns(&iv.s[i].st);
+			threads++;
+		}
+	}
+	interval_free(&iv);
+	printf("  cgroup usage %.3f ms, virtprof %.3f ms over %d thread(s), host steal %.3f ms\n",
+	       usage / 1e3, ours / 1e6, threads, (steal1 - steal0) / 1e6);
+	ASSERT_TRUE(threads >= 1, "no thread attributed to the cgroup");
+	ASSERT_WITHIN(ours, usage * 1000.0, 2.0, "busy ns vs cpu.stat usage");
+	return 0;
+}
+
+struct short_thread {
+	pid_t tid;
+	uint64_t cpu_ns;
+};
+
+static void *short_fn(void *arg)
+{
+	struct short_thread *st = arg;
+
+	st->tid = vp_gettid();
+	spin_cpu(CLOCK_THREAD_CPUTIME_ID, 50 * NSEC_PER_MSEC);
+	st->cpu_ns = cpu_clock_ns(CLOCK_THREAD_CPUTIME_ID);
+	return NULL;
+}
+
+/* A thread that lives 50 ms and exits is still counted, and known as exited. */
+static int test_short_thread(void)
+{
+	struct short_thread st = {};
+	struct thread_rec *r;
+	struct interval iv;
+	pthread_t th;
+	uint64_t busy = 0;
+	int found = 0;
+
+	ASSERT_TRUE(collector_reset(&coll) == 0, "reset");
+	ASSERT_TRUE(pthread_create(&th, NULL, short_fn, &st) == 0, "pthread_create");
+	pthread_join(th, NULL);
+	usleep(20000); /* let the exit event land */
+	ASSERT_TRUE(collector_take(&coll, &iv) == 0, "take");
+	for (int i = 0; i < iv.n; i++) {
+		if (iv.s[i].key == (uint32_t)st.tid) {
+			busy += sample_busy_ns(&iv.s[i].st);
+			found = 1;
+		}
+	}
+	interval_free(&iv);
+	r = collector_thread(&coll, st.tid);
+	printf("  thread %d: cpu clock %.3f ms, virtprof %.3f ms\n", (int)st.tid, st.cpu_ns / 1e6,
+	       busy / 1e6);
+	ASSERT_TRUE(found, "thread %d not in the interval", (int)st.tid);
+	ASSERT_TRUE(r && r->info.exited, "thread %d facts missing or not marked exited", (int)st.tid);
+	ASSERT_TRUE(r->info.tgid == (unsigned)getpid(), "tgid %u", r->info.tgid);
+	/* the clock was read just before return; the exit path adds a little */
+	ASSERT_WITHIN(busy, st.cpu_ns, 5.0, "busy ns vs thread cpu clock");
+	return 0;
+}
+
+/* Loopback TCP traffic of known size; returns bytes moved. */
+struct flow {
+	int port;
+	size_t bytes;
+	uint64_t until_ns;
+	int lfd;
+};
+
+static void *sink_fn(void *arg)
+{
+	struct flow *fl = arg;
+	char buf[65536];
+	int fd = accept(fl->lfd, NULL, NULL);
+
+	if (fd < 0)
+		return NULL;
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+	close(fd);
+	return NULL;
+}
+
+static int loopback_flow(size_t total, uint64_t max_ns, size_t *sent)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t al = sizeof(a);
+	struct flow fl = {};
+	char buf[16384] = { 1 };
+	uint64_t end = now_mono_ns() + max_ns;
+	pthread_t th;
+	int fd;
+
+	*sent = 0;
+	fl.lfd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fl.lfd < 0 || bind(fl.lfd, (void *)&a, sizeof(a)) || listen(fl.lfd, 1) ||
+	    getsockname(fl.lfd, (void *)&a, &al))
+		return -errno;
+	pthread_create(&th, NULL, sink_fn, &fl);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0 || connect(fd, (void *)&a, sizeof(a))) {
+		close(fl.lfd);
+		return -errno;
+	}
+	while (*sent < total && now_mono_ns() < end) {
+		ssize_t n = write(fd, buf, sizeof(buf));
+
+		if (n <= 0)
+			break;
+		*sent += n;
+	}
+	close(fd);
+	pthread_join(th, NULL);
+	close(fl.lfd);
+	return 0;
+}
+
+static uint64_t net_rx_ns(const struct interval *iv)
+{
+	uint64_t t = 0;
+
+	for (int i = 0; i < iv->n; i++)
+		t += iv->s[i].st.softirq_ns[3 /* NET_RX */];
+	return t;
+}
+
+/* NET_RX softirq time > 0 under loopback traffic. */
+static int test_net_rx_loopback(void)
+{
+	struct interval iv;
+	size_t sent;
+	uint64_t rx;
+
+	ASSERT_TRUE(collector_reset(&coll) == 0, "reset");
+	ASSERT_TRUE(loopback_flow(64 << 20, 3 * NSEC_PER_SEC, &sent) == 0, "loopback flow");
+	ASSERT_TRUE(collector_take(&coll, &iv) == 0, "take");
+	rx = net_rx_ns(&iv);
+	interval_free(&iv);
+	printf("  %zu bytes over loopback, NET_RX %.3f ms\n", sent, rx / 1e6);
+	ASSERT_TRUE(sent > (1 << 20), "only %zu bytes sent", sent);
+	ASSERT_TRUE(rx > 0, "no NET_RX time");
+	return 0;
+}
+
+static void *spin_fn(void *arg)
+{
+	spin_cpu(CLOCK_THREAD_CPUTIME_ID, *(uint64_t *)arg);
+	return NULL;
+}
+
+/* Coverage stays within 100 +- 1% over a 2 s interval under load. */
+static int test_coverage_under_load(void)
+{
+	uint64_t spin = 1500 * NSEC_PER_MSEC;
+	struct timespec rest = { 0, 0 };
+	struct interval iv;
+	pthread_t th;
+	size_t sent;
+	uint64_t t0;
+	double cov;
+
+	ASSERT_TRUE(collector_reset(&coll) == 0, "reset");
+	t0 = now_mono_ns();
+	pthread_create(&th, NULL, spin_fn, &spin);
+	loopback_flow(SIZE_MAX, 1500 * NSEC_PER_MSEC, &sent);
+	pthread_join(th, NULL);
+	if (now_mono_ns() - t0 < 2 * NSEC_PER_SEC) {
+		uint64_t left = 2 * NSEC_PER_SEC - (now_mono_ns() - t0);
+
+		rest.tv_sec = left / NSEC_PER_SEC;
+		rest.tv_nsec = left % NSEC_PER_SEC;
+		nanosleep(&rest, NULL);
+	}
+	ASSERT_TRUE(collector_take(&coll, &iv) == 0, "take");
+	cov = iv.span_ns ? 100.0 * (iv.busy_ns + iv.idle_ns) / iv.span_ns : 0;
+	printf("  span %.3f s on %d cpus, busy %.3f s, idle %.3f s, coverage %.3f%%, %zu bytes\n",
+	       iv.span_ns / 1e9, iv.ncpu_seen, iv.busy_ns / 1e9, iv.idle_ns / 1e9, cov, sent);
+	interval_free(&iv);
+	ASSERT_TRUE(cov >= 99.0 && cov <= 101.0, "coverage %.3f%%", cov);
+	return 0;
+}
+
+struct rq_thread {
+	int cpu;
+	pid_t tid;
+	uint64_t delay0, delay1; /* schedstat run_delay */
+	unsigned long nv0, nv1, niv0, niv1;
+};
+
+static void read_task_sched(pid_t tid, uint64_t *delay, unsigned long *nv, unsigned long *niv)
+{
+	char path[128], *buf, *p;
+	unsigned long long run, wait;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/schedstat", (int)tid);
+	buf = read_file(path, NULL);
+	if (buf && sscanf(buf, "%llu %llu", &run, &wait) == 2)
+		*delay = wait;
+	free(buf);
+	snprintf(path, sizeof(path), "/proc/self/task/%d/status", (int)tid);
+	buf = read_file(path, NULL);
+	if (buf && (p = strstr(buf, "voluntary_ctxt_switches:")))
+		*nv = strtoul(p + 24, NULL, 10);
+	if (buf && (p = strstr(buf, "nonvoluntary_ctxt_switches:")))
+		*niv = strtoul(p + 27, NULL, 10);
+	free(buf);
+}
+
+static void *rq_fn(void *arg)
+{
+	struct rq_thread *t = arg;
+	cpu_set_t set;
+
+	t->tid = vp_gettid();
+	CPU_ZERO(&set);
+	CPU_SET(t->cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+	read_task_sched(t->tid, &t->delay0, &t->nv0, &t->niv0);
+	/* two such threads on one CPU preempt each other; the sleeps add voluntary switches */
+	for (int i = 0; i < 10; i++) {
+		spin_cpu(CLOCK_THREAD_CPUTIME_ID, 30 * NSEC_PER_MSEC);
+		usleep(1000);
+	}
+	read_task_sched(t->tid, &t->delay1, &t->nv1, &t->niv1);
+	return NULL;
+}
+
+/* Run-queue delay and switch counts against the kernel's schedstat and status. */
+static int test_rq_delay_vs_schedstat(void)
+{
+	struct rq_thread t[2] = { { .cpu = 0 }, { .cpu = 0 } };
+	struct interval iv;
+	pthread_t th[2];
+
+	ASSERT_TRUE(collector_reset(&coll) == 0, "reset");
+	for (int i = 0; i < 2; i++)
+		pthread_create(&th[i], NULL, rq_fn, &t[i]);
+	for (int i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	ASSERT_TRUE(collector_take(&coll, &iv) == 0, "take");
+	for (int k = 0; k < 2; k++) {
+		struct vp_thread_stats st = {};
+
+		for (int i = 0; i < iv.n; i++)
+			if (iv.s[i].key == (uint32_t)t[k].tid) {
+				st.rq_delay_ns += iv.s[i].st.rq_delay_ns;
+				st.nvcsw += iv.s[i].st.nvcsw;
+				st.nivcsw += iv.s[i].st.nivcsw;
+			}
+		printf("  tid %d: rq delay kernel %.3f ms virtprof %.3f ms; vcsw %lu/%u ivcsw %lu/%u\n",
+		       (int)t[k].tid, (t[k].delay1 - t[k].delay0) / 1e6, st.rq_delay_ns / 1e6,
+		       t[k].nv1 - t[k].nv0, st.nvcsw, t[k].niv1 - t[k].niv0, st.nivcsw);
+		/* the two reads of /proc bracket a window slightly narrower than the thread's life */
+		ASSERT_TRUE(t[k].delay1 - t[k].delay0 > 1000000, "no contention measured by the kernel");
+		ASSERT_WITHIN(st.rq_delay_ns, t[k].delay1 - t[k].delay0, 15.0, "rq delay vs schedstat");
+		ASSERT_TRUE(st.nvcsw + 3 >= t[k].nv1 - t[k].nv0 && st.nvcsw <= t[k].nv1 - t[k].nv0 + 3,
+			    "voluntary switches %u vs %lu", st.nvcsw, t[k].nv1 - t[k].nv0);
+		ASSERT_TRUE(st.nivcsw + 3 >= t[k].niv1 - t[k].niv0 &&
+				    st.nivcsw <= t[k].niv1 - t[k].niv0 + 3,
+			    "involuntary switches %u vs %lu", st.nivcsw, t[k].niv1 - t[k].niv0);
+	}
+	interval_free(&iv);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct test_case tests[] = {
+		{ "cgroup_spin", test_cgroup_spin },
+		{ "short_thread", test_short_thread },
+		{ "net_rx_loopback", test_net_rx_loopback },
+		{ "coverage_under_load", test_coverage_under_load },
+		{ "rq_delay_vs_schedstat", test_rq_delay_vs_schedstat },
+	};
+	int ret;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (geteuid() != 0) {
+		printf("SKIP: needs root\n");
+		return SKIP;
+	}
+	if (probes_open(&probes)) {
+		printf("FAIL: cannot load the accounting probes\n");
+		return 1;
+	}
+	if (collector_init(&coll, &probes)) {
+		probes_close(&probes);
+		return 1;
+	}
+	printf("flavour %s, %d possible cpus\n", probes.flavour, probes.nr_cpus);
+	ret = run_tests(tests, ARRAY_SIZE(tests), argc, argv);
+	collector_free(&coll);
+	probes_close(&probes);
+	return ret;
+}
