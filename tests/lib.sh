@@ -27,3 +27,33 @@ assert_within() {
 }
 # Wait until a command succeeds, at most N tenths of a second.
 wait_for() { local n=$1; shift; while ((n-- > 0)); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done; return 1; }
+
+# dockerd for tests: started when not running (no bridge, no iptables: the host's network is left
+# alone) and stopped again at exit only if this test started it.
+ensure_dockerd() {
+	command -v dockerd >/dev/null || skip "dockerd not installed (apt-get install docker.io)"
+	if timeout 10 docker info >/dev/null 2>&1; then return 0; fi
+	local log=/tmp/virtprof-test-dockerd.$$.log
+	setsid dockerd --bridge=none --iptables=false --ip-forward=false --ip-masq=false \
+		>"$log" 2>&1 </dev/null &
+	local pid=$!
+	on_exit "kill $pid; wait_for 100 bash -c '! kill -0 $pid'; rm -f $log"
+	wait_for 300 timeout 5 docker info || fail "dockerd did not start: $(tail -n 5 "$log")"
+}
+
+# A docker image holding only a static busybox, imported from the host's package (no pulls).
+busybox_image() { # tag
+	local tag=$1 dir
+	timeout 20 docker image inspect "$tag" >/dev/null 2>&1 && return 0
+	[ -x /bin/busybox ] || skip "busybox-static not installed"
+	dir=$(mktemp -d)
+	mkdir -p "$dir/bin"
+	cp /bin/busybox "$dir/bin/busybox"
+	ln -s busybox "$dir/bin/sh"
+	tar -C "$dir" -c . | timeout 60 docker import - "$tag" >/dev/null || fail "docker import"
+	rm -rf "$dir"
+	on_exit "docker rmi -f $tag"
+}
+
+# The Debian guest kernel qemu boots in tests (linux-image-amd64), or empty.
+guest_kernel() { ls -1 /boot/vmlinuz-*-amd64 2>/dev/null | sort -V | tail -n 1; }
