@@ -86,4 +86,132 @@ enum vp_drop {
 	VP_DROP_MAX,
 };
 
+
+/*
+ * ==== I/O sections: network path, block I/O, KVM (net.bpf.c, block.bpf.c, kvm.bpf.c) ====
+ * Owned by the I/O module (user/iosections, netpath, blockio, kvmexit).  All counters here are
+ * per-CPU and cumulative since load; userspace reads them as deltas, so nothing is reset and
+ * nothing is lost between read and reset.
+ */
+#define VP_NET_MAX_DEVS 4096
+#define VP_NET_KIND_LEN 16
+#define VP_IFF_LOOPBACK 0x8
+
+/* A network device: (network namespace inode, ifindex). */
+struct vp_net_key {
+	unsigned int netns;
+	int ifindex;
+};
+
+struct vp_net_stats {
+	unsigned long long rx_pkts, rx_bytes; /* netif_receive_skb; bytes include the L2 header */
+	unsigned long long tx_pkts, tx_bytes; /* net_dev_xmit with rc == NETDEV_TX_OK */
+	unsigned long long sirq_ns[2];        /* NET_TX [0] / NET_RX [1] softirq time charged here */
+	unsigned long long proc_ns;   /* tap writes (tun_chr_write_iter / tun_sendmsg): bh disabled */
+	unsigned long long proc_pkts; /* packets handled in process context (not in a softirq) */
+	unsigned long long napi_polls, napi_work;
+};
+
+/* Facts about a device at first sight (kept after the device is gone). */
+struct vp_net_dev_info {
+	struct vp_net_key key;
+	char name[16];
+	char kind[VP_NET_KIND_LEN]; /* rtnl_link_ops->kind: "veth", "tun", "bridge"; "" if none */
+	unsigned int flags;         /* dev->flags (IFF_*) */
+	struct vp_net_key peer;     /* veth: the other end; zero otherwise */
+};
+
+/* Per-CPU state of the NET_* softirq run being split among devices (net.bpf.c private). */
+struct vp_net_run {
+	unsigned long long seq;  /* cpu_state.net_seq of the run */
+	unsigned long long mark; /* time up to which the run has been charged */
+	struct vp_net_key last;  /* device of the last packet of the run */
+	unsigned int vec;
+	unsigned int have; /* a packet was seen in this run */
+};
+
+enum vp_net_drop {
+	VP_NET_DROP_DEVS_FULL, /* device map full: that device's packets are not counted */
+	VP_NET_DROP_TAIL,      /* end of a run not known (run ended, others followed): tail unsplit */
+	VP_NET_DROP_TUN_FULL,  /* tun start map full: one tap write not timed */
+	VP_NET_DROP_MAX,
+};
+
+#define VP_BLK_MAX_KEYS 16384
+#define VP_BLK_MAX_INFLIGHT 65536
+#define VP_BLK_HIST 24 /* log2 buckets of latency in microseconds: [2^i, 2^(i+1)) us, 0: < 2 us */
+#define VP_PF_WQ_WORKER 0x00000020
+
+enum vp_blk_flag {
+	VP_BLK_KTHREAD = 1,  /* submitted by a kernel thread */
+	VP_BLK_WQ = 2,       /* ... that is a workqueue worker (writeback kworker for writes) */
+	VP_BLK_NO_BLKCG = 4, /* the bio carried no blkcg: owner is the submitting thread */
+};
+
+struct vp_blk_key {
+	unsigned long long cgid; /* kernfs id of the bio's blkcg cgroup (0: none) */
+	unsigned int tid, tgid;  /* submitting thread */
+	unsigned int dev;        /* kernel dev_t: major << 20 | minor */
+	unsigned short op;       /* REQ_OP_* */
+	unsigned short flags;    /* vp_blk_flag */
+};
+
+struct vp_blk_stats {
+	unsigned long long ops, bytes, errors;
+	unsigned long long lat_ns, lat_max_ns;
+	unsigned long long hist[VP_BLK_HIST];
+	char comm[VP_COMM_LEN]; /* submitter, at first sight */
+};
+
+struct vp_blk_inflight {
+	struct vp_blk_key key;
+	unsigned long long ts, bytes;
+};
+
+enum vp_blk_drop {
+	VP_BLK_DROP_INFLIGHT_FULL, /* an I/O not timed */
+	VP_BLK_DROP_KEYS_FULL,     /* an I/O not counted */
+	VP_BLK_DROP_MAX,
+};
+
+#define VP_KVM_MAX_THREADS 4096
+#define VP_KVM_MAX_REASONS 16384
+
+struct vp_kvm_key {
+	unsigned int tgid, tid;
+};
+
+struct vp_kvm_stats {
+	unsigned long long pio[2];  /* kvm_pio: [0] in (rw 0), [1] out */
+	unsigned long long mmio[3]; /* kvm_mmio: read-unsatisfied, read, write */
+	unsigned long long exits;   /* kvm_exit */
+	unsigned long long entries; /* kvm_entry */
+	unsigned long long handle_ns; /* kvm_exit -> next kvm_entry on the same thread */
+	unsigned int vcpu_id;         /* from kvm_exit/kvm_entry, when they fire */
+	unsigned int has_vcpu_id;
+	char comm[VP_COMM_LEN];
+};
+
+struct vp_kvm_reason_key {
+	unsigned int tgid, tid;
+	unsigned int reason;
+	unsigned int isa; /* 1 VMX, 2 SVM (KVM_ISA_*) */
+};
+
+struct vp_kvm_reason_stats {
+	unsigned long long count, handle_ns;
+};
+
+struct vp_kvm_pending {
+	unsigned long long ts;
+	unsigned int reason, isa;
+};
+
+enum vp_kvm_drop {
+	VP_KVM_DROP_THREADS_FULL,
+	VP_KVM_DROP_REASONS_FULL,
+	VP_KVM_DROP_PENDING_FULL,
+	VP_KVM_DROP_MAX,
+};
+
 #endif

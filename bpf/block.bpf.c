@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Block I/O: ops, bytes and a latency histogram per (owner cgroup, submitting thread, device, op).
+ *
+ * block_bio_queue fires once per bio in the submitter's context (submit_bio_noacct_nocheck sets
+ * BIO_TRACE_COMPLETION), so the submitter, the bio's blkcg and its size are recorded there;
+ * block_bio_complete fires once in bio_endio for the same bio, where the I/O is counted.  The
+ * owner cgroup is the blkcg the kernel attached to the bio (bio->bi_blkg): on a hybrid layout
+ * that is the v1 blkio hierarchy's cgroup when blkio is mounted on v1, else the v2 one.
+ *
+ * Counters are per-CPU and cumulative: userspace takes deltas.
+ */
+#include <vmlinux.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "virtprof.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VP_BLK_MAX_INFLIGHT);
+	__type(key, __u64); /* struct bio * */
+	__type(value, struct vp_blk_inflight);
+} blk_inflight SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, VP_BLK_MAX_KEYS);
+	__type(key, struct vp_blk_key);
+	__type(value, struct vp_blk_stats);
+} blk_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, VP_BLK_DROP_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} blk_drops SEC(".maps");
+
+static __always_inline void drop(enum vp_blk_drop why)
+{
+	__u32 k = why;
+	__u64 *v = bpf_map_lookup_elem(&blk_drops, &k);
+
+	if (v)
+		(*v)++;
+}
+
+/* bio::bi_disk + bi_partno until v5.12, when struct bio got a block_device pointer (bi_bdev). */
+struct bio___old {
+	struct gendisk *bi_disk;
+	u8 bi_partno;
+} __attribute__((preserve_access_index));
+
+static __always_inline __u32 bio_dev(struct bio *bio)
+{
+	if (bpf_core_field_exists(bio->bi_bdev))
+		return BPF_CORE_READ(bio, bi_bdev, bd_dev);
+	{
+		struct bio___old *o = (void *)bio;
+		__u32 major = BPF_CORE_READ(o, bi_disk, major);
+		__u32 minor = BPF_CORE_READ(o, bi_disk, first_minor) + BPF_CORE_READ(o, bi_partno);
+
+		return major << 20 | minor;
+	}
+}
+
+/* The blkcg's cgroup id; 0 without CONFIG_BLK_CGROUP or when the bio has no blkg. */
+static __always_inline __u64 bio_cgid(struct bio *bio)
+{
+	if (!bpf_core_field_exists(bio->bi_blkg))
+		return 0;
+	return BPF_CORE_READ(bio, bi_blkg, blkcg, css.cgroup, kn, id);
+}
+
+static __always_inline int on_queue(struct bio *bio)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	__u64 id = bpf_get_current_pid_tgid();
+	struct vp_blk_inflight in = {};
+	__u64 key = (__u64)bio;
+	unsigned int flags;
+
+	in.key.cgid = bio_cgid(bio);
+	in.key.tid = (__u32)id;
+	in.key.tgid = id >> 32;
+	in.key.dev = bio_dev(bio);
+	in.key.op = BPF_CORE_READ(bio, bi_opf) & 0xff; /* REQ_OP_MASK */
+	flags = BPF_CORE_READ(t, flags);
+	if (flags & VP_PF_KTHREAD)
+		in.key.flags |= VP_BLK_KTHREAD;
+	if (flags & VP_PF_WQ_WORKER)
+		in.key.flags |= VP_BLK_WQ;
+	if (!in.key.cgid)
+		in.key.flags |= VP_BLK_NO_BLKCG;
+	in.bytes = BPF_CORE_READ(bio, bi_iter.bi_size);
+	in.ts = bpf_ktime_get_ns();
+	if (bpf_map_update_elem(&blk_inflight, &key, &in, BPF_ANY))
+		drop(VP_BLK_DROP_INFLIGHT_FULL);
+	return 0;
+}
+
+static __always_inline int log2_us(__u64 ns)
+{
+	__u64 us = ns / 1000;
+	int b = 0;
+
+	for (int i = 0; i < VP_BLK_HIST - 1; i++) {
+		if (us < 2)
+			break;
+		us >>= 1;
+		b++;
+	}
+	return b;
+}
+
+static __always_inline int on_complete(struct bio *bio)
+{
+	__u64 key = (__u64)bio;
+	struct vp_blk_inflight *in;
+	struct vp_blk_stats *st;
+	__u64 lat;
+	int b;
+
+	in = bpf_map_lookup_elem(&blk_inflight, &key);
+	if (!in)
+		return 0; /* submitted before we attached */
+	lat = bpf_ktime_get_ns() - in->ts;
+	st = bpf_map_lookup_elem(&blk_stats, &in->key);
+	if (!st) {
+		struct vp_blk_stats zero = {};
+
+		bpf_get_current_comm(zero.comm, sizeof(zero.comm));
+		bpf_map_update_elem(&blk_stats, &in->key, &zero, BPF_NOEXIST);
+		st = bpf_map_lookup_elem(&blk_stats, &in->key);
+		if (!st) {
+			drop(VP_BLK_DROP_KEYS_FULL);
+			bpf_map_delete_elem(&blk_inflight, &key);
+			return 0;
+		}
+	}
+	st->ops++;
+	st->bytes += in->bytes;
+	if (BPF_CORE_READ(bio, bi_status))
+		st->errors++;
+	st->lat_ns += lat;
+	if (lat > st->lat_max_ns)
+		st->lat_max_ns = lat;
+	b = log2_us(lat);
+	if (b >= 0 && b < VP_BLK_HIST)
+		st->hist[b]++;
+	bpf_map_delete_elem(&blk_inflight, &key);
+	return 0;
+}
+
+SEC("tp_btf/block_bio_queue")
+int BPF_PROG(tp_block_bio_queue, struct bio *bio)
+{
+	return on_queue(bio);
+}
+
+SEC("tp_btf/block_bio_complete")
+int BPF_PROG(tp_block_bio_complete, struct request_queue *q, struct bio *bio)
+{
+	return on_complete(bio);
+}
+
+SEC("raw_tp/block_bio_queue")
+int BPF_PROG(raw_block_bio_queue, struct bio *bio)
+{
+	return on_queue(bio);
+}
+
+SEC("raw_tp/block_bio_complete")
+int BPF_PROG(raw_block_bio_complete, struct request_queue *q, struct bio *bio)
+{
+	return on_complete(bio);
+}

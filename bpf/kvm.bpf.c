@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KVM: kvm_exit (by reason) -> kvm_entry on the same thread (exit handling time), kvm_pio and
+ * kvm_mmio, per (VM process, vCPU thread).  The tracepoints fire in the vCPU thread, so the
+ * current task is the vCPU.
+ *
+ * kvm_exit's arguments changed around v5.12: the reason is no longer an argument (the prototype
+ * is now (vcpu, isa)) but computed in TP_fast_assign by the vendor module.  The formatted record (trace_event_raw_kvm_exit) has carried exit_reason and
+ * isa in every version, so kvm_exit/kvm_entry are read from the record with CO-RE field checks
+ * (vcpu_id appeared later).  kvm_pio/kvm_mmio's leading arguments have not changed: tp_btf first,
+ * raw_tp fallback.  Userspace turns off whatever this kernel lacks.
+ *
+ * Counters are per-CPU and cumulative: userspace takes deltas.
+ */
+#include <vmlinux.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "virtprof.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, VP_KVM_MAX_THREADS);
+	__type(key, struct vp_kvm_key);
+	__type(value, struct vp_kvm_stats);
+} kvm_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, VP_KVM_MAX_REASONS);
+	__type(key, struct vp_kvm_reason_key);
+	__type(value, struct vp_kvm_reason_stats);
+} kvm_reasons SEC(".maps");
+
+/* Exit seen, entry not yet: per vCPU thread. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VP_KVM_MAX_THREADS);
+	__type(key, __u32);
+	__type(value, struct vp_kvm_pending);
+} kvm_pending SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, VP_KVM_DROP_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} kvm_drops SEC(".maps");
+
+static __always_inline void drop(enum vp_kvm_drop why)
+{
+	__u32 k = why;
+	__u64 *v = bpf_map_lookup_elem(&kvm_drops, &k);
+
+	if (v)
+		(*v)++;
+}
+
+static __always_inline struct vp_kvm_stats *thread_stats(struct vp_kvm_key *k)
+{
+	struct vp_kvm_stats *st;
+	__u64 id = bpf_get_current_pid_tgid();
+
+	k->tid = (__u32)id;
+	k->tgid = id >> 32;
+	st = bpf_map_lookup_elem(&kvm_stats, k);
+	if (st)
+		return st;
+	{
+		struct vp_kvm_stats zero = {};
+
+		bpf_get_current_comm(zero.comm, sizeof(zero.comm));
+		bpf_map_update_elem(&kvm_stats, k, &zero, BPF_NOEXIST);
+	}
+	st = bpf_map_lookup_elem(&kvm_stats, k);
+	if (!st)
+		drop(VP_KVM_DROP_THREADS_FULL);
+	return st;
+}
+
+static __always_inline int on_pio(unsigned int rw)
+{
+	struct vp_kvm_key k;
+	struct vp_kvm_stats *st = thread_stats(&k);
+
+	if (st)
+		st->pio[rw ? 1 : 0]++;
+	return 0;
+}
+
+static __always_inline int on_mmio(int type)
+{
+	struct vp_kvm_key k;
+	struct vp_kvm_stats *st = thread_stats(&k);
+
+	if (st && type >= 0 && type < 3)
+		st->mmio[type]++;
+	return 0;
+}
+
+/* kvm_exit record; flavour name so CO-RE matches trace_event_raw_kvm_exit of any version. */
+struct trace_event_raw_kvm_exit___vp {
+	unsigned int exit_reason;
+	u32 isa;
+	unsigned int vcpu_id;
+} __attribute__((preserve_access_index));
+
+struct trace_event_raw_kvm_entry___vp {
+	unsigned int vcpu_id;
+} __attribute__((preserve_access_index));
+
+SEC("tracepoint/kvm/kvm_exit")
+int tp_kvm_exit(struct trace_event_raw_kvm_exit___vp *ctx)
+{
+	struct vp_kvm_pending p = {};
+	struct vp_kvm_stats *st;
+	struct vp_kvm_key k;
+
+	p.ts = bpf_ktime_get_ns();
+	p.reason = BPF_CORE_READ(ctx, exit_reason);
+	if (bpf_core_field_exists(ctx->isa))
+		p.isa = BPF_CORE_READ(ctx, isa);
+	st = thread_stats(&k);
+	if (st) {
+		st->exits++;
+		if (bpf_core_field_exists(ctx->vcpu_id)) {
+			st->vcpu_id = BPF_CORE_READ(ctx, vcpu_id);
+			st->has_vcpu_id = 1;
+		}
+	}
+	if (bpf_map_update_elem(&kvm_pending, &k.tid, &p, BPF_ANY))
+		drop(VP_KVM_DROP_PENDING_FULL);
+	return 0;
+}
+
+SEC("tracepoint/kvm/kvm_entry")
+int tp_kvm_entry(struct trace_event_raw_kvm_entry___vp *ctx)
+{
+	struct vp_kvm_reason_key rk = {};
+	struct vp_kvm_reason_stats *rs;
+	struct vp_kvm_pending *p;
+	struct vp_kvm_stats *st;
+	struct vp_kvm_key k;
+	__u64 d;
+
+	st = thread_stats(&k);
+	if (!st)
+		return 0;
+	st->entries++;
+	if (bpf_core_field_exists(ctx->vcpu_id)) {
+		st->vcpu_id = BPF_CORE_READ(ctx, vcpu_id);
+		st->has_vcpu_id = 1;
+	}
+	p = bpf_map_lookup_elem(&kvm_pending, &k.tid);
+	if (!p)
+		return 0; /* first entry of the vCPU */
+	d = bpf_ktime_get_ns() - p->ts;
+	st->handle_ns += d;
+	rk.tgid = k.tgid;
+	rk.tid = k.tid;
+	rk.reason = p->reason;
+	rk.isa = p->isa;
+	rs = bpf_map_lookup_elem(&kvm_reasons, &rk);
+	if (!rs) {
+		struct vp_kvm_reason_stats zero = {};
+
+		bpf_map_update_elem(&kvm_reasons, &rk, &zero, BPF_NOEXIST);
+		rs = bpf_map_lookup_elem(&kvm_reasons, &rk);
+	}
+	if (rs) {
+		rs->count++;
+		rs->handle_ns += d;
+	} else {
+		drop(VP_KVM_DROP_REASONS_FULL);
+	}
+	bpf_map_delete_elem(&kvm_pending, &k.tid);
+	return 0;
+}
+
+SEC("tp_btf/kvm_pio")
+int BPF_PROG(tp_kvm_pio, unsigned int rw)
+{
+	return on_pio(rw);
+}
+
+SEC("tp_btf/kvm_mmio")
+int BPF_PROG(tp_kvm_mmio, int type)
+{
+	return on_mmio(type);
+}
+
+SEC("raw_tp/kvm_pio")
+int BPF_PROG(raw_kvm_pio, unsigned int rw)
+{
+	return on_pio(rw);
+}
+
+SEC("raw_tp/kvm_mmio")
+int BPF_PROG(raw_kvm_mmio, int type)
+{
+	return on_mmio(type);
+}

@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include "iobpf.h"
+
+static struct btf *vmlinux_btf;
+
+static struct btf *vmlinux(void)
+{
+	if (!vmlinux_btf) {
+		vmlinux_btf = btf__load_vmlinux_btf();
+		if (!vmlinux_btf)
+			vmlinux_btf = NULL;
+	}
+	return vmlinux_btf;
+}
+
+/* Find name/kind in vmlinux, then in every module's BTF. Returns the type (or NULL). */
+static const struct btf_type *find_type(const char *name, int kind, struct btf **owner)
+{
+	struct btf *v = vmlinux();
+	struct dirent *de;
+	DIR *d;
+	int id;
+
+	if (!v)
+		return NULL;
+	id = btf__find_by_name_kind(v, name, kind);
+	if (id > 0) {
+		*owner = v;
+		return btf__type_by_id(v, id);
+	}
+	d = opendir("/sys/kernel/btf");
+	if (!d)
+		return NULL;
+	while ((de = readdir(d))) {
+		struct btf *m;
+
+		if (de->d_name[0] == '.' || strcmp(de->d_name, "vmlinux") == 0)
+			continue;
+		m = btf__load_module_btf(de->d_name, v);
+		if (!m)
+			continue;
+		id = btf__find_by_name_kind(m, name, kind);
+		if (id > 0) {
+			/* Module BTFs are few and small; keep the one that matched for the caller. */
+			closedir(d);
+			*owner = m;
+			return btf__type_by_id(m, id);
+		}
+		btf__free(m);
+	}
+	closedir(d);
+	return NULL;
+}
+
+static void release(struct btf *b)
+{
+	if (b && b != vmlinux_btf)
+		btf__free(b);
+}
+
+int iobpf_tp_nargs(const char *tp)
+{
+	const struct btf_type *t;
+	struct btf *b = NULL;
+	char name[128];
+	int n = -1;
+
+	snprintf(name, sizeof(name), "btf_trace_%s", tp);
+	t = find_type(name, BTF_KIND_TYPEDEF, &b);
+	if (!t)
+		return -1;
+	/* typedef -> pointer -> func_proto */
+	t = btf__type_by_id(b, t->type);
+	if (t && btf_is_ptr(t))
+		t = btf__type_by_id(b, t->type);
+	if (t && btf_is_func_proto(t))
+		n = btf_vlen(t);
+	release(b);
+	return n;
+}
+
+bool iobpf_has_tp_btf(const char *tp)
+{
+	return iobpf_tp_nargs(tp) >= 0;
+}
+
+bool iobpf_has_func(const char *fn)
+{
+	struct btf *b = NULL;
+	bool ok = find_type(fn, BTF_KIND_FUNC, &b) != NULL;
+
+	release(b);
+	return ok;
+}
+
+bool iobpf_has_event(const char *sys, const char *name)
+{
+	char p[256];
+
+	snprintf(p, sizeof(p), "/sys/kernel/tracing/events/%s/%s", sys, name);
+	if (access(p, F_OK) == 0)
+		return true;
+	snprintf(p, sizeof(p), "/sys/kernel/debug/tracing/events/%s/%s", sys, name);
+	return access(p, F_OK) == 0;
+}
+
+const char *iobpf_pick(struct bpf_program *tp_btf, struct bpf_program *raw, const char *tp,
+		       const char *sys, bool prefer_raw)
+{
+	bool btf = iobpf_has_tp_btf(tp);
+
+	bpf_program__set_autoload(tp_btf, false);
+	bpf_program__set_autoload(raw, false);
+	if (btf && !prefer_raw) {
+		bpf_program__set_autoload(tp_btf, true);
+		return "tp_btf";
+	}
+	/* raw_tp needs the tracepoint only; BTF (or tracefs) says whether it exists. */
+	if (btf || iobpf_has_event(sys, tp)) {
+		bpf_program__set_autoload(raw, true);
+		return "raw_tp";
+	}
+	return NULL;
+}
+
+int iobpf_run_on_cpus(struct bpf_program *p)
+{
+	int ncpu = libbpf_num_possible_cpus(), fd = bpf_program__fd(p), err = 0;
+
+	if (fd < 0)
+		return -EINVAL;
+	for (int cpu = 0; cpu < ncpu; cpu++) {
+		LIBBPF_OPTS(bpf_test_run_opts, o, .flags = BPF_F_TEST_RUN_ON_CPU, .cpu = cpu);
+
+		/* Offline CPUs fail with ENXIO; nothing runs there, nothing to flush. */
+		if (bpf_prog_test_run_opts(fd, &o) && errno != ENXIO)
+			err = -errno;
+	}
+	return err;
+}
+
+int iobpf_prog_stats(struct bpf_object *obj, struct iobpf_prog_stat *out, int n, int max)
+{
+	struct bpf_program *p;
+
+	bpf_object__for_each_program(p, obj) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(p);
+
+		if (fd < 0 || n >= max)
+			continue;
+		if (bpf_obj_get_info_by_fd(fd, &info, &len))
+			continue;
+		snprintf(out[n].name, sizeof(out[n].name), "%s", bpf_program__name(p));
+		out[n].run_ns = info.run_time_ns;
+		out[n].run_cnt = info.run_cnt;
+		n++;
+	}
+	return n;
+}
+
+void iobpf_sum_u64(const void *percpu, int ncpu, size_t size, void *dst)
+{
+	size_t n = size / 8, stride = (size + 7) & ~(size_t)7;
+	uint64_t *d = dst;
+
+	memset(dst, 0, size);
+	for (int c = 0; c < ncpu; c++) {
+		const uint64_t *v = (const void *)((const char *)percpu + (size_t)c * stride);
+
+		for (size_t i = 0; i < n; i++)
+			d[i] += v[i];
+	}
+}

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Network path section: per device (netns inode, ifindex) packets, bytes, NET_TX/NET_RX softirq
+ * time split among devices, tap-write time in process context; devices classified (lo, veth with
+ * its peer, tap with the qemu holding it, bridge, phys) and mapped to the target they serve.
+ */
+#ifndef VP_NETPATH_H
+#define VP_NETPATH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "virtprof.h"
+
+struct targets;
+struct target;
+struct out;
+struct net_bpf;
+
+enum net_kind { NET_LO, NET_VETH, NET_TAP, NET_BRIDGE, NET_PHYS, NET_OTHER };
+enum vhost_mode { VHOST_UNKNOWN, VHOST_NONE, VHOST_USER_WORKER, VHOST_KTHREAD };
+
+struct net_dev {
+	struct vp_net_dev_info info;
+	bool have_info;
+	enum net_kind kind;
+	struct vp_net_stats total; /* since load, summed over CPUs */
+	struct vp_net_stats delta; /* this interval */
+	pid_t holder;              /* tap: tgid of the process holding /dev/net/tun for it */
+	enum vhost_mode vhost;     /* tap: vhost mode of the holder */
+};
+
+struct netpath {
+	struct net_bpf *skel;
+	int ncpu;
+	const char *flavour;   /* "tp_btf" / "raw_tp" */
+	bool runs;             /* softirq split available */
+	char runs_na[192];
+	bool tun_timed;        /* tap write timing attached */
+	char tun_na[192];
+	bool napi;
+	struct net_dev *devs;
+	int ndev, cap;
+	uint64_t drops[VP_NET_DROP_MAX], drops_delta[VP_NET_DROP_MAX];
+};
+
+int netpath_open(struct netpath **np, int account_cpu_state_fd);
+/* Take this interval's deltas (flushes the open softirq runs first). */
+int netpath_collect(struct netpath *np);
+void netpath_close(struct netpath *np);
+const struct net_dev *netpath_find(const struct netpath *np, unsigned int netns, int ifindex);
+const struct net_dev *netpath_find_name(const struct netpath *np, unsigned int netns,
+					const char *name);
+/* Owning target of a device (veth by either end's netns, tap by holder), or NULL. */
+const struct target *netpath_owner(const struct netpath *np, const struct net_dev *d,
+				   const struct targets *ts);
+void netpath_render(const struct netpath *np, const struct targets *ts, double interval_s,
+		    struct out *o);
+
+/* ---- pure helpers (unit-tested) ---- */
+enum net_kind net_kind_of(const struct vp_net_dev_info *di);
+const char *net_kind_name(enum net_kind k);
+const char *vhost_mode_name(enum vhost_mode m);
+/* "iff:\ttap0" line of a /dev/net/tun fdinfo -> 0 and the name, -ENOENT if not attached. */
+int netpath_parse_tun_fdinfo(const char *text, char *ifname, size_t len);
+/*
+ * vhost mode of qemu `pid` from the names of its own threads and of kernel threads: a thread of
+ * its own named "vhost-<pid>" is a user worker (v6.4+), a kthread of that name the old model.
+ */
+enum vhost_mode vhost_mode_from(pid_t pid, const char *const *own_comms, int nown,
+				const char *const *kthread_comms, int nk);
+/* The same from /proc. */
+enum vhost_mode netpath_vhost_mode(pid_t pid);
+/* Scan /proc for the process holding tap `ifname` in netns `netns` (0: any); 0 if none. */
+pid_t netpath_tap_holder(const char *ifname, unsigned int netns);
+
+#endif
