@@ -735,7 +735,11 @@ static void worker_loop(struct worker *w)
 			return;
 		}
 		next = schedule(w, now);
-		curl_timeout_due(w);
+		if (w->curl_deadline && w->curl_deadline <= now) {
+			/* completions in here may free a slot or start a think: schedule again */
+			curl_timeout_due(w);
+			continue;
+		}
 		if (all_done(w)) {
 			worker_finish(w, now);
 			return;
