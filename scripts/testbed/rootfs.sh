@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Builds the testbed's one rootfs from the host's Debian packages (nginx, busybox-static and the
+# libraries nginx links) and packs it twice: rootfs.tar for `docker import` / the native container,
+# initramfs.cpio (the same tree plus the guest kernel's virtio-net modules) for the VM.
+#
+#   rootfs.sh CACHE_DIR KERNEL_IMAGE SIZES
+#
+# The result lives in CACHE_DIR/<hash>/, where hash covers every input (this script, files/, the
+# host files copied, the kernel and its modules, the size list), so a package upgrade or an edit
+# rebuilds it and an unchanged host reuses it.  Prints the result directory on stdout.
+set -euo pipefail
+
+cache=$1 kernel=$2 sizes=$3
+here=$(cd "$(dirname "$0")" && pwd)
+kver=${kernel##*/vmlinuz-}
+moddir=/lib/modules/$kver
+nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
+busybox_bin=
+for b in /bin/busybox /usr/bin/busybox; do
+	[ -x "$b" ] || continue
+	case $(ldd "$b" 2>&1 || true) in *"not a dynamic"*) busybox_bin=$b; break ;; esac
+done
+[ -n "$busybox_bin" ] || { echo "testbed: no static busybox; install it: apt-get install busybox-static" >&2; exit 2; }
+[ -x "$nginx_bin" ] || { echo "testbed: no nginx; install it: apt-get install nginx-light" >&2; exit 2; }
+[ -f "$moddir/modules.dep" ] || { echo "testbed: no modules for guest kernel $kver ($moddir); reinstall linux-image-$kver" >&2; exit 2; }
+
+# The guest needs virtio_pci (the PCI transport) and virtio_net; modules.dep gives their
+# dependencies (virtio, virtio_ring, failover, net_failover ...), in load order.
+mods=()
+add_mod() { # path relative to moddir, dependencies first
+	local m=$1 dep
+	for x in "${mods[@]+"${mods[@]}"}"; do [ "$x" = "$m" ] && return 0; done
+	for dep in $(awk -v m="$m:" '$1 == m { for (i = 2; i <= NF; i++) print $i }' "$moddir/modules.dep"); do
+		add_mod "$dep"
+	done
+	mods+=("$m")
+}
+for want in virtio_pci virtio_net; do
+	p=$(awk -F: -v w="$want" '{ n = $1; sub(/.*\//, "", n); sub(/\.ko(\.[a-z]+)?$/, "", n);
+		if (n == w) { print $1; exit } }' "$moddir/modules.dep")
+	# Built into the kernel: nothing to load.
+	if [ -z "$p" ]; then grep -q "/$want.ko" "$moddir/modules.builtin" 2>/dev/null && continue
+		echo "testbed: guest kernel $kver has no $want module" >&2; exit 2; fi
+	add_mod "$p"
+done
+
+libs=$(ldd "$nginx_bin" | awk '/=>/ { print $3 } /^\s*\/lib/ { print $1 }' | sort -u)
+inputs() {
+	cat "$0" "$here"/files/*
+	echo "sizes=$sizes kver=$kver"
+	stat -L -c '%n %s %Y' "$nginx_bin" "$busybox_bin" $libs /etc/nginx/mime.types 2>/dev/null
+	for m in "${mods[@]}"; do stat -L -c '%n %s %Y' "$moddir/$m"; done
+}
+hash=$(inputs | sha256sum | cut -c1-16)
+out=$cache/$hash
+if [ -f "$out/done" ]; then echo "$out"; exit 0; fi
+
+mkdir -p "$cache"
+exec 8>"$cache/.build.lock"
+flock -w 300 8 || { echo "testbed: rootfs build lock $cache/.build.lock held too long" >&2; exit 1; }
+if [ -f "$out/done" ]; then echo "$out"; exit 0; fi
+echo "testbed: building rootfs $hash (nginx, busybox, ${#mods[@]} guest modules)" >&2
+rm -rf "$out.tmp"
+mkdir -p "$out.tmp/root"
+r=$out.tmp/root
+mkdir -p "$r"/{bin,sbin,usr/bin,usr/sbin,etc/nginx,etc/virtprof,proc,sys,dev,run,tmp,root} \
+	"$r"/{var/log/nginx,var/lib/nginx,srv/www/bytes,lib/modules/testbed}
+chmod 1777 "$r/tmp"
+cp "$busybox_bin" "$r/bin/busybox"
+for a in $("$busybox_bin" --list); do
+	[ -e "$r/bin/$a" ] || ln -s busybox "$r/bin/$a"
+done
+cp "$nginx_bin" "$r/usr/sbin/nginx"
+for l in $libs; do
+	mkdir -p "$r$(dirname "$l")"
+	cp -L "$l" "$r$l"
+done
+# The dynamic loader is looked up by its absolute path; usr-merged hosts reach /lib64 via a link.
+[ -e "$r/lib64/ld-linux-x86-64.so.2" ] || { mkdir -p "$r/lib64"; cp -L /lib64/ld-linux-x86-64.so.2 "$r/lib64/"; }
+cp "$here/files/nginx.conf.in" "$r/etc/nginx/nginx.conf.in"
+cp "$here/files/nginx-start" "$r/etc/virtprof/nginx-start"
+cp "$here/files/init" "$r/init"
+cp "$here/files/index.html" "$r/srv/www/index.html"
+printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' >"$r/etc/passwd"
+printf 'root:x:0:\nnogroup:x:65534:\n' >"$r/etc/group"
+echo "127.0.0.1 localhost" >"$r/etc/hosts"
+for n in $sizes; do
+	head -c "$n" /dev/zero | tr '\0' 'x' >"$r/srv/www/bytes/$n"
+done
+# busybox insmod reads plain .ko only: decompress xz/zstd modules here.
+: >"$r/lib/modules/testbed/order"
+for m in "${mods[@]}"; do
+	base=$(basename "$m")
+	case $base in
+	*.ko.xz) xz -dc "$moddir/$m" >"$r/lib/modules/testbed/${base%.xz}"; base=${base%.xz} ;;
+	*.ko.zst) zstd -qdc "$moddir/$m" >"$r/lib/modules/testbed/${base%.zst}"; base=${base%.zst} ;;
+	*.ko.gz) gzip -dc "$moddir/$m" >"$r/lib/modules/testbed/${base%.gz}"; base=${base%.gz} ;;
+	*) cp "$moddir/$m" "$r/lib/modules/testbed/$base" ;;
+	esac
+	echo "$base" >>"$r/lib/modules/testbed/order"
+done
+(cd "$r" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc --quiet >"$out.tmp/initramfs.cpio")
+tar -C "$r" --numeric-owner -cf "$out.tmp/rootfs.tar" .
+echo "$kernel" >"$out.tmp/kernel"
+touch "$out.tmp/done"
+rm -rf "$out"
+mv "$out.tmp" "$out"
+# Older builds are stale inputs: keep only this one.
+for d in "$cache"/*/; do
+	d=${d%/}
+	[ "$d" = "$out" ] || rm -rf "$d"
+done
+echo "$out"
