@@ -176,6 +176,7 @@ static __always_inline void close_segment(struct vp_cpu_state *cs, __u64 now)
 	vec = (int)cs->softirq - 1;
 	if (vec >= 0 && vec < VP_NR_SOFTIRQS) {
 		cs->softirq_acc[vec] += delta;
+		cs->sirq_dirty = 1;
 		return;
 	}
 	cs->task_acc += delta;
@@ -203,8 +204,10 @@ static __always_inline struct vp_thread_stats *charge_owner(struct vp_cpu_state 
 	st = stats_of(key, owner);
 	if (st) {
 		st->task_ns += cs->task_acc;
-		for (int i = 0; i < VP_NR_SOFTIRQS; i++)
-			st->softirq_ns[i] += cs->softirq_acc[i];
+		/* most switches saw no softirq since the last one: skip the vector loop */
+		if (cs->sirq_dirty)
+			for (int i = 0; i < VP_NR_SOFTIRQS; i++)
+				st->softirq_ns[i] += cs->softirq_acc[i];
 		st->hardirq_ns += cs->hardirq_acc;
 		st->rq_delay_ns += cs->rq_acc;
 		if (cs->rq_max > st->rq_delay_max_ns)
@@ -213,8 +216,10 @@ static __always_inline struct vp_thread_stats *charge_owner(struct vp_cpu_state 
 		st->nr_softirq += cs->nr_softirq;
 	}
 	cs->task_acc = 0;
-	for (int i = 0; i < VP_NR_SOFTIRQS; i++)
-		cs->softirq_acc[i] = 0;
+	if (cs->sirq_dirty)
+		for (int i = 0; i < VP_NR_SOFTIRQS; i++)
+			cs->softirq_acc[i] = 0;
+	cs->sirq_dirty = 0;
 	cs->hardirq_acc = 0;
 	cs->rq_acc = 0;
 	cs->rq_max = 0;

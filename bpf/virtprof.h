@@ -71,6 +71,8 @@ struct vp_cpu_state {
 	unsigned long long net_seq;    /* incremented at every NET_* softirq entry */
 	unsigned long long net_start;  /* entry time of the current/last NET_* run */
 	unsigned long long net_end;    /* exit time of the last NET_* run (< net_start: running) */
+	unsigned int sirq_dirty;       /* softirq_acc holds time not yet charged */
+	unsigned int pad2;
 };
 
 #define VP_NET_TX_SOFTIRQ 2
