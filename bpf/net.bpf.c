@@ -13,7 +13,8 @@
  * (two runs passed without a packet) is counted, never silently lost.
  *
  * Tap writes (qemu writing /dev/net/tun, or a vhost worker's tun_sendmsg) run the host stack in
- * process context with bottom halves disabled; fentry/fexit time them per tap device.
+ * process context with bottom halves disabled; netif_receive_skb's entry/exit tracepoints time
+ * that work per receiving device (no fentry/kprobe: ftrace may be unavailable, as it is here).
  *
  * All counters are per-CPU and cumulative: userspace takes deltas, nothing is reset.
  */
@@ -58,13 +59,12 @@ struct {
 	__type(value, struct vp_net_dev_info);
 } net_devs SEC(".maps");
 
-/* Start of a tap write, per thread (the write may sleep and migrate). */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, __u64);
-} tun_start SEC(".maps");
+	__type(value, struct vp_net_proc);
+} net_proc SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -263,62 +263,68 @@ static __always_inline __u64 rx_len(__u32 len, __u16 mac, unsigned char *head, u
 	return len;
 }
 
-/* ---- tap writes in process context ---- */
-static __always_inline int tun_enter(void)
+/*
+ * ---- receive work in process context ----
+ * A tap write (qemu's write to /dev/net/tun, a vhost worker's tun_sendmsg) hands the frame to
+ * netif_receive_skb() with bottom halves disabled, so the whole host stack (bridge, forwarding,
+ * veth transmit) runs inside that thread's system call.  The exported netif_receive_skb() and
+ * netif_receive_skb_list() have entry/exit tracepoints: timed per CPU (bh off: no migration),
+ * outermost call only (a bridge passes the frame up with a nested netif_receive_skb).
+ * In softirq these calls are part of the NET_RX run and already split above.
+ */
+static __always_inline bool in_process_ctx(void)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	__u64 now = bpf_ktime_get_ns();
+	struct vp_cpu_state *cs;
+	__u32 zero = 0;
 
-	if (bpf_map_update_elem(&tun_start, &tid, &now, BPF_ANY))
-		drop(VP_NET_DROP_TUN_FULL);
-	return 0;
+	if (!have_runs)
+		return false;
+	cs = bpf_map_lookup_elem(&cpu_state, &zero);
+	return cs && !cs->softirq && !cs->hardirq;
 }
 
-static __always_inline int tun_leave(struct tun_file *tfile)
+static __always_inline int proc_enter(struct net_device *dev, struct vp_net_key *k)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct net_device *dev;
-	struct vp_net_stats *st;
-	struct vp_net_key k;
-	__u64 *t0;
+	struct vp_net_proc *p;
+	__u32 zero = 0;
+	__u64 now;
 
-	t0 = bpf_map_lookup_elem(&tun_start, &tid);
-	if (!t0)
+	if (!in_process_ctx())
 		return 0;
-	dev = BPF_CORE_READ(tfile, tun, dev);
-	if (dev) {
-		read_key(dev, &k);
-		st = dev_stats(dev, &k);
-		if (st)
-			st->proc_ns += bpf_ktime_get_ns() - *t0;
+	p = bpf_map_lookup_elem(&net_proc, &zero);
+	if (!p)
+		return 0;
+	now = bpf_ktime_get_ns();
+	/* A stale entry (exit missed, e.g. attached mid-call) must not swallow later time. */
+	if (p->depth && now - p->ts > 100000000ULL) {
+		drop(VP_NET_DROP_PROC);
+		p->depth = 0;
 	}
-	bpf_map_delete_elem(&tun_start, &tid);
+	if (!p->depth++) {
+		p->ts = now;
+		p->key = *k;
+		dev_stats(dev, k); /* make sure the device has its entry */
+	}
 	return 0;
 }
 
-SEC("fentry/tun_chr_write_iter")
-int BPF_PROG(tun_write_enter)
+static __always_inline int proc_exit(void)
 {
-	return tun_enter();
-}
+	struct vp_net_stats *st;
+	struct vp_net_proc *p;
+	__u32 zero = 0;
 
-SEC("fexit/tun_chr_write_iter")
-int BPF_PROG(tun_write_exit, struct kiocb *iocb)
-{
-	return tun_leave(BPF_CORE_READ(iocb, ki_filp, private_data));
-}
-
-SEC("fentry/tun_sendmsg")
-int BPF_PROG(tun_sendmsg_enter)
-{
-	return tun_enter();
-}
-
-SEC("fexit/tun_sendmsg")
-int BPF_PROG(tun_sendmsg_exit, struct socket *sock)
-{
-	/* tun_sendmsg's socket is embedded in struct tun_file. */
-	return tun_leave((void *)sock - bpf_core_field_offset(struct tun_file, socket));
+	if (!in_process_ctx())
+		return 0;
+	p = bpf_map_lookup_elem(&net_proc, &zero);
+	if (!p || !p->depth)
+		return 0;
+	if (--p->depth)
+		return 0;
+	st = bpf_map_lookup_elem(&net_stats, &p->key);
+	if (st)
+		st->proc_ns += bpf_ktime_get_ns() - p->ts;
+	return 0;
 }
 
 /*
@@ -386,6 +392,40 @@ int BPF_PROG(tp_napi_poll, struct napi_struct *napi, int work, int budget)
 	return on_napi(dev, &k, work);
 }
 
+SEC("tp_btf/netif_receive_skb_entry")
+int BPF_PROG(tp_netif_receive_skb_entry, struct sk_buff *skb)
+{
+	struct net_device *dev = skb->dev;
+	struct vp_net_key k;
+
+	k.ifindex = dev->ifindex;
+	k.netns = dev->nd_net.net->ns.inum;
+	return proc_enter(dev, &k);
+}
+
+SEC("tp_btf/netif_receive_skb_list_entry")
+int BPF_PROG(tp_netif_receive_skb_list_entry, struct sk_buff *skb)
+{
+	struct net_device *dev = skb->dev;
+	struct vp_net_key k;
+
+	k.ifindex = dev->ifindex;
+	k.netns = dev->nd_net.net->ns.inum;
+	return proc_enter(dev, &k);
+}
+
+SEC("tp_btf/netif_receive_skb_exit")
+int BPF_PROG(tp_netif_receive_skb_exit)
+{
+	return proc_exit();
+}
+
+SEC("tp_btf/netif_receive_skb_list_exit")
+int BPF_PROG(tp_netif_receive_skb_list_exit)
+{
+	return proc_exit();
+}
+
 /* ---- raw_tp flavour ---- */
 SEC("raw_tp/netif_receive_skb")
 int BPF_PROG(raw_netif_receive_skb, struct sk_buff *skb)
@@ -417,4 +457,36 @@ int BPF_PROG(raw_napi_poll, struct napi_struct *napi, int work, int budget)
 	if (dev)
 		read_key(dev, &k);
 	return on_napi(dev, &k, work);
+}
+
+SEC("raw_tp/netif_receive_skb_entry")
+int BPF_PROG(raw_netif_receive_skb_entry, struct sk_buff *skb)
+{
+	struct net_device *dev = BPF_CORE_READ(skb, dev);
+	struct vp_net_key k;
+
+	read_key(dev, &k);
+	return proc_enter(dev, &k);
+}
+
+SEC("raw_tp/netif_receive_skb_list_entry")
+int BPF_PROG(raw_netif_receive_skb_list_entry, struct sk_buff *skb)
+{
+	struct net_device *dev = BPF_CORE_READ(skb, dev);
+	struct vp_net_key k;
+
+	read_key(dev, &k);
+	return proc_enter(dev, &k);
+}
+
+SEC("raw_tp/netif_receive_skb_exit")
+int BPF_PROG(raw_netif_receive_skb_exit)
+{
+	return proc_exit();
+}
+
+SEC("raw_tp/netif_receive_skb_list_exit")
+int BPF_PROG(raw_netif_receive_skb_list_exit)
+{
+	return proc_exit();
 }

@@ -109,7 +109,8 @@ struct vp_net_stats {
 	unsigned long long rx_pkts, rx_bytes; /* netif_receive_skb; bytes include the L2 header */
 	unsigned long long tx_pkts, tx_bytes; /* net_dev_xmit with rc == NETDEV_TX_OK */
 	unsigned long long sirq_ns[2];        /* NET_TX [0] / NET_RX [1] softirq time charged here */
-	unsigned long long proc_ns;   /* tap writes (tun_chr_write_iter / tun_sendmsg): bh disabled */
+	unsigned long long proc_ns;   /* netif_receive_skb entry->exit in process context (bh off):
+				       * a tap write by qemu or a vhost worker runs the host stack */
 	unsigned long long proc_pkts; /* packets handled in process context (not in a softirq) */
 	unsigned long long napi_polls, napi_work;
 };
@@ -132,10 +133,18 @@ struct vp_net_run {
 	unsigned int have; /* a packet was seen in this run */
 };
 
+/* Per-CPU: a process-context netif_receive_skb in progress (nesting: bridge -> upper device). */
+struct vp_net_proc {
+	unsigned long long ts;
+	struct vp_net_key key;
+	unsigned int depth;
+	unsigned int pad;
+};
+
 enum vp_net_drop {
 	VP_NET_DROP_DEVS_FULL, /* device map full: that device's packets are not counted */
 	VP_NET_DROP_TAIL,      /* end of a run not known (run ended, others followed): tail unsplit */
-	VP_NET_DROP_TUN_FULL,  /* tun start map full: one tap write not timed */
+	VP_NET_DROP_PROC,      /* process-context receive not timed (unbalanced entry/exit) */
 	VP_NET_DROP_MAX,
 };
 

@@ -274,19 +274,24 @@ static int configure(struct net_bpf *s, struct netpath *np, int account_fd, bool
 		return -ENOTSUP;
 	}
 	np->napi = iobpf_pick(p->tp_napi_poll, p->raw_napi_poll, "napi_poll", "napi", prefer_raw);
-	np->tun_timed = !prefer_raw && iobpf_has_func("tun_chr_write_iter") &&
-			iobpf_has_func("tun_sendmsg");
-	if (prefer_raw)
-		snprintf(np->tun_na, sizeof(np->tun_na),
-			 "tap write time: this kernel refused BTF tracing programs (fentry)");
-	else if (!np->tun_timed)
-		snprintf(np->tun_na, sizeof(np->tun_na),
-			 "tap write time: tun driver functions not in BTF (tun module not loaded)");
-	bpf_program__set_autoload(p->tun_write_enter, np->tun_timed);
-	bpf_program__set_autoload(p->tun_write_exit, np->tun_timed);
-	bpf_program__set_autoload(p->tun_sendmsg_enter, np->tun_timed);
-	bpf_program__set_autoload(p->tun_sendmsg_exit, np->tun_timed);
-
+	np->proc_timed = iobpf_pick(p->tp_netif_receive_skb_entry, p->raw_netif_receive_skb_entry,
+				    "netif_receive_skb_entry", "net", prefer_raw) &&
+			 iobpf_pick(p->tp_netif_receive_skb_exit, p->raw_netif_receive_skb_exit,
+				    "netif_receive_skb_exit", "net", prefer_raw);
+	/* The list variants are optional (batched receive); timed when present. */
+	if (!iobpf_pick(p->tp_netif_receive_skb_list_entry, p->raw_netif_receive_skb_list_entry,
+			"netif_receive_skb_list_entry", "net", prefer_raw) ||
+	    !iobpf_pick(p->tp_netif_receive_skb_list_exit, p->raw_netif_receive_skb_list_exit,
+			"netif_receive_skb_list_exit", "net", prefer_raw)) {
+		bpf_program__set_autoload(p->tp_netif_receive_skb_list_entry, false);
+		bpf_program__set_autoload(p->raw_netif_receive_skb_list_entry, false);
+		bpf_program__set_autoload(p->tp_netif_receive_skb_list_exit, false);
+		bpf_program__set_autoload(p->raw_netif_receive_skb_list_exit, false);
+	}
+	if (!np->proc_timed)
+		snprintf(np->proc_na, sizeof(np->proc_na),
+			 "process-context receive time: netif_receive_skb_entry/exit tracepoints "
+			 "not in this kernel");
 	if (account_fd >= 0) {
 		int err = bpf_map__reuse_fd(s->maps.cpu_state, account_fd);
 
@@ -302,6 +307,12 @@ static int configure(struct net_bpf *s, struct netpath *np, int account_fd, bool
 		snprintf(np->runs_na, sizeof(np->runs_na),
 			 "softirq split: CPU accounting not loaded (its cpu_state map gives the "
 			 "NET_* run boundaries)");
+	}
+	if (!np->runs && np->proc_timed) {
+		/* Telling process context from softirq needs the same per-CPU state. */
+		np->proc_timed = false;
+		snprintf(np->proc_na, sizeof(np->proc_na), "process-context receive time: %s",
+			 np->runs_na);
 	}
 	return 0;
 }
@@ -518,7 +529,7 @@ static void render_devices(const struct netpath *np, const struct targets *ts, s
 	table_col(&t, "net_rx_ms", "NET_RX_MS", 2, false);
 	table_col(&t, "net_tx_ms", "NET_TX_MS", 2, false);
 	table_col(&t, "proc_pkts", "PROC_PKTS", 0, false);
-	table_col(&t, "tap_write_ms", "TAP_WR_MS", 2, false);
+	table_col(&t, "proc_rx_ms", "PROC_RX_MS", 2, false);
 	table_col(&t, "napi_polls", "NAPI", 0, false);
 	for (int i = 0; i < np->ndev; i++) {
 		const struct net_dev *d = &np->devs[i];
@@ -562,11 +573,8 @@ static void render_devices(const struct netpath *np, const struct targets *ts, s
 			table_na(&t, r, DC_TXMS, np->runs_na);
 			table_na(&t, r, DC_PROCP, np->runs_na);
 		}
-		if (d->kind != NET_TAP)
-			table_na(&t, r, DC_TAPMS, "TAP_WR_MS: process-context time is measured for "
-						  "tap writes only");
-		else if (!np->tun_timed)
-			table_na(&t, r, DC_TAPMS, np->tun_na);
+		if (!np->proc_timed)
+			table_na(&t, r, DC_TAPMS, np->proc_na);
 		else
 			table_f64(&t, r, DC_TAPMS, s->proc_ns / 1e6);
 		if (np->napi)
@@ -580,11 +588,12 @@ static void render_devices(const struct netpath *np, const struct targets *ts, s
 	if (np->drops_delta[VP_NET_DROP_TAIL])
 		table_note(&t, "%llu softirq run tails not split (run end no longer known)",
 			   (unsigned long long)np->drops_delta[VP_NET_DROP_TAIL]);
-	if (np->drops_delta[VP_NET_DROP_TUN_FULL])
-		table_note(&t, "%llu tap writes not timed: start map full",
-			   (unsigned long long)np->drops_delta[VP_NET_DROP_TUN_FULL]);
-	if (np->tun_timed)
-		table_note(&t, "TAP_WR_MS is also inside the writing thread's (qemu / vhost) "
+	if (np->drops_delta[VP_NET_DROP_PROC])
+		table_note(&t, "%llu process-context receives not timed (unbalanced entry/exit)",
+			   (unsigned long long)np->drops_delta[VP_NET_DROP_PROC]);
+	if (np->proc_timed)
+		table_note(&t, "PROC_RX_MS: receive work run in process context with bottom halves "
+			       "disabled (tap writes by qemu / vhost); also inside that thread's "
 			       "system time");
 	table_render(&t, o);
 	table_free(&t);
@@ -621,7 +630,7 @@ static void render_paths(const struct netpath *np, const struct targets *ts, str
 	table_col(&t, "out_pkts", "OUT_PKTS", 0, false);
 	table_col(&t, "out_bytes", "OUT_BYTES", 0, false);
 	table_col(&t, "softirq_ms", "SOFTIRQ_MS", 2, false);
-	table_col(&t, "tap_write_ms", "TAP_WR_MS", 2, false);
+	table_col(&t, "proc_rx_ms", "PROC_RX_MS", 2, false);
 	for (int i = 0; i < np->ndev; i++) {
 		const struct net_dev *d = &np->devs[i], *inner = NULL, *p;
 		const struct target *tg = netpath_owner(np, d, ts);
@@ -662,10 +671,8 @@ static void render_paths(const struct netpath *np, const struct targets *ts, str
 			table_f64(&t, r, PC_SIRQ, (s.sirq_ns[0] + s.sirq_ns[1]) / 1e6);
 		else
 			table_na(&t, r, PC_SIRQ, np->runs_na);
-		if (d->kind != NET_TAP)
-			table_na(&t, r, PC_TAPMS, "TAP_WR_MS: tap paths only");
-		else if (!np->tun_timed)
-			table_na(&t, r, PC_TAPMS, np->tun_na);
+		if (!np->proc_timed)
+			table_na(&t, r, PC_TAPMS, np->proc_na);
 		else
 			table_f64(&t, r, PC_TAPMS, s.proc_ns / 1e6);
 	}

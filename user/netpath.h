@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Network path section: per device (netns inode, ifindex) packets, bytes, NET_TX/NET_RX softirq
- * time split among devices, tap-write time in process context; devices classified (lo, veth with
+ * time split among devices, receive work in process context (tap writes); devices classified (lo, veth with
  * its peer, tap with the qemu holding it, bridge, phys) and mapped to the target they serve.
  */
 #ifndef VP_NETPATH_H
@@ -37,8 +37,8 @@ struct netpath {
 	const char *flavour;   /* "tp_btf" / "raw_tp" */
 	bool runs;             /* softirq split available */
 	char runs_na[192];
-	bool tun_timed;        /* tap write timing attached */
-	char tun_na[192];
+	bool proc_timed;       /* process-context receive timing (netif_receive_skb entry/exit) */
+	char proc_na[192];
 	bool napi;
 	struct net_dev *devs;
 	int ndev, cap;

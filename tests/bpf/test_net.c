@@ -1,0 +1,306 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Root tests of the network-path section against real devices in network namespaces the test
+ * creates: exact packet/byte counts against the kernel's own device statistics, NET_RX time
+ * charged to the veth, tap writes timed and the tap mapped to the process (qemu) holding it.
+ * IPv6 is disabled and neighbours are static, so nothing but the test's own frames is sent.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include "classify.h"
+#include "harness.h"
+#include "iosections.h"
+#include "iotest.h"
+#include "netpath.h"
+#include "probes.h"
+#include "util.h"
+
+static struct probes probes;
+static struct iosec *io;
+static struct netpath *np;
+static int id;
+
+struct devstat {
+	uint64_t rxp, rxb, txp, txb;
+};
+
+static unsigned int netns_ino(const char *ns)
+{
+	char p[128];
+	struct stat st;
+
+	snprintf(p, sizeof(p), "/run/netns/%s", ns);
+	return stat(p, &st) ? 0 : (unsigned int)st.st_ino;
+}
+
+static int read_devstat(const char *ns, const char *dev, struct devstat *s)
+{
+	static const char *const f[] = { "rx_packets", "rx_bytes", "tx_packets", "tx_bytes" };
+	uint64_t *v[] = { &s->rxp, &s->rxb, &s->txp, &s->txb };
+
+	for (int i = 0; i < 4; i++) {
+		*v[i] = iot_sh_u64("ip netns exec %s cat /sys/class/net/%s/statistics/%s", ns, dev,
+				   f[i]);
+		if (*v[i] == UINT64_MAX)
+			return -1;
+	}
+	return 0;
+}
+
+static int setup_io(void)
+{
+	struct iosec_opts o = { .net = true };
+	int err;
+
+	if (io)
+		return 0;
+	if (geteuid() != 0)
+		return SKIP;
+	err = probes_open(&probes);
+	if (err) {
+		fprintf(stderr, "  probes_open: %s\n", strerror(-err));
+		return 1;
+	}
+	o.account_cpu_state_fd = probes_cpu_state_fd(&probes);
+	if (iosec_open(&io, &o) || !(np = iosec_net(io))) {
+		fprintf(stderr, "  iosec_open: network section did not load\n");
+		return 1;
+	}
+	return 0;
+}
+
+static int mk_netns(const char *ns)
+{
+	if (iot_sh("ip netns add %s", ns))
+		return -1;
+	iot_on_exit("ip netns del %s", ns);
+	return iot_sh("ip netns exec %s sysctl -qw net.ipv6.conf.all.disable_ipv6=1 "
+		      "net.ipv6.conf.default.disable_ipv6=1", ns);
+}
+
+static int test_veth_counts(void)
+{
+	char a[32], b[32], va[16], vb[16];
+	struct devstat sa0, sa1, sb0, sb1;
+	const struct net_dev *da, *db;
+	unsigned int ia, ib;
+	int r = setup_io();
+
+	if (r)
+		return r;
+	if (!iot_have("ip"))
+		TEST_SKIP("ip (iproute2) not installed");
+	snprintf(a, sizeof(a), "vpio-a%d", id);
+	snprintf(b, sizeof(b), "vpio-b%d", id);
+	snprintf(va, sizeof(va), "vpa%d", id);
+	snprintf(vb, sizeof(vb), "vpb%d", id);
+	ASSERT_TRUE(mk_netns(a) == 0 && mk_netns(b) == 0, "netns setup");
+	ASSERT_TRUE(iot_sh("ip link add %s netns %s type veth peer name %s netns %s", va, a, vb,
+			   b) == 0, "veth setup");
+	ASSERT_TRUE(iot_sh("ip -n %s addr add 10.213.0.1/30 dev %s && ip -n %s addr add "
+			   "10.213.0.2/30 dev %s && ip -n %s link set %s up && ip -n %s link set %s up",
+			   a, va, b, vb, a, va, b, vb) == 0, "addresses");
+	/* Static neighbours: no ARP of its own. */
+	ASSERT_TRUE(iot_sh("ip -n %s neigh replace 10.213.0.2 lladdr $(ip netns exec %s cat "
+			   "/sys/class/net/%s/address) dev %s nud permanent && "
+			   "ip -n %s neigh replace 10.213.0.1 lladdr $(ip netns exec %s cat "
+			   "/sys/class/net/%s/address) dev %s nud permanent",
+			   a, b, vb, va, b, a, va, vb) == 0, "neighbours");
+	iot_sleep_ms(300); /* link-up work settles */
+	ia = netns_ino(a);
+	ib = netns_ino(b);
+
+	ASSERT_TRUE(iosec_collect(io) == 0, "baseline collect");
+	ASSERT_TRUE(read_devstat(a, va, &sa0) == 0 && read_devstat(b, vb, &sb0) == 0, "sysfs");
+	/* 300 UDP datagrams to a closed port; b answers some with ICMP (rate-limited): counted
+	 * on both sides all the same. */
+	ASSERT_TRUE(iot_sh("ip netns exec %s bash -c 'for i in $(seq 300); do printf %%1200s x "
+			   ">/dev/udp/10.213.0.2/9; done'", a) == 0, "udp traffic");
+	iot_sleep_ms(200);
+	ASSERT_TRUE(read_devstat(a, va, &sa1) == 0 && read_devstat(b, vb, &sb1) == 0, "sysfs");
+	ASSERT_TRUE(iosec_collect(io) == 0, "collect");
+
+	da = netpath_find_name(np, ia, va);
+	db = netpath_find_name(np, ib, vb);
+	ASSERT_TRUE(da && db, "both veth ends seen (netns %u / %u)", ia, ib);
+	printf("  %s: rx %llu/%llu tx %llu/%llu  net_rx %.3f ms  (sysfs rx %llu/%llu tx %llu/%llu)\n",
+	       va, (unsigned long long)da->delta.rx_pkts, (unsigned long long)da->delta.rx_bytes,
+	       (unsigned long long)da->delta.tx_pkts, (unsigned long long)da->delta.tx_bytes,
+	       da->delta.sirq_ns[1] / 1e6, (unsigned long long)(sa1.rxp - sa0.rxp),
+	       (unsigned long long)(sa1.rxb - sa0.rxb), (unsigned long long)(sa1.txp - sa0.txp),
+	       (unsigned long long)(sa1.txb - sa0.txb));
+	printf("  %s: rx %llu/%llu tx %llu/%llu  net_rx %.3f ms  (sysfs rx %llu/%llu tx %llu/%llu)\n",
+	       vb, (unsigned long long)db->delta.rx_pkts, (unsigned long long)db->delta.rx_bytes,
+	       (unsigned long long)db->delta.tx_pkts, (unsigned long long)db->delta.tx_bytes,
+	       db->delta.sirq_ns[1] / 1e6, (unsigned long long)(sb1.rxp - sb0.rxp),
+	       (unsigned long long)(sb1.rxb - sb0.rxb), (unsigned long long)(sb1.txp - sb0.txp),
+	       (unsigned long long)(sb1.txb - sb0.txb));
+	ASSERT_TRUE(da->delta.tx_pkts >= 300, "traffic seen: %llu",
+		    (unsigned long long)da->delta.tx_pkts);
+	ASSERT_TRUE(da->delta.rx_pkts == sa1.rxp - sa0.rxp, "a rx_packets");
+	ASSERT_TRUE(da->delta.rx_bytes == sa1.rxb - sa0.rxb, "a rx_bytes");
+	ASSERT_TRUE(da->delta.tx_pkts == sa1.txp - sa0.txp, "a tx_packets");
+	ASSERT_TRUE(da->delta.tx_bytes == sa1.txb - sa0.txb, "a tx_bytes");
+	ASSERT_TRUE(db->delta.rx_pkts == sb1.rxp - sb0.rxp, "b rx_packets");
+	ASSERT_TRUE(db->delta.rx_bytes == sb1.rxb - sb0.rxb, "b rx_bytes");
+	ASSERT_TRUE(db->delta.tx_pkts == sb1.txp - sb0.txp, "b tx_packets");
+	ASSERT_TRUE(db->delta.tx_bytes == sb1.txb - sb0.txb, "b tx_bytes");
+	ASSERT_TRUE(da->kind == NET_VETH && db->kind == NET_VETH, "kind veth");
+	ASSERT_TRUE(da->info.peer.netns == ib && db->info.peer.netns == ia, "peer netns");
+	ASSERT_TRUE(da->info.peer.ifindex == db->info.key.ifindex, "peer ifindex");
+	ASSERT_TRUE(np->runs, "softirq split available: %s", np->runs_na);
+	ASSERT_TRUE(da->delta.sirq_ns[1] + db->delta.sirq_ns[1] > 0, "NET_RX time on the veth");
+	{
+		/* A container target in netns b owns the pair. */
+		struct targets ts = { .n = 1 };
+
+		ts.t[0].kind = TARGET_CTR;
+		snprintf(ts.t[0].entity, sizeof(ts.t[0].entity), "ctr:test");
+		ts.t[0].netns = ib;
+		ASSERT_TRUE(netpath_owner(np, da, &ts) == &ts.t[0], "host end -> container");
+		ASSERT_TRUE(netpath_owner(np, db, &ts) == &ts.t[0], "inner end -> container");
+	}
+	return 0;
+}
+
+/* A tap on a bridge in a test netns; frames written by a process holding it (no vhost here). */
+static int test_tap_write(void)
+{
+	char ns[32], tap[16], go[64], cmd[512];
+	struct devstat s0, s1;
+	const struct net_dev *d;
+	unsigned int ino;
+	pid_t pid;
+	int r = setup_io(), n = 400, size = 600;
+
+	if (r)
+		return r;
+	snprintf(ns, sizeof(ns), "vpio-t%d", id);
+	snprintf(tap, sizeof(tap), "vptw%d", id);
+	snprintf(go, sizeof(go), "/tmp/vpio-go-%d", id);
+	unlink(go);
+	iot_on_exit("rm -f %s", go);
+	ASSERT_TRUE(mk_netns(ns) == 0, "netns");
+	ASSERT_TRUE(iot_sh("ip -n %s link add vpbr0 type bridge && ip -n %s link set vpbr0 up", ns,
+			   ns) == 0, "bridge");
+	snprintf(cmd, sizeof(cmd), "%s/net_tapwrite", iot_helpers());
+	ASSERT_TRUE(access(cmd, X_OK) == 0, "helper %s built", cmd);
+	pid = fork();
+	ASSERT_TRUE(pid >= 0, "fork");
+	if (pid == 0) {
+		char c[16], sz[16];
+
+		snprintf(c, sizeof(c), "%d", n);
+		snprintf(sz, sizeof(sz), "%d", size);
+		execlp("ip", "ip", "netns", "exec", ns, cmd, tap, c, sz, go, "3000", (char *)NULL);
+		_exit(127);
+	}
+	iot_on_exit("kill %d", (int)pid);
+	for (int i = 0; i < 100 && iot_sh("ip -n %s link show %s >/dev/null 2>&1", ns, tap); i++)
+		iot_sleep_ms(50);
+	ASSERT_TRUE(iot_sh("ip -n %s link set %s master vpbr0 && ip -n %s link set %s up", ns, tap,
+			   ns, tap) == 0, "tap up on bridge");
+	iot_sleep_ms(200);
+	ino = netns_ino(ns);
+	ASSERT_TRUE(iosec_collect(io) == 0, "baseline");
+	ASSERT_TRUE(read_devstat(ns, tap, &s0) == 0, "sysfs");
+	ASSERT_TRUE(iot_sh("touch %s", go) == 0, "go");
+	for (int i = 0; i < 100; i++) {
+		iot_sleep_ms(50);
+		if (read_devstat(ns, tap, &s1) == 0 && s1.rxp - s0.rxp >= (uint64_t)n)
+			break;
+	}
+	iot_sleep_ms(100);
+	ASSERT_TRUE(read_devstat(ns, tap, &s1) == 0, "sysfs");
+	ASSERT_TRUE(iosec_collect(io) == 0, "collect");
+	d = netpath_find_name(np, ino, tap);
+	ASSERT_TRUE(d, "tap seen");
+	printf("  %s: rx %llu/%llu (sysfs %llu/%llu) proc_pkts %llu tap_write %.3f ms holder %d "
+	       "vhost %s\n", tap, (unsigned long long)d->delta.rx_pkts,
+	       (unsigned long long)d->delta.rx_bytes, (unsigned long long)(s1.rxp - s0.rxp),
+	       (unsigned long long)(s1.rxb - s0.rxb), (unsigned long long)d->delta.proc_pkts,
+	       d->delta.proc_ns / 1e6, (int)d->holder, vhost_mode_name(d->vhost));
+	ASSERT_TRUE(d->kind == NET_TAP, "kind tap (%s)", d->info.kind);
+	ASSERT_TRUE(d->delta.rx_pkts == (uint64_t)n && s1.rxp - s0.rxp == (uint64_t)n, "rx pkts");
+	ASSERT_TRUE(d->delta.rx_bytes == (uint64_t)n * size && s1.rxb - s0.rxb == (uint64_t)n * size,
+		    "rx bytes");
+	ASSERT_TRUE(d->delta.proc_pkts >= (uint64_t)n, "received in process context");
+	ASSERT_TRUE(np->proc_timed && d->delta.proc_ns > 0, "tap write time: %s", np->proc_na);
+	ASSERT_TRUE(d->holder > 0, "holder found");
+	ASSERT_TRUE(d->vhost == VHOST_NONE, "no vhost for a plain tun writer");
+	return 0;
+}
+
+/* A qemu VM (TCG, BIOS only) holding a tap on a bridge; frames sent toward the guest. */
+static int test_tap_qemu(void)
+{
+	char ns[32], tap[16], pidf[64];
+	struct targets ts = { .n = 1 };
+	const struct net_dev *d;
+	unsigned int ino;
+	pid_t qpid = 0;
+	int r = setup_io();
+
+	if (r)
+		return r;
+	if (!iot_have("qemu-system-x86_64"))
+		TEST_SKIP("qemu-system-x86_64 not installed");
+	snprintf(ns, sizeof(ns), "vpio-q%d", id);
+	snprintf(tap, sizeof(tap), "vptq%d", id);
+	snprintf(pidf, sizeof(pidf), "/tmp/vpio-qemu-%d.pid", id);
+	ASSERT_TRUE(mk_netns(ns) == 0, "netns");
+	ASSERT_TRUE(iot_sh("ip -n %s link add vpbr0 type bridge && ip -n %s addr add 10.214.0.1/24 "
+			   "dev vpbr0 && ip -n %s link set vpbr0 up", ns, ns, ns) == 0, "bridge");
+	iot_on_exit("rm -f %s", pidf);
+	iot_on_exit("test -s %s && kill $(cat %s)", pidf, pidf);
+	ASSERT_TRUE(iot_sh("ip netns exec %s qemu-system-x86_64 -accel tcg -m 64 -display none "
+			   "-nodefaults -no-reboot -daemonize -pidfile %s "
+			   "-netdev tap,id=n0,ifname=%s,script=no,downscript=no "
+			   "-device e1000,netdev=n0,mac=52:54:00:12:34:56", ns, pidf, tap) == 0,
+		    "qemu start");
+	qpid = (pid_t)iot_sh_u64("cat %s", pidf);
+	ASSERT_TRUE(qpid > 0, "qemu pid");
+	ASSERT_TRUE(iot_sh("ip -n %s link set %s master vpbr0 && ip -n %s link set %s up && "
+			   "ip -n %s neigh replace 10.214.0.2 lladdr 52:54:00:12:34:56 dev vpbr0 "
+			   "nud permanent", ns, tap, ns, tap, ns) == 0, "tap on bridge");
+	iot_sleep_ms(300);
+	ino = netns_ino(ns);
+	ASSERT_TRUE(iosec_collect(io) == 0, "baseline");
+	/* The guest does not answer; the frames go out on the tap all the same. */
+	ASSERT_TRUE(iot_sh("ip netns exec %s bash -c 'for i in $(seq 50); do printf %%500s x "
+			   ">/dev/udp/10.214.0.2/9; done'", ns) == 0, "udp toward the guest");
+	iot_sleep_ms(200);
+	ASSERT_TRUE(iosec_collect(io) == 0, "collect");
+	d = netpath_find_name(np, ino, tap);
+	ASSERT_TRUE(d, "tap seen");
+	printf("  %s: tx %llu pkts %llu bytes, holder %d (qemu %d), vhost %s\n", tap,
+	       (unsigned long long)d->delta.tx_pkts, (unsigned long long)d->delta.tx_bytes,
+	       (int)d->holder, (int)qpid, vhost_mode_name(d->vhost));
+	ASSERT_TRUE(d->holder == qpid, "tap mapped to the qemu process");
+	ts.t[0].kind = TARGET_VM;
+	ts.t[0].pid = qpid;
+	snprintf(ts.t[0].entity, sizeof(ts.t[0].entity), "vm:test");
+	ASSERT_TRUE(netpath_owner(np, d, &ts) == &ts.t[0], "tap -> vm:test");
+	ASSERT_TRUE(d->delta.tx_pkts >= 50, "traffic toward the guest on the tap path");
+	ASSERT_TRUE(d->vhost == VHOST_NONE, "vhost mode none (no /dev/vhost-net here)");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct test_case tc[] = {
+		{ "net_veth_counts", test_veth_counts },
+		{ "net_tap_write", test_tap_write },
+		{ "net_tap_qemu", test_tap_qemu },
+	};
+	int rc;
+
+	iot_init();
+	id = getpid() % 100000;
+	rc = run_tests(tc, ARRAY_SIZE(tc), argc, argv);
+	iosec_destroy(io);
+	probes_close(&probes);
+	return rc;
+}
