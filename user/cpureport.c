@@ -7,7 +7,14 @@
 #include <bpf/libbpf.h>
 
 #include "account.skel.h"
+#include "block.skel.h"
+#include "blockio.h"
 #include "cpureport.h"
+#include "iosections.h"
+#include "kvm.skel.h"
+#include "kvmexit.h"
+#include "net.skel.h"
+#include "netpath.h"
 #include "util.h"
 
 static const char *const softirq_names[VP_NR_SOFTIRQS] = {
@@ -39,10 +46,19 @@ void session_cpu_add_prog(struct session_cpu *s, const char *name, int fd)
 	prog_run_stats(fd, &p->run_ns, &p->run_cnt);
 }
 
-int session_cpu_open(struct session_cpu *s, const char **vms, int nvm, const char **ctrs,
-		     int nctr)
+static void add_obj_progs(struct session_cpu *s, struct bpf_object *obj)
 {
 	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, obj) {
+		if (bpf_program__fd(prog) >= 0 && strcmp(bpf_program__name(prog), "flush"))
+			session_cpu_add_prog(s, bpf_program__name(prog), bpf_program__fd(prog));
+	}
+}
+
+int session_cpu_open(struct session_cpu *s, const char **vms, int nvm, const char **ctrs,
+		     int nctr, bool io)
+{
 	int err;
 
 	memset(s, 0, sizeof(*s));
@@ -70,9 +86,25 @@ int session_cpu_open(struct session_cpu *s, const char **vms, int nvm, const cha
 	}
 	sysinfo_detect(&s->mode);
 	s->mode.flavour = s->probes.flavour;
-	bpf_object__for_each_program(prog, s->probes.skel->obj) {
-		if (bpf_program__fd(prog) >= 0 && strcmp(bpf_program__name(prog), "flush"))
-			session_cpu_add_prog(s, bpf_program__name(prog), bpf_program__fd(prog));
+	add_obj_progs(s, s->probes.skel->obj);
+	if (io) {
+		struct iosec_opts io_opts = {
+			.account_cpu_state_fd = probes_cpu_state_fd(&s->probes),
+			.net = true,
+			.block = true,
+			.kvm = true,
+		};
+
+		/* each part that cannot load is reported as not available, never fatal */
+		if (!iosec_open(&s->io, &io_opts)) {
+			if (iosec_net(s->io))
+				add_obj_progs(s, iosec_net(s->io)->skel->obj);
+			if (iosec_block(s->io))
+				add_obj_progs(s, iosec_block(s->io)->skel->obj);
+			if (iosec_kvm(s->io))
+				add_obj_progs(s, iosec_kvm(s->io)->skel->obj);
+			iosec_collect(s->io);
+		}
 	}
 	s->open = true;
 	s->t0_mono = now_mono_ns();
@@ -90,6 +122,8 @@ int session_cpu_take(struct session_cpu *s, struct interval *iv)
 
 	if (err)
 		return err;
+	if (s->io)
+		iosec_collect(s->io);
 	targets_refresh(&s->targets);
 	for (int i = 0; i < s->nprogs; i++) {
 		struct prog_cost *p = &s->progs[i];
@@ -116,6 +150,8 @@ void session_cpu_close(struct session_cpu *s)
 {
 	if (!s->open)
 		return;
+	iosec_destroy(s->io);
+	s->io = NULL;
 	collector_free(&s->coll);
 	probes_close(&s->probes);
 	s->open = false;
@@ -323,6 +359,47 @@ void cpureport_profiler(const struct session_cpu *s, uint64_t span_ns, struct ou
 	table_free(&t);
 }
 
+/* Owner of a thread (by its attribution) or of a cgroup id (the target holding it). */
+static void io_owner(void *ctx, uint32_t tid, uint64_t cgid, char *entity, size_t elen, char *role,
+		     size_t rlen)
+{
+	struct session_cpu *s = ctx;
+
+	if (cgid) {
+		for (int i = 0; i < s->targets.n; i++) {
+			const struct target *t = &s->targets.t[i];
+
+			for (int k = 0; k < t->ncgids; k++) {
+				if (t->cgids[k] == cgid) {
+					snprintf(entity, elen, "%s", t->entity);
+					snprintf(role, rlen, "app");
+					return;
+				}
+			}
+		}
+		if (!tid) {
+			snprintf(entity, elen, "other");
+			snprintf(role, rlen, "cgroup:%llu", (unsigned long long)cgid);
+			return;
+		}
+	}
+	if (tid) {
+		const struct thread_rec *r = attribute_key(&s->coll, &s->targets, tid);
+
+		snprintf(entity, elen, "%s", r->entity);
+		snprintf(role, rlen, "%s", r->role);
+		return;
+	}
+	snprintf(entity, elen, "other");
+	snprintf(role, rlen, "unknown");
+}
+
+void cpureport_io(struct session_cpu *s, double interval_s, struct out *o)
+{
+	if (s->io)
+		iosec_render(s->io, &s->targets, io_owner, s, interval_s, o);
+}
+
 /* ---------------- top's per-interval output ---------------- */
 
 void cpureport_header(struct session_cpu *s, const struct cpureport_opts *o, FILE *f)
@@ -368,6 +445,7 @@ void cpureport_interval(struct session_cpu *s, const struct interval *iv,
 		cpureport_coverage(iv, bpf_ns, &out);
 		cpureport_entities(&a, iv->span_ns, "entities", &out);
 		cpureport_softirq(&a, &out);
+		cpureport_io(s, (iv->mono_end_ns - iv->mono_start_ns) / 1e9, &out);
 		cpureport_drops(iv->drops, false, &out);
 		cpureport_profiler(s, iv->span_ns, &out);
 		jw_obj_end(w);
@@ -387,6 +465,10 @@ void cpureport_interval(struct session_cpu *s, const struct interval *iv,
 		if (o->softirq_text) {
 			fputc('\n', f);
 			cpureport_softirq(&a, &out);
+		}
+		if (o->io_text && s->io) {
+			fputc('\n', f);
+			cpureport_io(s, (iv->mono_end_ns - iv->mono_start_ns) / 1e9, &out);
 		}
 		cpureport_drops(iv->drops, true, &out);
 		if (vp_verbose)

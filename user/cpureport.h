@@ -27,8 +27,11 @@ struct prog_cost {
 	uint64_t d_ns, d_cnt;       /* during the last interval */
 };
 
+struct iosec;
+
 struct session_cpu {
 	struct probes probes;
+	struct iosec *io; /* network / block / KVM sections; NULL when disabled */
 	struct collector coll;
 	struct targets targets;
 	struct sysinfo_mode mode;
@@ -38,9 +41,12 @@ struct session_cpu {
 	bool open;
 };
 
-/* Resolve targets (with none given: discover), load and attach, start the first interval. */
+/*
+ * Resolve targets (with none given: discover), load and attach the accounting programs and (with
+ * io) the network / block / KVM sections, start the first interval.
+ */
 int session_cpu_open(struct session_cpu *s, const char **vms, int nvm, const char **ctrs,
-		     int nctr);
+		     int nctr, bool io);
 /* Close the current interval: samples, coverage, drops; targets refreshed; program costs. */
 int session_cpu_take(struct session_cpu *s, struct interval *iv);
 void session_cpu_close(struct session_cpu *s);
@@ -53,6 +59,7 @@ struct cpureport_opts {
 	enum out_mode mode;
 	pid_t only_tgid;
 	bool softirq_text;
+	bool io_text; /* network / block / KVM tables in text mode too */
 };
 
 /* Text: the accounting mode and targets, once.  JSON: nothing (each object is complete). */
@@ -68,5 +75,7 @@ void cpureport_softirq(const struct agg *a, struct out *o);
 void cpureport_coverage(const struct interval *iv, uint64_t bpf_ns, struct out *o);
 void cpureport_drops(const uint64_t *drops, bool text_only_nonzero, struct out *o);
 void cpureport_profiler(const struct session_cpu *s, uint64_t span_ns, struct out *o);
+/* The I/O sections of the last interval (owner lookups through the session's attribution). */
+void cpureport_io(struct session_cpu *s, double interval_s, struct out *o);
 
 #endif

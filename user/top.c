@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "attribute.h"
 #include "commands.h"
@@ -27,6 +28,8 @@ static const char top_usage[] =
 	"                           (with neither: every qemu process and docker container found)\n"
 	"  -j, --json               one JSON object per interval on stdout (same data as the text)\n"
 	"      --softirq            also the softirq table by vector in text mode\n"
+	"      --io                 also network devices, block I/O and KVM in text mode\n"
+	"      --no-io              do not load the network / block / KVM programs\n"
 	"  -v, --verbose            libbpf and collector diagnostics on stderr (-vv: more)\n"
 	"  -h, --help\n"
 	"\n"
@@ -50,13 +53,15 @@ static int parse_interval(const char *s, uint64_t *ns)
 
 int cmd_top(int argc, char **argv)
 {
-	enum { OPT_VM = 256, OPT_CTR, OPT_SOFTIRQ };
+	enum { OPT_VM = 256, OPT_CTR, OPT_SOFTIRQ, OPT_IO, OPT_NO_IO };
 	static const struct option opts[] = {
 		{ "pid", required_argument, NULL, 'p' },
 		{ "vm", required_argument, NULL, OPT_VM },
 		{ "container", required_argument, NULL, OPT_CTR },
 		{ "json", no_argument, NULL, 'j' },
 		{ "softirq", no_argument, NULL, OPT_SOFTIRQ },
+		{ "io", no_argument, NULL, OPT_IO },
+		{ "no-io", no_argument, NULL, OPT_NO_IO },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -65,6 +70,7 @@ int cmd_top(int argc, char **argv)
 	uint64_t interval = NSEC_PER_SEC, count = 0, v;
 	const char *vms[MAX_TARGETS], *ctrs[MAX_TARGETS];
 	int nvm = 0, nctr = 0, opt, err, ret = VP_EXIT_FAIL;
+	bool io = true;
 	struct session_cpu sc;
 	sigset_t sigs;
 
@@ -93,6 +99,12 @@ int cmd_top(int argc, char **argv)
 			break;
 		case OPT_SOFTIRQ:
 			ro.softirq_text = true;
+			break;
+		case OPT_IO:
+			ro.io_text = true;
+			break;
+		case OPT_NO_IO:
+			io = false;
 			break;
 		case 'v':
 			vp_verbose++;
@@ -133,7 +145,11 @@ int cmd_top(int argc, char **argv)
 	sigaddset(&sigs, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 
-	err = session_cpu_open(&sc, vms, nvm, ctrs, nctr);
+	if (ro.io_text && !io) {
+		vp_err("--io and --no-io conflict");
+		return VP_EXIT_USAGE;
+	}
+	err = session_cpu_open(&sc, vms, nvm, ctrs, nctr, io);
 	if (err)
 		return err == -ENOMEM || err == -EIO ? VP_EXIT_FAIL : VP_EXIT_USAGE;
 
