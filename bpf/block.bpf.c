@@ -3,8 +3,11 @@
  * Block I/O: ops, bytes and a latency histogram per (owner cgroup, submitting thread, device, op).
  *
  * block_bio_queue fires once per bio in the submitter's context (submit_bio_noacct_nocheck sets
- * BIO_TRACE_COMPLETION), so the submitter, the bio's blkcg and its size are recorded there;
- * block_bio_complete fires once in bio_endio for the same bio, where the I/O is counted.  The
+ * BIO_TRACE_COMPLETION), so the submitter, the bio's blkcg and its size are recorded there.
+ * Completion: on request-based (blk-mq) devices blk_update_request() clears that flag ("already
+ * traced") and only block_rq_complete fires, with the number of bytes completed; the bios of the
+ * request that those bytes cover are completed there.  Bio-based devices (dm, md) fire
+ * block_bio_complete in bio_endio.  The
  * owner cgroup is the blkcg the kernel attached to the bio (bio->bi_blkg): on a hybrid layout
  * that is the v1 blkio hierarchy's cgroup when blkio is mounted on v1, else the v2 one.
  *
@@ -97,6 +100,7 @@ static __always_inline int on_queue(struct bio *bio)
 	if (!in.key.cgid)
 		in.key.flags |= VP_BLK_NO_BLKCG;
 	in.bytes = BPF_CORE_READ(bio, bi_iter.bi_size);
+	bpf_get_current_comm(in.comm, sizeof(in.comm));
 	in.ts = bpf_ktime_get_ns();
 	if (bpf_map_update_elem(&blk_inflight, &key, &in, BPF_ANY))
 		drop(VP_BLK_DROP_INFLIGHT_FULL);
@@ -117,7 +121,7 @@ static __always_inline int log2_us(__u64 ns)
 	return b;
 }
 
-static __always_inline int on_complete(struct bio *bio)
+static __always_inline void complete_bio(struct bio *bio, int error)
 {
 	__u64 key = (__u64)bio;
 	struct vp_blk_inflight *in;
@@ -127,24 +131,24 @@ static __always_inline int on_complete(struct bio *bio)
 
 	in = bpf_map_lookup_elem(&blk_inflight, &key);
 	if (!in)
-		return 0; /* submitted before we attached */
+		return; /* submitted before we attached, or a split-off part */
 	lat = bpf_ktime_get_ns() - in->ts;
 	st = bpf_map_lookup_elem(&blk_stats, &in->key);
 	if (!st) {
 		struct vp_blk_stats zero = {};
 
-		bpf_get_current_comm(zero.comm, sizeof(zero.comm));
+		__builtin_memcpy(zero.comm, in->comm, sizeof(zero.comm));
 		bpf_map_update_elem(&blk_stats, &in->key, &zero, BPF_NOEXIST);
 		st = bpf_map_lookup_elem(&blk_stats, &in->key);
 		if (!st) {
 			drop(VP_BLK_DROP_KEYS_FULL);
 			bpf_map_delete_elem(&blk_inflight, &key);
-			return 0;
+			return;
 		}
 	}
 	st->ops++;
 	st->bytes += in->bytes;
-	if (BPF_CORE_READ(bio, bi_status))
+	if (error)
 		st->errors++;
 	st->lat_ns += lat;
 	if (lat > st->lat_max_ns)
@@ -153,6 +157,32 @@ static __always_inline int on_complete(struct bio *bio)
 	if (b >= 0 && b < VP_BLK_HIST)
 		st->hist[b]++;
 	bpf_map_delete_elem(&blk_inflight, &key);
+}
+
+static __always_inline int on_bio_complete(struct bio *bio)
+{
+	complete_bio(bio, BPF_CORE_READ(bio, bi_status));
+	return 0;
+}
+
+#define VP_BLK_MAX_RQ_BIOS 32
+
+/* The leading bios of rq that nr_bytes covers are complete (partial completions continue later). */
+static __always_inline int on_rq_complete(struct request *rq, int error, unsigned int nr_bytes)
+{
+	struct bio *bio = BPF_CORE_READ(rq, bio);
+	__u64 left = nr_bytes;
+
+	for (int i = 0; i < VP_BLK_MAX_RQ_BIOS && bio; i++) {
+		__u32 size = BPF_CORE_READ(bio, bi_iter.bi_size);
+		struct bio *next = BPF_CORE_READ(bio, bi_next);
+
+		if (size > left)
+			break;
+		left -= size;
+		complete_bio(bio, error);
+		bio = next;
+	}
 	return 0;
 }
 
@@ -165,7 +195,13 @@ int BPF_PROG(tp_block_bio_queue, struct bio *bio)
 SEC("tp_btf/block_bio_complete")
 int BPF_PROG(tp_block_bio_complete, struct request_queue *q, struct bio *bio)
 {
-	return on_complete(bio);
+	return on_bio_complete(bio);
+}
+
+SEC("tp_btf/block_rq_complete")
+int BPF_PROG(tp_block_rq_complete, struct request *rq, int error, unsigned int nr_bytes)
+{
+	return on_rq_complete(rq, error, nr_bytes);
 }
 
 SEC("raw_tp/block_bio_queue")
@@ -177,5 +213,11 @@ int BPF_PROG(raw_block_bio_queue, struct bio *bio)
 SEC("raw_tp/block_bio_complete")
 int BPF_PROG(raw_block_bio_complete, struct request_queue *q, struct bio *bio)
 {
-	return on_complete(bio);
+	return on_bio_complete(bio);
+}
+
+SEC("raw_tp/block_rq_complete")
+int BPF_PROG(raw_block_rq_complete, struct request *rq, int error, unsigned int nr_bytes)
+{
+	return on_rq_complete(rq, error, nr_bytes);
 }

@@ -177,6 +177,7 @@ struct vp_blk_stats {
 struct vp_blk_inflight {
 	struct vp_blk_key key;
 	unsigned long long ts, bytes;
+	char comm[VP_COMM_LEN]; /* submitter */
 };
 
 enum vp_blk_drop {

@@ -87,9 +87,12 @@ int blockio_open(struct blockio **out)
 		return -ENOMEM;
 	libbpf_set_print(libbpf_quiet);
 	b->ncpu = libbpf_num_possible_cpus();
-	/* block_bio_queue lost its request_queue argument in v5.11; only (bio) is handled. */
-	if (iobpf_tp_nargs("block_bio_queue") > 2) {
-		vp_err("block_bio_queue has the pre-5.11 signature; block section not supported");
+	/*
+	 * block_bio_queue lost its request_queue argument in v5.11 and block_rq_complete's error
+	 * became a blk_status_t in v4.13; only those shapes are handled.
+	 */
+	if (iobpf_tp_nargs("block_bio_queue") > 2 || iobpf_tp_nargs("block_rq_complete") > 4) {
+		vp_err("block tracepoints have an older signature; block section not supported");
 		free(b);
 		return -ENOTSUP;
 	}
@@ -106,8 +109,11 @@ int blockio_open(struct blockio **out)
 		b->flavour = iobpf_pick(p->tp_block_bio_queue, p->raw_block_bio_queue,
 					"block_bio_queue", "block", attempt == 1);
 		if (!b->flavour || !iobpf_pick(p->tp_block_bio_complete, p->raw_block_bio_complete,
-					       "block_bio_complete", "block", attempt == 1)) {
-			vp_err("block tracepoints block_bio_queue/complete not in this kernel");
+					       "block_bio_complete", "block", attempt == 1) ||
+		    !iobpf_pick(p->tp_block_rq_complete, p->raw_block_rq_complete,
+				"block_rq_complete", "block", attempt == 1)) {
+			vp_err("block tracepoints block_bio_queue/bio_complete/rq_complete not in "
+			       "this kernel");
 			err = -ENOTSUP;
 			goto fail;
 		}

@@ -21,10 +21,10 @@
 
 #define IOT_MAX_CLEANUPS 32
 
-static char *iot_cleanups[IOT_MAX_CLEANUPS];
-static int iot_ncleanups;
+static __attribute__((unused)) char *iot_cleanups[IOT_MAX_CLEANUPS];
+static __attribute__((unused)) int iot_ncleanups;
 
-static void iot_run_cleanups(void)
+static __attribute__((unused)) void iot_run_cleanups(void)
 {
 	while (iot_ncleanups > 0) {
 		char *c = iot_cleanups[--iot_ncleanups];
@@ -37,13 +37,13 @@ static void iot_run_cleanups(void)
 	}
 }
 
-static void iot_on_signal(int sig)
+static __attribute__((unused)) void iot_on_signal(int sig)
 {
 	(void)sig;
 	exit(1); /* runs atexit -> cleanups */
 }
 
-static void iot_init(void)
+static __attribute__((unused)) void iot_init(void)
 {
 	static int done;
 
@@ -57,7 +57,7 @@ static void iot_init(void)
 }
 
 /* Register a shell command to run at exit (LIFO), like tests/lib.sh on_exit. */
-static void __attribute__((format(printf, 1, 2))) iot_on_exit(const char *fmt, ...)
+static __attribute__((unused)) void __attribute__((format(printf, 1, 2))) iot_on_exit(const char *fmt, ...)
 {
 	va_list ap;
 	char *s;
@@ -74,7 +74,7 @@ static void __attribute__((format(printf, 1, 2))) iot_on_exit(const char *fmt, .
 }
 
 /* Run a shell command; returns its exit status (output to stderr for the log). */
-static int __attribute__((format(printf, 1, 2))) iot_sh(const char *fmt, ...)
+static __attribute__((unused)) int __attribute__((format(printf, 1, 2))) iot_sh(const char *fmt, ...)
 {
 	char cmd[1200], full[1300];
 	va_list ap;
@@ -94,7 +94,7 @@ static int __attribute__((format(printf, 1, 2))) iot_sh(const char *fmt, ...)
 }
 
 /* First line of a shell command's output as a number; UINT64_MAX on failure. */
-static uint64_t __attribute__((format(printf, 1, 2))) iot_sh_u64(const char *fmt, ...)
+static __attribute__((unused)) uint64_t __attribute__((format(printf, 1, 2))) iot_sh_u64(const char *fmt, ...)
 {
 	char cmd[1200], line[128];
 	unsigned long long v;
@@ -113,12 +113,12 @@ static uint64_t __attribute__((format(printf, 1, 2))) iot_sh_u64(const char *fmt
 	return v;
 }
 
-static int iot_have(const char *cmd)
+static __attribute__((unused)) int iot_have(const char *cmd)
 {
 	return iot_sh("command -v %s >/dev/null", cmd) == 0;
 }
 
-static void iot_sleep_ms(unsigned int ms)
+static __attribute__((unused)) void iot_sleep_ms(unsigned int ms)
 {
 	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
 
@@ -126,7 +126,7 @@ static void iot_sleep_ms(unsigned int ms)
 }
 
 /* Directory of the test helper binaries ($VIRTPROF_BUILD/tests/helpers). */
-static const char *iot_helpers(void)
+static __attribute__((unused)) const char *iot_helpers(void)
 {
 	static char buf[512];
 	const char *b = getenv("VIRTPROF_BUILD");
