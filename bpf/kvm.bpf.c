@@ -35,9 +35,9 @@ struct {
 	__type(value, struct vp_kvm_reason_stats);
 } kvm_reasons SEC(".maps");
 
-/* Exit seen, entry not yet: per vCPU thread. */
+/* Exit seen, entry not yet: per vCPU thread (LRU: a vCPU thread may exit in between). */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, VP_KVM_MAX_THREADS);
 	__type(key, __u32);
 	__type(value, struct vp_kvm_pending);

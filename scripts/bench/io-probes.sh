@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Per-event cost of the network, block and KVM programs (kernel bpf_stats: run_time_ns / run_cnt)
+# at full loopback HTTP load (nginx on 127.0.0.1 + wrk) with every virtprof program attached
+# (`virtprof top`), plus O_DIRECT writes to a throw-away loop device so the block programs run.
+#   scripts/bench/io-probes.sh [SECONDS] [CONNECTIONS]
+# Prints each program's events, ns/event and events/s, the totals per group (account, net,
+# block, kvm) and all virtprof programs as a share of the machine's CPU time (goal <= 1.5%).
+set -euo pipefail
+secs=${1:-10}
+conns=${2:-100}
+port=18191
+here=$(cd "$(dirname "$0")/../.." && pwd)
+REPO=$here
+. "$here/tests/lib.sh"
+. "$here/tests/nginx/nginx.sh"
+VIRTPROF=${VIRTPROF:-$here/build/virtprof}
+need_root
+need_cmd wrk bpftool jq nginx losetup dd
+[ -x "$VIRTPROF" ] || fail "$VIRTPROF not built"
+tmp=$(mktemp -d)
+on_exit "rm -rf $tmp"
+
+nginx_start "$port" 1 4096
+old_stats=$(sysctl -n kernel.bpf_stats_enabled)
+sysctl -q kernel.bpf_stats_enabled=1
+on_exit "sysctl -q kernel.bpf_stats_enabled=$old_stats"
+
+# Block traffic: 4 KiB O_DIRECT writes to a loop device on a tmpfs-backed file.
+truncate -s 64M "$tmp/blk.img"
+loopdev=$(losetup -f --show "$tmp/blk.img")
+on_exit "losetup -d $loopdev"
+
+"$VIRTPROF" top 1 --json >"$tmp/top.json" 2>"$tmp/top.err" &
+vppid=$!
+on_exit "kill -INT $vppid 2>/dev/null; wait $vppid 2>/dev/null"
+wait_for 100 grep -q . "$tmp/top.json" || { cat "$tmp/top.err" >&2; fail "virtprof top did not start"; }
+
+snap() {
+	bpftool prog show --json | jq -c --arg p "$vppid" '[.[] | select(.pids != null) |
+		select(any(.pids[]; .pid == ($p|tonumber))) |
+		{id, name, run_time_ns: (.run_time_ns // 0), run_cnt: (.run_cnt // 0)}]'
+}
+before=$(snap)
+t0=$(date +%s.%N)
+( end=$((SECONDS + secs)); while ((SECONDS < end)); do
+	dd if=/dev/zero of="$loopdev" bs=4k count=2000 oflag=direct status=none || break
+done ) &
+ddpid=$!
+on_exit "kill $ddpid 2>/dev/null"
+wrk -t1 -c"$conns" -d"${secs}s" "http://127.0.0.1:$port/" >"$tmp/wrk.out"
+wait $ddpid 2>/dev/null || true
+t1=$(date +%s.%N)
+after=$(snap)
+
+ncpu=$(nproc)
+jq -n --argjson b "$before" --argjson a "$after" \
+	--arg wall "$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}')" --arg ncpu "$ncpu" '
+	def group: if test("netif|net_dev|napi|net_flush") then "net"
+		elif test("block") then "block" elif test("kvm") then "kvm" else "account" end;
+	[$a[] | . as $x | ($b | map(select(.id == $x.id)) | first) as $y |
+		{name: $x.name, group: ($x.name | group),
+		 ns: ($x.run_time_ns - ($y.run_time_ns // 0)), cnt: ($x.run_cnt - ($y.run_cnt // 0))}] as $d |
+	{wall_s: ($wall|tonumber), ncpu: ($ncpu|tonumber), progs: $d}' >"$tmp/delta.json"
+
+echo "load: $(grep -E 'Requests/sec' "$tmp/wrk.out" | tr -s ' ')  (wrk -c$conns, ${secs}s, 127.0.0.1) + O_DIRECT 4k writes to $loopdev"
+printf '%-34s %-8s %12s %10s %12s\n' PROGRAM GROUP EVENTS ns/event events/s
+jq -r '.wall_s as $w | .progs[] | select(.cnt > 0) |
+	[.name, .group, .cnt, (.ns / .cnt), (.cnt / $w)] | @tsv' "$tmp/delta.json" |
+	sort -t$'\t' -k2,2 -k3,3nr | awk -F'\t' '{printf "%-34s %-8s %12d %10.1f %12.0f\n", $1, $2, $3, $4, $5}'
+echo
+jq -r '.wall_s as $w | .ncpu as $n | .progs | group_by(.group)[] |
+	{g: .[0].group, ns: (map(.ns) | add), cnt: (map(.cnt) | add)} |
+	"\(.g): \(.cnt) events, \(if .cnt > 0 then (.ns / .cnt * 10 | round / 10) else 0 end) ns/event, " +
+	"\(.ns / ($w * 1e9 * $n) * 1e5 | round / 1e3)% of the machine"' "$tmp/delta.json"
+share=$(jq '(.progs | map(.ns) | add) / (.wall_s * 1e9 * .ncpu) * 100' "$tmp/delta.json")
+printf 'all virtprof programs: %.3f%% of the machine (%d CPUs x %.1f s) (goal <= 1.5%%)\n' \
+	"$share" "$ncpu" "$(jq .wall_s "$tmp/delta.json")"
