@@ -344,6 +344,7 @@ static void render_threads(const struct kvmexit *k, iosec_owner_fn owner, void *
 		}
 	}
 	if (!t.nrows) {
+		table_note(&t, "no vCPU did port or MMIO I/O in this interval");
 		if (xna)
 			table_note(&t, "%s", xna);
 		if (!k->pio)

@@ -491,11 +491,16 @@ const struct target *netpath_owner(const struct netpath *np, const struct net_de
 
 	switch (d->kind) {
 	case NET_VETH:
-		t = by_netns(ts, d->info.key.netns);
-		if (!t)
-			t = by_netns(ts, d->info.peer.netns);
+		/*
+		 * A veth serves the container whose netns holds one of its ends.  A VM's netns
+		 * is only where its qemu (and the bridge) lives: VMs are reached through taps.
+		 */
 		(void)np;
-		return t;
+		t = by_netns(ts, d->info.key.netns);
+		if (t && t->kind == TARGET_CTR)
+			return t;
+		t = by_netns(ts, d->info.peer.netns);
+		return t && t->kind == TARGET_CTR ? t : NULL;
 	case NET_TAP:
 		return by_pid(ts, d->holder);
 	default:
