@@ -170,10 +170,24 @@ static int run_script(const char *cmd, const char *arg, struct tb_env *e, char *
 	envp = calloc(nenv + e->n + 2, sizeof(*envp));
 	if (!envp)
 		return -ENOMEM;
-	memcpy(envp, environ, nenv * sizeof(*envp));
+	/* Ours replace inherited ones of the same name (TB_QEMU and friends pass through: the
+	 * fault tests use them to hide a component). */
+	size_t k = 0;
+
+	for (size_t i = 0; i < nenv; i++) {
+		bool dup = false;
+
+		for (int j = 0; j < e->n && !dup; j++) {
+			size_t kl = strcspn(e->v[j], "=") + 1;
+
+			dup = !strncmp(environ[i], e->v[j], kl);
+		}
+		if (!dup)
+			envp[k++] = environ[i];
+	}
 	for (int i = 0; i < e->n; i++)
-		envp[nenv + i] = e->v[i];
-	envp[nenv + e->n] = NULL;
+		envp[k++] = e->v[i];
+	envp[k] = NULL;
 
 	if (out && pipe2(pfd, O_CLOEXEC)) {
 		err = -errno;
@@ -642,7 +656,7 @@ static void render_status(const struct testbed_info *in, struct out *o)
 	table_str(&t, r, 11, in->ctr_cgroup);
 	if (in->cgroup_driver[0])
 		table_str(&t, r, 12, in->cgroup_driver);
-	table_str(&t, r, 14, "");
+	table_na(&t, r, 14, NULL);
 	if (in->runtime_note[0])
 		table_str(&t, r, 15, in->runtime_note);
 	table_render(&t, o);

@@ -56,7 +56,7 @@ qemu_pid() { # the qemu of this testbed, verified by its pidfile argument
 		echo "$p"
 }
 
-http_code() { # url -> status code or 000
+http_code() { # url -> status code or 000 (probe URLs are not in the access log)
 	in_ns curl -s -o /dev/null -w '%{http_code}' --connect-timeout 1 --max-time 2 "$1" 2>/dev/null ||
 		true
 }
@@ -119,7 +119,8 @@ stop_dockerd_if_ours() {
 		for ((i = 0; i < 150; i++)); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
 		kill -0 "$p" 2>/dev/null && kill -KILL "$p"
 	fi
-	rm -f "$own"
+	[ -f "$state_dir/dockerd.cgroups" ] && xargs -r rmdir <"$state_dir/dockerd.cgroups" 2>/dev/null
+	rm -f "$own" "$state_dir/dockerd.cgroups"
 }
 
 do_down() { # remove everything the intent log names; every step tolerates absence
@@ -170,8 +171,8 @@ do_status() {
 	*) echo "ctr_alive=0" ;;
 	esac
 	if [ -e "/run/netns/$ns" ]; then
-		echo "vm_http=$(http_code "http://$vm_ip/")"
-		echo "ctr_http=$(http_code "http://$ctr_ip/")"
+		echo "vm_http=$(http_code "http://$vm_ip/_testbed/stub_status")"
+		echo "ctr_http=$(http_code "http://$ctr_ip/_testbed/stub_status")"
 	fi
 }
 
@@ -241,6 +242,10 @@ start_dockerd() {
 	rec dockerd started
 	# No docker0 bridge, no iptables rules, no ip_forward change: the testbed wires its own
 	# network and must leave the host's alone.
+	# dockerd (cgroupfs driver) makes a "docker" parent cgroup per hierarchy; remember the ones
+	# that are new so stopping it leaves the hierarchies as they were.
+	awk '$3 == "cgroup" || $3 == "cgroup2" { print $2 "/docker" }' /proc/mounts |
+		while read -r d; do [ -d "$d" ] || echo "$d"; done >"$state_dir/dockerd.cgroups"
 	setsid "$dockerd" --bridge=none --iptables=false --ip-forward=false --ip-masq=false \
 		>>"$state_dir/dockerd.log" 2>&1 </dev/null 9>&- &
 	echo $! >"$state_dir/dockerd.owner"
@@ -278,6 +283,11 @@ start_docker_ctr() {
 	record_cgroups "$pid"
 }
 
+cg_mount() { # v1 controller -> its mount point (exact option match: "cpu" is not "cpuset")
+	awk -v c="$1" '$3 == "cgroup" { n = split($4, o, ","); for (i = 1; i <= n; i++)
+		if (o[i] == c || o[i] == "name=" c) { print $2; exit } }' /proc/mounts
+}
+
 record_cgroups() { # pid: the container's cgroup path(s) as the host sees them
 	local line dirs= v2= ctrl path mnt c
 	while IFS= read -r line; do
@@ -286,9 +296,8 @@ record_cgroups() { # pid: the container's cgroup path(s) as the host sees them
 			v2=$path
 			mnt=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
 		else
-			c=${ctrl#name=}
-			mnt=$(awk -v c="$c" '$3 == "cgroup" { n = split($4, o, ","); for (i = 1; i <= n; i++)
-				if (o[i] == c || o[i] == "name=" c) { print $2; exit } }' /proc/mounts)
+			mnt=$(cg_mount "${ctrl%%,*}")
+			mnt=${mnt:-$(cg_mount "${ctrl#name=}")}
 		fi
 		[ -n "$mnt" ] && [ -d "$mnt$path" ] && dirs=$dirs${dirs:+:}$mnt$path
 	done <"/proc/$1/cgroup"
@@ -330,8 +339,8 @@ start_native_ctr() {
 		echo "$((mem * 1024 * 1024))" >"$d/memory.max"
 		rec ctr_cgroup "/virtprof/$name"
 	else
-		for c in cpu,cpuacct cpu cpuacct memory; do
-			mnt=$(awk -v c="$c" '$3 == "cgroup" && index($4, c) { print $2; exit }' /proc/mounts)
+		for c in cpu cpuacct memory; do
+			mnt=$(cg_mount "$c")
 			[ -n "$mnt" ] || continue
 			case ":$cgdirs:" in *":$mnt/virtprof/$name:"*) continue ;; esac
 			cgdirs=$cgdirs${cgdirs:+:}$mnt/virtprof/$name
@@ -497,11 +506,11 @@ do_up() {
 	rec vhost "$vhost"
 	rec qemu_pid "$(qemu_pid)"
 
-	wait_http "http://$ctr_ip/" 30 ctr ||
+	wait_http "http://$ctr_ip/_testbed/stub_status" 30 ctr ||
 		die 1 "the container's nginx did not answer at http://$ctr_ip/ within 30s"
 	local left
 	left=$(awk -v s="$vm_t0" -v n="$(now)" -v l="$boot_timeout" 'BEGIN { d = l - (n - s); print (d > 0 ? d : 0.1) }')
-	if ! wait_http "http://$vm_ip/" "$left" vm; then
+	if ! wait_http "http://$vm_ip/_testbed/stub_status" "$left" vm; then
 		if ! qemu_pid >/dev/null; then
 			die 1 "the VM stopped while booting ($accel); its console: $(tail -n 3 "$run/serial.log" | tr '\n' ' ')"
 		fi
