@@ -177,10 +177,10 @@ static int sock_cb(CURL *e, curl_socket_t s, int what, void *userp, void *socket
 		w->fdwant[s] = 0;
 		return 0;
 	}
+	/* exactly what libcurl wants whenever it wants something: a level-triggered OUT it did
+	 * not ask for would spin the loop */
 	w->fdwant[s] = (uint8_t)(what & CURL_POLL_INOUT);
-	/* IN+OUT registered serves a wish for IN or OUT alone: the event is filtered below */
-	if ((w->fdstate[s] & w->fdwant[s]) != w->fdwant[s] || !w->fdstate[s])
-		sock_set(w, s, w->fdwant[s]);
+	sock_set(w, s, w->fdwant[s]);
 	return 0;
 }
 
@@ -779,15 +779,13 @@ static void worker_loop(struct worker *w)
 					sock_set(w, fd, 0);
 					continue;
 				}
-				if ((evs[i].events & EPOLLIN) && (want & CURL_POLL_IN))
-					flags |= CURL_CSELECT_IN;
-				if ((evs[i].events & EPOLLOUT) && (want & CURL_POLL_OUT))
-					flags |= CURL_CSELECT_OUT;
-				if (evs[i].events & (EPOLLERR | EPOLLHUP))
-					flags |= CURL_CSELECT_ERR;
-				if (!flags)
-					continue;
 			}
+			if (evs[i].events & EPOLLIN)
+				flags |= CURL_CSELECT_IN;
+			if (evs[i].events & EPOLLOUT)
+				flags |= CURL_CSELECT_OUT;
+			if (evs[i].events & (EPOLLERR | EPOLLHUP))
+				flags |= CURL_CSELECT_ERR;
 			curl_multi_socket_action(w->multi, fd, flags, &running);
 		}
 		drain(w);
