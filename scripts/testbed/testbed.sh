@@ -491,7 +491,7 @@ do_up() {
 		left=$(awk -v s="$vm_t0" -v n="$(now)" -v l="$kvm_probe" 'BEGIN { d = l - (n - s); print (d > 0 ? d : 0.1) }')
 		if ! wait_marker "$left" "virtprof-testbed: init"; then
 			if [ "$accel_pref" = kvm ]; then
-				die 1 "the VM did not reach init under KVM within ${kvm_probe}s (see $run/serial.log); try --accel tcg"
+				die 1 "the VM did not reach init under KVM within ${kvm_probe}s (console: $state_dir/logs/$name-serial.log); try --accel tcg"
 			fi
 			kvm_note="a KVM guest did not reach init within ${kvm_probe}s"
 			note "$kvm_note: using TCG"
@@ -514,7 +514,7 @@ do_up() {
 		if ! qemu_pid >/dev/null; then
 			die 1 "the VM stopped while booting ($accel); its console: $(tail -n 3 "$run/serial.log" | tr '\n' ' ')"
 		fi
-		die 1 "the VM did not answer at http://$vm_ip/ within ${boot_timeout}s ($accel); its console log: $run/serial.log"
+		die 1 "the VM did not answer at http://$vm_ip/ within ${boot_timeout}s ($accel); its console log: $state_dir/logs/$name-serial.log"
 	fi
 	rec vm_boot_s "$(awk -v s="$vm_t0" -v n="$(now)" 'BEGIN { printf "%.1f", n - s }')"
 	rec phase up
