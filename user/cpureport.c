@@ -180,14 +180,19 @@ void cpureport_targets(const struct session_cpu *s, struct out *o)
 		table_str(&t, r, 0, tg->entity);
 		table_u64(&t, r, 1, tg->pid);
 		snprintf(id, sizeof(id), "%.12s", tg->id);
-		table_str(&t, r, 2, tg->kind == TARGET_CTR ? id : "-");
-		table_str(&t, r, 3, tg->kind == TARGET_CTR ? (tg->cgroup_v2[0] ? tg->cgroup_v2 : tg->cgroup_v1) : "-");
+		if (tg->kind == TARGET_CTR) {
+			table_str(&t, r, 2, id);
+			table_str(&t, r, 3, tg->cgroup_v2[0] ? tg->cgroup_v2 : tg->cgroup_v1);
+		} else {
+			table_none(&t, r, 2);
+			table_none(&t, r, 3);
+		}
 		table_u64(&t, r, 4, tg->ncgids);
 		table_str(&t, r, 5, tg->gone ? "gone" : "alive");
 		if (tg->gone)
 			table_f64(&t, r, 6, (tg->gone_mono_ns - s->t0_mono) / 1e9);
 		else
-			table_str(&t, r, 6, "-");
+			table_none(&t, r, 6);
 	}
 	if (!s->targets.n)
 		table_note(&t, "no VM or container found: every thread is loadgen, profiler or other");
@@ -239,8 +244,8 @@ void cpureport_entities(const struct agg *a, uint64_t span_ns, const char *key, 
 			table_f64(&t, r, 7, st->rq_delay_ns / 1e3 / st->nr_rq);
 			table_f64(&t, r, 8, st->rq_delay_max_ns / 1e3);
 		} else {
-			table_str(&t, r, 7, "-");
-			table_str(&t, r, 8, "-");
+			table_none(&t, r, 7);
+			table_none(&t, r, 8);
 		}
 		table_u64(&t, r, 9, st->nvcsw);
 		table_u64(&t, r, 10, st->nivcsw);
@@ -352,7 +357,7 @@ void cpureport_profiler(const struct session_cpu *s, uint64_t span_ns, struct ou
 		else if (p->d_cnt)
 			table_f64(&t, r, 3, (double)p->d_ns / p->d_cnt);
 		else
-			table_str(&t, r, 3, "-");
+			table_none(&t, r, 3);
 		table_f64(&t, r, 4, pct(p->d_ns, span_ns));
 	}
 	table_render(&t, o);

@@ -84,7 +84,7 @@ static void table_step_cpu(const struct sess_step *st, struct out *o)
 		if (x->nr_rq)
 			table_f64(&t, r, 8, x->rq_delay_ns / 1e3 / x->nr_rq);
 		else
-			table_str(&t, r, 8, "-");
+			table_none(&t, r, 8);
 		table_u64(&t, r, 9, x->nvcsw);
 		table_u64(&t, r, 10, x->nivcsw);
 		table_u64(&t, r, 11, busy);
@@ -139,10 +139,10 @@ static void table_step_overhead(const struct session *s, const struct sess_step 
 			cell_us_per_req(&t, r, 4, c->io_ns, reqs);
 			cell_us_per_req(&t, r, 5, c->vhost_ns, reqs);
 			cell_us_per_req(&t, r, 6, c->kvm_ns, reqs);
-			table_str(&t, r, 7, "-");
+			table_none(&t, r, 7);
 		} else {
 			for (int k = 3; k <= 6; k++)
-				table_str(&t, r, k, "-");
+				table_none(&t, r, k);
 			cell_us_per_req(&t, r, 7, c->runtime_ns, reqs);
 		}
 		if (st->net_ok) {
@@ -157,7 +157,7 @@ static void table_step_overhead(const struct session *s, const struct sess_step 
 			table_na(&t, r, 10, "exit handling: kvm_exit/kvm_entry do not fire here (TCG "
 					    "guest, or nested KVM without those events)");
 		else
-			table_str(&t, r, 10, "-");
+			table_none(&t, r, 10);
 		table_f64(&t, r, 11, pct(c->own_ns, st->span_ns));
 		table_f64(&t, r, 12, pct(c->overhead_ns, st->span_ns));
 	}
@@ -301,7 +301,10 @@ void session_table_compare(struct session *s, struct out *o)
 		int r = table_row(&t);
 
 		table_str(&t, r, 0, st->label);
-		table_str(&t, r, 1, target_name(s, st->target));
+		if (st->target >= 0)
+			table_str(&t, r, 1, target_name(s, st->target));
+		else
+			table_none(&t, r, 1);
 		table_u64(&t, r, 2, st->plan.users);
 		if (st->skipped) {
 			for (int k = 3; k <= 16; k++)

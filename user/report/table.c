@@ -91,6 +91,16 @@ void table_f64(struct table *t, int row, int col, double v)
 	c->f = v;
 }
 
+void table_none(struct table *t, int row, int col)
+{
+	struct cell *c = at(t, row, col);
+
+	if (c) {
+		clear(c);
+		c->kind = CELL_NONE;
+	}
+}
+
 void table_na(struct table *t, int row, int col, const char *reason)
 {
 	struct cell *c = at(t, row, col);
@@ -147,6 +157,9 @@ static void cell_text(const struct cell *c, int prec, char *buf, size_t len)
 		break;
 	case CELL_F64:
 		snprintf(buf, len, "%.*f", prec, c->f);
+		break;
+	case CELL_NONE:
+		snprintf(buf, len, "-");
 		break;
 	default:
 		snprintf(buf, len, "n/a");

@@ -17,7 +17,8 @@
 #define TABLE_MAX_COLS 24
 #define TABLE_MAX_NOTES 16
 
-enum cell_kind { CELL_NA = 0, CELL_STR, CELL_U64, CELL_F64 };
+/* CELL_NONE: does not apply to this row (text "-", JSON null); CELL_NA: not measured. */
+enum cell_kind { CELL_NA = 0, CELL_STR, CELL_U64, CELL_F64, CELL_NONE };
 
 struct cell {
 	enum cell_kind kind;
@@ -56,6 +57,8 @@ int table_row(struct table *t);
 void table_str(struct table *t, int row, int col, const char *s);
 void table_u64(struct table *t, int row, int col, uint64_t v);
 void table_f64(struct table *t, int row, int col, double v);
+/* Does not apply to this row (a VM has no runtime helpers): "-" in text, null in JSON. */
+void table_none(struct table *t, int row, int col);
 /* Explicitly not available; the reason (once per table) goes to the notes. */
 void table_na(struct table *t, int row, int col, const char *reason);
 void table_note(struct table *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
