@@ -71,7 +71,7 @@ static int find_script(char *buf, size_t len)
 	const char *env = getenv("VIRTPROF_TESTBED_SCRIPT");
 	static const char *const rel[] = { "../" TB_SCRIPT_REL, TB_SCRIPT_REL,
 					   "../share/virtprof/testbed/testbed.sh" };
-	char exe[PATH_MAX];
+	char exe[PATH_MAX / 2];
 	ssize_t n;
 
 	if (env && *env) {
@@ -90,8 +90,7 @@ static int find_script(char *buf, size_t len)
 		if (slash)
 			*slash = '\0';
 		for (size_t i = 0; i < ARRAY_SIZE(rel); i++) {
-			snprintf(buf, len, "%s/%s", exe, rel[i]);
-			if (!access(buf, R_OK))
+			if (snprintf(buf, len, "%s/%s", exe, rel[i]) < (int)len && !access(buf, R_OK))
 				return 0;
 		}
 	}
