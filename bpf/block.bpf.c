@@ -80,30 +80,34 @@ static __always_inline __u64 bio_cgid(struct bio *bio)
 	return BPF_CORE_READ(bio, bi_blkg, blkcg, css.cgroup, kn, id);
 }
 
-static __always_inline int on_queue(struct bio *bio)
+/* What block_bio_queue needs from a bio, read directly (tp_btf) or with CO-RE probes (raw_tp). */
+struct blk_facts {
+	__u64 cgid;
+	__u32 dev, op, size;
+};
+
+static __always_inline int on_queue(__u64 bio, const struct blk_facts *f)
 {
-	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	struct task_struct *t = bpf_get_current_task_btf();
 	__u64 id = bpf_get_current_pid_tgid();
 	struct vp_blk_inflight in = {};
-	__u64 key = (__u64)bio;
-	unsigned int flags;
+	unsigned int flags = t->flags;
 
-	in.key.cgid = bio_cgid(bio);
+	in.key.cgid = f->cgid;
 	in.key.tid = (__u32)id;
 	in.key.tgid = id >> 32;
-	in.key.dev = bio_dev(bio);
-	in.key.op = BPF_CORE_READ(bio, bi_opf) & 0xff; /* REQ_OP_MASK */
-	flags = BPF_CORE_READ(t, flags);
+	in.key.dev = f->dev;
+	in.key.op = f->op & 0xff; /* REQ_OP_MASK */
 	if (flags & VP_PF_KTHREAD)
 		in.key.flags |= VP_BLK_KTHREAD;
 	if (flags & VP_PF_WQ_WORKER)
 		in.key.flags |= VP_BLK_WQ;
 	if (!in.key.cgid)
 		in.key.flags |= VP_BLK_NO_BLKCG;
-	in.bytes = BPF_CORE_READ(bio, bi_iter.bi_size);
+	in.bytes = f->size;
 	bpf_get_current_comm(in.comm, sizeof(in.comm));
 	in.ts = bpf_ktime_get_ns();
-	if (bpf_map_update_elem(&blk_inflight, &key, &in, BPF_ANY))
+	if (bpf_map_update_elem(&blk_inflight, &bio, &in, BPF_ANY))
 		drop(VP_BLK_DROP_INFLIGHT_FULL);
 	return 0;
 }
@@ -168,8 +172,29 @@ static __always_inline int on_bio_complete(struct bio *bio)
 
 #define VP_BLK_MAX_RQ_BIOS 32
 
-/* The leading bios of rq that nr_bytes covers are complete (partial completions continue later). */
-static __always_inline int on_rq_complete(struct request *rq, int error, unsigned int nr_bytes)
+/*
+ * The leading bios of rq that nr_bytes covers are complete (a partial completion continues in a
+ * later call).  Two copies: BTF pointers read directly (tp_btf) or through CO-RE probes (raw_tp).
+ */
+static __always_inline int rq_complete_btf(struct request *rq, int error, unsigned int nr_bytes)
+{
+	struct bio *bio = rq->bio;
+	__u64 left = nr_bytes;
+
+	for (int i = 0; i < VP_BLK_MAX_RQ_BIOS && bio; i++) {
+		__u32 size = bio->bi_iter.bi_size;
+		struct bio *next = bio->bi_next;
+
+		if (size > left)
+			break;
+		left -= size;
+		complete_bio(bio, error);
+		bio = next;
+	}
+	return 0;
+}
+
+static __always_inline int rq_complete_raw(struct request *rq, int error, unsigned int nr_bytes)
 {
 	struct bio *bio = BPF_CORE_READ(rq, bio);
 	__u64 left = nr_bytes;
@@ -190,7 +215,14 @@ static __always_inline int on_rq_complete(struct request *rq, int error, unsigne
 SEC("tp_btf/block_bio_queue")
 int BPF_PROG(tp_block_bio_queue, struct bio *bio)
 {
-	return on_queue(bio);
+	struct blk_facts f = {};
+
+	if (bpf_core_field_exists(bio->bi_blkg))
+		f.cgid = bio->bi_blkg->blkcg->css.cgroup->kn->id;
+	f.dev = bio_dev(bio);
+	f.op = bio->bi_opf;
+	f.size = bio->bi_iter.bi_size;
+	return on_queue((__u64)bio, &f);
 }
 
 SEC("tp_btf/block_bio_complete")
@@ -202,13 +234,19 @@ int BPF_PROG(tp_block_bio_complete, struct request_queue *q, struct bio *bio)
 SEC("tp_btf/block_rq_complete")
 int BPF_PROG(tp_block_rq_complete, struct request *rq, int error, unsigned int nr_bytes)
 {
-	return on_rq_complete(rq, error, nr_bytes);
+	return rq_complete_btf(rq, error, nr_bytes);
 }
 
 SEC("raw_tp/block_bio_queue")
 int BPF_PROG(raw_block_bio_queue, struct bio *bio)
 {
-	return on_queue(bio);
+	struct blk_facts f = {};
+
+	f.cgid = bio_cgid(bio);
+	f.dev = bio_dev(bio);
+	f.op = BPF_CORE_READ(bio, bi_opf);
+	f.size = BPF_CORE_READ(bio, bi_iter.bi_size);
+	return on_queue((__u64)bio, &f);
 }
 
 SEC("raw_tp/block_bio_complete")
@@ -220,5 +258,5 @@ int BPF_PROG(raw_block_bio_complete, struct request_queue *q, struct bio *bio)
 SEC("raw_tp/block_rq_complete")
 int BPF_PROG(raw_block_rq_complete, struct request *rq, int error, unsigned int nr_bytes)
 {
-	return on_rq_complete(rq, error, nr_bytes);
+	return rq_complete_raw(rq, error, nr_bytes);
 }

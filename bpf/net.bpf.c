@@ -1,16 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Network path: packets and bytes per device, keyed by (netns inode, ifindex), and the NET_TX /
- * NET_RX softirq time split among the devices each run handled.
+ * NET_RX softirq time split among the devices each run handled, in proportion to their packets.
  *
  * The softirq boundaries come from account.bpf.c's per-CPU `cpu_state` (shared by fd): no second
- * program sits on softirq_entry/exit, the hottest tracepoints.  Within one run, the time between
- * two packet events is the stack work of the earlier packet, so it is charged to the earlier
- * packet's device; the time from run entry to the first packet goes to the first packet's device
- * and the tail (last packet to run exit) to the last one, settled lazily by the next packet on
- * that CPU (when net_seq moved on by exactly one, the finished run's exit time is still in
- * cpu_state.net_end) or by `net_flush` at the interval boundary.  A tail that cannot be settled
- * (two runs passed without a packet) is counted, never silently lost.
+ * program sits on softirq_entry/exit, the hottest tracepoints.  A run's packets are counted per
+ * device in a per-CPU cache; the run is settled lazily by the first packet of a later run on that
+ * CPU (when net_seq moved on by exactly one, the finished run's exit time is still in
+ * cpu_state.net_end) or by `net_flush` at the interval boundary.  A run whose end is no longer
+ * known (two runs passed without a packet) is counted as a drop, never silently lost.
+ *
+ * The per-packet path touches only per-CPU arrays: device counters are cached per CPU and added
+ * to the per-device map when the cache fills up across runs and at the interval flush (which
+ * userspace runs on every CPU before reading).
  *
  * Tap writes (qemu writing /dev/net/tun, or a vhost worker's tun_sendmsg) run the host stack in
  * process context with bottom halves disabled; netif_receive_skb's entry/exit tracepoints time
@@ -42,8 +44,8 @@ struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct vp_net_run);
-} net_run SEC(".maps");
+	__type(value, struct vp_net_cache);
+} net_cache SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
@@ -144,98 +146,204 @@ static __always_inline int vec_idx(unsigned int vec)
 	return vec == VP_NET_RX_SOFTIRQ ? 1 : 0;
 }
 
-static __always_inline void charge(const struct vp_net_key *k, unsigned int vec, __u64 ns)
+static __always_inline struct vp_net_cache *this_cache(void)
 {
-	struct vp_net_stats *st = bpf_map_lookup_elem(&net_stats, k);
-
-	if (st)
-		st->sirq_ns[vec_idx(vec)] += ns;
-}
-
-/* The run r describes is over; charge its tail if its exit time is still known. */
-static __always_inline void settle(struct vp_net_run *r, struct vp_cpu_state *cs)
-{
-	bool running = cs->net_end < cs->net_start;
-	__u64 end;
-
-	if (!r->have)
-		return;
-	r->have = 0;
-	if (cs->net_seq == r->seq + 1 && running)
-		end = cs->net_end; /* the next run is in progress: net_end is ours */
-	else if (cs->net_seq == r->seq && !running)
-		end = cs->net_end; /* ours was the last run (flush) */
-	else {
-		drop(VP_NET_DROP_TAIL);
-		return;
-	}
-	if (end > r->mark)
-		charge(&r->last, r->vec, end - r->mark);
-	r->mark = end;
-}
-
-/* A packet event on device k (stats st): split the softirq run's time, or count process context. */
-static __always_inline void split(struct vp_net_stats *st, const struct vp_net_key *k)
-{
-	struct vp_cpu_state *cs;
-	struct vp_net_run *r;
 	__u32 zero = 0;
-	__u64 now, d;
 
-	if (!have_runs)
-		return;
-	cs = bpf_map_lookup_elem(&cpu_state, &zero);
-	r = bpf_map_lookup_elem(&net_run, &zero);
-	if (!cs || !r || cs->hardirq)
-		return;
-	if (!cs->softirq) {
-		st->proc_pkts++;
-		return;
-	}
-	/* Packets sent from other softirqs (TCP timers) are not NET_* time. */
-	if (cs->softirq != VP_NET_RX_SOFTIRQ + 1 && cs->softirq != VP_NET_TX_SOFTIRQ + 1)
-		return;
-	now = bpf_ktime_get_ns();
-	if (r->seq != cs->net_seq) {
-		settle(r, cs);
-		r->seq = cs->net_seq;
-		r->vec = cs->net_vec;
-		r->mark = cs->net_start;
-	}
-	d = now > r->mark ? now - r->mark : 0;
-	if (!r->have || (r->last.netns == k->netns && r->last.ifindex == k->ifindex))
-		st->sirq_ns[vec_idx(r->vec)] += d;
-	else
-		charge(&r->last, r->vec, d);
-	r->mark = now;
-	r->last = *k;
-	r->have = 1;
+	return bpf_map_lookup_elem(&net_cache, &zero);
 }
 
-static __always_inline int on_rx(struct net_device *dev, struct vp_net_key *k, __u64 bytes)
+static __always_inline void add_stats(struct vp_net_stats *d, const struct vp_net_stats *a)
+{
+	d->rx_pkts += a->rx_pkts;
+	d->rx_bytes += a->rx_bytes;
+	d->tx_pkts += a->tx_pkts;
+	d->tx_bytes += a->tx_bytes;
+	d->sirq_ns[0] += a->sirq_ns[0];
+	d->sirq_ns[1] += a->sirq_ns[1];
+	d->proc_ns += a->proc_ns;
+	d->proc_pkts += a->proc_pkts;
+	d->napi_polls += a->napi_polls;
+	d->napi_work += a->napi_work;
+}
+
+/* Move the cached counters into the per-device map; clear frees the slots too. */
+static __always_inline void flush_slots(struct vp_net_cache *c, bool clear)
+{
+	for (int i = 0; i < VP_NET_SLOTS; i++) {
+		struct vp_net_slot *s = &c->slot[i];
+		struct vp_net_stats *st;
+
+		if (!s->used)
+			continue;
+		st = bpf_map_lookup_elem(&net_stats, &s->key);
+		if (st)
+			add_stats(st, &s->acc);
+		__builtin_memset(&s->acc, 0, sizeof(s->acc));
+		if (clear) {
+			s->used = 0;
+			s->run_pkts = 0;
+		}
+	}
+	if (clear)
+		c->nused = 0;
+}
+
+/* Split [c->start, end) among the devices of the run by packets; keep: the run goes on. */
+static __always_inline void settle_run(struct vp_net_cache *c, __u64 end, bool keep)
+{
+	__u64 total = 0, d;
+	int idx = vec_idx(c->vec);
+
+	for (int i = 0; i < VP_NET_SLOTS; i++)
+		total += c->slot[i].run_pkts;
+	d = end > c->start ? end - c->start : 0;
+	for (int i = 0; i < VP_NET_SLOTS; i++) {
+		struct vp_net_slot *s = &c->slot[i];
+
+		if (!s->run_pkts)
+			continue;
+		if (total)
+			s->acc.sirq_ns[idx & 1] += d * s->run_pkts / total;
+		if (!keep)
+			s->run_pkts = 0;
+	}
+	c->start = end;
+	if (!keep)
+		c->have = 0;
+}
+
+static __always_inline void drop_run(struct vp_net_cache *c)
+{
+	drop(VP_NET_DROP_TAIL);
+	for (int i = 0; i < VP_NET_SLOTS; i++)
+		c->slot[i].run_pkts = 0;
+	c->have = 0;
+}
+
+/* The cached run is over (a packet of a later run arrived): settle it if its end is known. */
+static __always_inline void end_run(struct vp_net_cache *c, struct vp_cpu_state *cs)
+{
+	if (!c->have)
+		return;
+	if (cs->net_seq == c->seq + 1 && cs->net_end < cs->net_start)
+		settle_run(c, cs->net_end, false); /* the next run is in progress: net_end is ours */
+	else
+		drop_run(c);
+}
+
+static __always_inline struct vp_net_slot *slot_of(struct vp_net_cache *c, struct net_device *dev,
+						   const struct vp_net_key *k)
+{
+	int free = -1;
+
+	for (int i = 0; i < VP_NET_SLOTS; i++) {
+		struct vp_net_slot *s = &c->slot[i];
+
+		if (s->used) {
+			if (s->key.netns == k->netns && s->key.ifindex == k->ifindex)
+				return s;
+		} else if (free < 0) {
+			free = i;
+		}
+	}
+	if (free < 0 || free >= VP_NET_SLOTS)
+		return NULL;
+	/* First packet of this device in the cache: make sure it has its map entry. */
+	if (!dev_stats(dev, k))
+		return NULL;
+	c->slot[free].key = *k;
+	c->slot[free].used = 1;
+	c->slot[free].run_pkts = 0;
+	c->nused++;
+	return &c->slot[free];
+}
+
+/* Nested handler (irq over a handler) or no slot: count straight into the map, no time share. */
+static __always_inline void count_uncached(struct net_device *dev, const struct vp_net_key *k,
+					   bool rx, __u64 bytes)
 {
 	struct vp_net_stats *st = dev_stats(dev, k);
 
 	if (!st)
-		return 0;
-	st->rx_pkts++;
-	st->rx_bytes += bytes;
-	split(st, k);
+		return;
+	if (rx) {
+		st->rx_pkts++;
+		st->rx_bytes += bytes;
+	} else {
+		st->tx_pkts++;
+		st->tx_bytes += bytes;
+	}
+	drop(VP_NET_DROP_UNCACHED);
+}
+
+static __always_inline void on_packet(struct net_device *dev, const struct vp_net_key *k, bool rx,
+				      __u64 bytes)
+{
+	struct vp_cpu_state *cs = NULL;
+	struct vp_net_cache *c = this_cache();
+	struct vp_net_slot *s;
+	bool in_run = false;
+	__u32 zero = 0;
+
+	if (!c)
+		return;
+	if (c->busy) {
+		count_uncached(dev, k, rx, bytes);
+		return;
+	}
+	c->busy = 1;
+	barrier();
+	if (have_runs)
+		cs = bpf_map_lookup_elem(&cpu_state, &zero);
+	if (cs && !cs->hardirq &&
+	    (cs->softirq == VP_NET_RX_SOFTIRQ + 1 || cs->softirq == VP_NET_TX_SOFTIRQ + 1)) {
+		in_run = true;
+		if (c->seq != cs->net_seq) {
+			end_run(c, cs);
+			/* Between runs: keep the cache small so a run rarely runs out of slots. */
+			if (c->nused > VP_NET_SLOTS / 2)
+				flush_slots(c, true);
+			c->seq = cs->net_seq;
+			c->vec = cs->net_vec;
+			c->start = cs->net_start;
+		}
+	}
+	s = slot_of(c, dev, k);
+	if (!s) {
+		barrier();
+		c->busy = 0;
+		count_uncached(dev, k, rx, bytes);
+		return;
+	}
+	if (rx) {
+		s->acc.rx_pkts++;
+		s->acc.rx_bytes += bytes;
+	} else {
+		s->acc.tx_pkts++;
+		s->acc.tx_bytes += bytes;
+	}
+	if (in_run) {
+		s->run_pkts++;
+		c->have = 1;
+	} else if (cs && !cs->softirq && !cs->hardirq) {
+		s->acc.proc_pkts++;
+	}
+	barrier();
+	c->busy = 0;
+}
+
+static __always_inline int on_rx(struct net_device *dev, struct vp_net_key *k, __u64 bytes)
+{
+	on_packet(dev, k, true, bytes);
 	return 0;
 }
 
 static __always_inline int on_tx(struct net_device *dev, struct vp_net_key *k, int rc, __u64 len)
 {
-	struct vp_net_stats *st;
-
 	if (rc != 0) /* NETDEV_TX_OK; drivers count only what they sent */
 		return 0;
-	st = dev_stats(dev, k);
-	if (!st)
-		return 0;
-	st->tx_pkts++;
-	st->tx_bytes += len;
-	split(st, k);
+	on_packet(dev, k, false, len);
 	return 0;
 }
 
@@ -328,31 +436,32 @@ static __always_inline int proc_exit(void)
 }
 
 /*
- * Interval boundary, run on each CPU by userspace (BPF_PROG_TEST_RUN, BPF_F_TEST_RUN_ON_CPU):
- * charge the open run's time so far, or the finished run's tail.
+ * Interval boundary, run on each CPU by userspace (BPF_PROG_TEST_RUN, BPF_F_TEST_RUN_ON_CPU, in
+ * the IPI): charge the cached run's time so far (or its tail) and move the cache into the map.
+ * If the IPI interrupted a packet handler on this CPU, the cache waits for the next flush.
  */
 SEC("raw_tp")
 int net_flush(void *ctx)
 {
-	struct vp_cpu_state *cs;
-	struct vp_net_run *r;
+	struct vp_net_cache *c = this_cache();
+	struct vp_cpu_state *cs = NULL;
 	__u32 zero = 0;
-	__u64 now;
 
-	if (!have_runs)
+	if (!c || c->busy)
 		return 0;
-	cs = bpf_map_lookup_elem(&cpu_state, &zero);
-	r = bpf_map_lookup_elem(&net_run, &zero);
-	if (!cs || !r || !r->have)
-		return 0;
-	if (cs->net_seq == r->seq && cs->net_end < cs->net_start) {
-		now = bpf_ktime_get_ns();
-		if (now > r->mark)
-			charge(&r->last, r->vec, now - r->mark);
-		r->mark = now;
-		return 0;
+	if (have_runs)
+		cs = bpf_map_lookup_elem(&cpu_state, &zero);
+	if (cs && c->have) {
+		bool running = cs->net_end < cs->net_start;
+
+		if (cs->net_seq == c->seq && running)
+			settle_run(c, bpf_ktime_get_ns(), true); /* the rest of the run comes later */
+		else if (cs->net_seq == c->seq || (cs->net_seq == c->seq + 1 && running))
+			settle_run(c, cs->net_end, false);
+		else
+			drop_run(c);
 	}
-	settle(r, cs);
+	flush_slots(c, !c->have);
 	return 0;
 }
 

@@ -124,13 +124,29 @@ struct vp_net_dev_info {
 	struct vp_net_key peer;     /* veth: the other end; zero otherwise */
 };
 
-/* Per-CPU state of the NET_* softirq run being split among devices (net.bpf.c private). */
-struct vp_net_run {
-	unsigned long long seq;  /* cpu_state.net_seq of the run */
-	unsigned long long mark; /* time up to which the run has been charged */
-	struct vp_net_key last;  /* device of the last packet of the run */
+/*
+ * Per-CPU packet cache (net.bpf.c private): counters of the few devices this CPU is handling,
+ * added to net_stats when a NET_* run ends with many devices cached and at the interval flush,
+ * so the per-packet path touches no hash map.  run_pkts are the packets of each device in the
+ * current NET_* run: the run's duration is split in proportion to them when it ends.
+ */
+#define VP_NET_SLOTS 8
+
+struct vp_net_slot {
+	struct vp_net_key key;
+	unsigned int used;
+	unsigned int run_pkts;
+	struct vp_net_stats acc;
+};
+
+struct vp_net_cache {
+	unsigned long long seq;   /* cpu_state.net_seq of the run the run_pkts belong to */
+	unsigned long long start; /* time from which that run is still to be charged */
 	unsigned int vec;
-	unsigned int have; /* a packet was seen in this run */
+	unsigned int have;  /* packets seen in that run */
+	unsigned int busy;  /* a handler is updating: a nested handler or the flush IPI keeps off */
+	unsigned int nused;
+	struct vp_net_slot slot[VP_NET_SLOTS];
 };
 
 /* Per-CPU: a process-context netif_receive_skb in progress (nesting: bridge -> upper device). */
@@ -145,6 +161,7 @@ enum vp_net_drop {
 	VP_NET_DROP_DEVS_FULL, /* device map full: that device's packets are not counted */
 	VP_NET_DROP_TAIL,      /* end of a run not known (run ended, others followed): tail unsplit */
 	VP_NET_DROP_PROC,      /* process-context receive not timed (unbalanced entry/exit) */
+	VP_NET_DROP_UNCACHED,  /* packet counted without a share of its run's time (cache busy/full) */
 	VP_NET_DROP_MAX,
 };
 

@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -119,6 +120,9 @@ const char *iobpf_pick(struct bpf_program *tp_btf, struct bpf_program *raw, cons
 {
 	bool btf = iobpf_has_tp_btf(tp);
 
+	/* VIRTPROF_IO_RAW=1 forces the fallback flavour (to test it on a kernel that has both). */
+	if (getenv("VIRTPROF_IO_RAW"))
+		prefer_raw = true;
 	bpf_program__set_autoload(tp_btf, false);
 	bpf_program__set_autoload(raw, false);
 	if (btf && !prefer_raw) {

@@ -49,7 +49,7 @@ int iosec_open(struct iosec **out, const struct iosec_opts *o)
 			vp_warn("enable bpf_stats: %s", strerror(errno));
 	}
 	if (o->net) {
-		err = netpath_open(&s->net, o->account_cpu_state_fd);
+		err = netpath_open(&s->net, o->account_cpu_state_fd, o->napi);
 		if (err)
 			snprintf(s->net_na, sizeof(s->net_na), "network programs did not load: %s",
 				 strerror(-err));

@@ -20,6 +20,7 @@ struct iosec_opts {
 	int account_cpu_state_fd; /* account.bpf.c's cpu_state map, or -1 (standalone) */
 	bool net, block, kvm;
 	bool bpf_stats;           /* enable kernel bpf_stats while open (BPF_ENABLE_STATS) */
+	bool napi;                /* also napi_poll per device (fires on every poll: opt-in) */
 };
 
 /* Owner lookup the lead provides: entity and role of a thread id or of a cgroup id (0: none). */

@@ -262,7 +262,8 @@ static int libbpf_quiet(enum libbpf_print_level l, const char *fmt, va_list ap)
 	return 0;
 }
 
-static int configure(struct net_bpf *s, struct netpath *np, int account_fd, bool prefer_raw)
+static int configure(struct net_bpf *s, struct netpath *np, int account_fd, bool napi,
+		     bool prefer_raw)
 {
 	__typeof__(s->progs) *p = &s->progs;
 
@@ -273,7 +274,16 @@ static int configure(struct net_bpf *s, struct netpath *np, int account_fd, bool
 		vp_err("network tracepoints netif_receive_skb/net_dev_xmit not in this kernel");
 		return -ENOTSUP;
 	}
-	np->napi = iobpf_pick(p->tp_napi_poll, p->raw_napi_poll, "napi_poll", "napi", prefer_raw);
+	np->napi = napi && iobpf_pick(p->tp_napi_poll, p->raw_napi_poll, "napi_poll", "napi",
+				      prefer_raw);
+	if (!napi) {
+		bpf_program__set_autoload(p->tp_napi_poll, false);
+		bpf_program__set_autoload(p->raw_napi_poll, false);
+		snprintf(np->napi_na, sizeof(np->napi_na),
+			 "NAPI: napi_poll not attached (opt-in: it fires on every poll)");
+	} else if (!np->napi) {
+		snprintf(np->napi_na, sizeof(np->napi_na), "NAPI: napi_poll not in this kernel");
+	}
 	np->proc_timed = iobpf_pick(p->tp_netif_receive_skb_entry, p->raw_netif_receive_skb_entry,
 				    "netif_receive_skb_entry", "net", prefer_raw) &&
 			 iobpf_pick(p->tp_netif_receive_skb_exit, p->raw_netif_receive_skb_exit,
@@ -317,7 +327,7 @@ static int configure(struct net_bpf *s, struct netpath *np, int account_fd, bool
 	return 0;
 }
 
-int netpath_open(struct netpath **out, int account_cpu_state_fd)
+int netpath_open(struct netpath **out, int account_cpu_state_fd, bool napi)
 {
 	struct netpath *np = calloc(1, sizeof(*np));
 	int err = -ENOMEM;
@@ -334,7 +344,7 @@ int netpath_open(struct netpath **out, int account_cpu_state_fd)
 			vp_err("open net BPF object: %s", strerror(-err));
 			goto fail;
 		}
-		err = configure(np->skel, np, account_cpu_state_fd, attempt == 1);
+		err = configure(np->skel, np, account_cpu_state_fd, napi, attempt == 1);
 		if (err)
 			goto fail;
 		err = net_bpf__load(np->skel);
@@ -585,7 +595,7 @@ static void render_devices(const struct netpath *np, const struct targets *ts, s
 		if (np->napi)
 			table_u64(&t, r, DC_NAPI, s->napi_polls);
 		else
-			table_na(&t, r, DC_NAPI, "napi_poll tracepoint not in this kernel");
+			table_na(&t, r, DC_NAPI, np->napi_na);
 	}
 	if (np->drops_delta[VP_NET_DROP_DEVS_FULL])
 		table_note(&t, "%llu packets not counted: device map full",
@@ -593,6 +603,10 @@ static void render_devices(const struct netpath *np, const struct targets *ts, s
 	if (np->drops_delta[VP_NET_DROP_TAIL])
 		table_note(&t, "%llu softirq run tails not split (run end no longer known)",
 			   (unsigned long long)np->drops_delta[VP_NET_DROP_TAIL]);
+	if (np->drops_delta[VP_NET_DROP_UNCACHED])
+		table_note(&t, "%llu packets counted without a share of their softirq run's time "
+			   "(nested handler or more than %d devices in one run)",
+			   (unsigned long long)np->drops_delta[VP_NET_DROP_UNCACHED], VP_NET_SLOTS);
 	if (np->drops_delta[VP_NET_DROP_PROC])
 		table_note(&t, "%llu process-context receives not timed (unbalanced entry/exit)",
 			   (unsigned long long)np->drops_delta[VP_NET_DROP_PROC]);

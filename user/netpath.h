@@ -39,13 +39,14 @@ struct netpath {
 	char runs_na[192];
 	bool proc_timed;       /* process-context receive timing (netif_receive_skb entry/exit) */
 	char proc_na[192];
-	bool napi;
+	bool napi;             /* napi_poll attached */
+	char napi_na[128];
 	struct net_dev *devs;
 	int ndev, cap;
 	uint64_t drops[VP_NET_DROP_MAX], drops_delta[VP_NET_DROP_MAX];
 };
 
-int netpath_open(struct netpath **np, int account_cpu_state_fd);
+int netpath_open(struct netpath **np, int account_cpu_state_fd, bool napi);
 /* Take this interval's deltas (flushes the open softirq runs first). */
 int netpath_collect(struct netpath *np);
 void netpath_close(struct netpath *np);

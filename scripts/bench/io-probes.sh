@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Per-event cost of the network, block and KVM programs (kernel bpf_stats: run_time_ns / run_cnt)
 # at full loopback HTTP load (nginx on 127.0.0.1 + wrk) with every virtprof program attached
-# (`virtprof top`), plus O_DIRECT writes to a throw-away loop device so the block programs run.
-#   scripts/bench/io-probes.sh [SECONDS] [CONNECTIONS]
+# (`virtprof top`); with a third argument `block`, also 4 KiB O_DIRECT writes to a throw-away loop
+# device meanwhile, so the block programs' per-event cost is measured under load too.
+#   scripts/bench/io-probes.sh [SECONDS] [CONNECTIONS] [block]
 # Prints each program's events, ns/event and events/s, the totals per group (account, net,
 # block, kvm) and all virtprof programs as a share of the machine's CPU time (goal <= 1.5%).
 set -euo pipefail
 secs=${1:-10}
 conns=${2:-100}
+mode=${3:-http}
 port=18191
 here=$(cd "$(dirname "$0")/../.." && pwd)
 REPO=$here
@@ -25,30 +27,37 @@ old_stats=$(sysctl -n kernel.bpf_stats_enabled)
 sysctl -q kernel.bpf_stats_enabled=1
 on_exit "sysctl -q kernel.bpf_stats_enabled=$old_stats"
 
-# Block traffic: 4 KiB O_DIRECT writes to a loop device on a tmpfs-backed file.
-truncate -s 64M "$tmp/blk.img"
-loopdev=$(losetup -f --show "$tmp/blk.img")
-on_exit "losetup -d $loopdev"
+# Block traffic (mode block): 4 KiB O_DIRECT writes to a loop device on a file in /tmp.
+if [ "$mode" = block ]; then
+	truncate -s 64M "$tmp/blk.img"
+	loopdev=$(losetup -f --show "$tmp/blk.img")
+	on_exit "losetup -d $loopdev"
+fi
 
 "$VIRTPROF" top 1 --json >"$tmp/top.json" 2>"$tmp/top.err" &
 vppid=$!
 on_exit "kill -INT $vppid 2>/dev/null; wait $vppid 2>/dev/null"
 wait_for 100 grep -q . "$tmp/top.json" || { cat "$tmp/top.err" >&2; fail "virtprof top did not start"; }
 
+# Our programs: the prog ids behind virtprof's own fds (bpftool here lists no pids).
+ids=$(grep -h '^prog_id:' /proc/$vppid/fdinfo/* 2>/dev/null | awk '{print $2}' | sort -un | jq -sc .)
+[ "$ids" != "[]" ] || fail "no BPF programs found in virtprof's fds"
 snap() {
-	bpftool prog show --json | jq -c --arg p "$vppid" '[.[] | select(.pids != null) |
-		select(any(.pids[]; .pid == ($p|tonumber))) |
+	bpftool prog show --json | jq -c --argjson ids "$ids" '[.[] | select(.id as $i | $ids | index($i)) |
 		{id, name, run_time_ns: (.run_time_ns // 0), run_cnt: (.run_cnt // 0)}]'
 }
 before=$(snap)
 t0=$(date +%s.%N)
-( end=$((SECONDS + secs)); while ((SECONDS < end)); do
-	dd if=/dev/zero of="$loopdev" bs=4k count=2000 oflag=direct status=none || break
-done ) &
-ddpid=$!
-on_exit "kill $ddpid 2>/dev/null"
+ddpid=
+if [ "$mode" = block ]; then
+	( end=$((SECONDS + secs)); while ((SECONDS < end)); do
+		dd if=/dev/zero of="$loopdev" bs=4k count=2000 oflag=direct status=none || break
+	done ) &
+	ddpid=$!
+fi
+[ -n "$ddpid" ] && on_exit "kill $ddpid 2>/dev/null"
 wrk -t1 -c"$conns" -d"${secs}s" "http://127.0.0.1:$port/" >"$tmp/wrk.out"
-wait $ddpid 2>/dev/null || true
+[ -n "$ddpid" ] && { wait $ddpid 2>/dev/null || true; }
 t1=$(date +%s.%N)
 after=$(snap)
 
@@ -62,7 +71,8 @@ jq -n --argjson b "$before" --argjson a "$after" \
 		 ns: ($x.run_time_ns - ($y.run_time_ns // 0)), cnt: ($x.run_cnt - ($y.run_cnt // 0))}] as $d |
 	{wall_s: ($wall|tonumber), ncpu: ($ncpu|tonumber), progs: $d}' >"$tmp/delta.json"
 
-echo "load: $(grep -E 'Requests/sec' "$tmp/wrk.out" | tr -s ' ')  (wrk -c$conns, ${secs}s, 127.0.0.1) + O_DIRECT 4k writes to $loopdev"
+extra=; [ "$mode" = block ] && extra=" + O_DIRECT 4k writes to $loopdev"
+echo "load: $(grep -E 'Requests/sec' "$tmp/wrk.out" | tr -s ' ')  (wrk -c$conns, ${secs}s, 127.0.0.1)$extra"
 printf '%-34s %-8s %12s %10s %12s\n' PROGRAM GROUP EVENTS ns/event events/s
 jq -r '.wall_s as $w | .progs[] | select(.cnt > 0) |
 	[.name, .group, .cnt, (.ns / .cnt), (.cnt / $w)] | @tsv' "$tmp/delta.json" |
