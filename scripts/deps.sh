@@ -8,6 +8,7 @@ PKGS=(
 	make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev libcurl4-openssl-dev
 	# tests
 	libcmocka-dev jq iproute2 nginx-light procps kmod util-linux e2fsprogs curl
+	python3-jsonschema # validates the session JSON against docs/session.schema.json
 	# testbed: one rootfs for a qemu VM (TCG/KVM) and a docker container
 	qemu-system-x86 docker.io linux-image-amd64 busybox-static cpio
 	# benchmarks: the peers virtprof is held against

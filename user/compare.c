@@ -50,6 +50,10 @@ static void usage(FILE *f)
 		"                               name, cgroup path or pid); repeatable\n"
 		"  --testbed                    bring up the built-in VM and container, compare them,\n"
 		"                               take them down again (no --target needed)\n"
+		"  --testbed-path PATH          URL path to load on the testbed (default /; the servers\n"
+		"                               also have /bytes/N bodies of N bytes)\n"
+		"  --keep-testbed               leave the testbed up afterwards (a testbed that was\n"
+		"                               already up is always left up)\n"
 		"  --steps LIST                 users per step: numbers, or light,medium,heavy\n"
 		"                               (= 10,50,200 users: scaled to a 2-core host)\n"
 		"  --interval D                 snapshot interval (default 1s)\n"
@@ -142,11 +146,14 @@ static int find_target(const struct targets *ts, const struct cmp_target *c)
 
 int cmd_compare(int argc, char **argv)
 {
-	enum { OPT_TARGET = 256, OPT_STEPS, OPT_TESTBED, OPT_INTERVAL, OPT_JSON, OPT_CSV };
+	enum { OPT_TARGET = 256, OPT_STEPS, OPT_TESTBED, OPT_INTERVAL, OPT_JSON, OPT_CSV, OPT_KEEP,
+	       OPT_TB_PATH };
 	static const struct option opts[] = {
 		{ "target", required_argument, NULL, OPT_TARGET },
 		{ "steps", required_argument, NULL, OPT_STEPS },
 		{ "testbed", no_argument, NULL, OPT_TESTBED },
+		{ "keep-testbed", no_argument, NULL, OPT_KEEP },
+		{ "testbed-path", required_argument, NULL, OPT_TB_PATH },
 		{ "interval", required_argument, NULL, OPT_INTERVAL },
 		{ "json", required_argument, NULL, OPT_JSON },
 		{ "csv", required_argument, NULL, OPT_CSV },
@@ -160,7 +167,8 @@ int cmd_compare(int argc, char **argv)
 	char labels[MAX_STEPS][16], msg[256];
 	const char *vms[MAX_TARGETS], *ctrs[MAX_TARGETS], *json = NULL, *csv = NULL;
 	int ntg = 0, nsteps = 0, nvm = 0, nctr = 0, opt, err, ret = VP_EXIT_FAIL;
-	bool testbed = false, tb_up = false, session_ok = false;
+	bool testbed = false, tb_up = false, session_ok = false, keep = false;
+	const char *tb_path = "/";
 	struct testbed_info tbi;
 	struct load_plan plan;
 	struct session s;
@@ -191,6 +199,16 @@ int cmd_compare(int argc, char **argv)
 			break;
 		case OPT_TESTBED:
 			testbed = true;
+			break;
+		case OPT_KEEP:
+			keep = true;
+			break;
+		case OPT_TB_PATH:
+			if (optarg[0] != '/' || strpbrk(optarg, " \t\r\n#")) {
+				vp_err("--testbed-path %s: an absolute URL path such as /bytes/1024", optarg);
+				return VP_EXIT_USAGE;
+			}
+			tb_path = optarg;
 			break;
 		case OPT_INTERVAL:
 			if (parse_duration_ns(optarg, &interval) || interval < 100 * NSEC_PER_MSEC) {
@@ -228,6 +246,10 @@ int cmd_compare(int argc, char **argv)
 	}
 	if (optind < argc) {
 		vp_err("unexpected argument '%s'", argv[optind]);
+		return VP_EXIT_USAGE;
+	}
+	if (!testbed && (keep || strcmp(tb_path, "/"))) {
+		vp_err("--keep-testbed and --testbed-path go with --testbed");
 		return VP_EXIT_USAGE;
 	}
 	if (testbed && ntg) {
@@ -274,6 +296,9 @@ int cmd_compare(int argc, char **argv)
 	if (testbed) {
 		struct testbed_opts to = {};
 
+		/* a testbed that was up before is the user's: used, and left up afterwards */
+		if (!testbed_status(NULL, &tbi) && tbi.up)
+			keep = true;
 		err = testbed_up(&to, &tbi);
 		if (err) {
 			vp_err("testbed did not come up (%s); nothing was compared", strerror(-err));
@@ -284,11 +309,14 @@ int cmd_compare(int argc, char **argv)
 		ntg = 2;
 		memset(tg, 0, 2 * sizeof(tg[0]));
 		snprintf(tg[0].name, sizeof(tg[0].name), "vm");
-		snprintf(tg[0].url, sizeof(tg[0].url), "%s", tbi.vm_url);
+		/* the testbed's URLs end in "/" */
+		snprintf(tg[0].url, sizeof(tg[0].url), "%.*s%s", (int)strlen(tbi.vm_url) - 1,
+			 tbi.vm_url, tb_path);
 		tg[0].kind = TARGET_VM;
 		snprintf(tg[0].spec, sizeof(tg[0].spec), "%d", (int)tbi.qemu_pid);
 		snprintf(tg[1].name, sizeof(tg[1].name), "container");
-		snprintf(tg[1].url, sizeof(tg[1].url), "%s", tbi.ctr_url);
+		snprintf(tg[1].url, sizeof(tg[1].url), "%.*s%s", (int)strlen(tbi.ctr_url) - 1,
+			 tbi.ctr_url, tb_path);
 		tg[1].kind = TARGET_CTR;
 		/* a native container has no docker id: its cgroup names it */
 		snprintf(tg[1].spec, sizeof(tg[1].spec), "%s",
@@ -356,7 +384,9 @@ int cmd_compare(int argc, char **argv)
 out:
 	if (session_ok)
 		session_close(&s);
-	if (tb_up && testbed_down(NULL)) {
+	if (tb_up && keep)
+		fprintf(stderr, "virtprof: testbed left up: 'virtprof testbed down' removes it\n");
+	else if (tb_up && testbed_down(NULL)) {
 		vp_err("testbed down failed: run 'virtprof testbed down'");
 		ret = VP_EXIT_FAIL;
 	}
