@@ -352,6 +352,8 @@ void testbed_parse_state(const char *text, struct testbed_info *in)
 			COPY(in->accel_note, v);
 		else if (!strcmp(k, "vhost"))
 			COPY(in->vhost, v);
+		else if (!strcmp(k, "vm_cpu"))
+			COPY(in->vm_cpu, v);
 		else if (!strcmp(k, "vcpus"))
 			in->vcpus = (unsigned int)atoi(v);
 		else if (!strcmp(k, "mem_mib"))
@@ -603,6 +605,8 @@ static void render_status(const struct testbed_info *in, struct out *o)
 	table_col_json_only(&t);
 	table_col(&t, "boot_s", "boot s", 1, false);
 	table_col_json_only(&t);
+	table_col(&t, "cpu_model", "cpu model", 0, true);
+	table_col_json_only(&t);
 	table_col(&t, "console", "console", 0, true);
 	table_col_json_only(&t);
 	table_col(&t, "note", "note", 0, true);
@@ -630,9 +634,11 @@ static void render_status(const struct testbed_info *in, struct out *o)
 	table_na(&t, r, 12, NULL);
 	if (in->vm_boot_s > 0)
 		table_f64(&t, r, 13, in->vm_boot_s);
-	table_str(&t, r, 14, in->serial_log);
+	if (in->vm_cpu[0])
+		table_str(&t, r, 14, in->vm_cpu);
+	table_str(&t, r, 15, in->serial_log);
 	if (in->accel_note[0])
-		table_str(&t, r, 15, in->accel_note);
+		table_str(&t, r, 16, in->accel_note);
 
 	r = table_row(&t);
 	table_str(&t, r, 0, "container");
@@ -655,9 +661,9 @@ static void render_status(const struct testbed_info *in, struct out *o)
 	table_str(&t, r, 11, in->ctr_cgroup);
 	if (in->cgroup_driver[0])
 		table_str(&t, r, 12, in->cgroup_driver);
-	table_na(&t, r, 14, NULL);
+	table_na(&t, r, 15, NULL);
 	if (in->runtime_note[0])
-		table_str(&t, r, 15, in->runtime_note);
+		table_str(&t, r, 16, in->runtime_note);
 	table_render(&t, o);
 	table_free(&t);
 	if (o->mode == OUT_TEXT) {

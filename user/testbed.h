@@ -60,6 +60,7 @@ struct testbed_info {
 	char accel[8];	   /* "kvm" | "tcg" */
 	char accel_note[160]; /* why not KVM, when auto fell back */
 	char vhost[8];	   /* "on" | "off" */
+	char vm_cpu[16];   /* qemu -cpu model: "max" (TCG), "host" or "qemu64" (KVM) */
 	unsigned int vcpus, mem_mib;
 	char kernel[128];
 	char serial_log[256];

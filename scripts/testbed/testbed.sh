@@ -371,11 +371,8 @@ start_native_ctr() {
 	wire_ctr "/run/netns/$ctr_ns" ""
 }
 
-start_qemu() { # accel -> 0 when qemu runs
-	# TCG: "max" emulates what the Debian kernel likes; KVM: the default model, because "host"
-	# trips MSR writes on nested hosts (PVM here: "failed to set MSR 0x10a").
-	local a=$1 cpu=max
-	[ "$a" = kvm ] && cpu=qemu64
+start_qemu() { # accel cpu-model -> 0 when qemu runs
+	local a=$1 cpu=$2
 	rm -f "$run/qemu.pid"
 	: >"$run/serial.log"
 	in_ns "$qemu" -name "$vm_name,debug-threads=on" -machine pc -accel "$a" -cpu "$cpu" \
@@ -386,8 +383,38 @@ start_qemu() { # accel -> 0 when qemu runs
 		-netdev "tap,id=n0,ifname=$tap,script=no,downscript=no,vhost=$vhost" \
 		-device "virtio-net-pci,netdev=n0,mac=52:54:00:d5:00:02" \
 		-qmp "unix:$run/qmp.sock,server=on,wait=off" \
-		-pidfile "$run/qemu.pid" -daemonize 2>"$run/qemu.err" 9>&-
+		-pidfile "$run/qemu.pid" -daemonize 2>"$run/qemu.err" 9>&- && vm_cpu=$cpu
 }
+
+start_vm() { # accel -> 0 when qemu runs; TCG: "max"; KVM: "host", else the default model,
+	# because "host" trips MSR writes on some nested hosts ("failed to set MSR 0x10a").
+	if [ "$1" = tcg ]; then
+		start_qemu tcg max && return 0
+	else
+		start_qemu kvm host && return 0
+		note "qemu -cpu host failed under KVM ($(head -n1 "$run/qemu.err" | head -c 100)): trying qemu64"
+		start_qemu kvm qemu64 && return 0
+	fi
+	if [ "$vhost" = on ] && grep -qi vhost "$run/qemu.err"; then
+		note "qemu refused vhost=on ($(head -n1 "$run/qemu.err")): using vhost=off"
+		vhost=off
+		start_vm "$1"
+		return
+	fi
+	return 1
+}
+
+# A failed KVM probe costs its whole timeout at every `up`; remember it for a day, keyed by what
+# decides it (host kernel, qemu, guest kernel).  `down --purge` forgets it.
+probe_key() { { uname -r; "$qemu" --version | head -n1; echo "$kernel"; } | sha256sum | cut -c1-16; }
+probe_cached_fail() { # -> 0 and the note on stdout when a recent probe failed
+	local f=$cache/kvm-probe k v t
+	[ -f "$f" ] || return 1
+	read -r k v t <"$f" || return 1
+	[ "$k" = "$(probe_key)" ] && [ "$v" = fail ] && [ $(($(date +%s) - t)) -lt 86400 ] || return 1
+	echo "a KVM guest did not reach init within ${kvm_probe}s at $(date -u -d "@$t" +%H:%MZ) (remembered a day; 'virtprof testbed down --purge' re-probes)"
+}
+probe_remember() { mkdir -p "$cache" && echo "$(probe_key) $1 $(date +%s)" >"$cache/kvm-probe"; }
 
 wait_marker() { # seconds pattern
 	local t0
@@ -413,7 +440,7 @@ wait_http() { # url seconds what
 }
 
 do_up() {
-	local accel vm_t0 kvm_note=
+	local accel vm_t0 kvm_note= vm_cpu=
 	if [ -f "$st" ]; then
 		if healthy; then
 			note "$name is already up"
@@ -464,24 +491,24 @@ do_up() {
 	rec ctr_log_url "http://$ctr_ip/_testbed/access.log"
 
 	if [ -c /dev/vhost-net ]; then vhost=on; else vhost=off; fi
+	rec kvm_probe_s "$kvm_probe"
 	accel=$accel_pref
 	if [ "$accel" = auto ]; then
 		if [ -w /dev/kvm ]; then accel=kvm; else accel=tcg kvm_note="no /dev/kvm"; fi
 	fi
+	if [ "$accel" = kvm ] && [ "$accel_pref" = auto ] && kvm_note=$(probe_cached_fail); then
+		accel=tcg
+		note "$kvm_note: using TCG"
+	fi
 	rec qemu_pidfile "$run/qemu.pid"
 	vm_t0=$(now)
-	if ! start_qemu "$accel" && [ "$vhost" = on ] && grep -qi vhost "$run/qemu.err"; then
-		note "qemu refused vhost=on ($(head -n1 "$run/qemu.err")): using vhost=off"
-		vhost=off
-		start_qemu "$accel"
-	fi
-	if ! qemu_pid >/dev/null; then
+	if ! start_vm "$accel"; then
 		[ "$accel" = kvm ] && [ "$accel_pref" = auto ] ||
 			die 1 "qemu ($accel) failed: $(head -c 300 "$run/qemu.err")"
 		kvm_note="qemu failed under KVM: $(head -n1 "$run/qemu.err" | head -c 120)"
 		note "$kvm_note: using TCG"
 		accel=tcg
-		start_qemu tcg || die 1 "qemu (tcg) failed: $(head -c 300 "$run/qemu.err")"
+		start_vm tcg || die 1 "qemu (tcg) failed: $(head -c 300 "$run/qemu.err")"
 	fi
 	# While the guest boots (and KVM is being probed), bring up the container.
 	if [ "$runtime" = docker ]; then start_docker_ctr; else start_native_ctr; fi
@@ -489,21 +516,25 @@ do_up() {
 	if [ "$accel" = kvm ]; then
 		local left
 		left=$(awk -v s="$vm_t0" -v n="$(now)" -v l="$kvm_probe" 'BEGIN { d = l - (n - s); print (d > 0 ? d : 0.1) }')
-		if ! wait_marker "$left" "virtprof-testbed: init"; then
+		if wait_marker "$left" "virtprof-testbed: init"; then
+			probe_remember ok
+		else
 			if [ "$accel_pref" = kvm ]; then
 				die 1 "the VM did not reach init under KVM within ${kvm_probe}s (console: $state_dir/logs/$name-serial.log); try --accel tcg"
 			fi
+			probe_remember fail
 			kvm_note="a KVM guest did not reach init within ${kvm_probe}s"
 			note "$kvm_note: using TCG"
 			stop_qemu
 			accel=tcg
 			vm_t0=$(now)
-			start_qemu tcg || die 1 "qemu failed: $(head -c 300 "$run/qemu.err")"
+			start_vm tcg || die 1 "qemu failed: $(head -c 300 "$run/qemu.err")"
 		fi
 	fi
 	rec accel "$accel"
 	[ -n "$kvm_note" ] && rec accel_note "$kvm_note"
 	rec vhost "$vhost"
+	rec vm_cpu "$vm_cpu"
 	rec qemu_pid "$(qemu_pid)"
 
 	wait_http "http://$ctr_ip/_testbed/stub_status" 30 ctr ||
