@@ -702,6 +702,14 @@ static void worker_finish(struct worker *w, uint64_t now)
 
 	for (uint64_t i = 0; i < w->nx; i++) {
 		if (w->x[i].easy && w->x[i].active) {
+			long nconn = 0;
+			curl_off_t ct = 0;
+
+			/* a connection that came up for a transfer the end cut short still counts */
+			curl_easy_getinfo(w->x[i].easy, CURLINFO_NUM_CONNECTS, &nconn);
+			curl_easy_getinfo(w->x[i].easy, CURLINFO_CONNECT_TIME_T, &ct);
+			if (nconn > 0 && ct > 0)
+				w->st.conn_established += (uint64_t)nconn;
 			curl_multi_remove_handle(w->multi, w->x[i].easy);
 			w->x[i].active = false;
 			if (w->x[i].counted)
