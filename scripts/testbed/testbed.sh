@@ -568,8 +568,8 @@ up)
 down)
 	do_down
 	if [ "${1:-}" = --purge ]; then
-		docker_ok && timeout 30 "$docker" images -q --filter reference='virtprof-testbed' |
-			xargs -r timeout 30 "$docker" rmi -f >/dev/null 2>&1
+		docker_ok && timeout 30 "$docker" images --format '{{.Repository}}:{{.Tag}}' |
+			grep '^virtprof-testbed:' | xargs -r timeout 30 "$docker" rmi -f >/dev/null 2>&1
 		rm -rf "$cache"
 	fi
 	;;
