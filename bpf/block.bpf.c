@@ -22,9 +22,9 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-/* LRU: an I/O whose completion is never traced must not hold its slot forever. */
+/* An I/O whose completion is never traced is purged by userspace after a minute. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, VP_BLK_MAX_INFLIGHT);
 	__type(key, __u64); /* struct bio * */
 	__type(value, struct vp_blk_inflight);

@@ -187,6 +187,28 @@ static void sum_stats(const void *vals, int ncpu, struct vp_blk_stats *s)
 	}
 }
 
+/*
+ * Forget in-flight entries older than a minute: a completion the tracepoints never reported (a
+ * bio ended on a path without a completion event) must not hold its slot forever.
+ */
+static void purge_inflight(struct blockio *b)
+{
+	int fd = bpf_map__fd(b->skel->maps.blk_inflight);
+	uint64_t now = now_mono_ns(), key, next, *prev = NULL;
+	struct vp_blk_inflight in;
+
+	if (now - b->last_purge_ns < 10 * NSEC_PER_SEC)
+		return;
+	b->last_purge_ns = now;
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &in) == 0 && in.ts + 60 * NSEC_PER_SEC < now &&
+		    bpf_map_delete_elem(fd, &key) == 0)
+			b->purged++;
+	}
+}
+
 int blockio_collect(struct blockio *b)
 {
 	size_t stride = (sizeof(struct vp_blk_stats) + 7) & ~(size_t)7;
@@ -220,6 +242,7 @@ int blockio_collect(struct blockio *b)
 		r->total = s;
 	}
 	free(vals);
+	purge_inflight(b);
 	{
 		int dfd = bpf_map__fd(b->skel->maps.blk_drops);
 		uint64_t per[VP_MAX_CPUS];
@@ -343,6 +366,9 @@ void blockio_render(const struct blockio *b, iosec_owner_fn owner, void *ctx, do
 		table_note(&t, "%llu I/Os not timed, %llu not counted: maps full",
 			   (unsigned long long)b->drops_delta[VP_BLK_DROP_INFLIGHT_FULL],
 			   (unsigned long long)b->drops_delta[VP_BLK_DROP_KEYS_FULL]);
+	if (b->purged)
+		table_note(&t, "%llu I/Os never completed within 60 s (no completion event): dropped",
+			   (unsigned long long)b->purged);
 	table_render(&t, o);
 	table_free(&t);
 	free(a);

@@ -6,7 +6,9 @@
 #   scripts/bench/io-probes.sh [SECONDS] [CONNECTIONS] [block]
 # Prints each program's events, ns/event and events/s, the totals per group (account, net,
 # block, kvm) and all virtprof programs as a share of the machine's CPU time (goal <= 1.5%).
-set -euo pipefail
+# No -e: tests/lib.sh runs the cleanups from the EXIT trap, and one failing step (a kill of a
+# process already gone) must not stop the others.
+set -uo pipefail
 secs=${1:-10}
 conns=${2:-100}
 mode=${3:-http}
@@ -24,13 +26,13 @@ on_exit "rm -rf $tmp"
 
 nginx_start "$port" 1 4096
 old_stats=$(sysctl -n kernel.bpf_stats_enabled)
-sysctl -q kernel.bpf_stats_enabled=1
+sysctl -q kernel.bpf_stats_enabled=1 || fail "cannot enable kernel.bpf_stats_enabled"
 on_exit "sysctl -q kernel.bpf_stats_enabled=$old_stats"
 
 # Block traffic (mode block): 4 KiB O_DIRECT writes to a loop device on a file in /tmp.
 if [ "$mode" = block ]; then
 	truncate -s 64M "$tmp/blk.img"
-	loopdev=$(losetup -f --show "$tmp/blk.img")
+	loopdev=$(losetup -f --show "$tmp/blk.img") || fail "losetup"
 	on_exit "losetup -d $loopdev"
 fi
 
@@ -56,7 +58,7 @@ if [ "$mode" = block ]; then
 	ddpid=$!
 fi
 [ -n "$ddpid" ] && on_exit "kill $ddpid 2>/dev/null"
-wrk -t1 -c"$conns" -d"${secs}s" "http://127.0.0.1:$port/" >"$tmp/wrk.out"
+wrk -t1 -c"$conns" -d"${secs}s" "http://127.0.0.1:$port/" >"$tmp/wrk.out" || fail "wrk failed"
 [ -n "$ddpid" ] && { wait $ddpid 2>/dev/null || true; }
 t1=$(date +%s.%N)
 after=$(snap)
