@@ -268,7 +268,26 @@ struct agg {
 };
 
 enum { BC_ENT, BC_ROLE, BC_DEV, BC_OP, BC_CGID, BC_OPS, BC_BYTES, BC_IOPS, BC_MBS, BC_AVG, BC_P50,
-       BC_P99, BC_MAX, BC_ERR };
+       BC_P99, BC_MAX, BC_ERR, BC_HIST };
+
+/* "2:5 16:40 1024:1": upper bound (us) of each non-empty log2 bucket and its count. */
+void blockio_hist_str(const uint64_t *hist, int nb, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = 0;
+	for (int i = 0; i < nb && off < len; i++) {
+		int n;
+
+		if (!hist[i])
+			continue;
+		n = snprintf(buf + off, len - off, "%s%llu:%llu", off ? " " : "",
+			     2ULL << i, (unsigned long long)hist[i]);
+		if (n < 0)
+			break;
+		off += n;
+	}
+}
 
 void blockio_render(const struct blockio *b, iosec_owner_fn owner, void *ctx, double interval_s,
 		    struct out *o)
@@ -292,6 +311,8 @@ void blockio_render(const struct blockio *b, iosec_owner_fn owner, void *ctx, do
 	table_col(&t, "lat_p99_us", "P99_US<=", 0, false);
 	table_col(&t, "lat_max_us", "MAX_US", 1, false);
 	table_col(&t, "errors", "ERR", 0, false);
+	table_col(&t, "lat_hist_us", "HIST", 0, true);
+	table_col_json_only(&t);
 	for (int i = 0; a && i < b->n; i++) {
 		const struct blk_row *r = &b->rows[i];
 		uint64_t cgid = (r->key.flags & VP_BLK_NO_BLKCG) || r->key.cgid <= 1 ? 0 : r->key.cgid;
@@ -359,9 +380,16 @@ void blockio_render(const struct blockio *b, iosec_owner_fn owner, void *ctx, do
 		table_u64(&t, r, BC_P99, blockio_hist_pct((const uint64_t *)s->hist, VP_BLK_HIST, 99));
 		table_f64(&t, r, BC_MAX, s->lat_max_ns / 1e3);
 		table_u64(&t, r, BC_ERR, s->errors);
+		{
+			char h[512];
+
+			blockio_hist_str((const uint64_t *)s->hist, VP_BLK_HIST, h, sizeof(h));
+			table_str(&t, r, BC_HIST, h);
+		}
 	}
 	table_note(&t, "latency: bio submit (block_bio_queue) to completion; percentiles are log2 "
-		       "bucket upper bounds; MAX since start");
+		       "bucket upper bounds (lat_hist_us in JSON: \"upper_us:count ...\"); MAX since "
+		       "start");
 	if (b->drops_delta[VP_BLK_DROP_INFLIGHT_FULL] || b->drops_delta[VP_BLK_DROP_KEYS_FULL])
 		table_note(&t, "%llu I/Os not timed, %llu not counted: maps full",
 			   (unsigned long long)b->drops_delta[VP_BLK_DROP_INFLIGHT_FULL],

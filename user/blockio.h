@@ -42,6 +42,8 @@ void blockio_render(const struct blockio *b, iosec_owner_fn owner, void *ctx, do
 const char *blockio_op_name(unsigned int op);
 /* Upper bound (us) of the bucket holding the pct-th percentile; 0 if the histogram is empty. */
 uint64_t blockio_hist_pct(const uint64_t *hist, int nb, double pct);
+/* The histogram as text: "2:5 16:40" = upper bound (us) of each non-empty bucket : count. */
+void blockio_hist_str(const uint64_t *hist, int nb, char *buf, size_t len);
 /* "loop3" for a kernel dev_t (major << 20 | minor), "MAJ:MIN" when unknown. */
 void blockio_dev_name(unsigned int dev, char *buf, size_t len);
 /* Role label of a row's submitter ("writeback", "kthread", "" for a user thread). */

@@ -610,6 +610,9 @@ static void render_devices(const struct netpath *np, const struct targets *ts, s
 	if (np->drops_delta[VP_NET_DROP_PROC])
 		table_note(&t, "%llu process-context receives not timed (unbalanced entry/exit)",
 			   (unsigned long long)np->drops_delta[VP_NET_DROP_PROC]);
+	if (np->runs)
+		table_note(&t, "PROC_PKTS: packets sent or received in process context (not in a "
+			       "softirq)");
 	if (np->proc_timed)
 		table_note(&t, "PROC_RX_MS: receive work run in process context with bottom halves "
 			       "disabled (tap writes by qemu / vhost); also inside that thread's "

@@ -16,12 +16,26 @@
 #include "harness.h"
 #include "iosections.h"
 #include "iotest.h"
+#include "report/table.h"
 #include "util.h"
 
 #define NWRITES 48
 #define WSIZE (64 * 1024)
 
 static int id;
+static uint64_t want_cgid;
+
+/* The lead's owner lookup, reduced to this test's one cgroup. */
+static void owner(void *ctx, uint32_t tid, uint64_t cgid, char *entity, size_t elen, char *role,
+		  size_t rlen)
+{
+	(void)ctx;
+	(void)tid;
+	if (cgid && cgid == want_cgid) {
+		snprintf(entity, elen, "ctr:blktest");
+		snprintf(role, rlen, "app");
+	}
+}
 
 /* Directory under which a fresh cgroup gets its own blkcg; "" if none. */
 static int blkio_root(char *root, size_t len, bool *v1)
@@ -165,6 +179,30 @@ static int test_odirect_cgroup(void)
 		goto out;
 	if (strncmp(name, "loop", 4) != 0)
 		goto out;
+	{
+		/* Rendered: the cgroup's entity owns exactly those bytes on that device. */
+		char *buf = NULL, want[160];
+		size_t len = 0;
+		FILE *f = open_memstream(&buf, &len);
+		struct out o;
+
+		want_cgid = st.st_ino;
+		out_init(&o, f, OUT_JSON, false);
+		jw_obj_begin(&o.jw);
+		blockio_render(b, owner, NULL, 1.0, &o);
+		jw_obj_end(&o.jw);
+		fclose(f);
+		snprintf(want, sizeof(want), "\"entity\":\"ctr:blktest\",\"role\":\"app\","
+			 "\"dev\":\"%s\",\"op\":\"write\",\"cgroup_id\":%llu,\"ops\":%d,"
+			 "\"bytes\":%d", name, (unsigned long long)st.st_ino, NWRITES,
+			 NWRITES * WSIZE);
+		if (!strstr(buf, want)) {
+			fprintf(stderr, "  rendered JSON lacks %s:\n%s\n", want, buf);
+			free(buf);
+			goto out;
+		}
+		free(buf);
+	}
 	rc = 0;
 out:
 	iosec_destroy(io);

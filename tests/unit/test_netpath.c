@@ -95,6 +95,12 @@ static void test_block_helpers(void **state)
 	assert_int_equal(blockio_hist_pct(h, VP_BLK_HIST, 50), 16);
 	assert_int_equal(blockio_hist_pct(h, VP_BLK_HIST, 90), 16);
 	assert_int_equal(blockio_hist_pct(h, VP_BLK_HIST, 99), 2048);
+	{
+		char buf[128];
+
+		blockio_hist_str(h, VP_BLK_HIST, buf, sizeof(buf));
+		assert_string_equal(buf, "16:90 2048:10");
+	}
 	assert_string_equal(blockio_op_name(0), "read");
 	assert_string_equal(blockio_op_name(1), "write");
 	assert_string_equal(blockio_op_name(77), "other");
