@@ -110,8 +110,7 @@ stop_dockerd_if_ours() {
 	other_docker_users && return 0
 	p=$(cat "$own")
 	if [ -n "$(timeout 10 "$docker" ps -aq 2>/dev/null)" ]; then
-		note "leaving dockerd ($p) running: it holds containers that are not the testbed's"
-		rm -f "$own"
+		note "leaving dockerd ($p), which the testbed started, running: it holds other containers"
 		return 0
 	fi
 	if [ -n "$p" ] && { tr '\0' ' ' <"/proc/$p/cmdline"; } 2>/dev/null | grep -q dockerd; then
@@ -139,7 +138,8 @@ do_down() { # remove everything the intent log names; every step tolerates absen
 		for l in $tap $veth $br; do ip -n "$ns" link del "$l" 2>/dev/null; done
 		ip netns del "$ns"
 	fi
-	[ "$(get dockerd)" = started ] && stop_dockerd_if_ours
+	# Whichever testbed started dockerd, the last one down stops it.
+	stop_dockerd_if_ours
 	mkdir -p "$state_dir/logs"
 	[ -f "$run/serial.log" ] && mv "$run/serial.log" "$state_dir/logs/$name-serial.log"
 	[ -f "$run/qemu.err" ] && mv "$run/qemu.err" "$state_dir/logs/$name-qemu.err"
@@ -555,8 +555,11 @@ cmd=${1:-}
 shift || true
 [ "$(id -u)" -eq 0 ] || die 2 "the testbed needs root (netns, tap, qemu, docker)"
 mkdir -p "$state_dir/run"
-exec 9>"$state_dir/run/.$name.lock"
-flock -w 300 9 || die 1 "another testbed command holds $state_dir/run/.$name.lock"
+# up and down change things: one at a time per testbed.  status and logs only read.
+if [ "$cmd" = up ] || [ "$cmd" = down ]; then
+	exec 9>"$state_dir/run/.$name.lock"
+	flock -w 300 9 || die 1 "another testbed command holds $state_dir/run/.$name.lock"
+fi
 case $cmd in
 up)
 	# Any failure or signal before "phase=up" removes what was made so far.
