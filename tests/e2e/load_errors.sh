@@ -7,7 +7,7 @@ source "$REPO/tests/nginx/nginx.sh"
 need_root
 need_cmd jq
 [ -x "$VIRTPROF" ] || skip "$VIRTPROF not built"
-SRV=$REPO/$VIRTPROF_BUILD/tests/helpers/load_testsrv
+SRV=$REPO/${VIRTPROF_BUILD:-build}/tests/helpers/load_testsrv
 [ -x "$SRV" ] || skip "$SRV not built"
 tmp=$(mktemp -d)
 on_exit "rm -rf '$tmp'"

@@ -6,7 +6,7 @@ source "$(dirname "$0")/../lib.sh"
 need_root
 need_cmd jq
 [ -x "$VIRTPROF" ] || skip "$VIRTPROF not built"
-SRV=$REPO/$VIRTPROF_BUILD/tests/helpers/load_testsrv
+SRV=$REPO/${VIRTPROF_BUILD:-build}/tests/helpers/load_testsrv
 [ -x "$SRV" ] || skip "$SRV not built"
 tmp=$(mktemp -d)
 on_exit "rm -rf '$tmp'"

@@ -1,6 +1,8 @@
 # Start a throw-away nginx on 127.0.0.1 for the load tests (source after tests/lib.sh).
 #   nginx_start PORT [WORKERS] [CONNS]   -> sets NGX_DIR (logs in $NGX_DIR/access.log), NGX_PID
 # It is stopped and its directory removed on exit.
+PATH=$PATH:/usr/sbin:/sbin
+
 nginx_start() {
 	local port=$1 workers=${2:-1} conns=${3:-4096} nofile
 	need_cmd nginx
