@@ -214,6 +214,9 @@ static int run_script(const char *cmd, const char *arg, struct tb_env *e, char *
 			dup2(pfd[1], STDOUT_FILENO);
 		else
 			dup2(STDERR_FILENO, STDOUT_FILENO);
+		/* qemu and dockerd outlive us: they must not inherit the caller's BPF, perf or
+		 * socket descriptors (a session calls testbed_up with all of those open). */
+		close_range(3, ~0U, 0);
 		execve("/bin/bash", argv, envp);
 		_exit(127);
 	}
