@@ -6,6 +6,7 @@
 #   scripts/bench/io-probes.sh [SECONDS] [CONNECTIONS] [block]
 # Prints each program's events, ns/event and events/s, the totals per group (account, net,
 # block, kvm) and all virtprof programs as a share of the machine's CPU time (goal <= 1.5%).
+# The peer: bpftrace's per-device packet/byte count on the same two tracepoints, same run.
 # No -e: tests/lib.sh runs the cleanups from the EXIT trap, and one failing step (a kill of a
 # process already gone) must not stop the others.
 set -uo pipefail
@@ -19,7 +20,7 @@ REPO=$here
 . "$here/tests/nginx/nginx.sh"
 VIRTPROF=${VIRTPROF:-$here/build/virtprof}
 need_root
-need_cmd wrk bpftool jq nginx losetup dd
+need_cmd wrk bpftool jq nginx losetup dd bpftrace
 [ -x "$VIRTPROF" ] || fail "$VIRTPROF not built"
 tmp=$(mktemp -d)
 on_exit "rm -rf $tmp"
@@ -36,17 +37,30 @@ if [ "$mode" = block ]; then
 	on_exit "losetup -d $loopdev"
 fi
 
+# The peer: what one would write in bpftrace for per-device packets and bytes.
+cat >"$tmp/net.bt" <<'BT'
+tracepoint:net:netif_receive_skb { @rx[args->name] = count(); @rxb[args->name] = sum(args->len); }
+tracepoint:net:net_dev_xmit /args->rc == 0/ { @tx[args->name] = count(); @txb[args->name] = sum(args->len); }
+BT
+bpftrace "$tmp/net.bt" >"$tmp/bt.out" 2>&1 &
+btpid=$!
+on_exit "kill -INT $btpid 2>/dev/null; wait $btpid 2>/dev/null"
 "$VIRTPROF" top 1 --json >"$tmp/top.json" 2>"$tmp/top.err" &
 vppid=$!
 on_exit "kill -INT $vppid 2>/dev/null; wait $vppid 2>/dev/null"
 wait_for 100 grep -q . "$tmp/top.json" || { cat "$tmp/top.err" >&2; fail "virtprof top did not start"; }
 
-# Our programs: the prog ids behind virtprof's own fds (bpftool here lists no pids).
-ids=$(grep -h '^prog_id:' /proc/$vppid/fdinfo/* 2>/dev/null | awk '{print $2}' | sort -un | jq -sc .)
+# Programs by owner: the prog ids behind a process's fds (bpftool here lists no pids).
+prog_ids() { grep -h '^prog_id:' /proc/$1/fdinfo/* 2>/dev/null | awk '{print $2}' | sort -un | jq -sc .; }
+wait_for 100 bash -c "grep -q '^prog_id:' /proc/$btpid/fdinfo/* 2>/dev/null" || fail "bpftrace did not attach"
+ids=$(prog_ids $vppid)
+btids=$(prog_ids $btpid)
 [ "$ids" != "[]" ] || fail "no BPF programs found in virtprof's fds"
 snap() {
-	bpftool prog show --json | jq -c --argjson ids "$ids" '[.[] | select(.id as $i | $ids | index($i)) |
-		{id, name, run_time_ns: (.run_time_ns // 0), run_cnt: (.run_cnt // 0)}]'
+	bpftool prog show --json | jq -c --argjson ids "$ids" --argjson bt "$btids" '[.[] |
+		select(.id as $i | ($ids | index($i)) or ($bt | index($i))) |
+		{id, name, bt: (.id as $i | $bt | index($i) != null),
+		 run_time_ns: (.run_time_ns // 0), run_cnt: (.run_cnt // 0)}]'
 }
 before=$(snap)
 t0=$(date +%s.%N)
@@ -69,7 +83,7 @@ jq -n --argjson b "$before" --argjson a "$after" \
 	def group: if test("netif|net_dev|napi|net_flush") then "net"
 		elif test("block") then "block" elif test("kvm") then "kvm" else "account" end;
 	[$a[] | . as $x | ($b | map(select(.id == $x.id)) | first) as $y |
-		{name: $x.name, group: ($x.name | group),
+		{name: $x.name, group: (if $x.bt then "bpftrace" else ($x.name | group) end),
 		 ns: ($x.run_time_ns - ($y.run_time_ns // 0)), cnt: ($x.run_cnt - ($y.run_cnt // 0))}] as $d |
 	{wall_s: ($wall|tonumber), ncpu: ($ncpu|tonumber), progs: $d}' >"$tmp/delta.json"
 
@@ -84,6 +98,14 @@ jq -r '.wall_s as $w | .ncpu as $n | .progs | group_by(.group)[] |
 	{g: .[0].group, ns: (map(.ns) | add), cnt: (map(.cnt) | add)} |
 	"\(.g): \(.cnt) events, \(if .cnt > 0 then (.ns / .cnt * 10 | round / 10) else 0 end) ns/event, " +
 	"\(.ns / ($w * 1e9 * $n) * 1e5 | round / 1e3)% of the machine"' "$tmp/delta.json"
-share=$(jq '(.progs | map(.ns) | add) / (.wall_s * 1e9 * .ncpu) * 100' "$tmp/delta.json")
-printf 'all virtprof programs: %.3f%% of the machine (%d CPUs x %.1f s) (goal <= 1.5%%)\n' \
+share=$(jq '(.progs | map(select(.group != "bpftrace") | .ns) | add) / (.wall_s * 1e9 * .ncpu) * 100' "$tmp/delta.json")
+per() { jq -r --arg g "$1" --arg n "$2" '[.progs[] | select(.group == $g and (.name | test($n)))] |
+	if length > 0 and .[0].cnt > 0 then .[0].ns / .[0].cnt else 0 end' "$tmp/delta.json"; }
+for tp in net_dev_xmit netif_receive_s; do
+	ours=$(per net "^tp_${tp}|^raw_${tp}")
+	peer=$(per bpftrace "^${tp}")
+	printf '%s: virtprof %.1f ns/event, bpftrace (per-device count+sum) %.1f ns/event, ratio %.2f\n' \
+		"$tp" "$ours" "$peer" "$(awk -v a="$ours" -v b="$peer" 'BEGIN{print (b > 0 ? a / b : 0)}')"
+done
+printf 'all virtprof programs (bpftrace excluded): %.3f%% of the machine (%d CPUs x %.1f s) (goal <= 1.5%%)\n' \
 	"$share" "$ncpu" "$(jq .wall_s "$tmp/delta.json")"
