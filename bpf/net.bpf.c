@@ -177,8 +177,17 @@ static __always_inline void flush_slots(struct vp_net_cache *c, bool clear)
 		if (!s->used)
 			continue;
 		st = bpf_map_lookup_elem(&net_stats, &s->key);
-		if (st)
+		if (st) {
 			add_stats(st, &s->acc);
+		} else {
+			/* Entry pruned by userspace: free the slot, the next packet recreates it. */
+			if (s->acc.rx_pkts || s->acc.tx_pkts)
+				drop(VP_NET_DROP_DEVS_FULL);
+			s->used = 0;
+			s->run_pkts = 0;
+			if (c->nused)
+				c->nused--;
+		}
 		__builtin_memset(&s->acc, 0, sizeof(s->acc));
 		if (clear) {
 			s->used = 0;

@@ -432,6 +432,33 @@ static void resolve_taps(struct netpath *np)
 	}
 }
 
+/*
+ * Devices come and go with containers and VMs.  When the device map is three quarters full,
+ * forget devices idle for ten minutes (a packet racing the delete would be lost, hence the long
+ * idle time); a device that comes back gets a fresh entry.
+ */
+static void prune(struct netpath *np)
+{
+	int sfd = bpf_map__fd(np->skel->maps.net_stats);
+	int ifd = bpf_map__fd(np->skel->maps.net_devs);
+	uint64_t now = now_mono_ns();
+	int j = 0;
+
+	if (np->ndev < VP_NET_MAX_DEVS * 3 / 4)
+		return;
+	for (int i = 0; i < np->ndev; i++) {
+		struct net_dev *d = &np->devs[i];
+
+		if (now - d->active_ns > 600 * NSEC_PER_SEC) {
+			bpf_map_delete_elem(sfd, &d->info.key);
+			bpf_map_delete_elem(ifd, &d->info.key);
+			continue;
+		}
+		np->devs[j++] = *d;
+	}
+	np->ndev = j;
+}
+
 int netpath_collect(struct netpath *np)
 {
 	size_t vsz = sizeof(struct vp_net_stats);
@@ -468,6 +495,8 @@ int netpath_collect(struct netpath *np)
 		for (size_t i = 0; i < vsz / 8; i++)
 			t[i] = a[i] >= b[i] ? a[i] - b[i] : 0;
 		d->total = sum;
+		if (!d->active_ns || memcmp(&d->delta, &(struct vp_net_stats){}, sizeof(d->delta)))
+			d->active_ns = now_mono_ns();
 	}
 	{
 		int dfd = bpf_map__fd(np->skel->maps.net_drops);
@@ -483,6 +512,7 @@ int netpath_collect(struct netpath *np)
 		}
 	}
 	free(vals);
+	prune(np);
 	resolve_taps(np);
 	return 0;
 }
@@ -532,7 +562,7 @@ static void render_devices(const struct netpath *np, const struct targets *ts, s
 	struct table t;
 
 	table_init(&t, "net_devices", "Network devices (this interval)");
-	table_col(&t, "netns", "NETNS", 0, true);
+	table_col(&t, "netns", "NETNS", 0, false);
 	table_col(&t, "dev", "DEV", 0, true);
 	table_col(&t, "kind", "KIND", 0, true);
 	table_col(&t, "owner", "OWNER", 0, true);
@@ -556,8 +586,7 @@ static void render_devices(const struct netpath *np, const struct targets *ts, s
 		if (!active(s))
 			continue;
 		r = table_row(&t);
-		snprintf(buf, sizeof(buf), "%u", d->info.key.netns);
-		table_str(&t, r, DC_NETNS, buf);
+		table_u64(&t, r, DC_NETNS, d->info.key.netns);
 		if (d->have_info)
 			table_str(&t, r, DC_DEV, d->info.name);
 		else

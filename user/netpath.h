@@ -29,6 +29,7 @@ struct net_dev {
 	struct vp_net_stats delta; /* this interval */
 	pid_t holder;              /* tap: tgid of the process holding /dev/net/tun for it */
 	enum vhost_mode vhost;     /* tap: vhost mode of the holder */
+	uint64_t active_ns;        /* last collect that saw it move (CLOCK_MONOTONIC) */
 };
 
 struct netpath {
