@@ -209,6 +209,29 @@ static void purge_inflight(struct blockio *b)
 	}
 }
 
+/*
+ * Keys include the submitting thread, so short-lived processes add keys for good.  When the map
+ * is three quarters full, forget keys idle for ten minutes (an I/O completing in the instant of
+ * the delete would be lost, hence the long idle time).
+ */
+static void prune_keys(struct blockio *b)
+{
+	int fd = bpf_map__fd(b->skel->maps.blk_stats);
+	uint64_t now = now_mono_ns();
+	int j = 0;
+
+	if (b->n < VP_BLK_MAX_KEYS * 3 / 4)
+		return;
+	for (int i = 0; i < b->n; i++) {
+		if (now - b->rows[i].active_ns > 600 * NSEC_PER_SEC) {
+			bpf_map_delete_elem(fd, &b->rows[i].key);
+			continue;
+		}
+		b->rows[j++] = b->rows[i];
+	}
+	b->n = j;
+}
+
 int blockio_collect(struct blockio *b)
 {
 	size_t stride = (sizeof(struct vp_blk_stats) + 7) & ~(size_t)7;
@@ -240,8 +263,11 @@ int blockio_collect(struct blockio *b)
 		/* The maximum is since load; shown as the interval's only when it moved. */
 		r->delta.lat_max_ns = s.lat_max_ns;
 		r->total = s;
+		if (r->delta.ops || !r->active_ns)
+			r->active_ns = now_mono_ns();
 	}
 	free(vals);
+	prune_keys(b);
 	purge_inflight(b);
 	{
 		int dfd = bpf_map__fd(b->skel->maps.blk_drops);

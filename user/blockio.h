@@ -19,6 +19,7 @@ struct block_bpf;
 struct blk_row {
 	struct vp_blk_key key;
 	struct vp_blk_stats total, delta;
+	uint64_t active_ns; /* last collect that saw it move */
 };
 
 struct blockio {
