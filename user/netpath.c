@@ -427,6 +427,10 @@ static void resolve_taps(struct netpath *np)
 			continue;
 		if (!d->delta.rx_pkts && !d->delta.tx_pkts && d->holder)
 			continue; /* idle and its holder gone: keep the last mapping */
+		/* A scan reads every fd of every process: at most every 10 s per tap. */
+		if (d->holder_scan_ns && now_mono_ns() - d->holder_scan_ns < 10 * NSEC_PER_SEC)
+			continue;
+		d->holder_scan_ns = now_mono_ns();
 		d->holder = netpath_tap_holder(d->info.name, d->info.key.netns);
 		d->vhost = d->holder ? netpath_vhost_mode(d->holder) : VHOST_UNKNOWN;
 	}

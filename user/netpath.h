@@ -30,6 +30,7 @@ struct net_dev {
 	pid_t holder;              /* tap: tgid of the process holding /dev/net/tun for it */
 	enum vhost_mode vhost;     /* tap: vhost mode of the holder */
 	uint64_t active_ns;        /* last collect that saw it move (CLOCK_MONOTONIC) */
+	uint64_t holder_scan_ns;   /* last /proc scan for the tap's holder */
 };
 
 struct netpath {
