@@ -553,6 +553,11 @@ do_up() {
 
 cmd=${1:-}
 shift || true
+# status, logs and down describe a testbed that exists: its addresses come from its state.
+if [ "$cmd" != up ] && [ -f "$st" ]; then
+	v=$(get vm_ip) && [ -n "$v" ] && vm_ip=$v
+	v=$(get ctr_ip) && [ -n "$v" ] && ctr_ip=$v
+fi
 [ "$(id -u)" -eq 0 ] || die 2 "the testbed needs root (netns, tap, qemu, docker)"
 mkdir -p "$state_dir/run"
 # up and down change things: one at a time per testbed.  status and logs only read.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The testbed's native container runtime (used where docker is missing): own netns, pid and mount
 # namespaces, chroot into the rootfs, cgroups with the VM's CPU and memory limits.  up -> both
-# answer -> limits set -> down leaves no netns, cgroup or process.
+# answer -> limits set (2 CPUs, 256 MiB) -> down leaves no netns, cgroup or process.
 set -u
 . "$(dirname "$0")/../lib.sh"
 need_root
@@ -13,8 +13,12 @@ tb() { "$VIRTPROF" testbed "$@" --name "$name"; }
 on_exit tb down
 tb down >/dev/null 2>&1
 
-tb up --runtime native --accel tcg --memory 256 >/dev/null || fail "up --runtime native failed"
+# Non-default sizes and subnet too: status must describe what was asked for.
+tb up --runtime native --accel tcg --memory 256 --vcpus 2 --subnet 10.214.7.0/24 >/dev/null ||
+	fail "up --runtime native failed"
 st=$(tb status --json) || fail "status not up: $st"
+assert_eq "$(jq -r '.targets[0].url' <<<"$st")" "http://10.214.7.2/" "VM url in the asked subnet"
+assert_eq "$(jq -r '.targets[0].cpus' <<<"$st")" 2 "vcpus"
 assert_eq "$(jq -r '.targets[] | select(.target == "container") | .kind' <<<"$st")" native "runtime"
 cpid=$(jq -r '.targets[] | select(.target == "container") | .pid' <<<"$st")
 mapfile -t cgdirs < <(jq -r '.container_cgroups[].dir' <<<"$st")
@@ -22,8 +26,8 @@ mapfile -t cgdirs < <(jq -r '.container_cgroups[].dir' <<<"$st")
 for d in "${cgdirs[@]}"; do
 	[ -d "$d" ] || fail "cgroup $d missing"
 	grep -q nginx < <(xargs -r ps -o comm= -p <"$d/cgroup.procs") || fail "no nginx in $d"
-	[ -f "$d/cpu.cfs_quota_us" ] && assert_eq "$(cat "$d/cpu.cfs_quota_us")" 100000 "cpu quota in $d"
-	[ -f "$d/cpu.max" ] && assert_eq "$(cut -d' ' -f1 "$d/cpu.max")" 100000 "cpu.max in $d"
+	[ -f "$d/cpu.cfs_quota_us" ] && assert_eq "$(cat "$d/cpu.cfs_quota_us")" 200000 "cpu quota in $d"
+	[ -f "$d/cpu.max" ] && assert_eq "$(cut -d' ' -f1 "$d/cpu.max")" 200000 "cpu.max in $d"
 	[ -f "$d/memory.limit_in_bytes" ] && assert_eq "$(cat "$d/memory.limit_in_bytes")" $((256 << 20)) "memory limit in $d"
 done
 [ "$(readlink "/proc/$cpid/ns/net")" != "$(readlink /proc/self/ns/net)" ] || fail "container shares the host netns"
