@@ -12,7 +12,9 @@ _cleanups=()
 on_exit() { _cleanups+=("$*"); }
 _run_cleanups() {
 	local i
-	for ((i = ${#_cleanups[@]} - 1; i >= 0; i--)); do eval "${_cleanups[i]}" >/dev/null 2>&1; done
+	# || true: under set -e one failing step (a kill of a process already gone) would end the
+	# trap and leak everything registered before it.
+	for ((i = ${#_cleanups[@]} - 1; i >= 0; i--)); do eval "${_cleanups[i]}" >/dev/null 2>&1 || true; done
 }
 trap _run_cleanups EXIT
 
