@@ -259,7 +259,7 @@ start_dockerd() {
 }
 
 start_docker_ctr() {
-	local tag=virtprof-testbed:${rootfs##*/} id pid cg
+	local tag=virtprof-testbed:${rootfs##*/} id pid
 	start_dockerd
 	if ! timeout 10 "$docker" image inspect "$tag" >/dev/null 2>&1; then
 		note "importing rootfs as $tag"
@@ -289,7 +289,7 @@ cg_mount() { # v1 controller -> its mount point (exact option match: "cpu" is no
 }
 
 record_cgroups() { # pid: the container's cgroup path(s) as the host sees them
-	local line dirs= v2= ctrl path mnt c
+	local line dirs='' v2='' ctrl path mnt c
 	while IFS= read -r line; do
 		ctrl=${line#*:}; ctrl=${ctrl%%:*}; path=${line#*:*:}
 		if [ -z "$ctrl" ]; then
@@ -319,7 +319,7 @@ wire_ctr() { # netns-path pid-or-empty: veth between the testbed bridge and the 
 }
 
 start_native_ctr() {
-	local cgdirs= d c mnt pid i v2mnt
+	local cgdirs='' d c mnt pid i v2mnt
 	rec ctr_netns "$ctr_ns"
 	ip netns add "$ctr_ns" || die 1 "cannot create network namespace $ctr_ns"
 	cp -a "$rootfs/root" "$run/native-root"
@@ -440,7 +440,7 @@ wait_http() { # url seconds what
 }
 
 do_up() {
-	local accel vm_t0 kvm_note= vm_cpu=
+	local accel vm_t0 kvm_note='' vm_cpu=''
 	if [ -f "$st" ]; then
 		if healthy; then
 			note "$name is already up"
@@ -568,7 +568,7 @@ fi
 case $cmd in
 up)
 	# Any failure or signal before "phase=up" removes what was made so far.
-	trap 'rc=$?; if [ $rc -ne 0 ] && [ "$(get phase)" != up ]; then do_down; fi; exit $rc' EXIT
+	trap 'rc=$?; if [ "$rc" -ne 0 ] && [ "$(get phase)" != up ]; then do_down; fi; exit $rc' EXIT
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
 	do_up

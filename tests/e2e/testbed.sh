@@ -17,7 +17,7 @@ tb down >/dev/null 2>&1
 in_ns() { nsenter --net="/run/netns/$name" "$@"; }
 
 t0=$(date +%s)
-out=$(tb up --json) || fail "testbed up failed"
+tb up --json | jq -e ".type == \"testbed\"" >/dev/null || fail "testbed up (--json) failed"
 echo "up took $(($(date +%s) - t0))s"
 st=$(tb status --json) || fail "status after up is not 'up': $st"
 vm_url=$(jq -r '.targets[] | select(.target == "vm") | .url' <<<"$st")
