@@ -370,6 +370,14 @@ static __always_inline int on_napi(struct net_device *dev, struct vp_net_key *k,
 	return 0;
 }
 
+/* Transmitted bytes as the driver counts them: lo counts after pulling the Ethernet header. */
+static __always_inline __u64 tx_len(unsigned int flags, __u64 len)
+{
+	if ((flags & VP_IFF_LOOPBACK) && len >= 14)
+		return len - 14; /* ETH_HLEN */
+	return len;
+}
+
 /* Bytes as the drivers count them: the L2 header has been pulled by eth_type_trans() already. */
 static __always_inline __u64 rx_len(__u32 len, __u16 mac, unsigned char *head, unsigned char *data)
 {
@@ -483,6 +491,9 @@ int BPF_PROG(tp_netif_receive_skb, struct sk_buff *skb)
 
 	k.ifindex = dev->ifindex;
 	k.netns = dev->nd_net.net->ns.inum;
+	/* loopback_xmit() counts bytes after eth_type_trans(): no L2 header on lo. */
+	if (dev->flags & VP_IFF_LOOPBACK)
+		return on_rx(dev, &k, skb->len);
 	return on_rx(dev, &k, rx_len(skb->len, skb->mac_header, skb->head, skb->data));
 }
 
@@ -494,7 +505,7 @@ int BPF_PROG(tp_net_dev_xmit, struct sk_buff *skb, int rc, struct net_device *de
 
 	k.ifindex = dev->ifindex;
 	k.netns = dev->nd_net.net->ns.inum;
-	return on_tx(dev, &k, rc, len);
+	return on_tx(dev, &k, rc, tx_len(dev->flags, len));
 }
 
 SEC("tp_btf/napi_poll")
@@ -552,6 +563,8 @@ int BPF_PROG(raw_netif_receive_skb, struct sk_buff *skb)
 	struct vp_net_key k;
 
 	read_key(dev, &k);
+	if (BPF_CORE_READ(dev, flags) & VP_IFF_LOOPBACK)
+		return on_rx(dev, &k, BPF_CORE_READ(skb, len));
 	return on_rx(dev, &k, rx_len(BPF_CORE_READ(skb, len), BPF_CORE_READ(skb, mac_header),
 				     BPF_CORE_READ(skb, head), BPF_CORE_READ(skb, data)));
 }
@@ -563,7 +576,7 @@ int BPF_PROG(raw_net_dev_xmit, struct sk_buff *skb, int rc, struct net_device *d
 	struct vp_net_key k;
 
 	read_key(dev, &k);
-	return on_tx(dev, &k, rc, len);
+	return on_tx(dev, &k, rc, tx_len(BPF_CORE_READ(dev, flags), len));
 }
 
 SEC("raw_tp/napi_poll")

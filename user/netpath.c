@@ -474,8 +474,9 @@ int netpath_collect(struct netpath *np)
 
 	if (!vals)
 		return -ENOMEM;
-	if (np->runs)
-		iobpf_run_on_cpus(np->skel->progs.net_flush);
+	/* Always: the per-CPU caches hold this interval's counts until flushed. */
+	if (iobpf_run_on_cpus(np->skel->progs.net_flush))
+		vp_debug("net flush: %s", strerror(errno));
 	while (bpf_map_get_next_key(sfd, prev, &next) == 0) {
 		struct vp_net_stats sum;
 		struct net_dev *d;
