@@ -794,8 +794,21 @@ static void worker_loop(struct worker *w)
 				flags |= CURL_CSELECT_IN;
 			if (evs[i].events & EPOLLOUT)
 				flags |= CURL_CSELECT_OUT;
-			if (evs[i].events & (EPOLLERR | EPOLLHUP))
+			/*
+			 * An error or hang-up alone made libcurl 7.88 report "select/poll returned
+			 * error" as CURLE_SEND_ERROR for a peer's reset mid-response (~1 in 500 with
+			 * two workers): hand it the directions it waits for as well, so its own
+			 * recv()/send() reports what really happened (ECONNRESET on receive).
+			 */
+			if (evs[i].events & (EPOLLERR | EPOLLHUP)) {
+				uint8_t want = (size_t)fd < w->nfdstate ? w->fdwant[fd] : 0;
+
 				flags |= CURL_CSELECT_ERR;
+				if (want & CURL_POLL_IN)
+					flags |= CURL_CSELECT_IN;
+				if (want & CURL_POLL_OUT)
+					flags |= CURL_CSELECT_OUT;
+			}
 			curl_multi_socket_action(w->multi, fd, flags, &running);
 		}
 		drain(w);
