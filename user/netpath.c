@@ -494,6 +494,12 @@ int netpath_collect(struct netpath *np)
 			d->have_info = true;
 			d->kind = net_kind_of(&d->info);
 		}
+		/*
+		 * A bridge counts what it passes up after eth_type_trans(): no Ethernet header
+		 * (the BPF side adds the header back for every other device).
+		 */
+		if (d->kind == NET_BRIDGE && sum.rx_bytes >= 14 * sum.rx_pkts)
+			sum.rx_bytes -= 14 * sum.rx_pkts;
 		a = (uint64_t *)&sum;
 		b = (uint64_t *)&d->total;
 		t = (uint64_t *)&d->delta;

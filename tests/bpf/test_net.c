@@ -169,7 +169,7 @@ static int test_veth_counts(void)
 static int test_tap_write(void)
 {
 	char ns[32], tap[16], go[64], cmd[512];
-	struct devstat s0, s1;
+	struct devstat s0, s1, b0, b1;
 	const struct net_dev *d;
 	unsigned int ino;
 	pid_t pid;
@@ -205,7 +205,7 @@ static int test_tap_write(void)
 	iot_sleep_ms(200);
 	ino = netns_ino(ns);
 	ASSERT_TRUE(iosec_collect(io) == 0, "baseline");
-	ASSERT_TRUE(read_devstat(ns, tap, &s0) == 0, "sysfs");
+	ASSERT_TRUE(read_devstat(ns, tap, &s0) == 0 && read_devstat(ns, "vpbr0", &b0) == 0, "sysfs");
 	ASSERT_TRUE(iot_sh("touch %s", go) == 0, "go");
 	for (int i = 0; i < 100; i++) {
 		iot_sleep_ms(50);
@@ -213,7 +213,7 @@ static int test_tap_write(void)
 			break;
 	}
 	iot_sleep_ms(100);
-	ASSERT_TRUE(read_devstat(ns, tap, &s1) == 0, "sysfs");
+	ASSERT_TRUE(read_devstat(ns, tap, &s1) == 0 && read_devstat(ns, "vpbr0", &b1) == 0, "sysfs");
 	ASSERT_TRUE(iosec_collect(io) == 0, "collect");
 	d = netpath_find_name(np, ino, tap);
 	ASSERT_TRUE(d, "tap seen");
@@ -222,6 +222,17 @@ static int test_tap_write(void)
 	       (unsigned long long)d->delta.rx_bytes, (unsigned long long)(s1.rxp - s0.rxp),
 	       (unsigned long long)(s1.rxb - s0.rxb), (unsigned long long)d->delta.proc_pkts,
 	       d->delta.proc_ns / 1e6, (int)d->holder, vhost_mode_name(d->vhost));
+	{
+		/* The bridge passes the broadcast frames up: its rx must match its own count too. */
+		const struct net_dev *br = netpath_find_name(np, ino, "vpbr0");
+
+		ASSERT_TRUE(br && br->kind == NET_BRIDGE, "bridge seen");
+		printf("  vpbr0: rx %llu/%llu (sysfs %llu/%llu)\n",
+		       (unsigned long long)br->delta.rx_pkts, (unsigned long long)br->delta.rx_bytes,
+		       (unsigned long long)(b1.rxp - b0.rxp), (unsigned long long)(b1.rxb - b0.rxb));
+		ASSERT_TRUE(br->delta.rx_pkts == b1.rxp - b0.rxp, "bridge rx_packets");
+		ASSERT_TRUE(br->delta.rx_bytes == b1.rxb - b0.rxb, "bridge rx_bytes");
+	}
 	ASSERT_TRUE(d->kind == NET_TAP, "kind tap (%s)", d->info.kind);
 	ASSERT_TRUE(d->delta.rx_pkts == (uint64_t)n && s1.rxp - s0.rxp == (uint64_t)n, "rx pkts");
 	ASSERT_TRUE(d->delta.rx_bytes == (uint64_t)n * size && s1.rxb - s0.rxb == (uint64_t)n * size,
@@ -238,6 +249,7 @@ static int test_tap_qemu(void)
 {
 	char ns[32], tap[16], pidf[64];
 	struct targets ts = { .n = 1 };
+	struct devstat b0, b1;
 	const struct net_dev *d;
 	unsigned int ino;
 	pid_t qpid = 0;
@@ -268,11 +280,23 @@ static int test_tap_qemu(void)
 	iot_sleep_ms(300);
 	ino = netns_ino(ns);
 	ASSERT_TRUE(iosec_collect(io) == 0, "baseline");
+	ASSERT_TRUE(read_devstat(ns, "vpbr0", &b0) == 0, "sysfs");
 	/* The guest does not answer; the frames go out on the tap all the same. */
 	ASSERT_TRUE(iot_sh("ip netns exec %s bash -c 'for i in $(seq 50); do printf %%500s x "
 			   ">/dev/udp/10.214.0.2/9; done'", ns) == 0, "udp toward the guest");
 	iot_sleep_ms(200);
+	ASSERT_TRUE(read_devstat(ns, "vpbr0", &b1) == 0, "sysfs");
 	ASSERT_TRUE(iosec_collect(io) == 0, "collect");
+	{
+		const struct net_dev *br = netpath_find_name(np, ino, "vpbr0");
+
+		ASSERT_TRUE(br, "bridge seen");
+		printf("  vpbr0: tx %llu/%llu (sysfs %llu/%llu)\n",
+		       (unsigned long long)br->delta.tx_pkts, (unsigned long long)br->delta.tx_bytes,
+		       (unsigned long long)(b1.txp - b0.txp), (unsigned long long)(b1.txb - b0.txb));
+		ASSERT_TRUE(br->delta.tx_pkts == b1.txp - b0.txp, "bridge tx_packets");
+		ASSERT_TRUE(br->delta.tx_bytes == b1.txb - b0.txb, "bridge tx_bytes");
+	}
 	d = netpath_find_name(np, ino, tap);
 	ASSERT_TRUE(d, "tap seen");
 	printf("  %s: tx %llu pkts %llu bytes, holder %d (qemu %d), vhost %s\n", tap,
