@@ -77,7 +77,7 @@ check_gone() { # qemu-pid container-id cgroup-dirs...
 		docker ps -aq --no-trunc | grep -q "$id" && fail "container $id left"
 	fi
 	for d in "$@"; do [ -d "$d" ] && fail "cgroup $d left"; done
-	[ -d "/var/lib/virtprof/testbed/run/$name" ] && fail "state dir left"
+	[ -d "${VIRTPROF_TESTBED_DIR:-/var/lib/virtprof/testbed}/run/$name" ] && fail "state dir left"
 	return 0
 }
 

@@ -26,7 +26,7 @@ nothing_left() { # what
 		[ -n "$(docker ps -aq --filter "name=^/$name-ctr\$")" ] && fail "$1: container left"
 	fi
 	ls -d /sys/fs/cgroup/*/virtprof/"$name" >/dev/null 2>&1 && fail "$1: cgroup left"
-	[ -d "/var/lib/virtprof/testbed/run/$name" ] && fail "$1: state left"
+	[ -d "${VIRTPROF_TESTBED_DIR:-/var/lib/virtprof/testbed}/run/$name" ] && fail "$1: state left"
 	return 0
 }
 
