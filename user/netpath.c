@@ -570,6 +570,7 @@ enum { DC_NETNS, DC_DEV, DC_KIND, DC_OWNER, DC_PEER, DC_RXP, DC_RXB, DC_TXP, DC_
 
 static void render_devices(const struct netpath *np, const struct targets *ts, struct out *o)
 {
+	bool phys = false;
 	struct table t;
 
 	table_init(&t, "net_devices", "Network devices (this interval)");
@@ -636,7 +637,12 @@ static void render_devices(const struct netpath *np, const struct targets *ts, s
 			table_u64(&t, r, DC_NAPI, s->napi_polls);
 		else
 			table_na(&t, r, DC_NAPI, np->napi_na);
+		if (d->kind == NET_PHYS)
+			phys = true;
 	}
+	if (phys)
+		table_note(&t, "phys RX_PKTS count skbs after GRO; the driver's statistics count "
+			       "wire packets");
 	if (np->drops_delta[VP_NET_DROP_DEVS_FULL])
 		table_note(&t, "%llu packets not counted: device map full",
 			   (unsigned long long)np->drops_delta[VP_NET_DROP_DEVS_FULL]);
