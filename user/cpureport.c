@@ -44,6 +44,8 @@ void session_cpu_add_prog(struct session_cpu *s, const char *name, int fd)
 	snprintf(p->name, sizeof(p->name), "%s", name);
 	p->fd = fd;
 	prog_run_stats(fd, &p->run_ns, &p->run_cnt);
+	p->base_ns = p->run_ns;
+	p->base_cnt = p->run_cnt;
 }
 
 static void add_obj_progs(struct session_cpu *s, struct bpf_object *obj)
@@ -335,7 +337,7 @@ void cpureport_drops(const uint64_t *drops, bool text_only_nonzero, struct out *
 	table_free(&t);
 }
 
-void cpureport_profiler(const struct session_cpu *s, uint64_t span_ns, struct out *o)
+void cpureport_profiler(const struct session_cpu *s, uint64_t span_ns, bool whole, struct out *o)
 {
 	struct table t;
 
@@ -347,18 +349,23 @@ void cpureport_profiler(const struct session_cpu *s, uint64_t span_ns, struct ou
 	table_col(&t, "host_pct", "HOST%", 3, false);
 	for (int i = 0; i < s->nprogs; i++) {
 		const struct prog_cost *p = &s->progs[i];
+		uint64_t ns = whole ? p->run_ns - p->base_ns : p->d_ns;
+		uint64_t cnt = whole ? p->run_cnt - p->base_cnt : p->d_cnt;
 		int r = table_row(&t);
 
 		table_str(&t, r, 0, p->name);
-		table_u64(&t, r, 1, p->d_cnt);
-		table_u64(&t, r, 2, p->d_ns);
+		table_u64(&t, r, 1, cnt);
+		table_u64(&t, r, 2, ns);
 		if (s->probes.stats_fd < 0)
 			table_na(&t, r, 3, "bpf_stats could not be enabled (BPF_ENABLE_STATS)");
-		else if (p->d_cnt)
-			table_f64(&t, r, 3, (double)p->d_ns / p->d_cnt);
+		else if (cnt)
+			table_f64(&t, r, 3, (double)ns / cnt);
 		else
 			table_none(&t, r, 3);
-		table_f64(&t, r, 4, pct(p->d_ns, span_ns));
+		if (span_ns)
+			table_f64(&t, r, 4, pct(ns, span_ns));
+		else
+			table_none(&t, r, 4);
 	}
 	table_render(&t, o);
 	table_free(&t);
@@ -452,7 +459,7 @@ void cpureport_interval(struct session_cpu *s, const struct interval *iv,
 		cpureport_softirq(&a, &out);
 		cpureport_io(s, (iv->mono_end_ns - iv->mono_start_ns) / 1e9, &out);
 		cpureport_drops(iv->drops, false, &out);
-		cpureport_profiler(s, iv->span_ns, &out);
+		cpureport_profiler(s, iv->span_ns, false, &out);
 		jw_obj_end(w);
 		jw_end_line(w);
 	} else {
@@ -477,7 +484,7 @@ void cpureport_interval(struct session_cpu *s, const struct interval *iv,
 		}
 		cpureport_drops(iv->drops, true, &out);
 		if (vp_verbose)
-			cpureport_profiler(s, iv->span_ns, &out);
+			cpureport_profiler(s, iv->span_ns, false, &out);
 		fputc('\n', f);
 	}
 	fflush(f);

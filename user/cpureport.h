@@ -25,6 +25,7 @@ struct prog_cost {
 	int fd;
 	uint64_t run_ns, run_cnt;   /* cumulative at the last take */
 	uint64_t d_ns, d_cnt;       /* during the last interval */
+	uint64_t base_ns, base_cnt; /* at session start */
 };
 
 struct iosec;
@@ -74,7 +75,8 @@ void cpureport_entities(const struct agg *a, uint64_t span_ns, const char *key, 
 void cpureport_softirq(const struct agg *a, struct out *o);
 void cpureport_coverage(const struct interval *iv, uint64_t bpf_ns, struct out *o);
 void cpureport_drops(const uint64_t *drops, bool text_only_nonzero, struct out *o);
-void cpureport_profiler(const struct session_cpu *s, uint64_t span_ns, struct out *o);
+/* Per-program cost during the last interval, or (whole) since the session started. */
+void cpureport_profiler(const struct session_cpu *s, uint64_t span_ns, bool whole, struct out *o);
 /* The I/O sections of the last interval (owner lookups through the session's attribution). */
 void cpureport_io(struct session_cpu *s, double interval_s, struct out *o);
 

@@ -522,7 +522,7 @@ int session_write_json(struct session *s, const char *path, const char *command)
 	jw_kdouble(w, "interval_s", s->interval_ns / 1e9);
 	sysinfo_render(&s->cpu.mode, &o);
 	cpureport_targets(&s->cpu, &o);
-	cpureport_profiler(&s->cpu, 0, &o);
+	cpureport_profiler(&s->cpu, 0, true, &o);
 	jw_key(w, "steps");
 	jw_arr_begin(w);
 	for (int i = 0; i < s->nsteps; i++)

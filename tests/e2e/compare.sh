@@ -76,7 +76,7 @@ assert_eq "$ct_logged" "$ct_sent" "container nginx log lines vs generator"
 "$VIRTPROF" compare --testbed --steps 2,3 --duration 4s --json "$tmp/b.json" >"$tmp/b.txt" \
 	2>"$tmp/b.err" &
 cmp=$!
-wait_for 1800 grep -q "step 3: vm" "$tmp/b.err" || { kill $cmp; fail "second VM step never started"; }
+wait_for 1800 grep -q "step 3: vm" "$tmp/b.err" || { kill $cmp 2>/dev/null; cat "$tmp/b.err" "$tmp/b.txt" | tail -n 30; fail "second VM step never started"; }
 sleep 2
 qpid=$(pgrep -f 'qemu-system-x86_64 -name virtprof-vm' | head -n 1)
 [ -n "$qpid" ] || fail "no testbed qemu to kill"
