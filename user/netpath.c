@@ -23,35 +23,14 @@
 #include "report/table.h"
 #include "util.h"
 
-/*
- * classify.c (the lead's) provides these; until it is linked in, fall back to the documented
- * meaning (the target whose netns / pid it is) so this module and its tests stand alone.
- */
-#pragma weak targets_by_pid
-#pragma weak targets_by_netns
-
 static const struct target *by_netns(const struct targets *ts, unsigned long ino)
 {
-	if (!ts || !ino)
-		return NULL;
-	if (targets_by_netns)
-		return targets_by_netns(ts, ino);
-	for (int i = 0; i < ts->n; i++)
-		if (ts->t[i].netns == ino)
-			return &ts->t[i];
-	return NULL;
+	return ts && ino ? targets_by_netns(ts, ino) : NULL;
 }
 
 static const struct target *by_pid(const struct targets *ts, pid_t pid)
 {
-	if (!ts || pid <= 0)
-		return NULL;
-	if (targets_by_pid)
-		return targets_by_pid(ts, pid);
-	for (int i = 0; i < ts->n; i++)
-		if (ts->t[i].pid == pid)
-			return &ts->t[i];
-	return NULL;
+	return ts && pid > 0 ? targets_by_pid(ts, pid) : NULL;
 }
 
 enum net_kind net_kind_of(const struct vp_net_dev_info *di)
