@@ -48,6 +48,10 @@ in_ns() { nsenter --net="/run/netns/$ns" "$@"; }
 now() { date +%s.%N; }
 elapsed_lt() { awk -v s="$1" -v n="$(now)" -v l="$2" 'BEGIN { exit !(n - s < l) }'; }
 
+# Alive and not a zombie: orphans here are reaped late (pid 1 is no init), and a zombie's
+# cmdline is empty.
+alive() { [ -n "$1" ] && [ -n "$(tr -d '\0' <"/proc/$1/cmdline" 2>/dev/null | head -c1)" ]; }
+
 qemu_pid() { # the qemu of this testbed, verified by its pidfile argument
 	local pf=$run/qemu.pid p
 	[ -f "$pf" ] || return 1
@@ -68,9 +72,9 @@ stop_qemu() {
 	local p i
 	p=$(qemu_pid) || return 0
 	kill -TERM "$p" 2>/dev/null
-	for ((i = 0; i < 50; i++)); do kill -0 "$p" 2>/dev/null || return 0; sleep 0.1; done
+	for ((i = 0; i < 50; i++)); do alive "$p" || return 0; sleep 0.1; done
 	kill -KILL "$p" 2>/dev/null
-	for ((i = 0; i < 50; i++)); do kill -0 "$p" 2>/dev/null || return 0; sleep 0.1; done
+	for ((i = 0; i < 50; i++)); do alive "$p" || return 0; sleep 0.1; done
 }
 
 native_cgroups() { get ctr_cgroup_dirs | tr ':' '\n' | sed '/^$/d'; }
@@ -78,7 +82,8 @@ native_cgroups() { get ctr_cgroup_dirs | tr ':' '\n' | sed '/^$/d'; }
 stop_native() {
 	local d p i
 	p=$(get native_pid)
-	[ -n "$p" ] && kill -KILL "$p" 2>/dev/null
+	# After a reboot the recorded pid may be someone else's: only our unshare is killed.
+	alive "$p" && grep -q unshare "/proc/$p/cmdline" 2>/dev/null && kill -KILL "$p" 2>/dev/null
 	for d in $(native_cgroups); do
 		[ -d "$d" ] || continue
 		for ((i = 0; i < 50; i++)); do
@@ -115,8 +120,8 @@ stop_dockerd_if_ours() {
 	fi
 	if [ -n "$p" ] && { tr '\0' ' ' <"/proc/$p/cmdline"; } 2>/dev/null | grep -q dockerd; then
 		kill -TERM "$p"
-		for ((i = 0; i < 150; i++)); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-		kill -0 "$p" 2>/dev/null && kill -KILL "$p"
+		for ((i = 0; i < 150; i++)); do alive "$p" || break; sleep 0.1; done
+		alive "$p" && kill -KILL "$p"
 	fi
 	[ -f "$state_dir/dockerd.cgroups" ] && xargs -r rmdir <"$state_dir/dockerd.cgroups" 2>/dev/null
 	rm -f "$own" "$state_dir/dockerd.cgroups"
@@ -153,7 +158,7 @@ healthy() { # exit 0 when every piece the state names is alive
 	qemu_pid >/dev/null || return 1
 	case $(get runtime) in
 	docker) [ "$(timeout 10 "$docker" inspect -f '{{.State.Running}}' "$(get ctr_id)" 2>/dev/null)" = true ] || return 1 ;;
-	native) kill -0 "$(get native_pid)" 2>/dev/null || return 1 ;;
+	native) alive "$(get native_pid)" || return 1 ;;
 	esac
 }
 
@@ -167,7 +172,7 @@ do_status() {
 	case $(get runtime) in
 	docker) [ "$(timeout 10 "$docker" inspect -f '{{.State.Running}}' "$(get ctr_id)" 2>/dev/null)" = true ] &&
 		echo "ctr_alive=1" || echo "ctr_alive=0" ;;
-	native) kill -0 "$(get native_pid)" 2>/dev/null && echo "ctr_alive=1" || echo "ctr_alive=0" ;;
+	native) alive "$(get native_pid)" && echo "ctr_alive=1" || echo "ctr_alive=0" ;;
 	*) echo "ctr_alive=0" ;;
 	esac
 	if [ -e "/run/netns/$ns" ]; then
@@ -252,7 +257,7 @@ start_dockerd() {
 	local i
 	for ((i = 0; i < 300; i++)); do
 		docker_ok && return 0
-		kill -0 "$(cat "$state_dir/dockerd.owner")" 2>/dev/null || break
+		alive "$(cat "$state_dir/dockerd.owner")" || break
 		sleep 0.1
 	done
 	die 1 "dockerd did not come up within 30s; see $state_dir/dockerd.log"
@@ -367,7 +372,7 @@ start_native_ctr() {
 	rec ctr_id "native:$name"
 	rec ctr_pid "$pid"
 	sleep 0.2
-	kill -0 "$pid" 2>/dev/null || die 1 "native container did not start: $(head -c 300 "$run/native.log")"
+	alive "$pid" || die 1 "native container did not start: $(head -c 300 "$run/native.log")"
 	wire_ctr "/run/netns/$ctr_ns" ""
 }
 
