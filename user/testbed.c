@@ -277,6 +277,16 @@ out:
 	return err;
 }
 
+/* The name becomes a path component and a netns name: checked at every entry point. */
+static int check_name(const char *name)
+{
+	if (name && !testbed_name_ok(name)) {
+		vp_err("testbed: bad name '%s'", name);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static void base_env(struct tb_env *e, const char *name)
 {
 	env_add(e, "TB_NAME", "%s", name ? name : TB_DEFAULT_NAME);
@@ -423,6 +433,8 @@ int testbed_status(const char *name, struct testbed_info *info)
 	char *out = NULL;
 	int rc;
 
+	if (check_name(name))
+		return -EINVAL;
 	if (!info)
 		info = &tmp;
 	base_env(&e, name);
@@ -444,6 +456,8 @@ int testbed_down(const char *name)
 	struct tb_env e = { 0 };
 	int rc;
 
+	if (check_name(name))
+		return -EINVAL;
 	base_env(&e, name);
 	rc = run_script("down", NULL, &e, NULL, false);
 	env_free(&e);
@@ -455,6 +469,8 @@ static int testbed_purge(const char *name)
 	struct tb_env e = { 0 };
 	int rc;
 
+	if (check_name(name))
+		return -EINVAL;
 	base_env(&e, name);
 	rc = run_script("down", "--purge", &e, NULL, false);
 	env_free(&e);
@@ -467,6 +483,8 @@ int testbed_logs(const char *name, const char *which)
 	char *out = NULL;
 	int rc;
 
+	if (check_name(name))
+		return -EINVAL;
 	base_env(&e, name);
 	rc = run_script("logs", which, &e, &out, false);
 	env_free(&e);
