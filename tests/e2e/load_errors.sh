@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Each failure lands in its own error class with exact counts: a refusing port (connect,
 # ECONNREFUSED), a server that resets mid-response (receive), an nginx location returning 500
-# (HTTP 5xx), a stalled server with --timeout (timeout_response).
+# (HTTP 5xx), a stalled server with --timeout (timeout_response), a listener whose accept queue
+# is full (timeout_connect).
 source "$(dirname "$0")/../lib.sh"
 source "$REPO/tests/nginx/nginx.sh"
 need_root
@@ -69,4 +70,13 @@ wait_for 50 bash -c "exec 3<>/dev/tcp/127.0.0.1/18089" || fail "test server did 
 	--json "$tmp/timeout.json" >/dev/null 2>&1 || fail "timeout run failed"
 only "$tmp/timeout.json" timeout_response 2
 assert_eq "$(jq '.totals.responses."2xx"' "$tmp/timeout.json")" 2 "2xx around the timeouts"
+# connect timeout: backlog 0, never accepts; one connection fills the queue, later SYNs are dropped
+"$SRV" 18099 noaccept &
+on_exit "kill $!"
+wait_for 50 bash -c "ss -ltnH 'sport = :18099' | grep -q LISTEN" || fail "noaccept server did not start"
+exec 3<>/dev/tcp/127.0.0.1/18099 || fail "cannot fill the accept queue"
+"$VIRTPROF" load http://127.0.0.1:18099/ --users 3 --loops 2 --timeout 300ms \
+	--json "$tmp/ctimeout.json" >/dev/null 2>&1 || fail "connect-timeout run failed"
+only "$tmp/ctimeout.json" timeout_connect 6
+exec 3>&-
 echo "PASS: error classes"

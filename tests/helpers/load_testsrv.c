@@ -3,6 +3,8 @@
  * A deliberately misbehaving HTTP/1.1 server for the load-generator tests (loopback only).
  *   load_testsrv PORT stall K MS   every K-th request stalls the whole server MS milliseconds
  *   load_testsrv PORT reset K      every K-th request gets half a response, then a TCP RST
+ *   load_testsrv PORT noaccept     listens with a backlog of 0 and never accepts: once one
+ *                                  connection fills the queue, SYNs are dropped (connect hangs)
  * One thread, epoll, keep-alive.  Runs until SIGTERM/SIGINT.  Real sockets, no mocks: it exists
  * because nginx cannot be told to stall every K requests or to reset mid-response.
  */
@@ -47,9 +49,23 @@ int main(int argc, char **argv)
 	int ls, ep, one = 1, stall_ms = 0;
 	bool reset;
 
+	if (argc == 3 && !strcmp(argv[2], "noaccept")) {
+		signal(SIGTERM, on_sig);
+		signal(SIGINT, on_sig);
+		a.sin_port = htons((unsigned short)atoi(argv[1]));
+		ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (bind(ls, (struct sockaddr *)&a, sizeof(a)) || listen(ls, 0)) {
+			perror("bind/listen");
+			return 1;
+		}
+		while (!quit)
+			pause();
+		return 0;
+	}
 	if (argc < 4 || (strcmp(argv[2], "stall") && strcmp(argv[2], "reset")) ||
 	    (!strcmp(argv[2], "stall") && argc < 5)) {
-		fprintf(stderr, "usage: %s PORT stall K MS | PORT reset K\n", argv[0]);
+		fprintf(stderr, "usage: %s PORT stall K MS | PORT reset K | PORT noaccept\n", argv[0]);
 		return 2;
 	}
 	reset = !strcmp(argv[2], "reset");

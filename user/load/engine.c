@@ -477,12 +477,12 @@ static enum load_err classify(struct xfer *x, CURLcode rc, int *os_errno)
 	case CURLE_WEIRD_SERVER_REPLY:
 		return LERR_RECV;
 	case CURLE_OPERATION_TIMEDOUT:
-		/* a reused connection was connected; a new one's connect time stays 0 until the
-		 * TCP handshake completed */
-		curl_easy_getinfo(x->easy, CURLINFO_NUM_CONNECTS, &e);
-		if (!e)
-			return LERR_TIMEOUT_RESPONSE;
+		/* connect and pre-transfer times stay 0 until the TCP handshake completed (a reused
+		 * connection gets a pre-transfer time); NUM_CONNECTS is 0 for both cases */
 		curl_easy_getinfo(x->easy, CURLINFO_CONNECT_TIME_T, &ct);
+		if (ct > 0)
+			return LERR_TIMEOUT_RESPONSE;
+		curl_easy_getinfo(x->easy, CURLINFO_PRETRANSFER_TIME_T, &ct);
 		return ct > 0 ? LERR_TIMEOUT_RESPONSE : LERR_TIMEOUT_CONNECT;
 	default:
 		return LERR_OTHER;
