@@ -271,8 +271,8 @@ static __always_inline int handle_switch(bool preempt, struct task_struct *prev,
 					 struct task_struct *next, bool btf)
 {
 	struct vp_cpu_state *cs = this_cpu();
-	__u32 prev_tid = BPF_CORE_READ(prev, pid);
-	__u32 next_tid = BPF_CORE_READ(next, pid);
+	__u32 prev_tid = VP_READ(btf, prev, pid);
+	__u32 next_tid = VP_READ(btf, next, pid);
 	__u64 now = bpf_ktime_get_ns();
 	struct vp_thread_stats *st;
 	bool runnable;
@@ -291,7 +291,7 @@ static __always_inline int handle_switch(bool preempt, struct task_struct *prev,
 		cs->cur_tid = prev_tid;
 	close_segment(cs, now);
 	/* preempt is the kernel's own flag; a runnable prev means involuntary too. */
-	runnable = preempt || vp_task_state(prev) == 0;
+	runnable = preempt || vp_task_state(prev, btf) == 0;
 	if (runnable)
 		mark_runnable(prev, prev_tid, now, btf);
 	st = charge_owner(cs, prev);
@@ -319,7 +319,7 @@ static __always_inline int handle_switch(bool preempt, struct task_struct *prev,
 
 static __always_inline int handle_wakeup(struct task_struct *p, bool btf)
 {
-	mark_runnable(p, BPF_CORE_READ(p, pid), bpf_ktime_get_ns(), btf);
+	mark_runnable(p, VP_READ(btf, p, pid), bpf_ktime_get_ns(), btf);
 	return 0;
 }
 

@@ -11,11 +11,19 @@ struct task_struct___o {
 	volatile long int state;
 } __attribute__((preserve_access_index));
 
-static __always_inline long vp_task_state(struct task_struct *t)
+/*
+ * tp_btf programs get trusted BTF pointers and may load fields directly (still CO-RE relocated);
+ * raw_tp programs must go through bpf_probe_read_kernel.  On the scheduler hot path that is the
+ * difference between a load and a helper call per field.  `btf` is a compile-time constant in
+ * every caller (always_inline), so the other branch is never emitted.
+ */
+#define VP_READ(btf, p, field) ((btf) ? (p)->field : BPF_CORE_READ(p, field))
+
+static __always_inline long vp_task_state(struct task_struct *t, bool btf)
 {
 	if (bpf_core_field_exists(t->__state))
-		return BPF_CORE_READ(t, __state);
-	return BPF_CORE_READ((struct task_struct___o *)t, state);
+		return VP_READ(btf, t, __state);
+	return VP_READ(btf, (struct task_struct___o *)t, state);
 }
 
 /*

@@ -3,6 +3,7 @@
 #include <linux/capability.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -92,6 +93,7 @@ static int try_load(struct probes *p, bool btf)
 
 int probes_open(struct probes *p)
 {
+	const char *force;
 	int err;
 
 	memset(p, 0, sizeof(*p));
@@ -111,7 +113,9 @@ int probes_open(struct probes *p)
 	/* The program run-time counters are the profiler's own cost in every report. */
 	p->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
 
-	err = try_load(p, true);
+	/* VIRTPROF_BPF_FLAVOUR=raw_tp forces the fallback, so tests can exercise it here too */
+	force = getenv("VIRTPROF_BPF_FLAVOUR");
+	err = force && !strcmp(force, "raw_tp") ? -ENOTSUP : try_load(p, true);
 	if (err) {
 		vp_debug("tp_btf programs did not load (%s); trying raw_tp", strerror(-err));
 		err = try_load(p, false);
