@@ -38,6 +38,8 @@ void cgroup_parse_mountinfo(const char *buf, struct cgroup_mounts *m)
 			for (tok = strtok_r(opts, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
 				if (!strcmp(tok, "cpu") && !m->v1_cpu[0])
 					snprintf(m->v1_cpu, sizeof(m->v1_cpu), "%s", mnt);
+				else if (!strcmp(tok, "blkio") && !m->v1_blkio[0])
+					snprintf(m->v1_blkio, sizeof(m->v1_blkio), "%s", mnt);
 		}
 	}
 }
@@ -106,7 +108,7 @@ static int walk(const char *dir, uint64_t *ids, int max, int depth)
 int cgroup_tree_ids(enum cgroup_hier h, const char *relpath, uint64_t *ids, int max)
 {
 	const struct cgroup_mounts *m = cgroup_mounts();
-	const char *root = h == CGROUP_V2 ? m->v2 : m->v1_cpu;
+	const char *root = h == CGROUP_V2 ? m->v2 : h == CGROUP_V1_CPU ? m->v1_cpu : m->v1_blkio;
 	char path[1024];
 
 	if (!root[0] || !relpath[0])

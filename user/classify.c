@@ -312,6 +312,17 @@ static void ctr_collect_ids(struct target *t)
 	if (t->cgroup_v1[0])
 		t->ncgids += cgroup_tree_ids(CGROUP_V1_CPU, t->cgroup_v1, t->cgids + t->ncgids,
 					     MAX_CGIDS - t->ncgids);
+	/* a bio's owner is its blkcg: on a hybrid layout that lives on the v1 blkio hierarchy */
+	if (t->pid && t->ncgids) {
+		char path[64], blk[512], *buf;
+
+		snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)t->pid);
+		buf = read_file(path, NULL);
+		if (buf && !proc_parse_cgroup_ctrl(buf, "blkio", blk, sizeof(blk)))
+			t->ncgids += cgroup_tree_ids(CGROUP_V1_BLKIO, blk, t->cgids + t->ncgids,
+						     MAX_CGIDS - t->ncgids);
+		free(buf);
+	}
 }
 
 static const char *basename_of(const char *p)

@@ -135,6 +135,35 @@ int proc_parse_cgroup(const char *buf, char *v2, size_t v2len, char *v1cpu, size
 	return v2[0] || v1cpu[0] ? 0 : -ENOENT;
 }
 
+int proc_parse_cgroup_ctrl(const char *buf, const char *ctrl, char *path, size_t len)
+{
+	const char *line = buf;
+	size_t cl = strlen(ctrl);
+
+	while (line && *line) {
+		const char *nl = strchr(line, '\n');
+		size_t ll = nl ? (size_t)(nl - line) : strlen(line);
+		const char *c1 = memchr(line, ':', ll), *c2;
+
+		if (c1 && (c2 = memchr(c1 + 1, ':', ll - (c1 + 1 - line)))) {
+			/* the controller list is comma-separated: match a whole element */
+			for (const char *p = c1 + 1; p < c2;) {
+				const char *e = memchr(p, ',', c2 - p);
+
+				if (!e)
+					e = c2;
+				if ((size_t)(e - p) == cl && !strncmp(p, ctrl, cl)) {
+					snprintf(path, len, "%.*s", (int)(ll - (c2 + 1 - line)), c2 + 1);
+					return 0;
+				}
+				p = e + 1;
+			}
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	return -ENOENT;
+}
+
 int proc_cgroup_paths(pid_t pid, char *v2, size_t v2len, char *v1cpu, size_t v1len)
 {
 	char path[64], *s;

@@ -34,5 +34,7 @@ pid_t proc_tgid_of(pid_t tid);
  */
 int proc_parse_cgroup(const char *buf, char *v2, size_t v2len, char *v1cpu, size_t v1len);
 int proc_cgroup_paths(pid_t pid, char *v2, size_t v2len, char *v1cpu, size_t v1len);
+/* Path of a v1 controller's hierarchy ("blkio") in /proc/<pid>/cgroup text; -ENOENT if absent. */
+int proc_parse_cgroup_ctrl(const char *buf, const char *ctrl, char *path, size_t len);
 
 #endif

@@ -90,6 +90,19 @@ static void test_cgroup_file_forms(void **state)
 	assert_string_equal(v1, "");
 }
 
+static void test_cgroup_ctrl(void **state)
+{
+	char p[256];
+
+	(void)state;
+	assert_int_equal(proc_parse_cgroup_ctrl("9:blkio:/docker/x\n4:cpu:/y\n", "blkio", p, sizeof(p)), 0);
+	assert_string_equal(p, "/docker/x");
+	assert_int_equal(proc_parse_cgroup_ctrl("3:cpu,cpuacct:/a\n", "cpuacct", p, sizeof(p)), 0);
+	assert_string_equal(p, "/a");
+	assert_int_not_equal(proc_parse_cgroup_ctrl("3:cpuset:/a\n", "cpu", p, sizeof(p)), 0);
+	assert_int_not_equal(proc_parse_cgroup_ctrl("0::/a\n", "blkio", p, sizeof(p)), 0);
+}
+
 static void test_container_id_from_path(void **state)
 {
 	const char *id64 = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
@@ -141,6 +154,7 @@ int main(void)
 		cmocka_unit_test(test_stat_awkward_comm),
 		cmocka_unit_test(test_stat_malformed),
 		cmocka_unit_test(test_cgroup_file_forms),
+		cmocka_unit_test(test_cgroup_ctrl),
 		cmocka_unit_test(test_container_id_from_path),
 		cmocka_unit_test(test_mountinfo),
 	};
