@@ -475,136 +475,35 @@ int flush(void *ctx)
 	return 0;
 }
 
-/* ---- tp_btf flavour ---- */
-SEC("tp_btf/sched_switch")
-int BPF_PROG(tp_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
-{
-	return handle_switch(preempt, prev, next, true);
-}
+/*
+ * Every hook twice: tp_btf (trusted BTF pointers, direct loads) and raw_tp (probe reads), both
+ * one-line stubs around the shared handler; `btf` tells the handler which it is.
+ */
+#define VP_HOOK(tp, call, ...)                                                                    \
+	SEC("tp_btf/" #tp)                                                                        \
+	int BPF_PROG(tp_##tp, ##__VA_ARGS__)                                                      \
+	{                                                                                         \
+		const bool btf = true;                                                            \
+		return call;                                                                      \
+	}                                                                                         \
+	SEC("raw_tp/" #tp)                                                                        \
+	int BPF_PROG(raw_##tp, ##__VA_ARGS__)                                                     \
+	{                                                                                         \
+		const bool btf = false;                                                           \
+		return call;                                                                      \
+	}
 
-SEC("tp_btf/sched_wakeup")
-int BPF_PROG(tp_sched_wakeup, struct task_struct *p)
-{
-	return handle_wakeup(p, true);
-}
-
-SEC("tp_btf/sched_wakeup_new")
-int BPF_PROG(tp_sched_wakeup_new, struct task_struct *p)
-{
-	return handle_wakeup(p, true);
-}
-
-SEC("tp_btf/sched_process_fork")
-int BPF_PROG(tp_sched_process_fork, struct task_struct *parent, struct task_struct *child)
-{
-	return handle_fork(parent, child);
-}
-
-SEC("tp_btf/sched_process_exec")
-int BPF_PROG(tp_sched_process_exec, struct task_struct *p)
-{
-	return handle_exec(p);
-}
-
-SEC("tp_btf/sched_process_exit")
-int BPF_PROG(tp_sched_process_exit, struct task_struct *p)
-{
-	return handle_exit(p, true);
-}
-
-SEC("tp_btf/softirq_entry")
-int BPF_PROG(tp_softirq_entry, unsigned int vec)
-{
-	return handle_softirq_entry(vec);
-}
-
-SEC("tp_btf/softirq_exit")
-int BPF_PROG(tp_softirq_exit, unsigned int vec)
-{
-	return handle_softirq_exit(vec);
-}
-
-SEC("tp_btf/irq_handler_entry")
-int BPF_PROG(tp_irq_handler_entry)
-{
-	return handle_irq_entry();
-}
-
-SEC("tp_btf/irq_handler_exit")
-int BPF_PROG(tp_irq_handler_exit)
-{
-	return handle_irq_exit();
-}
-
-SEC("tp_btf/cgroup_attach_task")
-int BPF_PROG(tp_cgroup_attach_task, struct cgroup *dst, const char *path, struct task_struct *t)
-{
-	return handle_cgroup_attach(t);
-}
-
-/* ---- raw_tp flavour (same arguments, pointers read through CO-RE probes) ---- */
-SEC("raw_tp/sched_switch")
-int BPF_PROG(raw_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
-{
-	return handle_switch(preempt, prev, next, false);
-}
-
-SEC("raw_tp/sched_wakeup")
-int BPF_PROG(raw_sched_wakeup, struct task_struct *p)
-{
-	return handle_wakeup(p, false);
-}
-
-SEC("raw_tp/sched_wakeup_new")
-int BPF_PROG(raw_sched_wakeup_new, struct task_struct *p)
-{
-	return handle_wakeup(p, false);
-}
-
-SEC("raw_tp/sched_process_fork")
-int BPF_PROG(raw_sched_process_fork, struct task_struct *parent, struct task_struct *child)
-{
-	return handle_fork(parent, child);
-}
-
-SEC("raw_tp/sched_process_exec")
-int BPF_PROG(raw_sched_process_exec, struct task_struct *p)
-{
-	return handle_exec(p);
-}
-
-SEC("raw_tp/sched_process_exit")
-int BPF_PROG(raw_sched_process_exit, struct task_struct *p)
-{
-	return handle_exit(p, false);
-}
-
-SEC("raw_tp/softirq_entry")
-int BPF_PROG(raw_softirq_entry, unsigned int vec)
-{
-	return handle_softirq_entry(vec);
-}
-
-SEC("raw_tp/softirq_exit")
-int BPF_PROG(raw_softirq_exit, unsigned int vec)
-{
-	return handle_softirq_exit(vec);
-}
-
-SEC("raw_tp/irq_handler_entry")
-int BPF_PROG(raw_irq_handler_entry)
-{
-	return handle_irq_entry();
-}
-
-SEC("raw_tp/irq_handler_exit")
-int BPF_PROG(raw_irq_handler_exit)
-{
-	return handle_irq_exit();
-}
-
-SEC("raw_tp/cgroup_attach_task")
-int BPF_PROG(raw_cgroup_attach_task, struct cgroup *dst, const char *path, struct task_struct *t)
-{
-	return handle_cgroup_attach(t);
-}
+VP_HOOK(sched_switch, handle_switch(preempt, prev, next, btf), bool preempt,
+	struct task_struct *prev, struct task_struct *next)
+VP_HOOK(sched_wakeup, handle_wakeup(p, btf), struct task_struct *p)
+VP_HOOK(sched_wakeup_new, handle_wakeup(p, btf), struct task_struct *p)
+VP_HOOK(sched_process_fork, ((void)btf, handle_fork(parent, child)), struct task_struct *parent,
+	struct task_struct *child)
+VP_HOOK(sched_process_exec, ((void)btf, handle_exec(p)), struct task_struct *p)
+VP_HOOK(sched_process_exit, handle_exit(p, btf), struct task_struct *p)
+VP_HOOK(softirq_entry, ((void)btf, handle_softirq_entry(vec)), unsigned int vec)
+VP_HOOK(softirq_exit, ((void)btf, handle_softirq_exit(vec)), unsigned int vec)
+VP_HOOK(irq_handler_entry, ((void)btf, handle_irq_entry()))
+VP_HOOK(irq_handler_exit, ((void)btf, handle_irq_exit()))
+VP_HOOK(cgroup_attach_task, ((void)btf, handle_cgroup_attach(t)), struct cgroup *dst,
+	const char *path, struct task_struct *t)

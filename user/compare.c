@@ -146,27 +146,24 @@ static int find_target(const struct targets *ts, const struct cmp_target *c)
 
 int cmd_compare(int argc, char **argv)
 {
-	enum { OPT_TARGET = 256, OPT_STEPS, OPT_TESTBED, OPT_INTERVAL, OPT_JSON, OPT_CSV, OPT_KEEP,
-	       OPT_TB_PATH };
+	enum { OPT_TARGET = 256, OPT_STEPS, OPT_TESTBED, OPT_KEEP, OPT_TB_PATH };
 	static const struct option opts[] = {
 		{ "target", required_argument, NULL, OPT_TARGET },
 		{ "steps", required_argument, NULL, OPT_STEPS },
 		{ "testbed", no_argument, NULL, OPT_TESTBED },
 		{ "keep-testbed", no_argument, NULL, OPT_KEEP },
 		{ "testbed-path", required_argument, NULL, OPT_TB_PATH },
-		{ "interval", required_argument, NULL, OPT_INTERVAL },
-		{ "json", required_argument, NULL, OPT_JSON },
-		{ "csv", required_argument, NULL, OPT_CSV },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		SESSION_OUTPUT_OPTIONS,
 		LOAD_LONG_OPTIONS,
 		{},
 	};
 	struct cmp_target tg[MAX_TARGETS];
-	uint64_t users[MAX_STEPS], interval = NSEC_PER_SEC;
+	uint64_t users[MAX_STEPS];
 	char labels[MAX_STEPS][16], msg[256];
-	const char *vms[MAX_TARGETS], *ctrs[MAX_TARGETS], *json = NULL, *csv = NULL;
-	int ntg = 0, nsteps = 0, nvm = 0, nctr = 0, opt, err, ret = VP_EXIT_FAIL;
+	int ntg = 0, nsteps = 0, opt, err, ret = VP_EXIT_FAIL;
+	struct session_cli cli;
 	bool testbed = false, tb_up = false, session_ok = false, keep = false;
 	const char *tb_path = "/";
 	struct testbed_info tbi;
@@ -174,6 +171,7 @@ int cmd_compare(int argc, char **argv)
 	struct session s;
 
 	load_plan_init(&plan);
+	session_cli_init(&cli);
 	while ((opt = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_TARGET:
@@ -210,18 +208,6 @@ int cmd_compare(int argc, char **argv)
 			}
 			tb_path = optarg;
 			break;
-		case OPT_INTERVAL:
-			if (parse_duration_ns(optarg, &interval) || interval < 100 * NSEC_PER_MSEC) {
-				vp_err("--interval %s: a duration of at least 100ms, with a unit", optarg);
-				return VP_EXIT_USAGE;
-			}
-			break;
-		case OPT_JSON:
-			json = optarg;
-			break;
-		case OPT_CSV:
-			csv = optarg;
-			break;
 		case 'v':
 			vp_verbose++;
 			break;
@@ -229,6 +215,11 @@ int cmd_compare(int argc, char **argv)
 			usage(stdout);
 			return VP_EXIT_OK;
 		default:
+			err = session_cli_opt(&cli, opt, optarg);
+			if (err < 0)
+				return VP_EXIT_USAGE;
+			if (!err)
+				break;
 			if (opt == LOAD_OPT_USERS) {
 				vp_err("--users: compare takes the user counts from --steps");
 				return VP_EXIT_USAGE;
@@ -290,7 +281,7 @@ int cmd_compare(int argc, char **argv)
 			}
 		}
 	}
-	if (session_check_outputs(json, csv))
+	if (session_check_outputs(cli.json, cli.csv))
 		return VP_EXIT_USAGE;
 
 	if (testbed) {
@@ -328,11 +319,11 @@ int cmd_compare(int argc, char **argv)
 	}
 	for (int i = 0; i < ntg; i++) {
 		if (tg[i].kind == TARGET_VM)
-			vms[nvm++] = tg[i].spec;
+			cli.vms[cli.nvm++] = tg[i].spec;
 		else
-			ctrs[nctr++] = tg[i].spec;
+			cli.ctrs[cli.nctr++] = tg[i].spec;
 	}
-	err = session_open(&s, vms, nvm, ctrs, nctr, interval);
+	err = session_open(&s, cli.vms, cli.nvm, cli.ctrs, cli.nctr, cli.interval_ns);
 	if (err) {
 		ret = err == -ENOMEM || err == -EIO ? VP_EXIT_FAIL : VP_EXIT_USAGE;
 		goto out;
@@ -372,15 +363,7 @@ int cmd_compare(int argc, char **argv)
 		}
 	}
 	session_report_text(&s, stdout, true);
-	ret = VP_EXIT_OK;
-	if (json && (err = session_write_json(&s, json, "compare"))) {
-		vp_err("write %s: %s", json, strerror(-err));
-		ret = VP_EXIT_FAIL;
-	}
-	if (csv && (err = session_write_csv(&s, csv))) {
-		vp_err("write %s: %s", csv, strerror(-err));
-		ret = VP_EXIT_FAIL;
-	}
+	ret = session_write_outputs(&s, &cli, "compare");
 out:
 	if (session_ok)
 		session_close(&s);

@@ -386,6 +386,58 @@ static void run_usage(FILE *f)
 		load_options_help);
 }
 
+void session_cli_init(struct session_cli *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->interval_ns = NSEC_PER_SEC;
+}
+
+int session_cli_opt(struct session_cli *c, int opt, const char *arg)
+{
+	switch (opt) {
+	case SESS_OPT_VM:
+	case SESS_OPT_CTR:
+		if ((opt == SESS_OPT_VM ? c->nvm : c->nctr) >= MAX_TARGETS) {
+			vp_err("too many targets (at most %d of each kind)", MAX_TARGETS);
+			return -EINVAL;
+		}
+		if (opt == SESS_OPT_VM)
+			c->vms[c->nvm++] = arg;
+		else
+			c->ctrs[c->nctr++] = arg;
+		return 0;
+	case SESS_OPT_INTERVAL:
+		if (parse_duration_ns(arg, &c->interval_ns) || c->interval_ns < 100 * NSEC_PER_MSEC) {
+			vp_err("--interval %s: a duration of at least 100ms, with a unit", arg);
+			return -EINVAL;
+		}
+		return 0;
+	case SESS_OPT_JSON:
+		c->json = arg;
+		return 0;
+	case SESS_OPT_CSV:
+		c->csv = arg;
+		return 0;
+	}
+	return 1;
+}
+
+/* --json / --csv after the text report; VP_EXIT_OK or VP_EXIT_FAIL. */
+int session_write_outputs(struct session *s, const struct session_cli *c, const char *command)
+{
+	int err, ret = VP_EXIT_OK;
+
+	if (c->json && (err = session_write_json(s, c->json, command))) {
+		vp_err("write %s: %s", c->json, strerror(-err));
+		ret = VP_EXIT_FAIL;
+	}
+	if (c->csv && (err = session_write_csv(s, c->csv))) {
+		vp_err("write %s: %s", c->csv, strerror(-err));
+		ret = VP_EXIT_FAIL;
+	}
+	return ret;
+}
+
 /* Check before any probe or packet that the output locations are writable. */
 int session_check_outputs(const char *json, const char *csv)
 {
@@ -408,55 +460,30 @@ int session_check_outputs(const char *json, const char *csv)
 
 int cmd_run(int argc, char **argv)
 {
-	enum { OPT_URL = 256, OPT_VM, OPT_CTR, OPT_INTERVAL, OPT_JSON, OPT_CSV };
+	enum { OPT_URL = 256 };
 	static const struct option opts[] = {
 		{ "url", required_argument, NULL, OPT_URL },
-		{ "vm", required_argument, NULL, OPT_VM },
-		{ "container", required_argument, NULL, OPT_CTR },
-		{ "interval", required_argument, NULL, OPT_INTERVAL },
-		{ "json", required_argument, NULL, OPT_JSON },
-		{ "csv", required_argument, NULL, OPT_CSV },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		SESSION_TARGET_OPTIONS,
+		SESSION_OUTPUT_OPTIONS,
 		LOAD_LONG_OPTIONS,
 		{},
 	};
-	const char *vms[MAX_TARGETS], *ctrs[MAX_TARGETS], *json = NULL, *csv = NULL, *url = NULL;
-	uint64_t interval = NSEC_PER_SEC;
-	int nvm = 0, nctr = 0, opt, err, ret = VP_EXIT_FAIL;
+	int opt, err, ret = VP_EXIT_FAIL;
+	struct session_cli cli;
 	struct load_plan plan;
 	struct sess_step *st;
+	const char *url = NULL;
 	struct session s;
 	char msg[256];
 
 	load_plan_init(&plan);
+	session_cli_init(&cli);
 	while ((opt = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_URL:
 			url = optarg;
-			break;
-		case OPT_VM:
-		case OPT_CTR:
-			if ((opt == OPT_VM ? nvm : nctr) >= MAX_TARGETS) {
-				vp_err("too many targets (at most %d of each kind)", MAX_TARGETS);
-				return VP_EXIT_USAGE;
-			}
-			if (opt == OPT_VM)
-				vms[nvm++] = optarg;
-			else
-				ctrs[nctr++] = optarg;
-			break;
-		case OPT_INTERVAL:
-			if (parse_duration_ns(optarg, &interval) || interval < 100 * NSEC_PER_MSEC) {
-				vp_err("--interval %s: a duration of at least 100ms, with a unit", optarg);
-				return VP_EXIT_USAGE;
-			}
-			break;
-		case OPT_JSON:
-			json = optarg;
-			break;
-		case OPT_CSV:
-			csv = optarg;
 			break;
 		case 'v':
 			vp_verbose++;
@@ -465,6 +492,11 @@ int cmd_run(int argc, char **argv)
 			run_usage(stdout);
 			return VP_EXIT_OK;
 		default:
+			err = session_cli_opt(&cli, opt, optarg);
+			if (err < 0)
+				return VP_EXIT_USAGE;
+			if (!err)
+				break;
 			if (opt >= LOAD_OPT_BASE && opt < LOAD_OPT_END) {
 				if (load_plan_parse_opt(&plan, opt, optarg, msg, sizeof(msg))) {
 					vp_err("%s", msg);
@@ -491,10 +523,10 @@ int cmd_run(int argc, char **argv)
 		vp_err("%s", msg);
 		return VP_EXIT_USAGE;
 	}
-	if (session_check_outputs(json, csv))
+	if (session_check_outputs(cli.json, cli.csv))
 		return VP_EXIT_USAGE;
 
-	err = session_open(&s, vms, nvm, ctrs, nctr, interval);
+	err = session_open(&s, cli.vms, cli.nvm, cli.ctrs, cli.nctr, cli.interval_ns);
 	if (err)
 		return err == -ENOMEM || err == -EIO ? VP_EXIT_FAIL : VP_EXIT_USAGE;
 	st = session_add_step(&s, "run", s.cpu.targets.n == 1 ? 0 : -1, &plan);
@@ -506,15 +538,7 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	}
 	session_report_text(&s, stdout, false);
-	ret = VP_EXIT_OK;
-	if (json && (err = session_write_json(&s, json, "run"))) {
-		vp_err("write %s: %s", json, strerror(-err));
-		ret = VP_EXIT_FAIL;
-	}
-	if (csv && (err = session_write_csv(&s, csv))) {
-		vp_err("write %s: %s", csv, strerror(-err));
-		ret = VP_EXIT_FAIL;
-	}
+	ret = session_write_outputs(&s, &cli, "run");
 out:
 	session_close(&s);
 	return ret;

@@ -108,8 +108,42 @@ int session_run_step(struct session *s, struct sess_step *st);
 /* Split the step's CPU into loadgen / target own / overhead parts / path / other. */
 void session_derive(struct session *s, struct sess_step *st);
 
+/*
+ * Command-line options shared by top, run and compare (values never collide with the load
+ * options' LOAD_OPT_* nor with a command's own).
+ */
+enum {
+	SESS_OPT_VM = 0x2000,
+	SESS_OPT_CTR,
+	SESS_OPT_INTERVAL,
+	SESS_OPT_JSON,
+	SESS_OPT_CSV,
+};
+
+#define SESSION_TARGET_OPTIONS                                      \
+	{ "vm", required_argument, NULL, SESS_OPT_VM },             \
+	{ "container", required_argument, NULL, SESS_OPT_CTR }
+#define SESSION_OUTPUT_OPTIONS                                      \
+	{ "interval", required_argument, NULL, SESS_OPT_INTERVAL }, \
+	{ "json", required_argument, NULL, SESS_OPT_JSON },         \
+	{ "csv", required_argument, NULL, SESS_OPT_CSV }
+
+struct session_cli {
+	const char *vms[MAX_TARGETS], *ctrs[MAX_TARGETS];
+	int nvm, nctr;
+	uint64_t interval_ns; /* default 1 s */
+	const char *json, *csv;
+};
+
+void session_cli_init(struct session_cli *c);
+/* 1: not one of these options; 0: taken; -EINVAL: bad value (message printed). */
+int session_cli_opt(struct session_cli *c, int opt, const char *arg);
+
 /* --json FILE / --csv DIR writable?  Checked before any probe or packet; message printed. */
 int session_check_outputs(const char *json, const char *csv);
+
+/* --json / --csv after the text report; returns VP_EXIT_OK or VP_EXIT_FAIL. */
+int session_write_outputs(struct session *s, const struct session_cli *c, const char *command);
 
 /* Reports (one code path for text and JSON). */
 void session_report_text(struct session *s, FILE *f, bool compare);

@@ -12,6 +12,7 @@
 #include "attribute.h"
 #include "commands.h"
 #include "cpureport.h"
+#include "session.h"
 #include "sysinfo.h"
 #include "util.h"
 
@@ -53,11 +54,10 @@ static int parse_interval(const char *s, uint64_t *ns)
 
 int cmd_top(int argc, char **argv)
 {
-	enum { OPT_VM = 256, OPT_CTR, OPT_SOFTIRQ, OPT_IO, OPT_NO_IO };
+	enum { OPT_SOFTIRQ = 256, OPT_IO, OPT_NO_IO };
 	static const struct option opts[] = {
 		{ "pid", required_argument, NULL, 'p' },
-		{ "vm", required_argument, NULL, OPT_VM },
-		{ "container", required_argument, NULL, OPT_CTR },
+		SESSION_TARGET_OPTIONS,
 		{ "json", no_argument, NULL, 'j' },
 		{ "softirq", no_argument, NULL, OPT_SOFTIRQ },
 		{ "io", no_argument, NULL, OPT_IO },
@@ -68,12 +68,13 @@ int cmd_top(int argc, char **argv)
 	};
 	struct cpureport_opts ro = { .mode = OUT_TEXT };
 	uint64_t interval = NSEC_PER_SEC, count = 0, v;
-	const char *vms[MAX_TARGETS], *ctrs[MAX_TARGETS];
-	int nvm = 0, nctr = 0, opt, err, ret = VP_EXIT_FAIL;
+	int opt, err, ret = VP_EXIT_FAIL;
+	struct session_cli cli;
 	bool io = true;
 	struct session_cpu sc;
 	sigset_t sigs;
 
+	session_cli_init(&cli);
 	while ((opt = getopt_long(argc, argv, "p:jvh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'p':
@@ -83,16 +84,10 @@ int cmd_top(int argc, char **argv)
 			}
 			ro.only_tgid = (pid_t)v;
 			break;
-		case OPT_VM:
-		case OPT_CTR:
-			if ((opt == OPT_VM ? nvm : nctr) >= MAX_TARGETS) {
-				vp_err("too many targets (at most %d of each kind)", MAX_TARGETS);
+		case SESS_OPT_VM:
+		case SESS_OPT_CTR:
+			if (session_cli_opt(&cli, opt, optarg))
 				return VP_EXIT_USAGE;
-			}
-			if (opt == OPT_VM)
-				vms[nvm++] = optarg;
-			else
-				ctrs[nctr++] = optarg;
 			break;
 		case 'j':
 			ro.mode = OUT_JSON;
@@ -149,7 +144,7 @@ int cmd_top(int argc, char **argv)
 		vp_err("--io and --no-io conflict");
 		return VP_EXIT_USAGE;
 	}
-	err = session_cpu_open(&sc, vms, nvm, ctrs, nctr, io);
+	err = session_cpu_open(&sc, cli.vms, cli.nvm, cli.ctrs, cli.nctr, io);
 	if (err)
 		return err == -ENOMEM || err == -EIO ? VP_EXIT_FAIL : VP_EXIT_USAGE;
 
