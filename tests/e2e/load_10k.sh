@@ -13,7 +13,7 @@ ports=$(awk '{print $2 - $1 + 1}' /proc/sys/net/ipv4/ip_local_port_range)
 nginx_start 18091 2 12000
 tmp=$(mktemp -d)
 on_exit "rm -rf '$tmp'"
-"$VIRTPROF" load http://127.0.0.1:18091/ --users 10000 --ramp-up 1s --duration 5s \
+"$VIRTPROF" load http://127.0.0.1:18091/ --users 10000 --ramp-up 1s --duration 8s \
 	--json "$tmp/k.json" >"$tmp/k.txt" 2>&1 || fail "10k run failed: $(tail "$tmp/k.txt")"
 nginx_log_settle
 jq -c '.connections, .totals' "$tmp/k.json"
