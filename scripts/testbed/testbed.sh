@@ -230,8 +230,11 @@ preflight() { # every check that needs no side effect, so a refusal leaves nothi
 	# A name clash: something of that name that no testbed state accounts for.
 	[ -e "/run/netns/$ns" ] &&
 		die 2 "network namespace $ns exists and is not a virtprof testbed; remove it (ip netns del $ns) or pick another --name"
+	# (A container of that name with this testbed's label is a leftover of ours, e.g. from before
+	# a reboot, when dockerd was not there to remove it: start_docker_ctr removes it.)
 	if [ "$runtime" = docker ] && docker_ok &&
-		[ -n "$(timeout 10 "$docker" ps -aq --filter "name=^/$ctr_name\$" 2>/dev/null)" ]; then
+		[ -n "$(timeout 10 "$docker" ps -aq --filter "name=^/$ctr_name\$" 2>/dev/null)" ] &&
+		[ "$(timeout 10 "$docker" inspect -f '{{index .Config.Labels "virtprof.testbed"}}' "$ctr_name" 2>/dev/null)" != "$name" ]; then
 		die 2 "a docker container named $ctr_name exists and is not this testbed's; remove it (docker rm -f $ctr_name) or pick another --name"
 	fi
 	case $accel_pref in auto | kvm | tcg) ;; *) die 2 "unknown accelerator '$accel_pref' (auto, kvm, tcg)" ;; esac
@@ -272,9 +275,16 @@ start_docker_ctr() {
 			die 1 "docker import $rootfs/rootfs.tar failed"
 	fi
 	rec image "$tag"
+	local stale
+	stale=$(timeout 10 "$docker" ps -aq --filter "label=virtprof.testbed=$name" 2>/dev/null)
+	if [ -n "$stale" ]; then
+		note "removing a leftover testbed container ($stale)"
+		timeout 30 "$docker" rm -f $stale >/dev/null 2>&1
+	fi
 	mkdir -p "$run/ctr-log"
 	rec ctr_log "$run/ctr-log/access.log"
-	id=$(timeout 60 "$docker" run -d --name "$ctr_name" --label "virtprof.testbed=$name" \
+	# --rm: should it stop without us (dockerd restart, reboot), docker removes it itself.
+	id=$(timeout 60 "$docker" run -d --rm --name "$ctr_name" --label "virtprof.testbed=$name" \
 		--network none --cpus "$vcpus" --memory "${mem}m" --memory-swap "${mem}m" \
 		--ulimit nofile=20000:20000 -e WORKERS="$vcpus" -v "$run/ctr-log:/var/log/nginx" \
 		"$tag" /etc/virtprof/nginx-start 2>"$run/docker.err") ||
