@@ -77,6 +77,8 @@ struct worker {
 	uint64_t curl_deadline; /* libcurl's next timeout; 0 = none */
 	uint64_t tfd_armed;     /* absolute deadline the timerfd holds; 0 = disarmed */
 	struct curl_slist *resolve;
+	CURLU *curlu;                /* the URL, parsed once; libcurl only reads it */
+	struct curl_slist *headers;  /* "Accept:" (suppressed) */
 
 	struct xfer *x;         /* closed: one per user; open: the transfer pool */
 	uint64_t nx, npool;     /* closed: nx = users; open: nx = cap, npool created so far */
@@ -267,7 +269,15 @@ static int easy_setup(struct worker *w, struct xfer *x)
 	curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, w);
 	/* never an environment proxy: the load must go where the URL says */
 	curl_easy_setopt(e, CURLOPT_PROXY, "");
-	curl_easy_setopt(e, CURLOPT_USERAGENT, "virtprof-load/0.1");
+	/*
+	 * libcurl 7.88 re-parses CURLOPT_URL for every transfer and formats every request header
+	 * through its printf engine one byte at a time (a third of its user-space instructions
+	 * per request, callgrind).  A parsed URL handle is only duplicated per transfer, and
+	 * without User-Agent and Accept the request is wrk's: request line and Host.  Together
+	 * -26% user-space instructions per request.
+	 */
+	curl_easy_setopt(e, CURLOPT_CURLU, w->curlu);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, w->headers);
 	curl_easy_setopt(e, CURLOPT_DNS_CACHE_TIMEOUT, -1L);
 	/* libcurl's 16 KiB receive buffer per handle is 160 MB at 10,000 users */
 	curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 8192L);
@@ -358,6 +368,10 @@ static int worker_init(struct worker *w)
 		if (!w->resolve)
 			return werr(w, -ENOMEM, "out of memory");
 	}
+	w->curlu = curl_url();
+	w->headers = curl_slist_append(NULL, "Accept:");
+	if (!w->curlu || !w->headers || curl_url_set(w->curlu, CURLUPART_URL, w->h->url, 0))
+		return werr(w, -ENOMEM, "out of memory");
 	w->multi = curl_multi_init();
 	if (!w->multi)
 		return werr(w, -ENOMEM, "curl_multi_init failed");
@@ -407,7 +421,10 @@ static void worker_cleanup(struct worker *w)
 		w->multi = NULL;
 	}
 	curl_slist_free_all(w->resolve);
-	w->resolve = NULL;
+	curl_slist_free_all(w->headers);
+	curl_url_cleanup(w->curlu);
+	w->resolve = w->headers = NULL;
+	w->curlu = NULL;
 	free(w->x);
 	free(w->freeq);
 	free(w->thinkq);
@@ -729,6 +746,23 @@ static void worker_finish(struct worker *w, uint64_t now)
 	}
 }
 
+/* epoll_pwait2 (Linux 5.11) takes a ns timeout; without it (older kernels, valgrind) round the
+ * timeout up to whole milliseconds for epoll_wait. */
+static int wait_events(struct worker *w, struct epoll_event *evs, const struct timespec *ts)
+{
+	static _Atomic bool no_pwait2;
+	int n;
+
+	if (!atomic_load_explicit(&no_pwait2, memory_order_relaxed)) {
+		n = epoll_pwait2(w->epfd, evs, MAX_EVENTS, ts, NULL);
+		if (n >= 0 || errno != ENOSYS)
+			return n;
+		atomic_store(&no_pwait2, true);
+	}
+	return epoll_wait(w->epfd, evs, MAX_EVENTS, !ts ? -1 :
+			  (int)(ts->tv_sec * 1000 + (ts->tv_nsec + 999999) / 1000000));
+}
+
 static void worker_loop(struct worker *w)
 {
 	struct epoll_event evs[MAX_EVENTS];
@@ -762,9 +796,9 @@ static void worker_loop(struct worker *w)
 			ts.tv_nsec = (long)(d % NSEC_PER_SEC);
 			tsp = &ts;
 		}
-		n = epoll_pwait2(w->epfd, evs, MAX_EVENTS, tsp, NULL);
+		n = wait_events(w, evs, tsp);
 		if (n < 0 && errno != EINTR) {
-			vp_err("load worker %u: epoll_pwait2: %s", w->id, strerror(errno));
+			vp_err("load worker %u: epoll wait: %s", w->id, strerror(errno));
 			worker_finish(w, now_mono_ns());
 			return;
 		}
