@@ -373,6 +373,8 @@ void testbed_parse_state(const char *text, struct testbed_info *in)
 			in->mem_mib = (unsigned int)atoi(v);
 		else if (!strcmp(k, "kernel"))
 			COPY(in->kernel, v);
+		else if (!strcmp(k, "kernel_boot"))
+			COPY(in->kernel_boot, v);
 		else if (!strcmp(k, "serial_log"))
 			COPY(in->serial_log, v);
 		else if (!strcmp(k, "vm_log_url"))
@@ -628,6 +630,10 @@ static void render_status(const struct testbed_info *in, struct out *o)
 	table_col_json_only(&t);
 	table_col(&t, "cpu_model", "cpu model", 0, true);
 	table_col_json_only(&t);
+	table_col(&t, "kernel", "kernel", 0, true);
+	table_col_json_only(&t);
+	table_col(&t, "kernel_boot", "kernel boot", 0, true);
+	table_col_json_only(&t);
 	table_col(&t, "console", "console", 0, true);
 	table_col_json_only(&t);
 	table_col(&t, "note", "note", 0, true);
@@ -657,9 +663,12 @@ static void render_status(const struct testbed_info *in, struct out *o)
 		table_f64(&t, r, 13, in->vm_boot_s);
 	if (in->vm_cpu[0])
 		table_str(&t, r, 14, in->vm_cpu);
-	table_str(&t, r, 15, in->serial_log);
+	table_str(&t, r, 15, in->kernel);
+	if (in->kernel_boot[0])
+		table_str(&t, r, 16, in->kernel_boot);
+	table_str(&t, r, 17, in->serial_log);
 	if (in->accel_note[0])
-		table_str(&t, r, 16, in->accel_note);
+		table_str(&t, r, 18, in->accel_note);
 
 	r = table_row(&t);
 	table_str(&t, r, 0, "container");
@@ -682,9 +691,9 @@ static void render_status(const struct testbed_info *in, struct out *o)
 	table_str(&t, r, 11, in->ctr_cgroup);
 	if (in->cgroup_driver[0])
 		table_str(&t, r, 12, in->cgroup_driver);
-	table_na(&t, r, 15, NULL);
+	table_na(&t, r, 17, NULL);
 	if (in->runtime_note[0])
-		table_str(&t, r, 16, in->runtime_note);
+		table_str(&t, r, 18, in->runtime_note);
 	table_render(&t, o);
 	table_free(&t);
 	if (o->mode == OUT_TEXT) {

@@ -63,6 +63,7 @@ struct testbed_info {
 	char vm_cpu[16];   /* qemu -cpu model: "max" (TCG), "host" or "qemu64" (KVM) */
 	unsigned int vcpus, mem_mib;
 	char kernel[128];
+	char kernel_boot[8]; /* "pvh": the extracted vmlinux, booted directly; "bzimage" */
 	char serial_log[256];
 	char vm_log_url[96]; /* nginx access log of the VM, fetched over HTTP inside the netns */
 	double vm_boot_s;    /* qemu start to first HTTP 200 */

@@ -392,7 +392,7 @@ start_qemu() { # accel cpu-model -> 0 when qemu runs
 	: >"$run/serial.log"
 	in_ns "$qemu" -name "$vm_name,debug-threads=on" -machine pc -accel "$a" -cpu "$cpu" \
 		-smp "$vcpus" -m "$mem" -nodefaults -no-user-config -display none -vga none \
-		-kernel "$kernel" -initrd "$rootfs/initramfs.cpio" \
+		-kernel "$boot_image" -initrd "$rootfs/initramfs.cpio" \
 		-append "console=ttyS0 panic=-1 quiet vp.ip=$vm_ip/24 vp.workers=$vcpus ${TB_KCMDLINE:-}" \
 		-serial "file:$run/serial.log" -no-reboot \
 		-netdev "tap,id=n0,ifname=$tap,script=no,downscript=no,vhost=$vhost" \
@@ -474,6 +474,14 @@ do_up() {
 	rec kernel "$kernel"
 	rootfs=$("$here/rootfs.sh" "$cache" "$kernel" "$sizes") || die 2 "rootfs build failed"
 	rec rootfs "$rootfs"
+	# PVH boot of the extracted vmlinux where rootfs.sh made one (see there), else the bzImage.
+	if [ "$(cat "$rootfs/boot" 2>/dev/null)" = pvh ] && [ -f "$rootfs/vmlinux" ]; then
+		boot_image=$rootfs/vmlinux
+		rec kernel_boot pvh
+	else
+		boot_image=$kernel
+		rec kernel_boot bzimage
+	fi
 
 	rec netns "$ns"
 	ip netns add "$ns" || die 1 "cannot create network namespace $ns"
