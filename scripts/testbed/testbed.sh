@@ -421,7 +421,7 @@ start_vm() { # accel -> 0 when qemu runs; TCG: "max"; KVM: "host", else the defa
 
 # A failed KVM probe costs its whole timeout at every `up`; remember it for a day, keyed by what
 # decides it (host kernel, qemu, guest kernel).  `down --purge` forgets it.
-probe_key() { { uname -r; "$qemu" --version | head -n1; echo "$kernel"; } | sha256sum | cut -c1-16; }
+probe_key() { { uname -r; "$qemu" --version | head -n1; echo "$kernel $boot_image"; } | sha256sum | cut -c1-16; }
 probe_cached_fail() { # -> 0 and the note on stdout when a recent probe failed
 	local f=$cache/kvm-probe k v t
 	[ -f "$f" ] || return 1
