@@ -52,6 +52,7 @@ static void usage(FILE *f)
 		"                               take them down again (no --target needed)\n"
 		"  --testbed-path PATH          URL path to load on the testbed (default /; the servers\n"
 		"                               also have /bytes/N bodies of N bytes)\n"
+		"  --testbed-name NAME          testbed (and network namespace) name (default virtprof-tb)\n"
 		"  --keep-testbed               leave the testbed up afterwards (a testbed that was\n"
 		"                               already up is always left up)\n"
 		"  --steps LIST                 users per step: numbers, or light,medium,heavy\n"
@@ -146,13 +147,14 @@ static int find_target(const struct targets *ts, const struct cmp_target *c)
 
 int cmd_compare(int argc, char **argv)
 {
-	enum { OPT_TARGET = 256, OPT_STEPS, OPT_TESTBED, OPT_KEEP, OPT_TB_PATH };
+	enum { OPT_TARGET = 256, OPT_STEPS, OPT_TESTBED, OPT_KEEP, OPT_TB_PATH, OPT_TB_NAME };
 	static const struct option opts[] = {
 		{ "target", required_argument, NULL, OPT_TARGET },
 		{ "steps", required_argument, NULL, OPT_STEPS },
 		{ "testbed", no_argument, NULL, OPT_TESTBED },
 		{ "keep-testbed", no_argument, NULL, OPT_KEEP },
 		{ "testbed-path", required_argument, NULL, OPT_TB_PATH },
+		{ "testbed-name", required_argument, NULL, OPT_TB_NAME },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		SESSION_OUTPUT_OPTIONS,
@@ -165,7 +167,7 @@ int cmd_compare(int argc, char **argv)
 	int ntg = 0, nsteps = 0, opt, err, ret = VP_EXIT_FAIL;
 	struct session_cli cli;
 	bool testbed = false, tb_up = false, session_ok = false, keep = false;
-	const char *tb_path = "/";
+	const char *tb_path = "/", *tb_name = NULL;
 	struct testbed_info tbi;
 	struct load_plan plan;
 	struct session s;
@@ -200,6 +202,14 @@ int cmd_compare(int argc, char **argv)
 			break;
 		case OPT_KEEP:
 			keep = true;
+			break;
+		case OPT_TB_NAME:
+			if (!testbed_name_ok(optarg)) {
+				vp_err("--testbed-name %s: letters, digits, '_', '.', '-', at most %d", optarg,
+				       TB_NAME_MAX - 5);
+				return VP_EXIT_USAGE;
+			}
+			tb_name = optarg;
 			break;
 		case OPT_TB_PATH:
 			if (optarg[0] != '/' || strpbrk(optarg, " \t\r\n#")) {
@@ -239,8 +249,8 @@ int cmd_compare(int argc, char **argv)
 		vp_err("unexpected argument '%s'", argv[optind]);
 		return VP_EXIT_USAGE;
 	}
-	if (!testbed && (keep || strcmp(tb_path, "/"))) {
-		vp_err("--keep-testbed and --testbed-path go with --testbed");
+	if (!testbed && (keep || strcmp(tb_path, "/") || tb_name)) {
+		vp_err("--keep-testbed, --testbed-path and --testbed-name go with --testbed");
 		return VP_EXIT_USAGE;
 	}
 	if (testbed && ntg) {
@@ -285,15 +295,15 @@ int cmd_compare(int argc, char **argv)
 		return VP_EXIT_USAGE;
 
 	if (testbed) {
-		struct testbed_opts to = {};
+		struct testbed_opts to = { .name = tb_name };
 
 		/* a testbed that was up before is the user's: used, and left up afterwards */
-		if (!testbed_status(NULL, &tbi) && tbi.up)
+		if (!testbed_status(tb_name, &tbi) && tbi.up)
 			keep = true;
 		err = testbed_up(&to, &tbi);
 		if (err) {
 			vp_err("testbed did not come up (%s); nothing was compared", strerror(-err));
-			testbed_down(NULL);
+			testbed_down(tb_name);
 			return err == -EINTR ? VP_EXIT_OK : VP_EXIT_FAIL;
 		}
 		tb_up = true;
@@ -368,8 +378,9 @@ out:
 	if (session_ok)
 		session_close(&s);
 	if (tb_up && keep)
-		fprintf(stderr, "virtprof: testbed left up: 'virtprof testbed down' removes it\n");
-	else if (tb_up && testbed_down(NULL)) {
+		fprintf(stderr, "virtprof: testbed %s left up: 'virtprof testbed down --name %s' "
+				"removes it\n", tbi.name, tbi.name);
+	else if (tb_up && testbed_down(tb_name)) {
 		vp_err("testbed down failed: run 'virtprof testbed down'");
 		ret = VP_EXIT_FAIL;
 	}

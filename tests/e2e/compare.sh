@@ -10,20 +10,20 @@ need_cmd jq qemu-system-x86_64 docker /usr/bin/python3
 /usr/bin/python3 -c 'import jsonschema' 2>/dev/null || skip "python3-jsonschema not installed"
 tmp=$(mktemp -d)
 on_exit "rm -rf $tmp"
-tb=virtprof-tb
-"$VIRTPROF" testbed status >/dev/null 2>&1 && skip "a testbed '$tb' is already up; not touching it"
-on_exit "\"$VIRTPROF\" testbed down >/dev/null 2>&1"
+# a testbed of the test's own, so a user's (or another test's) default one is never touched
+tb=vptb-cmp$$
+on_exit "\"$VIRTPROF\" testbed down --name $tb >/dev/null 2>&1"
 
-"$VIRTPROF" testbed up >"$tmp/up.out" 2>&1 || { cat "$tmp/up.out"; fail "testbed up"; }
-log_count() { "$VIRTPROF" testbed logs "$1" 2>/dev/null | grep -c ' GET /index.html$' || true; }
+"$VIRTPROF" testbed up --name "$tb" >"$tmp/up.out" 2>&1 || { cat "$tmp/up.out"; fail "testbed up"; }
+log_count() { "$VIRTPROF" testbed logs "$1" --name "$tb" 2>/dev/null | grep -c ' GET /index.html$' || true; }
 vm0=$(log_count vm)
 ct0=$(log_count container)
 
 # --- part 1: fixed loops, so every request sent is one logged (no cancellation at the end) ---
-"$VIRTPROF" compare --testbed --testbed-path /index.html --steps 2,4 --loops 40 --ramp-up 0s \
+"$VIRTPROF" compare --testbed --testbed-name "$tb" --testbed-path /index.html --steps 2,4 --loops 40 --ramp-up 0s \
 	--json "$tmp/a.json" --csv "$tmp" >"$tmp/a.txt" 2>"$tmp/a.err" ||
 	{ cat "$tmp/a.err"; fail "compare exited $?"; }
-"$VIRTPROF" testbed status >/dev/null 2>&1 || fail "a testbed that was up before must stay up"
+"$VIRTPROF" testbed status --name "$tb" >/dev/null 2>&1 || fail "a testbed that was up before must stay up"
 /usr/bin/python3 "$REPO/scripts/validate-json.py" "$REPO/docs/session.schema.json" "$tmp/a.json" ||
 	fail "JSON does not validate against docs/session.schema.json"
 grep -q "^Comparison" "$tmp/a.txt" || fail "no comparison table in the text output"
@@ -72,13 +72,13 @@ assert_eq "$vm_logged" "$vm_sent" "VM nginx log lines vs generator"
 assert_eq "$ct_logged" "$ct_sent" "container nginx log lines vs generator"
 
 # --- part 2: kill the VM in the middle of its second step ---
-"$VIRTPROF" testbed down >/dev/null 2>&1 || fail "testbed down"
-"$VIRTPROF" compare --testbed --steps 2,3 --duration 4s --json "$tmp/b.json" >"$tmp/b.txt" \
+"$VIRTPROF" testbed down --name "$tb" >/dev/null 2>&1 || fail "testbed down"
+"$VIRTPROF" compare --testbed --testbed-name "$tb" --steps 2,3 --duration 4s --json "$tmp/b.json" >"$tmp/b.txt" \
 	2>"$tmp/b.err" &
 cmp=$!
 wait_for 1800 grep -q "step 3: vm" "$tmp/b.err" || { kill $cmp 2>/dev/null; cat "$tmp/b.err" "$tmp/b.txt" | tail -n 30; fail "second VM step never started"; }
 sleep 2
-qpid=$(pgrep -f 'qemu-system-x86_64 -name virtprof-vm' | head -n 1)
+qpid=$(pgrep -f "qemu-system-x86_64 -name $tb-vm" | head -n 1)
 [ -n "$qpid" ] || fail "no testbed qemu to kill"
 kill -9 "$qpid"
 wait $cmp || fail "compare exited $? after its VM was killed"
@@ -95,6 +95,6 @@ jq -e '.steps[3].skipped == false and .steps[3].load.totals.requests > 0' "$tmp/
 grep -q "target lost" "$tmp/b.txt" || fail "text report does not mark the loss"
 # the testbed compare brought up is gone again
 ip netns list | grep -q "^$tb\b" && fail "netns $tb left behind"
-pgrep -f 'qemu-system-x86_64 -name virtprof-vm' >/dev/null && fail "qemu left behind"
-docker ps -a --format '{{.Names}}' | grep -q '^virtprof-ctr$' && fail "container left behind"
+pgrep -f "qemu-system-x86_64 -name $tb-vm" >/dev/null && fail "qemu left behind"
+docker ps -a --format '{{.Names}}' | grep -q "^$tb-ctr$" && fail "container left behind"
 echo ok
