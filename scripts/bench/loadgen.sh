@@ -4,7 +4,10 @@
 #   scripts/bench/loadgen.sh [SECONDS] [CONNS...]      (default 5 s; 100 1000 10000)
 # Prints one line per tool and connection count: requests, req/s, user+sys CPU s, us/request,
 # peak RSS.  CPU and RSS come from /usr/bin/time (getrusage of the whole process).
-# Env: VIRTPROF (binary), VP_WORKERS (virtprof --workers, default 1), NGX_WORKERS (default 1).
+# Env: VIRTPROF (binary), VP_WORKERS (virtprof --workers, default 1), NGX_WORKERS (default 1),
+# CALLGRIND=1 also counts virtprof's user-space instructions and L1 read misses per request under
+# valgrind (two --loops runs, the difference divided by the extra requests): unlike CPU time on a
+# shared machine, these are stable enough to compare small engine changes.
 set -u
 cd "$(dirname "$0")/../.."
 REPO=$PWD
@@ -51,3 +54,21 @@ for c in "${conns[@]}"; do
 	fi
 	rm -f "$tmp/vp.json"
 done
+
+if [ "${CALLGRIND:-0}" = 1 ] && command -v valgrind >/dev/null; then
+	for c in "${conns[@]}"; do
+		[ "$c" -le 1000 ] || continue
+		tot() { # loops -> "Ir D1mr"
+			valgrind --tool=callgrind --cache-sim=yes --callgrind-out-file="$tmp/cg.out" \
+				"$VIRTPROF" load "$url" --users "$c" --workers 1 --loops "$1" >/dev/null 2>&1
+			callgrind_annotate "$tmp/cg.out" 2>/dev/null | sed -n '/PROGRAM TOTALS/p' |
+				awk '{gsub(",", "", $1); gsub(",", "", $9); print $1, $9}'
+		}
+		n1=$((4000 / c + 1)) n2=$((3 * (4000 / c + 1)))
+		read -r i1 m1 < <(tot $n1)
+		read -r i2 m2 < <(tot $n2)
+		awk -v c="$c" -v i1="$i1" -v i2="$i2" -v m1="$m1" -v m2="$m2" -v r=$(((n2 - n1) * c)) \
+			'BEGIN { printf "callgrind conns=%-6d user instructions/req=%.0f L1 read misses/req=%.0f\n",
+				c, (i2 - i1) / r, (m2 - m1) / r }'
+	done
+fi
