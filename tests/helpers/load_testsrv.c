@@ -101,12 +101,14 @@ int main(int argc, char **argv)
 			if (fd == ls) {
 				int cfd;
 
-				while ((cfd = accept4(ls, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+				while ((cfd = accept4(ls, NULL, NULL,
+						      SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
 					if (cfd >= 65536) {
 						close(cfd);
 						continue;
 					}
-					setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+					setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one,
+						   sizeof(one));
 					conns[cfd] = calloc(1, sizeof(struct conn));
 					ev.events = EPOLLIN;
 					ev.data.fd = cfd;
@@ -137,7 +139,8 @@ int main(int argc, char **argv)
 						if (write(fd, half_resp, sizeof(half_resp) - 1) < 0)
 							goto drop;
 						/* linger 0: close() sends RST instead of FIN */
-						setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+						setsockopt(fd, SOL_SOCKET, SO_LINGER, &l,
+							   sizeof(l));
 						goto drop;
 					}
 					struct timespec ts = { stall_ms / 1000,

@@ -647,7 +647,7 @@ static uint64_t schedule(struct worker *w, uint64_t now)
 			} else if (w->npool < cap) {
 				x = &w->x[w->npool];
 				if (easy_setup(w, x))
-					break; /* out of memory: the send stays due, counted dropped */
+					break; /* out of memory: stays due, counted dropped */
 				w->npool++;
 			} else {
 				break; /* at --max-inflight: the send waits and will be late */
@@ -724,7 +724,7 @@ static void worker_finish(struct worker *w, uint64_t now)
 			long nconn = 0;
 			curl_off_t ct = 0;
 
-			/* a connection that came up for a transfer the end cut short still counts */
+			/* a connection up for a transfer the end cut short still counts */
 			curl_easy_getinfo(w->x[i].easy, CURLINFO_NUM_CONNECTS, &nconn);
 			curl_easy_getinfo(w->x[i].easy, CURLINFO_CONNECT_TIME_T, &ct);
 			if (nconn > 0 && ct > 0)
@@ -819,7 +819,7 @@ static void worker_loop(struct worker *w)
 				uint8_t want = w->fdwant[fd];
 
 				if (!want) {
-					/* a kept-alive socket libcurl is not watching: drop it now */
+					/* kept alive, libcurl not watching: drop it now */
 					sock_set(w, fd, 0);
 					continue;
 				}
@@ -829,10 +829,10 @@ static void worker_loop(struct worker *w)
 			if (evs[i].events & EPOLLOUT)
 				flags |= CURL_CSELECT_OUT;
 			/*
-			 * An error or hang-up alone made libcurl 7.88 report "select/poll returned
-			 * error" as CURLE_SEND_ERROR for a peer's reset mid-response (~1 in 500 with
-			 * two workers): hand it the directions it waits for as well, so its own
-			 * recv()/send() reports what really happened (ECONNRESET on receive).
+			 * An error or hang-up alone made libcurl 7.88 report "select/poll
+			 * returned error" as CURLE_SEND_ERROR for a peer's reset mid-response
+			 * (~1 in 500 with two workers): hand it the directions it waits for as
+			 * well, so its own recv()/send() reports what really happened.
 			 */
 			if (evs[i].events & (EPOLLERR | EPOLLHUP)) {
 				uint8_t want = (size_t)fd < w->nfdstate ? w->fdwant[fd] : 0;
@@ -997,7 +997,8 @@ static int resolve_once(struct load_handle *h, char *err, size_t len)
 	if (ai->ai_family == AF_INET6) {
 		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr, addr,
 			  sizeof(addr));
-		snprintf(h->resolve_entry, sizeof(h->resolve_entry), "%s:%s:[%s]", host, port, addr);
+		snprintf(h->resolve_entry, sizeof(h->resolve_entry), "%s:%s:[%s]", host, port,
+			 addr);
 	} else {
 		inet_ntop(AF_INET, &((struct sockaddr_in *)ai->ai_addr)->sin_addr, addr,
 			  sizeof(addr));
@@ -1024,12 +1025,16 @@ static int raise_nofile(uint64_t need, const struct load_plan *p, char *err, siz
 		if (!setrlimit(RLIMIT_NOFILE, &nr))
 			rl = nr;
 	}
-	if (rl.rlim_cur != RLIM_INFINITY && need > rl.rlim_cur)
+	if (rl.rlim_cur != RLIM_INFINITY && need > rl.rlim_cur) {
+		bool om = p->rate > 0;
+
 		return fail(err, len, -EINVAL,
-			    "%s %llu needs about %llu open files but the limit is %llu (hard limit, "
-			    "ulimit -Hn); raise it or ask for fewer", p->rate > 0 ? "--max-inflight" :
-			    "--users", (unsigned long long)(p->rate > 0 ? p->max_inflight : p->users),
+			    "%s %llu needs about %llu open files but the limit is %llu "
+			    "(hard limit, ulimit -Hn); raise it or ask for fewer",
+			    om ? "--max-inflight" : "--users",
+			    (unsigned long long)(om ? p->max_inflight : p->users),
 			    (unsigned long long)need, (unsigned long long)rl.rlim_cur);
+	}
 	return 0;
 }
 

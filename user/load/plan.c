@@ -177,9 +177,12 @@ int load_plan_validate(struct load_plan *p, char *err, size_t len)
 		if (p->set_users)
 			return fail(err, len, "--users is the closed model; with --rate use "
 				    "--max-inflight");
-		if (p->set_loops || p->set_ramp || p->set_think)
+		if (p->set_loops || p->set_ramp || p->set_think) {
+			const char *o = p->set_loops ? "loops" : p->set_ramp ? "ramp-up" : "think";
+
 			return fail(err, len, "--%s belongs to the closed model and conflicts with "
-				    "--rate", p->set_loops ? "loops" : p->set_ramp ? "ramp-up" : "think");
+				    "--rate", o);
+		}
 		if (!p->duration_ns)
 			p->duration_ns = LOAD_DEFAULT_DURATION_NS;
 	} else {

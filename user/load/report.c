@@ -177,7 +177,8 @@ void load_render(const struct load_result *r, struct out *o)
 			for (int c = 0; c < 100; c++) {
 				if (!r->curl_other[c])
 					continue;
-				err_row(&t, "other", curl_easy_strerror((CURLcode)c), r->curl_other[c]);
+				err_row(&t, "other", curl_easy_strerror((CURLcode)c),
+					r->curl_other[c]);
 				any = true;
 			}
 			if (!any)
