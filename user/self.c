@@ -42,6 +42,9 @@ enum self_role self_role_of(pid_t tid, pid_t tgid)
 {
 	enum self_role role = SELF_NONE;
 
+	/* Registered threads are ours: a tid reused later by another process is not. */
+	if (tgid != getpid())
+		return SELF_NONE;
 	pthread_mutex_lock(&self_lock);
 	for (int i = 0; i < self_n; i++) {
 		if (self_tids[i].tid == tid) {

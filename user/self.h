@@ -14,7 +14,7 @@ enum self_role { SELF_NONE = 0, SELF_PROFILER, SELF_LOADGEN };
 
 /* Register the calling thread (thread-safe, async from any thread). */
 void self_register_thread(enum self_role role);
-/* Register a thread by tid (e.g. a helper process virtprof spawned). */
+/* Register a thread of this process by tid. */
 void self_register_tid(pid_t tid, enum self_role role);
 /* Role of a tid; threads of our own tgid that never registered are SELF_PROFILER. */
 enum self_role self_role_of(pid_t tid, pid_t tgid);
