@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# virtprof run as a user runs it: a real nginx on loopback placed in a fresh cgroup given as the
+# --container target; the JSON validates against docs/session.schema.json; requests counted by
+# the generator == nginx's log; the server's CPU lands on ctr:<cgroup> app and the generator's on
+# loadgen; coverage 100 +- 2%; SIGINT mid-run still writes the report; bad input exits 2 before
+# any traffic.
+. "$(dirname "$0")/../lib.sh"
+. "$REPO/tests/nginx/nginx.sh"
+need_root
+need_cmd jq /usr/bin/python3
+/usr/bin/python3 -c 'import jsonschema' 2>/dev/null || skip "python3-jsonschema not installed"
+v2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
+[ -n "$v2" ] || skip "no cgroup v2 hierarchy mounted"
+port=18189
+url=http://127.0.0.1:$port/
+tmp=$(mktemp -d)
+on_exit "rm -rf $tmp"
+nginx_start $port 1 4096
+
+# the server in a cgroup of its own: a container without a container runtime
+cg=$v2/vp-run-e2e-$$
+mkdir "$cg" || fail "mkdir $cg"
+on_exit "rmdir $cg"
+on_exit "for p in \$(cat $cg/cgroup.procs); do echo \$p > $v2/cgroup.procs; done"
+for p in "$NGX_PID" $(pgrep -P "$NGX_PID"); do
+	echo "$p" >"$cg/cgroup.procs"
+done
+grep -q . "$cg/cgroup.procs" || fail "nginx not moved into $cg"
+ent=ctr:$(basename "$cg")
+
+# --- a fixed number of requests ---
+"$VIRTPROF" run --url "$url" --container "$cg" --users 8 --loops 200 --ramp-up 0s \
+	--json "$tmp/a.json" --csv "$tmp" >"$tmp/a.txt" 2>"$tmp/a.err" ||
+	fail "run exited $?: $(cat "$tmp/a.err")"
+nginx_log_settle
+/usr/bin/python3 "$REPO/scripts/validate-json.py" "$REPO/docs/session.schema.json" "$tmp/a.json" ||
+	fail "JSON does not validate"
+j="$tmp/a.json"
+assert_eq "$(jq '.steps[0].load.totals.requests' "$j")" 1600 "generator's request count"
+assert_eq "$(nginx_log_lines)" 1600 "nginx access-log lines"
+assert_eq "$(jq -r '.steps[0].target' "$j")" "$ent" "the step's target"
+app=$(jq --arg e "$ent" '[.steps[0].cpu.entities[] | select(.entity == $e and .role == "app") | .busy_ns] | add // 0' "$j")
+lg=$(jq '[.steps[0].cpu.entities[] | select(.entity == "loadgen") | .busy_ns] | add // 0' "$j")
+cov=$(jq '.steps[0].cpu.coverage_pct' "$j")
+own=$(jq --arg e "$ent" '.steps[0].cpu.overhead[] | select(.target == $e) | .own_us' "$j")
+echo "nginx (cgroup) ${app} ns, loadgen ${lg} ns, own ${own} us/req, coverage ${cov}%"
+assert_ge "$app" 1000000 "nginx CPU on $ent app"
+assert_ge "$lg" 1000000 "load generator CPU"
+assert_ge "$cov" 98 "coverage"
+assert_le "$cov" 102 "coverage"
+# nginx's threads are nowhere else: no 'other nginx' row
+jq -e '[.steps[0].cpu.entities[] | select(.entity == "other" and .role == "nginx")] | length == 0' \
+	"$j" >/dev/null || fail "nginx threads left outside the target"
+grep -q "^Where the host's CPU went" "$tmp/a.txt" || fail "text report lacks the breakdown"
+[ -s "$tmp/summary.csv" ] || fail "no summary.csv"
+
+# --- SIGINT mid-run: the report of what was collected, exit 0 ---
+"$VIRTPROF" run --url "$url" --users 4 --duration 60s --json "$tmp/b.json" >"$tmp/b.txt" \
+	2>"$tmp/b.err" &
+pid=$!
+sleep 3
+kill -INT $pid
+wait $pid || fail "run after SIGINT exited $?: $(cat "$tmp/b.err")"
+jq -e '.steps[0].interrupted == true and .steps[0].load.totals.requests > 0' "$tmp/b.json" \
+	>/dev/null || fail "interrupted run: report incomplete"
+/usr/bin/python3 "$REPO/scripts/validate-json.py" "$REPO/docs/session.schema.json" "$tmp/b.json" ||
+	fail "interrupted run's JSON does not validate"
+
+# --- bad input: exit 2, one line, no traffic and no file ---
+before=$(nginx_log_lines)
+for args in "" "--url ftp://127.0.0.1/" "--url $url --users 0" "--url $url --duration 5" \
+	"--url $url --interval 1ms" "--url $url --json /nonexistent-dir/x.json" \
+	"--url $url --container no-such-ctr-$$" "--url $url --rate 10 --users 5"; do
+	# shellcheck disable=SC2086
+	"$VIRTPROF" run $args >/dev/null 2>"$tmp/err"
+	rc=$?
+	[ $rc -eq 2 ] || fail "run $args: exit $rc, want 2"
+	[ "$(wc -l <"$tmp/err")" -ge 1 ] || fail "run $args: no message"
+done
+assert_eq "$(nginx_log_lines)" "$before" "requests sent by refused runs"
+echo ok
