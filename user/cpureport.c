@@ -139,10 +139,12 @@ int session_cpu_take(struct session_cpu *s, struct interval *iv)
 	return 0;
 }
 
-uint64_t session_cpu_bpf_ns(const struct session_cpu *s)
+int64_t session_cpu_bpf_ns(const struct session_cpu *s)
 {
-	uint64_t t = 0;
+	int64_t t = 0;
 
+	if (s->probes.stats_fd < 0)
+		return -1;
 	for (int i = 0; i < s->nprogs; i++)
 		t += s->progs[i].d_ns;
 	return t;
@@ -284,7 +286,9 @@ void cpureport_softirq(const struct agg *a, struct out *o)
 	table_free(&t);
 }
 
-void cpureport_coverage(const struct interval *iv, uint64_t bpf_ns, struct out *o)
+#define BPF_STATS_OFF "BPF run time: kernel bpf_stats off (VIRTPROF_BPF_STATS=0, or BPF_ENABLE_STATS failed)"
+
+void cpureport_coverage(const struct interval *iv, int64_t bpf_ns, struct out *o)
 {
 	struct table t;
 	int r;
@@ -308,8 +312,13 @@ void cpureport_coverage(const struct interval *iv, uint64_t bpf_ns, struct out *
 		table_f64(&t, r, 5, pct(iv->busy_ns + iv->idle_ns, iv->span_ns));
 	else
 		table_na(&t, r, 5, "no interval boundary on any CPU yet");
-	table_u64(&t, r, 6, bpf_ns);
-	table_f64(&t, r, 7, pct(bpf_ns, iv->span_ns));
+	if (bpf_ns >= 0) {
+		table_u64(&t, r, 6, bpf_ns);
+		table_f64(&t, r, 7, pct(bpf_ns, iv->span_ns));
+	} else {
+		table_na(&t, r, 6, BPF_STATS_OFF);
+		table_na(&t, r, 7, BPF_STATS_OFF);
+	}
 	table_render(&t, o);
 	table_free(&t);
 }
@@ -357,7 +366,7 @@ void cpureport_profiler(const struct session_cpu *s, uint64_t span_ns, bool whol
 		table_u64(&t, r, 1, cnt);
 		table_u64(&t, r, 2, ns);
 		if (s->probes.stats_fd < 0)
-			table_na(&t, r, 3, "bpf_stats could not be enabled (BPF_ENABLE_STATS)");
+			table_na(&t, r, 3, BPF_STATS_OFF);
 		else if (cnt)
 			table_f64(&t, r, 3, (double)ns / cnt);
 		else
@@ -430,8 +439,8 @@ void cpureport_header(struct session_cpu *s, const struct cpureport_opts *o, FIL
 void cpureport_interval(struct session_cpu *s, const struct interval *iv,
 			const struct cpureport_opts *o, FILE *f)
 {
-	uint64_t bpf_ns = session_cpu_bpf_ns(s);
-	char tbuf[32];
+	int64_t bpf_ns = session_cpu_bpf_ns(s);
+	char tbuf[32], bpf_txt[32];
 	struct out out;
 	struct agg a;
 	time_t now = (time_t)(iv->real_end_ns / NSEC_PER_SEC);
@@ -465,10 +474,13 @@ void cpureport_interval(struct session_cpu *s, const struct interval *iv,
 	} else {
 		double ivs = iv->ncpu_seen ? iv->span_ns / 1e9 / iv->ncpu_seen : 0;
 
-		fprintf(f, "%s  interval %.2fs  coverage %.2f%%  bpf %.3f%% of host  "
+		if (bpf_ns >= 0)
+			snprintf(bpf_txt, sizeof(bpf_txt), "%.3f%%", pct(bpf_ns, iv->span_ns));
+		else
+			snprintf(bpf_txt, sizeof(bpf_txt), "n/a");
+		fprintf(f, "%s  interval %.2fs  coverage %.2f%%  bpf %s of host  "
 			   "(%% of host: 100%% = %d CPUs)\n",
-			tbuf, ivs, pct(iv->busy_ns + iv->idle_ns, iv->span_ns), pct(bpf_ns, iv->span_ns),
-			iv->ncpu_seen);
+			tbuf, ivs, pct(iv->busy_ns + iv->idle_ns, iv->span_ns), bpf_txt, iv->ncpu_seen);
 		for (int i = 0; i < s->targets.n; i++)
 			if (s->targets.t[i].gone)
 				fprintf(f, "  target %s gone after %.1fs\n", s->targets.t[i].entity,

@@ -53,8 +53,8 @@ int session_cpu_take(struct session_cpu *s, struct interval *iv);
 void session_cpu_close(struct session_cpu *s);
 /* Register extra BPF programs (network/block/KVM objects) for the profiler-cost section. */
 void session_cpu_add_prog(struct session_cpu *s, const char *name, int fd);
-/* BPF run time of all registered programs during the last interval. */
-uint64_t session_cpu_bpf_ns(const struct session_cpu *s);
+/* BPF run time of all registered programs during the last interval; -1 when bpf_stats is off. */
+int64_t session_cpu_bpf_ns(const struct session_cpu *s);
 
 struct cpureport_opts {
 	enum out_mode mode;
@@ -73,7 +73,8 @@ void cpureport_interval(struct session_cpu *s, const struct interval *iv,
 void cpureport_targets(const struct session_cpu *s, struct out *o);
 void cpureport_entities(const struct agg *a, uint64_t span_ns, const char *key, struct out *o);
 void cpureport_softirq(const struct agg *a, struct out *o);
-void cpureport_coverage(const struct interval *iv, uint64_t bpf_ns, struct out *o);
+/* bpf_ns < 0: program run time unknown (kernel bpf_stats off). */
+void cpureport_coverage(const struct interval *iv, int64_t bpf_ns, struct out *o);
 void cpureport_drops(const uint64_t *drops, bool text_only_nonzero, struct out *o);
 /* Per-program cost during the last interval, or (whole) since the session started. */
 void cpureport_profiler(const struct session_cpu *s, uint64_t span_ns, bool whole, struct out *o);

@@ -110,8 +110,13 @@ int probes_open(struct probes *p)
 		vp_err("cannot count possible CPUs: %s", strerror(-p->nr_cpus));
 		return -EINVAL;
 	}
-	/* The program run-time counters are the profiler's own cost in every report. */
-	p->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+	/*
+	 * The program run-time counters are the profiler's own cost in every report.  They are not
+	 * free (two clock reads per program run); VIRTPROF_BPF_STATS=0 leaves them off, and the
+	 * reports then say "not available" for the BPF run time.
+	 */
+	if (!getenv("VIRTPROF_BPF_STATS") || strcmp(getenv("VIRTPROF_BPF_STATS"), "0"))
+		p->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
 
 	/* VIRTPROF_BPF_FLAVOUR=raw_tp forces the fallback, so tests can exercise it here too */
 	force = getenv("VIRTPROF_BPF_FLAVOUR");

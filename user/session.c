@@ -130,7 +130,11 @@ static int step_sample(struct session *s, struct sess_step *st, bool warmup)
 			st->span_ns += iv.span_ns;
 			st->busy_ns += iv.busy_ns;
 			st->idle_ns += iv.idle_ns;
-			st->bpf_ns += session_cpu_bpf_ns(&s->cpu);
+			int64_t bpf = session_cpu_bpf_ns(&s->cpu);
+
+			st->bpf_known = bpf >= 0;
+			if (bpf > 0)
+				st->bpf_ns += bpf;
 			if (iv.ncpu_seen > st->ncpu)
 				st->ncpu = iv.ncpu_seen;
 			for (int k = 0; k < VP_DROP_MAX; k++)

@@ -64,6 +64,7 @@ struct sess_step {
 	/* CPU over the measured window (warm-up excluded) */
 	struct agg agg;
 	uint64_t span_ns, busy_ns, idle_ns, bpf_ns;
+	bool bpf_known; /* kernel bpf_stats was on */
 	int ncpu;
 	uint64_t drops[VP_DROP_MAX];
 	int ntl, captl;

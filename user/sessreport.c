@@ -213,9 +213,14 @@ static void table_step_summary(const struct session *s, const struct sess_step *
 	ROW("idle", st->idle_ns);
 	r = table_row(&t);
 	table_str(&t, r, 0, "profiler BPF programs (inside the rows above)");
-	cell_us_per_req(&t, r, 1, st->bpf_ns, reqs);
-	table_f64(&t, r, 2, pct(st->bpf_ns, st->span_ns));
-	table_u64(&t, r, 3, st->bpf_ns);
+	if (st->bpf_known) {
+		cell_us_per_req(&t, r, 1, st->bpf_ns, reqs);
+		table_f64(&t, r, 2, pct(st->bpf_ns, st->span_ns));
+		table_u64(&t, r, 3, st->bpf_ns);
+	} else {
+		for (int c = 1; c <= 3; c++)
+			table_na(&t, r, c, "kernel bpf_stats off: BPF run time not measured");
+	}
 #undef ROW
 	table_note(&t, "coverage %.2f%% (every CPU nanosecond of %d CPUs x %.2f s accounted once)",
 		   pct(st->busy_ns + st->idle_ns, st->span_ns), st->ncpu,
@@ -478,7 +483,11 @@ static void json_step(struct session *s, struct sess_step *st, struct jw *w, str
 	jw_ku64(w, "span_ns", st->span_ns);
 	jw_ku64(w, "busy_ns", st->busy_ns);
 	jw_ku64(w, "idle_ns", st->idle_ns);
-	jw_ku64(w, "bpf_ns", st->bpf_ns);
+	jw_key(w, "bpf_ns");
+	if (st->bpf_known)
+		jw_u64(w, st->bpf_ns);
+	else
+		jw_null(w);
 	jw_key(w, "coverage_pct");
 	if (st->span_ns)
 		jw_double(w, pct(st->busy_ns + st->idle_ns, st->span_ns));
