@@ -322,7 +322,7 @@ void blockio_render(const struct blockio *b, iosec_owner_fn owner, void *ctx, do
 	struct table t;
 	int na = 0;
 
-	table_init(&t, "block", "Block I/O (this interval)");
+	table_init(&t, "block", "Block I/O");
 	table_col(&t, "entity", "ENTITY", 0, true);
 	table_col(&t, "role", "ROLE", 0, true);
 	table_col(&t, "dev", "DEV", 0, true);

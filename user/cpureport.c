@@ -124,7 +124,7 @@ int session_cpu_take(struct session_cpu *s, struct interval *iv)
 
 	if (err)
 		return err;
-	if (s->io)
+	if (s->io && !s->io_by_caller)
 		iosec_collect(s->io);
 	targets_refresh(&s->targets);
 	for (int i = 0; i < s->nprogs; i++) {

@@ -33,6 +33,7 @@ struct iosec;
 struct session_cpu {
 	struct probes probes;
 	struct iosec *io; /* network / block / KVM sections; NULL when disabled */
+	bool io_by_caller; /* sessions take the I/O deltas per step themselves, not per interval */
 	struct collector coll;
 	struct targets targets;
 	struct sysinfo_mode mode;

@@ -135,6 +135,12 @@ void jw_null(struct jw *w)
 	fputs("null", w->f);
 }
 
+void jw_raw(struct jw *w, const char *json)
+{
+	sep(w);
+	fputs(json, w->f);
+}
+
 void jw_end_line(struct jw *w)
 {
 	fputc('\n', w->f);

@@ -32,6 +32,8 @@ void jw_i64(struct jw *w, int64_t v);
 void jw_double(struct jw *w, double v);
 void jw_bool(struct jw *w, bool v);
 void jw_null(struct jw *w);
+/* A complete JSON value produced elsewhere (e.g. rendered earlier into a string). */
+void jw_raw(struct jw *w, const char *json);
 /* End a top-level value with a newline (one object per line for --json streams). */
 void jw_end_line(struct jw *w);
 

@@ -284,7 +284,7 @@ static void render_threads(const struct kvmexit *k, iosec_owner_fn owner, void *
 	const char *xna = kvmexit_exit_na(k);
 	struct table t;
 
-	table_init(&t, "kvm", "KVM per vCPU thread (this interval)");
+	table_init(&t, "kvm", "KVM per vCPU thread");
 	table_col(&t, "entity", "ENTITY", 0, true);
 	table_col(&t, "role", "ROLE", 0, true);
 	table_col(&t, "thread", "THREAD", 0, true);
@@ -344,7 +344,7 @@ static void render_threads(const struct kvmexit *k, iosec_owner_fn owner, void *
 		}
 	}
 	if (!t.nrows) {
-		table_note(&t, "no vCPU did port or MMIO I/O in this interval");
+		table_note(&t, "no vCPU did port or MMIO I/O in this period");
 		if (xna)
 			table_note(&t, "%s", xna);
 		if (!k->pio)
@@ -366,7 +366,7 @@ static void render_reasons(const struct kvmexit *k, iosec_owner_fn owner, void *
 	const char *xna = kvmexit_exit_na(k);
 	struct table t;
 
-	table_init(&t, "kvm_exits", "KVM exits by reason (this interval)");
+	table_init(&t, "kvm_exits", "KVM exits by reason");
 	table_col(&t, "entity", "ENTITY", 0, true);
 	table_col(&t, "tid", "TID", 0, false);
 	table_col(&t, "reason", "REASON", 0, false);

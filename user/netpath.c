@@ -552,7 +552,7 @@ static void render_devices(const struct netpath *np, const struct targets *ts, s
 	bool phys = false;
 	struct table t;
 
-	table_init(&t, "net_devices", "Network devices (this interval)");
+	table_init(&t, "net_devices", "Network devices");
 	table_col(&t, "netns", "NETNS", 0, false);
 	table_col(&t, "dev", "DEV", 0, true);
 	table_col(&t, "kind", "KIND", 0, true);

@@ -32,6 +32,7 @@ int session_open(struct session *s, const char **vms, int nvm, const char **ctrs
 	err = session_cpu_open(&s->cpu, vms, nvm, ctrs, nctr, true);
 	if (err)
 		return err;
+	s->cpu.io_by_caller = true;
 	s->t0_mono = now_mono_ns();
 	return 0;
 }
@@ -41,6 +42,8 @@ static void step_free(struct sess_step *st)
 	if (st->have_res)
 		load_result_free(&st->res);
 	agg_free(&st->agg);
+	free(st->io_text);
+	free(st->io_json);
 	for (int i = 0; i < st->ntl; i++)
 		free(st->tl[i].rows);
 	free(st->tl);
@@ -199,6 +202,35 @@ static void step_net(struct session *s, struct sess_step *st)
 }
 
 /*
+ * The network / block / KVM tables over the step: the I/O sections hold exactly the step's deltas
+ * right now (collected at its start and end), so render them into strings for the report.
+ */
+static void step_io(struct session *s, struct sess_step *st)
+{
+	double secs = (now_mono_ns() - s->t0_mono) / 1e9 - st->t_start_s;
+	size_t len;
+	struct out o;
+	FILE *f;
+
+	if (!s->cpu.io)
+		return;
+	f = open_memstream(&st->io_text, &len);
+	if (f) {
+		out_init(&o, f, OUT_TEXT, false);
+		cpureport_io(&s->cpu, secs, &o);
+		fclose(f);
+	}
+	f = open_memstream(&st->io_json, &len);
+	if (f) {
+		out_init(&o, f, OUT_JSON, false);
+		jw_obj_begin(&o.jw);
+		cpureport_io(&s->cpu, secs, &o);
+		jw_obj_end(&o.jw);
+		fclose(f);
+	}
+}
+
+/*
  * netpath keeps running totals since load; the step's share is its end minus its start.
  */
 static void path_sub(struct path_sum *a, const struct path_sum *b)
@@ -227,6 +259,8 @@ int session_run_step(struct session *s, struct sess_step *st)
 	step_sample(s, &before, true);
 	step_free(&before);
 	memset(&before, 0, sizeof(before));
+	if (s->cpu.io)
+		iosec_collect(s->cpu.io);
 	step_net(s, &before);
 
 	rc = load_start(&st->plan, &h, err, sizeof(err));
@@ -269,7 +303,10 @@ int session_run_step(struct session *s, struct sess_step *st)
 	if (!rc)
 		st->have_res = true;
 	step_sample(s, st, false);
+	if (s->cpu.io)
+		iosec_collect(s->cpu.io);
 	step_net(s, st);
+	step_io(s, st);
 	for (int i = 0; i < MAX_TARGETS; i++)
 		path_sub(&st->path[i], &before.path[i]);
 	path_sub(&st->path_other, &before.path_other);

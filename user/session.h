@@ -78,6 +78,9 @@ struct sess_step {
 	struct path_sum path_bridge;
 	uint64_t net_softirq_hosted_ns; /* NET_* softirq time inside threads' buckets */
 
+	/* network devices, block I/O and KVM over the step, rendered when it ended */
+	char *io_text, *io_json;
+
 	/* derived */
 	struct target_cost cost[MAX_TARGETS];
 	uint64_t loadgen_ns, profiler_ns, other_ns, kernel_path_ns;

@@ -405,6 +405,10 @@ void session_report_text(struct session *s, FILE *f, bool compare)
 		table_step_overhead(s, st, &o);
 		fputc('\n', f);
 		table_step_paths(s, st, &o);
+		if (st->io_text) {
+			fprintf(f, "\nI/O during the step\n");
+			fputs(st->io_text, f);
+		}
 		fputc('\n', f);
 		table_step_cpu(st, &o);
 		cpureport_drops(st->drops, true, &o);
@@ -506,6 +510,11 @@ static void json_step(struct session *s, struct sess_step *st, struct jw *w, str
 	table_step_paths(s, st, o);
 	cpureport_drops(st->drops, false, o);
 	jw_obj_end(w);
+	jw_key(w, "io");
+	if (st->io_json)
+		jw_raw(w, st->io_json);
+	else
+		jw_null(w);
 	json_timeline(st, w);
 	jw_obj_end(w);
 }

@@ -52,6 +52,10 @@ assert_le "$cov" 102 "coverage"
 jq -e '[.steps[0].cpu.entities[] | select(.entity == "other" and .role == "nginx")] | length == 0' \
 	"$j" >/dev/null || fail "nginx threads left outside the target"
 grep -q "^Where the host's CPU went" "$tmp/a.txt" || fail "text report lacks the breakdown"
+# the step's network section: every request and response crossed lo (plus handshakes)
+lo=$(jq '[.steps[0].io.net_devices[] | select(.dev == "lo") | .rx_pkts] | add // 0' "$j")
+assert_ge "$lo" 3200 "lo packets during the step"
+grep -q "^I/O during the step" "$tmp/a.txt" || fail "text report lacks the I/O section"
 [ -s "$tmp/summary.csv" ] || fail "no summary.csv"
 
 # --- SIGINT mid-run: the report of what was collected, exit 0 ---
