@@ -114,7 +114,7 @@ vmlinux:
 	mv vmlinux/vmlinux.h.tmp vmlinux/vmlinux.h
 
 format:
-	clang-format -i $$(find user bpf tests -name '*.[ch]')
+	clang-format -i $$(git ls-files "user/*.[ch]" "bpf/*.[ch]" "tests/*.[ch]")
 
 clean:
 	rm -rf build build-san virtprof

@@ -128,7 +128,8 @@ static __always_inline void see_thread(struct task_struct *t, __u32 tid)
 		return;
 	fill_info(&ti, t);
 	ti.first_ns = bpf_ktime_get_ns();
-	if (bpf_map_update_elem(&threads, &tid, &ti, BPF_NOEXIST) && !bpf_map_lookup_elem(&threads, &tid))
+	if (bpf_map_update_elem(&threads, &tid, &ti, BPF_NOEXIST) &&
+	    !bpf_map_lookup_elem(&threads, &tid))
 		drop(VP_DROP_THREADS_FULL);
 }
 
@@ -187,7 +188,7 @@ static __always_inline void close_segment(struct vp_cpu_state *cs, __u64 now)
  * CPU's idle time; softirqs it hosted are kept under a per-CPU idle key.
  */
 static __always_inline struct vp_thread_stats *charge_owner(struct vp_cpu_state *cs,
-							     struct task_struct *owner)
+							    struct task_struct *owner)
 {
 	struct vp_thread_stats *st;
 	__u32 key = cs->cur_tid;
@@ -470,7 +471,8 @@ int flush(void *ctx)
 	close_segment(cs, now);
 	/* The IPI interrupts the segment's owner; pass it only when that is provably so. */
 	charge_owner(cs, cs->cur_tid == (__u32)bpf_get_current_pid_tgid() ?
-				 (struct task_struct *)bpf_get_current_task() : NULL);
+				 (struct task_struct *)bpf_get_current_task() :
+				 NULL);
 	cs->flush_ts = now;
 	return 0;
 }
@@ -479,18 +481,18 @@ int flush(void *ctx)
  * Every hook twice: tp_btf (trusted BTF pointers, direct loads) and raw_tp (probe reads), both
  * one-line stubs around the shared handler; `btf` tells the handler which it is.
  */
-#define VP_HOOK(tp, call, ...)                                                                    \
-	SEC("tp_btf/" #tp)                                                                        \
-	int BPF_PROG(tp_##tp, ##__VA_ARGS__)                                                      \
-	{                                                                                         \
-		const bool btf = true;                                                            \
-		return call;                                                                      \
-	}                                                                                         \
-	SEC("raw_tp/" #tp)                                                                        \
-	int BPF_PROG(raw_##tp, ##__VA_ARGS__)                                                     \
-	{                                                                                         \
-		const bool btf = false;                                                           \
-		return call;                                                                      \
+#define VP_HOOK(tp, call, ...)                \
+	SEC("tp_btf/" #tp)                    \
+	int BPF_PROG(tp_##tp, ##__VA_ARGS__)  \
+	{                                     \
+		const bool btf = true;        \
+		return call;                  \
+	}                                     \
+	SEC("raw_tp/" #tp)                    \
+	int BPF_PROG(raw_##tp, ##__VA_ARGS__) \
+	{                                     \
+		const bool btf = false;       \
+		return call;                  \
 	}
 
 VP_HOOK(sched_switch, handle_switch(preempt, prev, next, btf), bool preempt,

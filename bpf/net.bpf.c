@@ -236,7 +236,8 @@ static __always_inline void end_run(struct vp_net_cache *c, struct vp_cpu_state 
 	if (!c->have)
 		return;
 	if (cs->net_seq == c->seq + 1 && cs->net_end < cs->net_start)
-		settle_run(c, cs->net_end, false); /* the next run is in progress: net_end is ours */
+		settle_run(c, cs->net_end,
+			   false); /* the next run is in progress: net_end is ours */
 	else
 		drop_run(c);
 }
@@ -472,7 +473,8 @@ int net_flush(void *ctx)
 		bool running = cs->net_end < cs->net_start;
 
 		if (cs->net_seq == c->seq && running)
-			settle_run(c, bpf_ktime_get_ns(), true); /* the rest of the run comes later */
+			settle_run(c, bpf_ktime_get_ns(),
+				   true); /* the rest of the run comes later */
 		else if (cs->net_seq == c->seq || (cs->net_seq == c->seq + 1 && running))
 			settle_run(c, cs->net_end, false);
 		else
@@ -498,8 +500,7 @@ int BPF_PROG(tp_netif_receive_skb, struct sk_buff *skb)
 }
 
 SEC("tp_btf/net_dev_xmit")
-int BPF_PROG(tp_net_dev_xmit, struct sk_buff *skb, int rc, struct net_device *dev,
-	     unsigned int len)
+int BPF_PROG(tp_net_dev_xmit, struct sk_buff *skb, int rc, struct net_device *dev, unsigned int len)
 {
 	struct vp_net_key k;
 
@@ -565,8 +566,9 @@ int BPF_PROG(raw_netif_receive_skb, struct sk_buff *skb)
 	read_key(dev, &k);
 	if (BPF_CORE_READ(dev, flags) & VP_IFF_LOOPBACK)
 		return on_rx(dev, &k, BPF_CORE_READ(skb, len));
-	return on_rx(dev, &k, rx_len(BPF_CORE_READ(skb, len), BPF_CORE_READ(skb, mac_header),
-				     BPF_CORE_READ(skb, head), BPF_CORE_READ(skb, data)));
+	return on_rx(dev, &k,
+		     rx_len(BPF_CORE_READ(skb, len), BPF_CORE_READ(skb, mac_header),
+			    BPF_CORE_READ(skb, head), BPF_CORE_READ(skb, data)));
 }
 
 SEC("raw_tp/net_dev_xmit")

@@ -27,13 +27,13 @@
 struct vp_thread_info {
 	unsigned int tid;
 	unsigned int tgid;
-	unsigned int parent_tid;  /* creator at fork (0 if seen before the fork event) */
-	unsigned int parent_tgid; /* creator's process: entities are inherited from it */
-	unsigned int flags;       /* PF_KTHREAD / PF_USER_WORKER / PF_IO_WORKER */
-	unsigned int exited;      /* sched_process_exit seen: report once more, then forget */
-	unsigned long long cgid_v2;     /* kernfs id of the thread's cgroup on the v2 hierarchy */
+	unsigned int parent_tid;	/* creator at fork (0 if seen before the fork event) */
+	unsigned int parent_tgid;	/* creator's process: entities are inherited from it */
+	unsigned int flags;		/* PF_KTHREAD / PF_USER_WORKER / PF_IO_WORKER */
+	unsigned int exited;		/* sched_process_exit seen: report once more, then forget */
+	unsigned long long cgid_v2;	/* kernfs id of the thread's cgroup on the v2 hierarchy */
 	unsigned long long cgid_v1_cpu; /* kernfs id on the v1 hierarchy holding the cpu controller */
-	unsigned long long first_ns;    /* bpf_ktime at first sight */
+	unsigned long long first_ns;	/* bpf_ktime at first sight */
 	char comm[VP_COMM_LEN];
 };
 
@@ -44,15 +44,15 @@ struct vp_thread_stats {
 	unsigned long long hardirq_ns;
 	unsigned long long rq_delay_ns; /* wakeup (or preemption) to on-CPU */
 	unsigned long long rq_delay_max_ns;
-	unsigned int nr_rq; /* waits measured */
-	unsigned int nvcsw; /* switched out while sleeping */
+	unsigned int nr_rq;  /* waits measured */
+	unsigned int nvcsw;  /* switched out while sleeping */
 	unsigned int nivcsw; /* switched out while runnable (preempted) */
 	unsigned int nr_softirq;
 };
 
 /* Per-CPU accounting state: the open segment and what it accumulated since switch-in. */
 struct vp_cpu_state {
-	unsigned long long ts;       /* start of the open segment (0 = not yet seen) */
+	unsigned long long ts;	     /* start of the open segment (0 = not yet seen) */
 	unsigned long long flush_ts; /* bpf_ktime of the last flush: interval boundary */
 	unsigned long long task_acc;
 	unsigned long long softirq_acc[VP_NR_SOFTIRQS];
@@ -60,18 +60,18 @@ struct vp_cpu_state {
 	unsigned long long rq_acc, rq_max;
 	unsigned int nr_rq;
 	unsigned int nr_softirq;
-	unsigned int cur_tid;  /* owner of the open segment; 0 = idle */
-	unsigned int softirq;  /* vector + 1 of the softirq running, 0 when none */
-	unsigned int hardirq;  /* nesting depth of irq handlers */
+	unsigned int cur_tid; /* owner of the open segment; 0 = idle */
+	unsigned int softirq; /* vector + 1 of the softirq running, 0 when none */
+	unsigned int hardirq; /* nesting depth of irq handlers */
 	/*
 	 * NET_TX / NET_RX run boundaries, for the network programs (net.bpf.c shares this map by fd)
 	 * so that no second program has to sit on the softirq tracepoints, the hottest path.
 	 */
-	unsigned int net_vec;          /* vector of the last NET_* run */
-	unsigned long long net_seq;    /* incremented at every NET_* softirq entry */
-	unsigned long long net_start;  /* entry time of the current/last NET_* run */
-	unsigned long long net_end;    /* exit time of the last NET_* run (< net_start: running) */
-	unsigned int sirq_dirty;       /* softirq_acc holds time not yet charged */
+	unsigned int net_vec;	      /* vector of the last NET_* run */
+	unsigned long long net_seq;   /* incremented at every NET_* softirq entry */
+	unsigned long long net_start; /* entry time of the current/last NET_* run */
+	unsigned long long net_end;   /* exit time of the last NET_* run (< net_start: running) */
+	unsigned int sirq_dirty;      /* softirq_acc holds time not yet charged */
 	unsigned int pad2;
 };
 
@@ -87,7 +87,6 @@ enum vp_drop {
 	VP_DROP_UNBALANCED,   /* irq/softirq exit without entry: segment re-synchronised */
 	VP_DROP_MAX,
 };
-
 
 /*
  * ==== I/O sections: network path, block I/O, KVM (net.bpf.c, block.bpf.c, kvm.bpf.c) ====
@@ -108,10 +107,10 @@ struct vp_net_key {
 struct vp_net_stats {
 	unsigned long long rx_pkts, rx_bytes; /* netif_receive_skb; bytes include the L2 header */
 	unsigned long long tx_pkts, tx_bytes; /* net_dev_xmit with rc == NETDEV_TX_OK */
-	unsigned long long sirq_ns[2];        /* NET_TX [0] / NET_RX [1] softirq time charged here */
-	unsigned long long proc_ns;   /* netif_receive_skb entry->exit in process context (bh off):
+	unsigned long long sirq_ns[2]; /* NET_TX [0] / NET_RX [1] softirq time charged here */
+	unsigned long long proc_ns;    /* netif_receive_skb entry->exit in process context (bh off):
 				       * a tap write by qemu or a vhost worker runs the host stack */
-	unsigned long long proc_pkts; /* packets handled in process context (not in a softirq) */
+	unsigned long long proc_pkts;  /* packets handled in process context (not in a softirq) */
 	unsigned long long napi_polls, napi_work;
 };
 
@@ -120,8 +119,8 @@ struct vp_net_dev_info {
 	struct vp_net_key key;
 	char name[16];
 	char kind[VP_NET_KIND_LEN]; /* rtnl_link_ops->kind: "veth", "tun", "bridge"; "" if none */
-	unsigned int flags;         /* dev->flags (IFF_*) */
-	struct vp_net_key peer;     /* veth: the other end; zero otherwise */
+	unsigned int flags;	    /* dev->flags (IFF_*) */
+	struct vp_net_key peer;	    /* veth: the other end; zero otherwise */
 };
 
 /*
@@ -140,11 +139,11 @@ struct vp_net_slot {
 };
 
 struct vp_net_cache {
-	unsigned long long seq;   /* cpu_state.net_seq of the run the run_pkts belong to */
+	unsigned long long seq;	  /* cpu_state.net_seq of the run the run_pkts belong to */
 	unsigned long long start; /* time from which that run is still to be charged */
 	unsigned int vec;
-	unsigned int have;  /* packets seen in that run */
-	unsigned int busy;  /* a handler is updating: a nested handler or the flush IPI keeps off */
+	unsigned int have; /* packets seen in that run */
+	unsigned int busy; /* a handler is updating: a nested handler or the flush IPI keeps off */
 	unsigned int nused;
 	struct vp_net_slot slot[VP_NET_SLOTS];
 };
@@ -159,9 +158,9 @@ struct vp_net_proc {
 
 enum vp_net_drop {
 	VP_NET_DROP_DEVS_FULL, /* device map full: that device's packets are not counted */
-	VP_NET_DROP_TAIL,      /* end of a run not known (run ended, others followed): tail unsplit */
-	VP_NET_DROP_PROC,      /* process-context receive not timed (unbalanced entry/exit) */
-	VP_NET_DROP_UNCACHED,  /* packet counted without a share of its run's time (cache busy/full) */
+	VP_NET_DROP_TAIL, /* end of a run not known (run ended, others followed): tail unsplit */
+	VP_NET_DROP_PROC, /* process-context receive not timed (unbalanced entry/exit) */
+	VP_NET_DROP_UNCACHED, /* packet counted without a share of its run's time (cache busy/full) */
 	VP_NET_DROP_MAX,
 };
 
@@ -172,16 +171,16 @@ enum vp_net_drop {
 
 enum vp_blk_flag {
 	VP_BLK_KTHREAD = 1,  /* submitted by a kernel thread */
-	VP_BLK_WQ = 2,       /* ... that is a workqueue worker (writeback kworker for writes) */
+	VP_BLK_WQ = 2,	     /* ... that is a workqueue worker (writeback kworker for writes) */
 	VP_BLK_NO_BLKCG = 4, /* the bio carried no blkcg: owner is the submitting thread */
 };
 
 struct vp_blk_key {
 	unsigned long long cgid; /* kernfs id of the bio's blkcg cgroup (0: none) */
-	unsigned int tid, tgid;  /* submitting thread */
-	unsigned int dev;        /* kernel dev_t: major << 20 | minor */
-	unsigned short op;       /* REQ_OP_* */
-	unsigned short flags;    /* vp_blk_flag */
+	unsigned int tid, tgid;	 /* submitting thread */
+	unsigned int dev;	 /* kernel dev_t: major << 20 | minor */
+	unsigned short op;	 /* REQ_OP_* */
+	unsigned short flags;	 /* vp_blk_flag */
 };
 
 struct vp_blk_stats {
@@ -199,7 +198,7 @@ struct vp_blk_inflight {
 
 enum vp_blk_drop {
 	VP_BLK_DROP_INFLIGHT_FULL, /* an I/O not timed */
-	VP_BLK_DROP_KEYS_FULL,     /* an I/O not counted */
+	VP_BLK_DROP_KEYS_FULL,	   /* an I/O not counted */
 	VP_BLK_DROP_MAX,
 };
 
@@ -211,12 +210,12 @@ struct vp_kvm_key {
 };
 
 struct vp_kvm_stats {
-	unsigned long long pio[2];  /* kvm_pio: [0] in (rw 0), [1] out */
-	unsigned long long mmio[3]; /* kvm_mmio: read-unsatisfied, read, write */
-	unsigned long long exits;   /* kvm_exit */
-	unsigned long long entries; /* kvm_entry */
+	unsigned long long pio[2];    /* kvm_pio: [0] in (rw 0), [1] out */
+	unsigned long long mmio[3];   /* kvm_mmio: read-unsatisfied, read, write */
+	unsigned long long exits;     /* kvm_exit */
+	unsigned long long entries;   /* kvm_entry */
 	unsigned long long handle_ns; /* kvm_exit -> next kvm_entry on the same thread */
-	unsigned int vcpu_id;         /* from kvm_exit/kvm_entry, when they fire */
+	unsigned int vcpu_id;	      /* from kvm_exit/kvm_entry, when they fire */
 	unsigned int has_vcpu_id;
 	char comm[VP_COMM_LEN];
 };

@@ -172,7 +172,8 @@ int agg_build(struct agg *a, struct collector *c, const struct targets *ts,
 int agg_merge(struct agg *a, const struct agg *b)
 {
 	for (int i = 0; i < b->n; i++) {
-		struct agg_row *row = agg_get(a, b->rows[i].entity, b->rows[i].role, b->rows[i].target);
+		struct agg_row *row =
+			agg_get(a, b->rows[i].entity, b->rows[i].role, b->rows[i].target);
 
 		if (!row)
 			return -ENOMEM;

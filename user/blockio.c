@@ -17,13 +17,20 @@
 const char *blockio_op_name(unsigned int op)
 {
 	switch (op) {
-	case 0: return "read";
-	case 1: return "write";
-	case 2: return "flush";
-	case 3: return "discard";
-	case 5: return "secure_erase";
-	case 9: return "write_zeroes";
-	default: return "other";
+	case 0:
+		return "read";
+	case 1:
+		return "write";
+	case 2:
+		return "flush";
+	case 3:
+		return "discard";
+	case 5:
+		return "secure_erase";
+	case 9:
+		return "write_zeroes";
+	default:
+		return "other";
 	}
 }
 
@@ -108,8 +115,9 @@ int blockio_open(struct blockio **out)
 		p = &b->skel->progs;
 		b->flavour = iobpf_pick(p->tp_block_bio_queue, p->raw_block_bio_queue,
 					"block_bio_queue", "block", attempt == 1);
-		if (!b->flavour || !iobpf_pick(p->tp_block_bio_complete, p->raw_block_bio_complete,
-					       "block_bio_complete", "block", attempt == 1) ||
+		if (!b->flavour ||
+		    !iobpf_pick(p->tp_block_bio_complete, p->raw_block_bio_complete,
+				"block_bio_complete", "block", attempt == 1) ||
 		    !iobpf_pick(p->tp_block_rq_complete, p->raw_block_rq_complete,
 				"block_rq_complete", "block", attempt == 1)) {
 			vp_err("block tracepoints block_bio_queue/bio_complete/rq_complete not in "
@@ -293,8 +301,23 @@ struct agg {
 	struct vp_blk_stats s;
 };
 
-enum { BC_ENT, BC_ROLE, BC_DEV, BC_OP, BC_CGID, BC_OPS, BC_BYTES, BC_IOPS, BC_MBS, BC_AVG, BC_P50,
-       BC_P99, BC_MAX, BC_ERR, BC_HIST };
+enum {
+	BC_ENT,
+	BC_ROLE,
+	BC_DEV,
+	BC_OP,
+	BC_CGID,
+	BC_OPS,
+	BC_BYTES,
+	BC_IOPS,
+	BC_MBS,
+	BC_AVG,
+	BC_P50,
+	BC_P99,
+	BC_MAX,
+	BC_ERR,
+	BC_HIST
+};
 
 /* "2:5 16:40 1024:1": upper bound (us) of each non-empty log2 bucket and its count. */
 void blockio_hist_str(const uint64_t *hist, int nb, char *buf, size_t len)
@@ -307,8 +330,8 @@ void blockio_hist_str(const uint64_t *hist, int nb, char *buf, size_t len)
 
 		if (!hist[i])
 			continue;
-		n = snprintf(buf + off, len - off, "%s%llu:%llu", off ? " " : "",
-			     2ULL << i, (unsigned long long)hist[i]);
+		n = snprintf(buf + off, len - off, "%s%llu:%llu", off ? " " : "", 2ULL << i,
+			     (unsigned long long)hist[i]);
 		if (n < 0)
 			break;
 		off += n;
@@ -341,7 +364,8 @@ void blockio_render(const struct blockio *b, iosec_owner_fn owner, void *ctx, do
 	table_col_json_only(&t);
 	for (int i = 0; a && i < b->n; i++) {
 		const struct blk_row *r = &b->rows[i];
-		uint64_t cgid = (r->key.flags & VP_BLK_NO_BLKCG) || r->key.cgid <= 1 ? 0 : r->key.cgid;
+		uint64_t cgid = (r->key.flags & VP_BLK_NO_BLKCG) || r->key.cgid <= 1 ? 0 :
+										       r->key.cgid;
 		char ent[64] = "", role[32] = "", dev[32];
 		struct agg *g = NULL;
 
@@ -390,8 +414,9 @@ void blockio_render(const struct blockio *b, iosec_owner_fn owner, void *ctx, do
 		if (a[j].cgid)
 			table_u64(&t, r, BC_CGID, a[j].cgid);
 		else
-			table_na(&t, r, BC_CGID, "CGID n/a: the bio carried no (non-root) blkcg; owner "
-						 "is the submitting thread");
+			table_na(&t, r, BC_CGID,
+				 "CGID n/a: the bio carried no (non-root) blkcg; owner "
+				 "is the submitting thread");
 		table_u64(&t, r, BC_OPS, s->ops);
 		table_u64(&t, r, BC_BYTES, s->bytes);
 		if (interval_s > 0) {
@@ -402,8 +427,10 @@ void blockio_render(const struct blockio *b, iosec_owner_fn owner, void *ctx, do
 			table_na(&t, r, BC_MBS, "rates need an interval");
 		}
 		table_f64(&t, r, BC_AVG, s->lat_ns / 1e3 / s->ops);
-		table_u64(&t, r, BC_P50, blockio_hist_pct((const uint64_t *)s->hist, VP_BLK_HIST, 50));
-		table_u64(&t, r, BC_P99, blockio_hist_pct((const uint64_t *)s->hist, VP_BLK_HIST, 99));
+		table_u64(&t, r, BC_P50,
+			  blockio_hist_pct((const uint64_t *)s->hist, VP_BLK_HIST, 50));
+		table_u64(&t, r, BC_P99,
+			  blockio_hist_pct((const uint64_t *)s->hist, VP_BLK_HIST, 99));
 		table_f64(&t, r, BC_MAX, s->lat_max_ns / 1e3);
 		table_u64(&t, r, BC_ERR, s->errors);
 		{
@@ -413,15 +440,17 @@ void blockio_render(const struct blockio *b, iosec_owner_fn owner, void *ctx, do
 			table_str(&t, r, BC_HIST, h);
 		}
 	}
-	table_note(&t, "latency: bio submit (block_bio_queue) to completion; percentiles are log2 "
-		       "bucket upper bounds (lat_hist_us in JSON: \"upper_us:count ...\"); MAX since "
-		       "start");
+	table_note(&t,
+		   "latency: bio submit (block_bio_queue) to completion; percentiles are log2 "
+		   "bucket upper bounds (lat_hist_us in JSON: \"upper_us:count ...\"); MAX since "
+		   "start");
 	if (b->drops_delta[VP_BLK_DROP_INFLIGHT_FULL] || b->drops_delta[VP_BLK_DROP_KEYS_FULL])
 		table_note(&t, "%llu I/Os not timed, %llu not counted: maps full",
 			   (unsigned long long)b->drops_delta[VP_BLK_DROP_INFLIGHT_FULL],
 			   (unsigned long long)b->drops_delta[VP_BLK_DROP_KEYS_FULL]);
 	if (b->purged)
-		table_note(&t, "%llu I/Os never completed within 60 s (no completion event): dropped",
+		table_note(&t,
+			   "%llu I/Os never completed within 60 s (no completion event): dropped",
 			   (unsigned long long)b->purged);
 	table_render(&t, o);
 	table_free(&t);

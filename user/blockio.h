@@ -29,7 +29,7 @@ struct blockio {
 	struct blk_row *rows;
 	int n, cap;
 	uint64_t drops[VP_BLK_DROP_MAX], drops_delta[VP_BLK_DROP_MAX];
-	uint64_t purged;        /* in-flight entries dropped after 60 s without completion */
+	uint64_t purged; /* in-flight entries dropped after 60 s without completion */
 	uint64_t last_purge_ns;
 };
 

@@ -35,7 +35,8 @@ void cgroup_parse_mountinfo(const char *buf, struct cgroup_mounts *m)
 			char *save, *tok;
 
 			m->nr_v1++;
-			for (tok = strtok_r(opts, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+			for (tok = strtok_r(opts, ",", &save); tok;
+			     tok = strtok_r(NULL, ",", &save))
 				if (!strcmp(tok, "cpu") && !m->v1_cpu[0])
 					snprintf(m->v1_cpu, sizeof(m->v1_cpu), "%s", mnt);
 				else if (!strcmp(tok, "blkio") && !m->v1_blkio[0])
@@ -167,7 +168,8 @@ int cgroup_container_id(const char *path, char *id, size_t len)
 	for (size_t i = 0; i < ARRAY_SIZE(prefixes); i++) {
 		size_t pl = strlen(prefixes[i]);
 
-		if (!strncmp(base, prefixes[i], pl) && strlen(base + pl) >= 64 && hex64(base + pl)) {
+		if (!strncmp(base, prefixes[i], pl) && strlen(base + pl) >= 64 &&
+		    hex64(base + pl)) {
 			snprintf(id, len, "%.64s", base + pl);
 			return 0;
 		}

@@ -9,10 +9,10 @@
 enum cgroup_hier { CGROUP_V2, CGROUP_V1_CPU, CGROUP_V1_BLKIO };
 
 struct cgroup_mounts {
-	char v2[256];     /* mount point of cgroup2, "" if none */
+	char v2[256];	  /* mount point of cgroup2, "" if none */
 	char v1_cpu[256]; /* mount point of the v1 hierarchy with the cpu controller, "" if none */
 	char v1_blkio[256]; /* ... with blkio: a bio's blkcg is on this hierarchy when it exists */
-	int nr_v1;        /* v1 hierarchies mounted */
+	int nr_v1;	    /* v1 hierarchies mounted */
 };
 
 /* Parse /proc/self/mountinfo text. */

@@ -49,7 +49,8 @@ const char *classify_qemu_role(const char *comm, unsigned int flags)
 	/* qemu with debug-threads=on: "CPU 0/KVM", "CPU 1/TCG"; vhost user workers "vhost-<tid>" */
 	if (!strncmp(comm, "CPU ", 4) && strchr(comm, '/'))
 		return "vcpu";
-	if (!strncmp(comm, "vhost-", 6) || (flags & VP_PF_USER_WORKER && !strncmp(comm, "vhost", 5)))
+	if (!strncmp(comm, "vhost-", 6) ||
+	    (flags & VP_PF_USER_WORKER && !strncmp(comm, "vhost", 5)))
 		return "vhost";
 	if (!strncmp(comm, "kvm", 3))
 		return "kvm";
@@ -138,7 +139,8 @@ void classify_thread(const struct thread_facts *f, const struct targets *ts, int
 				return;
 			}
 			if (owner && t->pid && (owner == t->pid || f->owner_tgid == t->pid)) {
-				set_attr(out, t->entity, strncmp(f->comm, "vhost", 5) ? "kvm" : "vhost", i);
+				set_attr(out, t->entity,
+					 strncmp(f->comm, "vhost", 5) ? "kvm" : "vhost", i);
 				return;
 			}
 			continue;
@@ -162,8 +164,10 @@ void classify_thread(const struct thread_facts *f, const struct targets *ts, int
 			return;
 		}
 		if (!strcmp(f->pcomm, "conmon") && t->id[0] &&
-		    (((arg = cmdline_arg(f->cmdline, f->cmdline_len, "-c")) && !strcmp(arg, t->id)) ||
-		     ((arg = cmdline_arg(f->cmdline, f->cmdline_len, "-cid")) && !strcmp(arg, t->id)))) {
+		    (((arg = cmdline_arg(f->cmdline, f->cmdline_len, "-c")) &&
+		      !strcmp(arg, t->id)) ||
+		     ((arg = cmdline_arg(f->cmdline, f->cmdline_len, "-cid")) &&
+		      !strcmp(arg, t->id)))) {
 			set_attr(out, t->entity, "runtime", i);
 			return;
 		}
@@ -204,7 +208,8 @@ static struct target *target_new(struct targets *ts, enum target_kind kind)
 
 static void target_commit(struct targets *ts, struct target *t)
 {
-	snprintf(t->entity, sizeof(t->entity), "%s:%s", t->kind == TARGET_VM ? "vm" : "ctr", t->name);
+	snprintf(t->entity, sizeof(t->entity), "%s:%s", t->kind == TARGET_VM ? "vm" : "ctr",
+		 t->name);
 	for (int i = 0; i < ts->n; i++)
 		if (!strcmp(ts->t[i].entity, t->entity) && ts->t[i].pid == t->pid)
 			return; /* already a target */
@@ -352,7 +357,9 @@ static int docker_inspect(const char *spec, struct target *t)
 	f = popen(cmd, "r");
 	if (!f)
 		return -errno;
-	n = fgets(line, sizeof(line), f) ? sscanf(line, "%71s %255s %d %7s %47s", id, name, &pid, running, ip) : 0;
+	n = fgets(line, sizeof(line), f) ?
+		    sscanf(line, "%71s %255s %d %7s %47s", id, name, &pid, running, ip) :
+		    0;
 	pclose(f);
 	if (n < 4)
 		return -ENOENT;
@@ -397,8 +404,8 @@ int targets_add_container(struct targets *ts, const char *spec)
 			vp_err("--container %s: no such process", spec);
 			return -ENOENT;
 		}
-		snprintf(t->name, sizeof(t->name), "%s", basename_of(t->cgroup_v2[0] ? t->cgroup_v2 :
-									   t->cgroup_v1));
+		snprintf(t->name, sizeof(t->name), "%s",
+			 basename_of(t->cgroup_v2[0] ? t->cgroup_v2 : t->cgroup_v1));
 	} else {
 		err = docker_inspect(spec, t);
 		if (err == -ESRCH) {

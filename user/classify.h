@@ -25,16 +25,16 @@ struct target {
 	enum target_kind kind;
 	char name[ENTITY_LEN]; /* without the vm:/ctr: prefix */
 	char entity[ENTITY_LEN];
-	pid_t pid;             /* qemu tgid / container init pid */
+	pid_t pid; /* qemu tgid / container init pid */
 	/* containers */
-	char id[72];           /* full docker id, or empty for a plain cgroup target */
-	char ip[48];           /* container address, for docker-proxy's -container-ip */
-	char cgroup_v2[512];   /* path relative to the v2 mount, "" when unknown */
-	char cgroup_v1[512];   /* path relative to the v1 cpu hierarchy */
+	char id[72];	     /* full docker id, or empty for a plain cgroup target */
+	char ip[48];	     /* container address, for docker-proxy's -container-ip */
+	char cgroup_v2[512]; /* path relative to the v2 mount, "" when unknown */
+	char cgroup_v1[512]; /* path relative to the v1 cpu hierarchy */
 	int ncgids;
 	uint64_t cgids[MAX_CGIDS]; /* kernfs ids of the cgroup and all its descendants, v2 and v1 */
-	unsigned long netns;   /* network namespace inode of the target (0 unknown) */
-	bool gone;             /* exited while watched */
+	unsigned long netns;	   /* network namespace inode of the target (0 unknown) */
+	bool gone;		   /* exited while watched */
 	uint64_t gone_mono_ns;
 };
 
@@ -49,8 +49,8 @@ struct thread_facts {
 	pid_t parent_tgid;
 	unsigned int flags; /* VP_PF_* */
 	uint64_t cgid_v2, cgid_v1_cpu;
-	char comm[16];    /* thread name */
-	char pcomm[16];   /* process (group leader) name */
+	char comm[16];	/* thread name */
+	char pcomm[16]; /* process (group leader) name */
 	pid_t owner_tgid; /* tgid of the pid a "vhost-<pid>"/"kvm-pit/<pid>" kthread names, 0 unknown */
 	const char *cmdline; /* process argv, NUL-separated, or NULL (exited / kthread) */
 	size_t cmdline_len;

@@ -56,8 +56,8 @@ static int recs_grow(struct collector *c, uint32_t cap)
 	c->caprecs = cap;
 	c->nrecs = 0;
 	for (uint32_t i = 0; i < oldcap; i++) {
-		if (old[i].info.tid && !(old[i].exited_round &&
-					 c->round - old[i].exited_round > EXITED_KEEP_ROUNDS)) {
+		if (old[i].info.tid &&
+		    !(old[i].exited_round && c->round - old[i].exited_round > EXITED_KEEP_ROUNDS)) {
 			struct thread_rec *r = rec_slot(c, old[i].info.tid, true);
 
 			*r = old[i];
@@ -79,9 +79,10 @@ int collector_init(struct collector *c, struct probes *p)
 	c->flush_prev = calloc(p->nr_cpus, sizeof(uint64_t));
 	c->keys = calloc(VP_MAX_THREADS, sizeof(uint32_t));
 	/* big enough for a batch of stats, a batch of thread infos, or a per-CPU state array */
-	c->vals = calloc(VP_MAX_THREADS, sizeof(struct vp_thread_stats) > sizeof(struct vp_thread_info) ?
-						 sizeof(struct vp_thread_stats) :
-						 sizeof(struct vp_thread_info));
+	c->vals = calloc(VP_MAX_THREADS,
+			 sizeof(struct vp_thread_stats) > sizeof(struct vp_thread_info) ?
+				 sizeof(struct vp_thread_stats) :
+				 sizeof(struct vp_thread_info));
 	if (!c->flush_prev || !c->keys || !c->vals || recs_grow(c, 4096)) {
 		collector_free(c);
 		return -ENOMEM;
@@ -183,7 +184,8 @@ static int drain_stats(struct collector *c, int fd, struct interval *iv)
 
 	for (;;) {
 		count = VP_MAX_THREADS;
-		err = bpf_map_lookup_and_delete_batch(fd, in, &out_batch, c->keys, vals, &count, NULL);
+		err = bpf_map_lookup_and_delete_batch(fd, in, &out_batch, c->keys, vals, &count,
+						      NULL);
 		if (err && errno != ENOENT) {
 			if (errno == EINVAL || errno == 524 /* ENOTSUPP */ || errno == EOPNOTSUPP)
 				goto walk;
@@ -196,7 +198,7 @@ static int drain_stats(struct collector *c, int fd, struct interval *iv)
 			return 0;
 		in = &out_batch;
 	}
-walk: {
+walk : {
 	uint32_t key, next;
 	struct vp_thread_stats st;
 	bool first = true;

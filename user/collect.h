@@ -20,7 +20,7 @@ struct sample {
 struct thread_rec {
 	struct vp_thread_info info;
 	int exited_round; /* collection round the exit was seen, 0 = alive */
-	int attr_round;   /* round of the cached attribution (classify.c), 0 = none */
+	int attr_round;	  /* round of the cached attribution (classify.c), 0 = none */
 	char entity[64];
 	char role[32];
 	int target;
@@ -29,10 +29,10 @@ struct thread_rec {
 struct interval {
 	int round;
 	uint64_t mono_start_ns, mono_end_ns, real_end_ns; /* userspace clocks */
-	uint64_t span_ns;   /* sum over CPUs of the flush-to-flush time: ncpu x interval */
-	uint64_t idle_ns;   /* sum over CPUs */
-	uint64_t busy_ns;   /* sum over samples of task + softirq + hardirq */
-	int ncpu_seen;      /* CPUs with a flush boundary on both ends */
+	uint64_t span_ns; /* sum over CPUs of the flush-to-flush time: ncpu x interval */
+	uint64_t idle_ns; /* sum over CPUs */
+	uint64_t busy_ns; /* sum over samples of task + softirq + hardirq */
+	int ncpu_seen;	  /* CPUs with a flush boundary on both ends */
 	int n, cap;
 	struct sample *s;
 	uint64_t drops[VP_DROP_MAX]; /* during this interval */

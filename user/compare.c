@@ -137,7 +137,8 @@ static int find_target(const struct targets *ts, const struct cmp_target *c)
 		if (t->kind != c->kind)
 			continue;
 		if ((pid && t->pid == (pid_t)pid) || !strcmp(t->name, c->spec) ||
-		    (t->id[0] && strlen(c->spec) >= 12 && !strncmp(t->id, c->spec, strlen(c->spec))))
+		    (t->id[0] && strlen(c->spec) >= 12 &&
+		     !strncmp(t->id, c->spec, strlen(c->spec))))
 			return i;
 		if (t->kind == TARGET_CTR && strchr(c->spec, '/') && strstr(c->spec, t->name))
 			return i;
@@ -205,15 +206,16 @@ int cmd_compare(int argc, char **argv)
 			break;
 		case OPT_TB_NAME:
 			if (!testbed_name_ok(optarg)) {
-				vp_err("--testbed-name %s: letters, digits, '_', '.', '-', at most %d", optarg,
-				       TB_NAME_MAX - 5);
+				vp_err("--testbed-name %s: letters, digits, '_', '.', '-', at most %d",
+				       optarg, TB_NAME_MAX - 5);
 				return VP_EXIT_USAGE;
 			}
 			tb_name = optarg;
 			break;
 		case OPT_TB_PATH:
 			if (optarg[0] != '/' || strpbrk(optarg, " \t\r\n#")) {
-				vp_err("--testbed-path %s: an absolute URL path such as /bytes/1024", optarg);
+				vp_err("--testbed-path %s: an absolute URL path such as /bytes/1024",
+				       optarg);
 				return VP_EXIT_USAGE;
 			}
 			tb_path = optarg;
@@ -286,7 +288,8 @@ int cmd_compare(int argc, char **argv)
 		for (int k = 0; k < nsteps; k++) {
 			p.users = users[k];
 			if (load_plan_validate(&p, msg, sizeof(msg))) {
-				vp_err("%s%s%s", testbed ? "" : tg[i].name, testbed ? "" : ": ", msg);
+				vp_err("%s%s%s", testbed ? "" : tg[i].name, testbed ? "" : ": ",
+				       msg);
 				return VP_EXIT_USAGE;
 			}
 		}
@@ -302,7 +305,8 @@ int cmd_compare(int argc, char **argv)
 			keep = true;
 		err = testbed_up(&to, &tbi);
 		if (err) {
-			vp_err("testbed did not come up (%s); nothing was compared", strerror(-err));
+			vp_err("testbed did not come up (%s); nothing was compared",
+			       strerror(-err));
 			testbed_down(tb_name);
 			return err == -EINTR ? VP_EXIT_OK : VP_EXIT_FAIL;
 		}
@@ -322,7 +326,8 @@ int cmd_compare(int argc, char **argv)
 		/* a native container has no docker id: its cgroup names it */
 		snprintf(tg[1].spec, sizeof(tg[1].spec), "%s",
 			 !strcmp(tbi.runtime, "docker") ? tbi.ctr_id :
-			 tbi.n_ctr_cgroup_dirs ? tbi.ctr_cgroup_dirs[0] : tbi.ctr_cgroup);
+			 tbi.n_ctr_cgroup_dirs		? tbi.ctr_cgroup_dirs[0] :
+							  tbi.ctr_cgroup);
 		plan.netns = tbi.netns;
 		fprintf(stderr, "virtprof: testbed up: VM %s (%s, vhost %s), container %s (%s)\n",
 			tbi.vm_url, tbi.accel, tbi.vhost, tbi.ctr_url, tbi.runtime);
@@ -367,8 +372,9 @@ int cmd_compare(int argc, char **argv)
 			st = session_add_step(&s, labels[k], tg[i].idx, &p);
 			if (!st)
 				goto out;
-			fprintf(stderr, "virtprof: step %s: %s (%s), %llu users\n", labels[k], tg[i].name,
-				s.cpu.targets.t[tg[i].idx].entity, (unsigned long long)users[k]);
+			fprintf(stderr, "virtprof: step %s: %s (%s), %llu users\n", labels[k],
+				tg[i].name, s.cpu.targets.t[tg[i].idx].entity,
+				(unsigned long long)users[k]);
 			session_run_step(&s, st);
 		}
 	}
@@ -378,8 +384,10 @@ out:
 	if (session_ok)
 		session_close(&s);
 	if (tb_up && keep)
-		fprintf(stderr, "virtprof: testbed %s left up: 'virtprof testbed down --name %s' "
-				"removes it\n", tbi.name, tbi.name);
+		fprintf(stderr,
+			"virtprof: testbed %s left up: 'virtprof testbed down --name %s' "
+			"removes it\n",
+			tbi.name, tbi.name);
 	else if (tb_up && testbed_down(tb_name)) {
 		vp_err("testbed down failed: run 'virtprof testbed down'");
 		ret = VP_EXIT_FAIL;

@@ -18,11 +18,12 @@
 #include "util.h"
 
 static const char *const softirq_names[VP_NR_SOFTIRQS] = {
-	"HI", "TIMER", "NET_TX", "NET_RX", "BLOCK", "IRQ_POLL", "TASKLET", "SCHED", "HRTIMER", "RCU",
+	"HI",	    "TIMER",   "NET_TX", "NET_RX",  "BLOCK",
+	"IRQ_POLL", "TASKLET", "SCHED",	 "HRTIMER", "RCU",
 };
 static const char *const softirq_keys[VP_NR_SOFTIRQS] = {
-	"hi_us", "timer_us", "net_tx_us", "net_rx_us", "block_us",
-	"irq_poll_us", "tasklet_us", "sched_us", "hrtimer_us", "rcu_us",
+	"hi_us",       "timer_us",   "net_tx_us", "net_rx_us",	"block_us",
+	"irq_poll_us", "tasklet_us", "sched_us",  "hrtimer_us", "rcu_us",
 };
 
 static const char *const drop_names[VP_DROP_MAX] = {
@@ -58,8 +59,8 @@ static void add_obj_progs(struct session_cpu *s, struct bpf_object *obj)
 	}
 }
 
-int session_cpu_open(struct session_cpu *s, const char **vms, int nvm, const char **ctrs,
-		     int nctr, bool io)
+int session_cpu_open(struct session_cpu *s, const char **vms, int nvm, const char **ctrs, int nctr,
+		     bool io)
 {
 	int err;
 
@@ -199,7 +200,8 @@ void cpureport_targets(const struct session_cpu *s, struct out *o)
 			table_none(&t, r, 6);
 	}
 	if (!s->targets.n)
-		table_note(&t, "no VM or container found: every thread is loadgen, profiler or other");
+		table_note(&t,
+			   "no VM or container found: every thread is loadgen, profiler or other");
 	table_render(&t, o);
 	table_free(&t);
 }
@@ -286,7 +288,8 @@ void cpureport_softirq(const struct agg *a, struct out *o)
 	table_free(&t);
 }
 
-#define BPF_STATS_OFF "BPF run time: kernel bpf_stats off (VIRTPROF_BPF_STATS=0, or BPF_ENABLE_STATS failed)"
+#define BPF_STATS_OFF \
+	"BPF run time: kernel bpf_stats off (VIRTPROF_BPF_STATS=0, or BPF_ENABLE_STATS failed)"
 
 void cpureport_coverage(const struct interval *iv, int64_t bpf_ns, struct out *o)
 {
@@ -478,9 +481,11 @@ void cpureport_interval(struct session_cpu *s, const struct interval *iv,
 			snprintf(bpf_txt, sizeof(bpf_txt), "%.3f%%", pct(bpf_ns, iv->span_ns));
 		else
 			snprintf(bpf_txt, sizeof(bpf_txt), "n/a");
-		fprintf(f, "%s  interval %.2fs  coverage %.2f%%  bpf %s of host  "
-			   "(%% of host: 100%% = %d CPUs)\n",
-			tbuf, ivs, pct(iv->busy_ns + iv->idle_ns, iv->span_ns), bpf_txt, iv->ncpu_seen);
+		fprintf(f,
+			"%s  interval %.2fs  coverage %.2f%%  bpf %s of host  "
+			"(%% of host: 100%% = %d CPUs)\n",
+			tbuf, ivs, pct(iv->busy_ns + iv->idle_ns, iv->span_ns), bpf_txt,
+			iv->ncpu_seen);
 		for (int i = 0; i < s->targets.n; i++)
 			if (s->targets.t[i].gone)
 				fprintf(f, "  target %s gone after %.1fs\n", s->targets.t[i].entity,

@@ -24,7 +24,7 @@ struct prog_cost {
 	char name[64];
 	int fd;
 	uint64_t run_ns, run_cnt;   /* cumulative at the last take */
-	uint64_t d_ns, d_cnt;       /* during the last interval */
+	uint64_t d_ns, d_cnt;	    /* during the last interval */
 	uint64_t base_ns, base_cnt; /* at session start */
 };
 
@@ -32,7 +32,7 @@ struct iosec;
 
 struct session_cpu {
 	struct probes probes;
-	struct iosec *io; /* network / block / KVM sections; NULL when disabled */
+	struct iosec *io;  /* network / block / KVM sections; NULL when disabled */
 	bool io_by_caller; /* sessions take the I/O deltas per step themselves, not per interval */
 	struct collector coll;
 	struct targets targets;
@@ -47,8 +47,8 @@ struct session_cpu {
  * Resolve targets (with none given: discover), load and attach the accounting programs and (with
  * io) the network / block / KVM sections, start the first interval.
  */
-int session_cpu_open(struct session_cpu *s, const char **vms, int nvm, const char **ctrs,
-		     int nctr, bool io);
+int session_cpu_open(struct session_cpu *s, const char **vms, int nvm, const char **ctrs, int nctr,
+		     bool io);
 /* Close the current interval: samples, coverage, drops; targets refreshed; program costs. */
 int session_cpu_take(struct session_cpu *s, struct interval *iv);
 void session_cpu_close(struct session_cpu *s);

@@ -19,13 +19,13 @@ struct iosec;
 struct iosec_opts {
 	int account_cpu_state_fd; /* account.bpf.c's cpu_state map, or -1 (standalone) */
 	bool net, block, kvm;
-	bool bpf_stats;           /* enable kernel bpf_stats while open (BPF_ENABLE_STATS) */
-	bool napi;                /* also napi_poll per device (fires on every poll: opt-in) */
+	bool bpf_stats; /* enable kernel bpf_stats while open (BPF_ENABLE_STATS) */
+	bool napi;	/* also napi_poll per device (fires on every poll: opt-in) */
 };
 
 /* Owner lookup the lead provides: entity and role of a thread id or of a cgroup id (0: none). */
-typedef void (*iosec_owner_fn)(void *ctx, uint32_t tid, uint64_t cgid, char *entity,
-			       size_t elen, char *role, size_t rlen);
+typedef void (*iosec_owner_fn)(void *ctx, uint32_t tid, uint64_t cgid, char *entity, size_t elen,
+			       char *role, size_t rlen);
 
 int iosec_open(struct iosec **s, const struct iosec_opts *o);
 /* Take this interval's deltas. */

@@ -57,20 +57,42 @@ static void close_(struct jw *w, char c)
 	fputc(c, w->f);
 }
 
-void jw_obj_begin(struct jw *w) { open_(w, '{'); }
-void jw_obj_end(struct jw *w) { close_(w, '}'); }
-void jw_arr_begin(struct jw *w) { open_(w, '['); }
-void jw_arr_end(struct jw *w) { close_(w, ']'); }
+void jw_obj_begin(struct jw *w)
+{
+	open_(w, '{');
+}
+void jw_obj_end(struct jw *w)
+{
+	close_(w, '}');
+}
+void jw_arr_begin(struct jw *w)
+{
+	open_(w, '[');
+}
+void jw_arr_end(struct jw *w)
+{
+	close_(w, ']');
+}
 
 void json_escape(FILE *f, const char *s)
 {
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
 		switch (*p) {
-		case '"': fputs("\\\"", f); break;
-		case '\\': fputs("\\\\", f); break;
-		case '\n': fputs("\\n", f); break;
-		case '\r': fputs("\\r", f); break;
-		case '\t': fputs("\\t", f); break;
+		case '"':
+			fputs("\\\"", f);
+			break;
+		case '\\':
+			fputs("\\\\", f);
+			break;
+		case '\n':
+			fputs("\\n", f);
+			break;
+		case '\r':
+			fputs("\\r", f);
+			break;
+		case '\t':
+			fputs("\\t", f);
+			break;
 		default:
 			if (*p < 0x20 || *p == 0x7f)
 				fprintf(f, "\\u%04x", *p);

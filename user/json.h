@@ -38,11 +38,31 @@ void jw_raw(struct jw *w, const char *json);
 void jw_end_line(struct jw *w);
 
 /* key + value shorthands */
-static inline void jw_kstr(struct jw *w, const char *k, const char *v) { jw_key(w, k); jw_str(w, v); }
-static inline void jw_ku64(struct jw *w, const char *k, uint64_t v) { jw_key(w, k); jw_u64(w, v); }
-static inline void jw_ki64(struct jw *w, const char *k, int64_t v) { jw_key(w, k); jw_i64(w, v); }
-static inline void jw_kdouble(struct jw *w, const char *k, double v) { jw_key(w, k); jw_double(w, v); }
-static inline void jw_kbool(struct jw *w, const char *k, bool v) { jw_key(w, k); jw_bool(w, v); }
+static inline void jw_kstr(struct jw *w, const char *k, const char *v)
+{
+	jw_key(w, k);
+	jw_str(w, v);
+}
+static inline void jw_ku64(struct jw *w, const char *k, uint64_t v)
+{
+	jw_key(w, k);
+	jw_u64(w, v);
+}
+static inline void jw_ki64(struct jw *w, const char *k, int64_t v)
+{
+	jw_key(w, k);
+	jw_i64(w, v);
+}
+static inline void jw_kdouble(struct jw *w, const char *k, double v)
+{
+	jw_key(w, k);
+	jw_double(w, v);
+}
+static inline void jw_kbool(struct jw *w, const char *k, bool v)
+{
+	jw_key(w, k);
+	jw_bool(w, v);
+}
 
 /* Escape s as a JSON string body (no quotes) into f. */
 void json_escape(FILE *f, const char *s);

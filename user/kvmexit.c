@@ -16,7 +16,10 @@
 
 const char *kvmexit_reason_name(unsigned int isa, unsigned int reason)
 {
-	static const struct { unsigned int r; const char *n; } vmx[] = {
+	static const struct {
+		unsigned int r;
+		const char *n;
+	} vmx[] = {
 		{ 0, "EXCEPTION_NMI" }, { 1, "EXTERNAL_INTERRUPT" }, { 7, "INTERRUPT_WINDOW" },
 		{ 10, "CPUID" }, { 12, "HLT" }, { 18, "VMCALL" }, { 28, "CR_ACCESS" },
 		{ 30, "IO_INSTRUCTION" }, { 31, "MSR_READ" }, { 32, "MSR_WRITE" },
@@ -81,11 +84,12 @@ int kvmexit_open(struct kvmexit **out)
 		if (!k->mmio)
 			snprintf(k->mmio_na, sizeof(k->mmio_na), "kvm_mmio: %s", absent_reason());
 		/* The exit reason is only in the formatted record since the (vcpu, isa) prototype. */
-		k->exits = iobpf_has_event("kvm", "kvm_exit") && iobpf_has_event("kvm", "kvm_entry");
+		k->exits = iobpf_has_event("kvm", "kvm_exit") &&
+			   iobpf_has_event("kvm", "kvm_entry");
 		if (!k->exits)
 			snprintf(k->exit_na, sizeof(k->exit_na), "kvm_exit/kvm_entry: %s%s",
-				 absent_reason(), iobpf_has_tp_btf("kvm_exit") ?
-				 " (tracefs not mounted?)" : "");
+				 absent_reason(),
+				 iobpf_has_tp_btf("kvm_exit") ? " (tracefs not mounted?)" : "");
 		bpf_program__set_autoload(p->tp_kvm_exit, k->exits);
 		bpf_program__set_autoload(p->tp_kvm_entry, k->exits);
 		if (!k->pio && !k->mmio && !k->exits) {
@@ -275,11 +279,21 @@ const char *kvmexit_exit_na(const struct kvmexit *k)
 	return buf;
 }
 
-enum { KC_ENT, KC_ROLE, KC_THREAD, KC_TID, KC_VCPU, KC_PIN, KC_POUT, KC_MR, KC_MW, KC_EXITS,
-       KC_HAVG };
+enum {
+	KC_ENT,
+	KC_ROLE,
+	KC_THREAD,
+	KC_TID,
+	KC_VCPU,
+	KC_PIN,
+	KC_POUT,
+	KC_MR,
+	KC_MW,
+	KC_EXITS,
+	KC_HAVG
+};
 
-static void render_threads(const struct kvmexit *k, iosec_owner_fn owner, void *ctx,
-			   struct out *o)
+static void render_threads(const struct kvmexit *k, iosec_owner_fn owner, void *ctx, struct out *o)
 {
 	const char *xna = kvmexit_exit_na(k);
 	struct table t;
@@ -317,7 +331,8 @@ static void render_threads(const struct kvmexit *k, iosec_owner_fn owner, void *
 		if (r->total.has_vcpu_id)
 			table_u64(&t, row, KC_VCPU, r->total.vcpu_id);
 		else
-			table_na(&t, row, KC_VCPU, "VCPU: the vCPU index comes from kvm_exit/kvm_entry");
+			table_na(&t, row, KC_VCPU,
+				 "VCPU: the vCPU index comes from kvm_exit/kvm_entry");
 		if (k->pio) {
 			table_u64(&t, row, KC_PIN, s->pio[0]);
 			table_u64(&t, row, KC_POUT, s->pio[1]);
@@ -360,8 +375,7 @@ static void render_threads(const struct kvmexit *k, iosec_owner_fn owner, void *
 	table_free(&t);
 }
 
-static void render_reasons(const struct kvmexit *k, iosec_owner_fn owner, void *ctx,
-			   struct out *o)
+static void render_reasons(const struct kvmexit *k, iosec_owner_fn owner, void *ctx, struct out *o)
 {
 	const char *xna = kvmexit_exit_na(k);
 	struct table t;

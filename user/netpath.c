@@ -58,10 +58,14 @@ const char *net_kind_name(enum net_kind k)
 const char *vhost_mode_name(enum vhost_mode m)
 {
 	switch (m) {
-	case VHOST_NONE: return "none";
-	case VHOST_USER_WORKER: return "user-worker";
-	case VHOST_KTHREAD: return "kthread";
-	default: return "unknown";
+	case VHOST_NONE:
+		return "none";
+	case VHOST_USER_WORKER:
+		return "user-worker";
+	case VHOST_KTHREAD:
+		return "kthread";
+	default:
+		return "unknown";
 	}
 }
 
@@ -249,12 +253,12 @@ static int configure(struct net_bpf *s, struct netpath *np, int account_fd, bool
 	np->flavour = iobpf_pick(p->tp_netif_receive_skb, p->raw_netif_receive_skb,
 				 "netif_receive_skb", "net", prefer_raw);
 	if (!np->flavour || !iobpf_pick(p->tp_net_dev_xmit, p->raw_net_dev_xmit, "net_dev_xmit",
-					 "net", prefer_raw)) {
+					"net", prefer_raw)) {
 		vp_err("network tracepoints netif_receive_skb/net_dev_xmit not in this kernel");
 		return -ENOTSUP;
 	}
-	np->napi = napi && iobpf_pick(p->tp_napi_poll, p->raw_napi_poll, "napi_poll", "napi",
-				      prefer_raw);
+	np->napi = napi &&
+		   iobpf_pick(p->tp_napi_poll, p->raw_napi_poll, "napi_poll", "napi", prefer_raw);
 	if (!napi) {
 		bpf_program__set_autoload(p->tp_napi_poll, false);
 		bpf_program__set_autoload(p->raw_napi_poll, false);
@@ -544,8 +548,22 @@ static bool active(const struct vp_net_stats *s)
 	       s->napi_polls;
 }
 
-enum { DC_NETNS, DC_DEV, DC_KIND, DC_OWNER, DC_PEER, DC_RXP, DC_RXB, DC_TXP, DC_TXB, DC_RXMS,
-       DC_TXMS, DC_PROCP, DC_TAPMS, DC_NAPI };
+enum {
+	DC_NETNS,
+	DC_DEV,
+	DC_KIND,
+	DC_OWNER,
+	DC_PEER,
+	DC_RXP,
+	DC_RXB,
+	DC_TXP,
+	DC_TXB,
+	DC_RXMS,
+	DC_TXMS,
+	DC_PROCP,
+	DC_TAPMS,
+	DC_NAPI
+};
 
 static void render_devices(const struct netpath *np, const struct targets *ts, struct out *o)
 {
@@ -629,7 +647,8 @@ static void render_devices(const struct netpath *np, const struct targets *ts, s
 		table_note(&t, "%llu softirq run tails not split (run end no longer known)",
 			   (unsigned long long)np->drops_delta[VP_NET_DROP_TAIL]);
 	if (np->drops_delta[VP_NET_DROP_UNCACHED])
-		table_note(&t, "%llu packets counted without a share of their softirq run's time "
+		table_note(&t,
+			   "%llu packets counted without a share of their softirq run's time "
 			   "(nested handler or more than %d devices in one run)",
 			   (unsigned long long)np->drops_delta[VP_NET_DROP_UNCACHED], VP_NET_SLOTS);
 	if (np->drops_delta[VP_NET_DROP_PROC])
@@ -690,9 +709,10 @@ static void render_paths(const struct netpath *np, const struct targets *ts, str
 			/* One row per pair, from the host side: skip the end inside the target. */
 			if (tg && by_netns(ts, d->info.key.netns) == tg && p)
 				continue;
-			if (!tg && p && (p->info.key.netns < d->info.key.netns ||
-					 (p->info.key.netns == d->info.key.netns &&
-					  p->info.key.ifindex < d->info.key.ifindex)))
+			if (!tg && p &&
+			    (p->info.key.netns < d->info.key.netns ||
+			     (p->info.key.netns == d->info.key.netns &&
+			      p->info.key.ifindex < d->info.key.ifindex)))
 				continue; /* unowned pair: shown once */
 			inner = p;
 			if (inner)
@@ -723,8 +743,9 @@ static void render_paths(const struct netpath *np, const struct targets *ts, str
 		else
 			table_f64(&t, r, PC_TAPMS, s.proc_ns / 1e6);
 	}
-	table_note(&t, "IN = transmitted by the host-side device (toward the owner), OUT = received; "
-		       "veth softirq time sums both ends");
+	table_note(&t,
+		   "IN = transmitted by the host-side device (toward the owner), OUT = received; "
+		   "veth softirq time sums both ends");
 	if (access("/dev/vhost-net", F_OK) != 0)
 		table_note(&t, "vhost-net not available in this kernel (/dev/vhost-net absent)");
 	table_render(&t, o);

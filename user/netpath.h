@@ -27,21 +27,21 @@ struct net_dev {
 	enum net_kind kind;
 	struct vp_net_stats total; /* since load, summed over CPUs */
 	struct vp_net_stats delta; /* this interval */
-	pid_t holder;              /* tap: tgid of the process holding /dev/net/tun for it */
-	enum vhost_mode vhost;     /* tap: vhost mode of the holder */
-	uint64_t active_ns;        /* last collect that saw it move (CLOCK_MONOTONIC) */
+	pid_t holder;		   /* tap: tgid of the process holding /dev/net/tun for it */
+	enum vhost_mode vhost;	   /* tap: vhost mode of the holder */
+	uint64_t active_ns;	   /* last collect that saw it move (CLOCK_MONOTONIC) */
 	uint64_t holder_scan_ns;   /* last /proc scan for the tap's holder */
 };
 
 struct netpath {
 	struct net_bpf *skel;
 	int ncpu;
-	const char *flavour;   /* "tp_btf" / "raw_tp" */
-	bool runs;             /* softirq split available */
+	const char *flavour; /* "tp_btf" / "raw_tp" */
+	bool runs;	     /* softirq split available */
 	char runs_na[192];
-	bool proc_timed;       /* process-context receive timing (netif_receive_skb entry/exit) */
+	bool proc_timed; /* process-context receive timing (netif_receive_skb entry/exit) */
 	char proc_na[192];
-	bool napi;             /* napi_poll attached */
+	bool napi; /* napi_poll attached */
 	char napi_na[128];
 	struct net_dev *devs;
 	int ndev, cap;

@@ -11,8 +11,8 @@ struct account_bpf;
 struct probes {
 	struct account_bpf *skel;
 	const char *flavour; /* "tp_btf" or "raw_tp" */
-	int nr_cpus;         /* possible CPUs: size of per-CPU map values */
-	int stats_fd;        /* BPF_ENABLE_STATS fd, -1 when bpf_stats could not be enabled */
+	int nr_cpus;	     /* possible CPUs: size of per-CPU map values */
+	int stats_fd;	     /* BPF_ENABLE_STATS fd, -1 when bpf_stats could not be enabled */
 };
 
 /*

@@ -26,7 +26,8 @@ int proc_parse_stat(const char *buf, struct proc_stat *out)
 	out->comm[n] = '\0';
 	/* after ") ": state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt
 	 * utime stime cutime cstime priority nice num_threads */
-	if (sscanf(close + 1, " %c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d %*d %*d %ld",
+	if (sscanf(close + 1,
+		   " %c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d %*d %*d %ld",
 		   &out->state, &ppid, &ut, &st, &out->num_threads) != 5)
 		return -EINVAL;
 	out->ppid = ppid;
@@ -125,7 +126,8 @@ int proc_parse_cgroup(const char *buf, char *v2, size_t v2len, char *v1cpu, size
 				/* a comma-separated controller list that contains exactly "cpu" */
 				char *save, *tok;
 
-				for (tok = strtok_r(ctrl, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+				for (tok = strtok_r(ctrl, ",", &save); tok;
+				     tok = strtok_r(NULL, ",", &save))
 					if (!strcmp(tok, "cpu"))
 						snprintf(v1cpu, v1len, "%.*s", (int)plen, c2 + 1);
 			}
@@ -153,7 +155,8 @@ int proc_parse_cgroup_ctrl(const char *buf, const char *ctrl, char *path, size_t
 				if (!e)
 					e = c2;
 				if ((size_t)(e - p) == cl && !strncmp(p, ctrl, cl)) {
-					snprintf(path, len, "%.*s", (int)(ll - (c2 + 1 - line)), c2 + 1);
+					snprintf(path, len, "%.*s", (int)(ll - (c2 + 1 - line)),
+						 c2 + 1);
 					return 0;
 				}
 				p = e + 1;

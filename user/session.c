@@ -274,7 +274,8 @@ int session_run_step(struct session *s, struct sess_step *st)
 	warm_end = next + st->plan.warmup_ns;
 	/* warm-up: sampled for the timeline, kept out of the totals; the window starts at its end */
 	while (!s->stop && now_mono_ns() < warm_end && !load_done(h)) {
-		uint64_t until = next + s->interval_ns < warm_end ? next + s->interval_ns : warm_end;
+		uint64_t until = next + s->interval_ns < warm_end ? next + s->interval_ns :
+								    warm_end;
 
 		if (wait_until(s, until)) {
 			s->stop = true;
@@ -380,9 +381,12 @@ void session_derive(struct session *s, struct sess_step *st)
 
 				c->emul_ns -= take;
 				if (p->proc_ns > take)
-					c->io_ns -= (p->proc_ns - take) < c->io_ns ? p->proc_ns - take : c->io_ns;
+					c->io_ns -= (p->proc_ns - take) < c->io_ns ?
+							    p->proc_ns - take :
+							    c->io_ns;
 			} else if (p->proc_ns) {
-				st->other_ns -= p->proc_ns < st->other_ns ? p->proc_ns : st->other_ns;
+				st->other_ns -= p->proc_ns < st->other_ns ? p->proc_ns :
+									    st->other_ns;
 			}
 			if (t == st->target)
 				c->bridge_ns = st->path_bridge.softirq_ns + st->path_bridge.proc_ns;
@@ -448,7 +452,8 @@ int session_cli_opt(struct session_cli *c, int opt, const char *arg)
 			c->ctrs[c->nctr++] = arg;
 		return 0;
 	case SESS_OPT_INTERVAL:
-		if (parse_duration_ns(arg, &c->interval_ns) || c->interval_ns < 100 * NSEC_PER_MSEC) {
+		if (parse_duration_ns(arg, &c->interval_ns) ||
+		    c->interval_ns < 100 * NSEC_PER_MSEC) {
 			vp_err("--interval %s: a duration of at least 100ms, with a unit", arg);
 			return -EINVAL;
 		}

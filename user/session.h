@@ -24,7 +24,7 @@ struct path_sum {
 
 /* One sample of the CPU timeline (every interval). */
 struct tl_point {
-	double t_s;          /* end of the interval, seconds since the session started */
+	double t_s; /* end of the interval, seconds since the session started */
 	uint64_t mono_ns, real_ns;
 	double interval_s;
 	double coverage_pct;
@@ -34,13 +34,13 @@ struct tl_point {
 		char entity[ENTITY_LEN];
 		char role[ROLE_LEN];
 		uint64_t busy_ns;
-	} *rows;
+	} * rows;
 };
 
 /* What one target cost during a step, split the way the comparison shows it. */
 struct target_cost {
 	bool present;
-	uint64_t own_ns;      /* vcpu (VM) / app (container): task + hardirq + non-network softirq */
+	uint64_t own_ns; /* vcpu (VM) / app (container): task + hardirq + non-network softirq */
 	uint64_t emul_ns, io_ns, vhost_ns, kvm_ns, runtime_ns; /* overhead parts by role */
 	uint64_t path_ns;     /* network path of its own devices: softirq + process-context */
 	uint64_t bridge_ns;   /* bridges on its path (in a step that loads it) */
@@ -48,16 +48,16 @@ struct target_cost {
 };
 
 struct sess_step {
-	char label[48];          /* "light", "1000", "run" */
-	int target;              /* index in the session's targets, -1: none named */
+	char label[48]; /* "light", "1000", "run" */
+	int target;	/* index in the session's targets, -1: none named */
 	char url[512];
 	struct load_plan plan;
 	struct load_result res;
 	bool have_res;
 	bool skipped;
 	char skip_reason[160];
-	bool interrupted;        /* SIGINT/SIGTERM ended it early */
-	bool lost;               /* its target died during the step */
+	bool interrupted; /* SIGINT/SIGTERM ended it early */
+	bool lost;	  /* its target died during the step */
 	double lost_at_s;
 	double t_start_s, t_end_s;
 
@@ -91,10 +91,10 @@ struct session {
 	uint64_t interval_ns;
 	uint64_t t0_mono;
 	sigset_t sigs;
-	bool stop;               /* a signal arrived: finish the current step's report and stop */
+	bool stop; /* a signal arrived: finish the current step's report and stop */
 	int nsteps, capsteps;
 	struct sess_step *steps;
-	char testbed[64];        /* name of the testbed the session brought up, "" none */
+	char testbed[64]; /* name of the testbed the session brought up, "" none */
 };
 
 /*
@@ -124,13 +124,17 @@ enum {
 	SESS_OPT_CSV,
 };
 
-#define SESSION_TARGET_OPTIONS                                      \
-	{ "vm", required_argument, NULL, SESS_OPT_VM },             \
-	{ "container", required_argument, NULL, SESS_OPT_CTR }
+#define SESSION_TARGET_OPTIONS                                     \
+	{ "vm", required_argument, NULL, SESS_OPT_VM },            \
+	{                                                          \
+		"container", required_argument, NULL, SESS_OPT_CTR \
+	}
 #define SESSION_OUTPUT_OPTIONS                                      \
 	{ "interval", required_argument, NULL, SESS_OPT_INTERVAL }, \
-	{ "json", required_argument, NULL, SESS_OPT_JSON },         \
-	{ "csv", required_argument, NULL, SESS_OPT_CSV }
+		{ "json", required_argument, NULL, SESS_OPT_JSON }, \
+	{                                                           \
+		"csv", required_argument, NULL, SESS_OPT_CSV        \
+	}
 
 struct session_cli {
 	const char *vms[MAX_TARGETS], *ctrs[MAX_TARGETS];

@@ -90,7 +90,8 @@ static void table_step_cpu(const struct sess_step *st, struct out *o)
 		table_u64(&t, r, 11, busy);
 		table_u64(&t, r, 12, x->task_ns);
 		table_u64(&t, r, 13, sample_softirq_ns(x));
-		table_u64(&t, r, 14, x->softirq_ns[VP_NET_TX_SOFTIRQ] + x->softirq_ns[VP_NET_RX_SOFTIRQ]);
+		table_u64(&t, r, 14,
+			  x->softirq_ns[VP_NET_TX_SOFTIRQ] + x->softirq_ns[VP_NET_RX_SOFTIRQ]);
 		table_u64(&t, r, 15, x->hardirq_ns);
 	}
 	if (o->mode == OUT_TEXT)
@@ -103,8 +104,7 @@ static void table_step_cpu(const struct sess_step *st, struct out *o)
  * Virtualization overhead per target: host-side CPU outside the guest's or app's own work,
  * with its parts, per request and in % of the host.
  */
-static void table_step_overhead(const struct session *s, const struct sess_step *st,
-				struct out *o)
+static void table_step_overhead(const struct session *s, const struct sess_step *st, struct out *o)
 {
 	uint64_t reqs = step_requests(st);
 	struct table t;
@@ -154,8 +154,9 @@ static void table_step_overhead(const struct session *s, const struct sess_step 
 		}
 		/* exit handling needs kvm_exit/kvm_entry; a TCG guest has no exits at all */
 		if (vm)
-			table_na(&t, r, 10, "exit handling: kvm_exit/kvm_entry do not fire here (TCG "
-					    "guest, or nested KVM without those events)");
+			table_na(&t, r, 10,
+				 "exit handling: kvm_exit/kvm_entry do not fire here (TCG "
+				 "guest, or nested KVM without those events)");
 		else
 			table_none(&t, r, 10);
 		table_f64(&t, r, 11, pct(c->own_ns, st->span_ns));
@@ -164,15 +165,15 @@ static void table_step_overhead(const struct session *s, const struct sess_step 
 	table_note(&t, "OWN: vcpu threads (VM) / the container's cgroup (app); OVERHEAD: "
 		       "EMUL+IO+VHOST+KVM+RUNTIME+PATH+BRIDGE");
 	if (st->net_ok)
-		table_note(&t, "PATH: NET_RX/NET_TX softirq and process-context receive work on the "
-			       "target's tap / veth, taken out of the threads that hosted it");
+		table_note(&t,
+			   "PATH: NET_RX/NET_TX softirq and process-context receive work on the "
+			   "target's tap / veth, taken out of the threads that hosted it");
 	table_render(&t, o);
 	table_free(&t);
 }
 
 /* Where the whole host went during the step, in the categories the comparison uses. */
-static void table_step_summary(const struct session *s, const struct sess_step *st,
-			       struct out *o)
+static void table_step_summary(const struct session *s, const struct sess_step *st, struct out *o)
 {
 	uint64_t reqs = step_requests(st), own = 0, ovh = 0;
 	struct table t;
@@ -188,13 +189,13 @@ static void table_step_summary(const struct session *s, const struct sess_step *
 	table_col(&t, "host_pct", "HOST%", 2, false);
 	table_col(&t, "ns", "ns", 0, false);
 	table_col_json_only(&t);
-#define ROW(name, ns_)                                                                             \
-	do {                                                                                       \
-		r = table_row(&t);                                                                 \
-		table_str(&t, r, 0, name);                                                         \
-		cell_us_per_req(&t, r, 1, ns_, reqs);                                              \
-		table_f64(&t, r, 2, pct(ns_, st->span_ns));                                        \
-		table_u64(&t, r, 3, ns_);                                                          \
+#define ROW(name, ns_)                                      \
+	do {                                                \
+		r = table_row(&t);                          \
+		table_str(&t, r, 0, name);                  \
+		cell_us_per_req(&t, r, 1, ns_, reqs);       \
+		table_f64(&t, r, 2, pct(ns_, st->span_ns)); \
+		table_u64(&t, r, 3, ns_);                   \
 	} while (0)
 	ROW("load generator", st->loadgen_ns);
 	ROW("targets' own work", own);
@@ -247,10 +248,10 @@ static void table_step_paths(const struct session *s, const struct sess_step *st
 		table_note(&t, "%s", st->net_na);
 	} else {
 		for (int i = 0; i <= s->cpu.targets.n + 1; i++) {
-			const struct path_sum *p = i < s->cpu.targets.n ? &st->path[i] :
+			const struct path_sum *p = i < s->cpu.targets.n	 ? &st->path[i] :
 						   i == s->cpu.targets.n ? &st->path_bridge :
 									   &st->path_other;
-			const char *name = i < s->cpu.targets.n ? s->cpu.targets.t[i].entity :
+			const char *name = i < s->cpu.targets.n	 ? s->cpu.targets.t[i].entity :
 					   i == s->cpu.targets.n ? "bridges" :
 								   "other devices (lo, ...)";
 			int r;
@@ -321,7 +322,8 @@ void session_table_compare(struct session *s, struct out *o)
 			for (int k = 0; k < LERR_MAX; k++)
 				errs += st->res.err[k];
 			errs += st->res.http[4] + st->res.http[5];
-			table_f64(&t, r, 3, st->res.measured_ns ? reqs * 1e9 / st->res.measured_ns : 0);
+			table_f64(&t, r, 3,
+				  st->res.measured_ns ? reqs * 1e9 / st->res.measured_ns : 0);
 			table_u64(&t, r, 4, errs);
 		}
 		cell_us_per_req(&t, r, 5, st->loadgen_ns, reqs);
@@ -375,7 +377,8 @@ static void step_header_text(const struct session *s, const struct sess_step *st
 	if (st->skipped)
 		fprintf(f, "   skipped: %s\n", st->skip_reason);
 	if (st->lost)
-		fprintf(f, "   TARGET LOST at %.1fs: what was measured before is kept\n", st->lost_at_s);
+		fprintf(f, "   TARGET LOST at %.1fs: what was measured before is kept\n",
+			st->lost_at_s);
 	if (st->interrupted)
 		fprintf(f, "   interrupted by a signal: partial step\n");
 }
@@ -589,7 +592,8 @@ int session_write_csv(struct session *s, const char *dir)
 
 		for (int k = 0; k < st->ntl; k++) {
 			const struct tl_point *p = &st->tl[k];
-			double cap = p->interval_s * (st->ncpu ? st->ncpu : s->cpu.mode.ncpus) * 1e9;
+			double cap =
+				p->interval_s * (st->ncpu ? st->ncpu : s->cpu.mode.ncpus) * 1e9;
 
 			for (int j = 0; j < p->nrows; j++) {
 				csv_str(f, st->label);
@@ -612,8 +616,9 @@ int session_write_csv(struct session *s, const char *dir)
 		return err;
 	}
 	f = atomic_file_stream(sum);
-	fprintf(f, "step,target,users,requests,req_per_s,loadgen_us,own_us,virt_us,path_us,other_us,"
-		   "busy_pct,coverage_pct,status\n");
+	fprintf(f,
+		"step,target,users,requests,req_per_s,loadgen_us,own_us,virt_us,path_us,other_us,"
+		"busy_pct,coverage_pct,status\n");
 	for (int i = 0; i < s->nsteps; i++) {
 		const struct sess_step *st = &s->steps[i];
 		const struct target_cost *c = st->target >= 0 ? &st->cost[st->target] : NULL;
@@ -628,7 +633,8 @@ int session_write_csv(struct session *s, const char *dir)
 			/* empty fields: not available (never a made-up 0) */
 			fprintf(f, ",,,,,,,,");
 		} else {
-			fprintf(f, "%.1f,%.3f,", st->res.measured_ns ? reqs * 1e9 / st->res.measured_ns : 0,
+			fprintf(f, "%.1f,%.3f,",
+				st->res.measured_ns ? reqs * 1e9 / st->res.measured_ns : 0,
 				st->loadgen_ns / d);
 			if (c)
 				fprintf(f, "%.3f,%.3f,", c->own_ns / d,
@@ -639,11 +645,14 @@ int session_write_csv(struct session *s, const char *dir)
 				fprintf(f, "%.3f,", (c->path_ns + c->bridge_ns) / d);
 			else
 				fprintf(f, ",");
-			fprintf(f, "%.3f,%.3f,%.3f,", st->other_ns / d, pct(st->busy_ns, st->span_ns),
+			fprintf(f, "%.3f,%.3f,%.3f,", st->other_ns / d,
+				pct(st->busy_ns, st->span_ns),
 				pct(st->busy_ns + st->idle_ns, st->span_ns));
 		}
-		csv_str(f, st->skipped ? "skipped" : st->lost ? "target lost" :
-				 st->interrupted ? "interrupted" : "ok");
+		csv_str(f, st->skipped	   ? "skipped" :
+			   st->lost	   ? "target lost" :
+			   st->interrupted ? "interrupted" :
+					     "ok");
 		fputc('\n', f);
 	}
 	err = atomic_file_commit(tl);

@@ -94,7 +94,8 @@ void sysinfo_render(const struct sysinfo_mode *m, struct out *o)
 	table_u64(&t, r, 1, m->ncpus);
 	table_str(&t, r, 2, m->cgroup);
 	if (m->irq_time < 0)
-		table_na(&t, r, 3, "irq-time: kernel config not readable (/proc/config.gz, /boot/config-*)");
+		table_na(&t, r, 3,
+			 "irq-time: kernel config not readable (/proc/config.gz, /boot/config-*)");
 	else
 		table_str(&t, r, 3, m->irq_time ? "on" : "off");
 	if (m->hz)

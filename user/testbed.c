@@ -89,7 +89,8 @@ static int find_script(char *buf, size_t len)
 		if (slash)
 			*slash = '\0';
 		for (size_t i = 0; i < ARRAY_SIZE(rel); i++) {
-			if (snprintf(buf, len, "%s/%s", exe, rel[i]) < (int)len && !access(buf, R_OK))
+			if (snprintf(buf, len, "%s/%s", exe, rel[i]) < (int)len &&
+			    !access(buf, R_OK))
 				return 0;
 		}
 	}
@@ -149,8 +150,7 @@ static void env_free(struct tb_env *e)
  * into a malloc'd string.  Returns the exit status (0..255), 128+sig when killed, or -errno.
  * With forward set, SIGINT/SIGTERM are forwarded to the script's process group meanwhile.
  */
-static int run_script(const char *cmd, const char *arg, struct tb_env *e, char **out,
-		      bool forward)
+static int run_script(const char *cmd, const char *arg, struct tb_env *e, char **out, bool forward)
 {
 	struct sigaction sa = { .sa_handler = tb_forward }, old_int, old_term;
 	char script[PATH_MAX];
@@ -327,8 +327,8 @@ void testbed_parse_state(const char *text, struct testbed_info *in)
 			COPY(in->tap.netns, v);
 			COPY(in->veth.netns, v);
 		} else if (!strcmp(k, "netns_ino"))
-			in->netns_ino = in->bridge.netns_ino = in->tap.netns_ino = in->veth.netns_ino =
-				strtoull(v, NULL, 10);
+			in->netns_ino = in->bridge.netns_ino = in->tap.netns_ino =
+				in->veth.netns_ino = strtoull(v, NULL, 10);
 		else if (!strcmp(k, "subnet"))
 			COPY(in->subnet, v);
 		else if (!strcmp(k, "bridge"))
@@ -400,8 +400,9 @@ void testbed_parse_state(const char *text, struct testbed_info *in)
 			char *s2 = NULL;
 
 			in->n_ctr_cgroup_dirs = 0;
-			for (char *d = strtok_r(v, ":", &s2); d && in->n_ctr_cgroup_dirs <
-					TB_MAX_CGROUP_DIRS; d = strtok_r(NULL, ":", &s2))
+			for (char *d = strtok_r(v, ":", &s2);
+			     d && in->n_ctr_cgroup_dirs < TB_MAX_CGROUP_DIRS;
+			     d = strtok_r(NULL, ":", &s2))
 				COPY(in->ctr_cgroup_dirs[in->n_ctr_cgroup_dirs++], d);
 		} else if (!strcmp(k, "cgroup_driver"))
 			COPY(in->cgroup_driver, v);
@@ -504,8 +505,8 @@ int testbed_up(const struct testbed_opts *o, struct testbed_info *info)
 	struct tb_env e = { 0 };
 	int rc;
 
-	if (!testbed_name_ok(name) || (o->subnet && testbed_parse_subnet(o->subnet, prefix,
-									sizeof(prefix))) ||
+	if (!testbed_name_ok(name) ||
+	    (o->subnet && testbed_parse_subnet(o->subnet, prefix, sizeof(prefix))) ||
 	    (unsigned int)o->accel >= ARRAY_SIZE(accel) ||
 	    (unsigned int)o->runtime >= ARRAY_SIZE(runtime))
 		return -EINVAL;
@@ -558,7 +559,8 @@ int testbed_netns_enter(const char *netns)
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		err = -errno;
-		vp_err("open %s: %s (is the testbed up? 'virtprof testbed up')", path, strerror(errno));
+		vp_err("open %s: %s (is the testbed up? 'virtprof testbed up')", path,
+		       strerror(errno));
 		return err;
 	}
 	/* CLONE_NEWNET is per thread: the caller's siblings stay in their namespace. */
@@ -600,10 +602,11 @@ static void render_status(const struct testbed_info *in, struct out *o)
 	table_str(&t, r, 4, in->subnet);
 	table_str(&t, r, 5, in->state_dir);
 	if (!in->up)
-		table_note(&t, "degraded: qemu %s, container %s, netns %s, http vm %d container %d; "
-			       "'virtprof testbed up' rebuilds it", in->qemu_alive ? "alive" : "gone",
-			   in->ctr_alive ? "alive" : "gone", in->netns_alive ? "present" : "gone",
-			   in->vm_http, in->ctr_http);
+		table_note(&t,
+			   "degraded: qemu %s, container %s, netns %s, http vm %d container %d; "
+			   "'virtprof testbed up' rebuilds it",
+			   in->qemu_alive ? "alive" : "gone", in->ctr_alive ? "alive" : "gone",
+			   in->netns_alive ? "present" : "gone", in->vm_http, in->ctr_http);
 	table_render(&t, o);
 	table_free(&t);
 	if (o->mode == OUT_TEXT)
@@ -805,8 +808,17 @@ static void usage(FILE *f)
 
 int cmd_testbed(int argc, char **argv)
 {
-	enum { O_VCPUS = 256, O_MEM, O_ACCEL, O_PROBE, O_BOOT, O_RUNTIME, O_SUBNET, O_SIZES,
-	       O_PURGE };
+	enum {
+		O_VCPUS = 256,
+		O_MEM,
+		O_ACCEL,
+		O_PROBE,
+		O_BOOT,
+		O_RUNTIME,
+		O_SUBNET,
+		O_SIZES,
+		O_PURGE
+	};
 	static const struct option lopts[] = {
 		{ "name", required_argument, NULL, 'n' },
 		{ "netns", required_argument, NULL, 'n' },
@@ -892,7 +904,8 @@ int cmd_testbed(int argc, char **argv)
 			else if (!strcmp(optarg, "native"))
 				o.runtime = TB_RUNTIME_NATIVE;
 			else {
-				vp_err("testbed: --runtime '%s': want auto, docker or native", optarg);
+				vp_err("testbed: --runtime '%s': want auto, docker or native",
+				       optarg);
 				return VP_EXIT_USAGE;
 			}
 			break;
@@ -921,7 +934,8 @@ int cmd_testbed(int argc, char **argv)
 			for (const char *p = optarg; *p; p++)
 				if (!(*p >= '0' && *p <= '9') && *p != ' ') {
 					vp_err("testbed: --sizes '%s': want byte counts separated by "
-					       "spaces", optarg);
+					       "spaces",
+					       optarg);
 					return VP_EXIT_USAGE;
 				}
 			o.sizes = optarg;

@@ -37,30 +37,31 @@ struct testbed_opts {
 };
 
 struct testbed_dev {
-	char name[16];	   /* interface name as seen in netns */
-	char netns[64];	   /* named netns ("virtprof-tb"), or "container" */
+	char name[16];	    /* interface name as seen in netns */
+	char netns[64];	    /* named netns ("virtprof-tb"), or "container" */
 	uint64_t netns_ino; /* inode of the netns (the kernel's key, with ifindex) */
 	int ifindex;
 };
 
 struct testbed_info {
-	bool present;	  /* the testbed has state (it is up, or half-up after a crash) */
-	bool up;	  /* every piece alive and both servers answered HTTP 200 just now */
+	bool present; /* the testbed has state (it is up, or half-up after a crash) */
+	bool up;      /* every piece alive and both servers answered HTTP 200 just now */
 	char name[TB_NAME_MAX];
 	char netns[TB_NAME_MAX]; /* `--netns` for sessions: /run/netns/<netns> */
 	uint64_t netns_ino;
 	char subnet[32];
 	char state_dir[256];
-	struct testbed_dev bridge, tap, veth, ctr_dev; /* veth: bridge side; ctr_dev: container side */
+	struct testbed_dev bridge, tap, veth,
+		ctr_dev; /* veth: bridge side; ctr_dev: container side */
 
 	/* VM */
-	char vm_name[64];  /* qemu -name, e.g. "virtprof-vm" */
-	char vm_url[64];   /* "http://10.213.0.2/" */
-	pid_t qemu_pid;    /* 0 when not running */
-	char accel[8];	   /* "kvm" | "tcg" */
+	char vm_name[64];     /* qemu -name, e.g. "virtprof-vm" */
+	char vm_url[64];      /* "http://10.213.0.2/" */
+	pid_t qemu_pid;	      /* 0 when not running */
+	char accel[8];	      /* "kvm" | "tcg" */
 	char accel_note[160]; /* why not KVM, when auto fell back */
-	char vhost[8];	   /* "on" | "off" */
-	char vm_cpu[16];   /* qemu -cpu model: "max" (TCG), "host" or "qemu64" (KVM) */
+	char vhost[8];	      /* "on" | "off" */
+	char vm_cpu[16];      /* qemu -cpu model: "max" (TCG), "host" or "qemu64" (KVM) */
 	unsigned int vcpus, mem_mib;
 	char kernel[128];
 	char kernel_boot[8]; /* "pvh": the extracted vmlinux, booted directly; "bzimage" */
@@ -70,17 +71,17 @@ struct testbed_info {
 	int vm_http;	     /* status code of GET vm_url just now (0: not checked / no answer) */
 
 	/* container */
-	char runtime[16];	 /* "docker" | "native" */
-	char runtime_note[160];	 /* why not docker, when auto fell back */
+	char runtime[16];	/* "docker" | "native" */
+	char runtime_note[160]; /* why not docker, when auto fell back */
 	char ctr_name[64];
-	char ctr_id[80];	 /* docker id, or "native:<name>" */
-	pid_t ctr_pid;		 /* host pid of the container's init (nginx master or its parent) */
+	char ctr_id[80]; /* docker id, or "native:<name>" */
+	pid_t ctr_pid;	 /* host pid of the container's init (nginx master or its parent) */
 	char ctr_url[64];
-	char ctr_cgroup[256];	 /* path inside the hierarchy, e.g. "/docker/<id>" */
+	char ctr_cgroup[256]; /* path inside the hierarchy, e.g. "/docker/<id>" */
 	char ctr_cgroup_dirs[TB_MAX_CGROUP_DIRS][256]; /* where that path exists on the host */
 	int n_ctr_cgroup_dirs;
-	char cgroup_driver[16];	 /* docker's: "cgroupfs" | "systemd"; empty for native */
-	char ctr_log[256];	 /* nginx access log of the container, a host path */
+	char cgroup_driver[16]; /* docker's: "cgroupfs" | "systemd"; empty for native */
+	char ctr_log[256];	/* nginx access log of the container, a host path */
 	char ctr_log_url[96];
 	int ctr_http;
 

@@ -113,7 +113,8 @@ int cmd_top(int argc, char **argv)
 		}
 	}
 	if (optind < argc && parse_interval(argv[optind++], &interval)) {
-		vp_err("interval '%s': give seconds (1-3600) or a duration like 500ms", argv[optind - 1]);
+		vp_err("interval '%s': give seconds (1-3600) or a duration like 500ms",
+		       argv[optind - 1]);
 		return VP_EXIT_USAGE;
 	}
 	if (optind < argc && parse_u64(argv[optind++], 1, UINT32_MAX, &count)) {

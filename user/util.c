@@ -75,7 +75,8 @@ int parse_duration_ns(const char *s, uint64_t *out)
 		const char *unit;
 		double mult;
 	} units[] = {
-		{ "ns", 1 }, { "us", 1e3 }, { "ms", 1e6 }, { "s", 1e9 }, { "m", 60e9 }, { "h", 3600e9 },
+		{ "ns", 1 },  { "us", 1e3 }, { "ms", 1e6 },
+		{ "s", 1e9 }, { "m", 60e9 }, { "h", 3600e9 },
 	};
 	char *end;
 	double v;
@@ -182,7 +183,7 @@ char *read_file(const char *path, size_t *lenp)
 	if (lenp)
 		*lenp = len;
 	return buf;
-fail: {
+fail : {
 	int e = errno;
 
 	free(buf);

@@ -12,26 +12,26 @@
 
 #define SKIP 77
 
-#define ASSERT_TRUE(cond, fmt, ...)                                                               \
-	do {                                                                                      \
-		if (!(cond)) {                                                                    \
-			fprintf(stderr, "  %s:%d: assertion failed: %s: " fmt "\n", __func__,     \
-				__LINE__, #cond, ##__VA_ARGS__);                                  \
-			return 1;                                                                 \
-		}                                                                                 \
+#define ASSERT_TRUE(cond, fmt, ...)                                                           \
+	do {                                                                                  \
+		if (!(cond)) {                                                                \
+			fprintf(stderr, "  %s:%d: assertion failed: %s: " fmt "\n", __func__, \
+				__LINE__, #cond, ##__VA_ARGS__);                              \
+			return 1;                                                             \
+		}                                                                             \
 	} while (0)
 
 /* |got - want| <= pct% of want */
-#define ASSERT_WITHIN(got, want, pct, what)                                                       \
-	ASSERT_TRUE(((double)(got) - (double)(want)) <= (double)(want) * (pct) / 100.0 &&         \
-			    ((double)(want) - (double)(got)) <= (double)(want) * (pct) / 100.0,   \
-		    "%s: got %.0f, want %.0f +- %.1f%%", what, (double)(got), (double)(want),       \
+#define ASSERT_WITHIN(got, want, pct, what)                                                     \
+	ASSERT_TRUE(((double)(got) - (double)(want)) <= (double)(want) * (pct) / 100.0 &&       \
+			    ((double)(want) - (double)(got)) <= (double)(want) * (pct) / 100.0, \
+		    "%s: got %.0f, want %.0f +- %.1f%%", what, (double)(got), (double)(want),   \
 		    (double)(pct))
 
-#define TEST_SKIP(fmt, ...)                                                                       \
-	do {                                                                                      \
-		printf("  SKIP: " fmt "\n", ##__VA_ARGS__);                                       \
-		return SKIP;                                                                      \
+#define TEST_SKIP(fmt, ...)                                 \
+	do {                                                \
+		printf("  SKIP: " fmt "\n", ##__VA_ARGS__); \
+		return SKIP;                                \
 	} while (0)
 
 struct test_case {

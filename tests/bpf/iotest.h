@@ -57,7 +57,8 @@ static __attribute__((unused)) void iot_init(void)
 }
 
 /* Register a shell command to run at exit (LIFO), like tests/lib.sh on_exit. */
-static __attribute__((unused)) void __attribute__((format(printf, 1, 2))) iot_on_exit(const char *fmt, ...)
+static __attribute__((unused)) void __attribute__((format(printf, 1, 2)))
+iot_on_exit(const char *fmt, ...)
 {
 	va_list ap;
 	char *s;
@@ -74,7 +75,8 @@ static __attribute__((unused)) void __attribute__((format(printf, 1, 2))) iot_on
 }
 
 /* Run a shell command; returns its exit status (output to stderr for the log). */
-static __attribute__((unused)) int __attribute__((format(printf, 1, 2))) iot_sh(const char *fmt, ...)
+static __attribute__((unused)) int __attribute__((format(printf, 1, 2)))
+iot_sh(const char *fmt, ...)
 {
 	char cmd[1200], full[1300];
 	va_list ap;
@@ -94,7 +96,8 @@ static __attribute__((unused)) int __attribute__((format(printf, 1, 2))) iot_sh(
 }
 
 /* First line of a shell command's output as a number; UINT64_MAX on failure. */
-static __attribute__((unused)) uint64_t __attribute__((format(printf, 1, 2))) iot_sh_u64(const char *fmt, ...)
+static __attribute__((unused)) uint64_t __attribute__((format(printf, 1, 2)))
+iot_sh_u64(const char *fmt, ...)
 {
 	char cmd[1200], line[128];
 	unsigned long long v;

@@ -173,7 +173,8 @@ static int test_short_thread(void)
 	printf("  thread %d: cpu clock %.3f ms, virtprof %.3f ms\n", (int)st.tid, st.cpu_ns / 1e6,
 	       busy / 1e6);
 	ASSERT_TRUE(found, "thread %d not in the interval", (int)st.tid);
-	ASSERT_TRUE(r && r->info.exited, "thread %d facts missing or not marked exited", (int)st.tid);
+	ASSERT_TRUE(r && r->info.exited, "thread %d facts missing or not marked exited",
+		    (int)st.tid);
 	ASSERT_TRUE(r->info.tgid == (unsigned)getpid(), "tgid %u", r->info.tgid);
 	/* the clock was read just before return; the exit path adds a little */
 	ASSERT_WITHIN(busy, st.cpu_ns, 5.0, "busy ns vs thread cpu clock");
@@ -372,9 +373,12 @@ static int test_rq_delay_vs_schedstat(void)
 		       (int)t[k].tid, (t[k].delay1 - t[k].delay0) / 1e6, st.rq_delay_ns / 1e6,
 		       t[k].nv1 - t[k].nv0, st.nvcsw, t[k].niv1 - t[k].niv0, st.nivcsw);
 		/* the two reads of /proc bracket a window slightly narrower than the thread's life */
-		ASSERT_TRUE(t[k].delay1 - t[k].delay0 > 1000000, "no contention measured by the kernel");
-		ASSERT_WITHIN(st.rq_delay_ns, t[k].delay1 - t[k].delay0, 15.0, "rq delay vs schedstat");
-		ASSERT_TRUE(st.nvcsw + 3 >= t[k].nv1 - t[k].nv0 && st.nvcsw <= t[k].nv1 - t[k].nv0 + 3,
+		ASSERT_TRUE(t[k].delay1 - t[k].delay0 > 1000000,
+			    "no contention measured by the kernel");
+		ASSERT_WITHIN(st.rq_delay_ns, t[k].delay1 - t[k].delay0, 15.0,
+			      "rq delay vs schedstat");
+		ASSERT_TRUE(st.nvcsw + 3 >= t[k].nv1 - t[k].nv0 &&
+				    st.nvcsw <= t[k].nv1 - t[k].nv0 + 3,
 			    "voluntary switches %u vs %lu", st.nvcsw, t[k].nv1 - t[k].nv0);
 		ASSERT_TRUE(st.nivcsw + 3 >= t[k].niv1 - t[k].niv0 &&
 				    st.nivcsw <= t[k].niv1 - t[k].niv0 + 3,

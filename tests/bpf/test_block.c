@@ -160,9 +160,9 @@ static int test_odirect_cgroup(void)
 		if (r->key.dev != kdev || r->key.op != 1 || !r->delta.ops)
 			continue;
 		printf("  %s write: tid %u cgid %llu ops %llu bytes %llu avg %.1f us (%s)\n", dev,
-		       r->key.tid, (unsigned long long)r->key.cgid, (unsigned long long)r->delta.ops,
-		       (unsigned long long)r->delta.bytes, r->delta.lat_ns / 1e3 / r->delta.ops,
-		       r->delta.comm);
+		       r->key.tid, (unsigned long long)r->key.cgid,
+		       (unsigned long long)r->delta.ops, (unsigned long long)r->delta.bytes,
+		       r->delta.lat_ns / 1e3 / r->delta.ops, r->delta.comm);
 		if (r->key.cgid == (uint64_t)st.st_ino && r->key.tid == (uint32_t)pid) {
 			bytes += r->delta.bytes;
 			ops += r->delta.ops;
@@ -192,10 +192,11 @@ static int test_odirect_cgroup(void)
 		blockio_render(b, owner, NULL, 1.0, &o);
 		jw_obj_end(&o.jw);
 		fclose(f);
-		snprintf(want, sizeof(want), "\"entity\":\"ctr:blktest\",\"role\":\"app\","
+		snprintf(want, sizeof(want),
+			 "\"entity\":\"ctr:blktest\",\"role\":\"app\","
 			 "\"dev\":\"%s\",\"op\":\"write\",\"cgroup_id\":%llu,\"ops\":%d,"
-			 "\"bytes\":%d", name, (unsigned long long)st.st_ino, NWRITES,
-			 NWRITES * WSIZE);
+			 "\"bytes\":%d",
+			 name, (unsigned long long)st.st_ino, NWRITES, NWRITES * WSIZE);
 		if (!strstr(buf, want)) {
 			fprintf(stderr, "  rendered JSON lacks %s:\n%s\n", want, buf);
 			free(buf);

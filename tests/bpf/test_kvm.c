@@ -48,7 +48,8 @@ static int test_pio_mmio(void)
 	iot_on_exit("rm -f %s", pidf);
 	iot_on_exit("test -s %s && kill $(cat %s)", pidf, pidf);
 	ASSERT_TRUE(iot_sh("qemu-system-x86_64 -name vpio-kvm,debug-threads=on -accel kvm -m 64 "
-			   "-display none -nodefaults -no-reboot -daemonize -pidfile %s", pidf) == 0,
+			   "-display none -nodefaults -no-reboot -daemonize -pidfile %s",
+			   pidf) == 0,
 		    "qemu start");
 	qpid = (pid_t)iot_sh_u64("cat %s", pidf);
 	ASSERT_TRUE(qpid > 0, "qemu pid");

@@ -77,7 +77,8 @@ static int mk_netns(const char *ns)
 		return -1;
 	iot_on_exit("ip netns del %s", ns);
 	return iot_sh("ip netns exec %s sysctl -qw net.ipv6.conf.all.disable_ipv6=1 "
-		      "net.ipv6.conf.default.disable_ipv6=1", ns);
+		      "net.ipv6.conf.default.disable_ipv6=1",
+		      ns);
 }
 
 static int test_veth_counts(void)
@@ -98,16 +99,20 @@ static int test_veth_counts(void)
 	snprintf(vb, sizeof(vb), "vpb%d", id);
 	ASSERT_TRUE(mk_netns(a) == 0 && mk_netns(b) == 0, "netns setup");
 	ASSERT_TRUE(iot_sh("ip link add %s netns %s type veth peer name %s netns %s", va, a, vb,
-			   b) == 0, "veth setup");
-	ASSERT_TRUE(iot_sh("ip -n %s addr add 10.213.0.1/30 dev %s && ip -n %s addr add "
-			   "10.213.0.2/30 dev %s && ip -n %s link set %s up && ip -n %s link set %s up",
-			   a, va, b, vb, a, va, b, vb) == 0, "addresses");
+			   b) == 0,
+		    "veth setup");
+	ASSERT_TRUE(
+		iot_sh("ip -n %s addr add 10.213.0.1/30 dev %s && ip -n %s addr add "
+		       "10.213.0.2/30 dev %s && ip -n %s link set %s up && ip -n %s link set %s up",
+		       a, va, b, vb, a, va, b, vb) == 0,
+		"addresses");
 	/* Static neighbours: no ARP of its own. */
 	ASSERT_TRUE(iot_sh("ip -n %s neigh replace 10.213.0.2 lladdr $(ip netns exec %s cat "
 			   "/sys/class/net/%s/address) dev %s nud permanent && "
 			   "ip -n %s neigh replace 10.213.0.1 lladdr $(ip netns exec %s cat "
 			   "/sys/class/net/%s/address) dev %s nud permanent",
-			   a, b, vb, va, b, a, va, vb) == 0, "neighbours");
+			   a, b, vb, va, b, a, va, vb) == 0,
+		    "neighbours");
 	iot_sleep_ms(300); /* link-up work settles */
 	ia = netns_ino(a);
 	ib = netns_ino(b);
@@ -117,7 +122,9 @@ static int test_veth_counts(void)
 	/* 300 UDP datagrams to a closed port; b answers some with ICMP (rate-limited): counted
 	 * on both sides all the same. */
 	ASSERT_TRUE(iot_sh("ip netns exec %s bash -c 'for i in $(seq 300); do printf %%1200s x "
-			   ">/dev/udp/10.213.0.2/9; done'", a) == 0, "udp traffic");
+			   ">/dev/udp/10.213.0.2/9; done'",
+			   a) == 0,
+		    "udp traffic");
 	iot_sleep_ms(200);
 	ASSERT_TRUE(read_devstat(a, va, &sa1) == 0 && read_devstat(b, vb, &sb1) == 0, "sysfs");
 	ASSERT_TRUE(iosec_collect(io) == 0, "collect");
@@ -184,7 +191,8 @@ static int test_tap_write(void)
 	iot_on_exit("rm -f %s", go);
 	ASSERT_TRUE(mk_netns(ns) == 0, "netns");
 	ASSERT_TRUE(iot_sh("ip -n %s link add vpbr0 type bridge && ip -n %s link set vpbr0 up", ns,
-			   ns) == 0, "bridge");
+			   ns) == 0,
+		    "bridge");
 	snprintf(cmd, sizeof(cmd), "%s/net_tapwrite", iot_helpers());
 	ASSERT_TRUE(access(cmd, X_OK) == 0, "helper %s built", cmd);
 	pid = fork();
@@ -201,11 +209,13 @@ static int test_tap_write(void)
 	for (int i = 0; i < 100 && iot_sh("ip -n %s link show %s >/dev/null 2>&1", ns, tap); i++)
 		iot_sleep_ms(50);
 	ASSERT_TRUE(iot_sh("ip -n %s link set %s master vpbr0 && ip -n %s link set %s up", ns, tap,
-			   ns, tap) == 0, "tap up on bridge");
+			   ns, tap) == 0,
+		    "tap up on bridge");
 	iot_sleep_ms(200);
 	ino = netns_ino(ns);
 	ASSERT_TRUE(iosec_collect(io) == 0, "baseline");
-	ASSERT_TRUE(read_devstat(ns, tap, &s0) == 0 && read_devstat(ns, "vpbr0", &b0) == 0, "sysfs");
+	ASSERT_TRUE(read_devstat(ns, tap, &s0) == 0 && read_devstat(ns, "vpbr0", &b0) == 0,
+		    "sysfs");
 	ASSERT_TRUE(iot_sh("touch %s", go) == 0, "go");
 	for (int i = 0; i < 100; i++) {
 		iot_sleep_ms(50);
@@ -213,29 +223,34 @@ static int test_tap_write(void)
 			break;
 	}
 	iot_sleep_ms(100);
-	ASSERT_TRUE(read_devstat(ns, tap, &s1) == 0 && read_devstat(ns, "vpbr0", &b1) == 0, "sysfs");
+	ASSERT_TRUE(read_devstat(ns, tap, &s1) == 0 && read_devstat(ns, "vpbr0", &b1) == 0,
+		    "sysfs");
 	ASSERT_TRUE(iosec_collect(io) == 0, "collect");
 	d = netpath_find_name(np, ino, tap);
 	ASSERT_TRUE(d, "tap seen");
 	printf("  %s: rx %llu/%llu (sysfs %llu/%llu) proc_pkts %llu tap_write %.3f ms holder %d "
-	       "vhost %s\n", tap, (unsigned long long)d->delta.rx_pkts,
-	       (unsigned long long)d->delta.rx_bytes, (unsigned long long)(s1.rxp - s0.rxp),
-	       (unsigned long long)(s1.rxb - s0.rxb), (unsigned long long)d->delta.proc_pkts,
-	       d->delta.proc_ns / 1e6, (int)d->holder, vhost_mode_name(d->vhost));
+	       "vhost %s\n",
+	       tap, (unsigned long long)d->delta.rx_pkts, (unsigned long long)d->delta.rx_bytes,
+	       (unsigned long long)(s1.rxp - s0.rxp), (unsigned long long)(s1.rxb - s0.rxb),
+	       (unsigned long long)d->delta.proc_pkts, d->delta.proc_ns / 1e6, (int)d->holder,
+	       vhost_mode_name(d->vhost));
 	{
 		/* The bridge passes the broadcast frames up: its rx must match its own count too. */
 		const struct net_dev *br = netpath_find_name(np, ino, "vpbr0");
 
 		ASSERT_TRUE(br && br->kind == NET_BRIDGE, "bridge seen");
 		printf("  vpbr0: rx %llu/%llu (sysfs %llu/%llu)\n",
-		       (unsigned long long)br->delta.rx_pkts, (unsigned long long)br->delta.rx_bytes,
-		       (unsigned long long)(b1.rxp - b0.rxp), (unsigned long long)(b1.rxb - b0.rxb));
+		       (unsigned long long)br->delta.rx_pkts,
+		       (unsigned long long)br->delta.rx_bytes,
+		       (unsigned long long)(b1.rxp - b0.rxp),
+		       (unsigned long long)(b1.rxb - b0.rxb));
 		ASSERT_TRUE(br->delta.rx_pkts == b1.rxp - b0.rxp, "bridge rx_packets");
 		ASSERT_TRUE(br->delta.rx_bytes == b1.rxb - b0.rxb, "bridge rx_bytes");
 	}
 	ASSERT_TRUE(d->kind == NET_TAP, "kind tap (%s)", d->info.kind);
 	ASSERT_TRUE(d->delta.rx_pkts == (uint64_t)n && s1.rxp - s0.rxp == (uint64_t)n, "rx pkts");
-	ASSERT_TRUE(d->delta.rx_bytes == (uint64_t)n * size && s1.rxb - s0.rxb == (uint64_t)n * size,
+	ASSERT_TRUE(d->delta.rx_bytes == (uint64_t)n * size &&
+			    s1.rxb - s0.rxb == (uint64_t)n * size,
 		    "rx bytes");
 	ASSERT_TRUE(d->delta.proc_pkts >= (uint64_t)n, "received in process context");
 	ASSERT_TRUE(np->proc_timed && d->delta.proc_ns > 0, "tap write time: %s", np->proc_na);
@@ -264,26 +279,33 @@ static int test_tap_qemu(void)
 	snprintf(pidf, sizeof(pidf), "/tmp/vpio-qemu-%d.pid", id);
 	ASSERT_TRUE(mk_netns(ns) == 0, "netns");
 	ASSERT_TRUE(iot_sh("ip -n %s link add vpbr0 type bridge && ip -n %s addr add 10.214.0.1/24 "
-			   "dev vpbr0 && ip -n %s link set vpbr0 up", ns, ns, ns) == 0, "bridge");
+			   "dev vpbr0 && ip -n %s link set vpbr0 up",
+			   ns, ns, ns) == 0,
+		    "bridge");
 	iot_on_exit("rm -f %s", pidf);
 	iot_on_exit("test -s %s && kill $(cat %s)", pidf, pidf);
 	ASSERT_TRUE(iot_sh("ip netns exec %s qemu-system-x86_64 -accel tcg -m 64 -display none "
 			   "-nodefaults -no-reboot -daemonize -pidfile %s "
 			   "-netdev tap,id=n0,ifname=%s,script=no,downscript=no "
-			   "-device e1000,netdev=n0,mac=52:54:00:12:34:56", ns, pidf, tap) == 0,
+			   "-device e1000,netdev=n0,mac=52:54:00:12:34:56",
+			   ns, pidf, tap) == 0,
 		    "qemu start");
 	qpid = (pid_t)iot_sh_u64("cat %s", pidf);
 	ASSERT_TRUE(qpid > 0, "qemu pid");
 	ASSERT_TRUE(iot_sh("ip -n %s link set %s master vpbr0 && ip -n %s link set %s up && "
 			   "ip -n %s neigh replace 10.214.0.2 lladdr 52:54:00:12:34:56 dev vpbr0 "
-			   "nud permanent", ns, tap, ns, tap, ns) == 0, "tap on bridge");
+			   "nud permanent",
+			   ns, tap, ns, tap, ns) == 0,
+		    "tap on bridge");
 	iot_sleep_ms(300);
 	ino = netns_ino(ns);
 	ASSERT_TRUE(iosec_collect(io) == 0, "baseline");
 	ASSERT_TRUE(read_devstat(ns, "vpbr0", &b0) == 0, "sysfs");
 	/* The guest does not answer; the frames go out on the tap all the same. */
 	ASSERT_TRUE(iot_sh("ip netns exec %s bash -c 'for i in $(seq 50); do printf %%500s x "
-			   ">/dev/udp/10.214.0.2/9; done'", ns) == 0, "udp toward the guest");
+			   ">/dev/udp/10.214.0.2/9; done'",
+			   ns) == 0,
+		    "udp toward the guest");
 	iot_sleep_ms(200);
 	ASSERT_TRUE(read_devstat(ns, "vpbr0", &b1) == 0, "sysfs");
 	ASSERT_TRUE(iosec_collect(io) == 0, "collect");
@@ -292,8 +314,10 @@ static int test_tap_qemu(void)
 
 		ASSERT_TRUE(br, "bridge seen");
 		printf("  vpbr0: tx %llu/%llu (sysfs %llu/%llu)\n",
-		       (unsigned long long)br->delta.tx_pkts, (unsigned long long)br->delta.tx_bytes,
-		       (unsigned long long)(b1.txp - b0.txp), (unsigned long long)(b1.txb - b0.txb));
+		       (unsigned long long)br->delta.tx_pkts,
+		       (unsigned long long)br->delta.tx_bytes,
+		       (unsigned long long)(b1.txp - b0.txp),
+		       (unsigned long long)(b1.txb - b0.txb));
 		ASSERT_TRUE(br->delta.tx_pkts == b1.txp - b0.txp, "bridge tx_packets");
 		ASSERT_TRUE(br->delta.tx_bytes == b1.txb - b0.txb, "bridge tx_bytes");
 	}
@@ -337,7 +361,8 @@ static int test_standalone(void)
 	if (iosec_collect(io1) || read_devstat(ns, "lo", &s0))
 		goto out;
 	if (iot_sh("ip netns exec %s bash -c 'for i in $(seq 100); do printf %%300s x "
-		   ">/dev/udp/127.0.0.1/9; done'", ns))
+		   ">/dev/udp/127.0.0.1/9; done'",
+		   ns))
 		goto out;
 	iot_sleep_ms(100);
 	if (read_devstat(ns, "lo", &s1) || iosec_collect(io1))
@@ -345,11 +370,12 @@ static int test_standalone(void)
 	d = netpath_find_name(n1, ino, "lo");
 	if (d)
 		printf("  standalone lo: rx %llu/%llu tx %llu/%llu (sysfs %llu/%llu %llu/%llu); "
-		       "%s; %s\n", (unsigned long long)d->delta.rx_pkts,
-		       (unsigned long long)d->delta.rx_bytes, (unsigned long long)d->delta.tx_pkts,
-		       (unsigned long long)d->delta.tx_bytes, (unsigned long long)(s1.rxp - s0.rxp),
-		       (unsigned long long)(s1.rxb - s0.rxb), (unsigned long long)(s1.txp - s0.txp),
-		       (unsigned long long)(s1.txb - s0.txb), n1->runs_na, n1->proc_na);
+		       "%s; %s\n",
+		       (unsigned long long)d->delta.rx_pkts, (unsigned long long)d->delta.rx_bytes,
+		       (unsigned long long)d->delta.tx_pkts, (unsigned long long)d->delta.tx_bytes,
+		       (unsigned long long)(s1.rxp - s0.rxp), (unsigned long long)(s1.rxb - s0.rxb),
+		       (unsigned long long)(s1.txp - s0.txp), (unsigned long long)(s1.txb - s0.txb),
+		       n1->runs_na, n1->proc_na);
 	if (!d || d->delta.rx_pkts != s1.rxp - s0.rxp || d->delta.tx_pkts != s1.txp - s0.txp ||
 	    d->delta.rx_bytes != s1.rxb - s0.rxb || d->delta.tx_bytes != s1.txb - s0.txb ||
 	    d->delta.tx_pkts < 100)

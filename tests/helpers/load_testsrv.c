@@ -65,7 +65,8 @@ int main(int argc, char **argv)
 	}
 	if (argc < 4 || (strcmp(argv[2], "stall") && strcmp(argv[2], "reset")) ||
 	    (!strcmp(argv[2], "stall") && argc < 5)) {
-		fprintf(stderr, "usage: %s PORT stall K MS | PORT reset K | PORT noaccept\n", argv[0]);
+		fprintf(stderr, "usage: %s PORT stall K MS | PORT reset K | PORT noaccept\n",
+			argv[0]);
 		return 2;
 	}
 	reset = !strcmp(argv[2], "reset");

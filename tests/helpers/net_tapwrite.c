@@ -60,9 +60,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	memset(frame, 0, sizeof(frame));
-	memset(frame, 0xff, 6);                                   /* broadcast */
-	memcpy(frame + 6, "\x02\x00\x5e\x10\x20\x30", 6);         /* local unicast source */
-	frame[12] = 0x88, frame[13] = 0xb5;                       /* local experimental */
+	memset(frame, 0xff, 6);				  /* broadcast */
+	memcpy(frame + 6, "\x02\x00\x5e\x10\x20\x30", 6); /* local unicast source */
+	frame[12] = 0x88, frame[13] = 0xb5;		  /* local experimental */
 	for (long i = 0; i < count; i++) {
 		if (write(fd, frame, size) != size) {
 			perror("write tap");

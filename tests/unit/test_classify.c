@@ -41,8 +41,8 @@ static int setup(void **state)
 	return 0;
 }
 
-static void facts(struct thread_facts *f, pid_t tid, pid_t tgid, const char *comm, const char *pcomm,
-		  unsigned int flags)
+static void facts(struct thread_facts *f, pid_t tid, pid_t tgid, const char *comm,
+		  const char *pcomm, unsigned int flags)
 {
 	memset(f, 0, sizeof(*f));
 	f->tid = tid;
@@ -150,8 +150,9 @@ static void test_container_cgroups(void **state)
 
 static void test_docker_proxy_forms(void **state)
 {
-	static const char argv1[] = "/usr/bin/docker-proxy\0-proto\0tcp\0-host-ip\0000.0.0.0\0"
-				    "-host-port\08080\0-container-ip\000172.17.0.2\0-container-port\080";
+	static const char argv1[] =
+		"/usr/bin/docker-proxy\0-proto\0tcp\0-host-ip\0000.0.0.0\0"
+		"-host-port\08080\0-container-ip\000172.17.0.2\0-container-port\080";
 	static const char argv2[] = "/usr/bin/docker-proxy\0--container-ip=172.17.0.2\0";
 	static const char argv3[] = "/usr/bin/docker-proxy\0-container-ip\000172.17.0.3\0";
 	struct thread_facts f;
@@ -174,7 +175,8 @@ static void test_shim_forms(void **state)
 	static const char argv1[] =
 		"/usr/bin/containerd-shim-runc-v2\0-namespace\0moby\0-id\0"
 		"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\0-address\0/run/c.sock";
-	static const char argv2[] = "/usr/bin/containerd-shim-runc-v2\0-namespace\0moby\0-id\0ffff\0";
+	static const char argv2[] =
+		"/usr/bin/containerd-shim-runc-v2\0-namespace\0moby\0-id\0ffff\0";
 	struct thread_facts f;
 
 	(void)state;

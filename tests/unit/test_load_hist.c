@@ -151,7 +151,7 @@ static void test_range_and_empty(void **state)
 	assert_int_equal(hist_percentile(&h, 50), 0);
 	assert_true(isnan(hist_mean(&h)));
 	hist_record(&h, 2 * HIST_MAX_NS); /* beyond 1 h clamps to 1 h */
-	hist_record(&h, 1000);            /* 1 us */
+	hist_record(&h, 1000);		  /* 1 us */
 	assert_int_equal(h.max, HIST_MAX_NS);
 	assert_int_equal(hist_percentile(&h, 100), HIST_MAX_NS);
 	assert_int_equal(hist_percentile(&h, 50), 1000);

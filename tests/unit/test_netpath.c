@@ -90,7 +90,7 @@ static void test_block_helpers(void **state)
 
 	(void)state;
 	assert_int_equal(blockio_hist_pct(h, VP_BLK_HIST, 50), 0);
-	h[3] = 90; /* 8..16 us */
+	h[3] = 90;  /* 8..16 us */
 	h[10] = 10; /* 1..2 ms */
 	assert_int_equal(blockio_hist_pct(h, VP_BLK_HIST, 50), 16);
 	assert_int_equal(blockio_hist_pct(h, VP_BLK_HIST, 90), 16);
@@ -226,12 +226,9 @@ static void test_render(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_kind),
-		cmocka_unit_test(test_tun_fdinfo),
-		cmocka_unit_test(test_vhost_mode),
-		cmocka_unit_test(test_block_helpers),
-		cmocka_unit_test(test_kvm_helpers),
-		cmocka_unit_test(test_render),
+		cmocka_unit_test(test_kind),	    cmocka_unit_test(test_tun_fdinfo),
+		cmocka_unit_test(test_vhost_mode),  cmocka_unit_test(test_block_helpers),
+		cmocka_unit_test(test_kvm_helpers), cmocka_unit_test(test_render),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -35,14 +35,17 @@ static void test_stat_awkward_comm(void **state)
 	struct proc_stat st;
 
 	(void)state;
-	assert_int_equal(proc_parse_stat("77 (a) b (c)) R 5 0 0 0 -1 0 0 0 0 0 9 8 0 0 20 0 1 0", &st), 0);
+	assert_int_equal(
+		proc_parse_stat("77 (a) b (c)) R 5 0 0 0 -1 0 0 0 0 0 9 8 0 0 20 0 1 0", &st), 0);
 	assert_string_equal(st.comm, "a) b (c)");
 	assert_int_equal(st.state, 'R');
 	assert_int_equal(st.ppid, 5);
 	assert_int_equal(st.utime_ticks, 9);
-	assert_int_equal(proc_parse_stat("78 (CPU 0/TCG) S 1 0 0 0 -1 0 0 0 0 0 1 2 0 0 20 0 1 0", &st), 0);
+	assert_int_equal(
+		proc_parse_stat("78 (CPU 0/TCG) S 1 0 0 0 -1 0 0 0 0 0 1 2 0 0 20 0 1 0", &st), 0);
 	assert_string_equal(st.comm, "CPU 0/TCG");
-	assert_int_equal(proc_parse_stat("79 (new\nline) S 2 0 0 0 -1 0 0 0 0 0 3 4 0 0 20 0 1 0", &st), 0);
+	assert_int_equal(
+		proc_parse_stat("79 (new\nline) S 2 0 0 0 -1 0 0 0 0 0 3 4 0 0 20 0 1 0", &st), 0);
 	assert_string_equal(st.comm, "new\nline");
 	assert_int_equal(st.stime_ticks, 4);
 	assert_int_equal(proc_parse_stat("80 ()) S 2 0 0 0 -1 0 0 0 0 0 3 4 0 0 20 0 1 0", &st), 0);
@@ -80,8 +83,8 @@ static void test_cgroup_file_forms(void **state)
 			 0);
 	assert_string_equal(v1, "/docker/def");
 	/* pure v2 with the systemd driver */
-	assert_int_equal(proc_parse_cgroup("0::/system.slice/docker-0123.scope\n", v2, sizeof(v2), v1,
-					   sizeof(v1)),
+	assert_int_equal(proc_parse_cgroup("0::/system.slice/docker-0123.scope\n", v2, sizeof(v2),
+					   v1, sizeof(v1)),
 			 0);
 	assert_string_equal(v2, "/system.slice/docker-0123.scope");
 	assert_string_equal(v1, "");
@@ -95,7 +98,8 @@ static void test_cgroup_ctrl(void **state)
 	char p[256];
 
 	(void)state;
-	assert_int_equal(proc_parse_cgroup_ctrl("9:blkio:/docker/x\n4:cpu:/y\n", "blkio", p, sizeof(p)), 0);
+	assert_int_equal(
+		proc_parse_cgroup_ctrl("9:blkio:/docker/x\n4:cpu:/y\n", "blkio", p, sizeof(p)), 0);
 	assert_string_equal(p, "/docker/x");
 	assert_int_equal(proc_parse_cgroup_ctrl("3:cpu,cpuacct:/a\n", "cpuacct", p, sizeof(p)), 0);
 	assert_string_equal(p, "/a");
@@ -135,14 +139,15 @@ static void test_mountinfo(void **state)
 	assert_string_equal(m.v1_cpu, "/sys/fs/cgroup/cpu");
 	assert_int_equal(m.nr_v1, 2);
 	assert_string_equal(cgroup_mode(&m), "hybrid");
-	cgroup_parse_mountinfo("26 1 0:23 / /sys/fs/cgroup rw shared:4 - cgroup2 cgroup2 rw,nsdelegate\n",
-			       &m);
+	cgroup_parse_mountinfo(
+		"26 1 0:23 / /sys/fs/cgroup rw shared:4 - cgroup2 cgroup2 rw,nsdelegate\n", &m);
 	assert_string_equal(m.v2, "/sys/fs/cgroup");
 	assert_string_equal(cgroup_mode(&m), "v2");
 	/* optional fields before the separator */
-	cgroup_parse_mountinfo("31 30 0:27 / /sys/fs/cgroup/cpu,cpuacct rw shared:9 master:2 - cgroup "
-			       "cgroup rw,cpu,cpuacct\n",
-			       &m);
+	cgroup_parse_mountinfo(
+		"31 30 0:27 / /sys/fs/cgroup/cpu,cpuacct rw shared:9 master:2 - cgroup "
+		"cgroup rw,cpu,cpuacct\n",
+		&m);
 	assert_string_equal(m.v1_cpu, "/sys/fs/cgroup/cpu,cpuacct");
 	assert_string_equal(cgroup_mode(&m), "v1");
 }

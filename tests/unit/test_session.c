@@ -73,16 +73,16 @@ static void test_split_with_network(void **state)
 	st.path_bridge.softirq_ns = 40;
 	session_derive(&s, &st);
 
-	assert_int_equal(st.loadgen_ns, 1010);      /* its NET_RX moved to the path */
+	assert_int_equal(st.loadgen_ns, 1010); /* its NET_RX moved to the path */
 	assert_int_equal(st.cost[0].own_ns, 5020);
-	assert_int_equal(st.cost[0].emul_ns, 600);  /* the tap write is on the path, not here */
+	assert_int_equal(st.cost[0].emul_ns, 600); /* the tap write is on the path, not here */
 	assert_int_equal(st.cost[0].io_ns, 100);
 	assert_int_equal(st.cost[0].path_ns, 460);
 	assert_int_equal(st.cost[0].bridge_ns, 40); /* the step loads the VM: its bridge */
 	assert_int_equal(st.cost[0].overhead_ns, 600 + 100 + 460 + 40);
 	assert_int_equal(st.cost[1].own_ns, 50);
 	assert_int_equal(st.cost[1].runtime_ns, 5);
-	assert_int_equal(st.cost[1].bridge_ns, 0);  /* not the loaded target */
+	assert_int_equal(st.cost[1].bridge_ns, 0); /* not the loaded target */
 	assert_int_equal(st.profiler_ns, 30);
 	assert_int_equal(st.other_ns, 60);
 	/* every nanosecond once: the categories add up to the busy time */
@@ -110,7 +110,8 @@ static void test_rows_sorted_by_cpu(void **state)
 	(void)state;
 	session_derive(&s, &st);
 	for (int i = 1; i < st.agg.n; i++)
-		assert_true(sample_busy_ns(&st.agg.rows[i - 1].st) >= sample_busy_ns(&st.agg.rows[i].st));
+		assert_true(sample_busy_ns(&st.agg.rows[i - 1].st) >=
+			    sample_busy_ns(&st.agg.rows[i].st));
 }
 
 int main(void)

@@ -26,17 +26,18 @@ static void on_signal(int sig)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: virtprof load URL [options]\n"
-		   "Drive HTTP/1.1 load at URL and report latency, throughput and errors (wrk-like).\n\n"
-		   "%s"
-		   "Output:\n"
-		   "  --json FILE        write the result as JSON (schema virtprof-load/1, docs/load.md)\n"
-		   "  --progress         one-line live progress on stderr even when it is no terminal\n"
-		   "  -v, --verbose      debug messages\n\n"
-		   "Examples:\n"
-		   "  virtprof load http://127.0.0.1:8080/ --users 100 --duration 30s --warmup 5s\n"
-		   "  virtprof load http://127.0.0.1:8080/ --users 1000 --ramp-up 1s --loops 10\n"
-		   "  virtprof load http://127.0.0.1:8080/ --rate 20000 --duration 20s --json out.json\n",
+	fprintf(f,
+		"Usage: virtprof load URL [options]\n"
+		"Drive HTTP/1.1 load at URL and report latency, throughput and errors (wrk-like).\n\n"
+		"%s"
+		"Output:\n"
+		"  --json FILE        write the result as JSON (schema virtprof-load/1, docs/load.md)\n"
+		"  --progress         one-line live progress on stderr even when it is no terminal\n"
+		"  -v, --verbose      debug messages\n\n"
+		"Examples:\n"
+		"  virtprof load http://127.0.0.1:8080/ --users 100 --duration 30s --warmup 5s\n"
+		"  virtprof load http://127.0.0.1:8080/ --users 1000 --ramp-up 1s --loops 10\n"
+		"  virtprof load http://127.0.0.1:8080/ --rate 20000 --duration 20s --json out.json\n",
 		load_options_help);
 }
 
@@ -71,7 +72,8 @@ static void progress(struct load_handle *h, size_t *seen, uint64_t *reqs, uint64
 			}
 			fmt_duration(t[i].p50_ns, p50, sizeof(p50));
 			fmt_duration(t[i].p99_ns, p99, sizeof(p99));
-			fprintf(stderr, "\r\033[K[%4" PRIu64 "s%s] %" PRIu64 " req/s  p50 %s  p99 %s  "
+			fprintf(stderr,
+				"\r\033[K[%4" PRIu64 "s%s] %" PRIu64 " req/s  p50 %s  p99 %s  "
 				"in flight %" PRIu64 "  total %" PRIu64 " req, %" PRIu64 " errors",
 				t[i].sec + 1, t[i].warmup ? " warm-up" : "", t[i].requests,
 				t[i].requests ? p50 : "-", t[i].requests ? p99 : "-", t[i].inflight,
@@ -181,7 +183,8 @@ int cmd_load(int argc, char **argv)
 	load_print_summary(&res, stdout);
 	if (res.conn_requested && res.conn_established < res.conn_requested)
 		vp_warn("load: only %" PRIu64 " of %" PRIu64 " requested connections were "
-			"established", res.conn_established, res.conn_requested);
+			"established",
+			res.conn_established, res.conn_requested);
 	r = VP_EXIT_OK;
 	if (json) {
 		int e = load_write_json(&res, json);

@@ -36,23 +36,23 @@
 #include "self.h"
 #include "util.h"
 
-#define NSLOTS 8            /* per-second ring; the ticker reads a second ~0.1 s after it ends */
+#define NSLOTS 8 /* per-second ring; the ticker reads a second ~0.1 s after it ends */
 #define TICK_GRACE_NS (100 * NSEC_PER_MSEC)
 #define LATE_NS NSEC_PER_MSEC
 #define MAX_EVENTS 512
-#define FDS_PER_WORKER 4    /* epoll, timerfd, eventfd, slack */
-#define FDS_SLACK 64        /* stdio, output files, libcurl internals */
+#define FDS_PER_WORKER 4 /* epoll, timerfd, eventfd, slack */
+#define FDS_SLACK 64	 /* stdio, output files, libcurl internals */
 
 struct xfer {
 	CURL *easy;
-	CURLSH *share;        /* closed model, keep-alive: this user's own connection cache */
+	CURLSH *share; /* closed model, keep-alive: this user's own connection cache */
 	struct worker *w;
 	uint64_t intended_ns; /* schedule: when it should have been sent */
 	uint64_t sent_ns;     /* when it was handed to libcurl */
 	uint64_t loops_done;
-	uint64_t gidx;        /* closed: global user index */
-	bool active;          /* in the multi handle */
-	bool counted;         /* intended after the warm-up */
+	uint64_t gidx; /* closed: global user index */
+	bool active;   /* in the multi handle */
+	bool counted;  /* intended after the warm-up */
 };
 
 struct slot {
@@ -75,15 +75,15 @@ struct worker {
 	CURLM *multi;
 	int epfd, tfd, evfd;
 	uint64_t curl_deadline; /* libcurl's next timeout; 0 = none */
-	uint64_t tfd_armed;     /* absolute deadline the timerfd holds; 0 = disarmed */
+	uint64_t tfd_armed;	/* absolute deadline the timerfd holds; 0 = disarmed */
 	struct curl_slist *resolve;
-	CURLU *curlu;                /* the URL, parsed once; libcurl only reads it */
-	struct curl_slist *headers;  /* "Accept:" (suppressed) */
+	CURLU *curlu;		    /* the URL, parsed once; libcurl only reads it */
+	struct curl_slist *headers; /* "Accept:" (suppressed) */
 
-	struct xfer *x;         /* closed: one per user; open: the transfer pool */
-	uint64_t nx, npool;     /* closed: nx = users; open: nx = cap, npool created so far */
+	struct xfer *x;		/* closed: one per user; open: the transfer pool */
+	uint64_t nx, npool;	/* closed: nx = users; open: nx = cap, npool created so far */
 	uint64_t *freeq, nfree; /* open: idle pool entries */
-	uint64_t next_start;    /* closed: next user to start */
+	uint64_t next_start;	/* closed: next user to start */
 	uint64_t *thinkq, tq_head, tq_len; /* closed: FIFO of thinking users (constant think) */
 	uint64_t active_users;
 	uint64_t next_k, own_total, own_warm; /* open: own schedule indices */
@@ -92,9 +92,9 @@ struct worker {
 	size_t nfdstate;
 	_Atomic uint64_t inflight;
 	uint64_t open_socks, peak_socks;
-	uint64_t end_ns;        /* hard end (t0 + duration) or UINT64_MAX */
+	uint64_t end_ns; /* hard end (t0 + duration) or UINT64_MAX */
 	uint64_t warm_end;
-	uint64_t sec_end;       /* end of the current per-second slot */
+	uint64_t sec_end; /* end of the current per-second slot */
 	int64_t cur_sec;
 	struct slot *cur_slot;
 	struct slot slots[NSLOTS];
@@ -346,7 +346,7 @@ static int worker_init(struct worker *w)
 
 		getrlimit(RLIMIT_NOFILE, &rl);
 		w->nfdstate = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > (1 << 22) ? (1 << 22) :
-			      rl.rlim_cur;
+											rl.rlim_cur;
 		w->fdstate = calloc(w->nfdstate, 1);
 		w->fdwant = calloc(w->nfdstate, 1);
 		if (!w->fdstate || !w->fdwant)
@@ -469,8 +469,9 @@ static void send_xfer(struct worker *w, struct xfer *x, uint64_t intended, uint6
 			w->st.late++;
 	}
 	x->active = true;
-	atomic_store_explicit(&w->inflight, atomic_load_explicit(&w->inflight,
-			      memory_order_relaxed) + 1, memory_order_relaxed);
+	atomic_store_explicit(&w->inflight,
+			      atomic_load_explicit(&w->inflight, memory_order_relaxed) + 1,
+			      memory_order_relaxed);
 	curl_multi_add_handle(w->multi, x->easy);
 }
 
@@ -516,8 +517,9 @@ static void complete(struct worker *w, struct xfer *x, CURLcode rc, uint64_t now
 
 	curl_multi_remove_handle(w->multi, x->easy);
 	x->active = false;
-	atomic_store_explicit(&w->inflight, atomic_load_explicit(&w->inflight,
-			      memory_order_relaxed) - 1, memory_order_relaxed);
+	atomic_store_explicit(&w->inflight,
+			      atomic_load_explicit(&w->inflight, memory_order_relaxed) - 1,
+			      memory_order_relaxed);
 	if (now >= w->sec_end)
 		slot_advance(w, now);
 
@@ -635,8 +637,8 @@ static uint64_t schedule(struct worker *w, uint64_t now)
 			struct xfer *x;
 
 			if (t > now) {
-				if (t < next && atomic_load_explicit(&w->inflight,
-						memory_order_relaxed) < cap)
+				if (t < next &&
+				    atomic_load_explicit(&w->inflight, memory_order_relaxed) < cap)
 					next = t;
 				break;
 			}
@@ -759,8 +761,8 @@ static int wait_events(struct worker *w, struct epoll_event *evs, const struct t
 			return n;
 		atomic_store(&no_pwait2, true);
 	}
-	return epoll_wait(w->epfd, evs, MAX_EVENTS, !ts ? -1 :
-			  (int)(ts->tv_sec * 1000 + (ts->tv_nsec + 999999) / 1000000));
+	return epoll_wait(w->epfd, evs, MAX_EVENTS,
+			  !ts ? -1 : (int)(ts->tv_sec * 1000 + (ts->tv_nsec + 999999) / 1000000));
 }
 
 static void worker_loop(struct worker *w)
@@ -1137,7 +1139,8 @@ int load_start(const struct load_plan *plan, struct load_handle **hp, char *err,
 			pthread_join(h->w[i].thread, NULL);
 			if (h->w[i].init_err && r == -EAGAIN) {
 				r = h->w[i].init_err == -ENOMEM ? -ENOMEM :
-				    h->w[i].init_err == -ENOENT ? -EINVAL : h->w[i].init_err;
+				    h->w[i].init_err == -ENOENT ? -EINVAL :
+								  h->w[i].init_err;
 				fail(err, len, r, "%s", h->w[i].errmsg);
 			}
 		}
@@ -1324,20 +1327,35 @@ void load_lat_summary(const struct hist *h, struct load_lat *o)
 const char *load_errno_name(int e)
 {
 	switch (e) {
-	case ECONNREFUSED: return "ECONNREFUSED";
-	case EADDRNOTAVAIL: return "EADDRNOTAVAIL";
-	case ENETUNREACH: return "ENETUNREACH";
-	case EHOSTUNREACH: return "EHOSTUNREACH";
-	case ETIMEDOUT: return "ETIMEDOUT";
-	case ECONNRESET: return "ECONNRESET";
-	case EMFILE: return "EMFILE";
-	case ENFILE: return "ENFILE";
-	case EADDRINUSE: return "EADDRINUSE";
-	case EACCES: return "EACCES";
-	case EPERM: return "EPERM";
-	case EAGAIN: return "EAGAIN";
-	case ENOBUFS: return "ENOBUFS";
-	case 0: return "unknown";
-	default: return NULL;
+	case ECONNREFUSED:
+		return "ECONNREFUSED";
+	case EADDRNOTAVAIL:
+		return "EADDRNOTAVAIL";
+	case ENETUNREACH:
+		return "ENETUNREACH";
+	case EHOSTUNREACH:
+		return "EHOSTUNREACH";
+	case ETIMEDOUT:
+		return "ETIMEDOUT";
+	case ECONNRESET:
+		return "ECONNRESET";
+	case EMFILE:
+		return "EMFILE";
+	case ENFILE:
+		return "ENFILE";
+	case EADDRINUSE:
+		return "EADDRINUSE";
+	case EACCES:
+		return "EACCES";
+	case EPERM:
+		return "EPERM";
+	case EAGAIN:
+		return "EAGAIN";
+	case ENOBUFS:
+		return "ENOBUFS";
+	case 0:
+		return "unknown";
+	default:
+		return NULL;
 	}
 }

@@ -10,11 +10,11 @@
 
 #include <stdint.h>
 
-#define HIST_MIN_NS 1000ULL                 /* reported range starts at 1 us ... */
+#define HIST_MIN_NS 1000ULL		      /* reported range starts at 1 us ... */
 #define HIST_MAX_NS (3600ULL * 1000000000ULL) /* ... and ends at 1 h; larger values clamp */
 
 struct hist {
-	int sub_mag;     /* log2 of linear buckets per half range (10: 3 significant digits) */
+	int sub_mag; /* log2 of linear buckets per half range (10: 3 significant digits) */
 	int counts_len;
 	uint64_t *counts;
 	uint64_t total;

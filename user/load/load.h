@@ -33,16 +33,16 @@
 
 struct load_plan {
 	const char *url;
-	uint64_t users;        /* closed model: concurrent virtual users (default 10) */
+	uint64_t users;	       /* closed model: concurrent virtual users (default 10) */
 	uint64_t ramp_up_ns;   /* users start evenly over this span (0: all at once) */
-	uint64_t loops;        /* requests per user; 0 = forever (bounded by duration) */
+	uint64_t loops;	       /* requests per user; 0 = forever (bounded by duration) */
 	uint64_t think_ns;     /* pause between a user's response and its next request */
 	uint64_t duration_ns;  /* 0 = until every user has done its loops (closed model only) */
 	uint64_t warmup_ns;    /* excluded from all statistics; counted inside duration */
 	uint64_t timeout_ns;   /* per transfer, connect included; 0 = none */
-	double rate;           /* > 0: open model, requests per second */
+	double rate;	       /* > 0: open model, requests per second */
 	uint64_t max_inflight; /* open model: cap on concurrent transfers (default 1000) */
-	bool new_conn;         /* a fresh connection per request (default keep-alive) */
+	bool new_conn;	       /* a fresh connection per request (default keep-alive) */
 	unsigned workers;      /* 0 = one per online CPU; never more than users / max_inflight */
 	const char *netns;     /* join /run/netns/NAME in the load threads only; NULL = stay */
 	/* which options were given explicitly, for conflict checks */
@@ -71,19 +71,21 @@ enum {
 	LOAD_OPT_END,
 };
 
-#define LOAD_LONG_OPTIONS                                                   \
-	{ "users", required_argument, NULL, LOAD_OPT_USERS },               \
-	{ "ramp-up", required_argument, NULL, LOAD_OPT_RAMP_UP },           \
-	{ "loops", required_argument, NULL, LOAD_OPT_LOOPS },               \
-	{ "think", required_argument, NULL, LOAD_OPT_THINK },               \
-	{ "duration", required_argument, NULL, LOAD_OPT_DURATION },         \
-	{ "warmup", required_argument, NULL, LOAD_OPT_WARMUP },             \
-	{ "timeout", required_argument, NULL, LOAD_OPT_TIMEOUT },           \
-	{ "rate", required_argument, NULL, LOAD_OPT_RATE },                 \
-	{ "max-inflight", required_argument, NULL, LOAD_OPT_MAX_INFLIGHT }, \
-	{ "new-conn", no_argument, NULL, LOAD_OPT_NEW_CONN },               \
-	{ "workers", required_argument, NULL, LOAD_OPT_WORKERS },           \
-	{ "netns", required_argument, NULL, LOAD_OPT_NETNS }
+#define LOAD_LONG_OPTIONS                                                           \
+	{ "users", required_argument, NULL, LOAD_OPT_USERS },                       \
+		{ "ramp-up", required_argument, NULL, LOAD_OPT_RAMP_UP },           \
+		{ "loops", required_argument, NULL, LOAD_OPT_LOOPS },               \
+		{ "think", required_argument, NULL, LOAD_OPT_THINK },               \
+		{ "duration", required_argument, NULL, LOAD_OPT_DURATION },         \
+		{ "warmup", required_argument, NULL, LOAD_OPT_WARMUP },             \
+		{ "timeout", required_argument, NULL, LOAD_OPT_TIMEOUT },           \
+		{ "rate", required_argument, NULL, LOAD_OPT_RATE },                 \
+		{ "max-inflight", required_argument, NULL, LOAD_OPT_MAX_INFLIGHT }, \
+		{ "new-conn", no_argument, NULL, LOAD_OPT_NEW_CONN },               \
+		{ "workers", required_argument, NULL, LOAD_OPT_WORKERS },           \
+	{                                                                           \
+		"netns", required_argument, NULL, LOAD_OPT_NETNS                    \
+	}
 
 /* Help text for the options above, for a command's --help. */
 extern const char load_options_help[];
@@ -121,13 +123,13 @@ static inline uint64_t load_sched_share(uint64_t count, unsigned w, unsigned n)
 
 /* Error classes, each counted apart. */
 enum load_err {
-	LERR_CONNECT,          /* connect() failed; errno in connect_errno */
-	LERR_RESOLVE,          /* name resolution failed during the run */
-	LERR_SEND,             /* error while sending the request */
-	LERR_RECV,             /* error or reset while receiving; empty or truncated reply */
+	LERR_CONNECT,	       /* connect() failed; errno in connect_errno */
+	LERR_RESOLVE,	       /* name resolution failed during the run */
+	LERR_SEND,	       /* error while sending the request */
+	LERR_RECV,	       /* error or reset while receiving; empty or truncated reply */
 	LERR_TIMEOUT_CONNECT,  /* --timeout hit before the connection was established */
 	LERR_TIMEOUT_RESPONSE, /* --timeout hit after it was */
-	LERR_OTHER,            /* any other libcurl error (its code in the JSON) */
+	LERR_OTHER,	       /* any other libcurl error (its code in the JSON) */
 	LERR_MAX
 };
 extern const char *const load_err_names[LERR_MAX];
@@ -136,13 +138,13 @@ extern const char *const load_err_names[LERR_MAX];
 
 /* One second of the run, as the timeline hands it out. */
 struct load_tick {
-	uint64_t sec;      /* seconds since t0: covers [t0 + sec, t0 + sec + 1) */
-	uint64_t mono_ns;  /* CLOCK_MONOTONIC at the start of the second */
-	uint64_t real_ns;  /* CLOCK_REALTIME at the same instant */
-	bool warmup;       /* inside --warmup (not in the totals) */
-	uint64_t requests; /* completed in this second (HTTP response of any status) */
-	uint64_t errors;   /* transport errors + HTTP 4xx/5xx */
-	uint64_t inflight; /* transfers in flight at the end of the second */
+	uint64_t sec;		 /* seconds since t0: covers [t0 + sec, t0 + sec + 1) */
+	uint64_t mono_ns;	 /* CLOCK_MONOTONIC at the start of the second */
+	uint64_t real_ns;	 /* CLOCK_REALTIME at the same instant */
+	bool warmup;		 /* inside --warmup (not in the totals) */
+	uint64_t requests;	 /* completed in this second (HTTP response of any status) */
+	uint64_t errors;	 /* transport errors + HTTP 4xx/5xx */
+	uint64_t inflight;	 /* transfers in flight at the end of the second */
 	uint64_t p50_ns, p99_ns; /* latency (corrected) of this second's responses; 0 if none */
 };
 
@@ -154,35 +156,35 @@ struct load_lat {
 };
 
 struct load_result {
-	struct load_plan plan;     /* as run (defaults filled in) */
+	struct load_plan plan; /* as run (defaults filled in) */
 	char url[1024];
 	unsigned workers;
 	bool open_model;
-	bool stopped_early;        /* load_stop() ended it */
+	bool stopped_early; /* load_stop() ended it */
 	uint64_t t0_mono_ns, t0_real_ns;
-	uint64_t measured_ns;      /* wall time of the measured (post-warmup) part */
-	uint64_t elapsed_ns;       /* t0 to the end */
+	uint64_t measured_ns; /* wall time of the measured (post-warmup) part */
+	uint64_t elapsed_ns;  /* t0 to the end */
 
 	/* totals (post-warmup only) */
-	uint64_t requests;         /* completed with an HTTP response */
-	uint64_t http[6];          /* [1]..[5] = 1xx..5xx, [0] = other codes */
+	uint64_t requests; /* completed with an HTTP response */
+	uint64_t http[6];  /* [1]..[5] = 1xx..5xx, [0] = other codes */
 	uint64_t err[LERR_MAX];
 	uint64_t connect_errno[LOAD_ERRNO_MAX];
-	uint64_t curl_other[100];  /* LERR_OTHER by CURLcode (< 100) */
-	uint64_t bytes;            /* response body bytes */
-	uint64_t sent;             /* transfers started (post-warmup) */
-	uint64_t late;             /* open model: sent more than 1 ms after the intended time */
-	uint64_t dropped;          /* open model: intended before the end, never sent */
-	uint64_t cancelled;        /* in flight when the run ended, not counted */
-	uint64_t warmup_requests;  /* completed inside the warm-up, excluded */
+	uint64_t curl_other[100]; /* LERR_OTHER by CURLcode (< 100) */
+	uint64_t bytes;		  /* response body bytes */
+	uint64_t sent;		  /* transfers started (post-warmup) */
+	uint64_t late;		  /* open model: sent more than 1 ms after the intended time */
+	uint64_t dropped;	  /* open model: intended before the end, never sent */
+	uint64_t cancelled;	  /* in flight when the run ended, not counted */
+	uint64_t warmup_requests; /* completed inside the warm-up, excluded */
 
 	/* connections (whole run, warm-up included: a connection is not a statistic) */
 	uint64_t conn_requested;   /* users (keep-alive), or one per request (--new-conn) */
 	uint64_t conn_established; /* connections libcurl reported as newly made */
 	uint64_t conn_peak_open;   /* most sockets open at once (sum of per-worker peaks) */
 
-	struct hist lat;           /* from the intended send time (corrected) */
-	struct hist lat_uncorr;    /* from the actual send time */
+	struct hist lat;		  /* from the intended send time (corrected) */
+	struct hist lat_uncorr;		  /* from the actual send time */
 	struct hist connect, ttfb, total; /* libcurl's CURLINFO_*_TIME_T phases */
 
 	struct load_tick *ticks;

@@ -57,8 +57,10 @@ static int dur(const char *name, const char *arg, uint64_t *out, bool zero_ok, c
 	if (r == -ERANGE)
 		return fail(err, len, "--%s '%s': too long", name, arg);
 	if (r)
-		return fail(err, len, "--%s '%s': not a duration; a duration needs a unit "
-			    "(ns, us, ms, s, m, h), e.g. 10s", name, arg);
+		return fail(err, len,
+			    "--%s '%s': not a duration; a duration needs a unit "
+			    "(ns, us, ms, s, m, h), e.g. 10s",
+			    name, arg);
 	if (!zero_ok && *out == 0)
 		return fail(err, len, "--%s must be greater than 0", name);
 	return 0;
@@ -87,8 +89,8 @@ int load_plan_parse_opt(struct load_plan *p, int opt, const char *arg, char *err
 			return 0;
 		}
 		if (parse_u64(arg, 1, UINT64_MAX, &p->loops))
-			return fail(err, len, "--loops '%s': must be a whole number >= 1 or 'forever'",
-				    arg);
+			return fail(err, len,
+				    "--loops '%s': must be a whole number >= 1 or 'forever'", arg);
 		return 0;
 	case LOAD_OPT_THINK:
 		p->set_think = true;
@@ -102,13 +104,15 @@ int load_plan_parse_opt(struct load_plan *p, int opt, const char *arg, char *err
 		return dur("timeout", arg, &p->timeout_ns, false, err, len);
 	case LOAD_OPT_RATE:
 		if (parse_pos_double(arg, &p->rate) || p->rate > 1e8)
-			return fail(err, len, "--rate '%s': must be a number of requests per second > 0",
+			return fail(err, len,
+				    "--rate '%s': must be a number of requests per second > 0",
 				    arg);
 		return 0;
 	case LOAD_OPT_MAX_INFLIGHT:
 		if (parse_u64(arg, 1, LOAD_MAX_USERS, &p->max_inflight))
-			return fail(err, len, "--max-inflight '%s': must be a whole number in 1..%llu",
-				    arg, LOAD_MAX_USERS);
+			return fail(err, len,
+				    "--max-inflight '%s': must be a whole number in 1..%llu", arg,
+				    LOAD_MAX_USERS);
 		p->set_inflight = true;
 		return 0;
 	case LOAD_OPT_NEW_CONN:
@@ -116,7 +120,8 @@ int load_plan_parse_opt(struct load_plan *p, int opt, const char *arg, char *err
 		return 0;
 	case LOAD_OPT_WORKERS:
 		if (parse_u64(arg, 1, 1024, &v))
-			return fail(err, len, "--workers '%s': must be a whole number in 1..1024", arg);
+			return fail(err, len, "--workers '%s': must be a whole number in 1..1024",
+				    arg);
 		p->workers = (unsigned)v;
 		return 0;
 	case LOAD_OPT_NETNS:
@@ -175,13 +180,16 @@ int load_plan_validate(struct load_plan *p, char *err, size_t len)
 		return r;
 	if (p->rate > 0) {
 		if (p->set_users)
-			return fail(err, len, "--users is the closed model; with --rate use "
+			return fail(err, len,
+				    "--users is the closed model; with --rate use "
 				    "--max-inflight");
 		if (p->set_loops || p->set_ramp || p->set_think) {
 			const char *o = p->set_loops ? "loops" : p->set_ramp ? "ramp-up" : "think";
 
-			return fail(err, len, "--%s belongs to the closed model and conflicts with "
-				    "--rate", o);
+			return fail(err, len,
+				    "--%s belongs to the closed model and conflicts with "
+				    "--rate",
+				    o);
 		}
 		if (!p->duration_ns)
 			p->duration_ns = LOAD_DEFAULT_DURATION_NS;
@@ -195,7 +203,8 @@ int load_plan_validate(struct load_plan *p, char *err, size_t len)
 	if (p->duration_ns && p->warmup_ns >= p->duration_ns)
 		return fail(err, len, "--warmup must be shorter than --duration");
 	if (p->duration_ns && p->ramp_up_ns > p->duration_ns)
-		return fail(err, len, "--ramp-up is longer than --duration: some users would "
+		return fail(err, len,
+			    "--ramp-up is longer than --duration: some users would "
 			    "never start");
 	return 0;
 }

@@ -85,7 +85,7 @@ void load_render(const struct load_result *r, struct out *o)
 	lat_row(&t, "total_curl", &r->total, "no responses");
 	if (r->open_model)
 		table_note(&t, "corrected: from the intended send time t0 + i/R; uncorrected: from "
-			   "the actual send");
+			       "the actual send");
 	table_render(&t, o);
 	table_free(&t);
 	if (o->mode == OUT_TEXT)
@@ -134,13 +134,16 @@ void load_render(const struct load_result *r, struct out *o)
 	if (r->conn_requested || !r->open_model)
 		table_u64(&t, row, 0, r->conn_requested);
 	else
-		table_na(&t, row, 0, "open model with keep-alive: connections follow the in-flight "
+		table_na(&t, row, 0,
+			 "open model with keep-alive: connections follow the in-flight "
 			 "count");
 	table_u64(&t, row, 1, r->conn_established);
 	table_u64(&t, row, 2, r->conn_peak_open);
 	if (r->conn_requested && r->conn_established < r->conn_requested)
-		table_note(&t, "FEWER connections established (%" PRIu64 ") than requested (%"
-			   PRIu64 ")", r->conn_established, r->conn_requested);
+		table_note(&t,
+			   "FEWER connections established (%" PRIu64 ") than requested (%" PRIu64
+			   ")",
+			   r->conn_established, r->conn_requested);
 	table_render(&t, o);
 	table_free(&t);
 	if (o->mode == OUT_TEXT)
@@ -203,25 +206,29 @@ void load_print_summary(const struct load_result *r, FILE *f)
 	char d[32];
 	uint64_t errs = errors_total(r);
 
-	fprintf(f, "%s load of %s: %s model, ", r->stopped_early ? "Stopped" : "Finished",
-		r->url, model_name(r));
+	fprintf(f, "%s load of %s: %s model, ", r->stopped_early ? "Stopped" : "Finished", r->url,
+		model_name(r));
 	if (r->open_model)
 		fprintf(f, "%.6g req/s, max %" PRIu64 " in flight", r->plan.rate,
 			r->plan.max_inflight);
 	else
 		fprintf(f, "%" PRIu64 " users", r->plan.users);
-	fprintf(f, ", %u workers, %s\n", r->workers, r->plan.new_conn ? "new connection per "
-		"request" : "keep-alive");
-	fprintf(f, "  %" PRIu64 " requests in %s", r->requests, fmt_duration(r->measured_ns, d,
-		sizeof(d)));
+	fprintf(f, ", %u workers, %s\n", r->workers,
+		r->plan.new_conn ? "new connection per "
+				   "request" :
+				   "keep-alive");
+	fprintf(f, "  %" PRIu64 " requests in %s", r->requests,
+		fmt_duration(r->measured_ns, d, sizeof(d)));
 	if (r->plan.warmup_ns)
 		fprintf(f, " (after a %s warm-up)", fmt_duration(r->plan.warmup_ns, d, sizeof(d)));
 	fprintf(f, ", %.2f MB read\n", (double)r->bytes / 1e6);
 	if (r->measured_ns)
 		fprintf(f, "  Requests/sec: %.2f\n", (double)r->requests / secs(r->measured_ns));
 	if (errs || r->http[4] || r->http[5])
-		fprintf(f, "  Errors: %" PRIu64 " transport, %" PRIu64 " HTTP 4xx, %" PRIu64
-			" HTTP 5xx\n", errs, r->http[4], r->http[5]);
+		fprintf(f,
+			"  Errors: %" PRIu64 " transport, %" PRIu64 " HTTP 4xx, %" PRIu64
+			" HTTP 5xx\n",
+			errs, r->http[4], r->http[5]);
 	fputc('\n', f);
 	out_init(&o, f, OUT_TEXT, false);
 	load_render(r, &o);
@@ -236,8 +243,8 @@ static void lat_json(struct jw *w, const char *key, const struct hist *h)
 	jw_obj_begin(w);
 	jw_ku64(w, "count", l.count);
 	if (!l.count) {
-		const char *k[] = { "mean_us", "stddev_us", "min_us", "p50_us", "p90_us", "p99_us",
-				    "p99_9_us", "max_us" };
+		const char *k[] = { "mean_us", "stddev_us", "min_us",	"p50_us",
+				    "p90_us",  "p99_us",    "p99_9_us", "max_us" };
 
 		for (size_t i = 0; i < ARRAY_SIZE(k); i++) {
 			jw_key(w, k[i]);

@@ -174,7 +174,8 @@ static void render_text(const struct table *t, FILE *f)
 	for (int c = 0; c < t->ncols; c++) {
 		width[c] = (int)strlen(t->cols[c].head);
 		for (int r = 0; r < t->nrows; r++) {
-			cell_text(&t->cells[(size_t)r * t->ncols + c], t->cols[c].prec, buf, sizeof(buf));
+			cell_text(&t->cells[(size_t)r * t->ncols + c], t->cols[c].prec, buf,
+				  sizeof(buf));
 			if ((int)strlen(buf) > width[c])
 				width[c] = (int)strlen(buf);
 		}
@@ -193,8 +194,10 @@ static void render_text(const struct table *t, FILE *f)
 		for (int c = 0, first = 1; c < t->ncols; c++) {
 			if (t->cols[c].json_only)
 				continue;
-			cell_text(&t->cells[(size_t)r * t->ncols + c], t->cols[c].prec, buf, sizeof(buf));
-			fprintf(f, "%s%*s", first ? "" : "  ", t->cols[c].left ? -width[c] : width[c], buf);
+			cell_text(&t->cells[(size_t)r * t->ncols + c], t->cols[c].prec, buf,
+				  sizeof(buf));
+			fprintf(f, "%s%*s", first ? "" : "  ",
+				t->cols[c].left ? -width[c] : width[c], buf);
 			first = 0;
 		}
 		fputc('\n', f);
@@ -216,10 +219,17 @@ static void render_json(const struct table *t, struct jw *w)
 
 			jw_key(w, t->cols[c].key);
 			switch (cell->kind) {
-			case CELL_STR: jw_str(w, cell->s); break;
-			case CELL_U64: jw_u64(w, cell->u); break;
-			case CELL_F64: jw_double(w, cell->f); break;
-			default: jw_null(w);
+			case CELL_STR:
+				jw_str(w, cell->s);
+				break;
+			case CELL_U64:
+				jw_u64(w, cell->u);
+				break;
+			case CELL_F64:
+				jw_double(w, cell->f);
+				break;
+			default:
+				jw_null(w);
 			}
 		}
 		jw_obj_end(w);

@@ -32,9 +32,9 @@ struct cell {
 struct tcol {
 	const char *key;  /* JSON member name */
 	const char *head; /* text header */
-	int prec;         /* decimals for doubles in text */
-	bool left;        /* left-align in text (names) */
-	bool json_only;   /* raw values (ns) that would crowd the text table */
+	int prec;	  /* decimals for doubles in text */
+	bool left;	  /* left-align in text (names) */
+	bool json_only;	  /* raw values (ns) that would crowd the text table */
 };
 
 struct table {
