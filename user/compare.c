@@ -169,11 +169,10 @@ int cmd_compare(int argc, char **argv)
 	struct session_cli cli;
 	bool testbed = false, tb_up = false, session_ok = false, keep = false;
 	const char *tb_path = "/", *tb_name = NULL;
+	struct load_plan *plan = &cli.plan;
 	struct testbed_info tbi;
-	struct load_plan plan;
 	struct session s;
 
-	load_plan_init(&plan);
 	session_cli_init(&cli);
 	while ((opt = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
 		switch (opt) {
@@ -227,22 +226,15 @@ int cmd_compare(int argc, char **argv)
 			usage(stdout);
 			return VP_EXIT_OK;
 		default:
+			if (opt == LOAD_OPT_USERS) {
+				vp_err("--users: compare takes the user counts from --steps");
+				return VP_EXIT_USAGE;
+			}
 			err = session_cli_opt(&cli, opt, optarg);
 			if (err < 0)
 				return VP_EXIT_USAGE;
 			if (!err)
 				break;
-			if (opt == LOAD_OPT_USERS) {
-				vp_err("--users: compare takes the user counts from --steps");
-				return VP_EXIT_USAGE;
-			}
-			if (opt >= LOAD_OPT_BASE && opt < LOAD_OPT_END) {
-				if (load_plan_parse_opt(&plan, opt, optarg, msg, sizeof(msg))) {
-					vp_err("%s", msg);
-					return VP_EXIT_USAGE;
-				}
-				break;
-			}
 			usage(stderr);
 			return VP_EXIT_USAGE;
 		}
@@ -263,24 +255,25 @@ int cmd_compare(int argc, char **argv)
 		vp_err("no target: give --target NAME=URL@vm:... / @container:..., or --testbed");
 		return VP_EXIT_USAGE;
 	}
-	if (testbed && plan.netns) {
+	if (testbed && plan->netns) {
 		vp_err("--testbed uses its own network namespace: leave out --netns");
 		return VP_EXIT_USAGE;
 	}
-	if (plan.rate > 0) {
+	if (plan->rate > 0) {
 		vp_err("--rate: compare runs closed-model steps (users); use 'virtprof run' for an open "
 		       "rate");
 		return VP_EXIT_USAGE;
 	}
 	if (!nsteps)
 		parse_steps("light,medium,heavy", users, labels, &nsteps);
-	if (!plan.set_ramp)
-		plan.ramp_up_ns = NSEC_PER_SEC; /* the study started its thread groups within 1 s */
-	if (!plan.set_duration && !plan.set_loops)
-		plan.duration_ns = 10 * NSEC_PER_SEC;
+	if (!plan->set_ramp)
+		plan->ramp_up_ns =
+			NSEC_PER_SEC; /* the study started its thread groups within 1 s */
+	if (!plan->set_duration && !plan->set_loops)
+		plan->duration_ns = 10 * NSEC_PER_SEC;
 	/* every step's plan must be valid before anything starts */
 	for (int i = 0; i < (testbed ? 1 : ntg); i++) {
-		struct load_plan p = plan;
+		struct load_plan p = *plan;
 
 		p.url = testbed ? "http://127.0.0.1/" : tg[i].url;
 		p.users = users[0];
@@ -328,7 +321,7 @@ int cmd_compare(int argc, char **argv)
 			 !strcmp(tbi.runtime, "docker") ? tbi.ctr_id :
 			 tbi.n_ctr_cgroup_dirs		? tbi.ctr_cgroup_dirs[0] :
 							  tbi.ctr_cgroup);
-		plan.netns = tbi.netns;
+		plan->netns = tbi.netns;
 		fprintf(stderr, "virtprof: testbed up: VM %s (%s, vhost %s), container %s (%s)\n",
 			tbi.vm_url, tbi.accel, tbi.vhost, tbi.ctr_url, tbi.runtime);
 	}
@@ -358,7 +351,7 @@ int cmd_compare(int argc, char **argv)
 	/* step by step, each target in turn under the same plan */
 	for (int k = 0; k < nsteps && !s.stop; k++) {
 		for (int i = 0; i < ntg && !s.stop; i++) {
-			struct load_plan p = plan;
+			struct load_plan p = *plan;
 			struct sess_step *st;
 
 			p.url = tg[i].url;

@@ -64,6 +64,25 @@ static inline void jw_kbool(struct jw *w, const char *k, bool v)
 	jw_bool(w, v);
 }
 
+/* key + value, or key + null when the value is absent (not measured / does not apply) */
+static inline void jw_kopt_u64(struct jw *w, const char *k, bool have, uint64_t v)
+{
+	jw_key(w, k);
+	if (have)
+		jw_u64(w, v);
+	else
+		jw_null(w);
+}
+
+static inline void jw_kopt_double(struct jw *w, const char *k, bool have, double v)
+{
+	jw_key(w, k);
+	if (have)
+		jw_double(w, v);
+	else
+		jw_null(w);
+}
+
 /* Escape s as a JSON string body (no quotes) into f. */
 void json_escape(FILE *f, const char *s);
 

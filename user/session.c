@@ -435,10 +435,20 @@ void session_cli_init(struct session_cli *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->interval_ns = NSEC_PER_SEC;
+	load_plan_init(&c->plan);
 }
 
 int session_cli_opt(struct session_cli *c, int opt, const char *arg)
 {
+	char msg[256];
+
+	if (opt >= LOAD_OPT_BASE && opt < LOAD_OPT_END) {
+		if (load_plan_parse_opt(&c->plan, opt, arg, msg, sizeof(msg))) {
+			vp_err("%s", msg);
+			return -EINVAL;
+		}
+		return 0;
+	}
 	switch (opt) {
 	case SESS_OPT_VM:
 	case SESS_OPT_CTR:
@@ -518,13 +528,11 @@ int cmd_run(int argc, char **argv)
 	};
 	int opt, err, ret = VP_EXIT_FAIL;
 	struct session_cli cli;
-	struct load_plan plan;
 	struct sess_step *st;
 	const char *url = NULL;
 	struct session s;
 	char msg[256];
 
-	load_plan_init(&plan);
 	session_cli_init(&cli);
 	while ((opt = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
 		switch (opt) {
@@ -543,13 +551,6 @@ int cmd_run(int argc, char **argv)
 				return VP_EXIT_USAGE;
 			if (!err)
 				break;
-			if (opt >= LOAD_OPT_BASE && opt < LOAD_OPT_END) {
-				if (load_plan_parse_opt(&plan, opt, optarg, msg, sizeof(msg))) {
-					vp_err("%s", msg);
-					return VP_EXIT_USAGE;
-				}
-				break;
-			}
 			run_usage(stderr);
 			return VP_EXIT_USAGE;
 		}
@@ -564,8 +565,8 @@ int cmd_run(int argc, char **argv)
 		vp_err("no URL: give --url URL");
 		return VP_EXIT_USAGE;
 	}
-	plan.url = url;
-	if (load_plan_validate(&plan, msg, sizeof(msg))) {
+	cli.plan.url = url;
+	if (load_plan_validate(&cli.plan, msg, sizeof(msg))) {
 		vp_err("%s", msg);
 		return VP_EXIT_USAGE;
 	}
@@ -575,7 +576,7 @@ int cmd_run(int argc, char **argv)
 	err = session_open(&s, cli.vms, cli.nvm, cli.ctrs, cli.nctr, cli.interval_ns);
 	if (err)
 		return err == -ENOMEM || err == -EIO ? VP_EXIT_FAIL : VP_EXIT_USAGE;
-	st = session_add_step(&s, "run", s.cpu.targets.n == 1 ? 0 : -1, &plan);
+	st = session_add_step(&s, "run", s.cpu.targets.n == 1 ? 0 : -1, &cli.plan);
 	if (!st)
 		goto out;
 	err = session_run_step(&s, st);

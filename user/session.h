@@ -141,10 +141,14 @@ struct session_cli {
 	int nvm, nctr;
 	uint64_t interval_ns; /* default 1 s */
 	const char *json, *csv;
+	struct load_plan plan; /* the LOAD_LONG_OPTIONS, for commands that drive load */
 };
 
 void session_cli_init(struct session_cli *c);
-/* 1: not one of these options; 0: taken; -EINVAL: bad value (message printed). */
+/*
+ * A target, output or load option: 0 taken, -EINVAL bad value (message printed), 1 not one of
+ * these (the caller's own, or unknown).
+ */
 int session_cli_opt(struct session_cli *c, int opt, const char *arg);
 
 /* --json FILE / --csv DIR writable?  Checked before any probe or packet; message printed. */

@@ -471,11 +471,7 @@ static void json_step(struct session *s, struct sess_step *st, struct jw *w, str
 		jw_null(w);
 	jw_kbool(w, "interrupted", st->interrupted);
 	jw_kbool(w, "target_lost", st->lost);
-	jw_key(w, "target_lost_at_s");
-	if (st->lost)
-		jw_double(w, st->lost_at_s);
-	else
-		jw_null(w);
+	jw_kopt_double(w, "target_lost_at_s", st->lost, st->lost_at_s);
 	jw_kdouble(w, "t_start_s", st->t_start_s);
 	jw_kdouble(w, "t_end_s", st->t_end_s);
 	jw_key(w, "load");
@@ -490,16 +486,8 @@ static void json_step(struct session *s, struct sess_step *st, struct jw *w, str
 	jw_ku64(w, "span_ns", st->span_ns);
 	jw_ku64(w, "busy_ns", st->busy_ns);
 	jw_ku64(w, "idle_ns", st->idle_ns);
-	jw_key(w, "bpf_ns");
-	if (st->bpf_known)
-		jw_u64(w, st->bpf_ns);
-	else
-		jw_null(w);
-	jw_key(w, "coverage_pct");
-	if (st->span_ns)
-		jw_double(w, pct(st->busy_ns + st->idle_ns, st->span_ns));
-	else
-		jw_null(w);
+	jw_kopt_u64(w, "bpf_ns", st->bpf_known, st->bpf_ns);
+	jw_kopt_double(w, "coverage_pct", st->span_ns, pct(st->busy_ns + st->idle_ns, st->span_ns));
 	table_step_cpu(st, o);
 	cpureport_softirq(&st->agg, o);
 	table_step_summary(s, st, o);

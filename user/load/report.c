@@ -298,16 +298,8 @@ void load_json(const struct load_result *r, struct jw *w)
 	opt_secs(w, "duration_s", p->duration_ns, p->duration_ns != 0);
 	jw_kdouble(w, "warmup_s", secs(p->warmup_ns));
 	opt_secs(w, "timeout_s", p->timeout_ns, p->timeout_ns != 0);
-	jw_key(w, "rate");
-	if (r->open_model)
-		jw_double(w, p->rate);
-	else
-		jw_null(w);
-	jw_key(w, "max_inflight");
-	if (r->open_model)
-		jw_u64(w, p->max_inflight);
-	else
-		jw_null(w);
+	jw_kopt_double(w, "rate", r->open_model, p->rate);
+	jw_kopt_u64(w, "max_inflight", r->open_model, p->max_inflight);
 	jw_kbool(w, "new_conn", p->new_conn);
 	jw_ku64(w, "workers", r->workers);
 	jw_obj_end(w);
@@ -324,24 +316,12 @@ void load_json(const struct load_result *r, struct jw *w)
 	jw_key(w, "totals");
 	jw_obj_begin(w);
 	jw_ku64(w, "requests", r->requests);
-	jw_key(w, "rps");
-	if (r->measured_ns)
-		jw_double(w, (double)r->requests / secs(r->measured_ns));
-	else
-		jw_null(w);
+	jw_kopt_double(w, "rps", r->measured_ns, (double)r->requests / secs(r->measured_ns));
 	jw_ku64(w, "bytes", r->bytes);
 	jw_ku64(w, "sent", r->sent);
 	jw_ku64(w, "errors", errors_total(r));
-	jw_key(w, "late");
-	if (r->open_model)
-		jw_u64(w, r->late);
-	else
-		jw_null(w);
-	jw_key(w, "dropped");
-	if (r->open_model)
-		jw_u64(w, r->dropped);
-	else
-		jw_null(w);
+	jw_kopt_u64(w, "late", r->open_model, r->late);
+	jw_kopt_u64(w, "dropped", r->open_model, r->dropped);
 	jw_ku64(w, "cancelled", r->cancelled);
 	jw_ku64(w, "warmup_requests", r->warmup_requests);
 	jw_key(w, "responses");
@@ -356,11 +336,7 @@ void load_json(const struct load_result *r, struct jw *w)
 
 	jw_key(w, "connections");
 	jw_obj_begin(w);
-	jw_key(w, "requested");
-	if (r->conn_requested || !r->open_model)
-		jw_u64(w, r->conn_requested);
-	else
-		jw_null(w);
+	jw_kopt_u64(w, "requested", r->conn_requested || !r->open_model, r->conn_requested);
 	jw_ku64(w, "established", r->conn_established);
 	jw_ku64(w, "peak_open", r->conn_peak_open);
 	jw_obj_end(w);
