@@ -477,24 +477,6 @@ int flush(void *ctx)
 	return 0;
 }
 
-/*
- * Every hook twice: tp_btf (trusted BTF pointers, direct loads) and raw_tp (probe reads), both
- * one-line stubs around the shared handler; `btf` tells the handler which it is.
- */
-#define VP_HOOK(tp, call, ...)                \
-	SEC("tp_btf/" #tp)                    \
-	int BPF_PROG(tp_##tp, ##__VA_ARGS__)  \
-	{                                     \
-		const bool btf = true;        \
-		return call;                  \
-	}                                     \
-	SEC("raw_tp/" #tp)                    \
-	int BPF_PROG(raw_##tp, ##__VA_ARGS__) \
-	{                                     \
-		const bool btf = false;       \
-		return call;                  \
-	}
-
 VP_HOOK(sched_switch, handle_switch(preempt, prev, next, btf), bool preempt,
 	struct task_struct *prev, struct task_struct *next)
 VP_HOOK(sched_wakeup, handle_wakeup(p, btf), struct task_struct *p)

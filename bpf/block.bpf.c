@@ -18,6 +18,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
+#include "core_fixes.bpf.h"
 #include "virtprof.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -212,51 +213,26 @@ static __always_inline int rq_complete_raw(struct request *rq, int error, unsign
 	return 0;
 }
 
-SEC("tp_btf/block_bio_queue")
-int BPF_PROG(tp_block_bio_queue, struct bio *bio)
+static __always_inline int handle_queue(struct bio *bio, bool btf)
 {
 	struct blk_facts f = {};
 
-	if (bpf_core_field_exists(bio->bi_blkg))
-		f.cgid = bio->bi_blkg->blkcg->css.cgroup->kn->id;
+	if (btf) {
+		if (bpf_core_field_exists(bio->bi_blkg))
+			f.cgid = bio->bi_blkg->blkcg->css.cgroup->kn->id;
+		f.size = bio->bi_iter.bi_size;
+	} else {
+		f.cgid = bio_cgid(bio);
+		f.size = BPF_CORE_READ(bio, bi_iter.bi_size);
+	}
 	f.dev = bio_dev(bio);
-	f.op = bio->bi_opf;
-	f.size = bio->bi_iter.bi_size;
+	f.op = VP_READ(btf, bio, bi_opf);
 	return on_queue((__u64)bio, &f);
 }
 
-SEC("tp_btf/block_bio_complete")
-int BPF_PROG(tp_block_bio_complete, struct request_queue *q, struct bio *bio)
-{
-	return on_bio_complete(bio);
-}
-
-SEC("tp_btf/block_rq_complete")
-int BPF_PROG(tp_block_rq_complete, struct request *rq, int error, unsigned int nr_bytes)
-{
-	return rq_complete_btf(rq, error, nr_bytes);
-}
-
-SEC("raw_tp/block_bio_queue")
-int BPF_PROG(raw_block_bio_queue, struct bio *bio)
-{
-	struct blk_facts f = {};
-
-	f.cgid = bio_cgid(bio);
-	f.dev = bio_dev(bio);
-	f.op = BPF_CORE_READ(bio, bi_opf);
-	f.size = BPF_CORE_READ(bio, bi_iter.bi_size);
-	return on_queue((__u64)bio, &f);
-}
-
-SEC("raw_tp/block_bio_complete")
-int BPF_PROG(raw_block_bio_complete, struct request_queue *q, struct bio *bio)
-{
-	return on_bio_complete(bio);
-}
-
-SEC("raw_tp/block_rq_complete")
-int BPF_PROG(raw_block_rq_complete, struct request *rq, int error, unsigned int nr_bytes)
-{
-	return rq_complete_raw(rq, error, nr_bytes);
-}
+VP_HOOK(block_bio_queue, handle_queue(bio, btf), struct bio *bio)
+VP_HOOK(block_bio_complete, ((void)btf, on_bio_complete(bio)), struct request_queue *q,
+	struct bio *bio)
+VP_HOOK(block_rq_complete,
+	btf ? rq_complete_btf(rq, error, nr_bytes) : rq_complete_raw(rq, error, nr_bytes),
+	struct request *rq, int error, unsigned int nr_bytes)

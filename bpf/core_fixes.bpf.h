@@ -19,6 +19,24 @@ struct task_struct___o {
  */
 #define VP_READ(btf, p, field) ((btf) ? (p)->field : BPF_CORE_READ(p, field))
 
+/*
+ * Every hook twice: tp_btf (trusted BTF pointers, direct loads) and raw_tp (probe reads), both
+ * one-line stubs around the shared handler; `btf` tells the handler which it is.
+ */
+#define VP_HOOK(tp, call, ...)                \
+	SEC("tp_btf/" #tp)                    \
+	int BPF_PROG(tp_##tp, ##__VA_ARGS__)  \
+	{                                     \
+		const bool btf = true;        \
+		return call;                  \
+	}                                     \
+	SEC("raw_tp/" #tp)                    \
+	int BPF_PROG(raw_##tp, ##__VA_ARGS__) \
+	{                                     \
+		const bool btf = false;       \
+		return call;                  \
+	}
+
 static __always_inline long vp_task_state(struct task_struct *t, bool btf)
 {
 	if (bpf_core_field_exists(t->__state))

@@ -17,6 +17,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
+#include "core_fixes.bpf.h"
 #include "virtprof.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -180,26 +181,5 @@ int tp_kvm_entry(struct trace_event_raw_kvm_entry___vp *ctx)
 	return 0;
 }
 
-SEC("tp_btf/kvm_pio")
-int BPF_PROG(tp_kvm_pio, unsigned int rw)
-{
-	return on_pio(rw);
-}
-
-SEC("tp_btf/kvm_mmio")
-int BPF_PROG(tp_kvm_mmio, int type)
-{
-	return on_mmio(type);
-}
-
-SEC("raw_tp/kvm_pio")
-int BPF_PROG(raw_kvm_pio, unsigned int rw)
-{
-	return on_pio(rw);
-}
-
-SEC("raw_tp/kvm_mmio")
-int BPF_PROG(raw_kvm_mmio, int type)
-{
-	return on_mmio(type);
-}
+VP_HOOK(kvm_pio, ((void)btf, on_pio(rw)), unsigned int rw)
+VP_HOOK(kvm_mmio, ((void)btf, on_mmio(type)), int type)

@@ -25,6 +25,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
+#include "core_fixes.bpf.h"
 #include "virtprof.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -485,141 +486,64 @@ int net_flush(void *ctx)
 }
 
 /* ---- tp_btf flavour: BTF pointers read directly (cheapest on the per-packet path) ---- */
-SEC("tp_btf/netif_receive_skb")
-int BPF_PROG(tp_netif_receive_skb, struct sk_buff *skb)
+/* tp_btf: direct loads from trusted BTF pointers; raw_tp: CO-RE probe reads. */
+static __always_inline void key_of(struct net_device *dev, struct vp_net_key *k, bool btf)
 {
-	struct net_device *dev = skb->dev;
-	struct vp_net_key k;
-
-	k.ifindex = dev->ifindex;
-	k.netns = dev->nd_net.net->ns.inum;
-	/* loopback_xmit() counts bytes after eth_type_trans(): no L2 header on lo. */
-	if (dev->flags & VP_IFF_LOOPBACK)
-		return on_rx(dev, &k, skb->len);
-	return on_rx(dev, &k, rx_len(skb->len, skb->mac_header, skb->head, skb->data));
-}
-
-SEC("tp_btf/net_dev_xmit")
-int BPF_PROG(tp_net_dev_xmit, struct sk_buff *skb, int rc, struct net_device *dev, unsigned int len)
-{
-	struct vp_net_key k;
-
-	k.ifindex = dev->ifindex;
-	k.netns = dev->nd_net.net->ns.inum;
-	return on_tx(dev, &k, rc, tx_len(dev->flags, len));
-}
-
-SEC("tp_btf/napi_poll")
-int BPF_PROG(tp_napi_poll, struct napi_struct *napi, int work, int budget)
-{
-	struct net_device *dev = napi->dev;
-	struct vp_net_key k = {};
-
-	if (dev) {
-		k.ifindex = dev->ifindex;
-		k.netns = dev->nd_net.net->ns.inum;
+	if (btf) {
+		k->ifindex = dev->ifindex;
+		k->netns = dev->nd_net.net->ns.inum;
+	} else {
+		read_key(dev, k);
 	}
-	return on_napi(dev, &k, work);
 }
 
-SEC("tp_btf/netif_receive_skb_entry")
-int BPF_PROG(tp_netif_receive_skb_entry, struct sk_buff *skb)
+static __always_inline int handle_rx(struct sk_buff *skb, bool btf)
 {
-	struct net_device *dev = skb->dev;
+	struct net_device *dev = VP_READ(btf, skb, dev);
+	__u32 len = VP_READ(btf, skb, len);
 	struct vp_net_key k;
 
-	k.ifindex = dev->ifindex;
-	k.netns = dev->nd_net.net->ns.inum;
-	return proc_enter(dev, &k);
-}
-
-SEC("tp_btf/netif_receive_skb_list_entry")
-int BPF_PROG(tp_netif_receive_skb_list_entry, struct sk_buff *skb)
-{
-	struct net_device *dev = skb->dev;
-	struct vp_net_key k;
-
-	k.ifindex = dev->ifindex;
-	k.netns = dev->nd_net.net->ns.inum;
-	return proc_enter(dev, &k);
-}
-
-SEC("tp_btf/netif_receive_skb_exit")
-int BPF_PROG(tp_netif_receive_skb_exit)
-{
-	return proc_exit();
-}
-
-SEC("tp_btf/netif_receive_skb_list_exit")
-int BPF_PROG(tp_netif_receive_skb_list_exit)
-{
-	return proc_exit();
-}
-
-/* ---- raw_tp flavour ---- */
-SEC("raw_tp/netif_receive_skb")
-int BPF_PROG(raw_netif_receive_skb, struct sk_buff *skb)
-{
-	struct net_device *dev = BPF_CORE_READ(skb, dev);
-	struct vp_net_key k;
-
-	read_key(dev, &k);
-	if (BPF_CORE_READ(dev, flags) & VP_IFF_LOOPBACK)
-		return on_rx(dev, &k, BPF_CORE_READ(skb, len));
+	key_of(dev, &k, btf);
+	/* loopback_xmit() counts bytes after eth_type_trans(): no L2 header on lo. */
+	if (VP_READ(btf, dev, flags) & VP_IFF_LOOPBACK)
+		return on_rx(dev, &k, len);
 	return on_rx(dev, &k,
-		     rx_len(BPF_CORE_READ(skb, len), BPF_CORE_READ(skb, mac_header),
-			    BPF_CORE_READ(skb, head), BPF_CORE_READ(skb, data)));
+		     rx_len(len, VP_READ(btf, skb, mac_header), VP_READ(btf, skb, head),
+			    VP_READ(btf, skb, data)));
 }
 
-SEC("raw_tp/net_dev_xmit")
-int BPF_PROG(raw_net_dev_xmit, struct sk_buff *skb, int rc, struct net_device *dev,
-	     unsigned int len)
+static __always_inline int handle_tx(struct net_device *dev, int rc, unsigned int len, bool btf)
 {
 	struct vp_net_key k;
 
-	read_key(dev, &k);
-	return on_tx(dev, &k, rc, tx_len(BPF_CORE_READ(dev, flags), len));
+	key_of(dev, &k, btf);
+	return on_tx(dev, &k, rc, tx_len(VP_READ(btf, dev, flags), len));
 }
 
-SEC("raw_tp/napi_poll")
-int BPF_PROG(raw_napi_poll, struct napi_struct *napi, int work, int budget)
+static __always_inline int handle_napi(struct napi_struct *napi, int work, bool btf)
 {
-	struct net_device *dev = BPF_CORE_READ(napi, dev);
+	struct net_device *dev = VP_READ(btf, napi, dev);
 	struct vp_net_key k = {};
 
 	if (dev)
-		read_key(dev, &k);
+		key_of(dev, &k, btf);
 	return on_napi(dev, &k, work);
 }
 
-SEC("raw_tp/netif_receive_skb_entry")
-int BPF_PROG(raw_netif_receive_skb_entry, struct sk_buff *skb)
+static __always_inline int handle_proc_entry(struct sk_buff *skb, bool btf)
 {
-	struct net_device *dev = BPF_CORE_READ(skb, dev);
+	struct net_device *dev = VP_READ(btf, skb, dev);
 	struct vp_net_key k;
 
-	read_key(dev, &k);
+	key_of(dev, &k, btf);
 	return proc_enter(dev, &k);
 }
 
-SEC("raw_tp/netif_receive_skb_list_entry")
-int BPF_PROG(raw_netif_receive_skb_list_entry, struct sk_buff *skb)
-{
-	struct net_device *dev = BPF_CORE_READ(skb, dev);
-	struct vp_net_key k;
-
-	read_key(dev, &k);
-	return proc_enter(dev, &k);
-}
-
-SEC("raw_tp/netif_receive_skb_exit")
-int BPF_PROG(raw_netif_receive_skb_exit)
-{
-	return proc_exit();
-}
-
-SEC("raw_tp/netif_receive_skb_list_exit")
-int BPF_PROG(raw_netif_receive_skb_list_exit)
-{
-	return proc_exit();
-}
+VP_HOOK(netif_receive_skb, handle_rx(skb, btf), struct sk_buff *skb)
+VP_HOOK(net_dev_xmit, handle_tx(dev, rc, len, btf), struct sk_buff *skb, int rc,
+	struct net_device *dev, unsigned int len)
+VP_HOOK(napi_poll, handle_napi(napi, work, btf), struct napi_struct *napi, int work, int budget)
+VP_HOOK(netif_receive_skb_entry, handle_proc_entry(skb, btf), struct sk_buff *skb)
+VP_HOOK(netif_receive_skb_list_entry, handle_proc_entry(skb, btf), struct sk_buff *skb)
+VP_HOOK(netif_receive_skb_exit, ((void)btf, proc_exit()))
+VP_HOOK(netif_receive_skb_list_exit, ((void)btf, proc_exit()))
