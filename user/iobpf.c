@@ -153,27 +153,6 @@ int iobpf_run_on_cpus(struct bpf_program *p)
 	return err;
 }
 
-int iobpf_prog_stats(struct bpf_object *obj, struct iobpf_prog_stat *out, int n, int max)
-{
-	struct bpf_program *p;
-
-	bpf_object__for_each_program(p, obj) {
-		struct bpf_prog_info info = {};
-		__u32 len = sizeof(info);
-		int fd = bpf_program__fd(p);
-
-		if (fd < 0 || n >= max)
-			continue;
-		if (bpf_obj_get_info_by_fd(fd, &info, &len))
-			continue;
-		snprintf(out[n].name, sizeof(out[n].name), "%s", bpf_program__name(p));
-		out[n].run_ns = info.run_time_ns;
-		out[n].run_cnt = info.run_cnt;
-		n++;
-	}
-	return n;
-}
-
 void iobpf_sum_u64(const void *percpu, int ncpu, size_t size, void *dst)
 {
 	size_t n = size / 8, stride = (size + 7) & ~(size_t)7;

@@ -2,7 +2,7 @@
 /*
  * Small libbpf helpers shared by the I/O sections (netpath, blockio, kvmexit): what this kernel
  * has (BTF, tracefs), picking the tp_btf or raw_tp flavour of a program, running a program on
- * every CPU, and the kernel's per-program run-time statistics.
+ * every CPU.
  */
 #ifndef VP_IOBPF_H
 #define VP_IOBPF_H
@@ -32,14 +32,6 @@ const char *iobpf_pick(struct bpf_program *tp_btf, struct bpf_program *raw, cons
 
 /* Run a raw_tp program once on every possible CPU (BPF_F_TEST_RUN_ON_CPU). */
 int iobpf_run_on_cpus(struct bpf_program *p);
-
-struct iobpf_prog_stat {
-	char name[64];
-	uint64_t run_ns, run_cnt;
-};
-
-/* Append the loaded programs' bpf_stats (run_time_ns, run_cnt) of obj; returns the new count. */
-int iobpf_prog_stats(struct bpf_object *obj, struct iobpf_prog_stat *out, int n, int max);
 
 /* Sum a per-CPU value of `size` bytes made of u64 counters: dst[i] = sum over CPUs. */
 void iobpf_sum_u64(const void *percpu, int ncpu, size_t size, void *dst);

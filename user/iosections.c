@@ -30,7 +30,6 @@ struct iosec {
 	struct blockio *block;
 	struct kvmexit *kvm;
 	char net_na[160], block_na[160], kvm_na[160];
-	int stats_fd; /* BPF_ENABLE_STATS handle, -1 */
 	uint64_t last_ns;
 };
 
@@ -42,12 +41,6 @@ int iosec_open(struct iosec **out, const struct iosec_opts *o)
 	if (!s)
 		return -ENOMEM;
 	s->opts = *o;
-	s->stats_fd = -1;
-	if (o->bpf_stats) {
-		s->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
-		if (s->stats_fd < 0)
-			vp_warn("enable bpf_stats: %s", strerror(errno));
-	}
 	if (o->net) {
 		err = netpath_open(&s->net, o->account_cpu_state_fd, o->napi);
 		if (err)
@@ -126,27 +119,6 @@ void iosec_render(struct iosec *s, const struct targets *ts, iosec_owner_fn owne
 	}
 }
 
-int iosec_prog_stats(struct iosec *s, struct iosec_prog_stat *out, int max)
-{
-	struct iobpf_prog_stat tmp[64];
-	int n = 0;
-
-	if (s->net)
-		n = iobpf_prog_stats(s->net->skel->obj, tmp, n, 64);
-	if (s->block)
-		n = iobpf_prog_stats(s->block->skel->obj, tmp, n, 64);
-	if (s->kvm)
-		n = iobpf_prog_stats(s->kvm->skel->obj, tmp, n, 64);
-	if (n > max)
-		n = max;
-	for (int i = 0; i < n; i++) {
-		memcpy(out[i].name, tmp[i].name, sizeof(out[i].name));
-		out[i].run_ns = tmp[i].run_ns;
-		out[i].run_cnt = tmp[i].run_cnt;
-	}
-	return n;
-}
-
 void iosec_destroy(struct iosec *s)
 {
 	if (!s)
@@ -154,8 +126,6 @@ void iosec_destroy(struct iosec *s)
 	netpath_close(s->net);
 	blockio_close(s->block);
 	kvmexit_close(s->kvm);
-	if (s->stats_fd >= 0)
-		close(s->stats_fd);
 	free(s);
 }
 

@@ -3,7 +3,7 @@
  * The I/O sections of `virtprof top` / `run`: network devices and paths, block I/O, KVM.  One
  * entry point for the lead's code: open (open + configure + load + attach the BPF objects this
  * kernel supports), collect an interval, render the tables (text or JSON, via report/table.h),
- * report the programs' own cost (bpf_stats), destroy.
+ * destroy.  The programs' own cost is read by the session (cpureport.c) from their fds.
  */
 #ifndef VP_IOSECTIONS_H
 #define VP_IOSECTIONS_H
@@ -19,7 +19,6 @@ struct iosec;
 struct iosec_opts {
 	int account_cpu_state_fd; /* account.bpf.c's cpu_state map, or -1 (standalone) */
 	bool net, block, kvm;
-	bool bpf_stats; /* enable kernel bpf_stats while open (BPF_ENABLE_STATS) */
 	bool napi;	/* also napi_poll per device (fires on every poll: opt-in) */
 };
 
@@ -35,12 +34,6 @@ int iosec_collect(struct iosec *s);
 void iosec_render(struct iosec *s, const struct targets *ts, iosec_owner_fn owner, void *ctx,
 		  double interval_s, struct out *o);
 
-struct iosec_prog_stat {
-	char name[64];
-	uint64_t run_ns, run_cnt; /* cumulative since load (kernel bpf_stats) */
-};
-/* Per program of every loaded I/O object; returns the number filled (<= max). */
-int iosec_prog_stats(struct iosec *s, struct iosec_prog_stat *out, int max);
 void iosec_destroy(struct iosec *s);
 
 /* The parts, for tests and for callers that want one source only. */

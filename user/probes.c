@@ -13,6 +13,7 @@
 #include <bpf/libbpf.h>
 
 #include "account.skel.h"
+#include "iobpf.h"
 #include "probes.h"
 #include "util.h"
 
@@ -147,18 +148,11 @@ void probes_close(struct probes *p)
 
 int probes_flush(struct probes *p)
 {
-	int fd = bpf_program__fd(p->skel->progs.flush);
+	int err = iobpf_run_on_cpus(p->skel->progs.flush);
 
-	for (int cpu = 0; cpu < p->nr_cpus; cpu++) {
-		LIBBPF_OPTS(bpf_test_run_opts, opts, .flags = BPF_F_TEST_RUN_ON_CPU, .cpu = cpu);
-
-		/* Offline CPUs answer ENXIO; they have no open segment to close. */
-		if (bpf_prog_test_run_opts(fd, &opts) && errno != ENXIO) {
-			vp_err("flush on cpu %d: %s", cpu, strerror(errno));
-			return -errno;
-		}
-	}
-	return 0;
+	if (err)
+		vp_err("flush the accounting programs on every CPU: %s", strerror(-err));
+	return err;
 }
 
 int probes_cpu_state_fd(const struct probes *p)

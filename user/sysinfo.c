@@ -7,6 +7,7 @@
 #include <zlib.h>
 
 #include "cgroup.h"
+#include "iobpf.h"
 #include "sysinfo.h"
 #include "util.h"
 
@@ -71,8 +72,8 @@ void sysinfo_detect(struct sysinfo_mode *m)
 		m->vhost_why = "kernel < 6.4: vhost-<pid> kernel threads";
 	}
 	m->kvm_dev = !access("/dev/kvm", F_OK);
-	m->kvm_tp = !access("/sys/kernel/tracing/events/kvm/kvm_exit", F_OK) ||
-		    !access("/sys/kernel/debug/tracing/events/kvm/kvm_exit", F_OK);
+	/* BTF knows the tracepoint even where tracefs is not mounted */
+	m->kvm_tp = iobpf_has_tp_btf("kvm_exit") || iobpf_has_event("kvm", "kvm_exit");
 }
 
 void sysinfo_render(const struct sysinfo_mode *m, struct out *o)
