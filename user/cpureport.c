@@ -206,11 +206,6 @@ void cpureport_targets(const struct session_cpu *s, struct out *o)
 	table_free(&t);
 }
 
-static double pct(uint64_t part, uint64_t whole)
-{
-	return whole ? 100.0 * (double)part / (double)whole : 0.0;
-}
-
 void cpureport_entities(const struct agg *a, uint64_t span_ns, const char *key, struct out *o)
 {
 	struct table t;
@@ -242,10 +237,10 @@ void cpureport_entities(const struct agg *a, uint64_t span_ns, const char *key, 
 		table_str(&t, r, 0, row->entity);
 		table_str(&t, r, 1, row->role);
 		table_u64(&t, r, 2, row->nthreads);
-		table_f64(&t, r, 3, pct(sample_busy_ns(st), span_ns));
-		table_f64(&t, r, 4, pct(st->task_ns, span_ns));
-		table_f64(&t, r, 5, pct(sirq, span_ns));
-		table_f64(&t, r, 6, pct(st->hardirq_ns, span_ns));
+		table_pct(&t, r, 3, sample_busy_ns(st), span_ns);
+		table_pct(&t, r, 4, st->task_ns, span_ns);
+		table_pct(&t, r, 5, sirq, span_ns);
+		table_pct(&t, r, 6, st->hardirq_ns, span_ns);
 		if (st->nr_rq) {
 			table_f64(&t, r, 7, st->rq_delay_ns / 1e3 / st->nr_rq);
 			table_f64(&t, r, 8, st->rq_delay_max_ns / 1e3);
@@ -312,12 +307,12 @@ void cpureport_coverage(const struct interval *iv, int64_t bpf_ns, struct out *o
 	table_u64(&t, r, 3, iv->idle_ns);
 	table_u64(&t, r, 4, iv->span_ns);
 	if (iv->span_ns)
-		table_f64(&t, r, 5, pct(iv->busy_ns + iv->idle_ns, iv->span_ns));
+		table_pct(&t, r, 5, iv->busy_ns + iv->idle_ns, iv->span_ns);
 	else
 		table_na(&t, r, 5, "no interval boundary on any CPU yet");
 	if (bpf_ns >= 0) {
 		table_u64(&t, r, 6, bpf_ns);
-		table_f64(&t, r, 7, pct(bpf_ns, iv->span_ns));
+		table_pct(&t, r, 7, bpf_ns, iv->span_ns);
 	} else {
 		table_na(&t, r, 6, BPF_STATS_OFF);
 		table_na(&t, r, 7, BPF_STATS_OFF);
@@ -375,7 +370,7 @@ void cpureport_profiler(const struct session_cpu *s, uint64_t span_ns, bool whol
 		else
 			table_none(&t, r, 3);
 		if (span_ns)
-			table_f64(&t, r, 4, pct(ns, span_ns));
+			table_pct(&t, r, 4, ns, span_ns);
 		else
 			table_none(&t, r, 4);
 	}
@@ -478,13 +473,13 @@ void cpureport_interval(struct session_cpu *s, const struct interval *iv,
 		double ivs = iv->ncpu_seen ? iv->span_ns / 1e9 / iv->ncpu_seen : 0;
 
 		if (bpf_ns >= 0)
-			snprintf(bpf_txt, sizeof(bpf_txt), "%.3f%%", pct(bpf_ns, iv->span_ns));
+			snprintf(bpf_txt, sizeof(bpf_txt), "%.3f%%", pct_of(bpf_ns, iv->span_ns));
 		else
 			snprintf(bpf_txt, sizeof(bpf_txt), "n/a");
 		fprintf(f,
 			"%s  interval %.2fs  coverage %.2f%%  bpf %s of host  "
 			"(%% of host: 100%% = %d CPUs)\n",
-			tbuf, ivs, pct(iv->busy_ns + iv->idle_ns, iv->span_ns), bpf_txt,
+			tbuf, ivs, pct_of(iv->busy_ns + iv->idle_ns, iv->span_ns), bpf_txt,
 			iv->ncpu_seen);
 		for (int i = 0; i < s->targets.n; i++)
 			if (s->targets.t[i].gone)

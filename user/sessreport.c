@@ -11,11 +11,6 @@
 #include "session.h"
 #include "util.h"
 
-static double pct(uint64_t part, uint64_t whole)
-{
-	return whole ? 100.0 * (double)part / (double)whole : 0.0;
-}
-
 static uint64_t step_requests(const struct sess_step *st)
 {
 	return st->have_res ? st->res.requests : 0;
@@ -70,17 +65,17 @@ static void table_step_cpu(const struct sess_step *st, struct out *o)
 		int r;
 
 		/* text: leave out the crumbs; JSON: everything */
-		if (o->mode == OUT_TEXT && pct(busy, st->span_ns) < 0.05)
+		if (o->mode == OUT_TEXT && pct_of(busy, st->span_ns) < 0.05)
 			continue;
 		r = table_row(&t);
 		table_str(&t, r, 0, row->entity);
 		table_str(&t, r, 1, row->role);
 		table_u64(&t, r, 2, row->nthreads);
-		table_f64(&t, r, 3, pct(busy, st->span_ns));
+		table_pct(&t, r, 3, busy, st->span_ns);
 		cell_us_per_req(&t, r, 4, busy, reqs);
-		table_f64(&t, r, 5, pct(x->task_ns, st->span_ns));
-		table_f64(&t, r, 6, pct(sample_softirq_ns(x), st->span_ns));
-		table_f64(&t, r, 7, pct(x->hardirq_ns, st->span_ns));
+		table_pct(&t, r, 5, x->task_ns, st->span_ns);
+		table_pct(&t, r, 6, sample_softirq_ns(x), st->span_ns);
+		table_pct(&t, r, 7, x->hardirq_ns, st->span_ns);
 		if (x->nr_rq)
 			table_f64(&t, r, 8, x->rq_delay_ns / 1e3 / x->nr_rq);
 		else
@@ -159,8 +154,8 @@ static void table_step_overhead(const struct session *s, const struct sess_step 
 				 "guest, or nested KVM without those events)");
 		else
 			table_none(&t, r, 10);
-		table_f64(&t, r, 11, pct(c->own_ns, st->span_ns));
-		table_f64(&t, r, 12, pct(c->overhead_ns, st->span_ns));
+		table_pct(&t, r, 11, c->own_ns, st->span_ns);
+		table_pct(&t, r, 12, c->overhead_ns, st->span_ns);
 	}
 	table_note(&t, "OWN: vcpu threads (VM) / the container's cgroup (app); OVERHEAD: "
 		       "EMUL+IO+VHOST+KVM+RUNTIME+PATH+BRIDGE");
@@ -189,13 +184,13 @@ static void table_step_summary(const struct session *s, const struct sess_step *
 	table_col(&t, "host_pct", "HOST%", 2, false);
 	table_col(&t, "ns", "ns", 0, false);
 	table_col_json_only(&t);
-#define ROW(name, ns_)                                      \
-	do {                                                \
-		r = table_row(&t);                          \
-		table_str(&t, r, 0, name);                  \
-		cell_us_per_req(&t, r, 1, ns_, reqs);       \
-		table_f64(&t, r, 2, pct(ns_, st->span_ns)); \
-		table_u64(&t, r, 3, ns_);                   \
+#define ROW(name, ns_)                                 \
+	do {                                           \
+		r = table_row(&t);                     \
+		table_str(&t, r, 0, name);             \
+		cell_us_per_req(&t, r, 1, ns_, reqs);  \
+		table_pct(&t, r, 2, ns_, st->span_ns); \
+		table_u64(&t, r, 3, ns_);              \
 	} while (0)
 	ROW("load generator", st->loadgen_ns);
 	ROW("targets' own work", own);
@@ -216,7 +211,7 @@ static void table_step_summary(const struct session *s, const struct sess_step *
 	table_str(&t, r, 0, "profiler BPF programs (inside the rows above)");
 	if (st->bpf_known) {
 		cell_us_per_req(&t, r, 1, st->bpf_ns, reqs);
-		table_f64(&t, r, 2, pct(st->bpf_ns, st->span_ns));
+		table_pct(&t, r, 2, st->bpf_ns, st->span_ns);
 		table_u64(&t, r, 3, st->bpf_ns);
 	} else {
 		for (int c = 1; c <= 3; c++)
@@ -224,7 +219,7 @@ static void table_step_summary(const struct session *s, const struct sess_step *
 	}
 #undef ROW
 	table_note(&t, "coverage %.2f%% (every CPU nanosecond of %d CPUs x %.2f s accounted once)",
-		   pct(st->busy_ns + st->idle_ns, st->span_ns), st->ncpu,
+		   pct_of(st->busy_ns + st->idle_ns, st->span_ns), st->ncpu,
 		   st->ncpu ? st->span_ns / 1e9 / st->ncpu : 0);
 	table_render(&t, o);
 	table_free(&t);
@@ -322,9 +317,14 @@ void session_table_compare(struct session *s, struct out *o)
 			for (int k = 0; k < LERR_MAX; k++)
 				errs += st->res.err[k];
 			errs += st->res.http[4] + st->res.http[5];
-			table_f64(&t, r, 3,
-				  st->res.measured_ns ? reqs * 1e9 / st->res.measured_ns : 0);
+			if (st->res.measured_ns)
+				table_f64(&t, r, 3, reqs * 1e9 / st->res.measured_ns);
+			else
+				table_na(&t, r, 3, "nothing measured after the warm-up");
 			table_u64(&t, r, 4, errs);
+		} else {
+			table_na(&t, r, 3, "the load generator returned no result");
+			table_na(&t, r, 4, "the load generator returned no result");
 		}
 		cell_us_per_req(&t, r, 5, st->loadgen_ns, reqs);
 		if (c) {
@@ -339,12 +339,12 @@ void session_table_compare(struct session *s, struct out *o)
 				table_na(&t, r, k, "no single target for this step");
 		}
 		cell_us_per_req(&t, r, 9, st->other_ns, reqs);
-		table_f64(&t, r, 10, pct(st->busy_ns, st->span_ns));
+		table_pct(&t, r, 10, st->busy_ns, st->span_ns);
 		if (c)
-			table_f64(&t, r, 11, pct(c->own_ns + c->overhead_ns, st->span_ns));
+			table_pct(&t, r, 11, c->own_ns + c->overhead_ns, st->span_ns);
 		else
 			table_na(&t, r, 11, "no single target for this step");
-		table_f64(&t, r, 12, pct(st->loadgen_ns, st->span_ns));
+		table_pct(&t, r, 12, st->loadgen_ns, st->span_ns);
 		if (st->have_res && st->res.lat.total) {
 			load_lat_summary(&st->res.lat, &lat);
 			table_f64(&t, r, 13, lat.mean_ns / 1e6);
@@ -487,7 +487,8 @@ static void json_step(struct session *s, struct sess_step *st, struct jw *w, str
 	jw_ku64(w, "busy_ns", st->busy_ns);
 	jw_ku64(w, "idle_ns", st->idle_ns);
 	jw_kopt_u64(w, "bpf_ns", st->bpf_known, st->bpf_ns);
-	jw_kopt_double(w, "coverage_pct", st->span_ns, pct(st->busy_ns + st->idle_ns, st->span_ns));
+	jw_kopt_double(w, "coverage_pct", st->span_ns,
+		       pct_of(st->busy_ns + st->idle_ns, st->span_ns));
 	table_step_cpu(st, o);
 	cpureport_softirq(&st->agg, o);
 	table_step_summary(s, st, o);
@@ -634,8 +635,8 @@ int session_write_csv(struct session *s, const char *dir)
 			else
 				fprintf(f, ",");
 			fprintf(f, "%.3f,%.3f,%.3f,", st->other_ns / d,
-				pct(st->busy_ns, st->span_ns),
-				pct(st->busy_ns + st->idle_ns, st->span_ns));
+				pct_of(st->busy_ns, st->span_ns),
+				pct_of(st->busy_ns + st->idle_ns, st->span_ns));
 		}
 		csv_str(f, st->skipped	   ? "skipped" :
 			   st->lost	   ? "target lost" :

@@ -3,6 +3,7 @@
 #ifndef VP_UTIL_H
 #define VP_UTIL_H
 
+#include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -54,6 +55,12 @@ struct atomic_file *atomic_file_open(const char *path);
 FILE *atomic_file_stream(struct atomic_file *af);
 int atomic_file_commit(struct atomic_file *af);
 void atomic_file_abort(struct atomic_file *af);
+
+/* part as a percentage of whole; NaN (reported "not available") when whole is 0. */
+static inline double pct_of(uint64_t part, uint64_t whole)
+{
+	return whole ? 100.0 * (double)part / (double)whole : NAN;
+}
 
 pid_t vp_gettid(void);
 int ncpus_online(void);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "report/table.h"
+#include "util.h"
 
 void table_init(struct table *t, const char *key, const char *title)
 {
@@ -89,6 +90,14 @@ void table_f64(struct table *t, int row, int col, double v)
 		return;
 	c->kind = CELL_F64;
 	c->f = v;
+}
+
+void table_pct(struct table *t, int row, int col, uint64_t part, uint64_t whole)
+{
+	if (whole)
+		table_f64(t, row, col, pct_of(part, whole));
+	else
+		table_na(t, row, col, "empty window: no CPU time was measured to divide by");
 }
 
 void table_none(struct table *t, int row, int col)

@@ -57,6 +57,8 @@ int table_row(struct table *t);
 void table_str(struct table *t, int row, int col, const char *s);
 void table_u64(struct table *t, int row, int col, uint64_t v);
 void table_f64(struct table *t, int row, int col, double v);
+/* part/whole in percent; not available (with the reason) when nothing was measured (whole 0). */
+void table_pct(struct table *t, int row, int col, uint64_t part, uint64_t whole);
 /* Does not apply to this row (a VM has no runtime helpers): "-" in text, null in JSON. */
 void table_none(struct table *t, int row, int col);
 /* Explicitly not available; the reason (once per table) goes to the notes. */
