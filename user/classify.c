@@ -469,10 +469,14 @@ int targets_discover(struct targets *ts)
 	return 0;
 }
 
-void targets_refresh(struct targets *ts)
+bool targets_refresh(struct targets *ts)
 {
+	bool changed = false;
+
 	for (int i = 0; i < ts->n; i++) {
 		struct target *t = &ts->t[i];
+		uint64_t before[MAX_CGIDS];
+		int nbefore = t->ncgids;
 		char path[64];
 
 		if (t->gone)
@@ -485,16 +489,18 @@ void targets_refresh(struct targets *ts)
 				continue;
 			}
 		}
-		if (t->kind == TARGET_CTR) {
-			int before = t->ncgids;
-
-			ctr_collect_ids(t);
-			if (!t->ncgids && before) {
-				t->gone = true;
-				t->gone_mono_ns = now_mono_ns();
-			}
+		if (t->kind != TARGET_CTR)
+			continue;
+		memcpy(before, t->cgids, nbefore * sizeof(before[0]));
+		ctr_collect_ids(t);
+		if (!t->ncgids && nbefore) {
+			t->gone = true;
+			t->gone_mono_ns = now_mono_ns();
 		}
+		if (t->ncgids != nbefore || memcmp(before, t->cgids, nbefore * sizeof(before[0])))
+			changed = true;
 	}
+	return changed;
 }
 
 const struct target *targets_by_pid(const struct targets *ts, pid_t tgid)

@@ -83,8 +83,11 @@ int targets_add_vm(struct targets *ts, const char *spec);
 int targets_add_container(struct targets *ts, const char *spec);
 /* With no target given: every qemu-system-* process and every running docker container. */
 int targets_discover(struct targets *ts);
-/* Re-check liveness and refresh cgroup id sets; marks targets gone (never fails). */
-void targets_refresh(struct targets *ts);
+/*
+ * Re-check liveness and refresh cgroup id sets; marks targets gone (never fails).  True when a
+ * target's id set changed (a cgroup created or removed below it): cached verdicts are stale.
+ */
+bool targets_refresh(struct targets *ts);
 /* Entity of a process / network namespace, for the network and block sections; NULL if none. */
 const struct target *targets_by_pid(const struct targets *ts, pid_t tgid);
 const struct target *targets_by_netns(const struct targets *ts, unsigned long netns_ino);

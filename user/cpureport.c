@@ -127,7 +127,9 @@ int session_cpu_take(struct session_cpu *s, struct interval *iv)
 		return err;
 	if (s->io && !s->io_by_caller)
 		iosec_collect(s->io);
-	targets_refresh(&s->targets);
+	/* a cgroup made below a container later (a new exec'd service) must be attributed too */
+	if (targets_refresh(&s->targets))
+		attribute_targets_gen++;
 	for (int i = 0; i < s->nprogs; i++) {
 		struct prog_cost *p = &s->progs[i];
 		uint64_t ns = p->run_ns, cnt = p->run_cnt;
