@@ -22,6 +22,7 @@
 #include <bpf/bpf_tracing.h>
 
 #include "core_fixes.bpf.h"
+#include "maps.bpf.h"
 #include "virtprof.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -95,11 +96,7 @@ struct {
 
 static __always_inline void drop(enum vp_drop why)
 {
-	__u32 k = why;
-	__u64 *v = bpf_map_lookup_elem(&drops, &k);
-
-	if (v)
-		(*v)++;
+	vp_count(&drops, why);
 }
 
 static __always_inline struct vp_cpu_state *this_cpu(void)

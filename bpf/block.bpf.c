@@ -19,6 +19,7 @@
 #include <bpf/bpf_tracing.h>
 
 #include "core_fixes.bpf.h"
+#include "maps.bpf.h"
 #include "virtprof.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -47,11 +48,7 @@ struct {
 
 static __always_inline void drop(enum vp_blk_drop why)
 {
-	__u32 k = why;
-	__u64 *v = bpf_map_lookup_elem(&blk_drops, &k);
-
-	if (v)
-		(*v)++;
+	vp_count(&blk_drops, why);
 }
 
 /* bio::bi_disk + bi_partno until v5.12, when struct bio got a block_device pointer (bi_bdev). */

@@ -18,6 +18,7 @@
 #include <bpf/bpf_tracing.h>
 
 #include "core_fixes.bpf.h"
+#include "maps.bpf.h"
 #include "virtprof.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -53,11 +54,7 @@ struct {
 
 static __always_inline void drop(enum vp_kvm_drop why)
 {
-	__u32 k = why;
-	__u64 *v = bpf_map_lookup_elem(&kvm_drops, &k);
-
-	if (v)
-		(*v)++;
+	vp_count(&kvm_drops, why);
 }
 
 static __always_inline struct vp_kvm_stats *thread_stats(struct vp_kvm_key *k)

@@ -26,6 +26,7 @@
 #include <bpf/bpf_tracing.h>
 
 #include "core_fixes.bpf.h"
+#include "maps.bpf.h"
 #include "virtprof.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -78,11 +79,7 @@ struct {
 
 static __always_inline void drop(enum vp_net_drop why)
 {
-	__u32 k = why;
-	__u64 *v = bpf_map_lookup_elem(&net_drops, &k);
-
-	if (v)
-		(*v)++;
+	vp_count(&net_drops, why);
 }
 
 /*
