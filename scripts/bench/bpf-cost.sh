@@ -11,21 +11,7 @@ set -uo pipefail
 secs=${1:-10}
 conns=${2:-100}
 port=18190
-here=$(cd "$(dirname "$0")/../.." && pwd)
-REPO=$here
-. "$here/tests/lib.sh"
-. "$here/tests/nginx/nginx.sh"
-VIRTPROF=${VIRTPROF:-$here/build/virtprof}
-need_root
-need_cmd wrk bpftrace bpftool jq nginx
-[ -x "$VIRTPROF" ] || fail "$VIRTPROF not built"
-tmp=$(mktemp -d)
-on_exit "rm -rf $tmp"
-
-nginx_start "$port" 1 4096
-old_stats=$(sysctl -n kernel.bpf_stats_enabled)
-sysctl -q kernel.bpf_stats_enabled=1 || fail "cannot enable kernel.bpf_stats_enabled"
-on_exit "sysctl -q kernel.bpf_stats_enabled=$old_stats"
+. "$(dirname "$0")/common.sh"
 
 # the peer: the usual bpftrace per-thread on-CPU sum
 cat >"$tmp/oncpu.bt" <<'BT'
@@ -43,7 +29,6 @@ on_exit "kill -INT $btpid"
 vppid=$!
 on_exit "kill -INT $vppid"
 
-prog_ids() { grep -h '^prog_id:' /proc/$1/fdinfo/* 2>/dev/null | awk '{print $2}' | sort -un | jq -sc .; }
 wait_for 100 bash -c "grep -q '^prog_id:' /proc/$btpid/fdinfo/* 2>/dev/null" || fail "bpftrace did not attach"
 wait_for 100 bash -c "grep -q . $tmp/top.json" || fail "virtprof top did not start: $(cat "$tmp/top.err")"
 ids=$(prog_ids $vppid)

@@ -14,21 +14,8 @@ secs=${1:-10}
 conns=${2:-100}
 mode=${3:-http}
 port=18191
-here=$(cd "$(dirname "$0")/../.." && pwd)
-REPO=$here
-. "$here/tests/lib.sh"
-. "$here/tests/nginx/nginx.sh"
-VIRTPROF=${VIRTPROF:-$here/build/virtprof}
-need_root
-need_cmd wrk bpftool jq nginx losetup dd bpftrace
-[ -x "$VIRTPROF" ] || fail "$VIRTPROF not built"
-tmp=$(mktemp -d)
-on_exit "rm -rf $tmp"
-
-nginx_start "$port" 1 4096
-old_stats=$(sysctl -n kernel.bpf_stats_enabled)
-sysctl -q kernel.bpf_stats_enabled=1 || fail "cannot enable kernel.bpf_stats_enabled"
-on_exit "sysctl -q kernel.bpf_stats_enabled=$old_stats"
+. "$(dirname "$0")/common.sh"
+need_cmd losetup dd
 
 # Block traffic (mode block): 4 KiB O_DIRECT writes to a loop device on a file in /tmp.
 if [ "$mode" = block ]; then
@@ -50,8 +37,6 @@ vppid=$!
 on_exit "kill -INT $vppid 2>/dev/null; wait $vppid 2>/dev/null"
 wait_for 100 grep -q . "$tmp/top.json" || { cat "$tmp/top.err" >&2; fail "virtprof top did not start"; }
 
-# Programs by owner: the prog ids behind a process's fds (bpftool here lists no pids).
-prog_ids() { grep -h '^prog_id:' /proc/$1/fdinfo/* 2>/dev/null | awk '{print $2}' | sort -un | jq -sc .; }
 wait_for 100 bash -c "grep -q '^prog_id:' /proc/$btpid/fdinfo/* 2>/dev/null" || fail "bpftrace did not attach"
 ids=$(prog_ids $vppid)
 btids=$(prog_ids $btpid)

@@ -1,0 +1,20 @@
+# Shared set-up of the BPF benchmarks (source it from scripts/bench/*.sh, after setting `port`):
+# the test helpers, a throw-away nginx on 127.0.0.1:$port, kernel bpf_stats on (restored at exit),
+# $tmp, and prog_ids PID -- the BPF programs a process holds (bpftool here lists no pids).
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+REPO=$here
+. "$here/tests/lib.sh"
+. "$here/tests/nginx/nginx.sh"
+VIRTPROF=${VIRTPROF:-$here/build/virtprof}
+need_root
+need_cmd wrk bpftrace bpftool jq nginx
+[ -x "$VIRTPROF" ] || fail "$VIRTPROF not built"
+tmp=$(mktemp -d)
+on_exit "rm -rf $tmp"
+
+nginx_start "$port" 1 4096
+old_stats=$(sysctl -n kernel.bpf_stats_enabled)
+sysctl -q kernel.bpf_stats_enabled=1 || fail "cannot enable kernel.bpf_stats_enabled"
+on_exit "sysctl -q kernel.bpf_stats_enabled=$old_stats"
+
+prog_ids() { grep -h '^prog_id:' /proc/$1/fdinfo/* 2>/dev/null | awk '{print $2}' | sort -un | jq -sc .; }
