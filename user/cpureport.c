@@ -303,7 +303,10 @@ void cpureport_coverage(const struct interval *iv, int64_t bpf_ns, struct out *o
 	table_col(&t, "bpf_ns", "bpf-ns", 0, false);
 	table_col(&t, "bpf_pct", "bpf%", 3, false);
 	r = table_row(&t);
-	table_f64(&t, r, 0, iv->ncpu_seen ? iv->span_ns / 1e9 / iv->ncpu_seen : 0);
+	if (iv->ncpu_seen)
+		table_f64(&t, r, 0, iv->span_ns / 1e9 / iv->ncpu_seen);
+	else
+		table_na(&t, r, 0, "no interval boundary on any CPU yet");
 	table_u64(&t, r, 1, iv->ncpu_seen);
 	table_u64(&t, r, 2, iv->busy_ns);
 	table_u64(&t, r, 3, iv->idle_ns);
@@ -472,7 +475,7 @@ void cpureport_interval(struct session_cpu *s, const struct interval *iv,
 		jw_obj_end(w);
 		jw_end_line(w);
 	} else {
-		double ivs = iv->ncpu_seen ? iv->span_ns / 1e9 / iv->ncpu_seen : 0;
+		double ivs = iv->ncpu_seen ? iv->span_ns / 1e9 / iv->ncpu_seen : NAN;
 
 		if (bpf_ns >= 0)
 			snprintf(bpf_txt, sizeof(bpf_txt), "%.3f%%", pct_of(bpf_ns, iv->span_ns));

@@ -242,7 +242,8 @@ static void path_sub(struct path_sum *a, const struct path_sum *b)
 
 int session_run_step(struct session *s, struct sess_step *st)
 {
-	struct sess_step before = {};
+	struct sess_step before = {}; /* only its network path totals: the step's start */
+	struct interval iv;
 	struct load_handle *h = NULL;
 	char err[256];
 	uint64_t next, warm_end;
@@ -256,9 +257,8 @@ int session_run_step(struct session *s, struct sess_step *st)
 		return 0;
 	}
 	/* the step's window starts now: discard what was charged before */
-	step_sample(s, &before, true);
-	step_free(&before);
-	memset(&before, 0, sizeof(before));
+	if (!session_cpu_take(&s->cpu, &iv))
+		interval_free(&iv);
 	if (s->cpu.io)
 		iosec_collect(s->cpu.io);
 	step_net(s, &before);
