@@ -59,3 +59,15 @@ busybox_image() { # tag
 
 # The Debian guest kernel qemu boots in tests (linux-image-amd64), or empty.
 guest_kernel() { ls -1 /boot/vmlinuz-*-amd64 2>/dev/null | sort -V | tail -n 1; }
+
+# The load tests' fault-injecting HTTP server (tests/helpers/load_testsrv.c) in $SRV, and a
+# scratch directory in $tmp removed at exit; virtprof itself must be built.
+need_testsrv() {
+	need_root
+	need_cmd jq
+	[ -x "$VIRTPROF" ] || skip "$VIRTPROF not built"
+	SRV=$REPO/${VIRTPROF_BUILD:-build}/tests/helpers/load_testsrv
+	[ -x "$SRV" ] || skip "$SRV not built"
+	tmp=$(mktemp -d)
+	on_exit "rm -rf '$tmp'"
+}

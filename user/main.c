@@ -3,9 +3,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "commands.h"
-#include "self.h"
-#include "util.h"
+#include "cmd/commands.h"
+#include "account/self.h"
+#include "sys/util.h"
 
 #define VIRTPROF_VERSION "0.1"
 

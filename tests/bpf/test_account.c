@@ -18,12 +18,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cgroup.h"
-#include "collect.h"
+#include "sys/cgroup.h"
+#include "account/collect.h"
 #include "harness.h"
-#include "util.h"
+#include "sys/util.h"
 
-static struct probes probes;
+static struct account_probe probes;
 static struct collector coll;
 
 static uint64_t cpu_clock_ns(clockid_t id)
@@ -92,7 +92,7 @@ static int test_cgroup_spin(void)
 		TEST_SKIP("%s/cpu.stat has no usage_usec", dir);
 	}
 
-	ASSERT_TRUE(collector_reset(&coll) == 0, "reset");
+	ASSERT_TRUE(collector_restart(&coll) == 0, "reset");
 	steal0 = steal_ns();
 	pid = fork();
 	if (pid == 0) {
@@ -112,15 +112,15 @@ static int test_cgroup_spin(void)
 	waitpid(pid, &status, 0);
 	steal1 = steal_ns();
 	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d", status);
-	ASSERT_TRUE(collector_take(&coll, &iv) == 0, "take");
+	ASSERT_TRUE(collector_next(&coll, &iv) == 0, "take");
 	cgroup_usage_usec(dir, &usage);
 	rmdir(dir);
 
 	for (int i = 0; i < iv.n; i++) {
-		struct thread_rec *r = collector_thread(&coll, iv.s[i].key);
+		struct thread_rec *r = collector_thread(&coll, iv.rows[i].key);
 
 		if (r && r->info.cgid_v2 == cgid) {
-			ours += sample_busy_ns(&iv.s[i].st);
+			ours += stats_busy_ns(&iv.rows[i].st);
 			threads++;
 		}
 	}
@@ -157,14 +157,14 @@ static int test_short_thread(void)
 	uint64_t busy = 0;
 	int found = 0;
 
-	ASSERT_TRUE(collector_reset(&coll) == 0, "reset");
+	ASSERT_TRUE(collector_restart(&coll) == 0, "reset");
 	ASSERT_TRUE(pthread_create(&th, NULL, short_fn, &st) == 0, "pthread_create");
 	pthread_join(th, NULL);
 	usleep(20000); /* let the exit event land */
-	ASSERT_TRUE(collector_take(&coll, &iv) == 0, "take");
+	ASSERT_TRUE(collector_next(&coll, &iv) == 0, "take");
 	for (int i = 0; i < iv.n; i++) {
-		if (iv.s[i].key == (uint32_t)st.tid) {
-			busy += sample_busy_ns(&iv.s[i].st);
+		if (iv.rows[i].key == (uint32_t)st.tid) {
+			busy += stats_busy_ns(&iv.rows[i].st);
 			found = 1;
 		}
 	}
@@ -242,7 +242,7 @@ static uint64_t net_rx_ns(const struct interval *iv)
 	uint64_t t = 0;
 
 	for (int i = 0; i < iv->n; i++)
-		t += iv->s[i].st.softirq_ns[3 /* NET_RX */];
+		t += iv->rows[i].st.softirq_ns[3 /* NET_RX */];
 	return t;
 }
 
@@ -253,9 +253,9 @@ static int test_net_rx_loopback(void)
 	size_t sent;
 	uint64_t rx;
 
-	ASSERT_TRUE(collector_reset(&coll) == 0, "reset");
+	ASSERT_TRUE(collector_restart(&coll) == 0, "reset");
 	ASSERT_TRUE(loopback_flow(64 << 20, 3 * NSEC_PER_SEC, &sent) == 0, "loopback flow");
-	ASSERT_TRUE(collector_take(&coll, &iv) == 0, "take");
+	ASSERT_TRUE(collector_next(&coll, &iv) == 0, "take");
 	rx = net_rx_ns(&iv);
 	interval_free(&iv);
 	printf("  %zu bytes over loopback, NET_RX %.3f ms\n", sent, rx / 1e6);
@@ -281,7 +281,7 @@ static int test_coverage_under_load(void)
 	uint64_t t0;
 	double cov;
 
-	ASSERT_TRUE(collector_reset(&coll) == 0, "reset");
+	ASSERT_TRUE(collector_restart(&coll) == 0, "reset");
 	t0 = now_mono_ns();
 	pthread_create(&th, NULL, spin_fn, &spin);
 	loopback_flow(SIZE_MAX, 1500 * NSEC_PER_MSEC, &sent);
@@ -293,7 +293,7 @@ static int test_coverage_under_load(void)
 		rest.tv_nsec = left % NSEC_PER_SEC;
 		nanosleep(&rest, NULL);
 	}
-	ASSERT_TRUE(collector_take(&coll, &iv) == 0, "take");
+	ASSERT_TRUE(collector_next(&coll, &iv) == 0, "take");
 	cov = iv.span_ns ? 100.0 * (iv.busy_ns + iv.idle_ns) / iv.span_ns : 0;
 	printf("  span %.3f s on %d cpus, busy %.3f s, idle %.3f s, coverage %.3f%%, %zu bytes\n",
 	       iv.span_ns / 1e9, iv.ncpu_seen, iv.busy_ns / 1e9, iv.idle_ns / 1e9, cov, sent);
@@ -354,20 +354,20 @@ static int test_rq_delay_vs_schedstat(void)
 	struct interval iv;
 	pthread_t th[2];
 
-	ASSERT_TRUE(collector_reset(&coll) == 0, "reset");
+	ASSERT_TRUE(collector_restart(&coll) == 0, "reset");
 	for (int i = 0; i < 2; i++)
 		pthread_create(&th[i], NULL, rq_fn, &t[i]);
 	for (int i = 0; i < 2; i++)
 		pthread_join(th[i], NULL);
-	ASSERT_TRUE(collector_take(&coll, &iv) == 0, "take");
+	ASSERT_TRUE(collector_next(&coll, &iv) == 0, "take");
 	for (int k = 0; k < 2; k++) {
 		struct vp_thread_stats st = {};
 
 		for (int i = 0; i < iv.n; i++)
-			if (iv.s[i].key == (uint32_t)t[k].tid) {
-				st.rq_delay_ns += iv.s[i].st.rq_delay_ns;
-				st.nvcsw += iv.s[i].st.nvcsw;
-				st.nivcsw += iv.s[i].st.nivcsw;
+			if (iv.rows[i].key == (uint32_t)t[k].tid) {
+				st.rq_delay_ns += iv.rows[i].st.rq_delay_ns;
+				st.nvcsw += iv.rows[i].st.nvcsw;
+				st.nivcsw += iv.rows[i].st.nivcsw;
 			}
 		printf("  tid %d: rq delay kernel %.3f ms virtprof %.3f ms; vcsw %lu/%u ivcsw %lu/%u\n",
 		       (int)t[k].tid, (t[k].delay1 - t[k].delay0) / 1e6, st.rq_delay_ns / 1e6,
@@ -404,17 +404,17 @@ int main(int argc, char **argv)
 		printf("SKIP: needs root\n");
 		return SKIP;
 	}
-	if (probes_open(&probes)) {
+	if (account_probe_open(&probes)) {
 		printf("FAIL: cannot load the accounting probes\n");
 		return 1;
 	}
 	if (collector_init(&coll, &probes)) {
-		probes_close(&probes);
+		account_probe_close(&probes);
 		return 1;
 	}
 	printf("flavour %s, %d possible cpus\n", probes.flavour, probes.nr_cpus);
 	ret = run_tests(tests, ARRAY_SIZE(tests), argc, argv);
 	collector_free(&coll);
-	probes_close(&probes);
+	account_probe_close(&probes);
 	return ret;
 }

@@ -12,12 +12,12 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
-#include "blockio.h"
+#include "io/block.h"
 #include "harness.h"
-#include "iosections.h"
+#include "io/sections.h"
 #include "iotest.h"
-#include "report/table.h"
-#include "util.h"
+#include "out/table.h"
+#include "sys/util.h"
 
 #define NWRITES 48
 #define WSIZE (64 * 1024)

@@ -10,10 +10,10 @@
 #include <stdint.h>
 
 #include "harness.h"
-#include "iosections.h"
+#include "io/sections.h"
 #include "iotest.h"
-#include "kvmexit.h"
-#include "util.h"
+#include "io/kvm.h"
+#include "sys/util.h"
 
 static int id;
 

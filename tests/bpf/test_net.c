@@ -9,15 +9,15 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
-#include "classify.h"
+#include "account/classify.h"
 #include "harness.h"
-#include "iosections.h"
+#include "io/sections.h"
 #include "iotest.h"
-#include "netpath.h"
-#include "probes.h"
-#include "util.h"
+#include "io/net.h"
+#include "probe/account.h"
+#include "sys/util.h"
 
-static struct probes probes;
+static struct account_probe probes;
 static struct iosec *io;
 static struct netpath *np;
 static int id;
@@ -58,12 +58,12 @@ static int setup_io(void)
 		return 0;
 	if (geteuid() != 0)
 		return SKIP;
-	err = probes_open(&probes);
+	err = account_probe_open(&probes);
 	if (err) {
-		fprintf(stderr, "  probes_open: %s\n", strerror(-err));
+		fprintf(stderr, "  account_probe_open: %s\n", strerror(-err));
 		return 1;
 	}
-	o.account_cpu_state_fd = probes_cpu_state_fd(&probes);
+	o.account_cpu_state_fd = account_probe_cpu_state_fd(&probes);
 	if (iosec_open(&io, &o) || !(np = iosec_net(io))) {
 		fprintf(stderr, "  iosec_open: network section did not load\n");
 		return 1;
@@ -279,11 +279,12 @@ static int test_tap_qemu(void)
 	snprintf(pidf, sizeof(pidf), "/tmp/vpio-qemu-%d.pid", id);
 	ASSERT_TRUE(mk_netns(ns) == 0, "netns");
 	/* multicast off: no unsolicited IGMP reports landing between the counter reads */
-	ASSERT_TRUE(iot_sh("ip -n %s link add vpbr0 type bridge && ip -n %s link set vpbr0 multicast "
-			   "off && ip -n %s addr add 10.214.0.1/24 dev vpbr0 && ip -n %s link set "
-			   "vpbr0 up",
-			   ns, ns, ns, ns) == 0,
-		    "bridge");
+	ASSERT_TRUE(
+		iot_sh("ip -n %s link add vpbr0 type bridge && ip -n %s link set vpbr0 multicast "
+		       "off && ip -n %s addr add 10.214.0.1/24 dev vpbr0 && ip -n %s link set "
+		       "vpbr0 up",
+		       ns, ns, ns, ns) == 0,
+		"bridge");
 	iot_on_exit("rm -f %s", pidf);
 	iot_on_exit("test -s %s && kill $(cat %s)", pidf, pidf);
 	ASSERT_TRUE(iot_sh("ip netns exec %s qemu-system-x86_64 -accel tcg -m 64 -display none "
@@ -409,6 +410,6 @@ int main(int argc, char **argv)
 	id = getpid() % 100000;
 	rc = run_tests(tc, ARRAY_SIZE(tc), argc, argv);
 	iosec_destroy(io);
-	probes_close(&probes);
+	account_probe_close(&probes);
 	return rc;
 }

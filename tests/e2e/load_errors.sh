@@ -5,13 +5,7 @@
 # is full (timeout_connect).
 source "$(dirname "$0")/../lib.sh"
 source "$REPO/tests/nginx/nginx.sh"
-need_root
-need_cmd jq
-[ -x "$VIRTPROF" ] || skip "$VIRTPROF not built"
-SRV=$REPO/${VIRTPROF_BUILD:-build}/tests/helpers/load_testsrv
-[ -x "$SRV" ] || skip "$SRV not built"
-tmp=$(mktemp -d)
-on_exit "rm -rf '$tmp'"
+need_testsrv
 only() { # file class count: that class has count, every other error class 0
 	local f=$1 cls=$2 n=$3 k
 	for k in connect resolve send receive timeout_connect timeout_response other http_4xx http_5xx; do

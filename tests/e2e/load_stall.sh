@@ -3,13 +3,7 @@
 # one request in flight.  Latency from the intended send time (corrected) must show the stall
 # (p99 >= 1 s); latency from the actual send (uncorrected) hides it (p99 far lower).
 source "$(dirname "$0")/../lib.sh"
-need_root
-need_cmd jq
-[ -x "$VIRTPROF" ] || skip "$VIRTPROF not built"
-SRV=$REPO/${VIRTPROF_BUILD:-build}/tests/helpers/load_testsrv
-[ -x "$SRV" ] || skip "$SRV not built"
-tmp=$(mktemp -d)
-on_exit "rm -rf '$tmp'"
+need_testsrv
 "$SRV" 18090 stall 200 1000 &
 on_exit "kill $!"
 wait_for 50 bash -c "exec 3<>/dev/tcp/127.0.0.1/18090" || fail "test server did not start"

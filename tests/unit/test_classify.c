@@ -8,8 +8,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "classify.h"
-#include "self.h"
+#include "account/classify.h"
+#include "account/self.h"
 #include "virtprof.h"
 
 #define QEMU_PID 4242

@@ -14,11 +14,11 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "blockio.h"
-#include "classify.h"
-#include "kvmexit.h"
-#include "netpath.h"
-#include "report/table.h"
+#include "io/block.h"
+#include "account/classify.h"
+#include "io/kvm.h"
+#include "io/net.h"
+#include "out/table.h"
 
 static struct vp_net_dev_info dev(const char *name, const char *kind, unsigned int flags)
 {

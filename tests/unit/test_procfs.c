@@ -8,8 +8,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "cgroup.h"
-#include "procfs.h"
+#include "sys/cgroup.h"
+#include "sys/procfs.h"
 
 static void test_stat_plain(void **state)
 {

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "report/table.h"
+#include "out/table.h"
 
 static char *render(enum out_mode mode)
 {

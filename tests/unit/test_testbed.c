@@ -8,7 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "testbed.h"
+#include "testbed/testbed.h"
 
 static const char *state_up =
 	"present=1\n"

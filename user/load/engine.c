@@ -6,7 +6,7 @@
  * into the timeline and load_wait() merges the rest at the end.
  *
  * Why the timers look the way they do: re-arming a timerfd in every CURLMOPT_TIMERFUNCTION call
- * cost 38 us per request in this VM (MEASURED.md).  libcurl's timeout therefore lives in a
+ * cost 38 us per request on the 2-vCPU development machines (docs/load.md).  libcurl's timeout therefore lives in a
  * variable and becomes epoll_pwait2()'s timeout; the timerfd carries only our own schedule (user
  * starts during ramp-up, think-time wake-ups, open-model sends, the end of the run) and is
  * re-armed only when that schedule's next deadline moves earlier -- never in the keep-alive
@@ -33,8 +33,8 @@
 #include <unistd.h>
 
 #include "load/load.h"
-#include "self.h"
-#include "util.h"
+#include "account/self.h"
+#include "sys/util.h"
 
 #define NSLOTS 8 /* per-second ring; the ticker reads a second ~0.1 s after it ends */
 #define TICK_GRACE_NS (100 * NSEC_PER_MSEC)

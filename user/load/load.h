@@ -5,14 +5,14 @@
  *
  *   struct load_plan plan;
  *   load_plan_init(&plan);
- *   ... for each getopt_long() result: load_plan_parse_opt(&plan, opt, optarg) ...
+ *   ... for each getopt_long() result: load_plan_parse_opt(&plan, opt, optarg, err, len) ...
  *   plan.url = argv[optind];
  *   if (load_plan_validate(&plan, err, sizeof(err)))  -> print err, exit 2
- *   load_start(&plan, &h);            workers are running when it returns
- *   while (...) load_timeline_read(h, ...);   per-second ticks, as they complete
+ *   load_start(&plan, &h, err, sizeof(err));  workers are running when it returns
+ *   while (...) load_timeline_read(h, from, ticks, max);  per-second ticks, as they complete
  *   load_stop(h);                     optional: end early (SIGINT), results are still produced
  *   load_wait(h, &res);               joins, merges per-worker statistics
- *   load_render(&res, &out);          text or JSON through report/table.h
+ *   load_render(&res, &out);          text or JSON through out/table.h
  *   load_write_json(&res, path);      the documented --json file (docs/load.md)
  *   load_result_free(&res);
  *
@@ -29,7 +29,7 @@
 #include <stdio.h>
 
 #include "load/hist.h"
-#include "report/table.h"
+#include "out/table.h"
 
 struct load_plan {
 	const char *url;

@@ -8,7 +8,7 @@
 #include <strings.h>
 
 #include "load/load.h"
-#include "util.h"
+#include "sys/util.h"
 
 const char load_options_help[] =
 	"Load options (closed model, JMeter thread-group semantics):\n"

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "load/load.h"
-#include "util.h"
+#include "sys/util.h"
 
 static const char *model_name(const struct load_result *r)
 {
@@ -60,6 +60,15 @@ static void err_row(struct table *t, const char *cls, const char *detail, uint64
 	table_u64(t, row, 2, n);
 }
 
+/* One section of the load report; text sections are separated by a blank line. */
+static void emit(struct table *t, struct out *o)
+{
+	table_render(t, o);
+	table_free(t);
+	if (o->mode == OUT_TEXT)
+		fputc('\n', o->f);
+}
+
 void load_render(const struct load_result *r, struct out *o)
 {
 	struct table t;
@@ -86,10 +95,7 @@ void load_render(const struct load_result *r, struct out *o)
 	if (r->open_model)
 		table_note(&t, "corrected: from the intended send time t0 + i/R; uncorrected: from "
 			       "the actual send");
-	table_render(&t, o);
-	table_free(&t);
-	if (o->mode == OUT_TEXT)
-		fputc('\n', o->f);
+	emit(&t, o);
 
 	table_init(&t, "load_throughput", o->mode == OUT_TEXT ? "Throughput" : NULL);
 	table_col(&t, "requests", "requests", 0, false);
@@ -121,10 +127,7 @@ void load_render(const struct load_result *r, struct out *o)
 	}
 	table_u64(&t, row, 8, r->cancelled);
 	table_u64(&t, row, 9, r->warmup_requests);
-	table_render(&t, o);
-	table_free(&t);
-	if (o->mode == OUT_TEXT)
-		fputc('\n', o->f);
+	emit(&t, o);
 
 	table_init(&t, "load_connections", o->mode == OUT_TEXT ? "Connections" : NULL);
 	table_col(&t, "requested", "requested", 0, false);
@@ -144,10 +147,7 @@ void load_render(const struct load_result *r, struct out *o)
 			   "FEWER connections established (%" PRIu64 ") than requested (%" PRIu64
 			   ")",
 			   r->conn_established, r->conn_requested);
-	table_render(&t, o);
-	table_free(&t);
-	if (o->mode == OUT_TEXT)
-		fputc('\n', o->f);
+	emit(&t, o);
 
 	table_init(&t, "load_errors", o->mode == OUT_TEXT ? "Errors and responses" : NULL);
 	table_col(&t, "class", "class", 0, true);

@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The cost model (session/cost.c): how a step's CPU is split into load generator / target own /
+ * virtualization / network path / profiler / other, from synthetic per-role sums, with no double
+ * counting.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "session/session.h"
+
+static struct session s;
+static struct sess_step st;
+
+static void row(const char *entity, const char *role, int target, uint64_t task, uint64_t net_rx,
+		uint64_t timer)
+{
+	struct agg_row *r = &st.agg.rows[st.agg.n++];
+
+	memset(r, 0, sizeof(*r));
+	snprintf(r->entity, sizeof(r->entity), "%s", entity);
+	snprintf(r->role, sizeof(r->role), "%s", role);
+	r->target = target;
+	r->nthreads = 1;
+	r->st.task_ns = task;
+	r->st.softirq_ns[VP_NET_RX_SOFTIRQ] = net_rx;
+	r->st.softirq_ns[1 /* TIMER */] = timer;
+	st.busy_ns += task + net_rx + timer;
+}
+
+static int setup(void **state)
+{
+	static struct agg_row rows[16];
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	memset(&st, 0, sizeof(st));
+	memset(rows, 0, sizeof(rows));
+	s.cap.targets.n = 2;
+	s.cap.targets.t[0].kind = TARGET_VM;
+	strcpy(s.cap.targets.t[0].entity, "vm:web");
+	s.cap.targets.t[1].kind = TARGET_CTR;
+	strcpy(s.cap.targets.t[1].entity, "ctr:web");
+	st.agg.rows = rows;
+	st.agg.cap = 16;
+	st.target = 0;
+	/* loadgen hosts 300 of NET_RX; the VM's emulation thread did a 200 tap write inline */
+	row("loadgen", "workers", -1, 1000, 300, 10);
+	row("vm:web", "vcpu", 0, 5000, 0, 20);
+	row("vm:web", "emul", 0, 800, 0, 0);
+	row("vm:web", "io", 0, 100, 0, 0);
+	row("ctr:web", "app", 1, 50, 40, 0);
+	row("ctr:web", "runtime", 1, 5, 0, 0);
+	row("profiler", "control", -1, 30, 0, 0);
+	row("other", "kworker", -1, 60, 0, 0);
+	return 0;
+}
+
+static void test_split_with_network(void **state)
+{
+	uint64_t sum;
+
+	(void)state;
+	st.net.ok = true;
+	/* the per-device split saw all 340 of NET_RX: 260 on the VM's tap, 40 on the veth, 40 bridge */
+	st.net.target[0].softirq_ns = 260;
+	st.net.target[0].proc_ns = 200;
+	st.net.target[1].softirq_ns = 40;
+	st.net.bridge.softirq_ns = 40;
+	session_derive(&s, &st);
+
+	assert_int_equal(st.cost.loadgen_ns, 1010); /* its NET_RX moved to the path */
+	assert_int_equal(st.cost.target[0].own_ns, 5020);
+	assert_int_equal(st.cost.target[0].emul_ns,
+			 600); /* the tap write is on the path, not here */
+	assert_int_equal(st.cost.target[0].io_ns, 100);
+	assert_int_equal(st.cost.target[0].path_ns, 460);
+	assert_int_equal(st.cost.target[0].bridge_ns, 40); /* the step loads the VM: its bridge */
+	assert_int_equal(st.cost.target[0].overhead_ns, 600 + 100 + 460 + 40);
+	assert_int_equal(st.cost.target[1].own_ns, 50);
+	assert_int_equal(st.cost.target[1].runtime_ns, 5);
+	assert_int_equal(st.cost.target[1].bridge_ns, 0); /* not the loaded target */
+	assert_int_equal(st.cost.profiler_ns, 30);
+	assert_int_equal(st.cost.other_ns, 60);
+	/* every nanosecond once: the categories add up to the busy time */
+	sum = st.cost.loadgen_ns + st.cost.profiler_ns + st.cost.other_ns;
+	for (int i = 0; i < 2; i++)
+		sum += st.cost.target[i].own_ns + st.cost.target[i].overhead_ns;
+	assert_int_equal(sum, st.busy_ns);
+}
+
+static void test_split_without_network(void **state)
+{
+	(void)state;
+	st.net.ok = false;
+	session_derive(&s, &st);
+	/* without the per-device split, network softirq stays with the hosting thread */
+	assert_int_equal(st.cost.loadgen_ns, 1310);
+	assert_int_equal(st.cost.target[0].emul_ns, 800);
+	assert_int_equal(st.cost.target[0].path_ns, 0);
+	assert_int_equal(st.cost.target[1].own_ns, 90);
+	assert_int_equal(st.cost.kernel_path_ns, 0);
+}
+
+/* VIRT and PATH are named fields: VIRT the VM's threads beyond its vCPUs, PATH tap + bridge. */
+static void test_named_columns(void **state)
+{
+	(void)state;
+	st.net.ok = true;
+	st.net.target[0].softirq_ns = 260;
+	st.net.target[0].proc_ns = 200;
+	st.net.bridge.softirq_ns = 40;
+	session_derive(&s, &st);
+	assert_int_equal(st.cost.target[0].virt_ns, 600 + 100);
+	assert_int_equal(st.cost.target[0].netpath_ns, 460 + 40);
+	assert_int_equal(st.cost.target[1].virt_ns, 5);
+	assert_int_equal(st.cost.virt_ns, 705);
+	assert_int_equal(st.cost.own_ns, 5020 + 50);
+}
+
+/* A role the cost model does not know is counted apart, never as virtualization. */
+static void test_unknown_role_not_virt(void **state)
+{
+	(void)state;
+	row("vm:web", "mystery", 0, 700, 0, 0);
+	st.net.ok = false;
+	session_derive(&s, &st);
+	assert_int_equal(st.cost.target[0].unknown_ns, 700);
+	assert_int_equal(st.cost.target[0].virt_ns, 800 + 100);
+	assert_int_equal(st.cost.target[0].overhead_ns, 800 + 100);
+	assert_int_equal(st.cost.unknown_ns, 700);
+	assert_int_equal(cost_part_of_role("mystery"), PART_UNKNOWN);
+	assert_int_equal(cost_part_of_role("vhost"), PART_VHOST);
+}
+
+static void test_rows_sorted_by_cpu(void **state)
+{
+	(void)state;
+	session_derive(&s, &st);
+	for (int i = 1; i < st.agg.n; i++)
+		assert_true(stats_busy_ns(&st.agg.rows[i - 1].st) >=
+			    stats_busy_ns(&st.agg.rows[i].st));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_split_with_network, setup),
+		cmocka_unit_test_setup(test_split_without_network, setup),
+		cmocka_unit_test_setup(test_named_columns, setup),
+		cmocka_unit_test_setup(test_unknown_role_not_virt, setup),
+		cmocka_unit_test_setup(test_rows_sorted_by_cpu, setup),
+	};
+
+	return cmocka_run_group_tests_name("cost", tests, NULL, NULL);
+}

@@ -1,0 +1,282 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "account/attribute.h"
+#include "sys/procfs.h"
+#include "account/self.h"
+#include "sys/util.h"
+
+static const struct verdict idle_verdict = { .entity = "other", .role = "swapper", .target = -1 };
+static const struct verdict unknown_verdict = { .entity = "other",
+						.role = "unknown",
+						.target = -1 };
+
+struct verdict_slot {
+	uint32_t tid; /* 0: empty */
+	uint32_t gen, facts_seq;
+	struct verdict v;
+};
+
+int attributor_init(struct attributor *a, struct collector *c, const struct targets *ts)
+{
+	memset(a, 0, sizeof(*a));
+	a->coll = c;
+	a->ts = ts;
+	a->gen = 1;
+	a->cap = 4096;
+	a->slots = calloc(a->cap, sizeof(*a->slots));
+	return a->slots ? 0 : -ENOMEM;
+}
+
+void attributor_free(struct attributor *a)
+{
+	free(a->slots);
+	memset(a, 0, sizeof(*a));
+}
+
+void attributor_invalidate(struct attributor *a)
+{
+	a->gen++;
+}
+
+static struct verdict_slot *slot_find(const struct attributor *a, uint32_t tid)
+{
+	uint32_t mask = a->cap - 1, i = (tid * 2654435761u) & mask;
+
+	for (;;) {
+		struct verdict_slot *s = &a->slots[i];
+
+		if (s->tid == tid || !s->tid)
+			return s;
+		i = (i + 1) & mask;
+	}
+}
+
+/* Slots of threads the collector has forgotten are dropped when the table is rebuilt. */
+static int slots_rebuild(struct attributor *a, uint32_t cap)
+{
+	struct verdict_slot *old = a->slots;
+	uint32_t oldcap = a->cap;
+
+	a->slots = calloc(cap, sizeof(*a->slots));
+	if (!a->slots) {
+		a->slots = old;
+		return -ENOMEM;
+	}
+	a->cap = cap;
+	a->n = 0;
+	for (uint32_t i = 0; i < oldcap; i++) {
+		if (old[i].tid && collector_thread(a->coll, old[i].tid)) {
+			*slot_find(a, old[i].tid) = old[i];
+			a->n++;
+		}
+	}
+	free(old);
+	return 0;
+}
+
+static bool slot_fresh(const struct attributor *a, const struct verdict_slot *s,
+		       const struct thread_rec *r)
+{
+	return s->tid && s->gen == a->gen && s->facts_seq == r->facts_seq;
+}
+
+static bool needs_cmdline(const char *pcomm)
+{
+	return !strcmp(pcomm, "docker-proxy") || !strncmp(pcomm, "containerd-shim", 15) ||
+	       !strcmp(pcomm, "conmon");
+}
+
+static const struct verdict *attribute_rec(struct attributor *a, struct thread_rec *r, int depth)
+{
+	struct collector *c = a->coll;
+	const struct targets *ts = a->ts;
+	struct verdict_slot *slot = slot_find(a, r->info.tid);
+	struct vp_thread_info *ti = &r->info;
+	struct thread_facts f = {
+		.tid = ti->tid,
+		.tgid = ti->tgid,
+		.parent_tgid = ti->parent_tgid,
+		.flags = ti->flags,
+		.cgid_v2 = ti->cgid_v2,
+		.cgid_v1_cpu = ti->cgid_v1_cpu,
+	};
+	struct attribution parent_attr, out, *parent = NULL;
+	struct thread_rec *leader, *pr;
+	char *cmd = NULL;
+	pid_t owner;
+
+	if (slot_fresh(a, slot, r))
+		return &slot->v;
+	memcpy(f.comm, ti->comm, sizeof(f.comm));
+	f.comm[sizeof(f.comm) - 1] = '\0';
+	leader = ti->tgid != ti->tid ? collector_thread(c, ti->tgid) : r;
+	if (leader)
+		memcpy(f.pcomm, leader->info.comm, sizeof(f.pcomm));
+	else if (proc_comm(ti->tgid, f.pcomm, sizeof(f.pcomm)))
+		memcpy(f.pcomm, f.comm, sizeof(f.pcomm));
+	f.pcomm[sizeof(f.pcomm) - 1] = '\0';
+	if (needs_cmdline(f.pcomm)) {
+		cmd = proc_cmdline(ti->tgid, &f.cmdline_len);
+		f.cmdline = cmd;
+	}
+	owner = classify_kthread_owner(f.comm, f.flags);
+	if (owner) {
+		struct thread_rec *o = collector_thread(c, owner);
+
+		f.owner_tgid = o ? (pid_t)o->info.tgid : proc_tgid_of(owner);
+	}
+	/* The creating process's verdict, for inheritance (bounded: fork chains can be long). */
+	if (ti->parent_tgid && ti->parent_tgid != ti->tgid && depth < 4 &&
+	    (pr = collector_thread(c, ti->parent_tgid))) {
+		const struct verdict *pv = attribute_rec(a, pr, depth + 1);
+
+		snprintf(parent_attr.entity, sizeof(parent_attr.entity), "%s", pv->entity);
+		snprintf(parent_attr.role, sizeof(parent_attr.role), "%s", pv->role);
+		parent_attr.target = pv->target;
+		parent = &parent_attr;
+	}
+	classify_thread(&f, ts, self_role_of(ti->tid, ti->tgid), parent, &out);
+	free(cmd);
+	if (a->n + 1 > a->cap / 2 && slots_rebuild(a, a->cap * 2))
+		return &unknown_verdict;
+	slot = slot_find(a, ti->tid);
+	if (!slot->tid)
+		a->n++;
+	slot->tid = ti->tid;
+	slot->gen = a->gen;
+	slot->facts_seq = r->facts_seq;
+	snprintf(slot->v.entity, sizeof(slot->v.entity), "%s", out.entity);
+	snprintf(slot->v.role, sizeof(slot->v.role), "%s", out.role);
+	slot->v.target = out.target;
+	return &slot->v;
+}
+
+const struct verdict *attribute_key(struct attributor *a, uint32_t key)
+{
+	struct thread_rec *r;
+
+	if (VP_IS_IDLE_KEY(key))
+		return &idle_verdict;
+	r = collector_thread(a->coll, key);
+	if (!r)
+		return &unknown_verdict;
+	return attribute_rec(a, r, 0);
+}
+
+const struct verdict *attribute_cached(const struct attributor *a, uint32_t tid)
+{
+	const struct thread_rec *r = tid ? collector_thread(a->coll, tid) : NULL;
+	const struct verdict_slot *s;
+
+	if (!r)
+		return NULL;
+	s = slot_find(a, tid);
+	return slot_fresh(a, s, r) ? &s->v : NULL;
+}
+
+struct agg_row *agg_find(struct agg *a, const char *entity, const char *role)
+{
+	for (int i = 0; i < a->n; i++)
+		if (!strcmp(a->rows[i].entity, entity) && !strcmp(a->rows[i].role, role))
+			return &a->rows[i];
+	return NULL;
+}
+
+static struct agg_row *agg_get(struct agg *a, const char *entity, const char *role, int target)
+{
+	struct agg_row *rows, *row = agg_find(a, entity, role);
+
+	if (row)
+		return row;
+	rows = array_grow(a->rows, &a->cap, a->n, sizeof(*rows));
+	if (!rows)
+		return NULL;
+	a->rows = rows;
+	row = &a->rows[a->n++];
+	memset(row, 0, sizeof(*row));
+	snprintf(row->entity, sizeof(row->entity), "%s", entity);
+	snprintf(row->role, sizeof(row->role), "%s", role);
+	row->target = target;
+	return row;
+}
+
+static void add_stats(struct vp_thread_stats *d, const struct vp_thread_stats *s)
+{
+	d->task_ns += s->task_ns;
+	for (int i = 0; i < VP_NR_SOFTIRQS; i++)
+		d->softirq_ns[i] += s->softirq_ns[i];
+	d->hardirq_ns += s->hardirq_ns;
+	d->rq_delay_ns += s->rq_delay_ns;
+	if (s->rq_delay_max_ns > d->rq_delay_max_ns)
+		d->rq_delay_max_ns = s->rq_delay_max_ns;
+	d->nr_rq += s->nr_rq;
+	d->nvcsw += s->nvcsw;
+	d->nivcsw += s->nivcsw;
+	d->nr_softirq += s->nr_softirq;
+}
+
+static int cmp_busy(const void *a, const void *b)
+{
+	uint64_t x = stats_busy_ns(&((const struct agg_row *)a)->st);
+	uint64_t y = stats_busy_ns(&((const struct agg_row *)b)->st);
+
+	if (x != y)
+		return x < y ? 1 : -1;
+	return strcmp(((const struct agg_row *)a)->entity, ((const struct agg_row *)b)->entity);
+}
+
+void agg_sort(struct agg *a)
+{
+	qsort(a->rows, a->n, sizeof(*a->rows), cmp_busy);
+}
+
+int agg_build(struct agg *a, struct attributor *at, const struct interval *iv, pid_t only_tgid)
+{
+	memset(a, 0, sizeof(*a));
+	for (int i = 0; i < iv->n; i++) {
+		const struct interval_row *s = &iv->rows[i];
+		const struct verdict *v = attribute_key(at, s->key);
+		struct agg_row *row;
+
+		if (only_tgid > 0) {
+			const struct thread_rec *r =
+				VP_IS_IDLE_KEY(s->key) ? NULL : collector_thread(at->coll, s->key);
+
+			if (!r || (pid_t)r->info.tgid != only_tgid)
+				continue;
+		}
+		row = agg_get(a, v->entity, v->role, v->target);
+		if (!row)
+			return -ENOMEM;
+		row->nthreads++;
+		add_stats(&row->st, &s->st);
+		a->busy_ns += stats_busy_ns(&s->st);
+	}
+	agg_sort(a);
+	return 0;
+}
+
+int agg_merge(struct agg *a, const struct agg *b)
+{
+	for (int i = 0; i < b->n; i++) {
+		struct agg_row *row =
+			agg_get(a, b->rows[i].entity, b->rows[i].role, b->rows[i].target);
+
+		if (!row)
+			return -ENOMEM;
+		if (b->rows[i].nthreads > row->nthreads)
+			row->nthreads = b->rows[i].nthreads;
+		add_stats(&row->st, &b->rows[i].st);
+	}
+	a->busy_ns += b->busy_ns;
+	return 0;
+}
+
+void agg_free(struct agg *a)
+{
+	free(a->rows);
+	memset(a, 0, sizeof(*a));
+}

@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The attribution rules: pure functions of the facts recorded about a thread and of the target
+ * descriptions, so they are unit-tested from recorded facts without root.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "account/classify.h"
+#include "account/self.h"
+#include "sys/util.h"
+#include "virtprof.h"
+
+const char *cmdline_arg(const char *cmdline, size_t len, const char *flag)
+{
+	const char *p = cmdline, *end = cmdline + len;
+	size_t fl = strlen(flag);
+
+	if (!cmdline)
+		return NULL;
+	while (p < end) {
+		size_t n = strnlen(p, end - p);
+
+		/* "-flag value" and "-flag=value" (Go's flag package accepts both, and --flag) */
+		const char *a = p;
+
+		if (a[0] == '-' && a[1] == '-')
+			a++;
+		if (!strncmp(a, flag, fl)) {
+			if (a[fl] == '=')
+				return a + fl + 1;
+			if (a[fl] == '\0' && p + n + 1 < end)
+				return p + n + 1;
+		}
+		p += n + 1;
+	}
+	return NULL;
+}
+
+const char *classify_qemu_role(const char *comm, unsigned int flags)
+{
+	/* qemu with debug-threads=on: "CPU 0/KVM", "CPU 1/TCG"; vhost user workers "vhost-<tid>" */
+	if (!strncmp(comm, "CPU ", 4) && strchr(comm, '/'))
+		return "vcpu";
+	if (!strncmp(comm, "vhost-", 6) ||
+	    (flags & VP_PF_USER_WORKER && !strncmp(comm, "vhost", 5)))
+		return "vhost";
+	if (!strncmp(comm, "kvm", 3))
+		return "kvm";
+	if (!strncmp(comm, "IO ", 3) || !strcmp(comm, "worker") || !strncmp(comm, "iothread", 8))
+		return "io";
+	return "emul";
+}
+
+static pid_t parse_pid_suffix(const char *s)
+{
+	char *end;
+	long v;
+
+	if (!isdigit((unsigned char)*s))
+		return 0;
+	v = strtol(s, &end, 10);
+	return (*end == '\0' && v > 0 && v < (1L << 30)) ? (pid_t)v : 0;
+}
+
+pid_t classify_kthread_owner(const char *comm, unsigned int flags)
+{
+	if (!(flags & VP_PF_KTHREAD))
+		return 0;
+	/* vhost kthreads before v6.4 are "vhost-<owner pid>"; kvm's PIT thread "kvm-pit/<pid>" */
+	if (!strncmp(comm, "vhost-", 6))
+		return parse_pid_suffix(comm + 6);
+	if (!strncmp(comm, "kvm-pit/", 8))
+		return parse_pid_suffix(comm + 8);
+	return 0;
+}
+
+static bool target_has_cgid(const struct target *t, uint64_t id)
+{
+	if (!id)
+		return false;
+	for (int i = 0; i < t->ncgids; i++)
+		if (t->cgids[i] == id)
+			return true;
+	return false;
+}
+
+static void set_attr(struct attribution *out, const char *entity, const char *role, int target)
+{
+	snprintf(out->entity, sizeof(out->entity), "%s", entity);
+	snprintf(out->role, sizeof(out->role), "%s", role);
+	out->target = target;
+}
+
+/* "kworker/0:1-events" -> "kworker", "ksoftirqd/1" -> "ksoftirqd": group per-CPU kthreads. */
+static void kthread_group(const char *comm, char *buf, size_t len)
+{
+	size_t n = strcspn(comm, "/:");
+
+	if (n >= len)
+		n = len - 1;
+	memcpy(buf, comm, n);
+	buf[n] = '\0';
+	if (!n)
+		snprintf(buf, len, "%s", comm);
+}
+
+void classify_thread(const struct thread_facts *f, const struct targets *ts, int self_role,
+		     const struct attribution *parent, struct attribution *out)
+{
+	bool kthread = f->flags & VP_PF_KTHREAD;
+	const char *arg;
+	char grp[32];
+	pid_t owner;
+
+	if (self_role == SELF_LOADGEN) {
+		set_attr(out, "loadgen", "workers", -1);
+		return;
+	}
+	if (self_role == SELF_PROFILER) {
+		set_attr(out, "profiler", "control", -1);
+		return;
+	}
+
+	owner = classify_kthread_owner(f->comm, f->flags);
+	for (int i = 0; i < ts->n; i++) {
+		const struct target *t = &ts->t[i];
+
+		if (t->kind == TARGET_VM) {
+			if (!kthread && t->pid && f->tgid == t->pid) {
+				set_attr(out, t->entity, classify_qemu_role(f->comm, f->flags), i);
+				return;
+			}
+			if (owner && t->pid && (owner == t->pid || f->owner_tgid == t->pid)) {
+				set_attr(out, t->entity,
+					 strncmp(f->comm, "vhost", 5) ? "kvm" : "vhost", i);
+				return;
+			}
+			continue;
+		}
+		/* containers: the cgroup (v2 or v1 cpu) at or below the container's */
+		if (target_has_cgid(t, f->cgid_v2) || target_has_cgid(t, f->cgid_v1_cpu)) {
+			set_attr(out, t->entity, "app", i);
+			return;
+		}
+		if (!f->cmdline)
+			continue;
+		if (!strcmp(f->pcomm, "docker-proxy") && t->ip[0] &&
+		    (arg = cmdline_arg(f->cmdline, f->cmdline_len, "-container-ip")) &&
+		    !strcmp(arg, t->ip)) {
+			set_attr(out, t->entity, "runtime", i);
+			return;
+		}
+		if (!strncmp(f->pcomm, "containerd-shim", 15) && t->id[0] &&
+		    (arg = cmdline_arg(f->cmdline, f->cmdline_len, "-id")) && !strcmp(arg, t->id)) {
+			set_attr(out, t->entity, "runtime", i);
+			return;
+		}
+		if (!strcmp(f->pcomm, "conmon") && t->id[0] &&
+		    (((arg = cmdline_arg(f->cmdline, f->cmdline_len, "-c")) &&
+		      !strcmp(arg, t->id)) ||
+		     ((arg = cmdline_arg(f->cmdline, f->cmdline_len, "-cid")) &&
+		      !strcmp(arg, t->id)))) {
+			set_attr(out, t->entity, "runtime", i);
+			return;
+		}
+	}
+
+	/* New processes inherit their creator's entity (a CGI child of the server, a qemu helper). */
+	if (parent && parent->target >= 0 && !kthread) {
+		set_attr(out, parent->entity, parent->role, parent->target);
+		return;
+	}
+	if (parent && !strcmp(parent->entity, "loadgen") && !kthread) {
+		set_attr(out, "loadgen", parent->role, -1);
+		return;
+	}
+	if (kthread) {
+		kthread_group(f->comm, grp, sizeof(grp));
+		set_attr(out, "other", grp, -1);
+		return;
+	}
+	set_attr(out, "other", f->pcomm[0] ? f->pcomm : f->comm, -1);
+}

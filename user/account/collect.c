@@ -1,0 +1,332 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "account.skel.h"
+#include "account/collect.h"
+#include "sys/util.h"
+
+/* Per-CPU values come back rounded up to 8 bytes per CPU. */
+#define PCPU_SIZE(sz) (((sz) + 7) & ~7UL)
+
+/* Exited threads stay in the userspace table this many intervals, so late charges still classify. */
+#define EXITED_KEEP_INTERVALS 2
+
+static uint32_t hash_tid(uint32_t tid)
+{
+	return tid * 2654435761u;
+}
+
+/* Open addressing with tombstone-free deletion by rebuild (deletions are rare, once an interval). */
+static struct thread_rec *rec_slot(struct collector *c, uint32_t tid, bool create)
+{
+	uint32_t mask = c->caprecs - 1, i = hash_tid(tid) & mask;
+
+	for (;;) {
+		struct thread_rec *r = &c->recs[i];
+
+		if (r->info.tid == tid && tid)
+			return r;
+		if (!r->info.tid) {
+			if (!create)
+				return NULL;
+			r->info.tid = tid;
+			c->nrecs++;
+			return r;
+		}
+		i = (i + 1) & mask;
+	}
+}
+
+static int recs_grow(struct collector *c, uint32_t cap)
+{
+	struct thread_rec *old = c->recs;
+	uint32_t oldcap = c->caprecs;
+
+	c->recs = calloc(cap, sizeof(*c->recs));
+	if (!c->recs) {
+		c->recs = old;
+		return -ENOMEM;
+	}
+	c->caprecs = cap;
+	c->nrecs = 0;
+	for (uint32_t i = 0; i < oldcap; i++) {
+		if (old[i].info.tid &&
+		    !(old[i].exited_seq && c->seq - old[i].exited_seq > EXITED_KEEP_INTERVALS)) {
+			struct thread_rec *r = rec_slot(c, old[i].info.tid, true);
+
+			*r = old[i];
+		}
+	}
+	free(old);
+	return 0;
+}
+
+struct thread_rec *collector_thread(struct collector *c, uint32_t tid)
+{
+	return tid ? rec_slot(c, tid, false) : NULL;
+}
+
+int collector_init(struct collector *c, struct account_probe *p)
+{
+	memset(c, 0, sizeof(*c));
+	c->p = p;
+	c->flush_prev = calloc(p->nr_cpus, sizeof(uint64_t));
+	c->keys = calloc(VP_MAX_THREADS, sizeof(uint32_t));
+	/* big enough for a batch of stats, a batch of thread infos, or a per-CPU state array */
+	c->vals = calloc(VP_MAX_THREADS,
+			 sizeof(struct vp_thread_stats) > sizeof(struct vp_thread_info) ?
+				 sizeof(struct vp_thread_stats) :
+				 sizeof(struct vp_thread_info));
+	if (!c->flush_prev || !c->keys || !c->vals || recs_grow(c, 4096)) {
+		collector_free(c);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void collector_free(struct collector *c)
+{
+	free(c->flush_prev);
+	free(c->keys);
+	free(c->vals);
+	free(c->recs);
+	memset(c, 0, sizeof(*c));
+}
+
+/* Read the per-CPU flush timestamps the flush program just stamped. */
+static int read_flush_ts(struct collector *c, uint64_t *ts)
+{
+	size_t sz = PCPU_SIZE(sizeof(struct vp_cpu_state));
+	char *buf = malloc(sz * c->p->nr_cpus);
+	uint32_t zero = 0;
+	int err = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(account_probe_cpu_state_fd(c->p), &zero, buf)) {
+		err = -errno;
+	} else {
+		for (int i = 0; i < c->p->nr_cpus; i++)
+			ts[i] = ((struct vp_cpu_state *)(buf + i * sz))->flush_ts;
+	}
+	free(buf);
+	return err;
+}
+
+static int read_drops(struct collector *c, uint64_t *tot)
+{
+	int fd = bpf_map__fd(c->p->skel->maps.drops);
+	uint64_t *v = calloc(c->p->nr_cpus, sizeof(uint64_t));
+
+	if (!v)
+		return -ENOMEM;
+	for (uint32_t k = 0; k < VP_DROP_MAX; k++) {
+		tot[k] = 0;
+		if (bpf_map_lookup_elem(fd, &k, v))
+			continue;
+		for (int i = 0; i < c->p->nr_cpus; i++)
+			tot[k] += v[i];
+	}
+	free(v);
+	return 0;
+}
+
+/* Sum and zero idle[g] over CPUs.  Safe: after the flip no program writes generation g. */
+static uint64_t drain_idle(struct collector *c, uint32_t g)
+{
+	int fd = bpf_map__fd(c->p->skel->maps.idle);
+	uint64_t *v = calloc(c->p->nr_cpus, sizeof(uint64_t)), sum = 0;
+
+	if (!v)
+		return 0;
+	if (!bpf_map_lookup_elem(fd, &g, v))
+		for (int i = 0; i < c->p->nr_cpus; i++)
+			sum += v[i];
+	memset(v, 0, c->p->nr_cpus * sizeof(uint64_t));
+	bpf_map_update_elem(fd, &g, v, BPF_ANY);
+	free(v);
+	return sum;
+}
+
+static int iv_push(struct interval *iv, uint32_t key, const struct vp_thread_stats *st)
+{
+	struct interval_row *rows = array_grow(iv->rows, &iv->cap, iv->n, sizeof(*rows));
+
+	if (!rows)
+		return -ENOMEM;
+	iv->rows = rows;
+	iv->rows[iv->n].key = key;
+	iv->rows[iv->n].st = *st;
+	iv->n++;
+	return 0;
+}
+
+/*
+ * Drain a stats generation: lookup-and-delete in batches.  The fallback (kernels before 5.6)
+ * walks the keys; an entry re-created after its deletion is simply read next time.
+ */
+static int drain_stats(struct collector *c, int fd, struct interval *iv)
+{
+	struct vp_thread_stats *vals = c->vals;
+	uint32_t out_batch = 0, count;
+	void *in = NULL;
+	int err;
+
+	for (;;) {
+		count = VP_MAX_THREADS;
+		err = bpf_map_lookup_and_delete_batch(fd, in, &out_batch, c->keys, vals, &count,
+						      NULL);
+		if (err && errno != ENOENT) {
+			if (errno == EINVAL || errno == 524 /* ENOTSUPP */ || errno == EOPNOTSUPP)
+				goto walk;
+			return -errno;
+		}
+		for (uint32_t i = 0; i < count; i++)
+			if (iv_push(iv, c->keys[i], &vals[i]))
+				return -ENOMEM;
+		if (err) /* ENOENT: done */
+			return 0;
+		in = &out_batch;
+	}
+walk : {
+	uint32_t key, next;
+	struct vp_thread_stats st;
+	bool first = true;
+
+	while (!bpf_map_get_next_key(fd, first ? NULL : &key, &next)) {
+		first = false;
+		key = next;
+		if (!bpf_map_lookup_elem(fd, &key, &st) && iv_push(iv, key, &st))
+			return -ENOMEM;
+		bpf_map_delete_elem(fd, &key);
+	}
+	return 0;
+}
+}
+
+/* Merge the BPF thread facts into the userspace table; forget exited threads in the BPF map. */
+static int sync_threads(struct collector *c)
+{
+	int fd = bpf_map__fd(c->p->skel->maps.threads);
+	struct vp_thread_info *vals = c->vals;
+	uint32_t out_batch = 0, count;
+	void *in = NULL;
+	int err;
+
+	for (;;) {
+		count = VP_MAX_THREADS;
+		err = bpf_map_lookup_batch(fd, in, &out_batch, c->keys, vals, &count, NULL);
+		if (err && errno != ENOENT)
+			return -errno;
+		if (c->nrecs + count > c->caprecs / 2 && recs_grow(c, c->caprecs * 2))
+			return -ENOMEM;
+		for (uint32_t i = 0; i < count; i++) {
+			struct thread_rec *r = rec_slot(c, c->keys[i], true);
+			bool changed = strcmp(r->info.comm, vals[i].comm) ||
+				       r->info.cgid_v2 != vals[i].cgid_v2 ||
+				       r->info.cgid_v1_cpu != vals[i].cgid_v1_cpu;
+
+			r->info = vals[i];
+			r->info.tid = c->keys[i];
+			if (changed)
+				r->facts_seq++;
+			if (vals[i].exited) {
+				if (!r->exited_seq)
+					r->exited_seq = c->seq;
+				bpf_map_delete_elem(fd, &c->keys[i]);
+			}
+		}
+		if (err)
+			break;
+		in = &out_batch;
+	}
+	/* Drop long-exited threads from the userspace table now and then. */
+	if (c->seq % 16 == 0)
+		return recs_grow(c, c->caprecs);
+	return 0;
+}
+
+static int flip_and_drain(struct collector *c, struct interval *iv)
+{
+	struct account_bpf *skel = c->p->skel;
+	uint32_t old = __atomic_load_n(&skel->bss->gen, __ATOMIC_ACQUIRE) & 1;
+	struct timespec grace = { 0, 2 * 1000 * 1000 };
+	int fd, err;
+
+	__atomic_store_n(&skel->bss->gen, old ^ 1, __ATOMIC_RELEASE);
+	/*
+	 * A program that read the old generation just before the flip may still be writing; BPF
+	 * programs run to completion within microseconds, 2 ms is ample.  A straggler's entry is
+	 * re-created and read one interval later, not lost.
+	 */
+	nanosleep(&grace, NULL);
+	fd = old ? bpf_map__fd(skel->maps.stats1) : bpf_map__fd(skel->maps.stats0);
+	err = drain_stats(c, fd, iv);
+	if (err)
+		return err;
+	iv->idle_ns = drain_idle(c, old);
+	return sync_threads(c);
+}
+
+int collector_restart(struct collector *c)
+{
+	struct interval iv = {};
+	int err = collector_next(c, &iv);
+
+	interval_free(&iv);
+	return err;
+}
+
+int collector_next(struct collector *c, struct interval *iv)
+{
+	uint64_t *ts, drops[VP_DROP_MAX];
+	int err;
+
+	memset(iv, 0, sizeof(*iv));
+	ts = calloc(c->p->nr_cpus, sizeof(uint64_t));
+	if (!ts)
+		return -ENOMEM;
+	c->seq++;
+	iv->seq = c->seq;
+	iv->mono_start_ns = c->mono_prev;
+	err = account_probe_flush(c->p);
+	if (!err)
+		err = read_flush_ts(c, ts);
+	iv->mono_end_ns = now_mono_ns();
+	iv->real_end_ns = now_real_ns();
+	if (!err)
+		err = flip_and_drain(c, iv);
+	if (err) {
+		free(ts);
+		return err;
+	}
+	for (int i = 0; i < c->p->nr_cpus; i++) {
+		if (c->flush_prev[i] && ts[i] > c->flush_prev[i]) {
+			iv->span_ns += ts[i] - c->flush_prev[i];
+			iv->ncpu_seen++;
+		}
+		c->flush_prev[i] = ts[i];
+	}
+	for (int i = 0; i < iv->n; i++)
+		iv->busy_ns += stats_busy_ns(&iv->rows[i].st);
+	read_drops(c, drops);
+	for (int k = 0; k < VP_DROP_MAX; k++) {
+		iv->drops[k] = drops[k] - c->drops_prev[k];
+		c->drops_prev[k] = drops[k];
+	}
+	c->mono_prev = iv->mono_end_ns;
+	free(ts);
+	return 0;
+}
+
+void interval_free(struct interval *iv)
+{
+	free(iv->rows);
+	memset(iv, 0, sizeof(*iv));
+}

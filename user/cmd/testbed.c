@@ -1,0 +1,450 @@
+// SPDX-License-Identifier: GPL-2.0
+/* virtprof testbed up|status|down|logs: options validated before any side effect, state rendered. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd/commands.h"
+#include "out/table.h"
+#include "sys/util.h"
+#include "testbed/testbed.h"
+
+static void na_or_str(struct table *t, int r, int c, const char *s, const char *why)
+{
+	if (s && *s)
+		table_str(t, r, c, s);
+	else
+		table_na(t, r, c, why);
+}
+
+static void render_status(const struct testbed_info *in, struct out *o)
+{
+	struct table t;
+	int r;
+
+	table_init(&t, "testbed", NULL);
+	table_col(&t, "name", "testbed", 0, true);
+	table_col(&t, "state", "state", 0, true);
+	table_col(&t, "netns", "netns", 0, true);
+	table_col(&t, "netns_ino", "netns inode", 0, false);
+	table_col(&t, "subnet", "subnet (inside netns only)", 0, true);
+	table_col(&t, "state_dir", "state dir", 0, true);
+	r = table_row(&t);
+	table_str(&t, r, 0, in->name);
+	table_str(&t, r, 1, in->up ? "up" : "degraded");
+	table_str(&t, r, 2, in->netns);
+	table_u64(&t, r, 3, in->netns_ino);
+	table_str(&t, r, 4, in->subnet);
+	table_str(&t, r, 5, in->state_dir);
+	if (!in->up)
+		table_note(&t,
+			   "degraded: qemu %s, container %s, netns %s, http vm %d container %d; "
+			   "'virtprof testbed up' rebuilds it",
+			   in->qemu_alive ? "alive" : "gone", in->ctr_alive ? "alive" : "gone",
+			   in->netns_alive ? "present" : "gone", in->vm_http, in->ctr_http);
+	table_render(&t, o);
+	table_free(&t);
+	if (o->mode == OUT_TEXT)
+		fputc('\n', o->f);
+
+	table_init(&t, "targets", NULL);
+	table_col(&t, "target", "target", 0, true);
+	table_col(&t, "url", "url", 0, true);
+	table_col(&t, "http", "http", 0, false);
+	table_col(&t, "kind", "runs as", 0, true);
+	table_col(&t, "pid", "pid", 0, false);
+	table_col(&t, "id", "id", 0, true);
+	table_col(&t, "accel", "accel", 0, true);
+	table_col(&t, "vhost", "vhost", 0, true);
+	table_col(&t, "cpus", "cpus", 0, false);
+	table_col(&t, "mem_mib", "MiB", 0, false);
+	table_col(&t, "access_log", "access log", 0, true);
+	table_col(&t, "cgroup", "cgroup", 0, true);
+	table_col_json_only(&t);
+	table_col(&t, "cgroup_driver", "cgroup driver", 0, true);
+	table_col_json_only(&t);
+	table_col(&t, "boot_s", "boot s", 1, false);
+	table_col_json_only(&t);
+	table_col(&t, "cpu_model", "cpu model", 0, true);
+	table_col_json_only(&t);
+	table_col(&t, "kernel", "kernel", 0, true);
+	table_col_json_only(&t);
+	table_col(&t, "kernel_boot", "kernel boot", 0, true);
+	table_col_json_only(&t);
+	table_col(&t, "console", "console", 0, true);
+	table_col_json_only(&t);
+	table_col(&t, "note", "note", 0, true);
+	table_col_json_only(&t);
+
+	r = table_row(&t);
+	table_str(&t, r, 0, "vm");
+	table_str(&t, r, 1, in->vm_url);
+	if (in->vm_http)
+		table_u64(&t, r, 2, (uint64_t)in->vm_http);
+	else
+		table_na(&t, r, 2, "http: no answer (or the netns is gone)");
+	table_str(&t, r, 3, "qemu");
+	if (in->qemu_pid)
+		table_u64(&t, r, 4, (uint64_t)in->qemu_pid);
+	else
+		table_na(&t, r, 4, "pid: the process is not running");
+	table_str(&t, r, 5, in->vm_name);
+	na_or_str(&t, r, 6, in->accel, "accel: not decided (the VM never started)");
+	na_or_str(&t, r, 7, in->vhost, "vhost: not decided (the VM never started)");
+	table_u64(&t, r, 8, in->vcpus);
+	table_u64(&t, r, 9, in->mem_mib);
+	table_str(&t, r, 10, in->vm_log_url);
+	table_na(&t, r, 11, NULL);
+	table_na(&t, r, 12, NULL);
+	if (in->vm_boot_s > 0)
+		table_f64(&t, r, 13, in->vm_boot_s);
+	if (in->vm_cpu[0])
+		table_str(&t, r, 14, in->vm_cpu);
+	table_str(&t, r, 15, in->kernel);
+	if (in->kernel_boot[0])
+		table_str(&t, r, 16, in->kernel_boot);
+	table_str(&t, r, 17, in->serial_log);
+	if (in->accel_note[0])
+		table_str(&t, r, 18, in->accel_note);
+
+	r = table_row(&t);
+	table_str(&t, r, 0, "container");
+	table_str(&t, r, 1, in->ctr_url);
+	if (in->ctr_http)
+		table_u64(&t, r, 2, (uint64_t)in->ctr_http);
+	else
+		table_na(&t, r, 2, "http: no answer (or the netns is gone)");
+	table_str(&t, r, 3, in->runtime);
+	if (in->ctr_pid && in->ctr_alive)
+		table_u64(&t, r, 4, (uint64_t)in->ctr_pid);
+	else
+		table_na(&t, r, 4, "pid: the process is not running");
+	na_or_str(&t, r, 5, in->ctr_id, "id: the container never started");
+	table_na(&t, r, 6, NULL);
+	table_na(&t, r, 7, NULL);
+	table_u64(&t, r, 8, in->vcpus);
+	table_u64(&t, r, 9, in->mem_mib);
+	table_str(&t, r, 10, in->ctr_log);
+	table_str(&t, r, 11, in->ctr_cgroup);
+	if (in->cgroup_driver[0])
+		table_str(&t, r, 12, in->cgroup_driver);
+	table_na(&t, r, 17, NULL);
+	if (in->runtime_note[0])
+		table_str(&t, r, 18, in->runtime_note);
+	table_render(&t, o);
+	table_free(&t);
+	if (o->mode == OUT_TEXT) {
+		if (in->accel_note[0])
+			fprintf(o->f, "  note: vm: %s\n", in->accel_note);
+		if (in->runtime_note[0])
+			fprintf(o->f, "  note: container: %s\n", in->runtime_note);
+		fprintf(o->f, "  vm console: %s\n", in->serial_log);
+		fputc('\n', o->f);
+	}
+
+	table_init(&t, "devices", NULL);
+	table_col(&t, "dev", "device", 0, true);
+	table_col(&t, "kind", "kind", 0, true);
+	table_col(&t, "netns", "netns", 0, true);
+	table_col(&t, "netns_ino", "netns inode", 0, false);
+	table_col(&t, "ifindex", "ifindex", 0, false);
+	table_col(&t, "serves", "serves", 0, true);
+	const struct {
+		const struct testbed_dev *d;
+		const char *kind, *serves;
+	} devs[] = { { &in->bridge, "bridge", "both" },
+		     { &in->tap, "tap", "vm" },
+		     { &in->veth, "veth", "container" },
+		     { &in->ctr_dev, "veth-peer", "container" } };
+	for (size_t i = 0; i < ARRAY_SIZE(devs); i++) {
+		if (!devs[i].d->name[0])
+			continue;
+		r = table_row(&t);
+		table_str(&t, r, 0, devs[i].d->name);
+		table_str(&t, r, 1, devs[i].kind);
+		table_str(&t, r, 2, devs[i].d->netns);
+		if (devs[i].d->netns_ino)
+			table_u64(&t, r, 3, devs[i].d->netns_ino);
+		else
+			table_na(&t, r, 3, "not created");
+		if (devs[i].d->ifindex)
+			table_u64(&t, r, 4, (uint64_t)devs[i].d->ifindex);
+		else
+			table_na(&t, r, 4, "not created");
+		table_str(&t, r, 5, devs[i].serves);
+	}
+	table_render(&t, o);
+	table_free(&t);
+	if (o->mode == OUT_TEXT)
+		fputc('\n', o->f);
+
+	table_init(&t, "container_cgroups", NULL);
+	table_col(&t, "dir", "container cgroup dirs", 0, true);
+	for (int i = 0; i < in->n_ctr_cgroup_dirs; i++) {
+		r = table_row(&t);
+		table_str(&t, r, 0, in->ctr_cgroup_dirs[i]);
+	}
+	table_render(&t, o);
+	table_free(&t);
+}
+
+static void print_status(const struct testbed_info *in, bool json)
+{
+	struct out o;
+
+	out_init(&o, stdout, json ? OUT_JSON : OUT_TEXT, false);
+	if (json) {
+		jw_obj_begin(&o.jw);
+		jw_kstr(&o.jw, "type", "testbed");
+		render_status(in, &o);
+		jw_obj_end(&o.jw);
+		jw_end_line(&o.jw);
+	} else {
+		render_status(in, &o);
+	}
+	fflush(stdout);
+}
+
+/* ---------------- CLI ---------------- */
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: virtprof testbed up|status|down|logs [OPTIONS]\n"
+		"\n"
+		"The built-in targets: one nginx rootfs (from this host's packages) served by a qemu\n"
+		"VM and by a container, on a bridge inside network namespace NAME.\n"
+		"\n"
+		"  up               build/boot/start, return once both answer (idempotent)\n"
+		"  status           URLs, qemu pid, container id and cgroups, devices, accel, vhost\n"
+		"  down [--purge]   remove all of it (safe to repeat); --purge also drops the cache\n"
+		"  logs vm|container  print that nginx's access log (one line per request)\n"
+		"\n"
+		"Options:\n"
+		"  -n, --name NAME      testbed and netns name (default %s); --netns is the same\n"
+		"      --vcpus N        VM vCPUs == container CPUs == nginx workers (default 1)\n"
+		"      --memory MIB     VM RAM == container memory limit (default 512)\n"
+		"      --accel A        auto | kvm | tcg (auto: KVM if a guest boots under it)\n"
+		"      --kvm-probe DUR  how long auto waits for a KVM guest to reach init (6s)\n"
+		"      --boot-timeout DUR  VM boot until nginx answers (90s)\n"
+		"      --runtime R      auto | docker | native (auto: docker when installed)\n"
+		"      --subnet A.B.C.0/24  addresses inside the netns (10.213.0.0/24)\n"
+		"      --sizes \"N ...\"  /bytes/N bodies to pre-generate (bytes)\n"
+		"  -j, --json           status as JSON\n"
+		"\n"
+		"Examples:\n"
+		"  virtprof testbed up && virtprof testbed status --json\n"
+		"  ip netns exec %s curl http://10.213.0.2/bytes/1024\n"
+		"  virtprof testbed logs vm | wc -l\n"
+		"\n"
+		"State and cache: $VIRTPROF_TESTBED_DIR (default %s).\n",
+		TB_DEFAULT_NAME, TB_DEFAULT_NAME, TB_STATE_DIR_DEFAULT);
+}
+
+int cmd_testbed(int argc, char **argv)
+{
+	enum {
+		O_VCPUS = 256,
+		O_MEM,
+		O_ACCEL,
+		O_PROBE,
+		O_BOOT,
+		O_RUNTIME,
+		O_SUBNET,
+		O_SIZES,
+		O_PURGE
+	};
+	static const struct option lopts[] = {
+		{ "name", required_argument, NULL, 'n' },
+		{ "netns", required_argument, NULL, 'n' },
+		{ "vcpus", required_argument, NULL, O_VCPUS },
+		{ "memory", required_argument, NULL, O_MEM },
+		{ "accel", required_argument, NULL, O_ACCEL },
+		{ "kvm-probe", required_argument, NULL, O_PROBE },
+		{ "boot-timeout", required_argument, NULL, O_BOOT },
+		{ "runtime", required_argument, NULL, O_RUNTIME },
+		{ "subnet", required_argument, NULL, O_SUBNET },
+		{ "sizes", required_argument, NULL, O_SIZES },
+		{ "purge", no_argument, NULL, O_PURGE },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct testbed_opts o = { 0 };
+	struct testbed_info info;
+	const char *sub, *which = NULL;
+	bool json = false, purge = false;
+	char prefix[16];
+	uint64_t v;
+	int c, rc;
+
+	if (argc < 2) {
+		usage(stderr);
+		return VP_EXIT_USAGE;
+	}
+	sub = argv[1];
+	if (!strcmp(sub, "-h") || !strcmp(sub, "--help") || !strcmp(sub, "help")) {
+		usage(stdout);
+		return VP_EXIT_OK;
+	}
+	if (strcmp(sub, "up") && strcmp(sub, "status") && strcmp(sub, "down") &&
+	    strcmp(sub, "logs")) {
+		vp_err("testbed: unknown action '%s' (up, status, down, logs)", sub);
+		return VP_EXIT_USAGE;
+	}
+	argc--;
+	argv++;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "n:jh", lopts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			if (!testbed_name_ok(optarg)) {
+				vp_err("testbed: bad name '%s' (letters, digits, - _ ., at most %d)",
+				       optarg, TB_NAME_MAX - 5);
+				return VP_EXIT_USAGE;
+			}
+			o.name = optarg;
+			break;
+		case O_VCPUS:
+			if (parse_u64(optarg, 1, 64, &v)) {
+				vp_err("testbed: --vcpus '%s': want 1..64", optarg);
+				return VP_EXIT_USAGE;
+			}
+			o.vcpus = (unsigned int)v;
+			break;
+		case O_MEM:
+			if (parse_u64(optarg, 128, 65536, &v)) {
+				vp_err("testbed: --memory '%s': want 128..65536 (MiB)", optarg);
+				return VP_EXIT_USAGE;
+			}
+			o.mem_mib = (unsigned int)v;
+			break;
+		case O_ACCEL:
+			if (!strcmp(optarg, "auto"))
+				o.accel = TB_ACCEL_AUTO;
+			else if (!strcmp(optarg, "kvm"))
+				o.accel = TB_ACCEL_KVM;
+			else if (!strcmp(optarg, "tcg"))
+				o.accel = TB_ACCEL_TCG;
+			else {
+				vp_err("testbed: --accel '%s': want auto, kvm or tcg", optarg);
+				return VP_EXIT_USAGE;
+			}
+			break;
+		case O_RUNTIME:
+			if (!strcmp(optarg, "auto"))
+				o.runtime = TB_RUNTIME_AUTO;
+			else if (!strcmp(optarg, "docker"))
+				o.runtime = TB_RUNTIME_DOCKER;
+			else if (!strcmp(optarg, "native"))
+				o.runtime = TB_RUNTIME_NATIVE;
+			else {
+				vp_err("testbed: --runtime '%s': want auto, docker or native",
+				       optarg);
+				return VP_EXIT_USAGE;
+			}
+			break;
+		case O_PROBE:
+		case O_BOOT:
+			if (parse_duration_ns(optarg, &v) || v < 100 * NSEC_PER_MSEC ||
+			    v > 3600 * NSEC_PER_SEC) {
+				vp_err("testbed: %s '%s': want a duration with unit, 100ms..1h",
+				       c == O_PROBE ? "--kvm-probe" : "--boot-timeout", optarg);
+				return VP_EXIT_USAGE;
+			}
+			if (c == O_PROBE)
+				o.kvm_probe_ns = v;
+			else
+				o.boot_timeout_ns = v;
+			break;
+		case O_SUBNET:
+			if (testbed_parse_subnet(optarg, prefix, sizeof(prefix))) {
+				vp_err("testbed: --subnet '%s': want A.B.C.0/24 (private, not 127/8)",
+				       optarg);
+				return VP_EXIT_USAGE;
+			}
+			o.subnet = optarg;
+			break;
+		case O_SIZES:
+			for (const char *p = optarg; *p; p++)
+				if (!(*p >= '0' && *p <= '9') && *p != ' ') {
+					vp_err("testbed: --sizes '%s': want byte counts separated by "
+					       "spaces",
+					       optarg);
+					return VP_EXIT_USAGE;
+				}
+			o.sizes = optarg;
+			break;
+		case O_PURGE:
+			purge = true;
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return VP_EXIT_OK;
+		default:
+			usage(stderr);
+			return VP_EXIT_USAGE;
+		}
+	}
+	if (!strcmp(sub, "logs")) {
+		if (optind != argc - 1 ||
+		    (strcmp(argv[optind], "vm") && strcmp(argv[optind], "container"))) {
+			vp_err("testbed logs: say vm or container");
+			return VP_EXIT_USAGE;
+		}
+		which = argv[optind];
+	} else if (optind != argc) {
+		vp_err("testbed %s: unexpected argument '%s'", sub, argv[optind]);
+		return VP_EXIT_USAGE;
+	}
+	if (geteuid() != 0) {
+		vp_err("testbed: needs root (network namespaces, tap, qemu, docker)");
+		return VP_EXIT_USAGE;
+	}
+
+	if (!strcmp(sub, "up")) {
+		rc = testbed_up(&o, &info);
+		if (rc == -EINTR) {
+			vp_err("testbed: interrupted; removed what was made");
+			return VP_EXIT_FAIL;
+		}
+		if (rc)
+			return rc == -ENOENT || rc == -EINVAL ? VP_EXIT_USAGE : VP_EXIT_FAIL;
+		print_status(&info, json);
+		return VP_EXIT_OK;
+	}
+	if (!strcmp(sub, "status")) {
+		rc = testbed_status(o.name, &info);
+		if (rc == -ENOENT) {
+			if (json) {
+				printf("{\"type\":\"testbed\",\"name\":\"%s\",\"state\":\"down\"}\n",
+				       o.name ? o.name : TB_DEFAULT_NAME);
+			} else {
+				printf("testbed %s is down\n", o.name ? o.name : TB_DEFAULT_NAME);
+			}
+			return VP_EXIT_FAIL;
+		}
+		if (rc) {
+			vp_err("testbed: status failed: %s", strerror(-rc));
+			return VP_EXIT_FAIL;
+		}
+		print_status(&info, json);
+		return info.up ? VP_EXIT_OK : VP_EXIT_FAIL;
+	}
+	if (!strcmp(sub, "down")) {
+		rc = purge ? testbed_purge(o.name) : testbed_down(o.name);
+		if (rc) {
+			vp_err("testbed: down failed: %s", strerror(-rc));
+			return VP_EXIT_FAIL;
+		}
+		return VP_EXIT_OK;
+	}
+	rc = testbed_logs(o.name, which);
+	return rc ? VP_EXIT_FAIL : VP_EXIT_OK;
+}

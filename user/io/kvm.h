@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * KVM section: per VM process and vCPU thread, kvm_pio / kvm_mmio counts and kvm_exit reasons
+ * with their handling time (kvm_exit -> kvm_entry).  A source this kernel lacks, or one that is
+ * attached but provably never fires (nested PVM: pio/mmio fire, exit/entry do not), is reported
+ * as not available with the reason.
+ */
+#ifndef VP_KVMEXIT_H
+#define VP_KVMEXIT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "io/owner.h"
+#include "virtprof.h"
+
+struct kvm_bpf;
+struct out;
+
+struct kvm_row {
+	struct vp_kvm_key key;
+	struct vp_kvm_stats total, delta;
+};
+
+struct kvm_reason_row {
+	struct vp_kvm_reason_key key;
+	struct vp_kvm_reason_stats total, delta;
+};
+
+struct kvmexit {
+	struct kvm_bpf *skel;
+	int ncpu;
+	bool pio, mmio, exits; /* attached */
+	char pio_na[160], mmio_na[160], exit_na[256];
+	struct kvm_row *rows;
+	int n, cap;
+	struct kvm_reason_row *reasons;
+	int nr, rcap;
+	uint64_t life_exits, life_io; /* since load: exits seen / pio+mmio seen */
+	uint64_t drops[VP_KVM_DROP_MAX], drops_delta[VP_KVM_DROP_MAX];
+};
+
+int kvmexit_open(struct kvmexit **k);
+int kvmexit_collect(struct kvmexit *k);
+void kvmexit_close(struct kvmexit *k);
+void kvmexit_for_each_tid(const struct kvmexit *k, io_tid_fn fn, void *ctx);
+void kvmexit_render(const struct kvmexit *k, io_owner_fn owner, void *ctx, double interval_s,
+		    struct out *o);
+/* Why exit timing is not available (attached but silent, or absent); NULL when it is. */
+const char *kvmexit_exit_na(const struct kvmexit *k);
+
+/* ---- pure helpers ---- */
+/* Exit reason name for KVM_ISA_VMX (1) / KVM_ISA_SVM (2); NULL when not in the short list. */
+const char *kvmexit_reason_name(unsigned int isa, unsigned int reason);
+
+#endif

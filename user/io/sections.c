@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Entry point of the I/O sections for `virtprof top` / `run`: owns the three parts (network,
+ * block, KVM), each optional.  A part this kernel cannot support is kept as "not available"
+ * with the reason and rendered as such, never as zeros.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "block.skel.h"
+#include "io/block.h"
+#include "io/sections.h"
+#include "kvm.skel.h"
+#include "io/kvm.h"
+#include "net.skel.h"
+#include "io/net.h"
+#include "out/table.h"
+#include "sys/util.h"
+
+struct iosec {
+	struct iosec_opts opts;
+	struct netpath *net;
+	struct blockio *block;
+	struct kvmexit *kvm;
+	char net_na[160], block_na[160], kvm_na[160];
+	uint64_t last_ns;
+};
+
+int iosec_open(struct iosec **out, const struct iosec_opts *o)
+{
+	struct iosec *s = calloc(1, sizeof(*s));
+	int err;
+
+	if (!s)
+		return -ENOMEM;
+	s->opts = *o;
+	if (o->net) {
+		err = netpath_open(&s->net, o->account_cpu_state_fd, o->napi);
+		if (err)
+			snprintf(s->net_na, sizeof(s->net_na), "network programs did not load: %s",
+				 strerror(-err));
+	}
+	if (o->block) {
+		err = blockio_open(&s->block);
+		if (err)
+			snprintf(s->block_na, sizeof(s->block_na),
+				 "block programs did not load: %s", strerror(-err));
+	}
+	if (o->kvm) {
+		err = kvmexit_open(&s->kvm);
+		if (err == -ENOTSUP)
+			snprintf(s->kvm_na, sizeof(s->kvm_na),
+				 "KVM tracepoints not in this kernel (KVM not built in or module "
+				 "not loaded)");
+		else if (err)
+			snprintf(s->kvm_na, sizeof(s->kvm_na), "KVM programs did not load: %s",
+				 strerror(-err));
+	}
+	s->last_ns = now_mono_ns();
+	*out = s;
+	return 0;
+}
+
+int iosec_collect(struct iosec *s)
+{
+	int err = 0, e;
+
+	if (s->net && (e = netpath_collect(s->net)))
+		err = e;
+	if (s->block && (e = blockio_collect(s->block)))
+		err = e;
+	if (s->kvm && (e = kvmexit_collect(s->kvm)))
+		err = e;
+	return err;
+}
+
+void iosec_for_each_tid(const struct iosec *s, io_tid_fn fn, void *ctx)
+{
+	if (s->block)
+		blockio_for_each_tid(s->block, fn, ctx);
+	if (s->kvm)
+		kvmexit_for_each_tid(s->kvm, fn, ctx);
+}
+
+static void render_na(const char *key, const char *title, const char *reason, struct out *o)
+{
+	struct table t;
+	int r;
+
+	table_init(&t, key, title);
+	table_col(&t, "source", "SOURCE", 0, true);
+	table_col(&t, "available", "AVAILABLE", 0, true);
+	r = table_row(&t);
+	table_str(&t, r, 0, key);
+	table_na(&t, r, 1, reason);
+	table_render(&t, o);
+	table_free(&t);
+}
+
+void iosec_render(struct iosec *s, const struct targets *ts, io_owner_fn owner, void *ctx,
+		  double interval_s, struct out *o)
+{
+	if (s->opts.net) {
+		if (s->net)
+			netpath_render(s->net, ts, interval_s, o);
+		else
+			render_na("net_devices", "Network devices", s->net_na, o);
+	}
+	if (s->opts.block) {
+		if (s->block)
+			blockio_render(s->block, owner, ctx, interval_s, o);
+		else
+			render_na("block", "Block I/O", s->block_na, o);
+	}
+	if (s->opts.kvm) {
+		if (s->kvm)
+			kvmexit_render(s->kvm, owner, ctx, interval_s, o);
+		else
+			render_na("kvm", "KVM", s->kvm_na, o);
+	}
+}
+
+void iosec_destroy(struct iosec *s)
+{
+	if (!s)
+		return;
+	netpath_close(s->net);
+	blockio_close(s->block);
+	kvmexit_close(s->kvm);
+	free(s);
+}
+
+int iosec_objects(const struct iosec *s, struct bpf_object **objs, int max)
+{
+	int n = 0;
+
+	if (s->net && n < max)
+		objs[n++] = s->net->skel->obj;
+	if (s->block && n < max)
+		objs[n++] = s->block->skel->obj;
+	if (s->kvm && n < max)
+		objs[n++] = s->kvm->skel->obj;
+	return n;
+}
+
+struct netpath *iosec_net(struct iosec *s)
+{
+	return s->net;
+}
+
+struct blockio *iosec_block(struct iosec *s)
+{
+	return s->block;
+}
+
+struct kvmexit *iosec_kvm(struct iosec *s)
+{
+	return s->kvm;
+}

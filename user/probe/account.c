@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "account.skel.h"
+#include "probe/account.h"
+#include "probe/probe.h"
+#include "sys/util.h"
+
+static int configure(void *skel, void *ctx, enum probe_flavour f)
+{
+	struct account_bpf *s = skel;
+
+	(void)ctx;
+	probe_keep_flavour(s->obj, f);
+	/* task storage backs the tp_btf flavour only; older kernels may not have the map type */
+	bpf_map__set_autocreate(s->maps.wake_store, f == PROBE_TP_BTF);
+	bpf_map__set_autocreate(s->maps.wake_ts, f == PROBE_RAW_TP);
+	return 0;
+}
+
+PROBE_SKEL_WRAPPERS(account_bpf)
+
+static const struct probe_obj_ops account_ops = {
+	.what = "accounting",
+	.configure = configure,
+	PROBE_SKEL_OPS(account_bpf),
+};
+
+int account_probe_open(struct account_probe *p)
+{
+	enum probe_flavour f;
+	void *skel;
+	int err;
+
+	memset(p, 0, sizeof(*p));
+	p->stats_fd = -1;
+	err = probe_check_privileges();
+	if (err)
+		return err;
+	err = probe_check_btf();
+	if (err)
+		return err;
+	probe_libbpf_init();
+	p->nr_cpus = libbpf_num_possible_cpus();
+	if (p->nr_cpus <= 0 || p->nr_cpus > 4096) {
+		vp_err("cannot count possible CPUs: %s", strerror(-p->nr_cpus));
+		return -EINVAL;
+	}
+	/*
+	 * The program run-time counters are the profiler's own cost in every report.  They are not
+	 * free (two clock reads per program run); VIRTPROF_BPF_STATS=0 leaves them off, and the
+	 * reports then say "not available" for the BPF run time.
+	 */
+	if (!getenv("VIRTPROF_BPF_STATS") || strcmp(getenv("VIRTPROF_BPF_STATS"), "0"))
+		p->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+
+	err = probe_open_fallback(&account_ops, NULL, &skel, &f);
+	if (err) {
+		if (p->stats_fd >= 0)
+			close(p->stats_fd);
+		p->stats_fd = -1;
+		return err;
+	}
+	p->skel = skel;
+	p->flavour = probe_flavour_name(f);
+	return account_probe_flush(p);
+}
+
+void account_probe_close(struct account_probe *p)
+{
+	if (p->skel)
+		account_bpf__destroy(p->skel);
+	p->skel = NULL;
+	if (p->stats_fd >= 0)
+		close(p->stats_fd);
+	p->stats_fd = -1;
+}
+
+int account_probe_flush(struct account_probe *p)
+{
+	int err = probe_run_on_cpus(p->skel->progs.flush);
+
+	if (err)
+		vp_err("flush the accounting programs on every CPU: %s", strerror(-err));
+	return err;
+}
+
+int account_probe_cpu_state_fd(const struct account_probe *p)
+{
+	return bpf_map__fd(p->skel->maps.cpu_state);
+}

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The accounting probes' lifecycle: open -> configure -> load -> attach, and the interval flush. */
+#ifndef VP_ACCOUNT_PROBE_H
+#define VP_ACCOUNT_PROBE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct account_bpf;
+
+struct account_probe {
+	struct account_bpf *skel;
+	const char *flavour; /* "tp_btf" or "raw_tp" */
+	int nr_cpus;	     /* possible CPUs: size of per-CPU map values */
+	int stats_fd;	     /* BPF_ENABLE_STATS fd, -1 when bpf_stats could not be enabled */
+};
+
+/*
+ * Checks privilege and BTF first (clear message, -EPERM / -ENOENT), then loads the tp_btf
+ * flavour, falling back to raw_tp when tp_btf cannot load.
+ */
+int account_probe_open(struct account_probe *p);
+void account_probe_close(struct account_probe *p);
+/* Run the flush program on every online CPU: closes each CPU's open segment at "now". */
+int account_probe_flush(struct account_probe *p);
+int account_probe_cpu_state_fd(const struct account_probe *p);
+
+#endif

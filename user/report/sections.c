@@ -1,0 +1,291 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The report sections every command shares, each one table (out/table.h) rendered as text, JSON
+ * or CSV: the accounting mode, the targets, CPU by owner, softirq by vector, coverage, dropped
+ * events, the profiler's own cost and the I/O sections.  They read what the capture measured;
+ * none of them measures or attributes anything.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "io/sections.h"
+#include "report/sections.h"
+#include "sys/util.h"
+
+static const char *const softirq_names[VP_NR_SOFTIRQS] = {
+	"HI",	    "TIMER",   "NET_TX", "NET_RX",  "BLOCK",
+	"IRQ_POLL", "TASKLET", "SCHED",	 "HRTIMER", "RCU",
+};
+static const char *const softirq_keys[VP_NR_SOFTIRQS] = {
+	"hi_us",       "timer_us",   "net_tx_us", "net_rx_us",	"block_us",
+	"irq_poll_us", "tasklet_us", "sched_us",  "hrtimer_us", "rcu_us",
+};
+
+static const char *const drop_names[VP_DROP_MAX] = {
+	[VP_DROP_STATS_FULL] = "stats_map_full",
+	[VP_DROP_THREADS_FULL] = "threads_map_full",
+	[VP_DROP_WAKE_FULL] = "wakeup_map_full",
+	[VP_DROP_NO_INNER] = "generation_map_missing",
+	[VP_DROP_UNBALANCED] = "irq_exit_without_entry",
+};
+
+void report_mode(const struct kernel_mode *m, struct out *o)
+{
+	struct table t;
+	int r;
+
+	table_init(&t, "accounting_mode", NULL);
+	table_col(&t, "kernel", "kernel", 0, true);
+	table_col(&t, "cpus", "cpus", 0, false);
+	table_col(&t, "cgroup", "cgroup", 0, true);
+	table_col(&t, "irq_time_accounting", "irq-time", 0, true);
+	table_col(&t, "hz", "HZ", 0, false);
+	table_col(&t, "vhost", "vhost", 0, true);
+	table_col(&t, "kvm_tracepoints", "kvm-tp", 0, true);
+	table_col(&t, "bpf_flavour", "bpf", 0, true);
+	r = table_row(&t);
+	table_str(&t, r, 0, m->kernel);
+	table_u64(&t, r, 1, m->ncpus);
+	table_str(&t, r, 2, m->cgroup);
+	if (m->irq_time < 0)
+		table_na(&t, r, 3,
+			 "irq-time: kernel config not readable (/proc/config.gz, /boot/config-*)");
+	else
+		table_str(&t, r, 3, m->irq_time ? "on" : "off");
+	if (m->hz)
+		table_u64(&t, r, 4, m->hz);
+	else
+		table_na(&t, r, 4, "HZ: kernel config not readable");
+	table_str(&t, r, 5, m->vhost);
+	table_str(&t, r, 6, m->kvm_tp ? "yes" : "no");
+	table_str(&t, r, 7, m->flavour ? m->flavour : "-");
+	if (m->irq_time == 0)
+		table_note(&t, "without IRQ_TIME_ACCOUNTING /proc charges softirq ticks to the "
+			       "interrupted task; virtprof measures them apart");
+	table_note(&t, "vhost: %s", m->vhost_why);
+	table_render(&t, o);
+	table_free(&t);
+}
+
+void report_targets(const struct capture *s, struct out *o)
+{
+	struct table t;
+
+	table_init(&t, "targets", "Targets");
+	table_col(&t, "entity", "ENTITY", 0, true);
+	table_col(&t, "pid", "PID", 0, false);
+	table_col(&t, "id", "ID", 0, true);
+	table_col(&t, "cgroup", "CGROUP", 0, true);
+	table_col(&t, "cgroup_ids", "CGIDS", 0, false);
+	table_col_json_only(&t);
+	table_col(&t, "status", "STATUS", 0, true);
+	table_col(&t, "gone_after_s", "GONE-AFTER-S", 1, false);
+	for (int i = 0; i < s->targets.n; i++) {
+		const struct target *tg = &s->targets.t[i];
+		int r = table_row(&t);
+		char id[16];
+
+		table_str(&t, r, 0, tg->entity);
+		table_u64(&t, r, 1, tg->pid);
+		snprintf(id, sizeof(id), "%.12s", tg->id);
+		if (tg->kind == TARGET_CTR) {
+			table_str(&t, r, 2, id);
+			table_str(&t, r, 3, tg->cgroup_v2[0] ? tg->cgroup_v2 : tg->cgroup_v1);
+		} else {
+			table_none(&t, r, 2);
+			table_none(&t, r, 3);
+		}
+		table_u64(&t, r, 4, tg->ncgids);
+		table_str(&t, r, 5, tg->gone ? "gone" : "alive");
+		if (tg->gone)
+			table_f64(&t, r, 6, (tg->gone_mono_ns - s->t0_mono) / 1e9);
+		else
+			table_none(&t, r, 6);
+	}
+	if (!s->targets.n)
+		table_note(&t,
+			   "no VM or container found: every thread is loadgen, profiler or other");
+	table_render(&t, o);
+	table_free(&t);
+}
+
+void report_entities(const struct agg *a, uint64_t span_ns, const char *key, struct out *o)
+{
+	struct table t;
+
+	table_init(&t, key, NULL);
+	table_col(&t, "entity", "ENTITY", 0, true);
+	table_col(&t, "role", "ROLE", 0, true);
+	table_col(&t, "threads", "THR", 0, false);
+	table_col(&t, "cpu_pct", "CPU%", 2, false);
+	table_col(&t, "task_pct", "TASK%", 2, false);
+	table_col(&t, "softirq_pct", "SIRQ%", 2, false);
+	table_col(&t, "hardirq_pct", "HIRQ%", 2, false);
+	table_col(&t, "rq_delay_avg_us", "RQ-AVG-us", 1, false);
+	table_col(&t, "rq_delay_max_us", "RQ-MAX-us", 0, false);
+	table_col(&t, "vcsw", "VCSW", 0, false);
+	table_col(&t, "ivcsw", "IVCSW", 0, false);
+	table_col(&t, "task_ns", "task-ns", 0, false);
+	table_col_json_only(&t);
+	table_col(&t, "softirq_ns", "softirq-ns", 0, false);
+	table_col_json_only(&t);
+	table_col(&t, "hardirq_ns", "hardirq-ns", 0, false);
+	table_col_json_only(&t);
+	for (int i = 0; i < a->n; i++) {
+		const struct agg_row *row = &a->rows[i];
+		const struct vp_thread_stats *st = &row->st;
+		uint64_t sirq = stats_softirq_ns(st);
+		int r = table_row(&t);
+
+		table_str(&t, r, 0, row->entity);
+		table_str(&t, r, 1, row->role);
+		table_u64(&t, r, 2, row->nthreads);
+		table_pct(&t, r, 3, stats_busy_ns(st), span_ns);
+		table_pct(&t, r, 4, st->task_ns, span_ns);
+		table_pct(&t, r, 5, sirq, span_ns);
+		table_pct(&t, r, 6, st->hardirq_ns, span_ns);
+		if (st->nr_rq) {
+			table_f64(&t, r, 7, st->rq_delay_ns / 1e3 / st->nr_rq);
+			table_f64(&t, r, 8, st->rq_delay_max_ns / 1e3);
+		} else {
+			table_none(&t, r, 7);
+			table_none(&t, r, 8);
+		}
+		table_u64(&t, r, 9, st->nvcsw);
+		table_u64(&t, r, 10, st->nivcsw);
+		table_u64(&t, r, 11, st->task_ns);
+		table_u64(&t, r, 12, sirq);
+		table_u64(&t, r, 13, st->hardirq_ns);
+	}
+	table_render(&t, o);
+	table_free(&t);
+}
+
+void report_softirq(const struct agg *a, struct out *o)
+{
+	struct table t;
+
+	table_init(&t, "softirq", "Softirq time by vector, hosting thread's entity (us)");
+	table_col(&t, "entity", "ENTITY", 0, true);
+	table_col(&t, "role", "ROLE", 0, true);
+	for (int v = 0; v < VP_NR_SOFTIRQS; v++)
+		table_col(&t, softirq_keys[v], softirq_names[v], 0, false);
+	for (int i = 0; i < a->n; i++) {
+		const struct agg_row *row = &a->rows[i];
+		int r;
+
+		if (!stats_softirq_ns(&row->st))
+			continue;
+		r = table_row(&t);
+		table_str(&t, r, 0, row->entity);
+		table_str(&t, r, 1, row->role);
+		for (int v = 0; v < VP_NR_SOFTIRQS; v++)
+			table_f64(&t, r, 2 + v, row->st.softirq_ns[v] / 1e3);
+	}
+	table_render(&t, o);
+	table_free(&t);
+}
+
+void report_coverage(uint64_t busy_ns, uint64_t idle_ns, uint64_t span_ns, int ncpu, int64_t bpf_ns,
+		     struct out *o)
+{
+	static const char no_boundary[] = "no interval boundary on any CPU yet";
+	struct table t;
+	int r;
+
+	table_init(&t, "coverage", NULL);
+	table_col(&t, "interval_s", "interval-s", 3, false);
+	table_col(&t, "cpus", "cpus", 0, false);
+	table_col(&t, "busy_ns", "busy-ns", 0, false);
+	table_col(&t, "idle_ns", "idle-ns", 0, false);
+	table_col(&t, "span_ns", "cpus x interval ns", 0, false);
+	table_col(&t, "coverage_pct", "coverage%", 2, false);
+	table_col(&t, "bpf_ns", "bpf-ns", 0, false);
+	table_col(&t, "bpf_pct", "bpf%", 3, false);
+	r = table_row(&t);
+	if (ncpu)
+		table_f64(&t, r, 0, span_ns / 1e9 / ncpu);
+	else
+		table_na(&t, r, 0, no_boundary);
+	table_u64(&t, r, 1, ncpu);
+	table_u64(&t, r, 2, busy_ns);
+	table_u64(&t, r, 3, idle_ns);
+	table_u64(&t, r, 4, span_ns);
+	if (span_ns)
+		table_f64(&t, r, 5, coverage_pct(busy_ns, idle_ns, span_ns));
+	else
+		table_na(&t, r, 5, no_boundary);
+	if (bpf_ns >= 0) {
+		table_u64(&t, r, 6, bpf_ns);
+		table_pct(&t, r, 7, bpf_ns, span_ns);
+	} else {
+		table_na(&t, r, 6, REPORT_BPF_STATS_OFF);
+		table_na(&t, r, 7, REPORT_BPF_STATS_OFF);
+	}
+	table_render(&t, o);
+	table_free(&t);
+}
+
+void report_drops(const uint64_t *drops, bool text_only_nonzero, struct out *o)
+{
+	struct table t;
+	bool any = false;
+
+	table_init(&t, "drops", "Dropped events (map full / unbalanced)");
+	table_col(&t, "reason", "REASON", 0, true);
+	table_col(&t, "count", "COUNT", 0, false);
+	for (int k = 0; k < VP_DROP_MAX; k++) {
+		int r;
+
+		if (!drops[k] && text_only_nonzero && o->mode == OUT_TEXT)
+			continue;
+		any = any || drops[k];
+		r = table_row(&t);
+		table_str(&t, r, 0, drop_names[k]);
+		table_u64(&t, r, 1, drops[k]);
+	}
+	if (o->mode == OUT_JSON || any)
+		table_render(&t, o);
+	table_free(&t);
+}
+
+void report_profiler(const struct capture *s, uint64_t span_ns, bool whole, struct out *o)
+{
+	struct table t;
+
+	table_init(&t, "bpf_programs", "BPF programs (kernel bpf_stats)");
+	table_col(&t, "program", "PROGRAM", 0, true);
+	table_col(&t, "events", "EVENTS", 0, false);
+	table_col(&t, "run_ns", "RUN-ns", 0, false);
+	table_col(&t, "ns_per_event", "ns/event", 1, false);
+	table_col(&t, "host_pct", "HOST%", 3, false);
+	for (int i = 0; i < s->nprogs; i++) {
+		const struct prog_cost *p = &s->progs[i];
+		uint64_t ns = whole ? p->run_ns - p->base_ns : p->d_ns;
+		uint64_t cnt = whole ? p->run_cnt - p->base_cnt : p->d_cnt;
+		int r = table_row(&t);
+
+		table_str(&t, r, 0, p->name);
+		table_u64(&t, r, 1, cnt);
+		table_u64(&t, r, 2, ns);
+		if (!s->stats_on)
+			table_na(&t, r, 3, REPORT_BPF_STATS_OFF);
+		else if (cnt)
+			table_f64(&t, r, 3, (double)ns / cnt);
+		else
+			table_none(&t, r, 3);
+		if (span_ns)
+			table_pct(&t, r, 4, ns, span_ns);
+		else
+			table_none(&t, r, 4);
+	}
+	table_render(&t, o);
+	table_free(&t);
+}
+
+void report_io(struct capture *s, double interval_s, struct out *o)
+{
+	if (s->io)
+		iosec_render(s->io, &s->targets, capture_io_owner, s, interval_s, o);
+}

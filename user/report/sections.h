@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Report sections shared by every command (top, run, compare, serve): one table each, rendered
+ * through out/table.h as text, JSON or CSV.  They only read what the capture measured.
+ */
+#ifndef VP_REPORT_SECTIONS_H
+#define VP_REPORT_SECTIONS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "account/attribute.h"
+#include "out/table.h"
+#include "probe/kernel.h"
+#include "session/capture.h"
+
+/* Why a BPF run time is "not available": the one wording every section uses. */
+#define REPORT_BPF_STATS_OFF \
+	"BPF run time: kernel bpf_stats off (VIRTPROF_BPF_STATS=0, or BPF_ENABLE_STATS failed)"
+
+/* The kernel's accounting mode: one row (text: a two-line header). */
+void report_mode(const struct kernel_mode *m, struct out *o);
+void report_targets(const struct capture *s, struct out *o);
+/* CPU per (entity, role); `key` names the JSON member. */
+void report_entities(const struct agg *a, uint64_t span_ns, const char *key, struct out *o);
+void report_softirq(const struct agg *a, struct out *o);
+/* Coverage of an interval or a step; bpf_ns < 0: program run time unknown (bpf_stats off). */
+void report_coverage(uint64_t busy_ns, uint64_t idle_ns, uint64_t span_ns, int ncpu, int64_t bpf_ns,
+		     struct out *o);
+void report_drops(const uint64_t *drops, bool text_only_nonzero, struct out *o);
+/* Per-program cost during the last interval, or (whole) since the capture started. */
+void report_profiler(const struct capture *s, uint64_t span_ns, bool whole, struct out *o);
+/* The I/O sections' current deltas (owners from verdicts already made). */
+void report_io(struct capture *s, double interval_s, struct out *o);
+
+#endif

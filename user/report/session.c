@@ -1,0 +1,703 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Session reports: the same tables rendered as text, as JSON (schema virtprof-session/1,
+ * docs/report.md) and as CSV (the comparison and the timeline).  Every figure is a field of the
+ * cost model (session/cost.h) or of the step; nothing here measures or attributes.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report/sections.h"
+#include "report/session.h"
+#include "sys/util.h"
+
+static uint64_t step_requests(const struct sess_step *st)
+{
+	return st->have_res ? st->res.requests : 0;
+}
+
+/* µs per request, or "not available" when no request completed. */
+static void cell_us_per_req(struct table *t, int r, int c, uint64_t ns, uint64_t reqs)
+{
+	if (reqs)
+		table_f64(t, r, c, ns / 1e3 / (double)reqs);
+	else
+		table_na(t, r, c, "no request completed: nothing to divide by");
+}
+
+static const char *target_name(const struct session *s, int idx)
+{
+	return idx >= 0 && idx < s->cap.targets.n ? s->cap.targets.t[idx].entity : "-";
+}
+
+/* CPU per entity and role over the step's measured window. */
+static void table_step_cpu(const struct sess_step *st, struct out *o)
+{
+	uint64_t reqs = step_requests(st);
+	struct table t;
+
+	table_init(&t, "entities", "CPU by owner (measured window)");
+	table_col(&t, "entity", "ENTITY", 0, true);
+	table_col(&t, "role", "ROLE", 0, true);
+	table_col(&t, "threads", "THR", 0, false);
+	table_col(&t, "cpu_pct", "CPU%", 2, false);
+	table_col(&t, "us_per_req", "us/req", 2, false);
+	table_col(&t, "task_pct", "TASK%", 2, false);
+	table_col(&t, "softirq_pct", "SIRQ%", 2, false);
+	table_col(&t, "hardirq_pct", "HIRQ%", 2, false);
+	table_col(&t, "rq_delay_avg_us", "RQ-AVG-us", 1, false);
+	table_col(&t, "vcsw", "VCSW", 0, false);
+	table_col(&t, "ivcsw", "IVCSW", 0, false);
+	table_col(&t, "busy_ns", "busy-ns", 0, false);
+	table_col_json_only(&t);
+	table_col(&t, "task_ns", "task-ns", 0, false);
+	table_col_json_only(&t);
+	table_col(&t, "softirq_ns", "softirq-ns", 0, false);
+	table_col_json_only(&t);
+	table_col(&t, "net_softirq_ns", "net-softirq-ns", 0, false);
+	table_col_json_only(&t);
+	table_col(&t, "hardirq_ns", "hardirq-ns", 0, false);
+	table_col_json_only(&t);
+	for (int i = 0; i < st->agg.n; i++) {
+		const struct agg_row *row = &st->agg.rows[i];
+		const struct vp_thread_stats *x = &row->st;
+		uint64_t busy = stats_busy_ns(x);
+		int r;
+
+		/* text: leave out the crumbs; JSON: everything */
+		if (o->mode == OUT_TEXT && pct_of(busy, st->span_ns) < 0.05)
+			continue;
+		r = table_row(&t);
+		table_str(&t, r, 0, row->entity);
+		table_str(&t, r, 1, row->role);
+		table_u64(&t, r, 2, row->nthreads);
+		table_pct(&t, r, 3, busy, st->span_ns);
+		cell_us_per_req(&t, r, 4, busy, reqs);
+		table_pct(&t, r, 5, x->task_ns, st->span_ns);
+		table_pct(&t, r, 6, stats_softirq_ns(x), st->span_ns);
+		table_pct(&t, r, 7, x->hardirq_ns, st->span_ns);
+		if (x->nr_rq)
+			table_f64(&t, r, 8, x->rq_delay_ns / 1e3 / x->nr_rq);
+		else
+			table_none(&t, r, 8);
+		table_u64(&t, r, 9, x->nvcsw);
+		table_u64(&t, r, 10, x->nivcsw);
+		table_u64(&t, r, 11, busy);
+		table_u64(&t, r, 12, x->task_ns);
+		table_u64(&t, r, 13, stats_softirq_ns(x));
+		table_u64(&t, r, 14,
+			  x->softirq_ns[VP_NET_TX_SOFTIRQ] + x->softirq_ns[VP_NET_RX_SOFTIRQ]);
+		table_u64(&t, r, 15, x->hardirq_ns);
+	}
+	if (o->mode == OUT_TEXT)
+		table_note(&t, "rows under 0.05%% of the host left out here (all are in --json)");
+	table_render(&t, o);
+	table_free(&t);
+}
+
+/*
+ * Virtualization overhead per target: host-side CPU outside the guest's or app's own work,
+ * with its parts, per request and in % of the host.
+ */
+static void table_step_overhead(const struct session *s, const struct sess_step *st, struct out *o)
+{
+	enum {
+		C_TARGET,
+		C_OWN,
+		C_OVH,
+		C_EMUL,
+		C_IO,
+		C_VHOST,
+		C_KVM,
+		C_RUNTIME,
+		C_PATH,
+		C_BRIDGE,
+		C_EXITS,
+		C_UNKNOWN,
+		C_OWN_PCT,
+		C_OVH_PCT
+	};
+	uint64_t reqs = step_requests(st);
+	struct table t;
+
+	table_init(&t, "overhead", "Virtualization overhead by target (us per request)");
+	table_col(&t, "target", "TARGET", 0, true);
+	table_col(&t, "own_us", "OWN", 2, false);
+	table_col(&t, "overhead_us", "OVERHEAD", 2, false);
+	table_col(&t, "emul_us", "EMUL", 2, false);
+	table_col(&t, "io_us", "IO", 2, false);
+	table_col(&t, "vhost_us", "VHOST", 2, false);
+	table_col(&t, "kvm_us", "KVM", 2, false);
+	table_col(&t, "runtime_us", "RUNTIME", 2, false);
+	table_col(&t, "path_us", "PATH", 2, false);
+	table_col(&t, "bridge_us", "BRIDGE", 2, false);
+	table_col(&t, "exits_us", "EXITS", 2, false);
+	table_col(&t, "unknown_us", "UNKNOWN", 2, false);
+	table_col(&t, "own_pct", "OWN%", 2, false);
+	table_col(&t, "overhead_pct", "OVH%", 2, false);
+	for (int i = 0; i < s->cap.targets.n; i++) {
+		const struct target_cost *c = &st->cost.target[i];
+		bool vm = s->cap.targets.t[i].kind == TARGET_VM;
+		int r;
+
+		if (!c->present && i != st->target)
+			continue;
+		r = table_row(&t);
+		table_str(&t, r, C_TARGET, s->cap.targets.t[i].entity);
+		cell_us_per_req(&t, r, C_OWN, c->own_ns, reqs);
+		cell_us_per_req(&t, r, C_OVH, c->overhead_ns, reqs);
+		if (vm) {
+			cell_us_per_req(&t, r, C_EMUL, c->emul_ns, reqs);
+			cell_us_per_req(&t, r, C_IO, c->io_ns, reqs);
+			cell_us_per_req(&t, r, C_VHOST, c->vhost_ns, reqs);
+			cell_us_per_req(&t, r, C_KVM, c->kvm_ns, reqs);
+			table_none(&t, r, C_RUNTIME);
+		} else {
+			for (int k = C_EMUL; k <= C_KVM; k++)
+				table_none(&t, r, k);
+			cell_us_per_req(&t, r, C_RUNTIME, c->runtime_ns, reqs);
+		}
+		if (st->net.ok) {
+			cell_us_per_req(&t, r, C_PATH, c->path_ns, reqs);
+			cell_us_per_req(&t, r, C_BRIDGE, c->bridge_ns, reqs);
+		} else {
+			table_na(&t, r, C_PATH, st->net_na);
+			table_na(&t, r, C_BRIDGE, st->net_na);
+		}
+		/* exit handling needs kvm_exit/kvm_entry; a TCG guest has no exits at all */
+		if (vm)
+			table_na(&t, r, C_EXITS,
+				 "exit handling: kvm_exit/kvm_entry do not fire here (TCG "
+				 "guest, or nested KVM without those events)");
+		else
+			table_none(&t, r, C_EXITS);
+		cell_us_per_req(&t, r, C_UNKNOWN, c->unknown_ns, reqs);
+		table_pct(&t, r, C_OWN_PCT, c->own_ns, st->span_ns);
+		table_pct(&t, r, C_OVH_PCT, c->overhead_ns, st->span_ns);
+		if (c->unknown_ns)
+			table_note(&t,
+				   "%s: threads of a role the cost model does not know, counted "
+				   "in neither OWN nor OVERHEAD",
+				   s->cap.targets.t[i].entity);
+	}
+	table_note(&t, "OWN: vcpu threads (VM) / the container's cgroup (app); OVERHEAD: "
+		       "EMUL+IO+VHOST+KVM+RUNTIME+PATH+BRIDGE");
+	if (st->net.ok)
+		table_note(&t,
+			   "PATH: NET_RX/NET_TX softirq and process-context receive work on the "
+			   "target's tap / veth, taken out of the threads that hosted it");
+	table_render(&t, o);
+	table_free(&t);
+}
+
+/* Where the whole host went during the step, in the categories the comparison uses. */
+static void table_step_summary(const struct sess_step *st, struct out *o)
+{
+	uint64_t reqs = step_requests(st);
+	struct table t;
+	int r;
+
+	table_init(&t, "breakdown", "Where the host's CPU went");
+	table_col(&t, "category", "CATEGORY", 0, true);
+	table_col(&t, "us_per_req", "us/req", 2, false);
+	table_col(&t, "host_pct", "HOST%", 2, false);
+	table_col(&t, "ns", "ns", 0, false);
+	table_col_json_only(&t);
+#define ROW(name, ns_)                                 \
+	do {                                           \
+		r = table_row(&t);                     \
+		table_str(&t, r, 0, name);             \
+		cell_us_per_req(&t, r, 1, ns_, reqs);  \
+		table_pct(&t, r, 2, ns_, st->span_ns); \
+		table_u64(&t, r, 3, ns_);              \
+	} while (0)
+	ROW("load generator", st->cost.loadgen_ns);
+	ROW("targets' own work", st->cost.own_ns);
+	ROW("virtualization (threads)", st->cost.virt_ns);
+	if (st->cost.unknown_ns)
+		ROW("targets' threads of unknown role", st->cost.unknown_ns);
+	if (st->net.ok) {
+		ROW("kernel network path", st->cost.kernel_path_ns);
+	} else {
+		r = table_row(&t);
+		table_str(&t, r, 0, "kernel network path");
+		table_na(&t, r, 1, st->net_na);
+		table_na(&t, r, 2, st->net_na);
+		table_na(&t, r, 3, st->net_na);
+	}
+	ROW("profiler (control thread)", st->cost.profiler_ns);
+	ROW("other", st->cost.other_ns);
+	ROW("idle", st->idle_ns);
+	r = table_row(&t);
+	table_str(&t, r, 0, "profiler BPF programs (inside the rows above)");
+	if (st->bpf_known) {
+		cell_us_per_req(&t, r, 1, st->bpf_ns, reqs);
+		table_pct(&t, r, 2, st->bpf_ns, st->span_ns);
+		table_u64(&t, r, 3, st->bpf_ns);
+	} else {
+		for (int c = 1; c <= 3; c++)
+			table_na(&t, r, c, REPORT_BPF_STATS_OFF);
+	}
+#undef ROW
+	if (st->span_ns)
+		table_note(
+			&t,
+			"coverage %.2f%% (every CPU nanosecond of %d CPUs x %.2f s accounted once)",
+			coverage_pct(st->busy_ns, st->idle_ns, st->span_ns), st->ncpu,
+			st->ncpu ? st->span_ns / 1e9 / st->ncpu : 0);
+	else
+		table_note(&t, "coverage not available: no interval was measured");
+	table_render(&t, o);
+	table_free(&t);
+}
+
+static void table_step_paths(const struct session *s, const struct sess_step *st, struct out *o)
+{
+	uint64_t reqs = step_requests(st);
+	struct table t;
+
+	table_init(&t, "network_paths", "Network path by owner (us per request)");
+	table_col(&t, "owner", "OWNER", 0, true);
+	table_col(&t, "softirq_us", "SOFTIRQ", 2, false);
+	table_col(&t, "proc_us", "PROC", 2, false);
+	table_col(&t, "packets_per_req", "PKTS/req", 2, false);
+	table_col(&t, "softirq_ns", "softirq-ns", 0, false);
+	table_col_json_only(&t);
+	table_col(&t, "proc_ns", "proc-ns", 0, false);
+	table_col_json_only(&t);
+	if (!st->net.ok) {
+		table_note(&t, "%s", st->net_na);
+	} else {
+		for (int i = 0; i <= s->cap.targets.n + 1; i++) {
+			const struct path_sum *p = i < s->cap.targets.n	 ? &st->net.target[i] :
+						   i == s->cap.targets.n ? &st->net.bridge :
+									   &st->net.other;
+			const char *name = i < s->cap.targets.n	 ? s->cap.targets.t[i].entity :
+					   i == s->cap.targets.n ? "bridges" :
+								   "other devices (lo, ...)";
+			int r;
+
+			if (!p->pkts && !p->softirq_ns && !p->proc_ns)
+				continue;
+			r = table_row(&t);
+			table_str(&t, r, 0, name);
+			cell_us_per_req(&t, r, 1, p->softirq_ns, reqs);
+			cell_us_per_req(&t, r, 2, p->proc_ns, reqs);
+			if (reqs)
+				table_f64(&t, r, 3, (double)p->pkts / reqs);
+			else
+				table_na(&t, r, 3, "no request completed");
+			table_u64(&t, r, 4, p->softirq_ns);
+			table_u64(&t, r, 5, p->proc_ns);
+		}
+	}
+	table_render(&t, o);
+	table_free(&t);
+}
+
+/* The study's figures done right: one row per (step, target). */
+void session_table_compare(const struct session *s, struct out *o)
+{
+	enum {
+		C_STEP,
+		C_TARGET,
+		C_USERS,
+		C_REQS,
+		C_RPS,
+		C_ERR,
+		C_LOADGEN,
+		C_OWN,
+		C_VIRT,
+		C_PATH,
+		C_OTHER,
+		C_BUSY,
+		C_TGT,
+		C_LG,
+		C_MEAN,
+		C_SD,
+		C_P50,
+		C_P99,
+		C_STATUS
+	};
+	static const char no_target[] = "no single target for this step";
+	struct table t;
+
+	table_init(&t, "comparison", "Comparison (us per request unless marked; % of host)");
+	table_col(&t, "step", "STEP", 0, true);
+	table_col(&t, "target", "TARGET", 0, true);
+	table_col(&t, "users", "USERS", 0, false);
+	table_col(&t, "requests", "REQS", 0, false);
+	table_col_json_only(&t);
+	table_col(&t, "req_per_s", "REQ/S", 0, false);
+	table_col(&t, "errors", "ERR", 0, false);
+	table_col(&t, "loadgen_us", "LOADGEN", 1, false);
+	table_col(&t, "own_us", "OWN", 1, false);
+	table_col(&t, "virt_us", "VIRT", 1, false);
+	table_col(&t, "path_us", "PATH", 1, false);
+	table_col(&t, "other_us", "OTHER", 1, false);
+	table_col(&t, "host_busy_pct", "BUSY%", 1, false);
+	table_col(&t, "target_pct", "TGT%", 1, false);
+	table_col(&t, "loadgen_pct", "LG%", 1, false);
+	table_col(&t, "mean_ms", "MEAN-ms", 2, false);
+	table_col(&t, "stddev_ms", "SD-ms", 2, false);
+	table_col(&t, "p50_ms", "P50-ms", 2, false);
+	table_col(&t, "p99_ms", "P99-ms", 2, false);
+	table_col(&t, "status", "STATUS", 0, true);
+	for (int i = 0; i < s->nsteps; i++) {
+		const struct sess_step *st = &s->steps[i];
+		uint64_t reqs = step_requests(st), errs = 0;
+		const struct target_cost *c = st->target >= 0 ? &st->cost.target[st->target] : NULL;
+		char status[96];
+		struct load_lat lat;
+		int r = table_row(&t);
+
+		table_str(&t, r, C_STEP, st->label);
+		if (st->target >= 0)
+			table_str(&t, r, C_TARGET, target_name(s, st->target));
+		else
+			table_none(&t, r, C_TARGET);
+		table_u64(&t, r, C_USERS, st->plan.users);
+		if (st->skipped) {
+			for (int k = C_REQS; k < C_STATUS; k++)
+				table_na(&t, r, k, "step skipped: nothing measured");
+			table_str(&t, r, C_STATUS, st->skip_reason);
+			continue;
+		}
+		if (st->have_res) {
+			for (int k = 0; k < LERR_MAX; k++)
+				errs += st->res.err[k];
+			errs += st->res.http[4] + st->res.http[5];
+			table_u64(&t, r, C_REQS, reqs);
+			if (st->res.measured_ns)
+				table_f64(&t, r, C_RPS, reqs * 1e9 / st->res.measured_ns);
+			else
+				table_na(&t, r, C_RPS, "nothing measured after the warm-up");
+			table_u64(&t, r, C_ERR, errs);
+		} else {
+			for (int k = C_REQS; k <= C_ERR; k++)
+				table_na(&t, r, k, "the load generator returned no result");
+		}
+		cell_us_per_req(&t, r, C_LOADGEN, st->cost.loadgen_ns, reqs);
+		if (c) {
+			cell_us_per_req(&t, r, C_OWN, c->own_ns, reqs);
+			cell_us_per_req(&t, r, C_VIRT, c->virt_ns, reqs);
+			if (st->net.ok)
+				cell_us_per_req(&t, r, C_PATH, c->netpath_ns, reqs);
+			else
+				table_na(&t, r, C_PATH, st->net_na);
+		} else {
+			for (int k = C_OWN; k <= C_PATH; k++)
+				table_na(&t, r, k, no_target);
+		}
+		cell_us_per_req(&t, r, C_OTHER, st->cost.other_ns, reqs);
+		table_pct(&t, r, C_BUSY, st->busy_ns, st->span_ns);
+		if (c)
+			table_pct(&t, r, C_TGT, c->own_ns + c->overhead_ns, st->span_ns);
+		else
+			table_na(&t, r, C_TGT, no_target);
+		table_pct(&t, r, C_LG, st->cost.loadgen_ns, st->span_ns);
+		if (st->have_res && st->res.lat.total) {
+			load_lat_summary(&st->res.lat, &lat);
+			table_f64(&t, r, C_MEAN, lat.mean_ns / 1e6);
+			table_f64(&t, r, C_SD, lat.stddev_ns / 1e6);
+			table_f64(&t, r, C_P50, lat.p50_ns / 1e6);
+			table_f64(&t, r, C_P99, lat.p99_ns / 1e6);
+		} else {
+			for (int k = C_MEAN; k <= C_P99; k++)
+				table_na(&t, r, k, "no latency measured (no response)");
+		}
+		if (st->lost)
+			snprintf(status, sizeof(status), "target lost at %.1fs", st->lost_at_s);
+		else if (st->interrupted)
+			snprintf(status, sizeof(status), "interrupted");
+		else
+			snprintf(status, sizeof(status), "ok");
+		table_str(&t, r, C_STATUS, status);
+	}
+	table_note(&t, "LOADGEN: virtprof's own load threads; OWN: vCPUs / container app; VIRT: "
+		       "emulation, io, vhost, KVM threads, runtime helpers; PATH: tap/veth/bridge");
+	table_note(&t, "latency from the intended send time (coordinated omission corrected)");
+	table_render(&t, o);
+	table_free(&t);
+}
+
+static void step_header_text(const struct session *s, const struct sess_step *st, FILE *f)
+{
+	fprintf(f, "== step %s  target %s  %s  users %" PRIu64 "\n", st->label,
+		target_name(s, st->target), st->url, st->plan.users);
+	if (st->skipped)
+		fprintf(f, "   skipped: %s\n", st->skip_reason);
+	if (st->lost)
+		fprintf(f, "   TARGET LOST at %.1fs: what was measured before is kept\n",
+			st->lost_at_s);
+	if (st->interrupted)
+		fprintf(f, "   interrupted by a signal: partial step\n");
+}
+
+void session_report_text(struct session *s, FILE *f, bool compare)
+{
+	struct out o;
+
+	out_init(&o, f, OUT_TEXT, false);
+	report_mode(&s->cap.mode, &o);
+	fputc('\n', f);
+	report_targets(&s->cap, &o);
+	for (int i = 0; i < s->nsteps; i++) {
+		struct sess_step *st = &s->steps[i];
+
+		fputc('\n', f);
+		step_header_text(s, st, f);
+		if (st->skipped)
+			continue;
+		if (st->have_res)
+			load_print_summary(&st->res, f);
+		if (compare)
+			continue; /* the side-by-side table carries the CPU figures */
+		fputc('\n', f);
+		table_step_summary(st, &o);
+		fputc('\n', f);
+		table_step_overhead(s, st, &o);
+		fputc('\n', f);
+		table_step_paths(s, st, &o);
+		if (st->io.n) {
+			fprintf(f, "\nI/O during the step\n");
+			table_set_render(&st->io, &o);
+		}
+		fputc('\n', f);
+		table_step_cpu(st, &o);
+		report_drops(st->drops, true, &o);
+	}
+	if (compare) {
+		fputc('\n', f);
+		session_table_compare(s, &o);
+	}
+	fflush(f);
+}
+
+static void json_timeline(const struct sess_step *st, struct jw *w)
+{
+	jw_key(w, "timeline");
+	jw_arr_begin(w);
+	for (int i = 0; i < st->ntl; i++) {
+		const struct tl_point *p = &st->tl[i];
+
+		jw_obj_begin(w);
+		jw_kdouble(w, "t_s", p->t_s);
+		jw_ku64(w, "mono_ns", p->mono_ns);
+		jw_ku64(w, "real_ns", p->real_ns);
+		jw_kdouble(w, "interval_s", p->interval_s);
+		jw_kdouble(w, "coverage_pct", p->coverage_pct);
+		jw_kbool(w, "warmup", p->warmup);
+		jw_key(w, "entities");
+		jw_arr_begin(w);
+		for (int k = 0; k < p->nrows; k++) {
+			jw_obj_begin(w);
+			jw_kstr(w, "entity", p->rows[k].entity);
+			jw_kstr(w, "role", p->rows[k].role);
+			jw_ku64(w, "busy_ns", p->rows[k].busy_ns);
+			jw_obj_end(w);
+		}
+		jw_arr_end(w);
+		jw_obj_end(w);
+	}
+	jw_arr_end(w);
+}
+
+static void json_step(struct session *s, struct sess_step *st, struct jw *w, struct out *o)
+{
+	jw_obj_begin(w);
+	jw_kstr(w, "label", st->label);
+	jw_key(w, "target");
+	if (st->target >= 0)
+		jw_str(w, target_name(s, st->target));
+	else
+		jw_null(w);
+	jw_kstr(w, "url", st->url);
+	jw_ku64(w, "users", st->plan.users);
+	jw_kbool(w, "skipped", st->skipped);
+	jw_key(w, "skip_reason");
+	if (st->skipped)
+		jw_str(w, st->skip_reason);
+	else
+		jw_null(w);
+	jw_kbool(w, "interrupted", st->interrupted);
+	jw_kbool(w, "target_lost", st->lost);
+	jw_kopt_double(w, "target_lost_at_s", st->lost, st->lost_at_s);
+	jw_kdouble(w, "t_start_s", st->t_start_s);
+	jw_kdouble(w, "t_end_s", st->t_end_s);
+	jw_key(w, "load");
+	if (st->have_res)
+		load_json(&st->res, w);
+	else
+		jw_null(w);
+	jw_key(w, "cpu");
+	jw_obj_begin(w);
+	jw_ku64(w, "requests", step_requests(st));
+	jw_ku64(w, "cpus", st->ncpu);
+	jw_ku64(w, "span_ns", st->span_ns);
+	jw_ku64(w, "busy_ns", st->busy_ns);
+	jw_ku64(w, "idle_ns", st->idle_ns);
+	jw_kopt_u64(w, "bpf_ns", st->bpf_known, st->bpf_ns);
+	jw_kopt_double(w, "coverage_pct", st->span_ns,
+		       coverage_pct(st->busy_ns, st->idle_ns, st->span_ns));
+	table_step_cpu(st, o);
+	report_softirq(&st->agg, o);
+	table_step_summary(st, o);
+	table_step_overhead(s, st, o);
+	jw_kbool(w, "network_available", st->net.ok);
+	jw_key(w, "network_reason");
+	if (st->net.ok)
+		jw_null(w);
+	else
+		jw_str(w, st->net_na);
+	table_step_paths(s, st, o);
+	report_drops(st->drops, false, o);
+	jw_obj_end(w);
+	jw_key(w, "io");
+	if (st->io.n) {
+		jw_obj_begin(w);
+		table_set_render(&st->io, o);
+		jw_obj_end(w);
+	} else {
+		jw_null(w);
+	}
+	json_timeline(st, w);
+	jw_obj_end(w);
+}
+
+int session_write_json(struct session *s, const char *path, const char *command)
+{
+	struct atomic_file *af = atomic_file_open(path);
+	struct out o;
+	struct jw *w;
+
+	if (!af)
+		return -errno;
+	out_init(&o, atomic_file_stream(af), OUT_JSON, true);
+	w = &o.jw;
+	jw_obj_begin(w);
+	jw_kstr(w, "schema", "virtprof-session/1");
+	jw_kstr(w, "command", command);
+	jw_key(w, "testbed");
+	if (s->testbed[0])
+		jw_str(w, s->testbed);
+	else
+		jw_null(w);
+	jw_kdouble(w, "interval_s", s->interval_ns / 1e9);
+	report_mode(&s->cap.mode, &o);
+	report_targets(&s->cap, &o);
+	report_profiler(&s->cap, 0, true, &o);
+	jw_key(w, "steps");
+	jw_arr_begin(w);
+	for (int i = 0; i < s->nsteps; i++)
+		json_step(s, &s->steps[i], w, &o);
+	jw_arr_end(w);
+	session_table_compare(s, &o);
+	jw_obj_end(w);
+	jw_end_line(w);
+	return atomic_file_commit(af);
+}
+
+/* The timeline: one row per interval, entity and role of every step (the CSV's table). */
+static void table_timeline(const struct session *s, struct out *o)
+{
+	enum {
+		C_STEP,
+		C_TARGET,
+		C_T,
+		C_MONO,
+		C_REAL,
+		C_IV,
+		C_WARM,
+		C_COV,
+		C_ENT,
+		C_ROLE,
+		C_BUSY,
+		C_HOST
+	};
+	struct table t;
+
+	table_init(&t, "timeline", "Timeline");
+	table_col(&t, "step", "STEP", 0, true);
+	table_col(&t, "target", "TARGET", 0, true);
+	table_col(&t, "t_s", "T-s", 3, false);
+	table_col(&t, "mono_ns", "MONO-ns", 0, false);
+	table_col(&t, "real_ns", "REAL-ns", 0, false);
+	table_col(&t, "interval_s", "INTERVAL-s", 3, false);
+	table_col(&t, "warmup", "WARMUP", 0, false);
+	table_col(&t, "coverage_pct", "COVERAGE%", 3, false);
+	table_col(&t, "entity", "ENTITY", 0, true);
+	table_col(&t, "role", "ROLE", 0, true);
+	table_col(&t, "busy_ns", "BUSY-ns", 0, false);
+	table_col(&t, "host_pct", "HOST%", 4, false);
+	for (int i = 0; i < s->nsteps; i++) {
+		const struct sess_step *st = &s->steps[i];
+
+		for (int k = 0; k < st->ntl; k++) {
+			const struct tl_point *p = &st->tl[k];
+			int ncpu = st->ncpu ? st->ncpu : s->cap.mode.ncpus;
+			uint64_t cap = (uint64_t)(p->interval_s * ncpu * 1e9);
+
+			for (int j = 0; j < p->nrows; j++) {
+				int r = table_row(&t);
+
+				table_str(&t, r, C_STEP, st->label);
+				table_str(&t, r, C_TARGET, target_name(s, st->target));
+				table_f64(&t, r, C_T, p->t_s);
+				table_u64(&t, r, C_MONO, p->mono_ns);
+				table_u64(&t, r, C_REAL, p->real_ns);
+				table_f64(&t, r, C_IV, p->interval_s);
+				table_u64(&t, r, C_WARM, p->warmup);
+				table_f64(&t, r, C_COV, p->coverage_pct);
+				table_str(&t, r, C_ENT, p->rows[j].entity);
+				table_str(&t, r, C_ROLE, p->rows[j].role);
+				table_u64(&t, r, C_BUSY, p->rows[j].busy_ns);
+				table_pct(&t, r, C_HOST, p->rows[j].busy_ns, cap);
+			}
+		}
+	}
+	table_render(&t, o);
+	table_free(&t);
+}
+
+/* One CSV file of DIR from one table, written atomically. */
+static int write_csv(const struct session *s, const char *dir, const char *name,
+		     void (*table)(const struct session *s, struct out *o))
+{
+	struct atomic_file *af;
+	char path[1024];
+	struct out o;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	af = atomic_file_open(path);
+	if (!af)
+		return -errno;
+	out_init(&o, atomic_file_stream(af), OUT_CSV, false);
+	table(s, &o);
+	return atomic_file_commit(af);
+}
+
+int session_write_csv(const struct session *s, const char *dir)
+{
+	int err = write_csv(s, dir, "timeline.csv", table_timeline);
+
+	return err ? err : write_csv(s, dir, "summary.csv", session_table_compare);
+}
+
+/* --json / --csv after the text report; VP_EXIT_OK or VP_EXIT_FAIL. */
+int session_write_outputs(struct session *s, const struct session_cli *c, const char *command)
+{
+	int err, ret = VP_EXIT_OK;
+
+	if (c->json && (err = session_write_json(s, c->json, command))) {
+		vp_err("write %s: %s", c->json, strerror(-err));
+		ret = VP_EXIT_FAIL;
+	}
+	if (c->csv && (err = session_write_csv(s, c->csv))) {
+		vp_err("write %s: %s", c->csv, strerror(-err));
+		ret = VP_EXIT_FAIL;
+	}
+	return ret;
+}

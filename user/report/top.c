@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <math.h>
+#include <time.h>
+
+#include "report/sections.h"
+#include "report/top.h"
+#include "sys/util.h"
+
+void top_report_header(const struct capture *c, const struct top_opts *o, FILE *f)
+{
+	struct out out;
+
+	if (o->mode == OUT_JSON)
+		return;
+	out_init(&out, f, OUT_TEXT, false);
+	report_mode(&c->mode, &out);
+	fputc('\n', f);
+	report_targets(c, &out);
+	fputc('\n', f);
+}
+
+void top_report_interval(struct capture *c, const struct capture_interval *ci,
+			 const struct top_opts *o, FILE *f)
+{
+	const struct interval *iv = &ci->iv;
+	double secs = (iv->mono_end_ns - iv->mono_start_ns) / 1e9;
+	time_t now = (time_t)(iv->real_end_ns / NSEC_PER_SEC);
+	char tbuf[32], bpf_txt[32], cov_txt[32];
+	struct out out;
+	struct tm tm;
+
+	out_init(&out, f, o->mode, false);
+	if (o->mode == OUT_JSON) {
+		struct jw *w = &out.jw;
+
+		jw_obj_begin(w);
+		jw_kstr(w, "type", "interval");
+		jw_ku64(w, "seq", iv->seq);
+		jw_ku64(w, "time_ns", iv->real_end_ns);
+		jw_ku64(w, "mono_ns", iv->mono_end_ns);
+		jw_ku64(w, "interval_ns", iv->mono_end_ns - iv->mono_start_ns);
+		if (c->only_tgid)
+			jw_ki64(w, "pid", c->only_tgid);
+		report_mode(&c->mode, &out);
+		report_targets(c, &out);
+		report_coverage(iv->busy_ns, iv->idle_ns, iv->span_ns, iv->ncpu_seen, ci->bpf_ns,
+				&out);
+		report_entities(&ci->agg, iv->span_ns, "entities", &out);
+		report_softirq(&ci->agg, &out);
+		report_io(c, secs, &out);
+		report_drops(iv->drops, false, &out);
+		report_profiler(c, iv->span_ns, false, &out);
+		jw_obj_end(w);
+		jw_end_line(w);
+		fflush(f);
+		return;
+	}
+	localtime_r(&now, &tm);
+	strftime(tbuf, sizeof(tbuf), "%H:%M:%S", &tm);
+	if (ci->bpf_ns >= 0)
+		snprintf(bpf_txt, sizeof(bpf_txt), "%.3f%%", pct_of(ci->bpf_ns, iv->span_ns));
+	else
+		snprintf(bpf_txt, sizeof(bpf_txt), "n/a");
+	if (iv->span_ns)
+		snprintf(cov_txt, sizeof(cov_txt), "%.2f%%",
+			 coverage_pct(iv->busy_ns, iv->idle_ns, iv->span_ns));
+	else
+		snprintf(cov_txt, sizeof(cov_txt), "n/a");
+	fprintf(f,
+		"%s  interval %.2fs  coverage %s  bpf %s of host  (%% of host: 100%% = %d CPUs)\n",
+		tbuf, iv->ncpu_seen ? iv->span_ns / 1e9 / iv->ncpu_seen : NAN, cov_txt, bpf_txt,
+		iv->ncpu_seen);
+	for (int i = 0; i < c->targets.n; i++)
+		if (c->targets.t[i].gone)
+			fprintf(f, "  target %s gone after %.1fs\n", c->targets.t[i].entity,
+				(c->targets.t[i].gone_mono_ns - c->t0_mono) / 1e9);
+	report_entities(&ci->agg, iv->span_ns, "entities", &out);
+	if (o->softirq_text) {
+		fputc('\n', f);
+		report_softirq(&ci->agg, &out);
+	}
+	if (o->io_text && c->io) {
+		fputc('\n', f);
+		report_io(c, secs, &out);
+	}
+	report_drops(iv->drops, true, &out);
+	if (vp_verbose)
+		report_profiler(c, iv->span_ns, false, &out);
+	fputc('\n', f);
+	fflush(f);
+}

@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/libbpf.h>
+
+#include "account.skel.h"
+#include "io/sections.h"
+#include "probe/probe.h"
+#include "session/capture.h"
+#include "sys/util.h"
+
+static void add_prog(struct capture *c, const char *name, int fd)
+{
+	struct prog_cost *p;
+
+	if (c->nprogs >= MAX_PROGS || fd < 0)
+		return;
+	p = &c->progs[c->nprogs++];
+	memset(p, 0, sizeof(*p));
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	p->fd = fd;
+	probe_prog_stats(fd, &p->run_ns, &p->run_cnt);
+	p->base_ns = p->run_ns;
+	p->base_cnt = p->run_cnt;
+}
+
+static void add_obj_progs(struct capture *c, struct bpf_object *obj)
+{
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, obj) {
+		if (bpf_program__fd(prog) >= 0 && strcmp(bpf_program__name(prog), "flush"))
+			add_prog(c, bpf_program__name(prog), bpf_program__fd(prog));
+	}
+}
+
+int capture_open(struct capture *c, const char **vms, int nvm, const char **ctrs, int nctr, bool io)
+{
+	int err;
+
+	memset(c, 0, sizeof(*c));
+	/* Privilege first: target discovery reads /proc of other users' processes. */
+	err = probe_check_privileges();
+	if (err)
+		return err;
+	for (int i = 0; i < nvm; i++)
+		if ((err = targets_add_vm(&c->targets, vms[i])))
+			return err;
+	for (int i = 0; i < nctr; i++)
+		if ((err = targets_add_container(&c->targets, ctrs[i])))
+			return err;
+	if (!nvm && !nctr)
+		targets_discover(&c->targets);
+
+	err = account_probe_open(&c->probe);
+	if (err)
+		return err == -EPERM || err == -ENOENT ? err : -EIO;
+	c->stats_on = c->probe.stats_fd >= 0;
+	err = collector_init(&c->coll, &c->probe);
+	if (!err)
+		err = attributor_init(&c->attr, &c->coll, &c->targets);
+	if (err) {
+		collector_free(&c->coll);
+		account_probe_close(&c->probe);
+		return err;
+	}
+	c->open = true;
+	kernel_mode_detect(&c->mode);
+	c->mode.flavour = c->probe.flavour;
+	add_obj_progs(c, c->probe.skel->obj);
+	if (io) {
+		struct iosec_opts io_opts = {
+			.account_cpu_state_fd = account_probe_cpu_state_fd(&c->probe),
+			.net = true,
+			.block = true,
+			.kvm = true,
+		};
+		struct bpf_object *objs[4];
+
+		/* each part that cannot load is reported as not available, never fatal */
+		if (!iosec_open(&c->io, &io_opts)) {
+			int n = iosec_objects(c->io, objs, ARRAY_SIZE(objs));
+
+			for (int i = 0; i < n; i++)
+				add_obj_progs(c, objs[i]);
+			iosec_collect(c->io);
+		}
+	}
+	c->t0_mono = now_mono_ns();
+	err = collector_restart(&c->coll);
+	if (err) {
+		capture_close(c);
+		return -EIO;
+	}
+	return 0;
+}
+
+static void attribute_io_tid(void *ctx, uint32_t tid)
+{
+	attribute_key(ctx, tid);
+}
+
+void capture_io(struct capture *c)
+{
+	if (!c->io)
+		return;
+	iosec_collect(c->io);
+	iosec_for_each_tid(c->io, attribute_io_tid, &c->attr);
+}
+
+int capture_next(struct capture *c, struct capture_interval *ci)
+{
+	int err;
+
+	memset(ci, 0, sizeof(*ci));
+	err = collector_next(&c->coll, &ci->iv);
+	if (err)
+		return err;
+	/* a cgroup made below a container later (a new exec'd service) must be attributed too */
+	if (targets_refresh(&c->targets))
+		attributor_invalidate(&c->attr);
+	err = agg_build(&ci->agg, &c->attr, &ci->iv, c->only_tgid);
+	if (err) {
+		capture_interval_free(ci);
+		return err;
+	}
+	if (!c->io_per_step)
+		capture_io(c);
+	ci->bpf_ns = c->stats_on ? 0 : -1;
+	for (int i = 0; i < c->nprogs; i++) {
+		struct prog_cost *p = &c->progs[i];
+		uint64_t ns = p->run_ns, cnt = p->run_cnt;
+
+		if (probe_prog_stats(p->fd, &p->run_ns, &p->run_cnt))
+			continue;
+		p->d_ns = p->run_ns - ns;
+		p->d_cnt = p->run_cnt - cnt;
+		if (c->stats_on)
+			ci->bpf_ns += p->d_ns;
+	}
+	return 0;
+}
+
+void capture_interval_free(struct capture_interval *ci)
+{
+	interval_free(&ci->iv);
+	agg_free(&ci->agg);
+}
+
+void capture_close(struct capture *c)
+{
+	if (!c->open)
+		return;
+	iosec_destroy(c->io);
+	c->io = NULL;
+	attributor_free(&c->attr);
+	collector_free(&c->coll);
+	account_probe_close(&c->probe);
+	c->open = false;
+}
+
+void capture_io_owner(void *ctx, uint32_t tid, uint64_t cgid, char *entity, size_t elen, char *role,
+		      size_t rlen)
+{
+	const struct capture *c = ctx;
+	const struct verdict *v;
+
+	/* a bio's blkcg names its owner: the target holding that cgroup */
+	if (cgid) {
+		for (int i = 0; i < c->targets.n; i++) {
+			const struct target *t = &c->targets.t[i];
+
+			for (int k = 0; k < t->ncgids; k++) {
+				if (t->cgids[k] == cgid) {
+					snprintf(entity, elen, "%s", t->entity);
+					snprintf(role, rlen, "app");
+					return;
+				}
+			}
+		}
+		if (!tid) {
+			snprintf(entity, elen, "other");
+			snprintf(role, rlen, "cgroup:%llu", (unsigned long long)cgid);
+			return;
+		}
+	}
+	v = tid ? attribute_cached(&c->attr, tid) : NULL;
+	snprintf(entity, elen, "%s", v ? v->entity : "other");
+	snprintf(role, rlen, "%s", v ? v->role : "unknown");
+}

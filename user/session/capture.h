@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A capture: the accounting probes, the collector, the targets and their attribution, the I/O
+ * sections and the BPF programs' own cost, interval by interval.  `top` and `serve` print each
+ * interval; the session engine (engine.c) folds them into steps.  An interval comes out of here
+ * attributed: the report layer only reads it.
+ */
+#ifndef VP_CAPTURE_H
+#define VP_CAPTURE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "account/attribute.h"
+#include "account/collect.h"
+#include "account/targets.h"
+#include "probe/account.h"
+#include "probe/kernel.h"
+
+#define MAX_PROGS 64
+
+struct prog_cost {
+	char name[64];
+	int fd;
+	uint64_t run_ns, run_cnt;   /* cumulative at the end of the last interval */
+	uint64_t d_ns, d_cnt;	    /* during the last interval */
+	uint64_t base_ns, base_cnt; /* at capture start */
+};
+
+struct iosec;
+
+struct capture {
+	struct account_probe probe;
+	struct iosec *io; /* network / block / KVM sections; NULL when disabled */
+	bool io_per_step; /* the engine takes the I/O deltas per step, not per interval */
+	struct collector coll;
+	struct targets targets;
+	struct attributor attr;
+	struct kernel_mode mode;
+	pid_t only_tgid; /* top -p: aggregate just this process */
+	int nprogs;
+	struct prog_cost progs[MAX_PROGS];
+	bool stats_on; /* kernel bpf_stats enabled: program run times are measured */
+	uint64_t t0_mono;
+	bool open;
+};
+
+/* One closed interval, attributed per (entity, role). */
+struct capture_interval {
+	struct interval iv;
+	struct agg agg;
+	int64_t bpf_ns; /* BPF run time of every program during it; -1: bpf_stats off */
+};
+
+/*
+ * Resolve targets (with none given: discover), load and attach the accounting programs and (with
+ * io) the network / block / KVM sections, start the first interval.  -errno, message printed.
+ */
+int capture_open(struct capture *c, const char **vms, int nvm, const char **ctrs, int nctr,
+		 bool io);
+/* Close the current interval: rows attributed, coverage, drops, program costs; targets refreshed. */
+int capture_next(struct capture *c, struct capture_interval *ci);
+void capture_interval_free(struct capture_interval *ci);
+/* Take the I/O sections' deltas and attribute the threads they name. */
+void capture_io(struct capture *c);
+void capture_close(struct capture *c);
+/* Owner lookup for the I/O tables: reads verdicts already made, never classifies. */
+void capture_io_owner(void *ctx, uint32_t tid, uint64_t cgid, char *entity, size_t elen, char *role,
+		      size_t rlen);
+
+#endif

@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <string.h>
+
+#include "session/cost.h"
+#include "virtprof.h"
+
+static const struct {
+	const char *role;
+	enum cost_part part;
+} role_parts[] = {
+	{ "vcpu", PART_OWN },	     { "app", PART_OWN },     { "emul", PART_EMUL },
+	{ "io", PART_IO },	     { "vhost", PART_VHOST }, { "kvm", PART_KVM },
+	{ "runtime", PART_RUNTIME },
+};
+
+enum cost_part cost_part_of_role(const char *role)
+{
+	for (size_t i = 0; i < sizeof(role_parts) / sizeof(role_parts[0]); i++)
+		if (!strcmp(role, role_parts[i].role))
+			return role_parts[i].part;
+	return PART_UNKNOWN;
+}
+
+static uint64_t *part_ns(struct target_cost *t, enum cost_part p)
+{
+	uint64_t *const field[] = {
+		[PART_OWN] = &t->own_ns,	 [PART_EMUL] = &t->emul_ns,
+		[PART_IO] = &t->io_ns,		 [PART_VHOST] = &t->vhost_ns,
+		[PART_KVM] = &t->kvm_ns,	 [PART_RUNTIME] = &t->runtime_ns,
+		[PART_UNKNOWN] = &t->unknown_ns,
+	};
+
+	return field[p];
+}
+
+static uint64_t net_softirq(const struct vp_thread_stats *x)
+{
+	return x->softirq_ns[VP_NET_TX_SOFTIRQ] + x->softirq_ns[VP_NET_RX_SOFTIRQ];
+}
+
+static uint64_t take(uint64_t *from, uint64_t want)
+{
+	uint64_t t = want < *from ? want : *from;
+
+	*from -= t;
+	return t;
+}
+
+static void charge_row(struct step_cost *c, const struct agg_row *r, bool net_ok, int ntargets)
+{
+	uint64_t busy = stats_busy_ns(&r->st), net = net_softirq(&r->st);
+	/* with the per-device split, network softirq time is shown on the path, not here */
+	uint64_t mine = net_ok ? busy - net : busy;
+	struct target_cost *t;
+
+	c->net_softirq_hosted_ns += net;
+	if (!strcmp(r->entity, "loadgen")) {
+		c->loadgen_ns += mine;
+		return;
+	}
+	if (!strcmp(r->entity, "profiler")) {
+		c->profiler_ns += mine;
+		return;
+	}
+	if (r->target < 0 || r->target >= ntargets) {
+		c->other_ns += mine;
+		return;
+	}
+	t = &c->target[r->target];
+	t->present = true;
+	*part_ns(t, cost_part_of_role(r->role)) += mine;
+}
+
+void cost_derive(struct step_cost *c, const struct agg *agg, const struct net_split *net,
+		 const struct targets *ts, int step_target)
+{
+	memset(c, 0, sizeof(*c));
+	for (int i = 0; i < agg->n; i++)
+		charge_row(c, &agg->rows[i], net->ok, ts->n);
+	for (int i = 0; i < ts->n; i++) {
+		struct target_cost *t = &c->target[i];
+
+		if (net->ok) {
+			const struct path_sum *p = &net->target[i];
+
+			t->path_ns = p->softirq_ns + p->proc_ns;
+			/*
+			 * Tap writes run the host stack inside qemu's threads (process context): that
+			 * time is in emul/io task time too.  Shown on the path, taken out of emul
+			 * first, then io.  A veth's process-context work ran in other threads.
+			 */
+			if (ts->t[i].kind == TARGET_VM) {
+				uint64_t left = p->proc_ns - take(&t->emul_ns, p->proc_ns);
+
+				take(&t->io_ns, left);
+			} else if (p->proc_ns) {
+				take(&c->other_ns, p->proc_ns);
+			}
+			if (i == step_target)
+				t->bridge_ns = net->bridge.softirq_ns + net->bridge.proc_ns;
+			if (t->path_ns)
+				t->present = true;
+		}
+		t->virt_ns = t->emul_ns + t->io_ns + t->vhost_ns + t->kvm_ns + t->runtime_ns;
+		t->netpath_ns = t->path_ns + t->bridge_ns;
+		t->overhead_ns = t->virt_ns + t->netpath_ns;
+		c->own_ns += t->own_ns;
+		c->virt_ns += t->virt_ns;
+		c->unknown_ns += t->unknown_ns;
+		c->kernel_path_ns += t->netpath_ns;
+	}
+	if (net->ok) {
+		/* bridges not charged to the step's target, lo and other devices */
+		c->kernel_path_ns += net->other.softirq_ns + net->other.proc_ns;
+		if (step_target < 0)
+			c->kernel_path_ns += net->bridge.softirq_ns + net->bridge.proc_ns;
+	}
+}

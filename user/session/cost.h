@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The cost model: how a step's CPU is split into the figures the reports show.  Every column of
+ * the comparison and overhead tables is one named field here, computed once, in cost.c; text,
+ * JSON, CSV and HTML all print these fields.
+ *
+ *   LOADGEN  loadgen_ns   virtprof's load threads (their own work; path work taken out)
+ *   OWN      own_ns       a VM's vCPU threads / a container's cgroup (role vcpu / app)
+ *   VIRT     virt_ns      emul + io + vhost + kvm (VM) / runtime helpers (container)
+ *   PATH     netpath_ns   the target's tap / veth softirq and process-context receive work,
+ *                         plus the bridges in a step that loads that target
+ *   OTHER    other_ns     every other thread of the host
+ * Time in a target's threads whose role is not one of these is unknown_ns: shown on its own
+ * line, never counted as VIRT.
+ */
+#ifndef VP_COST_H
+#define VP_COST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "account/attribute.h"
+#include "account/targets.h"
+
+/* Network path time of one owner during a step (from the per-device split). */
+struct path_sum {
+	uint64_t softirq_ns; /* NET_RX + NET_TX softirq time charged to its devices */
+	uint64_t proc_ns;    /* receive work in process context (tap writes) */
+	uint64_t pkts;
+};
+
+/* The per-device network split of a step, summed per owner. */
+struct net_split {
+	bool ok; /* the split is available; else path time stays in the threads */
+	struct path_sum target[MAX_TARGETS];
+	struct path_sum bridge; /* bridges */
+	struct path_sum other;	/* lo and devices no target owns */
+};
+
+/* Which part of the cost model a role belongs to. */
+enum cost_part { PART_OWN, PART_EMUL, PART_IO, PART_VHOST, PART_KVM, PART_RUNTIME, PART_UNKNOWN };
+enum cost_part cost_part_of_role(const char *role);
+
+struct target_cost {
+	bool present;
+	uint64_t own_ns;
+	uint64_t emul_ns, io_ns, vhost_ns, kvm_ns, runtime_ns; /* the parts of VIRT */
+	uint64_t unknown_ns;  /* threads of the target with a role the model does not know */
+	uint64_t path_ns;     /* its own devices: softirq + process-context */
+	uint64_t bridge_ns;   /* bridges on its path, in a step that loads it */
+	uint64_t virt_ns;     /* emul + io + vhost + kvm + runtime */
+	uint64_t netpath_ns;  /* path + bridge */
+	uint64_t overhead_ns; /* virt + netpath: everything the host spends beyond own */
+};
+
+struct step_cost {
+	struct target_cost target[MAX_TARGETS];
+	uint64_t loadgen_ns, profiler_ns, other_ns;
+	uint64_t own_ns, virt_ns, unknown_ns; /* sums over targets */
+	uint64_t kernel_path_ns;	      /* every device's path time, owned or not */
+	uint64_t net_softirq_hosted_ns;	      /* NET_* softirq time inside threads' buckets */
+};
+
+/*
+ * Split a step's CPU (agg: per entity and role over its measured window) with its network split.
+ * step_target is the target the step loads (-1 none): the bridges are charged to it.
+ */
+void cost_derive(struct step_cost *c, const struct agg *agg, const struct net_split *net,
+		 const struct targets *ts, int step_target);
+
+#endif

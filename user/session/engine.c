@@ -1,0 +1,290 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The session engine: the capture's intervals while the load generator runs each step, folded
+ * into the step's measured window; the step's network split and I/O tables; its cost split.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "io/net.h"
+#include "io/sections.h"
+#include "session/session.h"
+#include "sys/util.h"
+
+int session_open(struct session *s, const char **vms, int nvm, const char **ctrs, int nctr,
+		 uint64_t interval_ns)
+{
+	int err;
+
+	memset(s, 0, sizeof(*s));
+	s->interval_ns = interval_ns;
+	sigemptyset(&s->sigs);
+	sigaddset(&s->sigs, SIGINT);
+	sigaddset(&s->sigs, SIGTERM);
+	/* Blocked in every thread created from here on (load workers included): taken synchronously
+	 * by the session loop between intervals. */
+	pthread_sigmask(SIG_BLOCK, &s->sigs, NULL);
+	err = capture_open(&s->cap, vms, nvm, ctrs, nctr, true);
+	if (err)
+		return err;
+	s->cap.io_per_step = true;
+	s->t0_mono = now_mono_ns();
+	return 0;
+}
+
+static void step_free(struct sess_step *st)
+{
+	if (st->have_res)
+		load_result_free(&st->res);
+	agg_free(&st->agg);
+	table_set_free(&st->io);
+	for (int i = 0; i < st->ntl; i++)
+		free(st->tl[i].rows);
+	free(st->tl);
+}
+
+void session_close(struct session *s)
+{
+	for (int i = 0; i < s->nsteps; i++)
+		step_free(&s->steps[i]);
+	free(s->steps);
+	s->steps = NULL;
+	s->nsteps = 0;
+	capture_close(&s->cap);
+}
+
+struct sess_step *session_add_step(struct session *s, const char *label, int target,
+				   const struct load_plan *plan)
+{
+	struct sess_step *st;
+
+	st = array_grow(s->steps, &s->capsteps, s->nsteps, sizeof(*st));
+	if (!st)
+		return NULL;
+	s->steps = st;
+	st = &s->steps[s->nsteps++];
+	memset(st, 0, sizeof(*st));
+	snprintf(st->label, sizeof(st->label), "%s", label);
+	st->target = target;
+	st->plan = *plan;
+	snprintf(st->url, sizeof(st->url), "%s", plan->url ? plan->url : "");
+	st->plan.url = st->url;
+	return st;
+}
+
+static void tl_add(struct session *s, struct sess_step *st, const struct capture_interval *ci,
+		   bool warmup)
+{
+	const struct interval *iv = &ci->iv;
+	const struct agg *a = &ci->agg;
+	struct tl_point *p;
+
+	p = array_grow(st->tl, &st->captl, st->ntl, sizeof(*p));
+	if (!p)
+		return;
+	st->tl = p;
+	p = &st->tl[st->ntl++];
+	memset(p, 0, sizeof(*p));
+	p->t_s = (iv->mono_end_ns - s->t0_mono) / 1e9;
+	p->mono_ns = iv->mono_end_ns;
+	p->real_ns = iv->real_end_ns;
+	p->interval_s = (iv->mono_end_ns - iv->mono_start_ns) / 1e9;
+	p->coverage_pct = coverage_pct(iv->busy_ns, iv->idle_ns, iv->span_ns);
+	p->warmup = warmup;
+	p->rows = calloc(a->n ? a->n : 1, sizeof(*p->rows));
+	if (!p->rows)
+		return;
+	for (int i = 0; i < a->n; i++) {
+		snprintf(p->rows[i].entity, sizeof(p->rows[i].entity), "%s", a->rows[i].entity);
+		snprintf(p->rows[i].role, sizeof(p->rows[i].role), "%s", a->rows[i].role);
+		p->rows[i].busy_ns = stats_busy_ns(&a->rows[i].st);
+	}
+	p->nrows = a->n;
+}
+
+/* Close one interval; fold it into the step unless it is warm-up. */
+static int step_interval(struct session *s, struct sess_step *st, bool warmup)
+{
+	struct capture_interval ci;
+	int err = capture_next(&s->cap, &ci);
+
+	if (err)
+		return err;
+	tl_add(s, st, &ci, warmup);
+	if (!warmup) {
+		const struct interval *iv = &ci.iv;
+
+		agg_merge(&st->agg, &ci.agg);
+		st->span_ns += iv->span_ns;
+		st->busy_ns += iv->busy_ns;
+		st->idle_ns += iv->idle_ns;
+		st->bpf_known = ci.bpf_ns >= 0;
+		if (ci.bpf_ns > 0)
+			st->bpf_ns += ci.bpf_ns;
+		if (iv->ncpu_seen > st->ncpu)
+			st->ncpu = iv->ncpu_seen;
+		for (int k = 0; k < VP_DROP_MAX; k++)
+			st->drops[k] += iv->drops[k];
+	}
+	capture_interval_free(&ci);
+	/* a step's target dying is recorded, not fatal: the measured part stays */
+	if (st->target >= 0 && !st->lost && s->cap.targets.t[st->target].gone) {
+		st->lost = true;
+		st->lost_at_s = (s->cap.targets.t[st->target].gone_mono_ns - s->t0_mono) / 1e9;
+	}
+	return 0;
+}
+
+/* Wait until `until` (mono ns) or a signal; true when a signal arrived. */
+static bool wait_until(struct session *s, uint64_t until)
+{
+	uint64_t now = now_mono_ns();
+	struct timespec to;
+
+	if (until <= now)
+		return false;
+	to.tv_sec = (until - now) / NSEC_PER_SEC;
+	to.tv_nsec = (until - now) % NSEC_PER_SEC;
+	return sigtimedwait(&s->sigs, NULL, &to) > 0;
+}
+
+/* The network path since load: per device from the I/O sections, summed per owner. */
+static void net_totals(struct session *s, struct net_split *out, char *na, size_t nalen)
+{
+	struct netpath *np = s->cap.io ? iosec_net(s->cap.io) : NULL;
+
+	memset(out, 0, sizeof(*out));
+	if (!np) {
+		snprintf(na, nalen,
+			 "network programs not loaded: path time stays inside the hosting threads");
+		return;
+	}
+	if (!np->runs) {
+		snprintf(na, nalen, "%s", np->runs_na);
+		return;
+	}
+	out->ok = true;
+	for (int i = 0; i < np->ndev; i++) {
+		const struct net_dev *d = &np->devs[i];
+		const struct target *t = netpath_owner(np, d, &s->cap.targets);
+		struct path_sum *ps;
+
+		if (t)
+			ps = &out->target[t - s->cap.targets.t];
+		else if (d->kind == NET_BRIDGE)
+			ps = &out->bridge;
+		else
+			ps = &out->other;
+		ps->softirq_ns += d->total.sirq_ns[0] + d->total.sirq_ns[1];
+		ps->proc_ns += d->total.proc_ns;
+		ps->pkts += d->total.rx_pkts + d->total.tx_pkts;
+	}
+}
+
+/*
+ * The network / block / KVM tables over the step: the I/O sections hold exactly the step's deltas
+ * right now (collected at its start and end), so keep their tables for the report.
+ */
+static void step_io(struct session *s, struct sess_step *st)
+{
+	double secs = (now_mono_ns() - s->t0_mono) / 1e9 - st->t_start_s;
+	struct out o;
+
+	if (!s->cap.io)
+		return;
+	out_init_keep(&o, &st->io);
+	iosec_render(s->cap.io, &s->cap.targets, capture_io_owner, &s->cap, secs, &o);
+}
+
+/* netpath keeps running totals since load; the step's share is its end minus its start. */
+static void path_sub(struct path_sum *a, const struct path_sum *b)
+{
+	a->softirq_ns -= b->softirq_ns;
+	a->proc_ns -= b->proc_ns;
+	a->pkts -= b->pkts;
+}
+
+int session_run_step(struct session *s, struct sess_step *st)
+{
+	struct net_split before; /* the network path totals at the step's start */
+	struct capture_interval ci;
+	char na[sizeof(st->net_na)];
+	struct load_handle *h = NULL;
+	char err[256];
+	uint64_t next, warm_end;
+	int rc;
+
+	st->t_start_s = (now_mono_ns() - s->t0_mono) / 1e9;
+	if (st->target >= 0 && s->cap.targets.t[st->target].gone) {
+		st->skipped = true;
+		snprintf(st->skip_reason, sizeof(st->skip_reason), "target %s was lost earlier",
+			 s->cap.targets.t[st->target].entity);
+		return 0;
+	}
+	/* the step's window starts now: discard what was charged before */
+	if (!capture_next(&s->cap, &ci))
+		capture_interval_free(&ci);
+	capture_io(&s->cap);
+	net_totals(s, &before, na, sizeof(na));
+
+	rc = load_start(&st->plan, &h, err, sizeof(err));
+	if (rc) {
+		vp_err("%s", err);
+		st->skipped = true;
+		snprintf(st->skip_reason, sizeof(st->skip_reason), "load did not start: %s", err);
+		return rc;
+	}
+	next = now_mono_ns();
+	warm_end = next + st->plan.warmup_ns;
+	/* warm-up: sampled for the timeline, kept out of the totals; the window starts at its end */
+	while (!s->stop && now_mono_ns() < warm_end && !load_done(h)) {
+		uint64_t until = next + s->interval_ns < warm_end ? next + s->interval_ns :
+								    warm_end;
+
+		if (wait_until(s, until)) {
+			s->stop = true;
+			st->interrupted = true;
+			load_stop(h);
+		}
+		next = until;
+		step_interval(s, st, true);
+	}
+	next = now_mono_ns();
+	while (!s->stop && !load_done(h)) {
+		next += s->interval_ns;
+		/* poll for the end of the load in short slices so the tail interval is short */
+		while (!s->stop && !load_done(h) && now_mono_ns() < next) {
+			uint64_t slice = now_mono_ns() + 50 * NSEC_PER_MSEC;
+
+			if (wait_until(s, slice < next ? slice : next)) {
+				s->stop = true;
+				st->interrupted = true;
+				load_stop(h);
+			}
+		}
+		step_interval(s, st, false);
+	}
+	rc = load_wait(h, &st->res);
+	if (!rc)
+		st->have_res = true;
+	step_interval(s, st, false);
+	capture_io(&s->cap);
+	net_totals(s, &st->net, st->net_na, sizeof(st->net_na));
+	step_io(s, st);
+	for (int i = 0; i < MAX_TARGETS; i++)
+		path_sub(&st->net.target[i], &before.target[i]);
+	path_sub(&st->net.other, &before.other);
+	path_sub(&st->net.bridge, &before.bridge);
+	st->t_end_s = (now_mono_ns() - s->t0_mono) / 1e9;
+	session_derive(s, st);
+	return rc;
+}
+
+void session_derive(struct session *s, struct sess_step *st)
+{
+	agg_sort(&st->agg);
+	cost_derive(&st->cost, &st->agg, &st->net, &s->cap.targets, st->target);
+}

@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "session/options.h"
+#include "sys/util.h"
+
+void session_cli_init(struct session_cli *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->interval_ns = NSEC_PER_SEC;
+	load_plan_init(&c->plan);
+}
+
+int session_cli_opt(struct session_cli *c, int opt, const char *arg)
+{
+	char msg[256];
+
+	if (opt >= LOAD_OPT_BASE && opt < LOAD_OPT_END) {
+		if (load_plan_parse_opt(&c->plan, opt, arg, msg, sizeof(msg))) {
+			vp_err("%s", msg);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	switch (opt) {
+	case SESS_OPT_VM:
+	case SESS_OPT_CTR:
+		if ((opt == SESS_OPT_VM ? c->nvm : c->nctr) >= MAX_TARGETS) {
+			vp_err("too many targets (at most %d of each kind)", MAX_TARGETS);
+			return -EINVAL;
+		}
+		if (opt == SESS_OPT_VM)
+			c->vms[c->nvm++] = arg;
+		else
+			c->ctrs[c->nctr++] = arg;
+		return 0;
+	case SESS_OPT_INTERVAL:
+		if (parse_duration_ns(arg, &c->interval_ns) ||
+		    c->interval_ns < 100 * NSEC_PER_MSEC) {
+			vp_err("--interval %s: a duration of at least 100ms, with a unit", arg);
+			return -EINVAL;
+		}
+		return 0;
+	case SESS_OPT_JSON:
+		c->json = arg;
+		return 0;
+	case SESS_OPT_CSV:
+		c->csv = arg;
+		return 0;
+	}
+	return 1;
+}
+
+/* Check before any probe or packet that the output locations are writable. */
+int session_check_outputs(const char *json, const char *csv)
+{
+	if (json) {
+		char *dup = strdup(json);
+		int bad = !dup || access(dirname(dup), W_OK);
+
+		free(dup);
+		if (bad) {
+			vp_err("--json %s: directory not writable", json);
+			return -EINVAL;
+		}
+	}
+	if (csv && access(csv, W_OK)) {
+		vp_err("--csv %s: not a writable directory (%s)", csv, strerror(errno));
+		return -EINVAL;
+	}
+	return 0;
+}

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Command-line options shared by top, run, compare (and serve): targets, interval, output
+ * files, and the load plan.  Values never collide with the load options' LOAD_OPT_* nor with a
+ * command's own.
+ */
+#ifndef VP_SESSION_OPTIONS_H
+#define VP_SESSION_OPTIONS_H
+
+#include <getopt.h>
+#include <stdint.h>
+
+#include "account/targets.h"
+#include "load/load.h"
+
+enum {
+	SESS_OPT_VM = 0x2000,
+	SESS_OPT_CTR,
+	SESS_OPT_INTERVAL,
+	SESS_OPT_JSON,
+	SESS_OPT_CSV,
+};
+
+#define SESSION_TARGET_OPTIONS                                     \
+	{ "vm", required_argument, NULL, SESS_OPT_VM },            \
+	{                                                          \
+		"container", required_argument, NULL, SESS_OPT_CTR \
+	}
+#define SESSION_OUTPUT_OPTIONS                                      \
+	{ "interval", required_argument, NULL, SESS_OPT_INTERVAL }, \
+		{ "json", required_argument, NULL, SESS_OPT_JSON }, \
+	{                                                           \
+		"csv", required_argument, NULL, SESS_OPT_CSV        \
+	}
+
+struct session_cli {
+	const char *vms[MAX_TARGETS], *ctrs[MAX_TARGETS];
+	int nvm, nctr;
+	uint64_t interval_ns; /* default 1 s */
+	const char *json, *csv;
+	struct load_plan plan; /* the LOAD_LONG_OPTIONS, for commands that drive load */
+};
+
+void session_cli_init(struct session_cli *c);
+/*
+ * A target, output or load option: 0 taken, -EINVAL bad value (message printed), 1 not one of
+ * these (the caller's own, or unknown).
+ */
+int session_cli_opt(struct session_cli *c, int opt, const char *arg);
+/* --json FILE / --csv DIR writable?  Checked before any probe or packet; message printed. */
+int session_check_outputs(const char *json, const char *csv);
+
+#endif

@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The session engine: a capture running while the load generator drives one or more steps, the
+ * capture's intervals folded into each step's measured window (warm-up excluded), and per step
+ * the costs split by owner (session/cost.h) and normalized per request.  `virtprof run` is one
+ * step; `virtprof compare` is steps x targets.  Reports are in report/session.h.
+ */
+#ifndef VP_SESSION_H
+#define VP_SESSION_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "account/attribute.h"
+#include "load/load.h"
+#include "out/table.h"
+#include "session/capture.h"
+#include "session/cost.h"
+
+/* One interval of a step's CPU timeline. */
+struct tl_point {
+	double t_s; /* end of the interval, seconds since the session started */
+	uint64_t mono_ns, real_ns;
+	double interval_s;
+	double coverage_pct;
+	bool warmup;
+	int nrows;
+	struct tl_row {
+		char entity[ENTITY_LEN];
+		char role[ROLE_LEN];
+		uint64_t busy_ns;
+	} * rows;
+};
+
+struct sess_step {
+	char label[48]; /* "light", "1000", "run" */
+	int target;	/* index in the session's targets, -1: none named */
+	char url[512];
+	struct load_plan plan;
+	struct load_result res;
+	bool have_res;
+	bool skipped;
+	char skip_reason[160];
+	bool interrupted; /* SIGINT/SIGTERM ended it early */
+	bool lost;	  /* its target died during the step */
+	double lost_at_s;
+	double t_start_s, t_end_s;
+
+	/* CPU over the measured window (warm-up excluded) */
+	struct agg agg;
+	uint64_t span_ns, busy_ns, idle_ns, bpf_ns;
+	bool bpf_known; /* kernel bpf_stats was on */
+	int ncpu;
+	uint64_t drops[VP_DROP_MAX];
+	int ntl, captl;
+	struct tl_point *tl;
+
+	/* network path split: per target, plus unowned devices (lo, host bridges, ...) */
+	struct net_split net;
+	char net_na[160]; /* why net.ok is false */
+
+	/* network devices, block I/O and KVM over the step: their tables, made when it ended */
+	struct table_set io;
+
+	/* the cost model's split of the measured window (session/cost.h) */
+	struct step_cost cost;
+};
+
+struct session {
+	struct capture cap;
+	uint64_t interval_ns;
+	uint64_t t0_mono;
+	sigset_t sigs;
+	bool stop; /* a signal arrived: finish the current step's report and stop */
+	int nsteps, capsteps;
+	struct sess_step *steps;
+	char testbed[64]; /* name of the testbed the session brought up, "" none */
+};
+
+/*
+ * Open probes (and the I/O sections) for the given targets; SIGINT/SIGTERM are blocked and taken
+ * between intervals.  Returns 0 or -errno (message printed).
+ */
+int session_open(struct session *s, const char **vms, int nvm, const char **ctrs, int nctr,
+		 uint64_t interval_ns);
+void session_close(struct session *s);
+/* Add a step (plan copied); the label and the target index are for the report. */
+struct sess_step *session_add_step(struct session *s, const char *label, int target,
+				   const struct load_plan *plan);
+/* Run one step: load while the capture closes an interval every interval_ns; fills the step.
+ * Returns 0, or -errno for load failures. */
+int session_run_step(struct session *s, struct sess_step *st);
+/* Split the step's CPU with the cost model (session/cost.h); its entity rows sorted by CPU. */
+void session_derive(struct session *s, struct sess_step *st);
+
+#endif
