@@ -24,8 +24,9 @@ done
 if ((${#missing[@]})); then
 	echo "deps.sh: installing ${missing[*]}"
 	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -qq
-	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+	# Several installs may run at once (parallel test runs): wait for the dpkg lock, do not fail.
+	apt-get -o DPkg::Lock::Timeout=600 update -qq
+	apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 # Tracepoint ids and formats live in tracefs; it is not mounted on these machines.
