@@ -6,9 +6,11 @@ set -euo pipefail
 PKGS=(
 	# build
 	make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev libcurl4-openssl-dev
+	libjansson-dev # reads saved sessions back (virtprof report, diff, --html)
 	# tests
 	libcmocka-dev jq iproute2 nginx-light procps kmod util-linux e2fsprogs curl
 	python3-jsonschema # validates the session JSON against docs/session.schema.json
+	chromium           # loads the HTML report headless: no console error, no request, the DOM
 	# testbed: one rootfs for a qemu VM (TCG/KVM) and a docker container
 	qemu-system-x86 docker.io linux-image-amd64 busybox-static cpio
 	# benchmarks: the peers virtprof is held against

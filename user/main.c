@@ -18,6 +18,8 @@ static const struct {
 	{ "run", cmd_run, "profile while driving HTTP load; cost per request by owner" },
 	{ "compare", cmd_compare, "same load plan against several targets, side by side" },
 	{ "load", cmd_load, "the HTTP load generator on its own (wrk-like)" },
+	{ "report", cmd_report, "render a saved session (--json) as one HTML page" },
+	{ "diff", cmd_diff, "session B against A per step and owner; --fail-if gates for CI" },
 	{ "testbed", cmd_testbed, "built-in nginx VM + container: up | status | down" },
 };
 

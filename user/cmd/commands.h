@@ -8,5 +8,7 @@ int cmd_load(int argc, char **argv);	/* cmd/load.c */
 int cmd_testbed(int argc, char **argv); /* cmd/testbed.c */
 int cmd_run(int argc, char **argv);	/* cmd/run.c */
 int cmd_compare(int argc, char **argv); /* cmd/compare.c */
+int cmd_report(int argc, char **argv);	/* cmd/report.c */
+int cmd_diff(int argc, char **argv);	/* cmd/diff.c */
 
 #endif

@@ -42,6 +42,7 @@ static void usage(FILE *f)
 		"Usage: virtprof compare --target NAME=URL@vm:PID|NAME --target NAME=URL@container:ID|NAME\n"
 		"                        [--steps 1000,5000,... | --steps light,medium,heavy]\n"
 		"                        [--duration D] [--testbed] [load options] [--json FILE] [--csv DIR]\n"
+		"                        [--html FILE]\n"
 		"\n"
 		"Runs the same closed-model load plan against each target, step by step (1 s ramp-up by\n"
 		"default, as in the study), profiling the whole host, then prints one side-by-side table:\n"
@@ -61,6 +62,7 @@ static void usage(FILE *f)
 		"                               (= 10,50,200 users: scaled to a 2-core host)\n"
 		"  --interval D                 reporting interval (default 1s)\n"
 		"  --json FILE, --csv DIR       reports (schema virtprof-session/1, docs/report.md)\n"
+		"  --html FILE                  one self-contained page: charts, every table and note\n"
 		"\n%s"
 		"\nExamples:\n"
 		"  virtprof compare --testbed --steps light,medium --duration 10s\n"
@@ -289,7 +291,7 @@ int cmd_compare(int argc, char **argv)
 			}
 		}
 	}
-	if (session_check_outputs(cli.json, cli.csv))
+	if (session_check_outputs(cli.json, cli.csv, cli.html))
 		return VP_EXIT_USAGE;
 
 	if (testbed) {

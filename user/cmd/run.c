@@ -16,6 +16,7 @@ static void run_usage(FILE *f)
 	fprintf(f,
 		"Usage: virtprof run --url URL [--vm PID|NAME] [--container ID|NAME|CGROUP|PID]\n"
 		"                    [--netns NAME] [load options] [--json FILE] [--csv DIR]\n"
+		"                    [--html FILE]\n"
 		"\n"
 		"Profile while driving HTTP load: every CPU nanosecond charged to its owner (VM\n"
 		"roles, container app and runtime, kernel network path, the load generator itself,\n"
@@ -26,6 +27,7 @@ static void run_usage(FILE *f)
 		"  --interval D          reporting interval (default 1s)\n"
 		"  --json FILE           the report as JSON (schema virtprof-session/1, docs/report.md)\n"
 		"  --csv DIR             timeline.csv and summary.csv into DIR\n"
+		"  --html FILE           one self-contained page: charts, every table and note\n"
 		"  -v, --verbose\n"
 		"\n%s"
 		"\nExamples:\n"
@@ -91,7 +93,7 @@ int cmd_run(int argc, char **argv)
 		vp_err("%s", msg);
 		return VP_EXIT_USAGE;
 	}
-	if (session_check_outputs(cli.json, cli.csv))
+	if (session_check_outputs(cli.json, cli.csv, cli.html))
 		return VP_EXIT_USAGE;
 
 	err = session_open(&s, cli.vms, cli.nvm, cli.ctrs, cli.nctr, cli.interval_ns);

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "report/doc.h"
+#include "report/html.h"
 #include "report/sections.h"
 #include "report/session.h"
 #include "sys/util.h"
@@ -567,15 +569,12 @@ static void json_step(struct session *s, struct sess_step *st, struct jw *w, str
 	jw_obj_end(w);
 }
 
-int session_write_json(struct session *s, const char *path, const char *command)
+static void session_json(struct session *s, FILE *f, const char *command)
 {
-	struct atomic_file *af = atomic_file_open(path);
 	struct out o;
 	struct jw *w;
 
-	if (!af)
-		return -errno;
-	out_init(&o, atomic_file_stream(af), OUT_JSON, true);
+	out_init(&o, f, OUT_JSON, true);
 	w = &o.jw;
 	jw_obj_begin(w);
 	jw_kstr(w, "schema", "virtprof-session/1");
@@ -597,7 +596,44 @@ int session_write_json(struct session *s, const char *path, const char *command)
 	session_table_compare(s, &o);
 	jw_obj_end(w);
 	jw_end_line(w);
+}
+
+int session_write_json(struct session *s, const char *path, const char *command)
+{
+	struct atomic_file *af = atomic_file_open(path);
+
+	if (!af)
+		return -errno;
+	session_json(s, atomic_file_stream(af), command);
 	return atomic_file_commit(af);
+}
+
+/*
+ * The page is rendered from the session's JSON document, kept in memory: the same page as
+ * `virtprof report` makes from the --json file, from the same numbers.
+ */
+int session_write_html(struct session *s, const char *path, const char *command)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	json_t *root;
+	int err, code;
+
+	if (!m)
+		return -errno;
+	session_json(s, m, command);
+	if (fclose(m)) {
+		free(buf);
+		return -ENOMEM;
+	}
+	root = doc_load_buf(buf, len, "session JSON", &code);
+	free(buf);
+	if (!root)
+		return -EIO;
+	err = html_write_session(root, "live session", path);
+	json_decref(root);
+	return err;
 }
 
 /* The timeline: one row per interval, entity and role of every step (the CSV's table). */
@@ -686,7 +722,7 @@ int session_write_csv(const struct session *s, const char *dir)
 	return err ? err : write_csv(s, dir, "summary.csv", session_table_compare);
 }
 
-/* --json / --csv after the text report; VP_EXIT_OK or VP_EXIT_FAIL. */
+/* --json / --csv / --html after the text report; VP_EXIT_OK or VP_EXIT_FAIL. */
 int session_write_outputs(struct session *s, const struct session_cli *c, const char *command)
 {
 	int err, ret = VP_EXIT_OK;
@@ -697,6 +733,10 @@ int session_write_outputs(struct session *s, const struct session_cli *c, const 
 	}
 	if (c->csv && (err = session_write_csv(s, c->csv))) {
 		vp_err("write %s: %s", c->csv, strerror(-err));
+		ret = VP_EXIT_FAIL;
+	}
+	if (c->html && (err = session_write_html(s, c->html, command))) {
+		vp_err("write %s: %s", c->html, strerror(-err));
 		ret = VP_EXIT_FAIL;
 	}
 	return ret;

@@ -51,23 +51,31 @@ int session_cli_opt(struct session_cli *c, int opt, const char *arg)
 	case SESS_OPT_CSV:
 		c->csv = arg;
 		return 0;
+	case SESS_OPT_HTML:
+		c->html = arg;
+		return 0;
 	}
 	return 1;
 }
 
 /* Check before any probe or packet that the output locations are writable. */
-int session_check_outputs(const char *json, const char *csv)
+static int check_file(const char *opt, const char *path)
 {
-	if (json) {
-		char *dup = strdup(json);
-		int bad = !dup || access(dirname(dup), W_OK);
+	char *dup = strdup(path);
+	int bad = !dup || access(dirname(dup), W_OK);
 
-		free(dup);
-		if (bad) {
-			vp_err("--json %s: directory not writable", json);
-			return -EINVAL;
-		}
+	free(dup);
+	if (bad) {
+		vp_err("%s %s: directory not writable", opt, path);
+		return -EINVAL;
 	}
+	return 0;
+}
+
+int session_check_outputs(const char *json, const char *csv, const char *html)
+{
+	if ((json && check_file("--json", json)) || (html && check_file("--html", html)))
+		return -EINVAL;
 	if (csv && access(csv, W_OK)) {
 		vp_err("--csv %s: not a writable directory (%s)", csv, strerror(errno));
 		return -EINVAL;

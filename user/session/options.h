@@ -19,6 +19,7 @@ enum {
 	SESS_OPT_INTERVAL,
 	SESS_OPT_JSON,
 	SESS_OPT_CSV,
+	SESS_OPT_HTML,
 };
 
 #define SESSION_TARGET_OPTIONS                                     \
@@ -29,6 +30,7 @@ enum {
 #define SESSION_OUTPUT_OPTIONS                                      \
 	{ "interval", required_argument, NULL, SESS_OPT_INTERVAL }, \
 		{ "json", required_argument, NULL, SESS_OPT_JSON }, \
+		{ "html", required_argument, NULL, SESS_OPT_HTML }, \
 	{                                                           \
 		"csv", required_argument, NULL, SESS_OPT_CSV        \
 	}
@@ -37,7 +39,7 @@ struct session_cli {
 	const char *vms[MAX_TARGETS], *ctrs[MAX_TARGETS];
 	int nvm, nctr;
 	uint64_t interval_ns; /* default 1 s */
-	const char *json, *csv;
+	const char *json, *csv, *html;
 	struct load_plan plan; /* the LOAD_LONG_OPTIONS, for commands that drive load */
 };
 
@@ -47,7 +49,10 @@ void session_cli_init(struct session_cli *c);
  * these (the caller's own, or unknown).
  */
 int session_cli_opt(struct session_cli *c, int opt, const char *arg);
-/* --json FILE / --csv DIR writable?  Checked before any probe or packet; message printed. */
-int session_check_outputs(const char *json, const char *csv);
+/*
+ * --json FILE / --csv DIR / --html FILE writable?  Checked before any probe or packet; message
+ * printed.
+ */
+int session_check_outputs(const char *json, const char *csv, const char *html);
 
 #endif

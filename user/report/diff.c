@@ -1,0 +1,486 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * virtprof diff: B against A.  The figures are the comparison table's; the uncertainty of each
+ * comes from its step's own intervals, so a change on a noisy host is judged against that
+ * host's noise:
+ *
+ *   CPU µs/request: x_k = CPU of the category in interval k / requests completed in it (the load
+ *   timeline's seconds whose middle falls in the interval); u = figure * sd(x)/mean(x)/sqrt(n).
+ *   PATH has no per-interval split (the device split is per step): the spread of the whole
+ *   host's CPU per request stands in for it.
+ *   p99 and req/s: the load timeline's per-second p99 and request counts; u = sd/sqrt(n).
+ *
+ * A change is beyond its uncertainty when |B - A| > 2 sqrt(uA^2 + uB^2) (about 95 % for
+ * independent, roughly normal interval means); with fewer than 2 intervals there is no
+ * uncertainty and the change is "unknown" -- a gate still applies to it, and says so.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report/diff.h"
+#include "report/doc.h"
+#include "report/html.h"
+#include "report/svg.h"
+#include "sys/util.h"
+
+const char *const diff_metric_key[DM_N] = {
+	[DM_LOADGEN] = "loadgen_us", [DM_OWN] = "own_us",     [DM_VIRT] = "virt_us",
+	[DM_PATH] = "path_us",	     [DM_OTHER] = "other_us", [DM_P99] = "p99_ms",
+	[DM_RPS] = "req_per_s",
+};
+
+int diff_parse_gate(const char *expr, struct diff_gate *g, char *msg, size_t len)
+{
+	const char *p = expr, *op;
+	char *end;
+	size_t kl;
+	int m;
+
+	memset(g, 0, sizeof(*g));
+	g->expr = expr;
+	op = strpbrk(expr, "<>");
+	if (!op) {
+		snprintf(msg, len, "--fail-if '%s': want METRIC>LIMIT or METRIC<LIMIT (e.g. 'virt_us>+10%%')",
+			 expr);
+		return -EINVAL;
+	}
+	while (*p == ' ')
+		p++;
+	kl = op - p;
+	while (kl && p[kl - 1] == ' ')
+		kl--;
+	for (m = 0; m < DM_N; m++)
+		if (strlen(diff_metric_key[m]) == kl && !strncmp(p, diff_metric_key[m], kl))
+			break;
+	if (m == DM_N) {
+		snprintf(msg, len,
+			 "--fail-if '%s': unknown metric '%.*s' (one of loadgen_us, own_us, virt_us, "
+			 "path_us, other_us, p99_ms, req_per_s)",
+			 expr, (int)kl, p);
+		return -EINVAL;
+	}
+	g->metric = m;
+	g->op = *op;
+	p = op + 1;
+	while (*p == ' ')
+		p++;
+	if (*p == '=' || *p == '<' || *p == '>') {
+		snprintf(msg, len, "--fail-if '%s': the operator is > or < alone", expr);
+		return -EINVAL;
+	}
+	errno = 0;
+	g->limit = strtod(p, &end);
+	if (end == p || errno || !isfinite(g->limit)) {
+		snprintf(msg, len, "--fail-if '%s': the limit is a number, e.g. +10%% or 2.5", expr);
+		return -EINVAL;
+	}
+	while (*end == ' ')
+		end++;
+	if (*end == '%') {
+		g->pct = true;
+		end++;
+	}
+	while (*end == ' ')
+		end++;
+	if (*end) {
+		snprintf(msg, len, "--fail-if '%s': unexpected '%s' after the limit", expr, end);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* --- the uncertainty of one figure ---------------------------------------------------------- */
+
+struct spread {
+	int n;
+	double sum, sumsq;
+};
+
+static void spread_add(struct spread *s, double x)
+{
+	s->n++;
+	s->sum += x;
+	s->sumsq += x * x;
+}
+
+static double spread_sd(const struct spread *s)
+{
+	double mean = s->sum / s->n, var = (s->sumsq - s->n * mean * mean) / (s->n - 1);
+
+	return var > 0 ? sqrt(var) : 0;
+}
+
+/* A whole second of the load timeline: the last one of a step is cut short by its end. */
+static bool whole_second(const json_t *st, const json_t *p)
+{
+	double sec, elapsed;
+
+	return !doc_true(p, "warmup") && doc_num(p, "sec", &sec) &&
+	       doc_num(doc_get(st, "load"), "elapsed_s", &elapsed) && sec + 1 <= elapsed + 1e-3;
+}
+
+/*
+ * The standard error of a step's figure (see the top of this file); NaN with < 2 intervals.
+ * Intervals shorter than half the session's (the stub closed when a step ends) are left out:
+ * a handful of requests there would swing the spread.
+ */
+static double figure_stderr(const json_t *st, enum diff_metric m, double value, double nominal)
+{
+	const json_t *lt = doc_arr(doc_get(st, "load"), "timeline"), *p, *q;
+	const char *target = doc_step_target(st);
+	struct spread s = { 0 };
+	size_t i, j, k;
+
+	if (m == DM_P99 || m == DM_RPS) {
+		json_array_foreach(lt, i, p)
+		{
+			double v;
+
+			if (!whole_second(st, p))
+				continue;
+			if (m == DM_P99 && doc_num(p, "p99_us", &v))
+				spread_add(&s, v / 1e3);
+			else if (m == DM_RPS && doc_num(p, "requests", &v))
+				spread_add(&s, v);
+		}
+		return s.n >= 2 ? spread_sd(&s) / sqrt(s.n) : NAN;
+	}
+	json_array_foreach(doc_arr(st, "timeline"), i, p)
+	{
+		double end, iv, reqs = 0, busy = 0;
+		const json_t *e;
+
+		if (doc_true(p, "warmup") || !doc_num(p, "mono_ns", &end) ||
+		    !doc_num(p, "interval_s", &iv) || iv < nominal / 2)
+			continue;
+		json_array_foreach(lt, j, q)
+		{
+			double start, r;
+
+			if (!whole_second(st, q) || !doc_num(q, "mono_ns", &start) ||
+			    !doc_num(q, "requests", &r))
+				continue;
+			start += 0.5e9; /* the middle of that second */
+			if (start > end - iv * 1e9 && start <= end)
+				reqs += r;
+		}
+		if (reqs <= 0)
+			continue;
+		json_array_foreach(doc_arr(p, "entities"), k, e)
+		{
+			const char *en = doc_str(e, "entity"), *ro = doc_str(e, "role");
+			enum doc_cat c;
+			double b;
+
+			if (!en || !ro || !doc_num(e, "busy_ns", &b))
+				continue;
+			c = doc_category(en, ro, target);
+			if (m == DM_PATH || (m == DM_LOADGEN && c == DCAT_LOADGEN) ||
+			    (m == DM_OWN && c == DCAT_OWN) || (m == DM_VIRT && c == DCAT_VIRT) ||
+			    (m == DM_OTHER && c == DCAT_OTHER))
+				busy += b;
+		}
+		spread_add(&s, busy / 1e3 / reqs);
+	}
+	if (s.n < 2)
+		return NAN;
+	if (s.sum <= 0)
+		return 0;
+	return fabs(value) * spread_sd(&s) / (s.sum / s.n) / sqrt(s.n);
+}
+
+/* --- matching the sessions ------------------------------------------------------------------ */
+
+static const json_t *find_step(const json_t *root, const char *label, const char *target)
+{
+	const json_t *st;
+	size_t i;
+
+	json_array_foreach(doc_arr(root, "steps"), i, st)
+	{
+		const char *l = doc_str(st, "label");
+
+		if (l && !strcmp(l, label) && !strcmp(doc_step_target(st), target))
+			return st;
+	}
+	return NULL;
+}
+
+/* Every step of x is in y (label and target), else the message names the first missing. */
+static int steps_in(const json_t *x, const json_t *y, const char *xn, const char *yn, char *msg,
+		    size_t len)
+{
+	const json_t *st;
+	size_t i;
+
+	json_array_foreach(doc_arr(x, "steps"), i, st)
+	{
+		const char *l = doc_str(st, "label");
+
+		if (!find_step(y, l ? l : "", doc_step_target(st))) {
+			snprintf(msg, len,
+				 "sessions do not match: step '%s' against %s is in %s, not in %s "
+				 "(diff compares the same steps and targets)",
+				 l ? l : "?", doc_step_target(st), xn, yn);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static struct diff_row *add_row(struct diff *d)
+{
+	if (d->n == d->cap) {
+		int cap = d->cap ? d->cap * 2 : 64;
+		struct diff_row *r = realloc(d->rows, cap * sizeof(*r));
+
+		if (!r)
+			return NULL;
+		d->rows = r;
+		d->cap = cap;
+	}
+	memset(&d->rows[d->n], 0, sizeof(d->rows[0]));
+	return &d->rows[d->n++];
+}
+
+int diff_sessions(const json_t *a, const json_t *b, struct diff *d, char *msg, size_t len)
+{
+	double iva = 1, ivb = 1;
+	const json_t *ra;
+	size_t i;
+
+	doc_num(a, "interval_s", &iva);
+	doc_num(b, "interval_s", &ivb);
+	if (steps_in(a, b, "A", "B", msg, len) || steps_in(b, a, "B", "A", msg, len))
+		return -EINVAL;
+	if (!json_array_size(doc_arr(a, "comparison"))) {
+		snprintf(msg, len, "nothing to compare: A has no comparison rows (no step completed)");
+		return -EINVAL;
+	}
+	json_array_foreach(doc_arr(a, "comparison"), i, ra)
+	{
+		const char *step = doc_str(ra, "step"), *target = doc_str(ra, "target");
+		const json_t *rb = step && target ? doc_comparison_row(b, step, target) : NULL;
+		const json_t *sa, *sb;
+
+		if (!rb) {
+			snprintf(msg, len, "sessions do not match: comparison row '%s' %s is not in B",
+				 step ? step : "?", target ? target : "?");
+			return -EINVAL;
+		}
+		sa = find_step(a, step, target);
+		sb = find_step(b, step, target);
+		for (int m = 0; m < DM_N; m++) {
+			struct diff_row *r = add_row(d);
+
+			if (!r)
+				return -ENOMEM;
+			r->step = step;
+			r->target = target;
+			r->metric = m;
+			if (!doc_num(ra, diff_metric_key[m], &r->a))
+				r->a = NAN;
+			if (!doc_num(rb, diff_metric_key[m], &r->b))
+				r->b = NAN;
+			r->ua = sa ? figure_stderr(sa, m, r->a, iva) : NAN;
+			r->ub = sb ? figure_stderr(sb, m, r->b, ivb) : NAN;
+			r->delta = r->b - r->a;
+			r->pct = r->a != 0 ? r->delta / fabs(r->a) * 100 : NAN;
+			r->u = 2 * sqrt(r->ua * r->ua + r->ub * r->ub);
+			if (!isfinite(r->delta))
+				r->changed = -1;
+			else if (isfinite(r->u))
+				r->changed = fabs(r->delta) > r->u;
+			else
+				r->changed = -1;
+		}
+	}
+	return 0;
+}
+
+int diff_gates(struct diff *d)
+{
+	int total = 0;
+
+	for (int i = 0; i < d->n; i++) {
+		struct diff_row *r = &d->rows[i];
+
+		for (int k = 0; k < d->ngates; k++) {
+			struct diff_gate *g = &d->gates[k];
+			double x;
+
+			if (g->metric != r->metric || !isfinite(r->delta) || r->changed == 0)
+				continue;
+			if (g->pct)
+				x = r->a != 0 ? r->pct : r->delta > 0 ? INFINITY : r->delta < 0 ? -INFINITY : 0;
+			else
+				x = r->delta;
+			if (g->op == '>' ? x > g->limit : x < g->limit) {
+				r->gates |= 1u << k;
+				g->violations++;
+				total++;
+			}
+		}
+	}
+	return total;
+}
+
+void diff_table(const struct diff *d, struct out *o)
+{
+	enum { C_STEP, C_TGT, C_MET, C_A, C_B, C_D, C_P, C_U, C_CH, C_G };
+	struct table t;
+
+	table_init(&t, "changes", "B against A (u: 2 standard errors of the change, from the intervals)");
+	table_col(&t, "step", "STEP", 0, true);
+	table_col(&t, "target", "TARGET", 0, true);
+	table_col(&t, "metric", "METRIC", 0, true);
+	table_col(&t, "a", "A", 2, false);
+	table_col(&t, "b", "B", 2, false);
+	table_col(&t, "delta", "B-A", 2, false);
+	table_col(&t, "delta_pct", "B-A%", 1, false);
+	table_col(&t, "u", "+-u", 2, false);
+	table_col(&t, "change", "CHANGE", 0, true);
+	table_col(&t, "gate", "GATE", 0, true);
+	for (int i = 0; i < d->n; i++) {
+		const struct diff_row *r = &d->rows[i];
+		int row = table_row(&t);
+		char gates[512] = "";
+
+		table_str(&t, row, C_STEP, r->step);
+		table_str(&t, row, C_TGT, r->target);
+		table_str(&t, row, C_MET, diff_metric_key[r->metric]);
+		if (isfinite(r->a))
+			table_f64(&t, row, C_A, r->a);
+		else
+			table_na(&t, row, C_A, "A: the figure is null in the session (see its notes)");
+		if (isfinite(r->b))
+			table_f64(&t, row, C_B, r->b);
+		else
+			table_na(&t, row, C_B, "B: the figure is null in the session (see its notes)");
+		if (isfinite(r->delta))
+			table_f64(&t, row, C_D, r->delta);
+		else
+			table_na(&t, row, C_D, "a change needs both figures");
+		if (isfinite(r->pct))
+			table_f64(&t, row, C_P, r->pct);
+		else
+			table_na(&t, row, C_P, "B-A%: A is 0 or not available");
+		if (isfinite(r->u))
+			table_f64(&t, row, C_U, r->u);
+		else
+			table_na(&t, row, C_U,
+				 "u: fewer than 2 measured intervals in a session (no spread to judge "
+				 "a change by); gates apply to the raw change");
+		table_str(&t, row, C_CH,
+			  r->changed > 0 ? (r->delta > 0 ? "up" : "down") :
+			  r->changed == 0 ? "within" : "unknown");
+		for (int k = 0; k < d->ngates; k++)
+			if (r->gates & (1u << k))
+				snprintf(gates + strlen(gates), sizeof(gates) - strlen(gates),
+					 "%sFAIL %s", gates[0] ? ", " : "", d->gates[k].expr);
+		if (gates[0])
+			table_str(&t, row, C_G, gates);
+		else
+			table_none(&t, row, C_G);
+	}
+	table_note(&t, "CPU metrics: u/request from the spread of CPU per request over the step's "
+		       "intervals; path_us uses the whole host's spread (no per-interval device split)");
+	table_note(&t, "p99_ms, req_per_s: u from the spread of the load timeline's seconds");
+	table_render(&t, o);
+	table_free(&t);
+}
+
+void diff_free(struct diff *d)
+{
+	free(d->rows);
+	d->rows = NULL;
+	d->n = d->cap = 0;
+}
+
+/* --- the page ------------------------------------------------------------------------------- */
+
+void diff_html(FILE *f, const struct diff *d, const json_t *a, const json_t *b,
+	       const char *apath, const char *bpath)
+{
+	static const char *const names[] = { "LOADGEN", "OWN", "VIRT", "PATH" };
+	static const char *const colors[] = { "#8a8f98", "#2f6db5", "#d1495b", "#2e9e5b" };
+	static const char *const keys[] = { "loadgen_us", "own_us", "virt_us", "path_us" };
+	static struct svg_bar bars[512];
+	static char group[256][200], data[512][300];
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m;
+	json_t *doc;
+	int nb = 0, ng = 0, fails = 0;
+	const json_t *ra;
+	size_t i;
+
+	html_begin(f, "virtprof diff");
+	fputs("<h1>virtprof diff</h1>\n<p class=\"sub\">A = ", f);
+	html_escape(f, apath);
+	fputs(" \u00b7 B = ", f);
+	html_escape(f, bpath);
+	fputs("</p>\n", f);
+	for (int k = 0; k < d->ngates; k++) {
+		fails += d->gates[k].violations;
+		fprintf(f, "<p><b style=\"color:%s\">%s</b> <code>", d->gates[k].violations ? "#c62828" : "#2e7d32",
+			d->gates[k].violations ? "FAIL" : "pass");
+		html_escape(f, d->gates[k].expr);
+		fprintf(f, "</code>: %d violation(s) beyond the uncertainty</p>\n", d->gates[k].violations);
+	}
+	if (!d->ngates)
+		fputs("<p class=\"sub\">no --fail-if gate</p>\n", f);
+	fputs("<h2>CPU per request, A and B side by side</h2>\n<div class=\"card\">", f);
+	json_array_foreach(doc_arr(a, "comparison"), i, ra)
+	{
+		const char *step = doc_str(ra, "step"), *target = doc_str(ra, "target");
+		const json_t *r2[2] = { ra, doc_comparison_row(b, step, target) };
+
+		if (!step || !target || !r2[1] || ng >= 256 || nb + 2 > 512)
+			continue;
+		snprintf(group[ng], sizeof(group[0]), "%s %s", step, target);
+		for (int s = 0; s < 2; s++) {
+			struct svg_bar *bar = &bars[nb];
+
+			memset(bar, 0, sizeof(*bar));
+			bar->group = group[ng];
+			bar->label = s ? "B" : "A";
+			for (int k = 0; k < 4; k++)
+				if (!doc_num(r2[s], keys[k], &bar->v[k]))
+					bar->v[k] = NAN;
+			snprintf(data[nb], sizeof(data[0]), "data-session=\"%c\"", s ? 'B' : 'A');
+			bar->data = data[nb];
+			nb++;
+		}
+		ng++;
+	}
+	{
+		struct svg_bars c = { .yunit = "CPU \u00b5s per request", .nseries = 4, .names = names,
+				      .colors = colors, .keys = keys, .stacked = true, .nbars = nb,
+				      .bars = bars };
+
+		if (nb)
+			svg_bar_chart(f, &c);
+	}
+	fputs("</div>\n<h2>Changes</h2>\n<div class=\"card\">", f);
+	/* the table as its JSON, rendered like every other table of the pages */
+	m = open_memstream(&buf, &len);
+	if (m) {
+		struct out o;
+
+		out_init(&o, m, OUT_JSON, false);
+		jw_obj_begin(&o.jw);
+		diff_table(d, &o);
+		jw_obj_end(&o.jw);
+		fclose(m);
+		doc = json_loadb(buf, len, 0, NULL);
+		html_table(f, NULL, doc_arr(doc, "changes"), doc_arr(doc, "changes_notes"));
+		json_decref(doc);
+		free(buf);
+	}
+	fputs("</div>\n", f);
+	(void)fails;
+	html_end(f);
+}
