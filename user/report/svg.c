@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Inline SVG bar and line charts (see svg.h); pure rendering of the numbers handed in. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "report/doc.h"
@@ -22,6 +23,19 @@ void svg_num(FILE *f, double v)
 		fprintf(f, "%.2f", v);
 	else
 		fprintf(f, "%.3g", v);
+}
+
+/* The shortest %g that reads back as the same double: data-value is the JSON's number. */
+static void svg_exact(FILE *f, double v)
+{
+	char buf[40];
+
+	for (int prec = 10; prec <= 17; prec++) {
+		snprintf(buf, sizeof(buf), "%.*g", prec, v);
+		if (strtod(buf, NULL) == v)
+			break;
+	}
+	fputs(buf, f);
 }
 
 /* A "nice" step (1, 2, 5 x 10^k) giving about n ticks over [0, max]. */
@@ -176,9 +190,11 @@ void svg_bar_chart(FILE *f, const struct svg_bars *c)
 				yy = y0 - h;
 			fprintf(f,
 				"<rect x=\"%.1f\" y=\"%.2f\" width=\"%.1f\" height=\"%.2f\" fill=\"%s\" "
-				"data-key=\"%s\" data-value=\"%.17g\" %s><title>",
+				"data-key=\"%s\" data-value=\"",
 				c->stacked ? bx : bx + s * barw, yy, barw - (c->stacked ? 0 : 2), h,
-				c->colors[s], c->keys[s], v, b->data ? b->data : "");
+				c->colors[s], c->keys[s]);
+			svg_exact(f, v);
+			fprintf(f, "\" %s><title>", b->data ? b->data : "");
 			html_escape(f, b->group);
 			fputs(" ", f);
 			html_escape(f, b->label);
@@ -335,8 +351,10 @@ void svg_line_chart(FILE *f, const struct svg_lines *c)
 				continue;
 			fprintf(f,
 				"<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\" fill=\"%s\" "
-				"data-value=\"%.17g\"><title>",
-				X(s->x[k]), Y(s->y[k]), s->color, s->y[k]);
+				"data-value=\"",
+				X(s->x[k]), Y(s->y[k]), s->color);
+			svg_exact(f, s->y[k]);
+			fputs("\"><title>", f);
 			html_escape(f, s->name);
 			fputs(": ", f);
 			svg_num(f, s->y[k]);

@@ -3,7 +3,7 @@
  * Inline SVG charts for the HTML page, generated here so the page needs no script or library to
  * show a figure: labelled axes with units, a legend, and every value readable without hovering
  * (totals printed on the bars).  Each mark carries the figure it draws in data-value, printed
- * with %.17g so it reads back as the same double as the JSON member it came from.
+ * with the shortest %g that reads back as the same double as the JSON member it came from.
  */
 #ifndef VP_REPORT_SVG_H
 #define VP_REPORT_SVG_H

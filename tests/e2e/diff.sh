@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# virtprof diff as a CI gate: two `run` sessions against the same real nginx (on loopback, in a
+# cgroup of its own given as the container target); in the second a busy loop runs inside that
+# cgroup -- a deliberate extra cost of the target's own.  diff flags own_us as up beyond its
+# uncertainty and --fail-if 'own_us>+10%' exits 1; a gate on a figure that did not move (the
+# direction it did not move in) passes; the JSON and the page agree with the text.
+. "$(dirname "$0")/../lib.sh"
+. "$REPO/tests/nginx/nginx.sh"
+need_root
+need_cmd jq
+v2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
+[ -n "$v2" ] || skip "no cgroup v2 hierarchy mounted"
+port=18233
+tmp=$(mktemp -d)
+on_exit "rm -rf $tmp"
+nginx_start $port 1 1024
+
+cg=$v2/vp-diff-e2e-$$
+mkdir "$cg" || fail "mkdir $cg"
+on_exit "rmdir $cg"
+on_exit "for p in \$(cat $cg/cgroup.procs); do echo \$p > $v2/cgroup.procs; done"
+for p in "$NGX_PID" $(pgrep -P "$NGX_PID"); do
+	echo "$p" >"$cg/cgroup.procs"
+done
+
+session() { # OUT.json
+	"$VIRTPROF" run --url "http://127.0.0.1:$port/" --container "$cg" --users 4 --ramp-up 0s \
+		--duration 3s --interval 500ms --json "$1" >"$1.txt" 2>"$1.err" ||
+		fail "run exited $?: $(cat "$1.err")"
+}
+session "$tmp/a.json"
+# the extra cost: a busy loop in the target's cgroup, bounded in time
+(echo "$BASHPID" >"$cg/cgroup.procs" && exec timeout 15 sh -c 'while :; do :; done') &
+hog=$!
+on_exit "kill $hog"
+session "$tmp/b.json"
+kill "$hog" 2>/dev/null
+wait "$hog" 2>/dev/null
+
+"$VIRTPROF" diff "$tmp/a.json" "$tmp/b.json" --fail-if 'own_us>+10%' --fail-if 'loadgen_us<-90%' \
+	--json "$tmp/d.json" --html "$tmp/d.html" >"$tmp/d.txt" 2>"$tmp/d.err"
+rc=$?
+cat "$tmp/d.txt"
+assert_eq "$rc" 1 "diff with the extra cost and --fail-if 'own_us>+10%'"
+ent=ctr:$(basename "$cg")
+row() { jq -r --arg e "$ent" --arg m "$1" ".changes[] | select(.target == \$e and .metric == \$m) | .$2" "$tmp/d.json"; }
+assert_eq "$(row own_us change)" up "own_us flagged"
+assert_ge "$(row own_us delta_pct)" 10 "own_us change"
+assert_eq "$(jq '.gates[0].violations' "$tmp/d.json")" 1 "own_us gate violations"
+assert_eq "$(jq '.gates[1].violations' "$tmp/d.json")" 0 "loadgen_us gate violations"
+assert_eq "$(jq -r .verdict "$tmp/d.json")" fail "verdict"
+grep -q "^FAIL --fail-if 'own_us>+10%'" "$tmp/d.txt" || fail "text does not say which gate failed"
+grep -q 'FAIL own_us&gt;+10%' "$tmp/d.html" || fail "the page does not show the failed gate"
+# the same two sessions without that gate pass
+"$VIRTPROF" diff "$tmp/a.json" "$tmp/b.json" --fail-if 'loadgen_us<-90%' >/dev/null ||
+	fail "a gate that holds exited $?"
+echo "ok: own_us $(row own_us a) -> $(row own_us b) us/req (+-$(row own_us u)), gate exit 1"
