@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# The HTML report as a reader opens it: a real `compare --testbed --html` session loaded in
-# headless Chromium from file:// -- the page's script finishes with no error and makes no request
-# (Chromium's net log), a desktop-width screenshot is a real picture, three bars carry exactly the
-# JSON's figures; `report` on the saved JSON makes the same page; a session with stacks gets a
+# The HTML report as a reader opens it: a real `compare --testbed --html` session (make demo's
+# script, cut short: it must print where the page is) loaded in headless Chromium from file://
+# -- the page's script finishes with no error and makes no request (Chromium's net log), a
+# desktop-width screenshot is a real picture, three bars carry exactly the JSON's figures; `report` on the saved JSON makes the same page; a session with stacks gets a
 # working flame graph, one without says why; `report` refuses other schemas (exit 2); `diff` of a
 # session with itself finds nothing (exit 0) and rejects bad gates and mismatched sessions (2).
 . "$(dirname "$0")/../lib.sh"
@@ -33,10 +33,12 @@ chrome() { # NAME URL ARGS...
 	return $rc
 }
 
-# --- a real session, its page written by --html ---
-"$VIRTPROF" compare --testbed --testbed-name "$tb" --steps 5 --duration 3s \
-	--json "$out/cmp.json" --html "$out/cmp.html" >"$out/cmp.txt" 2>"$out/cmp.err" ||
-	{ cat "$out/cmp.err"; fail "compare exited $?"; }
+# --- a real session: `make demo`'s script, cut short; its page written by --html ---
+VIRTPROF_DEMO_OUT=$out "$REPO/scripts/demo.sh" --testbed-name "$tb" --steps 5 --duration 3s \
+	--warmup 0s >"$out/cmp.txt" 2>"$out/cmp.err" || { cat "$out/cmp.err"; fail "demo.sh exited $?"; }
+grep -qx "demo: report $out/compare.html (JSON $out/compare.json)" "$out/cmp.txt" ||
+	fail "demo.sh does not print where the page is"
+mv "$out/compare.json" "$out/cmp.json" && mv "$out/compare.html" "$out/cmp.html"
 [ -s "$out/cmp.html" ] || fail "no page written"
 grep -Eq '(src|href)="(https?:)?//' "$out/cmp.html" && fail "the page references another host"
 
