@@ -3,7 +3,8 @@
 # cgroup of its own given as the container target); in the second a busy loop runs inside that
 # cgroup -- a deliberate extra cost of the target's own.  diff flags own_us as up beyond its
 # uncertainty and --fail-if 'own_us>+10%' exits 1; a gate on a figure that did not move (the
-# direction it did not move in) passes; the JSON and the page agree with the text.
+# direction it did not move in) passes; the JSON and the page agree with the text.  Also
+# `run --html`.
 . "$(dirname "$0")/../lib.sh"
 . "$REPO/tests/nginx/nginx.sh"
 need_root
@@ -23,12 +24,17 @@ for p in "$NGX_PID" $(pgrep -P "$NGX_PID"); do
 	echo "$p" >"$cg/cgroup.procs"
 done
 
-session() { # OUT.json
+session() { # OUT.json [run options]
+	local out=$1
+	shift
 	"$VIRTPROF" run --url "http://127.0.0.1:$port/" --container "$cg" --users 4 --ramp-up 0s \
-		--duration 3s --interval 500ms --json "$1" >"$1.txt" 2>"$1.err" ||
-		fail "run exited $?: $(cat "$1.err")"
+		--duration 3s --interval 500ms --json "$out" "$@" >"$out.txt" 2>"$out.err" ||
+		fail "run exited $?: $(cat "$out.err")"
 }
-session "$tmp/a.json"
+session "$tmp/a.json" --html "$tmp/a.html"
+# run --html: the page of the session, its verdict bar the JSON's own_us
+own=$(jq '.comparison[0].own_us' "$tmp/a.json")
+grep -q "data-key=\"own_us\" data-value=\"$own\"" "$tmp/a.html" || fail "run --html: no own_us bar of $own"
 # the extra cost: a busy loop in the target's cgroup, bounded in time
 (echo "$BASHPID" >"$cg/cgroup.procs" && exec timeout 15 sh -c 'while :; do :; done') &
 hog=$!

@@ -112,15 +112,6 @@ static double spread_sd(const struct spread *s)
 	return var > 0 ? sqrt(var) : 0;
 }
 
-/* A whole second of the load timeline: the last one of a step is cut short by its end. */
-static bool whole_second(const json_t *st, const json_t *p)
-{
-	double sec, elapsed;
-
-	return !doc_true(p, "warmup") && doc_num(p, "sec", &sec) &&
-	       doc_num(doc_get(st, "load"), "elapsed_s", &elapsed) && sec + 1 <= elapsed + 1e-3;
-}
-
 /*
  * The standard error of a step's figure (see the top of this file); NaN with < 2 intervals.
  * Intervals shorter than half the session's (the stub closed when a step ends) are left out:
@@ -138,7 +129,7 @@ static double figure_stderr(const json_t *st, enum diff_metric m, double value, 
 		{
 			double v;
 
-			if (!whole_second(st, p))
+			if (!doc_whole_second(st, p))
 				continue;
 			if (m == DM_P99 && doc_num(p, "p99_us", &v))
 				spread_add(&s, v / 1e3);
@@ -159,7 +150,7 @@ static double figure_stderr(const json_t *st, enum diff_metric m, double value, 
 		{
 			double start, r;
 
-			if (!whole_second(st, q) || !doc_num(q, "mono_ns", &start) ||
+			if (!doc_whole_second(st, q) || !doc_num(q, "mono_ns", &start) ||
 			    !doc_num(q, "requests", &r))
 				continue;
 			start += 0.5e9; /* the middle of that second */

@@ -164,6 +164,14 @@ enum doc_cat doc_category(const char *entity, const char *role, const char *targ
 	}
 }
 
+bool doc_whole_second(const json_t *step, const json_t *p)
+{
+	double sec, elapsed;
+
+	return !doc_true(p, "warmup") && doc_num(p, "sec", &sec) &&
+	       doc_num(doc_get(step, "load"), "elapsed_s", &elapsed) && sec + 1 <= elapsed + 1e-3;
+}
+
 void html_escape(FILE *f, const char *s)
 {
 	for (; s && *s; s++) {

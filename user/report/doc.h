@@ -44,6 +44,12 @@ extern const char *const doc_cat_name[DCAT_N];
 /* target: the step's target entity; an entity of another target counts as OTHER for this step. */
 enum doc_cat doc_category(const char *entity, const char *role, const char *target);
 
+/*
+ * A whole second of a step's load timeline (not warm-up, not the last second its end cut short):
+ * the seconds the timeline chart draws and diff takes its spread from.
+ */
+bool doc_whole_second(const json_t *step, const json_t *sec);
+
 /* Write s with HTML escaping. */
 void html_escape(FILE *f, const char *s);
 

@@ -44,7 +44,7 @@ static const char css[] =
 	".fr{position:absolute;height:16px;overflow:hidden;white-space:nowrap;cursor:pointer;"
 	"padding-left:2px;box-sizing:border-box;border-radius:2px}.fr.hit{background:#e040fb!important}"
 	".fgbar{display:flex;gap:10px;align-items:center;flex-wrap:wrap}"
-	"code{background:#eef1f5;padding:0 3px;border-radius:3px}";
+	"nav a{color:#2f6db5;text-decoration:none}code{background:#eef1f5;padding:0 3px;border-radius:3px}";
 
 /*
  * Recorded first, before anything can fail: script errors and any request the policy blocked
@@ -562,6 +562,7 @@ static void chart_latency(FILE *f, const json_t *root, const char *label)
 #define TL_MAX 4096
 static void chart_timeline(FILE *f, const json_t *root)
 {
+	double nominal = 1;
 	static const char *const cat_colors[DCAT_N] = { "#8a8f98", "#2f6db5", "#d1495b",
 							"#c0b83a", "#b8bec8" };
 	static double cx[TL_MAX], cy[DCAT_N][TL_MAX], lx[TL_MAX], lrps[TL_MAX], lp99[TL_MAX];
@@ -573,6 +574,7 @@ static void chart_timeline(FILE *f, const json_t *root)
 	size_t i;
 
 	doc_num(json_array_get(doc_arr(root, "accounting_mode"), 0), "cpus", &cpus);
+	doc_num(root, "interval_s", &nominal);
 	json_array_foreach(doc_arr(root, "steps"), i, st)
 	{
 		const char *target = doc_step_target(st), *label = doc_str(st, "label");
@@ -598,6 +600,8 @@ static void chart_timeline(FILE *f, const json_t *root)
 				continue;
 			if (doc_num(p, "mono_ns", &mono))
 				off = t - mono / 1e9;
+			if (iv < nominal / 2) /* the stub a step ends with: too short to plot */
+				continue;
 			json_array_foreach(doc_arr(p, "entities"), j, e)
 			{
 				const char *en = doc_str(e, "entity"), *ro = doc_str(e, "role");
@@ -616,7 +620,8 @@ static void chart_timeline(FILE *f, const json_t *root)
 		{
 			double mono, r, p99;
 
-			if (nl >= TL_MAX || !isfinite(off) || !doc_num(lt, "mono_ns", &mono))
+			if (nl >= TL_MAX || !isfinite(off) || !doc_num(lt, "mono_ns", &mono) ||
+			    !doc_whole_second(st, lt))
 				continue;
 			lx[nl] = mono / 1e9 + off + 0.5;
 			lrps[nl] = doc_num(lt, "requests", &r) ? r : NAN;
@@ -791,12 +796,25 @@ void html_session(FILE *f, const json_t *root, const char *source)
 	      "\u2014 in a table is null there (not available: the notes say why, or does not "
 	      "apply).</p>\n",
 	      f);
-	html_table(f, "accounting mode", doc_arr(root, "accounting_mode"),
-		   doc_arr(root, "accounting_mode_notes"));
-	html_table(f, "targets", doc_arr(root, "targets"), doc_arr(root, "targets_notes"));
-	html_members(f, root, top_skip);
+	{
+		const json_t *mode = json_array_get(doc_arr(root, "accounting_mode"), 0);
+		double cpus, iv;
 
-	fputs("<h2>Verdict: CPU per request by owner</h2>\n<p class=\"sub\">Per step and target, "
+		fputs("<p class=\"sub\">", f);
+		html_escape(f, doc_str(mode, "kernel"));
+		if (doc_num(mode, "cpus", &cpus))
+			fprintf(f, " \u00b7 %.0f CPUs", cpus);
+		if (doc_num(root, "interval_s", &iv))
+			fprintf(f, " \u00b7 interval %.10g s", iv);
+		fprintf(f, " \u00b7 %zu steps</p>\n", json_array_size(doc_arr(root, "steps")));
+	}
+	fputs("<nav class=\"sub\"><a href=\"#verdict\">verdict</a> \u00b7 <a href=\"#host\">host "
+	      "CPU, throughput</a> \u00b7 <a href=\"#latency\">latency</a> \u00b7 <a "
+	      "href=\"#timeline\">timeline</a> \u00b7 <a href=\"#flame\">flame graphs</a> \u00b7 <a "
+	      "href=\"#session\">accounting mode, targets</a> \u00b7 <a href=\"#bpf\">BPF cost</a> "
+	      "\u00b7 <a href=\"#steps\">steps in detail</a></nav>\n",
+	      f);
+	fputs("<h2 id=\"verdict\">Verdict: CPU per request by owner</h2>\n<p class=\"sub\">Per step and target, "
 	      "CPU \u00b5s per completed request in the measured window (warm-up excluded), split "
 	      "into the load generator, the target's own work, each part of its virtualization and "
 	      "its kernel network path.  OTHER (everything else on the host in that window) is "
@@ -804,13 +822,13 @@ void html_session(FILE *f, const json_t *root, const char *source)
 	      f);
 	chart_verdict(f, root, &bb);
 	html_table(f, "comparison", doc_arr(root, "comparison"), doc_arr(root, "comparison_notes"));
-	fputs("</div>\n<h2>Host CPU, throughput and errors</h2>\n<div class=\"flex\">"
+	fputs("</div>\n<h2 id=\"host\">Host CPU, throughput and errors</h2>\n<div class=\"flex\">"
 	      "<div class=\"card\">",
 	      f);
 	chart_host(f, root, &bb);
 	fputs("</div><div class=\"card\">", f);
 	chart_throughput(f, root, &bb);
-	fputs("</div></div>\n<h2>Latency percentiles</h2>\n<div class=\"card\">", f);
+	fputs("</div></div>\n<h2 id=\"latency\">Latency percentiles</h2>\n<div class=\"card\">", f);
 	json_array_foreach(doc_arr(root, "steps"), i, st)
 	{
 		const char *l = doc_str(st, "label");
@@ -823,19 +841,27 @@ void html_session(FILE *f, const json_t *root, const char *source)
 			chart_latency(f, root, l);
 		}
 	}
-	fputs("</div>\n<h2>Timeline</h2>\n<p class=\"sub\">One point per interval (CPU) and per "
+	fputs("</div>\n<h2 id=\"timeline\">Timeline</h2>\n<p class=\"sub\">One point per interval (CPU) and per "
 	      "second (load); dashed lines mark where each step starts, red ones where a target "
 	      "was lost.  PATH is not on this chart: the per-device network split exists per step, "
 	      "not per interval, so network softirq time stays in the thread it interrupted here.  "
-	      "OWN and VIRT are the step's target; other targets count as OTHER.</p>\n"
+	      "OWN and VIRT are the step's target; other targets count as OTHER.  Left out: the "
+	      "interval shorter than half --interval that closes each step, and the last second of "
+	      "load its end cut short (both are in the JSON).</p>\n"
 	      "<div class=\"card\">",
 	      f);
 	chart_timeline(f, root);
-	fputs("</div>\n<h2>Flame graphs</h2>\n", f);
+	fputs("</div>\n<h2 id=\"flame\">Flame graphs</h2>\n", f);
 	section_stacks(f, root);
-	fputs("<h2>BPF programs (cost of the profiler itself)</h2>\n<div class=\"card\">", f);
+	fputs("<h2 id=\"session\">Accounting mode and targets</h2>\n<div class=\"card\">", f);
+	html_table(f, "accounting mode", doc_arr(root, "accounting_mode"),
+		   doc_arr(root, "accounting_mode_notes"));
+	html_table(f, "targets", doc_arr(root, "targets"), doc_arr(root, "targets_notes"));
+	html_members(f, root, top_skip);
+	fputs("</div>\n", f);
+	fputs("<h2 id=\"bpf\">BPF programs (cost of the profiler itself)</h2>\n<div class=\"card\">", f);
 	html_table(f, NULL, doc_arr(root, "bpf_programs"), doc_arr(root, "bpf_programs_notes"));
-	fputs("</div>\n<h2>Steps in detail</h2>\n<p class=\"sub\">Every table of each step: CPU by "
+	fputs("</div>\n<h2 id=\"steps\">Steps in detail</h2>\n<p class=\"sub\">Every table of each step: CPU by "
 	      "owner, softirq, breakdown, overhead, network paths, drops, network devices, block "
 	      "I/O, KVM exits, the load generator's totals, latency and errors, with their notes."
 	      "</p>\n",

@@ -79,7 +79,7 @@ static void legend(FILE *f, double x, double y, double maxw, int n, const char *
 	double cx = x, cy = y;
 
 	for (int i = 0; i < n; i++) {
-		double w = 26 + 7.0 * strlen(names[i]);
+		double w = 34 + 7.6 * strlen(names[i]);
 
 		if (cx + w > x + maxw && cx > x) {
 			cx = x;
@@ -108,7 +108,7 @@ static int legend_rows(double maxw, int n, const char *const *names)
 	int rows = 1;
 
 	for (int i = 0; i < n; i++) {
-		double w = 26 + 7.0 * strlen(names[i]);
+		double w = 34 + 7.6 * strlen(names[i]);
 
 		if (cx + w > maxw && cx > 0) {
 			cx = 0;
@@ -126,6 +126,16 @@ void svg_bar_chart(FILE *f, const struct svg_bars *c)
 	double barw = c->stacked ? 58 : 18;
 	double ymax = 0, step, x, w, top, y0;
 	int ngroups = 0, lrows;
+
+	/* room for the longest label under its bar (11px text, about 6.6px a character) */
+	for (int i = 0; i < c->nbars; i++) {
+		double need = 6.6 * strlen(c->bars[i].label) + 8;
+
+		if (c->bars[i].note && 6.2 * strlen(c->bars[i].note) + 8 > need)
+			need = 6.2 * strlen(c->bars[i].note) + 8;
+		if (need > slot)
+			slot = need;
+	}
 
 	for (int i = 0; i < c->nbars; i++) {
 		double sum = 0;
