@@ -28,8 +28,10 @@ static void test_gate_parse(void **state)
 	assert_true(g.limit == -5 && g.pct && g.op == '<');
 	assert_int_equal(diff_parse_gate("p99_ms>2.5", &g, msg, sizeof(msg)), 0);
 	assert_true(g.limit == 2.5 && !g.pct);
-	const char *bad[] = { "", "virt_us", "virt>10%", "virt_us>=10%", "virt_us>", "virt_us>x",
-			      "virt_us>10%%", "virt_us>10 ms", "virt_us>nan", ">10%" };
+	const char *bad[] = {
+		"",	     "virt_us",	     "virt>10%",      "virt_us>=10%", "virt_us>",
+		"virt_us>x", "virt_us>10%%", "virt_us>10 ms", "virt_us>nan",  ">10%"
+	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		msg[0] = 0;
 		assert_int_equal(diff_parse_gate(bad[i], &g, msg, sizeof(msg)), -22);
@@ -46,11 +48,11 @@ static json_t *session(double own_us, const double *own_ns, int n, const char *t
 	json_t *tl = json_array(), *lt = json_array();
 
 	for (int k = 0; k < n; k++) {
-		json_array_append_new(
-			tl, json_pack("{s:f,s:I,s:f,s:b,s:[{s:s,s:s,s:f}]}", "t_s", k + 1.0,
-				      "mono_ns", (json_int_t)(k + 1) * 1000000000, "interval_s", 1.0,
-				      "warmup", 0, "entities", "entity", target, "role", "app",
-				      "busy_ns", own_ns[k]));
+		json_array_append_new(tl, json_pack("{s:f,s:I,s:f,s:b,s:[{s:s,s:s,s:f}]}", "t_s",
+						    k + 1.0, "mono_ns",
+						    (json_int_t)(k + 1) * 1000000000, "interval_s",
+						    1.0, "warmup", 0, "entities", "entity", target,
+						    "role", "app", "busy_ns", own_ns[k]));
 		json_array_append_new(lt, json_pack("{s:i,s:I,s:b,s:i,s:f}", "sec", k, "mono_ns",
 						    (json_int_t)k * 1000000000, "warmup", 0,
 						    "requests", 1000, "p99_us", 500.0));

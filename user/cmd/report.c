@@ -16,7 +16,8 @@ static void report_usage(FILE *f)
 	fprintf(f,
 		"Usage: virtprof report SESSION.json -o FILE.html\n"
 		"\n"
-		"Render a saved session (schema " SESSION_SCHEMA ", written by run/compare --json)\n"
+		"Render a saved session (schema " SESSION_SCHEMA
+		", written by run/compare --json)\n"
 		"as one self-contained HTML page: CPU per request by owner, host CPU, throughput,\n"
 		"latency, the timeline, flame graphs when the session has stacks, every table and note.\n"
 		"The page makes no request to any other host and works from file://.\n"
@@ -51,8 +52,9 @@ int cmd_report(int argc, char **argv)
 		}
 	}
 	if (optind + 1 != argc) {
-		vp_err(optind < argc ? "one session file at a time" : "no session file: "
-								       "virtprof report SESSION.json -o FILE.html");
+		vp_err(optind < argc ? "one session file at a time" :
+				       "no session file: "
+				       "virtprof report SESSION.json -o FILE.html");
 		return VP_EXIT_USAGE;
 	}
 	in = argv[optind];

@@ -42,7 +42,8 @@ int diff_parse_gate(const char *expr, struct diff_gate *g, char *msg, size_t len
 	g->expr = expr;
 	op = strpbrk(expr, "<>");
 	if (!op) {
-		snprintf(msg, len, "--fail-if '%s': want METRIC>LIMIT or METRIC<LIMIT (e.g. 'virt_us>+10%%')",
+		snprintf(msg, len,
+			 "--fail-if '%s': want METRIC>LIMIT or METRIC<LIMIT (e.g. 'virt_us>+10%%')",
 			 expr);
 		return -EINVAL;
 	}
@@ -55,10 +56,11 @@ int diff_parse_gate(const char *expr, struct diff_gate *g, char *msg, size_t len
 		if (strlen(diff_metric_key[m]) == kl && !strncmp(p, diff_metric_key[m], kl))
 			break;
 	if (m == DM_N) {
-		snprintf(msg, len,
-			 "--fail-if '%s': unknown metric '%.*s' (one of loadgen_us, own_us, virt_us, "
-			 "path_us, other_us, p99_ms, req_per_s)",
-			 expr, (int)kl, p);
+		snprintf(
+			msg, len,
+			"--fail-if '%s': unknown metric '%.*s' (one of loadgen_us, own_us, virt_us, "
+			"path_us, other_us, p99_ms, req_per_s)",
+			expr, (int)kl, p);
 		return -EINVAL;
 	}
 	g->metric = m;
@@ -73,7 +75,8 @@ int diff_parse_gate(const char *expr, struct diff_gate *g, char *msg, size_t len
 	errno = 0;
 	g->limit = strtod(p, &end);
 	if (end == p || errno || !isfinite(g->limit)) {
-		snprintf(msg, len, "--fail-if '%s': the limit is a number, e.g. +10%% or 2.5", expr);
+		snprintf(msg, len, "--fail-if '%s': the limit is a number, e.g. +10%% or 2.5",
+			 expr);
 		return -EINVAL;
 	}
 	while (*end == ' ')
@@ -247,7 +250,8 @@ int diff_sessions(const json_t *a, const json_t *b, struct diff *d, char *msg, s
 	if (steps_in(a, b, "A", "B", msg, len) || steps_in(b, a, "B", "A", msg, len))
 		return -EINVAL;
 	if (!json_array_size(doc_arr(a, "comparison"))) {
-		snprintf(msg, len, "nothing to compare: A has no comparison rows (no step completed)");
+		snprintf(msg, len,
+			 "nothing to compare: A has no comparison rows (no step completed)");
 		return -EINVAL;
 	}
 	json_array_foreach(doc_arr(a, "comparison"), i, ra)
@@ -257,7 +261,8 @@ int diff_sessions(const json_t *a, const json_t *b, struct diff *d, char *msg, s
 		const json_t *sa, *sb;
 
 		if (!rb) {
-			snprintf(msg, len, "sessions do not match: comparison row '%s' %s is not in B",
+			snprintf(msg, len,
+				 "sessions do not match: comparison row '%s' %s is not in B",
 				 step ? step : "?", target ? target : "?");
 			return -EINVAL;
 		}
@@ -305,7 +310,10 @@ int diff_gates(struct diff *d)
 			if (g->metric != r->metric || !isfinite(r->delta) || r->changed == 0)
 				continue;
 			if (g->pct)
-				x = r->a != 0 ? r->pct : r->delta > 0 ? INFINITY : r->delta < 0 ? -INFINITY : 0;
+				x = r->a != 0	 ? r->pct :
+				    r->delta > 0 ? INFINITY :
+				    r->delta < 0 ? -INFINITY :
+						   0;
 			else
 				x = r->delta;
 			if (g->op == '>' ? x > g->limit : x < g->limit) {
@@ -323,7 +331,8 @@ void diff_table(const struct diff *d, struct out *o)
 	enum { C_STEP, C_TGT, C_MET, C_A, C_B, C_D, C_P, C_U, C_CH, C_G };
 	struct table t;
 
-	table_init(&t, "changes", "B against A (u: 2 standard errors of the change, from the intervals)");
+	table_init(&t, "changes",
+		   "B against A (u: 2 standard errors of the change, from the intervals)");
 	table_col(&t, "step", "STEP", 0, true);
 	table_col(&t, "target", "TARGET", 0, true);
 	table_col(&t, "metric", "METRIC", 0, true);
@@ -345,11 +354,13 @@ void diff_table(const struct diff *d, struct out *o)
 		if (isfinite(r->a))
 			table_f64(&t, row, C_A, r->a);
 		else
-			table_na(&t, row, C_A, "A: the figure is null in the session (see its notes)");
+			table_na(&t, row, C_A,
+				 "A: the figure is null in the session (see its notes)");
 		if (isfinite(r->b))
 			table_f64(&t, row, C_B, r->b);
 		else
-			table_na(&t, row, C_B, "B: the figure is null in the session (see its notes)");
+			table_na(&t, row, C_B,
+				 "B: the figure is null in the session (see its notes)");
 		if (isfinite(r->delta))
 			table_f64(&t, row, C_D, r->delta);
 		else
@@ -361,12 +372,14 @@ void diff_table(const struct diff *d, struct out *o)
 		if (isfinite(r->u))
 			table_f64(&t, row, C_U, r->u);
 		else
-			table_na(&t, row, C_U,
-				 "u: fewer than 2 measured intervals in a session (no spread to judge "
-				 "a change by); gates apply to the raw change");
+			table_na(
+				&t, row, C_U,
+				"u: fewer than 2 measured intervals in a session (no spread to judge "
+				"a change by); gates apply to the raw change");
 		table_str(&t, row, C_CH,
-			  r->changed > 0 ? (r->delta > 0 ? "up" : "down") :
-			  r->changed == 0 ? "within" : "unknown");
+			  r->changed > 0  ? (r->delta > 0 ? "up" : "down") :
+			  r->changed == 0 ? "within" :
+					    "unknown");
 		for (int k = 0; k < d->ngates; k++)
 			if (r->gates & (1u << k))
 				snprintf(gates + strlen(gates), sizeof(gates) - strlen(gates),
@@ -376,8 +389,10 @@ void diff_table(const struct diff *d, struct out *o)
 		else
 			table_none(&t, row, C_G);
 	}
-	table_note(&t, "CPU metrics: u/request from the spread of CPU per request over the step's "
-		       "intervals; path_us uses the whole host's spread (no per-interval device split)");
+	table_note(
+		&t,
+		"CPU metrics: u/request from the spread of CPU per request over the step's "
+		"intervals; path_us uses the whole host's spread (no per-interval device split)");
 	table_note(&t, "p99_ms, req_per_s: u from the spread of the load timeline's seconds");
 	table_render(&t, o);
 	table_free(&t);
@@ -392,8 +407,8 @@ void diff_free(struct diff *d)
 
 /* --- the page ------------------------------------------------------------------------------- */
 
-void diff_html(FILE *f, const struct diff *d, const json_t *a, const json_t *b,
-	       const char *apath, const char *bpath)
+void diff_html(FILE *f, const struct diff *d, const json_t *a, const json_t *b, const char *apath,
+	       const char *bpath)
 {
 	static const char *const names[] = { "LOADGEN", "OWN", "VIRT", "PATH" };
 	static const char *const colors[] = { "#8a8f98", "#2f6db5", "#d1495b", "#2e9e5b" };
@@ -416,10 +431,12 @@ void diff_html(FILE *f, const struct diff *d, const json_t *a, const json_t *b,
 	fputs("</p>\n", f);
 	for (int k = 0; k < d->ngates; k++) {
 		fails += d->gates[k].violations;
-		fprintf(f, "<p><b style=\"color:%s\">%s</b> <code>", d->gates[k].violations ? "#c62828" : "#2e7d32",
+		fprintf(f, "<p><b style=\"color:%s\">%s</b> <code>",
+			d->gates[k].violations ? "#c62828" : "#2e7d32",
 			d->gates[k].violations ? "FAIL" : "pass");
 		html_escape(f, d->gates[k].expr);
-		fprintf(f, "</code>: %d violation(s) beyond the uncertainty</p>\n", d->gates[k].violations);
+		fprintf(f, "</code>: %d violation(s) beyond the uncertainty</p>\n",
+			d->gates[k].violations);
 	}
 	if (!d->ngates)
 		fputs("<p class=\"sub\">no --fail-if gate</p>\n", f);
@@ -448,8 +465,13 @@ void diff_html(FILE *f, const struct diff *d, const json_t *a, const json_t *b,
 		ng++;
 	}
 	{
-		struct svg_bars c = { .yunit = "CPU \u00b5s per request", .nseries = 4, .names = names,
-				      .colors = colors, .keys = keys, .stacked = true, .nbars = nb,
+		struct svg_bars c = { .yunit = "CPU \u00b5s per request",
+				      .nseries = 4,
+				      .names = names,
+				      .colors = colors,
+				      .keys = keys,
+				      .stacked = true,
+				      .nbars = nb,
 				      .bars = bars };
 
 		if (nb)

@@ -43,12 +43,12 @@ int diff_parse_gate(const char *expr, struct diff_gate *g, char *msg, size_t len
 struct diff_row {
 	const char *step, *target;
 	enum diff_metric metric;
-	double a, b;	  /* NaN: not available in that session */
-	double ua, ub;	  /* standard error of each figure, from its intervals (NaN: < 2) */
+	double a, b;	   /* NaN: not available in that session */
+	double ua, ub;	   /* standard error of each figure, from its intervals (NaN: < 2) */
 	double delta, pct; /* B - A; in % of A (NaN when A is 0 or n/a) */
-	double u;	  /* 2 x the standard error of the change */
-	int changed;	  /* 1 beyond u, 0 within, -1 unknown (no uncertainty) */
-	unsigned gates;	  /* bit i: gate i violated */
+	double u;	   /* 2 x the standard error of the change */
+	int changed;	   /* 1 beyond u, 0 within, -1 unknown (no uncertainty) */
+	unsigned gates;	   /* bit i: gate i violated */
 };
 
 struct diff {
@@ -66,7 +66,7 @@ void diff_table(const struct diff *d, struct out *o);
 void diff_free(struct diff *d);
 
 /* The page: A and B side by side per step, the table, the gates. */
-void diff_html(FILE *f, const struct diff *d, const json_t *a, const json_t *b,
-	       const char *apath, const char *bpath);
+void diff_html(FILE *f, const struct diff *d, const json_t *a, const json_t *b, const char *apath,
+	       const char *bpath);
 
 #endif

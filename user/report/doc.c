@@ -20,8 +20,8 @@ static json_t *check_schema(json_t *root, const char *what, int *exit_code)
 		goto bad;
 	}
 	if (!schema) {
-		vp_err("%s: no \"schema\" member: not a virtprof session; this virtprof reads %s", what,
-		       SESSION_SCHEMA);
+		vp_err("%s: no \"schema\" member: not a virtprof session; this virtprof reads %s",
+		       what, SESSION_SCHEMA);
 		goto bad;
 	}
 	if (strcmp(schema, SESSION_SCHEMA)) {
@@ -31,7 +31,8 @@ static json_t *check_schema(json_t *root, const char *what, int *exit_code)
 		goto bad;
 	}
 	if (!doc_arr(root, "steps")) {
-		vp_err("%s: schema %s but no \"steps\" array: truncated or edited file", what, schema);
+		vp_err("%s: schema %s but no \"steps\" array: truncated or edited file", what,
+		       schema);
 		goto bad;
 	}
 	return root;
@@ -142,7 +143,7 @@ json_t *doc_overhead_row(const json_t *step)
 }
 
 const char *const doc_cat_name[DCAT_N] = {
-	[DCAT_LOADGEN] = "LOADGEN", [DCAT_OWN] = "OWN",	    [DCAT_VIRT] = "VIRT",
+	[DCAT_LOADGEN] = "LOADGEN",   [DCAT_OWN] = "OWN",     [DCAT_VIRT] = "VIRT",
 	[DCAT_PROFILER] = "PROFILER", [DCAT_OTHER] = "OTHER",
 };
 

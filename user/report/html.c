@@ -318,10 +318,30 @@ static void html_members(FILE *f, const json_t *obj, const char *const *skip)
 
 /* --- the charts ------------------------------------------------------------------------- */
 
-enum { S_LOADGEN, S_OWN, S_EMUL, S_IO, S_VHOST, S_KVM, S_RUNTIME, S_PATH, S_BRIDGE, S_UNKNOWN, S_N };
+enum {
+	S_LOADGEN,
+	S_OWN,
+	S_EMUL,
+	S_IO,
+	S_VHOST,
+	S_KVM,
+	S_RUNTIME,
+	S_PATH,
+	S_BRIDGE,
+	S_UNKNOWN,
+	S_N
+};
 static const char *const verdict_names[S_N] = {
-	"LOADGEN",	 "OWN",		"VIRT emulation", "VIRT io",	   "VIRT vhost",
-	"VIRT KVM threads", "VIRT runtime helpers", "PATH tap/veth", "PATH bridge", "UNKNOWN role",
+	"LOADGEN",
+	"OWN",
+	"VIRT emulation",
+	"VIRT io",
+	"VIRT vhost",
+	"VIRT KVM threads",
+	"VIRT runtime helpers",
+	"PATH tap/veth",
+	"PATH bridge",
+	"UNKNOWN role",
 };
 static const char *const verdict_colors[S_N] = {
 	"#8a8f98", "#2f6db5", "#d1495b", "#ef8a3c", "#c86fb8",
@@ -329,7 +349,7 @@ static const char *const verdict_colors[S_N] = {
 };
 /* the JSON member each segment is: comparison row for LOADGEN/OWN, overhead row for the parts */
 static const char *const verdict_keys[S_N] = {
-	"loadgen_us", "own_us",	    "emul_us", "io_us",	     "vhost_us",
+	"loadgen_us", "own_us",	    "emul_us", "io_us",	    "vhost_us",
 	"kvm_us",     "runtime_us", "path_us", "bridge_us", "unknown_us",
 };
 
@@ -452,8 +472,13 @@ static void chart_host(FILE *f, const json_t *root, struct bars_buf *bb)
 	static const char *const keys[] = { "host_busy_pct", "target_pct", "loadgen_pct" };
 	const json_t *rows[256];
 	int n = collect_rows(root, bb, rows);
-	struct svg_bars c = { .yunit = "% of the host (all CPUs)", .nseries = 3, .names = names,
-			      .colors = colors, .keys = keys, .nbars = n, .bars = bb->b };
+	struct svg_bars c = { .yunit = "% of the host (all CPUs)",
+			      .nseries = 3,
+			      .names = names,
+			      .colors = colors,
+			      .keys = keys,
+			      .nbars = n,
+			      .bars = bb->b };
 
 	for (int i = 0; i < n; i++)
 		for (int s = 0; s < 3; s++)
@@ -469,8 +494,13 @@ static void chart_throughput(FILE *f, const json_t *root, struct bars_buf *bb)
 	static const char *const keys[] = { "req_per_s" };
 	const json_t *rows[256];
 	int n = collect_rows(root, bb, rows);
-	struct svg_bars c = { .yunit = "requests / s", .nseries = 1, .names = names,
-			      .colors = colors, .keys = keys, .stacked = true, .nbars = n,
+	struct svg_bars c = { .yunit = "requests / s",
+			      .nseries = 1,
+			      .names = names,
+			      .colors = colors,
+			      .keys = keys,
+			      .stacked = true,
+			      .nbars = n,
 			      .bars = bb->b };
 
 	for (int i = 0; i < n; i++) {
@@ -563,8 +593,8 @@ static void chart_latency(FILE *f, const json_t *root, const char *label)
 static void chart_timeline(FILE *f, const json_t *root)
 {
 	double nominal = 1;
-	static const char *const cat_colors[DCAT_N] = { "#8a8f98", "#2f6db5", "#d1495b",
-							"#c0b83a", "#b8bec8" };
+	static const char *const cat_colors[DCAT_N] = { "#8a8f98", "#2f6db5", "#d1495b", "#c0b83a",
+							"#b8bec8" };
 	static double cx[TL_MAX], cy[DCAT_N][TL_MAX], lx[TL_MAX], lrps[TL_MAX], lp99[TL_MAX];
 	struct svg_mark marks[256];
 	char mlabel[256][160];
@@ -588,7 +618,8 @@ static void chart_timeline(FILE *f, const json_t *root)
 			marks[nm] = (struct svg_mark){ t0, mlabel[nm], "#6b7483" };
 			nm++;
 		}
-		if (doc_true(st, "target_lost") && doc_num(st, "target_lost_at_s", &lost) && nm < 250)
+		if (doc_true(st, "target_lost") && doc_num(st, "target_lost_at_s", &lost) &&
+		    nm < 250)
 			marks[nm++] = (struct svg_mark){ lost, "target lost", "#c62828" };
 		json_array_foreach(doc_arr(st, "timeline"), k, p)
 		{
@@ -612,7 +643,8 @@ static void chart_timeline(FILE *f, const json_t *root)
 			}
 			cx[n] = t;
 			for (int c = 0; c < DCAT_N; c++)
-				cy[c][n] = cpus > 0 && iv > 0 ? sum[c] / (iv * cpus * 1e9) * 100 : NAN;
+				cy[c][n] = cpus > 0 && iv > 0 ? sum[c] / (iv * cpus * 1e9) * 100 :
+								NAN;
 			n++;
 		}
 		/* the load timeline's seconds placed on the session clock through mono_ns */
@@ -642,10 +674,15 @@ static void chart_timeline(FILE *f, const json_t *root)
 	}
 	{
 		struct svg_series s[DCAT_N];
-		struct svg_series r = { "requests completed per second", "#2e9e5b", false, nl, lx,
-					lrps };
+		struct svg_series r = {
+			"requests completed per second", "#2e9e5b", false, nl, lx, lrps
+		};
 		struct svg_series q = { "p99 of the responses completed in that second (corrected)",
-					"#ef8a3c", false, nl, lx, lp99 };
+					"#ef8a3c",
+					false,
+					nl,
+					lx,
+					lp99 };
 		struct svg_lines c = { .xlabel = "seconds since the session started",
 				       .ylabel = "% of the host (all CPUs)",
 				       .w = 1200,
@@ -657,8 +694,9 @@ static void chart_timeline(FILE *f, const json_t *root)
 				       .xmin0 = true };
 
 		for (int k = 0; k < DCAT_N; k++)
-			s[k] = (struct svg_series){ doc_cat_name[k], cat_colors[k], false, n, cx,
-						    cy[k] };
+			s[k] = (struct svg_series){
+				doc_cat_name[k], cat_colors[k], false, n, cx, cy[k]
+			};
 		svg_line_chart(f, &c);
 		c.ylabel = "requests / s";
 		c.nseries = 1;
@@ -685,10 +723,10 @@ static void section_stacks(FILE *f, const json_t *root)
 
 		if (!json_is_object(stk) || !doc_arr(stk, "folded"))
 			continue;
-		json_array_append_new(all, json_pack("{s:s,s:s,s:O}", "step",
-						     doc_str(st, "label") ? doc_str(st, "label") : "?",
-						     "target", doc_step_target(st), "folded",
-						     doc_arr(stk, "folded")));
+		json_array_append_new(
+			all, json_pack("{s:s,s:s,s:O}", "step",
+				       doc_str(st, "label") ? doc_str(st, "label") : "?", "target",
+				       doc_step_target(st), "folded", doc_arr(stk, "folded")));
 		fputs("<p class=\"sub\">step ", f);
 		html_escape(f, doc_str(st, "label"));
 		fputs(" (", f);
@@ -707,7 +745,8 @@ static void section_stacks(FILE *f, const json_t *root)
 		fputs("</p>\n", f);
 	}
 	if (!json_array_size(all)) {
-		fputs("<p class=\"empty\">not available: session recorded without --stacks</p>\n", f);
+		fputs("<p class=\"empty\">not available: session recorded without --stacks</p>\n",
+		      f);
 		json_decref(all);
 		return;
 	}
@@ -757,7 +796,8 @@ static void section_steps(FILE *f, const json_t *root)
 		if (json_is_object(doc_get(st, "cpu")))
 			html_members(f, doc_get(st, "cpu"), NULL);
 		else
-			fputs("<p class=\"empty\">not available: no CPU figures for this step</p>", f);
+			fputs("<p class=\"empty\">not available: no CPU figures for this step</p>",
+			      f);
 		fputs("<h3>I/O: network devices and paths, block, KVM</h3>\n", f);
 		if (json_is_object(doc_get(st, "io")))
 			html_members(f, doc_get(st, "io"), NULL);
@@ -776,7 +816,7 @@ static void section_steps(FILE *f, const json_t *root)
 void html_session(FILE *f, const json_t *root, const char *source)
 {
 	static struct bars_buf bb; /* large; the page is rendered once per process */
-	static const char *const top_skip[] = { "steps", "comparison", "accounting_mode",
+	static const char *const top_skip[] = { "steps",   "comparison",   "accounting_mode",
 						"targets", "bpf_programs", NULL };
 	const char *cmd = doc_str(root, "command"), *tb = doc_str(root, "testbed");
 	const json_t *st;
@@ -859,7 +899,8 @@ void html_session(FILE *f, const json_t *root, const char *source)
 	html_table(f, "targets", doc_arr(root, "targets"), doc_arr(root, "targets_notes"));
 	html_members(f, root, top_skip);
 	fputs("</div>\n", f);
-	fputs("<h2 id=\"bpf\">BPF programs (cost of the profiler itself)</h2>\n<div class=\"card\">", f);
+	fputs("<h2 id=\"bpf\">BPF programs (cost of the profiler itself)</h2>\n<div class=\"card\">",
+	      f);
 	html_table(f, NULL, doc_arr(root, "bpf_programs"), doc_arr(root, "bpf_programs_notes"));
 	fputs("</div>\n<h2 id=\"steps\">Steps in detail</h2>\n<p class=\"sub\">Every table of each step: CPU by "
 	      "owner, softirq, breakdown, overhead, network paths, drops, network devices, block "

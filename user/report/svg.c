@@ -58,8 +58,8 @@ static void y_axis(FILE *f, double x0, double y0, double h, double w, double yma
 
 		fprintf(f, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" class=\"grid\"/>",
 			x0, x0 + w, y, y);
-		fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" class=\"tick\">", x0 - 5,
-			y + 4);
+		fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" class=\"tick\">",
+			x0 - 5, y + 4);
 		svg_num(f, v);
 		fputs("</text>\n", f);
 	}
@@ -172,7 +172,8 @@ void svg_bar_chart(FILE *f, const struct svg_bars *c)
 	x = left + group_gap / 2;
 	for (int i = 0; i < c->nbars; i++) {
 		const struct svg_bar *b = &c->bars[i];
-		double bx = x + (slot - (c->stacked ? barw : barw * c->nseries)) / 2, yy = y0, sum = 0;
+		double bx = x + (slot - (c->stacked ? barw : barw * c->nseries)) / 2, yy = y0,
+		       sum = 0;
 
 		if (i && strcmp(b->group, c->bars[i - 1].group))
 			x += group_gap, bx += group_gap;
@@ -183,7 +184,8 @@ void svg_bar_chart(FILE *f, const struct svg_bars *c)
 			while (k < c->nbars && !strcmp(c->bars[k].group, b->group))
 				k++;
 			gx += ((k - i) * (slot + slot_gap) - slot_gap) / 2;
-			fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" class=\"group\">",
+			fprintf(f,
+				"<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" class=\"group\">",
 				gx, y0 + 50);
 			html_escape(f, b->group);
 			fputs("</text>\n", f);
@@ -229,7 +231,8 @@ void svg_bar_chart(FILE *f, const struct svg_bars *c)
 			sum += v > 0 ? v : 0;
 		}
 		if (c->stacked) {
-			fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" class=\"total\">",
+			fprintf(f,
+				"<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" class=\"total\">",
 				bx + barw / 2, yy - 5);
 			svg_num(f, sum);
 			fputs("</text>\n", f);
@@ -307,7 +310,8 @@ void svg_line_chart(FILE *f, const struct svg_lines *c)
 	y_axis(f, left, y0, ph, pw, ymax, ystep, c->ylabel);
 	if (c->nxt) {
 		for (int i = 0; i < c->nxt; i++) {
-			fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" class=\"tick\">",
+			fprintf(f,
+				"<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" class=\"tick\">",
 				X(c->xt[i]), y0 + 16);
 			html_escape(f, c->xt_label[i]);
 			fputs("</text>\n", f);
@@ -315,7 +319,8 @@ void svg_line_chart(FILE *f, const struct svg_lines *c)
 	} else {
 		xstep = nice_step(xmax - xmin, 10);
 		for (double v = ceil(xmin / xstep) * xstep; v <= xmax + xstep / 1e6; v += xstep) {
-			fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" class=\"tick\">",
+			fprintf(f,
+				"<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" class=\"tick\">",
 				X(v), y0 + 16);
 			svg_num(f, v);
 			fputs("</text>\n", f);

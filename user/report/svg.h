@@ -14,20 +14,20 @@
 #define SVG_MAX_SERIES 12
 
 struct svg_bar {
-	const char *group;	    /* x-axis group (a step) */
-	const char *label;	    /* the bar under it (a target) */
-	double v[SVG_MAX_SERIES];   /* NaN: not available (drawn as nothing, marked n/a) */
-	const char *note;	    /* a line under the label, or NULL */
-	const char *data;	    /* extra attributes for each mark (data-step=...), or NULL */
+	const char *group;	  /* x-axis group (a step) */
+	const char *label;	  /* the bar under it (a target) */
+	double v[SVG_MAX_SERIES]; /* NaN: not available (drawn as nothing, marked n/a) */
+	const char *note;	  /* a line under the label, or NULL */
+	const char *data;	  /* extra attributes for each mark (data-step=...), or NULL */
 };
 
 struct svg_bars {
 	const char *title, *yunit; /* axis label, with its unit */
 	int nseries;
-	const char *const *names;  /* legend */
+	const char *const *names; /* legend */
 	const char *const *colors;
-	const char *const *keys;   /* data-key of each series' marks (the JSON member) */
-	bool stacked;		   /* else the series side by side within a bar's slot */
+	const char *const *keys; /* data-key of each series' marks (the JSON member) */
+	bool stacked;		 /* else the series side by side within a bar's slot */
 	int nbars;
 	const struct svg_bar *bars;
 };
