@@ -9,20 +9,12 @@
 . "$REPO/tests/nginx/nginx.sh"
 need_root
 need_cmd jq
-v2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
-[ -n "$v2" ] || skip "no cgroup v2 hierarchy mounted"
 port=18233
 tmp=$(mktemp -d)
 on_exit "rm -rf $tmp"
 nginx_start $port 1 1024
-
-cg=$v2/vp-diff-e2e-$$
-mkdir "$cg" || fail "mkdir $cg"
-on_exit "rmdir $cg"
-on_exit "for p in \$(cat $cg/cgroup.procs); do echo \$p > $v2/cgroup.procs; done"
-for p in "$NGX_PID" $(pgrep -P "$NGX_PID"); do
-	echo "$p" >"$cg/cgroup.procs"
-done
+nginx_cgroup vp-diff-e2e-$$
+cg=$NGX_CG
 
 session() { # OUT.json [run options]
 	local out=$1
@@ -48,7 +40,7 @@ wait "$hog" 2>/dev/null
 rc=$?
 cat "$tmp/d.txt"
 assert_eq "$rc" 1 "diff with the extra cost and --fail-if 'own_us>+10%'"
-ent=ctr:$(basename "$cg")
+ent=$NGX_ENT
 row() { jq -r --arg e "$ent" --arg m "$1" ".changes[] | select(.target == \$e and .metric == \$m) | .$2" "$tmp/d.json"; }
 assert_eq "$(row own_us change)" up "own_us flagged"
 assert_ge "$(row own_us delta_pct)" 10 "own_us change"

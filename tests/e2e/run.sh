@@ -9,8 +9,6 @@
 need_root
 need_cmd jq /usr/bin/python3
 /usr/bin/python3 -c 'import jsonschema' 2>/dev/null || skip "python3-jsonschema not installed"
-v2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
-[ -n "$v2" ] || skip "no cgroup v2 hierarchy mounted"
 port=18189
 url=http://127.0.0.1:$port/
 tmp=$(mktemp -d)
@@ -18,15 +16,9 @@ on_exit "rm -rf $tmp"
 nginx_start $port 1 4096
 
 # the server in a cgroup of its own: a container without a container runtime
-cg=$v2/vp-run-e2e-$$
-mkdir "$cg" || fail "mkdir $cg"
-on_exit "rmdir $cg"
-on_exit "for p in \$(cat $cg/cgroup.procs); do echo \$p > $v2/cgroup.procs; done"
-for p in "$NGX_PID" $(pgrep -P "$NGX_PID"); do
-	echo "$p" >"$cg/cgroup.procs"
-done
-grep -q . "$cg/cgroup.procs" || fail "nginx not moved into $cg"
-ent=ctr:$(basename "$cg")
+nginx_cgroup vp-run-e2e-$$
+cg=$NGX_CG
+ent=$NGX_ENT
 
 # --- a fixed number of requests ---
 "$VIRTPROF" run --url "$url" --container "$cg" --users 8 --loops 200 --ramp-up 0s \

@@ -28,3 +28,20 @@ nginx_log_lines() { wc -l <"$NGX_DIR/access.log" | tr -d ' '; }
 nginx_log_conns() { awk '{print $1}' "$NGX_DIR/access.log" | sort -u | wc -l | tr -d ' '; }
 # nginx writes its access log through a buffer-less write per request, but give it a moment.
 nginx_log_settle() { sleep 0.3; }
+
+# Move the nginx of nginx_start into a fresh cgroup v2 $1 (a container without a container
+# runtime) -> NGX_CG (its path), NGX_ENT (its entity, ctr:$1); undone at exit.
+nginx_cgroup() {
+	local v2 p
+	v2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
+	[ -n "$v2" ] || skip "no cgroup v2 hierarchy mounted"
+	NGX_CG=$v2/$1
+	NGX_ENT=ctr:$1
+	mkdir "$NGX_CG" || fail "mkdir $NGX_CG"
+	on_exit "rmdir $NGX_CG"
+	on_exit "for p in \$(cat $NGX_CG/cgroup.procs); do echo \$p > $v2/cgroup.procs; done"
+	for p in "$NGX_PID" $(pgrep -P "$NGX_PID"); do
+		echo "$p" >"$NGX_CG/cgroup.procs"
+	done
+	grep -q . "$NGX_CG/cgroup.procs" || fail "nginx not moved into $NGX_CG"
+}

@@ -187,21 +187,6 @@ static double figure_stderr(const json_t *st, enum diff_metric m, double value, 
 
 /* --- matching the sessions ------------------------------------------------------------------ */
 
-static const json_t *find_step(const json_t *root, const char *label, const char *target)
-{
-	const json_t *st;
-	size_t i;
-
-	json_array_foreach(doc_arr(root, "steps"), i, st)
-	{
-		const char *l = doc_str(st, "label");
-
-		if (l && !strcmp(l, label) && !strcmp(doc_step_target(st), target))
-			return st;
-	}
-	return NULL;
-}
-
 /* Every step of x is in y (label and target), else the message names the first missing. */
 static int steps_in(const json_t *x, const json_t *y, const char *xn, const char *yn, char *msg,
 		    size_t len)
@@ -213,7 +198,7 @@ static int steps_in(const json_t *x, const json_t *y, const char *xn, const char
 	{
 		const char *l = doc_str(st, "label");
 
-		if (!find_step(y, l ? l : "", doc_step_target(st))) {
+		if (!doc_find_step(y, l ? l : "", doc_step_target(st))) {
 			snprintf(msg, len,
 				 "sessions do not match: step '%s' against %s is in %s, not in %s "
 				 "(diff compares the same steps and targets)",
@@ -266,8 +251,8 @@ int diff_sessions(const json_t *a, const json_t *b, struct diff *d, char *msg, s
 				 step ? step : "?", target ? target : "?");
 			return -EINVAL;
 		}
-		sa = find_step(a, step, target);
-		sb = find_step(b, step, target);
+		sa = doc_find_step(a, step, target);
+		sb = doc_find_step(b, step, target);
 		for (int m = 0; m < DM_N; m++) {
 			struct diff_row *r = add_row(d);
 

@@ -111,6 +111,21 @@ const char *doc_step_target(const json_t *step)
 	return t ? t : "-";
 }
 
+const json_t *doc_find_step(const json_t *root, const char *label, const char *target)
+{
+	const json_t *st;
+	size_t i;
+
+	json_array_foreach(doc_arr(root, "steps"), i, st)
+	{
+		const char *l = doc_str(st, "label");
+
+		if (l && !strcmp(l, label) && !strcmp(doc_step_target(st), target))
+			return st;
+	}
+	return NULL;
+}
+
 json_t *doc_comparison_row(const json_t *root, const char *label, const char *target)
 {
 	json_t *rows = doc_arr(root, "comparison"), *r;

@@ -29,6 +29,8 @@ const char *doc_str(const json_t *obj, const char *key);
 bool doc_num(const json_t *obj, const char *key, double *v);
 bool doc_true(const json_t *obj, const char *key);
 
+/* The step of that label and target, or NULL. */
+const json_t *doc_find_step(const json_t *root, const char *label, const char *target);
 /* The step's target entity ("-" for a run with several) and the comparison row of a step. */
 const char *doc_step_target(const json_t *step);
 json_t *doc_comparison_row(const json_t *root, const char *label, const char *target);

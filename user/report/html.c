@@ -409,21 +409,6 @@ static int collect_rows(const json_t *root, struct bars_buf *bb, const json_t **
 	return bb->n;
 }
 
-static const json_t *find_step(const json_t *root, const char *label, const char *target)
-{
-	const json_t *st;
-	size_t i;
-
-	json_array_foreach(doc_arr(root, "steps"), i, st)
-	{
-		const char *l = doc_str(st, "label");
-
-		if (l && !strcmp(l, label) && !strcmp(doc_step_target(st), target))
-			return st;
-	}
-	return NULL;
-}
-
 static void chart_verdict(FILE *f, const json_t *root, struct bars_buf *bb)
 {
 	const json_t *rows[256];
@@ -441,7 +426,7 @@ static void chart_verdict(FILE *f, const json_t *root, struct bars_buf *bb)
 	};
 
 	for (int i = 0; i < n; i++) {
-		const json_t *st = find_step(root, bb->b[i].group, bb->b[i].label);
+		const json_t *st = doc_find_step(root, bb->b[i].group, bb->b[i].label);
 		const json_t *ov = doc_overhead_row(st);
 		double other = num_or_nan(rows[i], "other_us");
 
