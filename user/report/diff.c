@@ -198,11 +198,16 @@ static int steps_in(const json_t *x, const json_t *y, const char *xn, const char
 	{
 		const char *l = doc_str(st, "label");
 
-		if (!doc_find_step(y, l ? l : "", doc_step_target(st))) {
+		if (!l) {
+			snprintf(msg, len, "%s: step %zu has no label: not a step virtprof wrote",
+				 xn, i);
+			return -EINVAL;
+		}
+		if (!doc_find_step(y, l, doc_step_target(st))) {
 			snprintf(msg, len,
 				 "sessions do not match: step '%s' against %s is in %s, not in %s "
 				 "(diff compares the same steps and targets)",
-				 l ? l : "?", doc_step_target(st), xn, yn);
+				 l, doc_step_target(st), xn, yn);
 			return -EINVAL;
 		}
 	}
@@ -245,6 +250,13 @@ int diff_sessions(const json_t *a, const json_t *b, struct diff *d, char *msg, s
 		const json_t *rb = step && target ? doc_comparison_row(b, step, target) : NULL;
 		const json_t *sa, *sb;
 
+		if (!step || !target) {
+			snprintf(msg, len,
+				 "A: comparison row %zu has no step or target: not a row "
+				 "virtprof wrote",
+				 i);
+			return -EINVAL;
+		}
 		if (!rb) {
 			snprintf(msg, len,
 				 "sessions do not match: comparison row '%s' %s is not in B",
@@ -425,6 +437,9 @@ void diff_html(FILE *f, const struct diff *d, const json_t *a, const json_t *b, 
 	}
 	if (!d->ngates)
 		fputs("<p class=\"sub\">no --fail-if gate</p>\n", f);
+	else
+		fprintf(f, "<p><b>verdict: %s</b> (exit %d)</p>\n", fails ? "FAIL" : "pass",
+			fails ? 1 : 0);
 	fputs("<h2>CPU per request, A and B side by side</h2>\n<div class=\"card\">", f);
 	json_array_foreach(doc_arr(a, "comparison"), i, ra)
 	{
@@ -478,7 +493,10 @@ void diff_html(FILE *f, const struct diff *d, const json_t *a, const json_t *b, 
 		json_decref(doc);
 		free(buf);
 	}
-	fputs("</div>\n", f);
-	(void)fails;
+	/* the rows that changed beyond their uncertainty stand out */
+	fputs("</div>\n<script>document.querySelectorAll('td').forEach(function(td){"
+	      "var t=td.textContent;if(t==='up'||t==='down'){td.parentNode.style.background="
+	      "t==='up'?'#fdecea':'#e8f4fd';td.style.fontWeight='600';}});</script>\n",
+	      f);
 	html_end(f);
 }

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "report/doc.h"
@@ -360,25 +361,30 @@ static double num_or_nan(const json_t *o, const char *k)
 	return doc_num(o, k, &v) ? v : NAN;
 }
 
-static void fmt_attr(char *buf, size_t n, const char *step, const char *target)
+/* data-step="..." data-target="...", escaped; malloc'd (a label may be long), NULL on ENOMEM. */
+static char *data_attrs(const char *step, const char *target)
 {
-	FILE *m = fmemopen(buf, n, "w");
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
 
-	if (!m) {
-		buf[0] = 0;
-		return;
-	}
+	if (!m)
+		return NULL;
 	fputs("data-step=\"", m);
 	html_escape(m, step);
 	fputs("\" data-target=\"", m);
 	html_escape(m, target);
 	fputc('"', m);
-	fclose(m);
+	if (fclose(m)) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
 }
 
 struct bars_buf {
 	struct svg_bar b[256];
-	char data[256][300], note[256][96];
+	char *data[256], note[256][96];
 	int n;
 };
 
@@ -388,6 +394,8 @@ static int collect_rows(const json_t *root, struct bars_buf *bb, const json_t **
 	const json_t *r;
 	size_t i;
 
+	for (int k = 0; k < bb->n; k++)
+		free(bb->data[k]);
 	bb->n = 0;
 	json_array_foreach(doc_arr(root, "comparison"), i, r)
 	{
@@ -400,7 +408,7 @@ static int collect_rows(const json_t *root, struct bars_buf *bb, const json_t **
 		memset(b, 0, sizeof(*b));
 		b->group = s;
 		b->label = t;
-		fmt_attr(bb->data[bb->n], sizeof(bb->data[0]), s, t);
+		bb->data[bb->n] = data_attrs(s, t);
 		b->data = bb->data[bb->n];
 		for (int k = 0; k < SVG_MAX_SERIES; k++)
 			b->v[k] = NAN;
@@ -853,6 +861,9 @@ void html_session(FILE *f, const json_t *root, const char *source)
 	chart_host(f, root, &bb);
 	fputs("</div><div class=\"card\">", f);
 	chart_throughput(f, root, &bb);
+	for (int k = 0; k < bb.n; k++)
+		free(bb.data[k]);
+	bb.n = 0;
 	fputs("</div></div>\n<h2 id=\"latency\">Latency percentiles</h2>\n<div class=\"card\">", f);
 	json_array_foreach(doc_arr(root, "steps"), i, st)
 	{

@@ -15,6 +15,8 @@ void svg_num(FILE *f, double v)
 
 	if (!isfinite(v))
 		fputs("n/a", f);
+	else if (a >= 1e15)
+		fprintf(f, "%.4g", v);
 	else if (a >= 1000 || v == floor(v))
 		fprintf(f, "%.0f", v);
 	else if (a >= 100)
@@ -43,7 +45,7 @@ static double nice_step(double max, int n)
 {
 	double raw = max / n, mag, r;
 
-	if (!(raw > 0))
+	if (!(raw > 0) || !isfinite(raw))
 		return 1;
 	mag = pow(10, floor(log10(raw)));
 	r = raw / mag;
@@ -53,8 +55,9 @@ static double nice_step(double max, int n)
 static void y_axis(FILE *f, double x0, double y0, double h, double w, double ymax, double step,
 		   const char *label)
 {
-	for (double v = 0; v <= ymax + step / 2; v += step) {
-		double y = y0 - v / ymax * h;
+	/* bounded: a hand-edited file may hold 1e308 */
+	for (int i = 0; i <= 40 && i * step <= ymax + step / 2; i++) {
+		double v = i * step, y = y0 - v / ymax * h;
 
 		fprintf(f, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" class=\"grid\"/>",
 			x0, x0 + w, y, y);
@@ -318,7 +321,11 @@ void svg_line_chart(FILE *f, const struct svg_lines *c)
 		}
 	} else {
 		xstep = nice_step(xmax - xmin, 10);
-		for (double v = ceil(xmin / xstep) * xstep; v <= xmax + xstep / 1e6; v += xstep) {
+		double x0 = ceil(xmin / xstep) * xstep;
+
+		for (int i = 0; i <= 40 && x0 + i * xstep <= xmax + xstep / 1e6; i++) {
+			double v = x0 + i * xstep;
+
 			fprintf(f,
 				"<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" class=\"tick\">",
 				X(v), y0 + 16);
