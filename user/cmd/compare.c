@@ -62,7 +62,7 @@ static void usage(FILE *f)
 		"                               (= 10,50,200 users: scaled to a 2-core host)\n"
 		"  --interval D                 reporting interval (default 1s)\n"
 		"  --json FILE, --csv DIR       reports (schema virtprof-session/1, docs/report.md)\n"
-		"  --html FILE                  one self-contained page: charts, every table and note\n"
+		"  --html FILE                  one self-contained page: charts, tables, notes\n"
 		"\n%s"
 		"\nExamples:\n"
 		"  virtprof compare --testbed --steps light,medium --duration 10s\n"

@@ -14,23 +14,25 @@
 static void diff_usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: virtprof diff A.json B.json [--fail-if EXPR]... [--json FILE] [--html FILE]\n"
+		"Usage: virtprof diff A.json B.json [--fail-if EXPR]... [--json F] [--html F]\n"
 		"\n"
-		"Session B against session A (both from run/compare --json, the same steps and\n"
-		"targets): per step, target and metric, B - A with an uncertainty u from the spread of\n"
-		"each session's intervals; a change within u is not a change.\n"
+		"Session B against session A (run/compare --json, the same steps and targets):\n"
+		"per step, target and metric, B - A with an uncertainty u from the spread of\n"
+		"each session's intervals.  A change within u is not a change.\n"
 		"\n"
-		"  --fail-if EXPR   exit 1 when a change beyond u crosses the limit; repeatable.\n"
-		"                   EXPR: METRIC>LIMIT or METRIC<LIMIT, LIMIT signed, %% of A or absolute;\n"
-		"                   METRIC: loadgen_us own_us virt_us path_us other_us (CPU us/request),\n"
-		"                   p99_ms, req_per_s\n"
-		"  --json FILE      the changes as JSON (schema virtprof-diff/1, docs/report.md)\n"
-		"  --html FILE      the changes as one self-contained page\n"
-		"\nExit: 0 no gate violated, 1 a gate violated, 2 bad input or sessions that do not match.\n"
+		"  --fail-if EXPR  exit 1 when a change beyond u crosses the limit; repeatable.\n"
+		"                  METRIC>LIMIT or METRIC<LIMIT; LIMIT signed, in %% of A or\n"
+		"                  absolute.  METRIC: loadgen_us own_us virt_us path_us\n"
+		"                  other_us (CPU us/request), p99_ms, req_per_s\n"
+		"  --json FILE     the changes as JSON (schema virtprof-diff/1, docs/report.md)\n"
+		"  --html FILE     the changes as one self-contained page\n"
+		"\nExit: 0 no gate violated, 1 a gate violated, 2 bad input or sessions that\n"
+		"do not match.\n"
 		"\nExamples:\n"
 		"  virtprof diff before.json after.json\n"
-		"  virtprof diff base.json pr.json --fail-if 'virt_us>+10%%' --fail-if 'p99_ms>+20%%'\n"
-		"  virtprof diff a.json b.json --fail-if 'req_per_s<-5%%' --json d.json --html d.html\n");
+		"  virtprof diff base.json pr.json --fail-if 'virt_us>+10%%' \\\n"
+		"                --fail-if 'p99_ms>+20%%'\n"
+		"  virtprof diff a.json b.json --fail-if 'req_per_s<-5%%' --html d.html\n");
 }
 
 static int write_json(const struct diff *d, const char *path, const char *a, const char *b,

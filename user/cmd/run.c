@@ -27,7 +27,7 @@ static void run_usage(FILE *f)
 		"  --interval D          reporting interval (default 1s)\n"
 		"  --json FILE           the report as JSON (schema virtprof-session/1, docs/report.md)\n"
 		"  --csv DIR             timeline.csv and summary.csv into DIR\n"
-		"  --html FILE           one self-contained page: charts, every table and note\n"
+		"  --html FILE           one self-contained page: charts, tables, notes\n"
 		"  -v, --verbose\n"
 		"\n%s"
 		"\nExamples:\n"
