@@ -442,13 +442,12 @@ static void chart_verdict(FILE *f, const json_t *root, struct bars_buf *bb)
 		bb->b[i].v[S_OWN] = num_or_nan(rows[i], "own_us");
 		for (int s = S_EMUL; s < S_N; s++)
 			bb->b[i].v[s] = num_or_nan(ov, verdict_keys[s]);
-		if (!ov) /* no overhead row: the comparison's own sums, undivided */
-			bb->b[i].v[S_EMUL] = num_or_nan(rows[i], "virt_us"),
-			bb->b[i].v[S_PATH] = num_or_nan(rows[i], "path_us");
+		/* without the step's overhead row the parts are unknown: not drawn, said so */
+		snprintf(bb->note[i], sizeof(bb->note[0]), "%s%s", ov ? "" : "VIRT, PATH n/a; ",
+			 isfinite(other) ? "+ OTHER " : "OTHER n/a");
 		if (isfinite(other))
-			snprintf(bb->note[i], sizeof(bb->note[0]), "+ OTHER %.1f \u00b5s", other);
-		else
-			snprintf(bb->note[i], sizeof(bb->note[0]), "OTHER n/a");
+			snprintf(bb->note[i] + strlen(bb->note[i]),
+				 sizeof(bb->note[0]) - strlen(bb->note[i]), "%.1f \u00b5s", other);
 		bb->b[i].note = bb->note[i];
 	}
 	if (!n) {
@@ -851,7 +850,8 @@ void html_session(FILE *f, const json_t *root, const char *source)
 	      "CPU \u00b5s per completed request in the measured window (warm-up excluded), split "
 	      "into the load generator, the target's own work, each part of its virtualization and "
 	      "its kernel network path.  OTHER (everything else on the host in that window) is "
-	      "printed under each bar.</p>\n<div class=\"card\">",
+	      "printed under each bar.  KVM exit handling (<code>exits_us</code>) is not a part of "
+	      "VIRT in the cost model: it is in the overhead table of each step, not stacked.</p>\n<div class=\"card\">",
 	      f);
 	chart_verdict(f, root, &bb);
 	html_table(f, "comparison", doc_arr(root, "comparison"), doc_arr(root, "comparison_notes"));
