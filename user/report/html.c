@@ -417,6 +417,38 @@ static int collect_rows(const json_t *root, struct bars_buf *bb, const json_t **
 	return bb->n;
 }
 
+/* Every segment of the verdict as a number: the small ones have no room for a label. */
+static void verdict_table(FILE *f, const struct bars_buf *bb)
+{
+	fputs("<table><thead><tr><th class=\"s\">\u00b5s per request</th>", f);
+	for (int i = 0; i < bb->n; i++) {
+		fputs("<th>", f);
+		html_escape(f, bb->b[i].group);
+		fputs(" ", f);
+		html_escape(f, bb->b[i].label);
+		fputs("</th>", f);
+	}
+	fputs("</tr></thead><tbody>\n", f);
+	for (int s = 0; s < S_N; s++) {
+		bool any = false;
+
+		for (int i = 0; i < bb->n; i++)
+			any |= isfinite(bb->b[i].v[s]);
+		if (!any)
+			continue;
+		fprintf(f, "<tr><td class=\"s\"><span style=\"color:%s\">\u25a0</span> %s</td>",
+			verdict_colors[s], verdict_names[s]);
+		for (int i = 0; i < bb->n; i++) {
+			if (isfinite(bb->b[i].v[s]))
+				fprintf(f, "<td>%.10g</td>", bb->b[i].v[s]);
+			else
+				fputs("<td class=\"na\">\u2014</td>", f);
+		}
+		fputs("</tr>\n", f);
+	}
+	fputs("</tbody></table>\n", f);
+}
+
 static void chart_verdict(FILE *f, const json_t *root, struct bars_buf *bb)
 {
 	const json_t *rows[256];
@@ -454,7 +486,11 @@ static void chart_verdict(FILE *f, const json_t *root, struct bars_buf *bb)
 		fputs("<p class=\"empty\">no comparison rows: no step completed</p>\n", f);
 		return;
 	}
+	fputs("<div class=\"flex\"><div>", f);
 	svg_bar_chart(f, &c);
+	fputs("</div><div>", f);
+	verdict_table(f, bb);
+	fputs("</div></div>\n", f);
 }
 
 static void chart_host(FILE *f, const json_t *root, struct bars_buf *bb)
