@@ -4,14 +4,15 @@
  * comes from its step's own intervals, so a change on a noisy host is judged against that
  * host's noise:
  *
- *   CPU µs/request: x_k = CPU of the category in interval k / requests completed in it (the load
- *   timeline's seconds whose middle falls in the interval); u = figure * sd(x)/mean(x)/sqrt(n).
+ *   CPU µs/request: the CPU of the category and the requests completed in the same time, bin by
+ *   bin (intervals, or load seconds when --interval is shorter than 1 s); the ratio estimator's
+ *   relative standard error, applied to the figure.
  *   PATH has no per-interval split (the device split is per step): the spread of the whole
  *   host's CPU per request stands in for it.
  *   p99 and req/s: the load timeline's per-second p99 and request counts; u = sd/sqrt(n).
  *
  * A change is beyond its uncertainty when |B - A| > 2 sqrt(uA^2 + uB^2) (about 95 % for
- * independent, roughly normal interval means); with fewer than 2 intervals there is no
+ * independent, roughly normal bin means); with fewer than 2 bins there is no
  * uncertainty and the change is "unknown" -- a gate still applies to it, and says so.
  */
 #include <errno.h>
@@ -115,17 +116,87 @@ static double spread_sd(const struct spread *s)
 	return var > 0 ? sqrt(var) : 0;
 }
 
+/* The CPU of an interval (a steps[].timeline point) in the metric's category. */
+static double interval_cpu(const json_t *p, enum diff_metric m, const char *target)
+{
+	double busy = 0;
+	const json_t *e;
+	size_t k;
+
+	json_array_foreach(doc_arr(p, "entities"), k, e)
+	{
+		const char *en = doc_str(e, "entity"), *ro = doc_str(e, "role");
+		enum doc_cat c;
+		double b;
+
+		if (!en || !ro || !doc_num(e, "busy_ns", &b))
+			continue;
+		c = doc_category(en, ro, target);
+		if (m == DM_PATH || (m == DM_LOADGEN && c == DCAT_LOADGEN) ||
+		    (m == DM_OWN && c == DCAT_OWN) || (m == DM_VIRT && c == DCAT_VIRT) ||
+		    (m == DM_OTHER && c == DCAT_OTHER))
+			busy += b;
+	}
+	return busy;
+}
+
+/* Sums for the ratio estimator R = sum(cpu) / sum(requests) over bins. */
+struct ratio {
+	int n;
+	double c, r, cc, cr, rr;
+};
+
+static void ratio_add(struct ratio *x, double c, double r)
+{
+	if (r <= 0)
+		return;
+	x->n++;
+	x->c += c;
+	x->r += r;
+	x->cc += c * c;
+	x->cr += c * r;
+	x->rr += r * r;
+}
+
 /*
- * The standard error of a step's figure (see the top of this file); NaN with < 2 intervals.
- * Intervals shorter than half the session's (the stub closed when a step ends) are left out:
- * a handful of requests there would swing the spread.
+ * The relative standard error of R (delta method): s^2 = sum (c_k - R r_k)^2 / (n - 1),
+ * se(R) = sqrt(s^2 / n) / mean(r).  Bins with many requests weigh more than bins with few,
+ * which a mean of per-bin ratios would not do.
+ */
+static double ratio_rse(const struct ratio *x)
+{
+	double R, s2;
+
+	if (x->n < 2)
+		return NAN;
+	if (x->c <= 0)
+		return 0;
+	R = x->c / x->r;
+	s2 = (x->cc - 2 * R * x->cr + R * R * x->rr) / (x->n - 1);
+	return sqrt(s2 > 0 ? s2 / x->n : 0) / (x->r / x->n) / R;
+}
+
+/* An interval that counts: measured, and not the stub closed when a step ends. */
+static bool full_interval(const json_t *p, double nominal, double *end, double *iv)
+{
+	return !doc_true(p, "warmup") && doc_num(p, "mono_ns", end) &&
+	       doc_num(p, "interval_s", iv) && *iv >= nominal / 2;
+}
+
+/*
+ * The standard error of a step's figure (see the top of this file); NaN with < 2 bins.  CPU per
+ * request pairs CPU with the requests completed in the same time, on the coarser of the two
+ * grids: per interval when --interval is 1 s or more (the load seconds whose middle falls in
+ * it), else per load second (the intervals whose middle falls in it).
  */
 static double figure_stderr(const json_t *st, enum diff_metric m, double value, double nominal)
 {
-	const json_t *lt = doc_arr(doc_get(st, "load"), "timeline"), *p, *q;
+	const json_t *lt = doc_arr(doc_get(st, "load"), "timeline"), *tl = doc_arr(st, "timeline");
 	const char *target = doc_step_target(st);
 	struct spread s = { 0 };
-	size_t i, j, k;
+	struct ratio x = { 0 };
+	const json_t *p, *q;
+	size_t i, j;
 
 	if (m == DM_P99 || m == DM_RPS) {
 		json_array_foreach(lt, i, p)
@@ -141,48 +212,48 @@ static double figure_stderr(const json_t *st, enum diff_metric m, double value, 
 		}
 		return s.n >= 2 ? spread_sd(&s) / sqrt(s.n) : NAN;
 	}
-	json_array_foreach(doc_arr(st, "timeline"), i, p)
-	{
-		double end, iv, reqs = 0, busy = 0;
-		const json_t *e;
+	if (nominal >= 1) {
+		json_array_foreach(tl, i, p)
+		{
+			double end, iv, reqs = 0;
 
-		if (doc_true(p, "warmup") || !doc_num(p, "mono_ns", &end) ||
-		    !doc_num(p, "interval_s", &iv) || iv < nominal / 2)
-			continue;
+			if (!full_interval(p, nominal, &end, &iv))
+				continue;
+			json_array_foreach(lt, j, q)
+			{
+				double start, r;
+
+				if (!doc_whole_second(st, q) || !doc_num(q, "mono_ns", &start) ||
+				    !doc_num(q, "requests", &r))
+					continue;
+				start += 0.5e9; /* the middle of that second */
+				if (start > end - iv * 1e9 && start <= end)
+					reqs += r;
+			}
+			ratio_add(&x, interval_cpu(p, m, target), reqs);
+		}
+	} else {
 		json_array_foreach(lt, j, q)
 		{
-			double start, r;
+			double start, r, cpu = 0;
 
 			if (!doc_whole_second(st, q) || !doc_num(q, "mono_ns", &start) ||
 			    !doc_num(q, "requests", &r))
 				continue;
-			start += 0.5e9; /* the middle of that second */
-			if (start > end - iv * 1e9 && start <= end)
-				reqs += r;
-		}
-		if (reqs <= 0)
-			continue;
-		json_array_foreach(doc_arr(p, "entities"), k, e)
-		{
-			const char *en = doc_str(e, "entity"), *ro = doc_str(e, "role");
-			enum doc_cat c;
-			double b;
+			json_array_foreach(tl, i, p)
+			{
+				double end, iv, mid;
 
-			if (!en || !ro || !doc_num(e, "busy_ns", &b))
-				continue;
-			c = doc_category(en, ro, target);
-			if (m == DM_PATH || (m == DM_LOADGEN && c == DCAT_LOADGEN) ||
-			    (m == DM_OWN && c == DCAT_OWN) || (m == DM_VIRT && c == DCAT_VIRT) ||
-			    (m == DM_OTHER && c == DCAT_OTHER))
-				busy += b;
+				if (!full_interval(p, nominal, &end, &iv))
+					continue;
+				mid = end - iv * 0.5e9;
+				if (mid >= start && mid < start + 1e9)
+					cpu += interval_cpu(p, m, target);
+			}
+			ratio_add(&x, cpu, r);
 		}
-		spread_add(&s, busy / 1e3 / reqs);
 	}
-	if (s.n < 2)
-		return NAN;
-	if (s.sum <= 0)
-		return 0;
-	return fabs(value) * spread_sd(&s) / (s.sum / s.n) / sqrt(s.n);
+	return fabs(value) * ratio_rse(&x);
 }
 
 /* --- matching the sessions ------------------------------------------------------------------ */
