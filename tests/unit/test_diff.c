@@ -109,6 +109,12 @@ static void test_diff_uncertainty_and_gates(void **state)
 	assert_int_equal(row(&d, DM_P99)->changed, 0);
 	diff_free(&d);
 
+	/* the figure's own spread: A against itself has every change within, u > 0 */
+	assert_int_equal(diff_sessions(a, a, &d, msg, sizeof(msg)), 0);
+	assert_true(row(&d, DM_OWN)->u > 0);
+	assert_int_equal(row(&d, DM_OWN)->changed, 0);
+	diff_free(&d);
+
 	assert_int_equal(diff_sessions(a, other, &d, msg, sizeof(msg)), -22);
 	assert_non_null(strstr(msg, "do not match"));
 	diff_free(&d);
