@@ -721,6 +721,15 @@ static void chart_timeline(FILE *f, const json_t *root)
 				       .marks = marks,
 				       .xmin0 = true };
 
+		/* one time axis for the three charts */
+		c.xlo = 0;
+		c.xhi = -INFINITY;
+		for (int k = 0; k < n; k++)
+			c.xhi = isfinite(cx[k]) ? fmax(c.xhi, cx[k]) : c.xhi;
+		for (int k = 0; k < nl; k++)
+			c.xhi = isfinite(lx[k]) ? fmax(c.xhi, lx[k]) : c.xhi;
+		for (int k = 0; k < nm; k++)
+			c.xhi = fmax(c.xhi, marks[k].x);
 		for (int k = 0; k < DCAT_N; k++)
 			s[k] = (struct svg_series){
 				doc_cat_name[k], cat_colors[k], false, n, cx, cy[k]

@@ -294,6 +294,10 @@ void svg_line_chart(FILE *f, const struct svg_lines *c)
 	}
 	if (c->xmin0 && xmin > 0)
 		xmin = 0;
+	if (c->xhi > c->xlo) {
+		xmin = c->xlo;
+		xmax = c->xhi;
+	}
 	if (xmax <= xmin)
 		xmax = xmin + 1;
 	ystep = nice_step(ymax > 0 ? ymax : 1, 5);

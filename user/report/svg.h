@@ -57,7 +57,8 @@ struct svg_lines {
 	const struct svg_series *s;
 	int nmarks; /* vertical lines: step boundaries, "target lost" */
 	const struct svg_mark *marks;
-	bool xmin0; /* x axis starts at 0 */
+	bool xmin0;	 /* x axis starts at 0 */
+	double xlo, xhi; /* when xhi > xlo: the x range (charts sharing one time axis) */
 };
 
 void svg_line_chart(FILE *f, const struct svg_lines *c);
