@@ -7,10 +7,13 @@ PKGS=(
 	# build
 	make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev libcurl4-openssl-dev
 	libjansson-dev # reads saved sessions back (virtprof report, diff, --html)
+	# serve: the /metrics HTTP server (embedded, event-driven, no own HTTP parser to maintain)
+	libmicrohttpd-dev
 	# tests
 	libcmocka-dev jq iproute2 nginx-light procps kmod util-linux e2fsprogs curl
 	python3-jsonschema # validates the session JSON against docs/session.schema.json
 	chromium           # loads the HTML report headless: no console error, no request, the DOM
+	prometheus # serve: a real Prometheus scrapes the agent (the test starts its own instance)
 	# testbed: one rootfs for a qemu VM (TCG/KVM) and a docker container
 	qemu-system-x86 docker.io linux-image-amd64 busybox-static cpio
 	# benchmarks: the peers virtprof is held against
@@ -39,7 +42,13 @@ if ! mountpoint -q /sys/kernel/debug && [ -d /sys/kernel/debug ]; then
 	mount -t debugfs nodev /sys/kernel/debug 2>/dev/null || true
 fi
 # nginx from the package must not hold port 80 on the host: tests start their own instances.
-if command -v systemctl >/dev/null && systemctl is-active -q nginx 2>/dev/null; then
-	systemctl stop nginx || true
+# Likewise prometheus must not keep port 9090 nor scrape anything: the serve test runs its own.
+for unit in nginx prometheus; do
+	if command -v systemctl >/dev/null && systemctl is-active -q "$unit" 2>/dev/null; then
+		systemctl stop "$unit" || true
+	fi
+done
+if command -v systemctl >/dev/null && systemctl is-enabled -q prometheus 2>/dev/null; then
+	systemctl disable -q prometheus 2>/dev/null || true
 fi
 echo "deps.sh: ready"

@@ -17,6 +17,7 @@ static const struct {
 	{ "top", cmd_top, "live CPU table per VM / container / load generator / other" },
 	{ "run", cmd_run, "profile while driving HTTP load; cost per request by owner" },
 	{ "compare", cmd_compare, "same load plan against several targets, side by side" },
+	{ "serve", cmd_serve, "agent: the accounting as Prometheus metrics on /metrics" },
 	{ "load", cmd_load, "the HTTP load generator on its own (wrk-like)" },
 	{ "report", cmd_report, "render a saved session (--json) as one HTML page" },
 	{ "diff", cmd_diff, "session B against A per step and owner; --fail-if gates for CI" },

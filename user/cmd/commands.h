@@ -10,5 +10,6 @@ int cmd_run(int argc, char **argv);	/* cmd/run.c */
 int cmd_compare(int argc, char **argv); /* cmd/compare.c */
 int cmd_report(int argc, char **argv);	/* cmd/report.c */
 int cmd_diff(int argc, char **argv);	/* cmd/diff.c */
+int cmd_serve(int argc, char **argv);	/* cmd/serve.c */
 
 #endif

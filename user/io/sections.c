@@ -126,6 +126,15 @@ void iosec_render(struct iosec *s, const struct targets *ts, io_owner_fn owner, 
 	}
 }
 
+const char *iosec_na(const struct iosec *s, const char *part)
+{
+	if (!strcmp(part, "net"))
+		return s->net ? NULL : s->opts.net ? s->net_na : "not opened";
+	if (!strcmp(part, "block"))
+		return s->block ? NULL : s->opts.block ? s->block_na : "not opened";
+	return s->kvm ? NULL : s->opts.kvm ? s->kvm_na : "not opened";
+}
+
 void iosec_destroy(struct iosec *s)
 {
 	if (!s)

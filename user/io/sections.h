@@ -34,6 +34,8 @@ void iosec_for_each_tid(const struct iosec *s, io_tid_fn fn, void *ctx);
  * where this kernel lacks the source). */
 void iosec_render(struct iosec *s, const struct targets *ts, io_owner_fn owner, void *ctx,
 		  double interval_s, struct out *o);
+/* Why a part ("net", "block", "kvm") is not available; NULL when it loaded. */
+const char *iosec_na(const struct iosec *s, const char *part);
 
 void iosec_destroy(struct iosec *s);
 /* The BPF objects that loaded (their programs' run time is the profiler's cost). */

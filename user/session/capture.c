@@ -36,6 +36,23 @@ static void add_obj_progs(struct capture *c, struct bpf_object *obj)
 	}
 }
 
+/* --vm / --container specs, or (with none) every VM and container found. */
+static int resolve_targets(struct targets *ts, const char **vms, int nvm, const char **ctrs,
+			   int nctr)
+{
+	int err;
+
+	for (int i = 0; i < nvm; i++)
+		if ((err = targets_add_vm(ts, vms[i])))
+			return err;
+	for (int i = 0; i < nctr; i++)
+		if ((err = targets_add_container(ts, ctrs[i])))
+			return err;
+	if (!nvm && !nctr)
+		targets_discover(ts);
+	return 0;
+}
+
 int capture_open(struct capture *c, const char **vms, int nvm, const char **ctrs, int nctr, bool io)
 {
 	int err;
@@ -45,14 +62,9 @@ int capture_open(struct capture *c, const char **vms, int nvm, const char **ctrs
 	err = probe_check_privileges();
 	if (err)
 		return err;
-	for (int i = 0; i < nvm; i++)
-		if ((err = targets_add_vm(&c->targets, vms[i])))
-			return err;
-	for (int i = 0; i < nctr; i++)
-		if ((err = targets_add_container(&c->targets, ctrs[i])))
-			return err;
-	if (!nvm && !nctr)
-		targets_discover(&c->targets);
+	err = resolve_targets(&c->targets, vms, nvm, ctrs, nctr);
+	if (err)
+		return err;
 
 	err = account_probe_open(&c->probe);
 	if (err)
@@ -95,6 +107,20 @@ int capture_open(struct capture *c, const char **vms, int nvm, const char **ctrs
 		return -EIO;
 	}
 	return 0;
+}
+
+int capture_retarget(struct capture *c, const char **vms, int nvm, const char **ctrs, int nctr)
+{
+	struct targets *ts = calloc(1, sizeof(*ts));
+	int err = ts ? resolve_targets(ts, vms, nvm, ctrs, nctr) : -ENOMEM;
+
+	if (!err) {
+		/* the attributor points at c->targets: same address, every verdict stale */
+		c->targets = *ts;
+		attributor_invalidate(&c->attr);
+	}
+	free(ts);
+	return err;
 }
 
 static void attribute_io_tid(void *ctx, uint32_t tid)

@@ -58,6 +58,11 @@ struct capture_interval {
  */
 int capture_open(struct capture *c, const char **vms, int nvm, const char **ctrs, int nctr,
 		 bool io);
+/*
+ * Resolve the targets again (none given: discover again) and re-attribute from the next interval
+ * on; the probes stay attached.  On an error (message printed) the old targets are kept.
+ */
+int capture_retarget(struct capture *c, const char **vms, int nvm, const char **ctrs, int nctr);
 /* Close the current interval: rows attributed, coverage, drops, program costs; targets refreshed. */
 int capture_next(struct capture *c, struct capture_interval *ci);
 void capture_interval_free(struct capture_interval *ci);

@@ -180,3 +180,27 @@ int proc_cgroup_paths(pid_t pid, char *v2, size_t v2len, char *v1cpu, size_t v1l
 	free(s);
 	return err;
 }
+
+int proc_parse_steal(const char *buf, uint64_t *steal, int max)
+{
+	const char *p = buf;
+	int n = 0;
+
+	while (p && *p) {
+		unsigned long long v[8];
+		int cpu;
+
+		/* "cpuN user nice system idle iowait irq softirq steal ..." (the total line is "cpu ") */
+		if (sscanf(p, "cpu%d %llu %llu %llu %llu %llu %llu %llu %llu", &cpu, &v[0], &v[1],
+			   &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]) == 9 &&
+		    cpu >= 0 && cpu < max) {
+			steal[cpu] = v[7];
+			if (cpu + 1 > n)
+				n = cpu + 1;
+		}
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return n;
+}

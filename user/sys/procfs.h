@@ -37,4 +37,10 @@ int proc_cgroup_paths(pid_t pid, char *v2, size_t v2len, char *v1cpu, size_t v1l
 /* Path of a v1 controller's hierarchy ("blkio") in /proc/<pid>/cgroup text; -ENOENT if absent. */
 int proc_parse_cgroup_ctrl(const char *buf, const char *ctrl, char *path, size_t len);
 
+/*
+ * /proc/stat -> steal time of cpu0..cpuN-1 in USER_HZ ticks (the 8th value of each "cpuN" line);
+ * returns N (CPUs beyond max are ignored).
+ */
+int proc_parse_steal(const char *buf, uint64_t *steal, int max);
+
 #endif
