@@ -47,6 +47,7 @@ static const char *const kvm_drop_names[VP_KVM_DROP_MAX] = {
 struct mw {
 	FILE *f;
 	char host[256]; /* escaped */
+	char ts[32];	/* " <ms>": the interval's end, after every value */
 	int n;
 };
 
@@ -96,19 +97,19 @@ static void series(struct mw *w, const char *name, const char *const *l)
 static void s_u64(struct mw *w, const char *name, const char *const *l, uint64_t v)
 {
 	series(w, name, l);
-	fprintf(w->f, "%llu\n", (unsigned long long)v);
+	fprintf(w->f, "%llu%s\n", (unsigned long long)v, w->ts);
 }
 
 static void s_sec(struct mw *w, const char *name, const char *const *l, uint64_t ns)
 {
 	series(w, name, l);
-	fprintf(w->f, "%.9f\n", ns / 1e9);
+	fprintf(w->f, "%.9f%s\n", ns / 1e9, w->ts);
 }
 
 static void s_f64(struct mw *w, const char *name, const char *const *l, double v)
 {
 	series(w, name, l);
-	fprintf(w->f, "%.17g\n", v);
+	fprintf(w->f, "%.17g%s\n", v, w->ts);
 }
 
 #define L(...) ((const char *const[]){ __VA_ARGS__, NULL })
@@ -472,6 +473,15 @@ int metrics_render(const struct totals *t, const struct capture *c, const char *
 	if (!w.f)
 		return -ENOMEM;
 	metrics_escape(host, w.host, sizeof(w.host));
+	/*
+	 * Every sample is stamped with the end of the interval it counts up to.  Without it
+	 * Prometheus stamps the scrape time, which lags the data by 0 to 1 interval at random: a
+	 * 10 s rate() at a 1 s interval would be off by up to 10 % on a steady load.  (cAdvisor
+	 * stamps its samples for the same reason.)
+	 */
+	if (t->last_end_real_ns)
+		snprintf(w.ts, sizeof(w.ts), " %llu",
+			 (unsigned long long)(t->last_end_real_ns / NSEC_PER_MSEC));
 	render_cpu(&w, t);
 	render_host(&w, t);
 	render_sources(&w, t, c);
