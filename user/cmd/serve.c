@@ -41,7 +41,8 @@ static const char serve_usage[] =
 	"the agent started, served in the Prometheus text format on /metrics; /healthz says whether\n"
 	"the collector keeps up.  Metric names: docs/metrics.md.  No load is generated.\n"
 	"\n"
-	"  -l, --listen ADDR:PORT   where to serve (default " SERVE_DEFAULT_LISTEN "; [::1]:PORT for\n"
+	"  -l, --listen ADDR:PORT   where to serve (default " SERVE_DEFAULT_LISTEN
+	"; [::1]:PORT for\n"
 	"                           IPv6, 0.0.0.0:PORT for every address)\n"
 	"      --interval D         collect every D (default 1s, at least 100ms, with a unit)\n"
 	"      --vm PID|NAME        a qemu VM to attribute (repeatable)\n"
@@ -413,7 +414,8 @@ int cmd_serve(int argc, char **argv)
 		close(fd);
 		return VP_EXIT_FAIL;
 	}
-	fprintf(stderr, "virtprof: serving http://%s/metrics every %.3gs, host=\"%s\", %d target(s)\n",
+	fprintf(stderr,
+		"virtprof: serving http://%s/metrics every %.3gs, host=\"%s\", %d target(s)\n",
 		o.listen, o.cli.interval_ns / 1e9, o.host, c.targets.n);
 
 	ret = collect_loop(&o, &c, &sigs);

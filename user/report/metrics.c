@@ -18,7 +18,8 @@
 
 /* Softirq vectors as the `vector` label: the kernel's names, lower case. */
 static const char *const vector_names[VP_NR_SOFTIRQS] = {
-	"hi", "timer", "net_tx", "net_rx", "block", "irq_poll", "tasklet", "sched", "hrtimer", "rcu",
+	"hi",	    "timer",   "net_tx", "net_rx",  "block",
+	"irq_poll", "tasklet", "sched",	 "hrtimer", "rcu",
 };
 
 static const char *const account_drop_names[VP_DROP_MAX] = {
@@ -116,7 +117,7 @@ static void s_f64(struct mw *w, const char *name, const char *const *l, double v
 
 /* ---- where the CPU goes: per (entity, role) ---- */
 
-#define CPU_LABELS(s) \
+#define CPU_LABELS(s)                                                                              \
 	"entity", (s)->key.entity, "role", (s)->key.role, "kind", totals_kind_of((s)->key.entity), \
 		"target", (s)->target
 
@@ -186,7 +187,8 @@ static void render_host(struct mw *w, const struct totals *t)
 		       "Time the hypervisor ran something else on this CPU (/proc/stat steal)");
 		for (int i = 0; i < t->nsteal; i++) {
 			snprintf(cpu, sizeof(cpu), "%d", i);
-			s_f64(w, "virtprof_steal_seconds_total", L("cpu", cpu), (double)t->steal[i] / t->clk_tck);
+			s_f64(w, "virtprof_steal_seconds_total", L("cpu", cpu),
+			      (double)t->steal[i] / t->clk_tck);
 		}
 	}
 }
@@ -212,9 +214,12 @@ static void render_sources(struct mw *w, const struct totals *t, const struct ca
 	snprintf(ncpu, sizeof(ncpu), "%d", m->ncpus);
 	s_u64(w, "virtprof_kernel_info",
 	      L("kernel", m->kernel, "cpus", ncpu, "cgroup", m->cgroup, "irq_time_accounting",
-		m->irq_time < 0 ? "unknown" : m->irq_time ? "on" : "off", "hz",
-		m->hz ? hz : "unknown", "vhost", m->vhost, "kvm_dev", m->kvm_dev ? "yes" : "no",
-		"kvm_tracepoints", m->kvm_tp ? "yes" : "no", "bpf_flavour", m->flavour),
+		m->irq_time < 0 ? "unknown" :
+		m->irq_time	? "on" :
+				  "off",
+		"hz", m->hz ? hz : "unknown", "vhost", m->vhost, "kvm_dev",
+		m->kvm_dev ? "yes" : "no", "kvm_tracepoints", m->kvm_tp ? "yes" : "no",
+		"bpf_flavour", m->flavour),
 	      1);
 	family(w, "virtprof_source_available", "gauge",
 	       "1 when a source is measured on this host, 0 (with the reason) when its metrics are "
@@ -267,20 +272,20 @@ static void render_self(struct mw *w, const struct totals *t, const struct captu
 	family(w, "virtprof_drops_total", "counter",
 	       "Events the BPF side could not count, by object and reason (never silent)");
 	for (int k = 0; k < VP_DROP_MAX; k++)
-		s_u64(w, "virtprof_drops_total", L("source", "account", "reason", account_drop_names[k]),
-		      t->drops[k]);
+		s_u64(w, "virtprof_drops_total",
+		      L("source", "account", "reason", account_drop_names[k]), t->drops[k]);
 	if (c->io && iosec_net(c->io))
 		for (int k = 0; k < VP_NET_DROP_MAX; k++)
-			s_u64(w, "virtprof_drops_total", L("source", "net", "reason", net_drop_names[k]),
-			      t->net_drops[k]);
+			s_u64(w, "virtprof_drops_total",
+			      L("source", "net", "reason", net_drop_names[k]), t->net_drops[k]);
 	if (c->io && iosec_block(c->io))
 		for (int k = 0; k < VP_BLK_DROP_MAX; k++)
 			s_u64(w, "virtprof_drops_total",
 			      L("source", "block", "reason", blk_drop_names[k]), t->blk_drops[k]);
 	if (c->io && iosec_kvm(c->io))
 		for (int k = 0; k < VP_KVM_DROP_MAX; k++)
-			s_u64(w, "virtprof_drops_total", L("source", "kvm", "reason", kvm_drop_names[k]),
-			      t->kvm_drops[k]);
+			s_u64(w, "virtprof_drops_total",
+			      L("source", "kvm", "reason", kvm_drop_names[k]), t->kvm_drops[k]);
 	family(w, "virtprof_agent_cpu_seconds_total", "counter",
 	       "CPU time of the agent's own process (getrusage), BPF programs not included");
 	s_sec(w, "virtprof_agent_cpu_seconds_total", L("mode", "user"), t->self_utime_ns);
@@ -304,7 +309,7 @@ static void render_self(struct mw *w, const struct totals *t, const struct captu
 
 /* ---- network devices and paths ---- */
 
-#define NET_LABELS(s) \
+#define NET_LABELS(s)                                                                              \
 	"dev", (s)->key.dev, "netns", ns, "dev_kind", (s)->kind, "owner", (s)->key.owner, "vhost", \
 		(s)->key.vhost
 
@@ -369,7 +374,7 @@ static void render_net(struct mw *w, const struct totals *t, const struct netpat
 
 /* ---- block I/O ---- */
 
-#define BLK_LABELS(s) \
+#define BLK_LABELS(s)                                                                              \
 	"entity", (s)->key.entity, "role", (s)->key.role, "kind", totals_kind_of((s)->key.entity), \
 		"dev", (s)->key.dev, "op", (s)->key.op
 
@@ -378,7 +383,8 @@ static void render_block(struct mw *w, const struct totals *t)
 	family(w, "virtprof_block_ops_total", "counter", "Block I/O requests completed, by owner");
 	for (int i = 0; i < t->nblk; i++)
 		s_u64(w, "virtprof_block_ops_total", L(BLK_LABELS(&t->blk[i])), t->blk[i].ops);
-	family(w, "virtprof_block_bytes_total", "counter", "Bytes of block I/O completed, by owner");
+	family(w, "virtprof_block_bytes_total", "counter",
+	       "Bytes of block I/O completed, by owner");
 	for (int i = 0; i < t->nblk; i++)
 		s_u64(w, "virtprof_block_bytes_total", L(BLK_LABELS(&t->blk[i])), t->blk[i].bytes);
 	family(w, "virtprof_block_errors_total", "counter", "Block I/O requests that failed");
@@ -396,8 +402,8 @@ static void render_block(struct mw *w, const struct totals *t)
 		for (int h = 0; h < VP_BLK_HIST; h++) {
 			cum += s->hist[h];
 			snprintf(le, sizeof(le), "%g", (double)(2ULL << h) / 1e6);
-			s_u64(w, "virtprof_block_latency_seconds_bucket", L(BLK_LABELS(s), "le", le),
-			      cum);
+			s_u64(w, "virtprof_block_latency_seconds_bucket",
+			      L(BLK_LABELS(s), "le", le), cum);
 		}
 		s_u64(w, "virtprof_block_latency_seconds_bucket", L(BLK_LABELS(s), "le", "+Inf"),
 		      s->ops);
@@ -421,10 +427,12 @@ static void render_kvm(struct mw *w, const struct totals *t, const struct kvmexi
 			if (s->key.reason[0])
 				continue;
 			s_u64(w, "virtprof_kvm_pio_total",
-			      L("entity", s->key.entity, "thread", s->key.thread, "direction", "in"),
+			      L("entity", s->key.entity, "thread", s->key.thread, "direction",
+				"in"),
 			      s->pio_in);
 			s_u64(w, "virtprof_kvm_pio_total",
-			      L("entity", s->key.entity, "thread", s->key.thread, "direction", "out"),
+			      L("entity", s->key.entity, "thread", s->key.thread, "direction",
+				"out"),
 			      s->pio_out);
 		}
 	}
@@ -449,14 +457,16 @@ static void render_kvm(struct mw *w, const struct totals *t, const struct kvmexi
 		for (int i = 0; i < t->nkvm; i++)
 			if (t->kvm[i].key.reason[0])
 				s_u64(w, "virtprof_kvm_exits_total",
-				      L("entity", t->kvm[i].key.entity, "reason", t->kvm[i].key.reason),
+				      L("entity", t->kvm[i].key.entity, "reason",
+					t->kvm[i].key.reason),
 				      t->kvm[i].exits);
 		family(w, "virtprof_kvm_exit_handling_seconds_total", "counter",
 		       "Time from kvm_exit to the next kvm_entry on the same vCPU, by reason");
 		for (int i = 0; i < t->nkvm; i++)
 			if (t->kvm[i].key.reason[0])
 				s_sec(w, "virtprof_kvm_exit_handling_seconds_total",
-				      L("entity", t->kvm[i].key.entity, "reason", t->kvm[i].key.reason),
+				      L("entity", t->kvm[i].key.entity, "reason",
+					t->kvm[i].key.reason),
 				      t->kvm[i].handle_ns);
 	}
 }

@@ -294,7 +294,8 @@ static int add_block(struct totals *t, struct capture *c, uint64_t now)
 
 	for (int i = 0; b && i < b->n; i++) {
 		const struct blk_row *r = &b->rows[i];
-		uint64_t cgid = (r->key.flags & VP_BLK_NO_BLKCG) || r->key.cgid <= 1 ? 0 : r->key.cgid;
+		uint64_t cgid = (r->key.flags & VP_BLK_NO_BLKCG) || r->key.cgid <= 1 ? 0 :
+										       r->key.cgid;
 		struct tot_blk key = {}, *s;
 
 		if (!r->delta.ops)
@@ -456,8 +457,10 @@ static void read_self(struct totals *t)
 	char *s = read_file("/proc/self/statm", NULL);
 
 	if (!getrusage(RUSAGE_SELF, &ru)) {
-		t->self_utime_ns = ru.ru_utime.tv_sec * NSEC_PER_SEC + ru.ru_utime.tv_usec * 1000ULL;
-		t->self_stime_ns = ru.ru_stime.tv_sec * NSEC_PER_SEC + ru.ru_stime.tv_usec * 1000ULL;
+		t->self_utime_ns =
+			ru.ru_utime.tv_sec * NSEC_PER_SEC + ru.ru_utime.tv_usec * 1000ULL;
+		t->self_stime_ns =
+			ru.ru_stime.tv_sec * NSEC_PER_SEC + ru.ru_stime.tv_usec * 1000ULL;
 	}
 	if (s && sscanf(s, "%lu %lu", &pages[0], &pages[1]) == 2)
 		t->self_rss_bytes = pages[1] * (uint64_t)sysconf(_SC_PAGESIZE);
