@@ -4,7 +4,7 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 rc=0
-for b in bpf-cost.sh io-probes.sh loadgen.sh; do
+for b in bpf-cost.sh io-probes.sh loadgen.sh serve.sh; do
 	echo "=== $b"
 	"$here/$b" || rc=1
 	echo
