@@ -141,9 +141,10 @@ static void test_render(void **state)
 	assert_int_equal(totals_add(&t, &c, &ci), 0);
 	free(ci.agg.rows);
 	assert_int_equal(metrics_render(&t, &c, "h\"1", &m), 0);
-	assert_non_null(strstr(m.buf, "virtprof_cpu_seconds_total{host=\"h\\\"1\",entity=\"ctr:web\","
-				      "role=\"app\",kind=\"container\",context=\"task\"} 1.500000000 "
-				      "1700000000000\n"));
+	assert_non_null(strstr(m.buf,
+			       "virtprof_cpu_seconds_total{host=\"h\\\"1\",entity=\"ctr:web\","
+			       "role=\"app\",kind=\"container\",context=\"task\"} 1.500000000 "
+			       "1700000000000\n"));
 	assert_non_null(strstr(m.buf, "virtprof_coverage_ratio{host=\"h\\\"1\"} 1 "));
 	/* no I/O sections: their families are absent, and say so */
 	assert_null(strstr(m.buf, "virtprof_net_packets_total"));

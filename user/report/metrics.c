@@ -14,6 +14,7 @@
 #include "io/net.h"
 #include "io/sections.h"
 #include "report/metrics.h"
+#include "report/sections.h"
 #include "sys/util.h"
 
 /* Softirq vectors as the `vector` label: the kernel's names, lower case. */
@@ -22,13 +23,6 @@ static const char *const vector_names[VP_NR_SOFTIRQS] = {
 	"irq_poll", "tasklet", "sched",	 "hrtimer", "rcu",
 };
 
-static const char *const account_drop_names[VP_DROP_MAX] = {
-	[VP_DROP_STATS_FULL] = "stats_map_full",
-	[VP_DROP_THREADS_FULL] = "threads_map_full",
-	[VP_DROP_WAKE_FULL] = "wakeup_map_full",
-	[VP_DROP_NO_INNER] = "generation_map_missing",
-	[VP_DROP_UNBALANCED] = "irq_exit_without_entry",
-};
 static const char *const net_drop_names[VP_NET_DROP_MAX] = {
 	[VP_NET_DROP_DEVS_FULL] = "device_map_full",
 	[VP_NET_DROP_TAIL] = "run_tail_unsplit",
@@ -273,7 +267,7 @@ static void render_self(struct mw *w, const struct totals *t, const struct captu
 	       "Events the BPF side could not count, by object and reason (never silent)");
 	for (int k = 0; k < VP_DROP_MAX; k++)
 		s_u64(w, "virtprof_drops_total",
-		      L("source", "account", "reason", account_drop_names[k]), t->drops[k]);
+		      L("source", "account", "reason", report_drop_names[k]), t->drops[k]);
 	if (c->io && iosec_net(c->io))
 		for (int k = 0; k < VP_NET_DROP_MAX; k++)
 			s_u64(w, "virtprof_drops_total",

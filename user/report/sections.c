@@ -22,7 +22,7 @@ static const char *const softirq_keys[VP_NR_SOFTIRQS] = {
 	"irq_poll_us", "tasklet_us", "sched_us",  "hrtimer_us", "rcu_us",
 };
 
-static const char *const drop_names[VP_DROP_MAX] = {
+const char *const report_drop_names[VP_DROP_MAX] = {
 	[VP_DROP_STATS_FULL] = "stats_map_full",
 	[VP_DROP_THREADS_FULL] = "threads_map_full",
 	[VP_DROP_WAKE_FULL] = "wakeup_map_full",
@@ -242,7 +242,7 @@ void report_drops(const uint64_t *drops, bool text_only_nonzero, struct out *o)
 			continue;
 		any = any || drops[k];
 		r = table_row(&t);
-		table_str(&t, r, 0, drop_names[k]);
+		table_str(&t, r, 0, report_drop_names[k]);
 		table_u64(&t, r, 1, drops[k]);
 	}
 	if (o->mode == OUT_JSON || any)

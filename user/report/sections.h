@@ -18,6 +18,9 @@
 #define REPORT_BPF_STATS_OFF \
 	"BPF run time: kernel bpf_stats off (VIRTPROF_BPF_STATS=0, or BPF_ENABLE_STATS failed)"
 
+/* The accounting object's drop reasons (enum vp_drop), as every report names them. */
+extern const char *const report_drop_names[VP_DROP_MAX];
+
 /* The kernel's accounting mode: one row (text: a two-line header). */
 void report_mode(const struct kernel_mode *m, struct out *o);
 void report_targets(const struct capture *s, struct out *o);

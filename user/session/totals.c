@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -68,6 +69,22 @@ static void remove_at(void *arr, int *n, size_t sz, int i)
 	if (i != *n - 1)
 		memcpy(a + (size_t)i * sz, a + (size_t)(*n - 1) * sz, sz);
 	(*n)--;
+}
+
+/* Drop the series whose seen_ns (at byte offset off) is older than the grace period. */
+static void expire(struct totals *t, void *arr, int *n, size_t sz, size_t off, uint64_t now)
+{
+	for (int i = 0; i < *n;) {
+		uint64_t seen;
+
+		memcpy(&seen, (char *)arr + (size_t)i * sz + off, sizeof(seen));
+		if (now - seen > t->grace_ns) {
+			remove_at(arr, n, sz, i);
+			t->evicted++;
+			continue;
+		}
+		i++;
+	}
 }
 
 static bool live_target(const struct targets *ts, const char *entity)
@@ -216,18 +233,10 @@ static int add_cpu(struct totals *t, const struct capture *c, const struct agg *
 		s->nivcsw += r->st.nivcsw;
 		s->seen_ns = now;
 	}
-	for (int i = 0; i < t->ncpu;) {
-		struct tot_cpu *s = &t->cpu[i];
-
-		if (live_target(&c->targets, s->key.entity))
-			s->seen_ns = now;
-		if (now - s->seen_ns > t->grace_ns) {
-			remove_at(t->cpu, &t->ncpu, sizeof(*t->cpu), i);
-			t->evicted++;
-			continue;
-		}
-		i++;
-	}
+	for (int i = 0; i < t->ncpu; i++)
+		if (live_target(&c->targets, t->cpu[i].key.entity))
+			t->cpu[i].seen_ns = now;
+	expire(t, t->cpu, &t->ncpu, sizeof(*t->cpu), offsetof(struct tot_cpu, seen_ns), now);
 	return 0;
 }
 
@@ -273,14 +282,7 @@ static int add_net(struct totals *t, const struct capture *c, uint64_t now)
 	if (np)
 		for (int k = 0; k < VP_NET_DROP_MAX; k++)
 			t->net_drops[k] += np->drops_delta[k];
-	for (int i = 0; i < t->nnet;) {
-		if (now - t->net[i].seen_ns > t->grace_ns) {
-			remove_at(t->net, &t->nnet, sizeof(*t->net), i);
-			t->evicted++;
-			continue;
-		}
-		i++;
-	}
+	expire(t, t->net, &t->nnet, sizeof(*t->net), offsetof(struct tot_net, seen_ns), now);
 	return 0;
 }
 
@@ -326,14 +328,7 @@ static int add_block(struct totals *t, struct capture *c, uint64_t now)
 	if (b)
 		for (int k = 0; k < VP_BLK_DROP_MAX; k++)
 			t->blk_drops[k] += b->drops_delta[k];
-	for (int i = 0; i < t->nblk;) {
-		if (now - t->blk[i].seen_ns > t->grace_ns) {
-			remove_at(t->blk, &t->nblk, sizeof(*t->blk), i);
-			t->evicted++;
-			continue;
-		}
-		i++;
-	}
+	expire(t, t->blk, &t->nblk, sizeof(*t->blk), offsetof(struct tot_blk, seen_ns), now);
 	return 0;
 }
 
@@ -396,14 +391,7 @@ static int add_kvm(struct totals *t, struct capture *c, uint64_t now)
 	if (k)
 		for (int j = 0; j < VP_KVM_DROP_MAX; j++)
 			t->kvm_drops[j] += k->drops_delta[j];
-	for (int i = 0; i < t->nkvm;) {
-		if (now - t->kvm[i].seen_ns > t->grace_ns) {
-			remove_at(t->kvm, &t->nkvm, sizeof(*t->kvm), i);
-			t->evicted++;
-			continue;
-		}
-		i++;
-	}
+	expire(t, t->kvm, &t->nkvm, sizeof(*t->kvm), offsetof(struct tot_kvm, seen_ns), now);
 	return 0;
 }
 
