@@ -43,9 +43,13 @@
 #define FDS_PER_WORKER 4 /* epoll, timerfd, eventfd, slack */
 #define FDS_SLACK 64	 /* stdio, output files, libcurl internals */
 
+struct shard;
+
 struct xfer {
 	CURL *easy;
-	CURLSH *share; /* closed model, keep-alive: this user's own connection cache */
+	struct shard *sh; /* the multi handle it runs in */
+	bool fresh;    /* closed model, keep-alive: the user's first request opens its own
+			* connection (CURLOPT_FRESH_CONNECT), later ones reuse one of its group's */
 	struct worker *w;
 	uint64_t intended_ns; /* schedule: when it should have been sent */
 	uint64_t sent_ns;     /* when it was handed to libcurl */
@@ -67,20 +71,39 @@ struct wstats {
 	uint64_t bytes, sent, sent_all, late, dropped, cancelled, warmup_requests, conn_established;
 };
 
+/*
+ * One multi handle of a worker, for at most shard_users() transfers.  libcurl 7.88 keeps all of a
+ * multi handle's sockets in one 911-slot hash that it looks up several times per request; at
+ * 10,000 connections its chains are 11 long, a cache miss per link (perf: the hottest libcurl
+ * instruction).  All of a worker's shards share its epoll set and its one thread.
+ */
+struct shard {
+	struct worker *w;
+	CURLM *multi;
+	uint32_t idx;	   /* in w->sh; the upper half of its sockets' epoll data */
+	bool queued;	   /* in w->dueq */
+	uint64_t deadline; /* libcurl's next timeout for this handle; 0 = none, 1 = now */
+};
+
 struct worker {
 	struct load_handle *h;
 	unsigned id;
 	pthread_t thread;
 	bool started;
-	CURLM *multi;
+	struct shard *sh;
+	uint32_t nsh;
+	uint32_t *dueq, ndue; /* shards whose libcurl timeout is "now" (0 ms) */
+	uint64_t curl_min;    /* earliest later libcurl timeout of any shard; 0 = none (may be
+			       * earlier than the real one: a shard's timeout moved later) */
 	int epfd, tfd, evfd;
-	uint64_t curl_deadline; /* libcurl's next timeout; 0 = none */
 	uint64_t tfd_armed;	/* absolute deadline the timerfd holds; 0 = disarmed */
 	struct curl_slist *resolve;
 	CURLU *curlu;		    /* the URL, parsed once; libcurl only reads it */
 	struct curl_slist *headers; /* "Accept:" (suppressed) */
 
 	struct xfer *x;		/* closed: one per user; open: the transfer pool */
+	CURLSH **shares;	/* keep-alive: one connection cache per CONN_GROUP users */
+	uint64_t nshares;
 	uint64_t nx, npool;	/* closed: nx = users; open: nx = cap, npool created so far */
 	uint64_t *freeq, nfree; /* open: idle pool entries */
 	uint64_t next_start;	/* closed: next user to start */
@@ -147,9 +170,9 @@ const char *const load_err_names[LERR_MAX] = {
  * worker's CPU.  So the kernel registration is kept and only our idea of what libcurl wants
  * changes; an event on a socket libcurl no longer watches removes it from epoll then (lazily).
  */
-static void sock_set(struct worker *w, int fd, uint8_t want)
+static void sock_set(struct worker *w, int fd, uint8_t want, uint32_t shard)
 {
-	struct epoll_event ev = { .data.fd = fd };
+	struct epoll_event ev = { .data.u64 = (uint64_t)shard << 32 | (uint32_t)fd };
 	uint8_t *k;
 
 	if (fd < 0 || (size_t)fd >= w->nfdstate)
@@ -169,7 +192,8 @@ static void sock_set(struct worker *w, int fd, uint8_t want)
 
 static int sock_cb(CURL *e, curl_socket_t s, int what, void *userp, void *socketp)
 {
-	struct worker *w = userp;
+	struct shard *sh = userp;
+	struct worker *w = sh->w;
 
 	(void)e;
 	(void)socketp;
@@ -182,22 +206,30 @@ static int sock_cb(CURL *e, curl_socket_t s, int what, void *userp, void *socket
 	/* exactly what libcurl wants whenever it wants something: a level-triggered OUT it did
 	 * not ask for would spin the loop */
 	w->fdwant[s] = (uint8_t)(what & CURL_POLL_INOUT);
-	sock_set(w, s, w->fdwant[s]);
+	sock_set(w, s, w->fdwant[s], sh->idx);
 	return 0;
 }
 
 static int timer_cb(CURLM *m, long timeout_ms, void *userp)
 {
-	struct worker *w = userp;
+	struct shard *sh = userp;
+	struct worker *w = sh->w;
 
 	(void)m;
 	/* 0 ms (after every add_handle) is "due now": no clock read needed for it */
-	if (timeout_ms < 0)
-		w->curl_deadline = 0;
-	else if (timeout_ms == 0)
-		w->curl_deadline = 1;
-	else
-		w->curl_deadline = now_mono_ns() + (uint64_t)timeout_ms * NSEC_PER_MSEC;
+	if (timeout_ms < 0) {
+		sh->deadline = 0;
+	} else if (timeout_ms == 0) {
+		sh->deadline = 1;
+		if (!sh->queued) {
+			sh->queued = true;
+			w->dueq[w->ndue++] = sh->idx;
+		}
+	} else {
+		sh->deadline = now_mono_ns() + (uint64_t)timeout_ms * NSEC_PER_MSEC;
+		if (!w->curl_min || sh->deadline < w->curl_min)
+			w->curl_min = sh->deadline;
+	}
 	return 0;
 }
 
@@ -248,6 +280,32 @@ static int werr(struct worker *w, int err, const char *fmt, ...)
 	return err;
 }
 
+static uint64_t conn_group(void)
+{
+	static uint64_t g;
+
+	if (!g) {
+		const char *e = getenv("VP_CONN_GROUP");
+		g = e ? strtoull(e, NULL, 10) : 16;
+		if (!g)
+			g = 1;
+	}
+	return g;
+}
+
+static uint64_t shard_users(void)
+{
+	static uint64_t g;
+
+	if (!g) {
+		const char *e = getenv("VP_SHARD");
+		g = e ? strtoull(e, NULL, 10) : 256;
+		if (!g)
+			g = 1;
+	}
+	return g;
+}
+
 static int easy_setup(struct worker *w, struct xfer *x)
 {
 	const struct load_plan *p = &w->h->plan;
@@ -257,6 +315,7 @@ static int easy_setup(struct worker *w, struct xfer *x)
 		return -ENOMEM;
 	x->easy = e;
 	x->w = w;
+	x->sh = &w->sh[(uint64_t)(x - w->x) / shard_users()];
 	curl_easy_setopt(e, CURLOPT_URL, w->h->url);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, x);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
@@ -300,11 +359,20 @@ static int easy_setup(struct worker *w, struct xfer *x)
 		 * Curl_conncache_foreach) at one entry: with one cache of 1,000 connections a
 		 * request cost ~35 us of CPU against ~29 us this way.
 		 */
-		x->share = curl_share_init();
-		if (!x->share)
-			return -ENOMEM;
-		curl_share_setopt(x->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
-		curl_easy_setopt(e, CURLOPT_SHARE, x->share);
+		uint64_t g = (uint64_t)(x - w->x) / conn_group();
+		CURLSH **sh = &w->shares[g];
+
+		if (!*sh) {
+			*sh = curl_share_init();
+			if (!*sh)
+				return -ENOMEM;
+			curl_share_setopt(*sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+		}
+		curl_easy_setopt(e, CURLOPT_SHARE, *sh);
+		if (!p->rate) {
+			x->fresh = true;
+			curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+		}
 	}
 	return 0;
 }
@@ -372,18 +440,33 @@ static int worker_init(struct worker *w)
 	w->headers = curl_slist_append(NULL, "Accept:");
 	if (!w->curlu || !w->headers || curl_url_set(w->curlu, CURLUPART_URL, w->h->url, 0))
 		return werr(w, -ENOMEM, "out of memory");
-	w->multi = curl_multi_init();
-	if (!w->multi)
-		return werr(w, -ENOMEM, "curl_multi_init failed");
-	curl_multi_setopt(w->multi, CURLMOPT_SOCKETFUNCTION, sock_cb);
-	curl_multi_setopt(w->multi, CURLMOPT_SOCKETDATA, w);
-	curl_multi_setopt(w->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
-	curl_multi_setopt(w->multi, CURLMOPT_TIMERDATA, w);
-	/* keep every user's connection in the cache, never more */
-	curl_multi_setopt(w->multi, CURLMOPT_MAXCONNECTS, (long)(w->nx + 1));
+	w->nsh = (uint32_t)((w->nx + shard_users() - 1) / shard_users());
+	if (!w->nsh)
+		w->nsh = 1;
+	w->sh = calloc(w->nsh, sizeof(*w->sh));
+	w->dueq = calloc(w->nsh, sizeof(*w->dueq));
+	if (!w->sh || !w->dueq)
+		return werr(w, -ENOMEM, "out of memory");
+	for (uint32_t i = 0; i < w->nsh; i++) {
+		struct shard *sh = &w->sh[i];
+
+		sh->w = w;
+		sh->idx = i;
+		sh->multi = curl_multi_init();
+		if (!sh->multi)
+			return werr(w, -ENOMEM, "curl_multi_init failed");
+		curl_multi_setopt(sh->multi, CURLMOPT_SOCKETFUNCTION, sock_cb);
+		curl_multi_setopt(sh->multi, CURLMOPT_SOCKETDATA, sh);
+		curl_multi_setopt(sh->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
+		curl_multi_setopt(sh->multi, CURLMOPT_TIMERDATA, sh);
+		/* keep every user's connection in the cache, never more */
+		curl_multi_setopt(sh->multi, CURLMOPT_MAXCONNECTS, (long)(shard_users() + 1));
+	}
 
 	w->x = calloc(w->nx ? w->nx : 1, sizeof(*w->x));
-	if (!w->x)
+	w->nshares = (w->nx + conn_group() - 1) / conn_group();
+	w->shares = calloc(w->nshares ? w->nshares : 1, sizeof(*w->shares));
+	if (!w->x || !w->shares)
 		return werr(w, -ENOMEM, "out of memory");
 	if (w->h->plan.rate > 0) {
 		w->freeq = calloc(w->nx, sizeof(*w->freeq));
@@ -407,19 +490,25 @@ static int worker_init(struct worker *w)
 
 static void worker_cleanup(struct worker *w)
 {
-	if (w->multi) {
-		for (uint64_t i = 0; i < w->nx; i++) {
-			if (w->x && w->x[i].easy) {
-				if (w->x[i].active)
-					curl_multi_remove_handle(w->multi, w->x[i].easy);
-				curl_easy_cleanup(w->x[i].easy);
-			}
-			if (w->x && w->x[i].share)
-				curl_share_cleanup(w->x[i].share);
+	for (uint64_t i = 0; w->x && i < w->nx; i++) {
+		if (w->x[i].easy) {
+			if (w->x[i].active)
+				curl_multi_remove_handle(w->x[i].sh->multi, w->x[i].easy);
+			curl_easy_cleanup(w->x[i].easy);
 		}
-		curl_multi_cleanup(w->multi);
-		w->multi = NULL;
 	}
+	for (uint32_t i = 0; w->sh && i < w->nsh; i++)
+		if (w->sh[i].multi)
+			curl_multi_cleanup(w->sh[i].multi);
+	free(w->sh);
+	free(w->dueq);
+	w->sh = NULL;
+	w->dueq = NULL;
+	for (uint64_t i = 0; w->shares && i < w->nshares; i++)
+		if (w->shares[i])
+			curl_share_cleanup(w->shares[i]);
+	free(w->shares);
+	w->shares = NULL;
 	curl_slist_free_all(w->resolve);
 	curl_slist_free_all(w->headers);
 	curl_url_cleanup(w->curlu);
@@ -461,6 +550,10 @@ static void send_xfer(struct worker *w, struct xfer *x, uint64_t intended, uint6
 {
 	x->intended_ns = intended;
 	x->sent_ns = now;
+	if (x->fresh && x->loops_done) {
+		x->fresh = false;
+		curl_easy_setopt(x->easy, CURLOPT_FRESH_CONNECT, 0L);
+	}
 	x->counted = intended >= w->warm_end;
 	w->st.sent_all++;
 	if (x->counted) {
@@ -472,7 +565,7 @@ static void send_xfer(struct worker *w, struct xfer *x, uint64_t intended, uint6
 	atomic_store_explicit(&w->inflight,
 			      atomic_load_explicit(&w->inflight, memory_order_relaxed) + 1,
 			      memory_order_relaxed);
-	curl_multi_add_handle(w->multi, x->easy);
+	curl_multi_add_handle(x->sh->multi, x->easy);
 }
 
 static enum load_err classify(struct xfer *x, CURLcode rc, int *os_errno)
@@ -515,7 +608,7 @@ static void complete(struct worker *w, struct xfer *x, CURLcode rc, uint64_t now
 	bool err = false, resp = false;
 	long nconn = 0;
 
-	curl_multi_remove_handle(w->multi, x->easy);
+	curl_multi_remove_handle(x->sh->multi, x->easy);
 	x->active = false;
 	atomic_store_explicit(&w->inflight,
 			      atomic_load_explicit(&w->inflight, memory_order_relaxed) - 1,
@@ -597,13 +690,14 @@ static void user_next(struct worker *w, struct xfer *x, uint64_t now)
 	send_xfer(w, x, now, now);
 }
 
-static void drain(struct worker *w)
+static void drain(struct shard *sh)
 {
+	struct worker *w = sh->w;
 	CURLMsg *m;
 	int left;
 	uint64_t now = 0;
 
-	while ((m = curl_multi_info_read(w->multi, &left))) {
+	while ((m = curl_multi_info_read(sh->multi, &left))) {
 		struct xfer *x;
 
 		if (m->msg != CURLMSG_DONE)
@@ -705,16 +799,50 @@ static void arm_timer(struct worker *w, uint64_t deadline)
 	w->tfd_armed = deadline;
 }
 
-static void curl_timeout_due(struct worker *w)
+static void shard_timeout(struct shard *sh)
 {
 	int running;
 
-	/* bounded: libcurl asks for 0 ms only while it has immediate work */
-	for (int i = 0; i < 64 && w->curl_deadline && w->curl_deadline <= now_mono_ns(); i++) {
-		w->curl_deadline = 0;
-		curl_multi_socket_action(w->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-		drain(w);
+	sh->deadline = 0;
+	curl_multi_socket_action(sh->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	drain(sh);
+}
+
+/*
+ * Run every shard whose libcurl timeout is due: those that asked for 0 ms (the queue; after
+ * every add_handle), and, once the earliest later timeout has passed, all shards (rare: in the
+ * keep-alive steady state libcurl asks for nothing but 0 ms).  Bounded: libcurl asks for 0 ms
+ * again only while it has immediate work.
+ */
+static void curl_timeout_due(struct worker *w, uint64_t now)
+{
+	uint64_t budget = 64 + 2 * (uint64_t)w->nsh;
+
+	while (w->ndue && budget--) {
+		struct shard *sh = &w->sh[w->dueq[--w->ndue]];
+
+		sh->queued = false;
+		if (sh->deadline == 1)
+			shard_timeout(sh);
 	}
+	if (w->curl_min && w->curl_min <= now) {
+		uint64_t min = 0;
+
+		for (uint32_t i = 0; i < w->nsh; i++) {
+			struct shard *sh = &w->sh[i];
+
+			if (sh->deadline > 1 && sh->deadline <= now)
+				shard_timeout(sh);
+			if (sh->deadline > 1 && (!min || sh->deadline < min))
+				min = sh->deadline;
+		}
+		w->curl_min = min;
+	}
+}
+
+static bool curl_due(const struct worker *w, uint64_t now)
+{
+	return w->ndue || (w->curl_min && w->curl_min <= now);
 }
 
 static void worker_finish(struct worker *w, uint64_t now)
@@ -731,7 +859,7 @@ static void worker_finish(struct worker *w, uint64_t now)
 			curl_easy_getinfo(w->x[i].easy, CURLINFO_CONNECT_TIME_T, &ct);
 			if (nconn > 0 && ct > 0)
 				w->st.conn_established += (uint64_t)nconn;
-			curl_multi_remove_handle(w->multi, w->x[i].easy);
+			curl_multi_remove_handle(w->x[i].sh->multi, w->x[i].easy);
 			w->x[i].active = false;
 			if (w->x[i].counted)
 				w->st.cancelled++;
@@ -781,9 +909,9 @@ static void worker_loop(struct worker *w)
 			return;
 		}
 		next = schedule(w, now);
-		if (w->curl_deadline && w->curl_deadline <= now) {
+		if (curl_due(w, now)) {
 			/* completions in here may free a slot or start a think: schedule again */
-			curl_timeout_due(w);
+			curl_timeout_due(w, now);
 			continue;
 		}
 		if (all_done(w)) {
@@ -791,8 +919,8 @@ static void worker_loop(struct worker *w)
 			return;
 		}
 		arm_timer(w, next);
-		if (w->curl_deadline) {
-			uint64_t d = w->curl_deadline > now ? w->curl_deadline - now : 0;
+		if (w->curl_min) {
+			uint64_t d = w->curl_min > now ? w->curl_min - now : 0;
 
 			ts.tv_sec = (time_t)(d / NSEC_PER_SEC);
 			ts.tv_nsec = (long)(d % NSEC_PER_SEC);
@@ -805,7 +933,8 @@ static void worker_loop(struct worker *w)
 			return;
 		}
 		for (int i = 0; i < n; i++) {
-			int fd = evs[i].data.fd, flags = 0;
+			int fd = (int)(uint32_t)evs[i].data.u64, flags = 0;
+			struct shard *sh = &w->sh[evs[i].data.u64 >> 32];
 
 			if (fd == w->tfd) {
 				uint64_t exp;
@@ -822,7 +951,7 @@ static void worker_loop(struct worker *w)
 
 				if (!want) {
 					/* kept alive, libcurl not watching: drop it now */
-					sock_set(w, fd, 0);
+					sock_set(w, fd, 0, 0);
 					continue;
 				}
 			}
@@ -845,9 +974,9 @@ static void worker_loop(struct worker *w)
 				if (want & CURL_POLL_OUT)
 					flags |= CURL_CSELECT_OUT;
 			}
-			curl_multi_socket_action(w->multi, fd, flags, &running);
+			curl_multi_socket_action(sh->multi, fd, flags, &running);
+			drain(sh);
 		}
-		drain(w);
 	}
 }
 
