@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The load engine: N workers, each with its own curl multi handle, epoll set, timerfd and
- * eventfd, driven by curl_multi_socket_action.  Nothing is shared between workers on the hot
- * path: each keeps its own histograms and counters; a ticker thread folds finished seconds
- * into the timeline and load_wait() merges the rest at the end.
+ * The load engine: N workers, each with its own curl multi handles (shards of SHARD_USERS),
+ * epoll set, timerfd and eventfd, driven by curl_multi_socket_action.  Nothing is shared between
+ * workers on the hot path: each keeps its own histograms and counters; a ticker thread folds
+ * finished seconds into the timeline and load_wait() merges the rest at the end.
  *
  * Why the timers look the way they do: re-arming a timerfd in every CURLMOPT_TIMERFUNCTION call
  * cost 38 us per request on the 2-vCPU development machines (docs/load.md).  libcurl's timeout therefore lives in a
@@ -42,13 +42,22 @@
 #define MAX_EVENTS 512
 #define FDS_PER_WORKER 4 /* epoll, timerfd, eventfd, slack */
 #define FDS_SLACK 64	 /* stdio, output files, libcurl internals */
+/*
+ * Transfers per multi handle, and per connection cache (a multiple of CONN_GROUP divides
+ * SHARD_USERS, so a cache's connections never change multi handle).  Callgrind at 10,000 users,
+ * one worker: one multi handle with a cache per user 57.1k instructions and 1,660 last-level
+ * cache misses per request; 256 / 16: 50.4k and 308 (docs/load.md).
+ */
+#define SHARD_USERS 256
+#define CONN_GROUP 16
+_Static_assert(SHARD_USERS % CONN_GROUP == 0, "a connection cache stays in one multi handle");
 
 struct shard;
 
 struct xfer {
 	CURL *easy;
 	struct shard *sh; /* the multi handle it runs in */
-	bool fresh;    /* closed model, keep-alive: the user's first request opens its own
+	bool fresh;	  /* closed model, keep-alive: the user's first request opens its own
 			* connection (CURLOPT_FRESH_CONNECT), later ones reuse one of its group's */
 	struct worker *w;
 	uint64_t intended_ns; /* schedule: when it should have been sent */
@@ -72,7 +81,7 @@ struct wstats {
 };
 
 /*
- * One multi handle of a worker, for at most shard_users() transfers.  libcurl 7.88 keeps all of a
+ * One multi handle of a worker, for at most SHARD_USERS transfers.  libcurl 7.88 keeps all of a
  * multi handle's sockets in one 911-slot hash that it looks up several times per request; at
  * 10,000 connections its chains are 11 long, a cache miss per link (perf: the hottest libcurl
  * instruction).  All of a worker's shards share its epoll set and its one thread.
@@ -96,13 +105,13 @@ struct worker {
 	uint64_t curl_min;    /* earliest later libcurl timeout of any shard; 0 = none (may be
 			       * earlier than the real one: a shard's timeout moved later) */
 	int epfd, tfd, evfd;
-	uint64_t tfd_armed;	/* absolute deadline the timerfd holds; 0 = disarmed */
+	uint64_t tfd_armed; /* absolute deadline the timerfd holds; 0 = disarmed */
 	struct curl_slist *resolve;
 	CURLU *curlu;		    /* the URL, parsed once; libcurl only reads it */
 	struct curl_slist *headers; /* "Accept:" (suppressed) */
 
-	struct xfer *x;		/* closed: one per user; open: the transfer pool */
-	CURLSH **shares;	/* keep-alive: one connection cache per CONN_GROUP users */
+	struct xfer *x;	 /* closed: one per user; open: the transfer pool */
+	CURLSH **shares; /* keep-alive: one connection cache per CONN_GROUP users */
 	uint64_t nshares;
 	uint64_t nx, npool;	/* closed: nx = users; open: nx = cap, npool created so far */
 	uint64_t *freeq, nfree; /* open: idle pool entries */
@@ -280,32 +289,6 @@ static int werr(struct worker *w, int err, const char *fmt, ...)
 	return err;
 }
 
-static uint64_t conn_group(void)
-{
-	static uint64_t g;
-
-	if (!g) {
-		const char *e = getenv("VP_CONN_GROUP");
-		g = e ? strtoull(e, NULL, 10) : 16;
-		if (!g)
-			g = 1;
-	}
-	return g;
-}
-
-static uint64_t shard_users(void)
-{
-	static uint64_t g;
-
-	if (!g) {
-		const char *e = getenv("VP_SHARD");
-		g = e ? strtoull(e, NULL, 10) : 256;
-		if (!g)
-			g = 1;
-	}
-	return g;
-}
-
 static int easy_setup(struct worker *w, struct xfer *x)
 {
 	const struct load_plan *p = &w->h->plan;
@@ -315,7 +298,7 @@ static int easy_setup(struct worker *w, struct xfer *x)
 		return -ENOMEM;
 	x->easy = e;
 	x->w = w;
-	x->sh = &w->sh[(uint64_t)(x - w->x) / shard_users()];
+	x->sh = &w->sh[(uint64_t)(x - w->x) / SHARD_USERS];
 	curl_easy_setopt(e, CURLOPT_URL, w->h->url);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, x);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
@@ -353,13 +336,15 @@ static int easy_setup(struct worker *w, struct xfer *x)
 		curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
 	} else {
 		/*
-		 * JMeter's user owns its connection; so does ours (and so does each open-model
-		 * transfer slot).  A connection cache per handle also keeps libcurl 7.88's
-		 * per-request cache walks (ConnectionExists, and curl_multi_remove_handle's
-		 * Curl_conncache_foreach) at one entry: with one cache of 1,000 connections a
-		 * request cost ~35 us of CPU against ~29 us this way.
+		 * JMeter's user opens its own connection; so does ours: its first request asks
+		 * for a fresh one, later ones take an idle connection of its group's cache (the
+		 * one it just returned, or a group mate's, never a new one).  A small cache keeps
+		 * libcurl 7.88's per-request cache walks short (ConnectionExists over the idle
+		 * connections, curl_multi_remove_handle's Curl_conncache_foreach over the
+		 * 103-slot hash and every connection); a cache per user cost a 5.7 KB share each
+		 * (its own closure easy handle) and a cold hash walk per request.
 		 */
-		uint64_t g = (uint64_t)(x - w->x) / conn_group();
+		uint64_t g = (uint64_t)(x - w->x) / CONN_GROUP;
 		CURLSH **sh = &w->shares[g];
 
 		if (!*sh) {
@@ -440,7 +425,7 @@ static int worker_init(struct worker *w)
 	w->headers = curl_slist_append(NULL, "Accept:");
 	if (!w->curlu || !w->headers || curl_url_set(w->curlu, CURLUPART_URL, w->h->url, 0))
 		return werr(w, -ENOMEM, "out of memory");
-	w->nsh = (uint32_t)((w->nx + shard_users() - 1) / shard_users());
+	w->nsh = (uint32_t)((w->nx + SHARD_USERS - 1) / SHARD_USERS);
 	if (!w->nsh)
 		w->nsh = 1;
 	w->sh = calloc(w->nsh, sizeof(*w->sh));
@@ -460,11 +445,11 @@ static int worker_init(struct worker *w)
 		curl_multi_setopt(sh->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
 		curl_multi_setopt(sh->multi, CURLMOPT_TIMERDATA, sh);
 		/* keep every user's connection in the cache, never more */
-		curl_multi_setopt(sh->multi, CURLMOPT_MAXCONNECTS, (long)(shard_users() + 1));
+		curl_multi_setopt(sh->multi, CURLMOPT_MAXCONNECTS, (long)(SHARD_USERS + 1));
 	}
 
 	w->x = calloc(w->nx ? w->nx : 1, sizeof(*w->x));
-	w->nshares = (w->nx + conn_group() - 1) / conn_group();
+	w->nshares = (w->nx + CONN_GROUP - 1) / CONN_GROUP;
 	w->shares = calloc(w->nshares ? w->nshares : 1, sizeof(*w->shares));
 	if (!w->x || !w->shares)
 		return werr(w, -ENOMEM, "out of memory");
