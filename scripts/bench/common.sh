@@ -5,6 +5,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 REPO=$here
 . "$here/tests/lib.sh"
 . "$here/tests/nginx/nginx.sh"
+. "$here/scripts/bench/goal.sh"
 VIRTPROF=${VIRTPROF:-$here/build/virtprof}
 need_root
 need_cmd wrk bpftrace bpftool jq nginx
@@ -18,3 +19,15 @@ sysctl -q kernel.bpf_stats_enabled=1 || fail "cannot enable kernel.bpf_stats_ena
 on_exit "sysctl -q kernel.bpf_stats_enabled=$old_stats"
 
 prog_ids() { grep -h '^prog_id:' /proc/$1/fdinfo/* 2>/dev/null | awk '{print $2}' | sort -un | jq -sc .; }
+
+# The peer: the usual bpftrace per-thread on-CPU sum, written to $1.
+write_oncpu_bt() {
+	cat >"$1" <<'BT'
+tracepoint:sched:sched_switch
+{
+	if (@ts[cpu]) { @oncpu[args->prev_pid] = sum(nsecs - @ts[cpu]); }
+	@ts[cpu] = nsecs;
+}
+END { clear(@ts); clear(@oncpu); }
+BT
+}

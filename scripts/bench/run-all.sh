@@ -4,9 +4,16 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 rc=0
-for b in bpf-cost.sh io-probes.sh loadgen.sh serve.sh; do
+rows=$(mktemp)
+trap 'rm -f "$rows"' EXIT
+for b in overhead.sh bpf-cost.sh io-probes.sh loadgen.sh serve.sh; do
 	echo "=== $b"
-	"$here/$b" || rc=1
+	"$here/$b" | tee -a "$rows" | grep -v '^goal|'
+	[ "${PIPESTATUS[0]}" = 0 ] || rc=1
 	echo
 done
+# every goal row of the benchmarks above, in one table (issue 12's)
+echo "=== goals"
+grep '^goal|' "$rows" | awk -F'|' 'BEGIN { printf "%-62s %-22s %-44s %s\n", "WHAT", "GOAL", "MEASURED", "" }
+	{ printf "%-62s %-22s %-44s %s\n", $2, $3, $4, $5 }'
 exit $rc
