@@ -45,8 +45,8 @@
 /*
  * Transfers per multi handle, and per connection cache (a multiple of CONN_GROUP divides
  * SHARD_USERS, so a cache's connections never change multi handle).  Callgrind at 10,000 users,
- * one worker: one multi handle with a cache per user 57.1k instructions and 1,660 last-level
- * cache misses per request; 256 / 16: 50.4k and 308 (docs/load.md).
+ * one worker: one multi handle with a cache per user 57.1k instructions and 1,660 L1 read
+ * misses per request; 256 / 16: 50.4k and 308 (docs/load.md).
  */
 #define SHARD_USERS 256
 #define CONN_GROUP 16
