@@ -62,13 +62,15 @@ for m in "${modes[@]}"; do
 		printf "%-9s %10.0f %10.0f %10.0f %7.1f%% %9.1f%%\n", m, med, lo, hi,
 			(hi - lo) / med * 100, med / b * 100 }'
 done
-read -r vmed _ _ < <(stats virtprof)
+read -r vmed vmin vmax < <(stats virtprof)
 read -r tmed _ _ < <(stats bpftrace)
-spread=$(awk -v lo="$bmin" -v hi="$bmax" -v b="$base" 'BEGIN {printf "%.1f", (hi - lo) / b * 100}')
+# the noise: the wider of the two modes' spreads
+spread=$(awk -v lo="$bmin" -v hi="$bmax" -v b="$base" -v vlo="$vmin" -v vhi="$vmax" -v v="$vmed" \
+	'BEGIN {s = (hi - lo) / b; t = (vhi - vlo) / v; printf "%.1f", (s > t ? s : t) * 100}')
 pct=$(awk -v v="$vmed" -v b="$base" 'BEGIN {printf "%.1f", v / b * 100}')
 tpct=$(awk -v v="$tmed" -v b="$base" 'BEGIN {printf "%.1f", v / b * 100}')
 note=$(awk -v p="$pct" -v s="$spread" 'BEGIN {d = 100 - p; if (d < 0) d = -d;
-	print (d > s) ? "resolved" : "within the unattached runs'"'"' spread of " s "%"}')
+	print (d > s) ? "resolved" : "not resolvable: within the runs'"'"' spread of " s "%"}')
 echo "virtprof top keeps $pct% of the unattached throughput ($note); bpftrace $tpct%"
 goal "wrk throughput with virtprof top attached (all probes), vs none" ">= 99 %" \
 	"$pct % (bpftrace $tpct %; spread $spread %)" \
