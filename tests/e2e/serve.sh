@@ -49,10 +49,11 @@ v2=/sys/fs/cgroup/unified
 [ -f "$v2/cgroup.procs" ] && [ -f "$v2/cpu.stat" ] || skip "no cgroup v2 hierarchy with cpu.stat"
 cg=$v2/vp-serve-$$
 mkdir "$cg" || fail "mkdir $cg"
-on_exit "rmdir '$cg'"
+# a cgroup can be removed only once its last task has exited: wait for the loop first
+on_exit "wait_for 50 rmdir '$cg'"
 sh -c 'while :; do :; done' &
 spin=$!
-on_exit "kill $spin"
+on_exit "kill $spin; wait $spin"
 echo "$spin" >"$cg/cgroup.procs" || fail "cannot move the loop into $cg"
 ctr=ctr:vp-serve-$$
 
