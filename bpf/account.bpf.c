@@ -54,12 +54,7 @@ struct {
 	__type(value, __u64);
 } idle SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct vp_cpu_state);
-} cpu_state SEC(".maps");
+VP_CPU_STATE_MAP;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -87,12 +82,7 @@ struct {
 	__type(value, __u64);
 } wake_ts SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, VP_DROP_MAX);
-	__type(key, __u32);
-	__type(value, __u64);
-} drops SEC(".maps");
+VP_DROPS_MAP(drops, VP_DROP_MAX);
 
 static __always_inline void drop(enum vp_drop why)
 {

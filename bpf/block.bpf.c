@@ -39,12 +39,7 @@ struct {
 	__type(value, struct vp_blk_stats);
 } blk_stats SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, VP_BLK_DROP_MAX);
-	__type(key, __u32);
-	__type(value, __u64);
-} blk_drops SEC(".maps");
+VP_DROPS_MAP(blk_drops, VP_BLK_DROP_MAX);
 
 static __always_inline void drop(enum vp_blk_drop why)
 {

@@ -45,12 +45,7 @@ struct {
 	__type(value, struct vp_kvm_pending);
 } kvm_pending SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, VP_KVM_DROP_MAX);
-	__type(key, __u32);
-	__type(value, __u64);
-} kvm_drops SEC(".maps");
+VP_DROPS_MAP(kvm_drops, VP_KVM_DROP_MAX);
 
 static __always_inline void drop(enum vp_kvm_drop why)
 {

@@ -17,4 +17,26 @@ static __always_inline void vp_count(void *map, __u32 key)
 		(*v)++;
 }
 
+/*
+ * account.bpf.c's per-CPU accounting state (struct vp_cpu_state).  Defined by the accounting;
+ * net.bpf.c and stacks.bpf.c declare the same map and share it by fd (bpf_map__reuse_fd) before
+ * load, so the softirq/hardirq context is known without a second program on those tracepoints.
+ */
+#define VP_CPU_STATE_MAP                                 \
+	struct {                                         \
+		__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY); \
+		__uint(max_entries, 1);                  \
+		__type(key, __u32);                      \
+		__type(value, struct vp_cpu_state);      \
+	} cpu_state SEC(".maps")
+
+/* Per-CPU u64 counters by reason (vp_count), n reasons. */
+#define VP_DROPS_MAP(name, n)                            \
+	struct {                                         \
+		__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY); \
+		__uint(max_entries, n);                  \
+		__type(key, __u32);                      \
+		__type(value, __u64);                    \
+	} name SEC(".maps")
+
 #endif

@@ -35,12 +35,7 @@ char LICENSE[] SEC("license") = "GPL";
 const volatile bool have_runs = false;
 
 /* account.bpf.c's map, shared with bpf_map__reuse_fd() before load.  Read-only here. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct vp_cpu_state);
-} cpu_state SEC(".maps");
+VP_CPU_STATE_MAP;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -70,12 +65,7 @@ struct {
 	__type(value, struct vp_net_proc);
 } net_proc SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, VP_NET_DROP_MAX);
-	__type(key, __u32);
-	__type(value, __u64);
-} net_drops SEC(".maps");
+VP_DROPS_MAP(net_drops, VP_NET_DROP_MAX);
 
 static __always_inline void drop(enum vp_net_drop why)
 {

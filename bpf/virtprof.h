@@ -242,4 +242,40 @@ enum vp_kvm_drop {
 	VP_KVM_DROP_MAX,
 };
 
+/*
+ * ==== Stack sampling (stacks.bpf.c, user/stack/sampler.c) ====
+ * A perf_event CPU-clock program on every CPU counts samples per (thread, context, kernel stack,
+ * user stack) in a hash; the stacks live in two STACK_TRACE maps, one per generation, so that
+ * userspace drains and clears one generation while the programs write the other.
+ */
+#define VP_STACK_MAX_KEYS 16384
+#define VP_STACK_MAX_IDS 8192
+#define VP_STACK_DEPTH 127 /* PERF_MAX_STACK_DEPTH's default */
+
+/* Context of a sample: the accounting's own buckets (account.bpf.c cpu_state). */
+#define VP_SCTX_TASK 0
+/* 1 .. VP_NR_SOFTIRQS: softirq vector + 1 */
+#define VP_SCTX_HARDIRQ (VP_NR_SOFTIRQS + 1)
+#define VP_SCTX_IDLE (VP_NR_SOFTIRQS + 2)
+
+struct vp_stack_key {
+	unsigned int tid; /* 0: the CPU's idle task */
+	unsigned int tgid;
+	int kstack; /* stack id in the generation's stack map; < 0: -errno, none */
+	int ustack;
+	unsigned long long uip; /* user leaf IP (0: a kernel thread), even when ustack failed */
+	unsigned int ctx;	/* VP_SCTX_* */
+	unsigned short cpu;	/* only for tid 0 (idle keys are per CPU); else 0 */
+	unsigned short gen;
+};
+
+enum vp_stack_drop {
+	VP_STACK_DROP_KEYS_FULL, /* count map full: a sample lost */
+	VP_STACK_DROP_KSTACK,	 /* kernel stack not recorded (stack map full or collision) */
+	VP_STACK_DROP_USTACK, /* user stack not recorded (full, collision; not "no user stack") */
+	VP_STACK_DROP_MAX,
+	VP_STACK_DROP_ANNOUNCE = VP_STACK_DROP_MAX, /* new process not announced (ring full) */
+	VP_STACK_DROP_ALL,
+};
+
 #endif

@@ -18,6 +18,8 @@ PKGS=(
 	qemu-system-x86 docker.io linux-image-amd64 busybox-static cpio
 	# benchmarks: the peers virtprof is held against
 	wrk nghttp2-client bpftrace
+	# tests: the pprof files load in `go tool pprof`
+	golang-go
 )
 
 [ "$(id -u)" -eq 0 ] || { echo "deps.sh: run as root (apt-get, mount)" >&2; exit 2; }

@@ -62,13 +62,14 @@ static void usage(FILE *f)
 		"                               (= 10,50,200 users: scaled to a 2-core host)\n"
 		"  --interval D                 reporting interval (default 1s)\n"
 		"  --json FILE, --csv DIR       reports (schema virtprof-session/1, docs/report.md)\n"
-		"  --html FILE                  one self-contained page: charts, tables, notes\n"
+		"  --html FILE                  one self-contained page: charts, tables, notes\n" SESSION_STACK_HELP
 		"\n%s"
 		"\nExamples:\n"
 		"  virtprof compare --testbed --steps light,medium --duration 10s\n"
 		"  virtprof compare --target kvm=http://10.0.0.2/@vm:web1 \\\n"
 		"                   --target docker=http://172.17.0.2/@container:web2 \\\n"
-		"                   --steps 1000,5000,7000,10000 --duration 30s --json cmp.json\n",
+		"                   --steps 1000,5000,7000,10000 --duration 30s --json cmp.json\n"
+		"  virtprof compare --testbed --stacks --folded /tmp/fg --pprof cmp.pb.gz\n",
 		load_options_help);
 }
 
@@ -163,6 +164,7 @@ int cmd_compare(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		SESSION_OUTPUT_OPTIONS,
+		SESSION_STACK_OPTIONS,
 		LOAD_LONG_OPTIONS,
 		{},
 	};
@@ -291,7 +293,7 @@ int cmd_compare(int argc, char **argv)
 			}
 		}
 	}
-	if (session_check_outputs(cli.json, cli.csv, cli.html))
+	if (session_check_outputs(cli.json, cli.csv, cli.html) || session_check_stack_outputs(&cli))
 		return VP_EXIT_USAGE;
 
 	if (testbed) {
@@ -341,6 +343,8 @@ int cmd_compare(int argc, char **argv)
 		goto out;
 	}
 	session_ok = true;
+	if (cli.stack_hz)
+		capture_stacks(&s.cap, cli.stack_hz); /* not available is reported, not fatal */
 	if (tb_up)
 		snprintf(s.testbed, sizeof(s.testbed), "%s", tbi.name);
 	for (int i = 0; i < ntg; i++) {

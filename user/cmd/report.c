@@ -13,18 +13,17 @@
 
 static void report_usage(FILE *f)
 {
-	fprintf(f,
-		"Usage: virtprof report SESSION.json -o FILE.html\n"
-		"\n"
-		"Render a saved session (schema " SESSION_SCHEMA ", from run/compare\n"
-		"--json) as one self-contained HTML page: CPU per request by owner, host CPU,\n"
-		"throughput, latency, the timeline, flame graphs when the session has stacks,\n"
-		"every table and note.  The page makes no request and works from file://.\n"
-		"\n"
-		"  -o, --output FILE   the page (written atomically)\n"
-		"\nExamples:\n"
-		"  virtprof compare --testbed --json cmp.json\n"
-		"  virtprof report cmp.json -o cmp.html\n");
+	fprintf(f, "Usage: virtprof report SESSION.json -o FILE.html\n"
+		   "\n"
+		   "Render a saved session (schema " SESSION_SCHEMA ", from run/compare\n"
+		   "--json) as one self-contained HTML page: CPU per request by owner, host CPU,\n"
+		   "throughput, latency, the timeline, flame graphs when the session has stacks,\n"
+		   "every table and note.  The page makes no request and works from file://.\n"
+		   "\n"
+		   "  -o, --output FILE   the page (written atomically)\n"
+		   "\nExamples:\n"
+		   "  virtprof compare --testbed --json cmp.json\n"
+		   "  virtprof report cmp.json -o cmp.html\n");
 }
 
 int cmd_report(int argc, char **argv)

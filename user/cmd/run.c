@@ -27,13 +27,14 @@ static void run_usage(FILE *f)
 		"  --interval D          reporting interval (default 1s)\n"
 		"  --json FILE           the report as JSON (schema virtprof-session/1, docs/report.md)\n"
 		"  --csv DIR             timeline.csv and summary.csv into DIR\n"
-		"  --html FILE           one self-contained page: charts, tables, notes\n"
+		"  --html FILE           one self-contained page: charts, tables, notes\n" SESSION_STACK_HELP
 		"  -v, --verbose\n"
 		"\n%s"
 		"\nExamples:\n"
 		"  virtprof run --url http://127.0.0.1:8080/ --users 100 --duration 20s --warmup 2s\n"
 		"  virtprof run --url http://10.213.0.2/ --netns virtprof-tb --vm virtprof-vm \\\n"
-		"               --users 50 --duration 10s --json vm.json\n",
+		"               --users 50 --duration 10s --json vm.json\n"
+		"  virtprof run --url http://127.0.0.1:8080/ --stacks --folded /tmp/fg --pprof p.pb.gz\n",
 		load_options_help);
 }
 
@@ -46,6 +47,7 @@ int cmd_run(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		SESSION_TARGET_OPTIONS,
 		SESSION_OUTPUT_OPTIONS,
+		SESSION_STACK_OPTIONS,
 		LOAD_LONG_OPTIONS,
 		{},
 	};
@@ -93,12 +95,14 @@ int cmd_run(int argc, char **argv)
 		vp_err("%s", msg);
 		return VP_EXIT_USAGE;
 	}
-	if (session_check_outputs(cli.json, cli.csv, cli.html))
+	if (session_check_outputs(cli.json, cli.csv, cli.html) || session_check_stack_outputs(&cli))
 		return VP_EXIT_USAGE;
 
 	err = session_open(&s, cli.vms, cli.nvm, cli.ctrs, cli.nctr, cli.interval_ns);
 	if (err)
 		return vp_exit_code(err);
+	if (cli.stack_hz)
+		capture_stacks(&s.cap, cli.stack_hz); /* not available is reported, not fatal */
 	st = session_add_step(&s, "run", s.cap.targets.n == 1 ? 0 : -1, &cli.plan);
 	if (!st)
 		goto out;

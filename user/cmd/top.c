@@ -13,6 +13,7 @@
 #include "report/top.h"
 #include "session/capture.h"
 #include "session/options.h"
+#include "stack/output.h"
 #include "sys/util.h"
 
 static const char top_usage[] =
@@ -30,13 +31,18 @@ static const char top_usage[] =
 	"      --softirq            also the softirq table by vector in text mode\n"
 	"      --io                 also network devices, block I/O and KVM in text mode\n"
 	"      --no-io              do not load the network / block / KVM programs\n"
+	"      --stacks             sample stacks (99 Hz per CPU): hottest functions per owner\n"
+	"      --freq N             samples per second per CPU (1-10000; implies --stacks)\n"
+	"      --folded DIR         at the end: folded stacks, one file per entity and role\n"
+	"      --pprof FILE         at the end: a gzip'd pprof profile of the whole run\n"
 	"  -v, --verbose            libbpf and collector diagnostics on stderr (-vv: more)\n"
 	"  -h, --help\n"
 	"\n"
 	"Examples:\n"
 	"  virtprof top                       # every second, all VMs and containers found\n"
 	"  virtprof top 2 5 --vm virtprof-vm  # five 2-second intervals, one VM\n"
-	"  virtprof top 1 10 --json | jq .coverage\n";
+	"  virtprof top 1 10 --json | jq .coverage\n"
+	"  virtprof top 1 30 --stacks --folded /tmp/fg  # then flamegraph.pl /tmp/fg/*.folded\n";
 
 static int parse_interval(const char *s, uint64_t *ns)
 {
@@ -51,6 +57,26 @@ static int parse_interval(const char *s, uint64_t *ns)
 	return 0;
 }
 
+/* --folded / --pprof over the whole run, at its end (a signal included). */
+static int write_stacks(const struct session_cli *cli, const struct stack_profile *all,
+			uint64_t dur_ns, int ret)
+{
+	struct stack_source src = { all, "top", "-" };
+	int err;
+
+	if (!all->on)
+		return ret;
+	if (cli->folded && (err = stack_write_folded(cli->folded, &src, 1))) {
+		vp_err("write %s: %s", cli->folded, strerror(-err));
+		ret = VP_EXIT_FAIL;
+	}
+	if (cli->pprof && (err = stack_write_pprof(cli->pprof, &src, 1, dur_ns))) {
+		vp_err("write %s: %s", cli->pprof, strerror(-err));
+		ret = VP_EXIT_FAIL;
+	}
+	return ret;
+}
+
 int cmd_top(int argc, char **argv)
 {
 	enum { OPT_SOFTIRQ = 256, OPT_IO, OPT_NO_IO };
@@ -63,6 +89,7 @@ int cmd_top(int argc, char **argv)
 		{ "no-io", no_argument, NULL, OPT_NO_IO },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		SESSION_STACK_OPTIONS,
 		{},
 	};
 	struct top_opts ro = { .mode = OUT_TEXT };
@@ -71,6 +98,8 @@ int cmd_top(int argc, char **argv)
 	int opt, err, ret = VP_EXIT_FAIL;
 	struct session_cli cli;
 	bool io = true;
+	struct stack_profile all = { 0 }; /* every interval, for --folded / --pprof */
+	uint64_t t0 = now_mono_ns();
 	struct capture sc;
 	sigset_t sigs;
 
@@ -86,6 +115,10 @@ int cmd_top(int argc, char **argv)
 			break;
 		case SESS_OPT_VM:
 		case SESS_OPT_CTR:
+		case SESS_OPT_STACKS:
+		case SESS_OPT_FREQ:
+		case SESS_OPT_FOLDED:
+		case SESS_OPT_PPROF:
 			if (session_cli_opt(&cli, opt, optarg))
 				return VP_EXIT_USAGE;
 			break;
@@ -145,10 +178,14 @@ int cmd_top(int argc, char **argv)
 		vp_err("--io and --no-io conflict");
 		return VP_EXIT_USAGE;
 	}
+	if (session_check_stack_outputs(&cli))
+		return VP_EXIT_USAGE;
 	err = capture_open(&sc, cli.vms, cli.nvm, cli.ctrs, cli.nctr, io);
 	if (err)
 		return vp_exit_code(err);
 	sc.only_tgid = only_tgid;
+	if (cli.stack_hz)
+		capture_stacks(&sc, cli.stack_hz); /* not available is reported, not fatal */
 
 	top_report_header(&sc, &ro, stdout);
 	for (uint64_t i = 0; !count || i < count; i++) {
@@ -165,12 +202,16 @@ int cmd_top(int argc, char **argv)
 			goto out;
 		}
 		top_report_interval(&sc, &ci, &ro, stdout);
+		if (cli.folded || cli.pprof)
+			stack_profile_merge(&all, &ci.stacks);
 		capture_interval_free(&ci);
 		if (stop)
 			break;
 	}
 	ret = VP_EXIT_OK;
 out:
+	ret = write_stacks(&cli, &all, now_mono_ns() - t0, ret);
+	stack_profile_free(&all);
 	capture_close(&sc);
 	return ret;
 }

@@ -13,6 +13,7 @@
 #include "report/html.h"
 #include "report/sections.h"
 #include "report/session.h"
+#include "report/stacks.h"
 #include "sys/util.h"
 
 static uint64_t step_requests(const struct sess_step *st)
@@ -455,6 +456,10 @@ void session_report_text(struct session *s, FILE *f, bool compare)
 			continue;
 		if (st->have_res)
 			load_print_summary(&st->res, f);
+		if (st->stacks.on || s->cap.stacks_na[0]) {
+			fputc('\n', f);
+			report_where(s, st, &o);
+		}
 		if (compare)
 			continue; /* the side-by-side table carries the CPU figures */
 		fputc('\n', f);
@@ -474,6 +479,8 @@ void session_report_text(struct session *s, FILE *f, bool compare)
 	if (compare) {
 		fputc('\n', f);
 		session_table_compare(s, &o);
+		fputc('\n', f);
+		report_where_diff(s, &o);
 	}
 	fflush(f);
 }
@@ -566,6 +573,8 @@ static void json_step(struct session *s, struct sess_step *st, struct jw *w, str
 		jw_null(w);
 	}
 	json_timeline(st, w);
+	report_where(s, st, o);
+	report_stacks_json(s, st, w);
 	jw_obj_end(w);
 }
 
@@ -594,6 +603,8 @@ static void session_json(struct session *s, FILE *f, const char *command)
 		json_step(s, &s->steps[i], w, &o);
 	jw_arr_end(w);
 	session_table_compare(s, &o);
+	if (!strcmp(command, "compare"))
+		report_where_diff(s, &o);
 	jw_obj_end(w);
 	jw_end_line(w);
 }
@@ -739,5 +750,7 @@ int session_write_outputs(struct session *s, const struct session_cli *c, const 
 		vp_err("write %s: %s", c->html, strerror(-err));
 		ret = VP_EXIT_FAIL;
 	}
+	if (report_write_stack_files(s, c) != VP_EXIT_OK)
+		ret = VP_EXIT_FAIL;
 	return ret;
 }

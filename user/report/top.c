@@ -3,6 +3,7 @@
 #include <time.h>
 
 #include "report/sections.h"
+#include "report/stacks.h"
 #include "report/top.h"
 #include "sys/util.h"
 
@@ -50,6 +51,8 @@ void top_report_interval(struct capture *c, const struct capture_interval *ci,
 		report_io(c, secs, &out);
 		report_drops(iv->drops, false, &out);
 		report_profiler(c, iv->span_ns, false, &out);
+		if (ci->stacks.on || c->stacks_na[0])
+			report_top_functions(&ci->stacks, c->stacks_na, &out);
 		jw_obj_end(w);
 		jw_end_line(w);
 		fflush(f);
@@ -84,6 +87,10 @@ void top_report_interval(struct capture *c, const struct capture_interval *ci,
 		report_io(c, secs, &out);
 	}
 	report_drops(iv->drops, true, &out);
+	if (ci->stacks.on || c->stacks_na[0]) {
+		fputc('\n', f);
+		report_top_functions(&ci->stacks, c->stacks_na, &out);
+	}
 	if (vp_verbose)
 		report_profiler(c, iv->span_ns, false, &out);
 	fputc('\n', f);

@@ -8,6 +8,7 @@
 #include "account.skel.h"
 #include "io/sections.h"
 #include "probe/probe.h"
+#include "stack/sampler.h"
 #include "session/capture.h"
 #include "sys/util.h"
 
@@ -123,6 +124,55 @@ int capture_retarget(struct capture *c, const char **vms, int nvm, const char **
 	return err;
 }
 
+int capture_stacks(struct capture *c, unsigned int hz)
+{
+	int err = stack_sampler_open(&c->stacks, account_probe_cpu_state_fd(&c->probe), hz,
+				     c->stacks_na, sizeof(c->stacks_na));
+
+	if (err) {
+		vp_warn("stack sampling not available: %s", c->stacks_na);
+		return err;
+	}
+	c->stacks_na[0] = 0;
+	add_obj_progs(c, stack_sampler_object(c->stacks));
+	/* what was sampled while loading belongs to no interval */
+	{
+		struct stack_batch b;
+
+		if (!stack_sampler_drain(c->stacks, &b))
+			stack_batch_free(&b);
+	}
+	return 0;
+}
+
+/* The interval's samples, each owned by the accounting's verdict for its thread. */
+static int capture_stack_rows(struct capture *c, struct stack_profile *p)
+{
+	struct stack_batch b;
+	int err = stack_sampler_drain(c->stacks, &b);
+
+	if (err)
+		return err;
+	p->on = true;
+	p->hz = stack_sampler_hz(c->stacks);
+	p->samples = b.samples;
+	p->lost = b.lost;
+	p->truncated = b.truncated;
+	for (int i = 0; i < b.n && !err; i++) {
+		const struct stack_row *r = &b.rows[i];
+		const struct verdict *v;
+
+		if (c->only_tgid && r->tgid != (uint32_t)c->only_tgid)
+			continue;
+		v = attribute_key(&c->attr, r->attr_key);
+		err = stack_profile_add(p, v ? v->entity : "other", v ? v->role : "unknown", r->ctx,
+					r->stack, r->count);
+	}
+	stack_batch_free(&b);
+	stack_profile_sort(p);
+	return err;
+}
+
 static void attribute_io_tid(void *ctx, uint32_t tid)
 {
 	attribute_key(ctx, tid);
@@ -152,6 +202,10 @@ int capture_next(struct capture *c, struct capture_interval *ci)
 		capture_interval_free(ci);
 		return err;
 	}
+	if (c->stacks && (err = capture_stack_rows(c, &ci->stacks))) {
+		capture_interval_free(ci);
+		return err;
+	}
 	if (!c->io_per_step)
 		capture_io(c);
 	ci->bpf_ns = c->stats_on ? 0 : -1;
@@ -173,6 +227,7 @@ void capture_interval_free(struct capture_interval *ci)
 {
 	interval_free(&ci->iv);
 	agg_free(&ci->agg);
+	stack_profile_free(&ci->stacks);
 }
 
 void capture_close(struct capture *c)
@@ -181,6 +236,13 @@ void capture_close(struct capture *c)
 		return;
 	iosec_destroy(c->io);
 	c->io = NULL;
+	if (c->stacks && vp_verbose)
+		fprintf(stderr,
+			"virtprof: stacks: symbolization %.3f s CPU, symbol tables %.1f MB\n",
+			stack_sampler_sym_seconds(c->stacks),
+			stack_sampler_sym_bytes(c->stacks) / 1048576.0);
+	stack_sampler_close(c->stacks);
+	c->stacks = NULL;
 	attributor_free(&c->attr);
 	collector_free(&c->coll);
 	account_probe_close(&c->probe);

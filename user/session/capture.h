@@ -16,6 +16,7 @@
 #include "account/targets.h"
 #include "probe/account.h"
 #include "probe/kernel.h"
+#include "stack/profile.h"
 
 #define MAX_PROGS 64
 
@@ -28,11 +29,14 @@ struct prog_cost {
 };
 
 struct iosec;
+struct stack_sampler;
 
 struct capture {
 	struct account_probe probe;
 	struct iosec *io; /* network / block / KVM sections; NULL when disabled */
 	bool io_per_step; /* the engine takes the I/O deltas per step, not per interval */
+	struct stack_sampler *stacks; /* stack sampling; NULL when off or not available */
+	char stacks_na[160];	      /* why sampling is not available ("" when off) */
 	struct collector coll;
 	struct targets targets;
 	struct attributor attr;
@@ -50,6 +54,7 @@ struct capture_interval {
 	struct interval iv;
 	struct agg agg;
 	int64_t bpf_ns; /* BPF run time of every program during it; -1: bpf_stats off */
+	struct stack_profile stacks; /* samples per owner and stack (stacks.on: sampling ran) */
 };
 
 /*
@@ -63,6 +68,12 @@ int capture_open(struct capture *c, const char **vms, int nvm, const char **ctrs
  * on; the probes stay attached.  On an error (message printed) the old targets are kept.
  */
 int capture_retarget(struct capture *c, const char **vms, int nvm, const char **ctrs, int nctr);
+/*
+ * Sample stacks at hz per CPU from now on (after capture_open); each interval then carries its
+ * samples, attributed like its rows.  Not available is not an error: the reason is kept in
+ * stacks_na and -errno returned.
+ */
+int capture_stacks(struct capture *c, unsigned int hz);
 /* Close the current interval: rows attributed, coverage, drops, program costs; targets refreshed. */
 int capture_next(struct capture *c, struct capture_interval *ci);
 void capture_interval_free(struct capture_interval *ci);

@@ -40,6 +40,7 @@ static void step_free(struct sess_step *st)
 	if (st->have_res)
 		load_result_free(&st->res);
 	agg_free(&st->agg);
+	stack_profile_free(&st->stacks);
 	table_set_free(&st->io);
 	for (int i = 0; i < st->ntl; i++)
 		free(st->tl[i].rows);
@@ -118,6 +119,7 @@ static int step_interval(struct session *s, struct sess_step *st, bool warmup)
 		const struct interval *iv = &ci.iv;
 
 		agg_merge(&st->agg, &ci.agg);
+		stack_profile_merge(&st->stacks, &ci.stacks);
 		st->span_ns += iv->span_ns;
 		st->busy_ns += iv->busy_ns;
 		st->idle_ns += iv->idle_ns;
@@ -286,5 +288,6 @@ int session_run_step(struct session *s, struct sess_step *st)
 void session_derive(struct session *s, struct sess_step *st)
 {
 	agg_sort(&st->agg);
+	stack_profile_sort(&st->stacks);
 	cost_derive(&st->cost, &st->agg, &st->net, &s->cap.targets, st->target);
 }

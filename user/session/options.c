@@ -3,9 +3,11 @@
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "session/options.h"
+#include "stack/sampler.h"
 #include "sys/util.h"
 
 void session_cli_init(struct session_cli *c)
@@ -54,6 +56,26 @@ int session_cli_opt(struct session_cli *c, int opt, const char *arg)
 	case SESS_OPT_HTML:
 		c->html = arg;
 		return 0;
+	case SESS_OPT_STACKS:
+		if (!c->stack_hz)
+			c->stack_hz = STACK_DEFAULT_HZ;
+		return 0;
+	case SESS_OPT_FREQ: {
+		uint64_t hz;
+
+		if (parse_u64(arg, 1, STACK_MAX_HZ, &hz)) {
+			vp_err("--freq %s: samples per second per CPU, 1-%d", arg, STACK_MAX_HZ);
+			return -EINVAL;
+		}
+		c->stack_hz = (unsigned int)hz;
+		return 0;
+	}
+	case SESS_OPT_FOLDED:
+	case SESS_OPT_PPROF:
+		*(opt == SESS_OPT_FOLDED ? &c->folded : &c->pprof) = arg;
+		if (!c->stack_hz)
+			c->stack_hz = STACK_DEFAULT_HZ;
+		return 0;
 	}
 	return 1;
 }
@@ -79,6 +101,35 @@ int session_check_outputs(const char *json, const char *csv, const char *html)
 	if (csv && access(csv, W_OK)) {
 		vp_err("--csv %s: not a writable directory (%s)", csv, strerror(errno));
 		return -EINVAL;
+	}
+	return 0;
+}
+
+int session_check_stack_outputs(const struct session_cli *c)
+{
+	struct stat st;
+
+	if (c->pprof) {
+		char *dup = strdup(c->pprof);
+		int bad = !dup || access(dirname(dup), W_OK) ||
+			  (!stat(c->pprof, &st) && S_ISDIR(st.st_mode));
+
+		free(dup);
+		if (bad) {
+			vp_err("--pprof %s: not a file in a writable directory", c->pprof);
+			return -EINVAL;
+		}
+	}
+	if (c->folded) {
+		if (mkdir(c->folded, 0755) && errno != EEXIST) {
+			vp_err("--folded %s: cannot make the directory (%s)", c->folded,
+			       strerror(errno));
+			return -EINVAL;
+		}
+		if (access(c->folded, W_OK) || stat(c->folded, &st) || !S_ISDIR(st.st_mode)) {
+			vp_err("--folded %s: not a writable directory", c->folded);
+			return -EINVAL;
+		}
 	}
 	return 0;
 }

@@ -20,6 +20,10 @@ enum {
 	SESS_OPT_JSON,
 	SESS_OPT_CSV,
 	SESS_OPT_HTML,
+	SESS_OPT_STACKS,
+	SESS_OPT_FREQ,
+	SESS_OPT_FOLDED,
+	SESS_OPT_PPROF,
 };
 
 #define SESSION_TARGET_OPTIONS                                     \
@@ -35,11 +39,28 @@ enum {
 		"csv", required_argument, NULL, SESS_OPT_CSV        \
 	}
 
+/* Stack sampling (user/stack/): --stacks, --freq N, --folded DIR, --pprof FILE. */
+#define SESSION_STACK_OPTIONS                                           \
+	{ "stacks", no_argument, NULL, SESS_OPT_STACKS },               \
+		{ "freq", required_argument, NULL, SESS_OPT_FREQ },     \
+		{ "folded", required_argument, NULL, SESS_OPT_FOLDED }, \
+	{                                                               \
+		"pprof", required_argument, NULL, SESS_OPT_PPROF        \
+	}
+#define SESSION_STACK_HELP                                                                         \
+	"  --stacks              sample stacks (99 Hz per CPU): a \"where\" table per step\n"      \
+	"  --freq N              samples per second per CPU (1-10000; implies --stacks)\n"         \
+	"  --folded DIR          folded stacks, one file per entity and role (implies --stacks)\n" \
+	"  --pprof FILE          gzip'd pprof profile, labelled by entity, role, context,\n"       \
+	"                        target and step (implies --stacks)\n"
+
 struct session_cli {
 	const char *vms[MAX_TARGETS], *ctrs[MAX_TARGETS];
 	int nvm, nctr;
 	uint64_t interval_ns; /* default 1 s */
 	const char *json, *csv, *html;
+	unsigned int stack_hz; /* 0: no stack sampling */
+	const char *folded, *pprof;
 	struct load_plan plan; /* the LOAD_LONG_OPTIONS, for commands that drive load */
 };
 
@@ -54,5 +75,7 @@ int session_cli_opt(struct session_cli *c, int opt, const char *arg);
  * printed.
  */
 int session_check_outputs(const char *json, const char *csv, const char *html);
+/* --folded DIR (made when missing) / --pprof FILE writable?  Message printed. */
+int session_check_stack_outputs(const struct session_cli *c);
 
 #endif

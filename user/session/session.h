@@ -63,6 +63,9 @@ struct sess_step {
 	/* network devices, block I/O and KVM over the step: their tables, made when it ended */
 	struct table_set io;
 
+	/* sampled stacks over the measured window, per owner (stacks.on: sampling ran) */
+	struct stack_profile stacks;
+
 	/* the cost model's split of the measured window (session/cost.h) */
 	struct step_cost cost;
 };

@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Stack profiles without the kernel: merging rows, the self / inclusive formula (recursion
+ * counted once), folded files (names, line format) and the pprof encoding (protobuf fields,
+ * labels, leaf-first locations).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "stack/intern.h"
+#include "stack/output.h"
+#include "stack/profile.h"
+#include "stack/where.h"
+#include "sys/util.h"
+
+static struct intern names;
+
+static const char *S(const char *s)
+{
+	return intern(&names, s, NULL);
+}
+
+static void fill(struct stack_profile *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->on = true;
+	p->hz = 99;
+	assert_int_equal(stack_profile_add(p, "vm:a", "emul", 0, S("main;f;g"), 3), 0);
+	assert_int_equal(stack_profile_add(p, "vm:a", "emul", 0, S("main;f;f;h_[k]"), 2), 0);
+	assert_int_equal(stack_profile_add(p, "vm:a", "vcpu", 0, S("main;g"), 5), 0);
+	/* the same (owner, context, stack) again: one row */
+	assert_int_equal(stack_profile_add(p, "vm:a", "emul", 0, S("main;f;g"), 1), 0);
+	p->samples = 11;
+}
+
+static bool emul(const struct stack_prow *r, void *ctx)
+{
+	(void)ctx;
+	return !strcmp(r->role, "emul");
+}
+
+static void test_where(void **state)
+{
+	struct stack_profile p;
+	struct func_stats fs;
+	const struct func_stat *f;
+
+	(void)state;
+	fill(&p);
+	assert_int_equal(p.n, 3);
+	assert_int_equal(stack_where(&p, emul, NULL, &fs), 0);
+	assert_int_equal(fs.total, 6);
+	f = func_stats_find(&fs, "f", false);
+	assert_non_null(f);
+	assert_int_equal(f->incl, 6); /* f;f counts once per stack */
+	assert_int_equal(f->self, 0);
+	f = func_stats_find(&fs, "g", false);
+	assert_int_equal(f->self, 4);
+	f = func_stats_find(&fs, "h", true); /* a kernel frame, shown without its suffix */
+	assert_non_null(f);
+	assert_int_equal(f->self, 2);
+	assert_null(func_stats_find(&fs, "h", false));
+	func_stats_sort(&fs);
+	assert_string_equal(fs.f[0].name, "g");
+	func_stats_free(&fs);
+	stack_profile_free(&p);
+}
+
+static void test_merge(void **state)
+{
+	struct stack_profile a = { 0 }, b;
+
+	(void)state;
+	fill(&b);
+	assert_int_equal(stack_profile_merge(&a, &b), 0);
+	assert_int_equal(stack_profile_merge(&a, &b), 0);
+	assert_int_equal(a.n, 3);
+	assert_int_equal(a.samples, 22);
+	stack_profile_sort(&a);
+	assert_string_equal(a.rows[0].role, "emul");
+	assert_int_equal(a.rows[0].count, 8); /* largest first within an owner */
+	stack_profile_free(&a);
+	stack_profile_free(&b);
+}
+
+static void test_folded(void **state)
+{
+	char dir[] = "/tmp/vp-unit-folded.XXXXXX", path[256], line[256];
+	struct stack_profile p;
+	struct stack_source src;
+	FILE *f;
+
+	(void)state;
+	fill(&p);
+	src = (struct stack_source){ &p, "light", "vm:a" };
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(stack_write_folded(dir, &src, 1), 0);
+	snprintf(path, sizeof(path), "%s/vm_a.vcpu.folded", dir);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(line, sizeof(line), f));
+	assert_string_equal(line, "vm:a;vcpu;task;main;g 5\n");
+	fclose(f);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/vm_a.emul.folded", dir);
+	assert_int_equal(unlink(path), 0);
+	rmdir(dir);
+	stack_profile_free(&p);
+}
+
+/* A varint at *p, advanced. */
+static uint64_t varint(const uint8_t **p)
+{
+	uint64_t v = 0;
+	int s = 0;
+
+	while (**p & 0x80)
+		v |= (uint64_t)(*(*p)++ & 0x7f) << (s += 7, s - 7);
+	v |= (uint64_t)(*(*p)++) << s;
+	return v;
+}
+
+static void test_pprof(void **state)
+{
+	struct stack_profile p;
+	struct stack_source src;
+	int nsample = 0, nfunc = 0, nloc = 0, nstr = 0;
+	bool has_label_key = false, empty_first = false;
+	const uint8_t *q, *end;
+	size_t len;
+	uint8_t *buf;
+
+	(void)state;
+	fill(&p);
+	src = (struct stack_source){ &p, "light", "vm:a" };
+	buf = stack_pprof_encode(&src, 1, NSEC_PER_SEC, &len);
+	assert_non_null(buf);
+	for (q = buf, end = buf + len; q < end;) {
+		uint64_t key = varint(&q), field = key >> 3, l;
+
+		if ((key & 7) == 0) {
+			varint(&q);
+			continue;
+		}
+		assert_int_equal(key & 7, 2);
+		l = varint(&q);
+		if (field == 2)
+			nsample++;
+		if (field == 4)
+			nloc++;
+		if (field == 5)
+			nfunc++;
+		if (field == 6) {
+			if (!nstr++)
+				empty_first = l == 0;
+			if (l == 6 && !memcmp(q, "entity", 6))
+				has_label_key = true;
+		}
+		q += l;
+	}
+	assert_true(q == end);
+	assert_int_equal(nsample, 3);
+	assert_int_equal(nfunc, 4); /* main, f, g, h */
+	assert_int_equal(nloc, 4);
+	assert_true(empty_first);
+	assert_true(has_label_key);
+	free(buf);
+	stack_profile_free(&p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_where),
+		cmocka_unit_test(test_merge),
+		cmocka_unit_test(test_folded),
+		cmocka_unit_test(test_pprof),
+	};
+	int rc;
+
+	intern_init(&names);
+	rc = cmocka_run_group_tests_name("stacks", tests, NULL, NULL);
+	intern_free(&names);
+	return rc;
+}

@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Folded stacks, one file per owner (entity, role). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stack/output.h"
+#include "stack/sampler.h"
+#include "sys/util.h"
+
+struct owner_file {
+	char entity[ENTITY_LEN];
+	char role[ROLE_LEN];
+	char *buf;
+	size_t len, cap;
+};
+
+static int append(struct owner_file *o, const char *fmt, const char *a, const char *b,
+		  const char *c, const char *d, unsigned long long n)
+{
+	int need = snprintf(NULL, 0, fmt, a, b, c, d, n);
+
+	if (o->len + need + 1 > o->cap) {
+		size_t cap = (o->len + need + 1) * 2;
+		char *p = realloc(o->buf, cap);
+
+		if (!p)
+			return -ENOMEM;
+		o->buf = p;
+		o->cap = cap;
+	}
+	snprintf(o->buf + o->len, o->cap - o->len, fmt, a, b, c, d, n);
+	o->len += need;
+	return 0;
+}
+
+static void file_name(char *out, size_t len, const char *entity, const char *role)
+{
+	snprintf(out, len, "%s.%s", entity, role);
+	for (char *p = out; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '.' || *p == '-' || *p == '_'))
+			*p = '_';
+}
+
+int stack_write_folded(const char *dir, const struct stack_source *src, int n)
+{
+	struct owner_file *files = NULL;
+	int nf = 0, cap = 0, err = 0;
+
+	for (int s = 0; s < n && !err; s++) {
+		const struct stack_profile *p = src[s].p;
+
+		for (int i = 0; p && i < p->n && !err; i++) {
+			const struct stack_prow *r = &p->rows[i];
+			struct owner_file *o = NULL;
+
+			for (int k = 0; k < nf && !o; k++)
+				if (!strcmp(files[k].entity, r->entity) &&
+				    !strcmp(files[k].role, r->role))
+					o = &files[k];
+			if (!o) {
+				o = array_grow(files, &cap, nf, sizeof(*o));
+				if (!o) {
+					err = -ENOMEM;
+					break;
+				}
+				files = o;
+				o = &files[nf++];
+				memset(o, 0, sizeof(*o));
+				snprintf(o->entity, sizeof(o->entity), "%s", r->entity);
+				snprintf(o->role, sizeof(o->role), "%s", r->role);
+			}
+			err = append(o, "%s;%s;%s;%s %llu\n", r->entity, r->role,
+				     stack_ctx_name(r->ctx), r->stack,
+				     (unsigned long long)r->count);
+		}
+	}
+	for (int k = 0; k < nf; k++) {
+		char name[ENTITY_LEN + ROLE_LEN + 2], path[4096];
+
+		file_name(name, sizeof(name), files[k].entity, files[k].role);
+		snprintf(path, sizeof(path), "%s/%s.folded", dir, name);
+		if (!err)
+			err = write_file_atomic(path, files[k].buf, files[k].len);
+		free(files[k].buf);
+	}
+	free(files);
+	return err;
+}
