@@ -66,4 +66,36 @@ static __always_inline __u64 vp_task_cgid_v2(struct task_struct *t)
 	return BPF_CORE_READ(t, cgroups, dfl_cgrp, kn, id);
 }
 
+/* The CPU a task is queued on: thread_info.cpu with THREAD_INFO_IN_TASK (x86), else task->cpu. */
+struct task_struct___cpu {
+	unsigned int cpu;
+} __attribute__((preserve_access_index));
+
+static __always_inline __u32 vp_task_cpu(struct task_struct *t)
+{
+	if (bpf_core_field_exists(t->thread_info.cpu))
+		return BPF_CORE_READ(t, thread_info.cpu);
+	return BPF_CORE_READ((struct task_struct___cpu *)t, cpu);
+}
+
+/*
+ * The run queue a task is queued on, without the `runqueues` per-CPU symbol (typed ksyms need
+ * KALLSYMS_ALL for data symbols, which distribution and VM kernels often lack): the task's
+ * cfs_rq points back to its rq with FAIR_GROUP_SCHED, and is embedded in it without.
+ */
+struct cfs_rq___grp {
+	struct rq *rq;
+} __attribute__((preserve_access_index));
+
+static __always_inline struct rq *vp_task_rq(struct task_struct *t)
+{
+	struct cfs_rq *cfs = BPF_CORE_READ(t, se.cfs_rq);
+
+	if (!cfs)
+		return NULL;
+	if (bpf_core_field_exists(((struct cfs_rq___grp *)cfs)->rq))
+		return BPF_CORE_READ((struct cfs_rq___grp *)cfs, rq);
+	return (struct rq *)((char *)cfs - bpf_core_field_offset(struct rq, cfs));
+}
+
 #endif

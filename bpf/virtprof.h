@@ -73,6 +73,13 @@ struct vp_cpu_state {
 	unsigned long long net_end;   /* exit time of the last NET_* run (< net_start: running) */
 	unsigned int sirq_dirty;      /* softirq_acc holds time not yet charged */
 	unsigned int pad2;
+	/*
+	 * The kernel's charge boundary when a wakeup asked it to skip the next clock update (see
+	 * note_clock_skip in account.bpf.c): bpf_ktime and rq->clock at that wakeup.  Written by
+	 * whichever CPU did the wakeup, under this CPU's rq lock; 0 = none pending.
+	 */
+	unsigned long long skip_ts;
+	unsigned long long skip_clock;
 };
 
 #define VP_NET_TX_SOFTIRQ 2
