@@ -110,6 +110,60 @@ void report_targets(const struct capture *s, struct out *o)
 	table_free(&t);
 }
 
+void report_kernel_check(const struct targets *ts, const struct kcheck_delta *kc, int n,
+			 struct out *o)
+{
+	struct table t;
+
+	table_init(&t, "kernel_check", "Agreement with the kernel");
+	table_col(&t, "entity", "TARGET", 0, true);
+	table_col(&t, "source", "KERNEL-SOURCE", 0, true);
+	table_col(&t, "virtprof_ns", "VIRTPROF-ns", 0, false);
+	table_col_json_only(&t);
+	table_col(&t, "kernel_ns", "KERNEL-ns", 0, false);
+	table_col_json_only(&t);
+	table_col(&t, "virtprof_ms", "VIRTPROF-ms", 1, false);
+	table_col(&t, "kernel_ms", "KERNEL-ms", 1, false);
+	table_col(&t, "diff_pct", "DIFF%", 2, false);
+	table_col(&t, "agreement", "AGREEMENT", 0, true);
+	for (int i = 0; i < n && i < ts->n; i++) {
+		const struct kcheck_delta *d = &kc[i];
+		int r = table_row(&t);
+
+		table_str(&t, r, 0, ts->t[i].entity);
+		table_u64(&t, r, 2, d->ours_ns);
+		table_f64(&t, r, 4, d->ours_ns / 1e6);
+		if (!d->ok) {
+			table_na(&t, r, 1, d->na);
+			table_na(&t, r, 3, d->na);
+			table_na(&t, r, 5, d->na);
+			table_na(&t, r, 6, d->na);
+			table_na(&t, r, 7, d->na);
+			continue;
+		}
+		table_str(&t, r, 1, d->source);
+		table_u64(&t, r, 3, d->kernel_ns);
+		table_f64(&t, r, 5, d->kernel_ns / 1e6);
+		if (d->kernel_ns)
+			table_f64(&t, r, 6, kcheck_diff_pct(d));
+		else
+			table_na(&t, r, 6, "the kernel charged no CPU time in the window");
+		table_str(&t, r, 7, kcheck_flagged(d) ? "DIFFERS" : "within 1%");
+		if (kcheck_flagged(d))
+			table_note(&t,
+				   "%s: virtprof and the kernel differ by %+.2f%% (%+.3f ms): "
+				   "its figures are less certain than the rest",
+				   ts->t[i].entity, kcheck_diff_pct(d),
+				   ((double)d->ours_ns - (double)d->kernel_ns) / 1e6);
+	}
+	if (n)
+		table_note(&t, "virtprof: task + softirq + hardirq of the target's threads (cgroup "
+			       "tree / qemu thread group), the kernel's own sum without "
+			       "IRQ_TIME_ACCOUNTING; flagged above 1%% and 1 ms");
+	table_render(&t, o);
+	table_free(&t);
+}
+
 void report_entities(const struct agg *a, uint64_t span_ns, const char *key, struct out *o)
 {
 	struct table t;

@@ -24,6 +24,12 @@ extern const char *const report_drop_names[VP_DROP_MAX];
 /* The kernel's accounting mode: one row (text: a two-line header). */
 void report_mode(const struct kernel_mode *m, struct out *o);
 void report_targets(const struct capture *s, struct out *o);
+/*
+ * Per target, the kernel's CPU figure beside virtprof's comparable one and their difference
+ * (account/kernel_check.h): one agreement line per target.
+ */
+void report_kernel_check(const struct targets *ts, const struct kcheck_delta *kc, int n,
+			 struct out *o);
 /* CPU per (entity, role); `key` names the JSON member. */
 void report_entities(const struct agg *a, uint64_t span_ns, const char *key, struct out *o);
 void report_softirq(const struct agg *a, struct out *o);

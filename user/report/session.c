@@ -460,6 +460,10 @@ void session_report_text(struct session *s, FILE *f, bool compare)
 			fputc('\n', f);
 			report_where(s, st, &o);
 		}
+		if (st->nkc_iv && s->cap.targets.n) {
+			fputc('\n', f);
+			report_kernel_check(&s->cap.targets, st->kc, s->cap.targets.n, &o);
+		}
 		if (compare)
 			continue; /* the side-by-side table carries the CPU figures */
 		fputc('\n', f);
@@ -485,8 +489,10 @@ void session_report_text(struct session *s, FILE *f, bool compare)
 	fflush(f);
 }
 
-static void json_timeline(const struct sess_step *st, struct jw *w)
+static void json_timeline(const struct session *s, const struct sess_step *st, struct out *o)
 {
+	struct jw *w = &o->jw;
+
 	jw_key(w, "timeline");
 	jw_arr_begin(w);
 	for (int i = 0; i < st->ntl; i++) {
@@ -499,6 +505,7 @@ static void json_timeline(const struct sess_step *st, struct jw *w)
 		jw_kdouble(w, "interval_s", p->interval_s);
 		jw_kdouble(w, "coverage_pct", p->coverage_pct);
 		jw_kbool(w, "warmup", p->warmup);
+		report_kernel_check(&s->cap.targets, p->kc, p->nkc, o);
 		jw_key(w, "entities");
 		jw_arr_begin(w);
 		for (int k = 0; k < p->nrows; k++) {
@@ -552,6 +559,7 @@ static void json_step(struct session *s, struct sess_step *st, struct jw *w, str
 	jw_kopt_double(w, "coverage_pct", st->span_ns,
 		       coverage_pct(st->busy_ns, st->idle_ns, st->span_ns));
 	table_step_cpu(st, o);
+	report_kernel_check(&s->cap.targets, st->kc, st->nkc_iv ? s->cap.targets.n : 0, o);
 	report_softirq(&st->agg, o);
 	table_step_summary(st, o);
 	table_step_overhead(s, st, o);
@@ -572,7 +580,7 @@ static void json_step(struct session *s, struct sess_step *st, struct jw *w, str
 	} else {
 		jw_null(w);
 	}
-	json_timeline(st, w);
+	json_timeline(s, st, o);
 	report_where(s, st, o);
 	report_stacks_json(s, st, w);
 	jw_obj_end(w);

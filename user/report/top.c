@@ -47,6 +47,7 @@ void top_report_interval(struct capture *c, const struct capture_interval *ci,
 		report_coverage(iv->busy_ns, iv->idle_ns, iv->span_ns, iv->ncpu_seen, ci->bpf_ns,
 				&out);
 		report_entities(&ci->agg, iv->span_ns, "entities", &out);
+		report_kernel_check(&c->targets, ci->kc, ci->nkc, &out);
 		report_softirq(&ci->agg, &out);
 		report_io(c, secs, &out);
 		report_drops(iv->drops, false, &out);
@@ -78,6 +79,10 @@ void top_report_interval(struct capture *c, const struct capture_interval *ci,
 			fprintf(f, "  target %s gone after %.1fs\n", c->targets.t[i].entity,
 				(c->targets.t[i].gone_mono_ns - c->t0_mono) / 1e9);
 	report_entities(&ci->agg, iv->span_ns, "entities", &out);
+	if (ci->nkc) {
+		fputc('\n', f);
+		report_kernel_check(&c->targets, ci->kc, ci->nkc, &out);
+	}
 	if (o->softirq_text) {
 		fputc('\n', f);
 		report_softirq(&ci->agg, &out);

@@ -103,6 +103,7 @@ int capture_open(struct capture *c, const char **vms, int nvm, const char **ctrs
 	}
 	c->t0_mono = now_mono_ns();
 	err = collector_restart(&c->coll);
+	kcheck_read(&c->targets, c->kc_prev);
 	if (err) {
 		capture_close(c);
 		return -EIO;
@@ -188,15 +189,24 @@ void capture_io(struct capture *c)
 
 int capture_next(struct capture *c, struct capture_interval *ci)
 {
+	struct kcheck_reading kc_now[MAX_TARGETS];
 	int err;
 
 	memset(ci, 0, sizeof(*ci));
 	err = collector_next(&c->coll, &ci->iv);
 	if (err)
 		return err;
+	/* right after the flush: the same small lag at both ends of every interval */
+	kcheck_read(&c->targets, kc_now);
 	/* a cgroup made below a container later (a new exec'd service) must be attributed too */
 	if (targets_refresh(&c->targets))
 		attributor_invalidate(&c->attr);
+	ci->nkc = c->targets.n;
+	for (int i = 0; i < c->targets.n; i++) {
+		kcheck_delta_set(&ci->kc[i], &c->kc_prev[i], &kc_now[i],
+				 kcheck_ours(&ci->iv, &c->coll, &c->targets.t[i]));
+		c->kc_prev[i] = kc_now[i];
+	}
 	err = agg_build(&ci->agg, &c->attr, &ci->iv, c->only_tgid);
 	if (err) {
 		capture_interval_free(ci);

@@ -13,6 +13,7 @@
 
 #include "account/attribute.h"
 #include "account/collect.h"
+#include "account/kernel_check.h"
 #include "account/targets.h"
 #include "probe/account.h"
 #include "probe/kernel.h"
@@ -47,6 +48,7 @@ struct capture {
 	bool stats_on; /* kernel bpf_stats enabled: program run times are measured */
 	uint64_t t0_mono;
 	bool open;
+	struct kcheck_reading kc_prev[MAX_TARGETS]; /* the kernel's figures at the last boundary */
 };
 
 /* One closed interval, attributed per (entity, role). */
@@ -55,6 +57,8 @@ struct capture_interval {
 	struct agg agg;
 	int64_t bpf_ns; /* BPF run time of every program during it; -1: bpf_stats off */
 	struct stack_profile stacks; /* samples per owner and stack (stacks.on: sampling ran) */
+	int nkc;	/* = targets.n */
+	struct kcheck_delta kc[MAX_TARGETS]; /* per target: the kernel's figure beside virtprof's */
 };
 
 /*

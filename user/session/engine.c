@@ -95,6 +95,8 @@ static void tl_add(struct session *s, struct sess_step *st, const struct capture
 	p->interval_s = (iv->mono_end_ns - iv->mono_start_ns) / 1e9;
 	p->coverage_pct = coverage_pct(iv->busy_ns, iv->idle_ns, iv->span_ns);
 	p->warmup = warmup;
+	p->nkc = ci->nkc;
+	memcpy(p->kc, ci->kc, sizeof(p->kc));
 	p->rows = calloc(a->n ? a->n : 1, sizeof(*p->rows));
 	if (!p->rows)
 		return;
@@ -130,6 +132,9 @@ static int step_interval(struct session *s, struct sess_step *st, bool warmup)
 			st->ncpu = iv->ncpu_seen;
 		for (int k = 0; k < VP_DROP_MAX; k++)
 			st->drops[k] += iv->drops[k];
+		for (int k = 0; k < ci.nkc; k++)
+			kcheck_delta_add(&st->kc[k], &ci.kc[k], st->nkc_iv == 0);
+		st->nkc_iv++;
 	}
 	capture_interval_free(&ci);
 	/* a step's target dying is recorded, not fatal: the measured part stays */

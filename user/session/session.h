@@ -31,6 +31,8 @@ struct tl_point {
 		char role[ROLE_LEN];
 		uint64_t busy_ns;
 	} * rows;
+	int nkc;
+	struct kcheck_delta kc[MAX_TARGETS];
 };
 
 struct sess_step {
@@ -53,6 +55,8 @@ struct sess_step {
 	bool bpf_known; /* kernel bpf_stats was on */
 	int ncpu;
 	uint64_t drops[VP_DROP_MAX];
+	int nkc_iv;			     /* measured intervals folded into kc */
+	struct kcheck_delta kc[MAX_TARGETS]; /* per target over the measured window */
 	int ntl, captl;
 	struct tl_point *tl;
 

@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The kernel's CPU figure per target, and virtprof's comparable one (kernel_check.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "account/kernel_check.h"
+#include "sys/cgroup.h"
+#include "sys/util.h"
+
+static void read_cgroup(const struct target *t, struct kcheck_reading *r)
+{
+	const struct cgroup_mounts *m = cgroup_mounts();
+	char path[1024], *buf, *p;
+	uint64_t v;
+
+	if (t->cgroup_v2[0] && m->v2[0]) {
+		snprintf(path, sizeof(path), "%s/%s/cpu.stat", m->v2, t->cgroup_v2);
+		buf = read_file(path, NULL);
+		p = buf ? strstr(buf, "usage_usec ") : NULL;
+		if (p) {
+			r->ok = true;
+			r->ns = strtoull(p + 11, NULL, 10) * NSEC_PER_USEC;
+			snprintf(r->source, sizeof(r->source), "cpu.stat");
+		}
+		free(buf);
+		if (r->ok)
+			return;
+	}
+	if (t->cgroup_v1[0] && m->v1_cpu[0]) {
+		/* cpuacct is co-mounted with cpu on every distribution that has both */
+		snprintf(path, sizeof(path), "%s/%s/cpuacct.usage", m->v1_cpu, t->cgroup_v1);
+		if (!read_u64_file(path, &v)) {
+			r->ok = true;
+			r->ns = v;
+			snprintf(r->source, sizeof(r->source), "cpuacct.usage");
+			return;
+		}
+	}
+	snprintf(r->na, sizeof(r->na), "no readable cpu.stat usage_usec or cpuacct.usage for %s",
+		 t->entity);
+}
+
+/*
+ * The qemu process: its CPU clock is the thread group's runtime in ns, live threads plus
+ * signal->sum_sched_runtime of the exited ones.  /proc/PID/stat utime+stime is the same sum cut
+ * to 10 ms ticks (twice), and summing task/<tid>/schedstat misses exited threads.
+ */
+static void read_process(const struct target *t, struct kcheck_reading *r)
+{
+	struct timespec ts;
+	clockid_t clk;
+	int err;
+
+	err = clock_getcpuclockid(t->pid, &clk);
+	if (!err && clock_gettime(clk, &ts) == 0) {
+		r->ok = true;
+		r->ns = (uint64_t)ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
+		snprintf(r->source, sizeof(r->source), "process cpu clock");
+		return;
+	}
+	snprintf(r->na, sizeof(r->na), "cpu clock of pid %d: %s", (int)t->pid,
+		 strerror(err ? err : errno));
+}
+
+void kcheck_read(const struct targets *ts, struct kcheck_reading *out)
+{
+	for (int i = 0; i < ts->n; i++) {
+		const struct target *t = &ts->t[i];
+		struct kcheck_reading *r = &out[i];
+
+		memset(r, 0, sizeof(*r));
+		if (t->gone) {
+			snprintf(r->na, sizeof(r->na), "%s is gone", t->entity);
+			continue;
+		}
+		if (t->kind == TARGET_VM)
+			read_process(t, r);
+		else
+			read_cgroup(t, r);
+	}
+}
+
+static bool in_cgids(const struct target *t, uint64_t id)
+{
+	for (int k = 0; id && k < t->ncgids; k++)
+		if (t->cgids[k] == id)
+			return true;
+	return false;
+}
+
+uint64_t kcheck_ours(const struct interval *iv, struct collector *c, const struct target *t)
+{
+	uint64_t ns = 0;
+
+	for (int i = 0; i < iv->n; i++) {
+		const struct thread_rec *r;
+		bool mine;
+
+		if (VP_IS_IDLE_KEY(iv->rows[i].key))
+			continue;
+		r = collector_thread(c, iv->rows[i].key);
+		if (!r)
+			continue;
+		if (t->kind == TARGET_VM)
+			mine = r->info.tgid == (uint32_t)t->pid;
+		else
+			mine = in_cgids(t, r->info.cgid_v2) || in_cgids(t, r->info.cgid_v1_cpu);
+		if (mine)
+			ns += stats_busy_ns(&iv->rows[i].st);
+	}
+	return ns;
+}
+
+void kcheck_delta_set(struct kcheck_delta *d, const struct kcheck_reading *a,
+		      const struct kcheck_reading *b, uint64_t ours_ns)
+{
+	memset(d, 0, sizeof(*d));
+	d->ours_ns = ours_ns;
+	if (!a->ok || !b->ok || b->ns < a->ns) {
+		snprintf(d->na, sizeof(d->na), "%s",
+			 !b->ok ? b->na : !a->ok ? a->na : "the kernel's counter went backwards");
+		return;
+	}
+	d->ok = true;
+	d->kernel_ns = b->ns - a->ns;
+	snprintf(d->source, sizeof(d->source), "%s", b->source);
+}
+
+void kcheck_delta_add(struct kcheck_delta *sum, const struct kcheck_delta *d, bool first)
+{
+	if (first) {
+		*sum = *d;
+		return;
+	}
+	sum->ours_ns += d->ours_ns;
+	if (!sum->ok)
+		return;
+	if (!d->ok) {
+		sum->ok = false;
+		snprintf(sum->na, sizeof(sum->na), "%s", d->na);
+		return;
+	}
+	sum->kernel_ns += d->kernel_ns;
+}
+
+double kcheck_diff_pct(const struct kcheck_delta *d)
+{
+	if (!d->ok || !d->kernel_ns)
+		return 0;
+	return 100.0 * ((double)d->ours_ns - (double)d->kernel_ns) / (double)d->kernel_ns;
+}
+
+bool kcheck_flagged(const struct kcheck_delta *d)
+{
+	uint64_t diff;
+
+	if (!d->ok)
+		return false;
+	diff = d->ours_ns > d->kernel_ns ? d->ours_ns - d->kernel_ns : d->kernel_ns - d->ours_ns;
+	return diff > KCHECK_FLOOR_NS && diff * 100.0 > KCHECK_FLAG_PCT * (double)d->kernel_ns;
+}
