@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Classification from recorded thread facts: no root, no /proc, no BPF. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +10,7 @@
 #include <cmocka.h>
 
 #include "account/classify.h"
+#include "account/qmp.h"
 #include "account/self.h"
 #include "virtprof.h"
 
@@ -26,6 +28,8 @@ static int setup(void **state)
 	ts.n = 2;
 	ts.t[0].kind = TARGET_VM;
 	ts.t[0].pid = QEMU_PID;
+	ts.t[0].qemu = true;
+	ts.t[0].debug_threads = true;
 	strcpy(ts.t[0].name, "web");
 	strcpy(ts.t[0].entity, "vm:web");
 	ts.t[1].kind = TARGET_CTR;
@@ -86,6 +90,50 @@ static void test_qemu_io_emul(void **state)
 	expect(&f, SELF_NONE, NULL, "vm:web", "emul");
 	facts(&f, 4247, QEMU_PID, "call_rcu", "qemu-system-x86", 0);
 	expect(&f, SELF_NONE, NULL, "vm:web", "emul");
+}
+
+/* Without debug-threads every thread has qemu's name: unknown, never emul; QMP's tids: vcpu. */
+static void test_qemu_roles_need_evidence(void **state)
+{
+	struct thread_facts f;
+
+	(void)state;
+	ts.t[0].debug_threads = false;
+	facts(&f, 4247, QEMU_PID, "qemu-system-x86", "qemu-system-x86", 0);
+	expect(&f, SELF_NONE, NULL, "vm:web", "unknown");
+	ts.t[0].nvcpu_tids = 2;
+	ts.t[0].vcpu_tids[0] = 4247;
+	ts.t[0].vcpu_tids[1] = 4248;
+	expect(&f, SELF_NONE, NULL, "vm:web", "vcpu");
+	facts(&f, QEMU_PID, QEMU_PID, "qemu-system-x86", "qemu-system-x86", 0);
+	expect(&f, SELF_NONE, NULL, "vm:web", "unknown");
+	/* another VMM: its threads are the VM's, names mean nothing */
+	ts.t[0].qemu = false;
+	ts.t[0].nvcpu_tids = 0;
+	facts(&f, 4249, QEMU_PID, "CPU 0/KVM", "firecracker", 0);
+	expect(&f, SELF_NONE, NULL, "vm:web", "unknown");
+}
+
+static void test_qmp_parse(void **state)
+{
+	const char reply[] = "{\"return\": [{\"thread-id\": 4247, \"props\": {}, "
+			     "\"cpu-index\": 0}, {\"thread-id\":4248, \"cpu-index\": 1}]}";
+	const char cmd1[] = "qemu\0-name\0vm1\0-qmp\0unix:/run/q.sock,server=on,wait=off\0";
+	const char cmd2[] = "qemu\0-chardev\0socket,id=mon0,path=/run/m.sock,server=on\0-mon\0"
+			    "chardev=mon0,mode=control\0";
+	const char cmd3[] = "qemu\0-qmp\0tcp:127.0.0.1:4444\0";
+	char path[64];
+	pid_t tids[4];
+
+	(void)state;
+	assert_int_equal(qmp_parse_thread_ids(reply, tids, 4), 2);
+	assert_int_equal(tids[0], 4247);
+	assert_int_equal(tids[1], 4248);
+	assert_int_equal(qmp_socket_path(cmd1, sizeof(cmd1), path, sizeof(path)), 0);
+	assert_string_equal(path, "/run/q.sock");
+	assert_int_equal(qmp_socket_path(cmd2, sizeof(cmd2), path, sizeof(path)), 0);
+	assert_string_equal(path, "/run/m.sock");
+	assert_int_equal(qmp_socket_path(cmd3, sizeof(cmd3), path, sizeof(path)), -ENOENT);
 }
 
 /* >= 6.4: vhost workers are user-worker threads of the qemu process */
@@ -228,6 +276,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_qemu_vcpu_tcg_and_kvm, setup),
 		cmocka_unit_test_setup(test_qemu_io_emul, setup),
+		cmocka_unit_test_setup(test_qemu_roles_need_evidence, setup),
+		cmocka_unit_test_setup(test_qmp_parse, setup),
 		cmocka_unit_test_setup(test_vhost_user_worker, setup),
 		cmocka_unit_test_setup(test_vhost_kthread, setup),
 		cmocka_unit_test_setup(test_kvm_threads, setup),

@@ -39,7 +39,7 @@ const char *cmdline_arg(const char *cmdline, size_t len, const char *flag)
 	return NULL;
 }
 
-const char *classify_qemu_role(const char *comm, unsigned int flags)
+const char *classify_qemu_role(const char *comm, unsigned int flags, bool debug_threads)
 {
 	/* qemu with debug-threads=on: "CPU 0/KVM", "CPU 1/TCG"; vhost user workers "vhost-<tid>" */
 	if (!strncmp(comm, "CPU ", 4) && strchr(comm, '/'))
@@ -51,7 +51,23 @@ const char *classify_qemu_role(const char *comm, unsigned int flags)
 		return "kvm";
 	if (!strncmp(comm, "IO ", 3) || !strcmp(comm, "worker") || !strncmp(comm, "iothread", 8))
 		return "io";
-	return "emul";
+	/*
+	 * With debug-threads qemu names every thread it makes, so an unnamed one is the main loop.
+	 * Without, every thread has the process's name: calling them emul would report a guest
+	 * spinning at 100 % as pure overhead.  A wrong label is worse than none.
+	 */
+	return debug_threads ? "emul" : "unknown";
+}
+
+/* A thread of a VM's process: QMP's vCPU tids first, then names (qemu only), else unknown. */
+static const char *vm_thread_role(const struct target *t, const struct thread_facts *f)
+{
+	for (int k = 0; k < t->nvcpu_tids; k++)
+		if (t->vcpu_tids[k] == f->tid)
+			return "vcpu";
+	if (!t->qemu)
+		return "unknown";
+	return classify_qemu_role(f->comm, f->flags, t->debug_threads);
 }
 
 static pid_t parse_pid_suffix(const char *s)
@@ -130,7 +146,7 @@ void classify_thread(const struct thread_facts *f, const struct targets *ts, int
 
 		if (t->kind == TARGET_VM) {
 			if (!kthread && t->pid && f->tgid == t->pid) {
-				set_attr(out, t->entity, classify_qemu_role(f->comm, f->flags), i);
+				set_attr(out, t->entity, vm_thread_role(t, f), i);
 				return;
 			}
 			if (owner && t->pid && (owner == t->pid || f->owner_tgid == t->pid)) {

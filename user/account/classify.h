@@ -41,8 +41,11 @@ struct attribution {
 void classify_thread(const struct thread_facts *f, const struct targets *ts, int self_role,
 		     const struct attribution *parent, struct attribution *out);
 
-/* VM role from a qemu thread name ("CPU 0/TCG" -> vcpu, "IO mon_iothread" -> io, ...). */
-const char *classify_qemu_role(const char *comm, unsigned int flags);
+/*
+ * VM role from a qemu thread name ("CPU 0/TCG" -> vcpu, "IO mon_iothread" -> io, ...); a name
+ * that says nothing is emul only under debug-threads (qemu named all the others), else unknown.
+ */
+const char *classify_qemu_role(const char *comm, unsigned int flags, bool debug_threads);
 /* "kvm-pit/1234" or "vhost-1234" kthread -> 1234 (the owning qemu's pid/tid), else 0. */
 pid_t classify_kthread_owner(const char *comm, unsigned int flags);
 /* docker-proxy / containerd-shim / conmon argv -> container ip or id served (NULL if not one). */

@@ -121,7 +121,9 @@ void kcheck_delta_set(struct kcheck_delta *d, const struct kcheck_reading *a,
 	d->ours_ns = ours_ns;
 	if (!a->ok || !b->ok || b->ns < a->ns) {
 		snprintf(d->na, sizeof(d->na), "%s",
-			 !b->ok ? b->na : !a->ok ? a->na : "the kernel's counter went backwards");
+			 !b->ok ? b->na :
+			 !a->ok ? a->na :
+				  "the kernel's counter went backwards");
 		return;
 	}
 	d->ok = true;

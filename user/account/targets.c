@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "account/classify.h"
+#include "account/qmp.h"
 #include "account/targets.h"
 #include "sys/cgroup.h"
 #include "sys/procfs.h"
@@ -68,15 +69,52 @@ static void qemu_name(pid_t pid, char *buf, size_t len)
 	free(cmd);
 }
 
+/* Which evidence will tell the VM's thread roles apart: thread names, QMP, or none. */
+static void vm_role_evidence(struct target *t, const char *comm)
+{
+	size_t clen = 0;
+	char *cmd = proc_cmdline(t->pid, &clen), path[256], why[160];
+	const char *name = cmd ? cmdline_arg(cmd, clen, "-name") : NULL;
+	int n;
+
+	t->qemu = is_qemu_comm(comm);
+	t->debug_threads = t->qemu && name && strstr(name, "debug-threads=on");
+	if (!t->qemu) {
+		snprintf(t->roles_note, sizeof(t->roles_note),
+			 "'%s' is not qemu: all its threads belong to the VM, role unknown", comm);
+	} else if (cmd && !qmp_socket_path(cmd, clen, path, sizeof(path))) {
+		n = qmp_vcpu_tids(path, t->vcpu_tids, ARRAY_SIZE(t->vcpu_tids), why, sizeof(why));
+		t->nvcpu_tids = n > 0 ? n : 0;
+		if (n > 0)
+			snprintf(t->roles_note, sizeof(t->roles_note),
+				 "vCPU threads from QMP query-cpus-fast (%d)%s", n,
+				 t->debug_threads ? ", the others from debug-thread names" : "");
+		else
+			snprintf(t->roles_note, sizeof(t->roles_note), "%s", why);
+	}
+	if (t->qemu && !t->nvcpu_tids)
+		snprintf(t->roles_note + strlen(t->roles_note),
+			 sizeof(t->roles_note) - strlen(t->roles_note), "%s%s",
+			 t->roles_note[0] ? "; " : "",
+			 t->debug_threads ?
+				 "roles from debug-thread names" :
+				 "roles unknown: start qemu with -name NAME,debug-threads=on "
+				 "or a QMP socket (-qmp unix:PATH,server=on,wait=off)");
+	free(cmd);
+}
+
 static int add_vm_pid(struct targets *ts, pid_t pid)
 {
 	struct target *t = target_new(ts, TARGET_VM);
+	char comm[32] = "";
 
 	if (!t)
 		return -E2BIG;
 	t->pid = pid;
 	qemu_name(pid, t->name, sizeof(t->name));
 	t->netns = proc_netns_ino(pid);
+	proc_comm(pid, comm, sizeof(comm));
+	vm_role_evidence(t, comm);
 	target_commit(ts, t);
 	return 0;
 }
@@ -94,10 +132,11 @@ int targets_add_vm(struct targets *ts, const char *spec)
 			vp_err("--vm %s: no such process", spec);
 			return -ENOENT;
 		}
-		if (!is_qemu_comm(comm)) {
-			vp_err("--vm %s: process is '%s', not a qemu-system-* process", spec, comm);
-			return -ENOENT;
-		}
+		/* another VMM (firecracker, cloud-hypervisor, ...): its threads, roles unknown */
+		if (!is_qemu_comm(comm))
+			vp_warn("--vm %s: '%s' is not qemu: all its threads count as the VM, with "
+				"role unknown",
+				spec, comm);
 		return add_vm_pid(ts, (pid_t)v);
 	}
 	d = opendir("/proc");

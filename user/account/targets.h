@@ -27,7 +27,13 @@ struct target {
 	int ncgids;
 	uint64_t cgids[MAX_CGIDS]; /* kernfs ids of the cgroup and all its descendants, v2 and v1 */
 	unsigned long netns;	   /* network namespace inode of the target (0 unknown) */
-	bool gone;		   /* exited while watched */
+	/* VMs: what thread roles can be told from (account/classify.c); never guessed */
+	bool qemu;	    /* a qemu-system-* process: its thread names follow qemu's scheme */
+	bool debug_threads; /* -name ...,debug-threads=on: qemu names each thread it makes */
+	int nvcpu_tids;
+	pid_t vcpu_tids[64];  /* from QMP query-cpus-fast */
+	char roles_note[224]; /* how the roles were found, or how to get them */
+	bool gone;	      /* exited while watched */
 	uint64_t gone_mono_ns;
 };
 

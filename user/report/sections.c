@@ -81,6 +81,8 @@ void report_targets(const struct capture *s, struct out *o)
 	table_col_json_only(&t);
 	table_col(&t, "status", "STATUS", 0, true);
 	table_col(&t, "gone_after_s", "GONE-AFTER-S", 1, false);
+	table_col(&t, "roles", "ROLES", 0, true);
+	table_col_json_only(&t);
 	for (int i = 0; i < s->targets.n; i++) {
 		const struct target *tg = &s->targets.t[i];
 		int r = table_row(&t);
@@ -102,6 +104,12 @@ void report_targets(const struct capture *s, struct out *o)
 			table_f64(&t, r, 6, (tg->gone_mono_ns - s->t0_mono) / 1e9);
 		else
 			table_none(&t, r, 6);
+		if (tg->kind == TARGET_VM) {
+			table_str(&t, r, 7, tg->roles_note);
+			table_note(&t, "%s thread roles: %s", tg->entity, tg->roles_note);
+		} else {
+			table_none(&t, r, 7);
+		}
 	}
 	if (!s->targets.n)
 		table_note(&t,
