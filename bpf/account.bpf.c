@@ -46,10 +46,10 @@ struct {
 	.values = { &stats0, &stats1 },
 };
 
-/* Idle ns per generation (index = gen), per CPU. */
+/* Idle ns per generation (index gen), and steal ns (index 2 + gen), per CPU. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 2);
+	__uint(max_entries, 4);
 	__type(key, __u32);
 	__type(value, __u64);
 } idle SEC(".maps");
@@ -256,51 +256,86 @@ static __always_inline __u64 take_runnable(struct task_struct *t, __u32 tid, boo
 }
 
 /*
- * The kernel's boundary between prev and next is not always the switch.  When a wakeup sets
- * need_resched on a queued current task, wakeup_preempt() calls rq_clock_skip_update(), and the
- * __schedule() that follows does not update the rq clock: prev's runtime (and its cgroup's
- * cpu.stat usage) stops at the wakeup and next's starts there.  Everything in between -- the rest
- * of the interrupt, an IPI's latency when the waker is another CPU, the exit path -- is next's for
- * the kernel, while a switch-to-switch clock gives it to prev.  Under contention every wakeup of a
- * server thread preempts someone, and the server came out 2-9 % short of cpu.stat with its time
- * on whoever it preempted.  So: at the wakeup, note when and at which rq->clock the skip was
- * requested; at the switch, if rq->clock has not moved since (the skip took effect), the time
- * since the wakeup starts next's segment.  sched_wakeup fires right after wakeup_preempt(), under
- * the woken task's rq lock, as does sched_switch: the note needs no other synchronisation.
+ * The kernel's boundary between prev and next is its run-queue clock, not the switch.  __schedule()
+ * updates rq->clock before it dequeues prev and picks next (the new-idle balance included), and
+ * when a wakeup set need_resched on the running task, wakeup_preempt() asks it to skip even that
+ * update (rq_clock_skip_update): prev's runtime -- and its cgroup's cpu.stat usage -- stops at the
+ * wakeup, next's starts there, and the rest of the interrupt, a remote wakeup's IPI latency and
+ * the exit path are next's.  A switch-to-switch clock gave all that to prev: a server next to one
+ * busy loop per CPU came out 2-9 % short of cpu.stat, its time on whoever it preempted.
+ *
+ * So at the switch, the time since rq->clock's last update starts next's segment.  rq->clock is
+ * sched_clock; its offset to bpf_ktime is calibrated at wakeups, where the woken task's rq clock
+ * was updated a few hundred ns before the tracepoint: the smallest (ktime - clock) seen in the
+ * last 100 ms window (the two clocks drift apart by well under a ppm, measured 0.3).
  */
-#define VP_RQCF_REQ_SKIP 0x01 /* kernel/sched/sched.h, stable since v4.11 (commit cb42c9a3ebbb) */
+#define VP_CLOCK_WINDOW_NS (100 * 1000 * 1000ULL)
 
-static __always_inline void note_clock_skip(struct task_struct *p, __u64 now)
+static __always_inline void calibrate_clock(struct task_struct *p, __u64 now)
 {
-	__u32 cpu = vp_task_cpu(p), zero = 0;
+	struct vp_cpu_state *cs = this_cpu();
 	struct rq *rq = vp_task_rq(p);
-	struct vp_cpu_state *cs;
+	__s64 off;
 
-	if (!rq || !(BPF_CORE_READ(rq, clock_update_flags) & VP_RQCF_REQ_SKIP))
+	if (!cs || !rq)
 		return;
-	cs = bpf_map_lookup_percpu_elem(&cpu_state, &zero, cpu);
-	if (!cs)
-		return;
-	cs->skip_ts = now;
-	cs->skip_clock = BPF_CORE_READ(rq, clock);
+	off = (__s64)(now - BPF_CORE_READ(rq, clock));
+	if (now - cs->clk_win_ts > VP_CLOCK_WINDOW_NS) {
+		/* the window's minimum becomes the offset in use; a new window starts */
+		if (cs->clk_win_ts)
+			cs->clk_off = cs->clk_off_min;
+		cs->clk_off_min = off;
+		cs->clk_win_ts = now;
+	} else if (off < cs->clk_off_min) {
+		cs->clk_off_min = off;
+	}
 }
 
-/* ns of the open run that the kernel gives to next instead of prev (see note_clock_skip). */
-static __always_inline __u64 take_clock_skip(struct vp_cpu_state *cs, struct task_struct *next,
-					     __u64 now)
+/* ns of the open run that the kernel already gives to next (only the task context can move). */
+static __always_inline __u64 kernel_handoff(struct vp_cpu_state *cs, struct rq *rq, __u64 now)
 {
-	__u64 ts = cs->skip_ts, clock = cs->skip_clock;
-	struct rq *rq;
+	__u64 boundary, gap;
 
-	if (!ts)
+	if (!rq || !cs->clk_off)
 		return 0;
-	cs->skip_ts = 0;
-	/* next is already this CPU's (even the idle task has a cfs_rq here) */
-	rq = vp_task_rq(next);
-	if (!rq || BPF_CORE_READ(rq, clock) != clock || now < ts)
+	boundary = BPF_CORE_READ(rq, clock) + cs->clk_off;
+	if (boundary >= now)
 		return 0;
-	/* only the task context can be moved; an irq in the gap stays with prev */
-	return now - ts < cs->task_acc ? now - ts : cs->task_acc;
+	gap = now - boundary;
+	/* an irq in the gap stays with prev; past its run (a flush in between) nothing moves */
+	return gap < cs->task_acc ? gap : cs->task_acc;
+}
+
+/*
+ * Steal time: with PARAVIRT_TIME_ACCOUNTING the scheduler leaves out of every task's runtime
+ * (and cpu.stat) the time the hypervisor ran something else on this vCPU, while bpf_ktime counts
+ * it; under a busy host that was up to 10 % of a busy loop's time.  rq->prev_steal_time_rq is the
+ * CPU's steal clock as of the last rq clock update: what it moved since the last reading on this
+ * CPU comes out of the open run's task time into the CPU's steal bucket, as the kernel does.
+ */
+struct rq___steal {
+	u64 prev_steal_time_rq;
+} __attribute__((preserve_access_index));
+
+static __always_inline void take_steal(struct vp_cpu_state *cs, struct rq *rq)
+{
+	__u64 s, d;
+	__u32 k;
+
+	if (!rq || !bpf_core_field_exists(((struct rq___steal *)rq)->prev_steal_time_rq))
+		return;
+	s = BPF_CORE_READ((struct rq___steal *)rq, prev_steal_time_rq);
+	d = s > cs->steal_prev && cs->steal_prev ? s - cs->steal_prev : 0;
+	cs->steal_prev = s;
+	if (!d)
+		return;
+	if (d > cs->task_acc)
+		d = cs->task_acc;
+	cs->task_acc -= d;
+	k = 2 + (gen & 1);
+	__u64 *steal = bpf_map_lookup_elem(&idle, &k);
+	if (steal)
+		*steal += d;
 }
 
 static __always_inline int handle_switch(bool preempt, struct task_struct *prev,
@@ -312,6 +347,7 @@ static __always_inline int handle_switch(bool preempt, struct task_struct *prev,
 	__u64 now = bpf_ktime_get_ns();
 	struct vp_thread_stats *st;
 	__u64 wts, handoff;
+	struct rq *rq;
 	bool runnable;
 
 	if (!cs)
@@ -326,7 +362,10 @@ static __always_inline int handle_switch(bool preempt, struct task_struct *prev,
 	if (cs->ts && cs->cur_tid != prev_tid)
 		cs->cur_tid = prev_tid;
 	close_segment(cs, now);
-	handoff = take_clock_skip(cs, next, now);
+	/* next is already this CPU's (even the idle task has a cfs_rq) */
+	rq = vp_task_rq(next);
+	handoff = kernel_handoff(cs, rq, now);
+	take_steal(cs, rq);
 	cs->task_acc -= handoff;
 	/* preempt is the kernel's own flag; a runnable prev means involuntary too. */
 	runnable = preempt || vp_task_state(prev, btf) == 0;
@@ -361,7 +400,7 @@ static __always_inline int handle_wakeup(struct task_struct *p, bool btf)
 	__u64 now = bpf_ktime_get_ns();
 
 	mark_runnable(p, VP_READ(btf, p, pid), now, btf);
-	note_clock_skip(p, now);
+	calibrate_clock(p, now);
 	return 0;
 }
 
@@ -510,6 +549,7 @@ int flush(void *ctx)
 		return 0;
 	sync_owner(cs);
 	close_segment(cs, now);
+	take_steal(cs, vp_task_rq((struct task_struct *)bpf_get_current_task()));
 	/* The IPI interrupts the segment's owner; pass it only when that is provably so. */
 	charge_owner(cs, cs->cur_tid == (__u32)bpf_get_current_pid_tgid() ?
 				 (struct task_struct *)bpf_get_current_task() :

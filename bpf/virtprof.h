@@ -73,13 +73,10 @@ struct vp_cpu_state {
 	unsigned long long net_end;   /* exit time of the last NET_* run (< net_start: running) */
 	unsigned int sirq_dirty;      /* softirq_acc holds time not yet charged */
 	unsigned int pad2;
-	/*
-	 * The kernel's charge boundary when a wakeup asked it to skip the next clock update (see
-	 * note_clock_skip in account.bpf.c): bpf_ktime and rq->clock at that wakeup.  Written by
-	 * whichever CPU did the wakeup, under this CPU's rq lock; 0 = none pending.
-	 */
-	unsigned long long skip_ts;
-	unsigned long long skip_clock;
+	/* bpf_ktime - rq->clock (sched_clock): in use, minimum of the current window, its start */
+	long long clk_off, clk_off_min;
+	unsigned long long clk_win_ts;
+	unsigned long long steal_prev; /* rq->prev_steal_time_rq at the last reading */
 };
 
 #define VP_NET_TX_SOFTIRQ 2

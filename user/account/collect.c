@@ -137,19 +137,22 @@ static int read_drops(struct collector *c, uint64_t *tot)
 	return 0;
 }
 
-/* Sum and zero idle[g] over CPUs.  Safe: after the flip no program writes generation g. */
-static uint64_t drain_idle(struct collector *c, uint32_t g)
+/*
+ * Sum and zero idle[k] over CPUs (k = g: idle, 2 + g: steal).  Safe: after the flip no program
+ * writes generation g.
+ */
+static uint64_t drain_idle(struct collector *c, uint32_t k)
 {
 	int fd = bpf_map__fd(c->p->skel->maps.idle);
 	uint64_t *v = calloc(c->p->nr_cpus, sizeof(uint64_t)), sum = 0;
 
 	if (!v)
 		return 0;
-	if (!bpf_map_lookup_elem(fd, &g, v))
+	if (!bpf_map_lookup_elem(fd, &k, v))
 		for (int i = 0; i < c->p->nr_cpus; i++)
 			sum += v[i];
 	memset(v, 0, c->p->nr_cpus * sizeof(uint64_t));
-	bpf_map_update_elem(fd, &g, v, BPF_ANY);
+	bpf_map_update_elem(fd, &k, v, BPF_ANY);
 	free(v);
 	return sum;
 }
@@ -271,6 +274,7 @@ static int flip_and_drain(struct collector *c, struct interval *iv)
 	if (err)
 		return err;
 	iv->idle_ns = drain_idle(c, old);
+	iv->steal_ns = drain_idle(c, 2 + old);
 	return sync_threads(c);
 }
 

@@ -31,6 +31,9 @@ struct interval {
 	uint64_t mono_start_ns, mono_end_ns, real_end_ns; /* userspace clocks */
 	uint64_t span_ns; /* sum over CPUs of the flush-to-flush time: ncpu x interval */
 	uint64_t idle_ns; /* sum over CPUs */
+	/* sum over CPUs of the time the hypervisor stole from the vCPUs (the scheduler's steal
+	 * clock): taken out of the tasks' time, as the kernel does (account.bpf.c take_steal) */
+	uint64_t steal_ns;
 	uint64_t busy_ns; /* sum over samples of task + softirq + hardirq */
 	int ncpu_seen;	  /* CPUs with a flush boundary on both ends */
 	int n, cap;
@@ -62,10 +65,11 @@ void interval_free(struct interval *iv);
 /* The userspace thread table: facts of a tid, NULL when never seen. */
 struct thread_rec *collector_thread(struct collector *c, uint32_t tid);
 
-/* Every CPU nanosecond of the interval landed in a thread's bucket or a CPU's idle time. */
-static inline double coverage_pct(uint64_t busy_ns, uint64_t idle_ns, uint64_t span_ns)
+/* Every CPU nanosecond of the interval landed in a thread's bucket, a CPU's idle time or steal. */
+static inline double coverage_pct(uint64_t busy_ns, uint64_t idle_ns, uint64_t steal_ns,
+				  uint64_t span_ns)
 {
-	return pct_of(busy_ns + idle_ns, span_ns);
+	return pct_of(busy_ns + idle_ns + steal_ns, span_ns);
 }
 
 static inline uint64_t stats_busy_ns(const struct vp_thread_stats *st)

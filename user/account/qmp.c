@@ -63,7 +63,8 @@ int qmp_socket_path(const char *cmdline, size_t len, char *path, size_t plen)
 		    !unix_path(argv[i + 1], path, plen))
 			return 0;
 		if (!strcmp(a, "-mon") && !opt_value(argv[i + 1], "chardev", id, sizeof(id)) &&
-		    (opt_value(argv[i + 1], "mode", mode, sizeof(mode)) || !strcmp(mode, "control")))
+		    (opt_value(argv[i + 1], "mode", mode, sizeof(mode)) ||
+		     !strcmp(mode, "control")))
 			snprintf(mon_id, sizeof(mon_id), "%s", id);
 	}
 	if (!mon_id[0])

@@ -249,8 +249,19 @@ void report_softirq(const struct agg *a, struct out *o)
 	table_free(&t);
 }
 
-void report_coverage(uint64_t busy_ns, uint64_t idle_ns, uint64_t span_ns, int ncpu, int64_t bpf_ns,
-		     struct out *o)
+void report_steal_note(struct table *t, uint64_t steal_ns, uint64_t span_ns)
+{
+	if (span_ns && steal_ns * 100.0 > REPORT_STEAL_NOTE_PCT * span_ns)
+		table_note(
+			t,
+			"steal %.2f%% of the CPUs: the hypervisor ran something else on them; "
+			"the scheduler (and so cpu.stat) leaves it out of the tasks' time, and so "
+			"does virtprof, but every per-request figure is inflated by the wait",
+			pct_of(steal_ns, span_ns));
+}
+
+void report_coverage(uint64_t busy_ns, uint64_t idle_ns, uint64_t steal_ns, uint64_t span_ns,
+		     int ncpu, int64_t bpf_ns, struct out *o)
 {
 	static const char no_boundary[] = "no interval boundary on any CPU yet";
 	struct table t;
@@ -261,6 +272,7 @@ void report_coverage(uint64_t busy_ns, uint64_t idle_ns, uint64_t span_ns, int n
 	table_col(&t, "cpus", "cpus", 0, false);
 	table_col(&t, "busy_ns", "busy-ns", 0, false);
 	table_col(&t, "idle_ns", "idle-ns", 0, false);
+	table_col(&t, "steal_ns", "steal-ns", 0, false);
 	table_col(&t, "span_ns", "cpus x interval ns", 0, false);
 	table_col(&t, "coverage_pct", "coverage%", 2, false);
 	table_col(&t, "bpf_ns", "bpf-ns", 0, false);
@@ -273,18 +285,20 @@ void report_coverage(uint64_t busy_ns, uint64_t idle_ns, uint64_t span_ns, int n
 	table_u64(&t, r, 1, ncpu);
 	table_u64(&t, r, 2, busy_ns);
 	table_u64(&t, r, 3, idle_ns);
-	table_u64(&t, r, 4, span_ns);
+	table_u64(&t, r, 4, steal_ns);
+	table_u64(&t, r, 5, span_ns);
 	if (span_ns)
-		table_f64(&t, r, 5, coverage_pct(busy_ns, idle_ns, span_ns));
+		table_f64(&t, r, 6, coverage_pct(busy_ns, idle_ns, steal_ns, span_ns));
 	else
-		table_na(&t, r, 5, no_boundary);
+		table_na(&t, r, 6, no_boundary);
 	if (bpf_ns >= 0) {
-		table_u64(&t, r, 6, bpf_ns);
-		table_pct(&t, r, 7, bpf_ns, span_ns);
+		table_u64(&t, r, 7, bpf_ns);
+		table_pct(&t, r, 8, bpf_ns, span_ns);
 	} else {
-		table_na(&t, r, 6, REPORT_BPF_STATS_OFF);
 		table_na(&t, r, 7, REPORT_BPF_STATS_OFF);
+		table_na(&t, r, 8, REPORT_BPF_STATS_OFF);
 	}
+	report_steal_note(&t, steal_ns, span_ns);
 	table_render(&t, o);
 	table_free(&t);
 }

@@ -33,9 +33,12 @@ void report_kernel_check(const struct targets *ts, const struct kcheck_delta *kc
 /* CPU per (entity, role); `key` names the JSON member. */
 void report_entities(const struct agg *a, uint64_t span_ns, const char *key, struct out *o);
 void report_softirq(const struct agg *a, struct out *o);
+/* Steal above this share of the CPUs gets a note wherever the CPU is shown. */
+#define REPORT_STEAL_NOTE_PCT 1.0
+void report_steal_note(struct table *t, uint64_t steal_ns, uint64_t span_ns);
 /* Coverage of an interval or a step; bpf_ns < 0: program run time unknown (bpf_stats off). */
-void report_coverage(uint64_t busy_ns, uint64_t idle_ns, uint64_t span_ns, int ncpu, int64_t bpf_ns,
-		     struct out *o);
+void report_coverage(uint64_t busy_ns, uint64_t idle_ns, uint64_t steal_ns, uint64_t span_ns,
+		     int ncpu, int64_t bpf_ns, struct out *o);
 void report_drops(const uint64_t *drops, bool text_only_nonzero, struct out *o);
 /* Per-program cost during the last interval, or (whole) since the capture started. */
 void report_profiler(const struct capture *s, uint64_t span_ns, bool whole, struct out *o);

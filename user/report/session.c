@@ -233,6 +233,7 @@ static void table_step_summary(const struct sess_step *st, struct out *o)
 	ROW("profiler (control thread)", st->cost.profiler_ns);
 	ROW("other", st->cost.other_ns);
 	ROW("idle", st->idle_ns);
+	ROW("steal (the hypervisor's, not this host's)", st->steal_ns);
 	r = table_row(&t);
 	table_str(&t, r, 0, "profiler BPF programs (inside the rows above)");
 	if (st->bpf_known) {
@@ -248,10 +249,11 @@ static void table_step_summary(const struct sess_step *st, struct out *o)
 		table_note(
 			&t,
 			"coverage %.2f%% (every CPU nanosecond of %d CPUs x %.2f s accounted once)",
-			coverage_pct(st->busy_ns, st->idle_ns, st->span_ns), st->ncpu,
+			coverage_pct(st->busy_ns, st->idle_ns, st->steal_ns, st->span_ns), st->ncpu,
 			st->ncpu ? st->span_ns / 1e9 / st->ncpu : 0);
 	else
 		table_note(&t, "coverage not available: no interval was measured");
+	report_steal_note(&t, st->steal_ns, st->span_ns);
 	table_render(&t, o);
 	table_free(&t);
 }
@@ -504,6 +506,7 @@ static void json_timeline(const struct session *s, const struct sess_step *st, s
 		jw_ku64(w, "real_ns", p->real_ns);
 		jw_kdouble(w, "interval_s", p->interval_s);
 		jw_kdouble(w, "coverage_pct", p->coverage_pct);
+		jw_ku64(w, "steal_ns", p->steal_ns);
 		jw_kbool(w, "warmup", p->warmup);
 		report_kernel_check(&s->cap.targets, p->kc, p->nkc, o);
 		jw_key(w, "entities");
@@ -555,9 +558,10 @@ static void json_step(struct session *s, struct sess_step *st, struct jw *w, str
 	jw_ku64(w, "span_ns", st->span_ns);
 	jw_ku64(w, "busy_ns", st->busy_ns);
 	jw_ku64(w, "idle_ns", st->idle_ns);
+	jw_ku64(w, "steal_ns", st->steal_ns);
 	jw_kopt_u64(w, "bpf_ns", st->bpf_known, st->bpf_ns);
 	jw_kopt_double(w, "coverage_pct", st->span_ns,
-		       coverage_pct(st->busy_ns, st->idle_ns, st->span_ns));
+		       coverage_pct(st->busy_ns, st->idle_ns, st->steal_ns, st->span_ns));
 	table_step_cpu(st, o);
 	report_kernel_check(&s->cap.targets, st->kc, st->nkc_iv ? s->cap.targets.n : 0, o);
 	report_softirq(&st->agg, o);

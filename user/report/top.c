@@ -44,8 +44,8 @@ void top_report_interval(struct capture *c, const struct capture_interval *ci,
 			jw_ki64(w, "pid", c->only_tgid);
 		report_mode(&c->mode, &out);
 		report_targets(c, &out);
-		report_coverage(iv->busy_ns, iv->idle_ns, iv->span_ns, iv->ncpu_seen, ci->bpf_ns,
-				&out);
+		report_coverage(iv->busy_ns, iv->idle_ns, iv->steal_ns, iv->span_ns, iv->ncpu_seen,
+				ci->bpf_ns, &out);
 		report_entities(&ci->agg, iv->span_ns, "entities", &out);
 		report_kernel_check(&c->targets, ci->kc, ci->nkc, &out);
 		report_softirq(&ci->agg, &out);
@@ -67,7 +67,7 @@ void top_report_interval(struct capture *c, const struct capture_interval *ci,
 		snprintf(bpf_txt, sizeof(bpf_txt), "n/a");
 	if (iv->span_ns)
 		snprintf(cov_txt, sizeof(cov_txt), "%.2f%%",
-			 coverage_pct(iv->busy_ns, iv->idle_ns, iv->span_ns));
+			 coverage_pct(iv->busy_ns, iv->idle_ns, iv->steal_ns, iv->span_ns));
 	else
 		snprintf(cov_txt, sizeof(cov_txt), "n/a");
 	fprintf(f,

@@ -93,7 +93,9 @@ static void tl_add(struct session *s, struct sess_step *st, const struct capture
 	p->mono_ns = iv->mono_end_ns;
 	p->real_ns = iv->real_end_ns;
 	p->interval_s = (iv->mono_end_ns - iv->mono_start_ns) / 1e9;
-	p->coverage_pct = coverage_pct(iv->busy_ns, iv->idle_ns, iv->span_ns);
+	p->steal_ns = iv->steal_ns;
+	p->span_ns = iv->span_ns;
+	p->coverage_pct = coverage_pct(iv->busy_ns, iv->idle_ns, iv->steal_ns, iv->span_ns);
 	p->warmup = warmup;
 	p->nkc = ci->nkc;
 	memcpy(p->kc, ci->kc, sizeof(p->kc));
@@ -125,6 +127,7 @@ static int step_interval(struct session *s, struct sess_step *st, bool warmup)
 		st->span_ns += iv->span_ns;
 		st->busy_ns += iv->busy_ns;
 		st->idle_ns += iv->idle_ns;
+		st->steal_ns += iv->steal_ns;
 		st->bpf_known = ci.bpf_ns >= 0;
 		if (ci.bpf_ns > 0)
 			st->bpf_ns += ci.bpf_ns;

@@ -24,6 +24,7 @@ struct tl_point {
 	uint64_t mono_ns, real_ns;
 	double interval_s;
 	double coverage_pct;
+	uint64_t steal_ns, span_ns;
 	bool warmup;
 	int nrows;
 	struct tl_row {
@@ -51,7 +52,7 @@ struct sess_step {
 
 	/* CPU over the measured window (warm-up excluded) */
 	struct agg agg;
-	uint64_t span_ns, busy_ns, idle_ns, bpf_ns;
+	uint64_t span_ns, busy_ns, idle_ns, steal_ns, bpf_ns;
 	bool bpf_known; /* kernel bpf_stats was on */
 	int ncpu;
 	uint64_t drops[VP_DROP_MAX];

@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# Every report checks itself against the kernel: virtprof's CPU of each target beside the
+# kernel's own figure (cgroup cpu.stat usage / the qemu process CPU clock), within 1 % over a
+# step, for a container made by hand whose cgroup has children, a docker container and a qemu
+# VM -- each once on a quiet host and once with a busy loop per CPU outside the target competing
+# for the CPUs (before note_clock_skip in account.bpf.c: -4 ... -9 %).  Both BPF flavours.
+# Then qemu roles from evidence: a qemu without debug-threads with a QMP socket has its vCPU
+# from QMP; without QMP (TCG) its threads are 'unknown', never 'emul'.
+. "$(dirname "$0")/../lib.sh"
+. "$REPO/tests/nginx/nginx.sh"
+need_root
+need_cmd jq /usr/bin/python3
+v2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
+[ -n "$v2" ] || skip "no cgroup v2 hierarchy mounted"
+tmp=$(mktemp -d)
+on_exit "rm -rf $tmp"
+ncpu=$(nproc)
+
+# busy loops outside every target, in a cgroup of their own (bounded: 60 s at most)
+hogcg=$v2/vptrust-hog-$$
+mkdir "$hogcg" || fail "mkdir $hogcg"
+on_exit "rmdir $hogcg"
+hogs_start() {
+	for _ in $(seq "$ncpu"); do
+		timeout 60 sh -c 'while :; do :; done' &
+		echo $! >"$hogcg/cgroup.procs"
+	done
+}
+hogs_stop() {
+	for p in $(cat "$hogcg/cgroup.procs"); do kill "$p" 2>/dev/null; done
+	wait_for 50 bash -c "! grep -q . $hogcg/cgroup.procs"
+}
+on_exit hogs_stop
+
+# check NAME JSON ENTITY: the step's agreement line exists, has both figures, within 1 %
+check() {
+	local what=$1 j=$2 ent=$3 row d
+	row=$(jq -c --arg e "$ent" '.steps[0].cpu.kernel_check[] | select(.entity | startswith($e))' "$j")
+	[ -n "$row" ] || fail "$what: no kernel_check row for $ent"
+	echo "$what: $row"
+	d=$(jq -r '.diff_pct' <<<"$row")
+	[ "$d" != null ] || fail "$what: no kernel figure: $(jq -c '.steps[0].cpu.kernel_check_notes' "$j")"
+	assert_ge "$(jq -r '.kernel_ns' <<<"$row")" 100000000 "$what: the target's CPU in the step"
+	assert_le "${d#-}" 1 "$what: |virtprof - kernel| in % of the kernel's figure"
+	jq -e '[.steps[0].timeline[] | has("kernel_check")] | all' "$j" >/dev/null ||
+		fail "$what: timeline points without kernel_check"
+}
+
+# run_both NAME ENTITY ARGS...: quiet and with hogs, in the flavour $flavour
+run_both() {
+	local name=$1 ent=$2
+	shift 2
+	for mode in quiet hogs; do
+		[ $mode = hogs ] && hogs_start
+		VIRTPROF_BPF_FLAVOUR=$flavour "$VIRTPROF" run "$@" --duration 3s --ramp-up 0s \
+			--json "$tmp/$name-$mode.json" >"$tmp/$name-$mode.txt" 2>"$tmp/err" ||
+			fail "$name $mode: run exited $?: $(cat "$tmp/err")"
+		[ $mode = hogs ] && hogs_stop
+		grep -q "^Agreement with the kernel" "$tmp/$name-$mode.txt" ||
+			fail "$name $mode: text report lacks the agreement lines"
+		check "$name $mode ($flavour)" "$tmp/$name-$mode.json" "$ent"
+	done
+}
+
+# --- a container made by hand: nginx in a cgroup tree (master and workers in two children) ---
+port=18393
+nginx_start $port 2 4096
+cg=$v2/vptrust-kc-$$
+mkdir -p "$cg/master" "$cg/workers" || fail "mkdir $cg"
+on_exit "rmdir $cg/master $cg/workers $cg"
+on_exit "for p in \$(cat $cg/*/cgroup.procs); do echo \$p > $v2/cgroup.procs; done"
+echo "$NGX_PID" >"$cg/master/cgroup.procs"
+for p in $(pgrep -P "$NGX_PID"); do echo "$p" >"$cg/workers/cgroup.procs"; done
+for flavour in tp_btf raw_tp; do
+	run_both "cgroup-tree" "ctr:$(basename "$cg")" --url "http://127.0.0.1:$port/" \
+		--container "$cg" --users 20
+done
+/usr/bin/python3 -c 'import jsonschema' 2>/dev/null &&
+	{ /usr/bin/python3 "$REPO/scripts/validate-json.py" "$REPO/docs/session.schema.json" \
+		"$tmp/cgroup-tree-hogs.json" || fail "JSON does not validate"; }
+
+# --- qemu roles from evidence: no debug-threads; with a QMP socket, then without ---
+if command -v qemu-system-x86_64 >/dev/null; then
+	qmp=$tmp/qmp.sock
+	# no boot device: the guest's BIOS runs and halts; TCG, one vCPU thread
+	qemu-system-x86_64 -accel tcg -display none -nodefaults -m 64 -smp 1 \
+		-name vptrust-qmp$$ -qmp "unix:$qmp,server=on,wait=off" &
+	q1=$!
+	on_exit "kill $q1 2>/dev/null"
+	qemu-system-x86_64 -accel tcg -display none -nodefaults -m 64 -smp 1 -name vptrust-noqmp$$ &
+	q2=$!
+	on_exit "kill $q2 2>/dev/null"
+	wait_for 50 test -S "$qmp" || fail "qemu's QMP socket did not appear"
+	sleep 1
+	"$VIRTPROF" top 1 2 --json --no-io --vm $q1 --vm $q2 >"$tmp/top.json" 2>"$tmp/err" ||
+		fail "top exited $?: $(cat "$tmp/err")"
+	roles1=$(jq -r --arg e "vm:vptrust-qmp$$" '[.entities[] | select(.entity == $e) | .role] | unique | join(",")' "$tmp/top.json" | sort -u | paste -sd,)
+	roles2=$(jq -r --arg e "vm:vptrust-noqmp$$" '[.entities[] | select(.entity == $e) | .role] | unique | join(",")' "$tmp/top.json" | sort -u | paste -sd,)
+	echo "roles with QMP: $roles1; without: $roles2"
+	grep -q vcpu <<<"$roles1" || fail "QMP's vCPU thread not labelled vcpu ($roles1)"
+	grep -q emul <<<"$roles1$roles2" && fail "a thread labelled emul without evidence"
+	assert_eq "$(tr , '\n' <<<"$roles2" | grep -v '^$' | sort -u | paste -sd,)" unknown \
+		"roles of a qemu without debug-threads or QMP"
+	jq -e --arg e "vm:vptrust-noqmp$$" '.targets[] | select(.entity == $e) | .roles | test("debug-threads=on")' \
+		"$tmp/top.json" | head -1 | grep -q true || fail "no note on how to get roles"
+	kill $q1 $q2
+fi
+
+# --- the testbed: a docker container and a qemu VM (TCG) under load ---
+if [ -z "${VP_SKIP_TESTBED:-}" ] && command -v docker >/dev/null &&
+	command -v qemu-system-x86_64 >/dev/null; then
+	tb=vptrkc$$
+	on_exit "\"$VIRTPROF\" testbed down --name $tb >/dev/null 2>&1"
+	"$VIRTPROF" testbed up --name "$tb" >"$tmp/up.out" 2>&1 || { cat "$tmp/up.out"; fail "testbed up"; }
+	"$VIRTPROF" testbed status --name "$tb" --json >"$tmp/tb.json" 2>/dev/null ||
+		fail "testbed status"
+	vmurl=$(jq -r '.targets[] | select(.target == "vm") | .url' "$tmp/tb.json")
+	cturl=$(jq -r '.targets[] | select(.target == "container") | .url' "$tmp/tb.json")
+	vmid=$(jq -r '.targets[] | select(.target == "vm") | .id' "$tmp/tb.json")
+	ctid=$(jq -r '.targets[] | select(.target == "container") | .id' "$tmp/tb.json")
+	flavour=tp_btf
+	run_both docker "ctr:" --url "$cturl" \
+		--netns "$tb" --container "$ctid" --users 20
+	run_both qemu "vm:$vmid" --url "$vmurl" --netns "$tb" --vm "$vmid" --users 10
+fi
