@@ -292,13 +292,24 @@ static __always_inline void calibrate_clock(struct task_struct *p, __u64 now)
 }
 
 /* ns of the open run that the kernel already gives to next (only the task context can move). */
-static __always_inline __u64 kernel_handoff(struct vp_cpu_state *cs, struct rq *rq, __u64 now)
+static __always_inline __u64 kernel_handoff(struct vp_cpu_state *cs, struct rq *rq,
+					    struct task_struct *prev, __u32 prev_tid, __u64 now)
 {
-	__u64 boundary, gap;
+	__u64 boundary, gap, clock;
 
 	if (!rq || !cs->clk_off)
 		return 0;
-	boundary = BPF_CORE_READ(rq, clock) + cs->clk_off;
+	clock = BPF_CORE_READ(rq, clock);
+	/*
+	 * prev's runtime ends at its se.exec_start (rq->clock_task, which is rq->clock less the
+	 * steal so far), not at rq->clock: the new-idle balance in pick_next_task() drops the rq
+	 * lock and updates the clock again after prev was charged.  The idle task has no runtime.
+	 */
+	if (prev_tid)
+		boundary = BPF_CORE_READ(prev, se.exec_start) + clock -
+			   BPF_CORE_READ(rq, clock_task) + cs->clk_off;
+	else
+		boundary = clock + cs->clk_off;
 	if (boundary >= now)
 		return 0;
 	gap = now - boundary;
@@ -364,7 +375,7 @@ static __always_inline int handle_switch(bool preempt, struct task_struct *prev,
 	close_segment(cs, now);
 	/* next is already this CPU's (even the idle task has a cfs_rq) */
 	rq = vp_task_rq(next);
-	handoff = kernel_handoff(cs, rq, now);
+	handoff = kernel_handoff(cs, rq, prev, prev_tid, now);
 	take_steal(cs, rq);
 	cs->task_acc -= handoff;
 	/* preempt is the kernel's own flag; a runnable prev means involuntary too. */

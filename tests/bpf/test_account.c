@@ -175,7 +175,7 @@ static int cgroup_wakeups(int nhog)
 {
 	const struct cgroup_mounts *m = cgroup_mounts();
 	int status, threads;
-	uint64_t u0, u1, h0, h1, cg_t, cg_h, ours, hogs, steal0, steal1, vsteal;
+	uint64_t u0, u1, h0, h1, cg_t, cg_h, ours, hogs, steal0, steal1, vsteal, iv_span;
 	char top[512], tgt[600], hog[600];
 	pid_t pids[16], pid;
 	struct interval iv;
@@ -229,6 +229,7 @@ static int cgroup_wakeups(int nhog)
 	ours = sum_cgroup_busy(&iv, cg_t, &threads);
 	hogs = sum_cgroup_busy(&iv, cg_h, &threads);
 	vsteal = iv.steal_ns;
+	iv_span = iv.span_ns;
 	interval_free(&iv);
 	rmdir(tgt);
 	rmdir(hog);
@@ -239,10 +240,13 @@ static int cgroup_wakeups(int nhog)
 	       (h1 - h0) / 1e3, hogs / 1e6, (steal1 - steal0) / 1e6, vsteal / 1e6);
 	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d", status);
 	/*
-	 * 2 %, not 1 %: what is left is the few us from the kernel's clock update in __schedule()
-	 * to the tracepoint at each switch (the kernel gives them to next), ~+0.5 % here.
+	 * 2 %: the boundaries are the kernel's own but calibrated (account.bpf.c kernel_handoff),
+	 * +0.1 ... +1.9 % on the shared 2-CPU development machines; 4 % when the hypervisor stole
+	 * more than 1 % of the CPUs meanwhile (steal is read at rq clock updates only).  The bug
+	 * this guards against was -2 ... -9 %.
 	 */
-	ASSERT_WITHIN(ours, (u1 - u0) * 1000.0, 2.0, "target busy ns vs cpu.stat usage");
+	ASSERT_WITHIN(ours, (u1 - u0) * 1000.0, vsteal * 100 > iv_span ? 4.0 : 2.0,
+		      "target busy ns vs cpu.stat usage");
 	return 0;
 }
 
