@@ -66,11 +66,55 @@ static void test_text(void **state)
 	free(s);
 }
 
+/* A kernel comm may hold any byte: newline, quote, backslash, 0xff, and valid UTF-8 kept. */
+static char *render_name(enum out_mode mode, const char *name)
+{
+	struct table t;
+	struct out o;
+	char *buf = NULL;
+	size_t len;
+	FILE *f = open_memstream(&buf, &len);
+
+	out_init(&o, f, mode, false);
+	if (mode == OUT_JSON)
+		jw_obj_begin(&o.jw);
+	table_init(&t, "rows", NULL);
+	table_col(&t, "role", "ROLE", 0, true);
+	table_str(&t, table_row(&t), 0, name);
+	table_note(&t, "thread %s", name);
+	table_render(&t, &o);
+	table_free(&t);
+	if (mode == OUT_JSON)
+		jw_obj_end(&o.jw);
+	fclose(f);
+	return buf;
+}
+
+static void test_hostile_names(void **state)
+{
+	const char name[] = "a\n\"b\\\xff\xc3\xa9\xed\xa0\x80";
+	char *j = render_name(OUT_JSON, name), *t = render_name(OUT_TEXT, name);
+	int lines = 0;
+
+	(void)state;
+	/* JSON: escaped, 0xff and the encoded surrogate replaced, the e-acute kept */
+	assert_non_null(
+		strstr(j, "\"role\":\"a\\n\\\"b\\\\\\ufffd\xc3\xa9\\ufffd\\ufffd\\ufffd\""));
+	/* text: one row, one note line; control and non-UTF-8 bytes as '?' */
+	for (const char *p = t; *p; p++)
+		lines += *p == '\n';
+	assert_int_equal(lines, 3); /* header, row, note */
+	assert_non_null(strstr(t, "a?\"b\\?\xc3\xa9???"));
+	free(j);
+	free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_text),
+		cmocka_unit_test(test_hostile_names),
 	};
 
 	return cmocka_run_group_tests_name("table", tests, NULL, NULL);

@@ -86,4 +86,10 @@ static inline void jw_kopt_double(struct jw *w, const char *k, bool have, double
 /* Escape s as a JSON string body (no quotes) into f. */
 void json_escape(FILE *f, const char *s);
 
+/*
+ * Length of the valid UTF-8 sequence at p (RFC 3629: no overlongs, no surrogates, <= U+10FFFF),
+ * 0 when the bytes are not one.
+ */
+int utf8_len(const unsigned char *p);
+
 #endif

@@ -226,11 +226,36 @@ void table_set_free(struct table_set *s)
 	memset(s, 0, sizeof(*s));
 }
 
+/*
+ * Text shows control characters and bytes that are not UTF-8 as '?' (as ps does): a name with a
+ * newline stays one row, and a terminal gets nothing it could interpret.
+ */
+static size_t text_safe(char *buf, size_t len, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t o = 0;
+
+	while (*p && o + 1 < len) {
+		int n = *p >= 0x80 ? utf8_len(p) : 1;
+
+		if (n > 1 && o + n < len) {
+			memcpy(buf + o, p, n);
+			o += n;
+			p += n;
+			continue;
+		}
+		buf[o++] = n == 1 && *p >= 0x20 && *p != 0x7f ? (char)*p : '?';
+		p++;
+	}
+	buf[o] = '\0';
+	return o;
+}
+
 static void cell_text(const struct cell *c, int prec, char *buf, size_t len)
 {
 	switch (c->kind) {
 	case CELL_STR:
-		snprintf(buf, len, "%s", c->s);
+		text_safe(buf, len, c->s);
 		break;
 	case CELL_U64:
 		snprintf(buf, len, "%" PRIu64, c->u);
@@ -282,8 +307,16 @@ static void render_text(const struct table *t, FILE *f)
 		}
 		fputc('\n', f);
 	}
-	for (int i = 0; i < t->nnotes; i++)
-		fprintf(f, "  note: %s\n", t->notes[i]);
+	for (int i = 0; i < t->nnotes; i++) {
+		size_t n = strlen(t->notes[i]) + 1;
+		char *note = malloc(n);
+
+		if (!note)
+			continue;
+		text_safe(note, n, t->notes[i]);
+		fprintf(f, "  note: %s\n", note);
+		free(note);
+	}
 }
 
 static void render_json(const struct table *t, struct jw *w)

@@ -172,15 +172,19 @@ void report_kernel_check(const struct targets *ts, const struct kcheck_delta *kc
 	table_free(&t);
 }
 
-void report_entities(const struct agg *a, uint64_t span_ns, const char *key, struct out *o)
+void report_entities(const struct agg *a, uint64_t span_ns, const struct entity_opts *eo,
+		     struct out *o)
 {
 	struct table t;
 
-	table_init(&t, key, NULL);
+	table_init(&t, "entities", eo->title);
 	table_col(&t, "entity", "ENTITY", 0, true);
 	table_col(&t, "role", "ROLE", 0, true);
 	table_col(&t, "threads", "THR", 0, false);
 	table_col(&t, "cpu_pct", "CPU%", 2, false);
+	table_col(&t, "us_per_req", "us/req", 2, false);
+	if (!eo->per_req)
+		table_col_json_only(&t); /* top: no requests, the column does not apply */
 	table_col(&t, "task_pct", "TASK%", 2, false);
 	table_col(&t, "softirq_pct", "SIRQ%", 2, false);
 	table_col(&t, "hardirq_pct", "HIRQ%", 2, false);
@@ -188,38 +192,57 @@ void report_entities(const struct agg *a, uint64_t span_ns, const char *key, str
 	table_col(&t, "rq_delay_max_us", "RQ-MAX-us", 0, false);
 	table_col(&t, "vcsw", "VCSW", 0, false);
 	table_col(&t, "ivcsw", "IVCSW", 0, false);
+	table_col(&t, "busy_ns", "busy-ns", 0, false);
+	table_col_json_only(&t);
 	table_col(&t, "task_ns", "task-ns", 0, false);
 	table_col_json_only(&t);
 	table_col(&t, "softirq_ns", "softirq-ns", 0, false);
+	table_col_json_only(&t);
+	table_col(&t, "net_softirq_ns", "net-softirq-ns", 0, false);
 	table_col_json_only(&t);
 	table_col(&t, "hardirq_ns", "hardirq-ns", 0, false);
 	table_col_json_only(&t);
 	for (int i = 0; i < a->n; i++) {
 		const struct agg_row *row = &a->rows[i];
 		const struct vp_thread_stats *st = &row->st;
-		uint64_t sirq = stats_softirq_ns(st);
-		int r = table_row(&t);
+		uint64_t sirq = stats_softirq_ns(st), busy = stats_busy_ns(st);
+		int r;
 
+		/* text: leave out the crumbs; JSON: everything */
+		if (eo->hide_crumbs && o->mode == OUT_TEXT && pct_of(busy, span_ns) < 0.05)
+			continue;
+		r = table_row(&t);
 		table_str(&t, r, 0, row->entity);
 		table_str(&t, r, 1, row->role);
 		table_u64(&t, r, 2, row->nthreads);
-		table_pct(&t, r, 3, stats_busy_ns(st), span_ns);
-		table_pct(&t, r, 4, st->task_ns, span_ns);
-		table_pct(&t, r, 5, sirq, span_ns);
-		table_pct(&t, r, 6, st->hardirq_ns, span_ns);
+		table_pct(&t, r, 3, busy, span_ns);
+		if (!eo->per_req)
+			table_none(&t, r, 4);
+		else if (eo->requests)
+			table_f64(&t, r, 4, busy / 1e3 / (double)eo->requests);
+		else
+			table_na(&t, r, 4, "no request completed: nothing to divide by");
+		table_pct(&t, r, 5, st->task_ns, span_ns);
+		table_pct(&t, r, 6, sirq, span_ns);
+		table_pct(&t, r, 7, st->hardirq_ns, span_ns);
 		if (st->nr_rq) {
-			table_f64(&t, r, 7, st->rq_delay_ns / 1e3 / st->nr_rq);
-			table_f64(&t, r, 8, st->rq_delay_max_ns / 1e3);
+			table_f64(&t, r, 8, st->rq_delay_ns / 1e3 / st->nr_rq);
+			table_f64(&t, r, 9, st->rq_delay_max_ns / 1e3);
 		} else {
-			table_none(&t, r, 7);
 			table_none(&t, r, 8);
+			table_none(&t, r, 9);
 		}
-		table_u64(&t, r, 9, st->nvcsw);
-		table_u64(&t, r, 10, st->nivcsw);
-		table_u64(&t, r, 11, st->task_ns);
-		table_u64(&t, r, 12, sirq);
-		table_u64(&t, r, 13, st->hardirq_ns);
+		table_u64(&t, r, 10, st->nvcsw);
+		table_u64(&t, r, 11, st->nivcsw);
+		table_u64(&t, r, 12, busy);
+		table_u64(&t, r, 13, st->task_ns);
+		table_u64(&t, r, 14, sirq);
+		table_u64(&t, r, 15,
+			  st->softirq_ns[VP_NET_TX_SOFTIRQ] + st->softirq_ns[VP_NET_RX_SOFTIRQ]);
+		table_u64(&t, r, 16, st->hardirq_ns);
 	}
+	if (eo->hide_crumbs && o->mode == OUT_TEXT)
+		table_note(&t, "rows under 0.05%% of the host left out here (all are in --json)");
 	table_render(&t, o);
 	table_free(&t);
 }

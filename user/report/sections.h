@@ -30,8 +30,16 @@ void report_targets(const struct capture *s, struct out *o);
  */
 void report_kernel_check(const struct targets *ts, const struct kcheck_delta *kc, int n,
 			 struct out *o);
-/* CPU per (entity, role); `key` names the JSON member. */
-void report_entities(const struct agg *a, uint64_t span_ns, const char *key, struct out *o);
+/* How the one entity-row table (top and run/compare share its schema) is shown. */
+struct entity_opts {
+	const char *title;
+	bool per_req;	   /* us_per_req applies (a session step) */
+	uint64_t requests; /* its divisor */
+	bool hide_crumbs;  /* text leaves out rows under 0.05 % of the host */
+};
+/* CPU per (entity, role), JSON member "entities". */
+void report_entities(const struct agg *a, uint64_t span_ns, const struct entity_opts *eo,
+		     struct out *o);
 void report_softirq(const struct agg *a, struct out *o);
 /* Steal above this share of the CPUs gets a note wherever the CPU is shown. */
 #define REPORT_STEAL_NOTE_PCT 1.0

@@ -38,66 +38,12 @@ static const char *target_name(const struct session *s, int idx)
 /* CPU per entity and role over the step's measured window. */
 static void table_step_cpu(const struct sess_step *st, struct out *o)
 {
-	uint64_t reqs = step_requests(st);
-	struct table t;
+	struct entity_opts eo = { .title = "CPU by owner (measured window)",
+				  .per_req = true,
+				  .requests = step_requests(st),
+				  .hide_crumbs = true };
 
-	table_init(&t, "entities", "CPU by owner (measured window)");
-	table_col(&t, "entity", "ENTITY", 0, true);
-	table_col(&t, "role", "ROLE", 0, true);
-	table_col(&t, "threads", "THR", 0, false);
-	table_col(&t, "cpu_pct", "CPU%", 2, false);
-	table_col(&t, "us_per_req", "us/req", 2, false);
-	table_col(&t, "task_pct", "TASK%", 2, false);
-	table_col(&t, "softirq_pct", "SIRQ%", 2, false);
-	table_col(&t, "hardirq_pct", "HIRQ%", 2, false);
-	table_col(&t, "rq_delay_avg_us", "RQ-AVG-us", 1, false);
-	table_col(&t, "vcsw", "VCSW", 0, false);
-	table_col(&t, "ivcsw", "IVCSW", 0, false);
-	table_col(&t, "busy_ns", "busy-ns", 0, false);
-	table_col_json_only(&t);
-	table_col(&t, "task_ns", "task-ns", 0, false);
-	table_col_json_only(&t);
-	table_col(&t, "softirq_ns", "softirq-ns", 0, false);
-	table_col_json_only(&t);
-	table_col(&t, "net_softirq_ns", "net-softirq-ns", 0, false);
-	table_col_json_only(&t);
-	table_col(&t, "hardirq_ns", "hardirq-ns", 0, false);
-	table_col_json_only(&t);
-	for (int i = 0; i < st->agg.n; i++) {
-		const struct agg_row *row = &st->agg.rows[i];
-		const struct vp_thread_stats *x = &row->st;
-		uint64_t busy = stats_busy_ns(x);
-		int r;
-
-		/* text: leave out the crumbs; JSON: everything */
-		if (o->mode == OUT_TEXT && pct_of(busy, st->span_ns) < 0.05)
-			continue;
-		r = table_row(&t);
-		table_str(&t, r, 0, row->entity);
-		table_str(&t, r, 1, row->role);
-		table_u64(&t, r, 2, row->nthreads);
-		table_pct(&t, r, 3, busy, st->span_ns);
-		cell_us_per_req(&t, r, 4, busy, reqs);
-		table_pct(&t, r, 5, x->task_ns, st->span_ns);
-		table_pct(&t, r, 6, stats_softirq_ns(x), st->span_ns);
-		table_pct(&t, r, 7, x->hardirq_ns, st->span_ns);
-		if (x->nr_rq)
-			table_f64(&t, r, 8, x->rq_delay_ns / 1e3 / x->nr_rq);
-		else
-			table_none(&t, r, 8);
-		table_u64(&t, r, 9, x->nvcsw);
-		table_u64(&t, r, 10, x->nivcsw);
-		table_u64(&t, r, 11, busy);
-		table_u64(&t, r, 12, x->task_ns);
-		table_u64(&t, r, 13, stats_softirq_ns(x));
-		table_u64(&t, r, 14,
-			  x->softirq_ns[VP_NET_TX_SOFTIRQ] + x->softirq_ns[VP_NET_RX_SOFTIRQ]);
-		table_u64(&t, r, 15, x->hardirq_ns);
-	}
-	if (o->mode == OUT_TEXT)
-		table_note(&t, "rows under 0.05%% of the host left out here (all are in --json)");
-	table_render(&t, o);
-	table_free(&t);
+	report_entities(&st->agg, st->span_ns, &eo, o);
 }
 
 /*

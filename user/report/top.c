@@ -46,7 +46,7 @@ void top_report_interval(struct capture *c, const struct capture_interval *ci,
 		report_targets(c, &out);
 		report_coverage(iv->busy_ns, iv->idle_ns, iv->steal_ns, iv->span_ns, iv->ncpu_seen,
 				ci->bpf_ns, &out);
-		report_entities(&ci->agg, iv->span_ns, "entities", &out);
+		report_entities(&ci->agg, iv->span_ns, &(struct entity_opts){ 0 }, &out);
 		report_kernel_check(&c->targets, ci->kc, ci->nkc, &out);
 		report_softirq(&ci->agg, &out);
 		report_io(c, secs, &out);
@@ -78,7 +78,7 @@ void top_report_interval(struct capture *c, const struct capture_interval *ci,
 		if (c->targets.t[i].gone)
 			fprintf(f, "  target %s gone after %.1fs\n", c->targets.t[i].entity,
 				(c->targets.t[i].gone_mono_ns - c->t0_mono) / 1e9);
-	report_entities(&ci->agg, iv->span_ns, "entities", &out);
+	report_entities(&ci->agg, iv->span_ns, &(struct entity_opts){ 0 }, &out);
 	if (ci->nkc) {
 		fputc('\n', f);
 		report_kernel_check(&c->targets, ci->kc, ci->nkc, &out);
