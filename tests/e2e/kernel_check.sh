@@ -122,4 +122,21 @@ if [ -z "${VP_SKIP_TESTBED:-}" ] && command -v docker >/dev/null &&
 	run_both docker "ctr:" --url "$cturl" \
 		--netns "$tb" --container "$ctid" --users 20
 	run_both qemu "vm:$vmid" --url "$vmurl" --netns "$tb" --vm "$vmid" --users 10
+
+	# --- steps isolated: a heavy first step, then light ones; baselines and settle shown ---
+	"$VIRTPROF" compare --testbed --testbed-name "$tb" --steps 2000,10 --duration 2s \
+		--ramp-up 0s --json "$tmp/cmp.json" >"$tmp/cmp.txt" 2>"$tmp/err" ||
+		fail "compare exited $?: $(cat "$tmp/err")"
+	grep -q "^Idle baselines" "$tmp/cmp.txt" || fail "no baselines in the text report"
+	jq -e '.baselines | length == 2 and all(.idle_pct != null)' "$tmp/cmp.json" >/dev/null ||
+		fail "baselines missing in JSON"
+	jq -e '.steps[0].settle_s == null and ([.steps[1:][] | .settle_s != null] | all)' \
+		"$tmp/cmp.json" >/dev/null || fail "settle time not reported per step"
+	jq -c '[.steps[] | {label, target, settle_s, settled, iso: [.isolation[] | [.entity, .loaded, .baseline_pct, .step_pct]]}]' "$tmp/cmp.json"
+	# the target not loaded stays within its baseline + 2 % of the host during the other's step
+	jq -e '[.steps[].isolation[] | select(.loaded == "no") | .step_pct <= .baseline_pct + 2] | all' \
+		"$tmp/cmp.json" >/dev/null || fail "an idle target above its baseline + 2 % during a step"
+	/usr/bin/python3 -c 'import jsonschema' 2>/dev/null &&
+		{ /usr/bin/python3 "$REPO/scripts/validate-json.py" "$REPO/docs/session.schema.json" \
+			"$tmp/cmp.json" || fail "compare JSON does not validate"; }
 fi

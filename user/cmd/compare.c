@@ -14,6 +14,9 @@
 #include "session/options.h"
 #include "session/session.h"
 #include "sys/util.h"
+
+/* Long enough for a second-scale idle average, short against the steps it serves. */
+#define COMPARE_BASELINE_NS (3 * NSEC_PER_SEC)
 #include "testbed/testbed.h"
 
 #define MAX_STEPS 16
@@ -356,6 +359,14 @@ int cmd_compare(int argc, char **argv)
 		}
 	}
 
+	/* every target's idle CPU before any load: each step then waits until they are back to it */
+	fprintf(stderr, "virtprof: measuring the targets' idle baseline (%.0f s)\n",
+		COMPARE_BASELINE_NS / 1e9);
+	err = session_baseline(&s, COMPARE_BASELINE_NS);
+	if (err) {
+		ret = vp_exit_code(err);
+		goto out;
+	}
 	/* step by step, each target in turn under the same plan */
 	for (int k = 0; k < nsteps && !s.stop; k++) {
 		for (int i = 0; i < ntg && !s.stop; i++) {

@@ -374,6 +374,87 @@ void session_table_compare(const struct session *s, struct out *o)
 	table_free(&t);
 }
 
+/* Each target's idle CPU before the first step (compare): what the steps are held against. */
+static void table_baselines(const struct session *s, struct out *o)
+{
+	struct table t;
+
+	table_init(&t, "baselines", "Idle baselines (before any load)");
+	table_col(&t, "entity", "TARGET", 0, true);
+	table_col(&t, "idle_pct", "IDLE-CPU%-OF-HOST", 2, false);
+	table_col(&t, "measured_s", "OVER-s", 1, false);
+	for (int i = 0; i < s->cap.targets.n; i++) {
+		int r = table_row(&t);
+
+		table_str(&t, r, 0, s->cap.targets.t[i].entity);
+		if (s->have_baseline) {
+			table_f64(&t, r, 1, s->baseline_pct[i]);
+			table_f64(&t, r, 2, s->baseline_s);
+		} else {
+			table_na(&t, r, 1, "baselines are measured before the steps of compare");
+			table_na(&t, r, 2, "baselines are measured before the steps of compare");
+		}
+	}
+	if (s->have_baseline)
+		table_note(
+			&t,
+			"each step waits (at most %.0f s) until every target is within %.0f%% of "
+			"the host of its baseline; nothing is subtracted from any figure",
+			SETTLE_MAX_NS / 1e9, SETTLE_MARGIN_PCT);
+	table_render(&t, o);
+	table_free(&t);
+}
+
+/* Per step: how long it waited for the targets to settle, and where each target stood. */
+static void table_isolation(const struct session *s, const struct sess_step *st, struct out *o)
+{
+	struct table t;
+
+	table_init(&t, "isolation", NULL);
+	table_col(&t, "entity", "TARGET", 0, true);
+	table_col(&t, "loaded", "LOADED", 0, true);
+	table_col(&t, "baseline_pct", "BASELINE%", 2, false);
+	table_col(&t, "before_pct", "BEFORE%", 2, false);
+	table_col(&t, "step_pct", "STEP%", 2, false);
+	table_col(&t, "isolation", "ISOLATION", 0, true);
+	for (int i = 0; i < s->cap.targets.n; i++) {
+		bool loaded = i == st->target;
+		int r = table_row(&t);
+
+		table_str(&t, r, 0, s->cap.targets.t[i].entity);
+		table_str(&t, r, 1, loaded ? "yes" : "no");
+		table_f64(&t, r, 2, s->baseline_pct[i]);
+		if (st->settle_tried)
+			table_f64(&t, r, 3, st->settle_pct[i]);
+		else
+			table_none(&t, r, 3);
+		table_f64(&t, r, 4, st->tgt_pct[i]);
+		if (loaded) {
+			table_none(&t, r, 5);
+		} else if (st->tgt_pct[i] > s->baseline_pct[i] + SETTLE_MARGIN_PCT) {
+			table_str(&t, r, 5, "ABOVE BASELINE");
+			table_note(
+				&t,
+				"%s (not loaded) used %.2f%% of the host, above its baseline %.2f%% "
+				"+ %.0f: its work sits in this step's BUSY%% and OTHER",
+				s->cap.targets.t[i].entity, st->tgt_pct[i], s->baseline_pct[i],
+				SETTLE_MARGIN_PCT);
+		} else {
+			table_str(&t, r, 5, "at baseline");
+		}
+	}
+	if (st->settle_tried && st->settled)
+		table_note(&t, "waited %.1f s before the step for every target to settle",
+			   st->settle_s);
+	else if (st->settle_tried)
+		table_note(&t,
+			   "NOT SETTLED: started after waiting %.1f s (the bound), a target "
+			   "was still above its baseline",
+			   st->settle_s);
+	table_render(&t, o);
+	table_free(&t);
+}
+
 static void step_header_text(const struct session *s, const struct sess_step *st, FILE *f)
 {
 	fprintf(f, "== step %s  target %s  %s  users %" PRIu64 "\n", st->label,
@@ -395,6 +476,10 @@ void session_report_text(struct session *s, FILE *f, bool compare)
 	report_mode(&s->cap.mode, &o);
 	fputc('\n', f);
 	report_targets(&s->cap, &o);
+	if (s->have_baseline) {
+		fputc('\n', f);
+		table_baselines(s, &o);
+	}
 	for (int i = 0; i < s->nsteps; i++) {
 		struct sess_step *st = &s->steps[i];
 
@@ -404,6 +489,10 @@ void session_report_text(struct session *s, FILE *f, bool compare)
 			continue;
 		if (st->have_res)
 			load_print_summary(&st->res, f);
+		if (s->have_baseline) {
+			fputc('\n', f);
+			table_isolation(s, st, &o);
+		}
 		if (st->stacks.on || s->cap.stacks_na[0]) {
 			fputc('\n', f);
 			report_where(s, st, &o);
@@ -490,6 +579,14 @@ static void json_step(struct session *s, struct sess_step *st, struct jw *w, str
 	jw_kbool(w, "interrupted", st->interrupted);
 	jw_kbool(w, "target_lost", st->lost);
 	jw_kopt_double(w, "target_lost_at_s", st->lost, st->lost_at_s);
+	jw_kopt_double(w, "settle_s", st->settle_tried, st->settle_s);
+	jw_key(w, "settled");
+	if (st->settle_tried)
+		jw_bool(w, st->settled);
+	else
+		jw_null(w);
+	if (s->have_baseline)
+		table_isolation(s, st, o);
 	jw_kdouble(w, "t_start_s", st->t_start_s);
 	jw_kdouble(w, "t_end_s", st->t_end_s);
 	jw_key(w, "load");
@@ -554,6 +651,7 @@ static void session_json(struct session *s, FILE *f, const char *command)
 	jw_kdouble(w, "interval_s", s->interval_ns / 1e9);
 	report_mode(&s->cap.mode, &o);
 	report_targets(&s->cap, &o);
+	table_baselines(s, &o);
 	report_profiler(&s->cap, 0, true, &o);
 	jw_key(w, "steps");
 	jw_arr_begin(w);

@@ -148,6 +148,91 @@ static int step_interval(struct session *s, struct sess_step *st, bool warmup)
 	return 0;
 }
 
+double session_target_pct(const struct agg *a, const struct target *t, uint64_t span_ns)
+{
+	uint64_t busy = 0;
+
+	for (int i = 0; i < a->n; i++)
+		if (!strcmp(a->rows[i].entity, t->entity))
+			busy += stats_busy_ns(&a->rows[i].st);
+	return pct_of(busy, span_ns);
+}
+
+static bool wait_until(struct session *s, uint64_t until);
+
+int session_baseline(struct session *s, uint64_t dur_ns)
+{
+	struct capture_interval ci;
+	uint64_t span = 0, t0 = now_mono_ns(), end = t0 + dur_ns;
+	struct agg sum = {};
+	int err;
+
+	if (!s->cap.targets.n)
+		return 0;
+	if (!capture_next(&s->cap, &ci))
+		capture_interval_free(&ci);
+	while (!s->stop && now_mono_ns() < end) {
+		if (wait_until(s, end)) {
+			s->stop = true;
+			break;
+		}
+		err = capture_next(&s->cap, &ci);
+		if (err)
+			return err;
+		agg_merge(&sum, &ci.agg);
+		span += ci.iv.span_ns;
+		capture_interval_free(&ci);
+	}
+	if (span) {
+		for (int i = 0; i < s->cap.targets.n; i++)
+			s->baseline_pct[i] = session_target_pct(&sum, &s->cap.targets.t[i], span);
+		s->have_baseline = true;
+		s->baseline_s = (now_mono_ns() - t0) / 1e9;
+	}
+	agg_free(&sum);
+	return 0;
+}
+
+/*
+ * Before a step (not the first): short intervals until every live target is within the margin
+ * of its baseline, at most SETTLE_MAX_NS.  A VM still tearing down the previous step's 10,000
+ * connections would otherwise sit in this step's BUSY% and OTHER.
+ */
+static void step_settle(struct session *s, struct sess_step *st)
+{
+	uint64_t t0 = now_mono_ns();
+
+	if (!s->have_baseline || s->nsteps < 2)
+		return;
+	st->settle_tried = true;
+	while (!s->stop) {
+		struct capture_interval ci;
+		bool all = true;
+
+		if (wait_until(s, now_mono_ns() + SETTLE_STEP_NS)) {
+			s->stop = true;
+			break;
+		}
+		if (capture_next(&s->cap, &ci))
+			break;
+		for (int i = 0; i < s->cap.targets.n; i++) {
+			const struct target *t = &s->cap.targets.t[i];
+
+			st->settle_pct[i] = session_target_pct(&ci.agg, t, ci.iv.span_ns);
+			if (!t->gone && st->settle_pct[i] > s->baseline_pct[i] + SETTLE_MARGIN_PCT)
+				all = false;
+		}
+		capture_interval_free(&ci);
+		if (all) {
+			st->settled = true;
+			break;
+		}
+		if (now_mono_ns() - t0 >= SETTLE_MAX_NS)
+			break;
+	}
+	st->settle_s = (now_mono_ns() - t0) / 1e9;
+}
+
 /* Wait until `until` (mono ns) or a signal; true when a signal arrived. */
 static bool wait_until(struct session *s, uint64_t until)
 {
@@ -227,6 +312,7 @@ int session_run_step(struct session *s, struct sess_step *st)
 	uint64_t next, warm_end;
 	int rc;
 
+	step_settle(s, st);
 	st->t_start_s = (now_mono_ns() - s->t0_mono) / 1e9;
 	if (st->target >= 0 && s->cap.targets.t[st->target].gone) {
 		st->skipped = true;
@@ -295,6 +381,8 @@ int session_run_step(struct session *s, struct sess_step *st)
 
 void session_derive(struct session *s, struct sess_step *st)
 {
+	for (int i = 0; i < s->cap.targets.n; i++)
+		st->tgt_pct[i] = session_target_pct(&st->agg, &s->cap.targets.t[i], st->span_ns);
 	agg_sort(&st->agg);
 	stack_profile_sort(&st->stacks);
 	cost_derive(&st->cost, &st->agg, &st->net, &s->cap.targets, st->target);

@@ -73,7 +73,21 @@ struct sess_step {
 
 	/* the cost model's split of the measured window (session/cost.h) */
 	struct step_cost cost;
+
+	/* isolation: the wait for every target to be back near its idle baseline before the step,
+	 * and each target's CPU % of the host during the step (session_baseline) */
+	bool settle_tried, settled;
+	double settle_s;
+	double settle_pct[MAX_TARGETS]; /* each target's CPU % of host when the wait ended */
+	double tgt_pct[MAX_TARGETS];	/* during the measured window */
 };
+
+/* A target is "back at its baseline" within this many % of the host above it. */
+#define SETTLE_MARGIN_PCT 2.0
+/* The longest wait between steps (a target that never calms down is reported, not waited on). */
+#define SETTLE_MAX_NS (20 * NSEC_PER_SEC)
+/* Length of the wait's own intervals: short enough to start soon, long enough to be stable. */
+#define SETTLE_STEP_NS (500 * NSEC_PER_MSEC)
 
 struct session {
 	struct capture cap;
@@ -84,6 +98,10 @@ struct session {
 	int nsteps, capsteps;
 	struct sess_step *steps;
 	char testbed[64]; /* name of the testbed the session brought up, "" none */
+	/* each target's idle CPU % of the host, measured before the first step */
+	bool have_baseline;
+	double baseline_s;
+	double baseline_pct[MAX_TARGETS];
 };
 
 /*
@@ -99,6 +117,13 @@ struct sess_step *session_add_step(struct session *s, const char *label, int tar
 /* Run one step: load while the capture closes an interval every interval_ns; fills the step.
  * Returns 0, or -errno for load failures. */
 int session_run_step(struct session *s, struct sess_step *st);
+/*
+ * Measure every target's idle CPU (% of the host) for dur_ns with no load; from then on each step
+ * first waits (at most SETTLE_MAX_NS) until every target is back within SETTLE_MARGIN_PCT of it.
+ */
+int session_baseline(struct session *s, uint64_t dur_ns);
+/* A target's CPU % of the host in an aggregate (all its roles). */
+double session_target_pct(const struct agg *a, const struct target *t, uint64_t span_ns);
 /* Split the step's CPU with the cost model (session/cost.h); its entity rows sorted by CPU. */
 void session_derive(struct session *s, struct sess_step *st);
 
