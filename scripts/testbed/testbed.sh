@@ -14,6 +14,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 name=${TB_NAME:-virtprof-tb}
 state_dir=${TB_STATE_DIR:-/var/lib/virtprof/testbed}
 vcpus=${TB_VCPUS:-1}
+# CPUs the VM and the container run on ("1", "0,2-3"; empty: anywhere): keep them apart from
+# the load generator's (virtprof --loadgen-cpus) so neither starves the other unseen
+tcpus=${TB_TARGET_CPUS:-}
 mem=${TB_MEM_MIB:-512}
 accel_pref=${TB_ACCEL:-auto}       # auto | kvm | tcg
 runtime_pref=${TB_RUNTIME:-auto}   # auto | docker | native
@@ -285,7 +288,8 @@ start_docker_ctr() {
 	rec ctr_log "$run/ctr-log/access.log"
 	# --rm: should it stop without us (dockerd restart, reboot), docker removes it itself.
 	id=$(timeout 60 "$docker" run -d --rm --name "$ctr_name" --label "virtprof.testbed=$name" \
-		--network none --cpus "$vcpus" --memory "${mem}m" --memory-swap "${mem}m" \
+		--network none --cpus "$vcpus" ${tcpus:+--cpuset-cpus "$tcpus"} \
+		--memory "${mem}m" --memory-swap "${mem}m" \
 		--ulimit nofile=20000:20000 -e WORKERS="$vcpus" -v "$run/ctr-log:/var/log/nginx" \
 		"$tag" /etc/virtprof/nginx-start 2>"$run/docker.err") ||
 		die 1 "docker run failed: $(head -c 300 "$run/docker.err")"
@@ -374,9 +378,9 @@ start_native_ctr() {
 	# mount, uts and ipc namespaces, the rootfs as its root, nginx as its pid 1.
 	setsid bash -c '
 		for d in $(echo "$1" | tr ":" " "); do echo $$ >"$d/cgroup.procs"; done
-		exec nsenter --net="/run/netns/$2" unshare --pid --mount --uts --ipc --fork --kill-child \
+		exec ${5:+taskset -c "$5"} nsenter --net="/run/netns/$2" unshare --pid --mount --uts --ipc --fork --kill-child \
 			chroot "$3" /bin/sh -c "mount -t proc proc /proc; ulimit -n 20000; WORKERS=$4 exec /etc/virtprof/nginx-start"
-	' native "$cgdirs" "$ctr_ns" "$run/native-root" "$vcpus" >"$run/native.log" 2>&1 </dev/null 9>&- &
+	' native "$cgdirs" "$ctr_ns" "$run/native-root" "$vcpus" "$tcpus" >"$run/native.log" 2>&1 </dev/null 9>&- &
 	pid=$!
 	rec native_pid "$pid"
 	rec ctr_id "native:$name"
@@ -390,7 +394,7 @@ start_qemu() { # accel cpu-model -> 0 when qemu runs
 	local a=$1 cpu=$2
 	rm -f "$run/qemu.pid"
 	: >"$run/serial.log"
-	in_ns "$qemu" -name "$vm_name,debug-threads=on" -machine pc -accel "$a" -cpu "$cpu" \
+	in_ns ${tcpus:+taskset -c "$tcpus"} "$qemu" -name "$vm_name,debug-threads=on" -machine pc -accel "$a" -cpu "$cpu" \
 		-smp "$vcpus" -m "$mem" -nodefaults -no-user-config -display none -vga none \
 		-kernel "$boot_image" -initrd "$rootfs/initramfs.cpio" \
 		-append "console=ttyS0 panic=-1 quiet vp.ip=$vm_ip/24 vp.workers=$vcpus ${TB_KCMDLINE:-}" \

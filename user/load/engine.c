@@ -384,6 +384,9 @@ static int worker_init(struct worker *w)
 		close(fd);
 	}
 	self_register_thread(SELF_LOADGEN);
+	if (p->set_cpus &&
+	    (errno = pthread_setaffinity_np(pthread_self(), sizeof(p->cpus), &p->cpus)))
+		return werr(w, -errno, "--loadgen-cpus: %s", strerror(errno));
 
 	for (int i = 0; i < NSLOTS; i++) {
 		w->slots[i].sec = -1;
@@ -1044,6 +1047,8 @@ static void *ticker_main(void *arg)
 	struct load_handle *h = arg;
 
 	self_register_thread(SELF_LOADGEN);
+	if (h->plan.set_cpus)
+		pthread_setaffinity_np(pthread_self(), sizeof(h->plan.cpus), &h->plan.cpus);
 	pthread_mutex_lock(&h->lock);
 	while (h->nfinished < h->nw) {
 		uint64_t due = h->t0 + (uint64_t)(h->next_tick + 1) * NSEC_PER_SEC + TICK_GRACE_NS;
@@ -1179,7 +1184,10 @@ int load_start(const struct load_plan *plan, struct load_handle **hp, char *err,
 		goto fail_free;
 	}
 	units = h->plan.rate > 0 ? h->plan.max_inflight : h->plan.users;
-	nw = h->plan.workers ? h->plan.workers : (unsigned)ncpus_online();
+	/* one worker per CPU it may run on */
+	nw = h->plan.workers  ? h->plan.workers :
+	     h->plan.set_cpus ? (unsigned)CPU_COUNT(&h->plan.cpus) :
+				(unsigned)ncpus_online();
 	if (nw < 1)
 		nw = 1;
 	if (nw > units)

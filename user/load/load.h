@@ -24,6 +24,7 @@
 #define VP_LOAD_H
 
 #include <getopt.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -45,6 +46,9 @@ struct load_plan {
 	bool new_conn;	       /* a fresh connection per request (default keep-alive) */
 	unsigned workers;      /* 0 = one per online CPU; never more than users / max_inflight */
 	const char *netns;     /* join /run/netns/NAME in the load threads only; NULL = stay */
+	/* --loadgen-cpus: the load threads run only on these CPUs (disjoint from the targets') */
+	bool set_cpus;
+	cpu_set_t cpus;
 	/* which options were given explicitly, for conflict checks */
 	bool set_users, set_loops, set_ramp, set_think, set_duration, set_inflight;
 };
@@ -68,6 +72,7 @@ enum {
 	LOAD_OPT_NEW_CONN,
 	LOAD_OPT_WORKERS,
 	LOAD_OPT_NETNS,
+	LOAD_OPT_CPUS,
 	LOAD_OPT_END,
 };
 
@@ -83,6 +88,7 @@ enum {
 		{ "max-inflight", required_argument, NULL, LOAD_OPT_MAX_INFLIGHT }, \
 		{ "new-conn", no_argument, NULL, LOAD_OPT_NEW_CONN },               \
 		{ "workers", required_argument, NULL, LOAD_OPT_WORKERS },           \
+		{ "loadgen-cpus", required_argument, NULL, LOAD_OPT_CPUS },         \
 	{                                                                           \
 		"netns", required_argument, NULL, LOAD_OPT_NETNS                    \
 	}

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -27,6 +28,8 @@ const char load_options_help[] =
 	"  --timeout D        abort a transfer after D (connect and response timeouts apart)\n"
 	"  --workers N        worker threads (default one per online CPU)\n"
 	"  --netns NAME       load threads join /run/netns/NAME (only they do)\n"
+	"  --loadgen-cpus LIST  load threads run only on these CPUs (\"1\", \"0,2-3\"); keep\n"
+	"                     them off the targets' CPUs (testbed: --target-cpus)\n"
 	"Durations need a unit: ns us ms s m h (\"500ms\", \"10s\").\n";
 
 static int fail(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -123,6 +126,14 @@ int load_plan_parse_opt(struct load_plan *p, int opt, const char *arg, char *err
 			return fail(err, len, "--workers '%s': must be a whole number in 1..1024",
 				    arg);
 		p->workers = (unsigned)v;
+		return 0;
+	case LOAD_OPT_CPUS:
+		if (parse_cpu_list(arg, &p->cpus))
+			return fail(err, len,
+				    "--loadgen-cpus '%s': want online CPU numbers and ranges, "
+				    "\"1\" or \"0,2-3\"",
+				    arg);
+		p->set_cpus = true;
 		return 0;
 	case LOAD_OPT_NETNS:
 		if (!*arg || strchr(arg, '/') || strlen(arg) > 200 || !strcmp(arg, ".") ||

@@ -296,6 +296,12 @@ void session_table_compare(const struct session *s, struct out *o)
 	table_col(&t, "p50_ms", "P50-ms", 2, false);
 	table_col(&t, "p99_ms", "P99-ms", 2, false);
 	table_col(&t, "status", "STATUS", 0, true);
+	table_col(&t, "loadgen_busy_pct", "LG-BUSY%", 1, false);
+	table_col_json_only(&t);
+	table_col(&t, "loadgen_rq_pct", "LG-RQWAIT%", 1, false);
+	table_col_json_only(&t);
+	table_col(&t, "loadgen_bound", "LG-BOUND", 0, true);
+	table_col_json_only(&t);
 	for (int i = 0; i < s->nsteps; i++) {
 		const struct sess_step *st = &s->steps[i];
 		uint64_t reqs = step_requests(st), errs = 0;
@@ -314,6 +320,8 @@ void session_table_compare(const struct session *s, struct out *o)
 			for (int k = C_REQS; k < C_STATUS; k++)
 				table_na(&t, r, k, "step skipped: nothing measured");
 			table_str(&t, r, C_STATUS, st->skip_reason);
+			for (int k = 1; k <= 3; k++)
+				table_na(&t, r, C_STATUS + k, "step skipped: nothing measured");
 			continue;
 		}
 		if (st->have_res) {
@@ -363,9 +371,30 @@ void session_table_compare(const struct session *s, struct out *o)
 			snprintf(status, sizeof(status), "target lost at %.1fs", st->lost_at_s);
 		else if (st->interrupted)
 			snprintf(status, sizeof(status), "interrupted");
+		else if (st->lg_bound)
+			snprintf(status, sizeof(status), "load-generator bound");
 		else
 			snprintf(status, sizeof(status), "ok");
 		table_str(&t, r, C_STATUS, status);
+		if (st->lg_known) {
+			table_f64(&t, r, C_STATUS + 1, st->lg_busy_pct);
+			table_f64(&t, r, C_STATUS + 2, st->lg_rq_pct);
+			table_str(&t, r, C_STATUS + 3, st->lg_bound ? "yes" : "no");
+		} else {
+			for (int k = 1; k <= 3; k++)
+				table_na(&t, r, C_STATUS + k,
+					 "no load result or no measured window");
+		}
+		if (st->lg_bound)
+			table_note(
+				&t,
+				"step %s (%s): load-generator bound: its workers were %.0f%% busy "
+				"and waited for a CPU %.0f%% of the time (bound at %.0f%% / %.0f%%): "
+				"a generator limit, not the server's; pin it apart with "
+				"--loadgen-cpus",
+				st->label, st->target >= 0 ? target_name(s, st->target) : "-",
+				st->lg_busy_pct, st->lg_rq_pct, LOADGEN_BUSY_BOUND_PCT,
+				LOADGEN_RQ_BOUND_PCT);
 	}
 	table_note(&t, "LOADGEN: virtprof's own load threads; OWN: vCPUs / container app; VIRT: "
 		       "emulation, io, vhost, KVM threads, runtime helpers; PATH: tap/veth/bridge");
@@ -466,6 +495,11 @@ static void step_header_text(const struct session *s, const struct sess_step *st
 			st->lost_at_s);
 	if (st->interrupted)
 		fprintf(f, "   interrupted by a signal: partial step\n");
+	if (st->lg_bound)
+		fprintf(f,
+			"   LOAD-GENERATOR BOUND: its workers were %.0f%% busy and waited for a CPU "
+			"%.0f%% of the time: a generator limit, not the server's (--loadgen-cpus)\n",
+			st->lg_busy_pct, st->lg_rq_pct);
 }
 
 void session_report_text(struct session *s, FILE *f, bool compare)

@@ -379,8 +379,35 @@ int session_run_step(struct session *s, struct sess_step *st)
 	return rc;
 }
 
+/* The generator's saturation over the measured window (session.h LOADGEN_*_BOUND_PCT). */
+static void loadgen_limits(struct sess_step *st)
+{
+	uint64_t busy = 0, rq = 0, wall = st->ncpu ? st->span_ns / st->ncpu : 0;
+	unsigned cpus = st->plan.set_cpus ? (unsigned)CPU_COUNT(&st->plan.cpus) :
+					    (unsigned)st->ncpu;
+	unsigned lanes;
+
+	if (!st->have_res || !wall || !st->res.workers)
+		return;
+	for (int i = 0; i < st->agg.n; i++)
+		if (!strcmp(st->agg.rows[i].entity, "loadgen")) {
+			busy += stats_busy_ns(&st->agg.rows[i].st);
+			rq += st->agg.rows[i].st.rq_delay_ns;
+		}
+	/* each worker can use one CPU, and no more CPUs than it may run on */
+	lanes = st->res.workers < cpus ? st->res.workers : cpus;
+	if (!lanes)
+		return;
+	st->lg_known = true;
+	st->lg_busy_pct = pct_of(busy, (uint64_t)lanes * wall);
+	st->lg_rq_pct = pct_of(rq, (uint64_t)st->res.workers * wall);
+	st->lg_bound = st->lg_busy_pct >= LOADGEN_BUSY_BOUND_PCT ||
+		       st->lg_rq_pct >= LOADGEN_RQ_BOUND_PCT;
+}
+
 void session_derive(struct session *s, struct sess_step *st)
 {
+	loadgen_limits(st);
 	for (int i = 0; i < s->cap.targets.n; i++)
 		st->tgt_pct[i] = session_target_pct(&st->agg, &s->cap.targets.t[i], st->span_ns);
 	agg_sort(&st->agg);

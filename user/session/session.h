@@ -80,7 +80,22 @@ struct sess_step {
 	double settle_s;
 	double settle_pct[MAX_TARGETS]; /* each target's CPU % of host when the wait ended */
 	double tgt_pct[MAX_TARGETS];	/* during the measured window */
+
+	/* the load generator's own limits (session_derive): its threads' CPU and run-queue wait in
+	 * % of what its workers could have used; bound when either is above its threshold */
+	bool lg_known;
+	double lg_busy_pct, lg_rq_pct;
+	bool lg_bound;
 };
+
+/*
+ * A step is "load-generator bound" when its workers were busy >= 90 % of the CPU they could use
+ * (they could not have sent faster), or waited for a CPU >= 10 % of it while runnable (their
+ * sends and the latency clock ran late by that much: the tail percentiles measure the
+ * generator's queue, not the server).
+ */
+#define LOADGEN_BUSY_BOUND_PCT 90.0
+#define LOADGEN_RQ_BOUND_PCT 10.0
 
 /* A target is "back at its baseline" within this many % of the host above it. */
 #define SETTLE_MARGIN_PCT 2.0

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <ctype.h>
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
@@ -334,4 +335,39 @@ void *array_find_or_add(void **arr, int *n, int *cap, size_t size, const void *k
 	memset(e, 0, size);
 	memcpy(e, key, klen);
 	return e;
+}
+
+/* "0,2-3" -> a CPU set of online CPUs; -EINVAL on anything else (empty, offline, junk). */
+int parse_cpu_list(const char *s, cpu_set_t *set)
+{
+	cpu_set_t online;
+	const char *p = s;
+
+	CPU_ZERO(set);
+	if (sched_getaffinity(0, sizeof(online), &online))
+		CPU_ZERO(&online);
+	while (*p) {
+		char *end;
+		unsigned long a = strtoul(p, &end, 10), b = a;
+
+		if (end == p || a >= CPU_SETSIZE)
+			return -EINVAL;
+		p = end;
+		if (*p == '-') {
+			b = strtoul(p + 1, &end, 10);
+			if (end == p + 1 || b < a || b >= CPU_SETSIZE)
+				return -EINVAL;
+			p = end;
+		}
+		for (unsigned long c = a; c <= b; c++) {
+			if (CPU_COUNT(&online) && !CPU_ISSET(c, &online))
+				return -EINVAL;
+			CPU_SET(c, set);
+		}
+		if (*p == ',')
+			p++;
+		else if (*p)
+			return -EINVAL;
+	}
+	return CPU_COUNT(set) ? 0 : -EINVAL;
 }

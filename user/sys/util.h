@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdbool.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
@@ -47,6 +48,8 @@ uint64_t now_real_ns(void);
 int parse_duration_ns(const char *s, uint64_t *out);
 /* Unsigned integer in [min, max], decimal; -EINVAL or -ERANGE. */
 int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+/* "0,2-3" -> a set of online CPUs (the ones this process may use); -EINVAL otherwise. */
+int parse_cpu_list(const char *s, cpu_set_t *set);
 /* Positive decimal (rate), e.g. "1500" or "12.5"; -EINVAL when <= 0 or malformed. */
 int parse_pos_double(const char *s, double *out);
 /* Format a duration for humans into buf ("1.23ms", "15s"). */

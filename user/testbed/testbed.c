@@ -514,6 +514,8 @@ int testbed_up(const struct testbed_opts *o, struct testbed_info *info)
 	env_add(&e, "TB_ACCEL", "%s", accel[o->accel]);
 	env_add(&e, "TB_RUNTIME", "%s", runtime[o->runtime]);
 	env_add(&e, "TB_SUBNET", "%s", prefix);
+	if (o->target_cpus)
+		env_add(&e, "TB_TARGET_CPUS", "%s", o->target_cpus);
 	env_add(&e, "TB_KVM_PROBE_S", "%.1f",
 		o->kvm_probe_ns ? (double)o->kvm_probe_ns / NSEC_PER_SEC : 6.0);
 	env_add(&e, "TB_BOOT_TIMEOUT_S", "%.1f",

@@ -35,6 +35,7 @@ struct testbed_opts {
 	uint64_t kvm_probe_ns;	  /* 0: 6 s */
 	uint64_t boot_timeout_ns; /* VM boot to HTTP 200; 0: 90 s */
 	const char *sizes;	  /* /bytes/N sizes, space separated; NULL: built-in list */
+	const char *target_cpus;  /* CPUs of the VM and the container ("1", "0,2-3"); NULL: any */
 };
 
 struct testbed_dev {
