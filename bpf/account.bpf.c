@@ -264,7 +264,8 @@ static __always_inline __u64 take_runnable(struct task_struct *t, __u32 tid, boo
  * the exit path are next's.  A switch-to-switch clock gave all that to prev: a server next to one
  * busy loop per CPU came out 2-9 % short of cpu.stat, its time on whoever it preempted.
  *
- * So at the switch, the time since rq->clock's last update starts next's segment.  rq->clock is
+ * So at the switch, the time since the kernel's boundary -- prev's se.exec_start, or rq->clock
+ * when prev is the idle task -- starts next's segment.  rq->clock is
  * sched_clock; its offset to bpf_ktime is calibrated at wakeups, where the woken task's rq clock
  * was updated a few hundred ns before the tracepoint: the smallest (ktime - clock) seen in the
  * last 100 ms window (the two clocks drift apart by well under a ppm, measured 0.3).
@@ -375,8 +376,9 @@ static __always_inline int handle_switch(bool preempt, struct task_struct *prev,
 	close_segment(cs, now);
 	/* next is already this CPU's (even the idle task has a cfs_rq) */
 	rq = vp_task_rq(next);
-	handoff = kernel_handoff(cs, rq, prev, prev_tid, now);
+	/* steal first: the handoff is bounded by the task time left, so it cannot underflow */
 	take_steal(cs, rq);
+	handoff = kernel_handoff(cs, rq, prev, prev_tid, now);
 	cs->task_acc -= handoff;
 	/* preempt is the kernel's own flag; a runnable prev means involuntary too. */
 	runnable = preempt || vp_task_state(prev, btf) == 0;
