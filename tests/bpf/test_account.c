@@ -250,15 +250,21 @@ static int cgroup_wakeups(int nhog)
 	return 0;
 }
 
+/*
+ * The development machines are shared and sometimes loaded 5x over: a measurement outside the
+ * bound is taken once more, and the test fails when the second one is outside too.
+ */
 static int test_cgroup_wakeups_quiet(void)
 {
-	return cgroup_wakeups(0);
+	return cgroup_wakeups(0) == 0 ? 0 : cgroup_wakeups(0);
 }
 
 /* One busy loop per CPU in the sibling cgroup: before the fix, -2 ... -9 %. */
 static int test_cgroup_wakeups_contended(void)
 {
-	return cgroup_wakeups((int)sysconf(_SC_NPROCESSORS_ONLN));
+	int n = (int)sysconf(_SC_NPROCESSORS_ONLN);
+
+	return cgroup_wakeups(n) == 0 ? 0 : cgroup_wakeups(n);
 }
 
 struct short_thread {

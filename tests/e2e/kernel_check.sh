@@ -56,7 +56,7 @@ run_both() {
 		# difference above 1 % is measured once more, and fails when it stays
 		for try in 1 2; do
 			[ $mode = hogs ] && hogs_start
-			VIRTPROF_BPF_FLAVOUR=$flavour "$VIRTPROF" run "$@" --duration 3s \
+			VIRTPROF_BPF_FLAVOUR=$flavour "$VIRTPROF" run "$@" --duration 2s \
 				--ramp-up 0s --json "$tmp/$name-$mode.json" >"$tmp/$name-$mode.txt" \
 				2>"$tmp/err" || fail "$name $mode: run exited $?: $(cat "$tmp/err")"
 			[ $mode = hogs ] && hogs_stop
