@@ -263,6 +263,8 @@ static int flip_and_drain(struct collector *c, struct interval *iv)
 	int fd, err;
 
 	__atomic_store_n(&skel->bss->gen, old ^ 1, __ATOMIC_RELEASE);
+	if (c->at_boundary)
+		c->at_boundary(c->at_boundary_ctx);
 	/*
 	 * A program that read the old generation just before the flip may still be writing; BPF
 	 * programs run to completion within microseconds, 2 ms is ample.  A straggler's entry is

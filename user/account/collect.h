@@ -47,6 +47,12 @@ struct collector {
 	uint64_t *flush_prev; /* per possible CPU */
 	uint64_t drops_prev[VP_DROP_MAX];
 	uint64_t mono_prev;
+	/*
+	 * Called right after the generation flip, the instant an interval ends for the per-thread
+	 * figures (before the grace period and the drain): where the kernel cross-check reads.
+	 */
+	void (*at_boundary)(void *ctx);
+	void *at_boundary_ctx;
 	/* userspace thread table, open addressing by tid */
 	struct thread_rec *recs;
 	uint32_t nrecs, caprecs;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The kernel's CPU figure per target, and virtprof's comparable one (kernel_check.h). */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,44 @@
 #include "sys/cgroup.h"
 #include "sys/util.h"
 
+/*
+ * A cgroup's usage lags by the runtime its running tasks have not been charged yet (up to a tick
+ * per CPU): reading a task's schedstat makes the kernel charge its running time now
+ * (task_sched_runtime -> update_curr, cgroup included).  Every thread of the tree, each level.
+ */
+static void charge_running(const char *dir, const char *list, int depth)
+{
+	char path[1200], line[32];
+	struct dirent *de;
+	FILE *f;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, list);
+	f = fopen(path, "re");
+	while (f && fgets(line, sizeof(line), f)) {
+		char sp[64];
+		FILE *s;
+
+		snprintf(sp, sizeof(sp), "/proc/%d/schedstat", atoi(line));
+		s = fopen(sp, "re");
+		if (s) {
+			fgets(sp, sizeof(sp), s);
+			fclose(s);
+		}
+	}
+	if (f)
+		fclose(f);
+	if (depth >= 8 || !(d = opendir(dir)))
+		return;
+	while ((de = readdir(d))) {
+		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		charge_running(path, list, depth + 1);
+	}
+	closedir(d);
+}
+
 static void read_cgroup(const struct target *t, struct kcheck_reading *r)
 {
 	const struct cgroup_mounts *m = cgroup_mounts();
@@ -17,6 +56,8 @@ static void read_cgroup(const struct target *t, struct kcheck_reading *r)
 	uint64_t v;
 
 	if (t->cgroup_v2[0] && m->v2[0]) {
+		snprintf(path, sizeof(path), "%s/%s", m->v2, t->cgroup_v2);
+		charge_running(path, "cgroup.threads", 0);
 		snprintf(path, sizeof(path), "%s/%s/cpu.stat", m->v2, t->cgroup_v2);
 		buf = read_file(path, NULL);
 		p = buf ? strstr(buf, "usage_usec ") : NULL;
@@ -31,6 +72,8 @@ static void read_cgroup(const struct target *t, struct kcheck_reading *r)
 	}
 	if (t->cgroup_v1[0] && m->v1_cpu[0]) {
 		/* cpuacct is co-mounted with cpu on every distribution that has both */
+		snprintf(path, sizeof(path), "%s/%s", m->v1_cpu, t->cgroup_v1);
+		charge_running(path, "tasks", 0);
 		snprintf(path, sizeof(path), "%s/%s/cpuacct.usage", m->v1_cpu, t->cgroup_v1);
 		if (!read_u64_file(path, &v)) {
 			r->ok = true;

@@ -54,6 +54,14 @@ static int resolve_targets(struct targets *ts, const char **vms, int nvm, const 
 	return 0;
 }
 
+/* The kernel's figures at the interval boundary (account/kernel_check.h). */
+static void read_kernel_figures(void *ctx)
+{
+	struct capture *c = ctx;
+
+	kcheck_read(&c->targets, c->kc_now);
+}
+
 int capture_open(struct capture *c, const char **vms, int nvm, const char **ctrs, int nctr, bool io)
 {
 	int err;
@@ -102,8 +110,10 @@ int capture_open(struct capture *c, const char **vms, int nvm, const char **ctrs
 		}
 	}
 	c->t0_mono = now_mono_ns();
+	c->coll.at_boundary = read_kernel_figures;
+	c->coll.at_boundary_ctx = c;
 	err = collector_restart(&c->coll);
-	kcheck_read(&c->targets, c->kc_prev);
+	memcpy(c->kc_prev, c->kc_now, sizeof(c->kc_prev));
 	if (err) {
 		capture_close(c);
 		return -EIO;
@@ -189,23 +199,20 @@ void capture_io(struct capture *c)
 
 int capture_next(struct capture *c, struct capture_interval *ci)
 {
-	struct kcheck_reading kc_now[MAX_TARGETS];
 	int err;
 
 	memset(ci, 0, sizeof(*ci));
 	err = collector_next(&c->coll, &ci->iv);
 	if (err)
 		return err;
-	/* right after the flush: the same small lag at both ends of every interval */
-	kcheck_read(&c->targets, kc_now);
 	/* a cgroup made below a container later (a new exec'd service) must be attributed too */
 	if (targets_refresh(&c->targets))
 		attributor_invalidate(&c->attr);
 	ci->nkc = c->targets.n;
 	for (int i = 0; i < c->targets.n; i++) {
-		kcheck_delta_set(&ci->kc[i], &c->kc_prev[i], &kc_now[i],
+		kcheck_delta_set(&ci->kc[i], &c->kc_prev[i], &c->kc_now[i],
 				 kcheck_ours(&ci->iv, &c->coll, &c->targets.t[i]));
-		c->kc_prev[i] = kc_now[i];
+		c->kc_prev[i] = c->kc_now[i];
 	}
 	err = agg_build(&ci->agg, &c->attr, &ci->iv, c->only_tgid);
 	if (err) {

@@ -49,6 +49,7 @@ struct capture {
 	uint64_t t0_mono;
 	bool open;
 	struct kcheck_reading kc_prev[MAX_TARGETS]; /* the kernel's figures at the last boundary */
+	struct kcheck_reading kc_now[MAX_TARGETS];  /* ... at this one (collector's at_boundary) */
 };
 
 /* One closed interval, attributed per (entity, role). */
