@@ -164,7 +164,7 @@ if [ -z "${VP_SKIP_TESTBED:-}" ] && command -v docker >/dev/null &&
 		fail "baselines missing in JSON"
 	jq -e '.steps[0].settle_s == null and ([.steps[1:][] | .settle_s != null] | all)' \
 		"$tmp/cmp.json" >/dev/null || fail "settle time not reported per step"
-	jq -c '[.steps[] | {label, target, settle_s, settled, iso: [.isolation[] | [.entity, .loaded, .baseline_pct, .step_pct]]}]' "$tmp/cmp.json"
+	jq -c '[.steps[] | [.label, .target, .settle_s, .settled, [.isolation[] | [.entity, .loaded, .baseline_pct, .step_pct]]]]' "$tmp/cmp.json"
 	# the target not loaded stays within its baseline + 2 % of the host during the other's step
 	jq -e '[.steps[].isolation[] | select(.loaded == "no") | .step_pct <= .baseline_pct + 2] | all' \
 		"$tmp/cmp.json" >/dev/null || fail "an idle target above its baseline + 2 % during a step"
