@@ -169,7 +169,8 @@ static void render_host(struct mw *w, const struct totals *t)
 	       "CPU time in the idle task, summed over CPUs");
 	s_sec(w, "virtprof_cpu_idle_seconds_total", NULL, t->idle_ns);
 	family(w, "virtprof_cpu_span_seconds_total", "counter",
-	       "CPUs x wall time between interval boundaries: (busy + idle) / span is the coverage");
+	       "CPUs x wall time between interval boundaries: (busy + idle + steal) / span is "
+	       "the coverage (steal: the scheduler's, left out of every task as the kernel does)");
 	s_sec(w, "virtprof_cpu_span_seconds_total", NULL, t->span_ns);
 	if (!isnan(t->last_coverage_pct)) {
 		family(w, "virtprof_coverage_ratio", "gauge",

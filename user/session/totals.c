@@ -467,7 +467,7 @@ int totals_add(struct totals *t, struct capture *c, const struct capture_interva
 	t->busy_ns += iv->busy_ns;
 	t->idle_ns += iv->idle_ns;
 	t->span_ns += iv->span_ns;
-	t->last_coverage_pct = coverage_pct(iv->busy_ns, iv->idle_ns, iv->span_ns);
+	t->last_coverage_pct = coverage_pct(iv->busy_ns, iv->idle_ns, iv->steal_ns, iv->span_ns);
 	if (ci->bpf_ns >= 0)
 		t->bpf_ns = (t->bpf_ns < 0 ? 0 : t->bpf_ns) + ci->bpf_ns;
 	for (int k = 0; k < VP_DROP_MAX; k++)
