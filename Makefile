@@ -39,7 +39,8 @@ BPFT_SRCS := $(wildcard tests/bpf/*.c)
 BPFT_BINS := $(patsubst tests/bpf/%.c,$(BUILD)/tests/bpf/%,$(BPFT_SRCS))
 HELPERS   := $(patsubst tests/helpers/%.c,$(BUILD)/tests/helpers/%,$(wildcard tests/helpers/*.c))
 
-.PHONY: all tests-build deps test test-unit test-bpf test-e2e check-san demo vmlinux clean format bench
+.PHONY: all tests-build deps test test-unit test-bpf test-e2e test-kernels lab-image check-san demo \
+	demo-lab vmlinux clean format bench
 
 all: $(SKELS) $(BIN) virtprof
 
@@ -96,6 +97,22 @@ test-bpf: tests-build
 
 test-e2e: tests-build
 	./tests/run.sh e2e
+
+# The kernel lab (docs/lab.md): Debian 6.1 and 6.12 inside emulated hosts with real KVM and
+# vhost-net.  `make test` runs it as its last suite; the kernels are fetched once into
+# /var/cache/virtprof-lab (VIRTPROF_LAB_CACHE).
+lab-image: deps
+	for k in 6.1 6.12; do ./scripts/lab/image.sh "$$(./scripts/lab/kernel.sh $$k)" || exit 1; done
+
+test-kernels: deps
+	$(MAKE) tests-build
+	./tests/run.sh lab
+
+# The comparison users came for, inside the lab on Debian 6.12: a KVM guest with vhost-net, the
+# same guest without vhost, a veth container, at light / medium / heavy load.
+demo-lab: deps
+	$(MAKE) tests-build
+	./scripts/lab/demo.sh
 
 # Sanitizers over the unit and e2e suites (root for e2e).
 check-san:

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * KVM: kvm_exit (by reason) -> kvm_entry on the same thread (exit handling time), kvm_pio and
- * kvm_mmio, per (VM process, vCPU thread).  The tracepoints fire in the vCPU thread, so the
- * current task is the vCPU.
+ * KVM: kvm_exit (by reason) -> kvm_entry on the same thread (exit handling time), kvm_entry ->
+ * kvm_exit (guest time), kvm_pio and kvm_mmio, per (VM process, vCPU thread).  The tracepoints
+ * fire in the vCPU thread, so the current task is the vCPU.  Guest time is exact where exit
+ * handling is not: a vCPU in guest mode is on its CPU (any host interrupt exits first), while
+ * exit -> entry also spans the time a halted vCPU sleeps.  The vCPU thread's CPU time minus its
+ * guest time is what the host spent for it (the EXITS part of VIRT).
  *
  * kvm_exit's arguments changed around v5.12: the reason is no longer an argument (the prototype
  * is now (vcpu, isa)) but computed in TP_fast_assign by the vendor module.  The formatted record (trace_event_raw_kvm_exit) has carried exit_reason and
@@ -108,7 +111,7 @@ struct trace_event_raw_kvm_entry___vp {
 SEC("tracepoint/kvm/kvm_exit")
 int tp_kvm_exit(struct trace_event_raw_kvm_exit___vp *ctx)
 {
-	struct vp_kvm_pending p = {};
+	struct vp_kvm_pending p = {}, *prev;
 	struct vp_kvm_stats *st;
 	struct vp_kvm_key k;
 
@@ -123,6 +126,9 @@ int tp_kvm_exit(struct trace_event_raw_kvm_exit___vp *ctx)
 			st->vcpu_id = BPF_CORE_READ(ctx, vcpu_id);
 			st->has_vcpu_id = 1;
 		}
+		prev = bpf_map_lookup_elem(&kvm_pending, &k.tid);
+		if (prev && prev->entry_ts && p.ts > prev->entry_ts)
+			st->guest_ns += p.ts - prev->entry_ts;
 	}
 	if (bpf_map_update_elem(&kvm_pending, &k.tid, &p, BPF_ANY))
 		drop(VP_KVM_DROP_PENDING_FULL);
@@ -137,7 +143,7 @@ int tp_kvm_entry(struct trace_event_raw_kvm_entry___vp *ctx)
 	struct vp_kvm_pending *p;
 	struct vp_kvm_stats *st;
 	struct vp_kvm_key k;
-	__u64 d;
+	__u64 now = bpf_ktime_get_ns(), d;
 
 	st = thread_stats(&k);
 	if (!st)
@@ -148,9 +154,19 @@ int tp_kvm_entry(struct trace_event_raw_kvm_entry___vp *ctx)
 		st->has_vcpu_id = 1;
 	}
 	p = bpf_map_lookup_elem(&kvm_pending, &k.tid);
-	if (!p)
-		return 0; /* first entry of the vCPU */
-	d = bpf_ktime_get_ns() - p->ts;
+	if (!p) {
+		/* first entry of the vCPU: guest time starts here */
+		struct vp_kvm_pending e = { .entry_ts = now };
+
+		if (bpf_map_update_elem(&kvm_pending, &k.tid, &e, BPF_ANY))
+			drop(VP_KVM_DROP_PENDING_FULL);
+		return 0;
+	}
+	p->entry_ts = now;
+	if (!p->ts)
+		return 0; /* two entries in a row: nothing to time */
+	d = now - p->ts;
+	p->ts = 0;
 	st->handle_ns += d;
 	rk.tgid = k.tgid;
 	rk.tid = k.tid;
@@ -169,7 +185,6 @@ int tp_kvm_entry(struct trace_event_raw_kvm_entry___vp *ctx)
 	} else {
 		drop(VP_KVM_DROP_REASONS_FULL);
 	}
-	bpf_map_delete_elem(&kvm_pending, &k.tid);
 	return 0;
 }
 

@@ -101,8 +101,13 @@ static __always_inline void record_dev(struct net_device *dev, const struct vp_n
 	ops = BPF_CORE_READ(dev, rtnl_link_ops);
 	if (ops)
 		bpf_probe_read_kernel_str(di.kind, sizeof(di.kind), BPF_CORE_READ(ops, kind));
-	if (di.kind[0] == 'v' && di.kind[1] == 'e' && di.kind[2] == 't' && di.kind[3] == 'h' &&
-	    !di.kind[4]) {
+	/*
+	 * struct veth_priv lives in the veth module's BTF: on a host where veth is not loaded (one
+	 * that runs only VMs) the relocation cannot resolve.  The type check turns into a constant
+	 * the verifier prunes on, so the object still loads there and the peer is just not read.
+	 */
+	if (bpf_core_type_exists(struct veth_priv) && di.kind[0] == 'v' && di.kind[1] == 'e' &&
+	    di.kind[2] == 't' && di.kind[3] == 'h' && !di.kind[4]) {
 		struct veth_priv *vp = vp_netdev_priv(dev);
 		struct net_device *peer = BPF_CORE_READ(vp, peer);
 

@@ -219,6 +219,7 @@ struct vp_kvm_stats {
 	unsigned long long exits;     /* kvm_exit */
 	unsigned long long entries;   /* kvm_entry */
 	unsigned long long handle_ns; /* kvm_exit -> next kvm_entry on the same thread */
+	unsigned long long guest_ns;  /* kvm_entry -> next kvm_exit: in guest mode, always on-CPU */
 	unsigned int vcpu_id;	      /* from kvm_exit/kvm_entry, when they fire */
 	unsigned int has_vcpu_id;
 	char comm[VP_COMM_LEN];
@@ -234,8 +235,10 @@ struct vp_kvm_reason_stats {
 	unsigned long long count, handle_ns;
 };
 
+/* Per vCPU thread: the last exit not yet followed by an entry, or the last entry. */
 struct vp_kvm_pending {
-	unsigned long long ts;
+	unsigned long long ts;	     /* kvm_exit time, 0 once the vCPU re-entered */
+	unsigned long long entry_ts; /* kvm_entry time, 0 once it exited */
 	unsigned int reason, isa;
 };
 

@@ -3,6 +3,8 @@
 #   unit: build/tests/test_* (cmocka binaries; each test case counts)
 #   bpf:  build/tests/bpf/* binaries and tests/bpf/*.sh   (root)
 #   e2e:  tests/e2e/*.sh                                    (root)
+#   lab:  scripts/lab/run.sh: the BPF suite and tests/lab/checks on Debian 6.1 and 6.12 inside
+#         emulated hosts with real KVM and vhost-net (root, qemu; docs/lab.md)
 # Script/binary convention: exit 0 = pass, 77 = skipped (reason on stdout/stderr), else fail.
 # VIRTPROF_BUILD picks the build dir (build-san for the sanitizer run); TEST_FILTER is a regex
 # on test names.
@@ -17,7 +19,7 @@ failed_names=()
 
 suites=("$@")
 [ ${#suites[@]} -eq 0 ] && suites=(all)
-[ "${suites[0]}" = all ] && suites=(unit bpf e2e)
+[ "${suites[0]}" = all ] && suites=(unit bpf e2e lab)
 
 run_one() { # name timeout cmd...
 	local name=$1 t=$2 rc start log
@@ -68,6 +70,22 @@ for suite in "${suites[@]}"; do
 		for s in tests/e2e/*.sh; do
 			[ -f "$s" ] && run_one "e2e/$(basename "$s" .sh)" 600 bash "$s"
 		done ;;
+	lab)
+		[[ lab =~ $filter ]] || [[ $filter == . ]] || continue
+		start=$(date +%s)
+		while IFS= read -r line; do
+			case $line in
+			PASS*) pass=$((pass + 1)); echo "PASS  ${line#PASS }" ;;
+			FAIL*) fail=$((fail + 1)); failed_names+=("$(cut -d: -f1 <<<"${line#FAIL }")")
+			       echo "FAIL  ${line#FAIL }" ;;
+			SKIP*) skip=$((skip + 1)); echo "SKIP  ${line#SKIP }" ;;
+			"rc 124" | "rc 137") fail=$((fail + 1)); failed_names+=(lab)
+			       echo "FAIL  lab: timed out after ${LAB_SUITE_TIMEOUT_S:-1200} s" ;;
+			"rc "*) ;;
+			*) echo "      $line" ;;
+			esac
+		done < <(timeout --kill-after=30 "${LAB_SUITE_TIMEOUT_S:-1200}" ./scripts/lab/run.sh 2>&1; echo "rc $?")
+		echo "      lab: $(($(date +%s) - start)) s" ;;
 	*) echo "unknown suite $suite"; exit 2 ;;
 	esac
 done

@@ -12,6 +12,8 @@ set -euo pipefail
 
 cache=$1 kernel=$2 sizes=$3
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=kernel-lib.sh
+source "$here/kernel-lib.sh"
 kver=${kernel##*/vmlinuz-}
 moddir=/lib/modules/$kver
 nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
@@ -46,7 +48,7 @@ done
 
 libs=$(ldd "$nginx_bin" | awk '/=>/ { print $3 } /^\s*\/lib/ { print $1 }' | sort -u)
 inputs() {
-	cat "$0" "$here"/files/*
+	cat "$0" "$here/kernel-lib.sh" "$here"/files/*
 	echo "sizes=$sizes kver=$kver"
 	stat -L -c '%n %s %Y' "$kernel" "$nginx_bin" "$busybox_bin" $libs /etc/nginx/mime.types 2>/dev/null
 	for m in "${mods[@]}"; do stat -L -c '%n %s %Y' "$moddir/$m"; done
@@ -102,27 +104,7 @@ done
 (cd "$r" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc --quiet >"$out.tmp/initramfs.cpio")
 tar -C "$r" --numeric-owner -cf "$out.tmp/rootfs.tar" .
 echo "$kernel" >"$out.tmp/kernel"
-# The guest boots faster from the uncompressed kernel: qemu starts an ELF vmlinux that has a PVH
-# entry note directly, skipping SeaBIOS's Linux loader and the decompressor -- under TCG that
-# halves the boot (measured 3.7 s against 6.8 s to nginx's first answer).  Same kernel, same
-# code; where extraction fails the bzImage is booted.
-extract_vmlinux() { # bzImage out
-	local magic tool off
-	for magic in 'xz:\xfd7zXZ\x00' 'gzip:\x1f\x8b\x08' 'zstd:\x28\xb5\x2f\xfd'; do
-		tool=${magic%%:*}
-		command -v "$tool" >/dev/null || continue
-		for off in $(LC_ALL=C grep -obUaP "${magic#*:}" "$1" 2>/dev/null | cut -d: -f1 | head -n 5); do
-			tail -c +$((off + 1)) "$1" | "$tool" -dc 2>/dev/null >"$2"
-			# An ELF with XEN_ELFNOTE_PHYS32_ENTRY (type 18): qemu can boot it by PVH.
-			if [ "$(head -c 4 "$2" | od -An -c | tr -d ' ')" = 177ELF ] &&
-				readelf -n "$2" 2>/dev/null | grep -q "0x00000012"; then
-				return 0
-			fi
-		done
-	done
-	rm -f "$2"
-	return 1
-}
+# The guest boots faster from the uncompressed kernel by PVH (scripts/testbed/kernel-lib.sh).
 if command -v readelf >/dev/null && extract_vmlinux "$kernel" "$out.tmp/vmlinux"; then
 	echo pvh >"$out.tmp/boot"
 else

@@ -20,6 +20,7 @@ tcpus=${TB_TARGET_CPUS:-}
 mem=${TB_MEM_MIB:-512}
 accel_pref=${TB_ACCEL:-auto}       # auto | kvm | tcg
 runtime_pref=${TB_RUNTIME:-auto}   # auto | docker | native
+vhost_pref=${TB_VHOST:-auto}       # auto | on | off
 subnet=${TB_SUBNET:-10.213.0}      # first three octets of a /24 that exists only inside the netns
 kvm_probe=${TB_KVM_PROBE_S:-6}     # seconds for a KVM guest to reach init before TCG is used
 boot_timeout=${TB_BOOT_TIMEOUT_S:-90}
@@ -517,7 +518,12 @@ do_up() {
 	rec vm_log_url "http://$vm_ip/_testbed/access.log"
 	rec ctr_log_url "http://$ctr_ip/_testbed/access.log"
 
-	if [ -c /dev/vhost-net ]; then vhost=on; else vhost=off; fi
+	case $vhost_pref in
+	on) [ -c /dev/vhost-net ] || die 2 "--vhost on: no /dev/vhost-net (modprobe vhost_net)"
+		vhost=on ;;
+	off) vhost=off ;;
+	*) if [ -c /dev/vhost-net ]; then vhost=on; else vhost=off; fi ;;
+	esac
 	rec kvm_probe_s "$kvm_probe"
 	accel=$accel_pref
 	if [ "$accel" = auto ]; then

@@ -289,12 +289,22 @@ static int test_short_thread(void)
 	struct thread_rec *r;
 	struct interval iv;
 	pthread_t th;
-	uint64_t busy = 0;
+	uint64_t busy = 0, proc0, main0, whole;
 	int found = 0;
 
 	ASSERT_TRUE(collector_restart(&coll) == 0, "reset");
+	/*
+	 * The kernel's figure for the whole thread, its start and exit paths included: what the
+	 * process gained (exited threads included) minus what the main thread spent meanwhile.
+	 * The thread's own clock stops before its exit path, which costs real time where the
+	 * kernel is slow (a few ms under emulation).
+	 */
+	proc0 = cpu_clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+	main0 = cpu_clock_ns(CLOCK_THREAD_CPUTIME_ID);
 	ASSERT_TRUE(pthread_create(&th, NULL, short_fn, &st) == 0, "pthread_create");
 	pthread_join(th, NULL);
+	whole = (cpu_clock_ns(CLOCK_PROCESS_CPUTIME_ID) - proc0) -
+		(cpu_clock_ns(CLOCK_THREAD_CPUTIME_ID) - main0);
 	usleep(20000); /* let the exit event land */
 	ASSERT_TRUE(collector_next(&coll, &iv) == 0, "take");
 	for (int i = 0; i < iv.n; i++) {
@@ -305,14 +315,13 @@ static int test_short_thread(void)
 	}
 	interval_free(&iv);
 	r = collector_thread(&coll, st.tid);
-	printf("  thread %d: cpu clock %.3f ms, virtprof %.3f ms\n", (int)st.tid, st.cpu_ns / 1e6,
-	       busy / 1e6);
+	printf("  thread %d: cpu clock %.3f ms (whole thread %.3f ms), virtprof %.3f ms\n",
+	       (int)st.tid, st.cpu_ns / 1e6, whole / 1e6, busy / 1e6);
 	ASSERT_TRUE(found, "thread %d not in the interval", (int)st.tid);
 	ASSERT_TRUE(r && r->info.exited, "thread %d facts missing or not marked exited",
 		    (int)st.tid);
 	ASSERT_TRUE(r->info.tgid == (unsigned)getpid(), "tgid %u", r->info.tgid);
-	/* the clock was read just before return; the exit path adds a little */
-	ASSERT_WITHIN(busy, st.cpu_ns, 5.0, "busy ns vs thread cpu clock");
+	ASSERT_WITHIN(busy, whole, 5.0, "busy ns vs the kernel's runtime of the whole thread");
 	return 0;
 }
 

@@ -138,6 +138,33 @@ static void test_unknown_role_not_virt(void **state)
 	assert_int_equal(cost_part_of_role("vhost"), PART_VHOST);
 }
 
+/* Under KVM the vCPU threads' time outside guest mode is exit handling: VIRT, not OWN. */
+static void test_exits_from_guest_time(void **state)
+{
+	uint64_t sum;
+
+	(void)state;
+	st.net.ok = false;
+	st.guest.ok = true;
+	st.guest.seen[0] = true;
+	st.guest.guest_ns[0] = 4000;
+	session_derive(&s, &st);
+	assert_true(st.cost.target[0].exits_known);
+	assert_int_equal(st.cost.target[0].own_ns, 4000);
+	assert_int_equal(st.cost.target[0].exits_ns, 1020);
+	assert_int_equal(st.cost.target[0].virt_ns, 800 + 100 + 1020);
+	assert_false(st.cost.target[1].exits_known); /* a container has no exits */
+	sum = st.cost.loadgen_ns + st.cost.profiler_ns + st.cost.other_ns;
+	for (int i = 0; i < 2; i++)
+		sum += st.cost.target[i].own_ns + st.cost.target[i].overhead_ns;
+	assert_int_equal(sum, st.busy_ns);
+	/* a VM that never entered guest mode (TCG): no split, EXITS not available */
+	st.guest.seen[0] = false;
+	session_derive(&s, &st);
+	assert_false(st.cost.target[0].exits_known);
+	assert_int_equal(st.cost.target[0].own_ns, 5020 + 0);
+}
+
 static void test_rows_sorted_by_cpu(void **state)
 {
 	(void)state;
@@ -154,6 +181,7 @@ int main(void)
 		cmocka_unit_test_setup(test_split_without_network, setup),
 		cmocka_unit_test_setup(test_named_columns, setup),
 		cmocka_unit_test_setup(test_unknown_role_not_virt, setup),
+		cmocka_unit_test_setup(test_exits_from_guest_time, setup),
 		cmocka_unit_test_setup(test_rows_sorted_by_cpu, setup),
 	};
 

@@ -36,7 +36,8 @@ struct cmp_target {
 	char url[512];
 	enum target_kind kind;
 	char spec[128];
-	int idx; /* in the session's targets */
+	char netns[64]; /* "@netns:NAME": its URL is reached from that namespace; "" the plan's */
+	int idx;	/* in the session's targets */
 };
 
 static void usage(FILE *f)
@@ -52,8 +53,9 @@ static void usage(FILE *f)
 		"the load generator, each target's own work, its virtualization overhead and the kernel\n"
 		"network path on separate lines, per request and in %% of the host, with response times.\n"
 		"\n"
-		"  --target NAME=URL@KIND:SPEC  KIND vm (qemu pid or -name) or container (docker id,\n"
-		"                               name, cgroup path or pid); repeatable\n"
+		"  --target NAME=URL@KIND:SPEC[@netns:NS]  KIND vm (qemu pid or -name) or container\n"
+		"                               (docker id, name, cgroup path or pid); repeatable;\n"
+		"                               @netns:NS loads that target from namespace NS\n"
 		"  --testbed                    bring up the built-in VM and container, compare them,\n"
 		"                               take them down again (no --target needed)\n"
 		"  --testbed-path PATH          URL path to load on the testbed (default /; the servers\n"
@@ -80,10 +82,22 @@ static void usage(FILE *f)
 
 static int parse_target(const char *arg, struct cmp_target *t)
 {
-	const char *eq = strchr(arg, '='), *at = strrchr(arg, '@'), *colon;
+	const char *eq = strchr(arg, '='), *at = strrchr(arg, '@'), *colon, *ns = NULL;
+	char buf[768];
 
 	memset(t, 0, sizeof(*t));
 	t->idx = -1;
+	/* a trailing "@netns:NAME" names the namespace this target's URL is reached from */
+	if (at && !strncmp(at, "@netns:", 7)) {
+		ns = at + 7;
+		if (!*ns || strlen(ns) >= sizeof(t->netns) || (size_t)(at - arg) >= sizeof(buf))
+			return -EINVAL;
+		snprintf(t->netns, sizeof(t->netns), "%s", ns);
+		snprintf(buf, sizeof(buf), "%.*s", (int)(at - arg), arg);
+		arg = buf;
+		eq = strchr(arg, '=');
+		at = strrchr(arg, '@');
+	}
 	if (!eq || !at || at < eq || eq == arg)
 		return -EINVAL;
 	colon = strchr(at, ':');
@@ -203,7 +217,8 @@ int cmd_compare(int argc, char **argv)
 			}
 			if (parse_target(optarg, &tg[ntg])) {
 				vp_err("--target %s: expected NAME=URL@vm:PID|NAME or "
-				       "NAME=URL@container:ID|NAME|CGROUP|PID",
+				       "NAME=URL@container:ID|NAME|CGROUP|PID (then optionally "
+				       "@netns:NAME)",
 				       optarg);
 				return VP_EXIT_USAGE;
 			}
@@ -396,6 +411,8 @@ int cmd_compare(int argc, char **argv)
 			struct sess_step *st;
 
 			p.url = tg[i].url;
+			if (tg[i].netns[0])
+				p.netns = tg[i].netns;
 			p.users = users[k];
 			p.set_users = true;
 			if (load_plan_validate(&p, msg, sizeof(msg))) {

@@ -233,6 +233,8 @@ static void usage(FILE *f)
 		"      --kvm-probe DUR  how long auto waits for a KVM guest to reach init (6s)\n"
 		"      --boot-timeout DUR  VM boot until nginx answers (90s)\n"
 		"      --runtime R      auto | docker | native (auto: docker when installed)\n"
+		"      --vhost V        auto | on | off: the VM's tap with vhost-net (auto: on where\n"
+		"                       /dev/vhost-net exists)\n"
 		"      --subnet A.B.C.0/24  addresses inside the netns (10.213.0.0/24)\n"
 		"      --sizes \"N ...\"  /bytes/N bodies to pre-generate (bytes)\n"
 		"  -j, --json           status as JSON\n"
@@ -255,6 +257,7 @@ int cmd_testbed(int argc, char **argv)
 		O_PROBE,
 		O_BOOT,
 		O_RUNTIME,
+		O_VHOST,
 		O_SUBNET,
 		O_SIZES,
 		O_PURGE,
@@ -269,6 +272,7 @@ int cmd_testbed(int argc, char **argv)
 		{ "kvm-probe", required_argument, NULL, O_PROBE },
 		{ "boot-timeout", required_argument, NULL, O_BOOT },
 		{ "runtime", required_argument, NULL, O_RUNTIME },
+		{ "vhost", required_argument, NULL, O_VHOST },
 		{ "subnet", required_argument, NULL, O_SUBNET },
 		{ "sizes", required_argument, NULL, O_SIZES },
 		{ "target-cpus", required_argument, NULL, O_TCPUS },
@@ -336,6 +340,18 @@ int cmd_testbed(int argc, char **argv)
 				o.accel = TB_ACCEL_TCG;
 			else {
 				vp_err("testbed: --accel '%s': want auto, kvm or tcg", optarg);
+				return VP_EXIT_USAGE;
+			}
+			break;
+		case O_VHOST:
+			if (!strcmp(optarg, "auto")) {
+				o.vhost = TB_VHOST_AUTO;
+			} else if (!strcmp(optarg, "on")) {
+				o.vhost = TB_VHOST_ON;
+			} else if (!strcmp(optarg, "off")) {
+				o.vhost = TB_VHOST_OFF;
+			} else {
+				vp_err("testbed: --vhost '%s': want auto, on or off", optarg);
 				return VP_EXIT_USAGE;
 			}
 			break;

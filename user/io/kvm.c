@@ -141,6 +141,7 @@ static void collect_threads(struct kvmexit *k)
 			s.exits += v->exits;
 			s.entries += v->entries;
 			s.handle_ns += v->handle_ns;
+			s.guest_ns += v->guest_ns;
 			if (v->has_vcpu_id) {
 				s.vcpu_id = v->vcpu_id;
 				s.has_vcpu_id = 1;
@@ -160,6 +161,7 @@ static void collect_threads(struct kvmexit *k)
 		r->delta.exits -= r->total.exits;
 		r->delta.entries -= r->total.entries;
 		r->delta.handle_ns -= r->total.handle_ns;
+		r->delta.guest_ns -= r->total.guest_ns;
 		k->life_exits += r->delta.exits;
 		k->life_io += r->delta.pio[0] + r->delta.pio[1] + r->delta.mmio[0] +
 			      r->delta.mmio[1] + r->delta.mmio[2];
@@ -247,7 +249,8 @@ enum {
 	KC_MR,
 	KC_MW,
 	KC_EXITS,
-	KC_HAVG
+	KC_HAVG,
+	KC_GUEST
 };
 
 void kvmexit_for_each_tid(const struct kvmexit *k, io_tid_fn fn, void *ctx)
@@ -276,6 +279,7 @@ static void render_threads(const struct kvmexit *k, io_owner_fn owner, void *ctx
 	table_col(&t, "mmio_write", "MMIO_WR", 0, false);
 	table_col(&t, "exits", "EXITS", 0, false);
 	table_col(&t, "exit_handle_avg_us", "EXIT_AVG_US", 2, false);
+	table_col(&t, "guest_ms", "GUEST_MS", 2, false);
 	for (int i = 0; i < k->n; i++) {
 		const struct kvm_row *r = &k->rows[i];
 		const struct vp_kvm_stats *s = &r->delta;
@@ -316,12 +320,14 @@ static void render_threads(const struct kvmexit *k, io_owner_fn owner, void *ctx
 		if (xna) {
 			table_na(&t, row, KC_EXITS, xna);
 			table_na(&t, row, KC_HAVG, xna);
+			table_na(&t, row, KC_GUEST, xna);
 		} else {
 			table_u64(&t, row, KC_EXITS, s->exits);
 			if (s->entries && s->exits)
 				table_f64(&t, row, KC_HAVG, s->handle_ns / 1e3 / s->exits);
 			else
 				table_na(&t, row, KC_HAVG, "no completed exit in the interval");
+			table_f64(&t, row, KC_GUEST, s->guest_ns / 1e6);
 		}
 	}
 	if (!t.nrows) {

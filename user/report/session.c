@@ -115,11 +115,11 @@ static void table_step_overhead(const struct session *s, const struct sess_step 
 			table_na(&t, r, C_PATH, st->net_na);
 			table_na(&t, r, C_BRIDGE, st->net_na);
 		}
-		/* exit handling needs kvm_exit/kvm_entry; a TCG guest has no exits at all */
-		if (vm)
-			table_na(&t, r, C_EXITS,
-				 "exit handling: kvm_exit/kvm_entry do not fire here (TCG "
-				 "guest, or nested KVM without those events)");
+		/* exit handling needs guest time (kvm_entry/kvm_exit); a TCG guest has no exits */
+		if (vm && c->exits_known)
+			cell_us_per_req(&t, r, C_EXITS, c->exits_ns, reqs);
+		else if (vm)
+			table_na(&t, r, C_EXITS, st->guest_na);
 		else
 			table_none(&t, r, C_EXITS);
 		cell_us_per_req(&t, r, C_UNKNOWN, c->unknown_ns, reqs);
@@ -131,8 +131,8 @@ static void table_step_overhead(const struct session *s, const struct sess_step 
 				   "in neither OWN nor OVERHEAD",
 				   s->cap.targets.t[i].entity);
 	}
-	table_note(&t, "OWN: vcpu threads (VM) / the container's cgroup (app); OVERHEAD: "
-		       "EMUL+IO+VHOST+KVM+RUNTIME+PATH+BRIDGE");
+	table_note(&t, "OWN: vcpu threads (VM; under KVM their guest time only) / the container's "
+		       "cgroup (app); OVERHEAD: EMUL+IO+VHOST+KVM+EXITS+RUNTIME+PATH+BRIDGE");
 	if (st->net.ok)
 		table_note(&t,
 			   "PATH: NET_RX/NET_TX softirq and process-context receive work on the "
@@ -371,6 +371,8 @@ void session_table_compare(const struct session *s, struct out *o)
 			snprintf(status, sizeof(status), "target lost at %.1fs", st->lost_at_s);
 		else if (st->interrupted)
 			snprintf(status, sizeof(status), "interrupted");
+		else if (!reqs)
+			snprintf(status, sizeof(status), "no request served");
 		else if (st->lg_bound)
 			snprintf(status, sizeof(status), "load-generator bound");
 		else

@@ -72,7 +72,7 @@ static void charge_row(struct step_cost *c, const struct agg_row *r, bool net_ok
 }
 
 void cost_derive(struct step_cost *c, const struct agg *agg, const struct net_split *net,
-		 const struct targets *ts, int step_target)
+		 const struct guest_split *guest, const struct targets *ts, int step_target)
 {
 	memset(c, 0, sizeof(*c));
 	for (int i = 0; i < agg->n; i++)
@@ -101,7 +101,21 @@ void cost_derive(struct step_cost *c, const struct agg *agg, const struct net_sp
 			if (t->path_ns)
 				t->present = true;
 		}
-		t->virt_ns = t->emul_ns + t->io_ns + t->vhost_ns + t->kvm_ns + t->runtime_ns;
+		/*
+		 * Under KVM a vCPU thread is the guest only while in guest mode; the rest of its time
+		 * (exit handling in the kernel, device emulation qemu does in the vCPU thread) is the
+		 * host working for the guest.  The kernel's guest_time splits it the same way.
+		 */
+		if (ts->t[i].kind == TARGET_VM && guest && guest->ok && guest->seen[i]) {
+			uint64_t g = guest->guest_ns[i] < t->own_ns ? guest->guest_ns[i] :
+								      t->own_ns;
+
+			t->exits_known = true;
+			t->exits_ns = t->own_ns - g;
+			t->own_ns = g;
+		}
+		t->virt_ns = t->emul_ns + t->io_ns + t->vhost_ns + t->kvm_ns + t->runtime_ns +
+			     t->exits_ns;
 		t->netpath_ns = t->path_ns + t->bridge_ns;
 		t->overhead_ns = t->virt_ns + t->netpath_ns;
 		c->own_ns += t->own_ns;

@@ -5,8 +5,10 @@
  * JSON, CSV and HTML all print these fields.
  *
  *   LOADGEN  loadgen_ns   virtprof's load threads (their own work; path work taken out)
- *   OWN      own_ns       a VM's vCPU threads / a container's cgroup (role vcpu / app)
- *   VIRT     virt_ns      emul + io + vhost + kvm (VM) / runtime helpers (container)
+ *   OWN      own_ns       a VM's vCPU threads / a container's cgroup (role vcpu / app); under
+ *                         KVM where kvm_entry/kvm_exit fire, only the vCPUs' guest time
+ *   EXITS    exits_ns     the rest of the vCPU threads' time: host-side exit handling
+ *   VIRT     virt_ns      emul + io + vhost + kvm + exits (VM) / runtime helpers (container)
  *   PATH     netpath_ns   the target's tap / veth softirq and process-context receive work,
  *                         plus the bridges in a step that loads that target
  *   OTHER    other_ns     every other thread of the host
@@ -37,6 +39,16 @@ struct net_split {
 	struct path_sum other;	/* lo and devices no target owns */
 };
 
+/*
+ * Guest time of each VM's vCPU threads over the step (kvm_entry -> kvm_exit, io/kvm.c): splits
+ * their CPU into the guest's own work and the host's exit handling.
+ */
+struct guest_split {
+	bool ok;		/* kvm_entry/kvm_exit fire on this host */
+	bool seen[MAX_TARGETS]; /* the target's vCPUs entered the guest during the step */
+	uint64_t guest_ns[MAX_TARGETS];
+};
+
 /* Which part of the cost model a role belongs to. */
 enum cost_part { PART_OWN, PART_EMUL, PART_IO, PART_VHOST, PART_KVM, PART_RUNTIME, PART_UNKNOWN };
 enum cost_part cost_part_of_role(const char *role);
@@ -45,6 +57,8 @@ struct target_cost {
 	bool present;
 	uint64_t own_ns;
 	uint64_t emul_ns, io_ns, vhost_ns, kvm_ns, runtime_ns; /* the parts of VIRT */
+	bool exits_known;     /* a KVM guest with guest time measured: exits_ns is a figure */
+	uint64_t exits_ns;    /* vCPU thread time outside guest mode (part of VIRT) */
 	uint64_t unknown_ns;  /* threads of the target with a role the model does not know */
 	uint64_t path_ns;     /* its own devices: softirq + process-context */
 	uint64_t bridge_ns;   /* bridges on its path, in a step that loads it */
@@ -66,6 +80,6 @@ struct step_cost {
  * step_target is the target the step loads (-1 none): the bridges are charged to it.
  */
 void cost_derive(struct step_cost *c, const struct agg *agg, const struct net_split *net,
-		 const struct targets *ts, int step_target);
+		 const struct guest_split *guest, const struct targets *ts, int step_target);
 
 #endif

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "io/kvm.h"
 #include "io/net.h"
 #include "io/sections.h"
 #include "session/session.h"
@@ -285,13 +286,50 @@ static void net_totals(struct session *s, struct net_split *out, char *na, size_
  */
 static void step_io(struct session *s, struct sess_step *st)
 {
-	double secs = (now_mono_ns() - s->t0_mono) / 1e9 - st->t_start_s;
+	double secs = (now_mono_ns() - s->t0_mono) / 1e9 - st->t_window_s;
 	struct out o;
 
 	if (!s->cap.io)
 		return;
 	out_init_keep(&o, &st->io);
 	iosec_render(s->cap.io, &s->cap.targets, capture_io_owner, &s->cap, secs, &o);
+}
+
+/*
+ * Guest time of each VM's vCPUs over the measured window: the KVM section's deltas since the
+ * window began (it was collected then), summed per target by the vCPU threads' process.
+ */
+static void guest_times(struct session *s, struct sess_step *st)
+{
+	struct kvmexit *k = s->cap.io ? iosec_kvm(s->cap.io) : NULL;
+	const char *why;
+
+	memset(&st->guest, 0, sizeof(st->guest));
+	if (!k) {
+		snprintf(st->guest_na, sizeof(st->guest_na),
+			 "exit handling: KVM programs not loaded (no KVM on this host)");
+		return;
+	}
+	why = kvmexit_exit_na(k);
+	if (why || !k->exits) {
+		snprintf(st->guest_na, sizeof(st->guest_na), "exit handling: %s",
+			 why ? why : "kvm_exit/kvm_entry not attached");
+		return;
+	}
+	st->guest.ok = true;
+	for (int i = 0; i < k->n; i++) {
+		const struct kvm_row *r = &k->rows[i];
+		const struct target *t = targets_by_pid(&s->cap.targets, (pid_t)r->key.tgid);
+
+		if (!t || !r->delta.entries)
+			continue;
+		st->guest.seen[t - s->cap.targets.t] = true;
+		st->guest.guest_ns[t - s->cap.targets.t] += r->delta.guest_ns;
+	}
+	/* a VM whose vCPUs never entered the guest runs under TCG: it has no exits at all */
+	snprintf(st->guest_na, sizeof(st->guest_na),
+		 "exit handling: the VM never entered KVM guest mode in the step (a TCG guest has "
+		 "no exits)");
 }
 
 /* netpath keeps running totals since load; the step's share is its end minus its start. */
@@ -320,11 +358,9 @@ int session_run_step(struct session *s, struct sess_step *st)
 			 s->cap.targets.t[st->target].entity);
 		return 0;
 	}
-	/* the step's window starts now: discard what was charged before */
+	/* the step starts now: discard what was charged before */
 	if (!capture_next(&s->cap, &ci))
 		capture_interval_free(&ci);
-	capture_io(&s->cap);
-	net_totals(s, &before, na, sizeof(na));
 
 	rc = load_start(&st->plan, &h, err, sizeof(err));
 	if (rc) {
@@ -348,6 +384,13 @@ int session_run_step(struct session *s, struct sess_step *st)
 		next = until;
 		step_interval(s, st, true);
 	}
+	/*
+	 * The measured window starts here, for the I/O sections as for the CPU: their deltas from
+	 * now on are the window's, and the network totals now are its start.
+	 */
+	capture_io(&s->cap);
+	net_totals(s, &before, na, sizeof(na));
+	st->t_window_s = (now_mono_ns() - s->t0_mono) / 1e9;
 	next = now_mono_ns();
 	while (!s->stop && !load_done(h)) {
 		next += s->interval_ns;
@@ -369,6 +412,7 @@ int session_run_step(struct session *s, struct sess_step *st)
 	step_interval(s, st, false);
 	capture_io(&s->cap);
 	net_totals(s, &st->net, st->net_na, sizeof(st->net_na));
+	guest_times(s, st);
 	step_io(s, st);
 	for (int i = 0; i < MAX_TARGETS; i++)
 		path_sub(&st->net.target[i], &before.target[i]);
@@ -412,5 +456,5 @@ void session_derive(struct session *s, struct sess_step *st)
 		st->tgt_pct[i] = session_target_pct(&st->agg, &s->cap.targets.t[i], st->span_ns);
 	agg_sort(&st->agg);
 	stack_profile_sort(&st->stacks);
-	cost_derive(&st->cost, &st->agg, &st->net, &s->cap.targets, st->target);
+	cost_derive(&st->cost, &st->agg, &st->net, &st->guest, &s->cap.targets, st->target);
 }

@@ -49,6 +49,7 @@ struct sess_step {
 	bool lost;	  /* its target died during the step */
 	double lost_at_s;
 	double t_start_s, t_end_s;
+	double t_window_s; /* the measured window's start (the warm-up's end) */
 
 	/* CPU over the measured window (warm-up excluded) */
 	struct agg agg;
@@ -64,6 +65,10 @@ struct sess_step {
 	/* network path split: per target, plus unowned devices (lo, host bridges, ...) */
 	struct net_split net;
 	char net_na[160]; /* why net.ok is false */
+
+	/* guest time of the VMs' vCPUs (KVM), splitting their CPU into OWN and EXITS */
+	struct guest_split guest;
+	char guest_na[192]; /* why EXITS is not available for a VM */
 
 	/* network devices, block I/O and KVM over the step: their tables, made when it ended */
 	struct table_set io;

@@ -498,6 +498,7 @@ int testbed_up(const struct testbed_opts *o, struct testbed_info *info)
 {
 	static const char *const accel[] = { "auto", "kvm", "tcg" };
 	static const char *const runtime[] = { "auto", "docker", "native" };
+	static const char *const vhost[] = { "auto", "on", "off" };
 	const char *name = o->name ? o->name : TB_DEFAULT_NAME;
 	char prefix[16] = "10.213.0";
 	struct tb_env e = { 0 };
@@ -513,6 +514,7 @@ int testbed_up(const struct testbed_opts *o, struct testbed_info *info)
 	env_add(&e, "TB_MEM_MIB", "%u", o->mem_mib ? o->mem_mib : 512);
 	env_add(&e, "TB_ACCEL", "%s", accel[o->accel]);
 	env_add(&e, "TB_RUNTIME", "%s", runtime[o->runtime]);
+	env_add(&e, "TB_VHOST", "%s", vhost[o->vhost]);
 	env_add(&e, "TB_SUBNET", "%s", prefix);
 	if (o->target_cpus)
 		env_add(&e, "TB_TARGET_CPUS", "%s", o->target_cpus);

@@ -23,6 +23,7 @@
 
 enum tb_accel { TB_ACCEL_AUTO = 0, TB_ACCEL_KVM, TB_ACCEL_TCG };
 enum tb_runtime { TB_RUNTIME_AUTO = 0, TB_RUNTIME_DOCKER, TB_RUNTIME_NATIVE };
+enum tb_vhost { TB_VHOST_AUTO = 0, TB_VHOST_ON, TB_VHOST_OFF };
 
 /* Zero-initialized means defaults throughout. */
 struct testbed_opts {
@@ -31,6 +32,7 @@ struct testbed_opts {
 	unsigned int mem_mib;	  /* VM RAM == container memory limit; 0: 512 */
 	enum tb_accel accel;	  /* auto: KVM when a guest boots under it in kvm_probe_ns */
 	enum tb_runtime runtime;  /* auto: docker when installed, else native */
+	enum tb_vhost vhost;	  /* auto: on where /dev/vhost-net exists */
 	const char *subnet;	  /* "A.B.C.0/24", inside the netns only; NULL: 10.213.0.0/24 */
 	uint64_t kvm_probe_ns;	  /* 0: 6 s */
 	uint64_t boot_timeout_ns; /* VM boot to HTTP 200; 0: 90 s */

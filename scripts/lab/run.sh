@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# The kernel lab: virtprof's BPF suite and the lab checks (KVM guests, vhost-net in this
+# kernel's mode, exits, the module matrix) on the kernels users run, each inside an emulated
+# host (L1) booted by scripts/lab/boot.sh -- one after the other.
+#
+#   run.sh [SERIES ...]      default: 6.1 6.12 (or $LAB_KERNELS)
+#
+# Prints one line per kernel and result, "PASS|FAIL|SKIP lab/<series>/<name>[: why]", and exits 1
+# when any failed.  Logs: $LAB_OUT_DIR (default build/lab)/<series>/.  Skips (exit 77) where this
+# machine cannot run the lab (no qemu, no virtprof build).  LAB_ONLY="check ..." narrows the set.
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+build=${VIRTPROF_BUILD:-build}
+outdir=${LAB_OUT_DIR:-$repo/$build/lab}
+kernels=("$@")
+[ ${#kernels[@]} -gt 0 ] || read -r -a kernels <<<"${LAB_KERNELS:-6.1 6.12}"
+
+skip() { echo "SKIP lab: $*"; exit 77; }
+command -v "${LAB_QEMU:-qemu-system-x86_64}" >/dev/null || skip "qemu-system-x86_64 not installed"
+[ -x "$repo/$build/virtprof" ] || skip "$repo/$build/virtprof not built"
+[ "$(id -u)" -eq 0 ] || skip "needs root (tracefs, 9p exports of /usr and /etc)"
+
+fail=0
+for k in "${kernels[@]}"; do
+	o=$outdir/$k
+	rm -rf "$o"
+	mkdir -p "$o"
+	t0=$(date +%s)
+	if ! kdir=$("$here/kernel.sh" "$k" 2>"$o/kernel.log"); then
+		echo "FAIL lab/$k/kernel: $(tail -n 1 "$o/kernel.log")"
+		fail=1
+		continue
+	fi
+	VIRTPROF_BUILD=$build "$here/boot.sh" "$kdir" tests/lab/inside.sh "$o" "$(tr ' ' , <<<"${LAB_ONLY:-}")" \
+		>"$o/boot.log" 2>&1
+	rc=$?
+	if [ ! -s "$o/results" ]; then
+		echo "FAIL lab/$k/boot: L1 did not run the checks (rc $rc): $(tail -n 1 "$o/boot.log")"
+		fail=1
+		continue
+	fi
+	while read -r verdict rest; do
+		echo "$verdict lab/$k/$rest"
+		[ "$verdict" = FAIL ] && fail=1
+	done <"$o/results"
+	[ -s "$o/retries.log" ] && echo "note lab/$k: $(cat "$o/retries.log")"
+	echo "note lab/$k: $(cat "$kdir/package"), L1 session $(($(date +%s) - t0)) s, logs in $o"
+done
+exit "$fail"

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The comparison users came for, on this kernel: a KVM guest with vhost-net, the same guest
+# without vhost, and a veth container, one after the other under the same load.  Every step
+# serves requests; the vhost worker is the VM's (role vhost) in this kernel's mode (kthread
+# before 6.4, user worker since); the tap path says which vhost mode serves it; KVM exits are
+# counted by reason with their handling time, and the EXITS part of VIRT is measured.
+source "$REPO/tests/lab/lib.sh"
+tb_up "$LAB_TB_ON" && tb_up "$LAB_TB_OFF" || skip "lab testbeds not up (see testbed_*.log)"
+on=$(tb_json "$LAB_TB_ON") off=$(tb_json "$LAB_TB_OFF")
+field() { jq -r --arg t "$2" --arg f "$3" '.targets[] | select(.target == $t) | .[$f]' <<<"$1"; }
+vm_on="vm:$(field "$on" vm id)" vm_off="vm:$(field "$off" vm id)"
+out=$LAB_OUT/compare.json
+"$VIRTPROF" compare \
+	--target "kvm-vhost=$(field "$on" vm url)@vm:$(field "$on" vm pid)@netns:$LAB_TB_ON" \
+	--target "kvm-novhost=$(field "$off" vm url)@vm:$(field "$off" vm pid)@netns:$LAB_TB_OFF" \
+	--target "veth=$(field "$on" container url)@container:$(field "$on" container cgroup)@netns:$LAB_TB_ON" \
+	--steps "${LAB_USERS:-20}" --duration "${LAB_DURATION:-6s}" --warmup 1s \
+	--json "$out" >"$LAB_OUT/compare.txt" 2>"$LAB_OUT/compare.err" ||
+	fail "compare failed: $(tail -n 3 "$LAB_OUT/compare.err")"
+cat "$LAB_OUT/compare.txt"
+step() { jq --arg t "$1" '.steps[] | select(.target == $t)' "$out"; }
+
+for t in "$vm_on" "$vm_off"; do
+	[ "$(step "$t" | jq '.cpu.requests')" -gt 0 ] || fail "$t served no request"
+done
+jq -e '[.comparison[] | .status == "ok"] | all' "$out" >/dev/null ||
+	fail "a step is not ok: $(jq -c '[.comparison[] | .status]' "$out")"
+mode=$(jq -r '.accounting_mode[0].vhost' "$out")
+[ "$mode" = "$(expected_vhost_mode)" ] || fail "vhost mode '$mode', want '$(expected_vhost_mode)'"
+
+# the vhost worker belongs to its VM, role vhost, in either mode
+w=$(step "$vm_on" | jq --arg e "$vm_on" '[.cpu.entities[] | select(.entity == $e and .role == "vhost") | .busy_ns] | add // 0')
+[ "$w" -gt 0 ] || fail "no vhost time attributed to $vm_on: $(step "$vm_on" | jq -c '[.cpu.entities[] | {entity, role, busy_ns}]')"
+n=$(step "$vm_off" | jq --arg e "$vm_off" '[.cpu.entities[] | select(.entity == $e and .role == "vhost") | .busy_ns] | add // 0')
+[ "$n" -eq 0 ] || fail "$vm_off has no vhost worker but $n ns are role vhost"
+# the tap path is marked with the vhost mode serving it
+step "$vm_on" | jq -e --arg m "$mode" '[.io.net_paths[]? | select(.kind == "tap") | .vhost] | any(. == $m)' >/dev/null ||
+	fail "tap path not marked vhost=$mode: $(step "$vm_on" | jq -c '[.io.net_paths[]? | {path, kind, vhost}]')"
+
+# KVM exits by reason with handling time; the EXITS part of VIRT measured, not n/a
+step "$vm_on" | jq -e '[.io.kvm_exits[]? | select(.count > 0 and .handle_avg_us != null)] | length > 0' >/dev/null ||
+	fail "no KVM exit reason counted: $(step "$vm_on" | jq -c '.io.kvm_exits, .io.kvm_exits_notes')"
+step "$vm_on" | jq -e --arg e "$vm_on" '.cpu.overhead[] | select(.target == $e) | .exits_us != null' >/dev/null ||
+	fail "EXITS not measured: $(step "$vm_on" | jq -c '.cpu.overhead, .cpu.overhead_notes')"
+# pio / mmio per vCPU thread
+step "$vm_on" | jq -e --arg e "$vm_on" '[.io.kvm[]? | select(.entity == $e and .role == "vcpu") | (.pio_in + .pio_out + .mmio_read + .mmio_write)] | add > 0' >/dev/null ||
+	fail "no pio/mmio per vCPU: $(step "$vm_on" | jq -c '.io.kvm')"
+# the container's veth path is on the path, not in the load generator
+step "ctr:$(field "$on" container id | sed 's/^native://')" >/dev/null
+echo "ok: vhost $mode, worker $((w / 1000)) us; $(jq -c '[.comparison[] | {target, req_per_s, own_us, virt_us, path_us}]' "$out")"

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Runs inside a kernel-lab host (L1, scripts/lab/boot.sh): the module matrix, the BPF suite and
+# the lab checks, on this kernel.  Each result is one line in $LAB_OUT/results:
+#   PASS name | FAIL name: why | SKIP name: why
+# and each check's output is kept in $LAB_OUT/<name>.log.
+set -u
+cd "$REPO"
+export VIRTPROF_BUILD=${VIRTPROF_BUILD:-build}
+export VIRTPROF=$REPO/$VIRTPROF_BUILD/virtprof
+export LAB=1
+results=$LAB_OUT/results
+: >"$results"
+only=${LAB_ARGS:-}
+
+want() { [ -z "$only" ] || [[ " $only " == *" $1 "* ]]; }
+record() { echo "$1" >>"$results"; echo "lab: $1"; }
+
+# One check: a script of tests/lab/checks/, run like the e2e tests (0 pass, 77 skip, else fail).
+check() { # name
+	local name=$1 rc log=$LAB_OUT/$1.log
+	want "$name" || return 0
+	timeout --kill-after=10 "${LAB_CHECK_TIMEOUT_S:-240}" bash "tests/lab/checks/$name.sh" >"$log" 2>&1
+	rc=$?
+	case $rc in
+	0) record "PASS $name" ;;
+	77) record "SKIP $name: $(grep -m1 -i 'skip' "$log" | cut -c1-200)" ;;
+	*) record "FAIL $name: rc=$rc: $(grep -m1 -E 'FAIL|fail|error' "$log" | cut -c1-200)" ;;
+	esac
+}
+
+# Before any module is loaded: what virtprof says on a host that runs no VM and no container.
+check modules_absent
+
+for m in kvm_amd vhost_net tun bridge veth loop; do
+	modprobe "$m" 2>>"$LAB_OUT/modprobe.log" || echo "modprobe $m failed" >>"$LAB_OUT/modprobe.log"
+done
+
+# The BPF suite of tests/bpf, as on the host, in the flavour these kernels load (tp_btf; the raw_tp
+# re-runs stay on the host, where they take a minute instead of five); its lines become results.
+if want bpf; then
+	TEST_FILTER=${LAB_BPF_FILTER:-bpf/test_} ./tests/run.sh bpf >"$LAB_OUT/bpf.log" 2>&1
+	sed -n 's/^\(PASS\|FAIL\|SKIP\)  \(bpf\/[^ :]*\).*/\1 \2/p' "$LAB_OUT/bpf.log" | while read -r v n; do
+		case $v in
+		FAIL) record "FAIL $n: see bpf.log" ;;
+		SKIP) record "SKIP $n: $(grep -m1 "^SKIP  $n" "$LAB_OUT/bpf.log" | cut -d: -f2- | cut -c1-160)" ;;
+		*) record "PASS $n" ;;
+		esac
+	done
+fi
+
+# Two testbeds, KVM guests both: one with vhost-net, one without; each with a native container.
+tb() { # name vhost subnet
+	"$VIRTPROF" testbed up --name "$1" --accel kvm --vhost "$2" --runtime native --subnet "$3" \
+		--kvm-probe 60s --boot-timeout 180s >"$LAB_OUT/testbed_$1.log" 2>&1
+}
+if want testbed || want compare_paths || want vhost_worker || want vcpu_guest_time; then
+	# both guests boot at once: L1 has two CPUs and each boot waits mostly on the other's
+	tb labon on 10.213.0.0/24 & on=$!
+	tb laboff off 10.214.0.0/24 & off=$!
+	if wait $on; then record "PASS testbed_kvm_vhost"; else
+		record "FAIL testbed_kvm_vhost: $(tail -n 1 "$LAB_OUT/testbed_labon.log" | cut -c1-200)"; fi
+	if wait $off; then record "PASS testbed_kvm_novhost"; else
+		record "FAIL testbed_kvm_novhost: $(tail -n 1 "$LAB_OUT/testbed_laboff.log" | cut -c1-200)"; fi
+	for c in vhost_worker vcpu_guest_time compare_paths; do
+		check "$c"
+	done
+	for n in labon laboff; do "$VIRTPROF" testbed down --name "$n" >>"$LAB_OUT/testbed_$n.log" 2>&1; done
+fi
+exit 0
