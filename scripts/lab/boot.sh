@@ -25,6 +25,13 @@ image=$("$here/image.sh" "$kdir")
 kernel=$kdir/vmlinux
 [ "$(cat "$kdir/boot")" = pvh ] || kernel=$kdir/vmlinuz
 mkdir -p "$out"
+# The testbed's rootfs (built from the host's /usr, which L1 shares) is the same for every kernel:
+# built once, in a cache beside the kernels, shared read-write.
+# Built here on the host, where writing is fast (inside L1 it takes minutes).
+tbcache=${VIRTPROF_LAB_CACHE:-/var/cache/virtprof-lab}/testbed
+mkdir -p "$tbcache/cache"
+TB_STATE_DIR=$tbcache TB_NAME=lab "$repo/scripts/testbed/testbed.sh" rootfs >/dev/null ||
+	{ echo "lab: the testbed rootfs did not build" >&2; exit 3; }
 
 boot_once() {
 	rm -f "$out/exit-code"
@@ -39,6 +46,7 @@ boot_once() {
 		-virtfs "local,path=$kdir/lib/modules,mount_tag=kmods,security_model=none,readonly=on,id=kmods" \
 		-virtfs "local,path=$repo,mount_tag=repo,security_model=none,readonly=on,id=repo" \
 		-virtfs "local,path=$out,mount_tag=out,security_model=none,id=out" \
+		-virtfs "local,path=$tbcache/cache,mount_tag=tbcache,security_model=none,id=tbcache" \
 		</dev/null >"$out/qemu.log" 2>&1 || true
 }
 

@@ -22,3 +22,58 @@ extract_vmlinux() { # bzImage out
 	rm -f "$2"
 	return 1
 }
+
+# Modules to load by hand (busybox insmod, no modprobe): MODS gets the module files that give
+# the named modules, dependencies first, in load order (from modules.dep); a module built into
+# the kernel needs nothing.  Fails naming the first one this kernel has neither way.
+mods_resolve() { # moddir name...
+	local moddir=$1 want p
+	shift
+	MODS=()
+	for want in "$@"; do
+		p=$(awk -F: -v w="$want" '{ n = $1; sub(/.*\//, "", n); sub(/\.ko(\.[a-z]+)?$/, "", n);
+			if (n == w) { print $1; exit } }' "$moddir/modules.dep")
+		if [ -z "$p" ]; then
+			grep -q "/$want.ko" "$moddir/modules.builtin" 2>/dev/null && continue
+			echo "kernel in $moddir has no module $want" >&2
+			return 1
+		fi
+		mods_add "$moddir" "$p"
+	done
+}
+mods_add() { # moddir path-relative-to-moddir
+	local moddir=$1 m=$2 dep x
+	for x in "${MODS[@]+"${MODS[@]}"}"; do [ "$x" = "$m" ] && return 0; done
+	for dep in $(awk -v m="$m:" '$1 == m { for (i = 2; i <= NF; i++) print $i }' "$moddir/modules.dep"); do
+		mods_add "$moddir" "$dep"
+	done
+	MODS+=("$m")
+}
+
+# Copy MODS into dir decompressed (busybox insmod reads plain .ko only), with dir/order listing
+# them in load order.
+mods_unpack() { # moddir dir
+	local moddir=$1 dir=$2 m base
+	mkdir -p "$dir"
+	: >"$dir/order"
+	for m in "${MODS[@]}"; do
+		base=$(basename "$m")
+		case $base in
+		*.ko.xz) xz -dc "$moddir/$m" >"$dir/${base%.xz}"; base=${base%.xz} ;;
+		*.ko.zst) zstd -qdc "$moddir/$m" >"$dir/${base%.zst}"; base=${base%.zst} ;;
+		*.ko.gz) gzip -dc "$moddir/$m" >"$dir/${base%.gz}"; base=${base%.gz} ;;
+		*) cp "$moddir/$m" "$dir/$base" ;;
+		esac
+		echo "$base" >>"$dir/order"
+	done
+}
+
+# The host's statically linked busybox (an initramfs has no libraries), or nothing.
+static_busybox() {
+	local b
+	for b in /bin/busybox /usr/bin/busybox; do
+		[ -x "$b" ] || continue
+		case $(ldd "$b" 2>&1 || true) in *"not a dynamic"*) echo "$b"; return 0 ;; esac
+	done
+	return 1
+}

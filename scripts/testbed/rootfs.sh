@@ -17,41 +17,22 @@ source "$here/kernel-lib.sh"
 kver=${kernel##*/vmlinuz-}
 moddir=/lib/modules/$kver
 nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
-busybox_bin=
-for b in /bin/busybox /usr/bin/busybox; do
-	[ -x "$b" ] || continue
-	case $(ldd "$b" 2>&1 || true) in *"not a dynamic"*) busybox_bin=$b; break ;; esac
-done
+busybox_bin=$(static_busybox || true)
 [ -n "$busybox_bin" ] || { echo "testbed: no static busybox; install it: apt-get install busybox-static" >&2; exit 2; }
 [ -x "$nginx_bin" ] || { echo "testbed: no nginx; install it: apt-get install nginx-light" >&2; exit 2; }
 [ -f "$moddir/modules.dep" ] || { echo "testbed: no modules for guest kernel $kver ($moddir); reinstall linux-image-$kver" >&2; exit 2; }
 
 # The guest needs virtio_pci (the PCI transport) and virtio_net; modules.dep gives their
 # dependencies (virtio, virtio_ring, failover, net_failover ...), in load order.
-mods=()
-add_mod() { # path relative to moddir, dependencies first
-	local m=$1 dep
-	for x in "${mods[@]+"${mods[@]}"}"; do [ "$x" = "$m" ] && return 0; done
-	for dep in $(awk -v m="$m:" '$1 == m { for (i = 2; i <= NF; i++) print $i }' "$moddir/modules.dep"); do
-		add_mod "$dep"
-	done
-	mods+=("$m")
-}
-for want in virtio_pci virtio_net; do
-	p=$(awk -F: -v w="$want" '{ n = $1; sub(/.*\//, "", n); sub(/\.ko(\.[a-z]+)?$/, "", n);
-		if (n == w) { print $1; exit } }' "$moddir/modules.dep")
-	# Built into the kernel: nothing to load.
-	if [ -z "$p" ]; then grep -q "/$want.ko" "$moddir/modules.builtin" 2>/dev/null && continue
-		echo "testbed: guest kernel $kver has no $want module" >&2; exit 2; fi
-	add_mod "$p"
-done
+mods_resolve "$moddir" virtio_pci virtio_net || { echo "testbed: guest kernel $kver lacks a module" >&2; exit 2; }
+mods=("${MODS[@]+"${MODS[@]}"}")
 
 libs=$(ldd "$nginx_bin" | awk '/=>/ { print $3 } /^\s*\/lib/ { print $1 }' | sort -u)
 inputs() {
 	cat "$0" "$here/kernel-lib.sh" "$here"/files/*
 	echo "sizes=$sizes kver=$kver"
 	stat -L -c '%n %s %Y' "$kernel" "$nginx_bin" "$busybox_bin" $libs /etc/nginx/mime.types 2>/dev/null
-	for m in "${mods[@]}"; do stat -L -c '%n %s %Y' "$moddir/$m"; done
+	for m in "${mods[@]+"${mods[@]}"}"; do stat -L -c '%n %s %Y' "$moddir/$m"; done
 }
 hash=$(inputs | sha256sum | cut -c1-16)
 out=$cache/$hash
@@ -89,18 +70,7 @@ echo "127.0.0.1 localhost" >"$r/etc/hosts"
 for n in $sizes; do
 	head -c "$n" /dev/zero | tr '\0' 'x' >"$r/srv/www/bytes/$n"
 done
-# busybox insmod reads plain .ko only: decompress xz/zstd modules here.
-: >"$r/lib/modules/testbed/order"
-for m in "${mods[@]}"; do
-	base=$(basename "$m")
-	case $base in
-	*.ko.xz) xz -dc "$moddir/$m" >"$r/lib/modules/testbed/${base%.xz}"; base=${base%.xz} ;;
-	*.ko.zst) zstd -qdc "$moddir/$m" >"$r/lib/modules/testbed/${base%.zst}"; base=${base%.zst} ;;
-	*.ko.gz) gzip -dc "$moddir/$m" >"$r/lib/modules/testbed/${base%.gz}"; base=${base%.gz} ;;
-	*) cp "$moddir/$m" "$r/lib/modules/testbed/$base" ;;
-	esac
-	echo "$base" >>"$r/lib/modules/testbed/order"
-done
+mods_unpack "$moddir" "$r/lib/modules/testbed"
 (cd "$r" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc --quiet >"$out.tmp/initramfs.cpio")
 tar -C "$r" --numeric-owner -cf "$out.tmp/rootfs.tar" .
 echo "$kernel" >"$out.tmp/kernel"

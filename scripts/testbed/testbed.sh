@@ -615,6 +615,10 @@ down)
 	fi
 	;;
 status) do_status ;;
+rootfs)
+	# Build (or find) the rootfs `up` would boot, and print its directory: the kernel lab builds
+	# it on the host, where writing is fast, into the cache its emulated hosts share.
+	"$here/rootfs.sh" "$cache" "$(pick_kernel)" "$sizes" ;;
 logs)
 	case ${1:-} in
 	vm) in_ns curl -sf --max-time 30 "http://$vm_ip/_testbed/access.log" ||
@@ -623,5 +627,5 @@ logs)
 		[ -n "$f" ] && [ -f "$f" ] && cat "$f" || die 1 "no container access log (is $name up?)" ;;
 	*) die 2 "logs: say vm or container" ;;
 	esac ;;
-*) die 2 "usage: testbed.sh up | status | down [--purge] | logs vm|container" ;;
+*) die 2 "usage: testbed.sh up | status | down [--purge] | logs vm|container | rootfs" ;;
 esac

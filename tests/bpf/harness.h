@@ -8,6 +8,7 @@
 #define VP_TEST_HARNESS_H
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define SKIP 77
@@ -22,11 +23,27 @@
 	} while (0)
 
 /* |got - want| <= pct% of want */
-#define ASSERT_WITHIN(got, want, pct, what)                                                     \
-	ASSERT_TRUE(((double)(got) - (double)(want)) <= (double)(want) * (pct) / 100.0 &&       \
-			    ((double)(want) - (double)(got)) <= (double)(want) * (pct) / 100.0, \
-		    "%s: got %.0f, want %.0f +- %.1f%%", what, (double)(got), (double)(want),   \
-		    (double)(pct))
+/*
+ * Inside the kernel lab's emulated hosts (docs/lab.md) every context switch and interrupt costs
+ * ~100x a real host's, so the few hundred instructions between the scheduler's own accounting
+ * (update_curr) and the sched_switch tracepoint weigh percent, not per mille: the lab sets
+ * VIRTPROF_TEST_TOLERANCE_SCALE (2) and says so; on a real host it is 1.
+ */
+static inline double tolerance_scale(void)
+{
+	const char *s = getenv("VIRTPROF_TEST_TOLERANCE_SCALE");
+	double v = s ? atof(s) : 1.0;
+
+	return v >= 1.0 ? v : 1.0;
+}
+
+#define ASSERT_WITHIN(got, want, pct, what)                                                   \
+	ASSERT_TRUE(((double)(got) - (double)(want)) <=                                       \
+				    (double)(want) * (pct)*tolerance_scale() / 100.0 &&       \
+			    ((double)(want) - (double)(got)) <=                               \
+				    (double)(want) * (pct)*tolerance_scale() / 100.0,         \
+		    "%s: got %.0f, want %.0f +- %.1f%%", what, (double)(got), (double)(want), \
+		    (double)(pct)*tolerance_scale())
 
 #define TEST_SKIP(fmt, ...)                                 \
 	do {                                                \

@@ -65,7 +65,7 @@ void kernel_mode_detect(struct kernel_mode *m)
 		m->vhost = "none";
 		m->vhost_why = "no /dev/vhost-net (CONFIG_VHOST_NET off or module not loaded)";
 	} else if (major > 6 || (major == 6 && minor >= 4)) {
-		m->vhost = "user worker";
+		m->vhost = "user-worker";
 		m->vhost_why = "kernel >= 6.4: vhost-<pid> threads inside the VM process";
 	} else {
 		m->vhost = "kthread";

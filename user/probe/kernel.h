@@ -12,7 +12,7 @@ struct kernel_mode {
 	const char *cgroup;    /* v1 / v2 / hybrid */
 	int irq_time;	       /* CONFIG_IRQ_TIME_ACCOUNTING: 1 on, 0 off, -1 unknown */
 	int hz;		       /* CONFIG_HZ, 0 unknown */
-	const char *vhost;     /* "user worker" / "kthread" / "none" */
+	const char *vhost;     /* "user-worker" / "kthread" / "none" (as the tap path says) */
 	const char *vhost_why; /* how the vhost mode was decided */
 	bool kvm_dev;	       /* /dev/kvm present */
 	bool kvm_tp;	       /* kvm tracepoints present in tracefs */
