@@ -398,8 +398,11 @@ void session_table_compare(const struct session *s, struct out *o)
 				st->lg_busy_pct, st->lg_rq_pct, LOADGEN_BUSY_BOUND_PCT,
 				LOADGEN_RQ_BOUND_PCT);
 	}
-	table_note(&t, "LOADGEN: virtprof's own load threads; OWN: vCPUs / container app; VIRT: "
-		       "emulation, io, vhost, KVM threads, runtime helpers; PATH: tap/veth/bridge");
+	table_note(
+		&t,
+		"LOADGEN: virtprof's own load threads; OWN: vCPUs (under KVM: their guest time) / "
+		"container app; VIRT: emulation, io, vhost, KVM threads, exit handling, runtime "
+		"helpers; PATH: tap/veth/bridge");
 	table_note(&t, "latency from the intended send time (coordinated omission corrected)");
 	table_render(&t, o);
 	table_free(&t);

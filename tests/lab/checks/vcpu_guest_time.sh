@@ -13,7 +13,10 @@ done
 [ ${#tids[@]} -gt 0 ] || fail "no 'CPU n/KVM' thread in qemu $VM_PID (not a KVM guest?)"
 guest_ticks() {
 	local s=0 t
-	for t in "${tids[@]}"; do s=$((s + $(awk '{ print $43 }' "/proc/$VM_PID/task/$t/stat"))); done
+	# field 43; the name "CPU 0/KVM" has a space: count from the last ')'
+	for t in "${tids[@]}"; do
+		s=$((s + $(sed 's/.*) //' "/proc/$VM_PID/task/$t/stat" | awk '{ print $41 }')))
+	done
 	echo $s
 }
 run_bracketed guest_run guest_ticks
