@@ -45,6 +45,10 @@ for k in "${kernels[@]}"; do
 		echo "$verdict lab/$k/$rest"
 		[ "$verdict" = FAIL ] && fail=1
 	done <"$o/results"
+	if [ "$rc" = 3 ]; then
+		echo "FAIL lab/$k/session: L1 did not finish (timeout or crash): $(tail -n 1 "$o/boot.log")"
+		fail=1
+	fi
 	[ -s "$o/retries.log" ] && echo "note lab/$k: $(cat "$o/retries.log")"
 	echo "note lab/$k: $(cat "$kdir/package"), L1 session $(($(date +%s) - t0)) s, logs in $o"
 done

@@ -495,6 +495,8 @@ static void *rq_fn(void *arg)
 static int test_rq_delay_vs_schedstat(void)
 {
 	struct rq_thread t[2] = { { .cpu = 0 }, { .cpu = 0 } };
+	/* switches near the window's edges may land on either side of it (x2 in the lab) */
+	uint64_t slack = (uint64_t)(3 * tolerance_scale());
 	struct interval iv;
 	pthread_t th[2];
 
@@ -521,11 +523,11 @@ static int test_rq_delay_vs_schedstat(void)
 			    "no contention measured by the kernel");
 		ASSERT_WITHIN(st.rq_delay_ns, t[k].delay1 - t[k].delay0, 15.0,
 			      "rq delay vs schedstat");
-		ASSERT_TRUE(st.nvcsw + 3 >= t[k].nv1 - t[k].nv0 &&
-				    st.nvcsw <= t[k].nv1 - t[k].nv0 + 3,
+		ASSERT_TRUE(st.nvcsw + slack >= t[k].nv1 - t[k].nv0 &&
+				    st.nvcsw <= t[k].nv1 - t[k].nv0 + slack,
 			    "voluntary switches %u vs %lu", st.nvcsw, t[k].nv1 - t[k].nv0);
-		ASSERT_TRUE(st.nivcsw + 3 >= t[k].niv1 - t[k].niv0 &&
-				    st.nivcsw <= t[k].niv1 - t[k].niv0 + 3,
+		ASSERT_TRUE(st.nivcsw + slack >= t[k].niv1 - t[k].niv0 &&
+				    st.nivcsw <= t[k].niv1 - t[k].niv0 + slack,
 			    "involuntary switches %u vs %lu", st.nivcsw, t[k].niv1 - t[k].niv0);
 	}
 	interval_free(&iv);

@@ -202,7 +202,7 @@ static int test_tap_write(void)
 
 		snprintf(c, sizeof(c), "%d", n);
 		snprintf(sz, sizeof(sz), "%d", size);
-		execlp("ip", "ip", "netns", "exec", ns, cmd, tap, c, sz, go, "3000", (char *)NULL);
+		execlp("ip", "ip", "netns", "exec", ns, cmd, tap, c, sz, go, "15000", (char *)NULL);
 		_exit(127);
 	}
 	iot_on_exit("kill %d", (int)pid);

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# vhost-net's worker in this kernel's mode -- a kthread "vhost-<pid>" before 6.4, a user worker
+# thread of the owner since -- attributed to its owner as role vhost, with no guest at all: a
+# test helper (tests/helpers/vhost_drv.c) drives vhost-net from its own memory into a tap.  It
+# runs under a qemu-system-* name so virtprof takes it for a VMM (no KVM needed: this works on
+# every lab kernel).
+source "$REPO/tests/lab/lib.sh"
+[ -c /dev/vhost-net ] || skip "no /dev/vhost-net (modprobe vhost_net)"
+drv=$REPO/${VIRTPROF_BUILD:-build}/tests/helpers/vhost_drv
+[ -x "$drv" ] || skip "$drv not built"
+tmp=$(mktemp -d)
+on_exit "rm -rf '$tmp'"
+ln -s "$drv" "$tmp/qemu-system-vhostdrv"
+ns=vplab-vh
+ip netns add $ns || fail "netns"
+on_exit "ip netns del $ns"
+ip netns exec $ns "$tmp/qemu-system-vhostdrv" vplabtap 200000 "$tmp/go" 20000 >"$tmp/drv.log" 2>&1 &
+drvpid=$!
+on_exit "kill $drvpid 2>/dev/null"
+wait_for 100 ip -n $ns link show vplabtap || fail "tap not created: $(cat "$tmp/drv.log")"
+ip -n $ns link set vplabtap up
+sleep 1
+# the worker, as the kernel knows it
+mode="user-worker"
+worker=$(for t in /proc/$drvpid/task/*; do [ "$(cat "$t/comm")" = "vhost-$drvpid" ] && echo "${t##*/}"; done)
+if [ -z "$worker" ]; then
+	mode=kthread
+	worker=$(for p in /proc/[0-9]*; do [ "$(cat "$p/comm" 2>/dev/null)" = "vhost-$drvpid" ] && echo "${p##*/}"; done | head -n 1)
+fi
+[ -n "$worker" ] || fail "no vhost-$drvpid worker"
+[ "$mode" = "$(expected_vhost_mode)" ] || fail "worker is a $mode, want $(expected_vhost_mode)"
+"$VIRTPROF" top 1 4 --vm "$drvpid" --json >"$LAB_OUT/vhost_noguest.json" 2>"$tmp/top.err" &
+top=$!
+sleep 2
+touch "$tmp/go"
+wait $top || fail "top failed: $(tail -n 2 "$tmp/top.err")"
+cat "$tmp/drv.log"
+e="vm:pid$drvpid"
+busy=$(jq -s --arg e "$e" '[.[].entities[] | select(.entity == $e and .role == "vhost") | .busy_ns // ((.task_ns // 0) + (.softirq_ns // 0) + (.hardirq_ns // 0))] | add // 0' "$LAB_OUT/vhost_noguest.json")
+other=$(jq -s --arg r "vhost" '[.[].entities[] | select(.entity == "other" and (.role | startswith("vhost"))) | .task_ns // 0] | add // 0' "$LAB_OUT/vhost_noguest.json")
+mode_rep=$(jq -rs '.[-1].accounting_mode[0].vhost' "$LAB_OUT/vhost_noguest.json")
+echo "vhost worker $worker ($mode): $((busy / 1000000)) ms as $e/vhost, $((other / 1000000)) ms as other/vhost*; report says vhost $mode_rep"
+[ "$busy" -gt 1000000 ] || fail "the worker's time is not $e/vhost: $(jq -sc '[.[].entities[] | {entity, role, task_ns}]' "$LAB_OUT/vhost_noguest.json" | cut -c1-400)"
+[ "$other" -eq 0 ] || fail "worker time left in other"
+[ "$mode_rep" = "$mode" ] || fail "report says vhost $mode_rep, the kernel runs $mode"
+echo ok
