@@ -14,7 +14,7 @@ ln -s "$drv" "$tmp/qemu-system-vhostdrv"
 ns=vplab-vh
 ip netns add $ns || fail "netns"
 on_exit "ip netns del $ns"
-ip netns exec $ns "$tmp/qemu-system-vhostdrv" vplabtap 200000 "$tmp/go" 20000 >"$tmp/drv.log" 2>&1 &
+ip netns exec $ns "$tmp/qemu-system-vhostdrv" vplabtap 3000000 "$tmp/go" 20000 >"$tmp/drv.log" 2>&1 &
 drvpid=$!
 on_exit "kill $drvpid 2>/dev/null"
 wait_for 100 ip -n $ns link show vplabtap || fail "tap not created: $(cat "$tmp/drv.log")"
@@ -29,9 +29,10 @@ if [ -z "$worker" ]; then
 fi
 [ -n "$worker" ] || fail "no vhost-$drvpid worker"
 [ "$mode" = "$(expected_vhost_mode)" ] || fail "worker is a $mode, want $(expected_vhost_mode)"
-"$VIRTPROF" top 1 4 --vm "$drvpid" --json >"$LAB_OUT/vhost_noguest.json" 2>"$tmp/top.err" &
+"$VIRTPROF" top 1 5 --vm "$drvpid" --json >"$LAB_OUT/vhost_noguest.json" 2>"$tmp/top.err" &
 top=$!
-sleep 2
+# the frames go once the probes are attached (the first interval is out)
+wait_for 600 test -s "$LAB_OUT/vhost_noguest.json" || fail "top produced no interval: $(tail -n 2 "$tmp/top.err")"
 touch "$tmp/go"
 wait $top || fail "top failed: $(tail -n 2 "$tmp/top.err")"
 cat "$tmp/drv.log"
