@@ -32,7 +32,7 @@ run_bracketed() { # name ticks-command...
 	RUN_JSON=$LAB_OUT/$name.json
 	t0=$("$@")
 	"$VIRTPROF" run --url "$VM_URL" --netns "$LAB_TB_ON" --vm "$VM_PID" --users 20 \
-		--duration 6s --warmup 0s --json "$RUN_JSON" >"$LAB_OUT/$name.txt" 2>&1 ||
+		--duration 4s --warmup 0s --json "$RUN_JSON" >"$LAB_OUT/$name.txt" 2>&1 ||
 		fail "run failed: $(tail -n 3 "$LAB_OUT/$name.txt")"
 	t1=$("$@")
 	KERN_MS=$(((t1 - t0) * 1000 / $(getconf CLK_TCK)))
