@@ -32,7 +32,8 @@ check() { # name
 check modules_absent
 
 for m in kvm_amd vhost_net tun bridge veth loop; do
-	modprobe "$m" 2>>"$LAB_OUT/modprobe.log" || echo "modprobe $m failed" >>"$LAB_OUT/modprobe.log"
+	echo "lab: modprobe $m"
+	timeout 60 modprobe "$m" 2>>"$LAB_OUT/modprobe.log" || echo "modprobe $m failed" >>"$LAB_OUT/modprobe.log"
 done
 
 # Does a KVM guest run here?  SeaBIOS under -accel kvm prints within seconds where it does.
@@ -59,6 +60,7 @@ fi
 # The BPF suite of tests/bpf, as on the host, in the flavour these kernels load (tp_btf; the raw_tp
 # re-runs stay on the host, where they take a minute instead of five); its lines become results.
 if want bpf; then
+	echo "lab: BPF suite"
 	# emulated context switches are ~100x dearer: percentage tolerances doubled (harness.h)
 	VIRTPROF_TEST_TOLERANCE_SCALE=2 TEST_FILTER=${LAB_BPF_FILTER:-bpf/test_} \
 		./tests/run.sh bpf >"$LAB_OUT/bpf.log" 2>&1
