@@ -33,7 +33,11 @@ mkdir -p "$tbcache/cache"
 TB_STATE_DIR=$tbcache TB_NAME=lab "$repo/scripts/testbed/testbed.sh" rootfs >/dev/null ||
 	{ echo "lab: the testbed rootfs did not build" >&2; exit 3; }
 
+# The newest change of anything in OUT_DIR (console, logs, results): L1 is making progress.
+progress() { find "$out" -maxdepth 1 -type f -printf '%T@\n' 2>/dev/null | sort -n | tail -n 1 | cut -d. -f1; }
+
 boot_once() {
+	local qpid last now
 	rm -f "$out/exit-code"
 	# SIGTERM/SIGINT to us end qemu too (timeout's own signal reaches it first).
 	timeout --kill-after=10 "$timeout_s" "$qemu" -machine pc -accel tcg,thread=multi -cpu max \
@@ -47,7 +51,20 @@ boot_once() {
 		-virtfs "local,path=$repo,mount_tag=repo,security_model=none,readonly=on,id=repo" \
 		-virtfs "local,path=$out,mount_tag=out,security_model=none,id=out" \
 		-virtfs "local,path=$tbcache/cache,mount_tag=tbcache,security_model=none,id=tbcache" \
-		</dev/null >"$out/qemu.log" 2>&1 || true
+		</dev/null >"$out/qemu.log" 2>&1 &
+	qpid=$!
+	# A hung L1 (no file of OUT_DIR changed for LAB_STALL_S) is stopped early, not at the timeout.
+	while kill -0 "$qpid" 2>/dev/null; do
+		sleep 5
+		last=$(progress) now=$(date +%s)
+		if [ -n "$last" ] && ((now - last > ${LAB_STALL_S:-300})); then
+			echo "lab: L1 made no progress for ${LAB_STALL_S:-300}s; stopping it" | tee -a "$out/retries.log" >&2
+			pkill -TERM -P "$qpid" 2>/dev/null
+			kill "$qpid" 2>/dev/null
+			break
+		fi
+	done
+	wait "$qpid" 2>/dev/null || true
 }
 
 boot_once

@@ -36,20 +36,22 @@ for m in kvm_amd vhost_net tun bridge veth loop; do
 	timeout 60 modprobe "$m" 2>>"$LAB_OUT/modprobe.log" || echo "modprobe $m failed" >>"$LAB_OUT/modprobe.log"
 done
 
-# Does a KVM guest run here?  SeaBIOS under -accel kvm prints within seconds where it does.
+# Does a KVM guest run here?  SeaBIOS under -accel kvm logs to its debug port (0x402) within
+# seconds where it does.
 kvm_ok=1 kvm_why=
 if ! [ -c /dev/kvm ]; then
 	kvm_ok=0 kvm_why="no /dev/kvm (kvm_amd did not load: $(tail -n 1 "$LAB_OUT/modprobe.log" 2>/dev/null))"
 else
 	rm -f "$LAB_OUT/kvm-probe.serial"
 	timeout 40 qemu-system-x86_64 -accel kvm -m 64 -nodefaults -display none -no-reboot \
-		-serial "file:$LAB_OUT/kvm-probe.serial" >/dev/null 2>&1 &
+		-debugcon "file:$LAB_OUT/kvm-probe.serial" -global isa-debugcon.iobase=0x402 \
+		>/dev/null 2>&1 &
 	p=$!
 	for _ in $(seq 80); do [ -s "$LAB_OUT/kvm-probe.serial" ] && break; sleep 0.5; done
 	kill $p 2>/dev/null; wait $p 2>/dev/null
 	if ! [ -s "$LAB_OUT/kvm-probe.serial" ]; then
 		kvm_ok=0
-		kvm_why="a KVM guest does not run inside this emulated host (SeaBIOS printed nothing in 40 s: nested SVM of kernel $(uname -r) on qemu TCG)"
+		kvm_why="a KVM guest does not run inside this emulated host (SeaBIOS logged nothing in 40 s under nested SVM of kernel $(uname -r) on qemu TCG)"
 	fi
 fi
 if [ $kvm_ok = 0 ]; then
