@@ -14,7 +14,7 @@ ln -s "$drv" "$tmp/qemu-system-vhostdrv"
 ns=vplab-vh
 ip netns add $ns || fail "netns"
 on_exit "ip netns del $ns"
-ip netns exec $ns "$tmp/qemu-system-vhostdrv" vplabtap 3000000 "$tmp/go" 20000 >"$tmp/drv.log" 2>&1 &
+ip netns exec $ns "$tmp/qemu-system-vhostdrv" vplabtap 400000 "$tmp/go" 20000 >"$tmp/drv.log" 2>&1 &
 drvpid=$!
 on_exit "kill $drvpid 2>/dev/null"
 wait_for 100 ip -n $ns link show vplabtap || fail "tap not created: $(cat "$tmp/drv.log")"
