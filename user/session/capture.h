@@ -58,7 +58,7 @@ struct capture_interval {
 	struct agg agg;
 	int64_t bpf_ns; /* BPF run time of every program during it; -1: bpf_stats off */
 	struct stack_profile stacks; /* samples per owner and stack (stacks.on: sampling ran) */
-	int nkc;	/* = targets.n */
+	int nkc;		     /* = targets.n */
 	struct kcheck_delta kc[MAX_TARGETS]; /* per target: the kernel's figure beside virtprof's */
 };
 
