@@ -126,9 +126,14 @@ int tp_kvm_exit(struct trace_event_raw_kvm_exit___vp *ctx)
 			st->vcpu_id = BPF_CORE_READ(ctx, vcpu_id);
 			st->has_vcpu_id = 1;
 		}
-		prev = bpf_map_lookup_elem(&kvm_pending, &k.tid);
-		if (prev && prev->entry_ts && p.ts > prev->entry_ts)
+	}
+	/* Every exit after the first finds its vCPU's entry: close the guest run in place. */
+	prev = bpf_map_lookup_elem(&kvm_pending, &k.tid);
+	if (prev) {
+		if (st && prev->entry_ts && p.ts > prev->entry_ts)
 			st->guest_ns += p.ts - prev->entry_ts;
+		*prev = p;
+		return 0;
 	}
 	if (bpf_map_update_elem(&kvm_pending, &k.tid, &p, BPF_ANY))
 		drop(VP_KVM_DROP_PENDING_FULL);
