@@ -45,6 +45,14 @@ static void die(const char *what)
 	exit(1);
 }
 
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
 int main(int argc, char **argv)
 {
 	struct {
@@ -56,7 +64,7 @@ int main(int argc, char **argv)
 	struct vhost_vring_addr addr = { .index = 1 };
 	uint64_t features, one = 1, sent = 0;
 	struct ifreq ifr = {};
-	long count, hold;
+	long count, hold, t0;
 	struct vring vr;
 	size_t size;
 	uint8_t *buf, *pkt;
@@ -126,6 +134,7 @@ int main(int argc, char **argv)
 	}
 	while (access(argv[3], F_OK))
 		sleep_ms(20);
+	t0 = now_ms();
 	/* keep the ring full: a slot is reused once vhost marked it used */
 	while ((long)sent < count) {
 		uint16_t used = __atomic_load_n(&vr.used->idx, __ATOMIC_ACQUIRE);
@@ -149,7 +158,9 @@ int main(int argc, char **argv)
 	}
 	while (__atomic_load_n(&vr.used->idx, __ATOMIC_ACQUIRE) != vr.avail->idx)
 		usleep(1000);
-	printf("vhost_drv: %lu frames through vhost to %s\n", (unsigned long)sent, argv[1]);
+	/* how long the worker had work: a check that finds no worker time can tell why */
+	printf("vhost_drv: %lu frames through vhost to %s in %ld ms\n", (unsigned long)sent,
+	       argv[1], now_ms() - t0);
 	fflush(stdout);
 	sleep_ms(hold);
 	return 0;

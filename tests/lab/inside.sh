@@ -28,6 +28,27 @@ check() { # name
 	esac
 }
 
+# Hold on the static keys virtprof's probes would otherwise flip each time a test attaches or
+# detaches them: the tracepoints it hooks (enabled in tracefs with recording off, so the kernel's
+# own event handler returns at once) and bpf_stats.  Multi-threaded TCG does not survive live
+# patches of hot kernel code reliably (scripts/lab/boot.sh); with the keys held, attaching only
+# adds a probe function.  Called again once the modules are loaded, for their tracepoints.
+hold_keys() {
+	local t=/sys/kernel/tracing e
+	echo 0 >"$t/tracing_on"
+	for e in sched/sched_switch sched/sched_wakeup sched/sched_wakeup_new sched/sched_process_fork \
+		sched/sched_process_exec sched/sched_process_exit irq/softirq_entry irq/softirq_exit \
+		irq/irq_handler_entry irq/irq_handler_exit cgroup/cgroup_attach_task block/block_bio_queue \
+		block/block_bio_complete block/block_rq_complete net/netif_receive_skb net/net_dev_xmit \
+		net/netif_receive_skb_entry net/netif_receive_skb_list_entry net/netif_receive_skb_exit \
+		net/netif_receive_skb_list_exit napi/napi_poll kvm/kvm_entry kvm/kvm_exit kvm/kvm_pio \
+		kvm/kvm_mmio; do
+		[ -e "$t/events/$e/enable" ] && echo 1 >"$t/events/$e/enable"
+	done
+	sysctl -qw kernel.bpf_stats_enabled=1
+}
+hold_keys
+
 # Before any module is loaded: what virtprof says on a host that runs no VM and no container.
 check modules_absent
 
@@ -35,6 +56,8 @@ for m in kvm_amd vhost_net tun bridge veth loop; do
 	echo "lab: modprobe $m"
 	timeout 60 modprobe "$m" 2>>"$LAB_OUT/modprobe.log" || echo "modprobe $m failed" >>"$LAB_OUT/modprobe.log"
 done
+
+hold_keys
 
 # Does a KVM guest run here?  SeaBIOS under -accel kvm logs to its debug port (0x402) within
 # seconds where it does.

@@ -29,12 +29,20 @@ if [ -z "$worker" ]; then
 fi
 [ -n "$worker" ] || fail "no vhost-$drvpid worker"
 [ "$mode" = "$(expected_vhost_mode)" ] || fail "worker is a $mode, want $(expected_vhost_mode)"
-"$VIRTPROF" top 1 5 --vm "$drvpid" --json >"$LAB_OUT/vhost_noguest.json" 2>"$tmp/top.err" &
+# top runs until the frames are through (an emulated host is slow by varying amounts; a fixed
+# number of intervals once ended before the driver started) and then one interval more.
+"$VIRTPROF" top 1 --vm "$drvpid" --json >"$LAB_OUT/vhost_noguest.json" 2>"$tmp/top.err" &
 top=$!
+on_exit "kill -INT $top 2>/dev/null"
 # the frames go once the probes are attached (the first interval is out)
 wait_for 600 test -s "$LAB_OUT/vhost_noguest.json" || fail "top produced no interval: $(tail -n 2 "$tmp/top.err")"
 touch "$tmp/go"
+echo "$(date +%T.%N): go, after $(jq -s length "$LAB_OUT/vhost_noguest.json") interval(s)"
+wait_for 1200 grep -q "frames through" "$tmp/drv.log" || fail "the driver did not finish in 120 s: $(cat "$tmp/drv.log")"
+sleep 1.5
+kill -INT $top
 wait $top || fail "top failed: $(tail -n 2 "$tmp/top.err")"
+echo "$(date +%T.%N): top done, $(jq -s length "$LAB_OUT/vhost_noguest.json") interval(s)"
 cat "$tmp/drv.log"
 e="vm:pid$drvpid"
 busy=$(jq -s --arg e "$e" '[.[].entities[] | select(.entity == $e and .role == "vhost") | .busy_ns // ((.task_ns // 0) + (.softirq_ns // 0) + (.hardirq_ns // 0))] | add // 0' "$LAB_OUT/vhost_noguest.json")
