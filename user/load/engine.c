@@ -17,6 +17,8 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -33,6 +35,7 @@
 #include <unistd.h>
 
 #include "load/load.h"
+#include "load/http1.h"
 #include "account/self.h"
 #include "sys/util.h"
 
@@ -49,10 +52,16 @@
  * misses per request; 256 / 16: 50.4k and 308 (docs/load.md).
  */
 #define SHARD_USERS 256
+/* fast engine: one read buffer per worker; a larger response takes several read()s */
+#define FAST_RBUF (64 * 1024)
+#define FAST_TAG (1ULL << 63) /* epoll data of a fast connection: FAST_TAG | xfer index */
 #define CONN_GROUP 16
 _Static_assert(SHARD_USERS % CONN_GROUP == 0, "a connection cache stays in one multi handle");
 
 struct shard;
+
+/* Fast engine: where a transfer stands on its connection. */
+enum { F_IDLE, F_CONNECTING, F_SENDING, F_RECEIVING, F_FAILED };
 
 struct xfer {
 	CURL *easy;
@@ -66,6 +75,22 @@ struct xfer {
 	uint64_t gidx; /* closed: global user index */
 	bool active;   /* in the multi handle */
 	bool counted;  /* intended after the warm-up */
+
+	/* fast engine */
+	int fd;		      /* the user's connection, -1 none */
+	uint8_t fstate;	      /* F_* */
+	bool reused;	      /* this request went out on a kept-alive connection */
+	bool retried;	      /* it was already re-sent once on a fresh one */
+	bool connected;	      /* a connection was made for this request */
+	bool want_out;	      /* EPOLLOUT registered (connect, or a request that did not fit) */
+	uint8_t ferr;	      /* F_FAILED: its load_err */
+	int ferrno;	      /* F_FAILED: its errno, for connect errors */
+	uint32_t woff;	      /* request bytes written */
+	uint64_t conn_start;  /* connect() */
+	uint64_t connect_ns;  /* connect() to the end of the handshake */
+	uint64_t fb_ns;	      /* first response byte */
+	struct xfer *prev, *next; /* in flight, oldest first (timeouts) */
+	struct h1_resp rp;
 };
 
 struct slot {
@@ -132,6 +157,11 @@ struct worker {
 	struct slot slots[NSLOTS];
 	struct wstats st;
 
+	/* fast engine */
+	struct xfer *ifl_head, *ifl_tail; /* transfers in flight, oldest first (--timeout) */
+	uint64_t *failq, nfail;		  /* failed transfers to complete from the loop */
+	char *rbuf;			  /* every response is read through it and dropped */
+
 	int init_err;
 	char errmsg[256];
 	_Atomic bool finished;
@@ -159,6 +189,13 @@ struct load_handle {
 	struct load_tick *ticks;
 	size_t nticks, cap_ticks;
 	int64_t next_tick; /* next second to fold */
+
+	/* fast engine: the address (resolved once) and the request (formatted once) */
+	bool fast;
+	struct sockaddr_storage addr;
+	socklen_t addrlen;
+	char *req;
+	size_t reqlen;
 };
 
 const char *const load_err_names[LERR_MAX] = {
@@ -362,6 +399,37 @@ static int easy_setup(struct worker *w, struct xfer *x)
 	return 0;
 }
 
+static void fast_setup(struct worker *w, struct xfer *x)
+{
+	x->w = w;
+	x->fd = -1;
+}
+
+/* The fast engine needs no libcurl handle: a user is its xfer, its socket and its parser. */
+static int fast_init(struct worker *w)
+{
+	w->x = calloc(w->nx ? w->nx : 1, sizeof(*w->x));
+	w->failq = calloc(w->nx ? w->nx : 1, sizeof(*w->failq));
+	w->rbuf = malloc(FAST_RBUF);
+	if (!w->x || !w->failq || !w->rbuf)
+		return werr(w, -ENOMEM, "out of memory");
+	for (uint64_t i = 0; i < w->nx; i++)
+		fast_setup(w, &w->x[i]);
+	if (w->h->plan.rate > 0) {
+		w->freeq = calloc(w->nx, sizeof(*w->freeq));
+		if (!w->freeq)
+			return werr(w, -ENOMEM, "out of memory");
+		return 0;
+	}
+	w->thinkq = calloc(w->nx ? w->nx : 1, sizeof(*w->thinkq));
+	if (!w->thinkq)
+		return werr(w, -ENOMEM, "out of memory");
+	for (uint64_t i = 0; i < w->nx; i++)
+		w->x[i].gidx = w->id + i * w->h->nw;
+	w->active_users = w->nx;
+	return 0;
+}
+
 static int worker_init(struct worker *w)
 {
 	const struct load_plan *p = &w->h->plan;
@@ -397,7 +465,7 @@ static int worker_init(struct worker *w)
 	    hist_init(&w->st.connect, 3) || hist_init(&w->st.ttfb, 3) || hist_init(&w->st.total, 3))
 		return werr(w, -ENOMEM, "out of memory");
 
-	{
+	if (!w->h->fast) {
 		struct rlimit rl;
 
 		getrlimit(RLIMIT_NOFILE, &rl);
@@ -418,6 +486,8 @@ static int worker_init(struct worker *w)
 	epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->tfd, &ev);
 	ev.data.fd = w->evfd;
 	epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->evfd, &ev);
+	if (w->h->fast)
+		return fast_init(w);
 
 	if (w->h->resolve_entry[0]) {
 		w->resolve = curl_slist_append(NULL, w->h->resolve_entry);
@@ -479,6 +549,10 @@ static int worker_init(struct worker *w)
 static void worker_cleanup(struct worker *w)
 {
 	for (uint64_t i = 0; w->x && i < w->nx; i++) {
+		if (w->h->fast && w->x[i].fd >= 0) {
+			close(w->x[i].fd);
+			w->x[i].fd = -1;
+		}
 		if (w->x[i].easy) {
 			if (w->x[i].active)
 				curl_multi_remove_handle(w->x[i].sh->multi, w->x[i].easy);
@@ -503,6 +577,10 @@ static void worker_cleanup(struct worker *w)
 	w->resolve = w->headers = NULL;
 	w->curlu = NULL;
 	free(w->x);
+	free(w->failq);
+	free(w->rbuf);
+	w->failq = NULL;
+	w->rbuf = NULL;
 	free(w->freeq);
 	free(w->thinkq);
 	free(w->fdstate);
@@ -534,6 +612,8 @@ static inline void slot_advance(struct worker *w, uint64_t now)
 	w->sec_end = t0 + (uint64_t)(sec + 1) * NSEC_PER_SEC;
 }
 
+static void fast_send(struct worker *w, struct xfer *x, uint64_t now);
+
 static void send_xfer(struct worker *w, struct xfer *x, uint64_t intended, uint64_t now)
 {
 	x->intended_ns = intended;
@@ -553,7 +633,10 @@ static void send_xfer(struct worker *w, struct xfer *x, uint64_t intended, uint6
 	atomic_store_explicit(&w->inflight,
 			      atomic_load_explicit(&w->inflight, memory_order_relaxed) + 1,
 			      memory_order_relaxed);
-	curl_multi_add_handle(x->sh->multi, x->easy);
+	if (w->h->fast)
+		fast_send(w, x, now);
+	else
+		curl_multi_add_handle(x->sh->multi, x->easy);
 }
 
 static enum load_err classify(struct xfer *x, CURLcode rc, int *os_errno)
@@ -590,70 +673,400 @@ static enum load_err classify(struct xfer *x, CURLcode rc, int *os_errno)
 
 static void user_next(struct worker *w, struct xfer *x, uint64_t now);
 
-static void complete(struct worker *w, struct xfer *x, CURLcode rc, uint64_t now)
+/* How one transfer ended, whichever engine ran it. */
+struct outcome {
+	bool resp;	      /* an HTTP response (of any status) */
+	long code;	      /* its status */
+	enum load_err kind;   /* !resp: the error class */
+	int os_errno;	      /* LERR_CONNECT: errno */
+	int curl_rc;	      /* LERR_OTHER: the CURLcode */
+	bool connected;	      /* a new connection was made for it: connect_ns is valid */
+	uint64_t connect_ns, ttfb_ns, total_ns, bytes;
+};
+
+/* Count a finished transfer and start the user's next one. */
+static void finish(struct worker *w, struct xfer *x, const struct outcome *o, uint64_t now)
 {
 	struct wstats *st = &w->st;
-	bool err = false, resp = false;
-	long nconn = 0;
+	bool err;
 
-	curl_multi_remove_handle(x->sh->multi, x->easy);
 	x->active = false;
 	atomic_store_explicit(&w->inflight,
 			      atomic_load_explicit(&w->inflight, memory_order_relaxed) - 1,
 			      memory_order_relaxed);
 	if (now >= w->sec_end)
 		slot_advance(w, now);
-
-	curl_easy_getinfo(x->easy, CURLINFO_NUM_CONNECTS, &nconn);
-	if (rc == CURLE_OK) {
-		long code = 0;
-
-		curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code);
-		st->conn_established += (uint64_t)nconn;
-		resp = true;
-		err = code >= 400;
+	if (o->resp) {
+		err = o->code >= 400;
 		if (x->counted) {
-			curl_off_t c = 0, fb = 0, tot = 0, bytes = 0;
+			long c = o->code;
 
 			st->requests++;
-			st->http[code >= 100 && code < 600 ? code / 100 : 0]++;
+			st->http[c >= 100 && c < 600 ? c / 100 : 0]++;
 			hist_record(&st->lat, now - x->intended_ns);
 			hist_record(&st->lat_uncorr, now - x->sent_ns);
-			if (nconn > 0) {
-				curl_easy_getinfo(x->easy, CURLINFO_CONNECT_TIME_T, &c);
-				hist_record(&st->connect, (uint64_t)c * NSEC_PER_USEC);
-			}
-			curl_easy_getinfo(x->easy, CURLINFO_STARTTRANSFER_TIME_T, &fb);
-			curl_easy_getinfo(x->easy, CURLINFO_TOTAL_TIME_T, &tot);
-			curl_easy_getinfo(x->easy, CURLINFO_SIZE_DOWNLOAD_T, &bytes);
-			hist_record(&st->ttfb, (uint64_t)fb * NSEC_PER_USEC);
-			hist_record(&st->total, (uint64_t)tot * NSEC_PER_USEC);
-			st->bytes += (uint64_t)bytes;
+			if (o->connected)
+				hist_record(&st->connect, o->connect_ns);
+			hist_record(&st->ttfb, o->ttfb_ns);
+			hist_record(&st->total, o->total_ns);
+			st->bytes += o->bytes;
 		} else {
 			st->warmup_requests++;
 		}
-	} else {
-		int oe = 0;
-		enum load_err k = classify(x, rc, &oe);
-
-		if (k != LERR_CONNECT && k != LERR_TIMEOUT_CONNECT)
-			st->conn_established += (uint64_t)nconn;
-		err = true;
-		if (x->counted) {
-			st->err[k]++;
-			if (k == LERR_CONNECT)
-				st->connect_errno[oe > 0 && oe < LOAD_ERRNO_MAX ? oe : 0]++;
-			if (k == LERR_OTHER)
-				st->curl_other[rc < 100 ? rc : 0]++;
-		}
-	}
-	if (resp) {
 		w->cur_slot->requests++;
 		hist_record(&w->cur_slot->h, now - x->intended_ns);
+	} else {
+		err = true;
+		if (x->counted) {
+			int oe = o->os_errno;
+
+			st->err[o->kind]++;
+			if (o->kind == LERR_CONNECT)
+				st->connect_errno[oe > 0 && oe < LOAD_ERRNO_MAX ? oe : 0]++;
+			if (o->kind == LERR_OTHER)
+				st->curl_other[o->curl_rc < 100 ? o->curl_rc : 0]++;
+		}
 	}
 	if (err)
 		w->cur_slot->errors++;
 	user_next(w, x, now);
+}
+
+static void complete(struct worker *w, struct xfer *x, CURLcode rc, uint64_t now)
+{
+	struct outcome o = { .resp = rc == CURLE_OK };
+	long nconn = 0;
+
+	curl_multi_remove_handle(x->sh->multi, x->easy);
+	curl_easy_getinfo(x->easy, CURLINFO_NUM_CONNECTS, &nconn);
+	if (o.resp) {
+		curl_off_t c = 0, fb = 0, tot = 0, bytes = 0;
+
+		curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &o.code);
+		w->st.conn_established += (uint64_t)nconn;
+		if (x->counted) {
+			if (nconn > 0) {
+				curl_easy_getinfo(x->easy, CURLINFO_CONNECT_TIME_T, &c);
+				o.connected = true;
+				o.connect_ns = (uint64_t)c * NSEC_PER_USEC;
+			}
+			curl_easy_getinfo(x->easy, CURLINFO_STARTTRANSFER_TIME_T, &fb);
+			curl_easy_getinfo(x->easy, CURLINFO_TOTAL_TIME_T, &tot);
+			curl_easy_getinfo(x->easy, CURLINFO_SIZE_DOWNLOAD_T, &bytes);
+			o.ttfb_ns = (uint64_t)fb * NSEC_PER_USEC;
+			o.total_ns = (uint64_t)tot * NSEC_PER_USEC;
+			o.bytes = (uint64_t)bytes;
+		}
+	} else {
+		o.kind = classify(x, rc, &o.os_errno);
+		o.curl_rc = (int)rc;
+		if (o.kind != LERR_CONNECT && o.kind != LERR_TIMEOUT_CONNECT)
+			w->st.conn_established += (uint64_t)nconn;
+	}
+	finish(w, x, &o, now);
+}
+
+/* ---- the fast engine -------------------------------------------------------------------- */
+/*
+ * One non-blocking socket per user, registered in the worker's epoll once per connection
+ * (EPOLLOUT while connecting, then EPOLLIN for as long as it lives): per request one send() and
+ * usually one recv(), against libcurl's send, recv and two poll()s, and none of its per-transfer
+ * URL parsing, header formatting and allocation (docs/load.md "Engines").  Failures found while
+ * starting a request are queued (failq) and completed from the loop, never from inside
+ * send_xfer(): a refusing server with --loops 1000000 must not recurse a million deep.
+ */
+
+static void ifl_unlink(struct worker *w, struct xfer *x)
+{
+	if (!w->h->plan.timeout_ns)
+		return;
+	if (x->prev)
+		x->prev->next = x->next;
+	else if (w->ifl_head == x)
+		w->ifl_head = x->next;
+	if (x->next)
+		x->next->prev = x->prev;
+	else if (w->ifl_tail == x)
+		w->ifl_tail = x->prev;
+	x->prev = x->next = NULL;
+}
+
+/* Append in send-time order (sends come in time order; the walk back is for equal clocks). */
+static void ifl_add(struct worker *w, struct xfer *x)
+{
+	struct xfer *t = w->ifl_tail;
+
+	if (!w->h->plan.timeout_ns)
+		return;
+	while (t && t->sent_ns > x->sent_ns)
+		t = t->prev;
+	x->prev = t;
+	x->next = t ? t->next : w->ifl_head;
+	if (x->next)
+		x->next->prev = x;
+	else
+		w->ifl_tail = x;
+	if (t)
+		t->next = x;
+	else
+		w->ifl_head = x;
+}
+
+static void fast_close(struct worker *w, struct xfer *x)
+{
+	if (x->fd < 0)
+		return;
+	close(x->fd); /* drops the epoll registration too */
+	x->fd = -1;
+	x->want_out = false;
+	w->open_socks--;
+}
+
+/* A request could not be started or sent: complete it from the loop (see above). */
+static void fast_fail(struct worker *w, struct xfer *x, enum load_err k, int err)
+{
+	fast_close(w, x);
+	ifl_unlink(w, x);
+	x->fstate = F_FAILED;
+	x->ferr = (uint8_t)k;
+	x->ferrno = err;
+	w->failq[w->nfail++] = (uint64_t)(x - w->x);
+}
+
+static int fast_watch(struct worker *w, struct xfer *x, int op, bool out)
+{
+	struct epoll_event ev = { .events = out ? EPOLLOUT | EPOLLIN : EPOLLIN,
+				  .data.u64 = FAST_TAG | (uint64_t)(x - w->x) };
+
+	x->want_out = out;
+	return epoll_ctl(w->epfd, op, x->fd, &ev);
+}
+
+static void fast_connect(struct worker *w, struct xfer *x, uint64_t now)
+{
+	const struct load_handle *h = w->h;
+	int fd, one = 1;
+
+	x->reused = false;
+	x->fstate = F_CONNECTING;
+	x->conn_start = now;
+	fd = socket(h->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		fast_fail(w, x, LERR_CONNECT, errno);
+		return;
+	}
+	x->fd = fd;
+	if (++w->open_socks > w->peak_socks)
+		w->peak_socks = w->open_socks;
+	/* as libcurl does: a request is one write, never held back for coalescing */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (connect(fd, (const struct sockaddr *)&h->addr, h->addrlen) && errno != EINPROGRESS) {
+		fast_fail(w, x, LERR_CONNECT, errno);
+		return;
+	}
+	if (fast_watch(w, x, EPOLL_CTL_ADD, true))
+		fast_fail(w, x, LERR_OTHER, errno);
+}
+
+/*
+ * A kept-alive connection the server had already closed (its keep-alive timeout or request
+ * limit) fails the first request sent on it with nothing received: like libcurl, send it once
+ * more on a fresh connection instead of counting an error the server never meant.
+ */
+static bool fast_retry(struct worker *w, struct xfer *x, uint64_t now)
+{
+	if (!x->reused || x->retried || x->rp.got)
+		return false;
+	x->retried = true;
+	fast_close(w, x);
+	fast_connect(w, x, now);
+	return true;
+}
+
+/* Write (the rest of) the request; then wait for the response. */
+static void fast_write(struct worker *w, struct xfer *x, uint64_t now)
+{
+	const struct load_handle *h = w->h;
+
+	x->fstate = F_SENDING;
+	while (x->woff < h->reqlen) {
+		ssize_t n = send(x->fd, h->req + x->woff, h->reqlen - x->woff, MSG_NOSIGNAL);
+
+		if (n > 0) {
+			x->woff += (uint32_t)n;
+		} else if (errno == EAGAIN) {
+			if (!x->want_out && fast_watch(w, x, EPOLL_CTL_MOD, true))
+				fast_fail(w, x, LERR_SEND, errno);
+			return;
+		} else if (errno != EINTR) {
+			int e = errno;
+
+			if (!fast_retry(w, x, now))
+				fast_fail(w, x, LERR_SEND, e);
+			return;
+		}
+	}
+	if (x->want_out && fast_watch(w, x, EPOLL_CTL_MOD, false)) {
+		fast_fail(w, x, LERR_SEND, errno);
+		return;
+	}
+	x->fstate = F_RECEIVING;
+}
+
+static void fast_send(struct worker *w, struct xfer *x, uint64_t now)
+{
+	x->retried = x->connected = false;
+	x->woff = 0;
+	h1_init(&x->rp);
+	ifl_add(w, x);
+	if (x->fd < 0) {
+		fast_connect(w, x, now);
+		return;
+	}
+	x->reused = true;
+	fast_write(w, x, now);
+}
+
+static void fast_complete_err(struct worker *w, struct xfer *x, enum load_err k, int e,
+			      uint64_t now)
+{
+	struct outcome o = { .kind = k, .os_errno = e };
+
+	fast_close(w, x);
+	ifl_unlink(w, x);
+	x->fstate = F_IDLE;
+	finish(w, x, &o, now);
+}
+
+static void fast_complete_ok(struct worker *w, struct xfer *x, bool keep, uint64_t now)
+{
+	struct outcome o = {
+		.resp = true,
+		.code = x->rp.status,
+		.connected = x->connected,
+		.connect_ns = x->connect_ns,
+		.ttfb_ns = x->fb_ns - x->sent_ns,
+		.total_ns = now - x->sent_ns,
+		.bytes = x->rp.body,
+	};
+
+	if (!keep || w->h->plan.new_conn)
+		fast_close(w, x);
+	ifl_unlink(w, x);
+	x->fstate = F_IDLE;
+	finish(w, x, &o, now);
+}
+
+/* Read what arrived and feed the parser; a level-triggered EPOLLIN brings us back for more. */
+static void fast_read(struct worker *w, struct xfer *x, uint64_t now)
+{
+	for (;;) {
+		ssize_t n = recv(x->fd, w->rbuf, FAST_RBUF, 0);
+		size_t used = 0;
+		int rc;
+
+		if (n > 0) {
+			if (!x->rp.got)
+				x->fb_ns = now;
+			rc = h1_feed(&x->rp, w->rbuf, (size_t)n, &used);
+			if (rc == H1_DONE) {
+				/* bytes nobody asked for: the response counts, the connection not */
+				fast_complete_ok(w, x, x->rp.keep_alive && used == (size_t)n, now);
+				return;
+			}
+			if (rc == H1_ERROR) {
+				vp_debug("load: bad response: %s", x->rp.err);
+				fast_complete_err(w, x, LERR_RECV, 0, now);
+				return;
+			}
+			if (n < FAST_RBUF)
+				return;
+			continue;
+		}
+		if (n == 0) {
+			if (h1_eof(&x->rp) == H1_DONE)
+				fast_complete_ok(w, x, false, now);
+			else if (!fast_retry(w, x, now))
+				fast_complete_err(w, x, LERR_RECV, 0, now);
+			return;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN && !fast_retry(w, x, now))
+			fast_complete_err(w, x, LERR_RECV, errno, now);
+		return;
+	}
+}
+
+static void fast_event(struct worker *w, struct xfer *x, uint32_t events)
+{
+	uint64_t now = now_mono_ns();
+
+	switch (x->fstate) {
+	case F_CONNECTING: {
+		int e = 0;
+		socklen_t l = sizeof(e);
+
+		if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
+			return;
+		if (getsockopt(x->fd, SOL_SOCKET, SO_ERROR, &e, &l))
+			e = errno;
+		if (e) {
+			fast_complete_err(w, x, LERR_CONNECT, e, now);
+			return;
+		}
+		w->st.conn_established++;
+		x->connected = true;
+		x->connect_ns = now - x->conn_start;
+		fast_write(w, x, now);
+		break;
+	}
+	case F_SENDING:
+		fast_write(w, x, now);
+		break;
+	case F_RECEIVING:
+		fast_read(w, x, now);
+		break;
+	default: {
+		/* idle: the server closed a kept-alive connection (or spoke out of turn) */
+		char c;
+
+		if (recv(x->fd, &c, 1, MSG_DONTWAIT) < 0 && errno == EAGAIN)
+			return;
+		fast_close(w, x);
+		break;
+	}
+	}
+}
+
+/* Complete what failed while starting; bounded: each transfer is queued at most once. */
+static void fast_fail_due(struct worker *w)
+{
+	uint64_t n = w->nfail, now = now_mono_ns();
+
+	/* from the end: a user's next request may fail (and be queued) again in finish() */
+	while (n-- && w->nfail) {
+		struct xfer *x = &w->x[w->failq[--w->nfail]];
+		struct outcome o = { .kind = (enum load_err)x->ferr, .os_errno = x->ferrno };
+
+		x->fstate = F_IDLE;
+		finish(w, x, &o, now);
+	}
+}
+
+/* --timeout: transfers are in flight oldest first; time out those past it. */
+static void fast_timeouts(struct worker *w, uint64_t now)
+{
+	uint64_t t = w->h->plan.timeout_ns;
+
+	while (w->ifl_head && w->ifl_head->sent_ns + t <= now) {
+		struct xfer *x = w->ifl_head;
+
+		fast_complete_err(w, x,
+				  x->fstate == F_CONNECTING ? LERR_TIMEOUT_CONNECT :
+							      LERR_TIMEOUT_RESPONSE,
+				  0, now);
+	}
 }
 
 /* Closed model: the user's next request (JMeter: next loop iteration). */
@@ -730,7 +1143,7 @@ static uint64_t schedule(struct worker *w, uint64_t now)
 				x = &w->x[w->freeq[--w->nfree]];
 			} else if (w->npool < cap) {
 				x = &w->x[w->npool];
-				if (easy_setup(w, x))
+				if (!w->h->fast && easy_setup(w, x))
 					break; /* out of memory: stays due, counted dropped */
 				w->npool++;
 			} else {
@@ -837,6 +1250,13 @@ static void worker_finish(struct worker *w, uint64_t now)
 {
 	const struct load_plan *p = &w->h->plan;
 
+	for (uint64_t i = 0; w->h->fast && i < w->nx; i++) {
+		if (w->x[i].active) {
+			w->x[i].active = false;
+			if (w->x[i].counted)
+				w->st.cancelled++;
+		}
+	}
 	for (uint64_t i = 0; i < w->nx; i++) {
 		if (w->x[i].easy && w->x[i].active) {
 			long nconn = 0;
@@ -897,6 +1317,12 @@ static void worker_loop(struct worker *w)
 			return;
 		}
 		next = schedule(w, now);
+		if (w->nfail) {
+			fast_fail_due(w);
+			continue;
+		}
+		if (w->ifl_head)
+			fast_timeouts(w, now);
 		if (curl_due(w, now)) {
 			/* completions in here may free a slot or start a think: schedule again */
 			curl_timeout_due(w, now);
@@ -907,8 +1333,13 @@ static void worker_loop(struct worker *w)
 			return;
 		}
 		arm_timer(w, next);
-		if (w->curl_min) {
-			uint64_t d = w->curl_min > now ? w->curl_min - now : 0;
+		if (w->curl_min || w->ifl_head) {
+			uint64_t dl = w->curl_min, d;
+
+			if (w->ifl_head &&
+			    (!dl || w->ifl_head->sent_ns + w->h->plan.timeout_ns < dl))
+				dl = w->ifl_head->sent_ns + w->h->plan.timeout_ns;
+			d = dl > now ? dl - now : 0;
 
 			ts.tv_sec = (time_t)(d / NSEC_PER_SEC);
 			ts.tv_nsec = (long)(d % NSEC_PER_SEC);
@@ -922,8 +1353,12 @@ static void worker_loop(struct worker *w)
 		}
 		for (int i = 0; i < n; i++) {
 			int fd = (int)(uint32_t)evs[i].data.u64, flags = 0;
-			struct shard *sh = &w->sh[evs[i].data.u64 >> 32];
+			struct shard *sh;
 
+			if (evs[i].data.u64 & FAST_TAG) {
+				fast_event(w, &w->x[evs[i].data.u64 & ~FAST_TAG], evs[i].events);
+				continue;
+			}
 			if (fd == w->tfd) {
 				uint64_t exp;
 
@@ -934,6 +1369,7 @@ static void worker_loop(struct worker *w)
 			}
 			if (fd == w->evfd)
 				continue; /* load_stop(): seen at the top of the loop */
+			sh = &w->sh[evs[i].data.u64 >> 32];
 			if ((size_t)fd < w->nfdstate) {
 				uint8_t want = w->fdwant[fd];
 
@@ -1089,14 +1525,48 @@ static int fail(char *err, size_t len, int rc, const char *fmt, ...)
 	return rc;
 }
 
-/* Resolve the host once, so no worker ever runs a resolver thread mid-run. */
+/*
+ * The fast engine's request, formatted once per run: what the curl engine sends (request line
+ * and Host, the port only when it is not 80, as libcurl writes it), nothing else.
+ */
+static int fast_request(struct load_handle *h, CURLU *u, const char *host)
+{
+	char *path = NULL, *query = NULL, *port = NULL;
+	int n;
+
+	if (curl_url_get(u, CURLUPART_PATH, &path, 0))
+		return -EINVAL;
+	if (curl_url_get(u, CURLUPART_QUERY, &query, 0))
+		query = NULL;
+	if (curl_url_get(u, CURLUPART_PORT, &port, 0) || !strcmp(port, "80")) {
+		curl_free(port);
+		port = NULL;
+	}
+	n = asprintf(&h->req, "GET %s%s%s HTTP/1.1\r\nHost: %s%s%s\r\n\r\n", path,
+		     query ? "?" : "", query ? query : "", host, port ? ":" : "", port ? port : "");
+	curl_free(path);
+	curl_free(query);
+	curl_free(port);
+	if (n < 0) {
+		h->req = NULL;
+		return -ENOMEM;
+	}
+	h->reqlen = (size_t)n;
+	return 0;
+}
+
+/*
+ * Resolve the host once, so no worker ever runs a resolver thread mid-run: libcurl gets the
+ * address as a CURLOPT_RESOLVE entry, the fast engine as a sockaddr (and its request).
+ */
 static int resolve_once(struct load_handle *h, char *err, size_t len)
 {
 	CURLU *u = curl_url();
 	char *host = NULL, *port = NULL;
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai = NULL;
 	unsigned char buf[sizeof(struct in6_addr)];
-	char addr[INET6_ADDRSTRLEN];
+	char addr[INET6_ADDRSTRLEN], bare[300];
+	bool literal;
 	int r = 0, g;
 
 	if (!u)
@@ -1107,14 +1577,30 @@ static int resolve_once(struct load_handle *h, char *err, size_t len)
 		r = fail(err, len, -EINVAL, "URL '%s': malformed", h->url);
 		goto out;
 	}
-	if (host[0] == '[' || inet_pton(AF_INET, host, buf) == 1)
-		goto out; /* a literal address: nothing to resolve */
-	g = getaddrinfo(host, port, &hints, &ai);
-	if (g || !ai) {
+	literal = host[0] == '[' || inet_pton(AF_INET, host, buf) == 1;
+	if (literal && host[0] == '[') {
+		snprintf(bare, sizeof(bare), "%s", host + 1);
+		bare[strcspn(bare, "]")] = 0;
+		hints.ai_flags = AI_NUMERICHOST;
+	} else {
+		snprintf(bare, sizeof(bare), "%s", host);
+		if (literal)
+			hints.ai_flags = AI_NUMERICHOST;
+	}
+	g = getaddrinfo(bare, port, &hints, &ai);
+	if (g || !ai || ai->ai_addrlen > sizeof(h->addr)) {
 		r = fail(err, len, -EINVAL, "URL '%s': cannot resolve host '%s': %s", h->url, host,
-			 gai_strerror(g));
+			 g ? gai_strerror(g) : "no address");
 		goto out;
 	}
+	memcpy(&h->addr, ai->ai_addr, ai->ai_addrlen);
+	h->addrlen = ai->ai_addrlen;
+	if (h->fast && fast_request(h, u, host)) {
+		r = fail(err, len, -ENOMEM, "out of memory");
+		goto out;
+	}
+	if (literal)
+		goto out; /* libcurl needs no resolve entry for an address */
 	if (ai->ai_family == AF_INET6) {
 		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr, addr,
 			  sizeof(addr));
@@ -1195,6 +1681,7 @@ int load_start(const struct load_plan *plan, struct load_handle **hp, char *err,
 	h->nw = nw;
 	h->plan.workers = nw;
 	h->users_total = h->plan.users;
+	h->fast = load_plan_engine(&h->plan) == LOAD_ENGINE_FAST;
 	r = raise_nofile(units + (uint64_t)nw * FDS_PER_WORKER + FDS_SLACK, &h->plan, err, len);
 	if (r)
 		goto fail_free;
@@ -1292,6 +1779,7 @@ fail_sync:
 	pthread_mutex_destroy(&h->lock);
 	hist_free(&h->tick_h);
 fail_free:
+	free(h->req);
 	free(h);
 	return r;
 }
@@ -1354,6 +1842,7 @@ int load_wait(struct load_handle *h, struct load_result *r)
 	r->plan.url = r->url;
 	r->plan.netns = NULL; /* the caller's string; not kept */
 	r->workers = h->nw;
+	r->engine = h->fast ? LOAD_ENGINE_FAST : LOAD_ENGINE_CURL;
 	r->open_model = h->plan.rate > 0;
 	r->stopped_early = atomic_load(&h->stop);
 	r->t0_mono_ns = h->t0;
@@ -1415,6 +1904,7 @@ int load_wait(struct load_handle *h, struct load_result *r)
 	r->nticks = h->nticks;
 	hist_free(&h->tick_h);
 	free(h->w);
+	free(h->req);
 	pthread_cond_destroy(&h->cond);
 	pthread_mutex_destroy(&h->lock);
 	free(h);

@@ -32,8 +32,17 @@
 #include "load/hist.h"
 #include "out/table.h"
 
+/*
+ * Which code does the HTTP exchange (docs/load.md "Engines").  fast: our own non-blocking
+ * sockets and HTTP/1.1 parser (http:// only); curl: libcurl transfers (https:// and anything the
+ * fast engine does not speak); auto: fast where it can serve the plan, else curl.
+ */
+enum load_engine { LOAD_ENGINE_AUTO, LOAD_ENGINE_CURL, LOAD_ENGINE_FAST };
+extern const char *const load_engine_names[3];
+
 struct load_plan {
 	const char *url;
+	enum load_engine engine; /* as asked; load_result.engine says which ran */
 	uint64_t users;	       /* closed model: concurrent virtual users (default 10) */
 	uint64_t ramp_up_ns;   /* users start evenly over this span (0: all at once) */
 	uint64_t loops;	       /* requests per user; 0 = forever (bounded by duration) */
@@ -73,6 +82,7 @@ enum {
 	LOAD_OPT_WORKERS,
 	LOAD_OPT_NETNS,
 	LOAD_OPT_CPUS,
+	LOAD_OPT_ENGINE,
 	LOAD_OPT_END,
 };
 
@@ -89,6 +99,7 @@ enum {
 		{ "new-conn", no_argument, NULL, LOAD_OPT_NEW_CONN },               \
 		{ "workers", required_argument, NULL, LOAD_OPT_WORKERS },           \
 		{ "loadgen-cpus", required_argument, NULL, LOAD_OPT_CPUS },         \
+		{ "engine", required_argument, NULL, LOAD_OPT_ENGINE },             \
 	{                                                                           \
 		"netns", required_argument, NULL, LOAD_OPT_NETNS                    \
 	}
@@ -112,6 +123,8 @@ int load_plan_parse_opt(struct load_plan *p, int opt, const char *arg, char *err
  * the network or any resource.  Returns 0 or -EINVAL with a one-line reason.
  */
 int load_plan_validate(struct load_plan *p, char *err, size_t errlen);
+/* The engine a validated plan runs on (auto resolved): LOAD_ENGINE_FAST or LOAD_ENGINE_CURL. */
+enum load_engine load_plan_engine(const struct load_plan *p);
 
 /* Open-model schedule: intended send time of global request i (t0 + i/R, exact in ns). */
 static inline uint64_t load_sched_ns(uint64_t t0, double rate, uint64_t i)
@@ -165,6 +178,7 @@ struct load_result {
 	struct load_plan plan; /* as run (defaults filled in) */
 	char url[1024];
 	unsigned workers;
+	enum load_engine engine; /* the one that ran: LOAD_ENGINE_FAST or LOAD_ENGINE_CURL */
 	bool open_model;
 	bool stopped_early; /* load_stop() ended it */
 	uint64_t t0_mono_ns, t0_real_ns;

@@ -28,6 +28,8 @@ const char load_options_help[] =
 	"  --timeout D        abort a transfer after D (connect and response timeouts apart)\n"
 	"  --workers N        worker threads (default one per online CPU)\n"
 	"  --netns NAME       load threads join /run/netns/NAME (only they do)\n"
+	"  --engine E         fast (own HTTP/1.1 client, http:// only), curl (libcurl), or\n"
+	"                     auto (default: fast where it serves the URL, else curl)\n"
 	"  --loadgen-cpus LIST  load threads run only on these CPUs (\"1\", \"0,2-3\"); keep\n"
 	"                     them off the targets' CPUs (testbed: --target-cpus)\n"
 	"Durations need a unit: ns us ms s m h (\"500ms\", \"10s\").\n";
@@ -43,6 +45,37 @@ static int fail(char *err, size_t len, const char *fmt, ...)
 		va_end(ap);
 	}
 	return -EINVAL;
+}
+
+const char *const load_engine_names[3] = {
+	[LOAD_ENGINE_AUTO] = "auto",
+	[LOAD_ENGINE_CURL] = "curl",
+	[LOAD_ENGINE_FAST] = "fast",
+};
+
+/* The fast engine speaks plain HTTP/1.1 to the URL's own host (no TLS, no credentials). */
+static bool fast_serves(const char *url)
+{
+	CURLU *u = curl_url();
+	char *scheme = NULL, *user = NULL;
+	bool ok = false;
+
+	if (u && !curl_url_set(u, CURLUPART_URL, url, 0) &&
+	    !curl_url_get(u, CURLUPART_SCHEME, &scheme, 0)) {
+		ok = !strcasecmp(scheme, "http") &&
+		     curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_NO_USER;
+	}
+	curl_free(scheme);
+	curl_free(user);
+	curl_url_cleanup(u);
+	return ok;
+}
+
+enum load_engine load_plan_engine(const struct load_plan *p)
+{
+	if (p->engine != LOAD_ENGINE_AUTO)
+		return p->engine;
+	return fast_serves(p->url) ? LOAD_ENGINE_FAST : LOAD_ENGINE_CURL;
 }
 
 void load_plan_init(struct load_plan *p)
@@ -135,6 +168,14 @@ int load_plan_parse_opt(struct load_plan *p, int opt, const char *arg, char *err
 				    arg);
 		p->set_cpus = true;
 		return 0;
+	case LOAD_OPT_ENGINE:
+		for (int i = 0; i < (int)ARRAY_SIZE(load_engine_names); i++) {
+			if (!strcmp(arg, load_engine_names[i])) {
+				p->engine = (enum load_engine)i;
+				return 0;
+			}
+		}
+		return fail(err, len, "--engine '%s': want fast, curl or auto", arg);
 	case LOAD_OPT_NETNS:
 		if (!*arg || strchr(arg, '/') || strlen(arg) > 200 || !strcmp(arg, ".") ||
 		    !strcmp(arg, ".."))
@@ -189,6 +230,11 @@ int load_plan_validate(struct load_plan *p, char *err, size_t len)
 	r = check_url(p->url, err, len);
 	if (r)
 		return r;
+	if (p->engine == LOAD_ENGINE_FAST && !fast_serves(p->url))
+		return fail(err, len,
+			    "--engine fast speaks plain http:// without credentials in the URL; "
+			    "use --engine curl (or auto) for '%s'",
+			    p->url);
 	if (p->rate > 0) {
 		if (p->set_users)
 			return fail(err, len,

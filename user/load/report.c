@@ -213,7 +213,7 @@ void load_print_summary(const struct load_result *r, FILE *f)
 			r->plan.max_inflight);
 	else
 		fprintf(f, "%" PRIu64 " users", r->plan.users);
-	fprintf(f, ", %u workers, %s\n", r->workers,
+	fprintf(f, ", %u workers, %s engine, %s\n", r->workers, load_engine_names[r->engine],
 		r->plan.new_conn ? "new connection per "
 				   "request" :
 				   "keep-alive");
@@ -302,6 +302,7 @@ void load_json(const struct load_result *r, struct jw *w)
 	jw_kopt_u64(w, "max_inflight", r->open_model, p->max_inflight);
 	jw_kbool(w, "new_conn", p->new_conn);
 	jw_ku64(w, "workers", r->workers);
+	jw_kstr(w, "engine", load_engine_names[r->engine]);
 	jw_obj_end(w);
 
 	jw_key(w, "start");
