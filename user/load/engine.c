@@ -1054,10 +1054,11 @@ static void fast_fail_due(struct worker *w)
 	}
 }
 
-/* --timeout: transfers are in flight oldest first; time out those past it. */
-static void fast_timeouts(struct worker *w, uint64_t now)
+/* --timeout: transfers are in flight oldest first; time out those past it (true: some). */
+static bool fast_timeouts(struct worker *w, uint64_t now)
 {
 	uint64_t t = w->h->plan.timeout_ns;
+	bool any = false;
 
 	while (w->ifl_head && w->ifl_head->sent_ns + t <= now) {
 		struct xfer *x = w->ifl_head;
@@ -1066,7 +1067,9 @@ static void fast_timeouts(struct worker *w, uint64_t now)
 				  x->fstate == F_CONNECTING ? LERR_TIMEOUT_CONNECT :
 							      LERR_TIMEOUT_RESPONSE,
 				  0, now);
+		any = true;
 	}
+	return any;
 }
 
 /* Closed model: the user's next request (JMeter: next loop iteration). */
@@ -1321,8 +1324,8 @@ static void worker_loop(struct worker *w)
 			fast_fail_due(w);
 			continue;
 		}
-		if (w->ifl_head)
-			fast_timeouts(w, now);
+		if (w->ifl_head && fast_timeouts(w, now))
+			continue; /* a user thinks or waits now: schedule again */
 		if (curl_due(w, now)) {
 			/* completions in here may free a slot or start a think: schedule again */
 			curl_timeout_due(w, now);
