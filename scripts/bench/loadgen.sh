@@ -7,6 +7,7 @@
 # ROUNDS (default 3) interleaved rounds; the goal rows at the end compare virtprof with wrk by the
 # median of the per-round ratios (CPU/request <= 1.25x, throughput at 10,000 >= 0.9x, RSS <= 2x).
 # Env: VIRTPROF (binary), VP_WORKERS (virtprof --workers, default 1), NGX_WORKERS (default 1),
+# VP_ENGINE (virtprof --engine: auto (default, the fast engine here), fast or curl),
 # CALLGRIND=1 also counts virtprof's user-space instructions and L1 read misses per request under
 # valgrind (two --loops runs, the difference divided by the extra requests): unlike CPU time on a
 # shared machine, these are stable enough to compare small engine changes.
@@ -53,9 +54,9 @@ for r in $(seq "${ROUNDS:-3}"); do
 		measure wrk "$c" wrk -t1 -c"$c" -d"${secs}s" "$url"
 		measure h2load "$c" h2load --h1 -t1 -c"$c" -D"$secs" "$url"
 		measure virtprof "$c" "$VIRTPROF" load "$url" --users "$c" --workers "${VP_WORKERS:-1}" \
-			--duration "${secs}s" --json "$tmp/vp.json"
+			--engine "${VP_ENGINE:-auto}" --duration "${secs}s" --json "$tmp/vp.json"
 		if [ -s "$tmp/vp.json" ]; then
-			jq -r '"          virtprof: established \(.connections.established)/\(.connections.requested), errors \(.totals.errors), p99 \(.latency.corrected.p99_us) us"' "$tmp/vp.json"
+			jq -r '"          virtprof (\(.config.engine) engine): established \(.connections.established)/\(.connections.requested), errors \(.totals.errors), p99 \(.latency.corrected.p99_us) us"' "$tmp/vp.json"
 		fi
 		rm -f "$tmp/vp.json"
 	done
@@ -93,10 +94,10 @@ done
 
 if [ "${CALLGRIND:-0}" = 1 ] && command -v valgrind >/dev/null; then
 	for c in "${conns[@]}"; do
-		[ "$c" -le 1000 ] || continue
 		tot() { # loops -> "Ir D1mr"
 			valgrind --tool=callgrind --cache-sim=yes --callgrind-out-file="$tmp/cg.out" \
-				"$VIRTPROF" load "$url" --users "$c" --workers 1 --loops "$1" >/dev/null 2>&1
+				"$VIRTPROF" load "$url" --users "$c" --workers 1 --loops "$1" \
+				--engine "${VP_ENGINE:-auto}" >/dev/null 2>&1
 			callgrind_annotate "$tmp/cg.out" 2>/dev/null | sed -n '/PROGRAM TOTALS/p' |
 				awk '{gsub(",", "", $1); gsub(",", "", $9); print $1, $9}'
 		}

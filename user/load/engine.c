@@ -865,7 +865,7 @@ static void fast_connect(struct worker *w, struct xfer *x, uint64_t now)
 		return;
 	}
 	if (fast_watch(w, x, EPOLL_CTL_ADD, true))
-		fast_fail(w, x, LERR_OTHER, errno);
+		fast_fail(w, x, LERR_CONNECT, errno); /* e.g. ENOSPC: fs.epoll.max_user_watches */
 }
 
 /*

@@ -91,7 +91,7 @@ void load_render(const struct load_result *r, struct out *o)
 		lat_row(&t, "uncorrected", &r->lat_uncorr, "no responses");
 	lat_row(&t, "connect", &r->connect, "no new connection in the measured part");
 	lat_row(&t, "first_byte", &r->ttfb, "no responses");
-	lat_row(&t, "total_curl", &r->total, "no responses");
+	lat_row(&t, "total", &r->total, "no responses");
 	if (r->open_model)
 		table_note(&t, "corrected: from the intended send time t0 + i/R; uncorrected: from "
 			       "the actual send");
