@@ -126,18 +126,19 @@ static void test_keep_alive_rules(void **state)
 	(void)state;
 	assert_false(one("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n", 0)
 			     .keep_alive);
-	assert_false(one("HTTP/1.1 200 OK\r\nconnection: Upgrade, CLOSE\r\ncontent-length: 0\r\n\r\n",
-			 0)
-			     .keep_alive);
+	assert_false(
+		one("HTTP/1.1 200 OK\r\nconnection: Upgrade, CLOSE\r\ncontent-length: 0\r\n\r\n", 0)
+			.keep_alive);
 	assert_false(one("HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n", 0).keep_alive);
 	assert_true(one("HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\nContent-Length: 0\r\n\r\n", 0)
 			    .keep_alive);
 	assert_true(one("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 0).keep_alive);
 	/* chunked beside a Content-Length: chunked wins, the connection is not trusted after */
-	assert_false(one("HTTP/1.1 200 OK\r\nContent-Length: 9\r\nTransfer-Encoding: chunked\r\n\r\n"
-			 "0\r\n\r\n",
-			 0)
-			     .keep_alive);
+	assert_false(
+		one("HTTP/1.1 200 OK\r\nContent-Length: 9\r\nTransfer-Encoding: chunked\r\n\r\n"
+		    "0\r\n\r\n",
+		    0)
+			.keep_alive);
 }
 
 static void test_no_body_and_until_close(void **state)
@@ -160,7 +161,8 @@ static void test_no_body_and_until_close(void **state)
 	assert_false(o.keep_alive);
 	same_at_every_split(eofbody, true);
 	/* a transfer coding other than chunked last: the body ends at the close too */
-	o = one("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nContent-Length: 2\r\n\r\nabcd", true);
+	o = one("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nContent-Length: 2\r\n\r\nabcd",
+		true);
 	assert_int_equal(o.rc, H1_DONE);
 	assert_int_equal(o.body, 4);
 }
@@ -201,7 +203,7 @@ static void test_bad_responses(void **state)
 		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nabc\r\n",
 		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n11111111111111111\r\n",
 		"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort", /* then the close */
-		"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n",		/* closed in the head */
+		"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n",	      /* closed in the head */
 		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab", /* inside a chunk */
 	};
 

@@ -77,18 +77,18 @@ struct xfer {
 	bool counted;  /* intended after the warm-up */
 
 	/* fast engine */
-	int fd;		      /* the user's connection, -1 none */
-	uint8_t fstate;	      /* F_* */
-	bool reused;	      /* this request went out on a kept-alive connection */
-	bool retried;	      /* it was already re-sent once on a fresh one */
-	bool connected;	      /* a connection was made for this request */
-	bool want_out;	      /* EPOLLOUT registered (connect, or a request that did not fit) */
-	uint8_t ferr;	      /* F_FAILED: its load_err */
-	int ferrno;	      /* F_FAILED: its errno, for connect errors */
-	uint32_t woff;	      /* request bytes written */
-	uint64_t conn_start;  /* connect() */
-	uint64_t connect_ns;  /* connect() to the end of the handshake */
-	uint64_t fb_ns;	      /* first response byte */
+	int fd;			  /* the user's connection, -1 none */
+	uint8_t fstate;		  /* F_* */
+	bool reused;		  /* this request went out on a kept-alive connection */
+	bool retried;		  /* it was already re-sent once on a fresh one */
+	bool connected;		  /* a connection was made for this request */
+	bool want_out;		  /* EPOLLOUT registered (connect, or a request that did not fit) */
+	uint8_t ferr;		  /* F_FAILED: its load_err */
+	int ferrno;		  /* F_FAILED: its errno, for connect errors */
+	uint32_t woff;		  /* request bytes written */
+	uint64_t conn_start;	  /* connect() */
+	uint64_t connect_ns;	  /* connect() to the end of the handshake */
+	uint64_t fb_ns;		  /* first response byte */
 	struct xfer *prev, *next; /* in flight, oldest first (timeouts) */
 	struct h1_resp rp;
 };
@@ -675,12 +675,12 @@ static void user_next(struct worker *w, struct xfer *x, uint64_t now);
 
 /* How one transfer ended, whichever engine ran it. */
 struct outcome {
-	bool resp;	      /* an HTTP response (of any status) */
-	long code;	      /* its status */
-	enum load_err kind;   /* !resp: the error class */
-	int os_errno;	      /* LERR_CONNECT: errno */
-	int curl_rc;	      /* LERR_OTHER: the CURLcode */
-	bool connected;	      /* a new connection was made for it: connect_ns is valid */
+	bool resp;	    /* an HTTP response (of any status) */
+	long code;	    /* its status */
+	enum load_err kind; /* !resp: the error class */
+	int os_errno;	    /* LERR_CONNECT: errno */
+	int curl_rc;	    /* LERR_OTHER: the CURLcode */
+	bool connected;	    /* a new connection was made for it: connect_ns is valid */
 	uint64_t connect_ns, ttfb_ns, total_ns, bytes;
 };
 
@@ -1545,8 +1545,8 @@ static int fast_request(struct load_handle *h, CURLU *u, const char *host)
 		curl_free(port);
 		port = NULL;
 	}
-	n = asprintf(&h->req, "GET %s%s%s HTTP/1.1\r\nHost: %s%s%s\r\n\r\n", path,
-		     query ? "?" : "", query ? query : "", host, port ? ":" : "", port ? port : "");
+	n = asprintf(&h->req, "GET %s%s%s HTTP/1.1\r\nHost: %s%s%s\r\n\r\n", path, query ? "?" : "",
+		     query ? query : "", host, port ? ":" : "", port ? port : "");
 	curl_free(path);
 	curl_free(query);
 	curl_free(port);

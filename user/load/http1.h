@@ -33,12 +33,12 @@ enum { H1_ERROR = -1, H1_MORE = 0, H1_DONE = 1 };
 
 struct h1_resp {
 	/* results */
-	uint16_t status;   /* final status code (1xx interim responses skipped) */
-	uint8_t minor;	   /* HTTP/1.minor of the final response */
-	bool keep_alive;   /* the connection may carry another request after this response */
-	uint64_t body;	   /* body bytes (chunked: the payload, without framing) */
-	uint64_t got;	   /* every byte fed, interim responses and framing included */
-	const char *err;   /* H1_ERROR: why, one phrase */
+	uint16_t status; /* final status code (1xx interim responses skipped) */
+	uint8_t minor;	 /* HTTP/1.minor of the final response */
+	bool keep_alive; /* the connection may carry another request after this response */
+	uint64_t body;	 /* body bytes (chunked: the payload, without framing) */
+	uint64_t got;	 /* every byte fed, interim responses and framing included */
+	const char *err; /* H1_ERROR: why, one phrase */
 
 	/* parser state */
 	uint8_t st, idx, hdr, nlen, vlen;

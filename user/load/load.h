@@ -43,18 +43,18 @@ extern const char *const load_engine_names[3];
 struct load_plan {
 	const char *url;
 	enum load_engine engine; /* as asked; load_result.engine says which ran */
-	uint64_t users;	       /* closed model: concurrent virtual users (default 10) */
-	uint64_t ramp_up_ns;   /* users start evenly over this span (0: all at once) */
-	uint64_t loops;	       /* requests per user; 0 = forever (bounded by duration) */
-	uint64_t think_ns;     /* pause between a user's response and its next request */
-	uint64_t duration_ns;  /* 0 = until every user has done its loops (closed model only) */
-	uint64_t warmup_ns;    /* excluded from all statistics; counted inside duration */
-	uint64_t timeout_ns;   /* per transfer, connect included; 0 = none */
-	double rate;	       /* > 0: open model, requests per second */
-	uint64_t max_inflight; /* open model: cap on concurrent transfers (default 1000) */
-	bool new_conn;	       /* a fresh connection per request (default keep-alive) */
-	unsigned workers;      /* 0 = one per online CPU; never more than users / max_inflight */
-	const char *netns;     /* join /run/netns/NAME in the load threads only; NULL = stay */
+	uint64_t users;		 /* closed model: concurrent virtual users (default 10) */
+	uint64_t ramp_up_ns;	 /* users start evenly over this span (0: all at once) */
+	uint64_t loops;		 /* requests per user; 0 = forever (bounded by duration) */
+	uint64_t think_ns;	 /* pause between a user's response and its next request */
+	uint64_t duration_ns;	 /* 0 = until every user has done its loops (closed model only) */
+	uint64_t warmup_ns;	 /* excluded from all statistics; counted inside duration */
+	uint64_t timeout_ns;	 /* per transfer, connect included; 0 = none */
+	double rate;		 /* > 0: open model, requests per second */
+	uint64_t max_inflight;	 /* open model: cap on concurrent transfers (default 1000) */
+	bool new_conn;		 /* a fresh connection per request (default keep-alive) */
+	unsigned workers;	 /* 0 = one per online CPU; never more than users / max_inflight */
+	const char *netns;	 /* join /run/netns/NAME in the load threads only; NULL = stay */
 	/* --loadgen-cpus: the load threads run only on these CPUs (disjoint from the targets') */
 	bool set_cpus;
 	cpu_set_t cpus;
