@@ -2,13 +2,16 @@
 # The two engines (docs/load.md "Engines") against the real nginx: auto picks fast for http://
 # and curl for https://; both count the same requests, bytes and connections; both follow a server
 # that closes kept-alive connections (Connection: close after every 3rd response; an idle timeout
-# during think time) with new connections and no error; both read chunked bodies; both run the
+# during think time; silently, racing the next request) with new connections and no error; both read chunked bodies; both run the
 # open model.
 source "$(dirname "$0")/../lib.sh"
 source "$REPO/tests/nginx/nginx.sh"
 need_testsrv
 port=18083
 nginx_start $port 1 1024
+"$SRV" 18082 close 2 &
+on_exit "kill $!"
+wait_for 50 bash -c "exec 3<>/dev/tcp/127.0.0.1/18082" || fail "test server did not start"
 url=http://127.0.0.1:$port
 mkdir -p "$NGX_DIR/www"
 for i in $(seq 300); do echo "abracadabra abracadabra abracadabra abracadabra abracadabra"; done \
@@ -60,6 +63,13 @@ for e in fast curl; do
 	assert_eq "$(j "$e-idle" '.totals.responses."2xx"')" 3 "$e idle close: responses"
 	assert_eq "$(j "$e-idle" .totals.errors)" 0 "$e idle close: errors"
 	assert_eq "$(j "$e-idle" .connections.established)" 3 "$e idle close: connections"
+
+	# the server closes after every 2nd response without saying so: the next request finds the
+	# connection dead before any byte came back and goes out again on a new one, no error
+	run "$e-race" http://127.0.0.1:18082/ --engine $e --users 1 --loops 20
+	assert_eq "$(j "$e-race" '.totals.responses."2xx"')" 20 "$e close race: responses"
+	assert_eq "$(j "$e-race" .totals.errors)" 0 "$e close race: errors"
+	assert_eq "$(j "$e-race" .connections.established)" 10 "$e close race: connections"
 
 	# sub_filter drops Content-Length: a chunked body, counted without its framing
 	run "$e-chunked" "$url/rewritten/doc.txt" --engine $e --users 2 --loops 5

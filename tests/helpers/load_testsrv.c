@@ -3,6 +3,9 @@
  * A deliberately misbehaving HTTP/1.1 server for the load-generator tests (loopback only).
  *   load_testsrv PORT stall K MS   every K-th request stalls the whole server MS milliseconds
  *   load_testsrv PORT reset K      every K-th request gets half a response, then a TCP RST
+ *   load_testsrv PORT close K      every K-th request gets its whole response (keep-alive, no
+ *                                  Connection: close), then the server closes the connection:
+ *                                  the client's next request on it races the FIN
  *   load_testsrv PORT noaccept     listens with a backlog of 0 and never accepts: once one
  *                                  connection fills the queue, SYNs are dropped (connect hangs)
  * One thread, epoll, keep-alive.  Runs until SIGTERM/SIGINT.  Real sockets, no mocks: it exists
@@ -47,7 +50,7 @@ int main(int argc, char **argv)
 	unsigned long nreq = 0, every;
 	struct conn **conns;
 	int ls, ep, one = 1, stall_ms = 0;
-	bool reset;
+	bool reset, closing;
 
 	if (argc == 3 && !strcmp(argv[2], "noaccept")) {
 		signal(SIGTERM, on_sig);
@@ -63,15 +66,18 @@ int main(int argc, char **argv)
 			pause();
 		return 0;
 	}
-	if (argc < 4 || (strcmp(argv[2], "stall") && strcmp(argv[2], "reset")) ||
+	if (argc < 4 ||
+	    (strcmp(argv[2], "stall") && strcmp(argv[2], "reset") && strcmp(argv[2], "close")) ||
 	    (!strcmp(argv[2], "stall") && argc < 5)) {
-		fprintf(stderr, "usage: %s PORT stall K MS | PORT reset K | PORT noaccept\n",
+		fprintf(stderr,
+			"usage: %s PORT stall K MS | PORT reset K | PORT close K | PORT noaccept\n",
 			argv[0]);
 		return 2;
 	}
 	reset = !strcmp(argv[2], "reset");
+	closing = !strcmp(argv[2], "close");
 	every = strtoul(argv[3], NULL, 10);
-	if (!reset)
+	if (!strcmp(argv[2], "stall"))
 		stall_ms = atoi(argv[4]);
 	if (!every)
 		return 2;
@@ -142,6 +148,11 @@ int main(int argc, char **argv)
 						/* linger 0: close() sends RST instead of FIN */
 						setsockopt(fd, SOL_SOCKET, SO_LINGER, &l,
 							   sizeof(l));
+						goto drop;
+					}
+					if (closing) {
+						if (write(fd, ok_resp, sizeof(ok_resp) - 1) < 0)
+							goto drop;
 						goto drop;
 					}
 					struct timespec ts = { stall_ms / 1000,

@@ -850,6 +850,7 @@ static void fast_connect(struct worker *w, struct xfer *x, uint64_t now)
 	x->reused = false;
 	x->fstate = F_CONNECTING;
 	x->conn_start = now;
+	x->woff = 0; /* a retry sends the whole request again */
 	fd = socket(h->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		fast_fail(w, x, LERR_CONNECT, errno);
@@ -878,6 +879,7 @@ static bool fast_retry(struct worker *w, struct xfer *x, uint64_t now)
 	if (!x->reused || x->retried || x->rp.got)
 		return false;
 	x->retried = true;
+	h1_init(&x->rp); /* h1_eof() has marked it failed */
 	fast_close(w, x);
 	fast_connect(w, x, now);
 	return true;
@@ -1000,8 +1002,11 @@ static void fast_read(struct worker *w, struct xfer *x, uint64_t now)
 
 static void fast_event(struct worker *w, struct xfer *x, uint32_t events)
 {
-	uint64_t now = now_mono_ns();
+	uint64_t now;
 
+	if (x->fd < 0)
+		return; /* closed earlier in this batch of events */
+	now = now_mono_ns();
 	switch (x->fstate) {
 	case F_CONNECTING: {
 		int e = 0;
