@@ -28,6 +28,9 @@ bad "--users" "$u" --rate 10 --users 5
 bad "--loops" "$u" --rate 10 --loops 5
 bad "--max-inflight" "$u" --max-inflight 5
 bad "--warmup" "$u" --duration 2s --warmup 3s
+bad "--engine" "$u" --engine quic
+bad "--engine fast speaks plain http" https://127.0.0.1:18092/ --engine fast
+bad "--engine fast speaks plain http" http://user:pw@127.0.0.1:18092/ --engine fast
 bad "unknown option" "$u" --bogus
 bad "one URL" "$u" "$u"
 bad "--netns" "$u" --netns no-such-ns-vp --loops 1

@@ -33,9 +33,6 @@ grep -q "fast engine" "$tmp/auto.txt" || fail "text summary does not name the en
 run tls https://127.0.0.1:18084/ --users 1 --loops 1
 assert_eq "$(j tls -r .config.engine)" curl "auto engine for https://"
 assert_eq "$(j tls .errors.connect)" 1 "https to a closed port: a connect error"
-"$VIRTPROF" load https://127.0.0.1:18084/ --engine fast --users 1 --loops 1 >"$tmp/o" 2>&1
-assert_eq "$?" 2 "--engine fast with https:// is bad input"
-grep -q "engine fast speaks plain http" "$tmp/o" || fail "no reason given: $(cat "$tmp/o")"
 
 for e in fast curl; do
 	# the same plan on each engine: the same counts
