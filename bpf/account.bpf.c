@@ -64,10 +64,22 @@ struct {
 } threads SEC(".maps");
 
 /*
- * When each runnable thread became runnable (wakeup or preemption).  The tp_btf flavour keeps it
- * in task-local storage (no hash insert/delete on the two hottest scheduler events); the raw_tp
- * flavour, for kernels where task storage is not usable from tracing programs, uses the hash.
+ * Run-queue delay is the kernel's own (schedstat's run_delay, CONFIG_SCHED_INFO, on in every
+ * distribution kernel through TASK_DELAY_ACCT or SCHEDSTATS): at the switch, next's run_delay
+ * plus the wait in progress (rq->clock - last_queued, what the arrival adds right after the
+ * tracepoint) less what was seen at its previous switch-in is the wait(s) since -- a wait split
+ * by a migration included.  So no program sits on sched_wakeup.  Kernels without sched_info
+ * (rq_wakeup, set by userspace) time wakeup -> switch instead.
+ *
+ * Per thread: the run_delay total last seen (VP_RQ_SEEN set), or with rq_wakeup the time it
+ * became runnable.  The tp_btf flavour keeps it in task-local storage (no hash insert/delete on
+ * the hottest scheduler event); the raw_tp flavour, for kernels where task storage is not usable
+ * from tracing programs, uses the hash.
  */
+const volatile bool rq_wakeup = false;
+
+#define VP_RQ_SEEN (1ULL << 63)
+
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
@@ -216,43 +228,73 @@ static __always_inline struct vp_thread_stats *charge_owner(struct vp_cpu_state 
 	return st;
 }
 
+static __always_inline __u64 *rq_slot(struct task_struct *t, __u32 tid, bool btf, bool create)
+{
+	__u64 zero = 0, *v;
+
+	if (btf)
+		return bpf_task_storage_get(&wake_store, t, 0,
+					    create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
+	v = bpf_map_lookup_elem(&wake_ts, &tid);
+	if (v || !create)
+		return v;
+	bpf_map_update_elem(&wake_ts, &tid, &zero, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&wake_ts, &tid);
+}
+
+static __always_inline void add_rq_wait(struct vp_cpu_state *cs, __u64 d)
+{
+	cs->rq_acc += d;
+	if (d > cs->rq_max)
+		cs->rq_max = d;
+	cs->nr_rq++;
+}
+
+/* rq_wakeup: `t` became runnable now. */
 static __always_inline void mark_runnable(struct task_struct *t, __u32 tid, __u64 now, bool btf)
 {
 	__u64 *ts;
 
 	if (!tid)
 		return;
-	if (btf) {
-		ts = bpf_task_storage_get(&wake_store, t, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-		if (ts)
-			*ts = now;
-		else
-			drop(VP_DROP_WAKE_FULL);
-		return;
-	}
-	if (bpf_map_update_elem(&wake_ts, &tid, &now, BPF_ANY))
+	ts = rq_slot(t, tid, btf, true);
+	if (ts)
+		*ts = now;
+	else
 		drop(VP_DROP_WAKE_FULL);
 }
 
-/* When did `t` become runnable (0 = not known); forgets it. */
-static __always_inline __u64 take_runnable(struct task_struct *t, __u32 tid, bool btf)
+/* next's wait(s) up to this switch-in, charged to it (see wake_store above). */
+static __always_inline void take_rq_delay(struct vp_cpu_state *cs, struct task_struct *next,
+					  __u32 tid, __u64 clock, __u64 now, bool btf)
 {
-	__u64 *ts, v = 0;
+	__u64 *v, queued, total, d;
 
-	if (btf) {
-		ts = bpf_task_storage_get(&wake_store, t, 0, 0);
-		if (ts) {
-			v = *ts;
-			*ts = 0;
+	if (!tid)
+		return;
+	if (rq_wakeup) {
+		v = rq_slot(next, tid, btf, false);
+		if (v && *v) {
+			add_rq_wait(cs, now > *v ? now - *v : 0);
+			*v = 0;
 		}
-		return v;
+		return;
 	}
-	ts = bpf_map_lookup_elem(&wake_ts, &tid);
-	if (ts) {
-		v = *ts;
-		bpf_map_delete_elem(&wake_ts, &tid);
+	queued = VP_READ(btf, next, sched_info.last_queued);
+	total = VP_READ(btf, next, sched_info.run_delay);
+	d = queued && clock > queued ? clock - queued : 0;
+	total += d;
+	v = rq_slot(next, tid, btf, true);
+	if (!v) {
+		drop(VP_DROP_WAKE_FULL);
+		return;
 	}
-	return v;
+	/* first sight: only the wait in progress is known to be since we attached */
+	if (*v & VP_RQ_SEEN)
+		d = total > (*v & ~VP_RQ_SEEN) ? total - (*v & ~VP_RQ_SEEN) : 0;
+	*v = total | VP_RQ_SEEN;
+	if (queued || d)
+		add_rq_wait(cs, d);
 }
 
 /*
@@ -266,21 +308,20 @@ static __always_inline __u64 take_runnable(struct task_struct *t, __u32 tid, boo
  *
  * So at the switch, the time since the kernel's boundary -- prev's se.exec_start, or rq->clock
  * when prev is the idle task -- starts next's segment.  rq->clock is
- * sched_clock; its offset to bpf_ktime is calibrated at wakeups, where the woken task's rq clock
- * was updated a few hundred ns before the tracepoint: the smallest (ktime - clock) seen in the
- * last 100 ms window (the two clocks drift apart by well under a ppm, measured 0.3).
+ * sched_clock; its offset to bpf_ktime is calibrated at the switches themselves, where the rq
+ * clock was updated a few hundred ns before the tracepoint unless the update was skipped (then
+ * it is older, and the offset larger): the smallest (ktime - clock) seen in the last 100 ms window
+ * (the two clocks drift apart by well under a ppm, measured 0.3).
  */
 #define VP_CLOCK_WINDOW_NS (100 * 1000 * 1000ULL)
 
-static __always_inline void calibrate_clock(struct task_struct *p, __u64 now)
+static __always_inline void calibrate_clock(struct vp_cpu_state *cs, __u64 clock, __u64 now)
 {
-	struct vp_cpu_state *cs = this_cpu();
-	struct rq *rq = vp_task_rq(p);
 	__s64 off;
 
-	if (!cs || !rq)
+	if (!clock)
 		return;
-	off = (__s64)(now - BPF_CORE_READ(rq, clock));
+	off = (__s64)(now - clock);
 	if (now - cs->clk_win_ts > VP_CLOCK_WINDOW_NS) {
 		/* the window's minimum becomes the offset in use; a new window starts */
 		if (cs->clk_win_ts)
@@ -293,22 +334,22 @@ static __always_inline void calibrate_clock(struct task_struct *p, __u64 now)
 }
 
 /* ns of the open run that the kernel already gives to next (only the task context can move). */
-static __always_inline __u64 kernel_handoff(struct vp_cpu_state *cs, struct rq *rq,
-					    struct task_struct *prev, __u32 prev_tid, __u64 now)
+static __always_inline __u64 kernel_handoff(struct vp_cpu_state *cs, struct rq *rq, __u64 clock,
+					    struct task_struct *prev, __u32 prev_tid, __u64 now,
+					    bool btf)
 {
-	__u64 boundary, gap, clock;
+	__u64 boundary, gap;
 
 	if (!rq || !cs->clk_off)
 		return 0;
-	clock = BPF_CORE_READ(rq, clock);
 	/*
 	 * prev's runtime ends at its se.exec_start (rq->clock_task, which is rq->clock less the
 	 * steal so far), not at rq->clock: the new-idle balance in pick_next_task() drops the rq
 	 * lock and updates the clock again after prev was charged.  The idle task has no runtime.
 	 */
 	if (prev_tid)
-		boundary = BPF_CORE_READ(prev, se.exec_start) + clock -
-			   BPF_CORE_READ(rq, clock_task) + cs->clk_off;
+		boundary = VP_READ(btf, prev, se.exec_start) + clock -
+			   VP_RQ_READ(btf, rq, clock_task) + cs->clk_off;
 	else
 		boundary = clock + cs->clk_off;
 	if (boundary >= now)
@@ -329,14 +370,14 @@ struct rq___steal {
 	u64 prev_steal_time_rq;
 } __attribute__((preserve_access_index));
 
-static __always_inline void take_steal(struct vp_cpu_state *cs, struct rq *rq)
+static __always_inline void take_steal(struct vp_cpu_state *cs, struct rq *rq, bool btf)
 {
 	__u64 s, d;
 	__u32 k;
 
 	if (!rq || !bpf_core_field_exists(((struct rq___steal *)rq)->prev_steal_time_rq))
 		return;
-	s = BPF_CORE_READ((struct rq___steal *)rq, prev_steal_time_rq);
+	s = VP_RQ_READ(btf, (struct rq___steal *)rq, prev_steal_time_rq);
 	d = s > cs->steal_prev && cs->steal_prev ? s - cs->steal_prev : 0;
 	cs->steal_prev = s;
 	if (!d)
@@ -358,7 +399,7 @@ static __always_inline int handle_switch(bool preempt, struct task_struct *prev,
 	__u32 next_tid = VP_READ(btf, next, pid);
 	__u64 now = bpf_ktime_get_ns();
 	struct vp_thread_stats *st;
-	__u64 wts, handoff;
+	__u64 handoff, clock = 0;
 	struct rq *rq;
 	bool runnable;
 
@@ -375,14 +416,17 @@ static __always_inline int handle_switch(bool preempt, struct task_struct *prev,
 		cs->cur_tid = prev_tid;
 	close_segment(cs, now);
 	/* next is already this CPU's (even the idle task has a cfs_rq) */
-	rq = vp_task_rq(next);
+	rq = vp_task_rq(next, btf);
+	if (rq)
+		clock = VP_RQ_READ(btf, rq, clock);
 	/* steal first: the handoff is bounded by the task time left, so it cannot underflow */
-	take_steal(cs, rq);
-	handoff = kernel_handoff(cs, rq, prev, prev_tid, now);
+	take_steal(cs, rq, btf);
+	handoff = kernel_handoff(cs, rq, clock, prev, prev_tid, now, btf);
+	calibrate_clock(cs, clock, now);
 	cs->task_acc -= handoff;
 	/* preempt is the kernel's own flag; a runnable prev means involuntary too. */
 	runnable = preempt || vp_task_state(prev, btf) == 0;
-	if (runnable)
+	if (rq_wakeup && runnable)
 		mark_runnable(prev, prev_tid, now, btf);
 	st = charge_owner(cs, prev);
 	if (st && prev_tid) {
@@ -394,26 +438,14 @@ static __always_inline int handle_switch(bool preempt, struct task_struct *prev,
 
 	cs->cur_tid = next_tid;
 	cs->task_acc = handoff;
-	if (next_tid) {
-		wts = take_runnable(next, next_tid, btf);
-		if (wts) {
-			__u64 d = now > wts ? now - wts : 0;
-
-			cs->rq_acc += d;
-			if (d > cs->rq_max)
-				cs->rq_max = d;
-			cs->nr_rq++;
-		}
-	}
+	take_rq_delay(cs, next, next_tid, clock, now, btf);
 	return 0;
 }
 
+/* Attached only with rq_wakeup (a kernel without sched_info). */
 static __always_inline int handle_wakeup(struct task_struct *p, bool btf)
 {
-	__u64 now = bpf_ktime_get_ns();
-
-	mark_runnable(p, VP_READ(btf, p, pid), now, btf);
-	calibrate_clock(p, now);
+	mark_runnable(p, VP_READ(btf, p, pid), bpf_ktime_get_ns(), btf);
 	return 0;
 }
 
@@ -562,7 +594,7 @@ int flush(void *ctx)
 		return 0;
 	sync_owner(cs);
 	close_segment(cs, now);
-	take_steal(cs, vp_task_rq((struct task_struct *)bpf_get_current_task()));
+	take_steal(cs, vp_task_rq((struct task_struct *)bpf_get_current_task(), false), false);
 	/* The IPI interrupts the segment's owner; pass it only when that is provably so. */
 	charge_owner(cs, cs->cur_tid == (__u32)bpf_get_current_pid_tgid() ?
 				 (struct task_struct *)bpf_get_current_task() :

@@ -87,14 +87,28 @@ struct cfs_rq___grp {
 	struct rq *rq;
 } __attribute__((preserve_access_index));
 
-static __always_inline struct rq *vp_task_rq(struct task_struct *t)
+/*
+ * Whether the rq's fields can be loaded directly: in tp_btf, next->se.cfs_rq->rq is a BTF
+ * pointer (FAIR_GROUP_SCHED); computed back from an embedded cfs_rq it is not, and is read with
+ * probe reads.  A load-time constant: the other branch is never verified.
+ */
+static __always_inline bool vp_rq_direct(bool btf)
 {
-	struct cfs_rq *cfs = BPF_CORE_READ(t, se.cfs_rq);
+	struct cfs_rq___grp *g = 0;
+
+	return btf && bpf_core_field_exists(g->rq);
+}
+
+#define VP_RQ_READ(btf, rq, field) VP_READ(vp_rq_direct(btf), rq, field)
+
+static __always_inline struct rq *vp_task_rq(struct task_struct *t, bool btf)
+{
+	struct cfs_rq *cfs = VP_READ(btf, t, se.cfs_rq);
 
 	if (!cfs)
 		return NULL;
 	if (bpf_core_field_exists(((struct cfs_rq___grp *)cfs)->rq))
-		return BPF_CORE_READ((struct cfs_rq___grp *)cfs, rq);
+		return VP_READ(btf, (struct cfs_rq___grp *)cfs, rq);
 	return (struct rq *)((char *)cfs - bpf_core_field_offset(struct rq, cfs));
 }
 

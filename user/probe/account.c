@@ -10,15 +10,36 @@
 
 #include "account.skel.h"
 #include "probe/account.h"
+#include "probe/features.h"
 #include "probe/probe.h"
 #include "sys/util.h"
+
+/*
+ * Run-queue delay from the kernel's sched_info (no program on sched_wakeup), unless this kernel
+ * has none (CONFIG_SCHED_INFO off) or VIRTPROF_RQ_DELAY=wakeup asks for the wakeup -> switch
+ * timing (kept so that path stays tested).
+ */
+static bool rq_from_wakeups(void)
+{
+	const char *e = getenv("VIRTPROF_RQ_DELAY");
+
+	return (e && !strcmp(e, "wakeup")) || !feature_has_member("sched_info", "last_queued");
+}
 
 static int configure(void *skel, void *ctx, enum probe_flavour f)
 {
 	struct account_bpf *s = skel;
+	bool wakeups = rq_from_wakeups();
 
 	(void)ctx;
 	probe_keep_flavour(s->obj, f);
+	s->rodata->rq_wakeup = wakeups;
+	if (!wakeups) {
+		bpf_program__set_autoload(s->progs.tp_sched_wakeup, false);
+		bpf_program__set_autoload(s->progs.raw_sched_wakeup, false);
+		bpf_program__set_autoload(s->progs.tp_sched_wakeup_new, false);
+		bpf_program__set_autoload(s->progs.raw_sched_wakeup_new, false);
+	}
 	/* task storage backs the tp_btf flavour only; older kernels may not have the map type */
 	bpf_map__set_autocreate(s->maps.wake_store, f == PROBE_TP_BTF);
 	bpf_map__set_autocreate(s->maps.wake_ts, f == PROBE_RAW_TP);

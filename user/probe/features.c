@@ -123,3 +123,19 @@ bool feature_has_struct(const char *name)
 	release(b);
 	return ok;
 }
+
+bool feature_has_member(const char *type, const char *member)
+{
+	struct btf *b = NULL;
+	const struct btf_type *t = find_type(type, BTF_KIND_STRUCT, &b);
+	bool ok = false;
+
+	if (t) {
+		const struct btf_member *m = btf_members(t);
+
+		for (int i = 0; i < btf_vlen(t) && !ok; i++, m++)
+			ok = !strcmp(btf__name_by_offset(b, m->name_off), member);
+	}
+	release(b);
+	return ok;
+}

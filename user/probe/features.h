@@ -19,5 +19,7 @@ bool feature_has_func(const char *fn);
 bool feature_has_event(const char *sys, const char *name);
 /* A struct (or union) in vmlinux or a module's BTF: CO-RE relocations against it resolve. */
 bool feature_has_struct(const char *name);
+/* A struct in BTF with a member of that name (directly, not in a nested anonymous member). */
+bool feature_has_member(const char *type, const char *member);
 
 #endif
