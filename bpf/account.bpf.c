@@ -199,6 +199,9 @@ static __always_inline struct vp_thread_stats *charge_owner(struct vp_cpu_state 
 		if (idle_ns)
 			*idle_ns += cs->task_acc;
 		cs->task_acc = 0;
+		/* an idle run that hosted no interrupt has nothing for its key: no hash lookup */
+		if (!cs->sirq_dirty && !cs->hardirq_acc && !cs->nr_softirq)
+			return NULL;
 		key = VP_IDLE_KEY_BASE + bpf_get_smp_processor_id();
 	}
 	st = stats_of(key, owner);
