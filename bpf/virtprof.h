@@ -86,7 +86,7 @@ struct vp_cpu_state {
 enum vp_drop {
 	VP_DROP_STATS_FULL,   /* stats map full: a thread's time for an interval was lost */
 	VP_DROP_THREADS_FULL, /* threads map full: a thread without facts (classified "other") */
-	VP_DROP_WAKE_FULL,    /* wakeup map full: one run-queue delay not measured */
+	VP_DROP_WAKE_FULL,    /* run-queue state not stored (hash full): one delay not measured */
 	VP_DROP_NO_INNER,     /* generation map missing (cannot happen once loaded) */
 	VP_DROP_UNBALANCED,   /* irq/softirq exit without entry: segment re-synchronised */
 	VP_DROP_MAX,
