@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* virtprof: where does the CPU go per request when a web server runs in a VM or a container. */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -36,6 +37,12 @@ int main(int argc, char **argv)
 {
 	/* stdout may be a pipe to jq or a file a test reads while we run: flush per line. */
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	/*
+	 * A reader that goes away (| head) must not kill a session before its probes are detached,
+	 * its testbed removed and its --json/--html files written: a write to it fails with EPIPE
+	 * instead, and top, which would otherwise run on, ends when stdout is gone.
+	 */
+	signal(SIGPIPE, SIG_IGN);
 	self_register_thread(SELF_PROFILER);
 
 	if (argc < 2) {

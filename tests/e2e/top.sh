@@ -80,6 +80,11 @@ rc=$?
 [ $rc -eq 0 ] || fail "top after SIGINT exited $rc: $(cat "$tmp/int.err")"
 [ "$(wc -l <"$tmp/int.json")" -eq 1 ] || fail "SIGINT: want the partial interval printed"
 
+# --- a reader that goes away (| head) ends an endless top cleanly, probes detached ---
+timeout 30 "$VIRTPROF" top 1 --json 2>"$tmp/pipe.err" | head -n 1 >/dev/null
+rc=${PIPESTATUS[0]}
+[ "$rc" -eq 0 ] || fail "top | head: exited $rc (124: it ran on): $(tail -n 2 "$tmp/pipe.err")"
+
 # --- a VM killed while watched is reported gone, not an error ---
 "$VIRTPROF" top 1 3 --json --vm "$vm" >"$tmp/gone.json" &
 tp=$!

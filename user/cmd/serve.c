@@ -393,8 +393,7 @@ int cmd_serve(int argc, char **argv)
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL); /* SIGPIPE is ignored from main() */
 
 	fd = listen_on(o.listen);
 	if (fd < 0)

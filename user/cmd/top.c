@@ -205,7 +205,8 @@ int cmd_top(int argc, char **argv)
 		if (cli.folded || cli.pprof)
 			stack_profile_merge(&all, &ci.stacks);
 		capture_interval_free(&ci);
-		if (stop)
+		/* stdout gone (a closed pipe: SIGPIPE is ignored) ends top like ^C */
+		if (stop || ferror(stdout))
 			break;
 	}
 	ret = VP_EXIT_OK;
