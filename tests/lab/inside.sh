@@ -84,7 +84,10 @@ fi
 
 # The BPF suite of tests/bpf, as on the host, in the flavour these kernels load (tp_btf; the raw_tp
 # re-runs stay on the host, where they take a minute instead of five); its lines become results.
-if want bpf; then
+# LAB_ONLY may name single programs of the suite (bpf/test_account) as well as all of it (bpf)
+bpf_only=$(tr ' ' '\n' <<<"$only" | grep '^bpf/' | paste -sd '|')
+[ -n "$bpf_only" ] && LAB_BPF_FILTER="($bpf_only)"
+if want bpf || [ -n "$bpf_only" ]; then
 	echo "lab: BPF suite"
 	# emulated context switches are ~100x dearer: percentage tolerances doubled (harness.h)
 	VIRTPROF_TEST_TOLERANCE_SCALE=2 TEST_FILTER=${LAB_BPF_FILTER:-bpf/test_} \
