@@ -11,6 +11,7 @@
 #include "account.skel.h"
 #include "probe/account.h"
 #include "probe/features.h"
+#include "probe/kernel.h"
 #include "probe/probe.h"
 #include "sys/util.h"
 
@@ -34,6 +35,8 @@ static int configure(void *skel, void *ctx, enum probe_flavour f)
 	(void)ctx;
 	probe_keep_flavour(s->obj, f);
 	s->rodata->rq_wakeup = wakeups;
+	/* unknown counts as off, Debian's setting: interrupts are inside the tasks' runtime */
+	s->rodata->irq_in_runtime = kernel_kconfig("CONFIG_IRQ_TIME_ACCOUNTING", NULL, 0) != 1;
 	if (!wakeups) {
 		bpf_program__set_autoload(s->progs.tp_sched_wakeup, false);
 		bpf_program__set_autoload(s->progs.raw_sched_wakeup, false);
