@@ -392,13 +392,18 @@ start_native_ctr() {
 }
 
 start_qemu() { # accel cpu-model -> 0 when qemu runs
-	local a=$1 cpu=$2
+	local a=$1 cpu=$2 tsc=
+	# Under TCG the guest's TSC follows the host's clock (synchronized across vCPUs) but lags
+	# when the host is busy; the guest's clocksource watchdog would then mark it unstable and
+	# live-patch sched_clock, which multi-threaded TCG does not survive reliably (see
+	# scripts/lab/boot.sh): a guest that never answered.
+	[ "$a" = tcg ] && tsc=tsc=reliable
 	rm -f "$run/qemu.pid"
 	: >"$run/serial.log"
 	in_ns ${tcpus:+taskset -c "$tcpus"} "$qemu" -name "$vm_name,debug-threads=on" -machine pc -accel "$a" -cpu "$cpu" \
 		-smp "$vcpus" -m "$mem" -nodefaults -no-user-config -display none -vga none \
 		-kernel "$boot_image" -initrd "$rootfs/initramfs.cpio" \
-		-append "console=ttyS0 panic=-1 quiet vp.ip=$vm_ip/24 vp.workers=$vcpus ${TB_KCMDLINE:-}" \
+		-append "console=ttyS0 panic=-1 quiet $tsc vp.ip=$vm_ip/24 vp.workers=$vcpus ${TB_KCMDLINE:-}" \
 		-serial "file:$run/serial.log" -no-reboot \
 		-netdev "tap,id=n0,ifname=$tap,script=no,downscript=no,vhost=$vhost" \
 		-device "virtio-net-pci,netdev=n0,mac=52:54:00:d5:00:02" \
