@@ -30,24 +30,28 @@ fi
 [ -n "$worker" ] || fail "no vhost-$drvpid worker"
 [ "$mode" = "$(expected_vhost_mode)" ] || fail "worker is a $mode, want $(expected_vhost_mode)"
 # top runs until the frames are through (an emulated host is slow by varying amounts; a fixed
-# number of intervals once ended before the driver started) and then one interval more.
-"$VIRTPROF" top 1 --vm "$drvpid" --json >"$LAB_OUT/vhost_noguest.json" 2>"$tmp/top.err" &
+# number of intervals once ended before the driver started) and then one interval more.  Its
+# output goes to L1's own tmpfs: the 9p-shared LAB_OUT once showed a size before any complete
+# line could be read, and the frames went before the probes were attached.
+out=$tmp/top.json
+"$VIRTPROF" top 1 --vm "$drvpid" --json >"$out" 2>"$tmp/top.err" &
 top=$!
 on_exit "kill -INT $top 2>/dev/null"
-# the frames go once the probes are attached (the first interval is out)
-wait_for 600 test -s "$LAB_OUT/vhost_noguest.json" || fail "top produced no interval: $(tail -n 2 "$tmp/top.err")"
+# the frames go once the probes are attached: a complete interval is out
+wait_for 600 jq -e -s 'length >= 1' "$out" || fail "top produced no interval: $(tail -n 2 "$tmp/top.err")"
 touch "$tmp/go"
-echo "$(date +%T.%N): go, after $(jq -s length "$LAB_OUT/vhost_noguest.json") interval(s)"
+echo "$(date +%T.%N): go, after $(jq -s length "$out") interval(s)"
 wait_for 1200 grep -q "frames through" "$tmp/drv.log" || fail "the driver did not finish in 120 s: $(cat "$tmp/drv.log")"
 sleep 1.5
 kill -INT $top
 wait $top || fail "top failed: $(tail -n 2 "$tmp/top.err")"
-echo "$(date +%T.%N): top done, $(jq -s length "$LAB_OUT/vhost_noguest.json") interval(s)"
+cp "$out" "$LAB_OUT/vhost_noguest.json"
+echo "$(date +%T.%N): top done, $(jq -s length "$out") interval(s)"
 cat "$tmp/drv.log"
 e="vm:pid$drvpid"
-busy=$(jq -s --arg e "$e" '[.[].entities[] | select(.entity == $e and .role == "vhost") | .busy_ns // ((.task_ns // 0) + (.softirq_ns // 0) + (.hardirq_ns // 0))] | add // 0' "$LAB_OUT/vhost_noguest.json")
-other=$(jq -s --arg r "vhost" '[.[].entities[] | select(.entity == "other" and (.role | startswith("vhost"))) | .task_ns // 0] | add // 0' "$LAB_OUT/vhost_noguest.json")
-mode_rep=$(jq -rs '.[-1].accounting_mode[0].vhost' "$LAB_OUT/vhost_noguest.json")
+busy=$(jq -s --arg e "$e" '[.[].entities[] | select(.entity == $e and .role == "vhost") | .busy_ns // ((.task_ns // 0) + (.softirq_ns // 0) + (.hardirq_ns // 0))] | add // 0' "$out")
+other=$(jq -s --arg r "vhost" '[.[].entities[] | select(.entity == "other" and (.role | startswith("vhost"))) | .task_ns // 0] | add // 0' "$out")
+mode_rep=$(jq -rs '.[-1].accounting_mode[0].vhost' "$out")
 echo "vhost worker $worker ($mode): $((busy / 1000000)) ms as $e/vhost, $((other / 1000000)) ms as other/vhost*; report says vhost $mode_rep"
 [ "$busy" -gt 1000000 ] || fail "the worker's time is not $e/vhost: $(jq -sc '[.[].entities[] | {entity, role, task_ns}]' "$LAB_OUT/vhost_noguest.json" | cut -c1-400)"
 [ "$other" -eq 0 ] || fail "worker time left in other"
