@@ -197,6 +197,8 @@ static void test_bad_responses(void **state)
 		"HTTP/1.1 200 OK\r\nBad Name: x\r\n\r\n",
 		"HTTP/1.1 200 OK\r\nNoColon\r\n\r\n",
 		"HTTP/1.1 200 OK\r\nX: a\x01b\r\n\r\n",
+		"HTTP/1.1 200 O\x7fK\r\n\r\n", /* DEL is no text, in a reason as in a value */
+		"HTTP/1.1 200 O\x01K\r\n\r\n",
 		"HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\n\r\n",
 		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
 		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n\r\n",

@@ -77,6 +77,11 @@ static bool is_tchar(unsigned char c)
 	return tchar[c];
 }
 
+static char lower(unsigned char c)
+{
+	return (char)(c >= 'A' && c <= 'Z' ? c | 0x20 : c);
+}
+
 /* Text of a status reason or a header value: visible, space, tab, obs-text (no CR, LF, DEL). */
 static bool is_text(unsigned char c)
 {
@@ -222,7 +227,7 @@ static size_t name_run(struct h1_resp *r, const unsigned char *p, size_t i, size
 {
 	for (; i < n && is_tchar(p[i]); i++)
 		if (r->nlen < sizeof(r->name))
-			r->name[r->nlen++] = (char)(p[i] | (p[i] >= 'A' && p[i] <= 'Z' ? 0x20 : 0));
+			r->name[r->nlen++] = lower(p[i]);
 	return i;
 }
 
@@ -351,12 +356,12 @@ int h1_feed(struct h1_resp *r, const char *buf, size_t n, size_t *used)
 			else
 				rc = fail(r, "bad status code");
 			break;
-		case S_REASON:
+		case S_REASON: /* text_run() took the text: a line end, or a control byte or DEL */
 			if (c == '\r')
 				r->st = S_LF;
 			else if (c == '\n')
 				r->st = S_HSTART;
-			else if (c < ' ' && c != '\t')
+			else
 				rc = fail(r, "control character in the status line");
 			break;
 		case S_LF:
@@ -382,22 +387,16 @@ int h1_feed(struct h1_resp *r, const char *buf, size_t n, size_t *used)
 				rc = fail(r, "bad header name");
 			} else {
 				r->nlen = 0;
-				r->name[r->nlen++] =
-					(char)(c | ((c >= 'A' && c <= 'Z') ? 0x20 : 0));
+				r->name[r->nlen++] = lower(c);
 				r->st = S_NAME;
 			}
 			break;
-		case S_NAME:
+		case S_NAME: /* name_run() took the token bytes: this is the name's end */
 			if (c == ':') {
 				name_done(r);
 				r->st = S_OWS;
-			} else if (!is_tchar(c)) {
-				rc = fail(r, "bad header name");
-			} else if (r->nlen < sizeof(r->name)) {
-				r->name[r->nlen++] =
-					(char)(c | ((c >= 'A' && c <= 'Z') ? 0x20 : 0));
 			} else {
-				r->nlen = sizeof(r->name); /* longer than any name we look for */
+				rc = fail(r, "bad header name");
 			}
 			break;
 		case S_OWS:
