@@ -169,7 +169,7 @@ static uint64_t sum_cgroup_busy(const struct interval *iv, uint64_t cgid, int *t
  * A workload that sleeps and wakes like a server (spin 200 us, sleep 100 us) in cgroup "target",
  * with `nhog` busy loops in the sibling cgroup "hog": the target's time must match its
  * usage_usec although, with hogs, every wakeup preempts one (the kernel then charges the time
- * from the wakeup to the switch to the woken task: note_clock_skip in account.bpf.c).
+ * from the wakeup to the switch to the woken task: kernel_handoff in account.bpf.c).
  */
 static int cgroup_wakeups(int nhog)
 {

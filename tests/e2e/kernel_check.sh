@@ -3,7 +3,7 @@
 # kernel's own figure (cgroup cpu.stat usage / the qemu process CPU clock), within 2 % over a
 # step (flagged in the report above 1 %), for a container made by hand whose cgroup has children, a docker container and a qemu
 # VM -- each once on a quiet host and once with a busy loop per CPU outside the target competing
-# for the CPUs (before note_clock_skip in account.bpf.c: -4 ... -9 %).  Both BPF flavours.
+# for the CPUs (before account.bpf.c took the kernel's boundary, kernel_handoff: -4 ... -9 %).  Both BPF flavours.
 # Then qemu roles from evidence: a qemu without debug-threads with a QMP socket has its vCPU
 # from QMP; without QMP (TCG) its threads are 'unknown', never 'emul'.
 . "$(dirname "$0")/../lib.sh"
