@@ -75,7 +75,7 @@ $(BUILD)/tests/bpf/%: tests/bpf/%.c $(LIB) | $(SKELS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(INCLUDES) -Itests/bpf $< -o $@ $(LIB) $(LDLIBS)
 
-$(BUILD)/tests/helpers/%: tests/helpers/%.c
+$(BUILD)/tests/helpers/%: tests/helpers/%.c | $(SKELS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(INCLUDES) $< -o $@ $(LDLIBS)
 

@@ -6,7 +6,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 rc=0
 rows=$(mktemp)
 trap 'rm -f "$rows"' EXIT
-for b in overhead.sh bpf-cost.sh io-probes.sh loadgen.sh serve.sh stacks.sh; do
+for b in overhead.sh bpf-cost.sh io-probes.sh floor.sh loadgen.sh serve.sh stacks.sh; do
 	echo "=== $b"
 	"$here/$b" | tee -a "$rows" | grep -v '^goal|'
 	[ "${PIPESTATUS[0]}" = 0 ] || rc=1
