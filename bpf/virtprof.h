@@ -149,6 +149,10 @@ struct vp_net_cache {
 	unsigned int have; /* packets seen in that run */
 	unsigned int busy; /* a handler is updating: a nested handler or the flush IPI keeps off */
 	unsigned int nused;
+	unsigned int last;     /* slot of the last packet, tried first (one device per run is usual) */
+	unsigned int run_devs; /* devices with packets in the run: with one, run_slot names it */
+	unsigned int run_slot;
+	unsigned int pad;
 	struct vp_net_slot slot[VP_NET_SLOTS];
 };
 
