@@ -6,8 +6,9 @@
  * Each CPU has one open segment that starts at cpu_state.ts.  sched_switch closes it for the
  * thread going off-CPU; softirq and irq-handler entry/exit close it and open one in the new
  * context, so irq time is carved out of the interrupted thread's time and never counted twice.
- * The hot handlers (softirq/irq) touch only the per-CPU state; the per-thread hash is updated
- * once per switch-out (and at flush), from accumulators in the per-CPU state.
+ * The hot handlers (softirq/irq) touch only the per-CPU state; at a switch-out its accumulators
+ * go to the thread's per-CPU slot (`owners`), which reaches the per-thread hash when the slot is
+ * reused and at every flush.
  *
  * Userspace reads an interval by (1) running `flush` on every CPU (BPF_PROG_TEST_RUN with
  * BPF_F_TEST_RUN_ON_CPU), which charges the open segments and stamps the boundary, (2) flipping

@@ -84,7 +84,7 @@ for g in account all; do
 		"$(awk -v f="$f" -v g="$goalpct" 'BEGIN{print (f > g) ? "the floor alone is above it" : "the floor is below it"}')"
 	what="accounting tracepoints (switch, softirq entry/exit)"
 	[ $g = all ] && what="five busiest tracepoints (+ net_dev_xmit, netif_receive_skb)"
-	goal "floor of any program on the $what" "- (goal <= $goalpct %)" \
+	goal "floor of any program on the $what (the goal is <= $goalpct %)" - \
 		"$(printf '%.2f %% (%.0f ns/request at %.0fk req/s)' "$f" "$(perreq $g floor_ns)" \
 			"$(awk -v r="$rps" 'BEGIN{print r/1000}')")" 1
 done
