@@ -185,21 +185,6 @@ struct {
 	__type(value, struct owner_cache);
 } owners SEC(".maps");
 
-static __always_inline void add_stats(struct vp_thread_stats *d, const struct vp_thread_stats *a)
-{
-	d->task_ns += a->task_ns;
-	for (int i = 0; i < VP_NR_SOFTIRQS; i++)
-		d->softirq_ns[i] += a->softirq_ns[i];
-	d->hardirq_ns += a->hardirq_ns;
-	d->rq_delay_ns += a->rq_delay_ns;
-	if (a->rq_delay_max_ns > d->rq_delay_max_ns)
-		d->rq_delay_max_ns = a->rq_delay_max_ns;
-	d->nr_rq += a->nr_rq;
-	d->nvcsw += a->nvcsw;
-	d->nivcsw += a->nivcsw;
-	d->nr_softirq += a->nr_softirq;
-}
-
 /* Slot i's charges into the current generation's hash; the slot is free again. */
 static __always_inline void write_back(struct owner_cache *oc, int i)
 {
@@ -210,7 +195,7 @@ static __always_inline void write_back(struct owner_cache *oc, int i)
 		return;
 	st = stats_of(oc->tid[i], NULL);
 	if (st)
-		add_stats(st, &oc->st[i]);
+		vp_stats_add(st, &oc->st[i]);
 	__builtin_memset(&oc->st[i], 0, sizeof(oc->st[i]));
 	oc->tid[i] = 0;
 }

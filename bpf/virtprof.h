@@ -50,6 +50,23 @@ struct vp_thread_stats {
 	unsigned int nr_softirq;
 };
 
+/* d += a: the BPF owner cache's write-back and userspace's sums add per-thread stats alike. */
+static inline __attribute__((always_inline)) void vp_stats_add(struct vp_thread_stats *d,
+							      const struct vp_thread_stats *a)
+{
+	d->task_ns += a->task_ns;
+	for (int i = 0; i < VP_NR_SOFTIRQS; i++)
+		d->softirq_ns[i] += a->softirq_ns[i];
+	d->hardirq_ns += a->hardirq_ns;
+	d->rq_delay_ns += a->rq_delay_ns;
+	if (a->rq_delay_max_ns > d->rq_delay_max_ns)
+		d->rq_delay_max_ns = a->rq_delay_max_ns;
+	d->nr_rq += a->nr_rq;
+	d->nvcsw += a->nvcsw;
+	d->nivcsw += a->nivcsw;
+	d->nr_softirq += a->nr_softirq;
+}
+
 /* Per-CPU accounting state: the open segment and what it accumulated since switch-in. */
 struct vp_cpu_state {
 	unsigned long long ts;	     /* start of the open segment (0 = not yet seen) */

@@ -203,21 +203,6 @@ static struct agg_row *agg_get(struct agg *a, const char *entity, const char *ro
 	return row;
 }
 
-static void add_stats(struct vp_thread_stats *d, const struct vp_thread_stats *s)
-{
-	d->task_ns += s->task_ns;
-	for (int i = 0; i < VP_NR_SOFTIRQS; i++)
-		d->softirq_ns[i] += s->softirq_ns[i];
-	d->hardirq_ns += s->hardirq_ns;
-	d->rq_delay_ns += s->rq_delay_ns;
-	if (s->rq_delay_max_ns > d->rq_delay_max_ns)
-		d->rq_delay_max_ns = s->rq_delay_max_ns;
-	d->nr_rq += s->nr_rq;
-	d->nvcsw += s->nvcsw;
-	d->nivcsw += s->nivcsw;
-	d->nr_softirq += s->nr_softirq;
-}
-
 static int cmp_busy(const void *a, const void *b)
 {
 	uint64_t x = stats_busy_ns(&((const struct agg_row *)a)->st);
@@ -252,7 +237,7 @@ int agg_build(struct agg *a, struct attributor *at, const struct interval *iv, p
 		if (!row)
 			return -ENOMEM;
 		row->nthreads++;
-		add_stats(&row->st, &s->st);
+		vp_stats_add(&row->st, &s->st);
 		a->busy_ns += stats_busy_ns(&s->st);
 	}
 	agg_sort(a);
@@ -269,7 +254,7 @@ int agg_merge(struct agg *a, const struct agg *b)
 			return -ENOMEM;
 		if (b->rows[i].nthreads > row->nthreads)
 			row->nthreads = b->rows[i].nthreads;
-		add_stats(&row->st, &b->rows[i].st);
+		vp_stats_add(&row->st, &b->rows[i].st);
 	}
 	a->busy_ns += b->busy_ns;
 	return 0;
