@@ -22,8 +22,10 @@ attached() { grep -q '^prog_id:' /proc/$1/fdinfo/* 2>/dev/null; }
 run() { # mode -> requests/s of one wrk run
 	local pid=
 	case $1 in
-	virtprof)
-		VIRTPROF_BPF_STATS=0 "$VIRTPROF" top 1 --json >"$tmp/top.json" 2>"$tmp/top.err" &
+	virtprof | virtprof-noio)
+		local extra=(); [ $1 = virtprof-noio ] && extra=(--no-io)
+		: >"$tmp/top.json"
+		VIRTPROF_BPF_STATS=0 "$VIRTPROF" top 1 --json "${extra[@]}" >"$tmp/top.json" 2>"$tmp/top.err" &
 		pid=$!
 		wait_for 100 bash -c "grep -q . $tmp/top.json" ||
 			fail "virtprof top did not start: $(cat "$tmp/top.err")"
@@ -32,6 +34,11 @@ run() { # mode -> requests/s of one wrk run
 		bpftrace "$tmp/oncpu.bt" >"$tmp/bt.out" 2>&1 &
 		pid=$!
 		wait_for 100 attached $pid || fail "bpftrace did not attach: $(cat "$tmp/bt.out")"
+		;;
+	floor)
+		"$here/build/tests/helpers/probe_floor" 600 >"$tmp/floor.out" 2>&1 &
+		pid=$!
+		wait_for 100 grep -q attached "$tmp/floor.out" || fail "probe_floor: $(cat "$tmp/floor.out")"
 		;;
 	esac
 	wrk -t1 -c"$conns" -d"${secs}s" "http://127.0.0.1:$port/" | awk '/^Requests\/sec:/ {print $2}'
@@ -44,11 +51,15 @@ run() { # mode -> requests/s of one wrk run
 	fi
 }
 
-modes=(none virtprof bpftrace)
+# OVERHEAD_MODES adds the breakdown: virtprof-noio (the accounting programs alone, top --no-io)
+# and floor (bpf/floor.bpf.c's empty and one-timestamp programs, no virtprof).
+read -ra modes <<<"${OVERHEAD_MODES:-none virtprof bpftrace}"
+[ "${modes[0]}" = none ] || fail "OVERHEAD_MODES must start with none"
+n=${#modes[@]}
 # The order rotates each round, so a drift of the machine's load does not favour one mode.
 for r in $(seq "$rounds"); do
-	for i in 0 1 2; do
-		m=${modes[$(((i + r) % 3))]}
+	for i in $(seq 0 $((n - 1))); do
+		m=${modes[$(((i + r) % n))]}
 		echo "$r $m $(run $m)" >>"$tmp/rps"
 	done
 done
@@ -70,14 +81,16 @@ paired() { # mode -> "median lo hi" of the per-round ratios, in %
 }
 read -r base _ _ < <(stats none)
 echo "wrk -t1 -c$conns, ${secs}s per run, $rounds interleaved rounds, 127.0.0.1 (requests/s)"
-printf '%-9s %10s %10s %10s %8s %22s\n' MODE MEDIAN MIN MAX SPREAD "KEPT (paired, 95% CI)"
+printf '%-14s %10s %10s %10s %8s %22s\n' MODE MEDIAN MIN MAX SPREAD "KEPT (paired, 95% CI)"
 for m in "${modes[@]}"; do
 	read -r med lo hi < <(stats $m)
 	kept=-
 	[ $m != none ] && kept=$(paired $m | awk '{printf "%.1f%% (%.1f-%.1f)", $1, $2, $3}')
 	awk -v m="$m" -v med="$med" -v lo="$lo" -v hi="$hi" -v k="$kept" 'BEGIN {
-		printf "%-9s %10.0f %10.0f %10.0f %7.1f%% %22s\n", m, med, lo, hi, (hi - lo) / med * 100, k }'
+		printf "%-14s %10.0f %10.0f %10.0f %7.1f%% %22s\n", m, med, lo, hi, (hi - lo) / med * 100, k }'
 done
+# the goal rows need both of their modes
+[[ " ${modes[*]} " == *" virtprof "* && " ${modes[*]} " == *" bpftrace "* ]] || exit 0
 read -r pct plo phi < <(paired virtprof)
 read -r tpct tlo thi < <(paired bpftrace)
 st=$(awk -v lo="$plo" -v hi="$phi" 'BEGIN {print (lo >= 99 ? 1 : (hi < 99 ? 0 : "?"))}')
