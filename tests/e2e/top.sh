@@ -10,6 +10,11 @@ ensure_dockerd
 img=virtprof-e2e-busybox:latest
 busybox_image "$img"
 ctr=vp-e2e-spin-$$
+# A run killed before its cleanup (SIGKILL, a reboot) leaves its container behind, and a testbed
+# then keeps the dockerd it started running for it: remove those whose test is gone.
+for old in $(docker ps -a --filter name=vp-e2e-spin- --format '{{.Names}}'); do
+	kill -0 "${old##*-}" 2>/dev/null || docker rm -f "$old" >/dev/null
+done
 vm=vp-e2e-vm-$$
 tmp=$(mktemp -d)
 on_exit "rm -rf $tmp"
