@@ -27,21 +27,17 @@ wait_for 100 bash -c "grep -q '^prog_id:' /proc/$btpid/fdinfo/* 2>/dev/null" || 
 wait_for 100 bash -c "grep -q . $tmp/top.json" || fail "virtprof top did not start: $(cat "$tmp/top.err")"
 ids=$(prog_ids $vppid)
 btids=$(prog_ids $btpid)
-snap() { bpftool prog show --json | jq -c '[.[] | {id, name, run_time_ns: (.run_time_ns // 0), run_cnt: (.run_cnt // 0)}]'; }
-before=$(snap)
+before=$(prog_snap)
 t0=$(date +%s.%N)
 wrk -t1 -c"$conns" -d"${secs}s" "http://127.0.0.1:$port/" >"$tmp/wrk.out"
 t1=$(date +%s.%N)
-after=$(snap)
+after=$(prog_snap)
 
-jq -n --argjson b "$before" --argjson a "$after" --argjson ids "$ids" --argjson bt "$btids" \
-	--arg wall "$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}')" --arg ncpu "$(nproc)" '
-	def delta: . as $x | ($b | map(select(.id == $x.id)) | first) as $y |
-		{id: $x.id, name: $x.name, ns: ($x.run_time_ns - ($y.run_time_ns // 0)),
-		 cnt: ($x.run_cnt - ($y.run_cnt // 0)),
-		 who: (if ($ids | index($x.id)) then "virtprof" elif ($bt | index($x.id)) then "bpftrace" else null end)};
+jq -n --argjson d "$(prog_delta "$before" "$after" "$(jq -nc --argjson a "$ids" --argjson b "$btids" '$a + $b')")" \
+	--argjson ids "$ids" --arg wall "$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}')" --arg ncpu "$(nproc)" '
 	{wall_s: ($wall|tonumber), ncpu: ($ncpu|tonumber),
-	 progs: [$a[] | delta | select(.who != null and .cnt > 0)]}' >"$tmp/delta.json"
+	 progs: [$d[] | select(.cnt > 0) |
+		.who = (.id as $i | if ($ids | index($i)) then "virtprof" else "bpftrace" end)]}' >"$tmp/delta.json"
 
 echo "load: $(grep -E 'Requests/sec' "$tmp/wrk.out" | tr -s ' ')  (wrk -t1 -c$conns, ${secs}s, 127.0.0.1)"
 printf '%-9s %-26s %12s %14s %10s\n' WHO PROGRAM EVENTS RUN-ns ns/event

@@ -20,6 +20,18 @@ on_exit "sysctl -q kernel.bpf_stats_enabled=$old_stats"
 
 prog_ids() { grep -h '^prog_id:' /proc/$1/fdinfo/* 2>/dev/null | awk '{print $2}' | sort -un | jq -sc .; }
 
+# Every BPF program's run time and runs so far (kernel bpf_stats), as JSON.
+prog_snap() {
+	bpftool prog show --json |
+		jq -c '[.[] | {id, name, run_time_ns: (.run_time_ns // 0), run_cnt: (.run_cnt // 0)}]'
+}
+# The programs whose ids are in $3 (a JSON array) between snapshots $1 and $2: [{id, name, ns, cnt}].
+prog_delta() {
+	jq -nc --argjson b "$1" --argjson a "$2" --argjson ids "$3" '[$a[] |
+		select(.id as $i | $ids | index($i)) | . as $x | ($b | map(select(.id == $x.id)) | first) as $y |
+		{id, name, ns: (.run_time_ns - ($y.run_time_ns // 0)), cnt: (.run_cnt - ($y.run_cnt // 0))}]'
+}
+
 # The peer: the usual bpftrace per-thread on-CPU sum, written to $1.
 write_oncpu_bt() {
 	cat >"$1" <<'BT'

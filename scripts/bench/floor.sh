@@ -28,35 +28,37 @@ wait_for 100 grep -q . "$tmp/top.json" || fail "virtprof top did not start: $(ca
 wait_for 100 grep -q attached "$tmp/floor.out" || fail "probe_floor did not attach: $(cat "$tmp/floor.out")"
 ids=$(prog_ids $vppid)
 flids=$(prog_ids $flpid)
-snap() {
-	bpftool prog show --json | jq -c --argjson ids "$ids" --argjson fl "$flids" '[.[] |
-		select(.id as $i | ($ids | index($i)) or ($fl | index($i))) |
-		{id, name, run_time_ns: (.run_time_ns // 0), run_cnt: (.run_cnt // 0)}]'
-}
-before=$(snap)
+before=$(prog_snap)
 t0=$(date +%s.%N)
 wrk -t1 -c"$conns" -d"${secs}s" "http://127.0.0.1:$port/" >"$tmp/wrk.out" || fail "wrk failed"
 t1=$(date +%s.%N)
-after=$(snap)
+after=$(prog_snap)
 rps=$(awk '/^Requests\/sec:/ {print $2}' "$tmp/wrk.out")
 
-# tracepoint | virtprof's program | floor's suffix | group | floor that applies: a boundary
-# (accounting) needs a timestamp, a packet count does not
-tps='sched_switch|tp_sched_switch|switch|account|clock
-softirq_entry|tp_softirq_entry|sirq_in|account|clock
-softirq_exit|tp_softirq_exit|sirq_out|account|clock
-net_dev_xmit|tp_net_dev_xmit|xmit|net|empty
-netif_receive_skb|tp_netif_receive_skb|rcv|net|empty'
-jq -n --argjson b "$before" --argjson a "$after" --arg tps "$tps" --arg rps "$rps" \
+# tracepoint | floor's suffix | group | floor that applies: a boundary (accounting) needs a
+# timestamp, a packet count does not.  virtprof's program is tp_<tracepoint> or raw_<tracepoint>.
+tps='sched_switch|switch|account|clock
+softirq_entry|sirq_in|account|clock
+softirq_exit|sirq_out|account|clock
+net_dev_xmit|xmit|net|empty
+netif_receive_skb|rcv|net|empty'
+d=$(prog_delta "$before" "$after" "$(jq -nc --argjson a "$ids" --argjson b "$flids" '$a + $b')")
+# every program must be there: a missing one would print a made-up floor or share
+for tp in $(cut -d'|' -f1 <<<"$tps"); do
+	sfx=$(grep "^$tp|" <<<"$tps" | cut -d'|' -f2)
+	jq -e --arg t "$tp" 'any(.[]; .name == "tp_" + $t or .name == "raw_" + $t)' <<<"$d" >/dev/null ||
+		fail "virtprof has no program on $tp"
+	jq -e --arg s "$sfx" 'any(.[]; .name == "empty_" + $s) and any(.[]; .name == "clock_" + $s)' \
+		<<<"$d" >/dev/null || fail "probe_floor has no program on $tp"
+done
+jq -n --argjson d "$d" --arg tps "$tps" --arg rps "$rps" \
 	--arg wall "$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}')" --arg ncpu "$(nproc)" '
 	($wall | tonumber) as $w | ($ncpu | tonumber) as $n | ($rps | tonumber) as $r |
-	[$a[] | . as $x | ($b | map(select(.id == $x.id)) | first) as $y |
-		{name: $x.name, ns: ($x.run_time_ns - ($y.run_time_ns // 0)),
-		 cnt: ($x.run_cnt - ($y.run_cnt // 0))}] as $d |
-	def prog($nm): [$d[] | select(.name == $nm)] | first // {ns: 0, cnt: 0};
+	def prog($nm): [$d[] | select(.name == $nm)] | first;
 	{wall_s: $w, ncpu: $n, rps: $r,
-	 tps: [$tps | split("\n")[] | split("|") as [$tp, $ours, $fl, $g, $k] |
-		prog($ours) as $o | prog("empty_" + $fl) as $e | prog("clock_" + $fl) as $c |
+	 tps: [$tps | split("\n")[] | split("|") as [$tp, $fl, $g, $k] |
+		(prog("tp_" + $tp) // prog("raw_" + $tp)) as $o | prog("empty_" + $fl) as $e |
+		prog("clock_" + $fl) as $c |
 		{tp: $tp, group: $g, events: $c.cnt, per_req: ($c.cnt / ($r * $w)),
 		 ours: (if $o.cnt > 0 then $o.ns / $o.cnt else null end),
 		 empty: (if $e.cnt > 0 then $e.ns / $e.cnt else null end),
@@ -65,9 +67,12 @@ jq -n --argjson b "$before" --argjson a "$after" --arg tps "$tps" --arg rps "$rp
 
 echo "load: $(grep -E 'Requests/sec' "$tmp/wrk.out" | tr -s ' ')  (wrk -t1 -c$conns, ${secs}s, 127.0.0.1)"
 printf '%-18s %10s %8s %10s %10s %10s %12s\n' TRACEPOINT EVENTS PER-REQ VIRTPROF EMPTY CLOCK ABOVE-FLOOR
-jq -r '.tps[] | [.tp, .events, .per_req, (.ours // -1), (.empty // -1), (.clock // -1), .floor] | @tsv' \
-	"$tmp/floor.json" | awk -F'\t' '{ printf "%-18s %10d %8.2f %10.1f %10.1f %10.1f %12.1f (%s)\n",
-		$1, $2, $3, $4, $5, $6, $4 - ($7 == "clock" ? $6 : $5), $7 }'
+# a program that never ran (no events) has no ns/event: n/a, never a number
+jq -r '.tps[] | [.tp, .events, .per_req, (.ours // "n/a"), (.empty // "n/a"), (.clock // "n/a"),
+		(if .ours == null or .[.floor] == null then "n/a" else .ours - .[.floor] end), .floor] |
+	@tsv' "$tmp/floor.json" |
+	awk -F'\t' 'function f(x) { return x == "n/a" ? x : sprintf("%.1f", x) }
+		{ printf "%-18s %10d %8.2f %10s %10s %10s %12s (%s)\n", $1, $2, $3, f($4), f($5), f($6), f($7), $8 }'
 echo "(ns/event by kernel bpf_stats; PER-REQ: events per wrk request; the floor of a tracepoint is"
 echo " the clock program where virtprof times a boundary, the empty one where it counts packets)"
 # share of the machine: the handlers as they are, and the clock floor for the same events

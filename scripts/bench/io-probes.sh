@@ -41,13 +41,7 @@ wait_for 100 bash -c "grep -q '^prog_id:' /proc/$btpid/fdinfo/* 2>/dev/null" || 
 ids=$(prog_ids $vppid)
 btids=$(prog_ids $btpid)
 [ "$ids" != "[]" ] || fail "no BPF programs found in virtprof's fds"
-snap() {
-	bpftool prog show --json | jq -c --argjson ids "$ids" --argjson bt "$btids" '[.[] |
-		select(.id as $i | ($ids | index($i)) or ($bt | index($i))) |
-		{id, name, bt: (.id as $i | $bt | index($i) != null),
-		 run_time_ns: (.run_time_ns // 0), run_cnt: (.run_cnt // 0)}]'
-}
-before=$(snap)
+before=$(prog_snap)
 t0=$(date +%s.%N)
 ddpid=
 if [ "$mode" = block ]; then
@@ -60,17 +54,16 @@ fi
 wrk -t1 -c"$conns" -d"${secs}s" "http://127.0.0.1:$port/" >"$tmp/wrk.out" || fail "wrk failed"
 [ -n "$ddpid" ] && { wait $ddpid 2>/dev/null || true; }
 t1=$(date +%s.%N)
-after=$(snap)
+after=$(prog_snap)
 
 ncpu=$(nproc)
-jq -n --argjson b "$before" --argjson a "$after" \
-	--arg wall "$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}')" --arg ncpu "$ncpu" '
+jq -n --argjson d "$(prog_delta "$before" "$after" "$(jq -nc --argjson a "$ids" --argjson b "$btids" '$a + $b')")" \
+	--argjson bt "$btids" --arg wall "$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}')" --arg ncpu "$ncpu" '
 	def group: if test("netif|net_dev|napi|net_flush") then "net"
 		elif test("block") then "block" elif test("kvm") then "kvm" else "account" end;
-	[$a[] | . as $x | ($b | map(select(.id == $x.id)) | first) as $y |
-		{name: $x.name, group: (if $x.bt then "bpftrace" else ($x.name | group) end),
-		 ns: ($x.run_time_ns - ($y.run_time_ns // 0)), cnt: ($x.run_cnt - ($y.run_cnt // 0))}] as $d |
-	{wall_s: ($wall|tonumber), ncpu: ($ncpu|tonumber), progs: $d}' >"$tmp/delta.json"
+	{wall_s: ($wall|tonumber), ncpu: ($ncpu|tonumber),
+	 progs: [$d[] | {name, ns, cnt, group: (.id as $i | if ($bt | index($i)) then "bpftrace" else (.name | group) end)}]}' \
+	>"$tmp/delta.json"
 
 extra=; [ "$mode" = block ] && extra=" + O_DIRECT 4k writes to $loopdev"
 echo "load: $(grep -E 'Requests/sec' "$tmp/wrk.out" | tr -s ' ')  (wrk -c$conns, ${secs}s, 127.0.0.1)$extra"
@@ -81,7 +74,7 @@ jq -r '.wall_s as $w | .progs[] | select(.cnt > 0) |
 echo
 jq -r '.wall_s as $w | .ncpu as $n | .progs | group_by(.group)[] |
 	{g: .[0].group, ns: (map(.ns) | add), cnt: (map(.cnt) | add)} |
-	"\(.g): \(.cnt) events, \(if .cnt > 0 then (.ns / .cnt * 10 | round / 10) else 0 end) ns/event, " +
+	"\(.g): \(.cnt) events, \(if .cnt > 0 then (.ns / .cnt * 10 | round / 10 | tostring) + " ns/event" else "ns/event n/a (no events)" end), " +
 	"\(.ns / ($w * 1e9 * $n) * 1e5 | round / 1e3)% of the machine"' "$tmp/delta.json"
 share=$(jq '(.progs | map(select(.group != "bpftrace") | .ns) | add) / (.wall_s * 1e9 * .ncpu) * 100' "$tmp/delta.json")
 per() { jq -r --arg g "$1" --arg n "$2" '[.progs[] | select(.group == $g and (.name | test($n)))] |
