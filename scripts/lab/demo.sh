@@ -2,9 +2,9 @@
 # `make demo-lab`: the comparison users came for, measured for real -- a KVM guest with vhost-net,
 # the same guest without vhost, and a veth container, at light / medium / heavy load -- inside an
 # emulated host (L1) running Debian's 6.12 kernel, where KVM and vhost-net exist even when this
-# machine has neither.  Absolute figures inside an emulated host are not this host's figures
-# (every instruction of L1 is emulated); what carries over are the ratios between the paths
-# measured in the same run (VIRT and PATH per request of vhost-net vs no vhost vs veth).
+# machine has neither.  It shows who pays which part per request on each path (attribution);
+# figures inside an emulated host are not a real host's, and neither are their ratios (every
+# instruction of L1 is emulated: vhost-net does not win there as it does on hardware).
 #
 #   demo.sh [STEPS]     default light,medium,heavy; reports in build/lab/demo (LAB_OUT_DIR)
 set -euo pipefail
@@ -21,8 +21,8 @@ LAB_TIMEOUT_S=${LAB_TIMEOUT_S:-900} "$here/boot.sh" "$kdir" tests/lab/demo.sh "$
 if [ -s "$out/compare.txt" ]; then
 	cat "$out/compare.txt"
 	echo
-	echo "demo-lab: inside an emulated host on $(cat "$kdir/version"): absolute figures are not this host's;"
-	echo "          compare the targets' VIRT, PATH and OWN per request with each other (same run)."
+	echo "demo-lab: inside an emulated host on $(cat "$kdir/version"): the split shows who pays what;"
+	echo "          its figures and their ratios are not a real host's (docs/lab.md)."
 	echo "demo-lab: reports in $out (compare.json, summary.csv, timeline.csv)"
 else
 	echo "demo-lab: no comparison (rc $rc); console: $out/console.log" >&2

@@ -22,6 +22,19 @@ command -v "${LAB_QEMU:-qemu-system-x86_64}" >/dev/null || skip "qemu-system-x86
 [ -x "$repo/$build/virtprof" ] || skip "$repo/$build/virtprof not built"
 [ "$(id -u)" -eq 0 ] || skip "needs root (tracefs, 9p exports of /usr and /etc)"
 
+# Why an L1 did not finish, from its console: the kernel's own fault line and where it hit
+# (an Oops, a panic, a BUG), or that it printed none (a hang, or the timeout).
+l1_fault() { # console.log
+	local oops rip
+	oops=$(grep -a -m1 -E 'Oops:|BUG:|general protection fault|Kernel panic' "$1" 2>/dev/null | tr -d '\r' | sed 's/^\[[^]]*\] *//' | cut -c1-160)
+	rip=$(grep -a -m1 -E 'RIP: [0-9]+:' "$1" 2>/dev/null | tr -d '\r' | sed 's/.*RIP: //' | cut -c1-80)
+	if [ -n "$oops" ]; then
+		echo "emulated host crashed: $oops${rip:+ at $rip}"
+	else
+		echo "no fault on its console (hung, or timed out; last line: $(tail -n 1 "$1" 2>/dev/null | tr -d '\r' | cut -c1-100))"
+	fi
+}
+
 fail=0
 for k in "${kernels[@]}"; do
 	o=$outdir/$k
@@ -36,12 +49,12 @@ for k in "${kernels[@]}"; do
 	VIRTPROF_BUILD=$build "$here/boot.sh" "$kdir" tests/lab/inside.sh "$o" "$(tr ' ' , <<<"${LAB_ONLY:-}")" \
 		>"$o/boot.log" 2>&1
 	rc=$?
-	# An emulated host that hung (seen once on 6.1: TCG spinning, no console output) gets one
-	# more boot; both are in the log.
+	# An emulated host that crashed or hung gets one more boot; the first attempt's results are
+	# discarded (a check that ran on a crashing host proves nothing) and its files kept in first/.
 	if [ "$rc" = 3 ]; then
 		mkdir -p "$o/first"
-		mv "$o"/*.log "$o"/results "$o/first/" 2>/dev/null
-		echo "note lab/$k: L1 did not finish; booting it once more (first attempt in $o/first)"
+		mv "$o"/*.log "$o"/results "$o"/testbed-logs "$o/first/" 2>/dev/null
+		echo "note lab/$k: L1 did not finish: $(l1_fault "$o/first/console.log"); booting it once more (first attempt in $o/first)"
 		VIRTPROF_BUILD=$build "$here/boot.sh" "$kdir" tests/lab/inside.sh "$o" \
 			"$(tr ' ' , <<<"${LAB_ONLY:-}")" >"$o/boot.log" 2>&1
 		rc=$?
@@ -56,7 +69,7 @@ for k in "${kernels[@]}"; do
 		[ "$verdict" = FAIL ] && fail=1
 	done <"$o/results"
 	if [ "$rc" = 3 ]; then
-		echo "FAIL lab/$k/session: L1 did not finish (timeout or crash): $(tail -n 1 "$o/boot.log")"
+		echo "FAIL lab/$k/session: L1 did not finish: $(l1_fault "$o/console.log")"
 		fail=1
 	fi
 	[ -s "$o/retries.log" ] && echo "note lab/$k: $(cat "$o/retries.log")"

@@ -5,7 +5,15 @@
 set -u
 cd "$REPO"
 VIRTPROF=$REPO/${VIRTPROF_BUILD:-build}/virtprof
+# the same holds as the test session (hold.sh): set up with one CPU online, then the others
+source "$REPO/tests/lab/hold.sh"
+lab_hold_tracepoints >/dev/null
+lab_hold_cgroup
+lab_hold_once
 for m in kvm_amd vhost_net tun bridge veth; do modprobe "$m"; done
+lab_hold_tracepoints >/dev/null
+lab_hold_kvm
+lab_online_cpus >/dev/null
 up() { "$VIRTPROF" testbed up --name "$1" --accel kvm --vhost "$2" --runtime native --subnet "$3" \
 	--kvm-probe 60s --boot-timeout 180s >"$LAB_OUT/testbed_$1.log" 2>&1 ||
 	{ echo "demo-lab: testbed $1 did not come up: $(tail -n 2 "$LAB_OUT/testbed_$1.log")"; exit 1; }; }

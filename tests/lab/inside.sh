@@ -16,38 +16,35 @@ want() { [ -z "$only" ] || [[ " $only " == *" $1 "* ]]; }
 record() { echo "$1" >>"$results"; echo "lab: $1"; }
 
 # One check: a script of tests/lab/checks/, run like the e2e tests (0 pass, 77 skip, else fail).
-check() { # name
-	local name=$1 rc log=$LAB_OUT/$1.log
-	want "$name" || return 0
-	timeout --kill-after=10 "${LAB_CHECK_TIMEOUT_S:-240}" bash "tests/lab/checks/$name.sh" >"$log" 2>&1
-	rc=$?
+# $2, when given, is appended to the result line (what happened to the check's guests).
+run_check() { # name -> rc; output in $LAB_OUT/<name>.log
+	timeout --kill-after=10 "${LAB_CHECK_TIMEOUT_S:-240}" bash "tests/lab/checks/$1.sh" \
+		>"$LAB_OUT/$1.log" 2>&1
+}
+record_check() { # name rc [note]
+	local name=$1 rc=$2 note=${3:+ ($3)} log=$LAB_OUT/$1.log
 	case $rc in
-	0) record "PASS $name" ;;
-	77) record "SKIP $name: $(grep -m1 -i 'skip' "$log" | cut -c1-200)" ;;
-	*) record "FAIL $name: rc=$rc: $(grep -m1 -E 'FAIL|fail|error' "$log" | cut -c1-200)" ;;
+	0) record "PASS $name$note" ;;
+	77) record "SKIP $name: $(grep -m1 -i 'skip' "$log" | cut -c1-200)$note" ;;
+	*) record "FAIL $name: rc=$rc: $(grep -m1 -E 'FAIL|fail|error' "$log" | cut -c1-200)$note" ;;
 	esac
 }
-
-# Hold on the static keys virtprof's probes would otherwise flip each time a test attaches or
-# detaches them: the tracepoints it hooks (enabled in tracefs with recording off, so the kernel's
-# own event handler returns at once) and bpf_stats.  Multi-threaded TCG does not survive live
-# patches of hot kernel code reliably (scripts/lab/boot.sh); with the keys held, attaching only
-# adds a probe function.  Called again once the modules are loaded, for their tracepoints.
-hold_keys() {
-	local t=/sys/kernel/tracing e
-	echo 0 >"$t/tracing_on"
-	for e in sched/sched_switch sched/sched_wakeup sched/sched_wakeup_new sched/sched_process_fork \
-		sched/sched_process_exec sched/sched_process_exit irq/softirq_entry irq/softirq_exit \
-		irq/irq_handler_entry irq/irq_handler_exit cgroup/cgroup_attach_task block/block_bio_queue \
-		block/block_bio_complete block/block_rq_complete net/netif_receive_skb net/net_dev_xmit \
-		net/netif_receive_skb_entry net/netif_receive_skb_list_entry net/netif_receive_skb_exit \
-		net/netif_receive_skb_list_exit napi/napi_poll kvm/kvm_entry kvm/kvm_exit kvm/kvm_pio \
-		kvm/kvm_mmio; do
-		[ -e "$t/events/$e/enable" ] && echo 1 >"$t/events/$e/enable"
-	done
-	sysctl -qw kernel.bpf_stats_enabled=1
+check() { # name
+	local rc
+	want "$1" || return 0
+	run_check "$1"
+	rc=$?
+	record_check "$1" "$rc"
 }
-hold_keys
+
+# Keep the kernel from live-patching hot code once setup is done (tests/lab/hold.sh): two probes on
+# every hooked tracepoint, bpf_stats and KVM's keys held, all while only CPU 0 is online
+# (boot.sh: maxcpus=1); the patches that still happen are recorded and reported.
+source "$REPO/tests/lab/hold.sh"
+lab_pokes_start
+echo "lab: $(lab_hold_tracepoints) hooked tracepoints held"
+lab_hold_cgroup
+lab_hold_once
 
 # Before any module is loaded: what virtprof says on a host that runs no VM and no container.
 check modules_absent
@@ -57,13 +54,10 @@ for m in kvm_amd vhost_net tun bridge veth loop; do
 	timeout 60 modprobe "$m" 2>>"$LAB_OUT/modprobe.log" || echo "modprobe $m failed" >>"$LAB_OUT/modprobe.log"
 done
 
-hold_keys
-# KVM flips preempt_notifier_key (finish_task_switch) when the first VM is created and the last
-# destroyed: a paused VM (no vCPU ever runs) held for the whole session keeps it on.
-if [ -c /dev/kvm ]; then
-	qemu-system-x86_64 -accel kvm -S -m 16 -nodefaults -display none -no-reboot </dev/null \
-		>/dev/null 2>&1 &
-fi
+echo "lab: $(lab_hold_tracepoints) hooked tracepoints held (modules loaded)"
+lab_hold_kvm
+lab_pokes_mark online
+lab_online_cpus
 
 # Does a KVM guest run here?  SeaBIOS under -accel kvm logs to its debug port (0x402) within
 # seconds where it does.
@@ -108,20 +102,85 @@ if want bpf || [ -n "$bpf_only" ]; then
 fi
 
 # Two testbeds, KVM guests both: one with vhost-net, one without; each with a native container.
-tb() { # name vhost subnet
-	local i
+# Every testbed this session brings down leaves its guest's serial console and qemu's stderr in
+# $LAB_OUT/testbed-logs/<name>-<n>-*, numbered, so a guest that died is never overwritten by the
+# next one's.
+tb_down() { # name
+	local f k=1 d=$LAB_OUT/testbed-logs
+	"$VIRTPROF" testbed down --name "$1" >>"$LAB_OUT/testbed_$1.log" 2>&1
+	mkdir -p "$d"
+	while [ -e "$d/$1-$k-serial.log" ] || [ -e "$d/$1-$k-qemu.err" ]; do k=$((k + 1)); done
+	for f in serial.log qemu.err; do
+		[ -f "/var/lib/virtprof/testbed/logs/$1-$f" ] &&
+			mv "/var/lib/virtprof/testbed/logs/$1-$f" "$d/$1-$k-$f"
+	done
+	TB_LAST_LOG=$d/$1-$k-serial.log
+}
+tb_args() { # name -> vhost subnet
+	case $1 in
+	labon) echo "on 10.213.0.0/24" ;;
+	laboff) echo "off 10.214.0.0/24" ;;
+	esac
+}
+tb() { # name
+	local i vhost subnet
+	read -r vhost subnet <<<"$(tb_args "$1")"
 	# A KVM guest inside the emulated host has been seen to hang or die while booting now and
 	# then (nothing on its console; CI: one in three sessions): three tries, all in the log.
 	# (Pinning each testbed to one L1 CPU did not help: a pinned guest died mid-check.)
 	for i in 1 2 3; do
-		"$VIRTPROF" testbed up --name "$1" --accel kvm --vhost "$2" --runtime native \
-			--subnet "$3" --kvm-probe "${LAB_KVM_BOOT:-150s}" --boot-timeout 240s \
+		"$VIRTPROF" testbed up --name "$1" --accel kvm --vhost "$vhost" --runtime native \
+			--subnet "$subnet" --kvm-probe "${LAB_KVM_BOOT:-150s}" --boot-timeout 240s \
 			>>"$LAB_OUT/testbed_$1.log" 2>&1 && return 0
-		"$VIRTPROF" testbed down --name "$1" >>"$LAB_OUT/testbed_$1.log" 2>&1
-		echo "lab: testbed $1 did not come up (try $i)" | tee -a "$LAB_OUT/testbed_$1.log"
+		tb_down "$1"
+		echo "lab: testbed $1 did not come up (try $i; console in $TB_LAST_LOG)" |
+			tee -a "$LAB_OUT/testbed_$1.log"
 		sleep 2
 	done
 	return 1
+}
+# The guests a check runs against that are no longer alive (their qemu gone, the testbed not up).
+dead_guests() {
+	local n
+	for n in labon laboff; do
+		[ "$("$VIRTPROF" testbed status --name "$n" --json 2>/dev/null |
+			jq -r '.testbed[0].state // empty')" = up ] || echo "$n"
+	done
+}
+# The last lines a dead guest printed, on one line.
+console_tail() { tail -n "${2:-3}" "$1" 2>/dev/null | tr -s '\r\n ' ' ' | cut -c1-300; }
+# A check on the testbeds.  A nested guest that died during it does not decide it: its console is
+# kept, the guest re-upped, the check run once more -- and its line says so.  A second death fails
+# the check with that guest's last console lines.
+guest_check() { # name
+	local name=$1 rc dead n note= why=
+	want "$name" || return 0
+	for n in $(dead_guests); do # died since the last check: up again before this one runs
+		tb_down "$n"
+		note+="guest $n was dead before the check (console: $(console_tail "$TB_LAST_LOG")), re-upped; "
+		tb "$n" || { record "FAIL $name: guest $n died and did not come up again (${note%; })"; return; }
+	done
+	run_check "$name"
+	rc=$?
+	dead=$(dead_guests)
+	if [ -n "$dead" ]; then
+		for n in $dead; do
+			tb_down "$n"
+			note+="guest $n died during the first run (console: $(console_tail "$TB_LAST_LOG")), re-upped; "
+			why+="$n: $(console_tail "$TB_LAST_LOG" 5); "
+			tb "$n" || { record "FAIL $name: guest $n died and did not come up again (${note%; })"; return; }
+		done
+		mv "$LAB_OUT/$name.log" "$LAB_OUT/$name.first.log"
+		run_check "$name"
+		rc=$?
+		dead=$(dead_guests)
+		if [ -n "$dead" ]; then
+			for n in $dead; do tb_down "$n"; why="$n: $(console_tail "$TB_LAST_LOG" 5)"; done
+			record "FAIL $name: a nested guest died in both runs; last console lines: $why"
+			return
+		fi
+	fi
+	record_check "$name" "$rc" "${note%; }"
 }
 check vhost_noguest
 
@@ -131,17 +190,16 @@ if [ $kvm_ok = 0 ]; then
 	done
 elif want testbed || want compare_paths || want vhost_worker || want vcpu_guest_time; then
 	# both guests boot at once: L1 has two CPUs and each boot waits mostly on the other's
-	tb labon on 10.213.0.0/24 & on=$!
-	tb laboff off 10.214.0.0/24 & off=$!
+	tb labon & on=$!
+	tb laboff & off=$!
 	if wait $on; then record "PASS testbed_kvm_vhost"; else
 		record "FAIL testbed_kvm_vhost: $(tail -n 1 "$LAB_OUT/testbed_labon.log" | cut -c1-200)"; fi
 	if wait $off; then record "PASS testbed_kvm_novhost"; else
 		record "FAIL testbed_kvm_novhost: $(tail -n 1 "$LAB_OUT/testbed_laboff.log" | cut -c1-200)"; fi
 	for c in vhost_worker vcpu_guest_time compare_paths; do
-		check "$c"
+		guest_check "$c"
 	done
-	# the guests' consoles and the testbeds' logs live in L1's tmpfs: keep them
-	cp -r /var/lib/virtprof/testbed/logs "$LAB_OUT/testbed-logs" 2>/dev/null
-	for n in labon laboff; do "$VIRTPROF" testbed down --name "$n" >>"$LAB_OUT/testbed_$n.log" 2>&1; done
+	for n in labon laboff; do tb_down "$n"; done
 fi
+record "note $(lab_pokes_summary)"
 exit 0
