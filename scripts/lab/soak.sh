@@ -4,7 +4,7 @@
 #
 #   soak.sh N [SERIES ...]      default series: 6.1 6.12 (or $LAB_KERNELS)
 #
-# Each session is one L1 boot running tests/lab/inside.sh (as `make test` does, but without
+# Sessions go round by round, one of each kernel per round.  Each session is one L1 boot running tests/lab/inside.sh (as `make test` does, but without
 # run.sh's second boot, so a crash is counted, not hidden).  Per session it counts: an L1 crash
 # (a fault on L1's console: Oops, BUG, panic), an L1 that hung or timed out, nested guests that
 # died (a check re-run because its guest died, a testbed that needed another try to come up),
@@ -47,10 +47,15 @@ tally() { # dir rc seconds
 	echo "$crash $hang $deaths $failed ${pokes:-?} $secs"
 }
 
+declare -A kdirs
 for k in "${kernels[@]}"; do
-	kdir=$("$here/kernel.sh" "$k") || { echo "soak: no $k kernel" >&2; exit 1; }
-	for i in $(seq "$n"); do
+	kdirs[$k]=$("$here/kernel.sh" "$k") || { echo "soak: no $k kernel" >&2; exit 1; }
+done
+# round by round, the kernels in turn: a soak stopped early has as many sessions of each
+for i in $(seq "$n"); do
+	for k in "${kernels[@]}"; do
 		((stop)) && break 2
+		kdir=${kdirs[$k]}
 		d=$soak/$k/$i
 		rm -rf "$d"
 		mkdir -p "$d"
