@@ -11,7 +11,9 @@ extract_vmlinux() { # bzImage out
 		tool=${magic%%:*}
 		command -v "$tool" >/dev/null || continue
 		for off in $(LC_ALL=C grep -obUaP "${magic#*:}" "$1" 2>/dev/null | cut -d: -f1 | head -n 5); do
-			tail -c +$((off + 1)) "$1" | "$tool" -dc 2>/dev/null >"$2"
+			# the decompressor stops at the end of its stream and closes the pipe early:
+			# tail's "Broken pipe" is expected, not an error worth printing
+			tail -c +$((off + 1)) "$1" 2>/dev/null | "$tool" -dc 2>/dev/null >"$2"
 			# An ELF with XEN_ELFNOTE_PHYS32_ENTRY (type 18): qemu can boot it by PVH.
 			if [ "$(head -c 4 "$2" | od -An -c | tr -d ' ')" = 177ELF ] &&
 				readelf -n "$2" 2>/dev/null | grep -q "0x00000012"; then

@@ -41,6 +41,11 @@ grep -qx "demo: report $out/compare.html (JSON $out/compare.json)" "$out/cmp.txt
 mv "$out/compare.json" "$out/cmp.json" && mv "$out/compare.html" "$out/cmp.html"
 [ -s "$out/cmp.html" ] || fail "no page written"
 grep -Eq '(src|href)="(https?:)?//' "$out/cmp.html" && fail "the page references another host"
+# table numbers read like the text report's (two decimals, or two significant digits below 0.01),
+# the JSON's exact value on hover
+bad=$(grep -oE '<td[^>]*>-?[0-9]+\.[0-9]{3,}' "$out/cmp.html" | grep -vE '>-?0\.00' | head -n 3)
+[ -z "$bad" ] || fail "unrounded numbers in the page's tables: $bad"
+grep -qE '<td title="[-0-9.e+]+">[-0-9.e+]+' "$out/cmp.html" || fail "no rounded number with its exact value"
 
 chrome dom "file://$out/cmp.html" --dump-dom >"$out/cmp.dom.html" || fail "chromium --dump-dom failed"
 grep -E 'CONSOLE|Uncaught|Refused to' "$out/dom.chromium.log" &&

@@ -2,8 +2,9 @@
 /*
  * The session page (html.h).  Charts are inline SVG from svg.c; every table is rendered
  * generically from its JSON array and its "_notes", so a column or a note added to the report
- * shows up here without a change.  Numbers in tables are printed as the JSON writer printed them
- * (%.10g), so what the page says is what the file says.
+ * shows up here without a change.  Numbers in tables are rounded as the text report rounds them
+ * (two decimals; two significant digits below 0.01), with the JSON's value in the cell's title,
+ * so the page reads like the text and loses nothing of the file.
  */
 #include <errno.h>
 #include <math.h>
@@ -114,7 +115,18 @@ void html_end(FILE *f)
 		js_flame);
 }
 
-/* A JSON value in a cell: numbers as the JSON writer printed them, null as "—" (see legend). */
+/* A real number's cell: rounded for reading, the exact value (as the JSON has it) on hover. */
+static void real_cell(FILE *f, double v)
+{
+	double a = fabs(v);
+
+	if (a != 0 && a < 0.01)
+		fprintf(f, "<td title=\"%.10g\">%.2g", v, v);
+	else
+		fprintf(f, "<td title=\"%.10g\">%.2f", v, v);
+}
+
+/* A JSON value in a cell: numbers rounded (real_cell), null as "—" (see legend). */
 static void cell(FILE *f, const json_t *v)
 {
 	char *s;
@@ -128,7 +140,7 @@ static void cell(FILE *f, const json_t *v)
 		fprintf(f, "<td>%" JSON_INTEGER_FORMAT, json_integer_value(v));
 		break;
 	case JSON_REAL:
-		fprintf(f, "<td>%.10g", json_real_value(v));
+		real_cell(f, json_real_value(v));
 		break;
 	case JSON_TRUE:
 	case JSON_FALSE:
@@ -441,9 +453,10 @@ static void verdict_table(FILE *f, const struct bars_buf *bb)
 		fprintf(f, "<tr><td class=\"s\"><span style=\"color:%s\">\u25a0</span> %s</td>",
 			verdict_colors[s], verdict_names[s]);
 		for (int i = 0; i < bb->n; i++) {
-			if (isfinite(bb->b[i].v[s]))
-				fprintf(f, "<td>%.10g</td>", bb->b[i].v[s]);
-			else
+			if (isfinite(bb->b[i].v[s])) {
+				real_cell(f, bb->b[i].v[s]);
+				fputs("</td>", f);
+			} else
 				fputs("<td class=\"na\">\u2014</td>", f);
 		}
 		fputs("</tr>\n", f);
