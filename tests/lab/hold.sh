@@ -15,7 +15,9 @@
 #  - other static keys the session flips: bpf_stats (held on); the memory controller's
 #    memcg_sockets_enabled_key and memcg_bpf_enabled_key, flipped in every tcp_* and bpf_*
 #    allocation site whenever the first memory cgroup is created or the last one freed -- each
-#    test's fresh cgroup did that (a cgroup of our own held for the session, lab_hold_cgroup);
+#    test's fresh cgroup did that -- and __cfs_bandwidth_used, flipped by a test's cpu.max (a
+#    cgroup of our own, held for the session: lab_hold_cgroup); the network stack's DO_ONCE
+#    secrets (taken during setup: lab_hold_once);
 #    KVM's preempt_notifier_key and APIC keys (a paused VM held open, lab_hold_kvm);
 #    __sched_clock_stable (tsc=reliable);
 #  - whatever is left, found by lab_pokes_start: every text_poke_bp/text_poke_queue with its
@@ -58,21 +60,29 @@ lab_hold_tracepoints() {
 	echo "$n"
 }
 
-# A memory cgroup alive for the whole session: the memcg keys count memory cgroups (css
-# alloc/online increment them, css_free decrements them, mm/memcontrol.c), so with one held they
-# never cross zero.  Empty, so it charges nothing; L1 goes down with it.
+# A cgroup alive for the whole session, holding two keys tests flip with their own cgroups: the
+# memory controller's memcg_sockets_enabled_key and memcg_bpf_enabled_key count memory cgroups
+# (css alloc/online increment them, css_free decrements them, mm/memcontrol.c), and
+# __cfs_bandwidth_used counts cgroups with a cpu.max quota (cfs_bandwidth_usage_inc).  With one of
+# each held they never cross zero.  Empty, so its quota limits nothing; L1 goes down with it.
 lab_hold_cgroup() {
-	local root=/sys/fs/cgroup
-	grep -qw memory "$root/cgroup.subtree_control" 2>/dev/null || return 0
-	mkdir -p "$root/vp-lab-hold"
+	local root=/sys/fs/cgroup h=/sys/fs/cgroup/vp-lab-hold
+	mkdir -p "$h"
+	grep -qw cpu "$root/cgroup.subtree_control" 2>/dev/null && echo "100000 100000" >"$h/cpu.max"
+	return 0
 }
 
-# Keys the network stack flips once, the first time it needs a secret (DO_ONCE: the ehash and
-# port-offset secrets, net_get_random_once) -- a deferred static_key_disable from a worker, seen
-# mid-session: one connection attempt on each loopback family during setup takes them.
+# Keys the network stack flips once, the first time it needs a secret (DO_ONCE, net_get_random_once:
+# the ehash and port-offset secrets of a TCP connect, the IP ID secret of a datagram without DF)
+# -- a deferred static_key_disable from a worker, seen mid-session: a connection attempt and a
+# datagram on each loopback family during setup take them.
 lab_hold_once() {
-	timeout 5 bash -c 'exec 3<>/dev/tcp/127.0.0.1/9' 2>/dev/null
-	timeout 5 bash -c 'exec 3<>/dev/tcp/::1/9' 2>/dev/null
+	local a
+	for a in 127.0.0.1 ::1; do
+		timeout 5 bash -c "exec 3<>/dev/tcp/$a/9" 2>/dev/null
+		timeout 5 bash -c "echo > /dev/udp/$a/9" 2>/dev/null
+	done
+	ping -c 1 -W 1 -s 2000 127.0.0.1 >/dev/null 2>&1 # a fragmented datagram
 	sleep 1 # the disable is deferred to a worker
 	return 0
 }

@@ -56,8 +56,10 @@ done
 
 echo "lab: $(lab_hold_tracepoints) hooked tracepoints held (modules loaded)"
 lab_hold_kvm
-lab_pokes_mark online
 lab_online_cpus
+# bringing a CPU up enables the IPI shorthand key (_cpu_up): two patches while it starts, before
+# it runs any task -- the record counts from here
+lab_pokes_mark online
 
 # Does a KVM guest run here?  SeaBIOS under -accel kvm logs to its debug port (0x402) within
 # seconds where it does.
