@@ -94,6 +94,34 @@ static void test_split_with_network(void **state)
 	assert_int_equal(sum, st.busy_ns);
 }
 
+/*
+ * With vhost-net the tap writes are the vhost worker's: their process-context receive work is
+ * on the path and out of VHOST -- not out of emulation, which never did it (it was counted
+ * twice, in VHOST and PATH).
+ */
+static void test_vhost_tap_write_out_of_worker(void **state)
+{
+	uint64_t sum;
+
+	(void)state;
+	row("vm:web", "vhost", 0, 700, 0, 0);
+	st.net.ok = true;
+	st.net.target[0].softirq_ns = 300;
+	st.net.target[0].proc_ns = 250;
+	st.net.target[0].vhost_proc_ns = 250;
+	st.net.target[1].softirq_ns = 40;
+	session_derive(&s, &st);
+
+	assert_int_equal(st.cost.target[0].vhost_ns, 450);
+	assert_int_equal(st.cost.target[0].emul_ns, 800); /* untouched: it wrote nothing */
+	assert_int_equal(st.cost.target[0].io_ns, 100);
+	assert_int_equal(st.cost.target[0].path_ns, 550);
+	sum = st.cost.loadgen_ns + st.cost.profiler_ns + st.cost.other_ns;
+	for (int i = 0; i < 2; i++)
+		sum += st.cost.target[i].own_ns + st.cost.target[i].overhead_ns;
+	assert_int_equal(sum, st.busy_ns);
+}
+
 static void test_split_without_network(void **state)
 {
 	(void)state;
@@ -178,6 +206,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_split_with_network, setup),
+		cmocka_unit_test_setup(test_vhost_tap_write_out_of_worker, setup),
 		cmocka_unit_test_setup(test_split_without_network, setup),
 		cmocka_unit_test_setup(test_named_columns, setup),
 		cmocka_unit_test_setup(test_unknown_role_not_virt, setup),

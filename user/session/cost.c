@@ -85,13 +85,17 @@ void cost_derive(struct step_cost *c, const struct agg *agg, const struct net_sp
 
 			t->path_ns = p->softirq_ns + p->proc_ns;
 			/*
-			 * Tap writes run the host stack inside qemu's threads (process context): that
-			 * time is in emul/io task time too.  Shown on the path, taken out of emul
-			 * first, then io.  A veth's process-context work ran in other threads.
+			 * Tap writes run the host stack in the writer's thread (process context): that
+			 * time is in its task time too.  Shown on the path, taken out of the writer:
+			 * the vhost worker for a tap it serves (without this it was counted twice,
+			 * in VHOST and PATH), qemu's emulation then io threads otherwise.  A veth's
+			 * process-context work ran in other threads.
 			 */
 			if (ts->t[i].kind == TARGET_VM) {
-				uint64_t left = p->proc_ns - take(&t->emul_ns, p->proc_ns);
+				uint64_t left = p->proc_ns;
 
+				left -= take(&t->vhost_ns, p->vhost_proc_ns < left ? p->vhost_proc_ns : left);
+				left -= take(&t->emul_ns, left);
 				take(&t->io_ns, left);
 			} else if (p->proc_ns) {
 				take(&c->other_ns, p->proc_ns);

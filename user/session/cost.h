@@ -28,6 +28,7 @@
 struct path_sum {
 	uint64_t softirq_ns; /* NET_RX + NET_TX softirq time charged to its devices */
 	uint64_t proc_ns;    /* receive work in process context (tap writes) */
+	uint64_t vhost_proc_ns; /* of proc_ns: on taps a vhost worker serves (its writes) */
 	uint64_t pkts;
 };
 

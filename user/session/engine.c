@@ -276,6 +276,8 @@ static void net_totals(struct session *s, struct net_split *out, char *na, size_
 			ps = &out->other;
 		ps->softirq_ns += d->total.sirq_ns[0] + d->total.sirq_ns[1];
 		ps->proc_ns += d->total.proc_ns;
+		if (d->kind == NET_TAP && (d->vhost == VHOST_USER_WORKER || d->vhost == VHOST_KTHREAD))
+			ps->vhost_proc_ns += d->total.proc_ns;
 		ps->pkts += d->total.rx_pkts + d->total.tx_pkts;
 	}
 }

@@ -33,6 +33,16 @@ mode=$(jq -r '.accounting_mode[0].vhost' "$out")
 # the vhost worker belongs to its VM, role vhost, in either mode
 w=$(step "$vm_on" | jq --arg e "$vm_on" '[.cpu.entities[] | select(.entity == $e and .role == "vhost") | .busy_ns] | add // 0')
 [ "$w" -gt 0 ] || fail "no vhost time attributed to $vm_on: $(step "$vm_on" | jq -c '[.cpu.entities[] | {entity, role, busy_ns}]')"
+# the worker's tap writes are on the path and out of VHOST, not in both: VHOST x requests is the
+# worker's time less the tap's process-context receive work (within 1 %)
+step "$vm_on" | jq -e --arg e "$vm_on" '
+	(.cpu.overhead[] | select(.target == $e) | .vhost_us * 1000) as $vhost_ns_req
+	| ([.io.net_paths[]? | select(.kind == "tap" and .owner == $e) | .proc_rx_ms] | add // 0) as $proc_ms
+	| ([.cpu.entities[] | select(.entity == $e and .role == "vhost") | .busy_ns] | add // 0) as $worker
+	| ($vhost_ns_req * .cpu.requests) as $vhost
+	| ($worker - $proc_ms * 1e6) as $want
+	| ($vhost - $want) | fabs <= ($want * 0.01 + 1e6)' >/dev/null ||
+	fail "VHOST is not the worker less its tap writes: $(step "$vm_on" | jq -c --arg e "$vm_on" '{vhost_us: (.cpu.overhead[] | select(.target == $e) | .vhost_us), requests: .cpu.requests, tap: [.io.net_paths[]? | select(.kind == "tap") | .proc_rx_ms], worker: [.cpu.entities[] | select(.entity == $e and .role == "vhost") | .busy_ns]}')"
 n=$(step "$vm_off" | jq --arg e "$vm_off" '[.cpu.entities[] | select(.entity == $e and .role == "vhost") | .busy_ns] | add // 0')
 [ "$n" -eq 0 ] || fail "$vm_off has no vhost worker but $n ns are role vhost"
 # the tap path is marked with the vhost mode serving it

@@ -6,10 +6,6 @@
 # worker switches thousands of times a second, and inside an emulated host each switch's
 # scheduler work (charged by the kernel to the incoming task from pick_next_task, by virtprof
 # from the sched_switch tracepoint) costs microseconds (docs/lab.md).
-# The kernel's figure includes the packet work the worker does with bottom halves disabled (its
-# tap writes run the host's receive path in its context); virtprof charges that to the tap's
-# PATH (net_paths[].proc_rx_ms of the vhost-served tap), so it is added back to compare like with
-# like.  The lab's held tracepoints (tests/lab/hold.sh) make that work a larger share.
 source "$REPO/tests/lab/lib.sh"
 tb_up "$LAB_TB_ON" || skip "lab testbed not up"
 lab_vm
@@ -29,8 +25,6 @@ echo "vhost worker: $mode ($statf)"
 worker_ticks() { sed 's/.*) //' "$statf" | awk '{ print $12 + $13 }'; }
 run_bracketed vhost_run worker_ticks
 vp_ms=$(jq --arg e "$VM_ENTITY" '[.steps[0].cpu.entities[] | select(.entity == $e and .role == "vhost") | .busy_ns] | add // 0 | . / 1e6 | floor' "$RUN_JSON")
-path_ms=$(jq --arg e "$VM_ENTITY" '[.steps[0].io.net_paths[]? | select(.kind == "tap" and .owner == $e and .vhost != "none" and .vhost != "-") | .proc_rx_ms] | add // 0 | floor' "$RUN_JSON")
 [ "$KERN_MS" -gt 50 ] || fail "the worker hardly ran (${KERN_MS} ms): no vhost traffic?"
-echo "vhost worker: role vhost ${vp_ms} ms + its packet work on the tap (PATH) ${path_ms} ms"
-agree "vhost worker CPU" "$((vp_ms + path_ms))" "$KERN_MS" 15 3
+agree "vhost worker CPU" "$vp_ms" "$KERN_MS" 15 3
 echo ok
