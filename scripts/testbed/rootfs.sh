@@ -36,12 +36,16 @@ inputs() {
 }
 hash=$(inputs | sha256sum | cut -c1-16)
 out=$cache/$hash
-if [ -f "$out/done" ]; then echo "$out"; exit 0; fi
+# A hit marks the build as in use (its done file's time), so a concurrent user of another build
+# does not prune it below.
+if [ -f "$out/done" ]; then touch "$out/done"; echo "$out"; exit 0; fi
 
 mkdir -p "$cache"
 exec 8>"$cache/.build.lock"
 flock -w 300 8 || { echo "testbed: rootfs build lock $cache/.build.lock held too long" >&2; exit 1; }
-if [ -f "$out/done" ]; then echo "$out"; exit 0; fi
+# A hit marks the build as in use (its done file's time), so a concurrent user of another build
+# does not prune it below.
+if [ -f "$out/done" ]; then touch "$out/done"; echo "$out"; exit 0; fi
 echo "testbed: building rootfs $hash (nginx, busybox, ${#mods[@]} guest modules)" >&2
 rm -rf "$out.tmp"
 mkdir -p "$out.tmp/root"
@@ -83,9 +87,12 @@ fi
 touch "$out.tmp/done"
 rm -rf "$out"
 mv "$out.tmp" "$out"
-# Older builds are stale inputs: keep only this one.
+# Older builds are stale inputs: keep this one and those used within the hour (another checkout's
+# test run or lab session may be booting from one right now).
 for d in "$cache"/*/; do
 	d=${d%/}
-	[ "$d" = "$out" ] || rm -rf "$d"
+	[ "$d" = "$out" ] && continue
+	[ -n "$(find "$d/done" -mmin -60 2>/dev/null)" ] && continue
+	rm -rf "$d"
 done
 echo "$out"
