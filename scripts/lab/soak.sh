@@ -65,8 +65,10 @@ for i in $(seq "$n"); do
 		rc=$?
 		read -r crash hang deaths failed pokes secs <<<"$(tally "$d" "$rc" $(($(date +%s) - t0)))"
 		why=
+		# killed from outside (rc 128+N, not the lab's 3): neither a crash nor a hang of L1
+		((rc > 128)) && why="interrupted (boot.sh rc $rc: killed from outside the lab) "
 		((crash)) && why="crash: $(grep -a -m1 -E 'Oops:|BUG:|general protection fault|Kernel panic' "$d/console.log" | tr -d '\r' | sed 's/^\[[^]]*\] *//')"
-		((hang)) && why="L1 did not finish (no fault on its console)"
+		((hang)) && why+="L1 did not finish (no fault on its console)"
 		((failed)) && why+=" failed: $(grep '^FAIL' "$d/results" | cut -c1-120 | paste -sd'|')"
 		printf '%s %s crash=%d hang=%d guest_deaths=%d failed=%d pokes=%s %ss %s\n' \
 			"$k" "$i" "$crash" "$hang" "$deaths" "$failed" "$pokes" "$secs" "$why" | tee -a "$summary"
