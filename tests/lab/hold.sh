@@ -91,10 +91,19 @@ lab_hold_once() {
 # destroyed, and its APIC keys with each VM's vCPUs: a paused VM (no vCPU ever runs) held for the
 # whole session keeps them on.  It is killed with L1.
 lab_hold_kvm() {
+	local pid i
 	[ -c /dev/kvm ] || return 0
 	qemu-system-x86_64 -accel kvm -S -m 16 -nodefaults -display none -no-reboot </dev/null \
 		>/dev/null 2>&1 &
-	sleep 1
+	pid=$!
+	# the keys flip when the VM and its vCPU are created, seconds after qemu starts inside an
+	# emulated host: wait for the vCPU's fd (at most 60 s), so it happens during setup
+	for i in $(seq 120); do
+		ls -l "/proc/$pid/fd" 2>/dev/null | grep -q 'kvm-vcpu' && return 0
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.5
+	done
+	echo "lab: the paused KVM VM holding KVM's keys did not start" >&2
 }
 
 # The record of every live patch (tests/lab/pokes.bt) in $LAB_OUT/pokes.log.  kprobe optimization
