@@ -28,7 +28,7 @@ static void run_usage(FILE *f)
 		"  --json FILE           the report as JSON (schema virtprof-session/1, docs/report.md)\n"
 		"  --csv DIR             timeline.csv and summary.csv into DIR\n"
 		"  --html FILE           one self-contained page: charts, tables, notes\n" SESSION_STACK_HELP
-		"  -v, --verbose\n"
+			SESSION_GUEST_SYMBOLS_HELP "  -v, --verbose\n"
 		"\n%s"
 		"\nExamples:\n"
 		"  virtprof run --url http://127.0.0.1:8080/ --users 100 --duration 20s --warmup 2s\n"

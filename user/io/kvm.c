@@ -113,6 +113,8 @@ void kvmexit_close(struct kvmexit *k)
 	kvm_bpf__destroy(k->skel);
 	free(k->rows);
 	free(k->reasons);
+	free(k->rips);
+	free(k->ios);
 	free(k);
 }
 
@@ -199,6 +201,45 @@ static void collect_reasons(struct kvmexit *k)
 	free(vals);
 }
 
+/*
+ * Everything in a plain hash of (key -> count, handling time), deleted as read: the rows are the
+ * deltas since the last collect, and the map never fills over a long session.
+ */
+static int drain(int fd, size_t ksz, void **rows, int *n, int *cap, size_t rsz)
+{
+	char key[sizeof(struct vp_kvm_rip_key)], next[sizeof(key)];
+	struct vp_kvm_reason_stats v;
+
+	*n = 0;
+	if (ksz > sizeof(key))
+		return -EINVAL;
+	/* take the first key each time: the one before it is gone */
+	while (bpf_map_get_next_key(fd, NULL, next) == 0) {
+		char *r;
+
+		memcpy(key, next, ksz);
+		if (bpf_map_lookup_and_delete_elem(fd, key, &v)) {
+			if (bpf_map_lookup_elem(fd, key, &v) || bpf_map_delete_elem(fd, key))
+				return -errno;
+		}
+		r = array_grow(*rows, cap, *n, rsz);
+		if (!r)
+			return -ENOMEM;
+		*rows = r;
+		r += (size_t)(*n)++ * rsz;
+		memcpy(r, key, ksz);
+		memcpy(r + rsz - sizeof(v), &v, sizeof(v));
+	}
+	return 0;
+}
+
+_Static_assert(sizeof(struct kvm_rip_row) ==
+		       sizeof(struct vp_kvm_rip_key) + sizeof(struct vp_kvm_reason_stats),
+	       "drain() copies key then value");
+_Static_assert(sizeof(struct kvm_io_row) ==
+		       sizeof(struct vp_kvm_io_key) + sizeof(struct vp_kvm_reason_stats),
+	       "drain() copies key then value");
+
 int kvmexit_collect(struct kvmexit *k)
 {
 	int dfd = bpf_map__fd(k->skel->maps.kvm_drops);
@@ -206,6 +247,10 @@ int kvmexit_collect(struct kvmexit *k)
 
 	collect_threads(k);
 	collect_reasons(k);
+	drain(bpf_map__fd(k->skel->maps.kvm_rips), sizeof(struct vp_kvm_rip_key), (void **)&k->rips,
+	      &k->nrip, &k->ripcap, sizeof(*k->rips));
+	drain(bpf_map__fd(k->skel->maps.kvm_ios), sizeof(struct vp_kvm_io_key), (void **)&k->ios,
+	      &k->nio, &k->iocap, sizeof(*k->ios));
 	for (__u32 i = 0; i < VP_KVM_DROP_MAX; i++) {
 		uint64_t sum = 0;
 

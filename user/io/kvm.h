@@ -27,6 +27,17 @@ struct kvm_reason_row {
 	struct vp_kvm_reason_stats total, delta;
 };
 
+/* The exits of one interval per (vCPU thread, reason, guest IP), and per port / address. */
+struct kvm_rip_row {
+	struct vp_kvm_rip_key key;
+	struct vp_kvm_reason_stats delta;
+};
+
+struct kvm_io_row {
+	struct vp_kvm_io_key key;
+	struct vp_kvm_reason_stats delta;
+};
+
 struct kvmexit {
 	struct kvm_bpf *skel;
 	int ncpu;
@@ -36,6 +47,10 @@ struct kvmexit {
 	int n, cap;
 	struct kvm_reason_row *reasons;
 	int nr, rcap;
+	struct kvm_rip_row *rips; /* drained from the map each collect: these are deltas */
+	int nrip, ripcap;
+	struct kvm_io_row *ios;
+	int nio, iocap;
 	uint64_t life_exits, life_io; /* since load: exits seen / pio+mmio seen */
 	uint64_t drops[VP_KVM_DROP_MAX], drops_delta[VP_KVM_DROP_MAX];
 };
