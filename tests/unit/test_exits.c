@@ -119,12 +119,14 @@ static void test_map_for(void **state)
 	FILE *k;
 
 	(void)state;
-	assert_int_equal(exits_guest_map_for(on, sizeof(on), map, sizeof(map), why, sizeof(why)), 0);
+	assert_int_equal(exits_guest_map_for(on, sizeof(on), map, sizeof(map), why, sizeof(why)),
+			 0);
 	assert_string_equal(map, "/boot/System.map-6.1.0-57-amd64");
 	assert_int_equal(exits_guest_map_for(off, sizeof(off), map, sizeof(map), why, sizeof(why)),
 			 -ENOENT);
 	assert_non_null(strstr(why, "KASLR"));
-	assert_int_equal(exits_guest_map_for(none, sizeof(none), map, sizeof(map), why, sizeof(why)),
+	assert_int_equal(exits_guest_map_for(none, sizeof(none), map, sizeof(map), why,
+					     sizeof(why)),
 			 -ENOENT);
 	/* a testbed's extracted vmlinux: the `kernel` file beside it names the package's */
 	assert_non_null(mkdtemp(dir));
@@ -134,7 +136,8 @@ static void test_map_for(void **state)
 	fputs("/boot/vmlinuz-6.12.1-amd64\n", k);
 	fclose(k);
 	n = (size_t)snprintf(cmd, sizeof(cmd), "qemu%c-kernel%c%s/vmlinux%c-append%cnokaslr", 0, 0,
-			     dir, 0, 0) + 1;
+			     dir, 0, 0) +
+	    1;
 	assert_int_equal(exits_guest_map_for(cmd, n, map, sizeof(map), why, sizeof(why)), 0);
 	assert_string_equal(map, "/boot/System.map-6.12.1-amd64");
 	unlink(f);

@@ -31,12 +31,14 @@ struct guest {
 	char sym_note[320];   /* where the names come from, or how to get them */
 	bool mismatch;	      /* no kernel exit address inside the symbols' text */
 	bool map_tried;
+	uint64_t map_seq; /* the render that last asked qemu */
 	struct devmap map;
 	char map_na[224];
 };
 
 static struct guest *guests;
 static int nguests, capguests;
+static uint64_t render_seq;
 
 int exits_guest_symbols_add(const char *arg)
 {
@@ -113,15 +115,17 @@ int exits_guest_map_for(const char *cmdline, size_t len, char *map, size_t mlen,
 	base = strrchr(kfile, '/');
 	base = base ? base + 1 : kfile;
 	if (strncmp(base, "vmlinuz-", 8)) {
-		snprintf(why, wlen, "its -kernel %s is not a vmlinuz-VERSION with a System.map beside it",
+		snprintf(why, wlen,
+			 "its -kernel %s is not a vmlinuz-VERSION with a System.map beside it",
 			 kfile);
 		return -ENOENT;
 	}
 	if (!append || !strstr(append, "nokaslr")) {
-		snprintf(why, wlen,
-			 "its kernel %s runs with KASLR (no nokaslr on -append): the System.map does "
-			 "not apply",
-			 kfile);
+		snprintf(
+			why, wlen,
+			"its kernel %s runs with KASLR (no nokaslr on -append): the System.map does "
+			"not apply",
+			kfile);
 		return -ENOENT;
 	}
 	n = (size_t)(base - kfile);
@@ -142,8 +146,8 @@ static void guest_symbols(struct guest *g, const char *entity)
 		char num[16];
 
 		snprintf(num, sizeof(num), "%u", g->tgid);
-		if (strcmp(gargs[i].spec, num) && strcmp(entity + (strncmp(entity, "vm:", 3) ? 0 : 3),
-							 gargs[i].spec))
+		if (strcmp(gargs[i].spec, num) &&
+		    strcmp(entity + (strncmp(entity, "vm:", 3) ? 0 : 3), gargs[i].spec))
 			continue;
 		g->z = symbolizer_new();
 		if (g->z && !sym_kernel_load(g->z, gargs[i].path, why, sizeof(why))) {
@@ -165,7 +169,8 @@ static void guest_symbols(struct guest *g, const char *entity)
 		g->z = symbolizer_new();
 		if (g->z && !access(map, R_OK) && !sym_kernel_load(g->z, map, why, sizeof(why))) {
 			snprintf(g->sym_note, sizeof(g->sym_note),
-				 "%s: guest symbols from %s (the guest's /proc/kallsyms)", entity, map);
+				 "%s: guest symbols from %s (the guest's /proc/kallsyms)", entity,
+				 map);
 			free(cmdline);
 			return;
 		}
@@ -189,8 +194,8 @@ static void guest_symbols(struct guest *g, const char *entity)
 	snprintf(g->sym_note, sizeof(g->sym_note), "%s: %s%s%s", entity, how_to_name,
 		 why[0] ? " (none found: " : "", why[0] ? why : "");
 	if (why[0])
-		snprintf(g->sym_note + strlen(g->sym_note), sizeof(g->sym_note) - strlen(g->sym_note),
-			 ")");
+		snprintf(g->sym_note + strlen(g->sym_note),
+			 sizeof(g->sym_note) - strlen(g->sym_note), ")");
 }
 
 static struct guest *guest_get(uint32_t tgid, const char *entity)
@@ -282,7 +287,8 @@ static void check_match(const struct kvmexit *k, struct guest *g)
 	}
 	if (kern && !inside) {
 		g->mismatch = true;
-		snprintf(g->sym_note + strlen(g->sym_note), sizeof(g->sym_note) - strlen(g->sym_note),
+		snprintf(g->sym_note + strlen(g->sym_note),
+			 sizeof(g->sym_note) - strlen(g->sym_note),
 			 " -- but symbols do not match the guest kernel (no exit address inside "
 			 "their text): shown as addresses");
 	}
@@ -380,8 +386,8 @@ static void reasons_text(const struct frow *f, char *buf, size_t len)
 			 (unsigned long long)f->other_reasons);
 }
 
-static void render_funcs(struct frow *rows, int n, bool time, uint64_t requests,
-			 uint32_t req_tgid, struct out *o)
+static void render_funcs(struct frow *rows, int n, bool time, uint64_t requests, uint32_t req_tgid,
+			 struct out *o)
 {
 	struct table t;
 	int shown = 0;
@@ -474,6 +480,7 @@ static void guest_map(struct guest *g)
 	size_t len = 0;
 
 	g->map_tried = true;
+	g->map_seq = render_seq;
 	devmap_free(&g->map);
 	snprintf(path, sizeof(path), "/proc/%u/cmdline", g->tgid);
 	cmdline = read_file(path, &len);
@@ -489,8 +496,8 @@ static void guest_map(struct guest *g)
 	free(cmdline);
 }
 
-static void render_devices(const struct kvmexit *k, io_owner_fn owner, void *ctx,
-			   uint64_t requests, uint32_t req_tgid, struct out *o)
+static void render_devices(const struct kvmexit *k, io_owner_fn owner, void *ctx, uint64_t requests,
+			   uint32_t req_tgid, struct out *o)
 {
 	struct drow *rows = NULL;
 	int n = 0, cap = 0;
@@ -518,10 +525,11 @@ static void render_devices(const struct kvmexit *k, io_owner_fn owner, void *ctx
 			guest_map(g);
 		if (g) {
 			dr = devmap_find(&g->map, io->key.kind == VP_KVM_IO_PIO, io->key.addr);
-			/* BARs are placed while the guest boots: look once more for a new address */
-			if (!dr && !g->map_na[0]) {
+			/* BARs are placed while the guest boots: ask again (once per render) */
+			if (!dr && !g->map_na[0] && g->map_seq != render_seq) {
 				guest_map(g);
-				dr = devmap_find(&g->map, io->key.kind == VP_KVM_IO_PIO, io->key.addr);
+				dr = devmap_find(&g->map, io->key.kind == VP_KVM_IO_PIO,
+						 io->key.addr);
 			}
 		}
 		if (dr)
@@ -567,7 +575,8 @@ static void render_devices(const struct kvmexit *k, io_owner_fn owner, void *ctx
 
 		table_str(&t, r, 0, d->entity);
 		table_str(&t, r, 1, pio ? "pio" : "mmio");
-		table_str(&t, r, 2, pio ? (d->write ? "out" : "in") : (d->write ? "write" : "read"));
+		table_str(&t, r, 2,
+			  pio ? (d->write ? "out" : "in") : (d->write ? "write" : "read"));
 		snprintf(addr, sizeof(addr), "0x%llx", (unsigned long long)d->addr);
 		table_str(&t, r, 3, addr);
 		table_str(&t, r, 4, d->device);
@@ -588,6 +597,80 @@ static void render_devices(const struct kvmexit *k, io_owner_fn owner, void *ctx
 	free(rows);
 }
 
+/* ---- halt polling ---- */
+
+static void render_halt(const struct kvmexit *k, io_owner_fn owner, void *ctx, uint64_t requests,
+			uint32_t req_tgid, struct out *o)
+{
+	struct table t;
+
+	table_init(&t, "kvm_halt_poll", "KVM halt polling (host CPU polling for a halted vCPU)");
+	table_col(&t, "entity", "ENTITY", 0, true);
+	table_col(&t, "poll_ms", "POLL_MS", 2, false);
+	table_col(&t, "poll_ok_ms", "POLL_OK_MS", 2, false);
+	table_col(&t, "poll_fail_ms", "POLL_FAIL_MS", 2, false);
+	table_col(&t, "wait_ms", "WAIT_MS", 2, false);
+	table_col(&t, "poll_us_per_req", "POLL_US_PER_REQ", 2, false);
+	for (int i = 0; i < k->nhalt; i++) {
+		const struct kvm_halt_row *h = &k->halts[i];
+		uint64_t poll = h->delta[KVM_HALT_POLL_OK] + h->delta[KVM_HALT_POLL_FAIL];
+		char ent[64];
+		int r;
+
+		for (int j = 0; j < k->n; j++)
+			if (k->rows[j].key.tgid == h->tgid) {
+				entity_of(owner, ctx, k->rows[j].key.tid, h->tgid, ent,
+					  sizeof(ent));
+				break;
+			}
+		r = table_row(&t);
+		table_str(&t, r, 0, ent);
+		if (!h->has[KVM_HALT_POLL_OK] || !h->has[KVM_HALT_POLL_FAIL]) {
+			for (int c = 1; c < t.ncols; c++)
+				table_na(&t, r, c,
+					 k->halt_na[0] ?
+						 k->halt_na :
+						 "halt polling: no debugfs statistics for this VM");
+			continue;
+		}
+		table_f64(&t, r, 1, poll / 1e6);
+		table_f64(&t, r, 2, h->delta[KVM_HALT_POLL_OK] / 1e6);
+		table_f64(&t, r, 3, h->delta[KVM_HALT_POLL_FAIL] / 1e6);
+		if (h->has[KVM_HALT_WAIT])
+			table_f64(&t, r, 4, h->delta[KVM_HALT_WAIT] / 1e6);
+		else
+			table_na(&t, r, 4,
+				 "WAIT_MS: no halt_wait_ns statistic in this kernel (5.16+)");
+		if (requests && (!req_tgid || h->tgid == req_tgid))
+			table_f64(&t, r, 5, poll / 1e3 / requests);
+		else
+			table_none(&t, r, 5);
+	}
+	if (!k->nhalt) {
+		int r = table_row(&t);
+
+		table_str(&t, r, 0, "*");
+		for (int c = 1; c < t.ncols; c++)
+			table_na(&t, r, c,
+				 k->halt_na[0] ? k->halt_na :
+						 "halt polling: no vCPU seen in this period");
+	}
+	table_note(&t, "KVM's debugfs statistics, summed over each VM's vCPUs: part of the vCPU "
+		       "threads' time outside the guest (EXITS), shown apart");
+	{
+		char *hp = read_file("/sys/module/kvm/parameters/halt_poll_ns", NULL);
+
+		/* no poll at all: the host's limit is 0, or the guest turned host polling off */
+		table_note(&t,
+			   "halt_poll_ns %s; a VM that never polls has it 0, or its guest turned "
+			   "host polling off (MSR_KVM_POLL_CONTROL: the guest's cpuidle-haltpoll)",
+			   hp ? strtok(hp, "\n") : "unknown");
+		free(hp);
+	}
+	table_render(&t, o);
+	table_free(&t);
+}
+
 void exits_render(const struct kvmexit *k, io_owner_fn owner, void *ctx, uint64_t requests,
 		  uint32_t req_tgid, struct out *o)
 {
@@ -595,6 +678,7 @@ void exits_render(const struct kvmexit *k, io_owner_fn owner, void *ctx, uint64_
 	struct frow *rows = NULL;
 	int n;
 
+	render_seq++;
 	if (na) {
 		struct table t;
 		int r;
@@ -614,4 +698,5 @@ void exits_render(const struct kvmexit *k, io_owner_fn owner, void *ctx, uint64_
 	render_funcs(rows, n, true, requests, req_tgid, o);
 	free(rows);
 	render_devices(k, owner, ctx, requests, req_tgid, o);
+	render_halt(k, owner, ctx, requests, req_tgid, o);
 }
