@@ -189,7 +189,7 @@ int cmd_compare(int argc, char **argv)
 		{ "testbed-path", required_argument, NULL, OPT_TB_PATH },
 		{ "testbed-name", required_argument, NULL, OPT_TB_NAME },
 		{ "target-cpus", required_argument, NULL, OPT_TB_CPUS },
-		{ "guest-symbols", required_argument, NULL, SESS_OPT_GUEST_SYMBOLS },
+		SESSION_GUEST_SYMBOLS_OPTION,
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		SESSION_OUTPUT_OPTIONS,

@@ -46,6 +46,7 @@ int cmd_run(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		SESSION_TARGET_OPTIONS,
+		SESSION_GUEST_SYMBOLS_OPTION,
 		SESSION_OUTPUT_OPTIONS,
 		SESSION_STACK_OPTIONS,
 		LOAD_LONG_OPTIONS,

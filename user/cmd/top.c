@@ -83,6 +83,7 @@ int cmd_top(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "pid", required_argument, NULL, 'p' },
 		SESSION_TARGET_OPTIONS,
+		SESSION_GUEST_SYMBOLS_OPTION,
 		{ "json", no_argument, NULL, 'j' },
 		{ "softirq", no_argument, NULL, OPT_SOFTIRQ },
 		{ "io", no_argument, NULL, OPT_IO },

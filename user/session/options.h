@@ -27,11 +27,15 @@ enum {
 	SESS_OPT_GUEST_SYMBOLS,
 };
 
-#define SESSION_TARGET_OPTIONS                                                        \
-	{ "vm", required_argument, NULL, SESS_OPT_VM },                               \
-		{ "guest-symbols", required_argument, NULL, SESS_OPT_GUEST_SYMBOLS }, \
-	{                                                                             \
-		"container", required_argument, NULL, SESS_OPT_CTR                    \
+#define SESSION_TARGET_OPTIONS                                     \
+	{ "vm", required_argument, NULL, SESS_OPT_VM },            \
+	{                                                          \
+		"container", required_argument, NULL, SESS_OPT_CTR \
+	}
+/* --guest-symbols VM=FILE: the commands that render the KVM exits tables (top, run, compare) */
+#define SESSION_GUEST_SYMBOLS_OPTION                                             \
+	{                                                                        \
+		"guest-symbols", required_argument, NULL, SESS_OPT_GUEST_SYMBOLS \
 	}
 #define SESSION_OUTPUT_OPTIONS                                      \
 	{ "interval", required_argument, NULL, SESS_OPT_INTERVAL }, \
