@@ -43,16 +43,15 @@ if [ $rc = 0 ] && [ -s "$LAB_OUT/compare.json" ]; then
 	{
 		echo
 		echo "Why the KVM guest exits (kvm-vhost, last step; per request):"
-		{ echo "GUEST-FUNCTION EXITS PER_REQ AVG_US US_PER_REQ REASONS"
-		  vm_exits kvm_guest_functions function exits exits_per_req handle_avg_us handle_us_per_req reasons |
-			tr ' ' '_'; } | column -t
+		{ printf 'GUEST-FUNCTION\tEXITS\tPER_REQ\tAVG_US\tUS_PER_REQ\tREASONS\n'
+		  vm_exits kvm_guest_functions function exits exits_per_req handle_avg_us handle_us_per_req reasons; } |
+			column -t -s $'\t'
 		echo
-		{ echo "KIND DIR ADDRESS DEVICE EXITS PER_REQ AVG_US"
-		  vm_exits kvm_devices kind dir address device exits exits_per_req handle_avg_us | tr ' ' '_'; } |
-			column -t
+		{ printf 'KIND\tDIR\tADDRESS\tDEVICE\tEXITS\tPER_REQ\tAVG_US\n'
+		  vm_exits kvm_devices kind dir address device exits exits_per_req handle_avg_us; } | column -t -s $'\t'
 		echo
-		{ echo "HALT-POLL_MS OK_MS FAIL_MS WAIT_MS POLL_US_PER_REQ"
-		  vm_exits kvm_halt_poll poll_ms poll_ok_ms poll_fail_ms wait_ms poll_us_per_req; } | column -t
+		{ printf 'HALT-POLL_MS\tOK_MS\tFAIL_MS\tWAIT_MS\tPOLL_US_PER_REQ\n'
+		  vm_exits kvm_halt_poll poll_ms poll_ok_ms poll_fail_ms wait_ms poll_us_per_req; } | column -t -s $'\t'
 		jq -r '[.steps[] | .io.kvm_guest_functions_notes // [] | .[]] | unique | .[] | "  note: " + .' \
 			"$LAB_OUT/compare.json"
 	} >>"$LAB_OUT/compare.txt"
