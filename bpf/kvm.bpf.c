@@ -48,6 +48,21 @@ struct {
 	__type(value, struct vp_kvm_pending);
 } kvm_pending SEC(".maps");
 
+/* Exits per guest instruction pointer, and PIO/MMIO exits per port / address (virtprof.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VP_KVM_MAX_RIPS);
+	__type(key, struct vp_kvm_rip_key);
+	__type(value, struct vp_kvm_reason_stats);
+} kvm_rips SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VP_KVM_MAX_IOS);
+	__type(key, struct vp_kvm_io_key);
+	__type(value, struct vp_kvm_reason_stats);
+} kvm_ios SEC(".maps");
+
 VP_DROPS_MAP(kvm_drops, VP_KVM_DROP_MAX);
 
 static __always_inline void drop(enum vp_kvm_drop why)
@@ -77,29 +92,66 @@ static __always_inline struct vp_kvm_stats *thread_stats(struct vp_kvm_key *k)
 	return st;
 }
 
-static __always_inline int on_pio(unsigned int rw)
+/*
+ * The port / address of the exit in progress on this vCPU thread, counted once per exit when it
+ * re-enters (an MMIO read fires kvm_mmio twice: unsatisfied, then on completion).
+ */
+static __always_inline void io_of_exit(__u32 tid, unsigned int kind, unsigned int write, __u64 addr)
+{
+	struct vp_kvm_pending *p = bpf_map_lookup_elem(&kvm_pending, &tid);
+
+	if (p && p->ts) {
+		p->io_kind = kind;
+		p->io_write = write;
+		p->io_addr = addr;
+	}
+}
+
+static __always_inline int on_pio(unsigned int rw, unsigned int port)
 {
 	struct vp_kvm_key k;
 	struct vp_kvm_stats *st = thread_stats(&k);
 
 	if (st)
 		st->pio[rw ? 1 : 0]++;
+	io_of_exit(k.tid, VP_KVM_IO_PIO, rw ? 1 : 0, port);
 	return 0;
 }
 
-static __always_inline int on_mmio(int type)
+static __always_inline int on_mmio(int type, __u64 gpa)
 {
 	struct vp_kvm_key k;
 	struct vp_kvm_stats *st = thread_stats(&k);
 
 	if (st && type >= 0 && type < 3)
 		st->mmio[type]++;
+	io_of_exit(k.tid, VP_KVM_IO_MMIO, type == 2, gpa);
 	return 0;
+}
+
+/* count + handling time under a key of a plain hash (bounded: a drop when full) */
+static __always_inline void add_time(void *map, const void *key, __u64 d, enum vp_kvm_drop why)
+{
+	struct vp_kvm_reason_stats *v = bpf_map_lookup_elem(map, key);
+
+	if (!v) {
+		struct vp_kvm_reason_stats zero = {};
+
+		bpf_map_update_elem(map, key, &zero, BPF_NOEXIST);
+		v = bpf_map_lookup_elem(map, key);
+	}
+	if (!v) {
+		drop(why);
+		return;
+	}
+	__sync_fetch_and_add(&v->count, 1);
+	__sync_fetch_and_add(&v->handle_ns, d);
 }
 
 /* kvm_exit record; flavour name so CO-RE matches trace_event_raw_kvm_exit of any version. */
 struct trace_event_raw_kvm_exit___vp {
 	unsigned int exit_reason;
+	unsigned long guest_rip;
 	u32 isa;
 	unsigned int vcpu_id;
 } __attribute__((preserve_access_index));
@@ -119,6 +171,8 @@ int tp_kvm_exit(struct trace_event_raw_kvm_exit___vp *ctx)
 	p.reason = BPF_CORE_READ(ctx, exit_reason);
 	if (bpf_core_field_exists(ctx->isa))
 		p.isa = BPF_CORE_READ(ctx, isa);
+	if (bpf_core_field_exists(ctx->guest_rip))
+		p.rip = BPF_CORE_READ(ctx, guest_rip);
 	st = thread_stats(&k);
 	if (st) {
 		st->exits++;
@@ -144,6 +198,7 @@ SEC("tracepoint/kvm/kvm_entry")
 int tp_kvm_entry(struct trace_event_raw_kvm_entry___vp *ctx)
 {
 	struct vp_kvm_reason_key rk = {};
+	struct vp_kvm_rip_key ipk = {};
 	struct vp_kvm_reason_stats *rs;
 	struct vp_kvm_pending *p;
 	struct vp_kvm_stats *st;
@@ -190,8 +245,25 @@ int tp_kvm_entry(struct trace_event_raw_kvm_entry___vp *ctx)
 	} else {
 		drop(VP_KVM_DROP_REASONS_FULL);
 	}
+	ipk.tgid = k.tgid;
+	ipk.tid = k.tid;
+	ipk.reason = p->reason;
+	ipk.isa = p->isa;
+	ipk.rip = p->rip;
+	add_time(&kvm_rips, &ipk, d, VP_KVM_DROP_RIPS_FULL);
+	if (p->io_kind) {
+		struct vp_kvm_io_key iok = {
+			.tgid = k.tgid,
+			.kind = p->io_kind,
+			.write = p->io_write,
+			.addr = p->io_addr,
+		};
+
+		add_time(&kvm_ios, &iok, d, VP_KVM_DROP_IOS_FULL);
+		p->io_kind = 0;
+	}
 	return 0;
 }
 
-VP_HOOK(kvm_pio, ((void)btf, on_pio(rw)), unsigned int rw)
-VP_HOOK(kvm_mmio, ((void)btf, on_mmio(type)), int type)
+VP_HOOK(kvm_pio, ((void)btf, on_pio(rw, port)), unsigned int rw, unsigned int port)
+VP_HOOK(kvm_mmio, ((void)btf, on_mmio(type, gpa)), int type, int len, u64 gpa)

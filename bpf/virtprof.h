@@ -52,7 +52,7 @@ struct vp_thread_stats {
 
 /* d += a: the BPF owner cache's write-back and userspace's sums add per-thread stats alike. */
 static inline __attribute__((always_inline)) void vp_stats_add(struct vp_thread_stats *d,
-							      const struct vp_thread_stats *a)
+							       const struct vp_thread_stats *a)
 {
 	d->task_ns += a->task_ns;
 	for (int i = 0; i < VP_NR_SOFTIRQS; i++)
@@ -166,7 +166,7 @@ struct vp_net_cache {
 	unsigned int have; /* packets seen in that run */
 	unsigned int busy; /* a handler is updating: a nested handler or the flush IPI keeps off */
 	unsigned int nused;
-	unsigned int last;     /* slot of the last packet, tried first (one device per run is usual) */
+	unsigned int last; /* slot of the last packet, tried first (one device per run is usual) */
 	unsigned int run_devs; /* devices with packets in the run: with one, run_slot names it */
 	unsigned int run_slot;
 	unsigned int pad;
@@ -256,17 +256,46 @@ struct vp_kvm_reason_stats {
 	unsigned long long count, handle_ns;
 };
 
+/*
+ * Exits per (vCPU thread, reason, guest instruction pointer): kvm_exit's guest_rip, counted with
+ * the exit's handling time when the vCPU re-enters.  Bounded: a full map counts a drop.
+ */
+#define VP_KVM_MAX_RIPS 16384
+
+struct vp_kvm_rip_key {
+	unsigned int tgid, tid;
+	unsigned int reason, isa;
+	unsigned long long rip;
+};
+
+/* PIO / MMIO exits per (VM process, kind, port or guest-physical address, direction). */
+#define VP_KVM_MAX_IOS 4096
+enum vp_kvm_io_kind { VP_KVM_IO_NONE, VP_KVM_IO_PIO, VP_KVM_IO_MMIO };
+
+struct vp_kvm_io_key {
+	unsigned int tgid;
+	unsigned int kind;  /* enum vp_kvm_io_kind */
+	unsigned int write; /* PIO out / MMIO write */
+	unsigned int pad;
+	unsigned long long addr; /* port, or guest-physical address */
+};
+
 /* Per vCPU thread: the last exit not yet followed by an entry, or the last entry. */
 struct vp_kvm_pending {
 	unsigned long long ts;	     /* kvm_exit time, 0 once the vCPU re-entered */
 	unsigned long long entry_ts; /* kvm_entry time, 0 once it exited */
 	unsigned int reason, isa;
+	unsigned long long rip;	    /* kvm_exit's guest_rip (0: the kernel lacks the field) */
+	unsigned long long io_addr; /* kvm_pio port / kvm_mmio gpa of this exit */
+	unsigned int io_kind, io_write;
 };
 
 enum vp_kvm_drop {
 	VP_KVM_DROP_THREADS_FULL,
 	VP_KVM_DROP_REASONS_FULL,
 	VP_KVM_DROP_PENDING_FULL,
+	VP_KVM_DROP_RIPS_FULL,
+	VP_KVM_DROP_IOS_FULL,
 	VP_KVM_DROP_MAX,
 };
 

@@ -51,7 +51,7 @@ rm -rf "$out.tmp"
 mkdir -p "$out.tmp/root"
 r=$out.tmp/root
 mkdir -p "$r"/{bin,sbin,usr/bin,usr/sbin,etc/nginx,etc/virtprof,proc,sys,dev,run,tmp,root} \
-	"$r"/{var/log/nginx,var/lib/nginx,srv/www/bytes,lib/modules/testbed}
+	"$r"/{var/log/nginx,var/lib/nginx,srv/www/bytes,srv/cgi/cgi-bin,lib/modules/testbed}
 chmod 1777 "$r/tmp"
 cp "$busybox_bin" "$r/bin/busybox"
 for a in $("$busybox_bin" --list); do
@@ -68,6 +68,8 @@ cp "$here/files/nginx.conf.in" "$r/etc/nginx/nginx.conf.in"
 cp "$here/files/nginx-start" "$r/etc/virtprof/nginx-start"
 cp "$here/files/init" "$r/init"
 cp "$here/files/index.html" "$r/srv/www/index.html"
+cp "$here/files/cgi-kallsyms" "$r/srv/cgi/cgi-bin/kallsyms"
+cp "$here/files/cgi-pio" "$r/srv/cgi/cgi-bin/pio"
 printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' >"$r/etc/passwd"
 printf 'root:x:0:\nnogroup:x:65534:\n' >"$r/etc/group"
 echo "127.0.0.1 localhost" >"$r/etc/hosts"

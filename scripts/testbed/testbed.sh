@@ -586,6 +586,16 @@ do_up() {
 		die 1 "the VM did not answer at http://$vm_ip/ within ${boot_timeout}s ($accel); its console log: $state_dir/logs/$name-serial.log"
 	fi
 	rec vm_boot_s "$(awk -v s="$vm_t0" -v n="$(now)" 'BEGIN { printf "%.1f", n - s }')"
+	# The guest kernel's symbols of this boot, beside the QMP socket: virtprof names the guest
+	# functions that make the VM exit with them (user/session/exits.c).  Not fatal: without
+	# them those functions are addresses, with a note.
+	if in_ns curl -sf --max-time 60 -o "$run/guest-kallsyms.tmp" "http://$vm_ip:8080/cgi-bin/kallsyms" &&
+		grep -qm1 ' [tT] ' "$run/guest-kallsyms.tmp"; then
+		mv "$run/guest-kallsyms.tmp" "$run/guest-kallsyms"
+	else
+		rm -f "$run/guest-kallsyms.tmp"
+		note "the guest's /proc/kallsyms could not be fetched: its exits by guest function stay addresses"
+	fi
 	rec phase up
 }
 

@@ -28,5 +28,33 @@ field() { "$VIRTPROF" testbed status --name "$1" --json |
 	--steps "${LAB_ARGS:-light,medium,heavy}" --duration 10s --warmup 2s \
 	--json "$LAB_OUT/compare.json" --csv "$LAB_OUT" >"$LAB_OUT/compare.txt" 2>"$LAB_OUT/compare.err"
 rc=$?
+# End with why the KVM guest (vhost-net) exits in the last step: its top guest functions, the
+# devices its port / MMIO exits hit, and its halt polling (issue 24).
+vm_exits() { # table [columns...]
+	local t=$1
+	shift
+	jq -r --arg t "$t" --arg e "vm:$(field labon vm id)" '
+		[.steps[] | select(.target == $e)] | last | .io[$t] // [] |
+		map(select(.entity == $e)) | .[:10][] |
+		[.[$ARGS.positional[]] | if type == "number" then (. * 100 | round) / 100 elif . == null then "n/a" else . end | tostring] | @tsv' \
+		--args "$@" <"$LAB_OUT/compare.json"
+}
+if [ $rc = 0 ] && [ -s "$LAB_OUT/compare.json" ]; then
+	{
+		echo
+		echo "Why the KVM guest exits (kvm-vhost, last step; per request):"
+		{ printf 'GUEST-FUNCTION\tEXITS\tPER_REQ\tAVG_US\tUS_PER_REQ\tREASONS\n'
+		  vm_exits kvm_guest_functions function exits exits_per_req handle_avg_us handle_us_per_req reasons; } |
+			column -t -s $'\t'
+		echo
+		{ printf 'KIND\tDIR\tADDRESS\tDEVICE\tEXITS\tPER_REQ\tAVG_US\n'
+		  vm_exits kvm_devices kind dir address device exits exits_per_req handle_avg_us; } | column -t -s $'\t'
+		echo
+		{ printf 'HALT-POLL_MS\tOK_MS\tFAIL_MS\tWAIT_MS\tPOLL_US_PER_REQ\n'
+		  vm_exits kvm_halt_poll poll_ms poll_ok_ms poll_fail_ms wait_ms poll_us_per_req; } | column -t -s $'\t'
+		jq -r '[.steps[] | .io.kvm_guest_functions_notes // [] | .[]] | unique | .[] | "  note: " + .' \
+			"$LAB_OUT/compare.json"
+	} >>"$LAB_OUT/compare.txt"
+fi
 for n in labon laboff; do "$VIRTPROF" testbed down --name "$n" >/dev/null 2>&1; done
 exit $rc

@@ -187,10 +187,10 @@ guest_check() { # name
 check vhost_noguest
 
 if [ $kvm_ok = 0 ]; then
-	for c in testbed_kvm_vhost testbed_kvm_novhost vhost_worker vcpu_guest_time compare_paths; do
+	for c in testbed_kvm_vhost testbed_kvm_novhost vhost_worker vcpu_guest_time compare_paths guest_exits; do
 		want "$c" || want testbed && record "SKIP $c: $kvm_why"
 	done
-elif want testbed || want compare_paths || want vhost_worker || want vcpu_guest_time; then
+elif want testbed || want compare_paths || want vhost_worker || want vcpu_guest_time || want guest_exits; then
 	# both guests boot at once: L1 has two CPUs and each boot waits mostly on the other's
 	tb labon & on=$!
 	tb laboff & off=$!
@@ -198,7 +198,7 @@ elif want testbed || want compare_paths || want vhost_worker || want vcpu_guest_
 		record "FAIL testbed_kvm_vhost: $(tail -n 1 "$LAB_OUT/testbed_labon.log" | cut -c1-200)"; fi
 	if wait $off; then record "PASS testbed_kvm_novhost"; else
 		record "FAIL testbed_kvm_novhost: $(tail -n 1 "$LAB_OUT/testbed_laboff.log" | cut -c1-200)"; fi
-	for c in vhost_worker vcpu_guest_time compare_paths; do
+	for c in vhost_worker vcpu_guest_time compare_paths guest_exits; do
 		guest_check "$c"
 	done
 	for n in labon laboff; do tb_down "$n"; done

@@ -136,12 +136,13 @@ static int command(int fd, const char *cmd, char *buf, size_t len, uint64_t dead
 	return -EPROTO;
 }
 
-int qmp_vcpu_tids(const char *path, pid_t *tids, int max, char *why, size_t wlen)
+/* Connect, negotiate, run one command: its reply line in buf.  0 or -errno with why. */
+static int qmp_query(const char *path, const char *cmd, char *buf, size_t len, char *why,
+		     size_t wlen)
 {
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
 	uint64_t deadline = now_mono_ns() + NSEC_PER_SEC;
-	char buf[16384];
-	int fd, err, n;
+	int fd, err;
 
 	if (strlen(path) >= sizeof(a.sun_path)) {
 		snprintf(why, wlen, "QMP socket path too long");
@@ -157,22 +158,184 @@ int qmp_vcpu_tids(const char *path, pid_t *tids, int max, char *why, size_t wlen
 		return err;
 	}
 	/* a monitor already in use by another client never greets: the deadline bounds that */
-	err = read_line(fd, buf, sizeof(buf), deadline);
+	err = read_line(fd, buf, len, deadline);
 	if (!err)
-		err = command(fd, "{\"execute\":\"qmp_capabilities\"}\n", buf, sizeof(buf),
-			      deadline);
+		err = command(fd, "{\"execute\":\"qmp_capabilities\"}\n", buf, len, deadline);
 	if (!err)
-		err = command(fd, "{\"execute\":\"query-cpus-fast\"}\n", buf, sizeof(buf),
-			      deadline);
+		err = command(fd, cmd, buf, len, deadline);
 	close(fd);
-	if (err) {
+	if (err)
 		snprintf(why, wlen, "QMP socket %s: %s", path,
 			 err == -ETIMEDOUT ? "no answer within 1 s (another client?)" :
 					     strerror(-err));
+	return err;
+}
+
+int qmp_vcpu_tids(const char *path, pid_t *tids, int max, char *why, size_t wlen)
+{
+	char buf[16384];
+	int err, n;
+
+	err = qmp_query(path, "{\"execute\":\"query-cpus-fast\"}\n", buf, sizeof(buf), why, wlen);
+	if (err)
 		return err;
-	}
 	n = qmp_parse_thread_ids(buf, tids, max);
 	if (!n)
 		snprintf(why, wlen, "QMP query-cpus-fast named no thread ids");
 	return n ? n : -ENOENT;
+}
+
+/* The "return" string of a human-monitor-command reply, unescaped in place; NULL if none. */
+static char *hmp_text(char *reply)
+{
+	char *p = strstr(reply, "\"return\""), *o, *text;
+
+	if (!p || !(p = strchr(p + 8, '"')))
+		return NULL;
+	text = o = ++p;
+	for (; *p && *p != '"'; p++) {
+		if (*p != '\\') {
+			*o++ = *p;
+			continue;
+		}
+		switch (*++p) {
+		case 'n':
+			*o++ = '\n';
+			break;
+		case 't':
+			*o++ = '\t';
+			break;
+		case 'r':
+			break;
+		case 'u':
+			/* \u00XX: the monitor escapes only control characters this way */
+			if (p[1] && p[2] && p[3] && p[4]) {
+				char hex[5] = { p[1], p[2], p[3], p[4], 0 };
+
+				*o++ = (char)strtol(hex, NULL, 16);
+				p += 4;
+			}
+			break;
+		case '\0':
+			p--;
+			break;
+		default:
+			*o++ = *p;
+		}
+	}
+	*o = '\0';
+	return text;
+}
+
+int qmp_mtree(const char *path, struct devmap *m, char *why, size_t wlen)
+{
+	size_t len = 1 << 20;
+	char *buf = malloc(len), *text;
+	int err;
+
+	if (!buf)
+		return -ENOMEM;
+	err = qmp_query(path,
+			"{\"execute\":\"human-monitor-command\",\"arguments\":{\"command-line\":"
+			"\"info mtree -f\"}}\n",
+			buf, len, why, wlen);
+	if (!err) {
+		text = hmp_text(buf);
+		err = text ? devmap_parse_mtree(m, text) : -EPROTO;
+		if (err <= 0) {
+			snprintf(why, wlen, "QMP 'info mtree -f' named no I/O or memory region");
+			err = err ? err : -ENOENT;
+		} else {
+			err = 0;
+		}
+	}
+	free(buf);
+	return err;
+}
+
+/* ---- qemu's flat memory views (info mtree -f), pure ---- */
+
+static int range_cmp(const void *a, const void *b)
+{
+	const struct devmap_range *x = a, *y = b;
+
+	if (x->io != y->io)
+		return x->io - y->io;
+	return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+int devmap_parse_mtree(struct devmap *m, const char *text)
+{
+	enum { NONE, MEM, IO } view = NONE;
+	const char *line = text;
+
+	while (line && *line) {
+		const char *nl = strchr(line, '\n');
+		unsigned long long lo, hi;
+		char kind[16], name[64];
+		int prio;
+
+		if (!strncmp(line, "FlatView #", 10)) {
+			view = NONE;
+		} else if (!strncmp(line, " AS \"memory\"", strlen(" AS \"memory\""))) {
+			view = MEM;
+		} else if (!strncmp(line, " AS \"I/O\"", strlen(" AS \"I/O\""))) {
+			view = IO;
+		} else if (view != NONE &&
+			   sscanf(line, " %llx-%llx (prio %d, %15[^)]): %63s", &lo, &hi, &prio,
+				  kind, name) == 5 &&
+			   !strcmp(kind, "i/o") && strcmp(name, "io") && hi >= lo) {
+			/* "io @0x10": the unclaimed rest of the I/O space; RAM and ROM never exit */
+			struct devmap_range *r = array_grow(m->r, &m->cap, m->n, sizeof(*r));
+
+			if (!r)
+				return -ENOMEM;
+			m->r = r;
+			r = &m->r[m->n++];
+			r->lo = lo;
+			r->hi = hi;
+			r->io = view == IO;
+			snprintf(r->name, sizeof(r->name), "%s", name);
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	if (m->n)
+		qsort(m->r, m->n, sizeof(*m->r), range_cmp);
+	return m->n;
+}
+
+const struct devmap_range *devmap_find(const struct devmap *m, bool io, uint64_t addr)
+{
+	for (int i = 0; i < m->n; i++)
+		if (m->r[i].io == io && addr >= m->r[i].lo && addr <= m->r[i].hi)
+			return &m->r[i];
+	return NULL;
+}
+
+void devmap_name(const struct devmap_range *r, char *buf, size_t len)
+{
+	static const char *const parts[] = { "common", "isr", "device", "notify" };
+
+	/* virtio-pci's modern regions: "virtio-pci-notify-virtio-net" is virtio-net-pci's notify */
+	if (!strncmp(r->name, "virtio-pci-", 11)) {
+		for (size_t i = 0; i < ARRAY_SIZE(parts); i++) {
+			size_t pl = strlen(parts[i]);
+
+			if (!strncmp(r->name + 11, parts[i], pl) && r->name[11 + pl] == '-') {
+				snprintf(buf, len, "%s-pci %s", r->name + 12 + pl, parts[i]);
+				return;
+			}
+		}
+	}
+	if (!strcmp(r->name, "virtio-pci")) {
+		snprintf(buf, len, "virtio-pci legacy I/O");
+		return;
+	}
+	snprintf(buf, len, "%s", r->name);
+}
+
+void devmap_free(struct devmap *m)
+{
+	free(m->r);
+	memset(m, 0, sizeof(*m));
 }

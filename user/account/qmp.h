@@ -8,7 +8,9 @@
 #ifndef VP_QMP_H
 #define VP_QMP_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /* The QMP socket path named on a qemu command line (NUL-separated argv); -ENOENT when none. */
@@ -17,5 +19,28 @@ int qmp_socket_path(const char *cmdline, size_t len, char *path, size_t plen);
 int qmp_vcpu_tids(const char *path, pid_t *tids, int max, char *why, size_t wlen);
 /* The thread-id values of a query-cpus-fast reply (pure, unit-tested). */
 int qmp_parse_thread_ids(const char *reply, pid_t *tids, int max);
+
+/*
+ * Which device owns a port or guest-physical address: qemu's flat views (`info mtree -f` over
+ * QMP's human-monitor-command), the I/O space and the system memory's device regions (RAM and
+ * ROM never exit to a device).
+ */
+struct devmap_range {
+	uint64_t lo, hi; /* inclusive */
+	bool io;	 /* the I/O (port) space; else memory */
+	char name[64];	 /* qemu's region name */
+};
+struct devmap {
+	int n, cap;
+	struct devmap_range *r;
+};
+/* Fill m from qemu's reply over the QMP socket at path: 0, or -errno with why. */
+int qmp_mtree(const char *path, struct devmap *m, char *why, size_t wlen);
+/* Add the device regions of `info mtree -f` text: how many (pure, unit-tested). */
+int devmap_parse_mtree(struct devmap *m, const char *text);
+const struct devmap_range *devmap_find(const struct devmap *m, bool io, uint64_t addr);
+/* A region as a device: "virtio-net-pci notify" for virtio-pci-notify-virtio-net, else the name. */
+void devmap_name(const struct devmap_range *r, char *buf, size_t len);
+void devmap_free(struct devmap *m);
 
 #endif

@@ -70,7 +70,7 @@ static void usage(FILE *f)
 		"  --interval D                 reporting interval (default 1s)\n"
 		"  --json FILE, --csv DIR       reports (schema virtprof-session/1, docs/report.md)\n"
 		"  --html FILE                  one self-contained page: charts, tables, notes\n" SESSION_STACK_HELP
-		"\n%s"
+			SESSION_GUEST_SYMBOLS_HELP "\n%s"
 		"\nExamples:\n"
 		"  virtprof compare --testbed --steps light,medium --duration 10s\n"
 		"  virtprof compare --target kvm=http://10.0.0.2/@vm:web1 \\\n"
@@ -189,6 +189,7 @@ int cmd_compare(int argc, char **argv)
 		{ "testbed-path", required_argument, NULL, OPT_TB_PATH },
 		{ "testbed-name", required_argument, NULL, OPT_TB_NAME },
 		{ "target-cpus", required_argument, NULL, OPT_TB_CPUS },
+		SESSION_GUEST_SYMBOLS_OPTION,
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		SESSION_OUTPUT_OPTIONS,

@@ -28,7 +28,7 @@ static void run_usage(FILE *f)
 		"  --json FILE           the report as JSON (schema virtprof-session/1, docs/report.md)\n"
 		"  --csv DIR             timeline.csv and summary.csv into DIR\n"
 		"  --html FILE           one self-contained page: charts, tables, notes\n" SESSION_STACK_HELP
-		"  -v, --verbose\n"
+			SESSION_GUEST_SYMBOLS_HELP "  -v, --verbose\n"
 		"\n%s"
 		"\nExamples:\n"
 		"  virtprof run --url http://127.0.0.1:8080/ --users 100 --duration 20s --warmup 2s\n"
@@ -46,6 +46,7 @@ int cmd_run(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		SESSION_TARGET_OPTIONS,
+		SESSION_GUEST_SYMBOLS_OPTION,
 		SESSION_OUTPUT_OPTIONS,
 		SESSION_STACK_OPTIONS,
 		LOAD_LONG_OPTIONS,

@@ -25,7 +25,7 @@ static const char top_usage[] =
 	"\n"
 	"  -p, --pid PID            only the threads of process PID\n"
 	"      --vm PID|NAME        a qemu VM to attribute (repeatable)\n"
-	"      --container ID|NAME|CGROUP|PID  a container or cgroup (repeatable)\n"
+	"      --container ID|NAME|CGROUP|PID  a container or cgroup (repeatable)\n" SESSION_GUEST_SYMBOLS_HELP
 	"                           (with neither: every qemu process and docker container found)\n"
 	"  -j, --json               one JSON object per interval on stdout (same data as the text)\n"
 	"      --softirq            also the softirq table by vector in text mode\n"
@@ -83,6 +83,7 @@ int cmd_top(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "pid", required_argument, NULL, 'p' },
 		SESSION_TARGET_OPTIONS,
+		SESSION_GUEST_SYMBOLS_OPTION,
 		{ "json", no_argument, NULL, 'j' },
 		{ "softirq", no_argument, NULL, OPT_SOFTIRQ },
 		{ "io", no_argument, NULL, OPT_IO },
@@ -115,6 +116,7 @@ int cmd_top(int argc, char **argv)
 			break;
 		case SESS_OPT_VM:
 		case SESS_OPT_CTR:
+		case SESS_OPT_GUEST_SYMBOLS:
 		case SESS_OPT_STACKS:
 		case SESS_OPT_FREQ:
 		case SESS_OPT_FOLDED:

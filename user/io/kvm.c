@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* KVM section: cumulative per-CPU counters from bpf/kvm.bpf.c, read as deltas. */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,6 +114,9 @@ void kvmexit_close(struct kvmexit *k)
 	kvm_bpf__destroy(k->skel);
 	free(k->rows);
 	free(k->reasons);
+	free(k->rips);
+	free(k->ios);
+	free(k->halts);
 	free(k);
 }
 
@@ -199,6 +203,121 @@ static void collect_reasons(struct kvmexit *k)
 	free(vals);
 }
 
+/*
+ * Everything in a plain hash of (key -> count, handling time), deleted as read: the rows are the
+ * deltas since the last collect, and the map never fills over a long session.
+ */
+static int drain(int fd, size_t ksz, void **rows, int *n, int *cap, size_t rsz)
+{
+	char key[sizeof(struct vp_kvm_rip_key)], next[sizeof(key)];
+	struct vp_kvm_reason_stats v;
+
+	*n = 0;
+	if (ksz > sizeof(key))
+		return -EINVAL;
+	/* take the first key each time: the one before it is gone */
+	while (bpf_map_get_next_key(fd, NULL, next) == 0) {
+		char *r;
+
+		memcpy(key, next, ksz);
+		if (bpf_map_lookup_and_delete_elem(fd, key, &v)) {
+			if (bpf_map_lookup_elem(fd, key, &v) || bpf_map_delete_elem(fd, key))
+				return -errno;
+		}
+		r = array_grow(*rows, cap, *n, rsz);
+		if (!r)
+			return -ENOMEM;
+		*rows = r;
+		r += (size_t)(*n)++ * rsz;
+		memcpy(r, key, ksz);
+		memcpy(r + rsz - sizeof(v), &v, sizeof(v));
+	}
+	return 0;
+}
+
+#define KVM_DEBUGFS "/sys/kernel/debug/kvm"
+
+/* One VM's halt statistics: the sum over its debugfs directories (PID-FD, one per VM fd). */
+static void read_halt(struct kvmexit *k, struct kvm_halt_row *h, DIR *d)
+{
+	static const char *const files[KVM_HALT_MAX] = { "halt_poll_success_ns",
+							 "halt_poll_fail_ns", "halt_wait_ns" };
+	uint64_t sum[KVM_HALT_MAX] = { 0 };
+	bool has[KVM_HALT_MAX] = { false };
+	struct dirent *e;
+	char pre[16];
+
+	snprintf(pre, sizeof(pre), "%u-", h->tgid);
+	rewinddir(d);
+	while ((e = readdir(d))) {
+		if (strncmp(e->d_name, pre, strlen(pre)))
+			continue;
+		for (int i = 0; i < KVM_HALT_MAX; i++) {
+			char path[320], *v;
+
+			snprintf(path, sizeof(path), KVM_DEBUGFS "/%s/%s", e->d_name, files[i]);
+			v = read_file(path, NULL);
+			if (v) {
+				sum[i] += strtoull(v, NULL, 10);
+				has[i] = true;
+				free(v);
+			}
+		}
+	}
+	for (int i = 0; i < KVM_HALT_MAX; i++) {
+		/* first sight is the baseline */
+		h->delta[i] = has[i] && h->has[i] && sum[i] >= h->total[i] ? sum[i] - h->total[i] :
+									     0;
+		h->total[i] = sum[i];
+		h->has[i] = has[i];
+	}
+	if (!has[KVM_HALT_POLL_OK] && !k->halt_na[0])
+		snprintf(k->halt_na, sizeof(k->halt_na),
+			 "halt polling: this kernel's KVM has no halt_poll_success_ns statistic "
+			 "in " KVM_DEBUGFS " (added in 5.8)");
+}
+
+static void collect_halt(struct kvmexit *k)
+{
+	DIR *d = opendir(KVM_DEBUGFS);
+
+	k->halt_na[0] = '\0';
+	if (!d) {
+		snprintf(k->halt_na, sizeof(k->halt_na),
+			 "halt polling: " KVM_DEBUGFS ": %s (KVM's statistics are in debugfs: "
+			 "mount -t debugfs none /sys/kernel/debug)",
+			 strerror(errno));
+		return;
+	}
+	for (int i = 0; i < k->n; i++) {
+		uint32_t tgid = k->rows[i].key.tgid;
+		struct kvm_halt_row *h = NULL;
+
+		for (int j = 0; j < k->nhalt && !h; j++)
+			if (k->halts[j].tgid == tgid)
+				h = &k->halts[j];
+		if (!h) {
+			h = array_grow(k->halts, &k->haltcap, k->nhalt, sizeof(*h));
+			if (!h)
+				break;
+			k->halts = h;
+			h = &k->halts[k->nhalt++];
+			memset(h, 0, sizeof(*h));
+			h->tgid = tgid;
+		}
+	}
+	for (int j = 0; j < k->nhalt; j++)
+		read_halt(k, &k->halts[j], d);
+	closedir(d);
+}
+
+_Static_assert(sizeof(struct kvm_rip_row) ==
+		       sizeof(struct vp_kvm_rip_key) + sizeof(struct vp_kvm_reason_stats),
+	       "drain() copies key then value");
+_Static_assert(sizeof(struct kvm_io_row) ==
+		       sizeof(struct vp_kvm_io_key) + sizeof(struct vp_kvm_reason_stats),
+	       "drain() copies key then value");
+
 int kvmexit_collect(struct kvmexit *k)
 {
 	int dfd = bpf_map__fd(k->skel->maps.kvm_drops);
@@ -206,6 +325,11 @@ int kvmexit_collect(struct kvmexit *k)
 
 	collect_threads(k);
 	collect_reasons(k);
+	drain(bpf_map__fd(k->skel->maps.kvm_rips), sizeof(struct vp_kvm_rip_key), (void **)&k->rips,
+	      &k->nrip, &k->ripcap, sizeof(*k->rips));
+	drain(bpf_map__fd(k->skel->maps.kvm_ios), sizeof(struct vp_kvm_io_key), (void **)&k->ios,
+	      &k->nio, &k->iocap, sizeof(*k->ios));
+	collect_halt(k);
 	for (__u32 i = 0; i < VP_KVM_DROP_MAX; i++) {
 		uint64_t sum = 0;
 

@@ -27,6 +27,30 @@ struct kvm_reason_row {
 	struct vp_kvm_reason_stats total, delta;
 };
 
+/* The exits of one interval per (vCPU thread, reason, guest IP), and per port / address. */
+struct kvm_rip_row {
+	struct vp_kvm_rip_key key;
+	struct vp_kvm_reason_stats delta;
+};
+
+struct kvm_io_row {
+	struct vp_kvm_io_key key;
+	struct vp_kvm_reason_stats delta;
+};
+
+/*
+ * Halt polling per VM process: KVM's own statistics in debugfs (/sys/kernel/debug/kvm/PID-FD/,
+ * summed over the VM's vCPUs): host CPU spent polling before a halted vCPU slept -- polls that
+ * found work (success) and polls that gave up (fail) -- and the time it then waited.
+ */
+enum { KVM_HALT_POLL_OK, KVM_HALT_POLL_FAIL, KVM_HALT_WAIT, KVM_HALT_MAX };
+
+struct kvm_halt_row {
+	uint32_t tgid;
+	bool has[KVM_HALT_MAX];
+	uint64_t total[KVM_HALT_MAX], delta[KVM_HALT_MAX]; /* ns */
+};
+
 struct kvmexit {
 	struct kvm_bpf *skel;
 	int ncpu;
@@ -36,6 +60,13 @@ struct kvmexit {
 	int n, cap;
 	struct kvm_reason_row *reasons;
 	int nr, rcap;
+	struct kvm_rip_row *rips; /* drained from the map each collect: these are deltas */
+	int nrip, ripcap;
+	struct kvm_io_row *ios;
+	int nio, iocap;
+	struct kvm_halt_row *halts;
+	int nhalt, haltcap;
+	char halt_na[224];	      /* why halt polling is not available ("" when it is) */
 	uint64_t life_exits, life_io; /* since load: exits seen / pio+mmio seen */
 	uint64_t drops[VP_KVM_DROP_MAX], drops_delta[VP_KVM_DROP_MAX];
 };

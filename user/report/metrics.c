@@ -37,6 +37,8 @@ static const char *const kvm_drop_names[VP_KVM_DROP_MAX] = {
 	[VP_KVM_DROP_THREADS_FULL] = "threads_map_full",
 	[VP_KVM_DROP_REASONS_FULL] = "reasons_map_full",
 	[VP_KVM_DROP_PENDING_FULL] = "pending_map_full",
+	[VP_KVM_DROP_RIPS_FULL] = "guest_ip_map_full",
+	[VP_KVM_DROP_IOS_FULL] = "io_address_map_full",
 };
 
 struct mw {

@@ -10,6 +10,7 @@
 #include "probe/probe.h"
 #include "stack/sampler.h"
 #include "session/capture.h"
+#include "session/exits.h"
 #include "sys/util.h"
 
 static void add_prog(struct capture *c, const char *name, int fd)
@@ -253,6 +254,7 @@ void capture_close(struct capture *c)
 		return;
 	iosec_destroy(c->io);
 	c->io = NULL;
+	exits_free();
 	if (c->stacks && vp_verbose)
 		fprintf(stderr,
 			"virtprof: stacks: symbolization %.3f s CPU, symbol tables %.1f MB\n",

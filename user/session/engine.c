@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "io/kvm.h"
+#include "session/exits.h"
 #include "io/net.h"
 #include "io/sections.h"
 #include "session/session.h"
@@ -295,6 +296,10 @@ static void step_io(struct session *s, struct sess_step *st)
 		return;
 	out_init_keep(&o, &st->io);
 	iosec_render(s->cap.io, &s->cap.targets, capture_io_owner, &s->cap, secs, &o);
+	if (iosec_kvm(s->cap.io))
+		exits_render(iosec_kvm(s->cap.io), capture_io_owner, &s->cap,
+			     st->have_res ? st->res.requests : 0,
+			     st->target >= 0 ? (uint32_t)s->cap.targets.t[st->target].pid : 0, &o);
 }
 
 /*

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "session/exits.h"
 #include "session/options.h"
 #include "stack/sampler.h"
 #include "sys/util.h"
@@ -40,6 +41,8 @@ int session_cli_opt(struct session_cli *c, int opt, const char *arg)
 		else
 			c->ctrs[c->nctr++] = arg;
 		return 0;
+	case SESS_OPT_GUEST_SYMBOLS:
+		return exits_guest_symbols_add(arg);
 	case SESS_OPT_INTERVAL:
 		if (parse_duration_ns(arg, &c->interval_ns) ||
 		    c->interval_ns < 100 * NSEC_PER_MSEC) {

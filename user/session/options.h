@@ -24,12 +24,18 @@ enum {
 	SESS_OPT_FREQ,
 	SESS_OPT_FOLDED,
 	SESS_OPT_PPROF,
+	SESS_OPT_GUEST_SYMBOLS,
 };
 
 #define SESSION_TARGET_OPTIONS                                     \
 	{ "vm", required_argument, NULL, SESS_OPT_VM },            \
 	{                                                          \
 		"container", required_argument, NULL, SESS_OPT_CTR \
+	}
+/* --guest-symbols VM=FILE: the commands that render the KVM exits tables (top, run, compare) */
+#define SESSION_GUEST_SYMBOLS_OPTION                                             \
+	{                                                                        \
+		"guest-symbols", required_argument, NULL, SESS_OPT_GUEST_SYMBOLS \
 	}
 #define SESSION_OUTPUT_OPTIONS                                      \
 	{ "interval", required_argument, NULL, SESS_OPT_INTERVAL }, \
@@ -53,6 +59,11 @@ enum {
 	"  --folded DIR          folded stacks, one file per entity and role (implies --stacks)\n" \
 	"  --pprof FILE          gzip'd pprof profile, labelled by entity, role, context,\n"       \
 	"                        target and step (implies --stacks)\n"
+
+#define SESSION_GUEST_SYMBOLS_HELP                                                                  \
+	"      --guest-symbols VM=FILE  the guest kernel's symbols (its /proc/kallsyms copied as\n" \
+	"                           root, System.map or vmlinux) for the KVM exits by guest\n"      \
+	"                           function; VM a pid or name as --vm takes (repeatable)\n"
 
 struct session_cli {
 	const char *vms[MAX_TARGETS], *ctrs[MAX_TARGETS];

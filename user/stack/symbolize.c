@@ -190,20 +190,14 @@ static const struct sym *sym_find(const struct symtab *t, uint64_t addr)
 
 /* ---- kernel ---- */
 
-static void load_kallsyms(struct symbolizer *z)
+/* Text symbols of a kallsyms-format file ("ffffffff81000000 T _stext"): how many were read. */
+static int parse_kallsyms(struct symbolizer *z, FILE *f)
 {
-	FILE *f = fopen("/proc/kallsyms", "r");
 	size_t nlen = 0, ncap = 0, len;
 	struct sym *p;
 	char line[512];
 
-	z->kloaded = true;
-	if (!f) {
-		vp_warn("stacks: /proc/kallsyms: %s: kernel frames stay addresses",
-			strerror(errno));
-		return;
-	}
-	/* "ffffffff81000000 T _stext", modules' with "\t[mod]": parsed by hand, 100k+ lines */
+	/* modules' with "\t[mod]": parsed by hand, 100k+ lines */
 	while (fgets(line, sizeof(line), f)) {
 		char *e, *name, type;
 		unsigned long long addr = strtoull(line, &e, 16);
@@ -237,11 +231,24 @@ static void load_kallsyms(struct symbolizer *z)
 	for (int i = 0; i < z->ksyms.n; i++)
 		z->ksyms.s[i].name = z->knames + (uintptr_t)z->ksyms.s[i].name;
 	z->bytes += ncap + z->ksyms.cap * sizeof(struct sym);
-	fclose(f);
 	if (z->ksyms.n)
 		qsort(z->ksyms.s, z->ksyms.n, sizeof(*z->ksyms.s), sym_cmp);
-	if (z->ksyms.n && z->ksyms.s[z->ksyms.n - 1].addr == 0)
+	return z->ksyms.n;
+}
+
+static void load_kallsyms(struct symbolizer *z)
+{
+	FILE *f = fopen("/proc/kallsyms", "r");
+
+	z->kloaded = true;
+	if (!f) {
+		vp_warn("stacks: /proc/kallsyms: %s: kernel frames stay addresses",
+			strerror(errno));
+		return;
+	}
+	if (!parse_kallsyms(z, f))
 		vp_warn("stacks: /proc/kallsyms shows no addresses (kptr_restrict)");
+	fclose(f);
 }
 
 /* ---- the (tgid, ip) result cache ---- */
@@ -310,6 +317,78 @@ const char *sym_kernel(struct symbolizer *z, uint64_t ip)
 		snprintf(buf, sizeof(buf), "[kernel]+0x%llx_[k]", (unsigned long long)ip);
 	z->secs += (cpu_ns() - t0) / 1e9;
 	return cache_put(z, e, 0, ip, intern(&z->names, buf, NULL));
+}
+
+/* ---- another kernel's symbols (a guest's) ---- */
+
+static int read_syms(struct symbolizer *z, Elf *e, Elf32_Word type, struct symtab *t);
+
+int sym_kernel_load(struct symbolizer *z, const char *path, char *why, size_t wlen)
+{
+	unsigned char magic[4] = { 0 };
+	int fd = open(path, O_RDONLY | O_CLOEXEC), n = 0;
+	FILE *f;
+
+	if (fd < 0) {
+		snprintf(why, wlen, "%s: %s", path, strerror(errno));
+		return -errno;
+	}
+	z->kloaded = true;
+	if (pread(fd, magic, 4, 0) == 4 && !memcmp(magic, ELFMAG, SELFMAG)) {
+		Elf *e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+
+		if (e && elf_kind(e) == ELF_K_ELF)
+			n = read_syms(z, e, SHT_SYMTAB, &z->ksyms);
+		if (e)
+			elf_end(e);
+		close(fd);
+		if (n > 0) {
+			qsort(z->ksyms.s, z->ksyms.n, sizeof(*z->ksyms.s), sym_cmp);
+			return 0;
+		}
+		snprintf(why, wlen, "%s: an ELF file without a symbol table (a stripped vmlinux?)",
+			 path);
+		return -EINVAL;
+	}
+	f = fdopen(fd, "r");
+	if (!f) {
+		close(fd);
+		snprintf(why, wlen, "%s: %s", path, strerror(errno));
+		return -errno;
+	}
+	n = parse_kallsyms(z, f);
+	fclose(f);
+	if (n > 0)
+		return 0;
+	snprintf(
+		why, wlen,
+		"%s: not a symbol map (no 'ADDRESS T name' text lines with an address: a System.map, "
+		"a /proc/kallsyms copied as root, or a vmlinux with symbols)",
+		path);
+	return -EINVAL;
+}
+
+const char *sym_kernel_func(struct symbolizer *z, uint64_t ip)
+{
+	const struct sym *sy;
+
+	if (!z->kloaded)
+		load_kallsyms(z);
+	sy = sym_find(&z->ksyms, ip);
+	return sy ? sy->name : NULL;
+}
+
+bool sym_kernel_text(struct symbolizer *z, uint64_t *lo, uint64_t *hi)
+{
+	const struct symtab *t = &z->ksyms;
+
+	if (!z->kloaded)
+		load_kallsyms(z);
+	if (!t->n)
+		return false;
+	*lo = t->s[0].addr;
+	*hi = t->s[t->n - 1].addr + (t->s[t->n - 1].size ? t->s[t->n - 1].size : 1);
+	return true;
 }
 
 /* ---- processes ---- */

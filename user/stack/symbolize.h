@@ -14,6 +14,7 @@
 #ifndef VP_STACK_SYMBOLIZE_H
 #define VP_STACK_SYMBOLIZE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,6 +35,17 @@ const char *sym_kernel(struct symbolizer *s, uint64_t ip);
  * the address is a return address (not the leaf): look up ip - 1, inside the call.
  */
 const char *sym_user(struct symbolizer *s, uint32_t tgid, uint64_t ip, int ret_addr);
+
+/*
+ * Another kernel's symbols in place of this host's /proc/kallsyms (a guest's): a kallsyms copy or
+ * System.map ("ADDRESS T name"), or a vmlinux ELF's .symtab.  0, or -errno / -EINVAL (not a symbol
+ * map) with `why` filled.  Then sym_kernel* name that kernel's addresses.
+ */
+int sym_kernel_load(struct symbolizer *s, const char *path, char *why, size_t wlen);
+/* The kernel function containing ip, or NULL when no symbol does (the caller shows the address). */
+const char *sym_kernel_func(struct symbolizer *s, uint64_t ip);
+/* The span of the kernel's text symbols [lo, hi); false when there are none. */
+bool sym_kernel_text(struct symbolizer *s, uint64_t *lo, uint64_t *hi);
 
 /* What one ELF file gave, for tests and -v: "symtab", "debuglink", "build-id", "dynsym", "none". */
 const char *sym_elf_source(struct symbolizer *s, const char *path);

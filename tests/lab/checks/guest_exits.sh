@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Why the VM exits, on this kernel: the guest does known work -- N one-byte writes to I/O port
+# 0x80 through /dev/port (the testbed's cgi-bin/pio?N on port 8080: one dd per write), each a PIO
+# exit from the guest kernel's write_port -- inside one request of `virtprof run`.  The exits by
+# GUEST-FUNCTION name write_port with N exits (within 5 %), N per request, reason IOIO; the device
+# table names port 0x80's device (qemu's ioport80) from qemu's memory tree over QMP.  Symbols: the
+# guest's /proc/kallsyms the testbed fetched (beside its QMP socket).  Without them the functions
+# are addresses with a note how to get names; a map of another kernel is said not to match (never
+# wrong names); a missing file or one that is no symbol map is refused before any probe (exit 2).
+source "$REPO/tests/lab/lib.sh"
+tb_up "$LAB_TB_ON" || skip "lab testbed not up"
+lab_vm
+n=${LAB_PIO_WRITES:-400}
+ip=${VM_URL#http://}
+ip=${ip%%/*}
+syms=/var/lib/virtprof/testbed/run/$LAB_TB_ON/guest-kallsyms
+[ -s "$syms" ] || fail "the testbed did not fetch the guest's kallsyms ($syms; testbed_$LAB_TB_ON.log)"
+pio_run() { # name [virtprof options...] -> $LAB_OUT/name.json
+	local name=$1
+	shift
+	"$VIRTPROF" run --url "http://$ip:8080/cgi-bin/pio?$n" --netns "$LAB_TB_ON" --vm "$VM_PID" \
+		--users 1 --loops 1 --warmup 0s --timeout 200s "$@" --json "$LAB_OUT/$name.json" \
+		>"$LAB_OUT/$name.txt" 2>&1 || fail "$name: run failed: $(tail -n 3 "$LAB_OUT/$name.txt")"
+	grep -A 8 'KVM exits by guest function (top by count)' "$LAB_OUT/$name.txt"
+	grep -A 8 'KVM port and MMIO exits by device' "$LAB_OUT/$name.txt"
+}
+within5() { # what got want
+	echo "$1: $2 (want $3 +-5 %)"
+	[ "$2" -ge $(($3 * 95 / 100)) ] && [ "$2" -le $(($3 * 105 / 100)) ] || fail "$1: $2, want $3 +-5 %"
+}
+fn() { jq --arg e "$VM_ENTITY" --arg f "$2" '[.steps[0].io.kvm_guest_functions[]? | select(.entity == $e and .function == $f)] | first // empty' "$LAB_OUT/$1.json"; }
+
+# 1. symbols from the testbed
+pio_run guest_exits
+row=$(fn guest_exits write_port)
+[ -n "$row" ] || fail "no write_port row: $(jq -c '.steps[0].io.kvm_guest_functions[:5], .steps[0].io.kvm_guest_functions_notes' "$LAB_OUT/guest_exits.json")"
+within5 "write_port exits" "$(jq '.exits' <<<"$row")" "$n"
+within5 "write_port exits per request" "$(jq '.exits_per_req | floor' <<<"$row")" "$n"
+jq -e '.reasons | test("IOIO|IO_INSTRUCTION")' <<<"$row" >/dev/null || fail "write_port's reasons: $(jq -c .reasons <<<"$row")"
+dev=$(jq -c --arg e "$VM_ENTITY" '[.steps[0].io.kvm_devices[]? | select(.entity == $e and .kind == "pio" and .dir == "out" and .address == "0x80")] | first // empty' "$LAB_OUT/guest_exits.json")
+[ -n "$dev" ] || fail "no row for port 0x80: $(jq -c '.steps[0].io.kvm_devices, .steps[0].io.kvm_devices_notes' "$LAB_OUT/guest_exits.json")"
+[ "$(jq -r .device <<<"$dev")" = ioport80 ] || fail "port 0x80 named $(jq -r .device <<<"$dev"), want ioport80"
+[ "$(jq .exits <<<"$dev")" -ge $((n * 95 / 100)) ] || fail "port 0x80: $(jq .exits <<<"$dev") exits, want >= $n"
+echo "ok: $(jq -c '{function, exits, exits_per_req, handle_avg_us, reasons}' <<<"$row") $dev"
+
+# 2. no symbols: addresses, and a note how to get names
+mv "$syms" "$syms.hidden"
+pio_run guest_exits_nosyms
+mv "$syms.hidden" "$syms"
+jq -e --arg e "$VM_ENTITY" '[.steps[0].io.kvm_guest_functions[] | select(.entity == $e) | .function | test("^0xffff")] | any' "$LAB_OUT/guest_exits_nosyms.json" >/dev/null ||
+	fail "without symbols: no address rows: $(jq -c '.steps[0].io.kvm_guest_functions[:3]' "$LAB_OUT/guest_exits_nosyms.json")"
+jq -e '.steps[0].io.kvm_guest_functions_notes | map(test("--guest-symbols")) | any' "$LAB_OUT/guest_exits_nosyms.json" >/dev/null ||
+	fail "without symbols: no note how to get names: $(jq -c '.steps[0].io.kvm_guest_functions_notes' "$LAB_OUT/guest_exits_nosyms.json")"
+[ -z "$(fn guest_exits_nosyms write_port)" ] || fail "without symbols a function was named"
+
+# 3. another kernel's map (every address moved out of the guest's text): said, never wrong names
+other=$LAB_OUT/other-kernel.kallsyms
+sed 's/^ffffffff/fffffffe/' "$syms" >"$other"
+pio_run guest_exits_other --guest-symbols "$VM_PID=$other"
+jq -e '.steps[0].io.kvm_guest_functions_notes | map(test("symbols do not match the guest kernel")) | any' "$LAB_OUT/guest_exits_other.json" >/dev/null ||
+	fail "another kernel's map: no mismatch note: $(jq -c '.steps[0].io.kvm_guest_functions_notes' "$LAB_OUT/guest_exits_other.json")"
+jq -e --arg e "$VM_ENTITY" '[.steps[0].io.kvm_guest_functions[] | select(.entity == $e) | .function | test("^0x|^\\[")] | all' "$LAB_OUT/guest_exits_other.json" >/dev/null ||
+	fail "another kernel's map gave names: $(jq -c '.steps[0].io.kvm_guest_functions[:3]' "$LAB_OUT/guest_exits_other.json")"
+
+# 4. missing / not a symbol map: one line, exit 2, before any probe
+for f in /nonexistent/kallsyms /etc/passwd; do
+	out=$("$VIRTPROF" run --url "$VM_URL" --vm "$VM_PID" --guest-symbols "$VM_PID=$f" --duration 1s 2>&1)
+	rc=$?
+	[ $rc = 2 ] && [ "$(wc -l <<<"$out")" = 1 ] || fail "--guest-symbols $f: rc=$rc: $out"
+	echo "--guest-symbols $f: $out"
+done
+echo ok
