@@ -455,6 +455,15 @@ void session_table_compare(const struct session *s, struct out *o)
 				table_na(&t, r, C_STATUS + k,
 					 "no load result or no measured window");
 		}
+		if (st->have_res && load_users_short(&st->res))
+			table_note(
+				&t,
+				"step %s (%s): only %" PRIu64 " of %" PRIu64
+				" users were answered at least once (%" PRIu64
+				" connected but never answered): the latency leaves the others out",
+				st->label, st->target >= 0 ? target_name(s, st->target) : "-",
+				st->res.users_answered, st->res.plan.users,
+				st->res.users_unanswered);
 		if (st->lg_bound)
 			table_note(
 				&t,
