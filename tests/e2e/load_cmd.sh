@@ -74,6 +74,22 @@ for t in h2load ab; do
 	assert_eq "$(jq -r '.steps[0].cpu.requests_source' "$tmp/$t.json")" requests_from "$t: source"
 done
 
+# --- compare: one command line for every step and target, {users} and {url} filled in ---
+n0=$(nginx_log_lines)
+"$VIRTPROF" compare --target "web=$url@container:$NGX_CG" --steps 2,4 \
+	--load-cmd 'h2load -n 400 -c {users} -t 1 --h1 {url}' --json "$tmp/cmp.json" \
+	--html "$tmp/cmp.html" >"$tmp/cmp.txt" 2>"$tmp/cmp.err" || fail "compare exited $?: $(cat "$tmp/cmp.err")"
+nginx_log_settle
+/usr/bin/python3 "$REPO/scripts/validate-json.py" "$REPO/docs/session.schema.json" "$tmp/cmp.json" ||
+	fail "compare JSON does not validate"
+assert_eq "$(log_delta "$n0")" 800 "nginx's log over both steps"
+assert_eq "$(jq -r '.steps[1].load_cmd.command' "$tmp/cmp.json")" "h2load -n 400 -c 4 -t 1 --h1 $url" \
+	"the second step's command"
+assert_eq "$(jq -c '[.comparison[] | .requests]' "$tmp/cmp.json")" "[400,400]" "requests per step"
+jq -e '[.comparison[] | .own_us > 0 and .loadgen_us > 0 and .users == null] | all' "$tmp/cmp.json" \
+	>/dev/null || fail "comparison rows: $(jq -c .comparison "$tmp/cmp.json")"
+[ -s "$tmp/cmp.html" ] || fail "no HTML page"
+
 # --- a command that fails: exit 1, a clear line, the report and the JSON of what was measured ---
 rc=0
 "$VIRTPROF" run --load-cmd "wrk -t1 -c2 -d1s http://127.0.0.1:1/" --json "$tmp/fail.json" \
