@@ -23,11 +23,12 @@ validate() { /usr/bin/python3 "$REPO/scripts/validate-json.py" "$REPO/docs/sessi
 
 # --- no load of virtprof's: the window is the step (--duration), the count is the server's ---
 n0=$(nginx_log_lines)
-"$VIRTPROF" run --container "$NGX_CG" --requests-from "$status" --duration 8s \
+"$VIRTPROF" run --container "$NGX_CG" --requests-from "$status" --duration 6s \
 	--json "$tmp/a.json" >"$tmp/a.txt" 2>"$tmp/a.err" &
 pid=$!
 on_exit "kill $pid"
-sleep 5 # the probes are up within ~3 s; ab's 2,000 requests take well under a second
+# the window opens after the probes are up (and the first status read): it says so
+wait_for 600 grep -q "measuring for" "$tmp/a.err" || fail "the window never opened: $(cat "$tmp/a.err")"
 ab -q -n 2000 -c 4 -k "http://127.0.0.1:$port/" >/dev/null || fail "ab failed"
 wait $pid || fail "run exited $?: $(cat "$tmp/a.err")"
 nginx_log_settle

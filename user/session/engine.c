@@ -393,6 +393,9 @@ static int step_load_start(struct sess_step *st, struct step_load *l)
 		rc = load_start(&st->plan, &l->h, err, sizeof(err));
 	} else {
 		l->end_ns = now_mono_ns() + st->plan.duration_ns;
+		/* no load of ours: say when the window opens, the traffic is the user's to start */
+		fprintf(stderr, "virtprof: step %s: measuring for %.1f s\n", st->label,
+			st->plan.duration_ns / 1e9);
 		return 0;
 	}
 	if (rc) {
