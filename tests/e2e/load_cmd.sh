@@ -100,6 +100,16 @@ grep -q "^== step run" "$tmp/fail.txt" || fail "no report after a failing comman
 jq -e '.steps[0].load_cmd.exit_status == 1 and .steps[0].cpu.requests == null and (.steps[0].cpu.requests_reason | test("wrk"))' \
 	"$tmp/fail.json" >/dev/null || fail "failing command's JSON: $(jq -c '.steps[0].load_cmd, .steps[0].cpu.requests_reason' "$tmp/fail.json")"
 
+# ... and in compare: the other steps still run, then exit 1 naming the step
+rc=0
+"$VIRTPROF" compare --target "web=$url@container:$NGX_CG" --steps 1 \
+	--load-cmd 'wrk -t1 -c{users} -d1s http://127.0.0.1:1/' --json "$tmp/cfail.json" \
+	>"$tmp/cfail.txt" 2>"$tmp/cfail.err" || rc=$?
+assert_eq "$rc" 1 "compare with a failing command"
+grep -q "step 1: the load command exited with status 1" "$tmp/cfail.err" ||
+	fail "compare: no clear error: $(cat "$tmp/cfail.err")"
+jq -e '.comparison[0].requests == null' "$tmp/cfail.json" >/dev/null || fail "compare: a count for a failed command"
+
 # --- a command killed by --duration: SIGTERM, exit 1, the report of the 2 s it ran ---
 rc=0
 start=$(date +%s)

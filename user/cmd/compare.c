@@ -454,6 +454,14 @@ int cmd_compare(int argc, char **argv)
 	}
 	session_report_text(&s, stdout, true);
 	ret = session_write_outputs(&s, &cli, "compare");
+	/* a load command that failed fails the comparison, after the report of what was measured */
+	for (int i = 0; i < s.nsteps; i++) {
+		if (session_step_cmd_failed(&s.steps[i], msg, sizeof(msg))) {
+			vp_err("%s", msg);
+			if (ret == VP_EXIT_OK)
+				ret = VP_EXIT_FAIL;
+		}
+	}
 out:
 	if (session_ok)
 		session_close(&s);

@@ -597,6 +597,19 @@ static void step_source_text(const struct sess_step *st, FILE *f)
 				load_tool_names[c->tool], p->requests);
 		else
 			fprintf(f, "   requests from the command: n/a (%s)\n", p->na);
+		if (p->have_requests && p->requests) {
+			const double v[] = { p->mean_ms, p->stddev_ms, p->p50_ms, p->p99_ms,
+					     p->max_ms };
+			const char *k[] = { "mean", "stddev", "p50", "p99", "max" };
+
+			fprintf(f, "   latency (%s's, ms):", load_tool_names[c->tool]);
+			for (size_t i = 0; i < ARRAY_SIZE(v); i++)
+				if (isnan(v[i]))
+					fprintf(f, " %s n/a", k[i]);
+				else
+					fprintf(f, " %s %.2f", k[i], v[i]);
+			fputc('\n', f);
+		}
 	}
 	if (st->have_rc) {
 		fprintf(f, "   requests from %s%s%s: ", st->rc_src.url,
