@@ -18,6 +18,8 @@ PKGS=(
 	qemu-system-x86 docker.io linux-image-amd64 busybox-static cpio
 	# benchmarks: the peers virtprof is held against
 	wrk nghttp2-client bpftrace
+	# tests: --load-cmd with the load generators people bring (wrk and h2load above)
+	apache2-utils
 	# tests: the pprof files load in `go tool pprof`
 	golang-go
 )

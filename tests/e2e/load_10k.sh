@@ -6,10 +6,7 @@ source "$REPO/tests/nginx/nginx.sh"
 need_root
 need_cmd jq
 [ -x "$VIRTPROF" ] || skip "$VIRTPROF not built"
-hard=$(ulimit -Hn)
-[ "$hard" = unlimited ] || [ "$hard" -ge 10200 ] || skip "open-file hard limit $hard < 10200"
-ports=$(awk '{print $2 - $1 + 1}' /proc/sys/net/ipv4/ip_local_port_range)
-[ "$ports" -ge 10000 ] || skip "only $ports ephemeral ports"
+need_10k_sockets
 nginx_start 18091 2 12000
 tmp=$(mktemp -d)
 on_exit "rm -rf '$tmp'"

@@ -3,6 +3,15 @@
 # It is stopped and its directory removed on exit.
 PATH=$PATH:/usr/sbin:/sbin
 
+# 10,000 users from this host need the open files and ephemeral ports for them (else skip).
+need_10k_sockets() {
+	local hard ports
+	hard=$(ulimit -Hn)
+	[ "$hard" = unlimited ] || [ "$hard" -ge 10200 ] || skip "open-file hard limit $hard < 10200"
+	ports=$(awk '{print $2 - $1 + 1}' /proc/sys/net/ipv4/ip_local_port_range)
+	[ "$ports" -ge 10000 ] || skip "only $ports ephemeral ports"
+}
+
 nginx_start() {
 	local port=$1 workers=${2:-1} conns=${3:-4096} nofile
 	need_cmd nginx

@@ -246,6 +246,16 @@ static void test_self_and_inheritance(void **state)
 	facts(&f, 7000, 7000, "virtprof", "virtprof", 0);
 	expect(&f, SELF_LOADGEN, NULL, "loadgen", "workers");
 	expect(&f, SELF_PROFILER, NULL, "profiler", "control");
+	/* a --load-cmd tool is known by its cgroup (self_role_of_cgroup), whatever its name */
+	facts(&f, 7050, 7050, "java", "java", 0);
+	expect(&f, SELF_NONE, NULL, "other", "java");
+	self_register_cgroup(0x5150);
+	f.cgid_v2 = 0x5150;
+	expect(&f, self_role_of_cgroup(f.cgid_v2, f.cgid_v1_cpu), NULL, "loadgen", "command");
+	f.cgid_v2 = 0x5151;
+	assert_int_equal(self_role_of_cgroup(f.cgid_v2, 0), SELF_NONE);
+	f.cgid_v1_cpu = 0x5150; /* a v1-only host: the cpu hierarchy's id */
+	expect(&f, self_role_of_cgroup(f.cgid_v2, f.cgid_v1_cpu), NULL, "loadgen", "command");
 	/* a helper process qemu forked inherits the VM */
 	facts(&f, 7100, 7100, "qemu-bridge-hel", "qemu-bridge-hel", 0);
 	f.parent_tgid = QEMU_PID;

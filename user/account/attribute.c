@@ -105,6 +105,7 @@ static const struct verdict *attribute_rec(struct attributor *a, struct thread_r
 	};
 	struct attribution parent_attr, out, *parent = NULL;
 	struct thread_rec *leader, *pr;
+	enum self_role self;
 	char *cmd = NULL;
 	pid_t owner;
 
@@ -138,7 +139,10 @@ static const struct verdict *attribute_rec(struct attributor *a, struct thread_r
 		parent_attr.target = pv->target;
 		parent = &parent_attr;
 	}
-	classify_thread(&f, ts, self_role_of(ti->tid, ti->tgid), parent, &out);
+	self = self_role_of(ti->tid, ti->tgid);
+	if (self == SELF_NONE)
+		self = self_role_of_cgroup(ti->cgid_v2, ti->cgid_v1_cpu);
+	classify_thread(&f, ts, self, parent, &out);
 	free(cmd);
 	if (a->n + 1 > a->cap / 2 && slots_rebuild(a, a->cap * 2))
 		return &unknown_verdict;

@@ -135,6 +135,10 @@ void classify_thread(const struct thread_facts *f, const struct targets *ts, int
 		set_attr(out, "loadgen", "workers", -1);
 		return;
 	}
+	if (self_role == SELF_LOADGEN_CMD) {
+		set_attr(out, "loadgen", "command", -1);
+		return;
+	}
 	if (self_role == SELF_PROFILER) {
 		set_attr(out, "profiler", "control", -1);
 		return;

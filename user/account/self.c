@@ -57,3 +57,28 @@ enum self_role self_role_of(pid_t tid, pid_t tgid)
 		role = SELF_PROFILER;
 	return role;
 }
+
+/* A handful: one load command per step, a step at a time. */
+#define SELF_MAX_CGROUPS 64
+static uint64_t self_cgids[SELF_MAX_CGROUPS];
+static int self_ncgids;
+
+void self_register_cgroup(uint64_t id)
+{
+	pthread_mutex_lock(&self_lock);
+	if (id && self_ncgids < SELF_MAX_CGROUPS)
+		self_cgids[self_ncgids++] = id;
+	pthread_mutex_unlock(&self_lock);
+}
+
+enum self_role self_role_of_cgroup(uint64_t cgid_v2, uint64_t cgid_v1_cpu)
+{
+	enum self_role role = SELF_NONE;
+
+	pthread_mutex_lock(&self_lock);
+	for (int i = 0; i < self_ncgids; i++)
+		if (self_cgids[i] == cgid_v2 || self_cgids[i] == cgid_v1_cpu)
+			role = SELF_LOADGEN_CMD;
+	pthread_mutex_unlock(&self_lock);
+	return role;
+}

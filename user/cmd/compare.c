@@ -69,14 +69,19 @@ static void usage(FILE *f)
 		"                               (= 10,50,200 users: scaled to a 2-core host)\n"
 		"  --interval D                 reporting interval (default 1s)\n"
 		"  --json FILE, --csv DIR       reports (schema virtprof-session/1, docs/report.md)\n"
-		"  --html FILE                  one self-contained page: charts, tables, notes\n" SESSION_STACK_HELP
+		"  --html FILE                  one self-contained page: charts, tables, notes\n"
+		"  --load-cmd 'CMD ARGS'        your own load generator for every step and target,\n"
+		"                               {url} and {users} replaced by the target's URL and the\n"
+		"                               step's user count (see 'virtprof run --help')\n" SESSION_STACK_HELP
 			SESSION_GUEST_SYMBOLS_HELP "\n%s"
 		"\nExamples:\n"
 		"  virtprof compare --testbed --steps light,medium --duration 10s\n"
 		"  virtprof compare --target kvm=http://10.0.0.2/@vm:web1 \\\n"
 		"                   --target docker=http://172.17.0.2/@container:web2 \\\n"
 		"                   --steps 1000,5000,7000,10000 --duration 30s --json cmp.json\n"
-		"  virtprof compare --testbed --stacks --folded /tmp/fg --pprof cmp.pb.gz\n",
+		"  virtprof compare --testbed --stacks --folded /tmp/fg --pprof cmp.pb.gz\n"
+		"  virtprof compare --testbed --steps 100,1000 \\\n"
+		"                   --load-cmd 'wrk -t1 -c{users} -d10s --latency {url}'\n",
 		load_options_help);
 }
 
@@ -194,6 +199,7 @@ int cmd_compare(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		SESSION_OUTPUT_OPTIONS,
 		SESSION_STACK_OPTIONS,
+		SESSION_SOURCE_OPTIONS,
 		LOAD_LONG_OPTIONS,
 		{},
 	};
@@ -306,6 +312,12 @@ int cmd_compare(int argc, char **argv)
 		vp_err("--testbed uses its own network namespace: leave out --netns");
 		return VP_EXIT_USAGE;
 	}
+	if (cli.have_rc) {
+		vp_err("--requests-from: each target has its own server; use 'virtprof run' per target");
+		return VP_EXIT_USAGE;
+	}
+	if (cli.load_cmd && session_check_sources(&cli, false))
+		return VP_EXIT_USAGE;
 	if (plan->rate > 0) {
 		vp_err("--rate: compare runs closed-model steps (users); use 'virtprof run' for an open "
 		       "rate");
@@ -424,6 +436,17 @@ int cmd_compare(int argc, char **argv)
 			st = session_add_step(&s, labels[k], tg[i].idx, &p);
 			if (!st)
 				goto out;
+			if (cli.load_cmd) {
+				char cmd[1024];
+
+				if (session_cmd_expand(cli.load_cmd, tg[i].url, users[k], cmd,
+						       sizeof(cmd))) {
+					vp_err("--load-cmd: too long with {url} and {users} filled in");
+					ret = VP_EXIT_USAGE;
+					goto out;
+				}
+				session_step_cmd(st, cmd);
+			}
 			fprintf(stderr, "virtprof: step %s: %s (%s), %llu users\n", labels[k],
 				tg[i].name, s.cap.targets.t[tg[i].idx].entity,
 				(unsigned long long)users[k]);
@@ -432,6 +455,14 @@ int cmd_compare(int argc, char **argv)
 	}
 	session_report_text(&s, stdout, true);
 	ret = session_write_outputs(&s, &cli, "compare");
+	/* a load command that failed fails the comparison, after the report of what was measured */
+	for (int i = 0; i < s.nsteps; i++) {
+		if (session_step_cmd_failed(&s.steps[i], msg, sizeof(msg))) {
+			vp_err("%s", msg);
+			if (ret == VP_EXIT_OK)
+				ret = VP_EXIT_FAIL;
+		}
+	}
 out:
 	if (session_ok)
 		session_close(&s);

@@ -17,13 +17,16 @@ static void run_usage(FILE *f)
 		"Usage: virtprof run --url URL [--vm PID|NAME] [--container ID|NAME|CGROUP|PID]\n"
 		"                    [--netns NAME] [load options] [--json FILE] [--csv DIR]\n"
 		"                    [--html FILE]\n"
+		"       virtprof run --load-cmd 'CMD ARGS' [--url URL] [--requests-from URL] ...\n"
+		"       virtprof run --requests-from URL [--duration D] [--vm ...] [--container ...]\n"
 		"\n"
 		"Profile while driving HTTP load: every CPU nanosecond charged to its owner (VM\n"
 		"roles, container app and runtime, kernel network path, the load generator itself,\n"
 		"the profiler, other) and normalized per request.  With no --vm/--container every\n"
 		"qemu process and docker container found is a target.\n"
 		"\n"
-		"  --url URL             the server to load (or the first non-option argument)\n"
+		"  --url URL             the server to load (or the first non-option argument); with\n"
+		"                        --load-cmd only shown, and put in place of {url} in CMD\n" SESSION_SOURCE_HELP
 		"  --interval D          reporting interval (default 1s)\n"
 		"  --json FILE           the report as JSON (schema virtprof-session/1, docs/report.md)\n"
 		"  --csv DIR             timeline.csv and summary.csv into DIR\n"
@@ -34,7 +37,9 @@ static void run_usage(FILE *f)
 		"  virtprof run --url http://127.0.0.1:8080/ --users 100 --duration 20s --warmup 2s\n"
 		"  virtprof run --url http://10.213.0.2/ --netns virtprof-tb --vm virtprof-vm \\\n"
 		"               --users 50 --duration 10s --json vm.json\n"
-		"  virtprof run --url http://127.0.0.1:8080/ --stacks --folded /tmp/fg --pprof p.pb.gz\n",
+		"  virtprof run --url http://127.0.0.1:8080/ --stacks --folded /tmp/fg --pprof p.pb.gz\n"
+		"  virtprof run --container web --load-cmd 'wrk -t2 -c100 -d10s http://10.0.0.2/'\n"
+		"  virtprof run --container web --requests-from http://10.0.0.2/status --duration 60s\n",
 		load_options_help);
 }
 
@@ -49,12 +54,15 @@ int cmd_run(int argc, char **argv)
 		SESSION_GUEST_SYMBOLS_OPTION,
 		SESSION_OUTPUT_OPTIONS,
 		SESSION_STACK_OPTIONS,
+		SESSION_SOURCE_OPTIONS,
 		LOAD_LONG_OPTIONS,
 		{},
 	};
 	int opt, err, ret = VP_EXIT_FAIL;
 	struct session_cli cli;
 	struct sess_step *st;
+	char cmd[1024];
+	bool builtin;
 	const char *url = NULL;
 	struct session s;
 	char msg[256];
@@ -87,13 +95,20 @@ int cmd_run(int argc, char **argv)
 		vp_err("unexpected argument '%s'", argv[optind]);
 		return VP_EXIT_USAGE;
 	}
-	if (!url) {
-		vp_err("no URL: give --url URL");
+	if (!url && !cli.load_cmd && !cli.have_rc) {
+		vp_err("no URL: give --url URL (or --load-cmd, or --requests-from)");
 		return VP_EXIT_USAGE;
 	}
+	builtin = url && !cli.load_cmd;
 	cli.plan.url = url;
-	if (load_plan_validate(&cli.plan, msg, sizeof(msg))) {
+	if (builtin && load_plan_validate(&cli.plan, msg, sizeof(msg))) {
 		vp_err("%s", msg);
+		return VP_EXIT_USAGE;
+	}
+	if (session_check_sources(&cli, builtin))
+		return VP_EXIT_USAGE;
+	if (cli.load_cmd && session_cmd_expand(cli.load_cmd, url, 0, cmd, sizeof(cmd))) {
+		vp_err("--load-cmd: too long");
 		return VP_EXIT_USAGE;
 	}
 	if (session_check_outputs(cli.json, cli.csv, cli.html) || session_check_stack_outputs(&cli))
@@ -107,13 +122,23 @@ int cmd_run(int argc, char **argv)
 	st = session_add_step(&s, "run", s.cap.targets.n == 1 ? 0 : -1, &cli.plan);
 	if (!st)
 		goto out;
+	if (cli.load_cmd)
+		session_step_cmd(st, cmd);
+	if (cli.have_rc)
+		session_step_reqcount(st, &cli.rc);
 	err = session_run_step(&s, st);
-	if (err && !st->have_res) {
+	if (err && builtin && !st->have_res) {
 		ret = err == -EINVAL ? VP_EXIT_USAGE : VP_EXIT_FAIL;
 		goto out;
 	}
 	session_report_text(&s, stdout, false);
 	ret = session_write_outputs(&s, &cli, "run");
+	/* the user's command failing is the run failing, after the report of what was measured */
+	if (cli.load_cmd && session_step_cmd_failed(st, msg, sizeof(msg))) {
+		vp_err("%s", msg);
+		if (ret == VP_EXIT_OK)
+			ret = VP_EXIT_FAIL;
+	}
 out:
 	session_close(&s);
 	return ret;

@@ -75,6 +75,10 @@ struct xfer {
 	uint64_t gidx; /* closed: global user index */
 	bool active;   /* in the multi handle */
 	bool counted;  /* intended after the warm-up */
+	/* closed model: what the user saw, for the truth about users (load.h users_*) */
+	bool answered;		/* at least one HTTP response */
+	bool up;		/* a connection of its was established at some point */
+	uint64_t first_sent_ns; /* its first request, 0: never sent */
 
 	/* fast engine */
 	int fd;			  /* the user's connection, -1 none */
@@ -101,6 +105,8 @@ struct slot {
 
 struct wstats {
 	struct hist lat, lat_uncorr, connect, ttfb, total;
+	struct hist censored; /* age of the transfers in flight at the end (latency >= age) */
+	uint64_t users_started, users_answered, users_unanswered, unanswered_max_wait_ns;
 	uint64_t requests, http[6], err[LERR_MAX], connect_errno[LOAD_ERRNO_MAX], curl_other[100];
 	uint64_t bytes, sent, sent_all, late, dropped, cancelled, warmup_requests, conn_established;
 };
@@ -462,7 +468,8 @@ static int worker_init(struct worker *w)
 			return werr(w, -ENOMEM, "out of memory");
 	}
 	if (hist_init(&w->st.lat, 3) || hist_init(&w->st.lat_uncorr, 3) ||
-	    hist_init(&w->st.connect, 3) || hist_init(&w->st.ttfb, 3) || hist_init(&w->st.total, 3))
+	    hist_init(&w->st.connect, 3) || hist_init(&w->st.ttfb, 3) ||
+	    hist_init(&w->st.total, 3) || hist_init(&w->st.censored, 3))
 		return werr(w, -ENOMEM, "out of memory");
 
 	if (!w->h->fast) {
@@ -618,6 +625,8 @@ static void send_xfer(struct worker *w, struct xfer *x, uint64_t intended, uint6
 {
 	x->intended_ns = intended;
 	x->sent_ns = now;
+	if (!x->first_sent_ns)
+		x->first_sent_ns = now;
 	if (x->fresh && x->loops_done) {
 		x->fresh = false;
 		curl_easy_setopt(x->easy, CURLOPT_FRESH_CONNECT, 0L);
@@ -697,6 +706,8 @@ static void finish(struct worker *w, struct xfer *x, const struct outcome *o, ui
 	if (now >= w->sec_end)
 		slot_advance(w, now);
 	if (o->resp) {
+		x->answered = true;
+		x->up = true;
 		err = o->code >= 400;
 		if (x->counted) {
 			long c = o->code;
@@ -760,8 +771,10 @@ static void complete(struct worker *w, struct xfer *x, CURLcode rc, uint64_t now
 	} else {
 		o.kind = classify(x, rc, &o.os_errno);
 		o.curl_rc = (int)rc;
-		if (o.kind != LERR_CONNECT && o.kind != LERR_TIMEOUT_CONNECT)
+		if (o.kind != LERR_CONNECT && o.kind != LERR_TIMEOUT_CONNECT) {
 			w->st.conn_established += (uint64_t)nconn;
+			x->up |= nconn > 0;
+		}
 	}
 	finish(w, x, &o, now);
 }
@@ -1022,6 +1035,7 @@ static void fast_event(struct worker *w, struct xfer *x, uint32_t events)
 		}
 		w->st.conn_established++;
 		x->connected = true;
+		x->up = true;
 		x->connect_ns = now - x->conn_start;
 		fast_write(w, x, now);
 		break;
@@ -1261,8 +1275,10 @@ static void worker_finish(struct worker *w, uint64_t now)
 	for (uint64_t i = 0; w->h->fast && i < w->nx; i++) {
 		if (w->x[i].active) {
 			w->x[i].active = false;
-			if (w->x[i].counted)
+			if (w->x[i].counted) {
 				w->st.cancelled++;
+				hist_record(&w->st.censored, now - w->x[i].intended_ns);
+			}
 		}
 	}
 	for (uint64_t i = 0; i < w->nx; i++) {
@@ -1273,12 +1289,31 @@ static void worker_finish(struct worker *w, uint64_t now)
 			/* a connection up for a transfer the end cut short still counts */
 			curl_easy_getinfo(w->x[i].easy, CURLINFO_NUM_CONNECTS, &nconn);
 			curl_easy_getinfo(w->x[i].easy, CURLINFO_CONNECT_TIME_T, &ct);
-			if (nconn > 0 && ct > 0)
+			if (nconn > 0 && ct > 0) {
 				w->st.conn_established += (uint64_t)nconn;
+				w->x[i].up = true;
+			}
 			curl_multi_remove_handle(w->x[i].sh->multi, w->x[i].easy);
 			w->x[i].active = false;
-			if (w->x[i].counted)
+			if (w->x[i].counted) {
 				w->st.cancelled++;
+				hist_record(&w->st.censored, now - w->x[i].intended_ns);
+			}
+		}
+	}
+	/* closed model: each user that sent anything was answered, or waited (connected or not) */
+	for (uint64_t i = 0; p->rate <= 0 && i < w->nx; i++) {
+		const struct xfer *x = &w->x[i];
+
+		if (!x->first_sent_ns)
+			continue;
+		w->st.users_started++;
+		if (x->answered) {
+			w->st.users_answered++;
+		} else if (x->up) {
+			w->st.users_unanswered++;
+			if (now - x->first_sent_ns > w->st.unanswered_max_wait_ns)
+				w->st.unanswered_max_wait_ns = now - x->first_sent_ns;
 		}
 	}
 	atomic_store(&w->inflight, 0);
@@ -1860,7 +1895,7 @@ int load_wait(struct load_handle *h, struct load_result *r)
 	if (h->plan.duration_ns && r->elapsed_ns > h->plan.duration_ns)
 		r->measured_ns = h->plan.duration_ns - h->plan.warmup_ns;
 	if (hist_init(&r->lat, 3) || hist_init(&r->lat_uncorr, 3) || hist_init(&r->connect, 3) ||
-	    hist_init(&r->ttfb, 3) || hist_init(&r->total, 3))
+	    hist_init(&r->ttfb, 3) || hist_init(&r->total, 3) || hist_init(&r->censored, 3))
 		rc = -ENOMEM;
 	r->conn_requested = r->open_model ? 0 : h->plan.users;
 	for (unsigned i = 0; i < h->nw; i++) {
@@ -1873,7 +1908,13 @@ int load_wait(struct load_handle *h, struct load_result *r)
 			hist_merge(&r->connect, &s->connect);
 			hist_merge(&r->ttfb, &s->ttfb);
 			hist_merge(&r->total, &s->total);
+			hist_merge(&r->censored, &s->censored);
 		}
+		r->users_started += s->users_started;
+		r->users_answered += s->users_answered;
+		r->users_unanswered += s->users_unanswered;
+		if (s->unanswered_max_wait_ns > r->unanswered_max_wait_ns)
+			r->unanswered_max_wait_ns = s->unanswered_max_wait_ns;
 		r->requests += s->requests;
 		for (int k = 0; k < 6; k++)
 			r->http[k] += s->http[k];
@@ -1896,6 +1937,7 @@ int load_wait(struct load_handle *h, struct load_result *r)
 		hist_free(&s->connect);
 		hist_free(&s->ttfb);
 		hist_free(&s->total);
+		hist_free(&s->censored);
 		for (int k = 0; k < NSLOTS; k++)
 			hist_free(&w->slots[k].h);
 	}
@@ -1926,6 +1968,7 @@ void load_result_free(struct load_result *r)
 	hist_free(&r->connect);
 	hist_free(&r->ttfb);
 	hist_free(&r->total);
+	hist_free(&r->censored);
 	free(r->ticks);
 	r->ticks = NULL;
 	r->nticks = 0;

@@ -203,6 +203,18 @@ struct load_result {
 	uint64_t conn_established; /* connections libcurl reported as newly made */
 	uint64_t conn_peak_open;   /* most sockets open at once (sum of per-worker peaks) */
 
+	/*
+	 * The truth about users (closed model; whole run, warm-up included): users that sent a
+	 * request, that got at least one response, and that had a connection up but never got a
+	 * response (a server's accept queue holds them) with the longest such wait, from the
+	 * user's first send to the end.  Users that never connected are started - answered -
+	 * unanswered.
+	 */
+	uint64_t users_started, users_answered, users_unanswered, unanswered_max_wait_ns;
+	/* age of each counted transfer still in flight at the end: its latency is at least that
+	 * (censored), kept apart from the completed requests' histograms */
+	struct hist censored;
+
 	struct hist lat;		  /* from the intended send time (corrected) */
 	struct hist lat_uncorr;		  /* from the actual send time */
 	struct hist connect, ttfb, total; /* libcurl's CURLINFO_*_TIME_T phases */
@@ -244,6 +256,10 @@ const char *load_errno_name(int e);
  * object the caller has open.
  */
 void load_render(const struct load_result *r, struct out *o);
+/* Closed model: fewer users answered at least once than requested. */
+bool load_users_short(const struct load_result *r);
+/* One WARNING line saying so (nothing when all were answered). */
+void load_users_warning(const struct load_result *r, FILE *f);
 /* wrk-like text summary (headline + load_render in text mode). */
 void load_print_summary(const struct load_result *r, FILE *f);
 /* The --json file: schema "virtprof-load/1" (docs/load.md), written atomically. */

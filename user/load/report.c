@@ -149,6 +149,54 @@ void load_render(const struct load_result *r, struct out *o)
 			   r->conn_established, r->conn_requested);
 	emit(&t, o);
 
+	table_init(&t, "load_users",
+		   o->mode == OUT_TEXT ? "Users and requests in flight at the end" : NULL);
+	table_col(&t, "started", "started", 0, false);
+	table_col(&t, "answered", "answered", 0, false);
+	table_col(&t, "connected_unanswered", "connected, never answered", 0, false);
+	table_col(&t, "never_connected", "never connected", 0, false);
+	table_col(&t, "longest_wait_s", "longest wait s", 2, false);
+	table_col(&t, "inflight_at_end", "in flight at end", 0, false);
+	table_col(&t, "inflight_age_p50_ms", "age p50 ms", 2, false);
+	table_col(&t, "inflight_age_max_ms", "age max ms", 2, false);
+	row = table_row(&t);
+	if (r->open_model) {
+		for (int c = 0; c < 5; c++)
+			table_na(&t, row, c,
+				 "users: closed model only (--rate sends on a schedule)");
+	} else {
+		table_u64(&t, row, 0, r->users_started);
+		table_u64(&t, row, 1, r->users_answered);
+		table_u64(&t, row, 2, r->users_unanswered);
+		table_u64(&t, row, 3, r->users_started - r->users_answered - r->users_unanswered);
+		if (r->users_unanswered)
+			table_f64(&t, row, 4, secs(r->unanswered_max_wait_ns));
+		else
+			table_na(&t, row, 4, "every connected user was answered");
+	}
+	table_u64(&t, row, 5, r->censored.total);
+	if (r->censored.total) {
+		struct load_lat l;
+
+		load_lat_summary(&r->censored, &l);
+		table_f64(&t, row, 6, l.p50_ns / 1e6);
+		table_f64(&t, row, 7, l.max_ns / 1e6);
+	} else {
+		table_na(&t, row, 6, "nothing in flight at the end");
+		table_na(&t, row, 7, "nothing in flight at the end");
+	}
+	if (load_users_short(r))
+		table_note(
+			&t,
+			"FEWER users answered (%" PRIu64 ") than requested (%" PRIu64
+			"): the others never got a response, so the latency above leaves them out",
+			r->users_answered, r->plan.users);
+	table_note(
+		&t,
+		"in flight at end: requests cut off by the end, their latency at least their age "
+		"(censored), not in the latency table");
+	emit(&t, o);
+
 	table_init(&t, "load_errors", o->mode == OUT_TEXT ? "Errors and responses" : NULL);
 	table_col(&t, "class", "class", 0, true);
 	table_col(&t, "detail", "detail", 0, true);
@@ -200,6 +248,28 @@ void load_render(const struct load_result *r, struct out *o)
 	table_free(&t);
 }
 
+bool load_users_short(const struct load_result *r)
+{
+	return !r->open_model && r->users_answered < r->plan.users;
+}
+
+void load_users_warning(const struct load_result *r, FILE *f)
+{
+	if (!load_users_short(r))
+		return;
+	fprintf(f,
+		"  WARNING: %" PRIu64 " of %" PRIu64 " users were answered at least once; %" PRIu64
+		" connected but never answered",
+		r->users_answered, r->plan.users, r->users_unanswered);
+	if (r->users_unanswered)
+		fprintf(f, " (longest wait %.2f s)", secs(r->unanswered_max_wait_ns));
+	fprintf(f,
+		", %" PRIu64 " never connected, %" PRIu64 " never started; %" PRIu64
+		" requests still in flight at the end\n",
+		r->users_started - r->users_answered - r->users_unanswered,
+		r->plan.users - r->users_started, r->censored.total);
+}
+
 void load_print_summary(const struct load_result *r, FILE *f)
 {
 	struct out o;
@@ -229,6 +299,7 @@ void load_print_summary(const struct load_result *r, FILE *f)
 			"  Errors: %" PRIu64 " transport, %" PRIu64 " HTTP 4xx, %" PRIu64
 			" HTTP 5xx\n",
 			errs, r->http[4], r->http[5]);
+	load_users_warning(r, f);
 	fputc('\n', f);
 	out_init(&o, f, OUT_TEXT, false);
 	load_render(r, &o);
@@ -342,8 +413,22 @@ void load_json(const struct load_result *r, struct jw *w)
 	jw_ku64(w, "peak_open", r->conn_peak_open);
 	jw_obj_end(w);
 
+	jw_key(w, "users");
+	jw_obj_begin(w);
+	jw_kopt_u64(w, "requested", !r->open_model, r->plan.users);
+	jw_kopt_u64(w, "started", !r->open_model, r->users_started);
+	jw_kopt_u64(w, "answered", !r->open_model, r->users_answered);
+	jw_kopt_u64(w, "connected_unanswered", !r->open_model, r->users_unanswered);
+	jw_kopt_u64(w, "never_connected", !r->open_model,
+		    r->users_started - r->users_answered - r->users_unanswered);
+	jw_kopt_double(w, "longest_unanswered_wait_s", !r->open_model && r->users_unanswered,
+		       secs(r->unanswered_max_wait_ns));
+	jw_kbool(w, "fewer_answered", load_users_short(r));
+	jw_obj_end(w);
+
 	jw_key(w, "latency");
 	jw_obj_begin(w);
+	lat_json(w, "censored", &r->censored);
 	lat_json(w, "corrected", &r->lat);
 	lat_json(w, "uncorrected", &r->lat_uncorr);
 	lat_json(w, "connect", &r->connect);

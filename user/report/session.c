@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,9 +17,19 @@
 #include "report/stacks.h"
 #include "sys/util.h"
 
+/* The step's load is virtprof's own generator (users apply). */
+static bool step_builtin(const struct sess_step *st)
+{
+	return !st->cmd_line[0] && st->url[0];
+}
+
 static uint64_t step_requests(const struct sess_step *st)
 {
-	return st->have_res ? st->res.requests : 0;
+	const char *src, *na;
+	uint64_t n;
+
+	session_step_requests(st, &n, &src, &na);
+	return n;
 }
 
 /* µs per request, or "not available" when no request completed. */
@@ -27,7 +38,7 @@ static void cell_us_per_req(struct table *t, int r, int c, uint64_t ns, uint64_t
 	if (reqs)
 		table_f64(t, r, c, ns / 1e3 / (double)reqs);
 	else
-		table_na(t, r, c, "no request completed: nothing to divide by");
+		table_na(t, r, c, "no request count (none completed, or not available: see REQS)");
 }
 
 static const char *target_name(const struct session *s, int idx)
@@ -248,6 +259,83 @@ static void table_step_paths(const struct session *s, const struct sess_step *st
 	table_free(&t);
 }
 
+/* A figure the load command's tool printed (NAN: it did not). */
+static void cell_tool_ms(struct table *t, int r, int c, const struct sess_step *st, double ms)
+{
+	char why[128];
+
+	if (!isnan(ms)) {
+		table_f64(t, r, c, ms);
+		return;
+	}
+	snprintf(why, sizeof(why),
+		 "%s did not print this figure (wrk: --latency prints percentiles)",
+		 load_tool_names[st->cmd.tool]);
+	table_na(t, r, c, why);
+}
+
+/* REQS, REQ/S and ERR of a step, from whichever source counts its requests. */
+static void step_reqs_errs(const struct sess_step *st, struct table *t, int r, int c_reqs,
+			   int c_rps, int c_err)
+{
+	const char *src, *na;
+	uint64_t n, errs = 0;
+	double secs = 0;
+
+	if (!session_step_requests(st, &n, &src, &na)) {
+		for (int k = c_reqs; k <= c_err; k++)
+			table_na(t, r, k, na);
+		return;
+	}
+	table_u64(t, r, c_reqs, n);
+	if (!strcmp(src, "requests_from"))
+		secs = (st->rc_after.mono_ns - st->rc_before.mono_ns) / 1e9;
+	else if (!strcmp(src, "load_cmd"))
+		secs = st->cmd.elapsed_ns / 1e9;
+	else
+		secs = st->res.measured_ns / 1e9;
+	if (secs > 0)
+		table_f64(t, r, c_rps, n / secs);
+	else
+		table_na(t, r, c_rps, "nothing measured after the warm-up");
+	if (st->have_res) {
+		for (int k = 0; k < LERR_MAX; k++)
+			errs += st->res.err[k];
+		table_u64(t, r, c_err, errs + st->res.http[4] + st->res.http[5]);
+	} else if (st->have_cmd && st->cmd.parsed.have_errors) {
+		table_u64(t, r, c_err, st->cmd.parsed.errors);
+	} else {
+		table_na(t, r, c_err,
+			 st->have_cmd ? st->cmd.parsed.na :
+					"errors: the server's request counter does not count them");
+	}
+}
+
+/* MEAN, SD, P50, P99 (ms) of a step: virtprof's histogram, or what the load command printed. */
+static void step_latency(const struct sess_step *st, struct table *t, int r, int c_mean)
+{
+	struct load_lat lat;
+
+	if (st->have_res && st->res.lat.total) {
+		load_lat_summary(&st->res.lat, &lat);
+		table_f64(t, r, c_mean, lat.mean_ns / 1e6);
+		table_f64(t, r, c_mean + 1, lat.stddev_ns / 1e6);
+		table_f64(t, r, c_mean + 2, lat.p50_ns / 1e6);
+		table_f64(t, r, c_mean + 3, lat.p99_ns / 1e6);
+	} else if (st->have_cmd && st->cmd.parsed.have_requests && st->cmd.parsed.requests) {
+		cell_tool_ms(t, r, c_mean, st, st->cmd.parsed.mean_ms);
+		cell_tool_ms(t, r, c_mean + 1, st, st->cmd.parsed.stddev_ms);
+		cell_tool_ms(t, r, c_mean + 2, st, st->cmd.parsed.p50_ms);
+		cell_tool_ms(t, r, c_mean + 3, st, st->cmd.parsed.p99_ms);
+	} else {
+		for (int k = 0; k < 4; k++)
+			table_na(t, r, c_mean + k,
+				 st->have_res || st->have_cmd ?
+					 "no latency measured (no response)" :
+					 "no client-side latency: the load is not virtprof's");
+	}
+}
+
 /* The study's figures done right: one row per (step, target). */
 void session_table_compare(const struct session *s, struct out *o)
 {
@@ -304,10 +392,9 @@ void session_table_compare(const struct session *s, struct out *o)
 	table_col_json_only(&t);
 	for (int i = 0; i < s->nsteps; i++) {
 		const struct sess_step *st = &s->steps[i];
-		uint64_t reqs = step_requests(st), errs = 0;
+		uint64_t reqs = step_requests(st);
 		const struct target_cost *c = st->target >= 0 ? &st->cost.target[st->target] : NULL;
 		char status[96];
-		struct load_lat lat;
 		int r = table_row(&t);
 
 		table_str(&t, r, C_STEP, st->label);
@@ -315,7 +402,10 @@ void session_table_compare(const struct session *s, struct out *o)
 			table_str(&t, r, C_TARGET, target_name(s, st->target));
 		else
 			table_none(&t, r, C_TARGET);
-		table_u64(&t, r, C_USERS, st->plan.users);
+		if (step_builtin(st))
+			table_u64(&t, r, C_USERS, st->plan.users);
+		else
+			table_none(&t, r, C_USERS);
 		if (st->skipped) {
 			for (int k = C_REQS; k < C_STATUS; k++)
 				table_na(&t, r, k, "step skipped: nothing measured");
@@ -324,20 +414,7 @@ void session_table_compare(const struct session *s, struct out *o)
 				table_na(&t, r, C_STATUS + k, "step skipped: nothing measured");
 			continue;
 		}
-		if (st->have_res) {
-			for (int k = 0; k < LERR_MAX; k++)
-				errs += st->res.err[k];
-			errs += st->res.http[4] + st->res.http[5];
-			table_u64(&t, r, C_REQS, reqs);
-			if (st->res.measured_ns)
-				table_f64(&t, r, C_RPS, reqs * 1e9 / st->res.measured_ns);
-			else
-				table_na(&t, r, C_RPS, "nothing measured after the warm-up");
-			table_u64(&t, r, C_ERR, errs);
-		} else {
-			for (int k = C_REQS; k <= C_ERR; k++)
-				table_na(&t, r, k, "the load generator returned no result");
-		}
+		step_reqs_errs(st, &t, r, C_REQS, C_RPS, C_ERR);
 		cell_us_per_req(&t, r, C_LOADGEN, st->cost.loadgen_ns, reqs);
 		if (c) {
 			cell_us_per_req(&t, r, C_OWN, c->own_ns, reqs);
@@ -357,16 +434,7 @@ void session_table_compare(const struct session *s, struct out *o)
 		else
 			table_na(&t, r, C_TGT, no_target);
 		table_pct(&t, r, C_LG, st->cost.loadgen_ns, st->span_ns);
-		if (st->have_res && st->res.lat.total) {
-			load_lat_summary(&st->res.lat, &lat);
-			table_f64(&t, r, C_MEAN, lat.mean_ns / 1e6);
-			table_f64(&t, r, C_SD, lat.stddev_ns / 1e6);
-			table_f64(&t, r, C_P50, lat.p50_ns / 1e6);
-			table_f64(&t, r, C_P99, lat.p99_ns / 1e6);
-		} else {
-			for (int k = C_MEAN; k <= C_P99; k++)
-				table_na(&t, r, k, "no latency measured (no response)");
-		}
+		step_latency(st, &t, r, C_MEAN);
 		if (st->lost)
 			snprintf(status, sizeof(status), "target lost at %.1fs", st->lost_at_s);
 		else if (st->interrupted)
@@ -387,6 +455,15 @@ void session_table_compare(const struct session *s, struct out *o)
 				table_na(&t, r, C_STATUS + k,
 					 "no load result or no measured window");
 		}
+		if (st->have_res && load_users_short(&st->res))
+			table_note(
+				&t,
+				"step %s (%s): only %" PRIu64 " of %" PRIu64
+				" users were answered at least once (%" PRIu64
+				" connected but never answered): the latency leaves the others out",
+				st->label, st->target >= 0 ? target_name(s, st->target) : "-",
+				st->res.users_answered, st->res.plan.users,
+				st->res.users_unanswered);
 		if (st->lg_bound)
 			table_note(
 				&t,
@@ -489,10 +566,76 @@ static void table_isolation(const struct session *s, const struct sess_step *st,
 	table_free(&t);
 }
 
+/* The load command and the server's counter, in words (text report). */
+static void step_source_text(const struct sess_step *st, FILE *f)
+{
+	const struct load_cmd_result *c = &st->cmd;
+	const struct tool_result *p = &c->parsed;
+	const char *src, *na;
+	uint64_t n;
+
+	if (st->cmd_line[0])
+		fprintf(f, "   load command: %s\n", st->cmd_line);
+	if (st->have_cmd) {
+		fprintf(f, "   ran %.1f s in its own cgroup, charged to loadgen; ",
+			c->elapsed_ns / 1e9);
+		if (c->killed)
+			fprintf(f, "KILLED (%s, signal %d)", c->killed_why,
+				c->signal ? c->signal : SIGTERM);
+		else if (c->signal)
+			fprintf(f, "ended by signal %d", c->signal);
+		else
+			fprintf(f, "exit status %d", c->exit_code);
+		if (c->leftovers)
+			fprintf(f, "; %d process(es) it left behind were killed", c->leftovers);
+		fputc('\n', f);
+		if (p->have_requests && p->have_errors)
+			fprintf(f, "   %s's report: %" PRIu64 " requests, %" PRIu64 " errors\n",
+				load_tool_names[c->tool], p->requests, p->errors);
+		else if (p->have_requests)
+			fprintf(f, "   %s's report: %" PRIu64 " requests, errors n/a\n",
+				load_tool_names[c->tool], p->requests);
+		else
+			fprintf(f, "   requests from the command: n/a (%s)\n", p->na);
+		if (p->have_requests && p->requests) {
+			const double v[] = { p->mean_ms, p->stddev_ms, p->p50_ms, p->p99_ms,
+					     p->max_ms };
+			const char *k[] = { "mean", "stddev", "p50", "p99", "max" };
+
+			fprintf(f, "   latency (%s's, ms):", load_tool_names[c->tool]);
+			for (size_t i = 0; i < ARRAY_SIZE(v); i++)
+				if (isnan(v[i]))
+					fprintf(f, " %s n/a", k[i]);
+				else
+					fprintf(f, " %s %.2f", k[i], v[i]);
+			fputc('\n', f);
+		}
+	}
+	if (st->have_rc) {
+		fprintf(f, "   requests from %s%s%s: ", st->rc_src.url,
+			st->rc_src.series[0] ? "#" : "", st->rc_src.series);
+		if (session_step_requests(st, &n, &src, &na))
+			fprintf(f,
+				"%" PRIu64 " (%s %" PRIu64 " -> %" PRIu64
+				", our second read excluded where the server counts it; reads took "
+				"%.0f / %.0f ms)\n",
+				n, reqcount_kind_names[st->rc_before.kind], st->rc_before.value,
+				st->rc_after.value, st->rc_before.latency_ms,
+				st->rc_after.latency_ms);
+		else
+			fprintf(f, "n/a (%s)\n", na);
+	}
+}
+
 static void step_header_text(const struct session *s, const struct sess_step *st, FILE *f)
 {
-	fprintf(f, "== step %s  target %s  %s  users %" PRIu64 "\n", st->label,
-		target_name(s, st->target), st->url, st->plan.users);
+	if (step_builtin(st))
+		fprintf(f, "== step %s  target %s  %s  users %" PRIu64 "\n", st->label,
+			target_name(s, st->target), st->url, st->plan.users);
+	else
+		fprintf(f, "== step %s  target %s%s%s\n", st->label, target_name(s, st->target),
+			st->url[0] ? "  " : "", st->url);
+	step_source_text(st, f);
 	if (st->skipped)
 		fprintf(f, "   skipped: %s\n", st->skip_reason);
 	if (st->lost)
@@ -598,6 +741,109 @@ static void json_timeline(const struct session *s, const struct sess_step *st, s
 	jw_arr_end(w);
 }
 
+static void jw_kms(struct jw *w, const char *k, double ms)
+{
+	jw_kopt_double(w, k, !isnan(ms), ms);
+}
+
+/* "load_cmd" and "requests_from" of a step (null when not used). */
+static void json_step_sources(const struct sess_step *st, struct jw *w)
+{
+	const struct load_cmd_result *c = &st->cmd;
+	const struct tool_result *p = &c->parsed;
+
+	jw_key(w, "load_cmd");
+	if (!st->cmd_line[0]) {
+		jw_null(w);
+	} else {
+		jw_obj_begin(w);
+		jw_kstr(w, "command", st->cmd_line);
+		jw_kbool(w, "ran", st->have_cmd);
+		jw_kstr(w, "tool", load_tool_names[st->have_cmd ? c->tool : TOOL_UNKNOWN]);
+		jw_kopt_u64(w, "exit_status", st->have_cmd && c->exit_code >= 0,
+			    (uint64_t)c->exit_code);
+		jw_kopt_u64(w, "signal", st->have_cmd && c->signal, (uint64_t)c->signal);
+		jw_kbool(w, "killed", st->have_cmd && c->killed);
+		jw_key(w, "killed_by");
+		if (st->have_cmd && c->killed)
+			jw_str(w, c->killed_why);
+		else
+			jw_null(w);
+		jw_kopt_double(w, "elapsed_s", st->have_cmd, c->elapsed_ns / 1e9);
+		jw_kopt_u64(w, "leftovers_killed", st->have_cmd, (uint64_t)c->leftovers);
+		jw_kopt_u64(w, "requests", st->have_cmd && p->have_requests, p->requests);
+		jw_kopt_u64(w, "errors", st->have_cmd && p->have_errors, p->errors);
+		jw_key(w, "requests_reason");
+		if (st->have_cmd && !p->have_requests)
+			jw_str(w, p->na);
+		else if (!st->have_cmd)
+			jw_str(w, st->skip_reason[0] ? st->skip_reason : "the command did not run");
+		else
+			jw_null(w);
+		jw_key(w, "latency_ms");
+		jw_obj_begin(w);
+		jw_kms(w, "mean", st->have_cmd ? p->mean_ms : NAN);
+		jw_kms(w, "stddev", st->have_cmd ? p->stddev_ms : NAN);
+		jw_kms(w, "min", st->have_cmd ? p->min_ms : NAN);
+		jw_kms(w, "p50", st->have_cmd ? p->p50_ms : NAN);
+		jw_kms(w, "p90", st->have_cmd ? p->p90_ms : NAN);
+		jw_kms(w, "p99", st->have_cmd ? p->p99_ms : NAN);
+		jw_kms(w, "max", st->have_cmd ? p->max_ms : NAN);
+		jw_obj_end(w);
+		jw_obj_end(w);
+	}
+	jw_key(w, "requests_from");
+	if (!st->have_rc) {
+		jw_null(w);
+		return;
+	}
+	jw_obj_begin(w);
+	jw_kstr(w, "url", st->rc_src.url);
+	jw_key(w, "series");
+	if (st->rc_src.series[0])
+		jw_str(w, st->rc_src.series);
+	else
+		jw_null(w);
+	jw_kstr(w, "kind",
+		reqcount_kind_names[st->rc_before.ok ? st->rc_before.kind : st->rc_after.kind]);
+	for (int k = 0; k < 2; k++) {
+		const struct reqcount_read *r = k ? &st->rc_after : &st->rc_before;
+
+		jw_key(w, k ? "after" : "before");
+		jw_obj_begin(w);
+		jw_kopt_u64(w, "value", r->ok, r->value);
+		jw_ku64(w, "mono_ns", r->mono_ns);
+		jw_kdouble(w, "read_ms", r->latency_ms);
+		jw_key(w, "error");
+		if (r->ok)
+			jw_null(w);
+		else
+			jw_str(w, r->err);
+		jw_obj_end(w);
+	}
+	jw_obj_end(w);
+}
+
+/* cpu.requests (null when there is no count), where it comes from, or why there is none. */
+static void json_step_requests(const struct sess_step *st, struct jw *w)
+{
+	const char *src, *na;
+	uint64_t n;
+	bool ok = session_step_requests(st, &n, &src, &na);
+
+	jw_kopt_u64(w, "requests", ok, n);
+	jw_key(w, "requests_source");
+	if (ok)
+		jw_str(w, src);
+	else
+		jw_null(w);
+	jw_key(w, "requests_reason");
+	if (ok)
+		jw_null(w);
+	else
+		jw_str(w, na);
+}
+
 static void json_step(struct session *s, struct sess_step *st, struct jw *w, struct out *o)
 {
 	jw_obj_begin(w);
@@ -608,7 +854,7 @@ static void json_step(struct session *s, struct sess_step *st, struct jw *w, str
 	else
 		jw_null(w);
 	jw_kstr(w, "url", st->url);
-	jw_ku64(w, "users", st->plan.users);
+	jw_kopt_u64(w, "users", step_builtin(st), st->plan.users);
 	jw_kbool(w, "skipped", st->skipped);
 	jw_key(w, "skip_reason");
 	if (st->skipped)
@@ -633,9 +879,10 @@ static void json_step(struct session *s, struct sess_step *st, struct jw *w, str
 		load_json(&st->res, w);
 	else
 		jw_null(w);
+	json_step_sources(st, w);
 	jw_key(w, "cpu");
 	jw_obj_begin(w);
-	jw_ku64(w, "requests", step_requests(st));
+	json_step_requests(st, w);
 	jw_ku64(w, "cpus", st->ncpu);
 	jw_ku64(w, "span_ns", st->span_ns);
 	jw_ku64(w, "busy_ns", st->busy_ns);

@@ -282,7 +282,11 @@ static void diff_table_init(struct table *t, const char *key, const char *title,
 
 static uint64_t reqs_of(const struct sess_step *st)
 {
-	return st->have_res ? st->res.requests : 0;
+	const char *src, *na;
+	uint64_t n;
+
+	session_step_requests(st, &n, &src, &na);
+	return n;
 }
 
 static bool diffable(const struct sess_step *st)

@@ -347,15 +347,80 @@ static void path_sub(struct path_sum *a, const struct path_sum *b)
 	a->pkts -= b->pkts;
 }
 
+/*
+ * What drives a step: virtprof's own load (h), the user's command (cmd: it lasts as long as it
+ * runs, --duration bounds it), or nothing (--requests-from alone: the step lasts --duration).
+ */
+struct step_load {
+	struct load_handle *h;
+	struct load_cmd *cmd;
+	uint64_t end_ns; /* 0: no bound */
+};
+
+static bool step_load_done(struct step_load *l)
+{
+	if (l->h)
+		return load_done(l->h);
+	if (l->cmd) {
+		if (l->end_ns && now_mono_ns() >= l->end_ns)
+			load_cmd_stop(l->cmd, "--duration");
+		return load_cmd_done(l->cmd);
+	}
+	return now_mono_ns() >= l->end_ns;
+}
+
+static void step_load_stop(struct step_load *l)
+{
+	if (l->h)
+		load_stop(l->h);
+	else if (l->cmd)
+		load_cmd_stop(l->cmd, "SIGINT/SIGTERM");
+	else
+		l->end_ns = now_mono_ns();
+}
+
+static void step_reqcount(struct sess_step *st, struct reqcount_read *r)
+{
+	if (reqcount_read(&st->rc_src, r))
+		vp_warn("--requests-from: %s", r->err);
+}
+
+static int step_load_start(struct sess_step *st, struct step_load *l)
+{
+	char err[256];
+	int rc;
+
+	memset(l, 0, sizeof(*l));
+	if (st->cmd_line[0]) {
+		rc = load_cmd_start(st->cmd_line, st->plan.set_cpus ? &st->plan.cpus : NULL,
+				    st->plan.netns, &l->cmd, err, sizeof(err));
+		if (!rc && st->plan.set_duration)
+			l->end_ns = now_mono_ns() + st->plan.duration_ns;
+	} else if (st->url[0]) {
+		rc = load_start(&st->plan, &l->h, err, sizeof(err));
+	} else {
+		l->end_ns = now_mono_ns() + st->plan.duration_ns;
+		/* no load of ours: say when the window opens, the traffic is the user's to start */
+		fprintf(stderr, "virtprof: step %s: measuring for %.1f s\n", st->label,
+			st->plan.duration_ns / 1e9);
+		return 0;
+	}
+	if (rc) {
+		vp_err("%s", err);
+		st->skipped = true;
+		snprintf(st->skip_reason, sizeof(st->skip_reason), "load did not start: %s", err);
+	}
+	return rc;
+}
+
 int session_run_step(struct session *s, struct sess_step *st)
 {
 	struct net_split before; /* the network path totals at the step's start */
 	struct capture_interval ci;
 	char na[sizeof(st->net_na)];
-	struct load_handle *h = NULL;
-	char err[256];
+	struct step_load l;
 	uint64_t next, warm_end;
-	int rc;
+	int rc = 0;
 
 	step_settle(s, st);
 	st->t_start_s = (now_mono_ns() - s->t0_mono) / 1e9;
@@ -368,29 +433,29 @@ int session_run_step(struct session *s, struct sess_step *st)
 	/* the step starts now: discard what was charged before */
 	if (!capture_next(&s->cap, &ci))
 		capture_interval_free(&ci);
-
-	rc = load_start(&st->plan, &h, err, sizeof(err));
-	if (rc) {
-		vp_err("%s", err);
-		st->skipped = true;
-		snprintf(st->skip_reason, sizeof(st->skip_reason), "load did not start: %s", err);
+	/* the server's counter before any of the step's load (after the warm-up when there is one) */
+	if (st->have_rc && !st->plan.warmup_ns)
+		step_reqcount(st, &st->rc_before);
+	rc = step_load_start(st, &l);
+	if (rc)
 		return rc;
-	}
 	next = now_mono_ns();
 	warm_end = next + st->plan.warmup_ns;
 	/* warm-up: sampled for the timeline, kept out of the totals; the window starts at its end */
-	while (!s->stop && now_mono_ns() < warm_end && !load_done(h)) {
+	while (!s->stop && now_mono_ns() < warm_end && !step_load_done(&l)) {
 		uint64_t until = next + s->interval_ns < warm_end ? next + s->interval_ns :
 								    warm_end;
 
 		if (wait_until(s, until)) {
 			s->stop = true;
 			st->interrupted = true;
-			load_stop(h);
+			step_load_stop(&l);
 		}
 		next = until;
 		step_interval(s, st, true);
 	}
+	if (st->have_rc && st->plan.warmup_ns)
+		step_reqcount(st, &st->rc_before);
 	/*
 	 * The measured window starts here, for the I/O sections as for the CPU: their deltas from
 	 * now on are the window's, and the network totals now are its start.
@@ -399,24 +464,36 @@ int session_run_step(struct session *s, struct sess_step *st)
 	net_totals(s, &before, na, sizeof(na));
 	st->t_window_s = (now_mono_ns() - s->t0_mono) / 1e9;
 	next = now_mono_ns();
-	while (!s->stop && !load_done(h)) {
+	while (!s->stop && !step_load_done(&l)) {
 		next += s->interval_ns;
 		/* poll for the end of the load in short slices so the tail interval is short */
-		while (!s->stop && !load_done(h) && now_mono_ns() < next) {
+		while (!s->stop && !step_load_done(&l) && now_mono_ns() < next) {
 			uint64_t slice = now_mono_ns() + 50 * NSEC_PER_MSEC;
 
 			if (wait_until(s, slice < next ? slice : next)) {
 				s->stop = true;
 				st->interrupted = true;
-				load_stop(h);
+				step_load_stop(&l);
 			}
 		}
 		step_interval(s, st, false);
 	}
-	rc = load_wait(h, &st->res);
-	if (!rc)
-		st->have_res = true;
+	if (s->stop && !st->interrupted) {
+		st->interrupted = true;
+		step_load_stop(&l);
+	}
+	if (l.h) {
+		rc = load_wait(l.h, &st->res);
+		if (!rc)
+			st->have_res = true;
+	} else if (l.cmd) {
+		rc = load_cmd_wait(l.cmd, &st->cmd);
+		if (!rc)
+			st->have_cmd = true;
+	}
 	step_interval(s, st, false);
+	if (st->have_rc)
+		step_reqcount(st, &st->rc_after);
 	capture_io(&s->cap);
 	net_totals(s, &st->net, st->net_na, sizeof(st->net_na));
 	guest_times(s, st);
@@ -428,6 +505,61 @@ int session_run_step(struct session *s, struct sess_step *st)
 	st->t_end_s = (now_mono_ns() - s->t0_mono) / 1e9;
 	session_derive(s, st);
 	return rc;
+}
+
+void session_step_cmd(struct sess_step *st, const char *line)
+{
+	snprintf(st->cmd_line, sizeof(st->cmd_line), "%s", line ? line : "");
+}
+
+void session_step_reqcount(struct sess_step *st, const struct reqcount_src *src)
+{
+	st->have_rc = src != NULL;
+	if (src)
+		st->rc_src = *src;
+}
+
+bool session_step_requests(const struct sess_step *st, uint64_t *n, const char **source,
+			   const char **na)
+{
+	static __thread char why[256];
+	uint64_t v;
+
+	*n = 0;
+	*source = NULL;
+	*na = NULL;
+	if (st->have_rc) {
+		if (reqcount_delta(&st->rc_before, &st->rc_after, &v, why, sizeof(why))) {
+			*na = why;
+			return false;
+		}
+		*n = v;
+		*source = "requests_from";
+		return true;
+	}
+	if (st->cmd_line[0]) {
+		if (!st->have_cmd) {
+			*na = "the load command did not run";
+			return false;
+		}
+		if (!st->cmd.parsed.have_requests) {
+			snprintf(why, sizeof(why), "%s: %s", load_tool_names[st->cmd.tool],
+				 st->cmd.parsed.na);
+			*na = why;
+			return false;
+		}
+		*n = st->cmd.parsed.requests;
+		*source = "load_cmd";
+		return true;
+	}
+	if (!st->have_res) {
+		*na = st->url[0] ? "the load generator returned no result" :
+				   "no load and no --requests-from: no request count";
+		return false;
+	}
+	*n = st->res.requests;
+	*source = "loadgen";
+	return true;
 }
 
 /* The generator's saturation over the measured window (session.h LOADGEN_*_BOUND_PCT). */
@@ -464,4 +596,29 @@ void session_derive(struct session *s, struct sess_step *st)
 	agg_sort(&st->agg);
 	stack_profile_sort(&st->stacks);
 	cost_derive(&st->cost, &st->agg, &st->net, &st->guest, &s->cap.targets, st->target);
+}
+
+bool session_step_cmd_failed(const struct sess_step *st, char *msg, size_t len)
+{
+	const struct load_cmd_result *c = &st->cmd;
+
+	if (!st->cmd_line[0] || st->interrupted)
+		return false;
+	if (!st->have_cmd)
+		snprintf(msg, len, "step %s: %s", st->label, st->skip_reason);
+	else if (c->killed)
+		snprintf(msg, len, "step %s: the load command was killed after %.1f s (%s)%s",
+			 st->label, c->elapsed_ns / 1e9, c->killed_why,
+			 c->parsed.have_requests ? "" : ": its report is missing");
+	else if (c->signal)
+		snprintf(msg, len, "step %s: the load command died of signal %d after %.1f s",
+			 st->label, c->signal, c->elapsed_ns / 1e9);
+	else if (c->exit_code)
+		snprintf(msg, len,
+			 "step %s: the load command exited with status %d after %.1f s%s%.200s",
+			 st->label, c->exit_code, c->elapsed_ns / 1e9,
+			 c->output_tail[0] ? "; its output ended: " : "", c->output_tail);
+	else
+		return false;
+	return true;
 }

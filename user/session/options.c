@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "load/command.h"
 #include "session/exits.h"
 #include "session/options.h"
 #include "stack/sampler.h"
@@ -73,6 +74,20 @@ int session_cli_opt(struct session_cli *c, int opt, const char *arg)
 		c->stack_hz = (unsigned int)hz;
 		return 0;
 	}
+	case SESS_OPT_LOAD_CMD:
+		if (load_cmd_check(arg, msg, sizeof(msg))) {
+			vp_err("%s", msg);
+			return -EINVAL;
+		}
+		c->load_cmd = arg;
+		return 0;
+	case SESS_OPT_REQUESTS_FROM:
+		if (reqcount_parse_spec(arg, &c->rc, msg, sizeof(msg))) {
+			vp_err("%s", msg);
+			return -EINVAL;
+		}
+		c->have_rc = true;
+		return 0;
 	case SESS_OPT_FOLDED:
 	case SESS_OPT_PPROF:
 		*(opt == SESS_OPT_FOLDED ? &c->folded : &c->pprof) = arg;
@@ -81,6 +96,50 @@ int session_cli_opt(struct session_cli *c, int opt, const char *arg)
 		return 0;
 	}
 	return 1;
+}
+
+int session_check_sources(struct session_cli *c, bool builtin)
+{
+	const struct load_plan *p = &c->plan;
+	const char *opt = NULL;
+
+	if (builtin)
+		return 0;
+	if (p->set_users)
+		opt = "--users";
+	else if (p->set_ramp)
+		opt = "--ramp-up";
+	else if (p->set_loops)
+		opt = "--loops";
+	else if (p->set_think)
+		opt = "--think";
+	else if (p->warmup_ns)
+		opt = "--warmup";
+	else if (p->timeout_ns)
+		opt = "--timeout";
+	else if (p->rate > 0)
+		opt = "--rate";
+	else if (p->set_inflight)
+		opt = "--max-inflight";
+	else if (p->new_conn)
+		opt = "--new-conn";
+	else if (p->workers)
+		opt = "--workers";
+	else if (p->engine != LOAD_ENGINE_AUTO)
+		opt = "--engine";
+	else if (p->netns && !c->load_cmd)
+		opt = "--netns";
+	else if (p->set_cpus && !c->load_cmd)
+		opt = "--loadgen-cpus";
+	if (opt) {
+		vp_err("%s: an option of virtprof's own load generator, %s", opt,
+		       c->load_cmd ? "not of --load-cmd (give it to your tool)" :
+				     "and there is none without --url");
+		return -EINVAL;
+	}
+	if (!p->set_duration)
+		c->plan.duration_ns = LOAD_DEFAULT_DURATION_NS; /* --requests-from alone */
+	return 0;
 }
 
 /* Check before any probe or packet that the output locations are writable. */
@@ -134,5 +193,40 @@ int session_check_stack_outputs(const struct session_cli *c)
 			return -EINVAL;
 		}
 	}
+	return 0;
+}
+
+int session_cmd_expand(const char *tmpl, const char *url, uint64_t users, char *out, size_t len)
+{
+	size_t n = 0;
+
+	for (const char *p = tmpl; *p; p++) {
+		char users_s[24];
+		const char *put = NULL;
+		size_t skip = 0;
+
+		if (!strncmp(p, "{url}", 5)) {
+			put = url ? url : "";
+			skip = 4;
+		} else if (!strncmp(p, "{users}", 7)) {
+			snprintf(users_s, sizeof(users_s), "%llu", (unsigned long long)users);
+			put = users_s;
+			skip = 6;
+		}
+		if (put) {
+			size_t l = strlen(put);
+
+			if (n + l >= len)
+				return -E2BIG;
+			memcpy(out + n, put, l);
+			n += l;
+			p += skip;
+		} else {
+			if (n + 1 >= len)
+				return -E2BIG;
+			out[n++] = *p;
+		}
+	}
+	out[n] = '\0';
 	return 0;
 }

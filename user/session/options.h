@@ -12,6 +12,7 @@
 
 #include "account/targets.h"
 #include "load/load.h"
+#include "load/reqcount.h"
 
 enum {
 	SESS_OPT_VM = 0x2000,
@@ -25,6 +26,8 @@ enum {
 	SESS_OPT_FOLDED,
 	SESS_OPT_PPROF,
 	SESS_OPT_GUEST_SYMBOLS,
+	SESS_OPT_LOAD_CMD,
+	SESS_OPT_REQUESTS_FROM,
 };
 
 #define SESSION_TARGET_OPTIONS                                     \
@@ -64,6 +67,23 @@ enum {
 	"      --guest-symbols VM=FILE  the guest kernel's symbols (its /proc/kallsyms copied as\n" \
 	"                           root, System.map or vmlinux) for the KVM exits by guest\n"      \
 	"                           function; VM a pid or name as --vm takes (repeatable)\n"
+/* Where the load and the request count come from: --load-cmd 'CMD ARGS', --requests-from URL. */
+#define SESSION_SOURCE_OPTIONS                                                   \
+	{ "load-cmd", required_argument, NULL, SESS_OPT_LOAD_CMD },              \
+	{                                                                        \
+		"requests-from", required_argument, NULL, SESS_OPT_REQUESTS_FROM \
+	}
+#define SESSION_SOURCE_HELP                                                                          \
+	"  --load-cmd 'CMD ARGS'  run your own load generator instead of virtprof's (no shell:\n"    \
+	"                        words split at blanks, '...' and \"...\" quoting; wrap it in\n"     \
+	"                        sh -c '...' for pipes), in a cgroup of its own, charged to\n"       \
+	"                        LOADGEN; the step lasts as long as it runs (--duration: at most,\n" \
+	"                        then SIGTERM, SIGKILL 3 s later); requests, errors and latency\n"   \
+	"                        from its report: wrk/wrk2, h2load, ab, jmeter -n ... -l FILE.jtl\n" \
+	"  --requests-from URL   count requests on the server: nginx stub_status, Apache\n"          \
+	"                        mod_status ?auto, or URL#name{labels} of a Prometheus page, read\n" \
+	"                        at the measured window's start and end (with no load of its own\n"  \
+	"                        the step lasts --duration, default 10s)\n"
 
 struct session_cli {
 	const char *vms[MAX_TARGETS], *ctrs[MAX_TARGETS];
@@ -73,6 +93,9 @@ struct session_cli {
 	unsigned int stack_hz; /* 0: no stack sampling */
 	const char *folded, *pprof;
 	struct load_plan plan; /* the LOAD_LONG_OPTIONS, for commands that drive load */
+	const char *load_cmd;  /* --load-cmd, NULL: virtprof's own load */
+	bool have_rc;	       /* --requests-from given */
+	struct reqcount_src rc;
 };
 
 void session_cli_init(struct session_cli *c);
@@ -81,6 +104,13 @@ void session_cli_init(struct session_cli *c);
  * these (the caller's own, or unknown).
  */
 int session_cli_opt(struct session_cli *c, int opt, const char *arg);
+/*
+ * With --load-cmd or --requests-from and no virtprof load: the load options that only virtprof's
+ * own generator takes are refused, --duration is checked; 0 or -EINVAL (message printed).
+ */
+int session_check_sources(struct session_cli *c, bool builtin);
+/* A --load-cmd line with {url} and {users} filled in (compare: per target and step). */
+int session_cmd_expand(const char *tmpl, const char *url, uint64_t users, char *out, size_t len);
 /*
  * --json FILE / --csv DIR / --html FILE writable?  Checked before any probe or packet; message
  * printed.

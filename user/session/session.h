@@ -13,7 +13,9 @@
 #include <stdint.h>
 
 #include "account/attribute.h"
+#include "load/command.h"
 #include "load/load.h"
+#include "load/reqcount.h"
 #include "out/table.h"
 #include "session/capture.h"
 #include "session/cost.h"
@@ -43,6 +45,14 @@ struct sess_step {
 	struct load_plan plan;
 	struct load_result res;
 	bool have_res;
+	/* --load-cmd: the user's own generator instead of virtprof's ("" none) */
+	char cmd_line[1024];
+	struct load_cmd_result cmd;
+	bool have_cmd;
+	/* --requests-from: the server's own counter at the window's boundaries */
+	bool have_rc;
+	struct reqcount_src rc_src;
+	struct reqcount_read rc_before, rc_after;
 	bool skipped;
 	char skip_reason[160];
 	bool interrupted; /* SIGINT/SIGTERM ended it early */
@@ -144,6 +154,18 @@ int session_run_step(struct session *s, struct sess_step *st);
 int session_baseline(struct session *s, uint64_t dur_ns);
 /* A target's CPU % of the host in an aggregate (all its roles). */
 double session_target_pct(const struct agg *a, const struct target *t, uint64_t span_ns);
+/*
+ * A step's completed requests (the divisor of every per-request figure) and where they come
+ * from: --requests-from when given, else the load command's report, else virtprof's own load.
+ * False when there is no count, the reason in *na.
+ */
+bool session_step_requests(const struct sess_step *st, uint64_t *n, const char **source,
+			   const char **na);
+/* The step's load command did not start, failed, died or was killed: the reason in msg. */
+bool session_step_cmd_failed(const struct sess_step *st, char *msg, size_t len);
+/* Give a step a load command / a request counter (before session_run_step). */
+void session_step_cmd(struct sess_step *st, const char *line);
+void session_step_reqcount(struct sess_step *st, const struct reqcount_src *src);
 /* Split the step's CPU with the cost model (session/cost.h); its entity rows sorted by CPU. */
 void session_derive(struct session *s, struct sess_step *st);
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "sys/cgroup.h"
 #include "sys/util.h"
@@ -179,4 +180,55 @@ int cgroup_container_id(const char *path, char *id, size_t len)
 		return 0;
 	}
 	return -ENOENT;
+}
+
+int cgroup_make(const char *name, char *path, size_t len)
+{
+	const struct cgroup_mounts *m = cgroup_mounts();
+	/* v2 wherever it is mounted (plain v2, or the "unified" hierarchy of a hybrid host): its
+	 * id is what the accounting records for every thread; v1 cpu only where there is no v2 */
+	const char *root = m->v2[0] ? m->v2 : m->v1_cpu;
+
+	if (!root[0])
+		return -ENOENT;
+	if ((size_t)snprintf(path, len, "%s/%s", root, name) >= len)
+		return -ENAMETOOLONG;
+	if (mkdir(path, 0755) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+int cgroup_pids(const char *path, pid_t *pids, int max)
+{
+	char file[512], *buf, *p, *end;
+	int n = 0;
+
+	snprintf(file, sizeof(file), "%s/cgroup.procs", path);
+	buf = read_file(file, NULL);
+	if (!buf)
+		return -errno;
+	for (p = buf; *p && n < max; p = end) {
+		long v = strtol(p, &end, 10);
+
+		if (end == p)
+			break;
+		if (v > 0)
+			pids[n++] = (pid_t)v;
+	}
+	free(buf);
+	return n;
+}
+
+int cgroup_remove(const char *path)
+{
+	/* a cgroup with no process left goes at once; one that still holds zombies being reaped
+	 * needs a moment */
+	for (int i = 0; i < 100; i++) {
+		if (!rmdir(path) || errno == ENOENT)
+			return 0;
+		if (errno != EBUSY)
+			return -errno;
+		usleep(20000);
+	}
+	return -EBUSY;
 }

@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 enum cgroup_hier { CGROUP_V2, CGROUP_V1_CPU, CGROUP_V1_BLKIO };
 
@@ -33,5 +34,15 @@ uint64_t cgroup_id_of(const char *abspath);
 int cgroup_resolve_path(const char *spec, char *v2, size_t v2len, char *v1, size_t v1len);
 /* Container id from a cgroup path: ".../docker/<64hex>", ".../docker-<64hex>.scope", "libpod-". */
 int cgroup_container_id(const char *path, char *id, size_t len);
+
+/*
+ * Make cgroup NAME at the top of the v2 hierarchy (plain v2, or the unified mount of a hybrid
+ * host), or of the v1 cpu hierarchy where there is no v2; its absolute path into path.
+ */
+int cgroup_make(const char *name, char *path, size_t len);
+/* The processes in a cgroup (its cgroup.procs): how many, or -errno. */
+int cgroup_pids(const char *path, pid_t *pids, int max);
+/* rmdir a cgroup, waiting up to 2 s for its last processes to be reaped. */
+int cgroup_remove(const char *path);
 
 #endif

@@ -1,0 +1,457 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Other load generators' reports, read back (tool.h).  Each parser keys on the lines the tool's
+ * own source prints (wrk.c print_stats_header/print_stats/"Socket errors", h2load's
+ * "requests:"/"status codes:"/"time for request:", ab's output_results()), so a line the tool did
+ * not print leaves the figure unknown instead of guessing it.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "load/tool.h"
+
+const char *const load_tool_names[TOOL_MAX] = {
+	[TOOL_UNKNOWN] = "unknown", [TOOL_WRK] = "wrk",	      [TOOL_H2LOAD] = "h2load",
+	[TOOL_AB] = "ab",	    [TOOL_JMETER] = "jmeter",
+};
+
+enum load_tool load_tool_of(const char *argv0)
+{
+	const char *base = strrchr(argv0, '/');
+
+	base = base ? base + 1 : argv0;
+	if (!strcmp(base, "wrk") || !strcmp(base, "wrk2"))
+		return TOOL_WRK;
+	if (!strcmp(base, "h2load"))
+		return TOOL_H2LOAD;
+	if (!strcmp(base, "ab") || !strcmp(base, "ab2"))
+		return TOOL_AB;
+	if (!strcmp(base, "jmeter") || !strcmp(base, "jmeter.sh"))
+		return TOOL_JMETER;
+	return TOOL_UNKNOWN;
+}
+
+/* The line of `text` that contains `key`, or NULL; *len is its length from the key on. */
+static const char *find_line(const char *text, const char *key)
+{
+	return strstr(text, key);
+}
+
+/* "3.43ms", "625.00us", "1.2s", "2m" (wrk, h2load) -> ms; NAN when no unit follows. */
+static double parse_time_ms(const char *s, const char **end)
+{
+	static const struct {
+		const char *unit;
+		double ms;
+	} units[] = { { "us", 1e-3 }, { "ms", 1.0 }, { "s", 1e3 }, { "m", 60e3 }, { "h", 3600e3 } };
+	char *e;
+	double v = strtod(s, &e);
+
+	if (e == s)
+		return NAN;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		size_t n = strlen(units[i].unit);
+
+		if (!strncmp(e, units[i].unit, n)) {
+			if (end)
+				*end = e + n;
+			return v * units[i].ms;
+		}
+	}
+	return NAN;
+}
+
+static void clear(struct tool_result *r, enum load_tool tool)
+{
+	memset(r, 0, sizeof(*r));
+	r->tool = tool;
+	r->mean_ms = r->stddev_ms = r->min_ms = r->p50_ms = r->p90_ms = r->p99_ms = r->max_ms = NAN;
+}
+
+static int parse_wrk(const char *text, struct tool_result *r)
+{
+	unsigned long long n, c, rd, wr, to;
+	const char *p;
+
+	p = find_line(text, "    Latency ");
+	if (p && !strstr(p, "Distribution")) {
+		const char *e = p + 12;
+
+		r->mean_ms = parse_time_ms(e + strspn(e, " "), &e);
+		if (!isnan(r->mean_ms))
+			r->stddev_ms = parse_time_ms(e + strspn(e, " "), &e);
+		if (!isnan(r->stddev_ms))
+			r->max_ms = parse_time_ms(e + strspn(e, " "), &e);
+	}
+	/* --latency: "  Latency Distribution" then "     50%  625.00us" lines */
+	p = find_line(text, "Latency Distribution");
+	if (p) {
+		const char *l;
+
+		if ((l = strstr(p, " 50%")))
+			r->p50_ms = parse_time_ms(l + 4 + strspn(l + 4, " "), NULL);
+		if ((l = strstr(p, " 90%")))
+			r->p90_ms = parse_time_ms(l + 4 + strspn(l + 4, " "), NULL);
+		if ((l = strstr(p, " 99%")))
+			r->p99_ms = parse_time_ms(l + 4 + strspn(l + 4, " "), NULL);
+	}
+	p = find_line(text, " requests in ");
+	if (!p) {
+		snprintf(r->na, sizeof(r->na),
+			 "wrk printed no summary (no \"N requests in\" line)");
+		return -ENODATA;
+	}
+	while (p > text && p[-1] != '\n')
+		p--;
+	if (sscanf(p, " %llu requests in", &n) != 1) {
+		snprintf(r->na, sizeof(r->na), "wrk's \"requests in\" line did not parse");
+		return -ENODATA;
+	}
+	r->have_requests = true;
+	r->requests = n;
+	r->have_errors = true;
+	if ((p = find_line(text, "Non-2xx or 3xx responses:")) &&
+	    sscanf(p, "Non-2xx or 3xx responses: %llu", &n) == 1)
+		r->errors += n;
+	if ((p = find_line(text, "Socket errors:")) &&
+	    sscanf(p, "Socket errors: connect %llu, read %llu, write %llu, timeout %llu", &c, &rd,
+		   &wr, &to) == 4)
+		r->errors += c + rd + wr + to;
+	return 0;
+}
+
+static int parse_h2load(const char *text, struct tool_result *r)
+{
+	unsigned long long tot, started, done, ok, failed, errored, timeout, s2, s3, s4, s5;
+	const char *p;
+
+	p = find_line(text, "\nrequests: ");
+	if (!p || sscanf(p + 1,
+			 "requests: %llu total, %llu started, %llu done, %llu succeeded, %llu "
+			 "failed, %llu errored, %llu timeout",
+			 &tot, &started, &done, &ok, &failed, &errored, &timeout) != 7) {
+		snprintf(r->na, sizeof(r->na), "h2load printed no \"requests:\" summary");
+		return -ENODATA;
+	}
+	r->have_errors = true;
+	r->errors = failed;
+	p = find_line(text, "\nstatus codes: ");
+	if (!p || sscanf(p + 1, "status codes: %llu 2xx, %llu 3xx, %llu 4xx, %llu 5xx", &s2, &s3,
+			 &s4, &s5) != 4) {
+		snprintf(r->na, sizeof(r->na), "h2load printed no \"status codes:\" line");
+		return -ENODATA;
+	}
+	r->have_requests = true;
+	r->requests = s2 + s3 + s4 + s5;
+	/* "time for request:   min   max   mean   sd   +/- sd" */
+	p = find_line(text, "\ntime for request:");
+	if (p && r->requests) {
+		const char *e = p + 18;
+
+		r->min_ms = parse_time_ms(e + strspn(e, " "), &e);
+		if (!isnan(r->min_ms))
+			r->max_ms = parse_time_ms(e + strspn(e, " "), &e);
+		if (!isnan(r->max_ms))
+			r->mean_ms = parse_time_ms(e + strspn(e, " "), &e);
+		if (!isnan(r->mean_ms))
+			r->stddev_ms = parse_time_ms(e + strspn(e, " "), &e);
+	}
+	return 0;
+}
+
+/* ab: "  50%      2" in the table after "Percentage of the requests served". */
+static double ab_pct(const char *table, const char *pct)
+{
+	const char *l = strstr(table, pct);
+	double v;
+
+	return l && sscanf(l + strlen(pct), " %lf", &v) == 1 ? v : NAN;
+}
+
+static int parse_ab(const char *text, struct tool_result *r)
+{
+	unsigned long long n;
+	const char *p;
+	double mn, mean, sd, med, mx;
+
+	p = find_line(text, "\nComplete requests:");
+	if (!p || sscanf(p + 1, "Complete requests: %llu", &n) != 1) {
+		snprintf(r->na, sizeof(r->na), "ab printed no \"Complete requests\" line");
+		return -ENODATA;
+	}
+	r->have_requests = true;
+	r->requests = n;
+	r->have_errors = true;
+	if ((p = find_line(text, "\nFailed requests:")) &&
+	    sscanf(p + 1, "Failed requests: %llu", &n) == 1)
+		r->errors += n;
+	if ((p = find_line(text, "\nNon-2xx responses:")) &&
+	    sscanf(p + 1, "Non-2xx responses: %llu", &n) == 1)
+		r->errors += n;
+	/* "Total:  min  mean[+/-sd] median  max" in whole ms */
+	if ((p = find_line(text, "\nTotal:")) &&
+	    sscanf(p + 1, "Total: %lf %lf %lf %lf %lf", &mn, &mean, &sd, &med, &mx) == 5) {
+		r->min_ms = mn;
+		r->mean_ms = mean;
+		r->stddev_ms = sd;
+		r->max_ms = mx;
+	}
+	if ((p = find_line(text, "Percentage of the requests served"))) {
+		r->p50_ms = ab_pct(p, "\n  50%");
+		r->p90_ms = ab_pct(p, "\n  90%");
+		r->p99_ms = ab_pct(p, "\n  99%");
+	}
+	return 0;
+}
+
+/* One CSV field starting at *p (JMeter quotes a field holding the delimiter, "" inside). */
+static size_t csv_field(const char **p, char *out, size_t outlen)
+{
+	const char *s = *p;
+	size_t n = 0;
+
+	if (*s == '"') {
+		s++;
+		while (*s && !(*s == '"' && s[1] != '"')) {
+			if (*s == '"')
+				s++;
+			if (n + 1 < outlen)
+				out[n++] = *s;
+			s++;
+		}
+		if (*s == '"')
+			s++;
+	}
+	while (*s && *s != ',' && *s != '\n' && *s != '\r') {
+		if (n + 1 < outlen)
+			out[n++] = *s;
+		s++;
+	}
+	out[n] = '\0';
+	*p = s;
+	return n;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The nearest-rank percentile of sorted v[n] (as JMeter's aggregate report computes it). */
+static double rank(const double *v, size_t n, double q)
+{
+	size_t k = (size_t)ceil(q * n);
+
+	return v[k ? k - 1 : 0];
+}
+
+static int parse_jtl(const char *text, struct tool_result *r)
+{
+	int c_elapsed = -1, c_success = -1, c_code = -1, col = 0;
+	const char *p = text;
+	double *el = NULL, sum = 0, sq = 0;
+	size_t n = 0, cap = 0, rows = 0;
+	char f[256];
+
+	/* header: timeStamp,elapsed,label,responseCode,...,success,... */
+	while (*p && *p != '\n') {
+		csv_field(&p, f, sizeof(f));
+		if (!strcmp(f, "elapsed"))
+			c_elapsed = col;
+		else if (!strcmp(f, "success"))
+			c_success = col;
+		else if (!strcmp(f, "responseCode"))
+			c_code = col;
+		col++;
+		if (*p == ',')
+			p++;
+		else
+			break;
+	}
+	if (c_elapsed < 0 || c_success < 0 || c_code < 0) {
+		snprintf(r->na, sizeof(r->na),
+			 "the JMeter results file has no CSV header with elapsed, success and "
+			 "responseCode (set jmeter.save.saveservice.output_format=csv)");
+		return -ENODATA;
+	}
+	r->have_errors = true;
+	r->have_requests = true;
+	while (*p) {
+		bool response = false, ok = false;
+		double e = NAN;
+
+		while (*p == '\n' || *p == '\r')
+			p++;
+		if (!*p)
+			break;
+		for (col = 0;; col++) {
+			csv_field(&p, f, sizeof(f));
+			if (col == c_elapsed)
+				e = strtod(f, NULL);
+			else if (col == c_success)
+				ok = !strcmp(f, "true");
+			/* "Non HTTP response code: java.net.ConnectException": no response */
+			else if (col == c_code)
+				response = strlen(f) == 3 && f[0] >= '1' && f[0] <= '5';
+			if (*p != ',')
+				break;
+			p++;
+		}
+		rows++;
+		if (!ok)
+			r->errors++;
+		if (!response)
+			continue;
+		r->requests++;
+		if (isnan(e))
+			continue;
+		if (n == cap) {
+			double *g = realloc(el, (cap ? cap * 2 : 1024) * sizeof(*el));
+
+			if (!g) {
+				free(el);
+				snprintf(r->na, sizeof(r->na), "out of memory reading the results");
+				r->have_requests = false;
+				return -ENOMEM;
+			}
+			el = g;
+			cap = cap ? cap * 2 : 1024;
+		}
+		el[n++] = e;
+		sum += e;
+		sq += e * e;
+	}
+	(void)rows;
+	if (n) {
+		qsort(el, n, sizeof(*el), cmp_double);
+		r->mean_ms = sum / n;
+		r->stddev_ms = sqrt(fmax(0, sq / n - r->mean_ms * r->mean_ms));
+		r->min_ms = el[0];
+		r->max_ms = el[n - 1];
+		r->p50_ms = rank(el, n, 0.50);
+		r->p90_ms = rank(el, n, 0.90);
+		r->p99_ms = rank(el, n, 0.99);
+	}
+	free(el);
+	return 0;
+}
+
+int load_tool_parse(enum load_tool tool, const char *text, struct tool_result *r)
+{
+	clear(r, tool);
+	if (!text)
+		text = "";
+	switch (tool) {
+	case TOOL_WRK:
+		return parse_wrk(text, r);
+	case TOOL_H2LOAD:
+		return parse_h2load(text, r);
+	case TOOL_AB:
+		return parse_ab(text, r);
+	case TOOL_JMETER:
+		return parse_jtl(text, r);
+	default:
+		snprintf(r->na, sizeof(r->na),
+			 "virtprof does not know this tool's output: give --requests-from");
+		return -ENODATA;
+	}
+}
+
+const char *load_tool_jmeter_results(char *const *argv)
+{
+	for (int i = 1; argv[i]; i++) {
+		if (!strcmp(argv[i], "-l") && argv[i + 1])
+			return argv[i + 1];
+		if (!strncmp(argv[i], "-l", 2) && argv[i][2])
+			return argv[i] + 2;
+		if (!strncmp(argv[i], "--logfile=", 10))
+			return argv[i] + 10;
+		if (!strcmp(argv[i], "--logfile") && argv[i + 1])
+			return argv[i + 1];
+	}
+	return NULL;
+}
+
+void load_argv_free(char **argv)
+{
+	if (!argv)
+		return;
+	for (char **a = argv; *a; a++)
+		free(*a);
+	free(argv);
+}
+
+char **load_argv_split(const char *line, char *err, size_t errlen)
+{
+	size_t len = strlen(line), nargs = 0;
+	char **argv = calloc(len / 2 + 2, sizeof(*argv));
+	char *word = malloc(len + 1);
+	const char *p = line;
+
+	if (!argv || !word)
+		goto nomem;
+	for (;;) {
+		size_t n = 0;
+		bool any = false;
+
+		while (*p == ' ' || *p == '\t' || *p == '\n')
+			p++;
+		if (!*p)
+			break;
+		while (*p && *p != ' ' && *p != '\t' && *p != '\n') {
+			any = true;
+			if (*p == '\'') {
+				const char *q = strchr(p + 1, '\'');
+
+				if (!q) {
+					snprintf(err, errlen, "unbalanced ' in the command");
+					goto bad;
+				}
+				memcpy(word + n, p + 1, q - p - 1);
+				n += q - p - 1;
+				p = q + 1;
+			} else if (*p == '"') {
+				for (p++; *p && *p != '"'; p++) {
+					if (*p == '\\' &&
+					    (p[1] == '"' || p[1] == '\\' || p[1] == '$'))
+						p++;
+					word[n++] = *p;
+				}
+				if (*p != '"') {
+					snprintf(err, errlen, "unbalanced \" in the command");
+					goto bad;
+				}
+				p++;
+			} else if (*p == '\\' && p[1]) {
+				word[n++] = p[1];
+				p += 2;
+			} else {
+				word[n++] = *p++;
+			}
+		}
+		if (!any)
+			break;
+		argv[nargs] = strndup(word, n);
+		if (!argv[nargs])
+			goto nomem;
+		nargs++;
+	}
+	free(word);
+	if (!nargs) {
+		snprintf(err, errlen, "the command is empty");
+		load_argv_free(argv);
+		return NULL;
+	}
+	return argv;
+nomem:
+	snprintf(err, errlen, "out of memory");
+bad:
+	free(word);
+	load_argv_free(argv);
+	return NULL;
+}
