@@ -8,7 +8,14 @@
 
 #define VP_COMM_LEN 16
 #define VP_NR_SOFTIRQS 10 /* enum { HI_SOFTIRQ ... RCU_SOFTIRQ }, stable since 2.6.x */
-#define VP_MAX_THREADS 32768
+/*
+ * Threads the per-thread maps hold by default (stats per generation, facts): a host with
+ * 100,000 threads and room to spare.  --max-threads sizes them (and userspace) at load; past
+ * that a thread's charges are counted as drops (VP_DROP_STATS_FULL), never lost silently.
+ */
+#define VP_MAX_THREADS 131072
+#define VP_MAX_THREADS_MIN 64
+#define VP_MAX_THREADS_MAX (1 << 22) /* pid_max's ceiling */
 #define VP_MAX_CPUS 512
 
 /* task_struct->flags bits; #defines, so not in BTF.  Values stable since they were introduced. */
@@ -52,7 +59,7 @@ struct vp_thread_stats {
 
 /* d += a: the BPF owner cache's write-back and userspace's sums add per-thread stats alike. */
 static inline __attribute__((always_inline)) void vp_stats_add(struct vp_thread_stats *d,
-							      const struct vp_thread_stats *a)
+							       const struct vp_thread_stats *a)
 {
 	d->task_ns += a->task_ns;
 	for (int i = 0; i < VP_NR_SOFTIRQS; i++)
@@ -166,7 +173,7 @@ struct vp_net_cache {
 	unsigned int have; /* packets seen in that run */
 	unsigned int busy; /* a handler is updating: a nested handler or the flush IPI keeps off */
 	unsigned int nused;
-	unsigned int last;     /* slot of the last packet, tried first (one device per run is usual) */
+	unsigned int last; /* slot of the last packet, tried first (one device per run is usual) */
 	unsigned int run_devs; /* devices with packets in the run: with one, run_slot names it */
 	unsigned int run_slot;
 	unsigned int pad;

@@ -69,8 +69,8 @@ static void usage(FILE *f)
 		"                               (= 10,50,200 users: scaled to a 2-core host)\n"
 		"  --interval D                 reporting interval (default 1s)\n"
 		"  --json FILE, --csv DIR       reports (schema virtprof-session/1, docs/report.md)\n"
-		"  --html FILE                  one self-contained page: charts, tables, notes\n" SESSION_STACK_HELP
-		"\n%s"
+		"  --html FILE                  one self-contained page: charts, tables, notes\n" SESSION_MAX_THREADS_HELP
+			SESSION_STACK_HELP "\n%s"
 		"\nExamples:\n"
 		"  virtprof compare --testbed --steps light,medium --duration 10s\n"
 		"  virtprof compare --target kvm=http://10.0.0.2/@vm:web1 \\\n"
@@ -192,6 +192,7 @@ int cmd_compare(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		SESSION_OUTPUT_OPTIONS,
+		SESSION_MAX_THREADS_OPTION,
 		SESSION_STACK_OPTIONS,
 		LOAD_LONG_OPTIONS,
 		{},
@@ -377,7 +378,8 @@ int cmd_compare(int argc, char **argv)
 		else
 			cli.ctrs[cli.nctr++] = tg[i].spec;
 	}
-	err = session_open(&s, cli.vms, cli.nvm, cli.ctrs, cli.nctr, cli.interval_ns);
+	err = session_open(&s, cli.vms, cli.nvm, cli.ctrs, cli.nctr, cli.interval_ns,
+			   cli.max_threads);
 	if (err) {
 		ret = vp_exit_code(err);
 		goto out;

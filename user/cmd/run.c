@@ -27,8 +27,8 @@ static void run_usage(FILE *f)
 		"  --interval D          reporting interval (default 1s)\n"
 		"  --json FILE           the report as JSON (schema virtprof-session/1, docs/report.md)\n"
 		"  --csv DIR             timeline.csv and summary.csv into DIR\n"
-		"  --html FILE           one self-contained page: charts, tables, notes\n" SESSION_STACK_HELP
-		"  -v, --verbose\n"
+		"  --html FILE           one self-contained page: charts, tables, notes\n" SESSION_MAX_THREADS_HELP
+			SESSION_STACK_HELP "  -v, --verbose\n"
 		"\n%s"
 		"\nExamples:\n"
 		"  virtprof run --url http://127.0.0.1:8080/ --users 100 --duration 20s --warmup 2s\n"
@@ -46,6 +46,7 @@ int cmd_run(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		SESSION_TARGET_OPTIONS,
+		SESSION_MAX_THREADS_OPTION,
 		SESSION_OUTPUT_OPTIONS,
 		SESSION_STACK_OPTIONS,
 		LOAD_LONG_OPTIONS,
@@ -98,7 +99,8 @@ int cmd_run(int argc, char **argv)
 	if (session_check_outputs(cli.json, cli.csv, cli.html) || session_check_stack_outputs(&cli))
 		return VP_EXIT_USAGE;
 
-	err = session_open(&s, cli.vms, cli.nvm, cli.ctrs, cli.nctr, cli.interval_ns);
+	err = session_open(&s, cli.vms, cli.nvm, cli.ctrs, cli.nctr, cli.interval_ns,
+			   cli.max_threads);
 	if (err)
 		return vp_exit_code(err);
 	if (cli.stack_hz)
