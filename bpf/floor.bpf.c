@@ -35,16 +35,16 @@ static __always_inline int stamp(void)
 }
 
 /* Short names: the kernel keeps 15 characters of a program's name, and the bench tells them apart. */
-#define FLOOR(tp, name)            \
-	SEC("tp_btf/" #tp)         \
-	int BPF_PROG(empty_##name) \
-	{                          \
-		return 0;          \
-	}                          \
-	SEC("tp_btf/" #tp)         \
-	int BPF_PROG(clock_##name) \
-	{                          \
-		return stamp();    \
+#define FLOOR(tp, name)                  \
+	SEC("tp_btf/" #tp)               \
+	int BPF_PROG(empty_##name)       \
+	{                                \
+		return 0;                \
+	}                                \
+	SEC("tp_btf/" #tp)               \
+	int BPF_PROG(clock_##name)       \
+	{                                \
+		return stamp();          \
 	}
 
 FLOOR(sched_switch, switch)

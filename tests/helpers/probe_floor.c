@@ -37,8 +37,7 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	skel = floor_bpf__open_and_load();
 	if (!skel) {
-		fprintf(stderr, "probe_floor: cannot load the floor programs: %s\n",
-			strerror(errno));
+		fprintf(stderr, "probe_floor: cannot load the floor programs: %s\n", strerror(errno));
 		return 1;
 	}
 	err = floor_bpf__attach(skel);
