@@ -3,7 +3,7 @@
  * A host with many threads, for the scale tests and scripts/bench/scale.sh.
  *   threads_wake N SECONDS [PERIOD_MS]
  * starts N threads (64 KiB stacks), each waking every PERIOD_MS (100 by default) until SECONDS
- * have passed since start, then exits.  Prints "ready N" on stdout once all N are running, so a
+ * have passed since the last one started (starting 20,000 takes seconds), then exits.  Prints "ready N" on stdout once all N are running, so a
  * caller can wait for it; a thread that cannot be created ends the process with a message and
  * exit 1 (the ones already started stop with it).
  */
@@ -15,7 +15,7 @@
 #include <string.h>
 #include <time.h>
 
-static struct timespec deadline;
+static struct timespec deadline; /* far away until every thread runs */
 static long period_ns = 100 * 1000 * 1000L;
 
 static void ts_add(struct timespec *t, long ns)
@@ -39,7 +39,13 @@ static void *waker(void *arg)
 	clock_gettime(CLOCK_MONOTONIC, &next);
 	/* spread the wakeups over the period instead of all threads at once */
 	ts_add(&next, (long)(uintptr_t)arg % period_ns);
-	while (ts_before(&next, &deadline)) {
+	for (;;) {
+		struct timespec end;
+
+		__atomic_load(&deadline.tv_sec, &end.tv_sec, __ATOMIC_ACQUIRE);
+		end.tv_nsec = 0;
+		if (!ts_before(&next, &end))
+			break;
 		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL) == EINTR)
 			;
 		ts_add(&next, period_ns);
@@ -77,7 +83,8 @@ int main(int argc, char **argv)
 		period_ns = ms * 1000 * 1000L;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += secs;
+	deadline.tv_sec += 100000;
+	deadline.tv_nsec = 0;
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, 64 * 1024);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
@@ -90,6 +97,12 @@ int main(int argc, char **argv)
 				strerror(err));
 			return 1;
 		}
+	}
+	{
+		struct timespec now;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		__atomic_store_n(&deadline.tv_sec, now.tv_sec + secs, __ATOMIC_RELEASE);
 	}
 	printf("ready %ld\n", n);
 	fflush(stdout);
