@@ -3,7 +3,9 @@
  * A host with many threads, for the scale tests and scripts/bench/scale.sh.
  *   threads_wake N SECONDS [PERIOD_MS]
  * starts N threads (64 KiB stacks), each waking every PERIOD_MS (100 by default) until SECONDS
- * have passed since the last one started (starting 20,000 takes seconds), then exits.  Prints "ready N" on stdout once all N are running, so a
+ * have passed since the last one started, then exits.  The threads wait (no wakeups) until all
+ * are made: on a busy machine 20,000 threads that wake while the rest are still being created
+ * slow the creation to a crawl.  Prints "ready N" on stdout once all N are running, so a
  * caller can wait for it; a thread that cannot be created ends the process with a message and
  * exit 1 (the ones already started stop with it).
  */
@@ -16,6 +18,9 @@
 #include <time.h>
 
 static struct timespec deadline; /* far away until every thread runs */
+static pthread_mutex_t go_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t go_cond = PTHREAD_COND_INITIALIZER;
+static int go;
 static long period_ns = 100 * 1000 * 1000L;
 
 static void ts_add(struct timespec *t, long ns)
@@ -36,6 +41,10 @@ static void *waker(void *arg)
 {
 	struct timespec next;
 
+	pthread_mutex_lock(&go_lock);
+	while (!go)
+		pthread_cond_wait(&go_cond, &go_lock);
+	pthread_mutex_unlock(&go_lock);
 	clock_gettime(CLOCK_MONOTONIC, &next);
 	/* spread the wakeups over the period instead of all threads at once */
 	ts_add(&next, (long)(uintptr_t)arg % period_ns);
@@ -104,6 +113,10 @@ int main(int argc, char **argv)
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		__atomic_store_n(&deadline.tv_sec, now.tv_sec + secs, __ATOMIC_RELEASE);
 	}
+	pthread_mutex_lock(&go_lock);
+	go = 1;
+	pthread_cond_broadcast(&go_cond);
+	pthread_mutex_unlock(&go_lock);
 	printf("ready %ld\n", n);
 	fflush(stdout);
 	/* the threads end at the deadline; the process with them */
