@@ -86,16 +86,18 @@ cpu_cgroup() {
 		return 0
 	fi
 	mkdir "$dir" 2>/dev/null || return 0
-	on_exit "rmdir $dir"
+	# a process with many threads takes a moment to leave it after its exit
+	on_exit "wait_for 100 rmdir $dir"
 	echo "$dir"
 }
-# cg_exec DIR CMD...: CMD in cgroup DIR (or where we are, with DIR empty).
+# cg_exec DIR CMD... &: CMD in cgroup DIR (or where we are, with DIR empty), in the background
+# only -- it execs, so $! is CMD's pid.
 cg_exec() {
 	local dir=$1
 	shift
 	if [ -n "$dir" ]; then
-		sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$dir" "$@"
+		exec sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$dir" "$@"
 	else
-		"$@"
+		exec "$@"
 	fi
 }

@@ -22,9 +22,26 @@ if [ $((nthreads + N + 4096)) -gt "$pid_max" ]; then
 	echo $((nthreads + N + 4096)) >/proc/sys/kernel/pid_max || skip "cannot raise pid_max"
 	on_exit "echo $pid_max >/proc/sys/kernel/pid_max"
 fi
+# each thread's stack is two mappings (stack, guard page)
+maps=$(cat /proc/sys/vm/max_map_count)
+if [ $((2 * N + 4096)) -gt "$maps" ]; then
+	echo $((2 * N + 4096)) >/proc/sys/vm/max_map_count || skip "cannot raise vm.max_map_count"
+	on_exit "echo $maps >/proc/sys/vm/max_map_count"
+fi
 
 tmp=$(mktemp -d)
 on_exit "rm -rf $tmp"
+
+# --- bad sizes: one line, exit 2, before any probe ---
+for args in "top --max-threads 10" "top --max-threads x" "serve --max-threads 99999999" \
+	"run --url http://127.0.0.1:9/ --max-threads 0"; do
+	# shellcheck disable=SC2086
+	"$VIRTPROF" $args >/dev/null 2>"$tmp/err"
+	rc=$?
+	[ $rc -eq 2 ] || fail "$args: exit $rc, want 2"
+	[ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q "max-threads" "$tmp/err" ||
+		fail "$args: want one line naming --max-threads: $(cat "$tmp/err")"
+done
 # bounded: it ends by itself 90 s after its last thread started, or at our exit.  In a cpu
 # cgroup of its own: 200,000 wakeups a second would otherwise starve everything else on a small
 # machine, virtprof included (it is one task against 20,000).
