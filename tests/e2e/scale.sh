@@ -42,18 +42,35 @@ for args in "top --max-threads 10" "top --max-threads x" "serve --max-threads 99
 	[ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q "max-threads" "$tmp/err" ||
 		fail "$args: want one line naming --max-threads: $(cat "$tmp/err")"
 done
-# bounded: it ends by itself 90 s after its last thread started, or at our exit.  In a cpu
-# cgroup of its own: 200,000 wakeups a second would otherwise starve everything else on a small
-# machine, virtprof included (it is one task against 20,000).
+# jq: per interval, coverage, the helper's threads seen, and the sum of the drops
+summary='[.coverage[0].coverage_pct, ([.entities[] | select(.role == "threads_wake") | .threads] | add // 0), ([.drops[].count] | add)]'
+
+# --- top watching while the threads are made: each one's facts reach the thread table at its
+# creation, all 20,000 in one interval's batch (the table that spun forever) ---
+"$VIRTPROF" top 1 --json >"$tmp/live.json" 2>"$tmp/live.err" &
+tp=$!
+on_exit "kill -9 $tp"
+wait_for 300 test -s "$tmp/live.json" || fail "no first interval within 30 s: $(tail -n 2 "$tmp/live.err")"
+# The helper is bounded: it ends by itself 90 s after its last thread started, or at our exit.
+# In a cpu cgroup of its own: 200,000 wakeups a second would otherwise starve everything else on
+# a small machine, virtprof included (it is one task against 20,000).
 cg=$(cpu_cgroup vp-scale-e2e-$$)
 cg_exec "$cg" "$TW" "$N" 90 >"$tmp/tw.out" 2>"$tmp/tw.err" &
 tw=$!
 on_exit "kill $tw; wait $tw"
 wait_for 900 grep -q ready "$tmp/tw.out" || fail "threads_wake did not start $N threads: $(cat "$tmp/tw.err")"
-sleep 1
-
-# jq: per interval, coverage, the helper's threads seen, and the sum of the drops
-summary='[.coverage[0].coverage_pct, ([.entities[] | select(.role == "threads_wake") | .threads] | add // 0), ([.drops[].count] | add)]'
+n0=$(wc -l <"$tmp/live.json")
+wait_for 300 bash -c "[ \$(wc -l <'$tmp/live.json') -ge $((n0 + 2)) ]" ||
+	fail "top stalled after $N threads were made: $(wc -l <"$tmp/live.json") intervals"
+kill -INT $tp
+wait_for 25 bash -c "! kill -0 $tp" || fail "top still running 2.5 s after SIGINT"
+wait $tp || fail "top exited $? after SIGINT: $(tail -n 2 "$tmp/live.err")"
+jq -c "$summary" "$tmp/live.json"
+while read -r cov seen drops; do
+	assert_ge "$cov" 99 "coverage while threads were made"
+	assert_le "$cov" 101 "coverage while threads were made"
+	assert_eq "$drops" 0 "drops while threads were made"
+done < <(jq -r "$summary | @tsv" "$tmp/live.json")
 
 # --- every thread, no drops, on time ---
 start=$(date +%s)
