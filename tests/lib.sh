@@ -73,10 +73,12 @@ need_testsrv() {
 }
 
 # A new cgroup of the cpu controller named $1 (cgroup v2 when it has cpu, else v1's cpu
-# hierarchy), removed at exit; its path on stdout, empty when there is none.  A thread storm run
-# in it (cg_exec) competes with the rest of the machine as one group, not as thousands of tasks.
+# hierarchy), removed at exit; its path in CPU_CG, empty when there is none (call it directly,
+# not in $(...): the removal is registered in this shell).  A thread storm run in it (cg_exec)
+# competes with the rest of the machine as one group, not as thousands of tasks.
 cpu_cgroup() {
 	local v2 dir
+	CPU_CG=
 	v2=$(awk '$3 == "cgroup2" {print $2; exit}' /proc/mounts)
 	if [ -n "$v2" ] && grep -qw cpu "$v2/cgroup.controllers" 2>/dev/null; then
 		dir=$v2/$1
@@ -88,7 +90,7 @@ cpu_cgroup() {
 	mkdir "$dir" 2>/dev/null || return 0
 	# a process with many threads takes a moment to leave it after its exit
 	on_exit "wait_for 100 rmdir $dir"
-	echo "$dir"
+	CPU_CG=$dir
 }
 # cg_exec DIR CMD... &: CMD in cgroup DIR (or where we are, with DIR empty), in the background
 # only -- it execs, so $! is CMD's pid.

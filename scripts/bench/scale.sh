@@ -79,7 +79,7 @@ echo "|---|---|---|---|---|---|---|---|"
 old_pid_max=$(cat /proc/sys/kernel/pid_max)
 old_maps=$(cat /proc/sys/vm/max_map_count)
 on_exit "echo $old_pid_max >/proc/sys/kernel/pid_max; echo $old_maps >/proc/sys/vm/max_map_count"
-cg=$(cpu_cgroup vp-scale-bench-tw-$$)
+cpu_cgroup vp-scale-bench-tw-$$
 start_top
 measure "idle (no helper)"
 for n in $THREADS; do
@@ -98,7 +98,7 @@ for n in $THREADS; do
 	start_top
 	wait_for 1200 bash -c "[ \$(wc -l <'$tmp/top.json') -ge 1 ]"
 	# in a cpu cgroup of its own, so that the storm competes as one group (virtprof is one task)
-	cg_exec "$cg" "$TW" "$n" $((SECS + 600)) "$PERIOD" >"$tmp/tw.out" 2>"$tmp/tw.err" &
+	cg_exec "$CPU_CG" "$TW" "$n" $((SECS + 600)) "$PERIOD" >"$tmp/tw.out" 2>"$tmp/tw.err" &
 	tw=$!
 	if ! wait_for 3000 grep -q ready "$tmp/tw.out"; then
 		echo "| $n threads | skipped: the helper did not start them in 300 s: $(cat "$tmp/tw.err") |"

@@ -66,8 +66,8 @@ lines_within "$tmp/live.json" 1 30 || fail "no first interval within 30 s: $(tai
 # The helper is bounded: it ends by itself 90 s after its last thread started, or at our exit.
 # In a cpu cgroup of its own: 200,000 wakeups a second would otherwise starve everything else on
 # a small machine, virtprof included (it is one task against 20,000).
-cg=$(cpu_cgroup vp-scale-e2e-$$)
-cg_exec "$cg" "$TW" "$N" 90 >"$tmp/tw.out" 2>"$tmp/tw.err" &
+cpu_cgroup vp-scale-e2e-$$
+cg_exec "$CPU_CG" "$TW" "$N" 90 >"$tmp/tw.out" 2>"$tmp/tw.err" &
 tw=$!
 on_exit "kill $tw; wait $tw"
 wait_for 900 grep -q ready "$tmp/tw.out" || fail "threads_wake did not start $N threads: $(cat "$tmp/tw.err")"
