@@ -55,6 +55,16 @@ lines_within() {
 
 # jq: per interval, coverage, the helper's threads seen, and the sum of the drops
 summary='[.coverage[0].coverage_pct, ([.entities[] | select(.role == "threads_wake") | .threads] | add // 0), ([.drops[].count] | add)]'
+# full_and_no_drops FILE WHEN: every interval of FILE at 100 +- 1 % coverage and without drops
+full_and_no_drops() {
+	local cov seen drops
+	jq -c "$summary" "$1"
+	while read -r cov seen drops; do
+		assert_ge "$cov" 99 "coverage $2"
+		assert_le "$cov" 101 "coverage $2"
+		assert_eq "$drops" 0 "drops $2"
+	done < <(jq -r "$summary | @tsv" "$1")
+}
 
 # --- top watching while the threads are made: each one's facts reach the thread table at its
 # creation, the 20,000 in one or two 5 s intervals (one batch of thousands: the table that was
@@ -81,12 +91,7 @@ ms=$((($(date +%s%N) - t0) / 1000000))
 echo "SIGINT -> exit with $N threads: ${ms} ms"
 # within one interval (5 s) -- in practice the detach and the last interval
 assert_le "$ms" 5000 "SIGINT to exit"
-jq -c "$summary" "$tmp/live.json"
-while read -r cov seen drops; do
-	assert_ge "$cov" 99 "coverage while threads were made"
-	assert_le "$cov" 101 "coverage while threads were made"
-	assert_eq "$drops" 0 "drops while threads were made"
-done < <(jq -r "$summary | @tsv" "$tmp/live.json")
+full_and_no_drops "$tmp/live.json" "while threads were made"
 
 # --- every thread, no drops, on time ---
 start=$(date +%s)
@@ -98,12 +103,7 @@ secs=$(($(date +%s) - start))
 echo "top 1 3 with $N threads: ${secs}s"
 # 3 intervals plus loading the programs: a hang or a crawl shows here
 assert_le "$secs" 20 "top 1 3 took too long"
-jq -c "$summary" "$tmp/top.json"
-while read -r cov seen drops; do
-	assert_ge "$cov" 99 "coverage"
-	assert_le "$cov" 101 "coverage"
-	assert_eq "$drops" 0 "drops with the default map size"
-done < <(jq -r "$summary | @tsv" "$tmp/top.json")
+full_and_no_drops "$tmp/top.json" "with the threads running"
 # the helper's threads that ran are attributed to it (how many ran is the machine's business)
 seen=$(jq -s -r ".[-1] | $summary | .[1]" "$tmp/top.json")
 echo "threads_wake threads that ran in the last interval: $seen of $N"
