@@ -8,7 +8,14 @@
 
 #define VP_COMM_LEN 16
 #define VP_NR_SOFTIRQS 10 /* enum { HI_SOFTIRQ ... RCU_SOFTIRQ }, stable since 2.6.x */
-#define VP_MAX_THREADS 32768
+/*
+ * Threads the per-thread maps hold by default (stats per generation, facts): a host with
+ * 100,000 threads and room to spare.  --max-threads sizes them (and userspace) at load; past
+ * that a thread's charges are counted as drops (VP_DROP_STATS_FULL), never lost silently.
+ */
+#define VP_MAX_THREADS 131072
+#define VP_MAX_THREADS_MIN 64
+#define VP_MAX_THREADS_MAX (1 << 22) /* pid_max's ceiling */
 #define VP_MAX_CPUS 512
 
 /* task_struct->flags bits; #defines, so not in BTF.  Values stable since they were introduced. */

@@ -71,3 +71,35 @@ need_testsrv() {
 	tmp=$(mktemp -d)
 	on_exit "rm -rf '$tmp'"
 }
+
+# A new cgroup of the cpu controller named $1 (cgroup v2 when it has cpu, else v1's cpu
+# hierarchy), removed at exit; its path in CPU_CG, empty when there is none (call it directly,
+# not in $(...): the removal is registered in this shell).  A thread storm run in it (cg_exec)
+# competes with the rest of the machine as one group, not as thousands of tasks.
+cpu_cgroup() {
+	local v2 dir
+	CPU_CG=
+	v2=$(awk '$3 == "cgroup2" {print $2; exit}' /proc/mounts)
+	if [ -n "$v2" ] && grep -qw cpu "$v2/cgroup.controllers" 2>/dev/null; then
+		dir=$v2/$1
+	elif [ -d /sys/fs/cgroup/cpu ] && [ -f /sys/fs/cgroup/cpu/cgroup.procs ]; then
+		dir=/sys/fs/cgroup/cpu/$1
+	else
+		return 0
+	fi
+	mkdir "$dir" 2>/dev/null || return 0
+	# a process with many threads takes a moment to leave it after its exit
+	on_exit "wait_for 100 rmdir $dir"
+	CPU_CG=$dir
+}
+# cg_exec DIR CMD... &: CMD in cgroup DIR (or where we are, with DIR empty), in the background
+# only -- it execs, so $! is CMD's pid.
+cg_exec() {
+	local dir=$1
+	shift
+	if [ -n "$dir" ]; then
+		exec sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$dir" "$@"
+	else
+		exec "$@"
+	fi
+}

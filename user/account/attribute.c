@@ -41,25 +41,35 @@ void attributor_invalidate(struct attributor *a)
 	a->gen++;
 }
 
+/* tid's slot or the empty one where it would go; NULL only if the table were full (never). */
 static struct verdict_slot *slot_find(const struct attributor *a, uint32_t tid)
 {
 	uint32_t mask = a->cap - 1, i = (tid * 2654435761u) & mask;
 
-	for (;;) {
+	for (uint32_t n = 0; n < a->cap; n++, i = (i + 1) & mask) {
 		struct verdict_slot *s = &a->slots[i];
 
 		if (s->tid == tid || !s->tid)
 			return s;
-		i = (i + 1) & mask;
 	}
+	return NULL;
 }
 
-/* Slots of threads the collector has forgotten are dropped when the table is rebuilt. */
+/*
+ * Slots of threads the collector has forgotten are dropped when the table is rebuilt, and the
+ * size follows the live ones (at least cap, at most half full with room to spare): a day of
+ * short-lived processes does not double it every time it fills with the dead.
+ */
 static int slots_rebuild(struct attributor *a, uint32_t cap)
 {
 	struct verdict_slot *old = a->slots;
-	uint32_t oldcap = a->cap;
+	uint32_t oldcap = a->cap, live = 0;
 
+	for (uint32_t i = 0; i < oldcap; i++)
+		live += old[i].tid && collector_thread(a->coll, old[i].tid);
+	/* room for live/8 more before the next rebuild: rebuilds stay rare */
+	while (cap / 2 < live + live / 8 + 1)
+		cap *= 2;
 	a->slots = calloc(cap, sizeof(*a->slots));
 	if (!a->slots) {
 		a->slots = old;
@@ -80,7 +90,7 @@ static int slots_rebuild(struct attributor *a, uint32_t cap)
 static bool slot_fresh(const struct attributor *a, const struct verdict_slot *s,
 		       const struct thread_rec *r)
 {
-	return s->tid && s->gen == a->gen && s->facts_seq == r->facts_seq;
+	return s && s->tid && s->gen == a->gen && s->facts_seq == r->facts_seq;
 }
 
 static bool needs_cmdline(const char *pcomm)
@@ -144,9 +154,12 @@ static const struct verdict *attribute_rec(struct attributor *a, struct thread_r
 		self = self_role_of_cgroup(ti->cgid_v2, ti->cgid_v1_cpu);
 	classify_thread(&f, ts, self, parent, &out);
 	free(cmd);
-	if (a->n + 1 > a->cap / 2 && slots_rebuild(a, a->cap * 2))
+	/* rebuilt (dropping forgotten threads, grown when the live ones need it) before it is full */
+	if (a->n + 1 > a->cap / 2 && slots_rebuild(a, 4096))
 		return &unknown_verdict;
 	slot = slot_find(a, ti->tid);
+	if (!slot)
+		return &unknown_verdict;
 	if (!slot->tid)
 		a->n++;
 	slot->tid = ti->tid;
@@ -181,20 +194,84 @@ const struct verdict *attribute_cached(const struct attributor *a, uint32_t tid)
 	return slot_fresh(a, s, r) ? &s->v : NULL;
 }
 
+static uint32_t agg_hash(const char *entity, const char *role)
+{
+	uint32_t h = 2166136261u; /* FNV-1a over "entity\0role" */
+
+	for (const char *p = entity; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	h = (h ^ 0xff) * 16777619u;
+	for (const char *p = role; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	return h;
+}
+
+/* The index slot of (entity, role): its row, or the empty slot where it would go. */
+static uint32_t *agg_slot(const struct agg *a, const char *entity, const char *role)
+{
+	uint32_t mask = a->hcap - 1, i = agg_hash(entity, role) & mask;
+
+	for (uint32_t n = 0; n < a->hcap; n++, i = (i + 1) & mask) {
+		const struct agg_row *r;
+
+		if (!a->hidx[i])
+			return &a->hidx[i];
+		r = &a->rows[a->hidx[i] - 1];
+		if (!strcmp(r->entity, entity) && !strcmp(r->role, role))
+			return &a->hidx[i];
+	}
+	return NULL; /* cannot happen at most half full */
+}
+
+/* Index rows [hn, n), growing (and rebuilding) the index to hold want rows at most half full. */
+static int agg_index(struct agg *a, int want)
+{
+	if (!a->hidx || (uint32_t)want * 2 > a->hcap) {
+		uint32_t cap = a->hcap ? a->hcap : 64;
+
+		while ((uint32_t)want * 2 > cap)
+			cap *= 2;
+		free(a->hidx);
+		a->hidx = calloc(cap, sizeof(*a->hidx));
+		a->hn = 0;
+		if (!a->hidx) {
+			a->hcap = 0;
+			return -ENOMEM;
+		}
+		a->hcap = cap;
+	}
+	for (; a->hn < a->n; a->hn++) {
+		const struct agg_row *r = &a->rows[a->hn];
+		uint32_t *s = agg_slot(a, r->entity, r->role);
+
+		if (s && !*s)
+			*s = (uint32_t)a->hn + 1;
+	}
+	return 0;
+}
+
 struct agg_row *agg_find(struct agg *a, const char *entity, const char *role)
 {
-	for (int i = 0; i < a->n; i++)
-		if (!strcmp(a->rows[i].entity, entity) && !strcmp(a->rows[i].role, role))
-			return &a->rows[i];
-	return NULL;
+	uint32_t *s;
+
+	if (!a->n || agg_index(a, a->n))
+		return NULL;
+	s = agg_slot(a, entity, role);
+	return s && *s ? &a->rows[*s - 1] : NULL;
 }
 
 static struct agg_row *agg_get(struct agg *a, const char *entity, const char *role, int target)
 {
-	struct agg_row *rows, *row = agg_find(a, entity, role);
+	struct agg_row *rows, *row;
+	uint32_t *s;
 
-	if (row)
-		return row;
+	if (agg_index(a, a->n + 1))
+		return NULL;
+	s = agg_slot(a, entity, role);
+	if (!s)
+		return NULL;
+	if (*s)
+		return &a->rows[*s - 1];
 	rows = array_grow(a->rows, &a->cap, a->n, sizeof(*rows));
 	if (!rows)
 		return NULL;
@@ -204,6 +281,8 @@ static struct agg_row *agg_get(struct agg *a, const char *entity, const char *ro
 	snprintf(row->entity, sizeof(row->entity), "%s", entity);
 	snprintf(row->role, sizeof(row->role), "%s", role);
 	row->target = target;
+	*s = (uint32_t)a->n;
+	a->hn = a->n;
 	return row;
 }
 
@@ -220,6 +299,11 @@ static int cmp_busy(const void *a, const void *b)
 void agg_sort(struct agg *a)
 {
 	qsort(a->rows, a->n, sizeof(*a->rows), cmp_busy);
+	/* the rows moved: index them again at the next lookup */
+	free(a->hidx);
+	a->hidx = NULL;
+	a->hcap = 0;
+	a->hn = 0;
 }
 
 int agg_build(struct agg *a, struct attributor *at, const struct interval *iv, pid_t only_tgid)
@@ -266,6 +350,7 @@ int agg_merge(struct agg *a, const struct agg *b)
 
 void agg_free(struct agg *a)
 {
+	free(a->hidx);
 	free(a->rows);
 	memset(a, 0, sizeof(*a));
 }

@@ -54,6 +54,14 @@ struct agg {
 	int n, cap;
 	struct agg_row *rows;
 	uint64_t busy_ns;
+	/*
+	 * (entity, role) -> row + 1, open addressing, at most half full: an interval of 100,000
+	 * rows among 1,000 owners is not a linear search per row.  Rows appended by hand are
+	 * indexed on the next lookup (hn: rows indexed so far); agg_sort drops the index.
+	 */
+	uint32_t *hidx;
+	uint32_t hcap;
+	int hn;
 };
 
 /*

@@ -17,37 +17,58 @@
 /* Exited threads stay in the userspace table this many intervals, so late charges still classify. */
 #define EXITED_KEEP_INTERVALS 2
 
+/*
+ * Rows per batch syscall when draining the maps: the scratch buffers are this big whatever the
+ * maps' size (a hash bucket never holds this many entries, so ENOSPC cannot happen).
+ */
+#define COLLECT_BATCH 4096
+
 static uint32_t hash_tid(uint32_t tid)
 {
 	return tid * 2654435761u;
 }
 
-/* Open addressing with tombstone-free deletion by rebuild (deletions are rare, once an interval). */
+/*
+ * Open addressing with tombstone-free deletion by rebuild (deletions are rare, once an interval).
+ * The table is grown before every insert that would take it past half full (recs_reserve), so a
+ * probe always meets an empty slot within a few steps; the probe is bounded by the capacity
+ * anyway, and a full table answers NULL instead of spinning.
+ */
 static struct thread_rec *rec_slot(struct collector *c, uint32_t tid, bool create)
 {
 	uint32_t mask = c->caprecs - 1, i = hash_tid(tid) & mask;
 
-	for (;;) {
+	for (uint32_t n = 0; n < c->caprecs; n++, i = (i + 1) & mask) {
 		struct thread_rec *r = &c->recs[i];
 
 		if (r->info.tid == tid && tid)
 			return r;
 		if (!r->info.tid) {
-			if (!create)
+			if (!create || c->nrecs + 1 > c->caprecs / 2)
 				return NULL;
 			r->info.tid = tid;
 			c->nrecs++;
 			return r;
 		}
-		i = (i + 1) & mask;
 	}
+	return NULL;
 }
 
-static int recs_grow(struct collector *c, uint32_t cap)
+static bool rec_forgotten(const struct collector *c, const struct thread_rec *r)
+{
+	return r->exited_seq && c->seq - r->exited_seq > EXITED_KEEP_INTERVALS;
+}
+
+/* Rebuild into cap slots (a power of two), leaving out long-exited threads. */
+static int recs_rebuild(struct collector *c, uint32_t cap)
 {
 	struct thread_rec *old = c->recs;
-	uint32_t oldcap = c->caprecs;
+	uint32_t oldcap = c->caprecs, live = 0;
 
+	for (uint32_t i = 0; i < oldcap; i++)
+		live += old[i].info.tid && !rec_forgotten(c, &old[i]);
+	while (cap / 2 < live)
+		cap *= 2;
 	c->recs = calloc(cap, sizeof(*c->recs));
 	if (!c->recs) {
 		c->recs = old;
@@ -56,15 +77,26 @@ static int recs_grow(struct collector *c, uint32_t cap)
 	c->caprecs = cap;
 	c->nrecs = 0;
 	for (uint32_t i = 0; i < oldcap; i++) {
-		if (old[i].info.tid &&
-		    !(old[i].exited_seq && c->seq - old[i].exited_seq > EXITED_KEEP_INTERVALS)) {
-			struct thread_rec *r = rec_slot(c, old[i].info.tid, true);
-
-			*r = old[i];
-		}
+		if (old[i].info.tid && !rec_forgotten(c, &old[i]))
+			*rec_slot(c, old[i].info.tid, true) = old[i];
 	}
 	free(old);
 	return 0;
+}
+
+/* Room for n more threads with the table at most half full. */
+static int recs_reserve(struct collector *c, uint32_t n)
+{
+	uint32_t cap = c->caprecs;
+
+	if (c->nrecs + n <= cap / 2)
+		return 0;
+	while (cap / 2 < c->nrecs + n) {
+		if (cap > (1u << 30))
+			return -ENOMEM;
+		cap *= 2;
+	}
+	return recs_rebuild(c, cap);
 }
 
 struct thread_rec *collector_thread(struct collector *c, uint32_t tid)
@@ -77,13 +109,15 @@ int collector_init(struct collector *c, struct account_probe *p)
 	memset(c, 0, sizeof(*c));
 	c->p = p;
 	c->flush_prev = calloc(p->nr_cpus, sizeof(uint64_t));
-	c->keys = calloc(VP_MAX_THREADS, sizeof(uint32_t));
-	/* big enough for a batch of stats, a batch of thread infos, or a per-CPU state array */
-	c->vals = calloc(VP_MAX_THREADS,
+	c->keys = calloc(COLLECT_BATCH, sizeof(uint32_t));
+	/* a batch of stats or a batch of thread infos; the maps are read in as many as it takes */
+	c->vals = calloc(COLLECT_BATCH,
 			 sizeof(struct vp_thread_stats) > sizeof(struct vp_thread_info) ?
 				 sizeof(struct vp_thread_stats) :
 				 sizeof(struct vp_thread_info));
-	if (!c->flush_prev || !c->keys || !c->vals || recs_grow(c, 4096)) {
+	c->caprecs = 4096;
+	c->recs = calloc(c->caprecs, sizeof(*c->recs));
+	if (!c->flush_prev || !c->keys || !c->vals || !c->recs) {
 		collector_free(c);
 		return -ENOMEM;
 	}
@@ -182,7 +216,7 @@ static int drain_stats(struct collector *c, int fd, struct interval *iv)
 	int err;
 
 	for (;;) {
-		count = VP_MAX_THREADS;
+		count = COLLECT_BATCH;
 		err = bpf_map_lookup_and_delete_batch(fd, in, &out_batch, c->keys, vals, &count,
 						      NULL);
 		if (err && errno != ENOENT) {
@@ -223,17 +257,22 @@ static int sync_threads(struct collector *c)
 	int err;
 
 	for (;;) {
-		count = VP_MAX_THREADS;
+		count = COLLECT_BATCH;
 		err = bpf_map_lookup_batch(fd, in, &out_batch, c->keys, vals, &count, NULL);
 		if (err && errno != ENOENT)
 			return -errno;
-		if (c->nrecs + count > c->caprecs / 2 && recs_grow(c, c->caprecs * 2))
+		/* grown before the inserts: the table stays at most half full */
+		if (recs_reserve(c, count))
 			return -ENOMEM;
 		for (uint32_t i = 0; i < count; i++) {
 			struct thread_rec *r = rec_slot(c, c->keys[i], true);
-			bool changed = strcmp(r->info.comm, vals[i].comm) ||
-				       r->info.cgid_v2 != vals[i].cgid_v2 ||
-				       r->info.cgid_v1_cpu != vals[i].cgid_v1_cpu;
+			bool changed;
+
+			if (!r) /* cannot happen after recs_reserve; never spin on it */
+				return -ENOSPC;
+			changed = strcmp(r->info.comm, vals[i].comm) ||
+				  r->info.cgid_v2 != vals[i].cgid_v2 ||
+				  r->info.cgid_v1_cpu != vals[i].cgid_v1_cpu;
 
 			r->info = vals[i];
 			r->info.tid = c->keys[i];
@@ -249,9 +288,9 @@ static int sync_threads(struct collector *c)
 			break;
 		in = &out_batch;
 	}
-	/* Drop long-exited threads from the userspace table now and then. */
+	/* Drop long-exited threads from the userspace table now and then (and shrink it). */
 	if (c->seq % 16 == 0)
-		return recs_grow(c, c->caprecs);
+		return recs_rebuild(c, 4096);
 	return 0;
 }
 

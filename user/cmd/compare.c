@@ -72,8 +72,8 @@ static void usage(FILE *f)
 		"  --html FILE                  one self-contained page: charts, tables, notes\n"
 		"  --load-cmd 'CMD ARGS'        your own load generator for every step and target,\n"
 		"                               {url} and {users} replaced by the target's URL and the\n"
-		"                               step's user count (see 'virtprof run --help')\n" SESSION_STACK_HELP
-			SESSION_GUEST_SYMBOLS_HELP "\n%s"
+		"                               step's user count (see 'virtprof run --help')\n" SESSION_MAX_THREADS_HELP
+			SESSION_STACK_HELP SESSION_GUEST_SYMBOLS_HELP "\n%s"
 		"\nExamples:\n"
 		"  virtprof compare --testbed --steps light,medium --duration 10s\n"
 		"  virtprof compare --target kvm=http://10.0.0.2/@vm:web1 \\\n"
@@ -198,6 +198,7 @@ int cmd_compare(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		SESSION_OUTPUT_OPTIONS,
+		SESSION_MAX_THREADS_OPTION,
 		SESSION_STACK_OPTIONS,
 		SESSION_SOURCE_OPTIONS,
 		LOAD_LONG_OPTIONS,
@@ -390,7 +391,8 @@ int cmd_compare(int argc, char **argv)
 		else
 			cli.ctrs[cli.nctr++] = tg[i].spec;
 	}
-	err = session_open(&s, cli.vms, cli.nvm, cli.ctrs, cli.nctr, cli.interval_ns);
+	err = session_open(&s, cli.vms, cli.nvm, cli.ctrs, cli.nctr, cli.interval_ns,
+			   cli.max_threads);
 	if (err) {
 		ret = vp_exit_code(err);
 		goto out;

@@ -30,8 +30,8 @@ static void run_usage(FILE *f)
 		"  --interval D          reporting interval (default 1s)\n"
 		"  --json FILE           the report as JSON (schema virtprof-session/1, docs/report.md)\n"
 		"  --csv DIR             timeline.csv and summary.csv into DIR\n"
-		"  --html FILE           one self-contained page: charts, tables, notes\n" SESSION_STACK_HELP
-			SESSION_GUEST_SYMBOLS_HELP "  -v, --verbose\n"
+		"  --html FILE           one self-contained page: charts, tables, notes\n" SESSION_MAX_THREADS_HELP
+			SESSION_STACK_HELP SESSION_GUEST_SYMBOLS_HELP "  -v, --verbose\n"
 		"\n%s"
 		"\nExamples:\n"
 		"  virtprof run --url http://127.0.0.1:8080/ --users 100 --duration 20s --warmup 2s\n"
@@ -52,6 +52,7 @@ int cmd_run(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		SESSION_TARGET_OPTIONS,
 		SESSION_GUEST_SYMBOLS_OPTION,
+		SESSION_MAX_THREADS_OPTION,
 		SESSION_OUTPUT_OPTIONS,
 		SESSION_STACK_OPTIONS,
 		SESSION_SOURCE_OPTIONS,
@@ -114,7 +115,8 @@ int cmd_run(int argc, char **argv)
 	if (session_check_outputs(cli.json, cli.csv, cli.html) || session_check_stack_outputs(&cli))
 		return VP_EXIT_USAGE;
 
-	err = session_open(&s, cli.vms, cli.nvm, cli.ctrs, cli.nctr, cli.interval_ns);
+	err = session_open(&s, cli.vms, cli.nvm, cli.ctrs, cli.nctr, cli.interval_ns,
+			   cli.max_threads);
 	if (err)
 		return vp_exit_code(err);
 	if (cli.stack_hz)

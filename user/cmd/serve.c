@@ -55,6 +55,7 @@ static const char serve_usage[] =
 	"      --grace D            drop a series that has not moved for D (default 5m; never\n"
 	"                           while its VM or container runs)\n"
 	"      --no-io              do not load the network / block / KVM programs\n"
+	"      --max-threads N      threads the per-thread maps hold (default 131072)\n"
 	"  -v, --verbose            libbpf and collector diagnostics on stderr\n"
 	"  -h, --help\n"
 	"\n"
@@ -305,6 +306,7 @@ int cmd_serve(int argc, char **argv)
 		{ "listen", required_argument, NULL, 'l' },
 		{ "interval", required_argument, NULL, SESS_OPT_INTERVAL },
 		SESSION_TARGET_OPTIONS,
+		SESSION_MAX_THREADS_OPTION,
 		{ "host", required_argument, NULL, OPT_HOST },
 		{ "top-other", required_argument, NULL, OPT_TOP_OTHER },
 		{ "grace", required_argument, NULL, OPT_GRACE },
@@ -333,6 +335,7 @@ int cmd_serve(int argc, char **argv)
 		case SESS_OPT_INTERVAL:
 		case SESS_OPT_VM:
 		case SESS_OPT_CTR:
+		case SESS_OPT_MAX_THREADS:
 			if (session_cli_opt(&o.cli, opt, optarg))
 				return VP_EXIT_USAGE;
 			break;
@@ -398,7 +401,8 @@ int cmd_serve(int argc, char **argv)
 	fd = listen_on(o.listen);
 	if (fd < 0)
 		return vp_exit_code(fd);
-	err = capture_open(&c, o.cli.vms, o.cli.nvm, o.cli.ctrs, o.cli.nctr, o.io);
+	err = capture_open(&c, o.cli.vms, o.cli.nvm, o.cli.ctrs, o.cli.nctr, o.io,
+			   o.cli.max_threads);
 	if (err) {
 		close(fd);
 		return vp_exit_code(err);

@@ -31,6 +31,8 @@ static const char top_usage[] =
 	"      --softirq            also the softirq table by vector in text mode\n"
 	"      --io                 also network devices, block I/O and KVM in text mode\n"
 	"      --no-io              do not load the network / block / KVM programs\n"
+	"      --max-threads N      threads the per-thread maps hold (default 131072); beyond it\n"
+	"                           the loss is counted in the drops table, never silent\n"
 	"      --stacks             sample stacks (99 Hz per CPU): hottest functions per owner\n"
 	"      --freq N             samples per second per CPU (1-10000; implies --stacks)\n"
 	"      --folded DIR         at the end: folded stacks, one file per entity and role\n"
@@ -84,6 +86,7 @@ int cmd_top(int argc, char **argv)
 		{ "pid", required_argument, NULL, 'p' },
 		SESSION_TARGET_OPTIONS,
 		SESSION_GUEST_SYMBOLS_OPTION,
+		SESSION_MAX_THREADS_OPTION,
 		{ "json", no_argument, NULL, 'j' },
 		{ "softirq", no_argument, NULL, OPT_SOFTIRQ },
 		{ "io", no_argument, NULL, OPT_IO },
@@ -117,6 +120,7 @@ int cmd_top(int argc, char **argv)
 		case SESS_OPT_VM:
 		case SESS_OPT_CTR:
 		case SESS_OPT_GUEST_SYMBOLS:
+		case SESS_OPT_MAX_THREADS:
 		case SESS_OPT_STACKS:
 		case SESS_OPT_FREQ:
 		case SESS_OPT_FOLDED:
@@ -182,7 +186,7 @@ int cmd_top(int argc, char **argv)
 	}
 	if (session_check_stack_outputs(&cli))
 		return VP_EXIT_USAGE;
-	err = capture_open(&sc, cli.vms, cli.nvm, cli.ctrs, cli.nctr, io);
+	err = capture_open(&sc, cli.vms, cli.nvm, cli.ctrs, cli.nctr, io, cli.max_threads);
 	if (err)
 		return vp_exit_code(err);
 	sc.only_tgid = only_tgid;

@@ -14,6 +14,7 @@
 #include "probe/kernel.h"
 #include "probe/probe.h"
 #include "sys/util.h"
+#include "virtprof.h"
 
 /*
  * Run-queue delay from the kernel's sched_info (no program on sched_wakeup), unless this kernel
@@ -31,9 +32,22 @@ static int configure(void *skel, void *ctx, enum probe_flavour f)
 {
 	struct account_bpf *s = skel;
 	bool wakeups = rq_from_wakeups();
+	uint32_t max = *(const uint32_t *)ctx;
+	/*
+	 * (not the template of `stats`' inner map: libbpf 1.1 cannot resize it, and the kernel does
+	 * not compare a hash inner map's size)
+	 */
+	struct bpf_map *per_thread[] = { s->maps.stats0, s->maps.stats1, s->maps.threads,
+					 s->maps.wake_ts };
 
-	(void)ctx;
 	probe_keep_flavour(s->obj, f);
+	/* the per-thread maps: sized before load, so a full one is a counted drop, never a hang */
+	for (size_t i = 0; i < ARRAY_SIZE(per_thread); i++) {
+		int err = bpf_map__set_max_entries(per_thread[i], max);
+
+		if (err)
+			return err;
+	}
 	s->rodata->rq_wakeup = wakeups;
 	/* unknown counts as off, Debian's setting: interrupts are inside the tasks' runtime */
 	s->rodata->irq_in_runtime = kernel_kconfig("CONFIG_IRQ_TIME_ACCOUNTING", NULL, 0) != 1;
@@ -57,7 +71,7 @@ static const struct probe_obj_ops account_ops = {
 	PROBE_SKEL_OPS(account_bpf),
 };
 
-int account_probe_open(struct account_probe *p)
+int account_probe_open(struct account_probe *p, uint32_t max_threads)
 {
 	enum probe_flavour f;
 	void *skel;
@@ -65,6 +79,7 @@ int account_probe_open(struct account_probe *p)
 
 	memset(p, 0, sizeof(*p));
 	p->stats_fd = -1;
+	p->max_threads = max_threads ? max_threads : VP_MAX_THREADS;
 	err = probe_check_privileges();
 	if (err)
 		return err;
@@ -85,7 +100,7 @@ int account_probe_open(struct account_probe *p)
 	if (!getenv("VIRTPROF_BPF_STATS") || strcmp(getenv("VIRTPROF_BPF_STATS"), "0"))
 		p->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
 
-	err = probe_open_fallback(&account_ops, NULL, &skel, &f);
+	err = probe_open_fallback(&account_ops, &p->max_threads, &skel, &f);
 	if (err) {
 		if (p->stats_fd >= 0)
 			close(p->stats_fd);

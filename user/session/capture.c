@@ -63,7 +63,8 @@ static void read_kernel_figures(void *ctx)
 	kcheck_read(&c->targets, c->kc_now);
 }
 
-int capture_open(struct capture *c, const char **vms, int nvm, const char **ctrs, int nctr, bool io)
+int capture_open(struct capture *c, const char **vms, int nvm, const char **ctrs, int nctr, bool io,
+		 uint32_t max_threads)
 {
 	int err;
 
@@ -76,7 +77,7 @@ int capture_open(struct capture *c, const char **vms, int nvm, const char **ctrs
 	if (err)
 		return err;
 
-	err = account_probe_open(&c->probe);
+	err = account_probe_open(&c->probe, max_threads);
 	if (err)
 		return err == -EPERM || err == -ENOENT ? err : -EIO;
 	c->stats_on = c->probe.stats_fd >= 0;

@@ -64,10 +64,11 @@ struct capture_interval {
 
 /*
  * Resolve targets (with none given: discover), load and attach the accounting programs and (with
- * io) the network / block / KVM sections, start the first interval.  -errno, message printed.
+ * io) the network / block / KVM sections, start the first interval.  max_threads sizes the
+ * per-thread maps (0: the default).  -errno, message printed.
  */
-int capture_open(struct capture *c, const char **vms, int nvm, const char **ctrs, int nctr,
-		 bool io);
+int capture_open(struct capture *c, const char **vms, int nvm, const char **ctrs, int nctr, bool io,
+		 uint32_t max_threads);
 /*
  * Resolve the targets again (none given: discover again) and re-attribute from the next interval
  * on; the probes stay attached.  On an error (message printed) the old targets are kept.

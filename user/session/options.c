@@ -11,6 +11,7 @@
 #include "session/options.h"
 #include "stack/sampler.h"
 #include "sys/util.h"
+#include "virtprof.h"
 
 void session_cli_init(struct session_cli *c)
 {
@@ -51,6 +52,17 @@ int session_cli_opt(struct session_cli *c, int opt, const char *arg)
 			return -EINVAL;
 		}
 		return 0;
+	case SESS_OPT_MAX_THREADS: {
+		uint64_t n;
+
+		if (parse_u64(arg, VP_MAX_THREADS_MIN, VP_MAX_THREADS_MAX, &n)) {
+			vp_err("--max-threads %s: a number from %d to %d", arg, VP_MAX_THREADS_MIN,
+			       VP_MAX_THREADS_MAX);
+			return -EINVAL;
+		}
+		c->max_threads = (uint32_t)n;
+		return 0;
+	}
 	case SESS_OPT_JSON:
 		c->json = arg;
 		return 0;

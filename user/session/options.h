@@ -28,6 +28,7 @@ enum {
 	SESS_OPT_GUEST_SYMBOLS,
 	SESS_OPT_LOAD_CMD,
 	SESS_OPT_REQUESTS_FROM,
+	SESS_OPT_MAX_THREADS,
 };
 
 #define SESSION_TARGET_OPTIONS                                     \
@@ -40,6 +41,14 @@ enum {
 	{                                                                        \
 		"guest-symbols", required_argument, NULL, SESS_OPT_GUEST_SYMBOLS \
 	}
+/* --max-threads N: top, run, compare, serve */
+#define SESSION_MAX_THREADS_OPTION                                           \
+	{                                                                    \
+		"max-threads", required_argument, NULL, SESS_OPT_MAX_THREADS \
+	}
+#define SESSION_MAX_THREADS_HELP                                                                  \
+	"  --max-threads N       threads the per-thread maps and tables hold (default 131072);\n" \
+	"                        beyond it charges are counted as drops, never lost silently\n"
 #define SESSION_OUTPUT_OPTIONS                                      \
 	{ "interval", required_argument, NULL, SESS_OPT_INTERVAL }, \
 		{ "json", required_argument, NULL, SESS_OPT_JSON }, \
@@ -91,6 +100,7 @@ struct session_cli {
 	uint64_t interval_ns; /* default 1 s */
 	const char *json, *csv, *html;
 	unsigned int stack_hz; /* 0: no stack sampling */
+	uint32_t max_threads;  /* --max-threads; 0: VP_MAX_THREADS */
 	const char *folded, *pprof;
 	struct load_plan plan; /* the LOAD_LONG_OPTIONS, for commands that drive load */
 	const char *load_cmd;  /* --load-cmd, NULL: virtprof's own load */

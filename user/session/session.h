@@ -139,7 +139,7 @@ struct session {
  * between intervals.  Returns 0 or -errno (message printed).
  */
 int session_open(struct session *s, const char **vms, int nvm, const char **ctrs, int nctr,
-		 uint64_t interval_ns);
+		 uint64_t interval_ns, uint32_t max_threads);
 void session_close(struct session *s);
 /* Add a step (plan copied); the label and the target index are for the report. */
 struct sess_step *session_add_step(struct session *s, const char *label, int target,

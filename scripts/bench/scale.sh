@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# virtprof's own cost against the size of the host (issue 21): its userspace CPU per 1 s interval
+# (% of one CPU) and its RSS, with `virtprof top 1 --json` running, for
+#   - a process of N threads each waking every SCALE_PERIOD_MS (default 100: ten times a second),
+#     N in SCALE_THREADS (default "1000 10000 100000");
+#   - N cgroups each holding one sleeping process, N in SCALE_CGROUPS (default "10 100 1000"):
+#     plain cgroups, not docker containers (starting 1,000 containers is too heavy for a small
+#     machine); they are not targets (discovery finds docker's), so this measures a host with
+#     that many cgroups and processes, attributed as other.
+# Per size: SCALE_SECS seconds (default 10) measured after the first two intervals (loading the
+# programs and the first sight of every thread are not in the figure).  pid_max and
+# vm.max_map_count are raised for the run when the threads need it, and restored.  The helper
+# runs in a cpu cgroup of its own: how many of its threads run each second is what that group
+# gets of the machine (the "rows per interval" column says how many ran).
+# Goals: <= 2 % of one CPU at 10,000 threads, <= 10 % at 100,000; RSS <= 200 MB at 100,000.
+# Usage: scripts/bench/scale.sh   (root; build first)
+set -u
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+REPO=$here
+. "$here/tests/lib.sh"
+VIRTPROF=${VIRTPROF:-$here/build/virtprof}
+TW=$here/${VIRTPROF_BUILD:-build}/tests/helpers/threads_wake
+need_root
+need_cmd jq
+[ -x "$VIRTPROF" ] || fail "$VIRTPROF not built"
+[ -x "$TW" ] || fail "$TW not built (make tests-build)"
+THREADS=${SCALE_THREADS:-1000 10000 100000}
+CGROUPS=${SCALE_CGROUPS:-10 100 1000}
+PERIOD=${SCALE_PERIOD_MS:-100}
+SECS=${SCALE_SECS:-10}
+tmp=$(mktemp -d)
+on_exit "rm -rf $tmp"
+hz=$(getconf CLK_TCK)
+
+host_threads() { cut -d' ' -f4 /proc/loadavg | cut -d/ -f2; }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+status_kb() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
+
+# start_top: `virtprof top 1 --json` in the background ($tp), its output in $tmp/top.json
+start_top() {
+	"$VIRTPROF" top 1 --json --max-threads "${SCALE_MAX_THREADS:-131072}" >"$tmp/top.json" 2>"$tmp/top.err" &
+	tp=$!
+}
+# measure LABEL: $tp measured for SECS seconds from its third interval on; one table row
+measure() {
+	local label=$1 t0 c0 c1 t1 rss hwm cov drops rows ht skip
+	if ! wait_for 1200 bash -c "[ \$(wc -l <'$tmp/top.json') -ge 2 ]"; then
+		kill -INT $tp; wait $tp
+		echo "| $label | top did not print two intervals in 120 s: $(tail -n 1 "$tmp/top.err") |"
+		return
+	fi
+	skip=$(wc -l <"$tmp/top.json")
+	t0=$(date +%s%N)
+	c0=$(cpu_ticks $tp)
+	sleep "$SECS"
+	c1=$(cpu_ticks $tp)
+	t1=$(date +%s%N)
+	ht=$(cut -d' ' -f4 /proc/loadavg | cut -d/ -f2) # threads on the host
+	rss=$(status_kb $tp VmRSS)
+	hwm=$(status_kb $tp VmHWM)
+	kill -INT $tp
+	wait $tp
+	# the intervals inside the window: coverage range, drops, rows (threads that ran) per interval
+	cov=$(jq -s -r --argjson k "$skip" '.[$k:] | [.[].coverage[0].coverage_pct] | "\(min | floor)-\(max | ceil)"' "$tmp/top.json")
+	drops=$(jq -s --argjson k "$skip" '[.[$k:][] | .drops[].count] | add // 0' "$tmp/top.json")
+	rows=$(jq -s --argjson k "$skip" '[.[$k:][] | [.entities[].threads] | add] | max' "$tmp/top.json")
+	awk -v l="$label" -v ht="$ht" -v c="$((c1 - c0))" -v hz="$hz" \
+		-v w="$(((t1 - t0) / 1000000))" -v rss="$rss" -v hwm="$hwm" -v cov="$cov" \
+		-v d="$drops" -v rows="$rows" 'BEGIN {
+		printf "| %s | %d | %d | %.1f | %.0f | %.0f | %s | %d |\n", l, ht, rows,
+			100 * c / hz / (w / 1000), rss / 1024, hwm / 1024, cov, d }'
+}
+
+echo "virtprof $(git -C "$here" rev-parse --short HEAD 2>/dev/null), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg), ${SECS}s per size, threads waking every ${PERIOD} ms"
+echo
+echo "| host | threads on the host | rows per interval (max) | virtprof CPU, % of one CPU | RSS MB | peak RSS MB | coverage % | drops |"
+echo "|---|---|---|---|---|---|---|---|"
+
+old_pid_max=$(cat /proc/sys/kernel/pid_max)
+old_maps=$(cat /proc/sys/vm/max_map_count)
+on_exit "echo $old_pid_max >/proc/sys/kernel/pid_max; echo $old_maps >/proc/sys/vm/max_map_count"
+cpu_cgroup vp-scale-bench-tw-$$
+start_top
+measure "idle (no helper)"
+for n in $THREADS; do
+	need=$(($(host_threads) + n + 4096))
+	if [ "$need" -gt "$(cat /proc/sys/kernel/threads-max)" ]; then
+		echo "| $n threads | skipped: threads-max $(cat /proc/sys/kernel/threads-max) < $need |"
+		continue
+	fi
+	[ "$need" -gt "$(cat /proc/sys/kernel/pid_max)" ] && echo "$need" >/proc/sys/kernel/pid_max
+	# every thread's stack is two mappings (stack and guard page)
+	[ $((2 * n + 4096)) -gt "$(cat /proc/sys/vm/max_map_count)" ] &&
+		echo $((2 * n + 4096)) >/proc/sys/vm/max_map_count
+	rm -f "$tmp/tw.out" # no "ready" of the previous size
+	# top first: every thread's facts then come from its creation (the thread table holds all
+	# of them), whether or not the machine gets to run it in the window
+	start_top
+	wait_for 1200 bash -c "[ \$(wc -l <'$tmp/top.json') -ge 1 ]"
+	# in a cpu cgroup of its own, so that the storm competes as one group (virtprof is one task)
+	cg_exec "$CPU_CG" "$TW" "$n" $((SECS + 600)) "$PERIOD" >"$tmp/tw.out" 2>"$tmp/tw.err" &
+	tw=$!
+	if ! wait_for 3000 grep -q ready "$tmp/tw.out"; then
+		echo "| $n threads | skipped: the helper did not start them in 300 s: $(cat "$tmp/tw.err") |"
+		kill $tw; wait $tw
+		kill -INT $tp; wait $tp
+		continue
+	fi
+	measure "$n threads"
+	kill $tw
+	wait $tw
+	echo "$old_pid_max" >/proc/sys/kernel/pid_max
+	echo "$old_maps" >/proc/sys/vm/max_map_count
+done
+
+cg2=$(awk '$3 == "cgroup2" {print $2; exit}' /proc/mounts)
+if [ -z "$cg2" ]; then
+	echo "| cgroups | skipped: no cgroup2 mount |"
+	exit 0
+fi
+base=$cg2/vp-scale-bench-$$
+mkdir "$base" || fail "mkdir $base"
+pids=()
+cleanup_cgroups() {
+	local p d
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
+	for d in "$base"/cg-*; do [ -d "$d" ] && rmdir "$d"; done
+	rmdir "$base"
+}
+on_exit cleanup_cgroups
+made=0
+for n in $CGROUPS; do
+	while [ "$made" -lt "$n" ]; do
+		mkdir "$base/cg-$made" || fail "mkdir $base/cg-$made"
+		sleep 100000 &
+		pids+=($!)
+		echo $! >"$base/cg-$made/cgroup.procs" || fail "move into $base/cg-$made"
+		made=$((made + 1))
+	done
+	start_top
+	measure "$n cgroups, a sleeping process in each"
+done
