@@ -391,11 +391,18 @@ static void resolve_taps(struct netpath *np)
 			continue;
 		if (!d->delta.rx_pkts && !d->delta.tx_pkts && d->holder)
 			continue; /* idle and its holder gone: keep the last mapping */
-		/* A scan reads every fd of every process: at most every 10 s per tap. */
-		if (d->holder_scan_ns && now_mono_ns() - d->holder_scan_ns < 10 * NSEC_PER_SEC)
+		/*
+		 * A scan reads every fd of every process: at most every 10 s per tap -- but a first
+		 * scan that found no holder (a tap whose writer was still starting, on a busy host)
+		 * is tried again at the next collect, so one unlucky scan does not leave the tap
+		 * ownerless for 10 s.
+		 */
+		if (d->holder_scan_ns &&
+		    now_mono_ns() - d->holder_scan_ns < (d->holder_misses == 1 ? 0 : 10) * NSEC_PER_SEC)
 			continue;
 		d->holder_scan_ns = now_mono_ns();
 		d->holder = netpath_tap_holder(d->info.name, d->info.key.netns);
+		d->holder_misses = d->holder ? 0 : d->holder_misses + 1;
 		d->vhost = d->holder ? netpath_vhost_mode(d->holder) : VHOST_UNKNOWN;
 	}
 }

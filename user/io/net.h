@@ -31,6 +31,7 @@ struct net_dev {
 	enum vhost_mode vhost;	   /* tap: vhost mode of the holder */
 	uint64_t active_ns;	   /* last collect that saw it move (CLOCK_MONOTONIC) */
 	uint64_t holder_scan_ns;   /* last /proc scan for the tap's holder */
+	int holder_misses;	   /* scans in a row that found none (the first is retried soon) */
 };
 
 struct netpath {
