@@ -57,6 +57,12 @@ const char *fmt_duration(uint64_t ns, char *buf, size_t len);
 
 /* Read a whole small file (procfs, sysfs, cgroupfs) into a malloc'd NUL-terminated buffer. */
 char *read_file(const char *path, size_t *len);
+/*
+ * Open a file another user may have put in place (a mapped binary, a debug file it names) for
+ * reading: never blocks on a FIFO, refuses anything but a regular file (a device would read
+ * forever).  An fd, or -1 with errno set.
+ */
+int open_regular(const char *path);
 /* Read one unsigned number from a file; -errno on failure. */
 int read_u64_file(const char *path, uint64_t *out);
 /*
