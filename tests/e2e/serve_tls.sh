@@ -14,13 +14,6 @@ python3 -W ignore -c 'import crypt' 2>/dev/null || skip "python3 has no crypt mo
 
 tmp=$(mktemp -d)
 on_exit "rm -rf '$tmp'"
-free_port() { # a TCP port no socket uses, below the ephemeral range, keyed by our pid
-	local p
-	for ((p = 20000 + ($$ * 11 + $1) % 12000; p < 32768; p += 89)); do
-		ss -Htan "sport = :$p" | grep -q . || { echo "$p"; return 0; }
-	done
-	return 1
-}
 aport=$(free_port 3) || fail "no free port"
 pport=$(free_port 4) || fail "no free port"
 [ "$aport" != "$pport" ] || pport=$((pport + 1))

@@ -327,26 +327,30 @@ int vp_dir_open(const char *path)
 	return err ? err : fd;
 }
 
+/* The folder of the file `path` (an fd, or -errno) and the file's name in it. */
+static int file_dir_open(const char *path, char *base, size_t blen)
+{
+	char parent[4096];
+	int err = split_path(path, parent, sizeof(parent), base, blen);
+
+	if (err)
+		return err;
+	if (!strcmp(base, ".") || !strcmp(base, "..") || path[strlen(path) - 1] == '/')
+		return -EISDIR;
+	return vp_dir_open(parent);
+}
+
 int vp_out_check(const char *path, bool dir)
 {
-	char parent[4096], base[NAME_MAX + 1];
+	char base[NAME_MAX + 1];
 	struct stat st;
 	int fd, err;
 
-	if (dir) {
-		fd = vp_dir_open(path);
-	} else {
-		err = split_path(path, parent, sizeof(parent), base, sizeof(base));
-		if (err)
-			return err;
-		if (!strcmp(base, ".") || !strcmp(base, "..") || path[strlen(path) - 1] == '/')
-			return -EISDIR;
-		fd = vp_dir_open(parent);
-		if (fd >= 0 && !fstatat(fd, base, &st, AT_SYMLINK_NOFOLLOW) &&
-		    S_ISDIR(st.st_mode)) {
-			close(fd);
-			return -EISDIR;
-		}
+	fd = dir ? vp_dir_open(path) : file_dir_open(path, base, sizeof(base));
+	if (!dir && fd >= 0 && !fstatat(fd, base, &st, AT_SYMLINK_NOFOLLOW) &&
+	    S_ISDIR(st.st_mode)) {
+		close(fd);
+		return -EISDIR;
 	}
 	if (fd < 0)
 		return fd;
@@ -435,15 +439,9 @@ int write_file_atomic_at(int dirfd, const char *name, const char *buf, size_t le
 
 int write_file_atomic(const char *path, const char *buf, size_t len)
 {
-	char parent[4096], base[NAME_MAX + 1];
-	int dfd, err;
+	char base[NAME_MAX + 1];
+	int dfd = file_dir_open(path, base, sizeof(base)), err;
 
-	err = split_path(path, parent, sizeof(parent), base, sizeof(base));
-	if (err)
-		return err;
-	if (!strcmp(base, ".") || !strcmp(base, "..") || path[strlen(path) - 1] == '/')
-		return -EISDIR;
-	dfd = vp_dir_open(parent);
 	if (dfd < 0)
 		return dfd;
 	err = write_file_atomic_at(dfd, base, buf, len);
