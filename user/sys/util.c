@@ -287,6 +287,7 @@ int vp_dir_open(const char *path)
 	struct stat lst, pst;
 	int pfd, fd, err;
 
+	file_why_err = 0; /* a reason left from an earlier failure is not this one's */
 	err = split_path(path, parent, sizeof(parent), base, sizeof(base));
 	if (err)
 		return err;
@@ -383,6 +384,7 @@ int write_file_atomic_at(int dirfd, const char *name, const char *buf, size_t le
 	size_t off = 0;
 	int fd = -1, err = 0;
 
+	file_why_err = 0;
 	if (!name[0] || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, ".."))
 		return -EINVAL;
 	/*
