@@ -63,7 +63,7 @@ bad badcert "did not start" "tls_server_config: {cert_file: $tmp/garbage.crt, ke
 
 # --- binding beyond loopback: a warning without TLS + password, none with them ---
 warned() { # args...: the first line serve prints before it loads probes, in an empty netns
-	timeout 5 unshare -n "$VIRTPROF" serve "$@" 2>&1 >/dev/null | head -n 1
+	timeout -s KILL 5 unshare -n "$VIRTPROF" serve "$@" 2>&1 >/dev/null | head -n 1
 }
 warned --listen "0.0.0.0:$aport" | grep -q "reachable from other hosts without TLS or a password" ||
 	fail "no warning for 0.0.0.0 without --web-config"
