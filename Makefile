@@ -23,7 +23,7 @@ CFLAGS    ?= -O2 -g
 CFLAGS    += -std=gnu11 -Wall -Wextra -Werror -Wno-missing-field-initializers -Wno-format-truncation -D_GNU_SOURCE \
 	     -MMD -MP $(SANFLAGS)
 INCLUDES  := -I$(BUILD) -Iuser -Ibpf
-LDLIBS    := -lbpf -lelf -lz -lcurl -ljansson -lmicrohttpd -lpthread -lm
+LDLIBS    := -lbpf -lelf -lz -lcurl -ljansson -lmicrohttpd -lyaml -lcrypt -lpthread -lm
 BPFCFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -Ivmlinux -Ibpf
 
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)

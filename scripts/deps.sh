@@ -9,11 +9,14 @@ PKGS=(
 	libjansson-dev # reads saved sessions back (virtprof report, diff, --html)
 	# serve: the /metrics HTTP server (embedded, event-driven, no own HTTP parser to maintain)
 	libmicrohttpd-dev
+	# serve --web-config: the exporter-toolkit YAML (libyaml), bcrypt password hashes (libxcrypt)
+	libyaml-dev libcrypt-dev
 	# tests
 	libcmocka-dev jq iproute2 nginx-light procps kmod util-linux e2fsprogs curl
 	python3-jsonschema # validates the session JSON against docs/session.schema.json
 	chromium           # loads the HTML report headless: no console error, no request, the DOM
 	prometheus # serve: a real Prometheus scrapes the agent (the test starts its own instance)
+	openssl    # serve: the TLS test makes its own CA and certificate
 	# testbed: one rootfs for a qemu VM (TCG/KVM) and a docker container
 	qemu-system-x86 docker.io linux-image-amd64 busybox-static cpio
 	# benchmarks: the peers virtprof is held against

@@ -27,6 +27,14 @@ assert_within() {
 	awk -v a="$1" -v b="$2" -v p="$3" 'BEGIN{d=a-b; if(d<0)d=-d; exit !(d <= b*p/100)}' ||
 		fail "${4:-}: $1 not within $3% of $2"
 }
+# A TCP port no socket uses, below the ephemeral range, keyed by our pid and N (1, 2, ...).
+free_port() { # N
+	local p
+	for ((p = 20000 + ($$ * 7 + $1) % 12000; p < 32768; p += 97)); do
+		ss -Htan "sport = :$p" | grep -q . || { echo "$p"; return 0; }
+	done
+	return 1
+}
 # Wait until a command succeeds, at most N tenths of a second.
 wait_for() { local n=$1; shift; while ((n-- > 0)); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done; return 1; }
 

@@ -14,13 +14,6 @@ tmp=$(mktemp -d)
 on_exit "rm -rf '$tmp'"
 TOP=20
 
-free_port() { # a TCP port no socket uses, below the ephemeral range, keyed by our pid
-	local p
-	for ((p = 20000 + ($$ * 7 + $1) % 12000; p < 32768; p += 97)); do
-		ss -Htan "sport = :$p" | grep -q . || { echo "$p"; return 0; }
-	done
-	return 1
-}
 aport=$(free_port 1) || fail "no free port"
 pport=$(free_port 2) || fail "no free port"
 [ "$aport" != "$pport" ] || pport=$((pport + 1))

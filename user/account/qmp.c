@@ -88,8 +88,12 @@ int qmp_parse_thread_ids(const char *reply, pid_t *tids, int max)
 	for (const char *p = reply; (p = strstr(p, "\"thread-id\"")) && n < max;) {
 		p += 11;
 		p += strspn(p, " \t:");
-		if (*p >= '0' && *p <= '9')
-			tids[n++] = (pid_t)strtol(p, NULL, 10);
+		if (*p >= '0' && *p <= '9') {
+			long v = strtol(p, NULL, 10);
+
+			if (v > 0 && v < (1L << 30)) /* a tid, not whatever number the peer sent */
+				tids[n++] = (pid_t)v;
+		}
 	}
 	return n;
 }
@@ -108,6 +112,8 @@ static int read_line(int fd, char *buf, size_t len, uint64_t deadline)
 		    poll(&pfd, 1, (int)((deadline - now) / NSEC_PER_MSEC) + 1) <= 0)
 			return -ETIMEDOUT;
 		r = read(fd, buf + used, len - 1 - used);
+		if (r < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
 		if (r <= 0)
 			return r ? -errno : -ECONNRESET;
 		used += r;
@@ -121,8 +127,9 @@ static int read_line(int fd, char *buf, size_t len, uint64_t deadline)
 /* Send a command and read until its "return" (skipping asynchronous events). */
 static int command(int fd, const char *cmd, char *buf, size_t len, uint64_t deadline)
 {
-	if (write(fd, cmd, strlen(cmd)) != (ssize_t)strlen(cmd))
-		return -errno;
+	/* non-blocking: a peer that never reads cannot stall us either */
+	if (send(fd, cmd, strlen(cmd), MSG_DONTWAIT | MSG_NOSIGNAL) != (ssize_t)strlen(cmd))
+		return errno ? -errno : -EIO;
 	for (int i = 0; i < 16; i++) {
 		int err = read_line(fd, buf, len, deadline);
 
@@ -136,9 +143,54 @@ static int command(int fd, const char *cmd, char *buf, size_t len, uint64_t dead
 	return -EPROTO;
 }
 
-/* Connect, negotiate, run one command: its reply line in buf.  0 or -errno with why. */
-static int qmp_query(const char *path, const char *cmd, char *buf, size_t len, char *why,
-		     size_t wlen)
+/* The effective uid of a process, from /proc/PID/status; -errno. */
+static int proc_euid(pid_t pid, uid_t *uid)
+{
+	char path[64], *s, *l;
+	unsigned int r, e;
+	int err = -ENOENT;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	s = read_file(path, NULL);
+	if (!s)
+		return -errno;
+	l = strstr(s, "\nUid:");
+	if (l && sscanf(l + 5, "%u %u", &r, &e) == 2) {
+		*uid = e;
+		err = 0;
+	}
+	free(s);
+	return err;
+}
+
+/*
+ * The socket must be served by the qemu that named it, or by a process of that qemu's user:
+ * another user's command line can name any socket (docker's, another VM's monitor), and root
+ * must not talk to it on that user's word.  Checked before a byte is sent.
+ */
+static int peer_is_qemus(int fd, pid_t qemu, const char *path, char *why, size_t wlen)
+{
+	struct ucred cr;
+	socklen_t l = sizeof(cr);
+	uid_t quid = (uid_t)-1;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &l))
+		return -errno;
+	if (cr.pid == qemu || (!proc_euid(qemu, &quid) && cr.uid == quid))
+		return 0;
+	snprintf(why, wlen,
+		 "QMP socket %s: served by pid %d (uid %u), not by this qemu nor its user: not "
+		 "asked",
+		 path, (int)cr.pid, (unsigned int)cr.uid);
+	return -EPERM;
+}
+
+/*
+ * Connect to qemu's monitor (served by that qemu or its user: peer_is_qemus), negotiate, run one
+ * command: its reply line in buf.  0 or -errno with why.
+ */
+static int qmp_query(pid_t qemu, const char *path, const char *cmd, char *buf, size_t len,
+		     char *why, size_t wlen)
 {
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
 	uint64_t deadline = now_mono_ns() + NSEC_PER_SEC;
@@ -149,12 +201,19 @@ static int qmp_query(const char *path, const char *cmd, char *buf, size_t len, c
 		return -ENAMETOOLONG;
 	}
 	strcpy(a.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	/* non-blocking: a listener that never accepts (its backlog full) makes connect fail at once */
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a))) {
 		err = -errno;
-		snprintf(why, wlen, "QMP socket %s: %s", path, strerror(-err));
+		snprintf(why, wlen, "QMP socket %s: %s", path,
+			 err == -EAGAIN ? "not accepting connections" : strerror(-err));
 		if (fd >= 0)
 			close(fd);
+		return err;
+	}
+	err = peer_is_qemus(fd, qemu, path, why, wlen);
+	if (err) {
+		close(fd);
 		return err;
 	}
 	/* a monitor already in use by another client never greets: the deadline bounds that */
@@ -167,16 +226,17 @@ static int qmp_query(const char *path, const char *cmd, char *buf, size_t len, c
 	if (err)
 		snprintf(why, wlen, "QMP socket %s: %s", path,
 			 err == -ETIMEDOUT ? "no answer within 1 s (another client?)" :
+			 err == -E2BIG	   ? "a reply line longer than expected: not QMP" :
 					     strerror(-err));
 	return err;
 }
 
-int qmp_vcpu_tids(const char *path, pid_t *tids, int max, char *why, size_t wlen)
+int qmp_vcpu_tids(pid_t qemu, const char *path, pid_t *tids, int max, char *why, size_t wlen)
 {
 	char buf[16384];
 	int err, n;
 
-	err = qmp_query(path, "{\"execute\":\"query-cpus-fast\"}\n", buf, sizeof(buf), why, wlen);
+	err = qmp_query(qemu, path, "{\"execute\":\"query-cpus-fast\"}\n", buf, sizeof(buf), why, wlen);
 	if (err)
 		return err;
 	n = qmp_parse_thread_ids(buf, tids, max);
@@ -227,7 +287,7 @@ static char *hmp_text(char *reply)
 	return text;
 }
 
-int qmp_mtree(const char *path, struct devmap *m, char *why, size_t wlen)
+int qmp_mtree(pid_t qemu, const char *path, struct devmap *m, char *why, size_t wlen)
 {
 	size_t len = 1 << 20;
 	char *buf = malloc(len), *text;
@@ -235,7 +295,7 @@ int qmp_mtree(const char *path, struct devmap *m, char *why, size_t wlen)
 
 	if (!buf)
 		return -ENOMEM;
-	err = qmp_query(path,
+	err = qmp_query(qemu, path,
 			"{\"execute\":\"human-monitor-command\",\"arguments\":{\"command-line\":"
 			"\"info mtree -f\"}}\n",
 			buf, len, why, wlen);

@@ -15,8 +15,12 @@
 
 /* The QMP socket path named on a qemu command line (NUL-separated argv); -ENOENT when none. */
 int qmp_socket_path(const char *cmdline, size_t len, char *path, size_t plen);
-/* Thread ids of the vCPUs (at most max); count, or -errno with `why` filled. */
-int qmp_vcpu_tids(const char *path, pid_t *tids, int max, char *why, size_t wlen);
+/*
+ * Thread ids of the vCPUs (at most max) from the socket `path` named by qemu process `qemu`;
+ * count, or -errno with `why` filled.  Asked only when the socket is served by that qemu or by
+ * its user; within 1 s in all, at most 16 KB per line (docs/security.md).
+ */
+int qmp_vcpu_tids(pid_t qemu, const char *path, pid_t *tids, int max, char *why, size_t wlen);
 /* The thread-id values of a query-cpus-fast reply (pure, unit-tested). */
 int qmp_parse_thread_ids(const char *reply, pid_t *tids, int max);
 
@@ -35,7 +39,7 @@ struct devmap {
 	struct devmap_range *r;
 };
 /* Fill m from qemu's reply over the QMP socket at path: 0, or -errno with why. */
-int qmp_mtree(const char *path, struct devmap *m, char *why, size_t wlen);
+int qmp_mtree(pid_t qemu, const char *path, struct devmap *m, char *why, size_t wlen);
 /* Add the device regions of `info mtree -f` text: how many (pure, unit-tested). */
 int devmap_parse_mtree(struct devmap *m, const char *text);
 const struct devmap_range *devmap_find(const struct devmap *m, bool io, uint64_t addr);

@@ -83,7 +83,8 @@ static void vm_role_evidence(struct target *t, const char *comm)
 		snprintf(t->roles_note, sizeof(t->roles_note),
 			 "'%s' is not qemu: all its threads belong to the VM, role unknown", comm);
 	} else if (cmd && !qmp_socket_path(cmd, clen, path, sizeof(path))) {
-		n = qmp_vcpu_tids(path, t->vcpu_tids, ARRAY_SIZE(t->vcpu_tids), why, sizeof(why));
+		n = qmp_vcpu_tids(t->pid, path, t->vcpu_tids, ARRAY_SIZE(t->vcpu_tids), why,
+				  sizeof(why));
 		t->nvcpu_tids = n > 0 ? n : 0;
 		if (n > 0)
 			snprintf(t->roles_note, sizeof(t->roles_note),

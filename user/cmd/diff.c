@@ -157,11 +157,11 @@ int cmd_diff(int argc, char **argv)
 		       d.gates[k].violations);
 	ret = fails ? VP_EXIT_FAIL : VP_EXIT_OK;
 	if (json && (err = write_json(&d, json, argv[optind], argv[optind + 1], fails))) {
-		vp_err("write %s: %s", json, strerror(-err));
+		vp_err("write %s: %s", json, vp_file_error(err));
 		ret = VP_EXIT_USAGE;
 	}
 	if (html && (err = write_html(&d, html, a, b, argv[optind], argv[optind + 1]))) {
-		vp_err("write %s: %s", html, strerror(-err));
+		vp_err("write %s: %s", html, vp_file_error(err));
 		ret = VP_EXIT_USAGE;
 	}
 out:

@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <libgen.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,17 +43,13 @@ static void usage(FILE *f)
 /* The output file must be writable before any traffic, not found out after the run. */
 static int check_out_path(const char *path)
 {
-	char *dup = strdup(path);
-	int r = 0;
+	int err = vp_out_check(path, false);
 
-	if (!dup)
-		return -ENOMEM;
-	if (access(dirname(dup), W_OK)) {
-		vp_err("--json %s: directory not writable: %s", path, strerror(errno));
-		r = -EINVAL;
+	if (err) {
+		vp_err("--json %s: cannot be written: %s", path, vp_file_error(err));
+		return -EINVAL;
 	}
-	free(dup);
-	return r;
+	return 0;
 }
 
 static void progress(struct load_handle *h, size_t *seen, uint64_t *reqs, uint64_t *errs)
@@ -190,7 +185,7 @@ int cmd_load(int argc, char **argv)
 		int e = load_write_json(&res, json);
 
 		if (e) {
-			vp_err("load: write %s: %s", json, strerror(-e));
+			vp_err("load: write %s: %s", json, vp_file_error(e));
 			r = VP_EXIT_FAIL;
 		}
 	}

@@ -68,7 +68,7 @@ int cmd_report(int argc, char **argv)
 		return ret;
 	err = html_write_session(root, in, out);
 	if (err) {
-		vp_err("write %s: %s", out, strerror(-err));
+		vp_err("write %s: %s", out, vp_file_error(err));
 		ret = VP_EXIT_FAIL;
 	}
 	json_decref(root);

@@ -9,11 +9,13 @@
  * the collector never waits for a slow client.
  */
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <errno.h>
 #include <getopt.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +25,7 @@
 #include <microhttpd.h>
 
 #include "cmd/commands.h"
+#include "cmd/webconfig.h"
 #include "report/metrics.h"
 #include "session/capture.h"
 #include "session/options.h"
@@ -32,6 +35,19 @@
 #define SERVE_DEFAULT_LISTEN "127.0.0.1:9464"
 #define SERVE_DEFAULT_TOP_OTHER 20
 #define SERVE_DEFAULT_GRACE_NS (300 * NSEC_PER_SEC)
+
+/*
+ * Limits that keep one client from starving the scraper (docs/serve.md): connections per
+ * client address, in all, the seconds a connection may sit idle mid-request, the bytes a
+ * request's line and headers may take, the length of a path, the query arguments.
+ */
+#define SERVE_PER_CLIENT 16U
+#define SERVE_CONNECTIONS 1024U
+#define SERVE_TIMEOUT_S 5U
+#define SERVE_REQUEST_BYTES (16U << 10)
+#define SERVE_PATH_MAX 64
+#define SERVE_ARGS_MAX 8
+#define SERVE_THREADS 4U
 
 static const char serve_usage[] =
 	"Usage: virtprof serve [OPTIONS]\n"
@@ -56,6 +72,9 @@ static const char serve_usage[] =
 	"                           while its VM or container runs)\n"
 	"      --no-io              do not load the network / block / KVM programs\n"
 	"      --max-threads N      threads the per-thread maps hold (default 131072)\n"
+	"      --web-config FILE    TLS and basic auth, in the Prometheus exporter-toolkit\n"
+	"                           format (tls_server_config: cert_file, key_file;\n"
+	"                           basic_auth_users: user: bcrypt-hash); docs/serve.md\n"
 	"  -v, --verbose            libbpf and collector diagnostics on stderr\n"
 	"  -h, --help\n"
 	"\n"
@@ -63,7 +82,8 @@ static const char serve_usage[] =
 	"\n"
 	"Examples:\n"
 	"  virtprof serve                                  # 127.0.0.1:9464, everything found\n"
-	"  virtprof serve --listen 0.0.0.0:9464 --vm web1  # one VM, scraped from elsewhere\n"
+	"  virtprof serve --listen 0.0.0.0:9464 --vm web1 --web-config web.yml\n"
+	"                                                  # one VM, scraped from elsewhere\n"
 	"  curl -s localhost:9464/metrics | grep '^virtprof_cpu_seconds_total'\n";
 
 /* A rendered exposition, shared by the collector and any number of responses in flight. */
@@ -77,6 +97,7 @@ static struct {
 	struct snapshot *cur;
 	uint64_t last_mono; /* when the last interval closed */
 	uint64_t interval_ns;
+	struct web_config *web; /* NULL: no --web-config */
 } shared = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 static void snapshot_put(void *cls)
@@ -130,17 +151,58 @@ static enum MHD_Result reply_text(struct MHD_Connection *conn, unsigned int stat
 						     MHD_RESPMEM_MUST_COPY));
 }
 
+static enum MHD_Result count_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+				 const char *value)
+{
+	(void)kind, (void)key, (void)value;
+	return ++*(int *)cls > SERVE_ARGS_MAX ? MHD_NO : MHD_YES;
+}
+
+/* basic_auth_users of --web-config: true when the request may go on (else a 401 is queued). */
+static bool authorized(struct MHD_Connection *conn, enum MHD_Result *ret)
+{
+	char *pass = NULL, *user;
+	struct MHD_Response *r;
+	bool ok;
+
+	if (!shared.web || !shared.web->nusers)
+		return true;
+	user = MHD_basic_auth_get_username_password(conn, &pass);
+	ok = user && pass && web_config_auth(shared.web, user, pass);
+	if (pass)
+		explicit_bzero(pass, strlen(pass));
+	MHD_free(user);
+	MHD_free(pass);
+	if (ok)
+		return true;
+	r = MHD_create_response_from_buffer(strlen("unauthorized\n"), (void *)"unauthorized\n",
+					    MHD_RESPMEM_PERSISTENT);
+	*ret = r ? MHD_queue_basic_auth_fail_response(conn, "virtprof", r) : MHD_NO;
+	if (r)
+		MHD_destroy_response(r);
+	return false;
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
 			      const char *method, const char *version, const char *upload,
 			      size_t *upload_size, void **req)
 {
+	enum MHD_Result ret = MHD_NO;
 	struct snapshot *s;
 	char msg[160];
 	uint64_t age;
+	int nargs = 0;
 
 	(void)cls, (void)version, (void)upload, (void)upload_size, (void)req;
 	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
 		return reply_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "GET or HEAD only\n");
+	if (!authorized(conn, &ret))
+		return ret;
+	if (strlen(url) > SERVE_PATH_MAX)
+		return reply_text(conn, MHD_HTTP_URI_TOO_LONG, "path too long\n");
+	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, count_arg, &nargs);
+	if (nargs > SERVE_ARGS_MAX)
+		return reply_text(conn, MHD_HTTP_BAD_REQUEST, "too many query arguments\n");
 	if (!strcmp(url, "/metrics")) {
 		pthread_mutex_lock(&shared.lock);
 		s = shared.cur;
@@ -175,10 +237,30 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 }
 
 /*
+ * libmicrohttpd's own messages (a TLS handshake a client botched, a connection over a limit):
+ * with -v only, since any client can cause them; the last one is kept to explain a failed start.
+ */
+static pthread_mutex_t mhd_log_lock = PTHREAD_MUTEX_INITIALIZER;
+static char mhd_last[256];
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char buf[256];
+
+	(void)cls;
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	buf[strcspn(buf, "\n")] = '\0';
+	pthread_mutex_lock(&mhd_log_lock);
+	snprintf(mhd_last, sizeof(mhd_last), "%s", buf);
+	pthread_mutex_unlock(&mhd_log_lock);
+	vp_debug("http: %s", buf);
+}
+
+/*
  * "ADDR:PORT" or "[V6ADDR]:PORT" -> a listening socket.  Bound here, before any probe loads, so
  * a port in use is a clear error and exit 2 rather than a half-started agent.
  */
-static int listen_on(const char *spec)
+static int listen_on(const char *spec, bool *loopback)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
 				  .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE };
@@ -221,7 +303,7 @@ static int listen_on(const char *spec)
 		return err;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, ai->ai_addr, ai->ai_addrlen) || listen(fd, 64)) {
+	if (bind(fd, ai->ai_addr, ai->ai_addrlen) || listen(fd, 1024)) {
 		err = -errno;
 		vp_err("--listen %s: %s", spec, strerror(errno));
 		close(fd);
@@ -229,6 +311,12 @@ static int listen_on(const char *spec)
 		/* in use, not an address of this host, privileged port: the user's input */
 		return err == -ENOMEM ? -ENOMEM : -EINVAL;
 	}
+	if (loopback)
+		*loopback = ai->ai_family == AF_INET ?
+				    (ntohl(((struct sockaddr_in *)ai->ai_addr)->sin_addr.s_addr) >>
+				     24) == 127 :
+				    IN6_IS_ADDR_LOOPBACK(
+					    &((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr);
 	freeaddrinfo(ai);
 	return fd;
 }
@@ -248,7 +336,7 @@ static int publish(struct totals *t, struct capture *c, const char *host)
 
 struct serve_opts {
 	struct session_cli cli;
-	const char *listen, *host;
+	const char *listen, *host, *web_config;
 	int top_other;
 	uint64_t grace_ns;
 	bool io;
@@ -301,7 +389,7 @@ static int collect_loop(struct serve_opts *o, struct capture *c, const sigset_t 
 
 int cmd_serve(int argc, char **argv)
 {
-	enum { OPT_HOST = 256, OPT_TOP_OTHER, OPT_GRACE, OPT_NO_IO };
+	enum { OPT_HOST = 256, OPT_TOP_OTHER, OPT_GRACE, OPT_NO_IO, OPT_WEB_CONFIG };
 	static const struct option opts[] = {
 		{ "listen", required_argument, NULL, 'l' },
 		{ "interval", required_argument, NULL, SESS_OPT_INTERVAL },
@@ -311,6 +399,7 @@ int cmd_serve(int argc, char **argv)
 		{ "top-other", required_argument, NULL, OPT_TOP_OTHER },
 		{ "grace", required_argument, NULL, OPT_GRACE },
 		{ "no-io", no_argument, NULL, OPT_NO_IO },
+		{ "web-config", required_argument, NULL, OPT_WEB_CONFIG },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -320,6 +409,9 @@ int cmd_serve(int argc, char **argv)
 				.grace_ns = SERVE_DEFAULT_GRACE_NS,
 				.io = true };
 	static char hostname[256];
+	struct web_config web = { 0 };
+	bool loopback = true;
+	char why[320];
 	struct MHD_Daemon *d;
 	struct capture c;
 	sigset_t sigs;
@@ -362,6 +454,9 @@ int cmd_serve(int argc, char **argv)
 		case OPT_NO_IO:
 			o.io = false;
 			break;
+		case OPT_WEB_CONFIG:
+			o.web_config = optarg;
+			break;
 		case 'v':
 			vp_verbose++;
 			break;
@@ -398,28 +493,68 @@ int cmd_serve(int argc, char **argv)
 	sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL); /* SIGPIPE is ignored from main() */
 
-	fd = listen_on(o.listen);
-	if (fd < 0)
-		return vp_exit_code(fd);
+	if (o.web_config) {
+		err = web_config_load(o.web_config, &web, why, sizeof(why));
+		if (err) {
+			vp_err("%s", why);
+			return vp_exit_code(err);
+		}
+		shared.web = &web;
+		if (web.cert_pem && !MHD_is_feature_supported(MHD_FEATURE_TLS)) {
+			vp_err("--web-config %s: this libmicrohttpd has no TLS", o.web_config);
+			ret = VP_EXIT_USAGE;
+			goto out_web;
+		}
+	}
+	fd = listen_on(o.listen, &loopback);
+	if (fd < 0) {
+		ret = vp_exit_code(fd);
+		goto out_web;
+	}
+	if (!loopback && !(shared.web && web.cert_pem && web.nusers))
+		vp_warn("--listen %s: reachable from other hosts %s: whoever reaches the port reads "
+			"every process and container name of this host (give --web-config with "
+			"tls_server_config and basic_auth_users)",
+			o.listen,
+			!shared.web   ? "without TLS or a password" :
+			!web.cert_pem ? "without TLS (passwords in clear)" :
+					"without a password");
+	/* started before the probes load: a certificate it refuses is bad input, exit 2 */
+	d = MHD_start_daemon(
+		MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG |
+			(shared.web && web.cert_pem ? MHD_USE_TLS : 0),
+		0, NULL, NULL, handle, NULL, MHD_OPTION_LISTEN_SOCKET, fd,
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_THREAD_POOL_SIZE,
+		SERVE_THREADS, MHD_OPTION_CONNECTION_LIMIT, SERVE_CONNECTIONS,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, SERVE_PER_CLIENT, MHD_OPTION_CONNECTION_TIMEOUT,
+		SERVE_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SERVE_REQUEST_BYTES,
+		shared.web && web.cert_pem ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END,
+		web.cert_pem, MHD_OPTION_HTTPS_MEM_KEY, web.key_pem, MHD_OPTION_HTTPS_PRIORITIES,
+		"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2", MHD_OPTION_END);
+	if (!d) {
+		pthread_mutex_lock(&mhd_log_lock);
+		if (shared.web && web.cert_pem)
+			vp_err("--web-config %s: the HTTPS server did not start: %s", o.web_config,
+			       mhd_last[0] ? mhd_last : "certificate or key refused");
+		else
+			vp_err("--listen %s: the HTTP server did not start%s%s", o.listen,
+			       mhd_last[0] ? ": " : "", mhd_last);
+		pthread_mutex_unlock(&mhd_log_lock);
+		close(fd);
+		ret = shared.web && web.cert_pem ? VP_EXIT_USAGE : VP_EXIT_FAIL;
+		goto out_web;
+	}
 	err = capture_open(&c, o.cli.vms, o.cli.nvm, o.cli.ctrs, o.cli.nctr, o.io,
 			   o.cli.max_threads);
 	if (err) {
-		close(fd);
-		return vp_exit_code(err);
-	}
-	d = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-			     handle, NULL, MHD_OPTION_LISTEN_SOCKET, fd,
-			     MHD_OPTION_CONNECTION_LIMIT, 64U, MHD_OPTION_CONNECTION_TIMEOUT, 10U,
-			     MHD_OPTION_END);
-	if (!d) {
-		vp_err("--listen %s: the HTTP server did not start", o.listen);
-		capture_close(&c);
-		close(fd);
-		return VP_EXIT_FAIL;
+		MHD_stop_daemon(d);
+		ret = vp_exit_code(err);
+		goto out_web;
 	}
 	fprintf(stderr,
-		"virtprof: serving http://%s/metrics every %.3gs, host=\"%s\", %d target(s)\n",
-		o.listen, o.cli.interval_ns / 1e9, o.host, c.targets.n);
+		"virtprof: serving %s://%s/metrics every %.3gs, host=\"%s\", %d target(s)%s\n",
+		shared.web && web.cert_pem ? "https" : "http", o.listen, o.cli.interval_ns / 1e9,
+		o.host, c.targets.n, shared.web && web.nusers ? ", basic auth" : "");
 
 	ret = collect_loop(&o, &c, &sigs);
 
@@ -427,5 +562,9 @@ int cmd_serve(int argc, char **argv)
 	capture_close(&c);
 	snapshot_put(shared.cur);
 	shared.cur = NULL;
+out_web:
+	if (shared.web)
+		web_config_free(&web);
+	shared.web = NULL;
 	return ret;
 }

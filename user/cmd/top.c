@@ -69,11 +69,11 @@ static int write_stacks(const struct session_cli *cli, const struct stack_profil
 	if (!all->on)
 		return ret;
 	if (cli->folded && (err = stack_write_folded(cli->folded, &src, 1))) {
-		vp_err("write %s: %s", cli->folded, strerror(-err));
+		vp_err("write %s: %s", cli->folded, vp_file_error(err));
 		ret = VP_EXIT_FAIL;
 	}
 	if (cli->pprof && (err = stack_write_pprof(cli->pprof, &src, 1, dur_ns))) {
-		vp_err("write %s: %s", cli->pprof, strerror(-err));
+		vp_err("write %s: %s", cli->pprof, vp_file_error(err));
 		ret = VP_EXIT_FAIL;
 	}
 	return ret;

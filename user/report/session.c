@@ -9,6 +9,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "report/doc.h"
 #include "report/html.h"
@@ -1052,15 +1053,12 @@ static void table_timeline(const struct session *s, struct out *o)
 }
 
 /* One CSV file of DIR from one table, written atomically. */
-static int write_csv(const struct session *s, const char *dir, const char *name,
+static int write_csv(const struct session *s, int dirfd, const char *name,
 		     void (*table)(const struct session *s, struct out *o))
 {
-	struct atomic_file *af;
-	char path[1024];
+	struct atomic_file *af = atomic_file_open_at(dirfd, name);
 	struct out o;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	af = atomic_file_open(path);
 	if (!af)
 		return -errno;
 	out_init(&o, atomic_file_stream(af), OUT_CSV, false);
@@ -1070,9 +1068,15 @@ static int write_csv(const struct session *s, const char *dir, const char *name,
 
 int session_write_csv(const struct session *s, const char *dir)
 {
-	int err = write_csv(s, dir, "timeline.csv", table_timeline);
+	int dfd = vp_dir_open(dir), err;
 
-	return err ? err : write_csv(s, dir, "summary.csv", session_table_compare);
+	if (dfd < 0)
+		return dfd;
+	err = write_csv(s, dfd, "timeline.csv", table_timeline);
+	if (!err)
+		err = write_csv(s, dfd, "summary.csv", session_table_compare);
+	close(dfd);
+	return err;
 }
 
 /* --json / --csv / --html after the text report; VP_EXIT_OK or VP_EXIT_FAIL. */
@@ -1081,15 +1085,15 @@ int session_write_outputs(struct session *s, const struct session_cli *c, const 
 	int err, ret = VP_EXIT_OK;
 
 	if (c->json && (err = session_write_json(s, c->json, command))) {
-		vp_err("write %s: %s", c->json, strerror(-err));
+		vp_err("write %s: %s", c->json, vp_file_error(err));
 		ret = VP_EXIT_FAIL;
 	}
 	if (c->csv && (err = session_write_csv(s, c->csv))) {
-		vp_err("write %s: %s", c->csv, strerror(-err));
+		vp_err("write %s: %s", c->csv, vp_file_error(err));
 		ret = VP_EXIT_FAIL;
 	}
 	if (c->html && (err = session_write_html(s, c->html, command))) {
-		vp_err("write %s: %s", c->html, strerror(-err));
+		vp_err("write %s: %s", c->html, vp_file_error(err));
 		ret = VP_EXIT_FAIL;
 	}
 	if (report_write_stack_files(s, c) != VP_EXIT_OK)

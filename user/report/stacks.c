@@ -438,11 +438,11 @@ int report_write_stack_files(const struct session *s, const struct session_cli *
 		vp_warn("no stacks were sampled (%s): --folded/--pprof not written",
 			s->cap.stacks_na[0] ? s->cap.stacks_na : "no step ran");
 	if (n && c->folded && (err = stack_write_folded(c->folded, src, n))) {
-		vp_err("write %s: %s", c->folded, strerror(-err));
+		vp_err("write %s: %s", c->folded, vp_file_error(err));
 		ret = VP_EXIT_FAIL;
 	}
 	if (n && c->pprof && (err = stack_write_pprof(c->pprof, src, n, dur))) {
-		vp_err("write %s: %s", c->pprof, strerror(-err));
+		vp_err("write %s: %s", c->pprof, vp_file_error(err));
 		ret = VP_EXIT_FAIL;
 	}
 	free(src);

@@ -489,7 +489,7 @@ static void guest_map(struct guest *g)
 			 "qemu %u has no QMP unix socket (-qmp unix:PATH,server=on,wait=off): "
 			 "devices not named",
 			 g->tgid);
-	else if (qmp_mtree(sock, &g->map, path, sizeof(path)))
+	else if (qmp_mtree((pid_t)g->tgid, sock, &g->map, path, sizeof(path)))
 		snprintf(g->map_na, sizeof(g->map_na), "devices not named: %s", path);
 	else
 		g->map_na[0] = '\0';

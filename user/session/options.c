@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
-#include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -154,15 +153,15 @@ int session_check_sources(struct session_cli *c, bool builtin)
 	return 0;
 }
 
-/* Check before any probe or packet that the output locations are writable. */
-static int check_file(const char *opt, const char *path)
+/* Check before any probe or packet that an output location can be written (docs/security.md). */
+static int check_out(const char *opt, const char *path, bool dir)
 {
-	char *dup = strdup(path);
-	int bad = !dup || access(dirname(dup), W_OK);
+	int err = vp_out_check(path, dir);
 
-	free(dup);
-	if (bad) {
-		vp_err("%s %s: directory not writable", opt, path);
+	if (err) {
+		vp_err("%s %s: %s %s", opt, path,
+		       dir ? "not a folder to write in:" : "cannot be written:",
+		       vp_file_error(err));
 		return -EINVAL;
 	}
 	return 0;
@@ -170,40 +169,25 @@ static int check_file(const char *opt, const char *path)
 
 int session_check_outputs(const char *json, const char *csv, const char *html)
 {
-	if ((json && check_file("--json", json)) || (html && check_file("--html", html)))
+	if ((json && check_out("--json", json, false)) ||
+	    (html && check_out("--html", html, false)) || (csv && check_out("--csv", csv, true)))
 		return -EINVAL;
-	if (csv && access(csv, W_OK)) {
-		vp_err("--csv %s: not a writable directory (%s)", csv, strerror(errno));
-		return -EINVAL;
-	}
 	return 0;
 }
 
 int session_check_stack_outputs(const struct session_cli *c)
 {
-	struct stat st;
-
-	if (c->pprof) {
-		char *dup = strdup(c->pprof);
-		int bad = !dup || access(dirname(dup), W_OK) ||
-			  (!stat(c->pprof, &st) && S_ISDIR(st.st_mode));
-
-		free(dup);
-		if (bad) {
-			vp_err("--pprof %s: not a file in a writable directory", c->pprof);
-			return -EINVAL;
-		}
-	}
+	if (c->pprof && check_out("--pprof", c->pprof, false))
+		return -EINVAL;
 	if (c->folded) {
+		/* mkdir never follows a link at the name: an existing one is judged by check_out */
 		if (mkdir(c->folded, 0755) && errno != EEXIST) {
 			vp_err("--folded %s: cannot make the directory (%s)", c->folded,
 			       strerror(errno));
 			return -EINVAL;
 		}
-		if (access(c->folded, W_OK) || stat(c->folded, &st) || !S_ISDIR(st.st_mode)) {
-			vp_err("--folded %s: not a writable directory", c->folded);
+		if (check_out("--folded", c->folded, true))
 			return -EINVAL;
-		}
 	}
 	return 0;
 }

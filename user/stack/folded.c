@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "stack/output.h"
 #include "stack/sampler.h"
@@ -46,7 +47,7 @@ static void file_name(char *out, size_t len, const char *entity, const char *rol
 int stack_write_folded(const char *dir, const struct stack_source *src, int n)
 {
 	struct owner_file *files = NULL;
-	int nf = 0, cap = 0, err = 0;
+	int nf = 0, cap = 0, err = 0, dfd;
 
 	for (int s = 0; s < n && !err; s++) {
 		const struct stack_profile *p = src[s].p;
@@ -76,15 +77,20 @@ int stack_write_folded(const char *dir, const struct stack_source *src, int n)
 				     (unsigned long long)r->count);
 		}
 	}
+	dfd = err ? -1 : vp_dir_open(dir);
+	if (dfd < 0 && !err)
+		err = dfd;
 	for (int k = 0; k < nf; k++) {
-		char name[ENTITY_LEN + ROLE_LEN + 2], path[4096];
+		char name[ENTITY_LEN + ROLE_LEN + 2], file[ENTITY_LEN + ROLE_LEN + 10];
 
 		file_name(name, sizeof(name), files[k].entity, files[k].role);
-		snprintf(path, sizeof(path), "%s/%s.folded", dir, name);
+		snprintf(file, sizeof(file), "%s.folded", name);
 		if (!err)
-			err = write_file_atomic(path, files[k].buf, files[k].len);
+			err = write_file_atomic_at(dfd, file, files[k].buf, files[k].len);
 		free(files[k].buf);
 	}
+	if (dfd >= 0)
+		close(dfd);
 	free(files);
 	return err;
 }

@@ -611,7 +611,7 @@ static int read_syms(struct symbolizer *z, Elf *e, Elf32_Word type, struct symta
 static struct symtab *debug_syms(struct symbolizer *z, const char *path, uint32_t want_crc,
 				 bool check_crc)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open_regular(path);
 	struct symtab *t = NULL;
 	Elf *e;
 
@@ -746,6 +746,9 @@ static void elf_load(struct symbolizer *z, struct elf_file *f, int fd, const cha
 			if (d && d->d_size >= 8) {
 				size_t l = strnlen(d->d_buf, d->d_size);
 
+				/* a file name, as gdb reads it: no folder ("../../dev/zero") */
+				if (memchr(d->d_buf, '/', l))
+					continue;
 				snprintf(link, sizeof(link), "%.*s", (int)l, (char *)d->d_buf);
 				l = (l + 4) & ~(size_t)3;
 				if (l + 4 <= d->d_size)
@@ -805,14 +808,14 @@ static struct elf_file *map_elf(struct symbolizer *z, struct proc_maps *p, struc
 	if (!p->gone) {
 		snprintf(path, sizeof(path), "/proc/%u/map_files/%llx-%llx", p->tgid,
 			 (unsigned long long)m->start, (unsigned long long)m->end);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
+		fd = open_regular(path);
 		if (fd < 0) {
 			snprintf(path, sizeof(path), "/proc/%u/root%s", p->tgid, m->path);
-			fd = open(path, O_RDONLY | O_CLOEXEC);
+			fd = open_regular(path);
 		}
 	}
 	if (fd < 0)
-		fd = open(m->path, O_RDONLY | O_CLOEXEC);
+		fd = open_regular(m->path);
 	if (fd < 0)
 		return NULL;
 	arr = array_grow(z->elfs, &z->capelfs, z->nelfs, sizeof(*arr));

@@ -7,6 +7,9 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
+#include <sys/random.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -194,6 +197,22 @@ fail : {
 }
 }
 
+int open_regular(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	struct stat st;
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		close(fd);
+		errno = EINVAL;
+		return -1;
+	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	return fd;
+}
+
 int read_u64_file(const char *path, uint64_t *out)
 {
 	char *buf = read_file(path, NULL), *end;
@@ -209,17 +228,179 @@ int read_u64_file(const char *path, uint64_t *out)
 	return err;
 }
 
-int write_file_atomic(const char *path, const char *buf, size_t len)
-{
-	char tmp[4096];
-	size_t off = 0;
-	int fd, err = 0;
+/*
+ * Why the last file operation of this thread failed, in words, when strerror would not say it
+ * (a symbolic link not followed, an entry replaced while it was written).
+ */
+static __thread char file_why[256];
+static __thread int file_why_err;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof(tmp))
+static int file_fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int file_fail(int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(file_why, sizeof(file_why), fmt, ap);
+	va_end(ap);
+	file_why_err = err;
+	return err;
+}
+
+const char *vp_file_error(int err)
+{
+	return err && err == file_why_err ? file_why : strerror(-err);
+}
+
+/* "a/b/c" -> parent "a/b", base "c"; "c" -> ".", "c"; trailing slashes ignored. */
+static int split_path(const char *path, char *parent, size_t plen, char *base, size_t blen)
+{
+	size_t n = strlen(path), b;
+
+	while (n > 1 && path[n - 1] == '/')
+		n--;
+	if (!n)
+		return -ENOENT;
+	b = n;
+	while (b > 0 && path[b - 1] != '/')
+		b--;
+	if (n - b >= blen || b >= plen)
 		return -ENAMETOOLONG;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
+	memcpy(base, path + b, n - b);
+	base[n - b] = '\0';
+	if (!b) {
+		snprintf(parent, plen, ".");
+	} else {
+		size_t p = b;
+
+		while (p > 1 && path[p - 1] == '/')
+			p--;
+		memcpy(parent, path, p);
+		parent[p] = '\0';
+	}
+	return 0;
+}
+
+int vp_dir_open(const char *path)
+{
+	char parent[4096], base[NAME_MAX + 1];
+	struct stat lst, pst;
+	int pfd, fd, err;
+
+	file_why_err = 0; /* a reason left from an earlier failure is not this one's */
+	err = split_path(path, parent, sizeof(parent), base, sizeof(base));
+	if (err)
+		return err;
+	if (!strcmp(path, "/") || !strcmp(base, ".") || !strcmp(base, "..")) {
+		fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		return fd < 0 ? -errno : fd;
+	}
+	pfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (pfd < 0)
 		return -errno;
+	fd = openat(pfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && (errno == ELOOP || errno == ENOTDIR) &&
+	    !fstatat(pfd, base, &lst, AT_SYMLINK_NOFOLLOW) && S_ISLNK(lst.st_mode) &&
+	    !fstat(pfd, &pst)) {
+		/*
+		 * The kernel's fs.protected_symlinks rule, whatever the sysctl says: a link is
+		 * followed when its owner is us or the folder's owner; and never in a folder that
+		 * others can write without the sticky bit, where it could be swapped after the check.
+		 */
+		if (lst.st_uid != geteuid() && lst.st_uid != pst.st_uid)
+			err = file_fail(
+				-ELOOP,
+				"%s is a symbolic link owned by uid %u, not by this user nor "
+				"by the folder's owner: not followed (give the folder it "
+				"points to)",
+				path, (unsigned int)lst.st_uid);
+		else if ((pst.st_mode & (S_IWGRP | S_IWOTH)) && !(pst.st_mode & S_ISVTX))
+			err = file_fail(-ELOOP,
+					"%s is a symbolic link in a folder other users can write: "
+					"not followed (give the folder it points to)",
+					path);
+		else
+			fd = openat(pfd, base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	}
+	if (fd < 0 && !err)
+		err = -errno;
+	close(pfd);
+	return err ? err : fd;
+}
+
+/* The folder of the file `path` (an fd, or -errno) and the file's name in it. */
+static int file_dir_open(const char *path, char *base, size_t blen)
+{
+	char parent[4096];
+	int err = split_path(path, parent, sizeof(parent), base, blen);
+
+	if (err)
+		return err;
+	if (!strcmp(base, ".") || !strcmp(base, "..") || path[strlen(path) - 1] == '/')
+		return -EISDIR;
+	return vp_dir_open(parent);
+}
+
+int vp_out_check(const char *path, bool dir)
+{
+	char base[NAME_MAX + 1];
+	struct stat st;
+	int fd, err;
+
+	fd = dir ? vp_dir_open(path) : file_dir_open(path, base, sizeof(base));
+	if (!dir && fd >= 0 && !fstatat(fd, base, &st, AT_SYMLINK_NOFOLLOW) &&
+	    S_ISDIR(st.st_mode)) {
+		close(fd);
+		return -EISDIR;
+	}
+	if (fd < 0)
+		return fd;
+	err = faccessat(fd, ".", W_OK, AT_EACCESS) ? -errno : 0;
+	close(fd);
+	return err;
+}
+
+/* An unpredictable name for a temporary file beside `name` (at most NAME_MAX bytes). */
+static int tmp_name(char *out, size_t len, const char *name)
+{
+	uint64_t r;
+
+	if (getrandom(&r, sizeof(r), 0) != sizeof(r))
+		return -errno;
+	/* "<name>.tmp.<16 hex digits>": the name is cut so the whole fits NAME_MAX */
+	snprintf(out, len, ".%.*s.tmp.%016llx", NAME_MAX - 22, name, (unsigned long long)r);
+	return 0;
+}
+
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
+}
+
+int write_file_atomic_at(int dirfd, const char *name, const char *buf, size_t len)
+{
+	char tmp[NAME_MAX + 1];
+	struct stat st, now;
+	size_t off = 0;
+	int fd = -1, err = 0;
+
+	file_why_err = 0;
+	if (!name[0] || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, ".."))
+		return -EINVAL;
+	/*
+	 * Created, never opened: O_EXCL fails on any entry already there, a planted symbolic link
+	 * included, and O_NOFOLLOW says so twice.  A taken name is drawn again.
+	 */
+	for (int tries = 0; fd < 0 && tries < 64; tries++) {
+		err = tmp_name(tmp, sizeof(tmp), name);
+		if (err)
+			return err;
+		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (fd < 0 && errno != EEXIST)
+			return -errno;
+	}
+	if (fd < 0)
+		return file_fail(-EEXIST, "64 temporary names in a row were taken: not writing");
 	while (off < len) {
 		ssize_t n = write(fd, buf + off, len - off);
 
@@ -231,30 +412,60 @@ int write_file_atomic(const char *path, const char *buf, size_t len)
 		}
 		off += n;
 	}
-	if (!err && fsync(fd))
+	if (!err && (fsync(fd) || fstat(fd, &st)))
 		err = -errno;
-	if (close(fd) && !err)
+	/*
+	 * In a folder others can write without the sticky bit, the temporary entry could have been
+	 * swapped for something else: rename only the file written here, and check the name holds
+	 * it afterwards.
+	 */
+	if (!err && (fstatat(dirfd, tmp, &now, AT_SYMLINK_NOFOLLOW) || !same_file(&st, &now)))
+		err = file_fail(-EEXIST, "its temporary file was replaced while it was written: "
+					 "another user can write the folder");
+	if (!err && renameat(dirfd, tmp, dirfd, name))
 		err = -errno;
-	if (!err && rename(tmp, path))
-		err = -errno;
-	if (err)
-		unlink(tmp);
+	if (err) {
+		if (!fstatat(dirfd, tmp, &now, AT_SYMLINK_NOFOLLOW) && fd >= 0 && !fstat(fd, &st) &&
+		    same_file(&st, &now))
+			unlinkat(dirfd, tmp, 0);
+		close(fd);
+		return err;
+	}
+	close(fd);
+	if (fstatat(dirfd, name, &now, AT_SYMLINK_NOFOLLOW) || !same_file(&st, &now))
+		return file_fail(-EEXIST, "it was replaced right after it was written: another "
+					  "user can write the folder");
+	fsync(dirfd); /* the rename itself reaches the disk */
+	return 0;
+}
+
+int write_file_atomic(const char *path, const char *buf, size_t len)
+{
+	char base[NAME_MAX + 1];
+	int dfd = file_dir_open(path, base, sizeof(base)), err;
+
+	if (dfd < 0)
+		return dfd;
+	err = write_file_atomic_at(dfd, base, buf, len);
+	close(dfd);
 	return err;
 }
 
 struct atomic_file {
 	char *path;
+	int dirfd; /* -1: path is a whole path */
 	char *buf;
 	size_t len;
 	FILE *f;
 };
 
-struct atomic_file *atomic_file_open(const char *path)
+struct atomic_file *atomic_file_open_at(int dirfd, const char *path)
 {
 	struct atomic_file *af = calloc(1, sizeof(*af));
 
 	if (!af)
 		return NULL;
+	af->dirfd = dirfd;
 	af->path = strdup(path);
 	af->f = open_memstream(&af->buf, &af->len);
 	if (!af->path || !af->f) {
@@ -263,6 +474,11 @@ struct atomic_file *atomic_file_open(const char *path)
 		return NULL;
 	}
 	return af;
+}
+
+struct atomic_file *atomic_file_open(const char *path)
+{
+	return atomic_file_open_at(-1, path);
 }
 
 FILE *atomic_file_stream(struct atomic_file *af)
@@ -278,7 +494,8 @@ int atomic_file_commit(struct atomic_file *af)
 		atomic_file_abort(af);
 		return -ENOMEM;
 	}
-	err = write_file_atomic(af->path, af->buf, af->len);
+	err = af->dirfd < 0 ? write_file_atomic(af->path, af->buf, af->len) :
+			      write_file_atomic_at(af->dirfd, af->path, af->buf, af->len);
 	atomic_file_abort(af);
 	return err;
 }

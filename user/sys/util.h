@@ -57,17 +57,48 @@ const char *fmt_duration(uint64_t ns, char *buf, size_t len);
 
 /* Read a whole small file (procfs, sysfs, cgroupfs) into a malloc'd NUL-terminated buffer. */
 char *read_file(const char *path, size_t *len);
+/*
+ * Open a file another user may have put in place (a mapped binary, a debug file it names) for
+ * reading: never blocks on a FIFO, refuses anything but a regular file (a device would read
+ * forever).  An fd, or -1 with errno set.
+ */
+int open_regular(const char *path);
 /* Read one unsigned number from a file; -errno on failure. */
 int read_u64_file(const char *path, uint64_t *out);
-/* Write buf to path atomically: path.tmp.<pid>, fsync, rename.  Never leaves a partial file. */
+/*
+ * Output files (docs/security.md).  Every file virtprof writes is created, never opened: a
+ * temporary file made exclusively (O_EXCL | O_NOFOLLOW) under an unpredictable name in the
+ * target's folder, mode 0644 less the umask, written, fsync'd and renamed over the target, so no
+ * planted symbolic link is ever written through and no partial file is ever left.  A target that
+ * is itself a link is replaced by the file (rename does not follow it).  -errno on failure;
+ * vp_file_error(err) says why in words.
+ */
 int write_file_atomic(const char *path, const char *buf, size_t len);
+/* The same, as `name` (no '/') in the folder dirfd. */
+int write_file_atomic_at(int dirfd, const char *name, const char *buf, size_t len);
+/*
+ * A folder virtprof writes into (the parent of a FILE, a --csv / --folded DIR), as an fd for the
+ * *_at functions.  A symbolic link as its last component is followed only when owned by this
+ * user or by the folder that holds it, and not in a folder others can write without the sticky
+ * bit (the kernel's fs.protected_symlinks rule, applied whatever the sysctl says).
+ */
+int vp_dir_open(const char *path);
+/*
+ * Before any probe or packet: can the file `path` (or, with dir, files in the folder `path`) be
+ * written?  0 or -errno, the folder opened as vp_dir_open does.
+ */
+int vp_out_check(const char *path, bool dir);
+/* Why a file function failed with err: its own words when it has some, else strerror. */
+const char *vp_file_error(int err);
 
 /*
  * A FILE* that collects output in memory, committed atomically with atomic_file_commit() or
- * thrown away with atomic_file_abort().  Used for every --json/--csv output file.
+ * thrown away with atomic_file_abort().  Used for every --json/--csv output file; the _at
+ * variant writes `name` in the folder dirfd (borrowed: it must stay open until the commit).
  */
 struct atomic_file;
 struct atomic_file *atomic_file_open(const char *path);
+struct atomic_file *atomic_file_open_at(int dirfd, const char *name);
 FILE *atomic_file_stream(struct atomic_file *af);
 int atomic_file_commit(struct atomic_file *af);
 void atomic_file_abort(struct atomic_file *af);
