@@ -16,6 +16,8 @@ PKGS=(
 	prometheus # serve: a real Prometheus scrapes the agent (the test starts its own instance)
 	# testbed: one rootfs for a qemu VM (TCG/KVM) and a docker container
 	qemu-system-x86 docker.io linux-image-amd64 busybox-static cpio
+	# tests: the container runtimes real hosts run (podman with runc: crun refuses hybrid cgroups)
+	podman runc conmon containerd lxc
 	# benchmarks: the peers virtprof is held against
 	wrk nghttp2-client bpftrace
 	# tests: the pprof files load in `go tool pprof`

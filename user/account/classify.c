@@ -103,6 +103,14 @@ static bool target_has_cgid(const struct target *t, uint64_t id)
 	return false;
 }
 
+static bool helper_has_cgid(const struct target *t, uint64_t id)
+{
+	for (int i = 0; id && i < t->nhcgids; i++)
+		if (t->hcgids[i] == id)
+			return true;
+	return false;
+}
+
 static void set_attr(struct attribution *out, const char *entity, const char *role, int target)
 {
 	snprintf(out->entity, sizeof(out->entity), "%s", entity);
@@ -158,8 +166,19 @@ void classify_thread(const struct thread_facts *f, const struct targets *ts, int
 		}
 		/* containers: the cgroup (v2 or v1 cpu) at or below the container's */
 		if (target_has_cgid(t, f->cgid_v2) || target_has_cgid(t, f->cgid_v1_cpu)) {
-			set_attr(out, t->entity, "app", i);
+			set_attr(out, t->entity, t->app_role[0] ? t->app_role : "app", i);
 			return;
+		}
+		/* its runtime helper's own cgroup (conmon's scope, the LXC monitor's) */
+		if (helper_has_cgid(t, f->cgid_v2) || helper_has_cgid(t, f->cgid_v1_cpu)) {
+			set_attr(out, t->entity, "runtime", i);
+			return;
+		}
+		for (int k = 0; !kthread && k < t->nhelper_pids; k++) {
+			if (t->helper_pids[k] == f->tgid) {
+				set_attr(out, t->entity, "runtime", i);
+				return;
+			}
 		}
 		if (!f->cmdline)
 			continue;

@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,8 @@
 #include <unistd.h>
 
 #include "account/classify.h"
+#include "account/layout.h"
+#include "account/names.h"
 #include "account/qmp.h"
 #include "account/targets.h"
 #include "sys/cgroup.h"
@@ -35,8 +38,13 @@ static struct target *target_new(struct targets *ts, enum target_kind kind)
 
 static void target_commit(struct targets *ts, struct target *t)
 {
-	snprintf(t->entity, sizeof(t->entity), "%s:%s", t->kind == TARGET_VM ? "vm" : "ctr",
-		 t->name);
+	if (!t->entity[0])
+		snprintf(t->entity, sizeof(t->entity), "%s:%s", t->kind == TARGET_VM ? "vm" : "ctr",
+			 t->name);
+	if (!t->label[0])
+		snprintf(t->label, sizeof(t->label), "%s", t->entity);
+	if (!t->app_role[0])
+		snprintf(t->app_role, sizeof(t->app_role), "app");
 	for (int i = 0; i < ts->n; i++)
 		if (!strcmp(ts->t[i].entity, t->entity) && ts->t[i].pid == t->pid)
 			return; /* already a target */
@@ -202,39 +210,21 @@ static const char *basename_of(const char *p)
 	return s && s[1] ? s + 1 : p;
 }
 
-/* docker inspect of one container; 0 when found and running. */
+/* One docker container over the Engine API; 0 when found and running. */
 static int docker_inspect(const char *spec, struct target *t)
 {
-	char cmd[512], line[1024], id[72] = "", name[256] = "", running[8] = "", ip[48] = "";
-	int pid = 0, n;
-	FILE *f;
+	struct docker_info di;
+	int err = docker_api_inspect(spec, &di);
 
-	for (const char *p = spec; *p; p++)
-		if (!isalnum((unsigned char)*p) && !strchr("_.-", *p))
-			return -EINVAL;
-	if (access("/var/run/docker.sock", F_OK))
-		return -ENOENT;
-	snprintf(cmd, sizeof(cmd),
-		 "docker inspect --type container --format "
-		 "'{{.Id}} {{.Name}} {{.State.Pid}} {{.State.Running}} "
-		 "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}' %s 2>/dev/null",
-		 spec);
-	f = popen(cmd, "r");
-	if (!f)
-		return -errno;
-	n = fgets(line, sizeof(line), f) ?
-		    sscanf(line, "%71s %255s %d %7s %47s", id, name, &pid, running, ip) :
-		    0;
-	pclose(f);
-	if (n < 4)
-		return -ENOENT;
-	if (strcmp(running, "true") || pid <= 0)
+	if (err)
+		return err == -EINVAL ? -ENOENT : err;
+	if (!di.running || di.pid <= 0)
 		return -ESRCH;
-	snprintf(t->id, sizeof(t->id), "%s", id);
-	snprintf(t->name, sizeof(t->name), "%s", name[0] == '/' ? name + 1 : name);
-	if (n >= 5)
-		snprintf(t->ip, sizeof(t->ip), "%s", ip);
-	return ctr_from_pid(t, pid);
+	snprintf(t->id, sizeof(t->id), "%s", di.id);
+	snprintf(t->name, sizeof(t->name), "%s", di.name);
+	snprintf(t->ip, sizeof(t->ip), "%s", di.ip);
+	snprintf(t->runtime, sizeof(t->runtime), "docker");
+	return ctr_from_pid(t, di.pid);
 }
 
 int targets_add_container(struct targets *ts, const char *spec)
@@ -297,11 +287,293 @@ int targets_add_container(struct targets *ts, const char *spec)
 	return 0;
 }
 
+static void targets_note(struct targets *ts, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void targets_note(struct targets *ts, const char *fmt, ...)
+{
+	char buf[200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	for (int i = 0; i < ts->nnotes; i++)
+		if (!strcmp(ts->notes[i], buf))
+			return;
+	if (ts->nnotes < MAX_TARGET_NOTES)
+		snprintf(ts->notes[ts->nnotes++], sizeof(ts->notes[0]), "%s", buf);
+}
+
+/* A container cgroup found by the layout table, its paths on v2 and on the v1 cpu hierarchy. */
+struct found {
+	struct layout_match m;
+	char v2[256], v1[256];
+};
+
+struct scan {
+	struct found f[MAX_TARGETS * 3];
+	int n, dirs;
+	bool full;
+};
+
+static char *hier_path(enum cgroup_hier h, const char *rel, char *buf, size_t len)
+{
+	const struct cgroup_mounts *mt = cgroup_mounts();
+
+	snprintf(buf, len, "%s%s", h == CGROUP_V2 ? mt->v2 : mt->v1_cpu, rel);
+	return buf;
+}
+
+/* Lowest pid in a cgroup (its init, as a rule) or in its children; 0 if none. */
+static pid_t cgroup_first_pid(const char *abs, int depth)
+{
+	char path[1200], line[32];
+	struct dirent *de;
+	pid_t best = 0;
+	FILE *f;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", abs);
+	f = fopen(path, "re");
+	while (f && fgets(line, sizeof(line), f)) {
+		pid_t p = (pid_t)atoi(line);
+
+		if (p > 0 && (!best || p < best))
+			best = p;
+	}
+	if (f)
+		fclose(f);
+	if (best || depth >= 2 || !(d = opendir(abs)))
+		return best;
+	while (!best && (de = readdir(d))) {
+		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", abs, de->d_name);
+		best = cgroup_first_pid(path, depth + 1);
+	}
+	closedir(d);
+	return best;
+}
+
+/* Plain containerd's /<ns>/<id> is any two-level directory unless a containerd-shim parents it. */
+static bool shim_parented(const char *abs)
+{
+	char path[1200], line[32], comm[32];
+	int checked = 0;
+	bool yes = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", abs);
+	f = fopen(path, "re");
+	while (f && !yes && checked < 4 && fgets(line, sizeof(line), f)) {
+		struct proc_stat st;
+
+		checked++;
+		if (!proc_read_stat((pid_t)atoi(line), 0, &st) && st.ppid > 0 &&
+		    !proc_comm(st.ppid, comm, sizeof(comm)))
+			yes = !strncmp(comm, "containerd-shim", 15);
+	}
+	if (f)
+		fclose(f);
+	return yes;
+}
+
+static void scan_add(struct scan *sc, const struct layout_match *m, enum cgroup_hier h,
+		     const char *rel)
+{
+	struct found *f = NULL;
+
+	for (int i = 0; i < sc->n; i++)
+		if (sc->f[i].m.kind == m->kind && !strcmp(sc->f[i].m.id, m->id) &&
+		    !strcmp(sc->f[i].m.rule, m->rule))
+			f = &sc->f[i];
+	if (!f) {
+		if (sc->n >= (int)ARRAY_SIZE(sc->f)) {
+			sc->full = true;
+			return;
+		}
+		f = &sc->f[sc->n++];
+		memset(f, 0, sizeof(*f));
+		f->m = *m;
+	}
+	snprintf(h == CGROUP_V2 ? f->v2 : f->v1, sizeof(f->v2), "%s", rel);
+}
+
+/* Bounded walk of one hierarchy: a matched directory is one container, not descended into. */
+static void scan_dir(struct targets *ts, struct scan *sc, enum cgroup_hier h, const char *rel,
+		     int depth)
+{
+	char abs[1200], sub[512];
+	struct layout_match m;
+	struct dirent *de;
+	DIR *d;
+
+	d = opendir(hier_path(h, rel, abs, sizeof(abs)));
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+			continue;
+		if (++sc->dirs > DISCOVER_MAX_DIRS) {
+			targets_note(ts,
+				     "discovery stopped after %d cgroup directories: containers "
+				     "below the rest are not found",
+				     DISCOVER_MAX_DIRS);
+			break;
+		}
+		if (snprintf(sub, sizeof(sub), "%s/%s", rel, de->d_name) >= (int)sizeof(sub))
+			continue;
+		if (!layout_match(sub, &m) &&
+		    (!m.needs_evidence || shim_parented(hier_path(h, sub, abs, sizeof(abs))))) {
+			scan_add(sc, &m, h, sub);
+			continue;
+		}
+		if (layout_looks_like_container(sub)) {
+			targets_note(ts,
+				     "cgroup %.120s holds an id but no known runtime layout: its "
+				     "threads stay in other",
+				     sub);
+			continue;
+		}
+		if (depth + 1 < DISCOVER_MAX_DEPTH)
+			scan_dir(ts, sc, h, sub, depth + 1);
+	}
+	closedir(d);
+}
+
+static struct target *target_by_id(struct targets *ts, const char *id)
+{
+	for (int i = 0; i < ts->n; i++)
+		if (ts->t[i].kind == TARGET_CTR && ts->t[i].id[0] && !strcmp(ts->t[i].id, id))
+			return &ts->t[i];
+	return NULL;
+}
+
+/* Names from the runtime's records (account/names.h); a pod's container joins pod:<ns>/<name>. */
+static void ctr_name(struct target *t, const struct layout_match *m)
+{
+	struct kube_names kn = { 0 };
+	struct docker_info di;
+	char shortid[16], ctr[64];
+	bool kube = false;
+	char *cfg;
+
+	snprintf(shortid, sizeof(shortid), "%.12s", m->id);
+	snprintf(t->name, sizeof(t->name), "%s", m->name[0] ? m->name : shortid);
+	if (!strcmp(m->runtime, "docker") && !docker_api_inspect(m->id, &di)) {
+		snprintf(t->name, sizeof(t->name), "%s", di.name);
+		snprintf(t->ip, sizeof(t->ip), "%s", di.ip);
+	} else if (strcmp(m->runtime, "lxc") && strcmp(m->runtime, "nspawn")) {
+		cfg = oci_bundle_config(m->runtime, m->ns, m->id);
+		kube = cfg && !oci_kube_names(cfg, &kn);
+		free(cfg);
+		if (!strcmp(m->runtime, "containerd") && m->ns[0])
+			snprintf(t->name, sizeof(t->name), "%s", m->id); /* ctr's id is its name */
+		else if (!kube)
+			storage_container_name(m->id, t->name, sizeof(t->name));
+	}
+	snprintf(t->app_role, sizeof(t->app_role), "app");
+	if (m->pod || (kube && kn.pod_name[0])) {
+		char pod[ENTITY_LEN];
+
+		snprintf(ctr, sizeof(ctr), "%s",
+			 kn.sandbox	 ? "sandbox" :
+			 kn.container[0] ? kn.container :
+					   shortid);
+		if (kn.pod_name[0])
+			snprintf(pod, sizeof(pod), "%s/%s", kn.pod_ns[0] ? kn.pod_ns : "?",
+				 kn.pod_name);
+		else
+			snprintf(pod, sizeof(pod), "%s", m->pod_uid);
+		snprintf(t->entity, sizeof(t->entity), "pod:%s", pod);
+		snprintf(t->name, sizeof(t->name), "%s/%s", pod, ctr);
+		snprintf(t->app_role, sizeof(t->app_role), "app:%s", ctr);
+		snprintf(t->label, sizeof(t->label), "pod:%s/%s", pod, ctr);
+	}
+	snprintf(t->pod_uid, sizeof(t->pod_uid), "%s", m->pod_uid);
+}
+
+static void helper_collect_ids(struct target *t)
+{
+	t->nhcgids = 0;
+	if (t->helper_v2[0])
+		t->nhcgids += cgroup_tree_ids(CGROUP_V2, t->helper_v2, t->hcgids, MAX_HELPER_CGIDS);
+	if (t->helper_v1[0])
+		t->nhcgids += cgroup_tree_ids(CGROUP_V1_CPU, t->helper_v1, t->hcgids + t->nhcgids,
+					      MAX_HELPER_CGIDS - t->nhcgids);
+}
+
+static void discover_found(struct targets *ts, struct scan *sc)
+{
+	char abs[1200];
+
+	/* containers first, then the helpers that serve them */
+	for (int pass = 0; pass < 2; pass++) {
+		for (int i = 0; i < sc->n; i++) {
+			struct found *f = &sc->f[i];
+			struct target *t = target_by_id(ts, f->m.id);
+			pid_t pid;
+
+			if (f->m.kind == LAYOUT_VM || (f->m.kind == LAYOUT_HELPER) != (pass == 1))
+				continue;
+			if (pass == 1) {
+				if (!t)
+					continue;
+				snprintf(t->helper_v2, sizeof(t->helper_v2), "%s", f->v2);
+				snprintf(t->helper_v1, sizeof(t->helper_v1), "%s", f->v1);
+				helper_collect_ids(t);
+				continue;
+			}
+			if (t) {
+				/* known: a hierarchy it was missing from may have appeared */
+				if (!t->cgroup_v2[0] && f->v2[0])
+					snprintf(t->cgroup_v2, sizeof(t->cgroup_v2), "%s", f->v2);
+				if (!t->cgroup_v1[0] && f->v1[0])
+					snprintf(t->cgroup_v1, sizeof(t->cgroup_v1), "%s", f->v1);
+				continue;
+			}
+			pid = cgroup_first_pid(
+				f->v1[0] ? hier_path(CGROUP_V1_CPU, f->v1, abs, sizeof(abs)) :
+					   hier_path(CGROUP_V2, f->v2, abs, sizeof(abs)),
+				0);
+			if (!pid)
+				continue; /* an empty cgroup: a container stopped, not yet removed */
+			if (ts->n >= MAX_TARGETS) {
+				targets_note(ts, "more than %d targets: the others stay in other",
+					     MAX_TARGETS);
+				return;
+			}
+			t = target_new(ts, TARGET_CTR);
+			snprintf(t->id, sizeof(t->id), "%s", f->m.id);
+			snprintf(t->runtime, sizeof(t->runtime), "%s", f->m.runtime);
+			snprintf(t->layout, sizeof(t->layout), "%s", f->m.rule);
+			snprintf(t->cgroup_v2, sizeof(t->cgroup_v2), "%s", f->v2);
+			snprintf(t->cgroup_v1, sizeof(t->cgroup_v1), "%s", f->v1);
+			t->pid = pid;
+			t->netns = proc_netns_ino(pid);
+			ctr_name(t, &f->m);
+			ctr_collect_ids(t);
+			if (t->ncgids)
+				target_commit(ts, t);
+		}
+	}
+}
+
+static bool is_target_pid(const struct targets *ts, pid_t pid)
+{
+	for (int i = 0; i < ts->n; i++)
+		if (ts->t[i].pid == pid && !ts->t[i].gone)
+			return true;
+	return false;
+}
+
 int targets_discover(struct targets *ts)
 {
-	char comm[32], line[128];
+	const struct cgroup_mounts *mt = cgroup_mounts();
+	struct scan *sc;
+	char comm[32];
 	struct dirent *de;
-	FILE *f;
 	DIR *d;
 
 	d = opendir("/proc");
@@ -310,33 +582,36 @@ int targets_discover(struct targets *ts)
 	while ((de = readdir(d))) {
 		pid_t pid = (pid_t)atoi(de->d_name);
 
-		if (pid > 0 && !proc_comm(pid, comm, sizeof(comm)) && is_qemu_comm(comm))
+		if (pid > 0 && !is_target_pid(ts, pid) && !proc_comm(pid, comm, sizeof(comm)) &&
+		    is_qemu_comm(comm) && ts->n < MAX_TARGETS)
 			add_vm_pid(ts, pid);
 	}
 	closedir(d);
-	if (access("/var/run/docker.sock", F_OK))
-		return 0;
-	f = popen("docker ps -q --no-trunc 2>/dev/null", "r");
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f)) {
-		struct target *t = target_new(ts, TARGET_CTR);
-
-		line[strcspn(line, "\n")] = '\0';
-		if (!t)
-			break;
-		if (!docker_inspect(line, t)) {
-			ctr_collect_ids(t);
-			target_commit(ts, t);
-		}
-	}
-	pclose(f);
+	sc = calloc(1, sizeof(*sc));
+	if (!sc)
+		return -ENOMEM;
+	if (mt->v2[0])
+		scan_dir(ts, sc, CGROUP_V2, "", 0);
+	sc->dirs = 0;
+	if (mt->v1_cpu[0])
+		scan_dir(ts, sc, CGROUP_V1_CPU, "", 0);
+	if (sc->full)
+		targets_note(ts, "more than %d container cgroups: the others stay in other",
+			     (int)ARRAY_SIZE(sc->f));
+	discover_found(ts, sc);
+	free(sc);
 	return 0;
 }
 
 bool targets_refresh(struct targets *ts)
 {
 	bool changed = false;
+	int n0 = ts->n;
+
+	if (ts->rediscover) {
+		targets_discover(ts);
+		changed = ts->n != n0;
+	}
 
 	for (int i = 0; i < ts->n; i++) {
 		struct target *t = &ts->t[i];
@@ -358,6 +633,13 @@ bool targets_refresh(struct targets *ts)
 			continue;
 		memcpy(before, t->cgids, nbefore * sizeof(before[0]));
 		ctr_collect_ids(t);
+		if (t->helper_v2[0] || t->helper_v1[0]) {
+			int nh = t->nhcgids;
+			uint64_t h0 = nh ? t->hcgids[0] : 0;
+
+			helper_collect_ids(t);
+			changed |= nh != t->nhcgids || (nh && h0 != t->hcgids[0]);
+		}
 		if (!t->ncgids && nbefore) {
 			t->gone = true;
 			t->gone_mono_ns = now_mono_ns();

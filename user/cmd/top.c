@@ -184,6 +184,8 @@ int cmd_top(int argc, char **argv)
 	if (err)
 		return vp_exit_code(err);
 	sc.only_tgid = only_tgid;
+	/* nothing named: containers and VMs that start while top runs are found too */
+	sc.targets.rediscover = !cli.nvm && !cli.nctr;
 	if (cli.stack_hz)
 		capture_stacks(&sc, cli.stack_hz); /* not available is reported, not fatal */
 

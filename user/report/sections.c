@@ -88,7 +88,7 @@ void report_targets(const struct capture *s, struct out *o)
 		int r = table_row(&t);
 		char id[16];
 
-		table_str(&t, r, 0, tg->entity);
+		table_str(&t, r, 0, tg->label[0] ? tg->label : tg->entity);
 		table_u64(&t, r, 1, tg->pid);
 		snprintf(id, sizeof(id), "%.12s", tg->id);
 		if (tg->kind == TARGET_CTR) {
@@ -111,6 +111,8 @@ void report_targets(const struct capture *s, struct out *o)
 			table_none(&t, r, 7);
 		}
 	}
+	for (int i = 0; i < s->targets.nnotes; i++)
+		table_note(&t, "%s", s->targets.notes[i]);
 	if (!s->targets.n)
 		table_note(&t,
 			   "no VM or container found: every thread is loadgen, profiler or other");
@@ -138,7 +140,7 @@ void report_kernel_check(const struct targets *ts, const struct kcheck_delta *kc
 		const struct kcheck_delta *d = &kc[i];
 		int r = table_row(&t);
 
-		table_str(&t, r, 0, ts->t[i].entity);
+		table_str(&t, r, 0, ts->t[i].label[0] ? ts->t[i].label : ts->t[i].entity);
 		table_u64(&t, r, 2, d->ours_ns);
 		table_f64(&t, r, 4, d->ours_ns / 1e6);
 		if (!d->ok) {
@@ -161,7 +163,8 @@ void report_kernel_check(const struct targets *ts, const struct kcheck_delta *kc
 			table_note(&t,
 				   "%s: virtprof and the kernel differ by %+.2f%% (%+.3f ms): "
 				   "its figures are less certain than the rest",
-				   ts->t[i].entity, kcheck_diff_pct(d),
+				   ts->t[i].label[0] ? ts->t[i].label : ts->t[i].entity,
+				   kcheck_diff_pct(d),
 				   ((double)d->ours_ns - (double)d->kernel_ns) / 1e6);
 	}
 	if (n)

@@ -199,15 +199,23 @@ void capture_io(struct capture *c)
 
 int capture_next(struct capture *c, struct capture_interval *ci)
 {
-	int err;
+	int err, nbefore;
 
 	memset(ci, 0, sizeof(*ci));
 	err = collector_next(&c->coll, &ci->iv);
 	if (err)
 		return err;
 	/* a cgroup made below a container later (a new exec'd service) must be attributed too */
+	nbefore = c->targets.n;
 	if (targets_refresh(&c->targets))
 		attributor_invalidate(&c->attr);
+	/* a target found this interval: the kernel's figure starts at its next boundary */
+	for (int i = nbefore; i < c->targets.n; i++) {
+		memset(&c->kc_now[i], 0, sizeof(c->kc_now[i]));
+		snprintf(c->kc_now[i].na, sizeof(c->kc_now[i].na),
+			 "%s was found after this interval's boundary", c->targets.t[i].label);
+		c->kc_prev[i] = c->kc_now[i];
+	}
 	ci->nkc = c->targets.n;
 	for (int i = 0; i < c->targets.n; i++) {
 		kcheck_delta_set(&ci->kc[i], &c->kc_prev[i], &c->kc_now[i],
@@ -280,7 +288,7 @@ void capture_io_owner(void *ctx, uint32_t tid, uint64_t cgid, char *entity, size
 			for (int k = 0; k < t->ncgids; k++) {
 				if (t->cgids[k] == cgid) {
 					snprintf(entity, elen, "%s", t->entity);
-					snprintf(role, rlen, "app");
+					snprintf(role, rlen, "%s", t->app_role);
 					return;
 				}
 			}
