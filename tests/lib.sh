@@ -71,3 +71,32 @@ need_testsrv() {
 	tmp=$(mktemp -d)
 	on_exit "rm -rf '$tmp'"
 }
+
+# A directory holding only a static busybox and its applets' links: a rootfs for the container
+# runtimes' tests (podman import, ctr run --rootfs, lxc), no pulls.
+busybox_rootfs() { # dir
+	local dir=$1 a
+	[ -x /bin/busybox ] && file -L /bin/busybox | grep -q static || skip "busybox-static not installed"
+	mkdir -p "$dir"/{bin,proc,sys,dev,tmp,etc,run,sbin}
+	cp /bin/busybox "$dir/bin/busybox"
+	for a in sh sleep cat echo true init; do ln -sf busybox "$dir/bin/$a"; done
+	ln -sf ../bin/busybox "$dir/sbin/init"
+}
+
+# The last interval of `top --json` output ($1) charges entity $2 (role $3, default any) at least
+# $4 % of the host, and its kernel cross-check row $5 (default: the entity) agrees within 1 %.
+check_found() { # json entity role min_pct [kc_label]
+	local j=$1 e=$2 role=$3 min=$4 kc=${5:-$2} last cpu row
+	last=$(tail -n 1 "$j")
+	jq -e --arg e "$e" '.targets | map(.entity) | any(startswith($e))' <<<"$last" >/dev/null ||
+		fail "$e not among the targets: $(jq -c '[.targets[].entity]' <<<"$last")"
+	cpu=$(jq --arg e "$e" --arg r "$role" '[.entities[] | select(.entity == $e and ($r == "" or .role == $r)) | .cpu_pct] | add // 0' <<<"$last")
+	echo "$e ${role:-all roles}: ${cpu}% of host"
+	awk -v a="$cpu" -v b="$min" 'BEGIN{exit !(a+0 >= b+0)}' ||
+		fail "$e $role CPU: $cpu < $min: $(jq -c '[.targets[] | [.entity, .cgroup]], [.entities[] | select(.cpu_pct > 1) | [.entity, .role, .cpu_pct]]' <<<"$last")"
+	row=$(jq -c --arg e "$kc" '.kernel_check[] | select(.entity == $e)' <<<"$last")
+	echo "kernel check: $row"
+	[ -n "$row" ] || fail "no kernel_check row for $kc"
+	jq -e '.agreement == "within 1%"' <<<"$row" >/dev/null || fail "$kc: virtprof and the kernel differ: $row"
+	assert_ge "$(jq -r .kernel_ns <<<"$row")" 50000000 "$kc: the kernel's figure (ns) in the interval"
+}

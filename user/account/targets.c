@@ -133,6 +133,7 @@ int targets_add_vm(struct targets *ts, const char *spec)
 	uint64_t v;
 	DIR *d;
 	struct dirent *de;
+	pid_t match1 = 0, match2 = 0;
 	int found = 0;
 
 	if (!parse_u64(spec, 1, (1u << 30), &v)) {
@@ -157,7 +158,10 @@ int targets_add_vm(struct targets *ts, const char *spec)
 			continue;
 		qemu_name(pid, name, sizeof(name));
 		if (!strcmp(name, spec)) {
-			found = add_vm_pid(ts, pid) ? found : found + 1;
+			if (found++)
+				match2 = pid;
+			else
+				match1 = pid;
 		}
 	}
 	closedir(d);
@@ -165,7 +169,12 @@ int targets_add_vm(struct targets *ts, const char *spec)
 		vp_err("--vm %s: no qemu process with that pid or -name", spec);
 		return -ENOENT;
 	}
-	return 0;
+	if (found > 1) {
+		vp_err("--vm %s: %d qemu processes have that name (pids %d, %d): give the pid",
+		       spec, found, (int)match1, (int)match2);
+		return -EINVAL;
+	}
+	return add_vm_pid(ts, match1);
 }
 
 /* Fill the cgroup paths and the id sets from a member pid's /proc/<pid>/cgroup. */
@@ -227,6 +236,74 @@ static int docker_inspect(const char *spec, struct target *t)
 	return ctr_from_pid(t, di.pid);
 }
 
+static bool hex_prefix(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n < 4 || n > 64)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isxdigit((unsigned char)s[i]))
+			return false;
+	return true;
+}
+
+/*
+ * --container as a discovered container's name (its name, "namespace/pod/container", a pod's
+ * "namespace/pod" = all its containers) or id prefix: 0 added, -ENOENT none, -EINVAL ambiguous.
+ */
+static int add_discovered(struct targets *ts, const char *spec)
+{
+	struct targets *all = calloc(1, sizeof(*all));
+	const char *first = NULL, *second = NULL;
+	int err = 0;
+	bool hit[MAX_TARGETS] = { 0 };
+
+	if (!all)
+		return -ENOMEM;
+	targets_discover(all);
+	for (int i = 0; i < all->n; i++) {
+		const struct target *t = &all->t[i];
+		const char *ent = strchr(t->entity, ':');
+
+		if (t->kind != TARGET_CTR)
+			continue;
+		if (!strcmp(t->name, spec) || (ent && !strcmp(ent + 1, spec)) ||
+		    (hex_prefix(spec) && !strncmp(t->id, spec, strlen(spec)))) {
+			hit[i] = true;
+			/* a pod's containers are one match */
+			if (!first)
+				first = t->entity;
+			else if (strcmp(first, t->entity) && !second)
+				second = t->entity;
+		}
+	}
+	if (!first) {
+		err = -ENOENT;
+	} else if (second) {
+		vp_err("--container %s: matches more than one container (%s, %s): give more of the "
+		       "id or the whole name",
+		       spec, first, second);
+		err = -EINVAL;
+	} else {
+		for (int i = 0; i < all->n && !err; i++) {
+			struct target *t;
+
+			if (!hit[i])
+				continue;
+			t = target_new(ts, TARGET_CTR);
+			if (!t) {
+				err = -E2BIG;
+				break;
+			}
+			*t = all->t[i];
+			target_commit(ts, t);
+		}
+	}
+	free(all);
+	return err;
+}
+
 int targets_add_container(struct targets *ts, const char *spec)
 {
 	struct target *t = target_new(ts, TARGET_CTR);
@@ -244,6 +321,14 @@ int targets_add_container(struct targets *ts, const char *spec)
 		/* a cgroup: absolute under a cgroup mount, or relative to the v2 hierarchy */
 		err = cgroup_resolve_path(spec, t->cgroup_v2, sizeof(t->cgroup_v2), t->cgroup_v1,
 					  sizeof(t->cgroup_v1));
+		if (err && spec[0] != '/') {
+			/* "namespace/pod[/container]" */
+			err = add_discovered(ts, spec);
+			if (err == -ENOENT)
+				vp_err("--container %s: no such cgroup, pod or pod container",
+				       spec);
+			return err;
+		}
 		if (err) {
 			vp_err("--container %s: no such cgroup", spec);
 			return -ENOENT;
@@ -261,15 +346,18 @@ int targets_add_container(struct targets *ts, const char *spec)
 		}
 		snprintf(t->name, sizeof(t->name), "%s",
 			 basename_of(t->cgroup_v2[0] ? t->cgroup_v2 : t->cgroup_v1));
+	} else if ((err = add_discovered(ts, spec)) != -ENOENT) {
+		return err;
 	} else {
+		t = target_new(ts, TARGET_CTR);
 		err = docker_inspect(spec, t);
 		if (err == -ESRCH) {
 			vp_err("--container %s: container is not running", spec);
 			return -ESRCH;
 		}
 		if (err) {
-			vp_err("--container %s: no such docker container (or docker is not running), "
-			       "cgroup path or pid",
+			vp_err("--container %s: no container with that name or id prefix, no cgroup "
+			       "path, no pid",
 			       spec);
 			return -ENOENT;
 		}
