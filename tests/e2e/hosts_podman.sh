@@ -32,7 +32,7 @@ id=$(podman inspect -f '{{.Id}}' "$ctr")
 sleep 1
 
 "$VIRTPROF" top 1 3 --json >"$tmp/all.json" || fail "top exited $?"
-check_found "$tmp/all.json" "ctr:$ctr" app 10
+check_found "$tmp/all.json" "ctr:$ctr" app 1
 last=$(tail -n 1 "$tmp/all.json")
 jq -e --arg e "ctr:$ctr" --arg id "${id:0:12}" '.targets[] | select(.entity == $e) | .id == $id' \
 	<<<"$last" >/dev/null || fail "target's id is not ${id:0:12}"

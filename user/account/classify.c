@@ -93,24 +93,6 @@ pid_t classify_kthread_owner(const char *comm, unsigned int flags)
 	return 0;
 }
 
-static bool target_has_cgid(const struct target *t, uint64_t id)
-{
-	if (!id)
-		return false;
-	for (int i = 0; i < t->ncgids; i++)
-		if (t->cgids[i] == id)
-			return true;
-	return false;
-}
-
-static bool helper_has_cgid(const struct target *t, uint64_t id)
-{
-	for (int i = 0; id && i < t->nhcgids; i++)
-		if (t->hcgids[i] == id)
-			return true;
-	return false;
-}
-
 static void set_attr(struct attribution *out, const char *entity, const char *role, int target)
 {
 	snprintf(out->entity, sizeof(out->entity), "%s", entity);
@@ -165,12 +147,12 @@ void classify_thread(const struct thread_facts *f, const struct targets *ts, int
 			continue;
 		}
 		/* containers: the cgroup (v2 or v1 cpu) at or below the container's */
-		if (target_has_cgid(t, f->cgid_v2) || target_has_cgid(t, f->cgid_v1_cpu)) {
+		if (target_holds(t, f->cgid_v2, f->cgid_v1_cpu)) {
 			set_attr(out, t->entity, t->app_role[0] ? t->app_role : "app", i);
 			return;
 		}
 		/* its runtime helper's own cgroup (conmon's scope, the LXC monitor's) */
-		if (helper_has_cgid(t, f->cgid_v2) || helper_has_cgid(t, f->cgid_v1_cpu)) {
+		if (target_helper_holds(t, f->cgid_v2, f->cgid_v1_cpu)) {
 			set_attr(out, t->entity, "runtime", i);
 			return;
 		}

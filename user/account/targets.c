@@ -192,13 +192,13 @@ static int ctr_from_pid(struct target *t, pid_t pid)
 
 static void ctr_collect_ids(struct target *t)
 {
-	t->ncgids = 0;
+	t->ncgids = t->ncgids_v2 = t->ncgids_v1 = 0;
 	if (t->cgroup_v2[0])
-		t->ncgids += cgroup_tree_ids(CGROUP_V2, t->cgroup_v2, t->cgids + t->ncgids,
-					     MAX_CGIDS - t->ncgids);
+		t->ncgids_v2 = cgroup_tree_ids(CGROUP_V2, t->cgroup_v2, t->cgids, MAX_CGIDS);
 	if (t->cgroup_v1[0])
-		t->ncgids += cgroup_tree_ids(CGROUP_V1_CPU, t->cgroup_v1, t->cgids + t->ncgids,
-					     MAX_CGIDS - t->ncgids);
+		t->ncgids_v1 = cgroup_tree_ids(CGROUP_V1_CPU, t->cgroup_v1, t->cgids + t->ncgids_v2,
+					       MAX_CGIDS - t->ncgids_v2);
+	t->ncgids = t->ncgids_v2 + t->ncgids_v1;
 	/* a bio's owner is its blkcg: on a hybrid layout that lives on the v1 blkio hierarchy */
 	if (t->pid && t->ncgids) {
 		char path[64], blk[512], *buf;
@@ -584,9 +584,10 @@ static void ctr_name(struct target *t, const struct layout_match *m)
 
 static void helper_collect_ids(struct target *t)
 {
-	t->nhcgids = 0;
+	t->nhcgids = t->nhcgids_v2 = 0;
 	if (t->helper_v2[0])
-		t->nhcgids += cgroup_tree_ids(CGROUP_V2, t->helper_v2, t->hcgids, MAX_HELPER_CGIDS);
+		t->nhcgids = t->nhcgids_v2 =
+			cgroup_tree_ids(CGROUP_V2, t->helper_v2, t->hcgids, MAX_HELPER_CGIDS);
 	if (t->helper_v1[0])
 		t->nhcgids += cgroup_tree_ids(CGROUP_V1_CPU, t->helper_v1, t->hcgids + t->nhcgids,
 					      MAX_HELPER_CGIDS - t->nhcgids);
@@ -736,6 +737,36 @@ bool targets_refresh(struct targets *ts)
 			changed = true;
 	}
 	return changed;
+}
+
+static bool ids_hold(const uint64_t *ids, int n, uint64_t id)
+{
+	for (int i = 0; id && i < n; i++)
+		if (ids[i] == id)
+			return true;
+	return false;
+}
+
+bool target_holds(const struct target *t, uint64_t cgid_v2, uint64_t cgid_v1)
+{
+	return ids_hold(t->cgids, t->ncgids_v2, cgid_v2) ||
+	       ids_hold(t->cgids + t->ncgids_v2, t->ncgids_v1, cgid_v1);
+}
+
+bool target_helper_holds(const struct target *t, uint64_t cgid_v2, uint64_t cgid_v1)
+{
+	return ids_hold(t->hcgids, t->nhcgids_v2, cgid_v2) ||
+	       ids_hold(t->hcgids + t->nhcgids_v2, t->nhcgids - t->nhcgids_v2, cgid_v1);
+}
+
+bool target_holds_blkcg(const struct target *t, uint64_t id)
+{
+	int from = t->ncgids_v2 + t->ncgids_v1;
+
+	/* a bio's blkcg: on the v1 blkio hierarchy when one is mounted, else on v2 */
+	if (cgroup_mounts()->v1_blkio[0])
+		return ids_hold(t->cgids + from, t->ncgids - from, id);
+	return ids_hold(t->cgids, t->ncgids_v2, id);
 }
 
 const struct target *targets_by_pid(const struct targets *ts, pid_t tgid)

@@ -32,12 +32,17 @@ struct target {
 	char ip[48];		 /* container address, for docker-proxy's -container-ip */
 	char cgroup_v2[512];	 /* path relative to the v2 mount, "" when unknown */
 	char cgroup_v1[512];	 /* path relative to the v1 cpu hierarchy */
-	int ncgids;
-	uint64_t cgids[MAX_CGIDS]; /* kernfs ids of the cgroup and all its descendants, v2 and v1 */
-	unsigned long netns;	   /* network namespace inode of the target (0 unknown) */
+	/*
+	 * kernfs ids of the cgroup and all its descendants: [0, ncgids_v2) on v2, then ncgids_v1 on
+	 * the v1 cpu hierarchy, then v1 blkio up to ncgids.  Each hierarchy numbers its own
+	 * directories, so an id means something only beside its hierarchy.
+	 */
+	int ncgids, ncgids_v2, ncgids_v1;
+	uint64_t cgids[MAX_CGIDS];
+	unsigned long netns; /* network namespace inode of the target (0 unknown) */
 	/* runtime helpers, from evidence: their own cgroup (conmon's, the LXC monitor's), pids */
 	char helper_v2[256], helper_v1[256];
-	int nhcgids;
+	int nhcgids, nhcgids_v2; /* [0, nhcgids_v2) on v2, the rest on v1 cpu */
 	uint64_t hcgids[MAX_HELPER_CGIDS];
 	int nhelper_pids;
 	pid_t helper_pids[MAX_HELPER_PIDS]; /* slirp4netns / pasta serving its network namespace */
@@ -78,6 +83,12 @@ int targets_discover(struct targets *ts);
  * target's id set changed (a cgroup created or removed below it): cached verdicts are stale.
  */
 bool targets_refresh(struct targets *ts);
+/* Whether a thread in cgroup cgid_v2 (v2) / cgid_v1 (v1 cpu) is in the target's own tree. */
+bool target_holds(const struct target *t, uint64_t cgid_v2, uint64_t cgid_v1);
+/* Whether a bio's blkcg id is in the target's tree (v1 blkio where mounted, else v2). */
+bool target_holds_blkcg(const struct target *t, uint64_t blkcg_id);
+/* ... in its runtime helper's cgroups. */
+bool target_helper_holds(const struct target *t, uint64_t cgid_v2, uint64_t cgid_v1);
 /* Entity of a process / network namespace, for the network and block sections; NULL if none. */
 const struct target *targets_by_pid(const struct targets *ts, pid_t tgid);
 const struct target *targets_by_netns(const struct targets *ts, unsigned long netns_ino);

@@ -285,12 +285,10 @@ void capture_io_owner(void *ctx, uint32_t tid, uint64_t cgid, char *entity, size
 		for (int i = 0; i < c->targets.n; i++) {
 			const struct target *t = &c->targets.t[i];
 
-			for (int k = 0; k < t->ncgids; k++) {
-				if (t->cgids[k] == cgid) {
-					snprintf(entity, elen, "%s", t->entity);
-					snprintf(role, rlen, "%s", t->app_role);
-					return;
-				}
+			if (target_holds_blkcg(t, cgid)) {
+				snprintf(entity, elen, "%s", t->entity);
+				snprintf(role, rlen, "%s", t->app_role);
+				return;
 			}
 		}
 		if (!tid) {
