@@ -83,6 +83,12 @@ void report_targets(const struct capture *s, struct out *o)
 	table_col(&t, "gone_after_s", "GONE-AFTER-S", 1, false);
 	table_col(&t, "roles", "ROLES", 0, true);
 	table_col_json_only(&t);
+	table_col(&t, "runtime", "RUNTIME", 0, true);
+	table_col_json_only(&t);
+	table_col(&t, "layout", "LAYOUT", 0, true);
+	table_col_json_only(&t);
+	table_col(&t, "helper_cgroup", "HELPER-CGROUP", 0, true);
+	table_col_json_only(&t);
 	for (int i = 0; i < s->targets.n; i++) {
 		const struct target *tg = &s->targets.t[i];
 		int r = table_row(&t);
@@ -110,6 +116,18 @@ void report_targets(const struct capture *s, struct out *o)
 		} else {
 			table_none(&t, r, 7);
 		}
+		if (tg->runtime[0])
+			table_str(&t, r, 8, tg->runtime);
+		else
+			table_none(&t, r, 8);
+		if (tg->layout[0])
+			table_str(&t, r, 9, tg->layout);
+		else
+			table_none(&t, r, 9);
+		if (tg->helper_v2[0] || tg->helper_v1[0])
+			table_str(&t, r, 10, tg->helper_v2[0] ? tg->helper_v2 : tg->helper_v1);
+		else
+			table_none(&t, r, 10);
 	}
 	for (int i = 0; i < s->targets.nnotes; i++)
 		table_note(&t, "%s", s->targets.notes[i]);
