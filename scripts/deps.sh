@@ -17,7 +17,7 @@ PKGS=(
 	# testbed: one rootfs for a qemu VM (TCG/KVM) and a docker container
 	qemu-system-x86 docker.io linux-image-amd64 busybox-static cpio
 	# tests: the container runtimes real hosts run (podman with runc: crun refuses hybrid cgroups)
-	podman runc conmon containerd lxc
+	podman runc conmon containerd lxc slirp4netns
 	# benchmarks: the peers virtprof is held against
 	wrk nghttp2-client bpftrace
 	# tests: the pprof files load in `go tool pprof`

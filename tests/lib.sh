@@ -101,7 +101,7 @@ check_found() { # json entity role min_pct [kc_label]
 		 na: (map(select(.kernel_ns == null)) | length)}' "$j")
 	echo "kernel check of $kc, intervals 2..: $sums"
 	jq -e '.n > 0 and .na == 0' <<<"$sums" >/dev/null || fail "$kc: no kernel figure in some interval: $sums"
-	assert_ge "$(jq -r .kernel <<<"$sums")" 10000000 "$kc: the kernel's figure (ns)"
+	assert_ge "$(jq -r .kernel <<<"$sums")" 1000000 "$kc: the kernel's figure (ns)"
 	jq -e '((.ours - .kernel) | fabs) <= 0.01 * .kernel' <<<"$sums" >/dev/null ||
 		fail "$kc: virtprof and the kernel differ by more than 1 %: $sums"
 }

@@ -234,6 +234,28 @@ static void test_pod_roles_and_helpers(void **state)
 	expect(&f, SELF_NONE, NULL, "pod:shop/cart", "runtime");
 }
 
+/* The VMMs that name their own threads: the one table beside qemu's rules. */
+static void test_vmm_roles(void **state)
+{
+	(void)state;
+	assert_string_equal(classify_vmm_of_comm("qemu-system-x86"), "qemu");
+	assert_string_equal(classify_vmm_of_comm("qemu-kvm"), "qemu");
+	assert_string_equal(classify_vmm_of_comm("firecracker"), "firecracker");
+	assert_string_equal(classify_vmm_of_comm("cloud-hyperviso"), "cloud-hypervisor");
+	assert_string_equal(classify_vmm_of_comm("crosvm"), "crosvm");
+	assert_null(classify_vmm_of_comm("nginx"));
+	assert_string_equal(classify_vmm_role("firecracker", "fc_vcpu 0"), "vcpu");
+	assert_string_equal(classify_vmm_role("firecracker", "fc_api"), "emul");
+	assert_string_equal(classify_vmm_role("firecracker", "firecracker"), "emul");
+	assert_string_equal(classify_vmm_role("cloud-hypervisor", "vcpu3"), "vcpu");
+	assert_string_equal(classify_vmm_role("cloud-hypervisor", "http-server"), "emul");
+	assert_string_equal(classify_vmm_role("cloud-hypervisor", "_disk0_q0"), "io");
+	assert_string_equal(classify_vmm_role("crosvm", "crosvm_vcpu1"), "vcpu");
+	/* a name the table does not know is not guessed, nor is another VMM's scheme applied */
+	assert_string_equal(classify_vmm_role("firecracker", "worker"), "unknown");
+	assert_string_equal(classify_vmm_role("firecracker", "vcpu0"), "unknown");
+}
+
 static void test_docker_proxy_forms(void **state)
 {
 	static const char argv1[] =
@@ -321,6 +343,7 @@ int main(void)
 		cmocka_unit_test_setup(test_kvm_threads, setup),
 		cmocka_unit_test_setup(test_container_cgroups, setup),
 		cmocka_unit_test_setup(test_pod_roles_and_helpers, setup),
+		cmocka_unit_test(test_vmm_roles),
 		cmocka_unit_test_setup(test_docker_proxy_forms, setup),
 		cmocka_unit_test_setup(test_shim_forms, setup),
 		cmocka_unit_test_setup(test_self_and_inheritance, setup),

@@ -53,7 +53,9 @@ static void target_commit(struct targets *ts, struct target *t)
 
 static bool is_qemu_comm(const char *comm)
 {
-	return !strncmp(comm, "qemu-system-", 12) || !strcmp(comm, "qemu-kvm");
+	const char *v = classify_vmm_of_comm(comm);
+
+	return v && !strcmp(v, "qemu");
 }
 
 /* qemu's -name takes "NAME[,debug-threads=on]" or "guest=NAME,..." */
@@ -63,6 +65,8 @@ static void qemu_name(pid_t pid, char *buf, size_t len)
 	char *cmd = proc_cmdline(pid, &clen);
 	const char *arg = cmd ? cmdline_arg(cmd, clen, "-name") : NULL;
 
+	if (!arg && cmd)
+		arg = cmdline_arg(cmd, clen, "-id"); /* firecracker --id */
 	snprintf(buf, len, "pid%d", (int)pid);
 	if (arg && *arg) {
 		const char *g = strstr(arg, "guest=");
@@ -87,7 +91,12 @@ static void vm_role_evidence(struct target *t, const char *comm)
 
 	t->qemu = is_qemu_comm(comm);
 	t->debug_threads = t->qemu && name && strstr(name, "debug-threads=on");
-	if (!t->qemu) {
+	snprintf(t->vmm, sizeof(t->vmm), "%s", classify_vmm_of_comm(comm) ?: "");
+	if (t->vmm[0] && !t->qemu) {
+		snprintf(t->roles_note, sizeof(t->roles_note),
+			 "%s names its threads: roles from the thread names (vcpu, emul, io)",
+			 t->vmm);
+	} else if (!t->qemu) {
 		snprintf(t->roles_note, sizeof(t->roles_note),
 			 "'%s' is not qemu: all its threads belong to the VM, role unknown", comm);
 	} else if (cmd && !qmp_socket_path(cmd, clen, path, sizeof(path))) {
@@ -141,8 +150,8 @@ int targets_add_vm(struct targets *ts, const char *spec)
 			vp_err("--vm %s: no such process", spec);
 			return -ENOENT;
 		}
-		/* another VMM (firecracker, cloud-hypervisor, ...): its threads, roles unknown */
-		if (!is_qemu_comm(comm))
+		/* a process that is none of the VMMs we know: its threads, roles unknown */
+		if (!classify_vmm_of_comm(comm))
 			vp_warn("--vm %s: '%s' is not qemu: all its threads count as the VM, with "
 				"role unknown",
 				spec, comm);
@@ -154,7 +163,7 @@ int targets_add_vm(struct targets *ts, const char *spec)
 	while ((de = readdir(d))) {
 		pid_t pid = (pid_t)atoi(de->d_name);
 
-		if (pid <= 0 || proc_comm(pid, comm, sizeof(comm)) || !is_qemu_comm(comm))
+		if (pid <= 0 || proc_comm(pid, comm, sizeof(comm)) || !classify_vmm_of_comm(comm))
 			continue;
 		qemu_name(pid, name, sizeof(name));
 		if (!strcmp(name, spec)) {
@@ -649,6 +658,65 @@ static void discover_found(struct targets *ts, struct scan *sc)
 	}
 }
 
+/*
+ * Rootless networking helpers (slirp4netns, pasta) serve one network namespace, named on their
+ * command line by a pid in it or a path to it (a bind-mounted nsfs file): the target whose
+ * namespace that is owns them, as runtime.
+ */
+static void net_helper(struct targets *ts, pid_t pid)
+{
+	size_t len = 0;
+	char *cmd = proc_cmdline(pid, &len);
+	unsigned long ino = 0;
+
+	for (const char *a = cmd; cmd && a < cmd + len && !ino; a += strlen(a) + 1) {
+		struct stat st;
+		uint64_t v;
+
+		if (a == cmd)
+			continue;
+		if (!parse_u64(a, 1, 1u << 30, &v))
+			ino = proc_netns_ino((pid_t)v);
+		else if (a[0] == '/' && !stat(a, &st) && st.st_dev && !S_ISDIR(st.st_mode) &&
+			 (!strncmp(a, "/run/", 5) || !strncmp(a, "/proc/", 6)))
+			ino = (unsigned long)st.st_ino;
+	}
+	free(cmd);
+	for (int i = 0; ino && i < ts->n; i++) {
+		struct target *t = &ts->t[i];
+		bool known = false;
+
+		if (t->kind != TARGET_CTR || t->netns != ino || t->gone)
+			continue;
+		for (int k = 0; k < t->nhelper_pids; k++)
+			known |= t->helper_pids[k] == pid;
+		if (!known && t->nhelper_pids < MAX_HELPER_PIDS)
+			t->helper_pids[t->nhelper_pids++] = pid;
+		return;
+	}
+}
+
+static bool is_net_helper(const char *comm)
+{
+	return !strcmp(comm, "slirp4netns") || !strncmp(comm, "pasta", 5);
+}
+
+void targets_find_helpers(struct targets *ts)
+{
+	struct dirent *de;
+	char comm[32];
+	DIR *d = opendir("/proc");
+
+	while (d && (de = readdir(d))) {
+		pid_t pid = (pid_t)atoi(de->d_name);
+
+		if (pid > 0 && !proc_comm(pid, comm, sizeof(comm)) && is_net_helper(comm))
+			net_helper(ts, pid);
+	}
+	if (d)
+		closedir(d);
+}
+
 static bool is_target_pid(const struct targets *ts, pid_t pid)
 {
 	for (int i = 0; i < ts->n; i++)
@@ -660,6 +728,8 @@ static bool is_target_pid(const struct targets *ts, pid_t pid)
 int targets_discover(struct targets *ts)
 {
 	const struct cgroup_mounts *mt = cgroup_mounts();
+	pid_t helpers[32];
+	int nhelpers = 0;
 	struct scan *sc;
 	char comm[32];
 	struct dirent *de;
@@ -671,8 +741,12 @@ int targets_discover(struct targets *ts)
 	while ((de = readdir(d))) {
 		pid_t pid = (pid_t)atoi(de->d_name);
 
-		if (pid > 0 && !is_target_pid(ts, pid) && !proc_comm(pid, comm, sizeof(comm)) &&
-		    is_qemu_comm(comm) && ts->n < MAX_TARGETS)
+		if (pid <= 0 || proc_comm(pid, comm, sizeof(comm)))
+			continue;
+		if (is_net_helper(comm) && nhelpers < (int)ARRAY_SIZE(helpers))
+			helpers[nhelpers++] = pid;
+		else if (!is_target_pid(ts, pid) && classify_vmm_of_comm(comm) &&
+			 ts->n < MAX_TARGETS)
 			add_vm_pid(ts, pid);
 	}
 	closedir(d);
@@ -689,6 +763,8 @@ int targets_discover(struct targets *ts)
 			     (int)ARRAY_SIZE(sc->f));
 	discover_found(ts, sc);
 	free(sc);
+	for (int i = 0; i < nhelpers; i++)
+		net_helper(ts, helpers[i]);
 	return 0;
 }
 

@@ -48,6 +48,7 @@ struct target {
 	pid_t helper_pids[MAX_HELPER_PIDS]; /* slirp4netns / pasta serving its network namespace */
 	/* VMs: what thread roles can be told from (account/classify.c); never guessed */
 	bool qemu;	    /* a qemu-system-* process: its thread names follow qemu's scheme */
+	char vmm[20];	    /* qemu, firecracker, cloud-hypervisor, crosvm, or "" (another) */
 	bool debug_threads; /* -name ...,debug-threads=on: qemu names each thread it makes */
 	int nvcpu_tids;
 	pid_t vcpu_tids[64];  /* from QMP query-cpus-fast */
@@ -78,6 +79,8 @@ int targets_add_container(struct targets *ts, const char *spec);
 #define DISCOVER_MAX_DIRS 4096
 #define DISCOVER_MAX_DEPTH 7
 int targets_discover(struct targets *ts);
+/* slirp4netns / pasta processes serving a container target's network namespace: its helpers. */
+void targets_find_helpers(struct targets *ts);
 /*
  * Re-check liveness and refresh cgroup id sets; marks targets gone (never fails).  True when a
  * target's id set changed (a cgroup created or removed below it): cached verdicts are stale.

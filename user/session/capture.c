@@ -51,6 +51,8 @@ static int resolve_targets(struct targets *ts, const char **vms, int nvm, const 
 			return err;
 	if (!nvm && !nctr)
 		targets_discover(ts);
+	else if (nctr)
+		targets_find_helpers(ts);
 	return 0;
 }
 
