@@ -54,7 +54,7 @@ sleep 1
 grep -q "/default/$plain" /proc/"$(ctr -n default task ls | awk -v c="$plain" '$1 == c {print $2}')"/cgroup ||
 	fail "plain ctr container is not in /default/$plain"
 
-timeout 60 "$VIRTPROF" top 1 3 --json >"$tmp/all.json" || fail "top exited $?"
+timeout -k 5 60 "$VIRTPROF" top 1 3 --json >"$tmp/all.json" || fail "top exited $?"
 echo "top done after $SECONDS s"
 check_found "$tmp/all.json" "pod:vp-hosts/$pod" app:spin 0.01 "pod:vp-hosts/$pod/spin"
 last=$(tail -n 1 "$tmp/all.json")
@@ -68,13 +68,13 @@ jq -e '[.[] | .entities[] | select(.entity == "other" and (.role | startswith("c
 	--slurp "$tmp/all.json" >/dev/null || fail "a containerd-shim left in other: $(jq -c '[.[] | .entities[] | select(.role | startswith("containerd-shim"))]' --slurp "$tmp/all.json")"
 
 # --container: namespace/pod (all its containers), namespace/pod/container
-timeout 60 "$VIRTPROF" top 1 1 --json --container "vp-hosts/$pod" >"$tmp/pod.json" || fail "--container pod exited $?"
+timeout -k 5 60 "$VIRTPROF" top 1 1 --json --container "vp-hosts/$pod" >"$tmp/pod.json" || fail "--container pod exited $?"
 jq -e '[.targets[].entity] | length == 2 and all(startswith("pod:vp-hosts/'"$pod"'/"))' "$tmp/pod.json" >/dev/null ||
 	fail "--container vp-hosts/$pod: $(jq -c '[.targets[].entity]' "$tmp/pod.json")"
-timeout 60 "$VIRTPROF" top 1 1 --json --container "vp-hosts/$pod/spin" >"$tmp/one.json" || fail "--container pod/ctr exited $?"
+timeout -k 5 60 "$VIRTPROF" top 1 1 --json --container "vp-hosts/$pod/spin" >"$tmp/one.json" || fail "--container pod/ctr exited $?"
 jq -e '[.targets[].entity] == ["pod:vp-hosts/'"$pod"'/spin"]' "$tmp/one.json" >/dev/null ||
 	fail "--container vp-hosts/$pod/spin: $(jq -c '[.targets[].entity]' "$tmp/one.json")"
-timeout 60 "$VIRTPROF" top 1 1 --container "vp-hosts/no-such-pod-$$" >/dev/null 2>"$tmp/err"
+timeout -k 5 60 "$VIRTPROF" top 1 1 --container "vp-hosts/no-such-pod-$$" >/dev/null 2>"$tmp/err"
 rc=$?
 [ $rc -eq 2 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] || fail "no such pod: exit $rc, $(cat "$tmp/err")"
 echo "ok after $SECONDS s"

@@ -10,6 +10,8 @@ on_exit "rm -rf $tmp"
 name=vp-hosts-lxc-$$
 busybox_rootfs "$tmp/rootfs"
 mkdir -p "$tmp/lxc"
+# LXC leaves an empty lxc.pivot cgroup behind the first time it runs: remove it if we made it
+ls -d /sys/fs/cgroup/*/lxc.pivot >/dev/null 2>&1 || on_exit "rmdir /sys/fs/cgroup/*/lxc.pivot"
 cat >"$tmp/config" <<CONF
 lxc.uts.name = $name
 lxc.rootfs.path = dir:$tmp/rootfs
@@ -25,13 +27,13 @@ wait_for 100 bash -c "cat /sys/fs/cgroup/*/lxc.payload.$name/cgroup.procs 2>/dev
 	fail "lxc-execute did not start: $(tail -n 3 "$tmp/lxc.log" "$tmp/out")"
 sleep 1
 
-timeout 60 "$VIRTPROF" top 1 3 --json >"$tmp/all.json" || fail "top exited $?"
+timeout -k 5 60 "$VIRTPROF" top 1 3 --json >"$tmp/all.json" || fail "top exited $?"
 check_found "$tmp/all.json" "ctr:$name" app 0.01
 last=$(tail -n 1 "$tmp/all.json")
 jq -e --arg e "ctr:$name" --arg h "/lxc.monitor.$name" \
 	'.targets[] | select(.entity == $e) | .runtime == "lxc" and .helper_cgroup == $h' \
 	<<<"$last" >/dev/null || fail "lxc target or its monitor: $(jq -c '.targets' <<<"$last")"
-timeout 60 "$VIRTPROF" top 1 1 --json --container "$name" >"$tmp/one.json" || fail "--container $name exited $?"
+timeout -k 5 60 "$VIRTPROF" top 1 1 --json --container "$name" >"$tmp/one.json" || fail "--container $name exited $?"
 jq -e --arg e "ctr:$name" '[.targets[].entity] == [$e]' "$tmp/one.json" >/dev/null ||
 	fail "--container $name: $(jq -c '[.targets[].entity]' "$tmp/one.json")"
 echo "ok after $SECONDS s"

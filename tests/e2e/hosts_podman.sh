@@ -23,15 +23,17 @@ img=localhost/vp-hosts-bb-$$:latest
 ctr=vp-hosts-podman-$$
 tar -C "$tmp/rootfs" -c . | timeout 60 podman import - "$img" >/dev/null || fail "podman import"
 on_exit "podman rmi -f $img >/dev/null 2>&1"
+prun() { # name command: a detached container with no network, removed at exit
+	timeout 60 podman run -d --name "$1" --network none "$img" /bin/sh -c "$2" >/dev/null ||
+		fail "podman run $1"
+	on_exit "podman rm -f -t 0 $1 >/dev/null 2>&1"
+}
 # the loop prints a line every few ms: conmon, which carries its output, has work to do
-timeout 60 podman run -d --name "$ctr" --network none "$img" /bin/sh -c \
-	'while :; do i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; echo tick; done' >/dev/null ||
-	fail "podman run"
-on_exit "podman rm -f -t 0 $ctr >/dev/null 2>&1"
+prun "$ctr" 'while :; do i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; echo tick; done'
 id=$(podman inspect -f '{{.Id}}' "$ctr")
 sleep 1
 
-timeout 60 "$VIRTPROF" top 1 3 --json >"$tmp/all.json" || fail "top exited $?"
+timeout -k 5 60 "$VIRTPROF" top 1 3 --json >"$tmp/all.json" || fail "top exited $?"
 check_found "$tmp/all.json" "ctr:$ctr" app 0.01
 last=$(tail -n 1 "$tmp/all.json")
 jq -e --arg e "ctr:$ctr" --arg id "${id:0:12}" '.targets[] | select(.entity == $e) | .id == $id' \
@@ -53,16 +55,13 @@ if command -v slirp4netns >/dev/null; then
 	busybox httpd -f -p "127.0.0.1:$port" -h "$tmp/www" &
 	hpid=$!
 	on_exit "kill $hpid"
-	timeout 60 podman run -d --name "$net" --network none "$img" /bin/sh -c \
-		"while :; do busybox wget -q -O /dev/null http://10.0.2.2:$port/f; done" >/dev/null ||
-		fail "podman run $net"
-	on_exit "podman rm -f -t 0 $net >/dev/null 2>&1"
+	prun "$net" "while :; do busybox wget -q -O /dev/null http://10.0.2.2:$port/f; done"
 	npid=$(podman inspect -f '{{.State.Pid}}' "$net")
 	slirp4netns --configure --mtu=65520 "$npid" tap0 >"$tmp/slirp.log" 2>&1 &
 	spid=$!
 	on_exit "kill $spid"
 	sleep 2
-	timeout 60 "$VIRTPROF" top 1 2 --json --container "$net" >"$tmp/net.json" || fail "top --container $net exited $?"
+	timeout -k 5 60 "$VIRTPROF" top 1 2 --json --container "$net" >"$tmp/net.json" || fail "top --container $net exited $?"
 	srt=$(jq --arg e "ctr:$net" '[.[] | .entities[] | select(.entity == $e and .role == "runtime") | .cpu_pct] | add // 0' --slurp "$tmp/net.json")
 	echo "slirp4netns (pid $spid) as ctr:$net runtime: ${srt}% of host (2 intervals)"
 	awk -v a="$srt" 'BEGIN{exit !(a > 0)}' || fail "slirp4netns not charged to ctr:$net: $(tail -n 3 "$tmp/slirp.log")"
@@ -74,11 +73,11 @@ fi
 
 # --container by name and by id prefix; a prefix of nothing is one line, exit 2
 for spec in "$ctr" "${id:0:8}"; do
-	timeout 60 "$VIRTPROF" top 1 1 --json --container "$spec" >"$tmp/one.json" || fail "--container $spec exited $?"
+	timeout -k 5 60 "$VIRTPROF" top 1 1 --json --container "$spec" >"$tmp/one.json" || fail "--container $spec exited $?"
 	jq -e --arg e "ctr:$ctr" '[.targets[].entity] == [$e]' "$tmp/one.json" >/dev/null ||
 		fail "--container $spec: targets $(jq -c '[.targets[].entity]' "$tmp/one.json")"
 done
-timeout 60 "$VIRTPROF" top 1 1 --container ffffffff0000 >/dev/null 2>"$tmp/err"
+timeout -k 5 60 "$VIRTPROF" top 1 1 --container ffffffff0000 >/dev/null 2>"$tmp/err"
 rc=$?
 [ $rc -eq 2 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] || fail "no-match prefix: exit $rc, $(cat "$tmp/err")"
 echo ok

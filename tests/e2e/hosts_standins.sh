@@ -52,7 +52,7 @@ done
 wait_for 50 bash -c "grep -q fc_vcpu /proc/*/task/*/comm 2>/dev/null" || fail "stand-in did not start"
 sleep 1
 
-timeout 60 "$VIRTPROF" top 1 2 --json >"$tmp/all.json" || fail "top exited $?"
+timeout -k 5 60 "$VIRTPROF" top 1 2 --json >"$tmp/all.json" || fail "top exited $?"
 last=$(tail -n 1 "$tmp/all.json")
 for e in "vm:$fc" "vm:$ch"; do
 	roles=$(jq -r --arg e "$e" '[.entities[] | select(.entity == $e) | .role] | sort | join(",")' <<<"$last")
@@ -71,7 +71,7 @@ echo "unknown layout: $(jq -r --arg c "$garden" '.targets_notes[] | select(conta
 start firecracker "fc_vcpu 0" fc_api "$fc"
 wait_for 300 bash -c "[ \$(pgrep -c -x firecracker) -ge 2 ]" || fail "second stand-in did not start"
 sleep 0.5
-timeout 60 "$VIRTPROF" top 1 1 --vm "$fc" >/dev/null 2>"$tmp/err"
+timeout -k 5 60 "$VIRTPROF" top 1 1 --vm "$fc" >/dev/null 2>"$tmp/err"
 rc=$?
 echo "--vm $fc (two): rc=$rc $(cat "$tmp/err")"
 [ $rc -eq 2 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] || fail "--vm matching two: exit $rc, $(cat "$tmp/err")"
@@ -89,7 +89,7 @@ for k in 1 2; do
 		[ -d "$h" ] && echo "$!" >"$h/docker/$id/cgroup.procs"
 	done
 done
-timeout 60 "$VIRTPROF" top 1 1 --container "$pre" >/dev/null 2>"$tmp/err"
+timeout -k 5 60 "$VIRTPROF" top 1 1 --container "$pre" >/dev/null 2>"$tmp/err"
 rc=$?
 echo "--container $pre (two): rc=$rc $(cat "$tmp/err")"
 [ $rc -eq 2 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] || fail "--container matching two: exit $rc, $(cat "$tmp/err")"
