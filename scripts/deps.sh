@@ -19,6 +19,8 @@ PKGS=(
 	openssl    # serve: the TLS test makes its own CA and certificate
 	# testbed: one rootfs for a qemu VM (TCG/KVM) and a docker container
 	qemu-system-x86 docker.io linux-image-amd64 busybox-static cpio
+	# tests: the container runtimes real hosts run (podman with runc: crun refuses hybrid cgroups)
+	podman runc conmon containerd lxc slirp4netns
 	# benchmarks: the peers virtprof is held against
 	wrk nghttp2-client bpftrace
 	# tests: --load-cmd with the load generators people bring (wrk and h2load above)

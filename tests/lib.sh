@@ -111,3 +111,37 @@ cg_exec() {
 		exec "$@"
 	fi
 }
+
+# A directory holding only a static busybox and its applets' links: a rootfs for the container
+# runtimes' tests (podman import, ctr run --rootfs, lxc), no pulls.
+busybox_rootfs() { # dir
+	local dir=$1 a
+	[ -x /bin/busybox ] && file -L /bin/busybox | grep -q static || skip "busybox-static not installed"
+	mkdir -p "$dir"/{bin,proc,sys,dev,tmp,etc,run,sbin}
+	cp /bin/busybox "$dir/bin/busybox"
+	for a in sh sleep cat echo true init; do ln -sf busybox "$dir/bin/$a"; done
+	ln -sf ../bin/busybox "$dir/sbin/init"
+}
+
+# `top --json` output ($1): its last interval charges entity $2 (role $3, "" = any) at least $4 %
+# of the host, and summed over the intervals after the first its kernel cross-check row $5
+# (default: the entity) agrees with the kernel within 1 % (the report's own flag is per interval;
+# on this shared 2-CPU machine one interval's few ms of scheduling noise can cross it).
+check_found() { # json entity role min_pct [kc_label]
+	local j=$1 e=$2 role=$3 min=$4 kc=${5:-$2} last cpu sums
+	last=$(tail -n 1 "$j")
+	jq -e --arg e "$e" '.targets | map(.entity) | any(startswith($e))' <<<"$last" >/dev/null ||
+		fail "$e not among the targets: $(jq -c '[.targets[].entity]' <<<"$last")"
+	cpu=$(jq --arg e "$e" --arg r "$role" '[.entities[] | select(.entity == $e and ($r == "" or .role == $r)) | .cpu_pct] | add // 0' <<<"$last")
+	echo "$e ${role:-all roles}: ${cpu}% of host"
+	awk -v a="$cpu" -v b="$min" 'BEGIN{exit !(a+0 >= b+0)}' ||
+		fail "$e $role CPU: $cpu < $min: $(jq -c '[.targets[] | [.entity, .cgroup]], [.entities[] | select(.cpu_pct > 1) | [.entity, .role, .cpu_pct]]' <<<"$last")"
+	sums=$(jq -s -c --arg e "$kc" '[.[1:][] | .kernel_check[] | select(.entity == $e)] |
+		{n: length, ours: (map(.virtprof_ns) | add), kernel: (map(.kernel_ns // 0) | add),
+		 na: (map(select(.kernel_ns == null)) | length)}' "$j")
+	echo "kernel check of $kc, intervals 2..: $sums"
+	jq -e '.n > 0 and .na == 0' <<<"$sums" >/dev/null || fail "$kc: no kernel figure in some interval: $sums"
+	assert_ge "$(jq -r .kernel <<<"$sums")" 1000000 "$kc: the kernel's figure (ns)"
+	jq -e '((.ours - .kernel) | fabs) <= 0.01 * .kernel' <<<"$sums" >/dev/null ||
+		fail "$kc: virtprof and the kernel differ by more than 1 %: $sums"
+}

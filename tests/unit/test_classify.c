@@ -39,6 +39,8 @@ static int setup(void **state)
 	strcpy(ts.t[1].id, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
 	strcpy(ts.t[1].ip, "172.17.0.2");
 	ts.t[1].ncgids = 3;
+	ts.t[1].ncgids_v2 = 2;
+	ts.t[1].ncgids_v1 = 1;
 	ts.t[1].cgids[0] = CTR_CGID_V2;
 	ts.t[1].cgids[1] = CTR_CGID_V2_CHILD;
 	ts.t[1].cgids[2] = CTR_CGID_V1;
@@ -194,6 +196,64 @@ static void test_container_cgroups(void **state)
 	expect(&f, SELF_NONE, NULL, "ctr:nginx", "app");
 	f.cgid_v1_cpu = 1;
 	expect(&f, SELF_NONE, NULL, "other", "nginx");
+	/*
+	 * Each hierarchy numbers its own directories: a thread elsewhere whose v1 id happens to
+	 * equal the container's v2 id (and the reverse) is not the container's.
+	 */
+	f.cgid_v2 = CTR_CGID_V1;
+	f.cgid_v1_cpu = CTR_CGID_V2;
+	expect(&f, SELF_NONE, NULL, "other", "nginx");
+}
+
+/* A pod's container: its app threads have the container's role; conmon's cgroup and a pasta
+ * serving its netns are its runtime. */
+static void test_pod_roles_and_helpers(void **state)
+{
+	struct thread_facts f;
+	struct target *t = &ts.t[1];
+
+	(void)state;
+	strcpy(t->entity, "pod:shop/cart");
+	strcpy(t->app_role, "app:nginx");
+	t->nhcgids = t->nhcgids_v2 = 1;
+	t->hcgids[0] = 9100;
+	t->nhelper_pids = 1;
+	t->helper_pids[0] = 7777;
+	facts(&f, 5001, 5000, "nginx", "nginx", 0);
+	f.cgid_v2 = CTR_CGID_V2;
+	expect(&f, SELF_NONE, NULL, "pod:shop/cart", "app:nginx");
+	f.cgid_v2 = 9100;
+	facts(&f, 5101, 5100, "conmon", "conmon", 0);
+	f.cgid_v2 = 9100;
+	expect(&f, SELF_NONE, NULL, "pod:shop/cart", "runtime");
+	/* the helper's id on the other hierarchy is not the helper */
+	f.cgid_v2 = 0;
+	f.cgid_v1_cpu = 9100;
+	expect(&f, SELF_NONE, NULL, "other", "conmon");
+	facts(&f, 7778, 7777, "pasta", "pasta", 0);
+	expect(&f, SELF_NONE, NULL, "pod:shop/cart", "runtime");
+}
+
+/* The VMMs that name their own threads: the one table beside qemu's rules. */
+static void test_vmm_roles(void **state)
+{
+	(void)state;
+	assert_string_equal(classify_vmm_of_comm("qemu-system-x86"), "qemu");
+	assert_string_equal(classify_vmm_of_comm("qemu-kvm"), "qemu");
+	assert_string_equal(classify_vmm_of_comm("firecracker"), "firecracker");
+	assert_string_equal(classify_vmm_of_comm("cloud-hyperviso"), "cloud-hypervisor");
+	assert_string_equal(classify_vmm_of_comm("crosvm"), "crosvm");
+	assert_null(classify_vmm_of_comm("nginx"));
+	assert_string_equal(classify_vmm_role("firecracker", "fc_vcpu 0"), "vcpu");
+	assert_string_equal(classify_vmm_role("firecracker", "fc_api"), "emul");
+	assert_string_equal(classify_vmm_role("firecracker", "firecracker"), "emul");
+	assert_string_equal(classify_vmm_role("cloud-hypervisor", "vcpu3"), "vcpu");
+	assert_string_equal(classify_vmm_role("cloud-hypervisor", "http-server"), "emul");
+	assert_string_equal(classify_vmm_role("cloud-hypervisor", "_disk0_q0"), "io");
+	assert_string_equal(classify_vmm_role("crosvm", "crosvm_vcpu1"), "vcpu");
+	/* a name the table does not know is not guessed, nor is another VMM's scheme applied */
+	assert_string_equal(classify_vmm_role("firecracker", "worker"), "unknown");
+	assert_string_equal(classify_vmm_role("firecracker", "vcpu0"), "unknown");
 }
 
 static void test_docker_proxy_forms(void **state)
@@ -292,6 +352,8 @@ int main(void)
 		cmocka_unit_test_setup(test_vhost_kthread, setup),
 		cmocka_unit_test_setup(test_kvm_threads, setup),
 		cmocka_unit_test_setup(test_container_cgroups, setup),
+		cmocka_unit_test_setup(test_pod_roles_and_helpers, setup),
+		cmocka_unit_test(test_vmm_roles),
 		cmocka_unit_test_setup(test_docker_proxy_forms, setup),
 		cmocka_unit_test_setup(test_shim_forms, setup),
 		cmocka_unit_test_setup(test_self_and_inheritance, setup),

@@ -59,12 +59,61 @@ const char *classify_qemu_role(const char *comm, unsigned int flags, bool debug_
 	return debug_threads ? "emul" : "unknown";
 }
 
-/* A thread of a VM's process: QMP's vCPU tids first, then names (qemu only), else unknown. */
+/*
+ * The other VMMs name their threads themselves, always: one table of (VMM, thread-name prefix,
+ * role) beside qemu's rules above.  A name the table does not know stays unknown.
+ */
+static const struct vmm_role {
+	const char *vmm, *prefix, *role;
+} vmm_roles[] = {
+	/* Firecracker: "fc_vcpu 0", the API server "fc_api", the VMM loop keeps the process name */
+	{ "firecracker", "fc_vcpu", "vcpu" },
+	{ "firecracker", "fc_api", "emul" },
+	{ "firecracker", "firecracker", "emul" },
+	/* cloud-hypervisor: "vcpu0", "http-server", "vmm", device threads "_disk0"/"_net1"... */
+	{ "cloud-hypervisor", "vcpu", "vcpu" },
+	{ "cloud-hypervisor", "http-server", "emul" },
+	{ "cloud-hypervisor", "vmm", "emul" },
+	{ "cloud-hypervisor", "signal_handler", "emul" },
+	{ "cloud-hypervisor", "cloud-hyperviso", "emul" },
+	{ "cloud-hypervisor", "_disk", "io" },
+	{ "cloud-hypervisor", "_net", "io" },
+	{ "cloud-hypervisor", "_fs", "io" },
+	/* crosvm: "crosvm_vcpu0", its device processes are apart (sandboxed) */
+	{ "crosvm", "crosvm_vcpu", "vcpu" },
+	{ "crosvm", "crosvm", "emul" },
+};
+
+const char *classify_vmm_role(const char *vmm, const char *comm)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(vmm_roles); i++)
+		if (!strcmp(vmm, vmm_roles[i].vmm) &&
+		    !strncmp(comm, vmm_roles[i].prefix, strlen(vmm_roles[i].prefix)))
+			return vmm_roles[i].role;
+	return "unknown";
+}
+
+const char *classify_vmm_of_comm(const char *comm)
+{
+	if (!strncmp(comm, "qemu-system-", 12) || !strcmp(comm, "qemu-kvm"))
+		return "qemu";
+	if (!strcmp(comm, "firecracker"))
+		return "firecracker";
+	if (!strcmp(comm, "cloud-hyperviso") || !strcmp(comm, "cloud-hypervisor"))
+		return "cloud-hypervisor"; /* comm is cut to 15 characters */
+	if (!strcmp(comm, "crosvm"))
+		return "crosvm";
+	return NULL;
+}
+
+/* A thread of a VM's process: QMP's vCPU tids first, then names by its VMM, else unknown. */
 static const char *vm_thread_role(const struct target *t, const struct thread_facts *f)
 {
 	for (int k = 0; k < t->nvcpu_tids; k++)
 		if (t->vcpu_tids[k] == f->tid)
 			return "vcpu";
+	if (t->vmm[0] && strcmp(t->vmm, "qemu"))
+		return classify_vmm_role(t->vmm, f->comm);
 	if (!t->qemu)
 		return "unknown";
 	return classify_qemu_role(f->comm, f->flags, t->debug_threads);
@@ -91,16 +140,6 @@ pid_t classify_kthread_owner(const char *comm, unsigned int flags)
 	if (!strncmp(comm, "kvm-pit/", 8))
 		return parse_pid_suffix(comm + 8);
 	return 0;
-}
-
-static bool target_has_cgid(const struct target *t, uint64_t id)
-{
-	if (!id)
-		return false;
-	for (int i = 0; i < t->ncgids; i++)
-		if (t->cgids[i] == id)
-			return true;
-	return false;
 }
 
 static void set_attr(struct attribution *out, const char *entity, const char *role, int target)
@@ -161,9 +200,20 @@ void classify_thread(const struct thread_facts *f, const struct targets *ts, int
 			continue;
 		}
 		/* containers: the cgroup (v2 or v1 cpu) at or below the container's */
-		if (target_has_cgid(t, f->cgid_v2) || target_has_cgid(t, f->cgid_v1_cpu)) {
-			set_attr(out, t->entity, "app", i);
+		if (target_holds(t, f->cgid_v2, f->cgid_v1_cpu)) {
+			set_attr(out, t->entity, t->app_role[0] ? t->app_role : "app", i);
 			return;
+		}
+		/* its runtime helper's own cgroup (conmon's scope, the LXC monitor's) */
+		if (target_helper_holds(t, f->cgid_v2, f->cgid_v1_cpu)) {
+			set_attr(out, t->entity, "runtime", i);
+			return;
+		}
+		for (int k = 0; !kthread && k < t->nhelper_pids; k++) {
+			if (t->helper_pids[k] == f->tgid) {
+				set_attr(out, t->entity, "runtime", i);
+				return;
+			}
 		}
 		if (!f->cmdline)
 			continue;

@@ -46,6 +46,10 @@ void classify_thread(const struct thread_facts *f, const struct targets *ts, int
  * that says nothing is emul only under debug-threads (qemu named all the others), else unknown.
  */
 const char *classify_qemu_role(const char *comm, unsigned int flags, bool debug_threads);
+/* Role of a thread of a VMM other than qemu by its name (the vmm_roles table), else unknown. */
+const char *classify_vmm_role(const char *vmm, const char *comm);
+/* "qemu", "firecracker", "cloud-hypervisor", "crosvm" from a process name, else NULL. */
+const char *classify_vmm_of_comm(const char *comm);
 /* "kvm-pit/1234" or "vhost-1234" kthread -> 1234 (the owning qemu's pid/tid), else 0. */
 pid_t classify_kthread_owner(const char *comm, unsigned int flags);
 /* docker-proxy / containerd-shim / conmon argv -> container ip or id served (NULL if not one). */

@@ -126,14 +126,6 @@ void kcheck_read(const struct targets *ts, struct kcheck_reading *out)
 	}
 }
 
-static bool in_cgids(const struct target *t, uint64_t id)
-{
-	for (int k = 0; id && k < t->ncgids; k++)
-		if (t->cgids[k] == id)
-			return true;
-	return false;
-}
-
 uint64_t kcheck_ours(const struct interval *iv, struct collector *c, const struct target *t)
 {
 	uint64_t ns = 0;
@@ -150,7 +142,7 @@ uint64_t kcheck_ours(const struct interval *iv, struct collector *c, const struc
 		if (t->kind == TARGET_VM)
 			mine = r->info.tgid == (uint32_t)t->pid;
 		else
-			mine = in_cgids(t, r->info.cgid_v2) || in_cgids(t, r->info.cgid_v1_cpu);
+			mine = target_holds(t, r->info.cgid_v2, r->info.cgid_v1_cpu);
 		if (mine)
 			ns += stats_busy_ns(&iv->rows[i].st);
 	}

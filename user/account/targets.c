@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,8 @@
 #include <unistd.h>
 
 #include "account/classify.h"
+#include "account/layout.h"
+#include "account/names.h"
 #include "account/qmp.h"
 #include "account/targets.h"
 #include "sys/cgroup.h"
@@ -35,8 +38,13 @@ static struct target *target_new(struct targets *ts, enum target_kind kind)
 
 static void target_commit(struct targets *ts, struct target *t)
 {
-	snprintf(t->entity, sizeof(t->entity), "%s:%s", t->kind == TARGET_VM ? "vm" : "ctr",
-		 t->name);
+	if (!t->entity[0])
+		snprintf(t->entity, sizeof(t->entity), "%s:%s", t->kind == TARGET_VM ? "vm" : "ctr",
+			 t->name);
+	if (!t->label[0])
+		snprintf(t->label, sizeof(t->label), "%s", t->entity);
+	if (!t->app_role[0])
+		snprintf(t->app_role, sizeof(t->app_role), "app");
 	for (int i = 0; i < ts->n; i++)
 		if (!strcmp(ts->t[i].entity, t->entity) && ts->t[i].pid == t->pid)
 			return; /* already a target */
@@ -45,7 +53,9 @@ static void target_commit(struct targets *ts, struct target *t)
 
 static bool is_qemu_comm(const char *comm)
 {
-	return !strncmp(comm, "qemu-system-", 12) || !strcmp(comm, "qemu-kvm");
+	const char *v = classify_vmm_of_comm(comm);
+
+	return v && !strcmp(v, "qemu");
 }
 
 /* qemu's -name takes "NAME[,debug-threads=on]" or "guest=NAME,..." */
@@ -55,6 +65,8 @@ static void qemu_name(pid_t pid, char *buf, size_t len)
 	char *cmd = proc_cmdline(pid, &clen);
 	const char *arg = cmd ? cmdline_arg(cmd, clen, "-name") : NULL;
 
+	if (!arg && cmd)
+		arg = cmdline_arg(cmd, clen, "-id"); /* firecracker --id */
 	snprintf(buf, len, "pid%d", (int)pid);
 	if (arg && *arg) {
 		const char *g = strstr(arg, "guest=");
@@ -79,7 +91,12 @@ static void vm_role_evidence(struct target *t, const char *comm)
 
 	t->qemu = is_qemu_comm(comm);
 	t->debug_threads = t->qemu && name && strstr(name, "debug-threads=on");
-	if (!t->qemu) {
+	snprintf(t->vmm, sizeof(t->vmm), "%s", classify_vmm_of_comm(comm) ?: "");
+	if (t->vmm[0] && !t->qemu) {
+		snprintf(t->roles_note, sizeof(t->roles_note),
+			 "%s names its threads: roles from the thread names (vcpu, emul, io)",
+			 t->vmm);
+	} else if (!t->qemu) {
 		snprintf(t->roles_note, sizeof(t->roles_note),
 			 "'%s' is not qemu: all its threads belong to the VM, role unknown", comm);
 	} else if (cmd && !qmp_socket_path(cmd, clen, path, sizeof(path))) {
@@ -126,6 +143,7 @@ int targets_add_vm(struct targets *ts, const char *spec)
 	uint64_t v;
 	DIR *d;
 	struct dirent *de;
+	pid_t match1 = 0, match2 = 0;
 	int found = 0;
 
 	if (!parse_u64(spec, 1, (1u << 30), &v)) {
@@ -133,8 +151,8 @@ int targets_add_vm(struct targets *ts, const char *spec)
 			vp_err("--vm %s: no such process", spec);
 			return -ENOENT;
 		}
-		/* another VMM (firecracker, cloud-hypervisor, ...): its threads, roles unknown */
-		if (!is_qemu_comm(comm))
+		/* a process that is none of the VMMs we know: its threads, roles unknown */
+		if (!classify_vmm_of_comm(comm))
 			vp_warn("--vm %s: '%s' is not qemu: all its threads count as the VM, with "
 				"role unknown",
 				spec, comm);
@@ -146,11 +164,14 @@ int targets_add_vm(struct targets *ts, const char *spec)
 	while ((de = readdir(d))) {
 		pid_t pid = (pid_t)atoi(de->d_name);
 
-		if (pid <= 0 || proc_comm(pid, comm, sizeof(comm)) || !is_qemu_comm(comm))
+		if (pid <= 0 || proc_comm(pid, comm, sizeof(comm)) || !classify_vmm_of_comm(comm))
 			continue;
 		qemu_name(pid, name, sizeof(name));
 		if (!strcmp(name, spec)) {
-			found = add_vm_pid(ts, pid) ? found : found + 1;
+			if (found++)
+				match2 = pid;
+			else
+				match1 = pid;
 		}
 	}
 	closedir(d);
@@ -158,7 +179,12 @@ int targets_add_vm(struct targets *ts, const char *spec)
 		vp_err("--vm %s: no qemu process with that pid or -name", spec);
 		return -ENOENT;
 	}
-	return 0;
+	if (found > 1) {
+		vp_err("--vm %s: %d qemu processes have that name (pids %d, %d): give the pid",
+		       spec, found, (int)match1, (int)match2);
+		return -EINVAL;
+	}
+	return add_vm_pid(ts, match1);
 }
 
 /* Fill the cgroup paths and the id sets from a member pid's /proc/<pid>/cgroup. */
@@ -176,13 +202,13 @@ static int ctr_from_pid(struct target *t, pid_t pid)
 
 static void ctr_collect_ids(struct target *t)
 {
-	t->ncgids = 0;
+	t->ncgids = t->ncgids_v2 = t->ncgids_v1 = 0;
 	if (t->cgroup_v2[0])
-		t->ncgids += cgroup_tree_ids(CGROUP_V2, t->cgroup_v2, t->cgids + t->ncgids,
-					     MAX_CGIDS - t->ncgids);
+		t->ncgids_v2 = cgroup_tree_ids(CGROUP_V2, t->cgroup_v2, t->cgids, MAX_CGIDS);
 	if (t->cgroup_v1[0])
-		t->ncgids += cgroup_tree_ids(CGROUP_V1_CPU, t->cgroup_v1, t->cgids + t->ncgids,
-					     MAX_CGIDS - t->ncgids);
+		t->ncgids_v1 = cgroup_tree_ids(CGROUP_V1_CPU, t->cgroup_v1, t->cgids + t->ncgids_v2,
+					       MAX_CGIDS - t->ncgids_v2);
+	t->ncgids = t->ncgids_v2 + t->ncgids_v1;
 	/* a bio's owner is its blkcg: on a hybrid layout that lives on the v1 blkio hierarchy */
 	if (t->pid && t->ncgids) {
 		char path[64], blk[512], *buf;
@@ -203,39 +229,89 @@ static const char *basename_of(const char *p)
 	return s && s[1] ? s + 1 : p;
 }
 
-/* docker inspect of one container; 0 when found and running. */
+/* One docker container over the Engine API; 0 when found and running. */
 static int docker_inspect(const char *spec, struct target *t)
 {
-	char cmd[512], line[1024], id[72] = "", name[256] = "", running[8] = "", ip[48] = "";
-	int pid = 0, n;
-	FILE *f;
+	struct docker_info di;
+	int err = docker_api_inspect(spec, &di);
 
-	for (const char *p = spec; *p; p++)
-		if (!isalnum((unsigned char)*p) && !strchr("_.-", *p))
-			return -EINVAL;
-	if (access("/var/run/docker.sock", F_OK))
-		return -ENOENT;
-	snprintf(cmd, sizeof(cmd),
-		 "docker inspect --type container --format "
-		 "'{{.Id}} {{.Name}} {{.State.Pid}} {{.State.Running}} "
-		 "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}' %s 2>/dev/null",
-		 spec);
-	f = popen(cmd, "r");
-	if (!f)
-		return -errno;
-	n = fgets(line, sizeof(line), f) ?
-		    sscanf(line, "%71s %255s %d %7s %47s", id, name, &pid, running, ip) :
-		    0;
-	pclose(f);
-	if (n < 4)
-		return -ENOENT;
-	if (strcmp(running, "true") || pid <= 0)
+	if (err)
+		return err == -EINVAL ? -ENOENT : err;
+	if (!di.running || di.pid <= 0)
 		return -ESRCH;
-	snprintf(t->id, sizeof(t->id), "%s", id);
-	snprintf(t->name, sizeof(t->name), "%s", name[0] == '/' ? name + 1 : name);
-	if (n >= 5)
-		snprintf(t->ip, sizeof(t->ip), "%s", ip);
-	return ctr_from_pid(t, pid);
+	snprintf(t->id, sizeof(t->id), "%s", di.id);
+	snprintf(t->name, sizeof(t->name), "%s", di.name);
+	snprintf(t->ip, sizeof(t->ip), "%s", di.ip);
+	snprintf(t->runtime, sizeof(t->runtime), "docker");
+	return ctr_from_pid(t, di.pid);
+}
+
+static bool hex_prefix(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n < 4 || n > 64)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isxdigit((unsigned char)s[i]))
+			return false;
+	return true;
+}
+
+/*
+ * --container as a discovered container's name (its name, "namespace/pod/container", a pod's
+ * "namespace/pod" = all its containers) or id prefix: 0 added, -ENOENT none, -EINVAL ambiguous.
+ */
+static int add_discovered(struct targets *ts, const char *spec)
+{
+	struct targets *all = calloc(1, sizeof(*all));
+	const char *first = NULL, *second = NULL;
+	int err = 0;
+	bool hit[MAX_TARGETS] = { 0 };
+
+	if (!all)
+		return -ENOMEM;
+	targets_discover(all);
+	for (int i = 0; i < all->n; i++) {
+		const struct target *t = &all->t[i];
+		const char *ent = strchr(t->entity, ':');
+
+		if (t->kind != TARGET_CTR)
+			continue;
+		if (!strcmp(t->name, spec) || (ent && !strcmp(ent + 1, spec)) ||
+		    (hex_prefix(spec) && !strncmp(t->id, spec, strlen(spec)))) {
+			hit[i] = true;
+			/* a pod's containers are one match */
+			if (!first)
+				first = t->entity;
+			else if (strcmp(first, t->entity) && !second)
+				second = t->entity;
+		}
+	}
+	if (!first) {
+		err = -ENOENT;
+	} else if (second) {
+		vp_err("--container %s: matches more than one container (%s, %s): give more of the "
+		       "id or the whole name",
+		       spec, first, second);
+		err = -EINVAL;
+	} else {
+		for (int i = 0; i < all->n && !err; i++) {
+			struct target *t;
+
+			if (!hit[i])
+				continue;
+			t = target_new(ts, TARGET_CTR);
+			if (!t) {
+				err = -E2BIG;
+				break;
+			}
+			*t = all->t[i];
+			target_commit(ts, t);
+		}
+	}
+	free(all);
+	return err;
 }
 
 int targets_add_container(struct targets *ts, const char *spec)
@@ -255,6 +331,14 @@ int targets_add_container(struct targets *ts, const char *spec)
 		/* a cgroup: absolute under a cgroup mount, or relative to the v2 hierarchy */
 		err = cgroup_resolve_path(spec, t->cgroup_v2, sizeof(t->cgroup_v2), t->cgroup_v1,
 					  sizeof(t->cgroup_v1));
+		if (err && spec[0] != '/') {
+			/* "namespace/pod[/container]" */
+			err = add_discovered(ts, spec);
+			if (err == -ENOENT)
+				vp_err("--container %s: no such cgroup, pod or pod container",
+				       spec);
+			return err;
+		}
 		if (err) {
 			vp_err("--container %s: no such cgroup", spec);
 			return -ENOENT;
@@ -272,15 +356,18 @@ int targets_add_container(struct targets *ts, const char *spec)
 		}
 		snprintf(t->name, sizeof(t->name), "%s",
 			 basename_of(t->cgroup_v2[0] ? t->cgroup_v2 : t->cgroup_v1));
+	} else if ((err = add_discovered(ts, spec)) != -ENOENT) {
+		return err;
 	} else {
+		t = target_new(ts, TARGET_CTR);
 		err = docker_inspect(spec, t);
 		if (err == -ESRCH) {
 			vp_err("--container %s: container is not running", spec);
 			return -ESRCH;
 		}
 		if (err) {
-			vp_err("--container %s: no such docker container (or docker is not running), "
-			       "cgroup path or pid",
+			vp_err("--container %s: no container with that name or id prefix, no cgroup "
+			       "path, no pid",
 			       spec);
 			return -ENOENT;
 		}
@@ -298,11 +385,355 @@ int targets_add_container(struct targets *ts, const char *spec)
 	return 0;
 }
 
+static void targets_note(struct targets *ts, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void targets_note(struct targets *ts, const char *fmt, ...)
+{
+	char buf[200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	for (int i = 0; i < ts->nnotes; i++)
+		if (!strcmp(ts->notes[i], buf))
+			return;
+	if (ts->nnotes < MAX_TARGET_NOTES)
+		snprintf(ts->notes[ts->nnotes++], sizeof(ts->notes[0]), "%s", buf);
+}
+
+/* A container cgroup found by the layout table, its paths on v2 and on the v1 cpu hierarchy. */
+struct found {
+	struct layout_match m;
+	char v2[256], v1[256];
+};
+
+struct scan {
+	struct found f[MAX_TARGETS * 3];
+	int n, dirs;
+	bool full;
+};
+
+static char *hier_path(enum cgroup_hier h, const char *rel, char *buf, size_t len)
+{
+	const struct cgroup_mounts *mt = cgroup_mounts();
+
+	snprintf(buf, len, "%s%s", h == CGROUP_V2 ? mt->v2 : mt->v1_cpu, rel);
+	return buf;
+}
+
+/* Lowest pid in a cgroup (its init, as a rule) or in its children; 0 if none. */
+static pid_t cgroup_first_pid(const char *abs, int depth)
+{
+	char path[1200], line[32];
+	struct dirent *de;
+	pid_t best = 0;
+	FILE *f;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", abs);
+	f = fopen(path, "re");
+	while (f && fgets(line, sizeof(line), f)) {
+		pid_t p = (pid_t)atoi(line);
+
+		if (p > 0 && (!best || p < best))
+			best = p;
+	}
+	if (f)
+		fclose(f);
+	if (best || depth >= 2 || !(d = opendir(abs)))
+		return best;
+	while (!best && (de = readdir(d))) {
+		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", abs, de->d_name);
+		best = cgroup_first_pid(path, depth + 1);
+	}
+	closedir(d);
+	return best;
+}
+
+/* Plain containerd's /<ns>/<id> is any two-level directory unless a containerd-shim parents it. */
+static bool shim_parented(const char *abs)
+{
+	char path[1200], line[32], comm[32];
+	int checked = 0;
+	bool yes = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", abs);
+	f = fopen(path, "re");
+	while (f && !yes && checked < 4 && fgets(line, sizeof(line), f)) {
+		struct proc_stat st;
+
+		checked++;
+		if (!proc_read_stat((pid_t)atoi(line), 0, &st) && st.ppid > 0 &&
+		    !proc_comm(st.ppid, comm, sizeof(comm)))
+			yes = !strncmp(comm, "containerd-shim", 15);
+	}
+	if (f)
+		fclose(f);
+	return yes;
+}
+
+static void scan_add(struct scan *sc, const struct layout_match *m, enum cgroup_hier h,
+		     const char *rel)
+{
+	struct found *f = NULL;
+
+	for (int i = 0; i < sc->n; i++)
+		if (sc->f[i].m.kind == m->kind && !strcmp(sc->f[i].m.id, m->id) &&
+		    !strcmp(sc->f[i].m.rule, m->rule))
+			f = &sc->f[i];
+	if (!f) {
+		if (sc->n >= (int)ARRAY_SIZE(sc->f)) {
+			sc->full = true;
+			return;
+		}
+		f = &sc->f[sc->n++];
+		memset(f, 0, sizeof(*f));
+		f->m = *m;
+	}
+	snprintf(h == CGROUP_V2 ? f->v2 : f->v1, sizeof(f->v2), "%s", rel);
+}
+
+/* Bounded walk of one hierarchy: a matched directory is one container, not descended into. */
+static void scan_dir(struct targets *ts, struct scan *sc, enum cgroup_hier h, const char *rel,
+		     int depth)
+{
+	char abs[1200], sub[512];
+	struct layout_match m;
+	struct dirent *de;
+	DIR *d;
+
+	d = opendir(hier_path(h, rel, abs, sizeof(abs)));
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+			continue;
+		if (++sc->dirs > DISCOVER_MAX_DIRS) {
+			targets_note(ts,
+				     "discovery stopped after %d cgroup directories: containers "
+				     "below the rest are not found",
+				     DISCOVER_MAX_DIRS);
+			break;
+		}
+		if (snprintf(sub, sizeof(sub), "%s/%s", rel, de->d_name) >= (int)sizeof(sub))
+			continue;
+		if (!layout_match(sub, &m) &&
+		    (!m.needs_evidence || shim_parented(hier_path(h, sub, abs, sizeof(abs))))) {
+			scan_add(sc, &m, h, sub);
+			continue;
+		}
+		if (layout_looks_like_container(sub)) {
+			targets_note(ts,
+				     "cgroup %.120s holds an id but no known runtime layout: its "
+				     "threads stay in other",
+				     sub);
+			continue;
+		}
+		if (depth + 1 < DISCOVER_MAX_DEPTH)
+			scan_dir(ts, sc, h, sub, depth + 1);
+	}
+	closedir(d);
+}
+
+static struct target *target_by_id(struct targets *ts, const char *id)
+{
+	for (int i = 0; i < ts->n; i++)
+		if (ts->t[i].kind == TARGET_CTR && ts->t[i].id[0] && !strcmp(ts->t[i].id, id))
+			return &ts->t[i];
+	return NULL;
+}
+
+/* Names from the runtime's records (account/names.h); a pod's container joins pod:<ns>/<name>. */
+static void ctr_name(struct target *t, const struct layout_match *m)
+{
+	struct kube_names kn = { 0 };
+	struct docker_info di;
+	char shortid[16], ctr[64];
+	bool kube = false;
+	char *cfg;
+
+	snprintf(shortid, sizeof(shortid), "%.12s", m->id);
+	snprintf(t->name, sizeof(t->name), "%s", m->name[0] ? m->name : shortid);
+	if (!strcmp(m->runtime, "docker") && !docker_api_inspect(m->id, &di)) {
+		snprintf(t->name, sizeof(t->name), "%s", di.name);
+		snprintf(t->ip, sizeof(t->ip), "%s", di.ip);
+	} else if (strcmp(m->runtime, "lxc") && strcmp(m->runtime, "nspawn")) {
+		cfg = oci_bundle_config(m->runtime, m->ns, m->id);
+		kube = cfg && !oci_kube_names(cfg, &kn);
+		free(cfg);
+		if (!strcmp(m->runtime, "containerd") && m->ns[0])
+			snprintf(t->name, sizeof(t->name), "%s", m->id); /* ctr's id is its name */
+		else if (!kube)
+			storage_container_name(m->id, t->name, sizeof(t->name));
+	}
+	snprintf(t->app_role, sizeof(t->app_role), "app");
+	if (m->pod || (kube && kn.pod_name[0])) {
+		char pod[ENTITY_LEN];
+
+		snprintf(ctr, sizeof(ctr), "%s",
+			 kn.sandbox	 ? "sandbox" :
+			 kn.container[0] ? kn.container :
+					   shortid);
+		if (kn.pod_name[0])
+			snprintf(pod, sizeof(pod), "%s/%s", kn.pod_ns[0] ? kn.pod_ns : "?",
+				 kn.pod_name);
+		else
+			snprintf(pod, sizeof(pod), "%s", m->pod_uid);
+		snprintf(t->entity, sizeof(t->entity), "pod:%s", pod);
+		snprintf(t->name, sizeof(t->name), "%s/%s", pod, ctr);
+		snprintf(t->app_role, sizeof(t->app_role), "app:%s", ctr);
+		snprintf(t->label, sizeof(t->label), "pod:%s/%s", pod, ctr);
+	}
+	snprintf(t->pod_uid, sizeof(t->pod_uid), "%s", m->pod_uid);
+}
+
+static void helper_collect_ids(struct target *t)
+{
+	t->nhcgids = t->nhcgids_v2 = 0;
+	if (t->helper_v2[0])
+		t->nhcgids = t->nhcgids_v2 =
+			cgroup_tree_ids(CGROUP_V2, t->helper_v2, t->hcgids, MAX_HELPER_CGIDS);
+	if (t->helper_v1[0])
+		t->nhcgids += cgroup_tree_ids(CGROUP_V1_CPU, t->helper_v1, t->hcgids + t->nhcgids,
+					      MAX_HELPER_CGIDS - t->nhcgids);
+}
+
+static void discover_found(struct targets *ts, struct scan *sc)
+{
+	char abs[1200];
+
+	/* containers first, then the helpers that serve them */
+	for (int pass = 0; pass < 2; pass++) {
+		for (int i = 0; i < sc->n; i++) {
+			struct found *f = &sc->f[i];
+			struct target *t = target_by_id(ts, f->m.id);
+			pid_t pid;
+
+			if (f->m.kind == LAYOUT_VM || (f->m.kind == LAYOUT_HELPER) != (pass == 1))
+				continue;
+			if (pass == 1) {
+				if (!t)
+					continue;
+				snprintf(t->helper_v2, sizeof(t->helper_v2), "%s", f->v2);
+				snprintf(t->helper_v1, sizeof(t->helper_v1), "%s", f->v1);
+				helper_collect_ids(t);
+				continue;
+			}
+			if (t) {
+				/* known: a hierarchy it was missing from may have appeared */
+				if (!t->cgroup_v2[0] && f->v2[0])
+					snprintf(t->cgroup_v2, sizeof(t->cgroup_v2), "%s", f->v2);
+				if (!t->cgroup_v1[0] && f->v1[0])
+					snprintf(t->cgroup_v1, sizeof(t->cgroup_v1), "%s", f->v1);
+				continue;
+			}
+			pid = cgroup_first_pid(
+				f->v1[0] ? hier_path(CGROUP_V1_CPU, f->v1, abs, sizeof(abs)) :
+					   hier_path(CGROUP_V2, f->v2, abs, sizeof(abs)),
+				0);
+			if (!pid)
+				continue; /* an empty cgroup: a container stopped, not yet removed */
+			if (ts->n >= MAX_TARGETS) {
+				targets_note(ts, "more than %d targets: the others stay in other",
+					     MAX_TARGETS);
+				return;
+			}
+			t = target_new(ts, TARGET_CTR);
+			snprintf(t->id, sizeof(t->id), "%s", f->m.id);
+			snprintf(t->runtime, sizeof(t->runtime), "%s", f->m.runtime);
+			snprintf(t->layout, sizeof(t->layout), "%s", f->m.rule);
+			snprintf(t->cgroup_v2, sizeof(t->cgroup_v2), "%s", f->v2);
+			snprintf(t->cgroup_v1, sizeof(t->cgroup_v1), "%s", f->v1);
+			t->pid = pid;
+			t->netns = proc_netns_ino(pid);
+			ctr_name(t, &f->m);
+			ctr_collect_ids(t);
+			if (t->ncgids)
+				target_commit(ts, t);
+		}
+	}
+}
+
+/*
+ * Rootless networking helpers (slirp4netns, pasta) serve one network namespace, named on their
+ * command line by a pid in it or a path to it (a bind-mounted nsfs file): the target whose
+ * namespace that is owns them, as runtime.
+ */
+static void net_helper(struct targets *ts, pid_t pid)
+{
+	size_t len = 0;
+	char *cmd = proc_cmdline(pid, &len);
+	unsigned long ino = 0;
+
+	for (const char *a = cmd; cmd && a < cmd + len && !ino; a += strlen(a) + 1) {
+		struct stat st;
+		uint64_t v;
+
+		if (a == cmd)
+			continue;
+		if (!parse_u64(a, 1, 1u << 30, &v))
+			ino = proc_netns_ino((pid_t)v);
+		else if (a[0] == '/' && !stat(a, &st) && st.st_dev && !S_ISDIR(st.st_mode) &&
+			 (!strncmp(a, "/run/", 5) || !strncmp(a, "/proc/", 6)))
+			ino = (unsigned long)st.st_ino;
+	}
+	free(cmd);
+	for (int i = 0; ino && i < ts->n; i++) {
+		struct target *t = &ts->t[i];
+		bool known = false;
+
+		if (t->kind != TARGET_CTR || t->netns != ino || t->gone)
+			continue;
+		for (int k = 0; k < t->nhelper_pids; k++)
+			known |= t->helper_pids[k] == pid;
+		if (!known && t->nhelper_pids < MAX_HELPER_PIDS)
+			t->helper_pids[t->nhelper_pids++] = pid;
+		return;
+	}
+}
+
+static bool is_net_helper(const char *comm)
+{
+	return !strcmp(comm, "slirp4netns") || !strncmp(comm, "pasta", 5);
+}
+
+void targets_find_helpers(struct targets *ts)
+{
+	struct dirent *de;
+	char comm[32];
+	DIR *d = opendir("/proc");
+
+	while (d && (de = readdir(d))) {
+		pid_t pid = (pid_t)atoi(de->d_name);
+
+		if (pid > 0 && !proc_comm(pid, comm, sizeof(comm)) && is_net_helper(comm))
+			net_helper(ts, pid);
+	}
+	if (d)
+		closedir(d);
+}
+
+static bool is_target_pid(const struct targets *ts, pid_t pid)
+{
+	for (int i = 0; i < ts->n; i++)
+		if (ts->t[i].pid == pid && !ts->t[i].gone)
+			return true;
+	return false;
+}
+
 int targets_discover(struct targets *ts)
 {
-	char comm[32], line[128];
+	const struct cgroup_mounts *mt = cgroup_mounts();
+	pid_t helpers[32];
+	int nhelpers = 0;
+	struct scan *sc;
+	char comm[32];
 	struct dirent *de;
-	FILE *f;
 	DIR *d;
 
 	d = opendir("/proc");
@@ -311,33 +742,42 @@ int targets_discover(struct targets *ts)
 	while ((de = readdir(d))) {
 		pid_t pid = (pid_t)atoi(de->d_name);
 
-		if (pid > 0 && !proc_comm(pid, comm, sizeof(comm)) && is_qemu_comm(comm))
+		if (pid <= 0 || proc_comm(pid, comm, sizeof(comm)))
+			continue;
+		if (is_net_helper(comm) && nhelpers < (int)ARRAY_SIZE(helpers))
+			helpers[nhelpers++] = pid;
+		else if (!is_target_pid(ts, pid) && classify_vmm_of_comm(comm) &&
+			 ts->n < MAX_TARGETS)
 			add_vm_pid(ts, pid);
 	}
 	closedir(d);
-	if (access("/var/run/docker.sock", F_OK))
-		return 0;
-	f = popen("docker ps -q --no-trunc 2>/dev/null", "r");
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f)) {
-		struct target *t = target_new(ts, TARGET_CTR);
-
-		line[strcspn(line, "\n")] = '\0';
-		if (!t)
-			break;
-		if (!docker_inspect(line, t)) {
-			ctr_collect_ids(t);
-			target_commit(ts, t);
-		}
-	}
-	pclose(f);
+	sc = calloc(1, sizeof(*sc));
+	if (!sc)
+		return -ENOMEM;
+	if (mt->v2[0])
+		scan_dir(ts, sc, CGROUP_V2, "", 0);
+	sc->dirs = 0;
+	if (mt->v1_cpu[0])
+		scan_dir(ts, sc, CGROUP_V1_CPU, "", 0);
+	if (sc->full)
+		targets_note(ts, "more than %d container cgroups: the others stay in other",
+			     (int)ARRAY_SIZE(sc->f));
+	discover_found(ts, sc);
+	free(sc);
+	for (int i = 0; i < nhelpers; i++)
+		net_helper(ts, helpers[i]);
 	return 0;
 }
 
 bool targets_refresh(struct targets *ts)
 {
 	bool changed = false;
+	int n0 = ts->n;
+
+	if (ts->rediscover) {
+		targets_discover(ts);
+		changed = ts->n != n0;
+	}
 
 	for (int i = 0; i < ts->n; i++) {
 		struct target *t = &ts->t[i];
@@ -359,6 +799,13 @@ bool targets_refresh(struct targets *ts)
 			continue;
 		memcpy(before, t->cgids, nbefore * sizeof(before[0]));
 		ctr_collect_ids(t);
+		if (t->helper_v2[0] || t->helper_v1[0]) {
+			int nh = t->nhcgids;
+			uint64_t h0 = nh ? t->hcgids[0] : 0;
+
+			helper_collect_ids(t);
+			changed |= nh != t->nhcgids || (nh && h0 != t->hcgids[0]);
+		}
 		if (!t->ncgids && nbefore) {
 			t->gone = true;
 			t->gone_mono_ns = now_mono_ns();
@@ -367,6 +814,36 @@ bool targets_refresh(struct targets *ts)
 			changed = true;
 	}
 	return changed;
+}
+
+static bool ids_hold(const uint64_t *ids, int n, uint64_t id)
+{
+	for (int i = 0; id && i < n; i++)
+		if (ids[i] == id)
+			return true;
+	return false;
+}
+
+bool target_holds(const struct target *t, uint64_t cgid_v2, uint64_t cgid_v1)
+{
+	return ids_hold(t->cgids, t->ncgids_v2, cgid_v2) ||
+	       ids_hold(t->cgids + t->ncgids_v2, t->ncgids_v1, cgid_v1);
+}
+
+bool target_helper_holds(const struct target *t, uint64_t cgid_v2, uint64_t cgid_v1)
+{
+	return ids_hold(t->hcgids, t->nhcgids_v2, cgid_v2) ||
+	       ids_hold(t->hcgids + t->nhcgids_v2, t->nhcgids - t->nhcgids_v2, cgid_v1);
+}
+
+bool target_holds_blkcg(const struct target *t, uint64_t id)
+{
+	int from = t->ncgids_v2 + t->ncgids_v1;
+
+	/* a bio's blkcg: on the v1 blkio hierarchy when one is mounted, else on v2 */
+	if (cgroup_mounts()->v1_blkio[0])
+		return ids_hold(t->cgids + from, t->ncgids - from, id);
+	return ids_hold(t->cgids, t->ncgids_v2, id);
 }
 
 const struct target *targets_by_pid(const struct targets *ts, pid_t tgid)

@@ -9,8 +9,11 @@
 
 #define ENTITY_LEN 64
 #define ROLE_LEN 32
-#define MAX_TARGETS 16
+#define MAX_TARGETS 32
 #define MAX_CGIDS 256
+#define MAX_HELPER_CGIDS 16
+#define MAX_HELPER_PIDS 8
+#define MAX_TARGET_NOTES 8
 
 enum target_kind { TARGET_VM, TARGET_CTR };
 
@@ -20,38 +23,75 @@ struct target {
 	char entity[ENTITY_LEN];
 	pid_t pid; /* qemu tgid / container init pid */
 	/* containers */
-	char id[72];	     /* full docker id, or empty for a plain cgroup target */
-	char ip[48];	     /* container address, for docker-proxy's -container-ip */
-	char cgroup_v2[512]; /* path relative to the v2 mount, "" when unknown */
-	char cgroup_v1[512]; /* path relative to the v1 cpu hierarchy */
-	int ncgids;
-	uint64_t cgids[MAX_CGIDS]; /* kernfs ids of the cgroup and all its descendants, v2 and v1 */
-	unsigned long netns;	   /* network namespace inode of the target (0 unknown) */
+	char id[72];	  /* full container id (or the name lxc/ctr use as id), "" for a cgroup */
+	char runtime[16]; /* docker, containerd, cri-o, podman, lxc, nspawn, libvirt, or "" */
+	char layout[24];  /* the cgroup layout rule that found it (account/layout.c), or "" */
+	char app_role[ROLE_LEN]; /* role of the threads in its cgroup: "app", a pod's "app:<ctr>" */
+	char label[96];		 /* entity, and for a pod's container "/<container>" after it */
+	char pod_uid[40];	 /* a Kubernetes pod's uid, "" otherwise */
+	char ip[48];		 /* container address, for docker-proxy's -container-ip */
+	char cgroup_v2[512];	 /* path relative to the v2 mount, "" when unknown */
+	char cgroup_v1[512];	 /* path relative to the v1 cpu hierarchy */
+	/*
+	 * kernfs ids of the cgroup and all its descendants: [0, ncgids_v2) on v2, then ncgids_v1 on
+	 * the v1 cpu hierarchy, then v1 blkio up to ncgids.  Each hierarchy numbers its own
+	 * directories, so an id means something only beside its hierarchy.
+	 */
+	int ncgids, ncgids_v2, ncgids_v1;
+	uint64_t cgids[MAX_CGIDS];
+	unsigned long netns; /* network namespace inode of the target (0 unknown) */
+	/* runtime helpers, from evidence: their own cgroup (conmon's, the LXC monitor's), pids */
+	char helper_v2[256], helper_v1[256];
+	int nhcgids, nhcgids_v2; /* [0, nhcgids_v2) on v2, the rest on v1 cpu */
+	uint64_t hcgids[MAX_HELPER_CGIDS];
+	int nhelper_pids;
+	pid_t helper_pids[MAX_HELPER_PIDS]; /* slirp4netns / pasta serving its network namespace */
 	/* VMs: what thread roles can be told from (account/classify.c); never guessed */
 	bool qemu;	    /* a qemu-system-* process: its thread names follow qemu's scheme */
+	char vmm[20];	    /* qemu, firecracker, cloud-hypervisor, crosvm, or "" (another) */
 	bool debug_threads; /* -name ...,debug-threads=on: qemu names each thread it makes */
 	int nvcpu_tids;
 	pid_t vcpu_tids[64];  /* from QMP query-cpus-fast */
 	char roles_note[224]; /* how the roles were found, or how to get them */
-	bool gone;	      /* exited while watched */
+	char uuid[40];	      /* qemu -uuid (libvirt's domain uuid), "" when not given */
+	char vm_cgroup[256]; /* libvirt's machine scope on the cpu hierarchy (v2, else v1), or "" */
+	bool gone;	     /* exited while watched */
 	uint64_t gone_mono_ns;
 };
 
 struct targets {
 	int n;
 	struct target t[MAX_TARGETS];
+	bool rediscover; /* no target named: look for new VMs and containers every refresh */
+	int nnotes;
+	char notes[MAX_TARGET_NOTES][200]; /* what discovery saw but could not name */
 };
 
 /* Resolve --vm PID|NAME and --container ID|NAME|CGROUP_PATH|PID; -ENOENT with a message. */
 int targets_add_vm(struct targets *ts, const char *spec);
 int targets_add_container(struct targets *ts, const char *spec);
-/* With no target given: every qemu-system-* process and every running docker container. */
+/*
+ * With no target given: every VMM process and every container the cgroup tree holds (the
+ * layouts of account/layout.h, v2 and the v1 cpu hierarchy), named from what each runtime leaves
+ * on disk or answers on its socket.  Bounded: at most DISCOVER_MAX_DIRS directories,
+ * DISCOVER_MAX_DEPTH deep, per hierarchy.  Adds only targets not already in ts.
+ */
+#define DISCOVER_MAX_DIRS 4096
+#define DISCOVER_MAX_DEPTH 7
 int targets_discover(struct targets *ts);
+/* slirp4netns / pasta processes serving a container target's network namespace: its helpers. */
+void targets_find_helpers(struct targets *ts);
 /*
  * Re-check liveness and refresh cgroup id sets; marks targets gone (never fails).  True when a
  * target's id set changed (a cgroup created or removed below it): cached verdicts are stale.
  */
 bool targets_refresh(struct targets *ts);
+/* Whether a thread in cgroup cgid_v2 (v2) / cgid_v1 (v1 cpu) is in the target's own tree. */
+bool target_holds(const struct target *t, uint64_t cgid_v2, uint64_t cgid_v1);
+/* Whether a bio's blkcg id is in the target's tree (v1 blkio where mounted, else v2). */
+bool target_holds_blkcg(const struct target *t, uint64_t blkcg_id);
+/* ... in its runtime helper's cgroups. */
+bool target_helper_holds(const struct target *t, uint64_t cgid_v2, uint64_t cgid_v1);
 /* Entity of a process / network namespace, for the network and block sections; NULL if none. */
 const struct target *targets_by_pid(const struct targets *ts, pid_t tgid);
 const struct target *targets_by_netns(const struct targets *ts, unsigned long netns_ino);

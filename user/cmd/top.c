@@ -24,9 +24,12 @@ static const char top_usage[] =
 	"interval is seconds (default 1) or a duration with unit (500ms); count defaults to forever.\n"
 	"\n"
 	"  -p, --pid PID            only the threads of process PID\n"
-	"      --vm PID|NAME        a qemu VM to attribute (repeatable)\n"
-	"      --container ID|NAME|CGROUP|PID  a container or cgroup (repeatable)\n" SESSION_GUEST_SYMBOLS_HELP
-	"                           (with neither: every qemu process and docker container found)\n"
+	"      --vm PID|NAME        a VM (qemu -name / libvirt domain, firecracker --id) (repeatable)\n"
+	"      --container ID|NAME|CGROUP|PID  a container: id prefix, name, namespace/pod,\n"
+	"                           namespace/pod/container, cgroup path or pid (repeatable)\n"
+	"                           (with neither: every VM and container found, re-checked\n"
+	"                           every interval: docker, Kubernetes, CRI-O, podman, containerd,\n"
+	"                           LXC, nspawn; qemu, firecracker, cloud-hypervisor, crosvm)\n" SESSION_GUEST_SYMBOLS_HELP
 	"  -j, --json               one JSON object per interval on stdout (same data as the text)\n"
 	"      --softirq            also the softirq table by vector in text mode\n"
 	"      --io                 also network devices, block I/O and KVM in text mode\n"
@@ -190,6 +193,8 @@ int cmd_top(int argc, char **argv)
 	if (err)
 		return vp_exit_code(err);
 	sc.only_tgid = only_tgid;
+	/* nothing named: containers and VMs that start while top runs are found too */
+	sc.targets.rediscover = !cli.nvm && !cli.nctr;
 	if (cli.stack_hz)
 		capture_stacks(&sc, cli.stack_hz); /* not available is reported, not fatal */
 

@@ -85,12 +85,18 @@ void report_targets(const struct capture *s, struct out *o)
 	table_col(&t, "gone_after_s", "GONE-AFTER-S", 1, false);
 	table_col(&t, "roles", "ROLES", 0, true);
 	table_col_json_only(&t);
+	table_col(&t, "runtime", "RUNTIME", 0, true);
+	table_col_json_only(&t);
+	table_col(&t, "layout", "LAYOUT", 0, true);
+	table_col_json_only(&t);
+	table_col(&t, "helper_cgroup", "HELPER-CGROUP", 0, true);
+	table_col_json_only(&t);
 	for (int i = 0; i < s->targets.n; i++) {
 		const struct target *tg = &s->targets.t[i];
 		int r = table_row(&t);
 		char id[16];
 
-		table_str(&t, r, 0, tg->entity);
+		table_str(&t, r, 0, tg->label[0] ? tg->label : tg->entity);
 		table_u64(&t, r, 1, tg->pid);
 		snprintf(id, sizeof(id), "%.12s", tg->id);
 		if (tg->kind == TARGET_CTR) {
@@ -112,7 +118,21 @@ void report_targets(const struct capture *s, struct out *o)
 		} else {
 			table_none(&t, r, 7);
 		}
+		if (tg->runtime[0])
+			table_str(&t, r, 8, tg->runtime);
+		else
+			table_none(&t, r, 8);
+		if (tg->layout[0])
+			table_str(&t, r, 9, tg->layout);
+		else
+			table_none(&t, r, 9);
+		if (tg->helper_v2[0] || tg->helper_v1[0])
+			table_str(&t, r, 10, tg->helper_v2[0] ? tg->helper_v2 : tg->helper_v1);
+		else
+			table_none(&t, r, 10);
 	}
+	for (int i = 0; i < s->targets.nnotes; i++)
+		table_note(&t, "%s", s->targets.notes[i]);
 	if (!s->targets.n)
 		table_note(&t,
 			   "no VM or container found: every thread is loadgen, profiler or other");
@@ -140,7 +160,7 @@ void report_kernel_check(const struct targets *ts, const struct kcheck_delta *kc
 		const struct kcheck_delta *d = &kc[i];
 		int r = table_row(&t);
 
-		table_str(&t, r, 0, ts->t[i].entity);
+		table_str(&t, r, 0, ts->t[i].label[0] ? ts->t[i].label : ts->t[i].entity);
 		table_u64(&t, r, 2, d->ours_ns);
 		table_f64(&t, r, 4, d->ours_ns / 1e6);
 		if (!d->ok) {
@@ -163,7 +183,8 @@ void report_kernel_check(const struct targets *ts, const struct kcheck_delta *kc
 			table_note(&t,
 				   "%s: virtprof and the kernel differ by %+.2f%% (%+.3f ms): "
 				   "its figures are less certain than the rest",
-				   ts->t[i].entity, kcheck_diff_pct(d),
+				   ts->t[i].label[0] ? ts->t[i].label : ts->t[i].entity,
+				   kcheck_diff_pct(d),
 				   ((double)d->ours_ns - (double)d->kernel_ns) / 1e6);
 	}
 	if (n)

@@ -52,6 +52,8 @@ static int resolve_targets(struct targets *ts, const char **vms, int nvm, const 
 			return err;
 	if (!nvm && !nctr)
 		targets_discover(ts);
+	else if (nctr)
+		targets_find_helpers(ts);
 	return 0;
 }
 
@@ -201,15 +203,23 @@ void capture_io(struct capture *c)
 
 int capture_next(struct capture *c, struct capture_interval *ci)
 {
-	int err;
+	int err, nbefore;
 
 	memset(ci, 0, sizeof(*ci));
 	err = collector_next(&c->coll, &ci->iv);
 	if (err)
 		return err;
 	/* a cgroup made below a container later (a new exec'd service) must be attributed too */
+	nbefore = c->targets.n;
 	if (targets_refresh(&c->targets))
 		attributor_invalidate(&c->attr);
+	/* a target found this interval: the kernel's figure starts at its next boundary */
+	for (int i = nbefore; i < c->targets.n; i++) {
+		memset(&c->kc_now[i], 0, sizeof(c->kc_now[i]));
+		snprintf(c->kc_now[i].na, sizeof(c->kc_now[i].na),
+			 "%s was found after this interval's boundary", c->targets.t[i].label);
+		c->kc_prev[i] = c->kc_now[i];
+	}
 	ci->nkc = c->targets.n;
 	for (int i = 0; i < c->targets.n; i++) {
 		kcheck_delta_set(&ci->kc[i], &c->kc_prev[i], &c->kc_now[i],
@@ -280,12 +290,10 @@ void capture_io_owner(void *ctx, uint32_t tid, uint64_t cgid, char *entity, size
 		for (int i = 0; i < c->targets.n; i++) {
 			const struct target *t = &c->targets.t[i];
 
-			for (int k = 0; k < t->ncgids; k++) {
-				if (t->cgids[k] == cgid) {
-					snprintf(entity, elen, "%s", t->entity);
-					snprintf(role, rlen, "app");
-					return;
-				}
+			if (target_holds_blkcg(t, cgid)) {
+				snprintf(entity, elen, "%s", t->entity);
+				snprintf(role, rlen, "%s", t->app_role);
+				return;
 			}
 		}
 		if (!tid) {

@@ -15,6 +15,9 @@ static const struct {
 
 enum cost_part cost_part_of_role(const char *role)
 {
+	/* a pod's container: "app:<container>" */
+	if (!strncmp(role, "app:", 4))
+		return PART_OWN;
 	for (size_t i = 0; i < sizeof(role_parts) / sizeof(role_parts[0]); i++)
 		if (!strcmp(role, role_parts[i].role))
 			return role_parts[i].part;

@@ -29,6 +29,8 @@ const char *totals_kind_of(const char *entity)
 		return "vm";
 	if (!strncmp(entity, "ctr:", 4))
 		return "container";
+	if (!strncmp(entity, "pod:", 4))
+		return "pod";
 	if (!strcmp(entity, "loadgen") || !strcmp(entity, "profiler"))
 		return entity[0] == 'l' ? "loadgen" : "profiler";
 	return "other";

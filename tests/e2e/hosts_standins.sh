@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# What Debian cannot run here, stood in for -- this test says so:
+#  - Firecracker and cloud-hypervisor are not in Debian: a python process named as each VMM names
+#    its process and threads (prctl PR_SET_NAME: "fc_vcpu 0", "fc_api"; "vcpu0", "http-server")
+#    stands in; top finds it with no option and gives each thread its role from the VMM's table.
+#  - An unknown runtime layout (a busy process in /vp-hosts-garden-<pid>/runc-<64 hex>) stays
+#    other, with a note that names the cgroup.
+#  - --vm / --container that match two (two stand-ins with one --id; two docker-shaped cgroups
+#    whose ids share a prefix, stand-ins too: no docker container behind them): one line, exit 2.
+. "$(dirname "$0")/../lib.sh"
+need_root
+need_cmd jq python3
+tmp=$(mktemp -d)
+on_exit "rm -rf $tmp"
+cat >"$tmp/vmm.py" <<'PY'
+import ctypes, sys, threading, time
+libc = ctypes.CDLL(None)
+def name(n): libc.prctl(15, n.encode(), 0, 0, 0)
+proc, busy, idle = sys.argv[1], sys.argv[2], sys.argv[3]
+def spin():
+    name(busy)
+    while True: pass
+def rest():
+    name(idle)
+    while True: time.sleep(1)
+name(proc)
+threading.Thread(target=spin, daemon=True).start()
+threading.Thread(target=rest, daemon=True).start()
+time.sleep(600)
+PY
+start() { # proc busy idle id
+	python3 "$tmp/vmm.py" "$1" "$2" "$3" --id "$4" &
+	on_exit "kill $!"
+}
+fc=vp-hosts-fc-$$ ch=vp-hosts-ch-$$
+start firecracker "fc_vcpu 0" fc_api "$fc"
+start cloud-hypervisor vcpu0 http-server "$ch"
+# the unknown layout
+garden=/vp-hosts-garden-$$
+hexid=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+for h in /sys/fs/cgroup/unified /sys/fs/cgroup/cpu; do
+	[ -d "$h" ] || continue
+	mkdir -p "$h$garden/runc-$hexid"
+	on_exit "rmdir $h$garden/runc-$hexid $h$garden"
+done
+sh -c 'while :; do :; done' &
+upid=$!
+on_exit "kill $upid"
+for h in /sys/fs/cgroup/unified /sys/fs/cgroup/cpu; do
+	[ -d "$h" ] && echo "$upid" >"$h$garden/runc-$hexid/cgroup.procs"
+done
+wait_for 50 bash -c "grep -q fc_vcpu /proc/*/task/*/comm 2>/dev/null" || fail "stand-in did not start"
+sleep 1
+
+timeout -k 5 60 "$VIRTPROF" top 1 2 --json >"$tmp/all.json" || fail "top exited $?"
+last=$(tail -n 1 "$tmp/all.json")
+for e in "vm:$fc" "vm:$ch"; do
+	roles=$(jq -r --arg e "$e" '[.entities[] | select(.entity == $e) | .role] | sort | join(",")' <<<"$last")
+	echo "$e roles: $roles"
+	grep -q vcpu <<<"$roles" || fail "$e: no vcpu role: $roles"
+	grep -q unknown <<<"$roles" && fail "$e: a thread with no role: $roles"
+	check_found "$tmp/all.json" "$e" vcpu 0.01
+done
+jq -e --arg c "$garden/runc-$hexid" '.targets_notes | any(contains($c))' <<<"$last" >/dev/null ||
+	fail "no note for the unknown layout: $(jq -c .targets_notes <<<"$last")"
+jq -e --arg p "$upid" '[.targets[] | select(.pid == ($p | tonumber))] | length == 0' <<<"$last" >/dev/null ||
+	fail "the unknown layout became a target"
+echo "unknown layout: $(jq -r --arg c "$garden" '.targets_notes[] | select(contains($c))' <<<"$last")"
+
+# ambiguity: one line, exit 2, before any probe
+start firecracker "fc_vcpu 0" fc_api "$fc"
+wait_for 300 bash -c "[ \$(pgrep -c -x firecracker) -ge 2 ]" || fail "second stand-in did not start"
+sleep 0.5
+timeout -k 5 60 "$VIRTPROF" top 1 1 --vm "$fc" >/dev/null 2>"$tmp/err"
+rc=$?
+echo "--vm $fc (two): rc=$rc $(cat "$tmp/err")"
+[ $rc -eq 2 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] || fail "--vm matching two: exit $rc, $(cat "$tmp/err")"
+pre=ab$(printf %08x $$)
+for k in 1 2; do
+	id=$pre$(head -c 27 /dev/urandom | od -An -tx1 | tr -d ' \n')
+	for h in /sys/fs/cgroup/unified /sys/fs/cgroup/cpu; do
+		[ -d "$h" ] || continue
+		mkdir -p "$h/docker/$id"
+		on_exit "rmdir $h/docker/$id"
+	done
+	sleep 600 &
+	on_exit "kill $!"
+	for h in /sys/fs/cgroup/unified /sys/fs/cgroup/cpu; do
+		[ -d "$h" ] && echo "$!" >"$h/docker/$id/cgroup.procs"
+	done
+done
+timeout -k 5 60 "$VIRTPROF" top 1 1 --container "$pre" >/dev/null 2>"$tmp/err"
+rc=$?
+echo "--container $pre (two): rc=$rc $(cat "$tmp/err")"
+[ $rc -eq 2 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] || fail "--container matching two: exit $rc, $(cat "$tmp/err")"
+echo "ok after $SECONDS s"
