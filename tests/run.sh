@@ -80,11 +80,11 @@ for suite in "${suites[@]}"; do
 			       echo "FAIL  ${line#FAIL }" ;;
 			SKIP*) skip=$((skip + 1)); echo "SKIP  ${line#SKIP }" ;;
 			"rc 124" | "rc 137") fail=$((fail + 1)); failed_names+=(lab)
-			       echo "FAIL  lab: timed out after ${LAB_SUITE_TIMEOUT_S:-1200} s" ;;
+			       echo "FAIL  lab: timed out after ${LAB_SUITE_TIMEOUT_S:-2400} s" ;;
 			"rc "*) ;;
 			*) echo "      $line" ;;
 			esac
-		done < <(timeout --kill-after=30 "${LAB_SUITE_TIMEOUT_S:-1200}" ./scripts/lab/run.sh 2>&1; echo "rc $?")
+		done < <(timeout --kill-after=30 "${LAB_SUITE_TIMEOUT_S:-2400}" ./scripts/lab/run.sh 2>&1; echo "rc $?")
 		echo "      lab: $(($(date +%s) - start)) s" ;;
 	*) echo "unknown suite $suite"; exit 2 ;;
 	esac
