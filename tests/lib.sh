@@ -145,3 +145,15 @@ check_found() { # json entity role min_pct [kc_label]
 	jq -e '((.ours - .kernel) | fabs) <= 0.01 * .kernel' <<<"$sums" >/dev/null ||
 		fail "$kc: virtprof and the kernel differ by more than 1 %: $sums"
 }
+
+# A real Prometheus on 127.0.0.1:PORT with CONFIG (checked by promtool first), its data and log in
+# DIR, stopped at exit; returns once it is ready.
+prometheus_start() { # config port dir
+	local cfg=$1 port=$2 dir=$3 pid
+	promtool check config "$cfg" >/dev/null || fail "promtool check config"
+	prometheus --config.file="$cfg" --storage.tsdb.path="$dir/tsdb" \
+		--web.listen-address="127.0.0.1:$port" --log.level=warn >"$dir/prom.log" 2>&1 &
+	pid=$!
+	on_exit "kill $pid; wait_for 100 bash -c '! kill -0 $pid'"
+	wait_for 300 curl -sf "http://127.0.0.1:$port/-/ready" || fail "prometheus not ready: $(tail -n 5 "$dir/prom.log")"
+}

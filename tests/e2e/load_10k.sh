@@ -6,13 +6,7 @@ source "$REPO/tests/nginx/nginx.sh"
 need_root
 need_cmd jq
 [ -x "$VIRTPROF" ] || skip "$VIRTPROF not built"
-need_10k_sockets
-nginx_start 18091 2 12000
-tmp=$(mktemp -d)
-on_exit "rm -rf '$tmp'"
-"$VIRTPROF" load http://127.0.0.1:18091/ --users 10000 --ramp-up 1s --duration 8s \
-	--json "$tmp/k.json" >"$tmp/k.txt" 2>&1 || fail "10k run failed: $(tail "$tmp/k.txt")"
-nginx_log_settle
+load_10k_users 18091 2 12000 8s
 jq -c '.connections, .totals' "$tmp/k.json"
 assert_eq "$(jq .connections.requested "$tmp/k.json")" 10000 "requested"
 assert_eq "$(jq .connections.established "$tmp/k.json")" 10000 "established"

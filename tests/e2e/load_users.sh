@@ -11,14 +11,7 @@ source "$REPO/tests/nginx/nginx.sh"
 need_root
 need_cmd jq
 [ -x "$VIRTPROF" ] || skip "$VIRTPROF not built"
-need_10k_sockets
-nginx_start 18247 1 1024
-tmp=$(mktemp -d)
-on_exit "rm -rf '$tmp'"
-
-"$VIRTPROF" load http://127.0.0.1:18247/ --users 10000 --ramp-up 1s --duration 4s \
-	--json "$tmp/k.json" >"$tmp/k.txt" 2>&1 || fail "10k run failed: $(tail "$tmp/k.txt")"
-nginx_log_settle
+load_10k_users 18247 1 1024 4s
 j=$tmp/k.json
 jq -c '.users, .connections, {censored: .latency.censored.count, cancelled: .totals.cancelled}' "$j"
 jq -e '.users.fewer_answered and .users.answered < 10000' "$j" >/dev/null ||

@@ -82,12 +82,7 @@ scrape_configs:
     static_configs:
       - targets: ['127.0.0.1:$aport']
 EOF
-promtool check config "$tmp/prometheus.yml" >/dev/null || fail "promtool check config"
-prometheus --config.file="$tmp/prometheus.yml" --storage.tsdb.path="$tmp/tsdb" \
-	--web.listen-address="127.0.0.1:$pport" --log.level=warn >"$tmp/prom.log" 2>&1 &
-prom=$!
-on_exit "kill $prom; wait_for 100 bash -c '! kill -0 $prom'"
-wait_for 300 curl -sf "http://127.0.0.1:$pport/-/ready" || fail "prometheus not ready: $(tail -n 5 "$tmp/prom.log")"
+prometheus_start "$tmp/prometheus.yml" "$pport" "$tmp"
 
 # --- churn: 2,000 short-lived processes with distinct names, and short-lived threads ---
 mkdir "$tmp/bin"

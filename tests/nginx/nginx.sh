@@ -54,3 +54,16 @@ nginx_cgroup() {
 	done
 	grep -q . "$NGX_CG/cgroup.procs" || fail "nginx not moved into $NGX_CG"
 }
+
+# 10,000 users of `virtprof load` against a fresh nginx (port, workers, worker_connections) for
+# DURATION; the report in $tmp/k.json and $tmp/k.txt (tmp made and removed here), nginx's log
+# settled.
+load_10k_users() { # port workers conns duration
+	need_10k_sockets
+	nginx_start "$1" "$2" "$3"
+	tmp=$(mktemp -d)
+	on_exit "rm -rf '$tmp'"
+	"$VIRTPROF" load "http://127.0.0.1:$1/" --users 10000 --ramp-up 1s --duration "$4" \
+		--json "$tmp/k.json" >"$tmp/k.txt" 2>&1 || fail "10k run failed: $(tail "$tmp/k.txt")"
+	nginx_log_settle
+}
