@@ -23,7 +23,7 @@ kdir=${1:?usage: boot.sh KERNEL_DIR SCRIPT OUT_DIR [ARGS]} script=${2:?} out=${3
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 qemu=${LAB_QEMU:-qemu-system-x86_64}
-timeout_s=${LAB_TIMEOUT_S:-900}
+timeout_s=${LAB_TIMEOUT_S:-1200}
 mem=${LAB_MEM:-3072}
 command -v "$qemu" >/dev/null || { echo "lab: $qemu not found (apt-get install qemu-system-x86)" >&2; exit 77; }
 image=$("$here/image.sh" "$kdir")

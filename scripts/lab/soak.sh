@@ -4,7 +4,7 @@
 #
 #   soak.sh N [SERIES ...]      default series: 6.1 6.12 (or $LAB_KERNELS)
 #
-# Sessions go round by round, one of each kernel per round.  Each session is one L1 boot running tests/lab/inside.sh (as `make test` does, but without
+# Sessions go round by round, one of each kernel per round, at once.  Each session is one L1 boot running tests/lab/inside.sh (as `make test` does, but without
 # run.sh's second boot, so a crash is counted, not hidden).  Per session it counts: an L1 crash
 # (a fault on L1's console: Oops, BUG, panic), an L1 that hung or timed out, nested guests that
 # died (a check re-run because its guest died, a testbed that needed another try to come up),
@@ -51,30 +51,44 @@ declare -A kdirs
 for k in "${kernels[@]}"; do
 	kdirs[$k]=$("$here/kernel.sh" "$k") || { echo "soak: no $k kernel" >&2; exit 1; }
 done
-# round by round, the kernels in turn: a soak stopped early has as many sessions of each
+# One session of one kernel: its line in the summary (and on stdout).
+one() { # series round
+	local k=$1 i=$2 kdir=${kdirs[$1]} d=$soak/$1/$2 t0 rc why crash hang deaths failed pokes secs
+	rm -rf "$d"
+	mkdir -p "$d"
+	t0=$(date +%s)
+	VIRTPROF_BUILD=$build "$here/boot.sh" "$kdir" tests/lab/inside.sh "$d" \
+		"$(tr ' ' , <<<"${LAB_ONLY:-}")" >"$d/boot.log" 2>&1
+	rc=$?
+	read -r crash hang deaths failed pokes secs <<<"$(tally "$d" "$rc" $(($(date +%s) - t0)))"
+	why=
+	# killed from outside (rc 128+N, not the lab's 3): neither a crash nor a hang of L1
+	((rc > 128)) && why="interrupted (boot.sh rc $rc: killed from outside the lab) "
+	((crash)) && why="crash: $(grep -a -m1 -E 'Oops:|BUG:|general protection fault|Kernel panic' "$d/console.log" | tr -d '\r' | sed 's/^\[[^]]*\] *//')"
+	((hang)) && why+="L1 did not finish (no fault on its console)"
+	((failed)) && why+=" failed: $(grep '^FAIL' "$d/results" | cut -c1-120 | paste -sd'|')"
+	printf '%s %s crash=%d hang=%d guest_deaths=%d failed=%d pokes=%s %ss %s\n' \
+		"$k" "$i" "$crash" "$hang" "$deaths" "$failed" "$pokes" "$secs" "$why" | tee -a "$summary"
+	if ((crash + hang + failed + deaths == 0)); then # clean: keep what proves it, not the bulk
+		find "$d" -mindepth 1 ! -name results ! -name pokes.log ! -name boot.log -exec rm -rf {} + 2>/dev/null
+	fi
+}
+# Round by round; in a round the kernels' sessions run at once, as `make test` runs them
+# (LAB_SERIAL=1: in turn).  A soak stopped early has as many sessions of each kernel.
 for i in $(seq "$n"); do
+	((stop)) && break
+	pids=()
 	for k in "${kernels[@]}"; do
-		((stop)) && break 2
-		kdir=${kdirs[$k]}
-		d=$soak/$k/$i
-		rm -rf "$d"
-		mkdir -p "$d"
-		t0=$(date +%s)
-		VIRTPROF_BUILD=$build "$here/boot.sh" "$kdir" tests/lab/inside.sh "$d" \
-			"$(tr ' ' , <<<"${LAB_ONLY:-}")" >"$d/boot.log" 2>&1
-		rc=$?
-		read -r crash hang deaths failed pokes secs <<<"$(tally "$d" "$rc" $(($(date +%s) - t0)))"
-		why=
-		# killed from outside (rc 128+N, not the lab's 3): neither a crash nor a hang of L1
-		((rc > 128)) && why="interrupted (boot.sh rc $rc: killed from outside the lab) "
-		((crash)) && why="crash: $(grep -a -m1 -E 'Oops:|BUG:|general protection fault|Kernel panic' "$d/console.log" | tr -d '\r' | sed 's/^\[[^]]*\] *//')"
-		((hang)) && why+="L1 did not finish (no fault on its console)"
-		((failed)) && why+=" failed: $(grep '^FAIL' "$d/results" | cut -c1-120 | paste -sd'|')"
-		printf '%s %s crash=%d hang=%d guest_deaths=%d failed=%d pokes=%s %ss %s\n' \
-			"$k" "$i" "$crash" "$hang" "$deaths" "$failed" "$pokes" "$secs" "$why" | tee -a "$summary"
-		if ((crash + hang + failed + deaths == 0)); then # clean: keep what proves it, not the bulk
-			find "$d" -mindepth 1 ! -name results ! -name pokes.log ! -name boot.log -exec rm -rf {} + 2>/dev/null
+		if [ "${LAB_SERIAL:-0}" = 1 ]; then
+			((stop)) || one "$k" "$i"
+		else
+			one "$k" "$i" &
+			pids+=($!)
 		fi
+	done
+	# a signal (stop=1) ends the wait early: the round's sessions still finish and count
+	for p in "${pids[@]+"${pids[@]}"}"; do
+		while kill -0 "$p" 2>/dev/null; do wait "$p"; done
 	done
 done
 

@@ -201,7 +201,11 @@ elif want testbed || want compare_paths || want vhost_worker || want vcpu_guest_
 	for c in vhost_worker vcpu_guest_time compare_paths guest_exits; do
 		guest_check "$c"
 	done
-	for n in labon laboff; do tb_down "$n"; done
+	# both at once: each down waits mostly on its guest's shutdown
+	# (their pids: a bare wait would wait for the pokes recorder too)
+	tb_down labon & d1=$!
+	tb_down laboff & d2=$!
+	wait $d1 $d2
 fi
 record "note $(lab_pokes_summary)"
 exit 0
