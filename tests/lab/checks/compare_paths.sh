@@ -14,7 +14,7 @@ out=$LAB_OUT/compare.json
 	--target "kvm-vhost=$(field "$on" vm url)@vm:$(field "$on" vm pid)@netns:$LAB_TB_ON" \
 	--target "kvm-novhost=$(field "$off" vm url)@vm:$(field "$off" vm pid)@netns:$LAB_TB_OFF" \
 	--target "veth=$(field "$on" container url)@container:$(field "$on" container cgroup)@netns:$LAB_TB_ON" \
-	--steps "${LAB_USERS:-20}" --duration "${LAB_DURATION:-4s}" --warmup 1s \
+	--steps "${LAB_USERS:-20}" --duration "${LAB_DURATION:-3s}" --warmup 1s \
 	--json "$out" >"$LAB_OUT/compare.txt" 2>"$LAB_OUT/compare.err" ||
 	fail "compare failed: $(tail -n 3 "$LAB_OUT/compare.err")"
 cat "$LAB_OUT/compare.txt"

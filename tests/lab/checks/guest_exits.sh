@@ -15,10 +15,10 @@ ip=${VM_URL#http://}
 ip=${ip%%/*}
 syms=/var/lib/virtprof/testbed/run/$LAB_TB_ON/guest-kallsyms
 [ -s "$syms" ] || fail "the testbed did not fetch the guest's kallsyms ($syms; testbed_$LAB_TB_ON.log)"
-pio_run() { # name [virtprof options...] -> $LAB_OUT/name.json
-	local name=$1
-	shift
-	"$VIRTPROF" run --url "http://$ip:8080/cgi-bin/pio?$n" --netns "$LAB_TB_ON" --vm "$VM_PID" \
+pio_run() { # name writes [virtprof options...] -> $LAB_OUT/name.json
+	local name=$1 writes=$2
+	shift 2
+	"$VIRTPROF" run --url "http://$ip:8080/cgi-bin/pio?$writes" --netns "$LAB_TB_ON" --vm "$VM_PID" \
 		--users 1 --loops 1 --warmup 0s --timeout 200s "$@" --json "$LAB_OUT/$name.json" \
 		>"$LAB_OUT/$name.txt" 2>&1 || fail "$name: run failed: $(tail -n 3 "$LAB_OUT/$name.txt")"
 	grep -A 8 'KVM exits by guest function (top by count)' "$LAB_OUT/$name.txt"
@@ -31,7 +31,7 @@ within5() { # what got want
 fn() { jq --arg e "$VM_ENTITY" --arg f "$2" '[.steps[0].io.kvm_guest_functions[]? | select(.entity == $e and .function == $f)] | first // empty' "$LAB_OUT/$1.json"; }
 
 # 1. symbols from the testbed
-pio_run guest_exits
+pio_run guest_exits "$n"
 row=$(fn guest_exits write_port)
 [ -n "$row" ] || fail "no write_port row: $(jq -c '.steps[0].io.kvm_guest_functions[:5], .steps[0].io.kvm_guest_functions_notes' "$LAB_OUT/guest_exits.json")"
 within5 "write_port exits" "$(jq '.exits' <<<"$row")" "$n"
@@ -43,9 +43,10 @@ dev=$(jq -c --arg e "$VM_ENTITY" '[.steps[0].io.kvm_devices[]? | select(.entity 
 [ "$(jq .exits <<<"$dev")" -ge $((n * 95 / 100)) ] || fail "port 0x80: $(jq .exits <<<"$dev") exits, want >= $n"
 echo "ok: $(jq -c '{function, exits, exits_per_req, handle_avg_us, reasons}' <<<"$row") $dev"
 
-# 2. no symbols: addresses, and a note how to get names
+# 2. no symbols: addresses, and a note how to get names (a few exits are enough to name, or not)
+few=${LAB_PIO_FEW:-20}
 mv "$syms" "$syms.hidden"
-pio_run guest_exits_nosyms
+pio_run guest_exits_nosyms "$few"
 mv "$syms.hidden" "$syms"
 jq -e --arg e "$VM_ENTITY" '[.steps[0].io.kvm_guest_functions[] | select(.entity == $e) | .function | test("^0xffff")] | any' "$LAB_OUT/guest_exits_nosyms.json" >/dev/null ||
 	fail "without symbols: no address rows: $(jq -c '.steps[0].io.kvm_guest_functions[:3]' "$LAB_OUT/guest_exits_nosyms.json")"
@@ -56,7 +57,7 @@ jq -e '.steps[0].io.kvm_guest_functions_notes | map(test("--guest-symbols")) | a
 # 3. another kernel's map (every address moved out of the guest's text): said, never wrong names
 other=$LAB_OUT/other-kernel.kallsyms
 sed 's/^ffffffff/fffffffe/' "$syms" >"$other"
-pio_run guest_exits_other --guest-symbols "$VM_PID=$other"
+pio_run guest_exits_other "$few" --guest-symbols "$VM_PID=$other"
 jq -e '.steps[0].io.kvm_guest_functions_notes | map(test("symbols do not match the guest kernel")) | any' "$LAB_OUT/guest_exits_other.json" >/dev/null ||
 	fail "another kernel's map: no mismatch note: $(jq -c '.steps[0].io.kvm_guest_functions_notes' "$LAB_OUT/guest_exits_other.json")"
 jq -e --arg e "$VM_ENTITY" '[.steps[0].io.kvm_guest_functions[] | select(.entity == $e) | .function | test("^0x|^\\[")] | all' "$LAB_OUT/guest_exits_other.json" >/dev/null ||
