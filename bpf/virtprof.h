@@ -312,7 +312,7 @@ enum vp_kvm_drop {
  * user stack) in a hash; the stacks live in two STACK_TRACE maps, one per generation, so that
  * userspace drains and clears one generation while the programs write the other.
  */
-#define VP_STACK_MAX_KEYS 16384
+#define VP_STACK_MAX_KEYS 16384 /* the least: user/stack/sampler.c sizes it by rate and CPUs */
 #define VP_STACK_MAX_IDS 8192
 #define VP_STACK_DEPTH 127 /* PERF_MAX_STACK_DEPTH's default */
 
