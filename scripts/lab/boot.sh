@@ -15,7 +15,8 @@
 # attaching probes and starting guests from patching anything -- with one CPU online, then brings
 # the others up.  tsc=reliable keeps the clocksource watchdog from flipping __sched_clock_stable
 # (TCG's TSC follows the host's monotonic clock: it is synchronized across vCPUs, but lags on a
-# busy host).  A crash or hang: the session does not finish, and scripts/lab/run.sh boots it once
+# busy host); no_timer_check skips the boot-time IO-APIC timer check, which panics when a busy
+# host delivers too few TCG timer ticks during its busy-wait.  A crash or hang: the session does not finish, and scripts/lab/run.sh boots it once
 # more (one retry mechanism for crashes and hangs alike).
 set -euo pipefail
 
@@ -48,7 +49,7 @@ boot_once() {
 	timeout --kill-after=10 "$timeout_s" "$qemu" -machine pc -accel "tcg,thread=${LAB_TCG:-multi}" -cpu max \
 		-smp 2 -m "$mem" -nodefaults -display none -no-reboot -serial "file:$out/console.log" \
 		-kernel "$kernel" -initrd "$image" \
-		-append "console=ttyS0 tsc=reliable maxcpus=1 panic=-1 oops=panic quiet loglevel=4 vp.repo=$repo vp.script=$script vp.args=$args" \
+		-append "console=ttyS0 tsc=reliable no_timer_check maxcpus=1 panic=-1 oops=panic quiet loglevel=4 vp.repo=$repo vp.script=$script vp.args=$args" \
 		-virtfs "local,path=/usr,mount_tag=usr,security_model=none,readonly=on,id=usr" \
 		-virtfs "local,path=/boot,mount_tag=boot,security_model=none,readonly=on,id=boot" \
 		-virtfs "local,path=/etc,mount_tag=etc,security_model=none,readonly=on,id=etc" \
