@@ -5,7 +5,10 @@
 # cpu.stat within 3 %; promtool accepts a scrape; the metric names are exactly docs/metrics.md's;
 # counters never go back over 30 scrapes while 2,000 short-lived processes with distinct names
 # and short-lived threads come and go, and `other` stays within --top-other; bad input exits 2;
-# SIGHUP keeps serving; SIGTERM leaves none of the agent's BPF programs loaded.
+# /debug/pprof/profile: `go tool pprof` takes a profile of the container's loop from the live
+# agent (labels entity, role, context), one at a time, /metrics answered meanwhile, the
+# sampler detached after it, bad seconds 400; SIGHUP keeps serving; SIGTERM answers a profile
+# in progress (503) and leaves none of the agent's BPF programs loaded.
 . "$(dirname "$0")/../lib.sh"
 need_root
 need_cmd curl jq promtool prometheus bpftool python3
@@ -35,6 +38,7 @@ bad "not a numeric" --listen host.example:9464
 bad "unrecognized|unknown" --bogus
 bad "interval" --interval 10
 bad "top-other" --top-other -1
+bad "freq" --freq 0
 
 # --- the "container": a cgroup v2 directory with a CPU loop moved into it ---
 v2=/sys/fs/cgroup/unified
@@ -198,6 +202,42 @@ up=$(curl -sf --get "http://127.0.0.1:$pport/api/v1/query" --data-urlencode 'que
 	jq -r '.data.result[0].value[1]')
 [ "$up" = 1 ] || fail "prometheus says up=$up"
 
+# --- /debug/pprof/profile: a continuous profiler's scrape (go tool pprof, as Parca/Pyroscope ask) ---
+purl="http://127.0.0.1:$aport/debug/pprof/profile"
+perf_progs() { # the agent's perf_event (stack sampling) programs
+	for id in $(prog_ids $agent); do bpftool prog show id "$id" -j 2>/dev/null | jq -r 'select(.type == "perf_event") | .id'; done
+}
+[ -z "$(perf_progs)" ] || fail "stack sampling attached before any profile was asked for"
+[ "$(curl -s -o "$tmp/p400" -w '%{http_code}' "$purl?seconds=abc")" = 400 ] || fail "seconds=abc not 400"
+grep -q "1 to 300" "$tmp/p400" || fail "seconds=abc message: $(cat "$tmp/p400")"
+[ "$(curl -s -o /dev/null -w '%{http_code}' "$purl?seconds=301")" = 400 ] || fail "seconds=301 not 400"
+t0=$(date +%s.%N)
+curl -sf --max-time 30 -o "$tmp/profile.pb.gz" "$purl?seconds=3" &
+pcurl=$!
+sampling() { [ -n "$(perf_progs)" ]; }
+wait_for 50 sampling ||
+	fail "no stack sampling while a profile is taken"
+[ "$(curl -s -o "$tmp/p409" -w '%{http_code}' "$purl?seconds=1")" = 409 ] || fail "a second profile at once not 409"
+mt=$(curl -sf -o /dev/null -w '%{time_total}' "http://127.0.0.1:$aport/metrics") || fail "/metrics failed during a profile"
+assert_le "$mt" 1 "/metrics seconds during a profile"
+wait $pcurl || fail "profile request failed (curl rc $?)"
+took=$(awk -v s="$t0" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }')
+gzip -t "$tmp/profile.pb.gz" || fail "the profile is not gzip"
+# the collector detaches the sampler as it answers
+[ -z "$(perf_progs)" ] || fail "stack sampling still attached after the profile"
+if command -v go >/dev/null; then
+	timeout 120 go tool pprof -raw "$tmp/profile.pb.gz" >"$tmp/pprof.raw" 2>&1 || fail "go tool pprof -raw: $(tail -n 3 "$tmp/pprof.raw")"
+	for l in entity role context; do grep -q "$l:\[" "$tmp/pprof.raw" || fail "pprof: no $l label"; done
+	grep -q "entity:\[$ctr\]" "$tmp/pprof.raw" || fail "pprof: no sample of $ctr"
+	# straight from the agent, as a user runs it
+	timeout 120 go tool pprof -top -tagfocus "entity=$ctr" "$purl?seconds=2" >"$tmp/pprof.top" 2>&1 ||
+		fail "go tool pprof -top URL: $(tail -n 3 "$tmp/pprof.top")"
+	grep -q "Duration:" "$tmp/pprof.top" || fail "go tool pprof -top: $(head -n 5 "$tmp/pprof.top")"
+	echo "pprof (3 s asked, answered after $took s): $(grep -m1 'Duration:' "$tmp/pprof.top")"
+else
+	echo "go not installed: the profile was checked as gzip only (scripts/deps.sh installs golang-go)"
+fi
+
 # --- SIGHUP: targets resolved again, still serving ---
 kill -HUP $agent
 sleep 1.5
@@ -208,9 +248,15 @@ metrics | grep -q "entity=\"$ctr\"" || fail "container gone after SIGHUP"
 # --- SIGTERM: exit 0, none of the agent's BPF programs left ---
 ids=$(prog_ids $agent)
 [ -n "$ids" ] || fail "agent holds no BPF programs?"
+# a profile in progress is answered, not left hanging
+curl -s --max-time 20 -o "$tmp/p503" -w '%{http_code}' "$purl?seconds=60" >"$tmp/p503.code" &
+pcurl=$!
+sleep 1.5
 kill -TERM $agent
 wait $agent
 rc=$?
+wait $pcurl
+[ "$(cat "$tmp/p503.code")" = 503 ] || fail "profile in progress at SIGTERM: $(cat "$tmp/p503.code") $(cat "$tmp/p503")"
 [ $rc -eq 0 ] || fail "exit $rc after SIGTERM: $(cat "$tmp/agent.err")"
 # the kernel frees a program after its last reference goes, not always before exit() returns
 for _ in $(seq 1 50); do

@@ -1,12 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * virtprof serve: the capture of `top`, summed since start (session/totals.c) and exported as
- * Prometheus text on /metrics (report/metrics.c), plus /healthz.
+ * Prometheus text on /metrics (report/metrics.c), plus /healthz, and CPU profiles for
+ * continuous profilers on /debug/pprof/profile?seconds=N (Go's path: Parca, Pyroscope and
+ * `go tool pprof http://...` ask there).
  *
  * Two threads: this one is the collector (an interval every --interval, then the exposition is
  * rendered and swapped in under a mutex); libmicrohttpd's own thread answers scrapes from the
  * last rendered text, holding a reference to it, so a scrape never waits for the collector and
- * the collector never waits for a slow client.
+ * the collector never waits for a slow client.  A profile request is suspended (its thread
+ * goes on serving others) and handed to the collector, which samples stacks only while one is
+ * asked for -- nothing is sampled, and nothing symbolized, between requests -- and resumes it
+ * with the gzip'd profile.proto.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -30,6 +35,8 @@
 #include "session/capture.h"
 #include "session/options.h"
 #include "session/totals.h"
+#include "stack/output.h"
+#include "stack/sampler.h"
 #include "sys/util.h"
 
 #define SERVE_DEFAULT_LISTEN "127.0.0.1:9464"
@@ -48,6 +55,10 @@
 #define SERVE_PATH_MAX 64
 #define SERVE_ARGS_MAX 8
 #define SERVE_THREADS 4U
+/* /debug/pprof/profile: Go's default and a bound on how long a request may hold a profile */
+#define PROFILE_DEFAULT_S 30
+#define PROFILE_MAX_S 300
+#define PROFILE_PATH "/debug/pprof/profile"
 
 static const char serve_usage[] =
 	"Usage: virtprof serve [OPTIONS]\n"
@@ -55,7 +66,10 @@ static const char serve_usage[] =
 	"A long-running agent: the accounting of `top` (CPU per VM / container / profiler / other\n"
 	"and role, network devices, block I/O, KVM, coverage, steal, BPF cost), as counters since\n"
 	"the agent started, served in the Prometheus text format on /metrics; /healthz says whether\n"
-	"the collector keeps up.  Metric names: docs/metrics.md.  No load is generated.\n"
+	"the collector keeps up; " PROFILE_PATH "?seconds=N (default 30, at most 300) samples\n"
+	"stacks for N seconds and answers a pprof profile (labels entity, role, context) -- only\n"
+	"then are stacks sampled, one profile at a time.  Metric names: docs/metrics.md.  No load\n"
+	"is generated.\n"
 	"\n"
 	"  -l, --listen ADDR:PORT   where to serve (default " SERVE_DEFAULT_LISTEN
 	"; [::1]:PORT for\n"
@@ -71,6 +85,8 @@ static const char serve_usage[] =
 	"      --grace D            drop a series that has not moved for D (default 5m; never\n"
 	"                           while its VM or container runs)\n"
 	"      --no-io              do not load the network / block / KVM programs\n"
+	"      --freq N             stack samples per second per CPU while a profile is asked for\n"
+	"                           on " PROFILE_PATH "?seconds=N (default 99)\n"
 	"      --max-threads N      threads the per-thread maps hold (default 131072)\n"
 	"      --web-config FILE    TLS and basic auth, in the Prometheus exporter-toolkit\n"
 	"                           format (tls_server_config: cert_file, key_file;\n"
@@ -84,7 +100,8 @@ static const char serve_usage[] =
 	"  virtprof serve                                  # 127.0.0.1:9464, everything found\n"
 	"  virtprof serve --listen 0.0.0.0:9464 --vm web1 --web-config web.yml\n"
 	"                                                  # one VM, scraped from elsewhere\n"
-	"  curl -s localhost:9464/metrics | grep '^virtprof_cpu_seconds_total'\n";
+	"  curl -s localhost:9464/metrics | grep '^virtprof_cpu_seconds_total'\n"
+	"  go tool pprof -top 'http://localhost:9464" PROFILE_PATH "?seconds=10'\n";
 
 /* A rendered exposition, shared by the collector and any number of responses in flight. */
 struct snapshot {
@@ -98,6 +115,7 @@ static struct {
 	uint64_t last_mono; /* when the last interval closed */
 	uint64_t interval_ns;
 	struct web_config *web; /* NULL: no --web-config */
+	struct profile_req *prof; /* the profile asked for or being taken, NULL: none */
 } shared = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 static void snapshot_put(void *cls)
@@ -183,6 +201,98 @@ static bool authorized(struct MHD_Connection *conn, enum MHD_Result *ret)
 	return false;
 }
 
+/*
+ * One /debug/pprof/profile request.  It belongs to its connection (freed when the request ends,
+ * request_done); the collector fills the answer and resumes the connection, then lets go.
+ */
+struct profile_req {
+	struct MHD_Connection *conn;
+	unsigned int seconds;
+	bool done;	     /* the collector has answered (status, body) */
+	unsigned int status; /* 200, or an error with msg */
+	uint8_t *body;	     /* the gzip'd profile (malloc'd), NULL on an error */
+	size_t len;
+	char msg[224];
+};
+
+static void request_done(void *cls, struct MHD_Connection *conn, void **req,
+			 enum MHD_RequestTerminationCode why)
+{
+	struct profile_req *pr = *req;
+
+	(void)cls, (void)conn, (void)why;
+	if (pr) {
+		free(pr->body);
+		free(pr);
+		*req = NULL;
+	}
+}
+
+/* The collector's answer to a suspended request: take it, let its connection go on. */
+static void profile_answer(struct profile_req *pr, unsigned int status, uint8_t *body, size_t len,
+			   const char *msg)
+{
+	pthread_mutex_lock(&shared.lock);
+	pr->status = status;
+	pr->body = body;
+	pr->len = len;
+	snprintf(pr->msg, sizeof(pr->msg), "%s\n", msg ? msg : "");
+	pr->done = true;
+	if (shared.prof == pr)
+		shared.prof = NULL;
+	pthread_mutex_unlock(&shared.lock);
+	MHD_resume_connection(pr->conn);
+}
+
+/* A new profile request: bad input answered at once, else suspended for the collector. */
+static enum MHD_Result profile_ask(struct MHD_Connection *conn, void **req)
+{
+	const char *arg = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "seconds");
+	struct profile_req *pr;
+	uint64_t v = PROFILE_DEFAULT_S;
+	char msg[128];
+
+	if (arg && parse_u64(arg, 1, PROFILE_MAX_S, &v)) {
+		snprintf(msg, sizeof(msg), "seconds=%.32s: a whole number of seconds from 1 to %d\n",
+			 arg, PROFILE_MAX_S);
+		return reply_text(conn, MHD_HTTP_BAD_REQUEST, msg);
+	}
+	pr = calloc(1, sizeof(*pr));
+	if (!pr)
+		return MHD_NO;
+	pr->conn = conn;
+	pr->seconds = (unsigned int)v;
+	pthread_mutex_lock(&shared.lock);
+	if (shared.prof) {
+		pthread_mutex_unlock(&shared.lock);
+		free(pr);
+		/* like Go's handler: the sampler serves one profile at a time */
+		return reply_text(conn, MHD_HTTP_CONFLICT,
+				  "a profile is already being taken: one at a time, try again after it\n");
+	}
+	shared.prof = pr;
+	*req = pr;
+	MHD_suspend_connection(conn);
+	pthread_mutex_unlock(&shared.lock);
+	return MHD_YES;
+}
+
+/* The same request, resumed with its answer. */
+static enum MHD_Result profile_reply(struct MHD_Connection *conn, struct profile_req *pr)
+{
+	struct MHD_Response *r;
+
+	if (pr->status != MHD_HTTP_OK || !pr->body)
+		return reply_text(conn, pr->status ? pr->status : MHD_HTTP_INTERNAL_SERVER_ERROR,
+				  pr->msg);
+	r = MHD_create_response_from_buffer(pr->len, pr->body, MHD_RESPMEM_MUST_FREE);
+	if (!r)
+		return MHD_NO;
+	pr->body = NULL; /* the response frees it */
+	MHD_add_response_header(r, "Content-Disposition", "attachment; filename=\"profile\"");
+	return reply(conn, MHD_HTTP_OK, "application/octet-stream", r);
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
 			      const char *method, const char *version, const char *upload,
 			      size_t *upload_size, void **req)
@@ -193,7 +303,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 	uint64_t age;
 	int nargs = 0;
 
-	(void)cls, (void)version, (void)upload, (void)upload_size, (void)req;
+	(void)cls, (void)version, (void)upload, (void)upload_size;
+	if (*req) /* a profile request, resumed by the collector */
+		return profile_reply(conn, *req);
 	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
 		return reply_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "GET or HEAD only\n");
 	if (!authorized(conn, &ret))
@@ -216,6 +328,11 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 			     MHD_create_response_from_buffer_with_free_callback_cls(
 				     s->m.len, s->m.buf, snapshot_put, s));
 	}
+	if (!strcmp(url, PROFILE_PATH)) {
+		if (strcmp(method, "GET"))
+			return reply_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "GET only\n");
+		return profile_ask(conn, req);
+	}
 	if (!strcmp(url, "/healthz")) {
 		pthread_mutex_lock(&shared.lock);
 		age = shared.cur ? now_mono_ns() - shared.last_mono : UINT64_MAX;
@@ -232,8 +349,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 	}
 	if (!strcmp(url, "/"))
 		return reply_text(conn, MHD_HTTP_OK,
-				  "virtprof serve: /metrics (Prometheus text), /healthz\n");
-	return reply_text(conn, MHD_HTTP_NOT_FOUND, "not found: try /metrics or /healthz\n");
+				  "virtprof serve: /metrics (Prometheus text), /healthz, " PROFILE_PATH
+				  "?seconds=N (pprof)\n");
+	return reply_text(conn, MHD_HTTP_NOT_FOUND,
+			  "not found: try /metrics, /healthz or " PROFILE_PATH "\n");
 }
 
 /*
@@ -342,10 +461,85 @@ struct serve_opts {
 	bool io;
 };
 
+/* The profile the collector is taking: samples of whole intervals until end. */
+struct profile_run {
+	struct profile_req *pr; /* NULL: none */
+	struct stack_profile p;
+	uint64_t start, end; /* monotonic ns */
+};
+
+/* Start sampling for the request asked for, if any (the next interval is its first). */
+static void profile_start(struct profile_run *run, struct capture *c, unsigned int hz)
+{
+	struct profile_req *pr;
+
+	pthread_mutex_lock(&shared.lock);
+	pr = shared.prof;
+	pthread_mutex_unlock(&shared.lock);
+	if (!pr || run->pr)
+		return;
+	if (capture_stacks(c, hz)) {
+		char msg[200];
+
+		snprintf(msg, sizeof(msg), "stack sampling is not available: %s", c->stacks_na);
+		profile_answer(pr, MHD_HTTP_SERVICE_UNAVAILABLE, NULL, 0, msg);
+		return;
+	}
+	memset(&run->p, 0, sizeof(run->p));
+	run->pr = pr;
+	run->start = now_mono_ns();
+	run->end = run->start + pr->seconds * NSEC_PER_SEC;
+}
+
+/* Answer the request: the profile so far (why != NULL: an error instead); sampling stops. */
+static void profile_finish(struct profile_run *run, struct capture *c, unsigned int status,
+			   const char *why)
+{
+	struct stack_source src = { .p = &run->p, .step = "serve", .target = "-" };
+	uint8_t *gz = NULL;
+	size_t len = 0;
+
+	if (!run->pr)
+		return;
+	if (!why) {
+		stack_profile_sort(&run->p);
+		gz = stack_pprof_gzip(&src, 1, now_mono_ns() - run->start, &len);
+		if (!gz) {
+			status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+			why = "out of memory encoding the profile";
+		}
+	}
+	/* after encoding: the profile's stacks are strings the sampler holds */
+	stack_profile_free(&run->p);
+	capture_stacks_stop(c);
+	profile_answer(run->pr, status, gz, len, why);
+	run->pr = NULL;
+}
+
+/* After each interval: its samples into the profile; answered once the seconds are up. */
+static int profile_step(struct profile_run *run, struct capture *c, const struct capture_interval *ci,
+			uint64_t interval_ns)
+{
+	int err;
+
+	if (!run->pr)
+		return 0;
+	err = stack_profile_merge(&run->p, &ci->stacks);
+	if (err) {
+		profile_finish(run, c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory sampling");
+		return 0;
+	}
+	/* the interval closest to the seconds asked for ends it */
+	if (now_mono_ns() + interval_ns / 2 >= run->end)
+		profile_finish(run, c, MHD_HTTP_OK, NULL);
+	return 0;
+}
+
 /* The collector: until SIGTERM / SIGINT; SIGHUP re-resolves targets.  An exit code. */
 static int collect_loop(struct serve_opts *o, struct capture *c, const sigset_t *sigs)
 {
 	uint64_t next = now_mono_ns() + o->cli.interval_ns;
+	struct profile_run run = { 0 };
 	struct totals t;
 	int ret = VP_EXIT_OK, err;
 
@@ -373,16 +567,27 @@ static int collect_loop(struct serve_opts *o, struct capture *c, const sigset_t 
 		err = capture_next(c, &ci);
 		if (!err) {
 			err = totals_add(&t, c, &ci);
+			profile_step(&run, c, &ci, o->cli.interval_ns);
 			capture_interval_free(&ci);
 		}
 		if (!err)
 			err = publish(&t, c, o->host);
+		if (!err)
+			profile_start(&run, c, o->cli.stack_hz ? o->cli.stack_hz : STACK_DEFAULT_HZ);
 		if (err) {
 			vp_err("collect: %s", strerror(-err));
 			ret = VP_EXIT_FAIL;
 			break;
 		}
 	}
+	/* a request waiting or half-sampled is answered: its connection must not stay suspended */
+	profile_finish(&run, c, MHD_HTTP_SERVICE_UNAVAILABLE, "virtprof serve is stopping");
+	pthread_mutex_lock(&shared.lock);
+	struct profile_req *pr = shared.prof;
+	pthread_mutex_unlock(&shared.lock);
+	if (pr)
+		profile_answer(pr, MHD_HTTP_SERVICE_UNAVAILABLE, NULL, 0,
+			       "virtprof serve is stopping");
 	totals_free(&t);
 	return ret;
 }
@@ -399,6 +604,7 @@ int cmd_serve(int argc, char **argv)
 		{ "top-other", required_argument, NULL, OPT_TOP_OTHER },
 		{ "grace", required_argument, NULL, OPT_GRACE },
 		{ "no-io", no_argument, NULL, OPT_NO_IO },
+		{ "freq", required_argument, NULL, SESS_OPT_FREQ },
 		{ "web-config", required_argument, NULL, OPT_WEB_CONFIG },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -428,6 +634,7 @@ int cmd_serve(int argc, char **argv)
 		case SESS_OPT_VM:
 		case SESS_OPT_CTR:
 		case SESS_OPT_MAX_THREADS:
+		case SESS_OPT_FREQ:
 			if (session_cli_opt(&o.cli, opt, optarg))
 				return VP_EXIT_USAGE;
 			break;
@@ -454,6 +661,7 @@ int cmd_serve(int argc, char **argv)
 		case OPT_NO_IO:
 			o.io = false;
 			break;
+
 		case OPT_WEB_CONFIG:
 			o.web_config = optarg;
 			break;
@@ -521,10 +729,11 @@ int cmd_serve(int argc, char **argv)
 					"without a password");
 	/* started before the probes load: a certificate it refuses is bad input, exit 2 */
 	d = MHD_start_daemon(
-		MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG |
+		MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME |
 			(shared.web && web.cert_pem ? MHD_USE_TLS : 0),
 		0, NULL, NULL, handle, NULL, MHD_OPTION_LISTEN_SOCKET, fd,
-		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_THREAD_POOL_SIZE,
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_NOTIFY_COMPLETED, request_done,
+		NULL, MHD_OPTION_THREAD_POOL_SIZE,
 		SERVE_THREADS, MHD_OPTION_CONNECTION_LIMIT, SERVE_CONNECTIONS,
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, SERVE_PER_CLIENT, MHD_OPTION_CONNECTION_TIMEOUT,
 		SERVE_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SERVE_REQUEST_BYTES,

@@ -149,6 +149,7 @@ int capture_stacks(struct capture *c, unsigned int hz)
 		return err;
 	}
 	c->stacks_na[0] = 0;
+	c->stacks_prog0 = c->nprogs;
 	add_obj_progs(c, stack_sampler_object(c->stacks));
 	/* what was sampled while loading belongs to no interval */
 	{
@@ -158,6 +159,16 @@ int capture_stacks(struct capture *c, unsigned int hz)
 			stack_batch_free(&b);
 	}
 	return 0;
+}
+
+void capture_stacks_stop(struct capture *c)
+{
+	if (!c->stacks)
+		return;
+	/* its programs were added last; their run time stays in serve's totals, by name */
+	c->nprogs = c->stacks_prog0;
+	stack_sampler_close(c->stacks);
+	c->stacks = NULL;
 }
 
 /* The interval's samples, each owned by the accounting's verdict for its thread. */

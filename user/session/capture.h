@@ -38,6 +38,7 @@ struct capture {
 	bool io_per_step; /* the engine takes the I/O deltas per step, not per interval */
 	struct stack_sampler *stacks; /* stack sampling; NULL when off or not available */
 	char stacks_na[160];	      /* why sampling is not available ("" when off) */
+	int stacks_prog0;	      /* c->progs[] index of the sampler's first program */
 	struct collector coll;
 	struct targets targets;
 	struct attributor attr;
@@ -80,6 +81,8 @@ int capture_retarget(struct capture *c, const char **vms, int nvm, const char **
  * stacks_na and -errno returned.
  */
 int capture_stacks(struct capture *c, unsigned int hz);
+/* Stop sampling (serve samples only while a profile is asked for); the probes stay attached. */
+void capture_stacks_stop(struct capture *c);
 /* Close the current interval: rows attributed, coverage, drops, program costs; targets refreshed. */
 int capture_next(struct capture *c, struct capture_interval *ci);
 void capture_interval_free(struct capture_interval *ci);

@@ -28,6 +28,9 @@ int stack_write_folded(const char *dir, const struct stack_source *src, int n);
  */
 int stack_write_pprof(const char *path, const struct stack_source *src, int n,
 		      uint64_t duration_ns);
+/* The same gzip'd bytes in memory (serve's /debug/pprof/profile); malloc'd, NULL when out of memory. */
+uint8_t *stack_pprof_gzip(const struct stack_source *src, int n, uint64_t duration_ns,
+			  size_t *len);
 /* The protobuf bytes alone (tests decode them); malloc'd, *len set, NULL when out of memory. */
 uint8_t *stack_pprof_encode(const struct stack_source *src, int n, uint64_t duration_ns,
 			    size_t *len);

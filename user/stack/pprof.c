@@ -201,33 +201,46 @@ uint8_t *stack_pprof_encode(const struct stack_source *src, int n, uint64_t dura
 	return e.out.p;
 }
 
-int stack_write_pprof(const char *path, const struct stack_source *src, int n, uint64_t duration_ns)
+uint8_t *stack_pprof_gzip(const struct stack_source *src, int n, uint64_t duration_ns, size_t *len)
 {
-	size_t len = 0;
-	uint8_t *raw = stack_pprof_encode(src, n, duration_ns, &len), *gz = NULL;
+	size_t rawlen = 0;
+	uint8_t *raw = stack_pprof_encode(src, n, duration_ns, &rawlen), *gz = NULL;
 	z_stream z = { 0 };
-	int err = -ENOMEM;
 
 	if (!raw)
-		return -ENOMEM;
+		return NULL;
 	/* windowBits 15 + 16: a gzip wrapper, not zlib's */
 	if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) !=
 	    Z_OK)
 		goto out;
-	z.avail_out = deflateBound(&z, len);
+	z.avail_out = deflateBound(&z, rawlen);
 	gz = malloc(z.avail_out);
 	if (gz) {
 		z.next_in = raw;
-		z.avail_in = len;
+		z.avail_in = rawlen;
 		z.next_out = gz;
-		if (deflate(&z, Z_FINISH) == Z_STREAM_END)
-			err = write_file_atomic(path, (const char *)gz, z.total_out);
-		else
-			err = -EIO;
+		if (deflate(&z, Z_FINISH) == Z_STREAM_END) {
+			*len = z.total_out;
+		} else {
+			free(gz);
+			gz = NULL;
+		}
 	}
 	deflateEnd(&z);
 out:
-	free(gz);
 	free(raw);
+	return gz;
+}
+
+int stack_write_pprof(const char *path, const struct stack_source *src, int n, uint64_t duration_ns)
+{
+	size_t len = 0;
+	uint8_t *gz = stack_pprof_gzip(src, n, duration_ns, &len);
+	int err;
+
+	if (!gz)
+		return -ENOMEM;
+	err = write_file_atomic(path, (const char *)gz, len);
+	free(gz);
 	return err;
 }
