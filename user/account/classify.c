@@ -106,12 +106,19 @@ const char *classify_vmm_of_comm(const char *comm)
 	return NULL;
 }
 
-/* A thread of a VM's process: QMP's vCPU tids first, then names by its VMM, else unknown. */
+/*
+ * A thread of a VM's process: QMP's vCPU tids first, then libvirt's per-thread cgroups, then
+ * names by its VMM, else unknown.  Where QMP answered, a cgroup's "vcpu" for a thread QMP does
+ * not list is not taken (targets.c notes the disagreement).
+ */
 static const char *vm_thread_role(const struct target *t, const struct thread_facts *f)
 {
 	for (int k = 0; k < t->nvcpu_tids; k++)
 		if (t->vcpu_tids[k] == f->tid)
 			return "vcpu";
+	for (int k = 0; k < t->ncg_tids; k++)
+		if (t->cg_tids[k] == f->tid && (!t->nvcpu_tids || strcmp(t->cg_roles[k], "vcpu")))
+			return t->cg_roles[k];
 	if (t->vmm[0] && strcmp(t->vmm, "qemu"))
 		return classify_vmm_role(t->vmm, f->comm);
 	if (!t->qemu)

@@ -103,8 +103,15 @@ void report_targets(const struct capture *s, struct out *o)
 			table_str(&t, r, 2, id);
 			table_str(&t, r, 3, tg->cgroup_v2[0] ? tg->cgroup_v2 : tg->cgroup_v1);
 		} else {
-			table_none(&t, r, 2);
-			table_none(&t, r, 3);
+			/* a VM's id is its uuid (libvirt's domain uuid), its cgroup libvirt's scope */
+			if (tg->uuid[0])
+				table_str(&t, r, 2, tg->uuid);
+			else
+				table_none(&t, r, 2);
+			if (tg->vm_cgroup[0])
+				table_str(&t, r, 3, tg->vm_cgroup);
+			else
+				table_none(&t, r, 3);
 		}
 		table_u64(&t, r, 4, tg->ncgids);
 		table_str(&t, r, 5, tg->gone ? "gone" : "alive");
