@@ -150,9 +150,10 @@ static void libvirt_scope_of_thread(void **state)
 	assert_string_equal(m.vm_index, "3");
 	assert_string_equal(m.runtime, "libvirt");
 	/* v1: the sub-cgroups sit right under the scope; below any ancestors */
-	assert_int_equal(layout_vm_scope("/vp/machine.slice/machine-qemu\\x2d12\\x2ddb.scope/emulator",
-					 scope, sizeof(scope), &m),
-			 0);
+	assert_int_equal(
+		layout_vm_scope("/vp/machine.slice/machine-qemu\\x2d12\\x2ddb.scope/emulator",
+				scope, sizeof(scope), &m),
+		0);
 	assert_string_equal(scope, "/vp/machine.slice/machine-qemu\\x2d12\\x2ddb.scope");
 	assert_string_equal(m.name, "db");
 	/* the scope itself */

@@ -180,10 +180,9 @@ static void vm_cg_check_qmp(struct targets *ts, const struct target *t)
 	}
 	if (ndiff)
 		targets_note(ts,
-			     "vm:%s: QMP and libvirt's thread cgroups disagree on %d thread(s) (first: "
-			     "tid %d in a %s cgroup): QMP's vCPU list wins",
-			     t->name, ndiff, (int)t->cg_tids[first],
-			     t->cg_roles[first]);
+			     "vm:%s: QMP and libvirt's cgroups disagree on %d thread(s) (tid %d: %s "
+			     "by its cgroup): QMP's vCPU list wins",
+			     t->name, ndiff, (int)t->cg_tids[first], t->cg_roles[first]);
 }
 
 /*
@@ -224,10 +223,11 @@ static bool vm_cg_read(struct targets *ts, struct target *t)
 			closedir(d);
 	}
 	if (!room || ndirs > MAX_VM_CG_DIRS)
-		targets_note(ts,
-			     "vm:%s: more than %d threads or %d cgroups in libvirt's scope: the rest "
-			     "keep the role of their names",
-			     t->name, MAX_VM_CG_TIDS, MAX_VM_CG_DIRS);
+		targets_note(
+			ts,
+			"vm:%s: over %d threads or %d cgroups in libvirt's scope: the rest keep "
+			"their names' role",
+			t->name, MAX_VM_CG_TIDS, MAX_VM_CG_DIRS);
 	vm_cg_check_qmp(ts, t);
 	if (t->ncg_tids != nbefore)
 		return true;

@@ -67,7 +67,7 @@ struct target {
 	int ncg_tids;
 	pid_t cg_tids[MAX_VM_CG_TIDS];
 	const char *cg_roles[MAX_VM_CG_TIDS];
-	bool gone;	     /* exited while watched */
+	bool gone; /* exited while watched */
 	uint64_t gone_mono_ns;
 };
 
