@@ -179,10 +179,11 @@ static void vm_cg_check_qmp(struct targets *ts, const struct target *t)
 			first = i;
 	}
 	if (ndiff)
-		targets_note(ts,
-			     "vm:%s: QMP and libvirt's cgroups disagree on %d thread(s) (tid %d: %s "
-			     "by its cgroup): QMP's vCPU list wins",
-			     t->name, ndiff, (int)t->cg_tids[first], t->cg_roles[first]);
+		targets_note(
+			ts,
+			"vm:%s: QMP and libvirt's cgroups disagree on %d thread(s) (tid %d: %s "
+			"by its cgroup): QMP's vCPU list wins",
+			t->name, ndiff, (int)t->cg_tids[first], t->cg_roles[first]);
 }
 
 /*
@@ -317,14 +318,17 @@ static int add_vm_pid(struct targets *ts, pid_t pid)
 	return 0;
 }
 
-/* --vm NAME matches a VM's name or its uuid, in full or as a prefix (any case). */
-static bool vm_spec_matches(const struct target *t, const char *spec)
+/*
+ * --vm NAME against a VM: 2 for its name or full uuid, 1 for a uuid prefix (any case), else 0.
+ * An exact match beats prefixes: a domain named "cafe" stays selectable beside a uuid "cafe...".
+ */
+static int vm_spec_match(const struct target *t, const char *spec)
 {
 	size_t n = strlen(spec);
 
-	if (!strcmp(t->name, spec))
-		return true;
-	return t->uuid[0] && n && n <= strlen(t->uuid) && !strncasecmp(t->uuid, spec, n);
+	if (!strcmp(t->name, spec) || (t->uuid[0] && !strcasecmp(t->uuid, spec)))
+		return 2;
+	return t->uuid[0] && n && n < strlen(t->uuid) && !strncasecmp(t->uuid, spec, n);
 }
 
 int targets_add_vm(struct targets *ts, const char *spec)
@@ -335,7 +339,7 @@ int targets_add_vm(struct targets *ts, const char *spec)
 	DIR *d;
 	struct dirent *de;
 	pid_t match1 = 0, match2 = 0;
-	int found = 0;
+	int found = 0, best = 1;
 
 	if (!parse_u64(spec, 1, (1u << 30), &v)) {
 		if (proc_comm((pid_t)v, comm, sizeof(comm))) {
@@ -350,22 +354,28 @@ int targets_add_vm(struct targets *ts, const char *spec)
 		return add_vm_pid(ts, (pid_t)v);
 	}
 	d = opendir("/proc");
-	probe = calloc(1, sizeof(*probe));
-	if (!d || !probe) {
-		if (d)
-			closedir(d);
-		free(probe);
+	if (!d)
+		return -errno;
+	probe = calloc(1, sizeof(*probe)); /* a scratch target: VMs' names, uuids and scopes */
+	if (!probe) {
+		closedir(d);
 		return -ENOMEM;
 	}
 	while ((de = readdir(d))) {
 		pid_t pid = (pid_t)atoi(de->d_name);
+		int how;
 
 		if (pid <= 0 || proc_comm(pid, comm, sizeof(comm)) || !classify_vmm_of_comm(comm))
 			continue;
 		memset(probe, 0, sizeof(*probe));
 		probe->pid = pid;
 		vm_identify(probe);
-		if (vm_spec_matches(probe, spec)) {
+		how = vm_spec_match(probe, spec);
+		if (how > best) {
+			best = how;
+			found = 0; /* the prefix matches so far do not count beside an exact one */
+		}
+		if (how == best) {
 			if (found++)
 				match2 = pid;
 			else
@@ -998,8 +1008,11 @@ bool targets_refresh(struct targets *ts)
 			/* a VM moved into its scope after we found it (libvirt does so before exec) */
 			char dom[64];
 
-			if (!t->vm_cgroup[0] && t->qemu)
+			if (!t->vm_cgroup[0] && t->qemu) {
 				vm_identify_scope(t, dom, sizeof(dom));
+				if (t->vm_cgroup[0])
+					roles_note_add(t, "libvirt's cgroups since its scope came");
+			}
 			if (t->qemu && t->vm_cgroup[0])
 				changed |= vm_cg_read(ts, t);
 			continue;
