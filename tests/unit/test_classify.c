@@ -144,9 +144,15 @@ static void test_libvirt_cgroup_roles(void **state)
 	/* a thread in no libvirt cgroup: its name, here nothing */
 	facts(&f, 4253, QEMU_PID, "qemu-system-x86", "qemu-system-x86", 0);
 	expect(&f, SELF_NONE, NULL, "vm:web", "unknown");
-	/* the cgroup beats the name: "CPU 0/KVM" moved to emulator stays emul */
+	/* the cgroup beats the name: "CPU 0/KVM" moved to emulator stays emul ... */
 	facts(&f, 4252, QEMU_PID, "CPU 0/KVM", "qemu-system-x86", 0);
 	expect(&f, SELF_NONE, NULL, "vm:web", "emul");
+	/* ... but emulator holds qemu's I/O threads and the kernel's vhost workers too */
+	facts(&f, 4252, QEMU_PID, "IO mon_iothread", "qemu-system-x86", 0);
+	expect(&f, SELF_NONE, NULL, "vm:web", "io");
+	facts(&f, 4252, QEMU_PID, "vhost-4242", "qemu-system-x86", VP_PF_USER_WORKER);
+	expect(&f, SELF_NONE, NULL, "vm:web", "vhost");
+	facts(&f, 4252, QEMU_PID, "CPU 0/KVM", "qemu-system-x86", 0);
 	/* QMP beats the cgroups: its vCPU in the emulator cgroup is vcpu ... */
 	ts.t[0].nvcpu_tids = 1;
 	ts.t[0].vcpu_tids[0] = 4252;
