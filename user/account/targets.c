@@ -59,12 +59,9 @@ static bool is_qemu_comm(const char *comm)
 }
 
 /* qemu's -name takes "NAME[,debug-threads=on]" or "guest=NAME,..."; false when it has none */
-static bool qemu_name(pid_t pid, char *buf, size_t len)
+static bool qemu_name(const char *cmd, size_t clen, pid_t pid, char *buf, size_t len)
 {
-	size_t clen = 0;
-	char *cmd = proc_cmdline(pid, &clen);
 	const char *arg = cmd ? cmdline_arg(cmd, clen, "-name") : NULL;
-	bool named = false;
 
 	if (!arg && cmd)
 		arg = cmdline_arg(cmd, clen, "-id"); /* firecracker --id */
@@ -77,27 +74,23 @@ static bool qemu_name(pid_t pid, char *buf, size_t len)
 		if (n && n < len) {
 			memcpy(buf, s, n);
 			buf[n] = '\0';
-			named = true;
+			return true;
 		}
 	}
-	free(cmd);
-	return named;
+	return false;
 }
 
 /* qemu's -uuid (libvirt passes the domain's), lower case; "" when absent or not a uuid */
-static void qemu_uuid(pid_t pid, char *buf, size_t len)
+static void qemu_uuid(const char *cmd, size_t clen, char *buf, size_t len)
 {
-	size_t clen = 0, n;
-	char *cmd = proc_cmdline(pid, &clen);
 	const char *arg = cmd ? cmdline_arg(cmd, clen, "-uuid") : NULL;
+	size_t n = arg ? strlen(arg) : 0;
 
 	buf[0] = '\0';
-	n = arg ? strlen(arg) : 0;
 	if (n == 36 && n < len && strspn(arg, "0123456789abcdefABCDEF-") == n) {
 		for (size_t i = 0; i <= n; i++)
 			buf[i] = (char)tolower((unsigned char)arg[i]);
 	}
-	free(cmd);
 }
 
 /*
@@ -125,10 +118,12 @@ static void vm_identify_scope(struct target *t, char *dom, size_t len)
 /* A VM's names: -name, else the libvirt scope's domain name, else pid<N>; its -uuid; its scope. */
 static void vm_identify(struct target *t)
 {
-	bool named = qemu_name(t->pid, t->name, sizeof(t->name));
-	char dom[64] = "";
+	size_t clen = 0;
+	char *cmd = proc_cmdline(t->pid, &clen), dom[64] = "";
+	bool named = qemu_name(cmd, clen, t->pid, t->name, sizeof(t->name));
 
-	qemu_uuid(t->pid, t->uuid, sizeof(t->uuid));
+	qemu_uuid(cmd, clen, t->uuid, sizeof(t->uuid));
+	free(cmd);
 	vm_identify_scope(t, dom, sizeof(dom));
 	if (!named && dom[0])
 		snprintf(t->name, sizeof(t->name), "%s", dom);
