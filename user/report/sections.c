@@ -94,8 +94,7 @@ void report_targets(const struct capture *s, struct out *o)
 	table_col(&t, "gone_after_s", "GONE-AFTER-S", 1, false);
 	table_col(&t, "roles", "ROLES", 0, true);
 	table_col_json_only(&t);
-	table_col(&t, "runtime", "RUNTIME", 0, true);
-	table_col_json_only(&t);
+	table_col(&t, "runtime", "RUNTIME", 0, true); /* shown: which runtime made it */
 	table_col(&t, "layout", "LAYOUT", 0, true);
 	table_col_json_only(&t);
 	table_col(&t, "helper_cgroup", "HELPER-CGROUP", 0, true);
