@@ -116,6 +116,54 @@ static void test_qemu_roles_need_evidence(void **state)
 	expect(&f, SELF_NONE, NULL, "vm:web", "unknown");
 }
 
+/*
+ * libvirt's per-thread cgroups (emulator, vcpuN, iothreadN) give roles where names say nothing;
+ * QMP's vCPU list beats them, names come last.
+ */
+static void test_libvirt_cgroup_roles(void **state)
+{
+	struct thread_facts f;
+
+	(void)state;
+	ts.t[0].debug_threads = false;
+	ts.t[0].ncg_tids = 4;
+	ts.t[0].cg_tids[0] = QEMU_PID;
+	ts.t[0].cg_roles[0] = "emul";
+	ts.t[0].cg_tids[1] = 4250;
+	ts.t[0].cg_roles[1] = "vcpu";
+	ts.t[0].cg_tids[2] = 4251;
+	ts.t[0].cg_roles[2] = "io";
+	ts.t[0].cg_tids[3] = 4252;
+	ts.t[0].cg_roles[3] = "emul";
+	facts(&f, QEMU_PID, QEMU_PID, "qemu-system-x86", "qemu-system-x86", 0);
+	expect(&f, SELF_NONE, NULL, "vm:web", "emul");
+	facts(&f, 4250, QEMU_PID, "qemu-system-x86", "qemu-system-x86", 0);
+	expect(&f, SELF_NONE, NULL, "vm:web", "vcpu");
+	facts(&f, 4251, QEMU_PID, "qemu-system-x86", "qemu-system-x86", 0);
+	expect(&f, SELF_NONE, NULL, "vm:web", "io");
+	/* a thread in no libvirt cgroup: its name, here nothing */
+	facts(&f, 4253, QEMU_PID, "qemu-system-x86", "qemu-system-x86", 0);
+	expect(&f, SELF_NONE, NULL, "vm:web", "unknown");
+	/* the cgroup beats the name: "CPU 0/KVM" moved to emulator stays emul ... */
+	facts(&f, 4252, QEMU_PID, "CPU 0/KVM", "qemu-system-x86", 0);
+	expect(&f, SELF_NONE, NULL, "vm:web", "emul");
+	/* ... but emulator holds qemu's I/O threads and the kernel's vhost workers too */
+	facts(&f, 4252, QEMU_PID, "IO mon_iothread", "qemu-system-x86", 0);
+	expect(&f, SELF_NONE, NULL, "vm:web", "io");
+	facts(&f, 4252, QEMU_PID, "vhost-4242", "qemu-system-x86", VP_PF_USER_WORKER);
+	expect(&f, SELF_NONE, NULL, "vm:web", "vhost");
+	facts(&f, 4252, QEMU_PID, "CPU 0/KVM", "qemu-system-x86", 0);
+	/* QMP beats the cgroups: its vCPU in the emulator cgroup is vcpu ... */
+	ts.t[0].nvcpu_tids = 1;
+	ts.t[0].vcpu_tids[0] = 4252;
+	expect(&f, SELF_NONE, NULL, "vm:web", "vcpu");
+	/* ... and a vcpuN cgroup's thread QMP does not list is not a vCPU (its name decides) */
+	facts(&f, 4250, QEMU_PID, "qemu-system-x86", "qemu-system-x86", 0);
+	expect(&f, SELF_NONE, NULL, "vm:web", "unknown");
+	ts.t[0].debug_threads = true;
+	expect(&f, SELF_NONE, NULL, "vm:web", "emul");
+}
+
 static void test_qmp_parse(void **state)
 {
 	const char reply[] = "{\"return\": [{\"thread-id\": 4247, \"props\": {}, "
@@ -358,6 +406,7 @@ int main(void)
 		cmocka_unit_test_setup(test_shim_forms, setup),
 		cmocka_unit_test_setup(test_self_and_inheritance, setup),
 		cmocka_unit_test(test_cmdline_arg),
+		cmocka_unit_test_setup(test_libvirt_cgroup_roles, setup),
 	};
 
 	return cmocka_run_group_tests_name("classify", tests, NULL, NULL);

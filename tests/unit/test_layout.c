@@ -135,6 +135,63 @@ static void nspawn_and_libvirt(void **state)
 	assert_string_equal(m.name, "web-1");
 }
 
+/* A qemu thread's cgroup -> libvirt's machine scope above it, v2 (libvirt/) and v1 forms. */
+static void libvirt_scope_of_thread(void **state)
+{
+	char scope[256];
+
+	(void)state;
+	assert_int_equal(layout_vm_scope("/machine.slice/machine-qemu\\x2d3\\x2dweb\\x2d1.scope/"
+					 "libvirt/vcpu0",
+					 scope, sizeof(scope), &m),
+			 0);
+	assert_string_equal(scope, "/machine.slice/machine-qemu\\x2d3\\x2dweb\\x2d1.scope");
+	assert_string_equal(m.name, "web-1");
+	assert_string_equal(m.vm_index, "3");
+	assert_string_equal(m.runtime, "libvirt");
+	/* v1: the sub-cgroups sit right under the scope; below any ancestors */
+	assert_int_equal(
+		layout_vm_scope("/vp/machine.slice/machine-qemu\\x2d12\\x2ddb.scope/emulator",
+				scope, sizeof(scope), &m),
+		0);
+	assert_string_equal(scope, "/vp/machine.slice/machine-qemu\\x2d12\\x2ddb.scope");
+	assert_string_equal(m.name, "db");
+	/* the scope itself */
+	assert_int_equal(layout_vm_scope("/machine.slice/machine-qemu\\x2d1\\x2da.scope", scope,
+					 sizeof(scope), &m),
+			 0);
+	assert_string_equal(m.name, "a");
+	/* not a VM scope: a container's, nspawn's, nothing; too small a buffer */
+	assert_int_equal(layout_vm_scope("/machine.slice/machine-build.scope/x", scope,
+					 sizeof(scope), &m),
+			 -ENOENT);
+	assert_int_equal(layout_vm_scope("/system.slice/docker-" ID ".scope", scope, sizeof(scope),
+					 &m),
+			 -ENOENT);
+	assert_int_equal(layout_vm_scope("/", scope, sizeof(scope), &m), -ENOENT);
+	assert_int_equal(layout_vm_scope("", scope, sizeof(scope), &m), -ENOENT);
+	assert_int_equal(layout_vm_scope(NULL, scope, sizeof(scope), &m), -ENOENT);
+	assert_int_equal(layout_vm_scope("/machine.slice/machine-qemu\\x2d1\\x2da.scope/emulator",
+					 scope, 8, &m),
+			 -ENAMETOOLONG);
+}
+
+/* libvirt's per-thread sub-cgroup names -> roles; near misses have none. */
+static void libvirt_thread_roles(void **state)
+{
+	(void)state;
+	assert_string_equal(layout_libvirt_role("vcpu0"), "vcpu");
+	assert_string_equal(layout_libvirt_role("vcpu127"), "vcpu");
+	assert_string_equal(layout_libvirt_role("emulator"), "emul");
+	assert_string_equal(layout_libvirt_role("iothread1"), "io");
+	assert_null(layout_libvirt_role("vcpu"));
+	assert_null(layout_libvirt_role("vcpu1a"));
+	assert_null(layout_libvirt_role("iothread"));
+	assert_null(layout_libvirt_role("emulator0"));
+	assert_null(layout_libvirt_role("libvirt"));
+	assert_null(layout_libvirt_role(""));
+}
+
 static void containerd_plain(void **state)
 {
 	(void)state;
@@ -178,6 +235,8 @@ int main(void)
 		cmocka_unit_test(podman),
 		cmocka_unit_test(lxc),
 		cmocka_unit_test(nspawn_and_libvirt),
+		cmocka_unit_test(libvirt_scope_of_thread),
+		cmocka_unit_test(libvirt_thread_roles),
 		cmocka_unit_test(containerd_plain),
 		cmocka_unit_test(unknown),
 		cmocka_unit_test(unescape),

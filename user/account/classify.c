@@ -106,12 +106,44 @@ const char *classify_vmm_of_comm(const char *comm)
 	return NULL;
 }
 
-/* A thread of a VM's process: QMP's vCPU tids first, then names by its VMM, else unknown. */
+/*
+ * Role from libvirt's per-thread cgroups, NULL when the thread is in none.  Where QMP answered,
+ * a cgroup's "vcpu" for a thread QMP does not list is not taken (targets.c notes it).  The
+ * emulator cgroup holds every thread that is neither a vCPU nor a libvirt iothread: qemu's own
+ * I/O threads and the vhost / kvm workers the kernel makes in qemu's thread group (since 6.4),
+ * whose names say more than "emul" -- as they do without libvirt.
+ */
+static const char *vm_cgroup_role(const struct target *t, const struct thread_facts *f)
+{
+	const char *named;
+
+	for (int k = 0; k < t->ncg_tids; k++) {
+		if (t->cg_tids[k] != f->tid || (t->nvcpu_tids && !strcmp(t->cg_roles[k], "vcpu")))
+			continue;
+		if (strcmp(t->cg_roles[k], "emul") || !t->qemu)
+			return t->cg_roles[k];
+		named = classify_qemu_role(f->comm, f->flags, t->debug_threads);
+		return strcmp(named, "io") && strcmp(named, "vhost") && strcmp(named, "kvm") ?
+			       "emul" :
+			       named;
+	}
+	return NULL;
+}
+
+/*
+ * A thread of a VM's process: QMP's vCPU tids first, then libvirt's per-thread cgroups, then
+ * names by its VMM, else unknown.
+ */
 static const char *vm_thread_role(const struct target *t, const struct thread_facts *f)
 {
+	const char *cg;
+
 	for (int k = 0; k < t->nvcpu_tids; k++)
 		if (t->vcpu_tids[k] == f->tid)
 			return "vcpu";
+	cg = vm_cgroup_role(t, f);
+	if (cg)
+		return cg;
 	if (t->vmm[0] && strcmp(t->vmm, "qemu"))
 		return classify_vmm_role(t->vmm, f->comm);
 	if (!t->qemu)

@@ -242,6 +242,52 @@ int layout_match(const char *path, struct layout_match *m)
 	return -ENOENT;
 }
 
+int layout_vm_scope(const char *path, char *scope, size_t len, struct layout_match *m)
+{
+	char pre[512];
+	size_t n;
+
+	if (!path || path[0] != '/' || strlen(path) >= sizeof(pre))
+		return -ENOENT;
+	/* each prefix that ends a component, shortest first: the scope is the outermost match */
+	for (const char *s = path + 1;; s++) {
+		if (*s && *s != '/')
+			continue;
+		n = (size_t)(s - path);
+		memcpy(pre, path, n);
+		pre[n] = '\0';
+		if (!layout_match(pre, m) && m->kind == LAYOUT_VM) {
+			if (n >= len)
+				return -ENAMETOOLONG;
+			snprintf(scope, len, "%s", pre);
+			return 0;
+		}
+		if (!*s)
+			break;
+	}
+	memset(m, 0, sizeof(*m));
+	return -ENOENT;
+}
+
+/* "vcpu12" with prefix "vcpu": the prefix and a number, nothing else */
+static bool numbered(const char *dir, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	return !strncmp(dir, prefix, n) && dir[n] && all(dir + n, strlen(dir + n), isdigit);
+}
+
+const char *layout_libvirt_role(const char *dir)
+{
+	if (numbered(dir, "vcpu"))
+		return "vcpu";
+	if (!strcmp(dir, "emulator"))
+		return "emul";
+	if (numbered(dir, "iothread"))
+		return "io";
+	return NULL;
+}
+
 bool layout_looks_like_container(const char *path)
 {
 	const char *base = strrchr(path, '/'), *s;

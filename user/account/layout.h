@@ -38,6 +38,17 @@ int layout_match(const char *path, struct layout_match *m);
  * Its threads stay in other; the caller notes it.
  */
 bool layout_looks_like_container(const char *path);
+/*
+ * The libvirt machine scope a thread's cgroup lies in: ".../machine-qemu\x2d3\x2dweb.scope/
+ * libvirt/vcpu0" (v2; v1 has no "libvirt/") -> the scope's path (a prefix of path) into scope and
+ * its match (domain name unescaped, machine number) into *m; -ENOENT when no prefix is one.
+ */
+int layout_vm_scope(const char *path, char *scope, size_t len, struct layout_match *m);
+/*
+ * Role of the threads in one of libvirt's per-thread sub-cgroups of a machine scope: vcpuN ->
+ * vcpu, emulator -> emul, iothreadN -> io; NULL for any other name.
+ */
+const char *layout_libvirt_role(const char *dir);
 /* systemd unit-name unescaping: "a\x2db" -> "a-b" (into buf). */
 void layout_unescape(const char *s, char *buf, size_t len);
 

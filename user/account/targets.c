@@ -58,11 +58,9 @@ static bool is_qemu_comm(const char *comm)
 	return v && !strcmp(v, "qemu");
 }
 
-/* qemu's -name takes "NAME[,debug-threads=on]" or "guest=NAME,..." */
-static void qemu_name(pid_t pid, char *buf, size_t len)
+/* qemu's -name takes "NAME[,debug-threads=on]" or "guest=NAME,..."; false when it has none */
+static bool qemu_name(const char *cmd, size_t clen, pid_t pid, char *buf, size_t len)
 {
-	size_t clen = 0;
-	char *cmd = proc_cmdline(pid, &clen);
 	const char *arg = cmd ? cmdline_arg(cmd, clen, "-name") : NULL;
 
 	if (!arg && cmd)
@@ -76,13 +74,187 @@ static void qemu_name(pid_t pid, char *buf, size_t len)
 		if (n && n < len) {
 			memcpy(buf, s, n);
 			buf[n] = '\0';
+			return true;
 		}
 	}
-	free(cmd);
+	return false;
 }
 
-/* Which evidence will tell the VM's thread roles apart: thread names, QMP, or none. */
-static void vm_role_evidence(struct target *t, const char *comm)
+/* qemu's -uuid (libvirt passes the domain's), lower case; "" when absent or not a uuid */
+static void qemu_uuid(const char *cmd, size_t clen, char *buf, size_t len)
+{
+	const char *arg = cmd ? cmdline_arg(cmd, clen, "-uuid") : NULL;
+	size_t n = arg ? strlen(arg) : 0;
+
+	buf[0] = '\0';
+	if (n == 36 && n < len && strspn(arg, "0123456789abcdefABCDEF-") == n) {
+		for (size_t i = 0; i <= n; i++)
+			buf[i] = (char)tolower((unsigned char)arg[i]);
+	}
+}
+
+/*
+ * The libvirt machine scope a VM's main thread sits in (v2 first: libvirt's per-thread cgroups
+ * are there on a v2 or hybrid host, on v1 cpu otherwise); its domain name into dom.
+ */
+static void vm_identify_scope(struct target *t, char *dom, size_t len)
+{
+	char v2[512] = "", v1[512] = "";
+	struct layout_match m;
+
+	if (proc_cgroup_paths(t->pid, v2, sizeof(v2), v1, sizeof(v1)))
+		return;
+	if (!layout_vm_scope(v2, t->vm_cgroup, sizeof(t->vm_cgroup), &m))
+		t->vm_cgroup_v1 = false;
+	else if (!layout_vm_scope(v1, t->vm_cgroup, sizeof(t->vm_cgroup), &m))
+		t->vm_cgroup_v1 = true;
+	else
+		return;
+	snprintf(t->runtime, sizeof(t->runtime), "%s", m.runtime);
+	snprintf(t->layout, sizeof(t->layout), "%s", m.rule);
+	snprintf(dom, len, "%s", m.name);
+}
+
+/* A VM's names: -name, else the libvirt scope's domain name, else pid<N>; its -uuid; its scope. */
+static void vm_identify(struct target *t)
+{
+	size_t clen = 0;
+	char *cmd = proc_cmdline(t->pid, &clen), dom[64] = "";
+	bool named = qemu_name(cmd, clen, t->pid, t->name, sizeof(t->name));
+
+	qemu_uuid(cmd, clen, t->uuid, sizeof(t->uuid));
+	free(cmd);
+	vm_identify_scope(t, dom, sizeof(dom));
+	if (!named && dom[0])
+		snprintf(t->name, sizeof(t->name), "%s", dom);
+}
+
+static void targets_note(struct targets *ts, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Read one per-thread cgroup's thread list into t's cg_tids with role; false when full. */
+static bool vm_cg_read_dir(struct target *t, const char *dir, const char *role)
+{
+	char path[1200], line[32];
+	bool room = true;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, t->vm_cgroup_v1 ? "tasks" : "cgroup.threads");
+	f = fopen(path, "re");
+	while (f && fgets(line, sizeof(line), f)) {
+		pid_t tid = (pid_t)atoi(line);
+
+		if (tid <= 0)
+			continue;
+		if (t->ncg_tids >= MAX_VM_CG_TIDS) {
+			room = false;
+			break;
+		}
+		t->cg_tids[t->ncg_tids] = tid;
+		t->cg_roles[t->ncg_tids++] = role;
+	}
+	if (f)
+		fclose(f);
+	return room;
+}
+
+/* QMP's word beats the cgroups' (libvirt can lag a vCPU hot-plug): say where they disagree. */
+static void vm_cg_check_qmp(struct targets *ts, const struct target *t)
+{
+	int ndiff = 0, first = -1;
+
+	if (!t->nvcpu_tids)
+		return;
+	for (int i = 0; i < t->ncg_tids; i++) {
+		bool qmp_vcpu = false;
+
+		for (int k = 0; k < t->nvcpu_tids; k++)
+			qmp_vcpu |= t->vcpu_tids[k] == t->cg_tids[i];
+		if (qmp_vcpu != !strcmp(t->cg_roles[i], "vcpu") && !ndiff++)
+			first = i;
+	}
+	if (ndiff)
+		targets_note(
+			ts,
+			"vm:%s: QMP and libvirt's cgroups disagree on %d thread(s) (tid %d: %s "
+			"by its cgroup): QMP's vCPU list wins",
+			t->name, ndiff, (int)t->cg_tids[first], t->cg_roles[first]);
+}
+
+/*
+ * libvirt's per-thread cgroups of a VM's machine scope -> tid roles; true when they changed.
+ * Bounded: MAX_VM_CG_DIRS sub-cgroups, MAX_VM_CG_TIDS threads (the rest keep their names' role).
+ */
+static bool vm_cg_read(struct targets *ts, struct target *t)
+{
+	const struct cgroup_mounts *mt = cgroup_mounts();
+	pid_t before[MAX_VM_CG_TIDS];
+	const char *rbefore[MAX_VM_CG_TIDS];
+	int nbefore = t->ncg_tids, ndirs = 0;
+	char base[1200], dir[1200];
+	bool room = true;
+
+	memcpy(before, t->cg_tids, nbefore * sizeof(before[0]));
+	memcpy(rbefore, t->cg_roles, nbefore * sizeof(rbefore[0]));
+	t->ncg_tids = 0;
+	/* v2: scope/libvirt/<dir> (no internal processes); v1: scope/<dir> */
+	for (int pass = 0; t->vm_cgroup[0] && pass < 2 && room; pass++) {
+		struct dirent *de;
+		DIR *d;
+
+		snprintf(base, sizeof(base), "%s%s%s", t->vm_cgroup_v1 ? mt->v1_cpu : mt->v2,
+			 t->vm_cgroup, pass ? "" : "/libvirt");
+		d = opendir(base);
+		while (d && room && (de = readdir(d))) {
+			const char *role = layout_libvirt_role(de->d_name);
+
+			if (de->d_type != DT_DIR || !role)
+				continue;
+			if (++ndirs > MAX_VM_CG_DIRS)
+				break;
+			snprintf(dir, sizeof(dir), "%s/%s", base, de->d_name);
+			room = vm_cg_read_dir(t, dir, role);
+		}
+		if (d)
+			closedir(d);
+	}
+	if (!room || ndirs > MAX_VM_CG_DIRS)
+		targets_note(
+			ts,
+			"vm:%s: over %d threads or %d cgroups in libvirt's scope: the rest keep "
+			"their names' role",
+			t->name, MAX_VM_CG_TIDS, MAX_VM_CG_DIRS);
+	vm_cg_check_qmp(ts, t);
+	if (t->ncg_tids != nbefore)
+		return true;
+	for (int i = 0; i < nbefore; i++)
+		if (before[i] != t->cg_tids[i] || rbefore[i] != t->cg_roles[i])
+			return true;
+	return false;
+}
+
+static void roles_note_add(struct target *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void roles_note_add(struct target *t, const char *fmt, ...)
+{
+	size_t n = strlen(t->roles_note);
+	va_list ap;
+
+	if (n && n + 2 < sizeof(t->roles_note)) {
+		memcpy(t->roles_note + n, "; ", 3);
+		n += 2;
+	}
+	va_start(ap, fmt);
+	vsnprintf(t->roles_note + n, sizeof(t->roles_note) - n, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * Which evidence will tell the VM's thread roles apart, strongest first: QMP's vCPU thread ids,
+ * libvirt's per-thread cgroups, thread names; or none.
+ */
+static void vm_role_evidence(struct targets *ts, struct target *t, const char *comm)
 {
 	size_t clen = 0;
 	char *cmd = proc_cmdline(t->pid, &clen), path[256], why[160];
@@ -105,19 +277,23 @@ static void vm_role_evidence(struct target *t, const char *comm)
 		t->nvcpu_tids = n > 0 ? n : 0;
 		if (n > 0)
 			snprintf(t->roles_note, sizeof(t->roles_note),
-				 "vCPU threads from QMP query-cpus-fast (%d)%s", n,
-				 t->debug_threads ? ", the others from debug-thread names" : "");
+				 "vCPU threads from QMP query-cpus-fast (%d)", n);
 		else
 			snprintf(t->roles_note, sizeof(t->roles_note), "%s", why);
 	}
-	if (t->qemu && !t->nvcpu_tids)
-		snprintf(t->roles_note + strlen(t->roles_note),
-			 sizeof(t->roles_note) - strlen(t->roles_note), "%s%s",
-			 t->roles_note[0] ? "; " : "",
-			 t->debug_threads ?
-				 "roles from debug-thread names" :
-				 "roles unknown: start qemu with -name NAME,debug-threads=on "
-				 "or a QMP socket (-qmp unix:PATH,server=on,wait=off)");
+	if (t->qemu && t->vm_cgroup[0]) {
+		vm_cg_read(ts, t);
+		roles_note_add(t, "%s libvirt's per-thread cgroups (emulator, vcpuN, iothreadN)",
+			       t->nvcpu_tids ? "the others from" : "roles from");
+	}
+	if (t->qemu && (t->nvcpu_tids || t->vm_cgroup[0]) && t->debug_threads)
+		roles_note_add(t, "threads outside them from debug-thread names");
+	else if (t->qemu && !t->nvcpu_tids && !t->vm_cgroup[0])
+		roles_note_add(t, "%s",
+			       t->debug_threads ?
+				       "roles from debug-thread names" :
+				       "roles unknown: start qemu with -name NAME,debug-threads=on "
+				       "or a QMP socket (-qmp unix:PATH,server=on,wait=off)");
 	free(cmd);
 }
 
@@ -129,22 +305,36 @@ static int add_vm_pid(struct targets *ts, pid_t pid)
 	if (!t)
 		return -E2BIG;
 	t->pid = pid;
-	qemu_name(pid, t->name, sizeof(t->name));
+	vm_identify(t);
 	t->netns = proc_netns_ino(pid);
 	proc_comm(pid, comm, sizeof(comm));
-	vm_role_evidence(t, comm);
+	vm_role_evidence(ts, t, comm);
 	target_commit(ts, t);
 	return 0;
 }
 
+/*
+ * --vm NAME against a VM: 2 for its name or full uuid, 1 for a uuid prefix (any case), else 0.
+ * An exact match beats prefixes: a domain named "cafe" stays selectable beside a uuid "cafe...".
+ */
+static int vm_spec_match(const struct target *t, const char *spec)
+{
+	size_t n = strlen(spec);
+
+	if (!strcmp(t->name, spec) || (t->uuid[0] && !strcasecmp(t->uuid, spec)))
+		return 2;
+	return t->uuid[0] && n && n < strlen(t->uuid) && !strncasecmp(t->uuid, spec, n);
+}
+
 int targets_add_vm(struct targets *ts, const char *spec)
 {
-	char comm[32], name[ENTITY_LEN];
+	struct target *probe;
+	char comm[32];
 	uint64_t v;
 	DIR *d;
 	struct dirent *de;
 	pid_t match1 = 0, match2 = 0;
-	int found = 0;
+	int found = 0, best = 1;
 
 	if (!parse_u64(spec, 1, (1u << 30), &v)) {
 		if (proc_comm((pid_t)v, comm, sizeof(comm))) {
@@ -161,13 +351,26 @@ int targets_add_vm(struct targets *ts, const char *spec)
 	d = opendir("/proc");
 	if (!d)
 		return -errno;
+	probe = calloc(1, sizeof(*probe)); /* a scratch target: VMs' names, uuids and scopes */
+	if (!probe) {
+		closedir(d);
+		return -ENOMEM;
+	}
 	while ((de = readdir(d))) {
 		pid_t pid = (pid_t)atoi(de->d_name);
+		int how;
 
 		if (pid <= 0 || proc_comm(pid, comm, sizeof(comm)) || !classify_vmm_of_comm(comm))
 			continue;
-		qemu_name(pid, name, sizeof(name));
-		if (!strcmp(name, spec)) {
+		memset(probe, 0, sizeof(*probe));
+		probe->pid = pid;
+		vm_identify(probe);
+		how = vm_spec_match(probe, spec);
+		if (how > best) {
+			best = how;
+			found = 0; /* the prefix matches so far do not count beside an exact one */
+		}
+		if (how == best) {
 			if (found++)
 				match2 = pid;
 			else
@@ -175,12 +378,16 @@ int targets_add_vm(struct targets *ts, const char *spec)
 		}
 	}
 	closedir(d);
+	free(probe);
 	if (!found) {
-		vp_err("--vm %s: no qemu process with that pid or -name", spec);
+		vp_err("--vm %s: no VM process with that pid, -name, libvirt domain name or uuid "
+		       "(prefix)",
+		       spec);
 		return -ENOENT;
 	}
 	if (found > 1) {
-		vp_err("--vm %s: %d qemu processes have that name (pids %d, %d): give the pid",
+		vp_err("--vm %s: %d VM processes have that name or uuid prefix (pids %d, %d): give "
+		       "the pid or more of the uuid",
 		       spec, found, (int)match1, (int)match2);
 		return -EINVAL;
 	}
@@ -384,9 +591,6 @@ int targets_add_container(struct targets *ts, const char *spec)
 	target_commit(ts, t);
 	return 0;
 }
-
-static void targets_note(struct targets *ts, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
 
 static void targets_note(struct targets *ts, const char *fmt, ...)
 {
@@ -795,8 +999,19 @@ bool targets_refresh(struct targets *ts)
 				continue;
 			}
 		}
-		if (t->kind != TARGET_CTR)
+		if (t->kind == TARGET_VM) {
+			/* a VM moved into its scope after we found it (libvirt does so before exec) */
+			char dom[64];
+
+			if (!t->vm_cgroup[0] && t->qemu) {
+				vm_identify_scope(t, dom, sizeof(dom));
+				if (t->vm_cgroup[0])
+					roles_note_add(t, "libvirt's cgroups since its scope came");
+			}
+			if (t->qemu && t->vm_cgroup[0])
+				changed |= vm_cg_read(ts, t);
 			continue;
+		}
 		memcpy(before, t->cgids, nbefore * sizeof(before[0]));
 		ctr_collect_ids(t);
 		if (t->helper_v2[0] || t->helper_v1[0]) {

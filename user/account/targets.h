@@ -14,6 +14,9 @@
 #define MAX_HELPER_CGIDS 16
 #define MAX_HELPER_PIDS 8
 #define MAX_TARGET_NOTES 8
+/* thread roles read from a libvirt machine scope's per-thread cgroups, per VM */
+#define MAX_VM_CG_TIDS 192
+#define MAX_VM_CG_DIRS 96
 
 enum target_kind { TARGET_VM, TARGET_CTR };
 
@@ -55,7 +58,16 @@ struct target {
 	char roles_note[224]; /* how the roles were found, or how to get them */
 	char uuid[40];	      /* qemu -uuid (libvirt's domain uuid), "" when not given */
 	char vm_cgroup[256]; /* libvirt's machine scope on the cpu hierarchy (v2, else v1), or "" */
-	bool gone;	     /* exited while watched */
+	bool vm_cgroup_v1;   /* vm_cgroup is on the v1 cpu hierarchy */
+	/*
+	 * libvirt's per-thread cgroups below vm_cgroup (libvirt/{emulator,vcpuN,iothreadN}), read
+	 * every refresh: tid -> role ("vcpu", "emul", "io": static strings).  Evidence between QMP
+	 * and thread names.
+	 */
+	int ncg_tids;
+	pid_t cg_tids[MAX_VM_CG_TIDS];
+	const char *cg_roles[MAX_VM_CG_TIDS];
+	bool gone; /* exited while watched */
 	uint64_t gone_mono_ns;
 };
 

@@ -14,7 +14,7 @@
 static void run_usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: virtprof run --url URL [--vm PID|NAME] [--container ID|NAME|CGROUP|PID]\n"
+		"Usage: virtprof run --url URL [--vm PID|NAME|UUID] [--container ID|NAME|CGROUP|PID]\n"
 		"                    [--netns NAME] [load options] [--json FILE] [--csv DIR]\n"
 		"                    [--html FILE]\n"
 		"       virtprof run --load-cmd 'CMD ARGS' [--url URL] [--requests-from URL] ...\n"

@@ -75,7 +75,7 @@ static const char serve_usage[] =
 	"; [::1]:PORT for\n"
 	"                           IPv6, 0.0.0.0:PORT for every address)\n"
 	"      --interval D         collect every D (default 1s, at least 100ms, with a unit)\n"
-	"      --vm PID|NAME        a qemu VM to attribute (repeatable)\n"
+	"      --vm PID|NAME|UUID   a VM to attribute: name, libvirt domain, uuid prefix (repeatable)\n"
 	"      --container ID|NAME|CGROUP|PID  a container or cgroup (repeatable)\n"
 	"                           (with neither: every qemu process and docker container found;\n"
 	"                           SIGHUP looks again)\n"

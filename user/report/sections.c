@@ -70,6 +70,15 @@ void report_mode(const struct kernel_mode *m, struct out *o)
 	table_free(&t);
 }
 
+/* "" is "does not apply" (null in JSON), not an empty string */
+static void cell_str_or_none(struct table *t, int row, int col, const char *s)
+{
+	if (s[0])
+		table_str(t, row, col, s);
+	else
+		table_none(t, row, col);
+}
+
 void report_targets(const struct capture *s, struct out *o)
 {
 	struct table t;
@@ -85,8 +94,7 @@ void report_targets(const struct capture *s, struct out *o)
 	table_col(&t, "gone_after_s", "GONE-AFTER-S", 1, false);
 	table_col(&t, "roles", "ROLES", 0, true);
 	table_col_json_only(&t);
-	table_col(&t, "runtime", "RUNTIME", 0, true);
-	table_col_json_only(&t);
+	table_col(&t, "runtime", "RUNTIME", 0, true); /* shown: which runtime made it */
 	table_col(&t, "layout", "LAYOUT", 0, true);
 	table_col_json_only(&t);
 	table_col(&t, "helper_cgroup", "HELPER-CGROUP", 0, true);
@@ -103,8 +111,9 @@ void report_targets(const struct capture *s, struct out *o)
 			table_str(&t, r, 2, id);
 			table_str(&t, r, 3, tg->cgroup_v2[0] ? tg->cgroup_v2 : tg->cgroup_v1);
 		} else {
-			table_none(&t, r, 2);
-			table_none(&t, r, 3);
+			/* a VM's id is its uuid (libvirt's domain uuid), its cgroup libvirt's scope */
+			cell_str_or_none(&t, r, 2, tg->uuid);
+			cell_str_or_none(&t, r, 3, tg->vm_cgroup);
 		}
 		table_u64(&t, r, 4, tg->ncgids);
 		table_str(&t, r, 5, tg->gone ? "gone" : "alive");
@@ -118,14 +127,8 @@ void report_targets(const struct capture *s, struct out *o)
 		} else {
 			table_none(&t, r, 7);
 		}
-		if (tg->runtime[0])
-			table_str(&t, r, 8, tg->runtime);
-		else
-			table_none(&t, r, 8);
-		if (tg->layout[0])
-			table_str(&t, r, 9, tg->layout);
-		else
-			table_none(&t, r, 9);
+		cell_str_or_none(&t, r, 8, tg->runtime);
+		cell_str_or_none(&t, r, 9, tg->layout);
 		if (tg->helper_v2[0] || tg->helper_v1[0])
 			table_str(&t, r, 10, tg->helper_v2[0] ? tg->helper_v2 : tg->helper_v1);
 		else
