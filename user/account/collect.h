@@ -48,8 +48,8 @@ struct collector {
 	uint64_t drops_prev[VP_DROP_MAX];
 	uint64_t mono_prev;
 	/*
-	 * Called right after the generation flip, the instant an interval ends for the per-thread
-	 * figures (before the grace period and the drain): where the kernel cross-check reads.
+	 * Called right before the flush that ends an interval (the collector at SCHED_FIFO from
+	 * here to the flip, collect.c): where the kernel cross-check reads.
 	 */
 	void (*at_boundary)(void *ctx);
 	void *at_boundary_ctx;
