@@ -75,6 +75,7 @@ struct targets {
 	int n;
 	struct target t[MAX_TARGETS];
 	bool rediscover; /* no target named: look for new VMs and containers every refresh */
+	uint64_t prune_after_ns; /* with rediscover: a target gone this long leaves the table */
 	int nnotes;
 	char notes[MAX_TARGET_NOTES][200]; /* what discovery saw but could not name */
 };

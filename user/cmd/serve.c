@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <microhttpd.h>
@@ -77,8 +78,8 @@ static const char serve_usage[] =
 	"      --interval D         collect every D (default 1s, at least 100ms, with a unit)\n"
 	"      --vm PID|NAME|UUID   a VM to attribute: name, libvirt domain, uuid prefix (repeatable)\n"
 	"      --container ID|NAME|CGROUP|PID  a container or cgroup (repeatable)\n"
-	"                           (with neither: every qemu process and docker container found;\n"
-	"                           SIGHUP looks again)\n"
+	"                           (with neither: every VM and container found, and those that\n"
+	"                           start later, looked for every interval; SIGHUP resolves again)\n"
 	"      --host NAME          the host label of every series (default: the hostname)\n"
 	"      --top-other N        process names of `other` with series of their own, the busiest\n"
 	"                           N (default 20; the rest is role=\"(rest)\"; 0: all in the rest)\n"
@@ -116,6 +117,7 @@ static struct {
 	uint64_t interval_ns;
 	struct web_config *web; /* NULL: no --web-config */
 	struct profile_req *prof; /* the profile asked for or being taken, NULL: none */
+	int prof_open;		  /* profile requests not yet ended (answered and sent) */
 } shared = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 static void snapshot_put(void *cls)
@@ -225,6 +227,9 @@ static void request_done(void *cls, struct MHD_Connection *conn, void **req,
 		free(pr->body);
 		free(pr);
 		*req = NULL;
+		pthread_mutex_lock(&shared.lock);
+		shared.prof_open--;
+		pthread_mutex_unlock(&shared.lock);
 	}
 }
 
@@ -271,6 +276,7 @@ static enum MHD_Result profile_ask(struct MHD_Connection *conn, void **req)
 				  "a profile is already being taken: one at a time, try again after it\n");
 	}
 	shared.prof = pr;
+	shared.prof_open++;
 	*req = pr;
 	MHD_suspend_connection(conn);
 	pthread_mutex_unlock(&shared.lock);
@@ -588,6 +594,17 @@ static int collect_loop(struct serve_opts *o, struct capture *c, const sigset_t 
 	if (pr)
 		profile_answer(pr, MHD_HTTP_SERVICE_UNAVAILABLE, NULL, 0,
 			       "virtprof serve is stopping");
+	/* the answers go out before the server stops (bounded: a client that reads nothing) */
+	for (int i = 0; i < 200; i++) {
+		int open;
+
+		pthread_mutex_lock(&shared.lock);
+		open = shared.prof_open;
+		pthread_mutex_unlock(&shared.lock);
+		if (!open)
+			break;
+		nanosleep(&(struct timespec){ 0, 10 * 1000 * 1000 }, NULL);
+	}
 	totals_free(&t);
 	return ret;
 }
@@ -760,6 +777,12 @@ int cmd_serve(int argc, char **argv)
 		ret = vp_exit_code(err);
 		goto out_web;
 	}
+	/*
+	 * nothing named: VMs and containers that start later are found at the next interval (as
+	 * in top); one gone for --grace leaves the table, as its series leave /metrics
+	 */
+	c.targets.rediscover = !o.cli.nvm && !o.cli.nctr;
+	c.targets.prune_after_ns = o.grace_ns;
 	fprintf(stderr,
 		"virtprof: serving %s://%s/metrics every %.3gs, host=\"%s\", %d target(s)%s\n",
 		shared.web && web.cert_pem ? "https" : "http", o.listen, o.cli.interval_ns / 1e9,

@@ -196,6 +196,7 @@ int cmd_top(int argc, char **argv)
 	sc.only_tgid = only_tgid;
 	/* nothing named: containers and VMs that start while top runs are found too */
 	sc.targets.rediscover = !cli.nvm && !cli.nctr;
+	sc.targets.prune_after_ns = 30 * NSEC_PER_SEC; /* a gone one shows as gone for 30 s */
 	if (cli.stack_hz)
 		capture_stacks(&sc, cli.stack_hz); /* not available is reported, not fatal */
 

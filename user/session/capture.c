@@ -131,12 +131,51 @@ int capture_retarget(struct capture *c, const char **vms, int nvm, const char **
 	int err = ts ? resolve_targets(ts, vms, nvm, ctrs, nctr) : -ENOMEM;
 
 	if (!err) {
+		bool rd = c->targets.rediscover;
+		uint64_t keep = c->targets.prune_after_ns;
+
 		/* the attributor points at c->targets: same address, every verdict stale */
 		c->targets = *ts;
+		c->targets.rediscover = rd;
+		c->targets.prune_after_ns = keep;
 		attributor_invalidate(&c->attr);
+		/* the kernel's figures were read for the old list: each starts again at a boundary */
+		for (int i = 0; i < MAX_TARGETS; i++) {
+			memset(&c->kc_prev[i], 0, sizeof(c->kc_prev[i]));
+			snprintf(c->kc_prev[i].na, sizeof(c->kc_prev[i].na),
+				 "the targets were resolved again during this interval");
+		}
 	}
 	free(ts);
 	return err;
+}
+
+/*
+ * With rediscovery (top, serve with no target named) the table is fixed-size: a VM or container
+ * gone for prune_after_ns leaves it, so a host that starts and stops containers all day keeps
+ * finding new ones.  Done before the boundary so the kernel's figures keep their targets' places.
+ */
+static void prune_gone_targets(struct capture *c)
+{
+	struct targets *ts = &c->targets;
+	uint64_t now = now_mono_ns();
+	int j = 0;
+
+	if (!ts->rediscover || !ts->prune_after_ns)
+		return;
+	for (int i = 0; i < ts->n; i++) {
+		if (ts->t[i].gone && now - ts->t[i].gone_mono_ns >= ts->prune_after_ns)
+			continue;
+		if (j != i) {
+			ts->t[j] = ts->t[i];
+			c->kc_prev[j] = c->kc_prev[i];
+		}
+		j++;
+	}
+	if (j == ts->n)
+		return;
+	ts->n = j;
+	attributor_invalidate(&c->attr);
 }
 
 int capture_stacks(struct capture *c, unsigned int hz)
@@ -217,6 +256,7 @@ int capture_next(struct capture *c, struct capture_interval *ci)
 	int err, nbefore;
 
 	memset(ci, 0, sizeof(*ci));
+	prune_gone_targets(c);
 	err = collector_next(&c->coll, &ci->iv);
 	if (err)
 		return err;
