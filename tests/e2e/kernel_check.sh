@@ -99,7 +99,8 @@ echo $pinhog >"$hogcg/cgroup.procs"
 	2>"$tmp/err" &
 rp=$!
 pinned() { grep -lsq "^Cpus_allowed_list:[[:space:]]*$lcpu\$" /proc/$rp/task/*/status; }
-wait_for 80 pinned
+# the load threads exist once the probes are loaded and the step began: seconds on a busy host
+wait_for 300 pinned || { kill -0 $rp 2>/dev/null && fail "no thread of virtprof pinned to CPU $lcpu after 30 s"; }
 sleep 0.5
 allowed=""
 for t in /proc/$rp/task/*; do
