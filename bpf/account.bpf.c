@@ -185,6 +185,35 @@ struct {
 	__type(value, struct owner_cache);
 } owners SEC(".maps");
 
+/*
+ * Atomic adds: a thread that migrated has slots on two CPUs, and both may write back into its one
+ * hash entry at the same instant (one evicting at a switch while the other flushes).  A plain
+ * += there lost one CPU's whole cached charge -- isolated intervals of a busy loop 12-23 % below
+ * cpu.stat on a loaded host.  Only non-zero fields; the run-queue maximum is a plain store (a
+ * lost race there loses a maximum, not time).
+ */
+#define VP_ADD(d, a, f)                                       \
+	do {                                                  \
+		if ((a)->f)                                   \
+			__sync_fetch_and_add(&(d)->f, (a)->f); \
+	} while (0)
+
+static __always_inline void stats_add_shared(struct vp_thread_stats *d,
+					     const struct vp_thread_stats *a)
+{
+	VP_ADD(d, a, task_ns);
+	for (int i = 0; i < VP_NR_SOFTIRQS; i++)
+		VP_ADD(d, a, softirq_ns[i]);
+	VP_ADD(d, a, hardirq_ns);
+	VP_ADD(d, a, rq_delay_ns);
+	if (a->rq_delay_max_ns > d->rq_delay_max_ns)
+		d->rq_delay_max_ns = a->rq_delay_max_ns;
+	VP_ADD(d, a, nr_rq);
+	VP_ADD(d, a, nvcsw);
+	VP_ADD(d, a, nivcsw);
+	VP_ADD(d, a, nr_softirq);
+}
+
 /* Slot i's charges into the current generation's hash; the slot is free again. */
 static __always_inline void write_back(struct owner_cache *oc, int i)
 {
@@ -195,7 +224,7 @@ static __always_inline void write_back(struct owner_cache *oc, int i)
 		return;
 	st = stats_of(oc->tid[i], NULL);
 	if (st)
-		vp_stats_add(st, &oc->st[i]);
+		stats_add_shared(st, &oc->st[i]);
 	__builtin_memset(&oc->st[i], 0, sizeof(oc->st[i]));
 	oc->tid[i] = 0;
 }

@@ -57,7 +57,7 @@ struct vp_thread_stats {
 	unsigned int nr_softirq;
 };
 
-/* d += a: the BPF owner cache's write-back and userspace's sums add per-thread stats alike. */
+/* d += a: userspace's sums of per-thread stats (the BPF write-back adds atomically: account.bpf.c) */
 static inline __attribute__((always_inline)) void vp_stats_add(struct vp_thread_stats *d,
 							       const struct vp_thread_stats *a)
 {
