@@ -125,8 +125,10 @@ busybox_rootfs() { # dir
 
 # `top --json` output ($1): its last interval charges entity $2 (role $3, "" = any) at least $4 %
 # of the host, and summed over the intervals after the first its kernel cross-check row $5
-# (default: the entity) agrees with the kernel within 1 % (the report's own flag is per interval;
-# on this shared 2-CPU machine one interval's few ms of scheduling noise can cross it).
+# (default: the entity) agrees with the kernel within 1 %, or 5 ms where that is more (the
+# report's own flag is per interval; on this shared 2-CPU machine one interval's few ms of
+# scheduling noise can cross it: the kernel charges a running thread its time at the tick, 4 ms
+# at HZ=250, and a fresh-clone run failed at +4 ms of 361 ms, 1.1 %).
 check_found() { # json entity role min_pct [kc_label]
 	local j=$1 e=$2 role=$3 min=$4 kc=${5:-$2} last cpu sums
 	last=$(tail -n 1 "$j")
@@ -142,8 +144,8 @@ check_found() { # json entity role min_pct [kc_label]
 	echo "kernel check of $kc, intervals 2..: $sums"
 	jq -e '.n > 0 and .na == 0' <<<"$sums" >/dev/null || fail "$kc: no kernel figure in some interval: $sums"
 	assert_ge "$(jq -r .kernel <<<"$sums")" 1000000 "$kc: the kernel's figure (ns)"
-	jq -e '((.ours - .kernel) | fabs) <= 0.01 * .kernel' <<<"$sums" >/dev/null ||
-		fail "$kc: virtprof and the kernel differ by more than 1 %: $sums"
+	jq -e '((.ours - .kernel) | fabs) <= ([0.01 * .kernel, 5000000] | max)' <<<"$sums" >/dev/null ||
+		fail "$kc: virtprof and the kernel differ by more than 1 % (and 5 ms): $sums"
 }
 
 # A real Prometheus on 127.0.0.1:PORT with CONFIG (checked by promtool first), its data and log in
