@@ -41,7 +41,8 @@ hexid=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 for h in /sys/fs/cgroup/unified /sys/fs/cgroup/cpu; do
 	[ -d "$h" ] || continue
 	mkdir -p "$h$garden/runc-$hexid"
-	on_exit "rmdir $h$garden/runc-$hexid $h$garden"
+	# removable only once the stand-in has exited (the kill below does not wait for it)
+	on_exit "wait_for 50 rmdir $h$garden/runc-$hexid; rmdir $h$garden"
 done
 sh -c 'while :; do :; done' &
 upid=$!
@@ -85,7 +86,7 @@ for k in 1 2; do
 	for h in /sys/fs/cgroup/unified /sys/fs/cgroup/cpu; do
 		[ -d "$h" ] || continue
 		mkdir -p "$h/docker/$id"
-		on_exit "rmdir $h/docker/$id"
+		on_exit "wait_for 50 rmdir $h/docker/$id"
 	done
 	sleep 600 &
 	on_exit "kill $!"
