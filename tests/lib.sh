@@ -17,6 +17,10 @@ _run_cleanups() {
 	for ((i = ${#_cleanups[@]} - 1; i >= 0; i--)); do eval "${_cleanups[i]}" >/dev/null 2>&1 || true; done
 }
 trap _run_cleanups EXIT
+# A signal's default action ends bash without its EXIT trap: a test the runner timed out (TERM)
+# or a user interrupted left its cgroups, processes and mounts behind.  Exit through the trap.
+trap 'exit 143' TERM
+trap 'exit 130' INT
 
 assert_eq() { [ "$1" = "$2" ] || fail "${3:-values differ}: '$1' != '$2'"; }
 # assert_ge A B msg  (integers or decimals)
