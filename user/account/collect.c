@@ -297,9 +297,9 @@ static int sync_threads(struct collector *c)
 }
 
 /*
- * The boundary -- the flush on every CPU, the flip, the kernel's own figures (at_boundary) -- is
- * meant to be one instant: a target's CPU between the flush and the kernel's read is on the
- * kernel's side only.  On a busy host the collector was preempted right there by other work
+ * The boundary -- the kernel's own figures (at_boundary), the flush on every CPU, the flip -- is
+ * meant to be one instant: a target's CPU between the kernel's read and the flush is on
+ * virtprof's side only.  On a busy host the collector was preempted right there by other work
  * for tens of ms (kernel_check with a busy loop per CPU and the kernel lab beside it: -11 % ...
  * +7 % against cpu.stat over two intervals).  So the collector runs those few milliseconds
  * SCHED_FIFO at the lowest priority and goes back after; without the privilege it stays as it

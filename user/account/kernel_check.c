@@ -12,33 +12,42 @@
 #include "sys/util.h"
 
 /*
- * A cgroup's usage lags by the runtime its running tasks have not been charged yet (up to a tick
- * per CPU): reading a task's schedstat makes the kernel charge its running time now
- * (task_sched_runtime -> update_curr, cgroup included).  Every thread of the tree, each level.
+ * A cgroup's usage, or a process's CPU clock, lags by the runtime its running threads have not
+ * been charged yet (up to a tick per CPU): reading a thread's schedstat makes the kernel charge
+ * its running time now (task_sched_runtime -> update_curr, cgroup included, and the rq clock
+ * update that takes the hypervisor's steal out of it).
  */
-/* Every thread under /proc/PID/task charged now (its schedstat read). */
-static void charge_running_tasks(const char *taskdir)
+static void charge_tid(long tid)
 {
-	struct dirent *de;
-	char sp[96], buf[64];
-	DIR *d = opendir(taskdir);
+	char sp[64];
 	FILE *s;
 
-	while (d && (de = readdir(d))) {
-		if (de->d_name[0] < '0' || de->d_name[0] > '9')
-			continue;
-		snprintf(sp, sizeof(sp), "%s/%.16s/schedstat", taskdir, de->d_name);
-		s = fopen(sp, "re");
-		if (s) {
-			if (!fgets(buf, sizeof(buf), s))
-				buf[0] = 0;
-			fclose(s);
-		}
+	snprintf(sp, sizeof(sp), "/proc/%ld/schedstat", tid);
+	s = fopen(sp, "re");
+	if (s) {
+		if (!fgets(sp, sizeof(sp), s))
+			sp[0] = 0;
+		fclose(s);
 	}
-	if (d)
-		closedir(d);
 }
 
+/* Every thread of a process (/proc/PID/task). */
+static void charge_process(pid_t pid)
+{
+	struct dirent *de;
+	char dir[64];
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/task", (int)pid);
+	if (!(d = opendir(dir)))
+		return;
+	while ((de = readdir(d)))
+		if (de->d_name[0] >= '0' && de->d_name[0] <= '9')
+			charge_tid(atol(de->d_name));
+	closedir(d);
+}
+
+/* Every thread of a cgroup tree, each level (list: cgroup.threads on v2, tasks on v1). */
 static void charge_running(const char *dir, const char *list, int depth)
 {
 	char path[1200], line[32];
@@ -48,17 +57,8 @@ static void charge_running(const char *dir, const char *list, int depth)
 
 	snprintf(path, sizeof(path), "%s/%s", dir, list);
 	f = fopen(path, "re");
-	while (f && fgets(line, sizeof(line), f)) {
-		char sp[64];
-		FILE *s;
-
-		snprintf(sp, sizeof(sp), "/proc/%d/schedstat", atoi(line));
-		s = fopen(sp, "re");
-		if (s) {
-			fgets(sp, sizeof(sp), s);
-			fclose(s);
-		}
-	}
+	while (f && fgets(line, sizeof(line), f))
+		charge_tid(atol(line));
 	if (f)
 		fclose(f);
 	if (depth >= 8 || !(d = opendir(dir)))
@@ -118,18 +118,14 @@ static void read_process(const struct target *t, struct kcheck_reading *r)
 {
 	struct timespec ts;
 	clockid_t clk;
-	char dir[64];
 	int err;
 
 	/*
-	 * The clock sums the threads' runtime as last charged: a thread running on another CPU
-	 * has its time since the last tick (and the steal the hypervisor took meanwhile) still
-	 * pending.  Its schedstat charges it now, as charge_running does for a cgroup's threads,
-	 * so the flush right after finds the same instant (a 100 ms steal slice left pending
-	 * was -5 ... +5 % over two intervals).
+	 * The clock sums the threads' runtime as last charged; charged now, the flush right after
+	 * finds the same instant (a 100 ms steal slice left pending was -5 ... +5 % over two
+	 * intervals).
 	 */
-	snprintf(dir, sizeof(dir), "/proc/%d/task", (int)t->pid);
-	charge_running_tasks(dir);
+	charge_process(t->pid);
 	err = clock_getcpuclockid(t->pid, &clk);
 	if (!err && clock_gettime(clk, &ts) == 0) {
 		r->ok = true;

@@ -210,8 +210,7 @@ static bool authorized(struct MHD_Connection *conn, enum MHD_Result *ret)
 struct profile_req {
 	struct MHD_Connection *conn;
 	unsigned int seconds;
-	bool done;	     /* the collector has answered (status, body) */
-	unsigned int status; /* 200, or an error with msg */
+	unsigned int status; /* 200, or an error with msg; set before the connection resumes */
 	uint8_t *body;	     /* the gzip'd profile (malloc'd), NULL on an error */
 	size_t len;
 	char msg[224];
@@ -242,7 +241,6 @@ static void profile_answer(struct profile_req *pr, unsigned int status, uint8_t 
 	pr->body = body;
 	pr->len = len;
 	snprintf(pr->msg, sizeof(pr->msg), "%s\n", msg ? msg : "");
-	pr->done = true;
 	if (shared.prof == pr)
 		shared.prof = NULL;
 	pthread_mutex_unlock(&shared.lock);
@@ -523,22 +521,16 @@ static void profile_finish(struct profile_run *run, struct capture *c, unsigned 
 }
 
 /* After each interval: its samples into the profile; answered once the seconds are up. */
-static int profile_step(struct profile_run *run, struct capture *c, const struct capture_interval *ci,
-			uint64_t interval_ns)
+static void profile_step(struct profile_run *run, struct capture *c,
+			 const struct capture_interval *ci, uint64_t interval_ns)
 {
-	int err;
-
 	if (!run->pr)
-		return 0;
-	err = stack_profile_merge(&run->p, &ci->stacks);
-	if (err) {
+		return;
+	if (stack_profile_merge(&run->p, &ci->stacks))
 		profile_finish(run, c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory sampling");
-		return 0;
-	}
 	/* the interval closest to the seconds asked for ends it */
-	if (now_mono_ns() + interval_ns / 2 >= run->end)
+	else if (now_mono_ns() + interval_ns / 2 >= run->end)
 		profile_finish(run, c, MHD_HTTP_OK, NULL);
-	return 0;
 }
 
 /* The collector: until SIGTERM / SIGINT; SIGHUP re-resolves targets.  An exit code. */
@@ -678,7 +670,6 @@ int cmd_serve(int argc, char **argv)
 		case OPT_NO_IO:
 			o.io = false;
 			break;
-
 		case OPT_WEB_CONFIG:
 			o.web_config = optarg;
 			break;
