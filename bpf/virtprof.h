@@ -101,6 +101,8 @@ struct vp_cpu_state {
 	long long clk_off, clk_off_min;
 	unsigned long long clk_win_ts;
 	unsigned long long steal_prev; /* rq->prev_steal_time_rq at the last reading */
+	/* task ns the last flush left open for the next interval (see flush_carry) */
+	unsigned long long flush_carry;
 };
 
 #define VP_NET_TX_SOFTIRQ 2

@@ -135,7 +135,11 @@ void collector_free(struct collector *c)
 	memset(c, 0, sizeof(*c));
 }
 
-/* Read the per-CPU flush timestamps the flush program just stamped. */
+/*
+ * Read where each CPU's charges now end: the flush's timestamp, less the running thread's time the
+ * flush left open for the next interval (account.bpf.c flush_carry).  The span is measured between
+ * those points, so coverage stays exact while a boundary follows the kernel's.
+ */
 static int read_flush_ts(struct collector *c, uint64_t *ts)
 {
 	size_t sz = PCPU_SIZE(sizeof(struct vp_cpu_state));
@@ -148,8 +152,11 @@ static int read_flush_ts(struct collector *c, uint64_t *ts)
 	if (bpf_map_lookup_elem(account_probe_cpu_state_fd(c->p), &zero, buf)) {
 		err = -errno;
 	} else {
-		for (int i = 0; i < c->p->nr_cpus; i++)
-			ts[i] = ((struct vp_cpu_state *)(buf + i * sz))->flush_ts;
+		for (int i = 0; i < c->p->nr_cpus; i++) {
+			struct vp_cpu_state *cs = (struct vp_cpu_state *)(buf + i * sz);
+
+			ts[i] = cs->flush_ts > cs->flush_carry ? cs->flush_ts - cs->flush_carry : 0;
+		}
 	}
 	free(buf);
 	return err;

@@ -29,7 +29,7 @@ struct thread_rec {
 struct interval {
 	int seq; /* 1, 2, ... since the collector started */
 	uint64_t mono_start_ns, mono_end_ns, real_end_ns; /* userspace clocks */
-	uint64_t span_ns; /* sum over CPUs of the flush-to-flush time: ncpu x interval */
+	uint64_t span_ns; /* sum over CPUs of the time between charge boundaries: ncpu x interval */
 	uint64_t idle_ns; /* sum over CPUs */
 	/* sum over CPUs of the time the hypervisor stole from the vCPUs (the scheduler's steal
 	 * clock): taken out of the tasks' time, as the kernel does (account.bpf.c take_steal) */
