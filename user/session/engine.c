@@ -422,12 +422,27 @@ int session_run_step(struct session *s, struct sess_step *st)
 	uint64_t next, warm_end;
 	int rc = 0;
 
+	uint64_t announced = now_mono_ns();
+
 	step_settle(s, st);
 	st->t_start_s = (now_mono_ns() - s->t0_mono) / 1e9;
 	if (st->target >= 0 && s->cap.targets.t[st->target].gone) {
+		const struct target *t = &s->cap.targets.t[st->target];
+
 		st->skipped = true;
-		snprintf(st->skip_reason, sizeof(st->skip_reason), "target %s was lost earlier",
-			 s->cap.targets.t[st->target].entity);
+		/*
+		 * Lost while this step waited for the host to settle (seconds on a busy host): the
+		 * step's own loss, with its time, not an earlier step's.
+		 */
+		if (t->gone_mono_ns >= announced) {
+			st->lost = true;
+			st->lost_at_s = (t->gone_mono_ns - s->t0_mono) / 1e9;
+			snprintf(st->skip_reason, sizeof(st->skip_reason),
+				 "target lost at %.1fs, before the step's load started", st->lost_at_s);
+		} else {
+			snprintf(st->skip_reason, sizeof(st->skip_reason),
+				 "target %s was lost earlier", t->entity);
+		}
 		return 0;
 	}
 	/* the step starts now: discard what was charged before */
