@@ -6,12 +6,13 @@
 # requests nginx answered but wrk did not count: at most one per connection more in the log);
 # --requests-from with nginx stub_status equals the log exactly; a command that exits 1, one
 # killed by --duration and one not found give a clear error (exit 1 with the report and the
-# JSON, or exit 2 before anything runs); every cgroup it made is gone.  JMeter is not run: Debian
-# bookworm's jmeter 2.13 cannot load any test plan (its xstream 1.4.20 refuses ScriptWrapper).
+# JSON, or exit 2 before anything runs); every cgroup it made is gone.  JMeter is Debian's 2.13,
+# run through scripts/jmeter/jmeter (bookworm's xstream refuses every plan without its shim).
 . "$(dirname "$0")/../lib.sh"
 . "$REPO/tests/nginx/nginx.sh"
 need_root
-need_cmd jq wrk h2load ab /usr/bin/python3
+need_cmd jq wrk h2load ab java javac /usr/bin/python3
+[ -f /usr/share/jmeter/bin/ApacheJMeter.jar ] || skip "jmeter not installed (scripts/deps.sh installs it)"
 /usr/bin/python3 -c 'import jsonschema' 2>/dev/null || skip "python3-jsonschema not installed"
 port=18241
 url=http://127.0.0.1:$port/
@@ -72,6 +73,28 @@ for t in h2load ab; do
 	assert_eq "$(jq '.steps[0].load_cmd.requests' "$tmp/$t.json")" 3000 "$t: the tool's count"
 	assert_eq "$(jq '.steps[0].cpu.requests' "$tmp/$t.json")" 3000 "$t: stub_status delta"
 	assert_eq "$(jq -r '.steps[0].cpu.requests_source' "$tmp/$t.json")" requests_from "$t: source"
+done
+
+# --- JMeter (Debian's 2.13, non-GUI, through scripts/jmeter/jmeter: see NoTypePermission.java):
+# 4 threads x 250 loops; its count from the results file equals the log; a second run appending
+# to the same results file counts only its own rows ---
+jm=$REPO/scripts/jmeter
+"$jm/plan.sh" "$url" 4 1 0 250 >"$tmp/plan.jmx" || fail "plan.sh"
+for k in 1 2; do
+	n0=$(nginx_log_lines)
+	"$VIRTPROF" run --container "$NGX_CG" --load-cmd "$jm/jmeter -n -t $tmp/plan.jmx -l $tmp/jm.jtl" \
+		--json "$tmp/jmeter.json" >"$tmp/jmeter.txt" 2>"$tmp/jmeter.err" ||
+		fail "jmeter run $k exited $?: $(cat "$tmp/jmeter.err")"
+	nginx_log_settle
+	check_run jmeter
+	jq -e '[.steps[0].cpu.entities[] | select(.entity == "other" and (.role | test("java|jmeter|users")))] | length == 0' \
+		"$tmp/jmeter.json" >/dev/null || fail "JMeter's threads left in other"
+	log=$(log_delta "$n0")
+	echo "jmeter run $k: report $(jq '.steps[0].load_cmd.requests' "$tmp/jmeter.json"), log $log, rows in the file $(($(wc -l <"$tmp/jm.jtl") - 1))"
+	assert_eq "$log" 1000 "jmeter run $k: nginx's log"
+	assert_eq "$(jq '.steps[0].load_cmd.requests' "$tmp/jmeter.json")" 1000 "jmeter run $k: its count"
+	jq -e '.steps[0].load_cmd | .tool == "jmeter" and .exit_status == 0 and .errors == 0 and .latency_ms.p99 >= 0' \
+		"$tmp/jmeter.json" >/dev/null || fail "jmeter: load_cmd $(jq -c .steps[0].load_cmd "$tmp/jmeter.json")"
 done
 
 # --- compare: one command line for every step and target, {users} and {url} filled in ---

@@ -29,6 +29,11 @@ struct load_cmd {
 	int status;
 	bool stopping;
 	uint64_t stop_ns;
+	/*
+	 * JMeter appends to a results file that exists (its CSV header only at the file's start):
+	 * the size before the step, so that only the step's rows are counted.
+	 */
+	off_t jtl_off;
 	struct load_cmd_result res;
 };
 
@@ -153,6 +158,13 @@ int load_cmd_start(const char *line, const cpu_set_t *cpus, const char *netns, s
 		return -EINVAL;
 	}
 	h->res.tool = load_tool_of(h->argv[0]);
+	if (h->res.tool == TOOL_JMETER) {
+		const char *jtl = load_tool_jmeter_results(h->argv);
+		struct stat sb;
+
+		if (jtl && !stat(jtl, &sb))
+			h->jtl_off = sb.st_size;
+	}
 	rc = find_exe(h->argv[0], h->exe, sizeof(h->exe));
 	if (rc) {
 		snprintf(err, errlen, "load command %s: %s", h->argv[0],
@@ -258,6 +270,29 @@ static char *read_output(int fd)
 	return buf;
 }
 
+/* The rows JMeter appended since `off` under the file's header line (the whole file when 0). */
+static void jtl_parse_since(const char *text, off_t off, struct tool_result *parsed)
+{
+	const char *eol = strchr(text, '\n');
+	size_t hlen = eol ? (size_t)(eol - text) + 1 : strlen(text), len = strlen(text);
+	char *both;
+
+	/* no earlier rows, or a file replaced by a shorter one: all of it is the step's */
+	if (off <= 0 || (size_t)off <= hlen || (size_t)off > len) {
+		load_tool_parse(TOOL_JMETER, text, parsed);
+		return;
+	}
+	both = malloc(hlen + (len - off) + 1);
+	if (!both) {
+		load_tool_parse(TOOL_JMETER, "", parsed);
+		return;
+	}
+	memcpy(both, text, hlen);
+	memcpy(both + hlen, text + off, len - off + 1);
+	load_tool_parse(TOOL_JMETER, both, parsed);
+	free(both);
+}
+
 int load_cmd_wait(struct load_cmd *h, struct load_cmd_result *r)
 {
 	struct load_cmd_result *res = &h->res;
@@ -302,7 +337,7 @@ int load_cmd_wait(struct load_cmd *h, struct load_cmd_result *r)
 			snprintf(res->parsed.na, sizeof(res->parsed.na),
 				 "jmeter's results file %.100s: %s", jtl, strerror(errno));
 		} else {
-			load_tool_parse(TOOL_JMETER, text, &res->parsed);
+			jtl_parse_since(text, h->jtl_off, &res->parsed);
 		}
 	} else {
 		load_tool_parse(res->tool, out, &res->parsed);
