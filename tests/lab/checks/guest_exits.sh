@@ -34,9 +34,12 @@ fn() { jq --arg e "$VM_ENTITY" --arg f "$2" '[.steps[0].io.kvm_guest_functions[]
 pio_run guest_exits "$n"
 row=$(fn guest_exits write_port)
 [ -n "$row" ] || fail "no write_port row: $(jq -c '.steps[0].io.kvm_guest_functions[:5], .steps[0].io.kvm_guest_functions_notes' "$LAB_OUT/guest_exits.json")"
-within5 "write_port exits" "$(jq '.exits' <<<"$row")" "$n"
-within5 "write_port exits per request" "$(jq '.exits_per_req | floor' <<<"$row")" "$n"
-jq -e '.reasons | test("IOIO|IO_INSTRUCTION")' <<<"$row" >/dev/null || fail "write_port's reasons: $(jq -c .reasons <<<"$row")"
+# The PIO exits among them: a timer interrupt that lands while the vCPU is in write_port is an
+# exit there too (INTR/VINTR: 21 more in a loaded 6.1 run, 760 us per PIO exit)
+pio=$(jq -r '.reasons | capture("(IOIO|IO_INSTRUCTION) (?<n>[0-9]+)").n // 0' <<<"$row")
+within5 "write_port PIO exits" "$pio" "$n"
+assert_ge "$(jq '.exits' <<<"$row")" "$pio" "write_port exits, all reasons"
+within5 "write_port exits per request" "$(jq --argjson p "$pio" '.exits_per_req * $p / .exits | floor' <<<"$row")" "$n"
 dev=$(jq -c --arg e "$VM_ENTITY" '[.steps[0].io.kvm_devices[]? | select(.entity == $e and .kind == "pio" and .dir == "out" and .address == "0x80")] | first // empty' "$LAB_OUT/guest_exits.json")
 [ -n "$dev" ] || fail "no row for port 0x80: $(jq -c '.steps[0].io.kvm_devices, .steps[0].io.kvm_devices_notes' "$LAB_OUT/guest_exits.json")"
 [ "$(jq -r .device <<<"$dev")" = ioport80 ] || fail "port 0x80 named $(jq -r .device <<<"$dev"), want ioport80"
