@@ -2,14 +2,14 @@
 # A JMeter test plan on stdout: one thread group of THREADS threads started over RAMP seconds, each
 # sending GET URL in a loop, for DURATION seconds (the scheduler) -- or LOOPS requests each when
 # DURATION is 0.  The shape of the study's plan (../shared/seed: N threads with a 1 s ramp-up).
-# Properties override the numbers at run time: -Jthreads=N -Jramp=S -Jduration=S -Jloops=N.
+# Properties override them at run time: -Jurl=URL -Jthreads=N -Jramp=S -Jduration=S -Jloops=N
+# (the sampler takes the whole URL in its path, so `--load-cmd '... -Jurl={url}'` works).
 # Usage: scripts/jmeter/plan.sh URL [THREADS [RAMP [DURATION [LOOPS]]]] > plan.jmx
 set -euo pipefail
 usage() { echo "usage: $0 URL [THREADS [RAMP_S [DURATION_S [LOOPS]]]]" >&2; exit 2; }
 [ $# -ge 1 ] || usage
 url=$1 threads=${2:-10} ramp=${3:-1} duration=${4:-10} loops=${5:--1}
-[[ $url =~ ^http://([^/:]+)(:([0-9]+))?(/.*)?$ ]] || { echo "plan.sh: $url: http://HOST[:PORT]/PATH" >&2; exit 2; }
-host=${BASH_REMATCH[1]} port=${BASH_REMATCH[3]:-80} path=${BASH_REMATCH[4]:-/}
+[[ $url =~ ^https?://[^/]+ ]] || { echo "plan.sh: $url: http://HOST[:PORT]/PATH" >&2; exit 2; }
 for n in "$threads" "$ramp" "$duration"; do [[ $n =~ ^[0-9]+$ ]] || usage; done
 [[ $loops =~ ^-?[0-9]+$ ]] || usage
 [ "$duration" -gt 0 ] && sched=true || sched=false
@@ -40,10 +40,11 @@ cat <<XML
       </ThreadGroup>
       <hashTree>
         <HTTPSamplerProxy guiclass="HttpTestSampleGui" testclass="HTTPSamplerProxy" testname="GET" enabled="true">
-          <stringProp name="HTTPSampler.domain">$host</stringProp>
-          <stringProp name="HTTPSampler.port">$port</stringProp>
-          <stringProp name="HTTPSampler.protocol">http</stringProp>
-          <stringProp name="HTTPSampler.path">$path</stringProp>
+          <stringProp name="HTTPSampler.domain"></stringProp>
+          <stringProp name="HTTPSampler.port"></stringProp>
+          <stringProp name="HTTPSampler.path">\${__P(url,$url)}</stringProp>
+          <stringProp name="HTTPSampler.connect_timeout">\${__P(timeout_ms,10000)}</stringProp>
+          <stringProp name="HTTPSampler.response_timeout">\${__P(timeout_ms,10000)}</stringProp>
           <stringProp name="HTTPSampler.method">GET</stringProp>
           <boolProp name="HTTPSampler.follow_redirects">true</boolProp>
           <boolProp name="HTTPSampler.use_keepalive">true</boolProp>

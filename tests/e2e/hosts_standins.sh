@@ -62,7 +62,7 @@ last=$(tail -n 1 "$tmp/all.json")
 for e in "vm:$fc" "vm:$ch"; do
 	roles=$(jq -r --arg e "$e" '[.entities[] | select(.entity == $e) | .role] | sort | join(",")' <<<"$last")
 	echo "$e roles: $roles"
-	grep -q vcpu <<<"$roles" || fail "$e: no vcpu role: $roles"
+	grep -q vcpu <<<"$roles" || fail "$e: no vcpu role: $roles; its rows in each interval: $(jq -c --arg e "$e" '[.seq, [.entities[] | select(.entity == $e) | [.role, .cpu_pct]]]' "$tmp/all.json" | paste -sd' ')"
 	grep -q unknown <<<"$roles" && fail "$e: a thread with no role: $roles"
 	check_found "$tmp/all.json" "$e" vcpu 0.01
 done
