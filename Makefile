@@ -40,7 +40,7 @@ BPFT_BINS := $(patsubst tests/bpf/%.c,$(BUILD)/tests/bpf/%,$(BPFT_SRCS))
 HELPERS   := $(patsubst tests/helpers/%.c,$(BUILD)/tests/helpers/%,$(wildcard tests/helpers/*.c))
 
 .PHONY: all tests-build deps test test-unit test-bpf test-e2e test-kernels lab-image check-san demo \
-	demo-lab vmlinux clean format bench
+	demo-lab demo-study vmlinux clean format bench
 
 all: $(SKELS) $(BIN) virtprof
 
@@ -122,6 +122,12 @@ check-san:
 demo: deps
 	$(MAKE) all
 	./scripts/demo.sh
+
+# The study this project grew out of, re-run with its own load generator (Debian's JMeter) at its
+# thread counts against the testbed's VM and container, its figures beside virtprof's.
+demo-study: deps
+	$(MAKE) all
+	./scripts/demo-study.sh
 
 bench: all
 	./scripts/bench/run-all.sh
