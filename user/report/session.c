@@ -894,7 +894,7 @@ static void json_step(struct session *s, struct sess_step *st, struct jw *w, str
 		       coverage_pct(st->busy_ns, st->idle_ns, st->steal_ns, st->span_ns));
 	table_step_cpu(st, o);
 	report_kernel_check(&s->cap.targets, st->kc, st->nkc_iv ? s->cap.targets.n : 0, o);
-	report_softirq(&st->agg, o);
+	report_softirq(&st->agg, capture_irq_na(&s->cap), o);
 	table_step_summary(st, o);
 	table_step_overhead(s, st, o);
 	jw_kbool(w, "network_available", st->net.ok);

@@ -29,7 +29,7 @@ int session_open(struct session *s, const char **vms, int nvm, const char **ctrs
 	/* Blocked in every thread created from here on (load workers included): taken synchronously
 	 * by the session loop between intervals. */
 	pthread_sigmask(SIG_BLOCK, &s->sigs, NULL);
-	err = capture_open(&s->cap, vms, nvm, ctrs, nctr, true, max_threads);
+	err = capture_open(&s->cap, vms, nvm, ctrs, nctr, CAPTURE_ALL, max_threads);
 	if (err)
 		return err;
 	s->cap.io_per_step = true;
