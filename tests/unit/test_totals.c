@@ -160,8 +160,9 @@ static void test_render(void **state)
 static void test_render_light(void **state)
 {
 	static struct capture c;
-	struct iosec_opts io = { .net = true, .block = true, .kvm = true,
-				 .off_why = CAPTURE_LIGHT_IO_NA };
+	struct iosec_opts io = {
+		.net = true, .block = true, .kvm = true, .off_why = CAPTURE_LIGHT_IO_NA
+	};
 	struct capture_interval ci = {};
 	struct metrics_text m;
 	struct totals t;
@@ -182,7 +183,8 @@ static void test_render_light(void **state)
 	assert_non_null(strstr(m.buf, ",accounting=\"light\"} 1"));
 	assert_non_null(strstr(m.buf, "source=\"softirq\",reason=\"" CAPTURE_LIGHT_IRQ_NA "\"} 0"));
 	assert_non_null(strstr(m.buf, "source=\"hardirq\",reason=\"" CAPTURE_LIGHT_IRQ_NA "\"} 0"));
-	assert_non_null(strstr(m.buf, "source=\"stacks\",reason=\"" CAPTURE_LIGHT_STACKS_NA "\"} 0"));
+	assert_non_null(
+		strstr(m.buf, "source=\"stacks\",reason=\"" CAPTURE_LIGHT_STACKS_NA "\"} 0"));
 	assert_non_null(strstr(m.buf, "source=\"net\",reason=\"" CAPTURE_LIGHT_IO_NA "\"} 0"));
 	assert_non_null(strstr(m.buf, "source=\"kvm\",reason=\"" CAPTURE_LIGHT_IO_NA "\"} 0"));
 	assert_null(strstr(m.buf, "context=\"softirq\""));

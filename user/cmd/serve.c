@@ -85,8 +85,7 @@ static const char serve_usage[] =
 	"                           N (default 20; the rest is role=\"(rest)\"; 0: all in the rest)\n"
 	"      --grace D            drop a series that has not moved for D (default 5m; never\n"
 	"                           while its VM or container runs)\n"
-	"      --no-io              do not load the network / block / KVM programs\n"
-	SESSION_LIGHT_HELP
+	"      --no-io              do not load the network / block / KVM programs\n" SESSION_LIGHT_HELP
 	"      --freq N             stack samples per second per CPU while a profile is asked for\n"
 	"                           on " PROFILE_PATH "?seconds=N (default 99)\n"
 	"      --max-threads N      threads the per-thread maps hold (default 131072)\n"

@@ -34,8 +34,7 @@ static const char top_usage[] =
 	"  -j, --json               one JSON object per interval on stdout (same data as the text)\n"
 	"      --softirq            also the softirq table by vector in text mode\n"
 	"      --io                 also network devices, block I/O and KVM in text mode\n"
-	"      --no-io              do not load the network / block / KVM programs\n"
-	SESSION_LIGHT_HELP
+	"      --no-io              do not load the network / block / KVM programs\n" SESSION_LIGHT_HELP
 	"      --max-threads N      threads the per-thread maps hold (default 131072); beyond it\n"
 	"                           the loss is counted in the drops table, never silent\n"
 	"      --stacks             sample stacks (99 Hz per CPU): hottest functions per owner\n"

@@ -65,12 +65,14 @@ void report_mode(const struct kernel_mode *m, struct out *o)
 	table_str(&t, r, 7, m->flavour ? m->flavour : "-");
 	table_str(&t, r, 8, m->light ? "light" : "full");
 	if (m->light)
-		table_note(&t, "light: softirq and irq time left with the interrupted thread, as the "
-			       "kernel counts it%s; no softirq by vector, network path, block I/O, "
-			       "KVM exits or stacks",
-			   m->irq_time == 1 ? " without IRQ_TIME_ACCOUNTING (this kernel has it on: "
-					      "its cpu.stat leaves that time out of the tasks)" :
-					      "");
+		table_note(&t,
+			   "light: softirq and irq time left with the interrupted thread, as the "
+			   "kernel counts it%s; no softirq by vector, network path, block I/O, "
+			   "KVM exits or stacks",
+			   m->irq_time == 1 ?
+				   " without IRQ_TIME_ACCOUNTING (this kernel has it on: "
+				   "its cpu.stat leaves that time out of the tasks)" :
+				   "");
 	else if (m->irq_time == 0)
 		table_note(&t, "without IRQ_TIME_ACCOUNTING /proc charges softirq ticks to the "
 			       "interrupted task; virtprof measures them apart");

@@ -196,7 +196,7 @@ int capture_stacks(struct capture *c, unsigned int hz)
 	if (c->light)
 		return -ENOTSUP; /* stacks_na says why */
 	err = stack_sampler_open(&c->stacks, account_probe_cpu_state_fd(&c->probe), hz,
-				     c->stacks_na, sizeof(c->stacks_na));
+				 c->stacks_na, sizeof(c->stacks_na));
 
 	if (err) {
 		vp_warn("stack sampling not available: %s", c->stacks_na);

@@ -40,7 +40,7 @@ struct stack_sampler;
 enum capture_probes { CAPTURE_ALL, CAPTURE_NO_IO, CAPTURE_LIGHT };
 
 /* Why light mode has no figure, one wording for every output (text, JSON, metrics). */
-#define CAPTURE_LIGHT_IRQ_NA                                                                 \
+#define CAPTURE_LIGHT_IRQ_NA                                                                       \
 	"light mode: softirq and irq time not timed apart, left in the interrupted thread's task " \
 	"time as the kernel counts it"
 #define CAPTURE_LIGHT_IO_NA "light mode: no network, block or KVM programs attached"
@@ -57,7 +57,7 @@ struct capture {
 	struct targets targets;
 	struct attributor attr;
 	struct kernel_mode mode;
-	bool light; /* CAPTURE_LIGHT: softirq / irq time left with the interrupted thread */
+	bool light;	 /* CAPTURE_LIGHT: softirq / irq time left with the interrupted thread */
 	pid_t only_tgid; /* top -p: aggregate just this process */
 	int nprogs;
 	struct prog_cost progs[MAX_PROGS];

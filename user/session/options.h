@@ -50,15 +50,15 @@ enum {
 #define SESSION_MAX_THREADS_HELP                                                                  \
 	"  --max-threads N       threads the per-thread maps and tables hold (default 131072);\n" \
 	"                        beyond it charges are counted as drops, never lost silently\n"
-/* --light: top, serve, run, compare */
-#define SESSION_LIGHT_OPTION                                   \
-	{                                                      \
-		"light", no_argument, NULL, SESS_OPT_LIGHT     \
+/* --light: top, serve */
+#define SESSION_LIGHT_OPTION                               \
+	{                                                  \
+		"light", no_argument, NULL, SESS_OPT_LIGHT \
 	}
-#define SESSION_LIGHT_HELP                                                                      \
-	"      --light              always-on light mode: only the switch-side accounting per\n" \
+#define SESSION_LIGHT_HELP                                                                          \
+	"      --light              always-on light mode: only the switch-side accounting per\n"    \
 	"                           thread and cgroup; softirq and irq time stay with the thread\n" \
-	"                           they interrupted (as cpu.stat counts them); no softirq by\n"   \
+	"                           they interrupted (as cpu.stat counts them); no softirq by\n"    \
 	"                           vector, network path, block, KVM or stacks (n/a, with why)\n"
 #define SESSION_OUTPUT_OPTIONS                                      \
 	{ "interval", required_argument, NULL, SESS_OPT_INTERVAL }, \
