@@ -6,7 +6,7 @@
 # with the reason (softirq and hardirq columns, softirq by vector, network, block, KVM, stacks),
 # only the light programs attached while it runs (by the prog ids in virtprof's fds: other
 # virtprof instances on the machine do not count), and options that need what light mode leaves
-# out refused with one line, exit 2.
+# out refused with one line, exit 2.  Then `run --light`: PATH n/a with the reason.
 . "$(dirname "$0")/../lib.sh"
 . "$REPO/tests/nginx/nginx.sh"
 need_root
@@ -97,4 +97,21 @@ jq -e '.top_functions == [] and (.top_functions_notes | any(test("light mode: no
 "$VIRTPROF" top 1 1 --light --container "$NGX_CG" >"$tmp/l.txt" 2>"$tmp/err" || fail "text top --light exited $?"
 grep -q "light: softirq and irq time left with the interrupted thread" "$tmp/l.txt" || fail "text: no light note"
 grep -Eq "^$NGX_ENT +app .* n/a +n/a " "$tmp/l.txt" || fail "text: SIRQ%/HIRQ% not n/a: $(grep "$NGX_ENT" "$tmp/l.txt")"
+
+# --- run --light: a step against the same cgroup; PATH n/a with the reason, the JSON valid ---
+"$VIRTPROF" run --light --url "http://127.0.0.1:$port/" --stacks --duration 1s 2>"$tmp/err"
+rc=$?
+[ $rc -eq 2 ] || fail "run --light --stacks: exit $rc, want 2"
+[ "$(wc -l <"$tmp/err")" -eq 1 ] || fail "run --light --stacks: want one line: $(cat "$tmp/err")"
+"$VIRTPROF" run --light --url "http://127.0.0.1:$port/" --container "$NGX_CG" --users 4 \
+	--duration 2s --ramp-up 0s --json "$tmp/r.json" >"$tmp/r.txt" 2>"$tmp/err" ||
+	fail "run --light exited $?: $(cat "$tmp/err")"
+assert_eq "$(jq -r '.accounting_mode[0].accounting' "$tmp/r.json")" light "run: accounting mode"
+jq -e '.comparison[0].path_us == null and (.comparison_notes | any(test("light mode")))' "$tmp/r.json" \
+	>/dev/null || fail "run: PATH not n/a with the light-mode reason: $(jq -c '[.comparison[0].path_us, .comparison_notes]' "$tmp/r.json")"
+jq -e '.steps[0].cpu.network_reason | test("^light mode")' "$tmp/r.json" >/dev/null ||
+	fail "run: network_reason does not say light mode"
+/usr/bin/python3 -c 'import jsonschema' 2>/dev/null &&
+	{ /usr/bin/python3 "$REPO/scripts/validate-json.py" "$REPO/docs/session.schema.json" \
+		"$tmp/r.json" || fail "run --light: JSON does not validate"; }
 echo "ok"

@@ -50,7 +50,7 @@ enum {
 #define SESSION_MAX_THREADS_HELP                                                                  \
 	"  --max-threads N       threads the per-thread maps and tables hold (default 131072);\n" \
 	"                        beyond it charges are counted as drops, never lost silently\n"
-/* --light: top, serve */
+/* --light: top, serve, run, compare */
 #define SESSION_LIGHT_OPTION                               \
 	{                                                  \
 		"light", no_argument, NULL, SESS_OPT_LIGHT \
@@ -60,6 +60,10 @@ enum {
 	"                           thread and cgroup; softirq and irq time stay with the thread\n" \
 	"                           they interrupted (as cpu.stat counts them); no softirq by\n"    \
 	"                           vector, network path, block, KVM or stacks (n/a, with why)\n"
+#define SESSION_RUN_LIGHT_HELP                                                                      \
+	"  --light               the light mode of top / serve: the switch-side accounting only;\n" \
+	"                        softirq and irq time stay with the thread they interrupted, and\n" \
+	"                        PATH, softirq by vector, block, KVM and stacks are n/a (why)\n"
 #define SESSION_OUTPUT_OPTIONS                                      \
 	{ "interval", required_argument, NULL, SESS_OPT_INTERVAL }, \
 		{ "json", required_argument, NULL, SESS_OPT_JSON }, \
