@@ -556,7 +556,7 @@ int main(int argc, char **argv)
 		printf("SKIP: needs root\n");
 		return SKIP;
 	}
-	if (account_probe_open(&probes, 0)) {
+	if (account_probe_open(&probes, 0, false)) {
 		printf("FAIL: cannot load the accounting probes\n");
 		return 1;
 	}

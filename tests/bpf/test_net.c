@@ -58,7 +58,7 @@ static int setup_io(void)
 		return 0;
 	if (geteuid() != 0)
 		return SKIP;
-	err = account_probe_open(&probes, 0);
+	err = account_probe_open(&probes, 0, false);
 	if (err) {
 		fprintf(stderr, "  account_probe_open: %s\n", strerror(-err));
 		return 1;

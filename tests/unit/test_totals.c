@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * serve's totals and exposition without root: the top N of `other` stays bounded and every
- * counter only grows while names come and go; label escaping; /proc/stat steal parsing.
+ * counter only grows while names come and go; light mode's sources; label escaping; /proc/stat
+ * steal parsing.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "io/sections.h"
 #include "report/metrics.h"
 #include "session/totals.h"
 #include "sys/procfs.h"
@@ -154,6 +156,45 @@ static void test_render(void **state)
 	totals_free(&t);
 }
 
+/* --light: softirq, hardirq, stacks and the I/O sources 0 with the reason, their series absent */
+static void test_render_light(void **state)
+{
+	static struct capture c;
+	struct iosec_opts io = {
+		.net = true, .block = true, .kvm = true, .off_why = CAPTURE_LIGHT_IO_NA
+	};
+	struct capture_interval ci = {};
+	struct metrics_text m;
+	struct totals t;
+
+	(void)state;
+	c.light = c.mode.light = true;
+	snprintf(c.stacks_na, sizeof(c.stacks_na), "%s", CAPTURE_LIGHT_STACKS_NA);
+	assert_int_equal(iosec_open(&c.io, &io), 0); /* loads nothing: every part off */
+	totals_init(&t, 5, 30 * NSEC_PER_SEC);
+	ci.agg.rows = calloc(2, sizeof(*ci.agg.rows));
+	ci.iv.mono_start_ns = 1;
+	ci.iv.mono_end_ns = 1 + NSEC_PER_SEC;
+	ci.iv.span_ns = 2 * NSEC_PER_SEC;
+	row(&ci.agg, "ctr:web", "app", 1500000000);
+	assert_int_equal(totals_add(&t, &c, &ci), 0);
+	free(ci.agg.rows);
+	assert_int_equal(metrics_render(&t, &c, "h", &m), 0);
+	assert_non_null(strstr(m.buf, ",accounting=\"light\"} 1"));
+	assert_non_null(strstr(m.buf, "source=\"softirq\",reason=\"" CAPTURE_LIGHT_IRQ_NA "\"} 0"));
+	assert_non_null(strstr(m.buf, "source=\"hardirq\",reason=\"" CAPTURE_LIGHT_IRQ_NA "\"} 0"));
+	assert_non_null(
+		strstr(m.buf, "source=\"stacks\",reason=\"" CAPTURE_LIGHT_STACKS_NA "\"} 0"));
+	assert_non_null(strstr(m.buf, "source=\"net\",reason=\"" CAPTURE_LIGHT_IO_NA "\"} 0"));
+	assert_non_null(strstr(m.buf, "source=\"kvm\",reason=\"" CAPTURE_LIGHT_IO_NA "\"} 0"));
+	assert_null(strstr(m.buf, "context=\"softirq\""));
+	assert_null(strstr(m.buf, "virtprof_net_packets_total"));
+	assert_null(strstr(m.buf, "virtprof_drops_total{host=\"h\",source=\"net\""));
+	metrics_text_free(&m);
+	totals_free(&t);
+	iosec_destroy(c.io);
+}
+
 static void test_escape(void **state)
 {
 	char out[64];
@@ -187,6 +228,7 @@ int main(void)
 		cmocka_unit_test(test_other_bounded_and_monotonic),
 		cmocka_unit_test(test_grace_and_top_zero),
 		cmocka_unit_test(test_render),
+		cmocka_unit_test(test_render_light),
 		cmocka_unit_test(test_escape),
 		cmocka_unit_test(test_steal),
 	};

@@ -73,7 +73,7 @@ static void usage(FILE *f)
 		"  --load-cmd 'CMD ARGS'        your own load generator for every step and target,\n"
 		"                               {url} and {users} replaced by the target's URL and the\n"
 		"                               step's user count (see 'virtprof run --help')\n" SESSION_MAX_THREADS_HELP
-			SESSION_STACK_HELP SESSION_GUEST_SYMBOLS_HELP "\n%s"
+			SESSION_RUN_LIGHT_HELP SESSION_STACK_HELP SESSION_GUEST_SYMBOLS_HELP "\n%s"
 		"\nExamples:\n"
 		"  virtprof compare --testbed --steps light,medium --duration 10s\n"
 		"  virtprof compare --target kvm=http://10.0.0.2/@vm:web1 \\\n"
@@ -199,6 +199,7 @@ int cmd_compare(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		SESSION_OUTPUT_OPTIONS,
 		SESSION_MAX_THREADS_OPTION,
+		SESSION_LIGHT_OPTION,
 		SESSION_STACK_OPTIONS,
 		SESSION_SOURCE_OPTIONS,
 		LOAD_LONG_OPTIONS,
@@ -347,7 +348,8 @@ int cmd_compare(int argc, char **argv)
 			}
 		}
 	}
-	if (session_check_outputs(cli.json, cli.csv, cli.html) || session_check_stack_outputs(&cli))
+	if (session_check_light(&cli) || session_check_outputs(cli.json, cli.csv, cli.html) ||
+	    session_check_stack_outputs(&cli))
 		return VP_EXIT_USAGE;
 
 	if (testbed) {
@@ -392,7 +394,7 @@ int cmd_compare(int argc, char **argv)
 			cli.ctrs[cli.nctr++] = tg[i].spec;
 	}
 	err = session_open(&s, cli.vms, cli.nvm, cli.ctrs, cli.nctr, cli.interval_ns,
-			   cli.max_threads);
+			   cli.max_threads, cli.light);
 	if (err) {
 		ret = vp_exit_code(err);
 		goto out;

@@ -31,7 +31,8 @@ static void run_usage(FILE *f)
 		"  --json FILE           the report as JSON (schema virtprof-session/1, docs/report.md)\n"
 		"  --csv DIR             timeline.csv and summary.csv into DIR\n"
 		"  --html FILE           one self-contained page: charts, tables, notes\n" SESSION_MAX_THREADS_HELP
-			SESSION_STACK_HELP SESSION_GUEST_SYMBOLS_HELP "  -v, --verbose\n"
+			SESSION_RUN_LIGHT_HELP SESSION_STACK_HELP SESSION_GUEST_SYMBOLS_HELP
+		"  -v, --verbose\n"
 		"\n%s"
 		"\nExamples:\n"
 		"  virtprof run --url http://127.0.0.1:8080/ --users 100 --duration 20s --warmup 2s\n"
@@ -53,6 +54,7 @@ int cmd_run(int argc, char **argv)
 		SESSION_TARGET_OPTIONS,
 		SESSION_GUEST_SYMBOLS_OPTION,
 		SESSION_MAX_THREADS_OPTION,
+		SESSION_LIGHT_OPTION,
 		SESSION_OUTPUT_OPTIONS,
 		SESSION_STACK_OPTIONS,
 		SESSION_SOURCE_OPTIONS,
@@ -112,11 +114,12 @@ int cmd_run(int argc, char **argv)
 		vp_err("--load-cmd: too long");
 		return VP_EXIT_USAGE;
 	}
-	if (session_check_outputs(cli.json, cli.csv, cli.html) || session_check_stack_outputs(&cli))
+	if (session_check_light(&cli) || session_check_outputs(cli.json, cli.csv, cli.html) ||
+	    session_check_stack_outputs(&cli))
 		return VP_EXIT_USAGE;
 
 	err = session_open(&s, cli.vms, cli.nvm, cli.ctrs, cli.nctr, cli.interval_ns,
-			   cli.max_threads);
+			   cli.max_threads, cli.light);
 	if (err)
 		return vp_exit_code(err);
 	if (cli.stack_hz)

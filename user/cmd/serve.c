@@ -85,7 +85,7 @@ static const char serve_usage[] =
 	"                           N (default 20; the rest is role=\"(rest)\"; 0: all in the rest)\n"
 	"      --grace D            drop a series that has not moved for D (default 5m; never\n"
 	"                           while its VM or container runs)\n"
-	"      --no-io              do not load the network / block / KVM programs\n"
+	"      --no-io              do not load the network / block / KVM programs\n" SESSION_LIGHT_HELP
 	"      --freq N             stack samples per second per CPU while a profile is asked for\n"
 	"                           on " PROFILE_PATH "?seconds=N (default 99)\n"
 	"      --max-threads N      threads the per-thread maps hold (default 131072)\n"
@@ -613,6 +613,7 @@ int cmd_serve(int argc, char **argv)
 		{ "top-other", required_argument, NULL, OPT_TOP_OTHER },
 		{ "grace", required_argument, NULL, OPT_GRACE },
 		{ "no-io", no_argument, NULL, OPT_NO_IO },
+		SESSION_LIGHT_OPTION,
 		{ "freq", required_argument, NULL, SESS_OPT_FREQ },
 		{ "web-config", required_argument, NULL, OPT_WEB_CONFIG },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -644,6 +645,7 @@ int cmd_serve(int argc, char **argv)
 		case SESS_OPT_CTR:
 		case SESS_OPT_MAX_THREADS:
 		case SESS_OPT_FREQ:
+		case SESS_OPT_LIGHT:
 			if (session_cli_opt(&o.cli, opt, optarg))
 				return VP_EXIT_USAGE;
 			break;
@@ -688,6 +690,8 @@ int cmd_serve(int argc, char **argv)
 		vp_err("unexpected argument '%s'", argv[optind]);
 		return VP_EXIT_USAGE;
 	}
+	if (session_check_light(&o.cli))
+		return VP_EXIT_USAGE;
 	if (o.grace_ns < 2 * o.cli.interval_ns) {
 		vp_err("--grace must be at least two intervals");
 		return VP_EXIT_USAGE;
@@ -761,7 +765,10 @@ int cmd_serve(int argc, char **argv)
 		ret = shared.web && web.cert_pem ? VP_EXIT_USAGE : VP_EXIT_FAIL;
 		goto out_web;
 	}
-	err = capture_open(&c, o.cli.vms, o.cli.nvm, o.cli.ctrs, o.cli.nctr, o.io,
+	err = capture_open(&c, o.cli.vms, o.cli.nvm, o.cli.ctrs, o.cli.nctr,
+			   o.cli.light ? CAPTURE_LIGHT :
+			   o.io	       ? CAPTURE_ALL :
+					 CAPTURE_NO_IO,
 			   o.cli.max_threads);
 	if (err) {
 		MHD_stop_daemon(d);

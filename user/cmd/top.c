@@ -34,7 +34,7 @@ static const char top_usage[] =
 	"  -j, --json               one JSON object per interval on stdout (same data as the text)\n"
 	"      --softirq            also the softirq table by vector in text mode\n"
 	"      --io                 also network devices, block I/O and KVM in text mode\n"
-	"      --no-io              do not load the network / block / KVM programs\n"
+	"      --no-io              do not load the network / block / KVM programs\n" SESSION_LIGHT_HELP
 	"      --max-threads N      threads the per-thread maps hold (default 131072); beyond it\n"
 	"                           the loss is counted in the drops table, never silent\n"
 	"      --stacks             sample stacks (99 Hz per CPU): hottest functions per owner\n"
@@ -48,6 +48,7 @@ static const char top_usage[] =
 	"  virtprof top                       # every second, all VMs and containers found\n"
 	"  virtprof top 2 5 --vm virtprof-vm  # five 2-second intervals, one VM\n"
 	"  virtprof top 1 10 --json | jq .coverage\n"
+	"  virtprof top 5 --light              # always-on: the cheapest accounting only\n"
 	"  virtprof top 1 30 --stacks --folded /tmp/fg  # then flamegraph.pl /tmp/fg/*.folded\n";
 
 static int parse_interval(const char *s, uint64_t *ns)
@@ -91,6 +92,7 @@ int cmd_top(int argc, char **argv)
 		SESSION_TARGET_OPTIONS,
 		SESSION_GUEST_SYMBOLS_OPTION,
 		SESSION_MAX_THREADS_OPTION,
+		SESSION_LIGHT_OPTION,
 		{ "json", no_argument, NULL, 'j' },
 		{ "softirq", no_argument, NULL, OPT_SOFTIRQ },
 		{ "io", no_argument, NULL, OPT_IO },
@@ -129,6 +131,7 @@ int cmd_top(int argc, char **argv)
 		case SESS_OPT_FREQ:
 		case SESS_OPT_FOLDED:
 		case SESS_OPT_PPROF:
+		case SESS_OPT_LIGHT:
 			if (session_cli_opt(&cli, opt, optarg))
 				return VP_EXIT_USAGE;
 			break;
@@ -188,9 +191,19 @@ int cmd_top(int argc, char **argv)
 		vp_err("--io and --no-io conflict");
 		return VP_EXIT_USAGE;
 	}
-	if (session_check_stack_outputs(&cli))
+	if (cli.light && (ro.io_text || ro.softirq_text)) {
+		vp_err("--light and %s conflict: light mode %s", ro.io_text ? "--io" : "--softirq",
+		       ro.io_text ? "loads no network, block or KVM programs" :
+				    "does not time softirqs apart");
 		return VP_EXIT_USAGE;
-	err = capture_open(&sc, cli.vms, cli.nvm, cli.ctrs, cli.nctr, io, cli.max_threads);
+	}
+	if (session_check_light(&cli) || session_check_stack_outputs(&cli))
+		return VP_EXIT_USAGE;
+	err = capture_open(&sc, cli.vms, cli.nvm, cli.ctrs, cli.nctr,
+			   cli.light ? CAPTURE_LIGHT :
+			   io	     ? CAPTURE_ALL :
+				       CAPTURE_NO_IO,
+			   cli.max_threads);
 	if (err)
 		return vp_exit_code(err);
 	sc.only_tgid = only_tgid;

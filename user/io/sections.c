@@ -40,6 +40,14 @@ int iosec_open(struct iosec **out, const struct iosec_opts *o)
 	if (!s)
 		return -ENOMEM;
 	s->opts = *o;
+	if (o->off_why) {
+		snprintf(s->net_na, sizeof(s->net_na), "%s", o->off_why);
+		snprintf(s->block_na, sizeof(s->block_na), "%s", o->off_why);
+		snprintf(s->kvm_na, sizeof(s->kvm_na), "%s", o->off_why);
+		s->last_ns = now_mono_ns();
+		*out = s;
+		return 0;
+	}
 	if (o->net) {
 		err = netpath_open(&s->net, o->account_cpu_state_fd, o->napi);
 		if (err)

@@ -23,6 +23,7 @@ struct iosec_opts {
 	int account_cpu_state_fd; /* account.bpf.c's cpu_state map, or -1 (standalone) */
 	bool net, block, kvm;
 	bool napi; /* also napi_poll per device (fires on every poll: opt-in) */
+	const char *off_why; /* non-NULL: nothing is loaded; each part is not available for this */
 };
 
 int iosec_open(struct iosec **s, const struct iosec_opts *o);

@@ -28,11 +28,31 @@ static bool rq_from_wakeups(void)
 	return (e && !strcmp(e, "wakeup")) || !feature_has_member("sched_info", "last_queued");
 }
 
+/*
+ * Light mode: no program on softirq or irq entry/exit.  Their time then stays in the open segment
+ * of the thread they interrupted -- its task time, as the kernel's own runtime and cpu.stat count
+ * it without IRQ_TIME_ACCOUNTING -- and the per-CPU softirq/irq state the switch reads
+ * (take_softirq, hardirq_acc) stays empty, so every ns is still charged once.
+ */
+static void leave_out_irq_programs(struct account_bpf *s)
+{
+	struct bpf_program *progs[] = {
+		s->progs.tp_softirq_entry,     s->progs.raw_softirq_entry,
+		s->progs.tp_softirq_exit,      s->progs.raw_softirq_exit,
+		s->progs.tp_irq_handler_entry, s->progs.raw_irq_handler_entry,
+		s->progs.tp_irq_handler_exit,  s->progs.raw_irq_handler_exit,
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(progs); i++)
+		bpf_program__set_autoload(progs[i], false);
+}
+
 static int configure(void *skel, void *ctx, enum probe_flavour f)
 {
 	struct account_bpf *s = skel;
 	bool wakeups = rq_from_wakeups();
-	uint32_t max = *(const uint32_t *)ctx;
+	const struct account_probe *p = ctx;
+	uint32_t max = p->max_threads;
 	/*
 	 * (not the template of `stats`' inner map: libbpf 1.1 cannot resize it, and the kernel does
 	 * not compare a hash inner map's size)
@@ -57,6 +77,8 @@ static int configure(void *skel, void *ctx, enum probe_flavour f)
 		bpf_program__set_autoload(s->progs.tp_sched_wakeup_new, false);
 		bpf_program__set_autoload(s->progs.raw_sched_wakeup_new, false);
 	}
+	if (p->light)
+		leave_out_irq_programs(s);
 	/* task storage backs the tp_btf flavour only; older kernels may not have the map type */
 	bpf_map__set_autocreate(s->maps.wake_store, f == PROBE_TP_BTF);
 	bpf_map__set_autocreate(s->maps.wake_ts, f == PROBE_RAW_TP);
@@ -71,7 +93,7 @@ static const struct probe_obj_ops account_ops = {
 	PROBE_SKEL_OPS(account_bpf),
 };
 
-int account_probe_open(struct account_probe *p, uint32_t max_threads)
+int account_probe_open(struct account_probe *p, uint32_t max_threads, bool light)
 {
 	enum probe_flavour f;
 	void *skel;
@@ -80,6 +102,7 @@ int account_probe_open(struct account_probe *p, uint32_t max_threads)
 	memset(p, 0, sizeof(*p));
 	p->stats_fd = -1;
 	p->max_threads = max_threads ? max_threads : VP_MAX_THREADS;
+	p->light = light;
 	err = probe_check_privileges();
 	if (err)
 		return err;
@@ -100,7 +123,7 @@ int account_probe_open(struct account_probe *p, uint32_t max_threads)
 	if (!getenv("VIRTPROF_BPF_STATS") || strcmp(getenv("VIRTPROF_BPF_STATS"), "0"))
 		p->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
 
-	err = probe_open_fallback(&account_ops, &p->max_threads, &skel, &f);
+	err = probe_open_fallback(&account_ops, p, &skel, &f);
 	if (err) {
 		if (p->stats_fd >= 0)
 			close(p->stats_fd);

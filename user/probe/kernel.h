@@ -17,6 +17,7 @@ struct kernel_mode {
 	bool kvm_dev;	       /* /dev/kvm present */
 	bool kvm_tp;	       /* kvm tracepoints present in tracefs */
 	const char *flavour;   /* BPF program flavour attached (filled by the caller) */
+	bool light;	       /* light mode: no softirq / irq programs (filled by the caller) */
 };
 
 void kernel_mode_detect(struct kernel_mode *m);

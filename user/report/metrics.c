@@ -117,11 +117,13 @@ static void s_f64(struct mw *w, const char *name, const char *const *l, double v
 	"entity", (s)->key.entity, "role", (s)->key.role, "kind", totals_kind_of((s)->key.entity), \
 		"target", (s)->target
 
-static void render_cpu(struct mw *w, const struct totals *t)
+static void render_cpu(struct mw *w, const struct totals *t, const struct capture *c)
 {
 	family(w, "virtprof_cpu_seconds_total", "counter",
-	       "CPU time charged to an owner (entity, role) by context: task, hardirq, softirq by "
-	       "vector");
+	       c->light ? "CPU time charged to an owner (entity, role); " CAPTURE_LIGHT_IRQ_NA
+			  ": context task only" :
+			  "CPU time charged to an owner (entity, role) by context: task, hardirq, "
+			  "softirq by vector");
 	for (int i = 0; i < t->ncpu; i++) {
 		const struct tot_cpu *s = &t->cpu[i];
 
@@ -216,7 +218,7 @@ static void render_sources(struct mw *w, const struct totals *t, const struct ca
 				  "off",
 		"hz", m->hz ? hz : "unknown", "vhost", m->vhost, "kvm_dev",
 		m->kvm_dev ? "yes" : "no", "kvm_tracepoints", m->kvm_tp ? "yes" : "no",
-		"bpf_flavour", m->flavour),
+		"bpf_flavour", m->flavour, "accounting", m->light ? "light" : "full"),
 	      1);
 	family(w, "virtprof_source_available", "gauge",
 	       "1 when a source is measured on this host, 0 (with the reason) when its metrics are "
@@ -224,6 +226,10 @@ static void render_sources(struct mw *w, const struct totals *t, const struct ca
 	available(w, "cpu", NULL);
 	available(w, "bpf_stats", c->stats_on ? NULL : "kernel bpf_stats off");
 	available(w, "steal", t->nsteal > 0 ? NULL : "/proc/stat has no per-CPU steal");
+	available(w, "softirq", capture_irq_na(c));
+	available(w, "hardirq", capture_irq_na(c));
+	if (c->light)
+		available(w, "stacks", c->stacks_na);
 	available(w, "net", c->io ? iosec_na(c->io, "net") : no_io);
 	if (np) {
 		available(w, "net_softirq_split", np->runs ? NULL : np->runs_na);
@@ -489,7 +495,7 @@ int metrics_render(const struct totals *t, const struct capture *c, const char *
 	if (t->last_end_real_ns)
 		snprintf(w.ts, sizeof(w.ts), " %llu",
 			 (unsigned long long)(t->last_end_real_ns / NSEC_PER_MSEC));
-	render_cpu(&w, t);
+	render_cpu(&w, t, c);
 	render_host(&w, t);
 	render_sources(&w, t, c);
 	render_self(&w, t, c);

@@ -46,6 +46,7 @@ void report_mode(const struct kernel_mode *m, struct out *o)
 	table_col(&t, "vhost", "vhost", 0, true);
 	table_col(&t, "kvm_tracepoints", "kvm-tp", 0, true);
 	table_col(&t, "bpf_flavour", "bpf", 0, true);
+	table_col(&t, "accounting", "accounting", 0, true);
 	r = table_row(&t);
 	table_str(&t, r, 0, m->kernel);
 	table_u64(&t, r, 1, m->ncpus);
@@ -62,7 +63,17 @@ void report_mode(const struct kernel_mode *m, struct out *o)
 	table_str(&t, r, 5, m->vhost);
 	table_str(&t, r, 6, m->kvm_tp ? "yes" : "no");
 	table_str(&t, r, 7, m->flavour ? m->flavour : "-");
-	if (m->irq_time == 0)
+	table_str(&t, r, 8, m->light ? "light" : "full");
+	if (m->light)
+		table_note(&t,
+			   "light: softirq and irq time left with the interrupted thread, as the "
+			   "kernel counts it%s; no softirq by vector, network path, block I/O, "
+			   "KVM exits or stacks",
+			   m->irq_time == 1 ?
+				   " without IRQ_TIME_ACCOUNTING (this kernel has it on: "
+				   "its cpu.stat leaves that time out of the tasks)" :
+				   "");
+	else if (m->irq_time == 0)
 		table_note(&t, "without IRQ_TIME_ACCOUNTING /proc charges softirq ticks to the "
 			       "interrupted task; virtprof measures them apart");
 	table_note(&t, "vhost: %s", m->vhost_why);
@@ -249,8 +260,13 @@ void report_entities(const struct agg *a, uint64_t span_ns, const struct entity_
 		else
 			table_na(&t, r, 4, "no request completed: nothing to divide by");
 		table_pct(&t, r, 5, st->task_ns, span_ns);
-		table_pct(&t, r, 6, sirq, span_ns);
-		table_pct(&t, r, 7, st->hardirq_ns, span_ns);
+		if (eo->irq_na) {
+			table_na(&t, r, 6, eo->irq_na);
+			table_na(&t, r, 7, eo->irq_na);
+		} else {
+			table_pct(&t, r, 6, sirq, span_ns);
+			table_pct(&t, r, 7, st->hardirq_ns, span_ns);
+		}
 		if (st->nr_rq) {
 			table_f64(&t, r, 8, st->rq_delay_ns / 1e3 / st->nr_rq);
 			table_f64(&t, r, 9, st->rq_delay_max_ns / 1e3);
@@ -262,6 +278,11 @@ void report_entities(const struct agg *a, uint64_t span_ns, const struct entity_
 		table_u64(&t, r, 11, st->nivcsw);
 		table_u64(&t, r, 12, busy);
 		table_u64(&t, r, 13, st->task_ns);
+		if (eo->irq_na) {
+			for (int c = 14; c <= 16; c++)
+				table_na(&t, r, c, eo->irq_na);
+			continue;
+		}
 		table_u64(&t, r, 14, sirq);
 		table_u64(&t, r, 15,
 			  st->softirq_ns[VP_NET_TX_SOFTIRQ] + st->softirq_ns[VP_NET_RX_SOFTIRQ]);
@@ -273,7 +294,7 @@ void report_entities(const struct agg *a, uint64_t span_ns, const struct entity_
 	table_free(&t);
 }
 
-void report_softirq(const struct agg *a, struct out *o)
+void report_softirq(const struct agg *a, const char *na, struct out *o)
 {
 	struct table t;
 
@@ -286,13 +307,17 @@ void report_softirq(const struct agg *a, struct out *o)
 		const struct agg_row *row = &a->rows[i];
 		int r;
 
-		if (!stats_softirq_ns(&row->st))
+		/* not measured: every owner's row, each vector n/a (an empty table would say "none") */
+		if (!na && !stats_softirq_ns(&row->st))
 			continue;
 		r = table_row(&t);
 		table_str(&t, r, 0, row->entity);
 		table_str(&t, r, 1, row->role);
 		for (int v = 0; v < VP_NR_SOFTIRQS; v++)
-			table_f64(&t, r, 2 + v, row->st.softirq_ns[v] / 1e3);
+			if (na)
+				table_na(&t, r, 2 + v, na);
+			else
+				table_f64(&t, r, 2 + v, row->st.softirq_ns[v] / 1e3);
 	}
 	table_render(&t, o);
 	table_free(&t);

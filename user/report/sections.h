@@ -36,11 +36,13 @@ struct entity_opts {
 	bool per_req;	   /* us_per_req applies (a session step) */
 	uint64_t requests; /* its divisor */
 	bool hide_crumbs;  /* text leaves out rows under 0.05 % of the host */
+	const char *irq_na; /* softirq / hardirq not measured (light mode): why; NULL: measured */
 };
 /* CPU per (entity, role), JSON member "entities". */
 void report_entities(const struct agg *a, uint64_t span_ns, const struct entity_opts *eo,
 		     struct out *o);
-void report_softirq(const struct agg *a, struct out *o);
+/* Softirq by vector per owner; na non-NULL: not measured, every cell n/a with that reason. */
+void report_softirq(const struct agg *a, const char *na, struct out *o);
 /* Steal above this share of the CPUs gets a note wherever the CPU is shown. */
 #define REPORT_STEAL_NOTE_PCT 1.0
 void report_steal_note(struct table *t, uint64_t steal_ns, uint64_t span_ns);

@@ -48,12 +48,13 @@ static const char *target_name(const struct session *s, int idx)
 }
 
 /* CPU per entity and role over the step's measured window. */
-static void table_step_cpu(const struct sess_step *st, struct out *o)
+static void table_step_cpu(const struct session *s, const struct sess_step *st, struct out *o)
 {
 	struct entity_opts eo = { .title = "CPU by owner (measured window)",
 				  .per_req = true,
 				  .requests = step_requests(st),
-				  .hide_crumbs = true };
+				  .hide_crumbs = true,
+				  .irq_na = capture_irq_na(&s->cap) };
 
 	report_entities(&st->agg, st->span_ns, &eo, o);
 }
@@ -697,7 +698,7 @@ void session_report_text(struct session *s, FILE *f, bool compare)
 			table_set_render(&st->io, &o);
 		}
 		fputc('\n', f);
-		table_step_cpu(st, &o);
+		table_step_cpu(s, st, &o);
 		report_drops(st->drops, true, &o);
 	}
 	if (compare) {
@@ -892,9 +893,9 @@ static void json_step(struct session *s, struct sess_step *st, struct jw *w, str
 	jw_kopt_u64(w, "bpf_ns", st->bpf_known, st->bpf_ns);
 	jw_kopt_double(w, "coverage_pct", st->span_ns,
 		       coverage_pct(st->busy_ns, st->idle_ns, st->steal_ns, st->span_ns));
-	table_step_cpu(st, o);
+	table_step_cpu(s, st, o);
 	report_kernel_check(&s->cap.targets, st->kc, st->nkc_iv ? s->cap.targets.n : 0, o);
-	report_softirq(&st->agg, o);
+	report_softirq(&st->agg, capture_irq_na(&s->cap), o);
 	table_step_summary(st, o);
 	table_step_overhead(s, st, o);
 	jw_kbool(w, "network_available", st->net.ok);

@@ -27,6 +27,7 @@ void top_report_interval(struct capture *c, const struct capture_interval *ci,
 	double secs = (iv->mono_end_ns - iv->mono_start_ns) / 1e9;
 	time_t now = (time_t)(iv->real_end_ns / NSEC_PER_SEC);
 	char tbuf[32], bpf_txt[32], cov_txt[32];
+	struct entity_opts eo = { .irq_na = capture_irq_na(c) };
 	struct out out;
 	struct tm tm;
 
@@ -46,9 +47,9 @@ void top_report_interval(struct capture *c, const struct capture_interval *ci,
 		report_targets(c, &out);
 		report_coverage(iv->busy_ns, iv->idle_ns, iv->steal_ns, iv->span_ns, iv->ncpu_seen,
 				ci->bpf_ns, &out);
-		report_entities(&ci->agg, iv->span_ns, &(struct entity_opts){ 0 }, &out);
+		report_entities(&ci->agg, iv->span_ns, &eo, &out);
 		report_kernel_check(&c->targets, ci->kc, ci->nkc, &out);
-		report_softirq(&ci->agg, &out);
+		report_softirq(&ci->agg, capture_irq_na(c), &out);
 		report_io(c, secs, &out);
 		report_drops(iv->drops, false, &out);
 		report_profiler(c, iv->span_ns, false, &out);
@@ -78,21 +79,21 @@ void top_report_interval(struct capture *c, const struct capture_interval *ci,
 		if (c->targets.t[i].gone)
 			fprintf(f, "  target %s gone after %.1fs\n", c->targets.t[i].entity,
 				(c->targets.t[i].gone_mono_ns - c->t0_mono) / 1e9);
-	report_entities(&ci->agg, iv->span_ns, &(struct entity_opts){ 0 }, &out);
+	report_entities(&ci->agg, iv->span_ns, &eo, &out);
 	if (ci->nkc) {
 		fputc('\n', f);
 		report_kernel_check(&c->targets, ci->kc, ci->nkc, &out);
 	}
 	if (o->softirq_text) {
 		fputc('\n', f);
-		report_softirq(&ci->agg, &out);
+		report_softirq(&ci->agg, capture_irq_na(c), &out);
 	}
 	if (o->io_text && c->io) {
 		fputc('\n', f);
 		report_io(c, secs, &out);
 	}
 	report_drops(iv->drops, true, &out);
-	if (ci->stacks.on || c->stacks_na[0]) {
+	if (ci->stacks.on || (c->stacks_na[0] && !c->light)) {
 		fputc('\n', f);
 		report_top_functions(&ci->stacks, c->stacks_na, &out);
 	}

@@ -65,8 +65,8 @@ static void read_kernel_figures(void *ctx)
 	kcheck_read(&c->targets, c->kc_now);
 }
 
-int capture_open(struct capture *c, const char **vms, int nvm, const char **ctrs, int nctr, bool io,
-		 uint32_t max_threads)
+int capture_open(struct capture *c, const char **vms, int nvm, const char **ctrs, int nctr,
+		 enum capture_probes which, uint32_t max_threads)
 {
 	int err;
 
@@ -79,7 +79,8 @@ int capture_open(struct capture *c, const char **vms, int nvm, const char **ctrs
 	if (err)
 		return err;
 
-	err = account_probe_open(&c->probe, max_threads);
+	c->light = which == CAPTURE_LIGHT;
+	err = account_probe_open(&c->probe, max_threads, c->light);
 	if (err)
 		return err == -EPERM || err == -ENOENT ? err : -EIO;
 	c->stats_on = c->probe.stats_fd >= 0;
@@ -94,13 +95,18 @@ int capture_open(struct capture *c, const char **vms, int nvm, const char **ctrs
 	c->open = true;
 	kernel_mode_detect(&c->mode);
 	c->mode.flavour = c->probe.flavour;
+	c->mode.light = c->light;
 	add_obj_progs(c, c->probe.skel->obj);
-	if (io) {
+	if (c->light)
+		snprintf(c->stacks_na, sizeof(c->stacks_na), "%s", CAPTURE_LIGHT_STACKS_NA);
+	if (which != CAPTURE_NO_IO) {
+		/* light: every section is there, not available with the reason */
 		struct iosec_opts io_opts = {
 			.account_cpu_state_fd = account_probe_cpu_state_fd(&c->probe),
 			.net = true,
 			.block = true,
 			.kvm = true,
+			.off_why = c->light ? CAPTURE_LIGHT_IO_NA : NULL,
 		};
 		struct bpf_object *objs[4];
 
@@ -178,10 +184,19 @@ static void prune_gone_targets(struct capture *c)
 	attributor_invalidate(&c->attr);
 }
 
+const char *capture_irq_na(const struct capture *c)
+{
+	return c->light ? CAPTURE_LIGHT_IRQ_NA : NULL;
+}
+
 int capture_stacks(struct capture *c, unsigned int hz)
 {
-	int err = stack_sampler_open(&c->stacks, account_probe_cpu_state_fd(&c->probe), hz,
-				     c->stacks_na, sizeof(c->stacks_na));
+	int err;
+
+	if (c->light)
+		return -ENOTSUP; /* stacks_na says why */
+	err = stack_sampler_open(&c->stacks, account_probe_cpu_state_fd(&c->probe), hz,
+				 c->stacks_na, sizeof(c->stacks_na));
 
 	if (err) {
 		vp_warn("stack sampling not available: %s", c->stacks_na);

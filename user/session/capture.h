@@ -32,6 +32,20 @@ struct prog_cost {
 struct iosec;
 struct stack_sampler;
 
+/*
+ * Which programs a capture attaches: everything; the accounting without the network / block /
+ * KVM sections (--no-io); or light mode (--light): the switch-side accounting only, no softirq /
+ * irq timing, no I/O sections, no stack sampling.
+ */
+enum capture_probes { CAPTURE_ALL, CAPTURE_NO_IO, CAPTURE_LIGHT };
+
+/* Why light mode has no figure, one wording for every output (text, JSON, metrics). */
+#define CAPTURE_LIGHT_IRQ_NA                                                                       \
+	"light mode: softirq and irq time not timed apart, left in the interrupted thread's task " \
+	"time as the kernel counts it"
+#define CAPTURE_LIGHT_IO_NA "light mode: no network, block or KVM programs attached"
+#define CAPTURE_LIGHT_STACKS_NA "light mode: no stack sampling"
+
 struct capture {
 	struct account_probe probe;
 	struct iosec *io; /* network / block / KVM sections; NULL when disabled */
@@ -43,6 +57,7 @@ struct capture {
 	struct targets targets;
 	struct attributor attr;
 	struct kernel_mode mode;
+	bool light;	 /* CAPTURE_LIGHT: softirq / irq time left with the interrupted thread */
 	pid_t only_tgid; /* top -p: aggregate just this process */
 	int nprogs;
 	struct prog_cost progs[MAX_PROGS];
@@ -65,11 +80,13 @@ struct capture_interval {
 
 /*
  * Resolve targets (with none given: discover), load and attach the accounting programs and (with
- * io) the network / block / KVM sections, start the first interval.  max_threads sizes the
- * per-thread maps (0: the default).  -errno, message printed.
+ * CAPTURE_ALL) the network / block / KVM sections, start the first interval.  max_threads sizes
+ * the per-thread maps (0: the default).  -errno, message printed.
  */
-int capture_open(struct capture *c, const char **vms, int nvm, const char **ctrs, int nctr, bool io,
-		 uint32_t max_threads);
+int capture_open(struct capture *c, const char **vms, int nvm, const char **ctrs, int nctr,
+		 enum capture_probes which, uint32_t max_threads);
+/* Why softirq and hardirq figures are not available (light mode), NULL when they are measured. */
+const char *capture_irq_na(const struct capture *c);
 /*
  * Resolve the targets again (none given: discover again) and re-attribute from the next interval
  * on; the probes stay attached.  On an error (message printed) the old targets are kept.

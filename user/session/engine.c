@@ -17,7 +17,7 @@
 #include "sys/util.h"
 
 int session_open(struct session *s, const char **vms, int nvm, const char **ctrs, int nctr,
-		 uint64_t interval_ns, uint32_t max_threads)
+		 uint64_t interval_ns, uint32_t max_threads, bool light)
 {
 	int err;
 
@@ -29,7 +29,8 @@ int session_open(struct session *s, const char **vms, int nvm, const char **ctrs
 	/* Blocked in every thread created from here on (load workers included): taken synchronously
 	 * by the session loop between intervals. */
 	pthread_sigmask(SIG_BLOCK, &s->sigs, NULL);
-	err = capture_open(&s->cap, vms, nvm, ctrs, nctr, true, max_threads);
+	err = capture_open(&s->cap, vms, nvm, ctrs, nctr, light ? CAPTURE_LIGHT : CAPTURE_ALL,
+			   max_threads);
 	if (err)
 		return err;
 	s->cap.io_per_step = true;
@@ -255,8 +256,8 @@ static void net_totals(struct session *s, struct net_split *out, char *na, size_
 
 	memset(out, 0, sizeof(*out));
 	if (!np) {
-		snprintf(na, nalen,
-			 "network programs not loaded: path time stays inside the hosting threads");
+		snprintf(na, nalen, "%s: path time stays inside the hosting threads",
+			 s->cap.io ? iosec_na(s->cap.io, "net") : "network programs not loaded");
 		return;
 	}
 	if (!np->runs) {

@@ -43,7 +43,11 @@ int session_cli_opt(struct session_cli *c, int opt, const char *arg)
 			c->ctrs[c->nctr++] = arg;
 		return 0;
 	case SESS_OPT_GUEST_SYMBOLS:
+		c->guest_symbols = true;
 		return exits_guest_symbols_add(arg);
+	case SESS_OPT_LIGHT:
+		c->light = true;
+		return 0;
 	case SESS_OPT_INTERVAL:
 		if (parse_duration_ns(arg, &c->interval_ns) ||
 		    c->interval_ns < 100 * NSEC_PER_MSEC) {
@@ -172,6 +176,22 @@ int session_check_outputs(const char *json, const char *csv, const char *html)
 	if ((json && check_out("--json", json, false)) ||
 	    (html && check_out("--html", html, false)) || (csv && check_out("--csv", csv, true)))
 		return -EINVAL;
+	return 0;
+}
+
+int session_check_light(const struct session_cli *c)
+{
+	if (!c->light)
+		return 0;
+	if (c->stack_hz) {
+		vp_err("--light and --stacks (--freq, --folded, --pprof) conflict: light mode samples "
+		       "no stacks");
+		return -EINVAL;
+	}
+	if (c->guest_symbols) {
+		vp_err("--light and --guest-symbols conflict: light mode does not trace KVM exits");
+		return -EINVAL;
+	}
 	return 0;
 }
 

@@ -29,6 +29,7 @@ enum {
 	SESS_OPT_LOAD_CMD,
 	SESS_OPT_REQUESTS_FROM,
 	SESS_OPT_MAX_THREADS,
+	SESS_OPT_LIGHT,
 };
 
 #define SESSION_TARGET_OPTIONS                                     \
@@ -49,6 +50,20 @@ enum {
 #define SESSION_MAX_THREADS_HELP                                                                  \
 	"  --max-threads N       threads the per-thread maps and tables hold (default 131072);\n" \
 	"                        beyond it charges are counted as drops, never lost silently\n"
+/* --light: top, serve, run, compare */
+#define SESSION_LIGHT_OPTION                               \
+	{                                                  \
+		"light", no_argument, NULL, SESS_OPT_LIGHT \
+	}
+#define SESSION_LIGHT_HELP                                                                          \
+	"      --light              always-on light mode: only the switch-side accounting per\n"    \
+	"                           thread and cgroup; softirq and irq time stay with the thread\n" \
+	"                           they interrupted (as cpu.stat counts them); no softirq by\n"    \
+	"                           vector, network path, block, KVM or stacks (n/a, with why)\n"
+#define SESSION_RUN_LIGHT_HELP                                                                      \
+	"  --light               the light mode of top / serve: the switch-side accounting only;\n" \
+	"                        softirq and irq time stay with the thread they interrupted, and\n" \
+	"                        PATH, softirq by vector, block, KVM and stacks are n/a (why)\n"
 #define SESSION_OUTPUT_OPTIONS                                      \
 	{ "interval", required_argument, NULL, SESS_OPT_INTERVAL }, \
 		{ "json", required_argument, NULL, SESS_OPT_JSON }, \
@@ -101,6 +116,8 @@ struct session_cli {
 	const char *json, *csv, *html;
 	unsigned int stack_hz; /* 0: no stack sampling */
 	uint32_t max_threads;  /* --max-threads; 0: VP_MAX_THREADS */
+	bool light;	       /* --light */
+	bool guest_symbols;    /* --guest-symbols given */
 	const char *folded, *pprof;
 	struct load_plan plan; /* the LOAD_LONG_OPTIONS, for commands that drive load */
 	const char *load_cmd;  /* --load-cmd, NULL: virtprof's own load */
@@ -126,6 +143,11 @@ int session_cmd_expand(const char *tmpl, const char *url, uint64_t users, char *
  * printed.
  */
 int session_check_outputs(const char *json, const char *csv, const char *html);
+/*
+ * --light with an option that needs what light mode leaves out (stacks, KVM exits by guest
+ * function): -EINVAL, one line printed.  0 without --light.
+ */
+int session_check_light(const struct session_cli *c);
 /* --folded DIR (made when missing) / --pprof FILE writable?  Message printed. */
 int session_check_stack_outputs(const struct session_cli *c);
 

@@ -135,11 +135,11 @@ struct session {
 };
 
 /*
- * Open probes (and the I/O sections) for the given targets; SIGINT/SIGTERM are blocked and taken
- * between intervals.  Returns 0 or -errno (message printed).
+ * Open probes (and the I/O sections; light: the switch-side accounting only, capture.h) for the
+ * given targets; SIGINT/SIGTERM are blocked and taken between intervals.  Returns 0 or -errno (message printed).
  */
 int session_open(struct session *s, const char **vms, int nvm, const char **ctrs, int nctr,
-		 uint64_t interval_ns, uint32_t max_threads);
+		 uint64_t interval_ns, uint32_t max_threads, bool light);
 void session_close(struct session *s);
 /* Add a step (plan copied); the label and the target index are for the report. */
 struct sess_step *session_add_step(struct session *s, const char *label, int target,
