@@ -480,6 +480,15 @@ int targets_add_vm(struct targets *ts, const char *spec)
 		probe->pid = pid;
 		vm_identify(probe);
 		how = vm_spec_match(probe, spec);
+		if (!how) {
+			/* a -name too long for an entity (Kata's "sandbox-<64 hex>") still selects */
+			size_t clen = 0;
+			char *cmd = proc_cmdline(pid, &clen), full[160];
+
+			if (qemu_name(cmd, clen, pid, full, sizeof(full)) && !strcmp(full, spec))
+				how = 2;
+			free(cmd);
+		}
 		if (how > best) {
 			best = how;
 			found = 0; /* the prefix matches so far do not count beside an exact one */
