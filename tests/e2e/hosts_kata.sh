@@ -13,10 +13,11 @@
 # Asserted: ONE entity pod:<namespace>/<name> (no vm: of its own), runtime kata, with VM roles
 # (vcpu, emul) and its helpers runtime:shim / runtime:virtiofsd; the pod overhead = total -
 # vCPU time in every interval; the kernel's figure of the pod's cgroup within 1 %; and (first
-# layout) --container ns/pod, --vm NAME, --vm PID and --vm ns/pod all give that one pod.
+# layout) --container ns/pod, --vm NAME, --vm PID and --vm ns/pod all give that one pod, and
+# serve's pod overhead counter is the pod's CPU counters less its vCPU threads'.
 . "$(dirname "$0")/../lib.sh"
 need_root
-need_cmd jq python3 qemu-system-x86_64
+need_cmd jq python3 qemu-system-x86_64 curl
 kernel=$(guest_kernel)
 [ -n "$kernel" ] || skip "no Debian guest kernel (linux-image-amd64) for the VMM to boot"
 tmp=$(mktemp -d)
@@ -137,6 +138,23 @@ one_pod() { # layout(cgroupfs|systemd) pod-name
 	done
 	jq -e '.targets_notes | any(contains("reported as that pod"))' "$tmp/one.json" >/dev/null ||
 		fail "--vm gave the pod without saying so: $(jq -c .targets_notes "$tmp/one.json")"
+
+	# the agent's metrics: the pod overhead counter = the pod's CPU counters less its vCPU's
+	local port agent m
+	port=$(free_port 1) || fail "no free port"
+	"$VIRTPROF" serve --listen "127.0.0.1:$port" --interval 1s --no-io >/dev/null 2>"$tmp/agent.err" &
+	agent=$!
+	on_exit "kill $agent; wait $agent"
+	wait_for 300 bash -c "curl -sf --max-time 5 http://127.0.0.1:$port/metrics | grep -q 'virtprof_pod_overhead_seconds_total{.*$e'" ||
+		fail "no pod overhead series: $(cat "$tmp/agent.err")"
+	sleep 2
+	curl -sf --max-time 5 "http://127.0.0.1:$port/metrics" >"$tmp/metrics" || fail "scrape"
+	m=$(awk -v e="entity=\"$e\"" 'index($0, e) && /^virtprof_cpu_seconds_total/ { all += $2; if ($0 ~ /role="vcpu"/) v += $2 }
+		index($0, e) && /^virtprof_pod_overhead_seconds_total/ { o = $2 }
+		END { printf "%.6f %.6f %.6f\n", all, v, o }' "$tmp/metrics")
+	echo "metrics: pod cpu, vcpu, overhead (s): $m"
+	awk -v m="$m" 'BEGIN { split(m, a, " "); d = a[1] - a[2] - a[3]; exit !(a[3] > 0 && d < 0.001 && d > -0.001) }' ||
+		fail "pod overhead counter is not the pod's CPU less its vCPU's: $m"
 }
 
 one_pod cgroupfs web-$$

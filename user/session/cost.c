@@ -76,38 +76,49 @@ static void charge_row(struct step_cost *c, const struct agg_row *r, bool net_ok
 	*part_ns(t, cost_part_of_role(r->role)) += mine;
 }
 
-void cost_pod_overhead(const struct agg *agg, int target, const struct target *t,
-		       const uint64_t *guest_ns, struct pod_overhead *po)
+bool pod_overhead_begin(struct pod_overhead *po, const struct target *t)
 {
 	memset(po, 0, sizeof(*po));
 	if (t->kind != TARGET_CTR || !t->vm_pod)
-		return;
+		return false;
 	po->applies = true;
-	if (!t->vmm_pid) {
+	if (!t->vmm_pid)
 		snprintf(po->na, sizeof(po->na), "%s: no VMM found in the pod's cgroup yet",
 			 t->entity);
-		return;
-	}
-	if (!t->vcpus_known) {
+	else if (!t->vcpus_known)
 		snprintf(po->na, sizeof(po->na), "%s: its vCPU threads are not known (%.120s)",
 			 t->entity, t->roles_note);
-		return;
-	}
-	for (int i = 0; i < agg->n; i++) {
-		const struct agg_row *r = &agg->rows[i];
-		uint64_t busy = stats_busy_ns(&r->st);
+	else
+		po->ok = true;
+	return po->ok;
+}
 
-		if (r->target != target)
-			continue;
-		po->total_ns += busy;
-		if (!strcmp(r->role, "vcpu"))
-			po->vcpu_ns += busy;
-	}
+void pod_overhead_add(struct pod_overhead *po, const char *role, uint64_t busy_ns)
+{
+	po->total_ns += busy_ns;
+	if (!strcmp(role, "vcpu"))
+		po->vcpu_ns += busy_ns;
+}
+
+void pod_overhead_end(struct pod_overhead *po, const uint64_t *guest_ns)
+{
+	if (!po->ok)
+		return;
 	/* under KVM with guest time measured, the vCPUs' exit handling is the host's work too */
 	po->guest_measured = guest_ns;
 	po->guest_ns = guest_ns && *guest_ns < po->vcpu_ns ? *guest_ns : po->vcpu_ns;
 	po->overhead_ns = po->total_ns - po->guest_ns;
-	po->ok = true;
+}
+
+void cost_pod_overhead(const struct agg *agg, int target, const struct target *t,
+		       const uint64_t *guest_ns, struct pod_overhead *po)
+{
+	if (!pod_overhead_begin(po, t))
+		return;
+	for (int i = 0; i < agg->n; i++)
+		if (agg->rows[i].target == target)
+			pod_overhead_add(po, agg->rows[i].role, stats_busy_ns(&agg->rows[i].st));
+	pod_overhead_end(po, guest_ns);
 }
 
 void cost_derive(struct step_cost *c, const struct agg *agg, const struct net_split *net,

@@ -68,7 +68,14 @@ struct pod_overhead {
 	char na[192];
 	uint64_t total_ns, vcpu_ns, guest_ns, overhead_ns; /* overhead = total - guest */
 };
-/* The one formula, over agg's rows of target index `target`; guest_ns NULL when not measured. */
+/*
+ * The one formula, over one owner row at a time: begin (false: does not apply, or n/a with the
+ * reason), add each (role, busy ns) row of the pod, end (guest_ns NULL when not measured).
+ */
+bool pod_overhead_begin(struct pod_overhead *po, const struct target *t);
+void pod_overhead_add(struct pod_overhead *po, const char *role, uint64_t busy_ns);
+void pod_overhead_end(struct pod_overhead *po, const uint64_t *guest_ns);
+/* ... over agg's rows of target index `target`. */
 void cost_pod_overhead(const struct agg *agg, int target, const struct target *t,
 		       const uint64_t *guest_ns, struct pod_overhead *po);
 
