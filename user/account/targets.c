@@ -272,8 +272,9 @@ static void vm_role_evidence(struct targets *ts, struct target *t, pid_t pid, co
 		snprintf(t->roles_note, sizeof(t->roles_note),
 			 "'%s' is not qemu: all its threads belong to the VM, role unknown", comm);
 	} else if (cmd && !qmp_socket_path(cmd, clen, path, sizeof(path))) {
-		n = qmp_vcpu_tids(pid, path, t->vcpu_tids, ARRAY_SIZE(t->vcpu_tids), why,
-				  sizeof(why));
+		snprintf(t->qmp_path, sizeof(t->qmp_path), "%s", path);
+		n = qmp_vcpu_tids_memo(pid, path, t->vcpu_tids, ARRAY_SIZE(t->vcpu_tids), why,
+				       sizeof(why), NULL);
 		t->nvcpu_tids = n > 0 ? n : 0;
 		if (n > 0)
 			snprintf(t->roles_note, sizeof(t->roles_note),
@@ -1116,6 +1117,27 @@ int targets_discover(struct targets *ts)
 	return 0;
 }
 
+/* QMP asked again when the VMM's thread set changed (a vCPU plugged); true when its answer did. */
+static bool vm_qmp_recheck(struct target *t)
+{
+	pid_t tids[ARRAY_SIZE(t->vcpu_tids)];
+	char why[160];
+	bool asked;
+	int n = qmp_vcpu_tids_memo(target_vmm_pid(t), t->qmp_path, tids, ARRAY_SIZE(tids), why,
+				   sizeof(why), &asked);
+
+	if (!asked)
+		return false;
+	if (n < 0)
+		n = 0;
+	if (n == t->nvcpu_tids && !memcmp(tids, t->vcpu_tids, n * sizeof(tids[0])))
+		return false;
+	memcpy(t->vcpu_tids, tids, n * sizeof(tids[0]));
+	t->nvcpu_tids = n;
+	t->vcpus_known |= n > 0;
+	return true;
+}
+
 static int vm_pods_count(const struct targets *ts)
 {
 	int n = 0;
@@ -1162,6 +1184,8 @@ bool targets_refresh(struct targets *ts)
 				changed = true;
 			}
 		}
+		if (t->qmp_path[0] && target_vmm_pid(t) > 0)
+			changed |= vm_qmp_recheck(t);
 		if (t->kind == TARGET_VM) {
 			/* a VM moved into its scope after we found it (libvirt does so before exec) */
 			char dom[64];

@@ -64,6 +64,7 @@ struct target {
 	bool debug_threads; /* -name ...,debug-threads=on: qemu names each thread it makes */
 	int nvcpu_tids;
 	pid_t vcpu_tids[64];  /* from QMP query-cpus-fast */
+	char qmp_path[108];   /* its QMP socket, "" none: asked again when its threads change */
 	char roles_note[224]; /* how the roles were found, or how to get them */
 	char uuid[40];	      /* qemu -uuid (libvirt's domain uuid), "" when not given */
 	char vm_cgroup[256]; /* libvirt's machine scope on the cpu hierarchy (v2, else v1), or "" */
