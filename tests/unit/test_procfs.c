@@ -201,8 +201,9 @@ static void test_cpuacct_comounted(void **state)
 	assert_string_equal(m.v1_cpuacct, m.v1_cpu);
 	assert_int_equal(proc_parse_cgroup_ctrl(pc, "cpu", rel, sizeof(rel)), 0);
 	assert_int_equal(cgroup_v1_cpuacct_dir(&m, pc, rel, dir, sizeof(dir)), 0);
-	assert_string_equal(dir, "/sys/fs/cgroup/cpu,cpuacct/docker/0123456789abcdef0123456789abcdef"
-				 "0123456789abcdef0123456789abcdef");
+	assert_string_equal(dir,
+			    "/sys/fs/cgroup/cpu,cpuacct/docker/0123456789abcdef0123456789abcdef"
+			    "0123456789abcdef0123456789abcdef");
 	/* co-mounted: the cpu path is the cpuacct path */
 	assert_int_equal(cgroup_v1_cpuacct_dir(&m, NULL, "/docker/x", dir, sizeof(dir)), 0);
 	assert_string_equal(dir, "/sys/fs/cgroup/cpu,cpuacct/docker/x");

@@ -311,10 +311,8 @@ static void test_other_users_socket(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_flood_and_drip),
-		cmocka_unit_test(test_never_accepts),
-		cmocka_unit_test(test_good_peer),
-		cmocka_unit_test(test_memo_asks_once),
+		cmocka_unit_test(test_flood_and_drip),	   cmocka_unit_test(test_never_accepts),
+		cmocka_unit_test(test_good_peer),	   cmocka_unit_test(test_memo_asks_once),
 		cmocka_unit_test(test_other_users_socket),
 	};
 

@@ -251,7 +251,7 @@ void classify_thread(const struct thread_facts *f, const struct targets *ts, int
 		/* containers: the cgroup (v2 or v1 cpu) at or below the container's */
 		if (target_holds(t, f->cgid_v2, f->cgid_v1_cpu)) {
 			set_attr(out, t->entity,
-				 t->vm_pod	     ? vm_pod_helper_role(f) :
+				 t->vm_pod	? vm_pod_helper_role(f) :
 				 t->app_role[0] ? t->app_role :
 						  "app",
 				 i);

@@ -294,8 +294,8 @@ static int memo_answer(const struct qmp_memo *m, pid_t *tids, int max, char *why
 	return m->n > 0 ? n : m->n;
 }
 
-int qmp_vcpu_tids_memo(pid_t qemu, const char *path, pid_t *tids, int max, char *why,
-		       size_t wlen, bool *asked)
+int qmp_vcpu_tids_memo(pid_t qemu, const char *path, pid_t *tids, int max, char *why, size_t wlen,
+		       bool *asked)
 {
 	struct proc_stat st;
 	struct qmp_memo *m = NULL;

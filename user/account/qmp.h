@@ -29,8 +29,8 @@ int qmp_vcpu_tids(pid_t qemu, const char *path, pid_t *tids, int max, char *why,
  * VM's monitor.  *asked (may be NULL): the monitor was asked now.  Not thread-safe: the capture
  * thread only.
  */
-int qmp_vcpu_tids_memo(pid_t qemu, const char *path, pid_t *tids, int max, char *why,
-		       size_t wlen, bool *asked);
+int qmp_vcpu_tids_memo(pid_t qemu, const char *path, pid_t *tids, int max, char *why, size_t wlen,
+		       bool *asked);
 /* The thread-id values of a query-cpus-fast reply (pure, unit-tested). */
 int qmp_parse_thread_ids(const char *reply, pid_t *tids, int max);
 

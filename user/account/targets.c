@@ -412,7 +412,8 @@ static int add_vm_pod(struct targets *ts, const char *spec, pid_t vmm)
 		}
 		*nt = *t;
 		target_commit(ts, nt);
-		targets_note(ts, "--vm %s: its VMM (pid %d) is the sandbox of %s: reported as that pod",
+		targets_note(ts,
+			     "--vm %s: its VMM (pid %d) is the sandbox of %s: reported as that pod",
 			     spec, (int)t->vmm_pid, t->entity);
 		err = 0;
 		break;

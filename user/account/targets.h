@@ -55,9 +55,9 @@ struct target {
 	 * threads get VM roles from the fields below as a VM's do; every other process in the
 	 * sandbox (containerd-shim-kata-v2, virtiofsd) is a runtime helper of the pod.
 	 */
-	pid_t vmm_pid;	    /* the VMM in the pod's cgroup, 0 for none */
-	bool vm_pod;	    /* vmm_pid set, or Kata's own layout: helpers are runtime:* */
-	bool vcpus_known;   /* the VMM's vCPU threads can be told (QMP, thread names) */
+	pid_t vmm_pid;	  /* the VMM in the pod's cgroup, 0 for none */
+	bool vm_pod;	  /* vmm_pid set, or Kata's own layout: helpers are runtime:* */
+	bool vcpus_known; /* the VMM's vCPU threads can be told (QMP, thread names) */
 	/* VMs: what thread roles can be told from (account/classify.c); never guessed */
 	bool qemu;	    /* a qemu-system-* process: its thread names follow qemu's scheme */
 	char vmm[20];	    /* qemu, firecracker, cloud-hypervisor, crosvm, or "" (another) */

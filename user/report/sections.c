@@ -273,8 +273,8 @@ void report_entities(const struct agg *a, uint64_t span_ns, const struct entity_
 	table_free(&t);
 }
 
-void report_pod_overhead(const struct targets *ts, const struct pod_overhead *po,
-			 uint64_t span_ns, uint64_t requests, struct out *o)
+void report_pod_overhead(const struct targets *ts, const struct pod_overhead *po, uint64_t span_ns,
+			 uint64_t requests, struct out *o)
 {
 	const char *cols[][2] = {
 		{ "total_ns", "TOTAL-ns" },
@@ -331,9 +331,10 @@ void report_pod_overhead(const struct targets *ts, const struct pod_overhead *po
 		       "virtiofsd");
 	for (int i = 0; i < ts->n; i++)
 		if (po[i].ok && !po[i].guest_measured)
-			table_note(&t, "%s: no KVM guest-mode time measured (a TCG guest, no "
-				       "kvm_entry/kvm_exit, or top): its vCPU threads' whole time "
-				       "counts as the guest's",
+			table_note(&t,
+				   "%s: no KVM guest-mode time measured (a TCG guest, no "
+				   "kvm_entry/kvm_exit, or top): its vCPU threads' whole time "
+				   "counts as the guest's",
 				   ts->t[i].entity);
 	table_render(&t, o);
 	table_free(&t);

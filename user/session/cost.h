@@ -62,8 +62,8 @@ enum cost_part cost_part_of_role(const char *role);
  * the shim, virtiofsd.
  */
 struct pod_overhead {
-	bool applies; /* a VM-backed pod; else the figure does not apply */
-	bool ok;      /* measured; else na says why */
+	bool applies;	     /* a VM-backed pod; else the figure does not apply */
+	bool ok;	     /* measured; else na says why */
 	bool guest_measured; /* KVM guest time split the vCPU threads' time */
 	char na[192];
 	uint64_t total_ns, vcpu_ns, guest_ns, overhead_ns; /* overhead = total - guest */
