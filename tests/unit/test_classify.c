@@ -164,6 +164,47 @@ static void test_libvirt_cgroup_roles(void **state)
 	expect(&f, SELF_NONE, NULL, "vm:web", "emul");
 }
 
+/*
+ * A Kata pod: the VMM (pid 900) in the pod's cgroup has VM roles by process, its vhost worker
+ * kthread too; the shim and virtiofsd in the cgroup are its runtime helpers.
+ */
+static void test_kata_pod_roles(void **state)
+{
+	struct target *k = &ts.t[2];
+	struct thread_facts f;
+
+	(void)state;
+	ts.n = 3;
+	k->kind = TARGET_CTR;
+	strcpy(k->entity, "pod:ns/kata");
+	k->vm_pod = true;
+	k->vmm_pid = 900;
+	k->qemu = true;
+	k->debug_threads = true;
+	k->ncgids = k->ncgids_v2 = 1;
+	k->cgids[0] = 8000;
+	facts(&f, 901, 900, "CPU 0/KVM", "qemu-system-x86", 0);
+	f.cgid_v2 = 8000;
+	expect(&f, SELF_NONE, NULL, "pod:ns/kata", "vcpu");
+	facts(&f, 900, 900, "qemu-system-x86", "qemu-system-x86", 0);
+	f.cgid_v2 = 8000;
+	expect(&f, SELF_NONE, NULL, "pod:ns/kata", "emul");
+	/* a vCPU moved out of the sandbox cgroup (sandbox_cgroup_only=false) is still the VMM's */
+	facts(&f, 902, 900, "CPU 1/KVM", "qemu-system-x86", 0);
+	expect(&f, SELF_NONE, NULL, "pod:ns/kata", "vcpu");
+	facts(&f, 950, 950, "containerd-shim", "containerd-shim", 0);
+	f.cgid_v2 = 8000;
+	expect(&f, SELF_NONE, NULL, "pod:ns/kata", "runtime:shim");
+	facts(&f, 961, 960, "virtiofsd", "virtiofsd", 0);
+	f.cgid_v2 = 8000;
+	expect(&f, SELF_NONE, NULL, "pod:ns/kata", "runtime:virtiofsd");
+	facts(&f, 970, 970, "sh", "sh", 0);
+	f.cgid_v2 = 8000;
+	expect(&f, SELF_NONE, NULL, "pod:ns/kata", "runtime");
+	facts(&f, 310, 310, "vhost-900", "vhost-900", VP_PF_KTHREAD);
+	expect(&f, SELF_NONE, NULL, "pod:ns/kata", "vhost");
+}
+
 static void test_qmp_parse(void **state)
 {
 	const char reply[] = "{\"return\": [{\"thread-id\": 4247, \"props\": {}, "
@@ -407,6 +448,7 @@ int main(void)
 		cmocka_unit_test_setup(test_self_and_inheritance, setup),
 		cmocka_unit_test(test_cmdline_arg),
 		cmocka_unit_test_setup(test_libvirt_cgroup_roles, setup),
+		cmocka_unit_test_setup(test_kata_pod_roles, setup),
 	};
 
 	return cmocka_run_group_tests_name("classify", tests, NULL, NULL);
