@@ -12,6 +12,7 @@
 #include "account/classify.h"
 #include "account/qmp.h"
 #include "account/self.h"
+#include "sys/util.h"
 #include "virtprof.h"
 
 #define QEMU_PID 4242
@@ -170,6 +171,22 @@ static void test_libvirt_cgroup_roles(void **state)
  */
 static void test_kata_pod_roles(void **state)
 {
+	static const struct {
+		pid_t tid, tgid;
+		const char *comm, *pcomm;
+		unsigned int flags;
+		uint64_t cgid;
+		const char *role;
+	} cases[] = {
+		{ 901, 900, "CPU 0/KVM", "qemu-system-x86", 0, 8000, "vcpu" },
+		{ 900, 900, "qemu-system-x86", "qemu-system-x86", 0, 8000, "emul" },
+		/* a vCPU moved out of the sandbox cgroup (sandbox_cgroup_only=false): the VMM's */
+		{ 902, 900, "CPU 1/KVM", "qemu-system-x86", 0, 0, "vcpu" },
+		{ 950, 950, "containerd-shim", "containerd-shim", 0, 8000, "runtime:shim" },
+		{ 961, 960, "virtiofsd", "virtiofsd", 0, 8000, "runtime:virtiofsd" },
+		{ 970, 970, "sh", "sh", 0, 8000, "runtime" },
+		{ 310, 310, "vhost-900", "vhost-900", VP_PF_KTHREAD, 0, "vhost" },
+	};
 	struct target *k = &ts.t[2];
 	struct thread_facts f;
 
@@ -183,26 +200,11 @@ static void test_kata_pod_roles(void **state)
 	k->debug_threads = true;
 	k->ncgids = k->ncgids_v2 = 1;
 	k->cgids[0] = 8000;
-	facts(&f, 901, 900, "CPU 0/KVM", "qemu-system-x86", 0);
-	f.cgid_v2 = 8000;
-	expect(&f, SELF_NONE, NULL, "pod:ns/kata", "vcpu");
-	facts(&f, 900, 900, "qemu-system-x86", "qemu-system-x86", 0);
-	f.cgid_v2 = 8000;
-	expect(&f, SELF_NONE, NULL, "pod:ns/kata", "emul");
-	/* a vCPU moved out of the sandbox cgroup (sandbox_cgroup_only=false) is still the VMM's */
-	facts(&f, 902, 900, "CPU 1/KVM", "qemu-system-x86", 0);
-	expect(&f, SELF_NONE, NULL, "pod:ns/kata", "vcpu");
-	facts(&f, 950, 950, "containerd-shim", "containerd-shim", 0);
-	f.cgid_v2 = 8000;
-	expect(&f, SELF_NONE, NULL, "pod:ns/kata", "runtime:shim");
-	facts(&f, 961, 960, "virtiofsd", "virtiofsd", 0);
-	f.cgid_v2 = 8000;
-	expect(&f, SELF_NONE, NULL, "pod:ns/kata", "runtime:virtiofsd");
-	facts(&f, 970, 970, "sh", "sh", 0);
-	f.cgid_v2 = 8000;
-	expect(&f, SELF_NONE, NULL, "pod:ns/kata", "runtime");
-	facts(&f, 310, 310, "vhost-900", "vhost-900", VP_PF_KTHREAD);
-	expect(&f, SELF_NONE, NULL, "pod:ns/kata", "vhost");
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		facts(&f, cases[i].tid, cases[i].tgid, cases[i].comm, cases[i].pcomm, cases[i].flags);
+		f.cgid_v2 = cases[i].cgid;
+		expect(&f, SELF_NONE, NULL, "pod:ns/kata", cases[i].role);
+	}
 }
 
 static void test_qmp_parse(void **state)

@@ -386,6 +386,18 @@ static bool vm_pod_attach(struct targets *ts, struct target *t)
 	return true;
 }
 
+/* A target found on a scratch table (a discovery for one --vm / --container) joins ts. */
+static int target_adopt(struct targets *ts, const struct target *found)
+{
+	struct target *t = target_new(ts, found->kind);
+
+	if (!t)
+		return -E2BIG;
+	*t = *found;
+	target_commit(ts, t);
+	return 0;
+}
+
 /*
  * --vm naming a VM-backed pod (Kata) -- its VMM's pid or name (vmm > 0), or the pod's
  * "namespace/name" -- adds that pod, one target as discovery finds it, and says so in a note;
@@ -401,17 +413,11 @@ static int add_vm_pod(struct targets *ts, const char *spec, pid_t vmm)
 	targets_discover(all);
 	for (int i = 0; i < all->n; i++) {
 		const struct target *t = &all->t[i];
-		struct target *nt;
 
 		if (!t->vmm_pid || (vmm ? t->vmm_pid != vmm : strcmp(t->name, spec)))
 			continue;
-		nt = target_new(ts, TARGET_CTR);
-		if (!nt) {
-			err = -E2BIG;
+		if ((err = target_adopt(ts, t)))
 			break;
-		}
-		*nt = *t;
-		target_commit(ts, nt);
 		targets_note(ts,
 			     "--vm %s: its VMM (pid %d) is the sandbox of %s: reported as that pod",
 			     spec, (int)t->vmm_pid, t->entity);
@@ -633,19 +639,9 @@ static int add_discovered(struct targets *ts, const char *spec)
 		       spec, first, second);
 		err = -EINVAL;
 	} else {
-		for (int i = 0; i < all->n && !err; i++) {
-			struct target *t;
-
-			if (!hit[i])
-				continue;
-			t = target_new(ts, TARGET_CTR);
-			if (!t) {
-				err = -E2BIG;
-				break;
-			}
-			*t = all->t[i];
-			target_commit(ts, t);
-		}
+		for (int i = 0; i < all->n && !err; i++)
+			if (hit[i])
+				err = target_adopt(ts, &all->t[i]);
 	}
 	free(all);
 	return err;
