@@ -201,7 +201,8 @@ static void test_kata_pod_roles(void **state)
 	k->ncgids = k->ncgids_v2 = 1;
 	k->cgids[0] = 8000;
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
-		facts(&f, cases[i].tid, cases[i].tgid, cases[i].comm, cases[i].pcomm, cases[i].flags);
+		facts(&f, cases[i].tid, cases[i].tgid, cases[i].comm, cases[i].pcomm,
+		      cases[i].flags);
 		f.cgid_v2 = cases[i].cgid;
 		expect(&f, SELF_NONE, NULL, "pod:ns/kata", cases[i].role);
 	}
