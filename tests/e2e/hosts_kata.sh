@@ -68,13 +68,17 @@ one_pod() { # layout(cgroupfs|systemd) pod-name
 		on_exit "wait_for 100 rmdir $h$cg; find $h$top -depth -type d -exec rmdir {} + 2>/dev/null"
 	done
 	bundle=/run/containerd/io.containerd.runtime.v2.task/k8s.io/$sid
-	mkdir -p "$bundle"
 	on_exit "rm -rf $bundle"
-	jq -n --arg ns "$ns" --arg pod "$pod" '{ociVersion: "1.0.2", annotations: {
-		"io.kubernetes.cri.container-type": "sandbox",
-		"io.kubernetes.cri.sandbox-namespace": $ns,
-		"io.kubernetes.cri.sandbox-name": $pod,
-		"io.katacontainers.pkg.oci.container_type": "pod_sandbox"}}' >"$bundle/config.json"
+	# (again before each run: a containerd started meanwhile removes bundles it did not make)
+	write_bundle() {
+		mkdir -p "$bundle"
+		jq -n --arg ns "$ns" --arg pod "$pod" '{ociVersion: "1.0.2", annotations: {
+			"io.kubernetes.cri.container-type": "sandbox",
+			"io.kubernetes.cri.sandbox-namespace": $ns,
+			"io.kubernetes.cri.sandbox-name": $pod,
+			"io.katacontainers.pkg.oci.container_type": "pod_sandbox"}}' >"$bundle/config.json"
+	}
+	write_bundle
 	in_pod "$cg" bash -c 'exec -a containerd-shim-kata-v2 "$0" "$@"' "$py" "$tmp/helper.py" \
 		containerd-shim-kata-v2 0.05 &
 	on_exit "kill $!"
@@ -95,6 +99,7 @@ one_pod() { # layout(cgroupfs|systemd) pod-name
 	sleep 1
 	e=pod:$ns/$pod
 
+	write_bundle
 	timeout -k 5 90 "$VIRTPROF" top 1 3 --json >"$tmp/all.json" || fail "top exited $?"
 	last=$(tail -n 1 "$tmp/all.json")
 	jq -e --arg e "$e" '[.targets[] | select(.entity == $e)] | length == 1' <<<"$last" >/dev/null ||
@@ -129,6 +134,7 @@ one_pod() { # layout(cgroupfs|systemd) pod-name
 
 	# one pod, however it is asked for
 	for spec in "--container $ns/$pod" "--vm sandbox-$sid" "--vm $qpid" "--vm $ns/$pod"; do
+		write_bundle
 		# shellcheck disable=SC2086
 		timeout -k 5 60 "$VIRTPROF" top 1 1 --json $spec >"$tmp/one.json" 2>"$tmp/err" ||
 			fail "$spec exited $?: $(cat "$tmp/err")"
@@ -136,12 +142,18 @@ one_pod() { # layout(cgroupfs|systemd) pod-name
 			fail "$spec: $(jq -c '[.targets[].entity]' "$tmp/one.json")"
 		echo "$spec -> $e"
 	done
+	# the text report: the same pod overhead table
+	write_bundle
+	timeout -k 5 60 "$VIRTPROF" top 1 1 --container "$ns/$pod" >"$tmp/top.txt" 2>&1 || fail "top (text) exited $?"
+	grep -A4 "^pod overhead" "$tmp/top.txt"
+	grep -A3 "^pod overhead" "$tmp/top.txt" | grep -q "^$e " || fail "no pod overhead row in the text report: $(cat "$tmp/top.txt")"
 	jq -e '.targets_notes | any(contains("reported as that pod"))' "$tmp/one.json" >/dev/null ||
 		fail "--vm gave the pod without saying so: $(jq -c .targets_notes "$tmp/one.json")"
 
 	# the agent's metrics: the pod overhead counter = the pod's CPU counters less its vCPU's
 	local port agent m
 	port=$(free_port 1) || fail "no free port"
+	write_bundle
 	"$VIRTPROF" serve --listen "127.0.0.1:$port" --interval 1s --no-io >/dev/null 2>"$tmp/agent.err" &
 	agent=$!
 	on_exit "kill $agent; wait $agent"
