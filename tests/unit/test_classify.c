@@ -12,6 +12,7 @@
 #include "account/classify.h"
 #include "account/qmp.h"
 #include "account/self.h"
+#include "sys/util.h"
 #include "virtprof.h"
 
 #define QEMU_PID 4242
@@ -162,6 +163,49 @@ static void test_libvirt_cgroup_roles(void **state)
 	expect(&f, SELF_NONE, NULL, "vm:web", "unknown");
 	ts.t[0].debug_threads = true;
 	expect(&f, SELF_NONE, NULL, "vm:web", "emul");
+}
+
+/*
+ * A Kata pod: the VMM (pid 900) in the pod's cgroup has VM roles by process, its vhost worker
+ * kthread too; the shim and virtiofsd in the cgroup are its runtime helpers.
+ */
+static void test_kata_pod_roles(void **state)
+{
+	static const struct {
+		pid_t tid, tgid;
+		const char *comm, *pcomm;
+		unsigned int flags;
+		uint64_t cgid;
+		const char *role;
+	} cases[] = {
+		{ 901, 900, "CPU 0/KVM", "qemu-system-x86", 0, 8000, "vcpu" },
+		{ 900, 900, "qemu-system-x86", "qemu-system-x86", 0, 8000, "emul" },
+		/* a vCPU moved out of the sandbox cgroup (sandbox_cgroup_only=false): the VMM's */
+		{ 902, 900, "CPU 1/KVM", "qemu-system-x86", 0, 0, "vcpu" },
+		{ 950, 950, "containerd-shim", "containerd-shim", 0, 8000, "runtime:shim" },
+		{ 961, 960, "virtiofsd", "virtiofsd", 0, 8000, "runtime:virtiofsd" },
+		{ 970, 970, "sh", "sh", 0, 8000, "runtime" },
+		{ 310, 310, "vhost-900", "vhost-900", VP_PF_KTHREAD, 0, "vhost" },
+	};
+	struct target *k = &ts.t[2];
+	struct thread_facts f;
+
+	(void)state;
+	ts.n = 3;
+	k->kind = TARGET_CTR;
+	strcpy(k->entity, "pod:ns/kata");
+	k->vm_pod = true;
+	k->vmm_pid = 900;
+	k->qemu = true;
+	k->debug_threads = true;
+	k->ncgids = k->ncgids_v2 = 1;
+	k->cgids[0] = 8000;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		facts(&f, cases[i].tid, cases[i].tgid, cases[i].comm, cases[i].pcomm,
+		      cases[i].flags);
+		f.cgid_v2 = cases[i].cgid;
+		expect(&f, SELF_NONE, NULL, "pod:ns/kata", cases[i].role);
+	}
 }
 
 static void test_qmp_parse(void **state)
@@ -407,6 +451,7 @@ int main(void)
 		cmocka_unit_test_setup(test_self_and_inheritance, setup),
 		cmocka_unit_test(test_cmdline_arg),
 		cmocka_unit_test_setup(test_libvirt_cgroup_roles, setup),
+		cmocka_unit_test_setup(test_kata_pod_roles, setup),
 	};
 
 	return cmocka_run_group_tests_name("classify", tests, NULL, NULL);

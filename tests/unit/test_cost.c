@@ -193,6 +193,57 @@ static void test_exits_from_guest_time(void **state)
 	assert_int_equal(st.cost.target[0].own_ns, 5020 + 0);
 }
 
+/*
+ * A Kata pod: one container target whose VMM has VM roles.  Its pod overhead is its threads'
+ * whole CPU (softirq included) less the vCPUs' guest time: all of their time under TCG, only
+ * their guest-mode time under KVM (the exit handling is the host's).
+ */
+static void test_kata_pod_overhead(void **state)
+{
+	struct target *kt = &s.cap.targets.t[2];
+	const struct pod_overhead *po = &st.cost.target[2].pod;
+
+	(void)state;
+	s.cap.targets.n = 3;
+	kt->kind = TARGET_CTR;
+	strcpy(kt->entity, "pod:ns/kata");
+	kt->vm_pod = true;
+	kt->vmm_pid = 900;
+	row("pod:ns/kata", "vcpu", 2, 3000, 0, 10);
+	row("pod:ns/kata", "emul", 2, 400, 50, 0);
+	row("pod:ns/kata", "runtime:shim", 2, 30, 0, 0);
+	row("pod:ns/kata", "runtime:virtiofsd", 2, 200, 0, 0);
+	st.net.ok = false;
+	session_derive(&s, &st);
+	/* not yet known which threads are the vCPUs: n/a, with why */
+	assert_true(po->applies);
+	assert_false(po->ok);
+	assert_non_null(strstr(po->na, "vCPU threads are not known"));
+	kt->vcpus_known = true;
+	session_derive(&s, &st);
+	assert_true(po->ok);
+	assert_false(po->guest_measured);
+	assert_int_equal(po->total_ns, 3010 + 450 + 30 + 200);
+	assert_int_equal(po->vcpu_ns, 3010);
+	assert_int_equal(po->overhead_ns, 450 + 30 + 200);
+	/* the helpers are VIRT (runtime), the VMM's threads as a VM's */
+	assert_int_equal(st.cost.target[2].runtime_ns, 230);
+	assert_int_equal(st.cost.target[2].emul_ns, 450);
+	assert_int_equal(st.cost.target[2].own_ns, 3010);
+	/* under KVM: 2500 of the vCPUs' 3010 in guest mode, the other 510 are overhead */
+	st.guest.ok = true;
+	st.guest.seen[2] = true;
+	st.guest.guest_ns[2] = 2500;
+	session_derive(&s, &st);
+	assert_true(po->guest_measured);
+	assert_int_equal(po->guest_ns, 2500);
+	assert_int_equal(po->overhead_ns, po->total_ns - 2500);
+	assert_int_equal(st.cost.target[2].exits_ns, 510);
+	/* plain VMs and containers: the figure does not apply */
+	assert_false(st.cost.target[0].pod.applies);
+	assert_false(st.cost.target[1].pod.applies);
+}
+
 static void test_rows_sorted_by_cpu(void **state)
 {
 	(void)state;
@@ -211,6 +262,7 @@ int main(void)
 		cmocka_unit_test_setup(test_named_columns, setup),
 		cmocka_unit_test_setup(test_unknown_role_not_virt, setup),
 		cmocka_unit_test_setup(test_exits_from_guest_time, setup),
+		cmocka_unit_test_setup(test_kata_pod_overhead, setup),
 		cmocka_unit_test_setup(test_rows_sorted_by_cpu, setup),
 	};
 

@@ -56,6 +56,32 @@ static void k8s_systemd(void **state)
 	     "k8s-systemd", "containerd", LAYOUT_CTR, ID);
 }
 
+/* Kata's sandbox cgroup: the cgroupfs driver's path with its base renamed kata_<sandbox id> */
+static void k8s_kata(void **state)
+{
+	(void)state;
+	want("/kubepods/burstable/pod" UID "/kata_" ID, "k8s-kata", "kata", LAYOUT_CTR, ID);
+	assert_true(m.pod);
+	assert_string_equal(m.pod_uid, UID);
+	assert_string_equal(m.qos, "burstable");
+	want("/kubepods/pod" UID "/kata_" ID, "k8s-kata", "kata", LAYOUT_CTR, ID);
+	assert_string_equal(m.qos, "guaranteed");
+	want("/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod" UID_
+	     ".slice/kata_" ID,
+	     "k8s-kata", "kata", LAYOUT_CTR, ID);
+	assert_string_equal(m.pod_uid, UID);
+	want("/kubepods.slice/kubepods-pod" UID_ ".slice/kata_" ID, "k8s-kata", "kata", LAYOUT_CTR,
+	     ID);
+	/* a systemd cgroupsPath keeps the runtime's scope: a pod container like runc's */
+	want("/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod" UID_
+	     ".slice/cri-containerd-" ID ".scope",
+	     "k8s-systemd", "containerd", LAYOUT_CTR, ID);
+	/* near misses: a short id, another prefix, no pod */
+	none("/kubepods/burstable/pod" UID "/kata_0123");
+	none("/kubepods/burstable/pod" UID "/kat_" ID);
+	none("/kata_" ID);
+}
+
 static void k8s_systemd_guaranteed(void **state)
 {
 	(void)state;
@@ -235,6 +261,7 @@ int main(void)
 		cmocka_unit_test(podman),
 		cmocka_unit_test(lxc),
 		cmocka_unit_test(nspawn_and_libvirt),
+		cmocka_unit_test(k8s_kata),
 		cmocka_unit_test(libvirt_scope_of_thread),
 		cmocka_unit_test(libvirt_thread_roles),
 		cmocka_unit_test(containerd_plain),

@@ -1,15 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /* /proc and cgroup parsing with awkward inputs: no root needed. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
 #include "sys/cgroup.h"
 #include "sys/procfs.h"
+#include "sys/util.h"
 
 static void test_stat_plain(void **state)
 {
@@ -152,6 +155,65 @@ static void test_mountinfo(void **state)
 	assert_string_equal(cgroup_mode(&m), "v1");
 }
 
+static char *fixture(const char *name)
+{
+	char path[256], *buf;
+
+	snprintf(path, sizeof(path), "tests/unit/data/cgroup-v1/%s", name);
+	buf = read_file(path, NULL);
+	assert_non_null(buf);
+	return buf;
+}
+
+/* This machine's hybrid layout: cpu and cpuacct mounted apart, the task's paths differ. */
+static void test_cpuacct_apart(void **state)
+{
+	char *mi = fixture("mountinfo-apart"), *pc = fixture("proc-cgroup-apart");
+	const char *cpu = "/kubepods/burstable/pod8e5d2b1c-3f4a-4b5c-9d6e-7f8091a2b3c4/web";
+	struct cgroup_mounts m;
+	char dir[512], rel[512];
+
+	(void)state;
+	cgroup_parse_mountinfo(mi, &m);
+	assert_string_equal(m.v1_cpu, "/sys/fs/cgroup/cpu");
+	assert_string_equal(m.v1_cpuacct, "/sys/fs/cgroup/cpuacct");
+	assert_string_equal(cgroup_mode(&m), "hybrid");
+	assert_int_equal(proc_parse_cgroup_ctrl(pc, "cpu", rel, sizeof(rel)), 0);
+	assert_string_equal(rel, cpu);
+	assert_int_equal(cgroup_v1_cpuacct_dir(&m, pc, rel, dir, sizeof(dir)), 0);
+	assert_string_equal(dir, "/sys/fs/cgroup/cpuacct/acct/web");
+	/* apart and the task's cpuacct path unknown: no guess from its cpu path */
+	assert_int_equal(cgroup_v1_cpuacct_dir(&m, NULL, cpu, dir, sizeof(dir)), -ENOENT);
+	assert_int_equal(cgroup_v1_cpuacct_dir(&m, "4:cpu:/x\n", cpu, dir, sizeof(dir)), -ENOENT);
+	free(mi);
+	free(pc);
+}
+
+static void test_cpuacct_comounted(void **state)
+{
+	char *mi = fixture("mountinfo-comounted"), *pc = fixture("proc-cgroup-comounted");
+	struct cgroup_mounts m;
+	char dir[512], rel[512];
+
+	(void)state;
+	cgroup_parse_mountinfo(mi, &m);
+	assert_string_equal(m.v1_cpu, "/sys/fs/cgroup/cpu,cpuacct");
+	assert_string_equal(m.v1_cpuacct, m.v1_cpu);
+	assert_int_equal(proc_parse_cgroup_ctrl(pc, "cpu", rel, sizeof(rel)), 0);
+	assert_int_equal(cgroup_v1_cpuacct_dir(&m, pc, rel, dir, sizeof(dir)), 0);
+	assert_string_equal(dir,
+			    "/sys/fs/cgroup/cpu,cpuacct/docker/0123456789abcdef0123456789abcdef"
+			    "0123456789abcdef0123456789abcdef");
+	/* co-mounted: the cpu path is the cpuacct path */
+	assert_int_equal(cgroup_v1_cpuacct_dir(&m, NULL, "/docker/x", dir, sizeof(dir)), 0);
+	assert_string_equal(dir, "/sys/fs/cgroup/cpu,cpuacct/docker/x");
+	/* no cpuacct at all (v2 only) */
+	cgroup_parse_mountinfo("26 1 0:23 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n", &m);
+	assert_int_equal(cgroup_v1_cpuacct_dir(&m, pc, rel, dir, sizeof(dir)), -ENOENT);
+	free(mi);
+	free(pc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -162,6 +224,8 @@ int main(void)
 		cmocka_unit_test(test_cgroup_ctrl),
 		cmocka_unit_test(test_container_id_from_path),
 		cmocka_unit_test(test_mountinfo),
+		cmocka_unit_test(test_cpuacct_apart),
+		cmocka_unit_test(test_cpuacct_comounted),
 	};
 
 	return cmocka_run_group_tests_name("procfs", tests, NULL, NULL);

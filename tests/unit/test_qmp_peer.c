@@ -10,6 +10,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -193,6 +194,85 @@ static void test_good_peer(void **state)
 	assert_true(p.got > 0);
 }
 
+/* A well-behaved monitor that serves every connection until shut down, counting them. */
+struct counting_peer {
+	int lfd;
+	int accepts;
+};
+
+static void *counting_main(void *arg)
+{
+	struct counting_peer *c = arg;
+	struct peer p = { .mode = PEER_GOOD };
+	int fd;
+
+	while ((fd = accept(c->lfd, NULL, NULL)) >= 0) {
+		c->accepts++;
+		send_line(fd, "{\"QMP\": {\"version\": {}, \"capabilities\": []}}\n");
+		read_line(&p, fd);
+		send_line(fd, "{\"return\": {}}\n");
+		read_line(&p, fd);
+		send_line(fd, "{\"return\": [{\"cpu-index\": 0, \"thread-id\": 4321}]}\n");
+		close(fd);
+	}
+	return NULL;
+}
+
+static void *parked(void *arg)
+{
+	char b;
+
+	return read(*(int *)arg, &b, 1) < 0 ? NULL : arg;
+}
+
+/*
+ * The memo asks a monitor once per process and thread set: again and again the same answer
+ * without a connection; a new thread in the "qemu" (this process: a vCPU plugged) asks again.
+ */
+static void test_memo_asks_once(void **state)
+{
+	struct counting_peer c = { .lfd = make_listener(8) };
+	pthread_t srv, extra;
+	char why[256] = "";
+	pid_t tids[8];
+	bool asked;
+	int pfd[2];
+
+	(void)state;
+	assert_int_equal(pipe(pfd), 0);
+	assert_int_equal(pthread_create(&srv, NULL, counting_main, &c), 0);
+	assert_int_equal(qmp_vcpu_tids_memo(getpid(), sock_path, tids, 8, why, sizeof(why), &asked),
+			 1);
+	assert_true(asked);
+	assert_int_equal(tids[0], 4321);
+	for (int i = 0; i < 5; i++) {
+		tids[0] = 0;
+		assert_int_equal(qmp_vcpu_tids_memo(getpid(), sock_path, tids, 8, why, sizeof(why),
+						    &asked),
+				 1);
+		assert_false(asked);
+		assert_int_equal(tids[0], 4321);
+	}
+	assert_int_equal(c.accepts, 1);
+	assert_int_equal(pthread_create(&extra, NULL, parked, &pfd[0]), 0);
+	assert_int_equal(qmp_vcpu_tids_memo(getpid(), sock_path, tids, 8, why, sizeof(why), &asked),
+			 1);
+	assert_true(asked);
+	assert_int_equal(c.accepts, 2);
+	assert_int_equal(qmp_vcpu_tids_memo(getpid(), sock_path, tids, 8, why, sizeof(why), &asked),
+			 1);
+	assert_false(asked);
+	assert_int_equal(c.accepts, 2);
+	assert_int_equal(write(pfd[1], "x", 1), 1);
+	pthread_join(extra, NULL);
+	shutdown(c.lfd, SHUT_RDWR);
+	pthread_join(srv, NULL);
+	close(c.lfd);
+	close(pfd[0]);
+	close(pfd[1]);
+	unlink(sock_path);
+}
+
 /* A socket named on another user's command line, served by root: not a byte is sent to it. */
 static void test_other_users_socket(void **state)
 {
@@ -231,9 +311,8 @@ static void test_other_users_socket(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_flood_and_drip),
-		cmocka_unit_test(test_never_accepts),
-		cmocka_unit_test(test_good_peer),
+		cmocka_unit_test(test_flood_and_drip),	   cmocka_unit_test(test_never_accepts),
+		cmocka_unit_test(test_good_peer),	   cmocka_unit_test(test_memo_asks_once),
 		cmocka_unit_test(test_other_users_socket),
 	};
 

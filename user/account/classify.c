@@ -151,6 +151,23 @@ static const char *vm_thread_role(const struct target *t, const struct thread_fa
 	return classify_qemu_role(f->comm, f->flags, t->debug_threads);
 }
 
+/*
+ * Any other process in a VM-backed pod's cgroup (Kata): its containers run inside the guest, so
+ * what runs on the host beside the VMM serves the sandbox -- the shim (containerd-shim-kata-v2,
+ * comm cut to "containerd-shim"), virtiofsd sharing the containers' files, anything else they
+ * start.  The pod's runtime, named per helper.
+ */
+static const char *vm_pod_helper_role(const struct thread_facts *f)
+{
+	const char *p = f->pcomm[0] ? f->pcomm : f->comm;
+
+	if (!strncmp(p, "containerd-shim", 15))
+		return "runtime:shim";
+	if (!strncmp(p, "virtiofsd", 9))
+		return "runtime:virtiofsd";
+	return "runtime";
+}
+
 static pid_t parse_pid_suffix(const char *s)
 {
 	char *end;
@@ -218,22 +235,26 @@ void classify_thread(const struct thread_facts *f, const struct targets *ts, int
 	owner = classify_kthread_owner(f->comm, f->flags);
 	for (int i = 0; i < ts->n; i++) {
 		const struct target *t = &ts->t[i];
+		pid_t vmm = target_vmm_pid(t);
 
-		if (t->kind == TARGET_VM) {
-			if (!kthread && t->pid && f->tgid == t->pid) {
-				set_attr(out, t->entity, vm_thread_role(t, f), i);
-				return;
-			}
-			if (owner && t->pid && (owner == t->pid || f->owner_tgid == t->pid)) {
-				set_attr(out, t->entity,
-					 strncmp(f->comm, "vhost", 5) ? "kvm" : "vhost", i);
-				return;
-			}
-			continue;
+		/* a VM's threads, and those of a VM-backed pod's VMM, by process */
+		if (vmm > 0 && !kthread && f->tgid == vmm) {
+			set_attr(out, t->entity, vm_thread_role(t, f), i);
+			return;
 		}
+		if (vmm > 0 && owner && (owner == vmm || f->owner_tgid == vmm)) {
+			set_attr(out, t->entity, strncmp(f->comm, "vhost", 5) ? "kvm" : "vhost", i);
+			return;
+		}
+		if (t->kind == TARGET_VM)
+			continue;
 		/* containers: the cgroup (v2 or v1 cpu) at or below the container's */
 		if (target_holds(t, f->cgid_v2, f->cgid_v1_cpu)) {
-			set_attr(out, t->entity, t->app_role[0] ? t->app_role : "app", i);
+			set_attr(out, t->entity,
+				 t->vm_pod	? vm_pod_helper_role(f) :
+				 t->app_role[0] ? t->app_role :
+						  "app",
+				 i);
 			return;
 		}
 		/* its runtime helper's own cgroup (conmon's scope, the LXC monitor's) */

@@ -94,11 +94,26 @@ static void read_cgroup(const struct target *t, struct kcheck_reading *r)
 			return;
 	}
 	if (t->cgroup_v1[0] && m->v1_cpu[0]) {
-		/* cpuacct is co-mounted with cpu on every distribution that has both */
+		char acct[1024], pcg[64], *cgtext;
+		pid_t pid = t->pid;
+		int err;
+
 		snprintf(path, sizeof(path), "%s/%s", m->v1_cpu, t->cgroup_v1);
 		charge_running(path, "tasks", 0);
-		snprintf(path, sizeof(path), "%s/%s/cpuacct.usage", m->v1_cpu, t->cgroup_v1);
-		if (!read_u64_file(path, &v)) {
+		/*
+		 * cpuacct is co-mounted with cpu on most distributions, not on all (a hybrid host
+		 * may mount them apart, the task's cpuacct path its own): its mount and the
+		 * task's path on it, from /proc/<pid>/cgroup of the target's pid or, for a target
+		 * named by its cgroup, of a process in it.
+		 */
+		if (!pid && cgroup_pids(path, &pid, 1) != 1)
+			pid = 0;
+		snprintf(pcg, sizeof(pcg), "/proc/%d/cgroup", (int)pid);
+		cgtext = pid ? read_file(pcg, NULL) : NULL;
+		err = cgroup_v1_cpuacct_dir(m, cgtext, t->cgroup_v1, acct, sizeof(acct));
+		free(cgtext);
+		snprintf(path, sizeof(path), "%s/cpuacct.usage", acct);
+		if (!err && !read_u64_file(path, &v)) {
 			r->ok = true;
 			r->ns = v;
 			snprintf(r->source, sizeof(r->source), "cpuacct.usage");

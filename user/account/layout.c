@@ -28,6 +28,20 @@ static const struct layout_rule {
 	const char *pattern;
 	unsigned int flags;
 } rules[] = {
+	/*
+	 * Kata Containers: a pod whose sandbox is a VM.  kata-containers' Go runtime
+	 * (src/runtime/virtcontainers/sandbox.go, createResourceController) puts the shim, the VMM
+	 * and virtiofsd in one sandbox cgroup (sandbox_cgroup_only=true): the sandbox's OCI
+	 * cgroupsPath with its base renamed "kata_<base>" (pkg/resourcecontrol RenameCgroupPath,
+	 * CgroupKataPrefix "kata") -- on the cgroupfs driver /kubepods/<qos>/pod<uid>/kata_<id>;
+	 * with a systemd path (slice:prefix:name) it keeps the runtime's own scope
+	 * cri-containerd-<id>.scope, matched by the k8s-systemd rule below (then the VMM inside is
+	 * the evidence, account/targets.c).  runtime-rs keeps the cgroupsPath as it is.
+	 */
+	{ "k8s-kata", "kata", "**/kubepods/{qos}/pod{uid}/kata_{id}", R_POD },
+	{ "k8s-kata", "kata", "**/kubepods/pod{uid}/kata_{id}", R_POD },
+	{ "k8s-kata", "kata", "**/kubepods-{qos}-pod{uid}.slice/kata_{id}", R_POD },
+	{ "k8s-kata", "kata", "**/kubepods-pod{uid}.slice/kata_{id}", R_POD },
 	/* Kubernetes, systemd cgroup driver; guaranteed pods have no qos slice */
 	{ "k8s-systemd", NULL, "**/kubepods-{qos}-pod{uid}.slice/{rt}-{id}.scope", R_POD },
 	{ "k8s-systemd", NULL, "**/kubepods-pod{uid}.slice/{rt}-{id}.scope", R_POD },

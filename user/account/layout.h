@@ -19,7 +19,7 @@ enum layout_kind {
 
 struct layout_match {
 	const char *rule;    /* the rule's name, e.g. "k8s-systemd" */
-	const char *runtime; /* docker, containerd, cri-o, podman, lxc, nspawn, libvirt */
+	const char *runtime; /* docker, containerd, cri-o, podman, lxc, nspawn, libvirt, kata */
 	enum layout_kind kind;
 	bool pod;	     /* a Kubernetes pod's container: pod_uid is set */
 	bool needs_evidence; /* the path alone proves nothing (plain containerd): need a shim parent */

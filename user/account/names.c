@@ -172,7 +172,9 @@ char *oci_bundle_config(const char *runtime, const char *ns, const char *id)
 	char path[512];
 	char *buf = NULL;
 
-	if (!strcmp(runtime, "containerd") || !strcmp(runtime, "kubernetes")) {
+	/* Kata's shim is a containerd shim v2: its sandbox's bundle is where runc's would be */
+	if (!strcmp(runtime, "containerd") || !strcmp(runtime, "kubernetes") ||
+	    !strcmp(runtime, "kata")) {
 		snprintf(path, sizeof(path),
 			 "/run/containerd/io.containerd.runtime.v2.task/%s/%s/config.json",
 			 ns && ns[0] ? ns : "k8s.io", id);

@@ -34,7 +34,8 @@ struct kube_names {
 /* Parse an OCI config.json's annotations (pure: the text is given); 0 when any name was set. */
 int oci_kube_names(const char *json, struct kube_names *out);
 /*
- * A container's bundle config.json: containerd (/run/containerd/io.containerd.runtime.v2.task/
+ * A container's bundle config.json: containerd and Kata
+ * (/run/containerd/io.containerd.runtime.v2.task/
  * <ns>/<id>/config.json, ns "" = k8s.io), CRI-O and podman (overlay-containers/<id>/userdata/);
  * malloc'd text or NULL.  Bounded: files above 4 MiB are not read.
  */

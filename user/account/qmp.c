@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* qemu's vCPU thread ids over QMP (qmp.h). */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "account/qmp.h"
+#include "sys/procfs.h"
 #include "sys/util.h"
 
 /* "unix:PATH,server=on,wait=off" -> PATH */
@@ -243,6 +245,83 @@ int qmp_vcpu_tids(pid_t qemu, const char *path, pid_t *tids, int max, char *why,
 	if (!n)
 		snprintf(why, wlen, "QMP query-cpus-fast named no thread ids");
 	return n ? n : -ENOENT;
+}
+
+#define QMP_MEMO_VMS 32
+#define QMP_MEMO_TIDS 64
+
+static struct qmp_memo {
+	pid_t pid;
+	uint64_t start_ticks, threads; /* the process, its thread set's signature */
+	char path[108];
+	int n; /* the answer: count, or -errno with why */
+	pid_t tids[QMP_MEMO_TIDS];
+	char why[160];
+} qmp_memo[QMP_MEMO_VMS];
+static unsigned int qmp_memo_next;
+
+/* Which threads a process has, as one number: their count and an order-free mix of tids. */
+static uint64_t thread_set(pid_t pid)
+{
+	struct dirent *de;
+	uint64_t n = 0, mix = 0;
+	char dir[64];
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/task", (int)pid);
+	if (!(d = opendir(dir)))
+		return 0;
+	while ((de = readdir(d))) {
+		uint64_t tid = strtoull(de->d_name, NULL, 10);
+
+		if (!tid)
+			continue;
+		n++;
+		mix += (tid * 0x9e3779b97f4a7c15ULL) ^ (tid >> 7);
+	}
+	closedir(d);
+	return mix ^ (n << 56);
+}
+
+static int memo_answer(const struct qmp_memo *m, pid_t *tids, int max, char *why, size_t wlen)
+{
+	int n = m->n < max ? m->n : max;
+
+	if (n > 0)
+		memcpy(tids, m->tids, n * sizeof(tids[0]));
+	else
+		snprintf(why, wlen, "%s", m->why);
+	return m->n > 0 ? n : m->n;
+}
+
+int qmp_vcpu_tids_memo(pid_t qemu, const char *path, pid_t *tids, int max, char *why, size_t wlen,
+		       bool *asked)
+{
+	struct proc_stat st;
+	struct qmp_memo *m = NULL;
+	uint64_t threads = thread_set(qemu);
+
+	if (asked)
+		*asked = false;
+	if (proc_read_stat(qemu, 0, &st))
+		return qmp_vcpu_tids(qemu, path, tids, max, why, wlen); /* gone: it says so */
+	for (int i = 0; i < QMP_MEMO_VMS && !m; i++)
+		if (qmp_memo[i].pid == qemu && qmp_memo[i].start_ticks == st.start_ticks &&
+		    !strcmp(qmp_memo[i].path, path))
+			m = &qmp_memo[i];
+	if (m && m->threads == threads)
+		return memo_answer(m, tids, max, why, wlen);
+	if (!m)
+		m = &qmp_memo[qmp_memo_next++ % QMP_MEMO_VMS];
+	memset(m, 0, sizeof(*m));
+	m->pid = qemu;
+	m->start_ticks = st.start_ticks;
+	m->threads = threads;
+	snprintf(m->path, sizeof(m->path), "%s", path);
+	m->n = qmp_vcpu_tids(qemu, path, m->tids, QMP_MEMO_TIDS, m->why, sizeof(m->why));
+	if (asked)
+		*asked = true;
+	return memo_answer(m, tids, max, why, wlen);
 }
 
 /* The "return" string of a human-monitor-command reply, unescaped in place; NULL if none. */

@@ -21,6 +21,16 @@ int qmp_socket_path(const char *cmdline, size_t len, char *path, size_t plen);
  * its user; within 1 s in all, at most 16 KB per line (docs/security.md).
  */
 int qmp_vcpu_tids(pid_t qemu, const char *path, pid_t *tids, int max, char *why, size_t wlen);
+/*
+ * qmp_vcpu_tids asked once per VM: the answer (or the failure) is kept per qemu process (pid
+ * + start time) and asked again only when its thread set changed -- qemu makes a vCPU's thread
+ * when the vCPU comes, so a hot-plug changes it.  Discovery runs every interval in top and serve
+ * and again on a scratch table for each --container / --vm; without this each one asked every
+ * VM's monitor.  *asked (may be NULL): the monitor was asked now.  Not thread-safe: the capture
+ * thread only.
+ */
+int qmp_vcpu_tids_memo(pid_t qemu, const char *path, pid_t *tids, int max, char *why, size_t wlen,
+		       bool *asked);
 /* The thread-id values of a query-cpus-fast reply (pure, unit-tested). */
 int qmp_parse_thread_ids(const char *reply, pid_t *tids, int max);
 

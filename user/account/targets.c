@@ -254,10 +254,10 @@ static void roles_note_add(struct target *t, const char *fmt, ...)
  * Which evidence will tell the VM's thread roles apart, strongest first: QMP's vCPU thread ids,
  * libvirt's per-thread cgroups, thread names; or none.
  */
-static void vm_role_evidence(struct targets *ts, struct target *t, const char *comm)
+static void vm_role_evidence(struct targets *ts, struct target *t, pid_t pid, const char *comm)
 {
 	size_t clen = 0;
-	char *cmd = proc_cmdline(t->pid, &clen), path[256], why[160];
+	char *cmd = proc_cmdline(pid, &clen), path[256], why[160];
 	const char *name = cmd ? cmdline_arg(cmd, clen, "-name") : NULL;
 	int n;
 
@@ -272,8 +272,9 @@ static void vm_role_evidence(struct targets *ts, struct target *t, const char *c
 		snprintf(t->roles_note, sizeof(t->roles_note),
 			 "'%s' is not qemu: all its threads belong to the VM, role unknown", comm);
 	} else if (cmd && !qmp_socket_path(cmd, clen, path, sizeof(path))) {
-		n = qmp_vcpu_tids(t->pid, path, t->vcpu_tids, ARRAY_SIZE(t->vcpu_tids), why,
-				  sizeof(why));
+		snprintf(t->qmp_path, sizeof(t->qmp_path), "%s", path);
+		n = qmp_vcpu_tids_memo(pid, path, t->vcpu_tids, ARRAY_SIZE(t->vcpu_tids), why,
+				       sizeof(why), NULL);
 		t->nvcpu_tids = n > 0 ? n : 0;
 		if (n > 0)
 			snprintf(t->roles_note, sizeof(t->roles_note),
@@ -294,6 +295,10 @@ static void vm_role_evidence(struct targets *ts, struct target *t, const char *c
 				       "roles from debug-thread names" :
 				       "roles unknown: start qemu with -name NAME,debug-threads=on "
 				       "or a QMP socket (-qmp unix:PATH,server=on,wait=off)");
+	/* the vCPUs can be told from the rest: QMP, debug-thread names, another VMM's names */
+	t->vcpus_known = t->nvcpu_tids || t->debug_threads || (t->vmm[0] && !t->qemu);
+	for (int i = 0; i < t->ncg_tids && !t->vcpus_known; i++)
+		t->vcpus_known = !strcmp(t->cg_roles[i], "vcpu");
 	free(cmd);
 }
 
@@ -308,9 +313,126 @@ static int add_vm_pid(struct targets *ts, pid_t pid)
 	vm_identify(t);
 	t->netns = proc_netns_ino(pid);
 	proc_comm(pid, comm, sizeof(comm));
-	vm_role_evidence(ts, t, comm);
+	vm_role_evidence(ts, t, pid, comm);
 	target_commit(ts, t);
 	return 0;
+}
+
+static bool is_kata_shim(pid_t pid)
+{
+	size_t len = 0;
+	char *cmd = proc_cmdline(pid, &len);
+	const char *base = cmd ? strrchr(cmd, '/') : NULL;
+	bool yes;
+
+	base = base ? base + 1 : cmd;
+	yes = base && !strncmp(base, "containerd-shim-kata", 20);
+	free(cmd);
+	return yes;
+}
+
+/*
+ * A pod whose cgroup holds a VMM process is a VM-backed pod (Kata): the pod stays one entity,
+ * pod:<namespace>/<name> (its sandbox's annotations, else its uid), whose VMM threads get VM
+ * roles and whose other processes are the pod's runtime helpers.  Looked for in the pod's own
+ * cgroup (where Kata's sandbox_cgroup_only=true puts the shim, the VMM and virtiofsd), at most
+ * 32 processes; true when the VMM was found now.
+ */
+static bool vm_pod_attach(struct targets *ts, struct target *t)
+{
+	const struct cgroup_mounts *mt = cgroup_mounts();
+	char path[1200], line[32], comm[32];
+	pid_t vmm = 0;
+	bool shim = false;
+	int seen = 0;
+	FILE *f;
+
+	if (t->kind != TARGET_CTR || t->gone || t->vmm_pid || !t->pod_uid[0])
+		return false;
+	if (t->cgroup_v2[0] && mt->v2[0])
+		snprintf(path, sizeof(path), "%s%s/cgroup.procs", mt->v2, t->cgroup_v2);
+	else if (t->cgroup_v1[0] && mt->v1_cpu[0])
+		snprintf(path, sizeof(path), "%s%s/cgroup.procs", mt->v1_cpu, t->cgroup_v1);
+	else
+		return false;
+	f = fopen(path, "re");
+	while (f && seen++ < 32 && fgets(line, sizeof(line), f)) {
+		pid_t p = (pid_t)atoi(line);
+
+		if (p <= 0 || proc_comm(p, comm, sizeof(comm)))
+			continue;
+		if (!vmm && classify_vmm_of_comm(comm))
+			vmm = p;
+		else if (!strcmp(comm, "containerd-shim") && !shim)
+			shim = is_kata_shim(p);
+	}
+	if (f)
+		fclose(f);
+	if (shim || !strcmp(t->runtime, "kata"))
+		t->vm_pod = true;
+	if (!vmm)
+		return false;
+	t->vm_pod = true;
+	t->vmm_pid = vmm;
+	if (shim)
+		snprintf(t->runtime, sizeof(t->runtime), "kata");
+	/* the VMM's network namespace is the pod's: its tap and the pod's veth are there */
+	t->netns = proc_netns_ino(vmm);
+	proc_comm(vmm, comm, sizeof(comm));
+	vm_role_evidence(ts, t, vmm, comm);
+	/* one entity for the whole pod: its containers run inside the guest */
+	snprintf(t->name, sizeof(t->name), "%s", t->entity + 4);
+	snprintf(t->label, sizeof(t->label), "%s", t->entity);
+	return true;
+}
+
+/* A target found on a scratch table (a discovery for one --vm / --container) joins ts. */
+static int target_adopt(struct targets *ts, const struct target *found)
+{
+	struct target *t = target_new(ts, found->kind);
+
+	if (!t)
+		return -E2BIG;
+	*t = *found;
+	target_commit(ts, t);
+	return 0;
+}
+
+/*
+ * --vm naming a VM-backed pod (Kata) -- its VMM's pid or name (vmm > 0), or the pod's
+ * "namespace/name" -- adds that pod, one target as discovery finds it, and says so in a note;
+ * -ENOENT when no pod is served by that VMM or has that name.
+ */
+static int add_vm_pod(struct targets *ts, const char *spec, pid_t vmm)
+{
+	struct targets *all = calloc(1, sizeof(*all));
+	int err = -ENOENT;
+
+	if (!all)
+		return -ENOMEM;
+	targets_discover(all);
+	for (int i = 0; i < all->n; i++) {
+		const struct target *t = &all->t[i];
+
+		if (!t->vmm_pid || (vmm ? t->vmm_pid != vmm : strcmp(t->name, spec)))
+			continue;
+		if ((err = target_adopt(ts, t)))
+			break;
+		targets_note(ts,
+			     "--vm %s: its VMM (pid %d) is the sandbox of %s: reported as that pod",
+			     spec, (int)t->vmm_pid, t->entity);
+		err = 0;
+		break;
+	}
+	free(all);
+	return err;
+}
+
+static int add_vm_or_pod(struct targets *ts, const char *spec, pid_t pid)
+{
+	int err = add_vm_pod(ts, spec, pid);
+
+	return err == -ENOENT ? add_vm_pid(ts, pid) : err;
 }
 
 /*
@@ -346,7 +468,7 @@ int targets_add_vm(struct targets *ts, const char *spec)
 			vp_warn("--vm %s: '%s' is not qemu: all its threads count as the VM, with "
 				"role unknown",
 				spec, comm);
-		return add_vm_pid(ts, (pid_t)v);
+		return add_vm_or_pod(ts, spec, (pid_t)v);
 	}
 	d = opendir("/proc");
 	if (!d)
@@ -366,6 +488,15 @@ int targets_add_vm(struct targets *ts, const char *spec)
 		probe->pid = pid;
 		vm_identify(probe);
 		how = vm_spec_match(probe, spec);
+		if (!how) {
+			/* a -name too long for an entity (Kata's "sandbox-<64 hex>") still selects */
+			size_t clen = 0;
+			char *cmd = proc_cmdline(pid, &clen), full[160];
+
+			if (qemu_name(cmd, clen, pid, full, sizeof(full)) && !strcmp(full, spec))
+				how = 2;
+			free(cmd);
+		}
 		if (how > best) {
 			best = how;
 			found = 0; /* the prefix matches so far do not count beside an exact one */
@@ -380,8 +511,13 @@ int targets_add_vm(struct targets *ts, const char *spec)
 	closedir(d);
 	free(probe);
 	if (!found) {
+		/* a VM-backed pod by its namespace/name */
+		int err = add_vm_pod(ts, spec, 0);
+
+		if (err != -ENOENT)
+			return err;
 		vp_err("--vm %s: no VM process with that pid, -name, libvirt domain name or uuid "
-		       "(prefix)",
+		       "(prefix), no VM-backed pod of that namespace/name",
 		       spec);
 		return -ENOENT;
 	}
@@ -391,7 +527,7 @@ int targets_add_vm(struct targets *ts, const char *spec)
 		       spec, found, (int)match1, (int)match2);
 		return -EINVAL;
 	}
-	return add_vm_pid(ts, match1);
+	return add_vm_or_pod(ts, spec, match1);
 }
 
 /* Fill the cgroup paths and the id sets from a member pid's /proc/<pid>/cgroup. */
@@ -503,19 +639,9 @@ static int add_discovered(struct targets *ts, const char *spec)
 		       spec, first, second);
 		err = -EINVAL;
 	} else {
-		for (int i = 0; i < all->n && !err; i++) {
-			struct target *t;
-
-			if (!hit[i])
-				continue;
-			t = target_new(ts, TARGET_CTR);
-			if (!t) {
-				err = -E2BIG;
-				break;
-			}
-			*t = all->t[i];
-			target_commit(ts, t);
-		}
+		for (int i = 0; i < all->n && !err; i++)
+			if (hit[i])
+				err = target_adopt(ts, &all->t[i]);
 	}
 	free(all);
 	return err;
@@ -925,16 +1051,26 @@ void targets_find_helpers(struct targets *ts)
 static bool is_target_pid(const struct targets *ts, pid_t pid)
 {
 	for (int i = 0; i < ts->n; i++)
-		if (ts->t[i].pid == pid && !ts->t[i].gone)
+		if ((ts->t[i].pid == pid || ts->t[i].vmm_pid == pid) && !ts->t[i].gone)
 			return true;
 	return false;
+}
+
+/* A VMM in a known pod's cgroup makes it a VM-backed pod; true when one was found. */
+static bool vm_pods_attach(struct targets *ts)
+{
+	bool any = false;
+
+	for (int i = 0; i < ts->n; i++)
+		any |= vm_pod_attach(ts, &ts->t[i]);
+	return any;
 }
 
 int targets_discover(struct targets *ts)
 {
 	const struct cgroup_mounts *mt = cgroup_mounts();
-	pid_t helpers[32];
-	int nhelpers = 0;
+	pid_t helpers[32], vmms[MAX_TARGETS];
+	int nhelpers = 0, nvmms = 0;
 	struct scan *sc;
 	char comm[32];
 	struct dirent *de;
@@ -951,8 +1087,8 @@ int targets_discover(struct targets *ts)
 		if (is_net_helper(comm) && nhelpers < (int)ARRAY_SIZE(helpers))
 			helpers[nhelpers++] = pid;
 		else if (!is_target_pid(ts, pid) && classify_vmm_of_comm(comm) &&
-			 ts->n < MAX_TARGETS)
-			add_vm_pid(ts, pid);
+			 nvmms < (int)ARRAY_SIZE(vmms))
+			vmms[nvmms++] = pid;
 	}
 	closedir(d);
 	sc = calloc(1, sizeof(*sc));
@@ -968,20 +1104,58 @@ int targets_discover(struct targets *ts)
 			     (int)ARRAY_SIZE(sc->f));
 	discover_found(ts, sc);
 	free(sc);
+	/* the pods first: a VMM in a pod's cgroup is that pod's (Kata), not a VM of its own */
+	vm_pods_attach(ts);
+	for (int i = 0; i < nvmms; i++)
+		if (!is_target_pid(ts, vmms[i]) && ts->n < MAX_TARGETS)
+			add_vm_pid(ts, vmms[i]);
 	for (int i = 0; i < nhelpers; i++)
 		net_helper(ts, helpers[i]);
 	return 0;
 }
 
+/* QMP asked again when the VMM's thread set changed (a vCPU plugged); true when its answer did. */
+static bool vm_qmp_recheck(struct target *t)
+{
+	pid_t tids[ARRAY_SIZE(t->vcpu_tids)];
+	char why[160];
+	bool asked;
+	int n = qmp_vcpu_tids_memo(target_vmm_pid(t), t->qmp_path, tids, ARRAY_SIZE(tids), why,
+				   sizeof(why), &asked);
+
+	if (!asked)
+		return false;
+	if (n < 0)
+		n = 0;
+	if (n == t->nvcpu_tids && !memcmp(tids, t->vcpu_tids, n * sizeof(tids[0])))
+		return false;
+	memcpy(t->vcpu_tids, tids, n * sizeof(tids[0]));
+	t->nvcpu_tids = n;
+	t->vcpus_known |= n > 0;
+	return true;
+}
+
+static int vm_pods_count(const struct targets *ts)
+{
+	int n = 0;
+
+	for (int i = 0; i < ts->n; i++)
+		n += ts->t[i].vmm_pid > 0;
+	return n;
+}
+
 bool targets_refresh(struct targets *ts)
 {
 	bool changed = false;
-	int n0 = ts->n;
+	int n0 = ts->n, nvm0 = vm_pods_count(ts);
 
 	if (ts->rediscover) {
 		targets_discover(ts);
 		changed = ts->n != n0;
 	}
+	/* a pod named on the command line whose VMM came after it (Kata starts the shim first) */
+	vm_pods_attach(ts);
+	changed |= vm_pods_count(ts) != nvm0;
 
 	for (int i = 0; i < ts->n; i++) {
 		struct target *t = &ts->t[i];
@@ -999,6 +1173,16 @@ bool targets_refresh(struct targets *ts)
 				continue;
 			}
 		}
+		if (t->vmm_pid) {
+			/* a VM-backed pod's VMM gone first: its threads are gone too */
+			snprintf(path, sizeof(path), "/proc/%d", (int)t->vmm_pid);
+			if (access(path, F_OK)) {
+				t->vmm_pid = 0;
+				changed = true;
+			}
+		}
+		if (t->qmp_path[0] && target_vmm_pid(t) > 0)
+			changed |= vm_qmp_recheck(t);
 		if (t->kind == TARGET_VM) {
 			/* a VM moved into its scope after we found it (libvirt does so before exec) */
 			char dom[64];
@@ -1064,7 +1248,7 @@ bool target_holds_blkcg(const struct target *t, uint64_t id)
 const struct target *targets_by_pid(const struct targets *ts, pid_t tgid)
 {
 	for (int i = 0; i < ts->n; i++)
-		if (ts->t[i].pid == tgid && tgid)
+		if (tgid && (ts->t[i].pid == tgid || ts->t[i].vmm_pid == tgid))
 			return &ts->t[i];
 	return NULL;
 }

@@ -49,12 +49,22 @@ struct target {
 	uint64_t hcgids[MAX_HELPER_CGIDS];
 	int nhelper_pids;
 	pid_t helper_pids[MAX_HELPER_PIDS]; /* slirp4netns / pasta serving its network namespace */
+	/*
+	 * A pod whose sandbox is a VM (Kata Containers): a container target (its cgroup, kernel
+	 * check and helpers as for any pod) that also has a VMM process in its cgroup, whose
+	 * threads get VM roles from the fields below as a VM's do; every other process in the
+	 * sandbox (containerd-shim-kata-v2, virtiofsd) is a runtime helper of the pod.
+	 */
+	pid_t vmm_pid;	  /* the VMM in the pod's cgroup, 0 for none */
+	bool vm_pod;	  /* vmm_pid set, or Kata's own layout: helpers are runtime:* */
+	bool vcpus_known; /* the VMM's vCPU threads can be told (QMP, thread names) */
 	/* VMs: what thread roles can be told from (account/classify.c); never guessed */
 	bool qemu;	    /* a qemu-system-* process: its thread names follow qemu's scheme */
 	char vmm[20];	    /* qemu, firecracker, cloud-hypervisor, crosvm, or "" (another) */
 	bool debug_threads; /* -name ...,debug-threads=on: qemu names each thread it makes */
 	int nvcpu_tids;
 	pid_t vcpu_tids[64];  /* from QMP query-cpus-fast */
+	char qmp_path[108];   /* its QMP socket, "" none: asked again when its threads change */
 	char roles_note[224]; /* how the roles were found, or how to get them */
 	char uuid[40];	      /* qemu -uuid (libvirt's domain uuid), "" when not given */
 	char vm_cgroup[256]; /* libvirt's machine scope on the cpu hierarchy (v2, else v1), or "" */
@@ -105,7 +115,20 @@ bool target_holds(const struct target *t, uint64_t cgid_v2, uint64_t cgid_v1);
 bool target_holds_blkcg(const struct target *t, uint64_t blkcg_id);
 /* ... in its runtime helper's cgroups. */
 bool target_helper_holds(const struct target *t, uint64_t cgid_v2, uint64_t cgid_v1);
-/* Entity of a process / network namespace, for the network and block sections; NULL if none. */
+/* A VM, or a pod whose sandbox is a VM: its VMM's threads have VM roles. */
+static inline bool target_has_vm(const struct target *t)
+{
+	return t->kind == TARGET_VM || t->vmm_pid > 0;
+}
+/* The VMM process of a VM or of a VM-backed pod, 0 for none. */
+static inline pid_t target_vmm_pid(const struct target *t)
+{
+	return t->kind == TARGET_VM ? t->pid : t->vmm_pid;
+}
+/*
+ * Entity of a process (a VM's or a VM-backed pod's VMM too) / network namespace, for the
+ * network and block sections; NULL if none.
+ */
 const struct target *targets_by_pid(const struct targets *ts, pid_t tgid);
 const struct target *targets_by_netns(const struct targets *ts, unsigned long netns_ino);
 

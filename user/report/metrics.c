@@ -160,6 +160,41 @@ static void render_cpu(struct mw *w, const struct totals *t, const struct captur
 	}
 }
 
+/*
+ * Each VM-backed pod's overhead since the agent started (session/cost.h: its CPU but its vCPU
+ * threads' time; no KVM guest-time split here), from the same counters as
+ * virtprof_cpu_seconds_total.  An n/a pod has no series; its reason is in the target's roles.
+ */
+static void render_pod_overhead(struct mw *w, const struct totals *t, const struct capture *c)
+{
+	bool fam = false;
+
+	for (int i = 0; i < c->targets.n; i++) {
+		struct pod_overhead po;
+
+		if (!pod_overhead_begin(&po, &c->targets.t[i]))
+			continue;
+		for (int k = 0; k < t->ncpu; k++) {
+			const struct tot_cpu *s = &t->cpu[k];
+			uint64_t busy = s->task_ns + s->hardirq_ns;
+
+			if (s->tindex != i)
+				continue;
+			for (int v = 0; v < VP_NR_SOFTIRQS; v++)
+				busy += s->softirq_ns[v];
+			pod_overhead_add(&po, s->key.role, busy);
+		}
+		pod_overhead_end(&po, NULL);
+		if (!fam)
+			family(w, "virtprof_pod_overhead_seconds_total", "counter",
+			       "A VM-backed pod's (Kata) CPU but its vCPU threads' time: the VMM's "
+			       "other threads, the shim, virtiofsd");
+		fam = true;
+		s_sec(w, "virtprof_pod_overhead_seconds_total", L("entity", c->targets.t[i].entity),
+		      po.overhead_ns);
+	}
+}
+
 /* ---- the host: coverage, idle, steal ---- */
 
 static void render_host(struct mw *w, const struct totals *t)
@@ -496,6 +531,7 @@ int metrics_render(const struct totals *t, const struct capture *c, const char *
 		snprintf(w.ts, sizeof(w.ts), " %llu",
 			 (unsigned long long)(t->last_end_real_ns / NSEC_PER_MSEC));
 	render_cpu(&w, t, c);
+	render_pod_overhead(&w, t, c);
 	render_host(&w, t);
 	render_sources(&w, t, c);
 	render_self(&w, t, c);

@@ -132,7 +132,7 @@ void report_targets(const struct capture *s, struct out *o)
 			table_f64(&t, r, 6, (tg->gone_mono_ns - s->t0_mono) / 1e9);
 		else
 			table_none(&t, r, 6);
-		if (tg->kind == TARGET_VM) {
+		if (target_has_vm(tg)) {
 			table_str(&t, r, 7, tg->roles_note);
 			table_note(&t, "%s thread roles: %s", tg->entity, tg->roles_note);
 		} else {
@@ -290,6 +290,73 @@ void report_entities(const struct agg *a, uint64_t span_ns, const struct entity_
 	}
 	if (eo->hide_crumbs && o->mode == OUT_TEXT)
 		table_note(&t, "rows under 0.05%% of the host left out here (all are in --json)");
+	table_render(&t, o);
+	table_free(&t);
+}
+
+void report_pod_overhead(const struct targets *ts, const struct pod_overhead *po, uint64_t span_ns,
+			 uint64_t requests, struct out *o)
+{
+	const char *cols[][2] = {
+		{ "total_ns", "TOTAL-ns" },
+		{ "vcpu_ns", "VCPU-ns" },
+		{ "guest_ns", "GUEST-ns" },
+		{ "overhead_ns", "OVERHEAD-ns" },
+	};
+	struct table t;
+	bool any = false;
+
+	for (int i = 0; i < ts->n; i++)
+		any |= po[i].applies;
+	if (!any)
+		return;
+	table_init(&t, "pod_overhead",
+		   "pod overhead: a VM-backed pod's CPU but its guest's (vCPU) time");
+	table_col(&t, "entity", "POD", 0, true);
+	table_col(&t, "total_pct", "TOTAL%", 2, false);
+	table_col(&t, "vcpu_pct", "VCPU%", 2, false);
+	table_col(&t, "overhead_pct", "OVERHEAD%", 2, false);
+	table_col(&t, "overhead_us_per_req", "OVH-us/req", 2, false);
+	if (!requests)
+		table_col_json_only(&t);
+	for (size_t c = 0; c < ARRAY_SIZE(cols); c++) {
+		table_col(&t, cols[c][0], cols[c][1], 0, false);
+		table_col_json_only(&t);
+	}
+	for (int i = 0; i < ts->n; i++) {
+		const struct pod_overhead *p = &po[i];
+		const uint64_t v[] = { p->total_ns, p->vcpu_ns, p->guest_ns, p->overhead_ns };
+		int r;
+
+		if (!p->applies)
+			continue;
+		r = table_row(&t);
+		table_str(&t, r, 0, ts->t[i].entity);
+		if (!p->ok) {
+			for (int c = 1; c < 5 + (int)ARRAY_SIZE(cols); c++)
+				table_na(&t, r, c, p->na);
+			continue;
+		}
+		table_pct(&t, r, 1, p->total_ns, span_ns);
+		table_pct(&t, r, 2, p->vcpu_ns, span_ns);
+		table_pct(&t, r, 3, p->overhead_ns, span_ns);
+		if (requests)
+			table_f64(&t, r, 4, p->overhead_ns / 1e3 / (double)requests);
+		else
+			table_none(&t, r, 4);
+		for (size_t c = 0; c < ARRAY_SIZE(v); c++)
+			table_u64(&t, r, 5 + (int)c, v[c]);
+	}
+	table_note(&t, "overhead = the pod's threads (task + softirq + hardirq, as its cgroup is "
+		       "charged) less its vCPUs' guest time: the VMM's other threads, the shim, "
+		       "virtiofsd");
+	for (int i = 0; i < ts->n; i++)
+		if (po[i].ok && !po[i].guest_measured)
+			table_note(&t,
+				   "%s: no KVM guest-mode time measured (a TCG guest, no "
+				   "kvm_entry/kvm_exit, or top): its vCPU threads' whole time "
+				   "counts as the guest's",
+				   ts->t[i].entity);
 	table_render(&t, o);
 	table_free(&t);
 }

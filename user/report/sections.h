@@ -13,6 +13,7 @@
 #include "out/table.h"
 #include "probe/kernel.h"
 #include "session/capture.h"
+#include "session/cost.h"
 
 /* Why a BPF run time is "not available": the one wording every section uses. */
 #define REPORT_BPF_STATS_OFF \
@@ -43,6 +44,12 @@ void report_entities(const struct agg *a, uint64_t span_ns, const struct entity_
 		     struct out *o);
 /* Softirq by vector per owner; na non-NULL: not measured, every cell n/a with that reason. */
 void report_softirq(const struct agg *a, const char *na, struct out *o);
+/*
+ * Pod overhead of each VM-backed pod (Kata; session/cost.h), JSON member "pod_overhead": po[i]
+ * for target i; nothing when no target is one.  requests > 0 adds us per request.
+ */
+void report_pod_overhead(const struct targets *ts, const struct pod_overhead *po, uint64_t span_ns,
+			 uint64_t requests, struct out *o);
 /* Steal above this share of the CPUs gets a note wherever the CPU is shown. */
 #define REPORT_STEAL_NOTE_PCT 1.0
 void report_steal_note(struct table *t, uint64_t steal_ns, uint64_t span_ns);

@@ -101,7 +101,8 @@ static void table_step_overhead(const struct session *s, const struct sess_step 
 	table_col(&t, "overhead_pct", "OVH%", 2, false);
 	for (int i = 0; i < s->cap.targets.n; i++) {
 		const struct target_cost *c = &st->cost.target[i];
-		bool vm = s->cap.targets.t[i].kind == TARGET_VM;
+		const struct target *tg = &s->cap.targets.t[i];
+		bool vm = target_has_vm(tg), ctr = tg->kind == TARGET_CTR;
 		int r;
 
 		if (!c->present && i != st->target)
@@ -115,12 +116,15 @@ static void table_step_overhead(const struct session *s, const struct sess_step 
 			cell_us_per_req(&t, r, C_IO, c->io_ns, reqs);
 			cell_us_per_req(&t, r, C_VHOST, c->vhost_ns, reqs);
 			cell_us_per_req(&t, r, C_KVM, c->kvm_ns, reqs);
-			table_none(&t, r, C_RUNTIME);
 		} else {
 			for (int k = C_EMUL; k <= C_KVM; k++)
 				table_none(&t, r, k);
-			cell_us_per_req(&t, r, C_RUNTIME, c->runtime_ns, reqs);
 		}
+		/* a container's helpers; a VM-backed pod (Kata) has both: the shim, virtiofsd */
+		if (ctr)
+			cell_us_per_req(&t, r, C_RUNTIME, c->runtime_ns, reqs);
+		else
+			table_none(&t, r, C_RUNTIME);
 		if (st->net.ok) {
 			cell_us_per_req(&t, r, C_PATH, c->path_ns, reqs);
 			cell_us_per_req(&t, r, C_BRIDGE, c->bridge_ns, reqs);
@@ -155,6 +159,17 @@ static void table_step_overhead(const struct session *s, const struct sess_step 
 }
 
 /* Where the whole host went during the step, in the categories the comparison uses. */
+/* The step's pod overhead of each VM-backed pod (cost_derive's figure). */
+static void table_step_pod_overhead(const struct session *s, const struct sess_step *st,
+				    struct out *o)
+{
+	struct pod_overhead po[MAX_TARGETS];
+
+	for (int i = 0; i < s->cap.targets.n; i++)
+		po[i] = st->cost.target[i].pod;
+	report_pod_overhead(&s->cap.targets, po, st->span_ns, step_requests(st), o);
+}
+
 static void table_step_summary(const struct sess_step *st, struct out *o)
 {
 	uint64_t reqs = step_requests(st);
@@ -691,6 +706,7 @@ void session_report_text(struct session *s, FILE *f, bool compare)
 		table_step_summary(st, &o);
 		fputc('\n', f);
 		table_step_overhead(s, st, &o);
+		table_step_pod_overhead(s, st, &o);
 		fputc('\n', f);
 		table_step_paths(s, st, &o);
 		if (st->io.n) {
@@ -898,6 +914,7 @@ static void json_step(struct session *s, struct sess_step *st, struct jw *w, str
 	report_softirq(&st->agg, capture_irq_na(&s->cap), o);
 	table_step_summary(st, o);
 	table_step_overhead(s, st, o);
+	table_step_pod_overhead(s, st, o);
 	jw_kbool(w, "network_available", st->net.ok);
 	jw_key(w, "network_reason");
 	if (st->net.ok)

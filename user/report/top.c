@@ -20,6 +20,17 @@ void top_report_header(const struct capture *c, const struct top_opts *o, FILE *
 	fputc('\n', f);
 }
 
+/* Each VM-backed pod's overhead over the interval (the one formula, session/cost.c). */
+static void top_pod_overhead(const struct capture *c, const struct capture_interval *ci,
+			     struct out *o)
+{
+	struct pod_overhead po[MAX_TARGETS];
+
+	for (int i = 0; i < c->targets.n; i++)
+		cost_pod_overhead(&ci->agg, i, &c->targets.t[i], NULL, &po[i]);
+	report_pod_overhead(&c->targets, po, ci->iv.span_ns, 0, o);
+}
+
 void top_report_interval(struct capture *c, const struct capture_interval *ci,
 			 const struct top_opts *o, FILE *f)
 {
@@ -48,6 +59,7 @@ void top_report_interval(struct capture *c, const struct capture_interval *ci,
 		report_coverage(iv->busy_ns, iv->idle_ns, iv->steal_ns, iv->span_ns, iv->ncpu_seen,
 				ci->bpf_ns, &out);
 		report_entities(&ci->agg, iv->span_ns, &eo, &out);
+		top_pod_overhead(c, ci, &out);
 		report_kernel_check(&c->targets, ci->kc, ci->nkc, &out);
 		report_softirq(&ci->agg, capture_irq_na(c), &out);
 		report_io(c, secs, &out);
@@ -80,6 +92,10 @@ void top_report_interval(struct capture *c, const struct capture_interval *ci,
 			fprintf(f, "  target %s gone after %.1fs\n", c->targets.t[i].entity,
 				(c->targets.t[i].gone_mono_ns - c->t0_mono) / 1e9);
 	report_entities(&ci->agg, iv->span_ns, &eo, &out);
+	if (c->targets.n) {
+		fputc('\n', f);
+		top_pod_overhead(c, ci, &out);
+	}
 	if (ci->nkc) {
 		fputc('\n', f);
 		report_kernel_check(&c->targets, ci->kc, ci->nkc, &out);

@@ -15,9 +15,11 @@ static const struct {
 
 enum cost_part cost_part_of_role(const char *role)
 {
-	/* a pod's container: "app:<container>" */
+	/* a pod's container: "app:<container>"; a VM-backed pod's helpers: "runtime:<helper>" */
 	if (!strncmp(role, "app:", 4))
 		return PART_OWN;
+	if (!strncmp(role, "runtime:", 8))
+		return PART_RUNTIME;
 	for (size_t i = 0; i < sizeof(role_parts) / sizeof(role_parts[0]); i++)
 		if (!strcmp(role, role_parts[i].role))
 			return role_parts[i].part;
@@ -74,6 +76,51 @@ static void charge_row(struct step_cost *c, const struct agg_row *r, bool net_ok
 	*part_ns(t, cost_part_of_role(r->role)) += mine;
 }
 
+bool pod_overhead_begin(struct pod_overhead *po, const struct target *t)
+{
+	memset(po, 0, sizeof(*po));
+	if (t->kind != TARGET_CTR || !t->vm_pod)
+		return false;
+	po->applies = true;
+	if (!t->vmm_pid)
+		snprintf(po->na, sizeof(po->na), "%s: no VMM found in the pod's cgroup yet",
+			 t->entity);
+	else if (!t->vcpus_known)
+		snprintf(po->na, sizeof(po->na), "%s: its vCPU threads are not known (%.120s)",
+			 t->entity, t->roles_note);
+	else
+		po->ok = true;
+	return po->ok;
+}
+
+void pod_overhead_add(struct pod_overhead *po, const char *role, uint64_t busy_ns)
+{
+	po->total_ns += busy_ns;
+	if (!strcmp(role, "vcpu"))
+		po->vcpu_ns += busy_ns;
+}
+
+void pod_overhead_end(struct pod_overhead *po, const uint64_t *guest_ns)
+{
+	if (!po->ok)
+		return;
+	/* under KVM with guest time measured, the vCPUs' exit handling is the host's work too */
+	po->guest_measured = guest_ns;
+	po->guest_ns = guest_ns && *guest_ns < po->vcpu_ns ? *guest_ns : po->vcpu_ns;
+	po->overhead_ns = po->total_ns - po->guest_ns;
+}
+
+void cost_pod_overhead(const struct agg *agg, int target, const struct target *t,
+		       const uint64_t *guest_ns, struct pod_overhead *po)
+{
+	if (!pod_overhead_begin(po, t))
+		return;
+	for (int i = 0; i < agg->n; i++)
+		if (agg->rows[i].target == target)
+			pod_overhead_add(po, agg->rows[i].role, stats_busy_ns(&agg->rows[i].st));
+	pod_overhead_end(po, guest_ns);
+}
+
 void cost_derive(struct step_cost *c, const struct agg *agg, const struct net_split *net,
 		 const struct guest_split *guest, const struct targets *ts, int step_target)
 {
@@ -94,7 +141,7 @@ void cost_derive(struct step_cost *c, const struct agg *agg, const struct net_sp
 			 * in VHOST and PATH), qemu's emulation then io threads otherwise.  A veth's
 			 * process-context work ran in other threads.
 			 */
-			if (ts->t[i].kind == TARGET_VM) {
+			if (target_has_vm(&ts->t[i])) {
 				uint64_t left = p->proc_ns;
 
 				left -= take(&t->vhost_ns, p->vhost_proc_ns < left ? p->vhost_proc_ns : left);
@@ -113,7 +160,7 @@ void cost_derive(struct step_cost *c, const struct agg *agg, const struct net_sp
 		 * (exit handling in the kernel, device emulation qemu does in the vCPU thread) is the
 		 * host working for the guest.  The kernel's guest_time splits it the same way.
 		 */
-		if (ts->t[i].kind == TARGET_VM && guest && guest->ok && guest->seen[i]) {
+		if (target_has_vm(&ts->t[i]) && guest && guest->ok && guest->seen[i]) {
 			uint64_t g = guest->guest_ns[i] < t->own_ns ? guest->guest_ns[i] :
 								      t->own_ns;
 
@@ -123,6 +170,7 @@ void cost_derive(struct step_cost *c, const struct agg *agg, const struct net_sp
 		}
 		t->virt_ns = t->emul_ns + t->io_ns + t->vhost_ns + t->kvm_ns + t->runtime_ns +
 			     t->exits_ns;
+		cost_pod_overhead(agg, i, &ts->t[i], t->exits_known ? &t->own_ns : NULL, &t->pod);
 		t->netpath_ns = t->path_ns + t->bridge_ns;
 		t->overhead_ns = t->virt_ns + t->netpath_ns;
 		c->own_ns += t->own_ns;

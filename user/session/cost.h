@@ -54,8 +54,34 @@ struct guest_split {
 enum cost_part { PART_OWN, PART_EMUL, PART_IO, PART_VHOST, PART_KVM, PART_RUNTIME, PART_UNKNOWN };
 enum cost_part cost_part_of_role(const char *role);
 
+/*
+ * Pod overhead of a VM-backed pod (Kata): everything its threads cost the host -- task,
+ * softirq and hardirq time, as its cgroup is charged -- except the guest's own time, its vCPU
+ * threads (only their guest-mode time under KVM where that is measured: the exit handling is
+ * the host's).  What Kubernetes' PodOverhead has to cover: the VMM's emulation and I/O threads,
+ * the shim, virtiofsd.
+ */
+struct pod_overhead {
+	bool applies;	     /* a VM-backed pod; else the figure does not apply */
+	bool ok;	     /* measured; else na says why */
+	bool guest_measured; /* KVM guest time split the vCPU threads' time */
+	char na[192];
+	uint64_t total_ns, vcpu_ns, guest_ns, overhead_ns; /* overhead = total - guest */
+};
+/*
+ * The one formula, over one owner row at a time: begin (false: does not apply, or n/a with the
+ * reason), add each (role, busy ns) row of the pod, end (guest_ns NULL when not measured).
+ */
+bool pod_overhead_begin(struct pod_overhead *po, const struct target *t);
+void pod_overhead_add(struct pod_overhead *po, const char *role, uint64_t busy_ns);
+void pod_overhead_end(struct pod_overhead *po, const uint64_t *guest_ns);
+/* ... over agg's rows of target index `target`. */
+void cost_pod_overhead(const struct agg *agg, int target, const struct target *t,
+		       const uint64_t *guest_ns, struct pod_overhead *po);
+
 struct target_cost {
 	bool present;
+	struct pod_overhead pod; /* VM-backed pods only (applies) */
 	uint64_t own_ns;
 	uint64_t emul_ns, io_ns, vhost_ns, kvm_ns, runtime_ns; /* the parts of VIRT */
 	bool exits_known;     /* a KVM guest with guest time measured: exits_ns is a figure */

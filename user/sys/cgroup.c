@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <ctype.h>
+#include <stdbool.h>
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 #include <unistd.h>
 
 #include "sys/cgroup.h"
+#include "sys/procfs.h"
 #include "sys/util.h"
 
 void cgroup_parse_mountinfo(const char *buf, struct cgroup_mounts *m)
@@ -40,10 +42,33 @@ void cgroup_parse_mountinfo(const char *buf, struct cgroup_mounts *m)
 			     tok = strtok_r(NULL, ",", &save))
 				if (!strcmp(tok, "cpu") && !m->v1_cpu[0])
 					snprintf(m->v1_cpu, sizeof(m->v1_cpu), "%s", mnt);
+				else if (!strcmp(tok, "cpuacct") && !m->v1_cpuacct[0])
+					snprintf(m->v1_cpuacct, sizeof(m->v1_cpuacct), "%s", mnt);
 				else if (!strcmp(tok, "blkio") && !m->v1_blkio[0])
 					snprintf(m->v1_blkio, sizeof(m->v1_blkio), "%s", mnt);
 		}
 	}
+}
+
+int cgroup_v1_cpuacct_dir(const struct cgroup_mounts *m, const char *proc_cgroup,
+			  const char *cpu_rel, char *path, size_t len)
+{
+	char rel[512];
+	bool own;
+
+	if (!m->v1_cpuacct[0])
+		return -ENOENT;
+	own = proc_cgroup && !proc_parse_cgroup_ctrl(proc_cgroup, "cpuacct", rel, sizeof(rel));
+	if (!own) {
+		/* co-mounted: the task's cpu path is its cpuacct path; apart, it says nothing */
+		if (strcmp(m->v1_cpuacct, m->v1_cpu) || !cpu_rel || !cpu_rel[0])
+			return -ENOENT;
+		snprintf(rel, sizeof(rel), "%s", cpu_rel);
+	}
+	if ((size_t)snprintf(path, len, "%s%s%s", m->v1_cpuacct, rel[0] == '/' ? "" : "/", rel) >=
+	    len)
+		return -ENAMETOOLONG;
+	return 0;
 }
 
 const struct cgroup_mounts *cgroup_mounts(void)

@@ -13,6 +13,7 @@ struct cgroup_mounts {
 	char v2[256];	  /* mount point of cgroup2, "" if none */
 	char v1_cpu[256]; /* mount point of the v1 hierarchy with the cpu controller, "" if none */
 	char v1_blkio[256]; /* ... with blkio: a bio's blkcg is on this hierarchy when it exists */
+	char v1_cpuacct[256]; /* ... with cpuacct: the cpu one where co-mounted, not everywhere */
 	int nr_v1;	    /* v1 hierarchies mounted */
 };
 
@@ -22,6 +23,16 @@ void cgroup_parse_mountinfo(const char *buf, struct cgroup_mounts *m);
 const struct cgroup_mounts *cgroup_mounts(void);
 /* "v2", "v1" or "hybrid" (or "none"). */
 const char *cgroup_mode(const struct cgroup_mounts *m);
+
+/*
+ * Where a task's v1 CPU usage is read: cpuacct.usage of its cgroup on the cpuacct hierarchy,
+ * which may be mounted apart from cpu (hybrid hosts) with a path of its own in
+ * /proc/<pid>/cgroup (proc_cgroup: that file's text, NULL when unknown).  cpu_rel is the task's
+ * cpu path, used where the two are co-mounted.  The directory into path; -ENOENT when no
+ * cpuacct hierarchy is mounted or the task's path on it is unknown.  Pure (tests/unit).
+ */
+int cgroup_v1_cpuacct_dir(const struct cgroup_mounts *m, const char *proc_cgroup,
+			  const char *cpu_rel, char *path, size_t len);
 
 /* Collect the ids (inode numbers == kernfs ids) of a cgroup and all its descendants. */
 int cgroup_tree_ids(enum cgroup_hier h, const char *relpath, uint64_t *ids, int max);

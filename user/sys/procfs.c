@@ -11,7 +11,7 @@
 int proc_parse_stat(const char *buf, struct proc_stat *out)
 {
 	const char *open = strchr(buf, '('), *close = strrchr(buf, ')');
-	unsigned long long ut, st;
+	unsigned long long ut, st, start = 0;
 	size_t n;
 	int ppid;
 
@@ -25,11 +25,13 @@ int proc_parse_stat(const char *buf, struct proc_stat *out)
 	memcpy(out->comm, open + 1, n);
 	out->comm[n] = '\0';
 	/* after ") ": state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt
-	 * utime stime cutime cstime priority nice num_threads */
+	 * utime stime cutime cstime priority nice num_threads itrealvalue starttime */
 	if (sscanf(close + 1,
-		   " %c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d %*d %*d %ld",
-		   &out->state, &ppid, &ut, &st, &out->num_threads) != 5)
+		   " %c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d %*d %*d %ld %*d "
+		   "%llu",
+		   &out->state, &ppid, &ut, &st, &out->num_threads, &start) < 5)
 		return -EINVAL;
+	out->start_ticks = start;
 	out->ppid = ppid;
 	out->utime_ticks = ut;
 	out->stime_ticks = st;

@@ -14,6 +14,7 @@ struct proc_stat {
 	pid_t ppid;
 	uint64_t utime_ticks, stime_ticks;
 	long num_threads;
+	uint64_t start_ticks; /* since boot, in clock ticks: with the pid, one process ever */
 };
 
 /* /proc/<pid>/stat: comm is everything between the first '(' and the LAST ')'. */
