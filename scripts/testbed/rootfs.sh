@@ -26,13 +26,18 @@ busybox_bin=$(static_busybox || true)
 # dependencies (virtio, virtio_ring, failover, net_failover ...), in load order.
 mods_resolve "$moddir" virtio_pci virtio_net || { echo "testbed: guest kernel $kver lacks a module" >&2; exit 2; }
 mods=("${MODS[@]+"${MODS[@]}"}")
+# --disk: virtio_blk and ext4 (jbd2, mbcache, crc16; crc32c, which ext4 asks the crypto API for
+# at mount, not in modules.dep), loaded only when the VM has a disk; a
+# kernel without them boots without the disk (the init says so on the console).
+dmods=()
+if mods_resolve "$moddir" virtio_pci virtio_blk crc32c_generic ext4 2>/dev/null; then dmods=("${MODS[@]+"${MODS[@]}"}"); fi
 
 libs=$(ldd "$nginx_bin" | awk '/=>/ { print $3 } /^\s*\/lib/ { print $1 }' | sort -u)
 inputs() {
 	cat "$0" "$here/kernel-lib.sh" "$here"/files/*
 	echo "sizes=$sizes kver=$kver"
 	stat -L -c '%n %s %Y' "$kernel" "$nginx_bin" "$busybox_bin" $libs /etc/nginx/mime.types 2>/dev/null
-	for m in "${mods[@]+"${mods[@]}"}"; do stat -L -c '%n %s %Y' "$moddir/$m"; done
+	for m in "${mods[@]+"${mods[@]}"}" "${dmods[@]+"${dmods[@]}"}"; do stat -L -c '%n %s %Y' "$moddir/$m"; done
 }
 hash=$(inputs | sha256sum | cut -c1-16)
 out=$cache/$hash
@@ -76,7 +81,10 @@ echo "127.0.0.1 localhost" >"$r/etc/hosts"
 for n in $sizes; do
 	head -c "$n" /dev/zero | tr '\0' 'x' >"$r/srv/www/bytes/$n"
 done
+MODS=("${mods[@]+"${mods[@]}"}")
 mods_unpack "$moddir" "$r/lib/modules/testbed"
+if [ ${#dmods[@]} -gt 0 ]; then MODS=("${dmods[@]}"); mods_unpack "$moddir" "$r/lib/modules/testbed-disk"; fi
+mkdir -p "$r/srv/disk"
 (cd "$r" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc --quiet >"$out.tmp/initramfs.cpio")
 tar -C "$r" --numeric-owner -cf "$out.tmp/rootfs.tar" .
 echo "$kernel" >"$out.tmp/kernel"

@@ -25,6 +25,9 @@ subnet=${TB_SUBNET:-10.213.0}      # first three octets of a /24 that exists onl
 kvm_probe=${TB_KVM_PROBE_S:-6}     # seconds for a KVM guest to reach init before TCG is used
 boot_timeout=${TB_BOOT_TIMEOUT_S:-90}
 sizes=${TB_SIZES:-0 1 10 100 512 1000 1024 2048 4096 8192 10000 16384 32768 65536 100000 131072 262144 524288 1048576}
+# --disk: a virtio-blk disk for the VM and the same files bind-mounted into the container
+disk=${TB_DISK:-0}
+disk_sizes=${TB_DISK_SIZES:-4096 16384 65536 262144 1048576}
 qemu=${TB_QEMU:-qemu-system-x86_64}
 docker=${TB_DOCKER:-docker}
 dockerd=${TB_DOCKERD:-dockerd}
@@ -38,6 +41,7 @@ vm_ip=$subnet.2 ctr_ip=$subnet.3 br_ip=$subnet.1
 if [ "$name" = virtprof-tb ]; then vm_name=virtprof-vm ctr_name=virtprof-ctr
 else vm_name=$name-vm ctr_name=$name-ctr; fi
 ctr_ns=$name-ctr   # native runtime only
+disk_args=() ctr_disk=
 
 die() { # code message...
 	local c=$1
@@ -241,6 +245,13 @@ preflight() { # every check that needs no side effect, so a refusal leaves nothi
 		[ "$(timeout 10 "$docker" inspect -f '{{index .Config.Labels "virtprof.testbed"}}' "$ctr_name" 2>/dev/null)" != "$name" ]; then
 		die 2 "a docker container named $ctr_name exists and is not this testbed's; remove it (docker rm -f $ctr_name) or pick another --name"
 	fi
+	if [ "$disk" = 1 ]; then
+		[ "$runtime" = docker ] ||
+			die 2 "--disk needs the docker runtime (its bind mount); the native container has none yet"
+		command -v mkfs.ext4 >/dev/null ||
+			die 2 "mkfs.ext4 not found (the VM's disk image); install it: apt-get install e2fsprogs"
+		command -v chattr >/dev/null || die 2 "chattr not found; install it: apt-get install e2fsprogs"
+	fi
 	case $accel_pref in auto | kvm | tcg) ;; *) die 2 "unknown accelerator '$accel_pref' (auto, kvm, tcg)" ;; esac
 	if [ "$accel_pref" = kvm ] && [ ! -w /dev/kvm ]; then
 		die 2 "--accel kvm but /dev/kvm is missing; load kvm_intel/kvm_amd or use --accel tcg"
@@ -292,6 +303,7 @@ start_docker_ctr() {
 		--network none --cpus "$vcpus" ${tcpus:+--cpuset-cpus "$tcpus"} \
 		--memory "${mem}m" --memory-swap "${mem}m" \
 		--ulimit nofile=20000:20000 -e WORKERS="$vcpus" -v "$run/ctr-log:/var/log/nginx" \
+		${ctr_disk:+-v "$ctr_disk:/srv/disk"} \
 		"$tag" /etc/virtprof/nginx-start 2>"$run/docker.err") ||
 		die 1 "docker run failed: $(head -c 300 "$run/docker.err")"
 	rec ctr_id "$id"
@@ -301,6 +313,24 @@ start_docker_ctr() {
 	rec cgroup_driver "$(timeout 10 "$docker" info -f '{{.CgroupDriver}}' 2>/dev/null)"
 	wire_ctr "/proc/$pid/ns/net" "$pid"
 	record_cgroups "$pid"
+	[ -n "$ctr_disk" ] && blkio_stats_on
+}
+
+# cgroup v1 blkio counts a cgroup's bios (blkio.throttle.io_service_bytes / io_serviced) only on
+# a queue where some cgroup has a throttle rule: since Linux 6.10 blk-throttle is set up on a
+# queue at its first rule.  A rule no disk reaches (1 TB/s reads on the disk under the bind
+# mount) turns the container's counters on -- the cross-check reads them.  It goes with the
+# container's cgroup.
+blkio_stats_on() {
+	local d dev
+	d=$(get ctr_cgroup_dirs | tr ':' '\n' | grep '/blkio/' | head -n1)
+	[ -n "$d" ] && [ -f "$d/blkio.throttle.read_bps_device" ] || return 0
+	dev=$(findmnt -no MAJ:MIN -T "$ctr_disk" 2>/dev/null | tr -d ' ')
+	# a rule names a whole disk, not a partition
+	[ -e "/sys/dev/block/$dev/partition" ] && dev=$(cat "/sys/dev/block/$dev/../dev")
+	[ -n "$dev" ] && echo "$dev 1000000000000" >"$d/blkio.throttle.read_bps_device" 2>/dev/null &&
+		rec blkio_stats_rule "$dev" ||
+		note "no blkio rule on $dev for the container: its blkio counters may stay 0 (the cross-check says so)"
 }
 
 cg_mount() { # v1 controller -> its mount point (exact option match: "cpu" is not "cpuset")
@@ -406,12 +436,49 @@ start_qemu() { # accel cpu-model -> 0 when qemu runs
 	in_ns ${tcpus:+taskset -c "$tcpus"} "$qemu" -name "$vm_name,debug-threads=on" -machine pc -accel "$a" -cpu "$cpu" \
 		-smp "$vcpus" -m "$mem" -nodefaults -no-user-config -display none -vga none \
 		-kernel "$boot_image" -initrd "$rootfs/initramfs.cpio" \
-		-append "console=ttyS0 panic=-1 quiet $tsc vp.ip=$vm_ip/24 vp.workers=$vcpus ${TB_KCMDLINE:-}" \
+		-append "console=ttyS0 panic=-1 quiet $tsc vp.ip=$vm_ip/24 vp.workers=$vcpus${disk_args[*]:+ vp.disk=1} ${TB_KCMDLINE:-}" \
 		-serial "file:$run/serial.log" -no-reboot \
+		${disk_args[@]+"${disk_args[@]}"} \
 		-netdev "tap,id=n0,ifname=$tap,script=no,downscript=no,vhost=$vhost" \
 		-device "virtio-net-pci,netdev=n0,mac=52:54:00:d5:00:02" \
 		-qmp "unix:$run/qmp.sock,server=on,wait=off" \
 		-pidfile "$run/qemu.pid" -daemonize 2>"$run/qemu.err" 9>&- && vm_cpu=$cpu
+}
+
+# --disk: the same files twice -- a directory on the host filesystem (the container's bind mount)
+# and a raw ext4 image of it (the VM's virtio-blk disk, cache=none: qemu reads and writes it with
+# O_DIRECT, so every guest request reaches the host's block layer).  www/N: N bytes; body/: where
+# nginx writes request bodies, synchronously (chattr +S here, mount -o sync in the guest), so a
+# POST's write reaches the disk inside the request.  Both are in $run: `down` removes them.
+make_disk() {
+	local d=$run/disk n img=$run/disk.img mib=64 aio
+	rec disk_dir "$d"
+	rec disk_image "$img"
+	mkdir -p "$d/www" "$d/body"
+	for n in $disk_sizes; do
+		case $n in *[!0-9]*) die 2 "disk size '$n' is not a byte count" ;; esac
+		head -c "$n" /dev/zero | tr '\0' 'x' >"$d/www/$n"
+		mib=$((mib + (n + 1048575) / 1048576))
+	done
+	chmod 1777 "$d/body"
+	mkfs.ext4 -q -F -O ^metadata_csum -b 4096 -E root_owner=0:0 -d "$d" "$img" "${mib}M" \
+		>"$run/mkfs.log" 2>&1 || die 1 "mkfs.ext4 of the VM's disk failed: $(head -c 200 "$run/mkfs.log")"
+	# The container's side: its body writes synchronous too (EXT4_SYNC_FL, inherited by new files)
+	chattr +S "$d/body" 2>/dev/null || note "chattr +S $d/body failed: the container's body writes are buffered"
+	ctr_disk=$d
+	# io_uring where this qemu was built with it, else its thread pool
+	if echo '{"execute":"qmp_capabilities"}{"execute":"quit"}' |
+		timeout 20 "$qemu" -machine none -nodefaults -display none -qmp stdio \
+			-drive "file=$img,if=none,id=p0,format=raw,cache=none,aio=io_uring" >/dev/null 2>&1; then
+		aio=io_uring
+	else
+		aio=threads
+	fi
+	rec disk_aio "$aio"
+	rec disk_sizes "$disk_sizes"
+	disk_args=(-object iothread,id=vpdisk
+		-drive "file=$img,if=none,id=d0,format=raw,cache=none,aio=$aio"
+		-device "virtio-blk-pci,drive=d0,iothread=vpdisk,serial=vpdisk")
 }
 
 start_vm() { # accel -> 0 when qemu runs; TCG: "max"; KVM: "host", else the default model,
@@ -471,6 +538,8 @@ do_up() {
 	local accel vm_t0 kvm_note='' vm_cpu=''
 	if [ -f "$st" ]; then
 		if healthy; then
+			[ "$disk" = 1 ] && [ -z "$(get disk_image)" ] &&
+				die 2 "$name is up without a disk: take it down first (virtprof testbed down --name $name), or pick another --name"
 			note "$name is already up"
 			return 0
 		fi
@@ -541,6 +610,7 @@ do_up() {
 		accel=tcg
 		note "$kvm_note: using TCG"
 	fi
+	[ "$disk" = 1 ] && make_disk
 	rec qemu_pidfile "$run/qemu.pid"
 	vm_t0=$(now)
 	if ! start_vm "$accel"; then
@@ -587,6 +657,14 @@ do_up() {
 			die 1 "the VM stopped while booting ($accel); its console: $(tail -n 3 "$run/serial.log" | tr '\n' ' ')"
 		fi
 		die 1 "the VM did not answer at http://$vm_ip/ within ${boot_timeout}s ($accel); its console log: $state_dir/logs/$name-serial.log"
+	fi
+	if [ "$disk" = 1 ]; then
+		# the disk is served from both sides, or `up` fails: a comparison without it is not one
+		local first=${disk_sizes%% *}
+		[ "$(http_code "http://$vm_ip/disk/$first")" = 200 ] ||
+			die 1 "the VM does not serve /disk/$first (its disk did not mount?); its console: $(grep virtprof-testbed "$run/serial.log" | tail -n 2 | tr '\n' ' ')"
+		[ "$(http_code "http://$ctr_ip/disk/$first")" = 200 ] ||
+			die 1 "the container does not serve /disk/$first from its bind mount $ctr_disk"
 	fi
 	rec vm_boot_s "$(awk -v s="$vm_t0" -v n="$(now)" 'BEGIN { printf "%.1f", n - s }')"
 	# The guest kernel's symbols of this boot, beside the QMP socket: virtprof names the guest

@@ -60,6 +60,11 @@ static void usage(FILE *f)
 		"                               take them down again (no --target needed)\n"
 		"  --testbed-path PATH          URL path to load on the testbed (default /; the servers\n"
 		"                               also have /bytes/N bodies of N bytes)\n"
+		"  --workload W                 http (default) | disk-read | disk-write: the testbed\n"
+		"                               with a disk (testbed up --disk); disk-read GETs\n"
+		"                               /disk/N (N bytes read with O_DIRECT per request),\n"
+		"                               disk-write POSTs N bytes to /disk/N (written to the\n"
+		"                               disk); N from --testbed-path /disk/N (default 65536)\n"
 		"  --testbed-name NAME          testbed (and network namespace) name (default virtprof-tb)\n"
 		"  --target-cpus LIST           the testbed's VM and container run only on these CPUs\n"
 		"                               (with --loadgen-cpus on others: neither starves the other)\n"
@@ -79,6 +84,7 @@ static void usage(FILE *f)
 		"  virtprof compare --target kvm=http://10.0.0.2/@vm:web1 \\\n"
 		"                   --target docker=http://172.17.0.2/@container:web2 \\\n"
 		"                   --steps 1000,5000,7000,10000 --duration 30s --json cmp.json\n"
+		"  virtprof compare --testbed --workload disk-read --testbed-path /disk/262144\n"
 		"  virtprof compare --testbed --stacks --folded /tmp/fg --pprof cmp.pb.gz\n"
 		"  virtprof compare --testbed --steps 100,1000 \\\n"
 		"                   --load-cmd 'wrk -t1 -c{users} -d10s --latency {url}'\n",
@@ -184,7 +190,8 @@ int cmd_compare(int argc, char **argv)
 		OPT_KEEP,
 		OPT_TB_PATH,
 		OPT_TB_NAME,
-		OPT_TB_CPUS
+		OPT_TB_CPUS,
+		OPT_WORKLOAD
 	};
 	static const struct option opts[] = {
 		{ "target", required_argument, NULL, OPT_TARGET },
@@ -194,6 +201,7 @@ int cmd_compare(int argc, char **argv)
 		{ "testbed-path", required_argument, NULL, OPT_TB_PATH },
 		{ "testbed-name", required_argument, NULL, OPT_TB_NAME },
 		{ "target-cpus", required_argument, NULL, OPT_TB_CPUS },
+		{ "workload", required_argument, NULL, OPT_WORKLOAD },
 		SESSION_GUEST_SYMBOLS_OPTION,
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -211,7 +219,7 @@ int cmd_compare(int argc, char **argv)
 	int ntg = 0, nsteps = 0, opt, err, ret = VP_EXIT_FAIL;
 	struct session_cli cli;
 	bool testbed = false, tb_up = false, session_ok = false, keep = false;
-	const char *tb_path = "/", *tb_name = NULL, *tb_cpus = NULL;
+	const char *tb_path = "/", *tb_name = NULL, *tb_cpus = NULL, *workload = "http";
 	struct load_plan *plan = &cli.plan;
 	struct testbed_info tbi;
 	struct session s;
@@ -274,6 +282,14 @@ int cmd_compare(int argc, char **argv)
 			}
 			tb_path = optarg;
 			break;
+		case OPT_WORKLOAD:
+			if (strcmp(optarg, "http") && strcmp(optarg, "disk-read") &&
+			    strcmp(optarg, "disk-write")) {
+				vp_err("--workload %s: http, disk-read or disk-write", optarg);
+				return VP_EXIT_USAGE;
+			}
+			workload = optarg;
+			break;
 		case 'v':
 			vp_verbose++;
 			break;
@@ -301,6 +317,25 @@ int cmd_compare(int argc, char **argv)
 	if (!testbed && (keep || strcmp(tb_path, "/") || tb_name || tb_cpus)) {
 		vp_err("--keep-testbed, --testbed-path, --testbed-name and --target-cpus go with --testbed");
 		return VP_EXIT_USAGE;
+	}
+	if (strcmp(workload, "http")) {
+		uint64_t n = 0;
+
+		if (!testbed) {
+			vp_err("--workload %s: the disk workloads run on the testbed (--testbed)",
+			       workload);
+			return VP_EXIT_USAGE;
+		}
+		if (!strcmp(tb_path, "/"))
+			tb_path = "/disk/65536";
+		if (strncmp(tb_path, "/disk/", 6) || parse_u64(tb_path + 6, 1, 1ULL << 30, &n)) {
+			vp_err("--testbed-path %s: --workload %s wants /disk/N (N bytes, a size of "
+			       "'virtprof testbed up --disk-sizes')",
+			       tb_path, workload);
+			return VP_EXIT_USAGE;
+		}
+		if (!strcmp(workload, "disk-write"))
+			plan->body_bytes = n;
 	}
 	if (testbed && ntg) {
 		vp_err("--testbed brings its own targets: leave out --target");
@@ -353,7 +388,9 @@ int cmd_compare(int argc, char **argv)
 		return VP_EXIT_USAGE;
 
 	if (testbed) {
-		struct testbed_opts to = { .name = tb_name, .target_cpus = tb_cpus };
+		struct testbed_opts to = { .name = tb_name,
+					   .target_cpus = tb_cpus,
+					   .disk = strcmp(workload, "http") != 0 };
 
 		/* a testbed that was up before is the user's: used, and left up afterwards */
 		if (!testbed_status(tb_name, &tbi) && tbi.up)
@@ -404,6 +441,7 @@ int cmd_compare(int argc, char **argv)
 		capture_stacks(&s.cap, cli.stack_hz); /* not available is reported, not fatal */
 	if (tb_up)
 		snprintf(s.testbed, sizeof(s.testbed), "%s", tbi.name);
+	snprintf(s.workload, sizeof(s.workload), "%s", workload);
 	for (int i = 0; i < ntg; i++) {
 		tg[i].idx = find_target(&s.cap.targets, &tg[i]);
 		if (tg[i].idx < 0) {

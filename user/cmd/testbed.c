@@ -78,6 +78,8 @@ static void render_status(const struct testbed_info *in, struct out *o)
 	table_col_json_only(&t);
 	table_col(&t, "note", "note", 0, true);
 	table_col_json_only(&t);
+	table_col(&t, "disk", "disk", 0, true);
+	table_col_json_only(&t);
 
 	r = table_row(&t);
 	table_str(&t, r, 0, "vm");
@@ -109,6 +111,15 @@ static void render_status(const struct testbed_info *in, struct out *o)
 	table_str(&t, r, 17, in->serial_log);
 	if (in->accel_note[0])
 		table_str(&t, r, 18, in->accel_note);
+	if (in->disk_image[0]) {
+		char d[300];
+
+		snprintf(d, sizeof(d), "%s (virtio-blk, cache=none, aio=%s)", in->disk_image,
+			 in->disk_aio);
+		table_str(&t, r, 19, d);
+	} else {
+		table_na(&t, r, 19, "disk: none ('virtprof testbed up --disk' gives the VM one)");
+	}
 
 	r = table_row(&t);
 	table_str(&t, r, 0, "container");
@@ -134,6 +145,10 @@ static void render_status(const struct testbed_info *in, struct out *o)
 	table_na(&t, r, 17, NULL);
 	if (in->runtime_note[0])
 		table_str(&t, r, 18, in->runtime_note);
+	if (in->disk_dir[0])
+		table_str(&t, r, 19, in->disk_dir);
+	else
+		table_na(&t, r, 19, NULL);
 	table_render(&t, o);
 	table_free(&t);
 	if (o->mode == OUT_TEXT) {
@@ -237,6 +252,11 @@ static void usage(FILE *f)
 		"                       /dev/vhost-net exists)\n"
 		"      --subnet A.B.C.0/24  addresses inside the netns (10.213.0.0/24)\n"
 		"      --sizes \"N ...\"  /bytes/N bodies to pre-generate (bytes)\n"
+		"      --disk           also a disk: the VM a virtio-blk raw image (cache=none,\n"
+		"                       io_uring or threads), the container the same files on the\n"
+		"                       host filesystem; GET /disk/N reads N bytes from it with\n"
+		"                       O_DIRECT, POST /disk/N writes the body to it (docker only)\n"
+		"      --disk-sizes \"N ...\"  /disk/N files (default 4096 16384 65536 262144 1048576)\n"
 		"  -j, --json           status as JSON\n"
 		"\n"
 		"Examples:\n"
@@ -261,7 +281,9 @@ int cmd_testbed(int argc, char **argv)
 		O_SUBNET,
 		O_SIZES,
 		O_PURGE,
-		O_TCPUS
+		O_TCPUS,
+		O_DISK,
+		O_DISK_SIZES
 	};
 	static const struct option lopts[] = {
 		{ "name", required_argument, NULL, 'n' },
@@ -276,6 +298,8 @@ int cmd_testbed(int argc, char **argv)
 		{ "subnet", required_argument, NULL, O_SUBNET },
 		{ "sizes", required_argument, NULL, O_SIZES },
 		{ "target-cpus", required_argument, NULL, O_TCPUS },
+		{ "disk", no_argument, NULL, O_DISK },
+		{ "disk-sizes", required_argument, NULL, O_DISK_SIZES },
 		{ "purge", no_argument, NULL, O_PURGE },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
@@ -399,14 +423,19 @@ int cmd_testbed(int argc, char **argv)
 			o.subnet = optarg;
 			break;
 		case O_SIZES:
-			for (const char *p = optarg; *p; p++)
-				if (!(*p >= '0' && *p <= '9') && *p != ' ') {
-					vp_err("testbed: --sizes '%s': want byte counts separated by "
-					       "spaces",
-					       optarg);
-					return VP_EXIT_USAGE;
-				}
-			o.sizes = optarg;
+		case O_DISK_SIZES:
+			if (!testbed_sizes_ok(optarg)) {
+				vp_err("testbed: --%s '%s': want byte counts separated by spaces",
+				       c == O_SIZES ? "sizes" : "disk-sizes", optarg);
+				return VP_EXIT_USAGE;
+			}
+			if (c == O_SIZES)
+				o.sizes = optarg;
+			else
+				o.disk_sizes = optarg;
+			break;
+		case O_DISK:
+			o.disk = true;
 			break;
 		case O_PURGE:
 			purge = true;

@@ -53,6 +53,7 @@ struct load_plan {
 	double rate;		 /* > 0: open model, requests per second */
 	uint64_t max_inflight;	 /* open model: cap on concurrent transfers (default 1000) */
 	bool new_conn;		 /* a fresh connection per request (default keep-alive) */
+	uint64_t body_bytes;	 /* > 0: each request POSTs a body of that many bytes ('x') */
 	unsigned workers;	 /* 0 = one per online CPU; never more than users / max_inflight */
 	const char *netns;	 /* join /run/netns/NAME in the load threads only; NULL = stay */
 	/* --loadgen-cpus: the load threads run only on these CPUs (disjoint from the targets') */

@@ -948,6 +948,11 @@ static void session_json(struct session *s, FILE *f, const char *command)
 	jw_obj_begin(w);
 	jw_kstr(w, "schema", "virtprof-session/1");
 	jw_kstr(w, "command", command);
+	jw_key(w, "workload");
+	if (s->workload[0])
+		jw_str(w, s->workload);
+	else
+		jw_null(w);
 	jw_key(w, "testbed");
 	if (s->testbed[0])
 		jw_str(w, s->testbed);

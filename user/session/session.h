@@ -128,6 +128,7 @@ struct session {
 	int nsteps, capsteps;
 	struct sess_step *steps;
 	char testbed[64]; /* name of the testbed the session brought up, "" none */
+	char workload[16]; /* compare --workload: "http", "disk-read", "disk-write"; "" none */
 	/* each target's idle CPU % of the host, measured before the first step */
 	bool have_baseline;
 	double baseline_s;

@@ -32,6 +32,19 @@ static const char *tb_state_dir(void)
 	return d && *d ? d : TB_STATE_DIR_DEFAULT;
 }
 
+bool testbed_sizes_ok(const char *sizes)
+{
+	bool digit = false;
+
+	for (const char *p = sizes; *p; p++) {
+		if (*p >= '0' && *p <= '9')
+			digit = true;
+		else if (*p != ' ')
+			return false;
+	}
+	return digit;
+}
+
 bool testbed_name_ok(const char *name)
 {
 	size_t n = name ? strlen(name) : 0;
@@ -372,6 +385,12 @@ void testbed_parse_state(const char *text, struct testbed_info *in)
 			COPY(in->kernel, v);
 		else if (!strcmp(k, "kernel_boot"))
 			COPY(in->kernel_boot, v);
+		else if (!strcmp(k, "disk_image"))
+			COPY(in->disk_image, v);
+		else if (!strcmp(k, "disk_dir"))
+			COPY(in->disk_dir, v);
+		else if (!strcmp(k, "disk_aio"))
+			COPY(in->disk_aio, v);
 		else if (!strcmp(k, "serial_log"))
 			COPY(in->serial_log, v);
 		else if (!strcmp(k, "vm_log_url"))
@@ -524,6 +543,9 @@ int testbed_up(const struct testbed_opts *o, struct testbed_info *info)
 		o->boot_timeout_ns ? (double)o->boot_timeout_ns / NSEC_PER_SEC : 90.0);
 	if (o->sizes)
 		env_add(&e, "TB_SIZES", "%s", o->sizes);
+	env_add(&e, "TB_DISK", "%d", o->disk ? 1 : 0);
+	if (o->disk_sizes)
+		env_add(&e, "TB_DISK_SIZES", "%s", o->disk_sizes);
 	rc = run_script("up", NULL, &e, NULL, true);
 	env_free(&e);
 	if (tb_signal) {

@@ -38,6 +38,8 @@ struct testbed_opts {
 	uint64_t boot_timeout_ns; /* VM boot to HTTP 200; 0: 90 s */
 	const char *sizes;	  /* /bytes/N sizes, space separated; NULL: built-in list */
 	const char *target_cpus;  /* CPUs of the VM and the container ("1", "0,2-3"); NULL: any */
+	bool disk; /* a virtio-blk disk for the VM, its files bind-mounted in the ctr */
+	const char *disk_sizes; /* /disk/N files on it, space separated; NULL: built-in list */
 };
 
 struct testbed_dev {
@@ -89,6 +91,11 @@ struct testbed_info {
 	char ctr_log_url[96];
 	int ctr_http;
 
+	/* --disk: the VM's raw image (virtio-blk, cache=none) and the container's bind mount */
+	char disk_image[256]; /* empty: no disk */
+	char disk_dir[256];
+	char disk_aio[16]; /* qemu aio=: "io_uring" | "threads" */
+
 	bool qemu_alive, ctr_alive, netns_alive;
 };
 
@@ -113,6 +120,8 @@ int testbed_logs(const char *name, const char *which);
 void testbed_parse_state(const char *text, struct testbed_info *info);
 /* Validate a testbed name: [A-Za-z0-9_.-], 1..TB_NAME_MAX-5 characters (room for "-ctr"). */
 bool testbed_name_ok(const char *name);
+/* Validate a size list ("4096 65536"): byte counts separated by spaces, at least one. */
+bool testbed_sizes_ok(const char *sizes);
 /* Validate "A.B.C.0/24" and return "A.B.C" in prefix. */
 int testbed_parse_subnet(const char *s, char *prefix, size_t len);
 
