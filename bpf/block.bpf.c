@@ -73,6 +73,14 @@ static __always_inline __u64 bio_cgid(struct bio *bio)
 	return BPF_CORE_READ(bio, bi_blkg, blkcg, css.cgroup, kn, id);
 }
 
+/* REQ_META's bit: 12 since v4.10 (REQ_OP_BITS 8, then FAILFAST x3, SYNC, META), read by CO-RE. */
+static __always_inline __u32 req_meta(void)
+{
+	if (bpf_core_enum_value_exists(enum req_flag_bits, __REQ_META))
+		return 1u << bpf_core_enum_value(enum req_flag_bits, __REQ_META);
+	return 1u << 12;
+}
+
 /* What block_bio_queue needs from a bio, read directly (tp_btf) or with CO-RE probes (raw_tp). */
 struct blk_facts {
 	__u64 cgid;
@@ -97,6 +105,8 @@ static __always_inline int on_queue(__u64 bio, const struct blk_facts *f)
 		in.key.flags |= VP_BLK_WQ;
 	if (!in.key.cgid)
 		in.key.flags |= VP_BLK_NO_BLKCG;
+	if (f->op & req_meta())
+		in.key.flags |= VP_BLK_META;
 	in.bytes = f->size;
 	bpf_get_current_comm(in.comm, sizeof(in.comm));
 	in.ts = bpf_ktime_get_ns();

@@ -107,6 +107,7 @@ struct vp_cpu_state {
 
 #define VP_NET_TX_SOFTIRQ 2
 #define VP_NET_RX_SOFTIRQ 3
+#define VP_BLOCK_SOFTIRQ 4
 
 /* Drop reasons, counted in a per-CPU array; never silent. */
 enum vp_drop {
@@ -207,6 +208,7 @@ enum vp_blk_flag {
 	VP_BLK_KTHREAD = 1,  /* submitted by a kernel thread */
 	VP_BLK_WQ = 2,	     /* ... that is a workqueue worker (writeback kworker for writes) */
 	VP_BLK_NO_BLKCG = 4, /* the bio carried no blkcg: owner is the submitting thread */
+	VP_BLK_META = 8,     /* REQ_META: filesystem metadata (a journal commit, a fast commit) */
 };
 
 struct vp_blk_key {

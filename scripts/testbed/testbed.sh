@@ -250,7 +250,8 @@ preflight() { # every check that needs no side effect, so a refusal leaves nothi
 			die 2 "--disk needs the docker runtime (its bind mount); the native container has none yet"
 		command -v mkfs.ext4 >/dev/null ||
 			die 2 "mkfs.ext4 not found (the VM's disk image); install it: apt-get install e2fsprogs"
-		command -v chattr >/dev/null || die 2 "chattr not found; install it: apt-get install e2fsprogs"
+		command -v chattr >/dev/null && command -v debugfs >/dev/null ||
+			die 2 "chattr/debugfs not found; install them: apt-get install e2fsprogs"
 	fi
 	case $accel_pref in auto | kvm | tcg) ;; *) die 2 "unknown accelerator '$accel_pref' (auto, kvm, tcg)" ;; esac
 	if [ "$accel_pref" = kvm ] && [ ! -w /dev/kvm ]; then
@@ -461,10 +462,24 @@ make_disk() {
 		mib=$((mib + (n + 1048575) / 1048576))
 	done
 	chmod 1777 "$d/body"
-	mkfs.ext4 -q -F -O ^metadata_csum -b 4096 -E root_owner=0:0 -d "$d" "$img" "${mib}M" \
+	# Fully written (zeros), not sparse, and mkfs told not to punch it again (nodiscard): a
+	# guest write lands on allocated blocks, so qemu's O_DIRECT writes are only the guest's --
+	# into a hole, the host's ext4 would zero out around them in qemu's thread, writes that
+	# neither the guest nor /proc/<pid>/io knows of (+33 % measured).
+	head -c "$((mib * 1048576))" /dev/zero >"$img" || die 1 "cannot write the VM's disk image $img"
+	mkfs.ext4 -q -F -O ^metadata_csum -b 4096 -E root_owner=0:0,nodiscard -d "$d" "$img" \
 		>"$run/mkfs.log" 2>&1 || die 1 "mkfs.ext4 of the VM's disk failed: $(head -c 200 "$run/mkfs.log")"
-	# The container's side: its body writes synchronous too (EXT4_SYNC_FL, inherited by new files)
+	# Body writes synchronous on both sides, and only there: EXT4_SYNC_FL (0x8, inherited by new
+	# files) on body/ -- chattr here, debugfs in the image (the guest has no chattr).
 	chattr +S "$d/body" 2>/dev/null || note "chattr +S $d/body failed: the container's body writes are buffered"
+	local fl
+	fl=$(debugfs -R "stat /body" "$img" 2>/dev/null | sed -n 's/.*Flags: \(0x[0-9a-f]*\).*/\1/p')
+	[ -n "$fl" ] && debugfs -w -R "set_inode_field /body flags $((fl | 8))" "$img" >/dev/null 2>&1 ||
+		note "could not mark the VM's body/ synchronous: its body writes are buffered"
+	# On disk before qemu and nginx open them: an O_DIRECT write over dirty page-cache pages
+	# first writes those back in the writer's thread -- bytes /proc/<pid>/io charged to head
+	# and mkfs, not to qemu (+24 % of a write run's bytes, measured before this sync).
+	sync "$img" "$d"/www/* || die 1 "sync of the disk files failed"
 	ctr_disk=$d
 	# io_uring where this qemu was built with it, else its thread pool
 	if echo '{"execute":"qmp_capabilities"}{"execute":"quit"}' |

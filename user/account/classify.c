@@ -51,6 +51,9 @@ const char *classify_qemu_role(const char *comm, unsigned int flags, bool debug_
 		return "kvm";
 	if (!strncmp(comm, "IO ", 3) || !strcmp(comm, "worker") || !strncmp(comm, "iothread", 8))
 		return "io";
+	/* io_uring's workers in qemu's thread group (aio=io_uring: a read that would block) */
+	if (!strncmp(comm, "iou-wrk-", 8) || !strncmp(comm, "iou-sqp-", 8))
+		return "io";
 	/*
 	 * With debug-threads qemu names every thread it makes, so an unnamed one is the main loop.
 	 * Without, every thread has the process's name: calling them emul would report a guest

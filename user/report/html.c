@@ -342,6 +342,7 @@ enum {
 	S_RUNTIME,
 	S_PATH,
 	S_BRIDGE,
+	S_DISK,
 	S_UNKNOWN,
 	S_N
 };
@@ -356,16 +357,17 @@ static const char *const verdict_names[S_N] = {
 	"VIRT runtime helpers",
 	"PATH tap/veth",
 	"PATH bridge",
+	"DISK",
 	"UNKNOWN role",
 };
 static const char *const verdict_colors[S_N] = {
 	"#8a8f98", "#2f6db5", "#d1495b", "#ef8a3c", "#c86fb8", "#7e57c2",
-	"#5d4037", "#8d6e63", "#2e9e5b", "#9ad29d", "#c0b83a",
+	"#5d4037", "#8d6e63", "#2e9e5b", "#9ad29d", "#3a7ca5", "#c0b83a",
 };
 /* the JSON member each segment is: comparison row for LOADGEN/OWN, overhead row for the parts */
 static const char *const verdict_keys[S_N] = {
 	"loadgen_us", "own_us",	    "emul_us", "io_us",	    "vhost_us",	  "kvm_us",
-	"exits_us",   "runtime_us", "path_us", "bridge_us", "unknown_us",
+	"exits_us",   "runtime_us", "path_us", "bridge_us", "disk_us", "unknown_us",
 };
 
 static double num_or_nan(const json_t *o, const char *k)

@@ -209,6 +209,103 @@ void report_kernel_check(const struct targets *ts, const struct kcheck_delta *kc
 	table_free(&t);
 }
 
+/* One figure pair of the disk check: virtprof's, the kernel's, the difference. */
+static void disk_check_cells(struct table *t, int r, int c, uint64_t ours, uint64_t kernel,
+			     bool known, const char *na)
+{
+	table_u64(t, r, c, ours);
+	if (!known) {
+		table_na(t, r, c + 1, na);
+		table_na(t, r, c + 2, na);
+		return;
+	}
+	table_u64(t, r, c + 1, kernel);
+	if (kernel || ours)
+		table_f64(t, r, c + 2, kdisk_diff_pct(ours, kernel));
+	else
+		table_na(t, r, c + 2, "no I/O in the window, on either side");
+}
+
+void report_disk_check(const struct targets *ts, const struct kdisk_delta *kd, int n,
+		       const char *na, struct out *o)
+{
+	static const char no_ops[] = "/proc/<pid>/io counts bytes, not operations";
+	struct table t;
+
+	table_init(&t, "disk_check", "Disk I/O against the kernel (bytes and ops in the window)");
+	table_col(&t, "entity", "TARGET", 0, true);
+	table_col(&t, "source", "KERNEL-SOURCE", 0, true);
+	table_col(&t, "read_bytes", "READ-B", 0, false);
+	table_col(&t, "kernel_read_bytes", "K-READ-B", 0, false);
+	table_col(&t, "read_diff_pct", "DIFF%", 2, false);
+	table_col(&t, "write_bytes", "WRITE-B", 0, false);
+	table_col(&t, "kernel_write_bytes", "K-WRITE-B", 0, false);
+	table_col(&t, "write_diff_pct", "DIFF%", 2, false);
+	table_col(&t, "read_ops", "READ-OPS", 0, false);
+	table_col(&t, "kernel_read_ops", "K-READ-OPS", 0, false);
+	table_col(&t, "read_ops_diff_pct", "DIFF%", 2, false);
+	table_col_json_only(&t);
+	table_col(&t, "write_ops", "WRITE-OPS", 0, false);
+	table_col_json_only(&t);
+	table_col(&t, "kernel_write_ops", "K-WRITE-OPS", 0, false);
+	table_col_json_only(&t);
+	table_col(&t, "write_ops_diff_pct", "DIFF%", 2, false);
+	table_col_json_only(&t);
+	table_col(&t, "agreement", "AGREEMENT", 0, true);
+	for (int i = 0; i < n && i < ts->n; i++) {
+		const struct kdisk_delta *d = &kd[i];
+		const char *name = ts->t[i].label[0] ? ts->t[i].label : ts->t[i].entity;
+		const char *why = na ? na : d->na;
+		bool ok = !na && d->ok, bad;
+		int r = table_row(&t);
+
+		table_str(&t, r, 0, name);
+		if (na) {
+			for (int c = 1; c <= 15; c++)
+				table_na(&t, r, c, na);
+			continue;
+		}
+		if (ok)
+			table_str(&t, r, 1, d->source);
+		else
+			table_na(&t, r, 1, why);
+		disk_check_cells(&t, r, 2, d->rd_bytes, d->k_rd_bytes, ok, why);
+		disk_check_cells(&t, r, 5, d->wr_bytes, d->k_wr_bytes, ok, why);
+		disk_check_cells(&t, r, 8, d->rd_ops, d->k_rd_ops, ok && d->ops_known,
+				 ok ? no_ops : why);
+		disk_check_cells(&t, r, 11, d->wr_ops, d->k_wr_ops, ok && d->ops_known,
+				 ok ? no_ops : why);
+		if (!ok) {
+			table_na(&t, r, 14, why);
+			continue;
+		}
+		bad = kdisk_flagged(d->rd_bytes, d->k_rd_bytes) ||
+		      kdisk_flagged(d->wr_bytes, d->k_wr_bytes);
+		table_str(&t, r, 14, bad ? "DIFFERS" : "within 1%");
+		if (bad)
+			table_note(&t,
+				   "%s: virtprof's block bytes and the kernel's differ (read %+.2f%%, "
+				   "write %+.2f%%): its disk figures are less certain than the rest",
+				   name, kdisk_diff_pct(d->rd_bytes, d->k_rd_bytes),
+				   kdisk_diff_pct(d->wr_bytes, d->k_wr_bytes));
+	}
+	if (n)
+		table_note(&t,
+			   "virtprof: the bios the block section gave the target (its blkcg, else "
+			   "its submitting threads); kernel: a VM's qemu /proc/<pid>/io, a "
+			   "container's blkio.throttle.io_service_bytes / io_serviced (v1) or "
+			   "io.stat (v2); bytes flagged above 1%% and 64 KiB");
+	for (int i = 0; i < n && i < ts->n; i++)
+		if (target_has_vm(&ts->t[i])) {
+			table_note(&t, "a VM's WRITE-B leaves out the host filesystem's metadata (REQ_META) "
+			       "written in qemu's threads for its fdatasync: /proc/<pid>/io does "
+			       "not count it (the disk table shows it as META-B)");
+			break;
+		}
+	table_render(&t, o);
+	table_free(&t);
+}
+
 void report_entities(const struct agg *a, uint64_t span_ns, const struct entity_opts *eo,
 		     struct out *o)
 {

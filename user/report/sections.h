@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "account/attribute.h"
+#include "account/disk_check.h"
 #include "out/table.h"
 #include "probe/kernel.h"
 #include "session/capture.h"
@@ -29,6 +30,12 @@ void report_targets(const struct capture *s, struct out *o);
  * Per target, the kernel's CPU figure beside virtprof's comparable one and their difference
  * (account/kernel_check.h): one agreement line per target.
  */
+/*
+ * Disk cross-check: each target's block bytes (and ops where the source counts them) against
+ * the kernel's own counters over the same window; na (why) when the block section did not run.
+ */
+void report_disk_check(const struct targets *ts, const struct kdisk_delta *kd, int n,
+		       const char *na, struct out *o);
 void report_kernel_check(const struct targets *ts, const struct kcheck_delta *kc, int n,
 			 struct out *o);
 /* How the one entity-row table (top and run/compare share its schema) is shown. */

@@ -11,12 +11,19 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "io/block.h"
 #include "report/doc.h"
 #include "report/html.h"
 #include "report/sections.h"
 #include "report/session.h"
 #include "report/stacks.h"
+#include "sys/cgroup.h"
 #include "sys/util.h"
+
+#define DISK_NOTE                                                                              \
+	"DISK: a VM's I/O threads (iothreads, thread pool, io_uring workers) when it did block I/O, " \
+	"taken out of VIRT's IO; plus each owner's share (by bytes) of the BLOCK softirq, taken "   \
+	"out of the threads it interrupted"
 
 /* The step's load is virtprof's own generator (users apply). */
 static bool step_builtin(const struct sess_step *st)
@@ -38,6 +45,15 @@ static void cell_us_per_req(struct table *t, int r, int c, uint64_t ns, uint64_t
 {
 	if (reqs)
 		table_f64(t, r, c, ns / 1e3 / (double)reqs);
+	else
+		table_na(t, r, c, "no request count (none completed, or not available: see REQS)");
+}
+
+/* A count per request, or "not available" when no request completed. */
+static void cell_per_req(struct table *t, int r, int c, uint64_t n, uint64_t reqs)
+{
+	if (reqs)
+		table_f64(t, r, c, (double)n / (double)reqs);
 	else
 		table_na(t, r, c, "no request count (none completed, or not available: see REQS)");
 }
@@ -76,6 +92,7 @@ static void table_step_overhead(const struct session *s, const struct sess_step 
 		C_RUNTIME,
 		C_PATH,
 		C_BRIDGE,
+		C_DISK,
 		C_EXITS,
 		C_UNKNOWN,
 		C_OWN_PCT,
@@ -95,6 +112,7 @@ static void table_step_overhead(const struct session *s, const struct sess_step 
 	table_col(&t, "runtime_us", "RUNTIME", 2, false);
 	table_col(&t, "path_us", "PATH", 2, false);
 	table_col(&t, "bridge_us", "BRIDGE", 2, false);
+	table_col(&t, "disk_us", "DISK", 2, false);
 	table_col(&t, "exits_us", "EXITS", 2, false);
 	table_col(&t, "unknown_us", "UNKNOWN", 2, false);
 	table_col(&t, "own_pct", "OWN%", 2, false);
@@ -132,6 +150,10 @@ static void table_step_overhead(const struct session *s, const struct sess_step 
 			table_na(&t, r, C_PATH, st->net_na);
 			table_na(&t, r, C_BRIDGE, st->net_na);
 		}
+		if (c->disk_known)
+			cell_us_per_req(&t, r, C_DISK, c->disk_ns, reqs);
+		else
+			table_na(&t, r, C_DISK, st->disk_na);
 		/* exit handling needs guest time (kvm_entry/kvm_exit); a TCG guest has no exits */
 		if (vm && c->exits_known)
 			cell_us_per_req(&t, r, C_EXITS, c->exits_ns, reqs);
@@ -149,11 +171,107 @@ static void table_step_overhead(const struct session *s, const struct sess_step 
 				   s->cap.targets.t[i].entity);
 	}
 	table_note(&t, "OWN: vcpu threads (VM; under KVM their guest time only) / the container's "
-		       "cgroup (app); OVERHEAD: EMUL+IO+VHOST+KVM+EXITS+RUNTIME+PATH+BRIDGE");
+		       "cgroup (app); OVERHEAD: EMUL+IO+VHOST+KVM+EXITS+RUNTIME+PATH+BRIDGE+DISK");
+	if (st->disk.ok)
+		table_note(&t, DISK_NOTE);
 	if (st->net.ok)
 		table_note(&t,
 			   "PATH: NET_RX/NET_TX softirq and process-context receive work on the "
 			   "target's tap / veth, taken out of the threads that hosted it");
+	table_render(&t, o);
+	table_free(&t);
+}
+
+/* One owner's block I/O per request: a row of the step's disk table. */
+static void disk_row(struct table *t, const char *name, const struct disk_sum *d,
+		     const struct target_cost *c, const char *disk_na, uint64_t reqs)
+{
+	uint64_t ops = d->rd_ops + d->wr_ops + d->other_ops;
+	int r = table_row(t);
+
+	table_str(t, r, 0, name);
+	cell_per_req(t, r, 1, d->rd_bytes, reqs);
+	cell_per_req(t, r, 2, d->wr_bytes, reqs);
+	cell_per_req(t, r, 3, d->rd_ops, reqs);
+	cell_per_req(t, r, 4, d->wr_ops, reqs);
+	cell_per_req(t, r, 5, d->other_ops, reqs);
+	if (c) {
+		cell_us_per_req(t, r, 6, c->disk_ns, reqs);
+		cell_us_per_req(t, r, 7, c->disk_io_ns, reqs);
+		cell_us_per_req(t, r, 8, c->disk_softirq_ns, reqs);
+	} else {
+		for (int k = 6; k <= 8; k++)
+			table_na(t, r, k, disk_na);
+	}
+	if (ops) {
+		table_f64(t, r, 9, d->lat_ns / 1e3 / (double)ops);
+		table_u64(t, r, 10, blockio_hist_pct(d->hist, VP_BLK_HIST, 50));
+		table_u64(t, r, 11, blockio_hist_pct(d->hist, VP_BLK_HIST, 99));
+	} else {
+		for (int k = 9; k <= 11; k++)
+			table_na(t, r, k, "no block I/O in the window");
+	}
+	table_u64(t, r, 12, d->rd_bytes);
+	table_u64(t, r, 13, d->wr_bytes);
+	table_u64(t, r, 14, d->wb_bytes);
+	cell_per_req(t, r, 15, d->wr_meta_bytes, reqs);
+}
+
+/*
+ * The step's block I/O per target (and the rest), per request: bytes and ops as the kernel
+ * buckets them, DISK with its two parts, latency (bio submit to completion).
+ */
+static void table_step_disk(const struct session *s, const struct sess_step *st, struct out *o)
+{
+	uint64_t reqs = step_requests(st);
+	struct table t;
+
+	table_init(&t, "disk", "Disk I/O by owner (per request)");
+	table_col(&t, "owner", "OWNER", 0, true);
+	table_col(&t, "read_bytes_per_req", "READ-B", 0, false);
+	table_col(&t, "write_bytes_per_req", "WRITE-B", 0, false);
+	table_col(&t, "read_ops_per_req", "READ-OPS", 3, false);
+	table_col(&t, "write_ops_per_req", "WRITE-OPS", 3, false);
+	table_col(&t, "other_ops_per_req", "OTHER-OPS", 3, false);
+	table_col(&t, "disk_us", "DISK-us", 2, false);
+	table_col(&t, "disk_io_threads_us", "IO-THR-us", 2, false);
+	table_col(&t, "disk_softirq_us", "SIRQ-us", 2, false);
+	table_col(&t, "lat_avg_us", "LAT-AVG-us", 1, false);
+	table_col(&t, "lat_p50_us", "P50-us<=", 0, false);
+	table_col(&t, "lat_p99_us", "P99-us<=", 0, false);
+	table_col(&t, "read_bytes", "read-bytes", 0, false);
+	table_col_json_only(&t);
+	table_col(&t, "write_bytes", "write-bytes", 0, false);
+	table_col_json_only(&t);
+	table_col(&t, "writeback_bytes", "writeback-bytes", 0, false);
+	table_col_json_only(&t);
+	table_col(&t, "write_meta_bytes_per_req", "META-B", 0, false);
+	if (!st->disk.ok) {
+		int r = table_row(&t);
+
+		table_str(&t, r, 0, "-");
+		for (int k = 1; k <= 15; k++)
+			table_na(&t, r, k, st->disk_na);
+	} else {
+		for (int i = 0; i < s->cap.targets.n; i++)
+			disk_row(&t, s->cap.targets.t[i].entity, &st->disk.target[i],
+				 &st->cost.target[i], st->disk_na, reqs);
+		disk_row(&t, "other (no target's)", &st->disk.other, NULL,
+			 "host work for I/O no target owns stays in OTHER", reqs);
+		table_note(&t, DISK_NOTE);
+		table_note(&t, "owner: the bio's blkcg when a target holds it, else its submitting "
+			       "thread's; ops as the kernel buckets them (read; write and "
+			       "write-zeroes; OTHER: flush, discard); META-B: of WRITE-B, filesystem "
+			       "metadata (REQ_META: a journal or fast commit written in the owner's "
+			       "thread); latency: bio submit to completion, percentiles are log2 "
+			       "bucket upper bounds");
+		if (cgroup_mounts()->v1_blkio[0])
+			table_note(&t,
+				   "writeback kworkers: with blkio on cgroup v1 the kernel has no "
+				   "cgroup writeback, so a container's writeback bios carry the root "
+				   "blkcg and count as other (its synchronous writes are its own); "
+				   "the kworkers' CPU stays in OTHER");
+	}
 	table_render(&t, o);
 	table_free(&t);
 }
@@ -203,6 +321,13 @@ static void table_step_summary(const struct sess_step *st, struct out *o)
 		table_na(&t, r, 1, st->net_na);
 		table_na(&t, r, 2, st->net_na);
 		table_na(&t, r, 3, st->net_na);
+	}
+	if (st->disk.ok) {
+		uint64_t disk = 0;
+
+		for (int i = 0; i < MAX_TARGETS; i++)
+			disk += st->cost.target[i].disk_ns;
+		ROW("targets' disk I/O (I/O threads, BLOCK softirq)", disk);
 	}
 	ROW("profiler (control thread)", st->cost.profiler_ns);
 	ROW("other", st->cost.other_ns);
@@ -367,6 +492,7 @@ void session_table_compare(const struct session *s, struct out *o)
 		C_OWN,
 		C_VIRT,
 		C_PATH,
+		C_DISK,
 		C_OTHER,
 		C_BUSY,
 		C_TGT,
@@ -392,6 +518,7 @@ void session_table_compare(const struct session *s, struct out *o)
 	table_col(&t, "own_us", "OWN", 1, false);
 	table_col(&t, "virt_us", "VIRT", 1, false);
 	table_col(&t, "path_us", "PATH", 1, false);
+	table_col(&t, "disk_us", "DISK", 1, false);
 	table_col(&t, "other_us", "OTHER", 1, false);
 	table_col(&t, "host_busy_pct", "BUSY%", 1, false);
 	table_col(&t, "target_pct", "TGT%", 1, false);
@@ -440,8 +567,12 @@ void session_table_compare(const struct session *s, struct out *o)
 				cell_us_per_req(&t, r, C_PATH, c->netpath_ns, reqs);
 			else
 				table_na(&t, r, C_PATH, st->net_na);
+			if (c->disk_known)
+				cell_us_per_req(&t, r, C_DISK, c->disk_ns, reqs);
+			else
+				table_na(&t, r, C_DISK, st->disk_na);
 		} else {
-			for (int k = C_OWN; k <= C_PATH; k++)
+			for (int k = C_OWN; k <= C_DISK; k++)
 				table_na(&t, r, k, no_target);
 		}
 		cell_us_per_req(&t, r, C_OTHER, st->cost.other_ns, reqs);
@@ -496,7 +627,8 @@ void session_table_compare(const struct session *s, struct out *o)
 		&t,
 		"LOADGEN: virtprof's own load threads; OWN: vCPUs (under KVM: their guest time) / "
 		"container app; VIRT: emulation, io, vhost, KVM threads, exit handling, runtime "
-		"helpers; PATH: tap/veth/bridge");
+		"helpers; PATH: tap/veth/bridge; DISK: block I/O's host work (see each step's disk "
+		"table)");
 	table_note(&t, "latency from the intended send time (coordinated omission corrected)");
 	table_render(&t, o);
 	table_free(&t);
@@ -700,6 +832,15 @@ void session_report_text(struct session *s, FILE *f, bool compare)
 			fputc('\n', f);
 			report_kernel_check(&s->cap.targets, st->kc, s->cap.targets.n, &o);
 		}
+		if (s->cap.targets.n) {
+			fputc('\n', f);
+			report_disk_check(&s->cap.targets, st->kdisk, s->cap.targets.n,
+					  st->disk.ok ? NULL : st->disk_na, &o);
+		}
+		if (compare && !strncmp(s->workload, "disk", 4)) {
+			fputc('\n', f);
+			table_step_disk(s, st, &o);
+		}
 		if (compare)
 			continue; /* the side-by-side table carries the CPU figures */
 		fputc('\n', f);
@@ -709,6 +850,8 @@ void session_report_text(struct session *s, FILE *f, bool compare)
 		table_step_pod_overhead(s, st, &o);
 		fputc('\n', f);
 		table_step_paths(s, st, &o);
+		fputc('\n', f);
+		table_step_disk(s, st, &o);
 		if (st->io.n) {
 			fprintf(f, "\nI/O during the step\n");
 			table_set_render(&st->io, &o);
@@ -922,6 +1065,9 @@ static void json_step(struct session *s, struct sess_step *st, struct jw *w, str
 	else
 		jw_str(w, st->net_na);
 	table_step_paths(s, st, o);
+	table_step_disk(s, st, o);
+	report_disk_check(&s->cap.targets, st->kdisk, s->cap.targets.n,
+			  st->disk.ok ? NULL : st->disk_na, o);
 	report_drops(st->drops, false, o);
 	jw_obj_end(w);
 	jw_key(w, "io");

@@ -345,6 +345,19 @@ void capture_close(struct capture *c)
 	c->open = false;
 }
 
+int capture_io_target(const struct capture *c, uint32_t tid, uint64_t cgid)
+{
+	const struct verdict *v;
+
+	for (int i = 0; cgid && i < c->targets.n; i++)
+		if (target_holds_blkcg(&c->targets.t[i], cgid))
+			return i;
+	if (cgid && !tid)
+		return -1;
+	v = tid ? attribute_cached(&c->attr, tid) : NULL;
+	return v ? v->target : -1;
+}
+
 void capture_io_owner(void *ctx, uint32_t tid, uint64_t cgid, char *entity, size_t elen, char *role,
 		      size_t rlen)
 {

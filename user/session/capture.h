@@ -107,6 +107,8 @@ void capture_interval_free(struct capture_interval *ci);
 void capture_io(struct capture *c);
 void capture_close(struct capture *c);
 /* Owner lookup for the I/O tables: reads verdicts already made, never classifies. */
+/* The target (index) a bio's owner is: its blkcg's target, else its submitter's; -1 none. */
+int capture_io_target(const struct capture *c, uint32_t tid, uint64_t cgid);
 void capture_io_owner(void *ctx, uint32_t tid, uint64_t cgid, char *entity, size_t elen, char *role,
 		      size_t rlen);
 

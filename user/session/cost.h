@@ -11,6 +11,9 @@
  *   VIRT     virt_ns      emul + io + vhost + kvm + exits (VM) / runtime helpers (container)
  *   PATH     netpath_ns   the target's tap / veth softirq and process-context receive work,
  *                         plus the bridges in a step that loads that target
+ *   DISK     disk_ns      its block I/O's host work: a VM's I/O threads (iothreads, thread pool,
+ *                         io_uring workers) when it did block I/O, taken out of VIRT; and the
+ *                         BLOCK softirq, shared by bytes among the owners of the step's bios
  *   OTHER    other_ns     every other thread of the host
  * Time in a target's threads whose role is not one of these is unknown_ns: shown on its own
  * line, never counted as VIRT.
@@ -23,6 +26,7 @@
 
 #include "account/attribute.h"
 #include "account/targets.h"
+#include "virtprof.h"
 
 /* Network path time of one owner during a step (from the per-device split). */
 struct path_sum {
@@ -38,6 +42,31 @@ struct net_split {
 	struct path_sum target[MAX_TARGETS];
 	struct path_sum bridge; /* bridges */
 	struct path_sum other;	/* lo and devices no target owns */
+};
+
+/* Block I/O of one owner over a step (the bio's blkcg, else its submitter: io/block.c). */
+struct disk_sum {
+	uint64_t rd_ops, rd_bytes; /* REQ_OP_READ */
+	uint64_t wr_ops, wr_bytes; /* REQ_OP_WRITE, WRITE_ZEROES */
+	uint64_t other_ops;	   /* flush, discard, ... */
+	uint64_t other_bytes;	   /* discard's range and the like: not data moved */
+	uint64_t wb_bytes;	   /* of wr_bytes: submitted by writeback kworkers */
+	uint64_t wr_meta_bytes;	   /* of wr_bytes: REQ_META, the filesystem's own (journal) */
+	uint64_t lat_ns;	   /* summed latency of every op */
+	uint64_t hist[VP_BLK_HIST];
+};
+
+/* Bytes moved (read + written); discard ranges and flushes move none. */
+uint64_t disk_sum_bytes(const struct disk_sum *d);
+/* Add one block row's ops to d: REQ_OP_* op, vp_blk_flag flags, writeback (its submitter). */
+void disk_sum_add(struct disk_sum *d, unsigned int op, unsigned int flags, bool wb,
+		  const struct vp_blk_stats *st);
+
+/* The step's block I/O, per owner. */
+struct disk_split {
+	bool ok; /* the block programs ran; else na in the step says why */
+	struct disk_sum target[MAX_TARGETS];
+	struct disk_sum other; /* owners no target holds */
 };
 
 /*
@@ -91,7 +120,11 @@ struct target_cost {
 	uint64_t bridge_ns;   /* bridges on its path, in a step that loads it */
 	uint64_t virt_ns;     /* emul + io + vhost + kvm + runtime */
 	uint64_t netpath_ns;  /* path + bridge */
-	uint64_t overhead_ns; /* virt + netpath: everything the host spends beyond own */
+	bool disk_known;      /* the block section ran: disk_ns is a figure */
+	uint64_t disk_io_ns;  /* a VM's I/O threads, when it did block I/O (out of VIRT's io) */
+	uint64_t disk_softirq_ns; /* its share (by bytes) of the step's BLOCK softirq */
+	uint64_t disk_ns;	  /* disk_io + disk_softirq */
+	uint64_t overhead_ns; /* virt + netpath + disk: everything the host spends beyond own */
 };
 
 struct step_cost {
@@ -100,13 +133,16 @@ struct step_cost {
 	uint64_t own_ns, virt_ns, unknown_ns; /* sums over targets */
 	uint64_t kernel_path_ns;	      /* every device's path time, owned or not */
 	uint64_t net_softirq_hosted_ns;	      /* NET_* softirq time inside threads' buckets */
+	uint64_t blk_softirq_ns;	      /* BLOCK softirq time (shared out by bytes) */
 };
 
 /*
- * Split a step's CPU (agg: per entity and role over its measured window) with its network split.
+ * Split a step's CPU (agg: per entity and role over its measured window) with its network and
+ * disk splits (disk NULL or !ok: DISK not measured, its time stays in the threads).
  * step_target is the target the step loads (-1 none): the bridges are charged to it.
  */
 void cost_derive(struct step_cost *c, const struct agg *agg, const struct net_split *net,
-		 const struct guest_split *guest, const struct targets *ts, int step_target);
+		 const struct disk_split *disk, const struct guest_split *guest,
+		 const struct targets *ts, int step_target);
 
 #endif

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "io/block.h"
 #include "io/kvm.h"
 #include "session/exits.h"
 #include "io/net.h"
@@ -285,6 +286,52 @@ static void net_totals(struct session *s, struct net_split *out, char *na, size_
 }
 
 /*
+ * The block I/O of the measured window per owner: the block section's deltas now are exactly
+ * the window's (collected at its start and end).  A bio's owner is its blkcg's target, else its
+ * submitter's (capture_io_target), as the block table names them.
+ */
+static void disk_totals(struct session *s, struct sess_step *st, struct kdisk_reading *kd1)
+{
+	struct blockio *b = s->cap.io ? iosec_block(s->cap.io) : NULL;
+
+	kdisk_read(&s->cap.targets, kd1);
+	memset(&st->disk, 0, sizeof(st->disk));
+	if (!b) {
+		snprintf(st->disk_na, sizeof(st->disk_na), "%s: disk time stays inside the threads",
+			 s->cap.io ? iosec_na(s->cap.io, "block") : "block programs not loaded");
+		return;
+	}
+	st->disk.ok = true;
+	for (int i = 0; i < b->n; i++) {
+		const struct blk_row *r = &b->rows[i];
+		uint64_t cgid = (r->key.flags & VP_BLK_NO_BLKCG) || r->key.cgid <= 1 ? 0 : r->key.cgid;
+		int t;
+
+		if (!r->delta.ops)
+			continue;
+		t = capture_io_target(&s->cap, r->key.tid, cgid);
+		disk_sum_add(t >= 0 && t < MAX_TARGETS ? &st->disk.target[t] : &st->disk.other,
+			     r->key.op, r->key.flags,
+			     !strcmp(blockio_submitter_role(&r->key), "writeback"), &r->delta);
+	}
+	for (int i = 0; i < s->cap.targets.n && i < MAX_TARGETS; i++) {
+		const struct disk_sum *d = &st->disk.target[i];
+
+		/*
+		 * /proc/<pid>/io counts a process's data writes (iomap's direct-I/O bios, pages it
+		 * dirtied), not the journal blocks the filesystem writes in its thread for its
+		 * fsync (ext4 fast commit, REQ_META): those are compared for a cgroup only, whose
+		 * blkio counts every bio.
+		 */
+		bool proc = s->cap.targets.t[i].kind == TARGET_VM;
+
+		kdisk_delta_set(&st->kdisk[i], &st->kd0[i], &kd1[i], d->rd_bytes,
+				proc ? d->wr_bytes - d->wr_meta_bytes : d->wr_bytes, d->rd_ops,
+				d->wr_ops);
+	}
+}
+
+/*
  * The network / block / KVM tables over the step: the I/O sections hold exactly the step's deltas
  * right now (collected at its start and end), so keep their tables for the report.
  */
@@ -417,6 +464,7 @@ static int step_load_start(struct sess_step *st, struct step_load *l)
 int session_run_step(struct session *s, struct sess_step *st)
 {
 	struct net_split before; /* the network path totals at the step's start */
+	struct kdisk_reading kd1[MAX_TARGETS]; /* the kernel's block I/O figures at its end */
 	struct capture_interval ci;
 	char na[sizeof(st->net_na)];
 	struct step_load l;
@@ -477,6 +525,7 @@ int session_run_step(struct session *s, struct sess_step *st)
 	 * now on are the window's, and the network totals now are its start.
 	 */
 	capture_io(&s->cap);
+	kdisk_read(&s->cap.targets, st->kd0);
 	net_totals(s, &before, na, sizeof(na));
 	st->t_window_s = (now_mono_ns() - s->t0_mono) / 1e9;
 	next = now_mono_ns();
@@ -511,6 +560,7 @@ int session_run_step(struct session *s, struct sess_step *st)
 	if (st->have_rc)
 		step_reqcount(st, &st->rc_after);
 	capture_io(&s->cap);
+	disk_totals(s, st, kd1);
 	net_totals(s, &st->net, st->net_na, sizeof(st->net_na));
 	guest_times(s, st);
 	step_io(s, st);
@@ -611,7 +661,8 @@ void session_derive(struct session *s, struct sess_step *st)
 		st->tgt_pct[i] = session_target_pct(&st->agg, &s->cap.targets.t[i], st->span_ns);
 	agg_sort(&st->agg);
 	stack_profile_sort(&st->stacks);
-	cost_derive(&st->cost, &st->agg, &st->net, &st->guest, &s->cap.targets, st->target);
+	cost_derive(&st->cost, &st->agg, &st->net, &st->disk, &st->guest, &s->cap.targets,
+		    st->target);
 }
 
 bool session_step_cmd_failed(const struct sess_step *st, char *msg, size_t len)

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "account/attribute.h"
+#include "account/disk_check.h"
 #include "load/command.h"
 #include "load/load.h"
 #include "load/reqcount.h"
@@ -75,6 +76,13 @@ struct sess_step {
 	/* network path split: per target, plus unowned devices (lo, host bridges, ...) */
 	struct net_split net;
 	char net_na[160]; /* why net.ok is false */
+
+	/* block I/O per owner over the measured window (DISK, the disk cross-check) */
+	struct disk_split disk;
+	char disk_na[160]; /* why disk.ok is false */
+	/* the kernel's block I/O figure of each target over the same window (disk_check.h) */
+	struct kdisk_reading kd0[MAX_TARGETS];
+	struct kdisk_delta kdisk[MAX_TARGETS];
 
 	/* guest time of the VMs' vCPUs (KVM), splitting their CPU into OWN and EXITS */
 	struct guest_split guest;

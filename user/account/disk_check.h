@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The kernel's own block I/O figure for each target, to check virtprof's bytes against: a VM's
+ * qemu process /proc/<pid>/io read_bytes / write_bytes (bytes its threads submitted to the block
+ * layer, exited threads included), a container's cgroup blkio.throttle.io_service_bytes_recursive
+ * and io_serviced_recursive (v1 blkio, where blkio is mounted) or io.stat (v2).  virtprof's
+ * figure: the bios the block section gave that target (its blkcg, else its submitting threads).
+ */
+#ifndef VP_DISK_CHECK_H
+#define VP_DISK_CHECK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "account/targets.h"
+
+/* A difference is flagged above this share of the kernel's figure ... */
+#define KDISK_FLAG_PCT 1.0
+/* ... and above this many bytes: one 4 KiB block either side of a window edge is not a miss. */
+#define KDISK_FLOOR_BYTES 65536ULL
+
+/* The kernel's cumulative block I/O of one target at one instant. */
+struct kdisk_reading {
+	bool ok;
+	bool ops_known; /* the source counts operations too (cgroups; /proc/<pid>/io does not) */
+	uint64_t rd_bytes, wr_bytes, rd_ops, wr_ops;
+	char source[40]; /* "/proc/<pid>/io", "blkio.throttle", "io.stat" */
+	char na[160];	 /* why !ok */
+};
+
+/* One target over a window: both figures. */
+struct kdisk_delta {
+	bool ok; /* both ends read */
+	bool ops_known;
+	char source[40];
+	char na[160];
+	uint64_t k_rd_bytes, k_wr_bytes, k_rd_ops, k_wr_ops; /* the kernel's */
+	uint64_t rd_bytes, wr_bytes, rd_ops, wr_ops;	     /* virtprof's */
+};
+
+/* Read every target's kernel figure now. */
+void kdisk_read(const struct targets *ts, struct kdisk_reading *out);
+/* The window from a to b with virtprof's figures. */
+void kdisk_delta_set(struct kdisk_delta *d, const struct kdisk_reading *a,
+		     const struct kdisk_reading *b, uint64_t rd_bytes, uint64_t wr_bytes,
+		     uint64_t rd_ops, uint64_t wr_ops);
+/* Signed difference (virtprof - kernel) in % of the kernel's figure; 0 when both are 0. */
+double kdisk_diff_pct(uint64_t ours, uint64_t kernel);
+/* Above both the 1 % and the floor. */
+bool kdisk_flagged(uint64_t ours, uint64_t kernel);
+
+/* ---- pure parsers (tests/unit/test_disk_check.c) ---- */
+/* /proc/<pid>/io: read_bytes, write_bytes.  0 or -EINVAL. */
+int kdisk_parse_proc_io(const char *text, uint64_t *rd, uint64_t *wr);
+/* v1 blkio "MAJ:MIN Read N" lines (io_service_bytes or io_serviced), summed over devices. */
+int kdisk_parse_blkio(const char *text, uint64_t *rd, uint64_t *wr);
+/* v2 io.stat "MAJ:MIN rbytes=N wbytes=N rios=N wios=N ...", summed over devices. */
+int kdisk_parse_iostat(const char *text, uint64_t *rd_bytes, uint64_t *wr_bytes, uint64_t *rd_ops,
+		       uint64_t *wr_ops);
+
+#endif
