@@ -89,6 +89,9 @@ static void test_qemu_io_emul(void **state)
 	expect(&f, SELF_NONE, NULL, "vm:web", "io");
 	facts(&f, 4246, QEMU_PID, "worker", "qemu-system-x86", 0);
 	expect(&f, SELF_NONE, NULL, "vm:web", "io");
+	/* aio=io_uring: the io-wq worker of the iothread (a blocking read), in qemu's group */
+	facts(&f, 4248, QEMU_PID, "iou-wrk-4245", "qemu-system-x86", 0);
+	expect(&f, SELF_NONE, NULL, "vm:web", "io");
 	facts(&f, QEMU_PID, QEMU_PID, "qemu-system-x86", "qemu-system-x86", 0);
 	expect(&f, SELF_NONE, NULL, "vm:web", "emul");
 	facts(&f, 4247, QEMU_PID, "call_rcu", "qemu-system-x86", 0);

@@ -253,6 +253,64 @@ static void test_rows_sorted_by_cpu(void **state)
 			    stats_busy_ns(&st.agg.rows[i].st));
 }
 
+/*
+ * DISK: the VM's I/O threads (io role) work for its disk when it did block I/O -- out of VIRT;
+ * the BLOCK softirq leaves the threads it interrupted and is shared by bytes, the unowned share
+ * to OTHER.  Every nanosecond still once.
+ */
+static void test_disk_split(void **state)
+{
+	uint64_t sum;
+
+	(void)state;
+	/* 90 of BLOCK softirq hosted by the vCPU thread, 10 by the container's app */
+	st.agg.rows[1].st.softirq_ns[VP_BLOCK_SOFTIRQ] = 90;
+	st.agg.rows[4].st.softirq_ns[VP_BLOCK_SOFTIRQ] = 10;
+	st.busy_ns += 100;
+	st.net.ok = true;
+	st.net.target[0].softirq_ns = 260;
+	st.net.target[0].proc_ns = 200;
+	st.net.target[1].softirq_ns = 40;
+	st.net.bridge.softirq_ns = 40;
+	st.disk.ok = true;
+	/* bytes: VM 6000, container 3000, nobody's 1000 -> 60 / 30 / 10 of the 100 */
+	st.disk.target[0].rd_bytes = 6000;
+	st.disk.target[0].rd_ops = 1;
+	st.disk.target[1].wr_bytes = 3000;
+	st.disk.target[1].wr_ops = 1;
+	st.disk.other.wr_bytes = 1000;
+	session_derive(&s, &st);
+
+	assert_true(st.cost.target[0].disk_known);
+	assert_int_equal(st.cost.target[0].disk_io_ns, 100); /* the io thread, out of VIRT */
+	assert_int_equal(st.cost.target[0].io_ns, 0);
+	assert_int_equal(st.cost.target[0].disk_softirq_ns, 60);
+	assert_int_equal(st.cost.target[0].disk_ns, 160);
+	assert_int_equal(st.cost.target[0].own_ns, 5020); /* its hosted BLOCK softirq left it */
+	assert_int_equal(st.cost.target[0].virt_ns, 600);
+	assert_int_equal(st.cost.target[1].disk_ns, 30);
+	assert_int_equal(st.cost.target[1].own_ns, 50);
+	assert_int_equal(st.cost.other_ns, 60 + 10);
+	sum = st.cost.loadgen_ns + st.cost.profiler_ns + st.cost.other_ns;
+	for (int i = 0; i < 2; i++)
+		sum += st.cost.target[i].own_ns + st.cost.target[i].overhead_ns;
+	assert_int_equal(sum, st.busy_ns);
+}
+
+/* A VM without a disk has no DISK figure: its I/O threads stay in VIRT. */
+static void test_disk_vm_without_disk(void **state)
+{
+	(void)state;
+	st.disk.ok = true;
+	st.disk.no_disk[0] = true;
+	st.disk.target[1].wr_bytes = 3000;
+	session_derive(&s, &st);
+	assert_false(st.cost.target[0].disk_known);
+	assert_int_equal(st.cost.target[0].io_ns, 100);
+	assert_int_equal(st.cost.target[0].disk_ns, 0);
+	assert_true(st.cost.target[1].disk_known);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -264,6 +322,8 @@ int main(void)
 		cmocka_unit_test_setup(test_exits_from_guest_time, setup),
 		cmocka_unit_test_setup(test_kata_pod_overhead, setup),
 		cmocka_unit_test_setup(test_rows_sorted_by_cpu, setup),
+		cmocka_unit_test_setup(test_disk_split, setup),
+		cmocka_unit_test_setup(test_disk_vm_without_disk, setup),
 	};
 
 	return cmocka_run_group_tests_name("cost", tests, NULL, NULL);

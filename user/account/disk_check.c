@@ -89,6 +89,36 @@ int kdisk_parse_iostat(const char *text, uint64_t *rd_bytes, uint64_t *wr_bytes,
 	return 0;
 }
 
+bool kdisk_cmdline_has_disk(const char *args, size_t len)
+{
+	static const char *const opts[] = { "-drive", "-blockdev", "-hda", "-hdb", "-hdc", "-hdd" };
+
+	for (size_t off = 0; off < len; off += strnlen(args + off, len - off) + 1) {
+		const char *a = args + off;
+
+		/* "--drive" is qemu's spelling too */
+		if (a[0] == '-' && a[1] == '-')
+			a++;
+		for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
+			if (!strcmp(a, opts[i]))
+				return true;
+	}
+	return false;
+}
+
+bool kdisk_vm_has_disk(pid_t pid)
+{
+	char path[64], *buf;
+	size_t len = 0;
+	bool has;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	buf = read_file(path, &len);
+	has = buf && kdisk_cmdline_has_disk(buf, len);
+	free(buf);
+	return has;
+}
+
 static void read_process(const struct target *t, struct kdisk_reading *r)
 {
 	char path[64], *buf;

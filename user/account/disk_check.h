@@ -10,7 +10,9 @@
 #define VP_DISK_CHECK_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "account/targets.h"
 
@@ -48,6 +50,14 @@ void kdisk_delta_set(struct kdisk_delta *d, const struct kdisk_reading *a,
 double kdisk_diff_pct(uint64_t ours, uint64_t kernel);
 /* Above both the 1 % and the floor. */
 bool kdisk_flagged(uint64_t ours, uint64_t kernel);
+
+/*
+ * Whether a VM's qemu has a disk: a -drive, -blockdev or -hdX on its command line (NUL
+ * separated, as /proc/<pid>/cmdline).  A VM without one has no DISK figure: n/a, not 0.
+ */
+bool kdisk_cmdline_has_disk(const char *args, size_t len);
+bool kdisk_vm_has_disk(pid_t pid);
+#define KDISK_NO_DISK_NA "the VM has no disk (no -drive, -blockdev or -hdX): DISK does not apply"
 
 /* ---- pure parsers (tests/unit/test_disk_check.c) ---- */
 /* /proc/<pid>/io: read_bytes, write_bytes.  0 or -EINVAL. */

@@ -58,6 +58,13 @@ static void cell_per_req(struct table *t, int r, int c, uint64_t n, uint64_t req
 		table_na(t, r, c, "no request count (none completed, or not available: see REQS)");
 }
 
+/* Why target i has no DISK figure in this step. */
+static const char *disk_na_of(const struct sess_step *st, int i)
+{
+	return st->disk.ok && i >= 0 && i < MAX_TARGETS && st->disk.no_disk[i] ? KDISK_NO_DISK_NA :
+										 st->disk_na;
+}
+
 static const char *target_name(const struct session *s, int idx)
 {
 	return idx >= 0 && idx < s->cap.targets.n ? s->cap.targets.t[idx].entity : "-";
@@ -153,7 +160,7 @@ static void table_step_overhead(const struct session *s, const struct sess_step 
 		if (c->disk_known)
 			cell_us_per_req(&t, r, C_DISK, c->disk_ns, reqs);
 		else
-			table_na(&t, r, C_DISK, st->disk_na);
+			table_na(&t, r, C_DISK, disk_na_of(st, i));
 		/* exit handling needs guest time (kvm_entry/kvm_exit); a TCG guest has no exits */
 		if (vm && c->exits_known)
 			cell_us_per_req(&t, r, C_EXITS, c->exits_ns, reqs);
@@ -190,6 +197,11 @@ static void disk_row(struct table *t, const char *name, const struct disk_sum *d
 	int r = table_row(t);
 
 	table_str(t, r, 0, name);
+	if (c && !c->disk_known) {
+		for (int k = 1; k <= 15; k++)
+			table_na(t, r, k, disk_na);
+		return;
+	}
 	cell_per_req(t, r, 1, d->rd_bytes, reqs);
 	cell_per_req(t, r, 2, d->wr_bytes, reqs);
 	cell_per_req(t, r, 3, d->rd_ops, reqs);
@@ -255,7 +267,7 @@ static void table_step_disk(const struct session *s, const struct sess_step *st,
 	} else {
 		for (int i = 0; i < s->cap.targets.n; i++)
 			disk_row(&t, s->cap.targets.t[i].entity, &st->disk.target[i],
-				 &st->cost.target[i], st->disk_na, reqs);
+				 &st->cost.target[i], disk_na_of(st, i), reqs);
 		disk_row(&t, "other (no target's)", &st->disk.other, NULL,
 			 "host work for I/O no target owns stays in OTHER", reqs);
 		table_note(&t, DISK_NOTE);
@@ -570,7 +582,7 @@ void session_table_compare(const struct session *s, struct out *o)
 			if (c->disk_known)
 				cell_us_per_req(&t, r, C_DISK, c->disk_ns, reqs);
 			else
-				table_na(&t, r, C_DISK, st->disk_na);
+				table_na(&t, r, C_DISK, disk_na_of(st, st->target));
 		} else {
 			for (int k = C_OWN; k <= C_DISK; k++)
 				table_na(&t, r, k, no_target);

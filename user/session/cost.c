@@ -171,6 +171,8 @@ static void cost_disk(struct step_cost *c, const struct disk_split *disk, const 
 		struct target_cost *t = &c->target[i];
 		const struct disk_sum *d = &disk->target[i];
 
+		if (disk->no_disk[i])
+			continue; /* its I/O threads stay in VIRT; it moved no bytes to share by */
 		t->disk_known = true;
 		if (target_has_vm(&ts->t[i]) && d->rd_ops + d->wr_ops + d->other_ops) {
 			t->disk_io_ns = t->io_ns;

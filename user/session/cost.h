@@ -65,6 +65,7 @@ void disk_sum_add(struct disk_sum *d, unsigned int op, unsigned int flags, bool 
 /* The step's block I/O, per owner. */
 struct disk_split {
 	bool ok; /* the block programs ran; else na in the step says why */
+	bool no_disk[MAX_TARGETS]; /* a VM without a disk: DISK does not apply (KDISK_NO_DISK_NA) */
 	struct disk_sum target[MAX_TARGETS];
 	struct disk_sum other; /* owners no target holds */
 };

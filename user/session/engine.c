@@ -302,6 +302,11 @@ static void disk_totals(struct session *s, struct sess_step *st, struct kdisk_re
 		return;
 	}
 	st->disk.ok = true;
+	for (int i = 0; i < s->cap.targets.n && i < MAX_TARGETS; i++) {
+		const struct target *t = &s->cap.targets.t[i];
+
+		st->disk.no_disk[i] = t->kind == TARGET_VM && !kdisk_vm_has_disk(t->pid);
+	}
 	for (int i = 0; i < b->n; i++) {
 		const struct blk_row *r = &b->rows[i];
 		uint64_t cgid = (r->key.flags & VP_BLK_NO_BLKCG) || r->key.cgid <= 1 ? 0 : r->key.cgid;
@@ -325,6 +330,11 @@ static void disk_totals(struct session *s, struct sess_step *st, struct kdisk_re
 		 */
 		bool proc = s->cap.targets.t[i].kind == TARGET_VM;
 
+		if (st->disk.no_disk[i]) {
+			memset(&st->kdisk[i], 0, sizeof(st->kdisk[i]));
+			snprintf(st->kdisk[i].na, sizeof(st->kdisk[i].na), "%s", KDISK_NO_DISK_NA);
+			continue;
+		}
 		kdisk_delta_set(&st->kdisk[i], &st->kd0[i], &kd1[i], d->rd_bytes,
 				proc ? d->wr_bytes - d->wr_meta_bytes : d->wr_bytes, d->rd_ops,
 				d->wr_ops);
