@@ -393,8 +393,16 @@ int cmd_compare(int argc, char **argv)
 					   .disk = strcmp(workload, "http") != 0 };
 
 		/* a testbed that was up before is the user's: used, and left up afterwards */
-		if (!testbed_status(tb_name, &tbi) && tbi.up)
+		if (!testbed_status(tb_name, &tbi) && tbi.up) {
 			keep = true;
+			if (to.disk && !tbi.disk_image[0]) {
+				vp_err("--workload %s: testbed %s is up without a disk; take it down "
+				       "first ('virtprof testbed down --name %s') or pick another "
+				       "--testbed-name",
+				       workload, tbi.name, tbi.name);
+				return VP_EXIT_USAGE;
+			}
+		}
 		err = testbed_up(&to, &tbi);
 		if (err) {
 			vp_err("testbed did not come up (%s); nothing was compared",
