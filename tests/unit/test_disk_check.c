@@ -89,8 +89,8 @@ static void test_window_and_flag(void **state)
 	assert_true(d.ok);
 	assert_int_equal(d.k_rd_bytes, 1000000);
 	assert_false(kdisk_flagged(d.rd_bytes, d.k_rd_bytes)); /* 0.5 % */
-	assert_true(kdisk_flagged(10200000, 10000000)); /* 2 %, above 64 KiB */
-	assert_false(kdisk_flagged(40960, 0));		      /* below the floor */
+	assert_true(kdisk_flagged(10200000, 10000000));	       /* 2 %, above 64 KiB */
+	assert_false(kdisk_flagged(40960, 0));		       /* below the floor */
 	kdisk_delta_set(&d, &a, &bad, 1, 0, 0, 0);
 	assert_false(d.ok);
 	assert_string_equal(d.na, "gone");
@@ -106,10 +106,8 @@ static void test_window_and_flag(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_proc_io),
-		cmocka_unit_test(test_blkio),
-		cmocka_unit_test(test_iostat),
-		cmocka_unit_test(test_vm_disk_from_cmdline),
+		cmocka_unit_test(test_proc_io),		cmocka_unit_test(test_blkio),
+		cmocka_unit_test(test_iostat),		cmocka_unit_test(test_vm_disk_from_cmdline),
 		cmocka_unit_test(test_window_and_flag),
 	};
 

@@ -172,8 +172,8 @@ static void read_cgroup(const struct target *t, struct kdisk_reading *r)
 		err = cg ? proc_parse_cgroup_ctrl(cg, "blkio", rel, sizeof(rel)) : -ENOENT;
 		free(cg);
 		if (err) {
-			snprintf(r->na, sizeof(r->na), "%s: no blkio cgroup found (pid %d)", t->entity,
-				 (int)pid);
+			snprintf(r->na, sizeof(r->na), "%s: no blkio cgroup found (pid %d)",
+				 t->entity, (int)pid);
 			return;
 		}
 		snprintf(path, sizeof(path), "%s%s/blkio.throttle.io_service_bytes_recursive",
@@ -187,8 +187,8 @@ static void read_cgroup(const struct target *t, struct kdisk_reading *r)
 		}
 		r->rd_bytes = rb;
 		r->wr_bytes = wb;
-		snprintf(path, sizeof(path), "%s%s/blkio.throttle.io_serviced_recursive", m->v1_blkio,
-			 rel);
+		snprintf(path, sizeof(path), "%s%s/blkio.throttle.io_serviced_recursive",
+			 m->v1_blkio, rel);
 		buf = read_file(path, NULL);
 		r->ops_known = !kdisk_parse_blkio(buf, &r->rd_ops, &r->wr_ops);
 		free(buf);
@@ -199,8 +199,8 @@ static void read_cgroup(const struct target *t, struct kdisk_reading *r)
 	if (t->cgroup_v2[0] && m->v2[0]) {
 		snprintf(path, sizeof(path), "%s/%s/io.stat", m->v2, t->cgroup_v2);
 		buf = read_file(path, NULL);
-		if (buf && !kdisk_parse_iostat(buf, &r->rd_bytes, &r->wr_bytes, &r->rd_ops,
-					       &r->wr_ops)) {
+		if (buf &&
+		    !kdisk_parse_iostat(buf, &r->rd_bytes, &r->wr_bytes, &r->rd_ops, &r->wr_ops)) {
 			r->ok = r->ops_known = true;
 			snprintf(r->source, sizeof(r->source), "io.stat");
 		} else {

@@ -366,8 +366,8 @@ static const char *const verdict_colors[S_N] = {
 };
 /* the JSON member each segment is: comparison row for LOADGEN/OWN, overhead row for the parts */
 static const char *const verdict_keys[S_N] = {
-	"loadgen_us", "own_us",	    "emul_us", "io_us",	    "vhost_us",	  "kvm_us",
-	"exits_us",   "runtime_us", "path_us", "bridge_us", "disk_us", "unknown_us",
+	"loadgen_us", "own_us",	    "emul_us", "io_us",	    "vhost_us", "kvm_us",
+	"exits_us",   "runtime_us", "path_us", "bridge_us", "disk_us",	"unknown_us",
 };
 
 static double num_or_nan(const json_t *o, const char *k)

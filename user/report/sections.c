@@ -283,11 +283,12 @@ void report_disk_check(const struct targets *ts, const struct kdisk_delta *kd, i
 		      kdisk_flagged(d->wr_bytes, d->k_wr_bytes);
 		table_str(&t, r, 14, bad ? "DIFFERS" : "within 1%");
 		if (bad)
-			table_note(&t,
-				   "%s: virtprof's block bytes and the kernel's differ (read %+.2f%%, "
-				   "write %+.2f%%): its disk figures are less certain than the rest",
-				   name, kdisk_diff_pct(d->rd_bytes, d->k_rd_bytes),
-				   kdisk_diff_pct(d->wr_bytes, d->k_wr_bytes));
+			table_note(
+				&t,
+				"%s: virtprof's block bytes and the kernel's differ (read %+.2f%%, "
+				"write %+.2f%%): its disk figures are less certain than the rest",
+				name, kdisk_diff_pct(d->rd_bytes, d->k_rd_bytes),
+				kdisk_diff_pct(d->wr_bytes, d->k_wr_bytes));
 	}
 	if (n)
 		table_note(&t,
@@ -297,9 +298,11 @@ void report_disk_check(const struct targets *ts, const struct kdisk_delta *kd, i
 			   "io.stat (v2); bytes flagged above 1%% and 64 KiB");
 	for (int i = 0; i < n && i < ts->n; i++)
 		if (target_has_vm(&ts->t[i])) {
-			table_note(&t, "a VM's WRITE-B leaves out the host filesystem's metadata (REQ_META) "
-			       "written in qemu's threads for its fdatasync: /proc/<pid>/io does "
-			       "not count it (the disk table shows it as META-B)");
+			table_note(
+				&t,
+				"a VM's WRITE-B leaves out the host filesystem's metadata (REQ_META) "
+				"written in qemu's threads for its fdatasync: /proc/<pid>/io does "
+				"not count it (the disk table shows it as META-B)");
 			break;
 		}
 	table_render(&t, o);

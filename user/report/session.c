@@ -20,9 +20,9 @@
 #include "sys/cgroup.h"
 #include "sys/util.h"
 
-#define DISK_NOTE                                                                              \
+#define DISK_NOTE                                                                                     \
 	"DISK: a VM's I/O threads (iothreads, thread pool, io_uring workers) when it did block I/O, " \
-	"taken out of VIRT's IO; plus each owner's share (by bytes) of the BLOCK softirq, taken "   \
+	"taken out of VIRT's IO; plus each owner's share (by bytes) of the BLOCK softirq, taken "     \
 	"out of the threads it interrupted"
 
 /* The step's load is virtprof's own generator (users apply). */
@@ -271,18 +271,20 @@ static void table_step_disk(const struct session *s, const struct sess_step *st,
 		disk_row(&t, "other (no target's)", &st->disk.other, NULL,
 			 "host work for I/O no target owns stays in OTHER", reqs);
 		table_note(&t, DISK_NOTE);
-		table_note(&t, "owner: the bio's blkcg when a target holds it, else its submitting "
-			       "thread's; ops as the kernel buckets them (read; write and "
-			       "write-zeroes; OTHER: flush, discard); META-B: of WRITE-B, filesystem "
-			       "metadata (REQ_META: a journal or fast commit written in the owner's "
-			       "thread); latency: bio submit to completion, percentiles are log2 "
-			       "bucket upper bounds");
+		table_note(&t,
+			   "owner: the bio's blkcg when a target holds it, else its submitting "
+			   "thread's; ops as the kernel buckets them (read; write and "
+			   "write-zeroes; OTHER: flush, discard); META-B: of WRITE-B, filesystem "
+			   "metadata (REQ_META: a journal or fast commit written in the owner's "
+			   "thread); latency: bio submit to completion, percentiles are log2 "
+			   "bucket upper bounds");
 		if (cgroup_mounts()->v1_blkio[0])
-			table_note(&t,
-				   "writeback kworkers: with blkio on cgroup v1 the kernel has no "
-				   "cgroup writeback, so a container's writeback bios carry the root "
-				   "blkcg and count as other (its synchronous writes are its own); "
-				   "the kworkers' CPU stays in OTHER");
+			table_note(
+				&t,
+				"writeback kworkers: with blkio on cgroup v1 the kernel has no "
+				"cgroup writeback, so a container's writeback bios carry the root "
+				"blkcg and count as other (its synchronous writes are its own); "
+				"the kworkers' CPU stays in OTHER");
 	}
 	table_render(&t, o);
 	table_free(&t);

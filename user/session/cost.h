@@ -30,8 +30,8 @@
 
 /* Network path time of one owner during a step (from the per-device split). */
 struct path_sum {
-	uint64_t softirq_ns; /* NET_RX + NET_TX softirq time charged to its devices */
-	uint64_t proc_ns;    /* receive work in process context (tap writes) */
+	uint64_t softirq_ns;	/* NET_RX + NET_TX softirq time charged to its devices */
+	uint64_t proc_ns;	/* receive work in process context (tap writes) */
 	uint64_t vhost_proc_ns; /* of proc_ns: on taps a vhost worker serves (its writes) */
 	uint64_t pkts;
 };
@@ -64,7 +64,7 @@ void disk_sum_add(struct disk_sum *d, unsigned int op, unsigned int flags, bool 
 
 /* The step's block I/O, per owner. */
 struct disk_split {
-	bool ok; /* the block programs ran; else na in the step says why */
+	bool ok;		   /* the block programs ran; else na in the step says why */
 	bool no_disk[MAX_TARGETS]; /* a VM without a disk: DISK does not apply (KDISK_NO_DISK_NA) */
 	struct disk_sum target[MAX_TARGETS];
 	struct disk_sum other; /* owners no target holds */
@@ -125,7 +125,7 @@ struct target_cost {
 	uint64_t disk_io_ns;  /* a VM's I/O threads, when it did block I/O (out of VIRT's io) */
 	uint64_t disk_softirq_ns; /* its share (by bytes) of the step's BLOCK softirq */
 	uint64_t disk_ns;	  /* disk_io + disk_softirq */
-	uint64_t overhead_ns; /* virt + netpath + disk: everything the host spends beyond own */
+	uint64_t overhead_ns;	  /* virt + netpath + disk: everything the host spends beyond own */
 };
 
 struct step_cost {

@@ -309,7 +309,8 @@ static void disk_totals(struct session *s, struct sess_step *st, struct kdisk_re
 	}
 	for (int i = 0; i < b->n; i++) {
 		const struct blk_row *r = &b->rows[i];
-		uint64_t cgid = (r->key.flags & VP_BLK_NO_BLKCG) || r->key.cgid <= 1 ? 0 : r->key.cgid;
+		uint64_t cgid = (r->key.flags & VP_BLK_NO_BLKCG) || r->key.cgid <= 1 ? 0 :
+										       r->key.cgid;
 		int t;
 
 		if (!r->delta.ops)
@@ -473,7 +474,7 @@ static int step_load_start(struct sess_step *st, struct step_load *l)
 
 int session_run_step(struct session *s, struct sess_step *st)
 {
-	struct net_split before; /* the network path totals at the step's start */
+	struct net_split before;	       /* the network path totals at the step's start */
 	struct kdisk_reading kd1[MAX_TARGETS]; /* the kernel's block I/O figures at its end */
 	struct capture_interval ci;
 	char na[sizeof(st->net_na)];
