@@ -33,6 +33,16 @@ static void row(const char *entity, const char *role, int target, uint64_t task,
 	st.busy_ns += task + net_rx + timer;
 }
 
+/* Every nanosecond once: the categories add up to the busy time. */
+static void assert_every_ns_once(void)
+{
+	uint64_t sum = st.cost.loadgen_ns + st.cost.profiler_ns + st.cost.other_ns;
+
+	for (int i = 0; i < 2; i++)
+		sum += st.cost.target[i].own_ns + st.cost.target[i].overhead_ns;
+	assert_int_equal(sum, st.busy_ns);
+}
+
 static int setup(void **state)
 {
 	static struct agg_row rows[16];
@@ -63,8 +73,6 @@ static int setup(void **state)
 
 static void test_split_with_network(void **state)
 {
-	uint64_t sum;
-
 	(void)state;
 	st.net.ok = true;
 	/* the per-device split saw all 340 of NET_RX: 260 on the VM's tap, 40 on the veth, 40 bridge */
@@ -87,11 +95,7 @@ static void test_split_with_network(void **state)
 	assert_int_equal(st.cost.target[1].bridge_ns, 0); /* not the loaded target */
 	assert_int_equal(st.cost.profiler_ns, 30);
 	assert_int_equal(st.cost.other_ns, 60);
-	/* every nanosecond once: the categories add up to the busy time */
-	sum = st.cost.loadgen_ns + st.cost.profiler_ns + st.cost.other_ns;
-	for (int i = 0; i < 2; i++)
-		sum += st.cost.target[i].own_ns + st.cost.target[i].overhead_ns;
-	assert_int_equal(sum, st.busy_ns);
+	assert_every_ns_once();
 }
 
 /*
@@ -101,8 +105,6 @@ static void test_split_with_network(void **state)
  */
 static void test_vhost_tap_write_out_of_worker(void **state)
 {
-	uint64_t sum;
-
 	(void)state;
 	row("vm:web", "vhost", 0, 700, 0, 0);
 	st.net.ok = true;
@@ -116,10 +118,7 @@ static void test_vhost_tap_write_out_of_worker(void **state)
 	assert_int_equal(st.cost.target[0].emul_ns, 800); /* untouched: it wrote nothing */
 	assert_int_equal(st.cost.target[0].io_ns, 100);
 	assert_int_equal(st.cost.target[0].path_ns, 550);
-	sum = st.cost.loadgen_ns + st.cost.profiler_ns + st.cost.other_ns;
-	for (int i = 0; i < 2; i++)
-		sum += st.cost.target[i].own_ns + st.cost.target[i].overhead_ns;
-	assert_int_equal(sum, st.busy_ns);
+	assert_every_ns_once();
 }
 
 static void test_split_without_network(void **state)
@@ -169,8 +168,6 @@ static void test_unknown_role_not_virt(void **state)
 /* Under KVM the vCPU threads' time outside guest mode is exit handling: VIRT, not OWN. */
 static void test_exits_from_guest_time(void **state)
 {
-	uint64_t sum;
-
 	(void)state;
 	st.net.ok = false;
 	st.guest.ok = true;
@@ -182,10 +179,7 @@ static void test_exits_from_guest_time(void **state)
 	assert_int_equal(st.cost.target[0].exits_ns, 1020);
 	assert_int_equal(st.cost.target[0].virt_ns, 800 + 100 + 1020);
 	assert_false(st.cost.target[1].exits_known); /* a container has no exits */
-	sum = st.cost.loadgen_ns + st.cost.profiler_ns + st.cost.other_ns;
-	for (int i = 0; i < 2; i++)
-		sum += st.cost.target[i].own_ns + st.cost.target[i].overhead_ns;
-	assert_int_equal(sum, st.busy_ns);
+	assert_every_ns_once();
 	/* a VM that never entered guest mode (TCG): no split, EXITS not available */
 	st.guest.seen[0] = false;
 	session_derive(&s, &st);
@@ -260,8 +254,6 @@ static void test_rows_sorted_by_cpu(void **state)
  */
 static void test_disk_split(void **state)
 {
-	uint64_t sum;
-
 	(void)state;
 	/* 90 of BLOCK softirq hosted by the vCPU thread, 10 by the container's app */
 	st.agg.rows[1].st.softirq_ns[VP_BLOCK_SOFTIRQ] = 90;
@@ -291,10 +283,7 @@ static void test_disk_split(void **state)
 	assert_int_equal(st.cost.target[1].disk_ns, 30);
 	assert_int_equal(st.cost.target[1].own_ns, 50);
 	assert_int_equal(st.cost.other_ns, 60 + 10);
-	sum = st.cost.loadgen_ns + st.cost.profiler_ns + st.cost.other_ns;
-	for (int i = 0; i < 2; i++)
-		sum += st.cost.target[i].own_ns + st.cost.target[i].overhead_ns;
-	assert_int_equal(sum, st.busy_ns);
+	assert_every_ns_once();
 }
 
 /* A VM without a disk has no DISK figure: its I/O threads stay in VIRT. */
