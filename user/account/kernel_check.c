@@ -155,27 +155,38 @@ void kcheck_read(const struct targets *ts, struct kcheck_reading *out)
 	}
 }
 
-uint64_t kcheck_ours(const struct interval *iv, struct collector *c, const struct target *t)
+void kcheck_ours(const struct interval *iv, struct collector *c, const struct targets *ts,
+		 uint64_t *ours)
 {
-	uint64_t ns = 0;
-
+	memset(ours, 0, (size_t)ts->n * sizeof(*ours));
 	for (int i = 0; i < iv->n; i++) {
 		const struct thread_rec *r;
-		bool mine;
+		int hit[16], n, m;
+		uint64_t busy;
 
 		if (VP_IS_IDLE_KEY(iv->rows[i].key))
 			continue;
 		r = collector_thread(c, iv->rows[i].key);
 		if (!r)
 			continue;
-		if (t->kind == TARGET_VM)
-			mine = r->info.tgid == (uint32_t)t->pid;
-		else
-			mine = target_holds(t, r->info.cgid_v2, r->info.cgid_v1_cpu);
-		if (mine)
-			ns += stats_busy_ns(&iv->rows[i].st);
+		/* a VM's threads by their process, a container's by its cgroup tree (v2 or v1 cpu) */
+		n = targets_find_all(ts, TKEY_VM_PID, r->info.tgid, hit, ARRAY_SIZE(hit));
+		n += targets_find_all(ts, TKEY_CG_V2, r->info.cgid_v2, hit + n,
+				      ARRAY_SIZE(hit) - n);
+		m = n;
+		n += targets_find_all(ts, TKEY_CG_V1, r->info.cgid_v1_cpu, hit + n,
+				      ARRAY_SIZE(hit) - n);
+		busy = stats_busy_ns(&iv->rows[i].st);
+		for (int k = 0; k < n; k++) {
+			bool twice = false;
+
+			/* a target holding the thread on both hierarchies counts it once */
+			for (int j = 0; k >= m && j < m; j++)
+				twice |= hit[j] == hit[k];
+			if (!twice)
+				ours[hit[k]] += busy;
+		}
 	}
-	return ns;
 }
 
 void kcheck_delta_set(struct kcheck_delta *d, const struct kcheck_reading *a,

@@ -248,6 +248,12 @@ static void render_sources(struct mw *w, const struct totals *t, const struct ca
 			tg->name, "pid", tg->pid ? pid : ""),
 		      tg->gone ? 0 : 1);
 	}
+	family(w, "virtprof_targets_untracked", "gauge",
+	       "VMs and containers the last look found past --max-targets: not tracked, their "
+	       "threads in other");
+	s_u64(w, "virtprof_targets_untracked", NULL, (uint64_t)c->targets.untracked);
+	family(w, "virtprof_targets_max", "gauge", "The bound on tracked VMs and containers");
+	s_u64(w, "virtprof_targets_max", NULL, (uint64_t)targets_max(&c->targets));
 }
 
 /* ---- the profiler's own cost ---- */

@@ -698,7 +698,7 @@ void session_report_text(struct session *s, FILE *f, bool compare)
 		}
 		fputc('\n', f);
 		table_step_cpu(st, &o);
-		report_drops(st->drops, true, &o);
+		report_drops(st->drops, &s->cap.targets, true, &o);
 	}
 	if (compare) {
 		fputc('\n', f);
@@ -904,7 +904,7 @@ static void json_step(struct session *s, struct sess_step *st, struct jw *w, str
 	else
 		jw_str(w, st->net_na);
 	table_step_paths(s, st, o);
-	report_drops(st->drops, false, o);
+	report_drops(st->drops, &s->cap.targets, false, o);
 	jw_obj_end(w);
 	jw_key(w, "io");
 	if (st->io.n) {

@@ -50,7 +50,7 @@ void top_report_interval(struct capture *c, const struct capture_interval *ci,
 		report_kernel_check(&c->targets, ci->kc, ci->nkc, &out);
 		report_softirq(&ci->agg, &out);
 		report_io(c, secs, &out);
-		report_drops(iv->drops, false, &out);
+		report_drops(iv->drops, &c->targets, false, &out);
 		report_profiler(c, iv->span_ns, false, &out);
 		if (ci->stacks.on || c->stacks_na[0])
 			report_top_functions(&ci->stacks, c->stacks_na, &out);
@@ -91,7 +91,7 @@ void top_report_interval(struct capture *c, const struct capture_interval *ci,
 		fputc('\n', f);
 		report_io(c, secs, &out);
 	}
-	report_drops(iv->drops, true, &out);
+	report_drops(iv->drops, &c->targets, true, &out);
 	if (ci->stacks.on || c->stacks_na[0]) {
 		fputc('\n', f);
 		report_top_functions(&ci->stacks, c->stacks_na, &out);

@@ -49,8 +49,11 @@ struct capture {
 	bool stats_on; /* kernel bpf_stats enabled: program run times are measured */
 	uint64_t t0_mono;
 	bool open;
-	struct kcheck_reading kc_prev[MAX_TARGETS]; /* the kernel's figures at the last boundary */
-	struct kcheck_reading kc_now[MAX_TARGETS];  /* ... at this one (collector's at_boundary) */
+	/* per target, grown with the table (kc_cap places) */
+	struct kcheck_reading *kc_prev; /* the kernel's figures at the last boundary */
+	struct kcheck_reading *kc_now;	/* ... at this one (collector's at_boundary) */
+	uint64_t *kc_ours;		/* virtprof's comparable figure over the interval */
+	int kc_cap;
 };
 
 /* One closed interval, attributed per (entity, role). */
@@ -60,16 +63,23 @@ struct capture_interval {
 	int64_t bpf_ns; /* BPF run time of every program during it; -1: bpf_stats off */
 	struct stack_profile stacks; /* samples per owner and stack (stacks.on: sampling ran) */
 	int nkc;		     /* = targets.n */
-	struct kcheck_delta kc[MAX_TARGETS]; /* per target: the kernel's figure beside virtprof's */
+	struct kcheck_delta *kc;     /* [nkc] per target: the kernel's figure beside virtprof's */
+};
+
+/* What a capture is opened with: the targets named (none: discover), the sizes. */
+struct capture_opts {
+	const char **vms, **ctrs;
+	int nvm, nctr;
+	bool io;	      /* the network / block / KVM sections */
+	uint32_t max_threads; /* sizes the per-thread maps (0: the default) */
+	int max_targets;      /* bounds the target table (0: TARGETS_DEFAULT_MAX) */
 };
 
 /*
  * Resolve targets (with none given: discover), load and attach the accounting programs and (with
- * io) the network / block / KVM sections, start the first interval.  max_threads sizes the
- * per-thread maps (0: the default).  -errno, message printed.
+ * io) the network / block / KVM sections, start the first interval.  -errno, message printed.
  */
-int capture_open(struct capture *c, const char **vms, int nvm, const char **ctrs, int nctr, bool io,
-		 uint32_t max_threads);
+int capture_open(struct capture *c, const struct capture_opts *o);
 /*
  * Resolve the targets again (none given: discover again) and re-attribute from the next interval
  * on; the probes stay attached.  On an error (message printed) the old targets are kept.
