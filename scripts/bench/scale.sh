@@ -169,7 +169,7 @@ done
 made=0
 for n in $CTRS; do
 	while [ "$made" -lt "$n" ]; do
-		id=$(printf 'bench%08d%051d' "$made" $$ | cut -c1-64)
+		id=$(printf 'bec%08d%053d' "$made" $$ | cut -c1-64) # 64 hex digits
 		uid=$(printf '%08x-0000-4000-8000-%012d' $$ "$made")
 		sleep 100000 &
 		pids+=($!)

@@ -52,6 +52,7 @@ static void charge_running(const char *dir, const char *list, int depth)
 {
 	char path[1200], line[32];
 	struct dirent *de;
+	struct stat st;
 	FILE *f;
 	DIR *d;
 
@@ -61,7 +62,7 @@ static void charge_running(const char *dir, const char *list, int depth)
 		charge_tid(atol(line));
 	if (f)
 		fclose(f);
-	if (depth >= 8 || !(d = opendir(dir)))
+	if (depth >= 8 || stat(dir, &st) || !cgroup_has_children(&st) || !(d = opendir(dir)))
 		return;
 	while ((de = readdir(d))) {
 		if (de->d_type != DT_DIR || de->d_name[0] == '.')

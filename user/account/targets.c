@@ -169,8 +169,21 @@ static int index_target(struct target_index *x, const struct target *t, int i)
 int targets_reindex(struct targets *ts)
 {
 	struct target_index *x = calloc(1, sizeof(*x));
+	uint32_t keys = 0;
 	int err = x ? 0 : -ENOMEM;
 
+	/* sized once for every key: no rehash while it fills */
+	for (int i = 0; i < ts->n; i++)
+		keys += 4 + ts->t[i].ncgids + ts->t[i].nhcgids + ts->t[i].nhelper_pids;
+	if (x) {
+		x->cap = 256;
+		while (x->cap < 2 * keys + 2)
+			x->cap *= 2;
+		x->s = calloc(x->cap, sizeof(*x->s));
+		if (!x->s)
+			err = -ENOMEM;
+	}
+	ts->idx_stale = false;
 	for (int i = 0; i < ts->n && !err; i++)
 		err = index_target(x, &ts->t[i], i);
 	idx_free(ts->idx);
@@ -624,16 +637,26 @@ static void ctr_collect_ids(struct target *t)
 		t->ncgids_v1 = cgroup_tree_ids(CGROUP_V1_CPU, t->cgroup_v1, t->cgids + t->ncgids_v2,
 					       MAX_CGIDS - t->ncgids_v2);
 	t->ncgids = t->ncgids_v2 + t->ncgids_v1;
-	/* a bio's owner is its blkcg: on a hybrid layout that lives on the v1 blkio hierarchy */
-	if (t->pid && t->ncgids) {
-		char path[64], blk[512], *buf;
+	/*
+	 * A bio's owner is its blkcg: on a hybrid layout that lives on the v1 blkio hierarchy.  The
+	 * path is read once (the runtime placed the container before it ran): every interval it
+	 * was a /proc/<pid>/cgroup read per target.
+	 */
+	if (t->pid && t->ncgids && cgroup_mounts()->v1_blkio[0]) {
+		if (!t->blkio[0]) {
+			char path[64], *buf;
 
-		snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)t->pid);
-		buf = read_file(path, NULL);
-		if (buf && !proc_parse_cgroup_ctrl(buf, "blkio", blk, sizeof(blk)))
-			t->ncgids += cgroup_tree_ids(CGROUP_V1_BLKIO, blk, t->cgids + t->ncgids,
-						     MAX_CGIDS - t->ncgids);
-		free(buf);
+			snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)t->pid);
+			buf = read_file(path, NULL);
+			if (!buf ||
+			    proc_parse_cgroup_ctrl(buf, "blkio", t->blkio, sizeof(t->blkio)))
+				t->blkio[0] = '\0';
+			free(buf);
+		}
+		/* the root blkcg is the host's, not the container's (its runtime left blkio alone) */
+		if (t->blkio[0] && strcmp(t->blkio, "/"))
+			t->ncgids += cgroup_tree_ids(CGROUP_V1_BLKIO, t->blkio,
+						     t->cgids + t->ncgids, MAX_CGIDS - t->ncgids);
 	}
 }
 
@@ -1063,9 +1086,13 @@ static void discover_found(struct targets *ts, struct scan *sc)
 			if (pass == 1) {
 				if (!t)
 					continue;
+				int nh = t->nhcgids;
+				uint64_t h0 = nh ? t->hcgids[0] : 0;
+
 				snprintf(t->helper_v2, sizeof(t->helper_v2), "%s", f->v2);
 				snprintf(t->helper_v1, sizeof(t->helper_v1), "%s", f->v1);
 				helper_collect_ids(t);
+				ts->idx_stale |= nh != t->nhcgids || (nh && h0 != t->hcgids[0]);
 				continue;
 			}
 			if (t) {
@@ -1135,8 +1162,10 @@ static void net_helper(struct targets *ts, pid_t pid)
 			continue;
 		for (int k = 0; k < t->nhelper_pids; k++)
 			known |= t->helper_pids[k] == pid;
-		if (!known && t->nhelper_pids < MAX_HELPER_PIDS)
+		if (!known && t->nhelper_pids < MAX_HELPER_PIDS) {
 			t->helper_pids[t->nhelper_pids++] = pid;
+			ts->idx_stale = true;
+		}
 		return;
 	}
 }
@@ -1215,7 +1244,8 @@ int targets_discover(struct targets *ts)
 	free(sc);
 	for (int i = 0; i < nhelpers; i++)
 		net_helper(ts, helpers[i]);
-	return targets_reindex(ts);
+	/* new targets are indexed as they come (target_commit); a rebuild only for changed keys */
+	return ts->idx_stale || !ts->idx ? targets_reindex(ts) : 0;
 }
 
 bool targets_refresh(struct targets *ts)

@@ -51,6 +51,7 @@ struct target {
 	unsigned long netns; /* network namespace inode of the target (0 unknown) */
 	/* runtime helpers, from evidence: their own cgroup (conmon's, the LXC monitor's), pids */
 	char helper_v2[256], helper_v1[256];
+	char blkio[256];	 /* its cgroup on the v1 blkio hierarchy, read once from its pid */
 	int nhcgids, nhcgids_v2; /* [0, nhcgids_v2) on v2, the rest on v1 cpu */
 	uint64_t hcgids[MAX_HELPER_CGIDS];
 	int nhelper_pids;
@@ -86,6 +87,7 @@ struct targets {
 	int untracked;	  /* VMs and containers the last discovery found past max: not tracked */
 	/* cgroup ids, pids, netns -> targets; rebuilt by every targets_* call that changes them */
 	struct target_index *idx;
+	bool idx_stale;	 /* a target's keys changed in place: rebuild at the end of the call */
 	bool rediscover; /* no target named: look for new VMs and containers every refresh */
 	uint64_t prune_after_ns; /* with rediscover: a target gone this long leaves the table */
 	int nnotes;
