@@ -67,10 +67,14 @@ measure() {
 	kill -INT $tp
 	wait $tp
 	# the intervals inside the window: coverage range, drops, rows (threads that ran) per interval
-	cov=$(jq -s -r --argjson k "$skip" '.[$k:] | [.[].coverage[0].coverage_pct] | "\(min | floor)-\(max | ceil)"' "$tmp/top.json")
+	# an interval without a boundary has coverage n/a (null): counted, not a number
+	cov=$(jq -s -r --argjson k "$skip" '.[$k:] | [.[].coverage[0].coverage_pct] as $c |
+		($c | map(select(. != null))) as $v | (($c | length) - ($v | length)) as $na |
+		(if ($v | length) > 0 then "\($v | min | floor)-\($v | max | ceil)" else "n/a" end) +
+		(if $na > 0 then " (\($na) n/a)" else "" end)' "$tmp/top.json")
 	drops=$(jq -s --argjson k "$skip" '[.[$k:][] | .drops[].count] | add // 0' "$tmp/top.json")
-	rows=$(jq -s --argjson k "$skip" '[.[$k:][] | [.entities[].threads] | add] | max' "$tmp/top.json")
-	ntg=$(jq -s --argjson k "$skip" '[.[$k:][] | .targets | length] | min' "$tmp/top.json")
+	rows=$(jq -s --argjson k "$skip" '[.[$k:][] | [(.entities // [])[].threads] | add] | max' "$tmp/top.json")
+	ntg=$(jq -s --argjson k "$skip" '[.[$k:][] | (.targets // []) | length] | min' "$tmp/top.json")
 	awk -v l="$label" -v ht="$ht" -v c="$((c1 - c0))" -v hz="$hz" \
 		-v w="$(((t1 - t0) / 1000000))" -v rss="$rss" -v hwm="$hwm" -v cov="$cov" \
 		-v d="$drops" -v rows="$rows" -v ntg="$ntg" 'BEGIN {
