@@ -1203,8 +1203,8 @@ static bool is_target_pid(const struct targets *ts, pid_t pid)
 int targets_discover(struct targets *ts)
 {
 	const struct cgroup_mounts *mt = cgroup_mounts();
-	pid_t helpers[32];
-	int nhelpers = 0;
+	pid_t *helpers = NULL, *grown; /* one slirp4netns / pasta per rootless container */
+	int nhelpers = 0, caphelpers = 0;
 	struct scan *sc;
 	char comm[32];
 	struct dirent *de;
@@ -1220,9 +1220,13 @@ int targets_discover(struct targets *ts)
 
 		if (pid <= 0 || proc_comm(pid, comm, sizeof(comm)))
 			continue;
-		if (is_net_helper(comm) && nhelpers < (int)ARRAY_SIZE(helpers))
-			helpers[nhelpers++] = pid;
-		else if (classify_vmm_of_comm(comm) && !is_target_pid(ts, pid)) {
+		if (is_net_helper(comm)) {
+			grown = array_grow(helpers, &caphelpers, nhelpers, sizeof(*helpers));
+			if (grown) {
+				helpers = grown;
+				helpers[nhelpers++] = pid;
+			}
+		} else if (classify_vmm_of_comm(comm) && !is_target_pid(ts, pid)) {
 			if (ts->n < targets_max(ts))
 				add_vm_pid(ts, pid);
 			else
@@ -1231,8 +1235,10 @@ int targets_discover(struct targets *ts)
 	}
 	closedir(d);
 	sc = calloc(1, sizeof(*sc));
-	if (!sc)
+	if (!sc) {
+		free(helpers);
 		return -ENOMEM;
+	}
 	if (mt->v2[0])
 		scan_dir(ts, sc, CGROUP_V2, "", 0);
 	sc->dirs = 0;
@@ -1244,6 +1250,7 @@ int targets_discover(struct targets *ts)
 	free(sc);
 	for (int i = 0; i < nhelpers; i++)
 		net_helper(ts, helpers[i]);
+	free(helpers);
 	/* new targets are indexed as they come (target_commit); a rebuild only for changed keys */
 	return ts->idx_stale || !ts->idx ? targets_reindex(ts) : 0;
 }

@@ -116,7 +116,7 @@ int targets_add_container(struct targets *ts, const char *spec);
  * on disk or answers on its socket.  Bounded: at most DISCOVER_MAX_DIRS directories,
  * DISCOVER_MAX_DEPTH deep, per hierarchy.  Adds only targets not already in ts.
  */
-#define DISCOVER_MAX_DIRS 4096
+#define DISCOVER_MAX_DIRS 16384 /* a node of 1,000 pods has 3,000 and more */
 #define DISCOVER_MAX_DEPTH 7
 int targets_discover(struct targets *ts);
 /* slirp4netns / pasta processes serving a container target's network namespace: its helpers. */
