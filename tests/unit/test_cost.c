@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -41,7 +42,9 @@ static int setup(void **state)
 	memset(&s, 0, sizeof(s));
 	memset(&st, 0, sizeof(st));
 	memset(rows, 0, sizeof(rows));
-	s.cap.targets.n = 2;
+	assert_non_null(targets_append(&s.cap.targets));
+	assert_non_null(targets_append(&s.cap.targets));
+	assert_int_equal(session_step_alloc(&st, s.cap.targets.n), 0);
 	s.cap.targets.t[0].kind = TARGET_VM;
 	strcpy(s.cap.targets.t[0].entity, "vm:web");
 	s.cap.targets.t[1].kind = TARGET_CTR;
@@ -253,17 +256,32 @@ static void test_rows_sorted_by_cpu(void **state)
 			    stats_busy_ns(&st.agg.rows[i].st));
 }
 
+static int teardown(void **state)
+{
+	(void)state;
+	targets_free(&s.cap.targets);
+	free(st.kc);
+	free(st.settle_pct);
+	free(st.tgt_pct);
+	free(st.net.target);
+	free(st.guest.seen);
+	free(st.guest.guest_ns);
+	free(st.cost.target);
+	return 0;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup(test_split_with_network, setup),
-		cmocka_unit_test_setup(test_vhost_tap_write_out_of_worker, setup),
-		cmocka_unit_test_setup(test_split_without_network, setup),
-		cmocka_unit_test_setup(test_named_columns, setup),
-		cmocka_unit_test_setup(test_unknown_role_not_virt, setup),
-		cmocka_unit_test_setup(test_exits_from_guest_time, setup),
-		cmocka_unit_test_setup(test_kata_pod_overhead, setup),
-		cmocka_unit_test_setup(test_rows_sorted_by_cpu, setup),
+		cmocka_unit_test_setup_teardown(test_split_with_network, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vhost_tap_write_out_of_worker, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_split_without_network, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_named_columns, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_role_not_virt, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_exits_from_guest_time, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kata_pod_overhead, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rows_sorted_by_cpu, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("cost", tests, NULL, NULL);

@@ -158,18 +158,21 @@ static void table_step_overhead(const struct session *s, const struct sess_step 
 	table_free(&t);
 }
 
-/* Where the whole host went during the step, in the categories the comparison uses. */
 /* The step's pod overhead of each VM-backed pod (cost_derive's figure). */
 static void table_step_pod_overhead(const struct session *s, const struct sess_step *st,
 				    struct out *o)
 {
-	struct pod_overhead po[MAX_TARGETS];
+	struct pod_overhead *po = calloc(s->cap.targets.n ? s->cap.targets.n : 1, sizeof(*po));
 
+	if (!po)
+		return;
 	for (int i = 0; i < s->cap.targets.n; i++)
 		po[i] = st->cost.target[i].pod;
 	report_pod_overhead(&s->cap.targets, po, st->span_ns, step_requests(st), o);
+	free(po);
 }
 
+/* Where the whole host went during the step, in the categories the comparison uses. */
 static void table_step_summary(const struct sess_step *st, struct out *o)
 {
 	uint64_t reqs = step_requests(st);
@@ -715,7 +718,7 @@ void session_report_text(struct session *s, FILE *f, bool compare)
 		}
 		fputc('\n', f);
 		table_step_cpu(s, st, &o);
-		report_drops(st->drops, true, &o);
+		report_drops(st->drops, &s->cap.targets, true, &o);
 	}
 	if (compare) {
 		fputc('\n', f);
@@ -922,7 +925,7 @@ static void json_step(struct session *s, struct sess_step *st, struct jw *w, str
 	else
 		jw_str(w, st->net_na);
 	table_step_paths(s, st, o);
-	report_drops(st->drops, false, o);
+	report_drops(st->drops, &s->cap.targets, false, o);
 	jw_obj_end(w);
 	jw_key(w, "io");
 	if (st->io.n) {

@@ -124,7 +124,11 @@ void cost_pod_overhead(const struct agg *agg, int target, const struct target *t
 void cost_derive(struct step_cost *c, const struct agg *agg, const struct net_split *net,
 		 const struct guest_split *guest, const struct targets *ts, int step_target)
 {
+	struct target_cost *per = c->target;
+
 	memset(c, 0, sizeof(*c));
+	c->target = per;
+	memset(per, 0, (size_t)ts->n * sizeof(*per));
 	for (int i = 0; i < agg->n; i++)
 		charge_row(c, &agg->rows[i], net->ok, ts->n);
 	for (int i = 0; i < ts->n; i++) {

@@ -26,18 +26,18 @@
 
 /* Network path time of one owner during a step (from the per-device split). */
 struct path_sum {
-	uint64_t softirq_ns; /* NET_RX + NET_TX softirq time charged to its devices */
-	uint64_t proc_ns;    /* receive work in process context (tap writes) */
+	uint64_t softirq_ns;	/* NET_RX + NET_TX softirq time charged to its devices */
+	uint64_t proc_ns;	/* receive work in process context (tap writes) */
 	uint64_t vhost_proc_ns; /* of proc_ns: on taps a vhost worker serves (its writes) */
 	uint64_t pkts;
 };
 
 /* The per-device network split of a step, summed per owner. */
 struct net_split {
-	bool ok; /* the split is available; else path time stays in the threads */
-	struct path_sum target[MAX_TARGETS];
-	struct path_sum bridge; /* bridges */
-	struct path_sum other;	/* lo and devices no target owns */
+	bool ok;		 /* the split is available; else path time stays in the threads */
+	struct path_sum *target; /* [the session's targets] (session_step_alloc) */
+	struct path_sum bridge;	 /* bridges */
+	struct path_sum other;	 /* lo and devices no target owns */
 };
 
 /*
@@ -45,9 +45,9 @@ struct net_split {
  * their CPU into the guest's own work and the host's exit handling.
  */
 struct guest_split {
-	bool ok;		/* kvm_entry/kvm_exit fire on this host */
-	bool seen[MAX_TARGETS]; /* the target's vCPUs entered the guest during the step */
-	uint64_t guest_ns[MAX_TARGETS];
+	bool ok;	    /* kvm_entry/kvm_exit fire on this host */
+	bool *seen;	    /* [targets] the target's vCPUs entered the guest during the step */
+	uint64_t *guest_ns; /* [targets] */
 };
 
 /* Which part of the cost model a role belongs to. */
@@ -95,7 +95,7 @@ struct target_cost {
 };
 
 struct step_cost {
-	struct target_cost target[MAX_TARGETS];
+	struct target_cost *target; /* [targets]: cost_derive fills ts->n of them */
 	uint64_t loadgen_ns, profiler_ns, other_ns;
 	uint64_t own_ns, virt_ns, unknown_ns; /* sums over targets */
 	uint64_t kernel_path_ns;	      /* every device's path time, owned or not */
