@@ -204,16 +204,6 @@ struct load_handle {
 	size_t reqlen;
 };
 
-const char *const load_err_names[LERR_MAX] = {
-	[LERR_CONNECT] = "connect",
-	[LERR_RESOLVE] = "resolve",
-	[LERR_SEND] = "send",
-	[LERR_RECV] = "receive",
-	[LERR_TIMEOUT_CONNECT] = "timeout_connect",
-	[LERR_TIMEOUT_RESPONSE] = "timeout_response",
-	[LERR_OTHER] = "other",
-};
-
 /* ---- libcurl callbacks ------------------------------------------------------------------ */
 
 /*
@@ -1972,53 +1962,4 @@ void load_result_free(struct load_result *r)
 	free(r->ticks);
 	r->ticks = NULL;
 	r->nticks = 0;
-}
-
-void load_lat_summary(const struct hist *h, struct load_lat *o)
-{
-	o->count = h->total;
-	o->mean_ns = hist_mean(h);
-	o->stddev_ns = hist_stddev(h);
-	o->min_ns = h->total ? h->min : 0;
-	o->p50_ns = hist_percentile(h, 50);
-	o->p90_ns = hist_percentile(h, 90);
-	o->p99_ns = hist_percentile(h, 99);
-	o->p999_ns = hist_percentile(h, 99.9);
-	o->max_ns = h->max;
-}
-
-const char *load_errno_name(int e)
-{
-	switch (e) {
-	case ECONNREFUSED:
-		return "ECONNREFUSED";
-	case EADDRNOTAVAIL:
-		return "EADDRNOTAVAIL";
-	case ENETUNREACH:
-		return "ENETUNREACH";
-	case EHOSTUNREACH:
-		return "EHOSTUNREACH";
-	case ETIMEDOUT:
-		return "ETIMEDOUT";
-	case ECONNRESET:
-		return "ECONNRESET";
-	case EMFILE:
-		return "EMFILE";
-	case ENFILE:
-		return "ENFILE";
-	case EADDRINUSE:
-		return "EADDRINUSE";
-	case EACCES:
-		return "EACCES";
-	case EPERM:
-		return "EPERM";
-	case EAGAIN:
-		return "EAGAIN";
-	case ENOBUFS:
-		return "ENOBUFS";
-	case 0:
-		return "unknown";
-	default:
-		return NULL;
-	}
 }
