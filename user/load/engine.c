@@ -47,6 +47,31 @@
 #define ENGINE_EV_TIMER (ENGINE_EV_OWN | 1)
 #define ENGINE_EV_STOP (ENGINE_EV_OWN | 2)
 
+/*
+ * The histograms a worker's statistics and a result both keep (same names), in one order: one
+ * place that inits, merges and frees them all.
+ */
+#define STAT_NHISTS 6
+#define STAT_HISTS(s)                                                                \
+	{                                                                            \
+		&(s)->lat, &(s)->lat_uncorr, &(s)->connect, &(s)->ttfb, &(s)->total, \
+			&(s)->censored                                               \
+	}
+
+static int hists_init(struct hist *const *hs)
+{
+	for (int i = 0; i < STAT_NHISTS; i++)
+		if (hist_init(hs[i], 3))
+			return -ENOMEM;
+	return 0;
+}
+
+static void hists_free(struct hist *const *hs)
+{
+	for (int i = 0; i < STAT_NHISTS; i++)
+		hist_free(hs[i]);
+}
+
 /* ---- per-worker setup ------------------------------------------------------------------- */
 
 int engine_werr(struct worker *w, int err, const char *fmt, ...)
@@ -98,6 +123,7 @@ static int worker_init(struct worker *w)
 {
 	const struct load_plan *p = &w->h->plan;
 	struct epoll_event ev = { .events = EPOLLIN };
+	struct hist *hs[STAT_NHISTS] = STAT_HISTS(&w->st);
 
 	if (p->netns) {
 		char path[300];
@@ -125,9 +151,7 @@ static int worker_init(struct worker *w)
 		if (hist_init(&w->slots[i].h, 2))
 			return engine_werr(w, -ENOMEM, "out of memory");
 	}
-	if (hist_init(&w->st.lat, 3) || hist_init(&w->st.lat_uncorr, 3) ||
-	    hist_init(&w->st.connect, 3) || hist_init(&w->st.ttfb, 3) ||
-	    hist_init(&w->st.total, 3) || hist_init(&w->st.censored, 3))
+	if (hists_init(hs))
 		return engine_werr(w, -ENOMEM, "out of memory");
 
 	w->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -845,6 +869,7 @@ size_t load_timeline_read(struct load_handle *h, size_t from, struct load_tick *
 
 int load_wait(struct load_handle *h, struct load_result *r)
 {
+	struct hist *rh[STAT_NHISTS] = STAT_HISTS(r);
 	uint64_t end = 0;
 	int rc = 0;
 
@@ -878,22 +903,16 @@ int load_wait(struct load_handle *h, struct load_result *r)
 	r->measured_ns = r->elapsed_ns > h->plan.warmup_ns ? r->elapsed_ns - h->plan.warmup_ns : 0;
 	if (h->plan.duration_ns && r->elapsed_ns > h->plan.duration_ns)
 		r->measured_ns = h->plan.duration_ns - h->plan.warmup_ns;
-	if (hist_init(&r->lat, 3) || hist_init(&r->lat_uncorr, 3) || hist_init(&r->connect, 3) ||
-	    hist_init(&r->ttfb, 3) || hist_init(&r->total, 3) || hist_init(&r->censored, 3))
+	if (hists_init(rh))
 		rc = -ENOMEM;
 	r->conn_requested = r->open_model ? 0 : h->plan.users;
 	for (unsigned i = 0; i < h->nw; i++) {
 		struct worker *w = &h->w[i];
 		struct engine_stats *s = &w->st;
+		struct hist *wh[STAT_NHISTS] = STAT_HISTS(s);
 
-		if (!rc) {
-			hist_merge(&r->lat, &s->lat);
-			hist_merge(&r->lat_uncorr, &s->lat_uncorr);
-			hist_merge(&r->connect, &s->connect);
-			hist_merge(&r->ttfb, &s->ttfb);
-			hist_merge(&r->total, &s->total);
-			hist_merge(&r->censored, &s->censored);
-		}
+		for (int k = 0; !rc && k < STAT_NHISTS; k++)
+			hist_merge(rh[k], wh[k]);
 		r->users_started += s->users_started;
 		r->users_answered += s->users_answered;
 		r->users_unanswered += s->users_unanswered;
@@ -916,12 +935,7 @@ int load_wait(struct load_handle *h, struct load_result *r)
 		r->warmup_requests += s->warmup_requests;
 		r->conn_established += s->conn_established;
 		r->conn_peak_open += w->peak_socks;
-		hist_free(&s->lat);
-		hist_free(&s->lat_uncorr);
-		hist_free(&s->connect);
-		hist_free(&s->ttfb);
-		hist_free(&s->total);
-		hist_free(&s->censored);
+		hists_free(wh);
 		for (int k = 0; k < ENGINE_NSLOTS; k++)
 			hist_free(&w->slots[k].h);
 	}
@@ -947,12 +961,9 @@ int load_wait(struct load_handle *h, struct load_result *r)
 
 void load_result_free(struct load_result *r)
 {
-	hist_free(&r->lat);
-	hist_free(&r->lat_uncorr);
-	hist_free(&r->connect);
-	hist_free(&r->ttfb);
-	hist_free(&r->total);
-	hist_free(&r->censored);
+	struct hist *rh[STAT_NHISTS] = STAT_HISTS(r);
+
+	hists_free(rh);
 	free(r->ticks);
 	r->ticks = NULL;
 	r->nticks = 0;

@@ -224,10 +224,10 @@ static int xfer_curl_init(struct worker *w)
 	getrlimit(RLIMIT_NOFILE, &rl);
 	cw->nfdstate = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > (1 << 22) ? (1 << 22) :
 										 rl.rlim_cur;
-	cw->fdstate = calloc(cw->nfdstate, 1);
-	cw->fdwant = calloc(cw->nfdstate, 1);
-	if (!cw->fdstate || !cw->fdwant)
+	cw->fdstate = calloc(2, cw->nfdstate); /* fdstate, then fdwant */
+	if (!cw->fdstate)
 		return engine_werr(w, -ENOMEM, "out of memory");
+	cw->fdwant = cw->fdstate + cw->nfdstate;
 	if (run->resolve_entry[0]) {
 		cw->resolve = curl_slist_append(NULL, run->resolve_entry);
 		if (!cw->resolve)
@@ -357,6 +357,11 @@ static void xfer_curl_cleanup(struct worker *w)
 		curl_easy_cleanup(cx->easy);
 		cx->easy = NULL;
 	}
+	/* the easy handles were the last to use these */
+	curl_slist_free_all(cw->resolve);
+	curl_slist_free_all(cw->headers);
+	curl_url_cleanup(cw->curlu);
+	/* closing the cached connections calls xfer_curl_close_cb: fdstate stays until the end */
 	for (uint32_t i = 0; cw->sh && i < cw->nsh; i++)
 		if (cw->sh[i].multi)
 			curl_multi_cleanup(cw->sh[i].multi);
@@ -366,11 +371,7 @@ static void xfer_curl_cleanup(struct worker *w)
 		if (cw->shares[i])
 			curl_share_cleanup(cw->shares[i]);
 	free(cw->shares);
-	curl_slist_free_all(cw->resolve);
-	curl_slist_free_all(cw->headers);
-	curl_url_cleanup(cw->curlu);
-	free(cw->fdstate);
-	free(cw->fdwant);
+	free(cw->fdstate); /* fdwant too: one allocation */
 	free(cw);
 	w->tp = NULL;
 }
