@@ -52,11 +52,8 @@
  * place that inits, merges and frees them all.
  */
 #define STAT_NHISTS 6
-#define STAT_HISTS(s)                                                                \
-	{                                                                            \
-		&(s)->lat, &(s)->lat_uncorr, &(s)->connect, &(s)->ttfb, &(s)->total, \
-			&(s)->censored                                               \
-	}
+#define STAT_HISTS(s) \
+	&(s)->lat, &(s)->lat_uncorr, &(s)->connect, &(s)->ttfb, &(s)->total, &(s)->censored
 
 static int hists_init(struct hist *const *hs)
 {
@@ -123,7 +120,7 @@ static int worker_init(struct worker *w)
 {
 	const struct load_plan *p = &w->h->plan;
 	struct epoll_event ev = { .events = EPOLLIN };
-	struct hist *hs[STAT_NHISTS] = STAT_HISTS(&w->st);
+	struct hist *hs[STAT_NHISTS] = { STAT_HISTS(&w->st) };
 
 	if (p->netns) {
 		char path[300];
@@ -869,7 +866,7 @@ size_t load_timeline_read(struct load_handle *h, size_t from, struct load_tick *
 
 int load_wait(struct load_handle *h, struct load_result *r)
 {
-	struct hist *rh[STAT_NHISTS] = STAT_HISTS(r);
+	struct hist *rh[STAT_NHISTS] = { STAT_HISTS(r) };
 	uint64_t end = 0;
 	int rc = 0;
 
@@ -909,7 +906,7 @@ int load_wait(struct load_handle *h, struct load_result *r)
 	for (unsigned i = 0; i < h->nw; i++) {
 		struct worker *w = &h->w[i];
 		struct engine_stats *s = &w->st;
-		struct hist *wh[STAT_NHISTS] = STAT_HISTS(s);
+		struct hist *wh[STAT_NHISTS] = { STAT_HISTS(s) };
 
 		for (int k = 0; !rc && k < STAT_NHISTS; k++)
 			hist_merge(rh[k], wh[k]);
@@ -961,7 +958,7 @@ int load_wait(struct load_handle *h, struct load_result *r)
 
 void load_result_free(struct load_result *r)
 {
-	struct hist *rh[STAT_NHISTS] = STAT_HISTS(r);
+	struct hist *rh[STAT_NHISTS] = { STAT_HISTS(r) };
 
 	hists_free(rh);
 	free(r->ticks);
