@@ -334,10 +334,10 @@ static void step_reqs_errs(const struct sess_step *st, struct table *t, int r, i
 /* MEAN, SD, P50, P99 (ms) of a step: virtprof's histogram, or what the load command printed. */
 static void step_latency(const struct sess_step *st, struct table *t, int r, int c_mean)
 {
-	struct load_lat lat;
+	struct hist_summary lat;
 
 	if (st->have_res && st->res.lat.total) {
-		load_lat_summary(&st->res.lat, &lat);
+		hist_summarize(&st->res.lat, &lat);
 		table_f64(t, r, c_mean, lat.mean_ns / 1e6);
 		table_f64(t, r, c_mean + 1, lat.stddev_ns / 1e6);
 		table_f64(t, r, c_mean + 2, lat.p50_ns / 1e6);
