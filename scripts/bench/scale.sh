@@ -6,7 +6,12 @@
 #   - N cgroups each holding one sleeping process, N in SCALE_CGROUPS (default "10 100 1000"):
 #     plain cgroups, not docker containers (starting 1,000 containers is too heavy for a small
 #     machine); they are not targets (discovery finds docker's), so this measures a host with
-#     that many cgroups and processes, attributed as other.
+#     that many cgroups and processes, attributed as other;
+#   - N containers each holding one sleeping process, N in SCALE_CTRS (default "10 100 1000"),
+#     made by hand in the layouts discovery knows (half podman's machine.slice/libpod-<id>.scope,
+#     half Kubernetes' cgroupfs kubepods/burstable/pod<uid>/<id>, on v2 and the v1 cpu
+#     hierarchy, as tests/e2e/serve_discover.sh does): every one is a target, found, re-checked
+#     and given the kernel's figure every interval.  The "targets" column says how many top had.
 # Per size: SCALE_SECS seconds (default 10) measured after the first two intervals (loading the
 # programs and the first sight of every thread are not in the figure).  pid_max and
 # vm.max_map_count are raised for the run when the threads need it, and restored.  The helper
@@ -26,6 +31,7 @@ need_cmd jq
 [ -x "$TW" ] || fail "$TW not built (make tests-build)"
 THREADS=${SCALE_THREADS:-1000 10000 100000}
 CGROUPS=${SCALE_CGROUPS:-10 100 1000}
+CTRS=${SCALE_CTRS:-10 100 1000}
 PERIOD=${SCALE_PERIOD_MS:-100}
 SECS=${SCALE_SECS:-10}
 tmp=$(mktemp -d)
@@ -43,7 +49,7 @@ start_top() {
 }
 # measure LABEL: $tp measured for SECS seconds from its third interval on; one table row
 measure() {
-	local label=$1 t0 c0 c1 t1 rss hwm cov drops rows ht skip
+	local label=$1 t0 c0 c1 t1 rss hwm cov drops rows ht skip ntg
 	if ! wait_for 1200 bash -c "[ \$(wc -l <'$tmp/top.json') -ge 2 ]"; then
 		kill -INT $tp; wait $tp
 		echo "| $label | top did not print two intervals in 120 s: $(tail -n 1 "$tmp/top.err") |"
@@ -61,20 +67,25 @@ measure() {
 	kill -INT $tp
 	wait $tp
 	# the intervals inside the window: coverage range, drops, rows (threads that ran) per interval
-	cov=$(jq -s -r --argjson k "$skip" '.[$k:] | [.[].coverage[0].coverage_pct] | "\(min | floor)-\(max | ceil)"' "$tmp/top.json")
+	# an interval without a boundary has coverage n/a (null): counted, not a number
+	cov=$(jq -s -r --argjson k "$skip" '.[$k:] | [.[].coverage[0].coverage_pct] as $c |
+		($c | map(select(. != null))) as $v | (($c | length) - ($v | length)) as $na |
+		(if ($v | length) > 0 then "\($v | min | floor)-\($v | max | ceil)" else "n/a" end) +
+		(if $na > 0 then " (\($na) n/a)" else "" end)' "$tmp/top.json")
 	drops=$(jq -s --argjson k "$skip" '[.[$k:][] | .drops[].count] | add // 0' "$tmp/top.json")
-	rows=$(jq -s --argjson k "$skip" '[.[$k:][] | [.entities[].threads] | add] | max' "$tmp/top.json")
+	rows=$(jq -s --argjson k "$skip" '[.[$k:][] | [(.entities // [])[].threads] | add] | max' "$tmp/top.json")
+	ntg=$(jq -s --argjson k "$skip" '[.[$k:][] | (.targets // []) | length] | min' "$tmp/top.json")
 	awk -v l="$label" -v ht="$ht" -v c="$((c1 - c0))" -v hz="$hz" \
 		-v w="$(((t1 - t0) / 1000000))" -v rss="$rss" -v hwm="$hwm" -v cov="$cov" \
-		-v d="$drops" -v rows="$rows" 'BEGIN {
-		printf "| %s | %d | %d | %.1f | %.0f | %.0f | %s | %d |\n", l, ht, rows,
+		-v d="$drops" -v rows="$rows" -v ntg="$ntg" 'BEGIN {
+		printf "| %s | %d | %d | %d | %.1f | %.0f | %.0f | %s | %d |\n", l, ht, rows, ntg,
 			100 * c / hz / (w / 1000), rss / 1024, hwm / 1024, cov, d }'
 }
 
 echo "virtprof $(git -C "$here" rev-parse --short HEAD 2>/dev/null), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg), ${SECS}s per size, threads waking every ${PERIOD} ms"
 echo
-echo "| host | threads on the host | rows per interval (max) | virtprof CPU, % of one CPU | RSS MB | peak RSS MB | coverage % | drops |"
-echo "|---|---|---|---|---|---|---|---|"
+echo "| host | threads on the host | rows per interval (max) | targets (min) | virtprof CPU, % of one CPU | RSS MB | peak RSS MB | coverage % | drops |"
+echo "|---|---|---|---|---|---|---|---|---|"
 
 old_pid_max=$(cat /proc/sys/kernel/pid_max)
 old_maps=$(cat /proc/sys/vm/max_map_count)
@@ -114,6 +125,7 @@ for n in $THREADS; do
 done
 
 cg2=$(awk '$3 == "cgroup2" {print $2; exit}' /proc/mounts)
+cg1=$(awk '$3 == "cgroup" && $4 ~ /(^|,)cpu(,|$)/ {print $2; exit}' /proc/mounts)
 if [ -z "$cg2" ]; then
 	echo "| cgroups | skipped: no cgroup2 mount |"
 	exit 0
@@ -140,4 +152,43 @@ for n in $CGROUPS; do
 	done
 	start_top
 	measure "$n cgroups, a sleeping process in each"
+done
+cleanup_cgroups
+pids=()
+
+# containers discovery finds: podman's and Kubernetes' cgroup layouts, made by hand
+ctr_dirs=()
+cleanup_ctrs() {
+	local p d
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
+	for ((d = ${#ctr_dirs[@]} - 1; d >= 0; d--)); do rmdir "${ctr_dirs[d]}" 2>/dev/null; done
+}
+on_exit cleanup_ctrs
+# mkdir_once DIR: made here, removed at exit (parents before they are made, so after children)
+mkdir_once() { [ -d "$1" ] || { mkdir "$1" && ctr_dirs+=("$1"); }; }
+for h in "$cg2" ${cg1:+"$cg1"}; do
+	for d in machine.slice kubepods kubepods/burstable; do mkdir_once "$h/$d" || fail "mkdir $h/$d"; done
+done
+made=0
+for n in $CTRS; do
+	while [ "$made" -lt "$n" ]; do
+		id=$(printf 'bec%08d%053d' "$made" $$ | cut -c1-64) # 64 hex digits
+		uid=$(printf '%08x-0000-4000-8000-%012d' $$ "$made")
+		sleep 100000 &
+		pids+=($!)
+		for h in "$cg2" ${cg1:+"$cg1"}; do
+			if ((made % 2)); then
+				mkdir_once "$h/kubepods/burstable/pod$uid" || fail "mkdir pod$uid"
+				d=$h/kubepods/burstable/pod$uid/$id
+			else
+				d=$h/machine.slice/libpod-$id.scope
+			fi
+			mkdir_once "$d" || fail "mkdir $d"
+			echo $! >"$d/cgroup.procs" || fail "move into $d"
+		done
+		made=$((made + 1))
+	done
+	start_top
+	measure "$n containers (podman + kubepods layouts), a sleeping process in each"
 done

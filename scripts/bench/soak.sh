@@ -5,7 +5,7 @@
 #   scripts/bench/soak.sh [MINUTES] [CONTAINERS] [PROCESSES]   (defaults 60, 1000, 100000)
 #
 # Over MINUTES: CONTAINERS podman-layout containers (machine.slice/libpod-<64 hex>.scope made by
-# hand on v2 and the v1 cpu hierarchy, one short busy process each -- real container runtimes are
+# hand on v2 and the v1 cpu hierarchy, one process each that spins 2 ms a second -- real runtimes are
 # too heavy to start 1,000 times here) come and go in waves of 50, each living ~1/20 of the run;
 # PROCESSES short-lived processes (/bin/true, distinct names through exec -a) are started at an
 # even rate.  Every 30 s it samples the agent: RSS, open fds, BPF programs and maps it holds,
@@ -50,7 +50,7 @@ slice=machine.slice
 [ -n "$v1" ] && [ ! -d "$v1/$slice" ] && { mkdir "$v1/$slice"; on_exit "rmdir $v1/$slice"; }
 
 # waves of 50 containers, each wave living life_s; a container is a cgroup pair + one process
-# that spins 20 ms every second (so it has CPU to be found by) until the wave ends
+# that spins 2 ms every second (CPU to be found by, 100 alive cost 0.2 CPU) until the wave ends
 wave=50
 waves=$(((nctr + wave - 1) / wave))
 life_s=$((mins * 60 / 20))
@@ -64,7 +64,7 @@ containers() {
 			timeout "$life_s" python3 -c 'import time
 while True:
     t = time.time()
-    while time.time() - t < 0.02: pass
+    while time.time() - t < 0.002: pass
     time.sleep(1)' &
 			p=$!
 			for h in "$v2" ${v1:+"$v1"}; do
@@ -91,7 +91,7 @@ processes() { # nproc short-lived processes at an even rate, in batches of 100
 	done
 }
 cleanup_ctrs() {
-	pkill -f 'while time.time\(\) - t < 0.02' 2>/dev/null
+	pkill -f 'while time.time\(\) - t < 0.002' 2>/dev/null
 	for d in "$v2/$slice"/libpod-5aa*.scope ${v1:+"$v1/$slice"/libpod-5aa*.scope}; do
 		[ -d "$d" ] && wait_for 50 rmdir "$d"
 	done

@@ -92,7 +92,7 @@ for b in hot_sym hot_link hot_bid hot_zlib; do
 	bb=$(leaf "$f" hot_b)
 	share=$(awk -v a="$a" -v b="$bb" 'BEGIN { if (a + b) printf "%.1f", 100 * a / (a + b); else print 0 }')
 	echo "$b: hot_a $a, hot_b $bb samples: hot_a ${share}%"
-	assert_ge "$((a + bb))" 300 "$b: samples in hot_a/hot_b"
+	assert_ge "$((a + bb))" 300 "$b: samples in hot_a/hot_b (its heaviest stacks: $(awk '{ print $NF, $0 }' "$f" | sort -nr | head -n 3 | cut -c1-200 | tr '\n' '|'))"
 	assert_ge "$share" 65 "$b: hot_a share"
 	assert_le "$share" 75 "$b: hot_a share"
 done

@@ -161,13 +161,19 @@ static int test_veth_counts(void)
 	ASSERT_TRUE(da->delta.sirq_ns[1] + db->delta.sirq_ns[1] > 0, "NET_RX time on the veth");
 	{
 		/* A container target in netns b owns the pair. */
-		struct targets ts = { .n = 1 };
+		struct targets ts = { 0 };
+		bool a_ok, b_ok;
 
+		ASSERT_TRUE(targets_append(&ts), "a target");
 		ts.t[0].kind = TARGET_CTR;
 		snprintf(ts.t[0].entity, sizeof(ts.t[0].entity), "ctr:test");
 		ts.t[0].netns = ib;
-		ASSERT_TRUE(netpath_owner(np, da, &ts) == &ts.t[0], "host end -> container");
-		ASSERT_TRUE(netpath_owner(np, db, &ts) == &ts.t[0], "inner end -> container");
+		targets_reindex(&ts);
+		a_ok = netpath_owner(np, da, &ts) == &ts.t[0];
+		b_ok = netpath_owner(np, db, &ts) == &ts.t[0];
+		targets_free(&ts);
+		ASSERT_TRUE(a_ok, "host end -> container");
+		ASSERT_TRUE(b_ok, "inner end -> container");
 	}
 	return 0;
 }
@@ -263,8 +269,9 @@ static int test_tap_write(void)
 static int test_tap_qemu(void)
 {
 	char ns[32], tap[16], pidf[64];
-	struct targets ts = { .n = 1 };
+	struct targets ts = { 0 };
 	struct devstat b0, b1;
+	bool owned;
 	const struct net_dev *d;
 	unsigned int ino;
 	pid_t qpid = 0;
@@ -332,10 +339,14 @@ static int test_tap_qemu(void)
 	       (unsigned long long)d->delta.tx_pkts, (unsigned long long)d->delta.tx_bytes,
 	       (int)d->holder, (int)qpid, vhost_mode_name(d->vhost));
 	ASSERT_TRUE(d->holder == qpid, "tap mapped to the qemu process");
+	ASSERT_TRUE(targets_append(&ts), "a target");
 	ts.t[0].kind = TARGET_VM;
 	ts.t[0].pid = qpid;
 	snprintf(ts.t[0].entity, sizeof(ts.t[0].entity), "vm:test");
-	ASSERT_TRUE(netpath_owner(np, d, &ts) == &ts.t[0], "tap -> vm:test");
+	targets_reindex(&ts);
+	owned = netpath_owner(np, d, &ts) == &ts.t[0];
+	targets_free(&ts);
+	ASSERT_TRUE(owned, "tap -> vm:test");
 	ASSERT_TRUE(d->delta.tx_pkts >= 50, "traffic toward the guest on the tap path");
 	ASSERT_TRUE(d->vhost == VHOST_NONE, "vhost mode none (no /dev/vhost-net here)");
 	return 0;

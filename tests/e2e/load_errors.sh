@@ -46,7 +46,7 @@ assert_eq "$(jq .connections.established "$tmp/refused.json")" 0 "$e: no connect
 grep -q "only 0 of 3 requested connections" "$tmp/err" || fail "$e: no warning about missing connections"
 
 # reset mid-response on every request
-# two workers: an epoll error event once reached libcurl as a send error (fixed in engine.c)
+# two workers: an epoll error event once reached libcurl as a send error (fixed in xfer_curl.c)
 "$VIRTPROF" load http://127.0.0.1:18087/ "${eng[@]}" --users 2 --workers 2 --loops 5 \
 	--json "$tmp/reset.json" >/dev/null 2>&1 || fail "$e: reset run failed"
 only "$tmp/reset.json" receive 10

@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
-# virtprof serve with no target named finds containers that start after it, at its next
-# interval and without SIGHUP, as top does; one gone for --grace leaves its table, so a host
-# that starts and stops containers all day keeps being seen: 20 podman-layout containers
-# (machine.slice/libpod-<64 hex>.scope, made by hand on v2 and the v1 cpu hierarchy with a busy
-# loop each), then, after they are gone, 20 more -- 40 in all, more than the 32 places of the
-# target table -- each found and charged its CPU.
+# Host scale of the target table (issue 21): with no target named, serve and top find every
+# container -- far more than the 32 places the table once had -- and serve keeps finding the
+# ones that start after it, at its next interval and without SIGHUP; one gone for --grace leaves
+# its table.  The containers are podman-layout stand-ins made by hand
+# (machine.slice/libpod-<64 hex>.scope on v2 and on the v1 cpu hierarchy), SCALE_CTRS of them
+# (default 300), each holding one process that sleeps a second at a time (so each is charged a
+# little CPU every interval); then, after they are gone, 40 more.  `top 1 2 --json` names all of
+# them too, and with `--max-targets 10` tracks 10, counts the rest in the drops table
+# (targets_not_tracked) and its targets note, and exits 0.
 . "$(dirname "$0")/../lib.sh"
 need_root
-need_cmd curl
+need_cmd curl jq
 v2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
 [ -n "$v2" ] || skip "no cgroup v2 hierarchy mounted"
 v1=$(awk '$3 == "cgroup" && $4 ~ /(^|,)cpu(,|$)/ { print $2; exit }' /proc/mounts)
+N=${SCALE_CTRS:-300}
 tmp=$(mktemp -d)
 on_exit "rm -rf '$tmp'"
 port=$(free_port 1) || fail "no free port"
@@ -25,25 +29,27 @@ wait_for 300 metrics || fail "agent not serving: $(cat "$tmp/agent.err")"
 slice=machine.slice
 made=()
 pids=()
-batch() { # tag: 20 containers, each a busy loop in its own scope
+batch() { # tag count: containers, each a process sleeping a second at a time in its own scope
 	local i id d
-	for i in $(seq -w 1 20); do
+	for i in $(seq -w 1 "$2"); do
 		id=$(printf 'e2e%s%s%059d' "$1" "$i" $$ | cut -c1-64)
-		sh -c 'while :; do :; done' &
+		sh -c 'while :; do sleep 1; done' &
 		pids+=($!)
 		for h in "$v2" ${v1:+"$v1"}; do
 			d=$h/$slice/libpod-$id.scope
 			mkdir -p "$d" || fail "mkdir $d"
 			made+=("$d")
-			echo $! >"$d/cgroup.procs" || fail "cannot move the loop into $d"
+			echo $! >"$d/cgroup.procs" || fail "cannot move the process into $d"
 		done
 		echo "${id:0:12}"
 	done
 }
 stop_all() {
 	local p d
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
 	pids=()
+	# the sleep each loop had running ends within its second
 	for d in "${made[@]}"; do wait_for 50 rmdir "$d"; done
 	made=()
 }
@@ -51,23 +57,55 @@ on_exit stop_all
 [ -d "$v2/$slice" ] || { mkdir "$v2/$slice"; on_exit "rmdir $v2/$slice"; }
 [ -n "$v1" ] && [ ! -d "$v1/$slice" ] && { mkdir "$v1/$slice"; on_exit "rmdir $v1/$slice"; }
 
-found() { # file of 12-hex ids: each has a CPU series that moved
-	local m id
-	m=$(metrics) || return 1
-	while read -r id; do
-		grep -q "^virtprof_cpu_seconds_total{[^}]*entity=\"ctr:$id[^\"]*\"" <<<"$m" || return 1
-	done <"$1"
+# missing METRIC FILE: how many of the 12-hex ids in FILE have no METRIC series of their own
+missing() {
+	local m
+	m=$(metrics) || { wc -l <"$2"; return; }
+	grep "^$1{" <<<"$m" | grep -o 'entity="ctr:[0-9a-z]*' | cut -d: -f2 | sort -u >"$tmp/have"
+	sort -u "$2" | comm -23 - "$tmp/have" | wc -l
 }
-batch a >"$tmp/a"
-wait_for 100 found "$tmp/a" || fail "the first 20 were not all found without SIGHUP: $(metrics | grep -c 'entity="ctr:')"
-ents() { metrics | grep '^virtprof_cpu_seconds_total{' | grep -o "entity=\"ctr:e2e$1[^\"]*\"" | sort -u | wc -l; }
-echo "first 20 found: $(ents a) containers with CPU series"
+found() { [ "$(missing virtprof_target_info "$1")" -eq 0 ] && [ "$(missing virtprof_cpu_seconds_total "$1")" -eq 0 ]; }
+
+batch a "$N" >"$tmp/a"
+wait_for 600 found "$tmp/a" ||
+	fail "of $N containers, $(missing virtprof_target_info "$tmp/a") not found and $(missing virtprof_cpu_seconds_total "$tmp/a") without CPU, without SIGHUP"
+untracked=$(metrics | awk '$1 ~ /^virtprof_targets_untracked[{ ]/ { print $2 }')
+assert_eq "$untracked" 0 "serve left containers untracked under the default --max-targets"
+echo "serve: all $N found and charged CPU ($(metrics | grep -c '^virtprof_target_info{') targets)"
+
+# top names them all, and with --max-targets 10 tracks 10 and counts the rest
+"$VIRTPROF" top 1 2 --json --no-io >"$tmp/top.json" 2>"$tmp/top.err" || fail "top: $(cat "$tmp/top.err")"
+jq -r '.targets[].entity' "$tmp/top.json" | grep -o '^ctr:[0-9a-z]*' | cut -d: -f2 |
+	sort -u >"$tmp/top.ids"
+nmiss=$(sort -u "$tmp/a" | comm -23 - "$tmp/top.ids" | wc -l)
+assert_eq "$nmiss" 0 "top 1 2 --json: containers not among its targets"
+ntop=$(jq -s '.[-1].targets | length' "$tmp/top.json")
+echo "top: all $N named among its $ntop targets"
+"$VIRTPROF" top 1 2 --json --no-io --max-targets 10 >"$tmp/top10.json" 2>"$tmp/top10.err"
+rc=$?
+assert_eq "$rc" 0 "top --max-targets 10 exit code ($(cat "$tmp/top10.err"))"
+tracked=$(jq -s '.[-1].targets | length' "$tmp/top10.json")
+lost=$(jq -s '.[-1].drops[] | select(.reason == "targets_not_tracked") | .count' "$tmp/top10.json")
+assert_eq "$tracked" 10 "top --max-targets 10: targets tracked"
+# every container past the tenth target is counted (the host may run VMs and containers of its own)
+assert_ge "$lost" $((N - 10)) "top --max-targets 10: targets_not_tracked"
+jq -s -e '.[-1].targets_notes | map(select(test("past --max-targets 10"))) | length == 1' \
+	"$tmp/top10.json" >/dev/null || fail "top --max-targets 10: no targets note of the loss"
+jq -s -e '.[-1].drops_notes | map(select(test("targets_not_tracked"))) | length == 1' \
+	"$tmp/top10.json" >/dev/null || fail "top --max-targets 10: no drops note of the loss"
+echo "top --max-targets 10: 10 tracked, $lost counted in drops (targets_not_tracked), exit 0"
+"$VIRTPROF" top 1 1 --no-io --max-targets 10 >"$tmp/top10.txt" 2>&1 || fail "top text: $(cat "$tmp/top10.txt")"
+grep -q "targets_not_tracked  *[1-9]" "$tmp/top10.txt" || fail "text output lacks the targets_not_tracked row"
+"$VIRTPROF" top 1 1 --max-targets 0 >/dev/null 2>"$tmp/bad.err"
+assert_eq "$?" 2 "--max-targets 0: usage error"
+[ "$(wc -l <"$tmp/bad.err")" -eq 1 ] || fail "--max-targets 0: not one error line: $(cat "$tmp/bad.err")"
+
 stop_all
 sleep 3.5 # gone for more than --grace
-batch b >"$tmp/b"
-wait_for 100 found "$tmp/b" ||
-	fail "after 20 were gone, the next 20 were not all found: $(ents b) of 20; $(grep -i 'more than\|too many' "$tmp/agent.err" | head -n 2)"
-echo "the next 20 found: $(ents b) containers with CPU series"
+batch b 40 >"$tmp/b"
+wait_for 300 found "$tmp/b" ||
+	fail "after $N were gone, the next 40 were not all found: $(missing virtprof_cpu_seconds_total "$tmp/b") of 40 missing"
+echo "the next 40 found"
 m=$(metrics)
 grep -q 'entity="ctr:e2ea' <<<"$m" && fail "the gone ones still have series after --grace"
 stop_all

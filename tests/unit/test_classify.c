@@ -25,8 +25,10 @@ static struct targets ts;
 static int setup(void **state)
 {
 	(void)state;
+	targets_free(&ts);
 	memset(&ts, 0, sizeof(ts));
-	ts.n = 2;
+	assert_non_null(targets_append(&ts));
+	assert_non_null(targets_append(&ts));
 	ts.t[0].kind = TARGET_VM;
 	ts.t[0].pid = QEMU_PID;
 	ts.t[0].qemu = true;
@@ -45,6 +47,13 @@ static int setup(void **state)
 	ts.t[1].cgids[0] = CTR_CGID_V2;
 	ts.t[1].cgids[1] = CTR_CGID_V2_CHILD;
 	ts.t[1].cgids[2] = CTR_CGID_V1;
+	return targets_reindex(&ts);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	targets_free(&ts);
 	return 0;
 }
 
@@ -203,6 +212,7 @@ static void test_kata_pod_roles(void **state)
 	k->debug_threads = true;
 	k->ncgids = k->ncgids_v2 = 1;
 	k->cgids[0] = 8000;
+	assert_int_equal(targets_reindex(&ts), 0);
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		facts(&f, cases[i].tid, cases[i].tgid, cases[i].comm, cases[i].pcomm,
 		      cases[i].flags);
@@ -314,6 +324,7 @@ static void test_pod_roles_and_helpers(void **state)
 	t->hcgids[0] = 9100;
 	t->nhelper_pids = 1;
 	t->helper_pids[0] = 7777;
+	assert_int_equal(targets_reindex(&ts), 0);
 	facts(&f, 5001, 5000, "nginx", "nginx", 0);
 	f.cgid_v2 = CTR_CGID_V2;
 	expect(&f, SELF_NONE, NULL, "pod:shop/cart", "app:nginx");
@@ -439,22 +450,22 @@ static void test_cmdline_arg(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup(test_qemu_vcpu_tcg_and_kvm, setup),
-		cmocka_unit_test_setup(test_qemu_io_emul, setup),
-		cmocka_unit_test_setup(test_qemu_roles_need_evidence, setup),
-		cmocka_unit_test_setup(test_qmp_parse, setup),
-		cmocka_unit_test_setup(test_vhost_user_worker, setup),
-		cmocka_unit_test_setup(test_vhost_kthread, setup),
-		cmocka_unit_test_setup(test_kvm_threads, setup),
-		cmocka_unit_test_setup(test_container_cgroups, setup),
-		cmocka_unit_test_setup(test_pod_roles_and_helpers, setup),
+		cmocka_unit_test_setup_teardown(test_qemu_vcpu_tcg_and_kvm, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_qemu_io_emul, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_qemu_roles_need_evidence, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_qmp_parse, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vhost_user_worker, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vhost_kthread, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kvm_threads, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_container_cgroups, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pod_roles_and_helpers, setup, teardown),
 		cmocka_unit_test(test_vmm_roles),
-		cmocka_unit_test_setup(test_docker_proxy_forms, setup),
-		cmocka_unit_test_setup(test_shim_forms, setup),
-		cmocka_unit_test_setup(test_self_and_inheritance, setup),
+		cmocka_unit_test_setup_teardown(test_docker_proxy_forms, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shim_forms, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_self_and_inheritance, setup, teardown),
 		cmocka_unit_test(test_cmdline_arg),
-		cmocka_unit_test_setup(test_libvirt_cgroup_roles, setup),
-		cmocka_unit_test_setup(test_kata_pod_roles, setup),
+		cmocka_unit_test_setup_teardown(test_libvirt_cgroup_roles, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kata_pod_roles, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("classify", tests, NULL, NULL);

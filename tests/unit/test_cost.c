@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -43,6 +44,22 @@ static void assert_every_ns_once(void)
 	assert_int_equal(sum, st.busy_ns);
 }
 
+/* The step's per-target arrays (session_step_alloc). */
+static void step_arrays_free(void)
+{
+	free(st.kc);
+	free(st.settle_pct);
+	free(st.tgt_pct);
+	free(st.net.target);
+	free(st.guest.seen);
+	free(st.guest.guest_ns);
+	free(st.cost.target);
+	free(st.disk.target);
+	free(st.disk.no_disk);
+	free(st.kd0);
+	free(st.kdisk);
+}
+
 static int setup(void **state)
 {
 	static struct agg_row rows[16];
@@ -51,7 +68,9 @@ static int setup(void **state)
 	memset(&s, 0, sizeof(s));
 	memset(&st, 0, sizeof(st));
 	memset(rows, 0, sizeof(rows));
-	s.cap.targets.n = 2;
+	assert_non_null(targets_append(&s.cap.targets));
+	assert_non_null(targets_append(&s.cap.targets));
+	assert_int_equal(session_step_alloc(&st, s.cap.targets.n), 0);
 	s.cap.targets.t[0].kind = TARGET_VM;
 	strcpy(s.cap.targets.t[0].entity, "vm:web");
 	s.cap.targets.t[1].kind = TARGET_CTR;
@@ -194,11 +213,16 @@ static void test_exits_from_guest_time(void **state)
  */
 static void test_kata_pod_overhead(void **state)
 {
-	struct target *kt = &s.cap.targets.t[2];
-	const struct pod_overhead *po = &st.cost.target[2].pod;
+	struct target *kt;
+	const struct pod_overhead *po;
 
 	(void)state;
-	s.cap.targets.n = 3;
+	/* a third target, and the step's per-target arrays sized for it (not n = 3 over two) */
+	assert_non_null(targets_append(&s.cap.targets));
+	step_arrays_free();
+	assert_int_equal(session_step_alloc(&st, s.cap.targets.n), 0);
+	kt = &s.cap.targets.t[2];
+	po = &st.cost.target[2].pod;
 	kt->kind = TARGET_CTR;
 	strcpy(kt->entity, "pod:ns/kata");
 	kt->vm_pod = true;
@@ -300,19 +324,28 @@ static void test_disk_vm_without_disk(void **state)
 	assert_true(st.cost.target[1].disk_known);
 }
 
+static int teardown(void **state)
+{
+	(void)state;
+	targets_free(&s.cap.targets);
+	step_arrays_free();
+	return 0;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup(test_split_with_network, setup),
-		cmocka_unit_test_setup(test_vhost_tap_write_out_of_worker, setup),
-		cmocka_unit_test_setup(test_split_without_network, setup),
-		cmocka_unit_test_setup(test_named_columns, setup),
-		cmocka_unit_test_setup(test_unknown_role_not_virt, setup),
-		cmocka_unit_test_setup(test_exits_from_guest_time, setup),
-		cmocka_unit_test_setup(test_kata_pod_overhead, setup),
-		cmocka_unit_test_setup(test_rows_sorted_by_cpu, setup),
-		cmocka_unit_test_setup(test_disk_split, setup),
-		cmocka_unit_test_setup(test_disk_vm_without_disk, setup),
+		cmocka_unit_test_setup_teardown(test_split_with_network, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vhost_tap_write_out_of_worker, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_split_without_network, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_named_columns, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_role_not_virt, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_exits_from_guest_time, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kata_pod_overhead, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rows_sorted_by_cpu, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_disk_split, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_disk_vm_without_disk, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("cost", tests, NULL, NULL);

@@ -179,13 +179,15 @@ static void test_render(void **state)
 
 	(void)state;
 	assert_non_null(ts);
-	ts->n = 2;
+	assert_non_null(targets_append(ts));
+	assert_non_null(targets_append(ts));
 	ts->t[0].kind = TARGET_CTR;
 	snprintf(ts->t[0].entity, sizeof(ts->t[0].entity), "ctr:web");
 	ts->t[0].netns = 200;
 	ts->t[1].kind = TARGET_VM;
 	snprintf(ts->t[1].entity, sizeof(ts->t[1].entity), "vm:guest");
 	ts->t[1].pid = 4242;
+	assert_int_equal(targets_reindex(ts), 0);
 	fake_netpath(&np, d);
 	assert_ptr_equal(netpath_owner(&np, &d[0], ts), &ts->t[0]);
 	assert_ptr_equal(netpath_owner(&np, &d[1], ts), &ts->t[0]);
@@ -220,6 +222,7 @@ static void test_render(void **state)
 	assert_non_null(strstr(buf, "\"net_rx_ms\":null"));
 	assert_non_null(strstr(buf, "CPU accounting not loaded"));
 	free(buf);
+	targets_free(ts);
 	free(ts);
 }
 

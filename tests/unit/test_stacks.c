@@ -90,6 +90,39 @@ static void test_merge(void **state)
 	stack_profile_free(&b);
 }
 
+/*
+ * The sampler empties its stack table every drain (an always-on top --stacks stays bounded): a
+ * profile keeps its own copy of each stack, so rows outlive the table they came from, and the
+ * same stack text from two drains (two tables, two pointers) is one row when merged.
+ */
+static void test_own_copy(void **state)
+{
+	struct stack_profile a = { 0 }, iv = { 0 };
+	struct intern drain1, drain2;
+	char text[64];
+
+	(void)state;
+	intern_init(&drain1);
+	intern_init(&drain2);
+	snprintf(text, sizeof(text), "main;serve;read_[k]");
+	iv.on = true;
+	assert_int_equal(
+		stack_profile_add(&iv, "ctr:web", "app", 0, intern(&drain1, text, NULL), 4), 0);
+	intern_free(&drain1); /* the next drain */
+	memset(text, 'x', sizeof(text) - 1);
+	assert_string_equal(iv.rows[0].stack, "main;serve;read_[k]");
+	assert_int_equal(stack_profile_merge(&a, &iv), 0);
+	stack_profile_free(&iv);
+	assert_int_equal(stack_profile_add(&a, "ctr:web", "app", 0,
+					   intern(&drain2, "main;serve;read_[k]", NULL), 1),
+			 0);
+	intern_free(&drain2);
+	assert_int_equal(a.n, 1);
+	assert_int_equal(a.rows[0].count, 5);
+	assert_string_equal(a.rows[0].stack, "main;serve;read_[k]");
+	stack_profile_free(&a);
+}
+
 static void test_folded(void **state)
 {
 	char dir[] = "/tmp/vp-unit-folded.XXXXXX", path[256], line[256];
@@ -178,10 +211,9 @@ static void test_pprof(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_where),
-		cmocka_unit_test(test_merge),
-		cmocka_unit_test(test_folded),
-		cmocka_unit_test(test_pprof),
+		cmocka_unit_test(test_where),	 cmocka_unit_test(test_merge),
+		cmocka_unit_test(test_folded),	 cmocka_unit_test(test_pprof),
+		cmocka_unit_test(test_own_copy),
 	};
 	int rc;
 

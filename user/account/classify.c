@@ -214,13 +214,87 @@ static void kthread_group(const char *comm, char *buf, size_t len)
 		snprintf(buf, len, "%s", comm);
 }
 
+/* Whether a runtime helper's argv names container t (docker-proxy, containerd-shim, conmon). */
+static bool helper_cmdline_serves(const struct thread_facts *f, const struct target *t)
+{
+	const char *arg;
+
+	if (!strcmp(f->pcomm, "docker-proxy") && t->ip[0] &&
+	    (arg = cmdline_arg(f->cmdline, f->cmdline_len, "-container-ip")) && !strcmp(arg, t->ip))
+		return true;
+	if (!strncmp(f->pcomm, "containerd-shim", 15) && t->id[0] &&
+	    (arg = cmdline_arg(f->cmdline, f->cmdline_len, "-id")) && !strcmp(arg, t->id))
+		return true;
+	return !strcmp(f->pcomm, "conmon") && t->id[0] &&
+	       (((arg = cmdline_arg(f->cmdline, f->cmdline_len, "-c")) && !strcmp(arg, t->id)) ||
+		((arg = cmdline_arg(f->cmdline, f->cmdline_len, "-cid")) && !strcmp(arg, t->id)));
+}
+
+static int lower_target(int a, int b)
+{
+	return a < 0 ? b : b < 0 ? a : a < b ? a : b;
+}
+
+/* Target i with role, when it comes before the best so far (a tie: the earlier rule's). */
+static void claim(int i, const char *role, int *best, const char **best_role)
+{
+	if (i >= 0 && (*best < 0 || i < *best)) {
+		*best = i;
+		*best_role = role;
+	}
+}
+
+/*
+ * The first target (lowest index) any rule gives the thread to, and the role; -1 none.  Each
+ * rule is one index look-up (targets.h), not a pass over the targets: a host of a thousand
+ * containers classifies a thread as fast as one of two.  For one target the rules are tried in
+ * this order, a VM's process before its kthreads, a container's own cgroups before its helpers.
+ */
+static int target_claim(const struct thread_facts *f, const struct targets *ts, bool kthread,
+			pid_t owner, const char **role)
+{
+	int best = -1, i;
+
+	/*
+	 * a VM's process (a VM-backed pod's VMM too: TKEY_VM_PID holds target_vmm_pid), then the
+	 * kthreads working for it (vhost-<pid>, kvm-pit/<pid>)
+	 */
+	if (!kthread && (i = targets_find(ts, TKEY_VM_PID, (uint64_t)f->tgid)) >= 0)
+		claim(i, vm_thread_role(&ts->t[i], f), &best, role);
+	if (owner) {
+		i = targets_find(ts, TKEY_VM_PID, (uint64_t)owner);
+		if (f->owner_tgid > 0)
+			i = lower_target(i, targets_find(ts, TKEY_VM_PID, (uint64_t)f->owner_tgid));
+		if (i >= 0)
+			claim(i, strncmp(f->comm, "vhost", 5) ? "kvm" : "vhost", &best, role);
+	}
+	/* containers: the cgroup (v2 or v1 cpu) at or below the container's */
+	i = targets_by_cgroup(ts, f->cgid_v2, f->cgid_v1_cpu);
+	if (i >= 0)
+		claim(i,
+		      ts->t[i].vm_pod	  ? vm_pod_helper_role(f) :
+		      ts->t[i].app_role[0] ? ts->t[i].app_role :
+					     "app",
+		      &best, role);
+	/* its runtime helper's own cgroup (conmon's scope, the LXC monitor's), its helper pids */
+	claim(targets_by_helper_cgroup(ts, f->cgid_v2, f->cgid_v1_cpu), "runtime", &best, role);
+	if (!kthread)
+		claim(targets_find(ts, TKEY_HELPER_PID, (uint64_t)f->tgid), "runtime", &best, role);
+	/* a helper named by its argv: few threads have one (needs_cmdline), so a pass is cheap */
+	for (i = 0; f->cmdline && i < ts->n && (best < 0 || i < best); i++)
+		if (ts->t[i].kind == TARGET_CTR && helper_cmdline_serves(f, &ts->t[i]))
+			claim(i, "runtime", &best, role);
+	return best;
+}
+
 void classify_thread(const struct thread_facts *f, const struct targets *ts, int self_role,
 		     const struct attribution *parent, struct attribution *out)
 {
 	bool kthread = f->flags & VP_PF_KTHREAD;
-	const char *arg;
+	const char *role = NULL;
 	char grp[32];
 	pid_t owner;
+	int best;
 
 	if (self_role == SELF_LOADGEN) {
 		set_attr(out, "loadgen", "workers", -1);
@@ -236,62 +310,10 @@ void classify_thread(const struct thread_facts *f, const struct targets *ts, int
 	}
 
 	owner = classify_kthread_owner(f->comm, f->flags);
-	for (int i = 0; i < ts->n; i++) {
-		const struct target *t = &ts->t[i];
-		pid_t vmm = target_vmm_pid(t);
-
-		/* a VM's threads, and those of a VM-backed pod's VMM, by process */
-		if (vmm > 0 && !kthread && f->tgid == vmm) {
-			set_attr(out, t->entity, vm_thread_role(t, f), i);
-			return;
-		}
-		if (vmm > 0 && owner && (owner == vmm || f->owner_tgid == vmm)) {
-			set_attr(out, t->entity, strncmp(f->comm, "vhost", 5) ? "kvm" : "vhost", i);
-			return;
-		}
-		if (t->kind == TARGET_VM)
-			continue;
-		/* containers: the cgroup (v2 or v1 cpu) at or below the container's */
-		if (target_holds(t, f->cgid_v2, f->cgid_v1_cpu)) {
-			set_attr(out, t->entity,
-				 t->vm_pod	? vm_pod_helper_role(f) :
-				 t->app_role[0] ? t->app_role :
-						  "app",
-				 i);
-			return;
-		}
-		/* its runtime helper's own cgroup (conmon's scope, the LXC monitor's) */
-		if (target_helper_holds(t, f->cgid_v2, f->cgid_v1_cpu)) {
-			set_attr(out, t->entity, "runtime", i);
-			return;
-		}
-		for (int k = 0; !kthread && k < t->nhelper_pids; k++) {
-			if (t->helper_pids[k] == f->tgid) {
-				set_attr(out, t->entity, "runtime", i);
-				return;
-			}
-		}
-		if (!f->cmdline)
-			continue;
-		if (!strcmp(f->pcomm, "docker-proxy") && t->ip[0] &&
-		    (arg = cmdline_arg(f->cmdline, f->cmdline_len, "-container-ip")) &&
-		    !strcmp(arg, t->ip)) {
-			set_attr(out, t->entity, "runtime", i);
-			return;
-		}
-		if (!strncmp(f->pcomm, "containerd-shim", 15) && t->id[0] &&
-		    (arg = cmdline_arg(f->cmdline, f->cmdline_len, "-id")) && !strcmp(arg, t->id)) {
-			set_attr(out, t->entity, "runtime", i);
-			return;
-		}
-		if (!strcmp(f->pcomm, "conmon") && t->id[0] &&
-		    (((arg = cmdline_arg(f->cmdline, f->cmdline_len, "-c")) &&
-		      !strcmp(arg, t->id)) ||
-		     ((arg = cmdline_arg(f->cmdline, f->cmdline_len, "-cid")) &&
-		      !strcmp(arg, t->id)))) {
-			set_attr(out, t->entity, "runtime", i);
-			return;
-		}
+	best = target_claim(f, ts, kthread, owner, &role);
+	if (best >= 0) {
+		set_attr(out, ts->t[best].entity, role, best);
+		return;
 	}
 
 	/* New processes inherit their creator's entity (a CGI child of the server, a qemu helper). */

@@ -52,6 +52,7 @@ static void charge_running(const char *dir, const char *list, int depth)
 {
 	char path[1200], line[32];
 	struct dirent *de;
+	struct stat st;
 	FILE *f;
 	DIR *d;
 
@@ -61,7 +62,7 @@ static void charge_running(const char *dir, const char *list, int depth)
 		charge_tid(atol(line));
 	if (f)
 		fclose(f);
-	if (depth >= 8 || !(d = opendir(dir)))
+	if (depth >= 8 || stat(dir, &st) || !cgroup_has_children(&st) || !(d = opendir(dir)))
 		return;
 	while ((de = readdir(d))) {
 		if (de->d_type != DT_DIR || de->d_name[0] == '.')
@@ -170,27 +171,45 @@ void kcheck_read(const struct targets *ts, struct kcheck_reading *out)
 	}
 }
 
-uint64_t kcheck_ours(const struct interval *iv, struct collector *c, const struct target *t)
+void kcheck_ours(const struct interval *iv, struct collector *c, const struct targets *ts,
+		 uint64_t *ours)
 {
-	uint64_t ns = 0;
-
+	memset(ours, 0, (size_t)ts->n * sizeof(*ours));
 	for (int i = 0; i < iv->n; i++) {
 		const struct thread_rec *r;
-		bool mine;
+		int hit[16], n, m;
+		uint64_t busy;
 
 		if (VP_IS_IDLE_KEY(iv->rows[i].key))
 			continue;
 		r = collector_thread(c, iv->rows[i].key);
 		if (!r)
 			continue;
-		if (t->kind == TARGET_VM)
-			mine = r->info.tgid == (uint32_t)t->pid;
-		else
-			mine = target_holds(t, r->info.cgid_v2, r->info.cgid_v1_cpu);
-		if (mine)
-			ns += stats_busy_ns(&iv->rows[i].st);
+		/*
+		 * A VM's threads by their process, a container's by its cgroup tree (v2 or v1 cpu),
+		 * as the kernel's figure counts them: a VM-backed pod's VMM is in the index by pid
+		 * too, but its cgroup is what cpu.stat holds (a vCPU moved out of it is not).
+		 */
+		m = targets_find_all(ts, TKEY_VM_PID, r->info.tgid, hit, ARRAY_SIZE(hit));
+		n = 0;
+		for (int k = 0; k < m; k++)
+			if (ts->t[hit[k]].kind == TARGET_VM)
+				hit[n++] = hit[k];
+		n += targets_find_all(ts, TKEY_CG_V2, r->info.cgid_v2, hit + n,
+				      ARRAY_SIZE(hit) - n);
+		n += targets_find_all(ts, TKEY_CG_V1, r->info.cgid_v1_cpu, hit + n,
+				      ARRAY_SIZE(hit) - n);
+		busy = stats_busy_ns(&iv->rows[i].st);
+		for (int k = 0; k < n; k++) {
+			bool twice = false;
+
+			/* a target holding the thread on both hierarchies counts it once */
+			for (int j = 0; j < k; j++)
+				twice |= hit[j] == hit[k];
+			if (!twice)
+				ours[hit[k]] += busy;
+		}
 	}
-	return ns;
 }
 
 void kcheck_delta_set(struct kcheck_delta *d, const struct kcheck_reading *a,

@@ -41,8 +41,12 @@ struct kcheck_delta {
 
 /* Read every target's kernel figure now. */
 void kcheck_read(const struct targets *ts, struct kcheck_reading *out);
-/* virtprof's comparable figure for target t from one interval's rows. */
-uint64_t kcheck_ours(const struct interval *iv, struct collector *c, const struct target *t);
+/*
+ * virtprof's comparable figure for every target from one interval's rows, into ours[ts->n]: one
+ * pass over the rows, each row's targets looked up by its cgroup ids or process.
+ */
+void kcheck_ours(const struct interval *iv, struct collector *c, const struct targets *ts,
+		 uint64_t *ours);
 /* The window from `a` to `b` (readings) with virtprof's ns. */
 void kcheck_delta_set(struct kcheck_delta *d, const struct kcheck_reading *a,
 		      const struct kcheck_reading *b, uint64_t ours_ns);

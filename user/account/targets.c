@@ -22,16 +22,232 @@
 #include "sys/procfs.h"
 #include "sys/util.h"
 
-static struct target *target_new(struct targets *ts, enum target_kind kind)
+/*
+ * The look-up index: (kind, key) -> target index, open addressing at most half full, several
+ * entries per key allowed (a cgroup nested in two targets' trees).  Also the scan's (rule, id)
+ * set during discovery.
+ */
+struct idx_slot {
+	uint64_t key;
+	int32_t val;
+	uint8_t kind;
+	bool used;
+};
+
+struct target_index {
+	struct idx_slot *s;
+	uint32_t cap, n;
+};
+
+static uint32_t idx_hash(uint8_t kind, uint64_t key)
+{
+	uint64_t h = (key ^ ((uint64_t)kind << 56)) * 0x9e3779b97f4a7c15ull;
+
+	return (uint32_t)(h >> 32);
+}
+
+/*
+ * Kinds asked only for their first target keep only it: many containers share the host's
+ * network namespace, and a key held a thousand times would be a thousand-slot probe.
+ */
+static bool idx_first_only(uint8_t kind)
+{
+	return kind == TKEY_PID || kind == TKEY_NETNS;
+}
+
+static int idx_put(struct target_index *x, uint8_t kind, uint64_t key, int val)
+{
+	uint32_t mask, i;
+
+	if (2 * (x->n + 1) > x->cap) {
+		struct target_index bigger = { .cap = x->cap ? 2 * x->cap : 256 };
+
+		bigger.s = calloc(bigger.cap, sizeof(*bigger.s));
+		if (!bigger.s)
+			return -ENOMEM;
+		for (uint32_t k = 0; k < x->cap; k++)
+			if (x->s[k].used)
+				idx_put(&bigger, x->s[k].kind, x->s[k].key, x->s[k].val);
+		free(x->s);
+		*x = bigger;
+	}
+	mask = x->cap - 1;
+	for (i = idx_hash(kind, key) & mask; x->s[i].used; i = (i + 1) & mask)
+		if (x->s[i].kind == kind && x->s[i].key == key &&
+		    (x->s[i].val == val || idx_first_only(kind)))
+			return 0; /* already there */
+	x->s[i] = (struct idx_slot){ .key = key, .val = val, .kind = kind, .used = true };
+	x->n++;
+	return 0;
+}
+
+/* Every value under (kind, key), up to max, in no particular order; how many. */
+static int idx_get(const struct target_index *x, uint8_t kind, uint64_t key, int *out, int max)
+{
+	uint32_t mask, i;
+	int n = 0;
+
+	if (!x || !x->cap)
+		return 0;
+	mask = x->cap - 1;
+	for (i = idx_hash(kind, key) & mask; x->s[i].used; i = (i + 1) & mask)
+		if (x->s[i].kind == kind && x->s[i].key == key && n < max)
+			out[n++] = x->s[i].val;
+	return n;
+}
+
+/* The lowest value under (kind, key), -1 none. */
+static int idx_min(const struct target_index *x, uint8_t kind, uint64_t key)
+{
+	uint32_t mask, i;
+	int best = -1;
+
+	if (!x || !x->cap)
+		return -1;
+	mask = x->cap - 1;
+	for (i = idx_hash(kind, key) & mask; x->s[i].used; i = (i + 1) & mask)
+		if (x->s[i].kind == kind && x->s[i].key == key && (best < 0 || x->s[i].val < best))
+			best = x->s[i].val;
+	return best;
+}
+
+static void idx_free(struct target_index *x)
+{
+	if (x)
+		free(x->s);
+	free(x);
+}
+
+/* FNV-1a, 64 bits: a container id as an index key (the caller compares the strings) */
+static uint64_t str_key(const char *s, const char *s2)
+{
+	uint64_t h = 14695981039346656037ull;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	h = (h ^ 0xff) * 1099511628211ull;
+	for (; s2 && *s2; s2++)
+		h = (h ^ (unsigned char)*s2) * 1099511628211ull;
+	return h;
+}
+
+#define TKEY_ID 100 /* a container's id, by str_key (targets.c only) */
+
+static void idx_ids(struct target_index *x, uint8_t kind, const uint64_t *ids, int n, int val)
+{
+	for (int k = 0; k < n; k++)
+		if (ids[k])
+			idx_put(x, kind, ids[k], val);
+}
+
+/* Index target i's keys; -ENOMEM leaves the index partial (targets_reindex drops it). */
+static int index_target(struct target_index *x, const struct target *t, int i)
+{
+	int from = t->ncgids_v2 + t->ncgids_v1, err = 0;
+
+	if (t->pid)
+		err |= idx_put(x, TKEY_PID, (uint64_t)t->pid, i);
+	if (t->vmm_pid)
+		err |= idx_put(x, TKEY_PID, (uint64_t)t->vmm_pid, i);
+	if (t->netns)
+		err |= idx_put(x, TKEY_NETNS, t->netns, i);
+	/* a VM's process, or a VM-backed pod's VMM (Kata) */
+	if (target_vmm_pid(t) > 0)
+		err |= idx_put(x, TKEY_VM_PID, (uint64_t)target_vmm_pid(t), i);
+	if (t->kind == TARGET_VM)
+		return err;
+	if (t->id[0])
+		err |= idx_put(x, TKEY_ID, str_key(t->id, NULL), i);
+	idx_ids(x, TKEY_CG_V2, t->cgids, t->ncgids_v2, i);
+	idx_ids(x, TKEY_CG_V1, t->cgids + t->ncgids_v2, t->ncgids_v1, i);
+	idx_ids(x, TKEY_BLKCG, t->cgids + from, t->ncgids - from, i);
+	idx_ids(x, TKEY_HELPER_V2, t->hcgids, t->nhcgids_v2, i);
+	idx_ids(x, TKEY_HELPER_V1, t->hcgids + t->nhcgids_v2, t->nhcgids - t->nhcgids_v2, i);
+	for (int k = 0; k < t->nhelper_pids; k++)
+		err |= idx_put(x, TKEY_HELPER_PID, (uint64_t)t->helper_pids[k], i);
+	return err;
+}
+
+int targets_reindex(struct targets *ts)
+{
+	struct target_index *x = calloc(1, sizeof(*x));
+	uint32_t keys = 0;
+	int err = x ? 0 : -ENOMEM;
+
+	/* sized once for every key: no rehash while it fills */
+	for (int i = 0; i < ts->n; i++)
+		keys += 4 + ts->t[i].ncgids + ts->t[i].nhcgids + ts->t[i].nhelper_pids;
+	if (x) {
+		x->cap = 256;
+		while (x->cap < 2 * keys + 2)
+			x->cap *= 2;
+		x->s = calloc(x->cap, sizeof(*x->s));
+		if (!x->s)
+			err = -ENOMEM;
+	}
+	ts->idx_stale = false;
+	for (int i = 0; i < ts->n && !err; i++)
+		err = index_target(x, &ts->t[i], i);
+	idx_free(ts->idx);
+	ts->idx = NULL;
+	if (err) {
+		idx_free(x);
+		return -ENOMEM;
+	}
+	ts->idx = x;
+	return 0;
+}
+
+void targets_free(struct targets *ts)
+{
+	idx_free(ts->idx);
+	free(ts->t);
+	ts->idx = NULL;
+	ts->t = NULL;
+	ts->n = ts->cap = 0;
+}
+
+int targets_max(const struct targets *ts)
+{
+	return ts->max > 0 ? ts->max : TARGETS_DEFAULT_MAX;
+}
+
+/* The slot past the last target (grown), zeroed; NULL past the bound or out of memory. */
+static struct target *target_slot(struct targets *ts)
 {
 	struct target *t;
 
-	if (ts->n >= MAX_TARGETS) {
-		vp_err("too many targets (at most %d)", MAX_TARGETS);
+	if (ts->n >= targets_max(ts))
 		return NULL;
-	}
+	t = array_grow(ts->t, &ts->cap, ts->n, sizeof(*t));
+	if (!t)
+		return NULL;
+	ts->t = t;
 	t = &ts->t[ts->n];
 	memset(t, 0, sizeof(*t));
+	return t;
+}
+
+struct target *targets_append(struct targets *ts)
+{
+	struct target *t = target_slot(ts);
+
+	if (t)
+		ts->n++;
+	return t;
+}
+
+static struct target *target_new(struct targets *ts, enum target_kind kind)
+{
+	struct target *t = target_slot(ts);
+
+	if (!t) {
+		if (ts->n >= targets_max(ts))
+			vp_err("too many targets (at most %d: --max-targets)", targets_max(ts));
+		else
+			vp_err("target table: out of memory");
+		return NULL;
+	}
 	t->kind = kind;
 	return t;
 }
@@ -48,6 +264,13 @@ static void target_commit(struct targets *ts, struct target *t)
 	for (int i = 0; i < ts->n; i++)
 		if (!strcmp(ts->t[i].entity, t->entity) && ts->t[i].pid == t->pid)
 			return; /* already a target */
+	/* known to the look-ups at once (discovery asks by id within one pass) */
+	if (!ts->idx)
+		ts->idx = calloc(1, sizeof(*ts->idx));
+	if (ts->idx && index_target(ts->idx, t, ts->n)) {
+		idx_free(ts->idx);
+		ts->idx = NULL;
+	}
 	ts->n++;
 }
 
@@ -383,6 +606,7 @@ static bool vm_pod_attach(struct targets *ts, struct target *t)
 	/* one entity for the whole pod: its containers run inside the guest */
 	snprintf(t->name, sizeof(t->name), "%s", t->entity + 4);
 	snprintf(t->label, sizeof(t->label), "%s", t->entity);
+	ts->idx_stale = true; /* its VMM's pid and netns are new keys */
 	return true;
 }
 
@@ -448,7 +672,7 @@ static int vm_spec_match(const struct target *t, const char *spec)
 	return t->uuid[0] && n && n < strlen(t->uuid) && !strncasecmp(t->uuid, spec, n);
 }
 
-int targets_add_vm(struct targets *ts, const char *spec)
+static int add_vm_spec(struct targets *ts, const char *spec)
 {
 	struct target *probe;
 	char comm[32];
@@ -552,16 +776,26 @@ static void ctr_collect_ids(struct target *t)
 		t->ncgids_v1 = cgroup_tree_ids(CGROUP_V1_CPU, t->cgroup_v1, t->cgids + t->ncgids_v2,
 					       MAX_CGIDS - t->ncgids_v2);
 	t->ncgids = t->ncgids_v2 + t->ncgids_v1;
-	/* a bio's owner is its blkcg: on a hybrid layout that lives on the v1 blkio hierarchy */
-	if (t->pid && t->ncgids) {
-		char path[64], blk[512], *buf;
+	/*
+	 * A bio's owner is its blkcg: on a hybrid layout that lives on the v1 blkio hierarchy.  The
+	 * path is read once (the runtime placed the container before it ran): every interval it
+	 * was a /proc/<pid>/cgroup read per target.
+	 */
+	if (t->pid && t->ncgids && cgroup_mounts()->v1_blkio[0]) {
+		if (!t->blkio[0]) {
+			char path[64], *buf;
 
-		snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)t->pid);
-		buf = read_file(path, NULL);
-		if (buf && !proc_parse_cgroup_ctrl(buf, "blkio", blk, sizeof(blk)))
-			t->ncgids += cgroup_tree_ids(CGROUP_V1_BLKIO, blk, t->cgids + t->ncgids,
-						     MAX_CGIDS - t->ncgids);
-		free(buf);
+			snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)t->pid);
+			buf = read_file(path, NULL);
+			if (!buf ||
+			    proc_parse_cgroup_ctrl(buf, "blkio", t->blkio, sizeof(t->blkio)))
+				t->blkio[0] = '\0';
+			free(buf);
+		}
+		/* the root blkcg is the host's, not the container's (its runtime left blkio alone) */
+		if (t->blkio[0] && strcmp(t->blkio, "/"))
+			t->ncgids += cgroup_tree_ids(CGROUP_V1_BLKIO, t->blkio,
+						     t->cgids + t->ncgids, MAX_CGIDS - t->ncgids);
 	}
 }
 
@@ -610,11 +844,19 @@ static int add_discovered(struct targets *ts, const char *spec)
 	struct targets *all = calloc(1, sizeof(*all));
 	const char *first = NULL, *second = NULL;
 	int err = 0;
-	bool hit[MAX_TARGETS] = { 0 };
+	bool *hit = NULL;
 
 	if (!all)
 		return -ENOMEM;
+	/* a name matches whether or not --max-targets would let discovery keep it */
+	all->max = TARGETS_MAX_LIMIT;
 	targets_discover(all);
+	hit = calloc(all->n ? all->n : 1, sizeof(*hit));
+	if (!hit) {
+		targets_free(all);
+		free(all);
+		return -ENOMEM;
+	}
 	for (int i = 0; i < all->n; i++) {
 		const struct target *t = &all->t[i];
 		const char *ent = strchr(t->entity, ':');
@@ -643,11 +885,13 @@ static int add_discovered(struct targets *ts, const char *spec)
 			if (hit[i])
 				err = target_adopt(ts, &all->t[i]);
 	}
+	free(hit);
+	targets_free(all);
 	free(all);
 	return err;
 }
 
-int targets_add_container(struct targets *ts, const char *spec)
+static int add_ctr_spec(struct targets *ts, const char *spec)
 {
 	struct target *t = target_new(ts, TARGET_CTR);
 	struct stat st;
@@ -718,6 +962,20 @@ int targets_add_container(struct targets *ts, const char *spec)
 	return 0;
 }
 
+int targets_add_vm(struct targets *ts, const char *spec)
+{
+	int err = add_vm_spec(ts, spec);
+
+	return err ? err : targets_reindex(ts);
+}
+
+int targets_add_container(struct targets *ts, const char *spec)
+{
+	int err = add_ctr_spec(ts, spec);
+
+	return err ? err : targets_reindex(ts);
+}
+
 static void targets_note(struct targets *ts, const char *fmt, ...)
 {
 	char buf[200];
@@ -739,10 +997,11 @@ struct found {
 	char v2[256], v1[256];
 };
 
+/* Bounded by the walk: at most DISCOVER_MAX_DIRS directories per hierarchy. */
 struct scan {
-	struct found f[MAX_TARGETS * 3];
-	int n, dirs;
-	bool full;
+	struct found *f;
+	int n, cap, dirs;
+	struct target_index seen; /* (rule, id) -> f[] index */
 };
 
 static char *hier_path(enum cgroup_hier h, const char *rel, char *buf, size_t len)
@@ -810,17 +1069,18 @@ static bool shim_parented(const char *abs)
 static void scan_add(struct scan *sc, const struct layout_match *m, enum cgroup_hier h,
 		     const char *rel)
 {
-	struct found *f = NULL;
+	uint64_t key = str_key(m->rule, m->id);
+	struct found *f = NULL, *grown;
+	int cand[8], nc = idx_get(&sc->seen, m->kind, key, cand, ARRAY_SIZE(cand));
 
-	for (int i = 0; i < sc->n; i++)
-		if (sc->f[i].m.kind == m->kind && !strcmp(sc->f[i].m.id, m->id) &&
-		    !strcmp(sc->f[i].m.rule, m->rule))
-			f = &sc->f[i];
+	for (int i = 0; i < nc; i++)
+		if (!strcmp(sc->f[cand[i]].m.id, m->id) && !strcmp(sc->f[cand[i]].m.rule, m->rule))
+			f = &sc->f[cand[i]];
 	if (!f) {
-		if (sc->n >= (int)ARRAY_SIZE(sc->f)) {
-			sc->full = true;
-			return;
-		}
+		grown = array_grow(sc->f, &sc->cap, sc->n, sizeof(*sc->f));
+		if (!grown || idx_put(&sc->seen, m->kind, key, sc->n))
+			return; /* out of memory: this one is not found */
+		sc->f = grown;
 		f = &sc->f[sc->n++];
 		memset(f, 0, sizeof(*f));
 		f->m = *m;
@@ -872,10 +1132,16 @@ static void scan_dir(struct targets *ts, struct scan *sc, enum cgroup_hier h, co
 
 static struct target *target_by_id(struct targets *ts, const char *id)
 {
-	for (int i = 0; i < ts->n; i++)
-		if (ts->t[i].kind == TARGET_CTR && ts->t[i].id[0] && !strcmp(ts->t[i].id, id))
-			return &ts->t[i];
-	return NULL;
+	int cand[8], n = idx_get(ts->idx, TKEY_ID, str_key(id, NULL), cand, ARRAY_SIZE(cand));
+	struct target *best = NULL;
+
+	for (int i = 0; i < n; i++) {
+		struct target *t = &ts->t[cand[i]];
+
+		if (t->kind == TARGET_CTR && !strcmp(t->id, id) && (!best || t < best))
+			best = t;
+	}
+	return best;
 }
 
 /* Names from the runtime's records (account/names.h); a pod's container joins pod:<ns>/<name>. */
@@ -949,9 +1215,13 @@ static void discover_found(struct targets *ts, struct scan *sc)
 			if (pass == 1) {
 				if (!t)
 					continue;
+				int nh = t->nhcgids;
+				uint64_t h0 = nh ? t->hcgids[0] : 0;
+
 				snprintf(t->helper_v2, sizeof(t->helper_v2), "%s", f->v2);
 				snprintf(t->helper_v1, sizeof(t->helper_v1), "%s", f->v1);
 				helper_collect_ids(t);
+				ts->idx_stale |= nh != t->nhcgids || (nh && h0 != t->hcgids[0]);
 				continue;
 			}
 			if (t) {
@@ -968,12 +1238,12 @@ static void discover_found(struct targets *ts, struct scan *sc)
 				0);
 			if (!pid)
 				continue; /* an empty cgroup: a container stopped, not yet removed */
-			if (ts->n >= MAX_TARGETS) {
-				targets_note(ts, "more than %d targets: the others stay in other",
-					     MAX_TARGETS);
-				return;
+			t = target_slot(ts);
+			if (!t) {
+				ts->untracked++; /* past --max-targets: counted, reported */
+				continue;
 			}
-			t = target_new(ts, TARGET_CTR);
+			t->kind = TARGET_CTR;
 			snprintf(t->id, sizeof(t->id), "%s", f->m.id);
 			snprintf(t->runtime, sizeof(t->runtime), "%s", f->m.runtime);
 			snprintf(t->layout, sizeof(t->layout), "%s", f->m.rule);
@@ -1021,8 +1291,10 @@ static void net_helper(struct targets *ts, pid_t pid)
 			continue;
 		for (int k = 0; k < t->nhelper_pids; k++)
 			known |= t->helper_pids[k] == pid;
-		if (!known && t->nhelper_pids < MAX_HELPER_PIDS)
+		if (!known && t->nhelper_pids < MAX_HELPER_PIDS) {
 			t->helper_pids[t->nhelper_pids++] = pid;
+			ts->idx_stale = true;
+		}
 		return;
 	}
 }
@@ -1046,6 +1318,7 @@ void targets_find_helpers(struct targets *ts)
 	}
 	if (d)
 		closedir(d);
+	targets_reindex(ts);
 }
 
 static bool is_target_pid(const struct targets *ts, pid_t pid)
@@ -1069,12 +1342,14 @@ static bool vm_pods_attach(struct targets *ts)
 int targets_discover(struct targets *ts)
 {
 	const struct cgroup_mounts *mt = cgroup_mounts();
-	pid_t helpers[32], vmms[MAX_TARGETS];
-	int nhelpers = 0, nvmms = 0;
+	pid_t *helpers = NULL, *vmms = NULL, *grown; /* one slirp4netns / pasta per rootless container */
+	int nhelpers = 0, caphelpers = 0, nvmms = 0, capvmms = 0;
 	struct scan *sc;
 	char comm[32];
 	struct dirent *de;
 	DIR *d;
+
+	ts->untracked = 0; /* counted again by this look */
 
 	d = opendir("/proc");
 	if (!d)
@@ -1084,34 +1359,53 @@ int targets_discover(struct targets *ts)
 
 		if (pid <= 0 || proc_comm(pid, comm, sizeof(comm)))
 			continue;
-		if (is_net_helper(comm) && nhelpers < (int)ARRAY_SIZE(helpers))
-			helpers[nhelpers++] = pid;
-		else if (!is_target_pid(ts, pid) && classify_vmm_of_comm(comm) &&
-			 nvmms < (int)ARRAY_SIZE(vmms))
-			vmms[nvmms++] = pid;
+		if (is_net_helper(comm)) {
+			grown = array_grow(helpers, &caphelpers, nhelpers, sizeof(*helpers));
+			if (grown) {
+				helpers = grown;
+				helpers[nhelpers++] = pid;
+			}
+		} else if (classify_vmm_of_comm(comm) && !is_target_pid(ts, pid)) {
+			/* added after the pods: a VMM in a pod's cgroup is that pod's (Kata) */
+			grown = array_grow(vmms, &capvmms, nvmms, sizeof(*vmms));
+			if (grown) {
+				vmms = grown;
+				vmms[nvmms++] = pid;
+			}
+		}
 	}
 	closedir(d);
 	sc = calloc(1, sizeof(*sc));
-	if (!sc)
+	if (!sc) {
+		free(helpers);
+		free(vmms);
 		return -ENOMEM;
+	}
 	if (mt->v2[0])
 		scan_dir(ts, sc, CGROUP_V2, "", 0);
 	sc->dirs = 0;
 	if (mt->v1_cpu[0])
 		scan_dir(ts, sc, CGROUP_V1_CPU, "", 0);
-	if (sc->full)
-		targets_note(ts, "more than %d container cgroups: the others stay in other",
-			     (int)ARRAY_SIZE(sc->f));
 	discover_found(ts, sc);
+	free(sc->f);
+	free(sc->seen.s);
 	free(sc);
 	/* the pods first: a VMM in a pod's cgroup is that pod's (Kata), not a VM of its own */
 	vm_pods_attach(ts);
-	for (int i = 0; i < nvmms; i++)
-		if (!is_target_pid(ts, vmms[i]) && ts->n < MAX_TARGETS)
+	for (int i = 0; i < nvmms; i++) {
+		if (is_target_pid(ts, vmms[i]))
+			continue;
+		if (ts->n < targets_max(ts))
 			add_vm_pid(ts, vmms[i]);
+		else
+			ts->untracked++; /* past --max-targets: counted, reported */
+	}
+	free(vmms);
 	for (int i = 0; i < nhelpers; i++)
 		net_helper(ts, helpers[i]);
-	return 0;
+	free(helpers);
+	/* new targets are indexed as they come (target_commit); a rebuild only for changed keys */
+	return ts->idx_stale || !ts->idx ? targets_reindex(ts) : 0;
 }
 
 /* QMP asked again when the VMM's thread set changed (a vCPU plugged); true when its answer did. */
@@ -1212,51 +1506,76 @@ bool targets_refresh(struct targets *ts)
 		if (t->ncgids != nbefore || memcmp(before, t->cgids, nbefore * sizeof(before[0])))
 			changed = true;
 	}
+	/* a failed rebuild leaves no index: every thread is other until the next one succeeds */
+	if ((changed || !ts->idx) && targets_reindex(ts))
+		changed = true;
 	return changed;
 }
 
-static bool ids_hold(const uint64_t *ids, int n, uint64_t id)
+int targets_prune(struct targets *ts, uint64_t after_ns, int *moved)
 {
-	for (int i = 0; id && i < n; i++)
-		if (ids[i] == id)
-			return true;
-	return false;
+	uint64_t now = now_mono_ns();
+	int j = 0;
+
+	for (int i = 0; i < ts->n; i++) {
+		if (ts->t[i].gone && now - ts->t[i].gone_mono_ns >= after_ns)
+			continue;
+		if (j != i)
+			ts->t[j] = ts->t[i];
+		moved[j++] = i;
+	}
+	if (j == ts->n)
+		return j;
+	ts->n = j;
+	targets_reindex(ts);
+	return j;
 }
 
-bool target_holds(const struct target *t, uint64_t cgid_v2, uint64_t cgid_v1)
+int targets_find_all(const struct targets *ts, enum target_key kind, uint64_t key, int *out,
+		     int max)
 {
-	return ids_hold(t->cgids, t->ncgids_v2, cgid_v2) ||
-	       ids_hold(t->cgids + t->ncgids_v2, t->ncgids_v1, cgid_v1);
+	return key ? idx_get(ts->idx, kind, key, out, max) : 0;
 }
 
-bool target_helper_holds(const struct target *t, uint64_t cgid_v2, uint64_t cgid_v1)
+int targets_find(const struct targets *ts, enum target_key kind, uint64_t key)
 {
-	return ids_hold(t->hcgids, t->nhcgids_v2, cgid_v2) ||
-	       ids_hold(t->hcgids + t->nhcgids_v2, t->nhcgids - t->nhcgids_v2, cgid_v1);
+	return key ? idx_min(ts->idx, kind, key) : -1;
 }
 
-bool target_holds_blkcg(const struct target *t, uint64_t id)
+/* The lower of two indexes, -1 counting as none. */
+static int first_of(int a, int b)
 {
-	int from = t->ncgids_v2 + t->ncgids_v1;
+	return a < 0 ? b : b < 0 ? a : a < b ? a : b;
+}
 
+int targets_by_cgroup(const struct targets *ts, uint64_t cgid_v2, uint64_t cgid_v1)
+{
+	return first_of(targets_find(ts, TKEY_CG_V2, cgid_v2),
+			targets_find(ts, TKEY_CG_V1, cgid_v1));
+}
+
+int targets_by_helper_cgroup(const struct targets *ts, uint64_t cgid_v2, uint64_t cgid_v1)
+{
+	return first_of(targets_find(ts, TKEY_HELPER_V2, cgid_v2),
+			targets_find(ts, TKEY_HELPER_V1, cgid_v1));
+}
+
+int targets_by_blkcg(const struct targets *ts, uint64_t id)
+{
 	/* a bio's blkcg: on the v1 blkio hierarchy when one is mounted, else on v2 */
-	if (cgroup_mounts()->v1_blkio[0])
-		return ids_hold(t->cgids + from, t->ncgids - from, id);
-	return ids_hold(t->cgids, t->ncgids_v2, id);
+	return targets_find(ts, cgroup_mounts()->v1_blkio[0] ? TKEY_BLKCG : TKEY_CG_V2, id);
 }
 
 const struct target *targets_by_pid(const struct targets *ts, pid_t tgid)
 {
-	for (int i = 0; i < ts->n; i++)
-		if (tgid && (ts->t[i].pid == tgid || ts->t[i].vmm_pid == tgid))
-			return &ts->t[i];
-	return NULL;
+	int i = tgid > 0 ? targets_find(ts, TKEY_PID, (uint64_t)tgid) : -1;
+
+	return i >= 0 ? &ts->t[i] : NULL;
 }
 
 const struct target *targets_by_netns(const struct targets *ts, unsigned long ino)
 {
-	for (int i = 0; i < ts->n; i++)
-		if (ts->t[i].netns == ino && ino)
-			return &ts->t[i];
-	return NULL;
+	int i = targets_find(ts, TKEY_NETNS, ino);
+
+	return i >= 0 ? &ts->t[i] : NULL;
 }

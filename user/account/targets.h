@@ -9,7 +9,13 @@
 
 #define ENTITY_LEN 64
 #define ROLE_LEN 32
-#define MAX_TARGETS 32
+/*
+ * --max-targets: how many VMs and containers the table holds at most.  The table is on the heap
+ * and grows as discovery finds them; past the bound the others are counted (untracked), never
+ * dropped silently.  The default holds a host of 1,000 containers and 50 VMs with room.
+ */
+#define TARGETS_DEFAULT_MAX 4096
+#define TARGETS_MAX_LIMIT 65536
 #define MAX_CGIDS 256
 #define MAX_HELPER_CGIDS 16
 #define MAX_HELPER_PIDS 8
@@ -45,6 +51,7 @@ struct target {
 	unsigned long netns; /* network namespace inode of the target (0 unknown) */
 	/* runtime helpers, from evidence: their own cgroup (conmon's, the LXC monitor's), pids */
 	char helper_v2[256], helper_v1[256];
+	char blkio[256];	 /* its cgroup on the v1 blkio hierarchy, read once from its pid */
 	int nhcgids, nhcgids_v2; /* [0, nhcgids_v2) on v2, the rest on v1 cpu */
 	uint64_t hcgids[MAX_HELPER_CGIDS];
 	int nhelper_pids;
@@ -81,14 +88,34 @@ struct target {
 	uint64_t gone_mono_ns;
 };
 
+struct target_index;
+
 struct targets {
-	int n;
-	struct target t[MAX_TARGETS];
+	int n, cap;
+	struct target *t; /* heap: grown by targets_append, freed by targets_free */
+	int max;	  /* at most this many targets (--max-targets); 0: TARGETS_DEFAULT_MAX */
+	int untracked;	  /* VMs and containers the last discovery found past max: not tracked */
+	/* cgroup ids, pids, netns -> targets; rebuilt by every targets_* call that changes them */
+	struct target_index *idx;
+	bool idx_stale;	 /* a target's keys changed in place: rebuild at the end of the call */
 	bool rediscover; /* no target named: look for new VMs and containers every refresh */
 	uint64_t prune_after_ns; /* with rediscover: a target gone this long leaves the table */
 	int nnotes;
 	char notes[MAX_TARGET_NOTES][200]; /* what discovery saw but could not name */
 };
+
+/* The bound: max, or TARGETS_DEFAULT_MAX when unset. */
+int targets_max(const struct targets *ts);
+/* A zeroed target at the end of the table (grown); NULL past max or out of memory. */
+struct target *targets_append(struct targets *ts);
+/*
+ * Rebuild the look-up index after the table was changed by hand (tests, pruning); every
+ * targets_* function below that changes the table does it itself.  -ENOMEM leaves no index.
+ */
+int targets_reindex(struct targets *ts);
+/* Drop targets gone for at least after_ns; moved[i] = old index of the target now at i. */
+int targets_prune(struct targets *ts, uint64_t after_ns, int *moved);
+void targets_free(struct targets *ts);
 
 /* Resolve --vm PID|NAME and --container ID|NAME|CGROUP_PATH|PID; -ENOENT with a message. */
 int targets_add_vm(struct targets *ts, const char *spec);
@@ -99,7 +126,7 @@ int targets_add_container(struct targets *ts, const char *spec);
  * on disk or answers on its socket.  Bounded: at most DISCOVER_MAX_DIRS directories,
  * DISCOVER_MAX_DEPTH deep, per hierarchy.  Adds only targets not already in ts.
  */
-#define DISCOVER_MAX_DIRS 4096
+#define DISCOVER_MAX_DIRS 16384 /* a node of 1,000 pods has 3,000 and more */
 #define DISCOVER_MAX_DEPTH 7
 int targets_discover(struct targets *ts);
 /* slirp4netns / pasta processes serving a container target's network namespace: its helpers. */
@@ -109,12 +136,32 @@ void targets_find_helpers(struct targets *ts);
  * target's id set changed (a cgroup created or removed below it): cached verdicts are stale.
  */
 bool targets_refresh(struct targets *ts);
-/* Whether a thread in cgroup cgid_v2 (v2) / cgid_v1 (v1 cpu) is in the target's own tree. */
-bool target_holds(const struct target *t, uint64_t cgid_v2, uint64_t cgid_v1);
-/* Whether a bio's blkcg id is in the target's tree (v1 blkio where mounted, else v2). */
-bool target_holds_blkcg(const struct target *t, uint64_t blkcg_id);
-/* ... in its runtime helper's cgroups. */
-bool target_helper_holds(const struct target *t, uint64_t cgid_v2, uint64_t cgid_v1);
+/*
+ * Look-ups through the index, O(1) in the number of targets (an interval has thousands of rows
+ * and a host a thousand containers).  Each is the lowest-indexed target that matches, -1 none:
+ * targets earlier in the table win, as they did when the table was searched in order.
+ */
+enum target_key {
+	TKEY_CG_V2,	/* a container's own cgroup tree, v2 */
+	TKEY_CG_V1,	/* ... on the v1 cpu hierarchy */
+	TKEY_BLKCG,	/* ... on the v1 blkio hierarchy */
+	TKEY_HELPER_V2, /* its runtime helper's cgroups (conmon's scope, the LXC monitor's), v2 */
+	TKEY_HELPER_V1,
+	TKEY_HELPER_PID, /* slirp4netns / pasta serving its network namespace */
+	TKEY_VM_PID,	 /* a VM's process */
+	TKEY_PID,	 /* any target's pid */
+	TKEY_NETNS,	 /* any target's network namespace inode */
+};
+int targets_find(const struct targets *ts, enum target_key kind, uint64_t key);
+/* Every target with that key (nested cgroups can be in two), up to max; how many. */
+int targets_find_all(const struct targets *ts, enum target_key kind, uint64_t key, int *out,
+		     int max);
+/* The container whose own tree holds a thread in cgroup cgid_v2 (v2) / cgid_v1 (v1 cpu). */
+int targets_by_cgroup(const struct targets *ts, uint64_t cgid_v2, uint64_t cgid_v1);
+/* ... whose runtime helper's cgroups hold it. */
+int targets_by_helper_cgroup(const struct targets *ts, uint64_t cgid_v2, uint64_t cgid_v1);
+/* The container a bio's blkcg id belongs to (v1 blkio where mounted, else v2). */
+int targets_by_blkcg(const struct targets *ts, uint64_t blkcg_id);
 /* A VM, or a pod whose sandbox is a VM: its VMM's threads have VM roles. */
 static inline bool target_has_vm(const struct target *t)
 {

@@ -31,6 +31,9 @@ static const struct {
 	uint64_t users;
 } named_steps[] = { { "light", 10 }, { "medium", 50 }, { "heavy", 200 } };
 
+/* --target: each is loaded in turn at every step; the host's count is --max-targets' */
+#define COMPARE_MAX_TARGETS 64
+
 struct cmp_target {
 	char name[64];
 	char url[512];
@@ -208,12 +211,14 @@ int cmd_compare(int argc, char **argv)
 		SESSION_OUTPUT_OPTIONS,
 		SESSION_MAX_THREADS_OPTION,
 		SESSION_LIGHT_OPTION,
+		SESSION_MAX_TARGETS_OPTION,
 		SESSION_STACK_OPTIONS,
 		SESSION_SOURCE_OPTIONS,
 		LOAD_LONG_OPTIONS,
 		{},
 	};
-	struct cmp_target tg[MAX_TARGETS];
+	struct cmp_target tg[COMPARE_MAX_TARGETS];
+	struct capture_opts copts;
 	uint64_t users[MAX_STEPS];
 	char labels[MAX_STEPS][16], msg[256];
 	int ntg = 0, nsteps = 0, opt, err, ret = VP_EXIT_FAIL;
@@ -228,8 +233,8 @@ int cmd_compare(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_TARGET:
-			if (ntg >= MAX_TARGETS) {
-				vp_err("too many targets (at most %d)", MAX_TARGETS);
+			if (ntg >= COMPARE_MAX_TARGETS) {
+				vp_err("too many targets (at most %d)", COMPARE_MAX_TARGETS);
 				return VP_EXIT_USAGE;
 			}
 			if (parse_target(optarg, &tg[ntg])) {
@@ -438,8 +443,8 @@ int cmd_compare(int argc, char **argv)
 		else
 			cli.ctrs[cli.nctr++] = tg[i].spec;
 	}
-	err = session_open(&s, cli.vms, cli.nvm, cli.ctrs, cli.nctr, cli.interval_ns,
-			   cli.max_threads, cli.light);
+	copts = session_capture_opts(&cli, true);
+	err = session_open(&s, &copts, cli.interval_ns);
 	if (err) {
 		ret = vp_exit_code(err);
 		goto out;

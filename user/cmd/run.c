@@ -55,6 +55,7 @@ int cmd_run(int argc, char **argv)
 		SESSION_GUEST_SYMBOLS_OPTION,
 		SESSION_MAX_THREADS_OPTION,
 		SESSION_LIGHT_OPTION,
+		SESSION_MAX_TARGETS_OPTION,
 		SESSION_OUTPUT_OPTIONS,
 		SESSION_STACK_OPTIONS,
 		SESSION_SOURCE_OPTIONS,
@@ -63,6 +64,7 @@ int cmd_run(int argc, char **argv)
 	};
 	int opt, err, ret = VP_EXIT_FAIL;
 	struct session_cli cli;
+	struct capture_opts copts;
 	struct sess_step *st;
 	char cmd[1024];
 	bool builtin;
@@ -118,8 +120,8 @@ int cmd_run(int argc, char **argv)
 	    session_check_stack_outputs(&cli))
 		return VP_EXIT_USAGE;
 
-	err = session_open(&s, cli.vms, cli.nvm, cli.ctrs, cli.nctr, cli.interval_ns,
-			   cli.max_threads, cli.light);
+	copts = session_capture_opts(&cli, true);
+	err = session_open(&s, &copts, cli.interval_ns);
 	if (err)
 		return vp_exit_code(err);
 	if (cli.stack_hz)

@@ -89,6 +89,8 @@ static const char serve_usage[] =
 	"      --freq N             stack samples per second per CPU while a profile is asked for\n"
 	"                           on " PROFILE_PATH "?seconds=N (default 99)\n"
 	"      --max-threads N      threads the per-thread maps hold (default 131072)\n"
+	"      --max-targets N      VMs and containers tracked at most (default 4096); more are\n"
+	"                           counted (virtprof_targets_untracked), their threads in other\n"
 	"      --web-config FILE    TLS and basic auth, in the Prometheus exporter-toolkit\n"
 	"                           format (tls_server_config: cert_file, key_file;\n"
 	"                           basic_auth_users: user: bcrypt-hash); docs/serve.md\n"
@@ -609,6 +611,7 @@ int cmd_serve(int argc, char **argv)
 		{ "interval", required_argument, NULL, SESS_OPT_INTERVAL },
 		SESSION_TARGET_OPTIONS,
 		SESSION_MAX_THREADS_OPTION,
+		SESSION_MAX_TARGETS_OPTION,
 		{ "host", required_argument, NULL, OPT_HOST },
 		{ "top-other", required_argument, NULL, OPT_TOP_OTHER },
 		{ "grace", required_argument, NULL, OPT_GRACE },
@@ -629,6 +632,7 @@ int cmd_serve(int argc, char **argv)
 	bool loopback = true;
 	char why[320];
 	struct MHD_Daemon *d;
+	struct capture_opts copts;
 	struct capture c;
 	sigset_t sigs;
 	uint64_t v;
@@ -644,6 +648,7 @@ int cmd_serve(int argc, char **argv)
 		case SESS_OPT_VM:
 		case SESS_OPT_CTR:
 		case SESS_OPT_MAX_THREADS:
+		case SESS_OPT_MAX_TARGETS:
 		case SESS_OPT_FREQ:
 		case SESS_OPT_LIGHT:
 			if (session_cli_opt(&o.cli, opt, optarg))
@@ -765,11 +770,8 @@ int cmd_serve(int argc, char **argv)
 		ret = shared.web && web.cert_pem ? VP_EXIT_USAGE : VP_EXIT_FAIL;
 		goto out_web;
 	}
-	err = capture_open(&c, o.cli.vms, o.cli.nvm, o.cli.ctrs, o.cli.nctr,
-			   o.cli.light ? CAPTURE_LIGHT :
-			   o.io	       ? CAPTURE_ALL :
-					 CAPTURE_NO_IO,
-			   o.cli.max_threads);
+	copts = session_capture_opts(&o.cli, o.io);
+	err = capture_open(&c, &copts);
 	if (err) {
 		MHD_stop_daemon(d);
 		ret = vp_exit_code(err);

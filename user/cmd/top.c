@@ -37,6 +37,8 @@ static const char top_usage[] =
 	"      --no-io              do not load the network / block / KVM programs\n" SESSION_LIGHT_HELP
 	"      --max-threads N      threads the per-thread maps hold (default 131072); beyond it\n"
 	"                           the loss is counted in the drops table, never silent\n"
+	"      --max-targets N      VMs and containers tracked at most (default 4096); more are\n"
+	"                           counted (drops: targets_not_tracked), their threads in other\n"
 	"      --stacks             sample stacks (99 Hz per CPU): hottest functions per owner\n"
 	"      --freq N             samples per second per CPU (1-10000; implies --stacks)\n"
 	"      --folded DIR         at the end: folded stacks, one file per entity and role\n"
@@ -93,6 +95,7 @@ int cmd_top(int argc, char **argv)
 		SESSION_GUEST_SYMBOLS_OPTION,
 		SESSION_MAX_THREADS_OPTION,
 		SESSION_LIGHT_OPTION,
+		SESSION_MAX_TARGETS_OPTION,
 		{ "json", no_argument, NULL, 'j' },
 		{ "softirq", no_argument, NULL, OPT_SOFTIRQ },
 		{ "io", no_argument, NULL, OPT_IO },
@@ -110,6 +113,7 @@ int cmd_top(int argc, char **argv)
 	bool io = true;
 	struct stack_profile all = { 0 }; /* every interval, for --folded / --pprof */
 	uint64_t t0 = now_mono_ns();
+	struct capture_opts copts;
 	struct capture sc;
 	sigset_t sigs;
 
@@ -127,6 +131,7 @@ int cmd_top(int argc, char **argv)
 		case SESS_OPT_CTR:
 		case SESS_OPT_GUEST_SYMBOLS:
 		case SESS_OPT_MAX_THREADS:
+		case SESS_OPT_MAX_TARGETS:
 		case SESS_OPT_STACKS:
 		case SESS_OPT_FREQ:
 		case SESS_OPT_FOLDED:
@@ -199,11 +204,8 @@ int cmd_top(int argc, char **argv)
 	}
 	if (session_check_light(&cli) || session_check_stack_outputs(&cli))
 		return VP_EXIT_USAGE;
-	err = capture_open(&sc, cli.vms, cli.nvm, cli.ctrs, cli.nctr,
-			   cli.light ? CAPTURE_LIGHT :
-			   io	     ? CAPTURE_ALL :
-				       CAPTURE_NO_IO,
-			   cli.max_threads);
+	copts = session_capture_opts(&cli, io);
+	err = capture_open(&sc, &copts);
 	if (err)
 		return vp_exit_code(err);
 	sc.only_tgid = only_tgid;

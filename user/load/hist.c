@@ -118,3 +118,16 @@ double hist_stddev(const struct hist *h)
 	var = h->sumsq / (double)h->total - m * m;
 	return var > 0 ? sqrt(var) : 0;
 }
+
+void hist_summarize(const struct hist *h, struct hist_summary *o)
+{
+	o->count = h->total;
+	o->mean_ns = hist_mean(h);
+	o->stddev_ns = hist_stddev(h);
+	o->min_ns = h->total ? h->min : 0;
+	o->p50_ns = hist_percentile(h, 50);
+	o->p90_ns = hist_percentile(h, 90);
+	o->p99_ns = hist_percentile(h, 99);
+	o->p999_ns = hist_percentile(h, 99.9);
+	o->max_ns = h->max;
+}

@@ -64,4 +64,13 @@ uint64_t hist_percentile(const struct hist *h, double p);
 double hist_mean(const struct hist *h);
 double hist_stddev(const struct hist *h);
 
+/* What a report prints of one histogram. */
+struct hist_summary {
+	uint64_t count;
+	double mean_ns, stddev_ns;
+	uint64_t min_ns, p50_ns, p90_ns, p99_ns, p999_ns, max_ns;
+};
+
+void hist_summarize(const struct hist *h, struct hist_summary *out);
+
 #endif

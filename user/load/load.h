@@ -152,7 +152,6 @@ enum load_err {
 	LERR_OTHER,	       /* any other libcurl error (its code in the JSON) */
 	LERR_MAX
 };
-extern const char *const load_err_names[LERR_MAX];
 
 #define LOAD_ERRNO_MAX 160 /* connect errno counts are kept per errno below this */
 
@@ -166,13 +165,6 @@ struct load_tick {
 	uint64_t errors;	 /* transport errors + HTTP 4xx/5xx */
 	uint64_t inflight;	 /* transfers in flight at the end of the second */
 	uint64_t p50_ns, p99_ns; /* latency (corrected) of this second's responses; 0 if none */
-};
-
-/* Latency summary of one histogram. */
-struct load_lat {
-	uint64_t count;
-	double mean_ns, stddev_ns;
-	uint64_t min_ns, p50_ns, p90_ns, p99_ns, p999_ns, max_ns;
 };
 
 struct load_result {
@@ -246,10 +238,6 @@ size_t load_timeline_read(struct load_handle *h, size_t from, struct load_tick *
 /* Join the workers, merge their statistics into *res and free the handle. */
 int load_wait(struct load_handle *h, struct load_result *res);
 void load_result_free(struct load_result *res);
-
-void load_lat_summary(const struct hist *h, struct load_lat *out);
-/* "ECONNREFUSED" etc. for a connect errno. */
-const char *load_errno_name(int e);
 
 /*
  * The summary as tables (text or JSON through the same path): load_config, load_latency,

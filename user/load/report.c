@@ -9,6 +9,64 @@
 #include "load/load.h"
 #include "sys/util.h"
 
+static const char *const load_err_names[LERR_MAX] = {
+	[LERR_CONNECT] = "connect",
+	[LERR_RESOLVE] = "resolve",
+	[LERR_SEND] = "send",
+	[LERR_RECV] = "receive",
+	[LERR_TIMEOUT_CONNECT] = "timeout_connect",
+	[LERR_TIMEOUT_RESPONSE] = "timeout_response",
+	[LERR_OTHER] = "other",
+};
+
+/* "ECONNREFUSED" etc. for a connect errno; NULL for one without a name here. */
+static const char *errno_known(int e)
+{
+	switch (e) {
+	case ECONNREFUSED:
+		return "ECONNREFUSED";
+	case EADDRNOTAVAIL:
+		return "EADDRNOTAVAIL";
+	case ENETUNREACH:
+		return "ENETUNREACH";
+	case EHOSTUNREACH:
+		return "EHOSTUNREACH";
+	case ETIMEDOUT:
+		return "ETIMEDOUT";
+	case ECONNRESET:
+		return "ECONNRESET";
+	case EMFILE:
+		return "EMFILE";
+	case ENFILE:
+		return "ENFILE";
+	case EADDRINUSE:
+		return "EADDRINUSE";
+	case EACCES:
+		return "EACCES";
+	case EPERM:
+		return "EPERM";
+	case EAGAIN:
+		return "EAGAIN";
+	case ENOBUFS:
+		return "ENOBUFS";
+	case 0:
+		return "unknown";
+	default:
+		return NULL;
+	}
+}
+
+/* A connect errno's name, else "errno" sep "N" written into buf. */
+static const char *load_errno_name(int e, char sep, char *buf, size_t len)
+{
+	const char *n = errno_known(e);
+
+	if (n)
+		return n;
+	snprintf(buf, len, "errno%c%d", sep, e);
+	return buf;
+}
+
 static const char *model_name(const struct load_result *r)
 {
 	return r->open_model ? "open" : "closed";
@@ -30,10 +88,10 @@ static uint64_t errors_total(const struct load_result *r)
 
 static void lat_row(struct table *t, const char *name, const struct hist *h, const char *na)
 {
-	struct load_lat l;
+	struct hist_summary l;
 	int row = table_row(t);
 
-	load_lat_summary(h, &l);
+	hist_summarize(h, &l);
 	table_str(t, row, 0, name);
 	table_u64(t, row, 1, l.count);
 	if (!l.count) {
@@ -176,9 +234,9 @@ void load_render(const struct load_result *r, struct out *o)
 	}
 	table_u64(&t, row, 5, r->censored.total);
 	if (r->censored.total) {
-		struct load_lat l;
+		struct hist_summary l;
 
-		load_lat_summary(&r->censored, &l);
+		hist_summarize(&r->censored, &l);
 		table_f64(&t, row, 6, l.p50_ns / 1e6);
 		table_f64(&t, row, 7, l.max_ns / 1e6);
 	} else {
@@ -206,16 +264,10 @@ void load_render(const struct load_result *r, struct out *o)
 			bool any = false;
 
 			for (int e = 0; e < LOAD_ERRNO_MAX; e++) {
-				const char *n;
-
 				if (!r->connect_errno[e])
 					continue;
-				n = load_errno_name(e);
-				if (!n) {
-					snprintf(buf, sizeof(buf), "errno %d", e);
-					n = buf;
-				}
-				err_row(&t, "connect", n, r->connect_errno[e]);
+				err_row(&t, "connect", load_errno_name(e, ' ', buf, sizeof(buf)),
+					r->connect_errno[e]);
 				any = true;
 			}
 			if (!any)
@@ -307,9 +359,9 @@ void load_print_summary(const struct load_result *r, FILE *f)
 
 static void lat_json(struct jw *w, const char *key, const struct hist *h)
 {
-	struct load_lat l;
+	struct hist_summary l;
 
-	load_lat_summary(h, &l);
+	hist_summarize(h, &l);
 	jw_key(w, key);
 	jw_obj_begin(w);
 	jw_ku64(w, "count", l.count);
@@ -462,16 +514,9 @@ void load_json(const struct load_result *r, struct jw *w)
 	jw_key(w, "connect_errno");
 	jw_obj_begin(w);
 	for (int e = 0; e < LOAD_ERRNO_MAX; e++) {
-		const char *n;
-
 		if (!r->connect_errno[e])
 			continue;
-		n = load_errno_name(e);
-		if (!n) {
-			snprintf(buf, sizeof(buf), "errno_%d", e);
-			n = buf;
-		}
-		jw_ku64(w, n, r->connect_errno[e]);
+		jw_ku64(w, load_errno_name(e, '_', buf, sizeof(buf)), r->connect_errno[e]);
 	}
 	jw_obj_end(w);
 	jw_key(w, "other_curl");

@@ -167,8 +167,10 @@ static void render_cpu(struct mw *w, const struct totals *t, const struct captur
  */
 static void render_pod_overhead(struct mw *w, const struct totals *t, const struct capture *c)
 {
-	bool fam = false;
-
+	/* the family always: a host without a Kata pod has no series, not an undocumented gap */
+	family(w, "virtprof_pod_overhead_seconds_total", "counter",
+	       "A VM-backed pod's (Kata) CPU but its vCPU threads' time: the VMM's other threads, "
+	       "the shim, virtiofsd");
 	for (int i = 0; i < c->targets.n; i++) {
 		struct pod_overhead po;
 
@@ -185,13 +187,9 @@ static void render_pod_overhead(struct mw *w, const struct totals *t, const stru
 			pod_overhead_add(&po, s->key.role, busy);
 		}
 		pod_overhead_end(&po, NULL);
-		if (!fam)
-			family(w, "virtprof_pod_overhead_seconds_total", "counter",
-			       "A VM-backed pod's (Kata) CPU but its vCPU threads' time: the VMM's "
-			       "other threads, the shim, virtiofsd");
-		fam = true;
-		s_sec(w, "virtprof_pod_overhead_seconds_total", L("entity", c->targets.t[i].entity),
-		      po.overhead_ns);
+		if (po.ok)
+			s_sec(w, "virtprof_pod_overhead_seconds_total",
+			      L("entity", c->targets.t[i].entity), po.overhead_ns);
 	}
 }
 
@@ -289,6 +287,12 @@ static void render_sources(struct mw *w, const struct totals *t, const struct ca
 			tg->name, "pid", tg->pid ? pid : ""),
 		      tg->gone ? 0 : 1);
 	}
+	family(w, "virtprof_targets_untracked", "gauge",
+	       "VMs and containers the last look found past --max-targets: not tracked, their "
+	       "threads in other");
+	s_u64(w, "virtprof_targets_untracked", NULL, (uint64_t)c->targets.untracked);
+	family(w, "virtprof_targets_max", "gauge", "The bound on tracked VMs and containers");
+	s_u64(w, "virtprof_targets_max", NULL, (uint64_t)targets_max(&c->targets));
 }
 
 /* ---- the profiler's own cost ---- */

@@ -147,6 +147,12 @@ void report_targets(const struct capture *s, struct out *o)
 	}
 	for (int i = 0; i < s->targets.nnotes; i++)
 		table_note(&t, "%s", s->targets.notes[i]);
+	if (s->targets.untracked)
+		table_note(
+			&t,
+			"%d more VM(s) or container(s) found past --max-targets %d: not tracked, "
+			"their threads are in other (drops: targets_not_tracked)",
+			s->targets.untracked, targets_max(&s->targets));
 	if (!s->targets.n)
 		table_note(&t,
 			   "no VM or container found: every thread is loadgen, profiler or other");
@@ -544,10 +550,12 @@ void report_coverage(uint64_t busy_ns, uint64_t idle_ns, uint64_t steal_ns, uint
 	table_free(&t);
 }
 
-void report_drops(const uint64_t *drops, bool text_only_nonzero, struct out *o)
+void report_drops(const uint64_t *drops, const struct targets *ts, bool text_only_nonzero,
+		  struct out *o)
 {
 	struct table t;
-	bool any = false;
+	bool any = ts->untracked > 0;
+	int r;
 
 	table_init(&t, "drops", "Dropped events (map full / unbalanced)");
 	table_col(&t, "reason", "REASON", 0, true);
@@ -562,6 +570,16 @@ void report_drops(const uint64_t *drops, bool text_only_nonzero, struct out *o)
 		table_str(&t, r, 0, report_drop_names[k]);
 		table_u64(&t, r, 1, drops[k]);
 	}
+	if (ts->untracked || !text_only_nonzero || o->mode != OUT_TEXT) {
+		r = table_row(&t);
+		table_str(&t, r, 0, "targets_not_tracked");
+		table_u64(&t, r, 1, (uint64_t)ts->untracked);
+	}
+	if (ts->untracked)
+		table_note(&t,
+			   "targets_not_tracked: %d VM(s) or container(s) found past --max-targets "
+			   "%d are not tracked; their threads are in other",
+			   ts->untracked, targets_max(ts));
 	if (o->mode == OUT_JSON || any)
 		table_render(&t, o);
 	table_free(&t);

@@ -63,7 +63,12 @@ void report_steal_note(struct table *t, uint64_t steal_ns, uint64_t span_ns);
 /* Coverage of an interval or a step; bpf_ns < 0: program run time unknown (bpf_stats off). */
 void report_coverage(uint64_t busy_ns, uint64_t idle_ns, uint64_t steal_ns, uint64_t span_ns,
 		     int ncpu, int64_t bpf_ns, struct out *o);
-void report_drops(const uint64_t *drops, bool text_only_nonzero, struct out *o);
+/*
+ * The BPF side's drops, and the VMs and containers found past --max-targets (ts->untracked:
+ * counted at the last look, their threads in other); text_only_nonzero leaves zero rows out of text.
+ */
+void report_drops(const uint64_t *drops, const struct targets *ts, bool text_only_nonzero,
+		  struct out *o);
 /* Per-program cost during the last interval, or (whole) since the capture started. */
 void report_profiler(const struct capture *s, uint64_t span_ns, bool whole, struct out *o);
 /* The I/O sections' current deltas (owners from verdicts already made). */

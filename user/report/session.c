@@ -61,8 +61,8 @@ static void cell_per_req(struct table *t, int r, int c, uint64_t n, uint64_t req
 /* Why target i has no DISK figure in this step. */
 static const char *disk_na_of(const struct sess_step *st, int i)
 {
-	return st->disk.ok && i >= 0 && i < MAX_TARGETS && st->disk.no_disk[i] ? KDISK_NO_DISK_NA :
-										 st->disk_na;
+	return st->disk.ok && i >= 0 && i < st->ntargets && st->disk.no_disk[i] ? KDISK_NO_DISK_NA :
+										  st->disk_na;
 }
 
 static const char *target_name(const struct session *s, int idx)
@@ -290,18 +290,21 @@ static void table_step_disk(const struct session *s, const struct sess_step *st,
 	table_free(&t);
 }
 
-/* Where the whole host went during the step, in the categories the comparison uses. */
 /* The step's pod overhead of each VM-backed pod (cost_derive's figure). */
 static void table_step_pod_overhead(const struct session *s, const struct sess_step *st,
 				    struct out *o)
 {
-	struct pod_overhead po[MAX_TARGETS];
+	struct pod_overhead *po = calloc(s->cap.targets.n ? s->cap.targets.n : 1, sizeof(*po));
 
+	if (!po)
+		return;
 	for (int i = 0; i < s->cap.targets.n; i++)
 		po[i] = st->cost.target[i].pod;
 	report_pod_overhead(&s->cap.targets, po, st->span_ns, step_requests(st), o);
+	free(po);
 }
 
+/* Where the whole host went during the step, in the categories the comparison uses. */
 static void table_step_summary(const struct sess_step *st, struct out *o)
 {
 	uint64_t reqs = step_requests(st);
@@ -339,7 +342,7 @@ static void table_step_summary(const struct sess_step *st, struct out *o)
 	if (st->disk.ok) {
 		uint64_t disk = 0;
 
-		for (int i = 0; i < MAX_TARGETS; i++)
+		for (int i = 0; i < st->ntargets; i++)
 			disk += st->cost.target[i].disk_ns;
 		ROW("targets' disk I/O (I/O threads, BLOCK softirq)", disk);
 	}
@@ -470,10 +473,10 @@ static void step_reqs_errs(const struct sess_step *st, struct table *t, int r, i
 /* MEAN, SD, P50, P99 (ms) of a step: virtprof's histogram, or what the load command printed. */
 static void step_latency(const struct sess_step *st, struct table *t, int r, int c_mean)
 {
-	struct load_lat lat;
+	struct hist_summary lat;
 
 	if (st->have_res && st->res.lat.total) {
-		load_lat_summary(&st->res.lat, &lat);
+		hist_summarize(&st->res.lat, &lat);
 		table_f64(t, r, c_mean, lat.mean_ns / 1e6);
 		table_f64(t, r, c_mean + 1, lat.stddev_ns / 1e6);
 		table_f64(t, r, c_mean + 2, lat.p50_ns / 1e6);
@@ -872,7 +875,7 @@ void session_report_text(struct session *s, FILE *f, bool compare)
 		}
 		fputc('\n', f);
 		table_step_cpu(s, st, &o);
-		report_drops(st->drops, true, &o);
+		report_drops(st->drops, &s->cap.targets, true, &o);
 	}
 	if (compare) {
 		fputc('\n', f);
@@ -1082,7 +1085,7 @@ static void json_step(struct session *s, struct sess_step *st, struct jw *w, str
 	table_step_disk(s, st, o);
 	report_disk_check(&s->cap.targets, st->kdisk, s->cap.targets.n,
 			  st->disk.ok ? NULL : st->disk_na, o);
-	report_drops(st->drops, false, o);
+	report_drops(st->drops, &s->cap.targets, false, o);
 	jw_obj_end(w);
 	jw_key(w, "io");
 	if (st->io.n) {

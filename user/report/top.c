@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <math.h>
+#include <stdlib.h>
 #include <time.h>
 
 #include "report/sections.h"
@@ -24,11 +25,14 @@ void top_report_header(const struct capture *c, const struct top_opts *o, FILE *
 static void top_pod_overhead(const struct capture *c, const struct capture_interval *ci,
 			     struct out *o)
 {
-	struct pod_overhead po[MAX_TARGETS];
+	struct pod_overhead *po = calloc(c->targets.n ? c->targets.n : 1, sizeof(*po));
 
+	if (!po)
+		return;
 	for (int i = 0; i < c->targets.n; i++)
 		cost_pod_overhead(&ci->agg, i, &c->targets.t[i], NULL, &po[i]);
 	report_pod_overhead(&c->targets, po, ci->iv.span_ns, 0, o);
+	free(po);
 }
 
 void top_report_interval(struct capture *c, const struct capture_interval *ci,
@@ -63,7 +67,7 @@ void top_report_interval(struct capture *c, const struct capture_interval *ci,
 		report_kernel_check(&c->targets, ci->kc, ci->nkc, &out);
 		report_softirq(&ci->agg, capture_irq_na(c), &out);
 		report_io(c, secs, &out);
-		report_drops(iv->drops, false, &out);
+		report_drops(iv->drops, &c->targets, false, &out);
 		report_profiler(c, iv->span_ns, false, &out);
 		if (ci->stacks.on || c->stacks_na[0])
 			report_top_functions(&ci->stacks, c->stacks_na, &out);
@@ -108,7 +112,7 @@ void top_report_interval(struct capture *c, const struct capture_interval *ci,
 		fputc('\n', f);
 		report_io(c, secs, &out);
 	}
-	report_drops(iv->drops, true, &out);
+	report_drops(iv->drops, &c->targets, true, &out);
 	if (ci->stacks.on || (c->stacks_na[0] && !c->light)) {
 		fputc('\n', f);
 		report_top_functions(&ci->stacks, c->stacks_na, &out);

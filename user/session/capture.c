@@ -13,6 +13,18 @@
 #include "session/exits.h"
 #include "sys/util.h"
 
+/* The target table and the per-target arrays (capture_open's failures and capture_close). */
+static void capture_free_targets(struct capture *c)
+{
+	targets_free(&c->targets);
+	free(c->kc_prev);
+	free(c->kc_now);
+	free(c->kc_ours);
+	c->kc_prev = c->kc_now = NULL;
+	c->kc_ours = NULL;
+	c->kc_cap = 0;
+}
+
 static void add_prog(struct capture *c, const char *name, int fd)
 {
 	struct prog_cost *p;
@@ -57,6 +69,34 @@ static int resolve_targets(struct targets *ts, const char **vms, int nvm, const 
 	return 0;
 }
 
+/* Room in the per-target arrays for n targets; the new places zeroed.  -ENOMEM. */
+static int kc_room(struct capture *c, int n)
+{
+	struct kcheck_reading *prev, *now;
+	uint64_t *ours;
+	int cap = c->kc_cap ? c->kc_cap : 32;
+
+	if (n <= c->kc_cap)
+		return 0;
+	while (cap < n)
+		cap *= 2;
+	prev = realloc(c->kc_prev, cap * sizeof(*prev));
+	if (prev)
+		c->kc_prev = prev;
+	now = realloc(c->kc_now, cap * sizeof(*now));
+	if (now)
+		c->kc_now = now;
+	ours = realloc(c->kc_ours, cap * sizeof(*ours));
+	if (ours)
+		c->kc_ours = ours;
+	if (!prev || !now || !ours)
+		return -ENOMEM;
+	memset(prev + c->kc_cap, 0, (cap - c->kc_cap) * sizeof(*prev));
+	memset(now + c->kc_cap, 0, (cap - c->kc_cap) * sizeof(*now));
+	c->kc_cap = cap;
+	return 0;
+}
+
 /* The kernel's figures at the interval boundary (account/kernel_check.h). */
 static void read_kernel_figures(void *ctx)
 {
@@ -65,24 +105,28 @@ static void read_kernel_figures(void *ctx)
 	kcheck_read(&c->targets, c->kc_now);
 }
 
-int capture_open(struct capture *c, const char **vms, int nvm, const char **ctrs, int nctr,
-		 enum capture_probes which, uint32_t max_threads)
+int capture_open(struct capture *c, const struct capture_opts *o)
 {
 	int err;
 
 	memset(c, 0, sizeof(*c));
+	c->targets.max = o->max_targets;
 	/* Privilege first: target discovery reads /proc of other users' processes. */
 	err = probe_check_privileges();
-	if (err)
+	if (!err)
+		err = resolve_targets(&c->targets, o->vms, o->nvm, o->ctrs, o->nctr);
+	if (!err)
+		err = kc_room(c, c->targets.n);
+	if (!err) {
+		err = account_probe_open(&c->probe, o->max_threads, o->which == CAPTURE_LIGHT);
+		if (err && err != -EPERM && err != -ENOENT)
+			err = -EIO;
+	}
+	if (err) {
+		capture_free_targets(c);
 		return err;
-	err = resolve_targets(&c->targets, vms, nvm, ctrs, nctr);
-	if (err)
-		return err;
-
-	c->light = which == CAPTURE_LIGHT;
-	err = account_probe_open(&c->probe, max_threads, c->light);
-	if (err)
-		return err == -EPERM || err == -ENOENT ? err : -EIO;
+	}
+	c->light = o->which == CAPTURE_LIGHT;
 	c->stats_on = c->probe.stats_fd >= 0;
 	err = collector_init(&c->coll, &c->probe);
 	if (!err)
@@ -90,6 +134,7 @@ int capture_open(struct capture *c, const char **vms, int nvm, const char **ctrs
 	if (err) {
 		collector_free(&c->coll);
 		account_probe_close(&c->probe);
+		capture_free_targets(c);
 		return err;
 	}
 	c->open = true;
@@ -99,7 +144,7 @@ int capture_open(struct capture *c, const char **vms, int nvm, const char **ctrs
 	add_obj_progs(c, c->probe.skel->obj);
 	if (c->light)
 		snprintf(c->stacks_na, sizeof(c->stacks_na), "%s", CAPTURE_LIGHT_STACKS_NA);
-	if (which != CAPTURE_NO_IO) {
+	if (o->which != CAPTURE_NO_IO) {
 		/* light: every section is there, not available with the reason */
 		struct iosec_opts io_opts = {
 			.account_cpu_state_fd = account_probe_cpu_state_fd(&c->probe),
@@ -123,7 +168,7 @@ int capture_open(struct capture *c, const char **vms, int nvm, const char **ctrs
 	c->coll.at_boundary = read_kernel_figures;
 	c->coll.at_boundary_ctx = c;
 	err = collector_restart(&c->coll);
-	memcpy(c->kc_prev, c->kc_now, sizeof(c->kc_prev));
+	memcpy(c->kc_prev, c->kc_now, c->targets.n * sizeof(*c->kc_prev));
 	if (err) {
 		capture_close(c);
 		return -EIO;
@@ -134,54 +179,59 @@ int capture_open(struct capture *c, const char **vms, int nvm, const char **ctrs
 int capture_retarget(struct capture *c, const char **vms, int nvm, const char **ctrs, int nctr)
 {
 	struct targets *ts = calloc(1, sizeof(*ts));
-	int err = ts ? resolve_targets(ts, vms, nvm, ctrs, nctr) : -ENOMEM;
+	int err = ts ? 0 : -ENOMEM;
 
+	if (!err) {
+		ts->max = c->targets.max;
+		err = resolve_targets(ts, vms, nvm, ctrs, nctr);
+	}
+	if (!err)
+		err = kc_room(c, ts->n);
 	if (!err) {
 		bool rd = c->targets.rediscover;
 		uint64_t keep = c->targets.prune_after_ns;
 
 		/* the attributor points at c->targets: same address, every verdict stale */
+		targets_free(&c->targets);
 		c->targets = *ts;
 		c->targets.rediscover = rd;
 		c->targets.prune_after_ns = keep;
 		attributor_invalidate(&c->attr);
 		/* the kernel's figures were read for the old list: each starts again at a boundary */
-		for (int i = 0; i < MAX_TARGETS; i++) {
+		for (int i = 0; i < c->kc_cap; i++) {
 			memset(&c->kc_prev[i], 0, sizeof(c->kc_prev[i]));
 			snprintf(c->kc_prev[i].na, sizeof(c->kc_prev[i].na),
 				 "the targets were resolved again during this interval");
 		}
+	} else if (ts) {
+		targets_free(ts);
 	}
 	free(ts);
 	return err;
 }
 
 /*
- * With rediscovery (top, serve with no target named) the table is fixed-size: a VM or container
- * gone for prune_after_ns leaves it, so a host that starts and stops containers all day keeps
- * finding new ones.  Done before the boundary so the kernel's figures keep their targets' places.
+ * With rediscovery (top, serve with no target named) a VM or container gone for prune_after_ns
+ * leaves the table, so a host that starts and stops containers all day keeps a table (and
+ * --max-targets room) for the live ones.  Done before the boundary so the kernel's figures keep
+ * their targets' places.
  */
 static void prune_gone_targets(struct capture *c)
 {
 	struct targets *ts = &c->targets;
-	uint64_t now = now_mono_ns();
-	int j = 0;
+	int n0 = ts->n, *moved;
 
-	if (!ts->rediscover || !ts->prune_after_ns)
+	if (!ts->rediscover || !ts->prune_after_ns || !n0)
 		return;
-	for (int i = 0; i < ts->n; i++) {
-		if (ts->t[i].gone && now - ts->t[i].gone_mono_ns >= ts->prune_after_ns)
-			continue;
-		if (j != i) {
-			ts->t[j] = ts->t[i];
-			c->kc_prev[j] = c->kc_prev[i];
-		}
-		j++;
+	moved = malloc(n0 * sizeof(*moved));
+	if (!moved)
+		return; /* pruned at the next interval */
+	if (targets_prune(ts, ts->prune_after_ns, moved) != n0) {
+		for (int j = 0; j < ts->n; j++)
+			c->kc_prev[j] = c->kc_prev[moved[j]];
+		attributor_invalidate(&c->attr);
 	}
-	if (j == ts->n)
-		return;
-	ts->n = j;
-	attributor_invalidate(&c->attr);
+	free(moved);
 }
 
 const char *capture_irq_na(const struct capture *c)
@@ -279,6 +329,11 @@ int capture_next(struct capture *c, struct capture_interval *ci)
 	nbefore = c->targets.n;
 	if (targets_refresh(&c->targets))
 		attributor_invalidate(&c->attr);
+	if (kc_room(c, c->targets.n) ||
+	    !(ci->kc = calloc(c->targets.n ? c->targets.n : 1, sizeof(*ci->kc)))) {
+		capture_interval_free(ci);
+		return -ENOMEM;
+	}
 	/* a target found this interval: the kernel's figure starts at its next boundary */
 	for (int i = nbefore; i < c->targets.n; i++) {
 		memset(&c->kc_now[i], 0, sizeof(c->kc_now[i]));
@@ -287,9 +342,9 @@ int capture_next(struct capture *c, struct capture_interval *ci)
 		c->kc_prev[i] = c->kc_now[i];
 	}
 	ci->nkc = c->targets.n;
+	kcheck_ours(&ci->iv, &c->coll, &c->targets, c->kc_ours);
 	for (int i = 0; i < c->targets.n; i++) {
-		kcheck_delta_set(&ci->kc[i], &c->kc_prev[i], &c->kc_now[i],
-				 kcheck_ours(&ci->iv, &c->coll, &c->targets.t[i]));
+		kcheck_delta_set(&ci->kc[i], &c->kc_prev[i], &c->kc_now[i], c->kc_ours[i]);
 		c->kc_prev[i] = c->kc_now[i];
 	}
 	err = agg_build(&ci->agg, &c->attr, &ci->iv, c->only_tgid);
@@ -321,6 +376,9 @@ int capture_next(struct capture *c, struct capture_interval *ci)
 void capture_interval_free(struct capture_interval *ci)
 {
 	interval_free(&ci->iv);
+	free(ci->kc);
+	ci->kc = NULL;
+	ci->nkc = 0;
 	agg_free(&ci->agg);
 	stack_profile_free(&ci->stacks);
 }
@@ -342,18 +400,17 @@ void capture_close(struct capture *c)
 	attributor_free(&c->attr);
 	collector_free(&c->coll);
 	account_probe_close(&c->probe);
+	capture_free_targets(c);
 	c->open = false;
 }
 
 int capture_io_target(const struct capture *c, uint32_t tid, uint64_t cgid)
 {
 	const struct verdict *v;
+	int i = cgid ? targets_by_blkcg(&c->targets, cgid) : -1;
 
-	for (int i = 0; cgid && i < c->targets.n; i++)
-		if (target_holds_blkcg(&c->targets.t[i], cgid))
-			return i;
-	if (cgid && !tid)
-		return -1;
+	if (i >= 0 || (cgid && !tid))
+		return i;
 	v = tid ? attribute_cached(&c->attr, tid) : NULL;
 	return v ? v->target : -1;
 }
@@ -366,14 +423,12 @@ void capture_io_owner(void *ctx, uint32_t tid, uint64_t cgid, char *entity, size
 
 	/* a bio's blkcg names its owner: the target holding that cgroup */
 	if (cgid) {
-		for (int i = 0; i < c->targets.n; i++) {
-			const struct target *t = &c->targets.t[i];
+		int i = targets_by_blkcg(&c->targets, cgid);
 
-			if (target_holds_blkcg(t, cgid)) {
-				snprintf(entity, elen, "%s", t->entity);
-				snprintf(role, rlen, "%s", t->app_role);
-				return;
-			}
+		if (i >= 0) {
+			snprintf(entity, elen, "%s", c->targets.t[i].entity);
+			snprintf(role, rlen, "%s", c->targets.t[i].app_role);
+			return;
 		}
 		if (!tid) {
 			snprintf(entity, elen, "other");

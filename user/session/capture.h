@@ -64,8 +64,11 @@ struct capture {
 	bool stats_on; /* kernel bpf_stats enabled: program run times are measured */
 	uint64_t t0_mono;
 	bool open;
-	struct kcheck_reading kc_prev[MAX_TARGETS]; /* the kernel's figures at the last boundary */
-	struct kcheck_reading kc_now[MAX_TARGETS];  /* ... at this one (collector's at_boundary) */
+	/* per target, grown with the table (kc_cap places) */
+	struct kcheck_reading *kc_prev; /* the kernel's figures at the last boundary */
+	struct kcheck_reading *kc_now;	/* ... at this one (collector's at_boundary) */
+	uint64_t *kc_ours;		/* virtprof's comparable figure over the interval */
+	int kc_cap;
 };
 
 /* One closed interval, attributed per (entity, role). */
@@ -75,16 +78,24 @@ struct capture_interval {
 	int64_t bpf_ns; /* BPF run time of every program during it; -1: bpf_stats off */
 	struct stack_profile stacks; /* samples per owner and stack (stacks.on: sampling ran) */
 	int nkc;		     /* = targets.n */
-	struct kcheck_delta kc[MAX_TARGETS]; /* per target: the kernel's figure beside virtprof's */
+	struct kcheck_delta *kc;     /* [nkc] per target: the kernel's figure beside virtprof's */
+};
+
+/* What a capture is opened with: the targets named (none: discover), the sizes. */
+struct capture_opts {
+	const char **vms, **ctrs;
+	int nvm, nctr;
+	enum capture_probes which; /* CAPTURE_ALL: the network / block / KVM sections too */
+	uint32_t max_threads; /* sizes the per-thread maps (0: the default) */
+	int max_targets;      /* bounds the target table (0: TARGETS_DEFAULT_MAX) */
 };
 
 /*
  * Resolve targets (with none given: discover), load and attach the accounting programs and (with
- * CAPTURE_ALL) the network / block / KVM sections, start the first interval.  max_threads sizes
- * the per-thread maps (0: the default).  -errno, message printed.
+ * CAPTURE_ALL) the network / block / KVM sections (CAPTURE_LIGHT: every section there, not
+ * available with the reason), start the first interval.  -errno, message printed.
  */
-int capture_open(struct capture *c, const char **vms, int nvm, const char **ctrs, int nctr,
-		 enum capture_probes which, uint32_t max_threads);
+int capture_open(struct capture *c, const struct capture_opts *o);
 /* Why softirq and hardirq figures are not available (light mode), NULL when they are measured. */
 const char *capture_irq_na(const struct capture *c);
 /*

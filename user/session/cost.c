@@ -194,9 +194,12 @@ void cost_derive(struct step_cost *c, const struct agg *agg, const struct net_sp
 		 const struct disk_split *disk, const struct guest_split *guest,
 		 const struct targets *ts, int step_target)
 {
+	struct target_cost *per = c->target;
 	bool disk_ok = disk && disk->ok;
 
 	memset(c, 0, sizeof(*c));
+	c->target = per;
+	memset(per, 0, (size_t)ts->n * sizeof(*per));
 	for (int i = 0; i < agg->n; i++)
 		charge_row(c, &agg->rows[i], net->ok, disk_ok, ts->n);
 	if (disk_ok)

@@ -38,10 +38,10 @@ struct path_sum {
 
 /* The per-device network split of a step, summed per owner. */
 struct net_split {
-	bool ok; /* the split is available; else path time stays in the threads */
-	struct path_sum target[MAX_TARGETS];
-	struct path_sum bridge; /* bridges */
-	struct path_sum other;	/* lo and devices no target owns */
+	bool ok;		 /* the split is available; else path time stays in the threads */
+	struct path_sum *target; /* [the session's targets] (session_step_alloc) */
+	struct path_sum bridge;	 /* bridges */
+	struct path_sum other;	 /* lo and devices no target owns */
 };
 
 /* Block I/O of one owner over a step (the bio's blkcg, else its submitter: io/block.c). */
@@ -65,8 +65,8 @@ void disk_sum_add(struct disk_sum *d, unsigned int op, unsigned int flags, bool 
 /* The step's block I/O, per owner. */
 struct disk_split {
 	bool ok;		   /* the block programs ran; else na in the step says why */
-	bool no_disk[MAX_TARGETS]; /* a VM without a disk: DISK does not apply (KDISK_NO_DISK_NA) */
-	struct disk_sum target[MAX_TARGETS];
+	bool *no_disk;		   /* [targets] a VM without a disk: DISK does not apply */
+	struct disk_sum *target;   /* [targets] (session_step_alloc) */
 	struct disk_sum other; /* owners no target holds */
 };
 
@@ -75,9 +75,9 @@ struct disk_split {
  * their CPU into the guest's own work and the host's exit handling.
  */
 struct guest_split {
-	bool ok;		/* kvm_entry/kvm_exit fire on this host */
-	bool seen[MAX_TARGETS]; /* the target's vCPUs entered the guest during the step */
-	uint64_t guest_ns[MAX_TARGETS];
+	bool ok;	    /* kvm_entry/kvm_exit fire on this host */
+	bool *seen;	    /* [targets] the target's vCPUs entered the guest during the step */
+	uint64_t *guest_ns; /* [targets] */
 };
 
 /* Which part of the cost model a role belongs to. */
@@ -129,7 +129,7 @@ struct target_cost {
 };
 
 struct step_cost {
-	struct target_cost target[MAX_TARGETS];
+	struct target_cost *target; /* [targets]: cost_derive fills ts->n of them */
 	uint64_t loadgen_ns, profiler_ns, other_ns;
 	uint64_t own_ns, virt_ns, unknown_ns; /* sums over targets */
 	uint64_t kernel_path_ns;	      /* every device's path time, owned or not */

@@ -17,8 +17,7 @@
 #include "session/session.h"
 #include "sys/util.h"
 
-int session_open(struct session *s, const char **vms, int nvm, const char **ctrs, int nctr,
-		 uint64_t interval_ns, uint32_t max_threads, bool light)
+int session_open(struct session *s, const struct capture_opts *o, uint64_t interval_ns)
 {
 	int err;
 
@@ -30,10 +29,15 @@ int session_open(struct session *s, const char **vms, int nvm, const char **ctrs
 	/* Blocked in every thread created from here on (load workers included): taken synchronously
 	 * by the session loop between intervals. */
 	pthread_sigmask(SIG_BLOCK, &s->sigs, NULL);
-	err = capture_open(&s->cap, vms, nvm, ctrs, nctr, light ? CAPTURE_LIGHT : CAPTURE_ALL,
-			   max_threads);
+	err = capture_open(&s->cap, o);
 	if (err)
 		return err;
+	/* a session resolves its targets once: every per-target array has this many places */
+	s->baseline_pct = calloc(s->cap.targets.n ? s->cap.targets.n : 1, sizeof(*s->baseline_pct));
+	if (!s->baseline_pct) {
+		capture_close(&s->cap);
+		return -ENOMEM;
+	}
 	s->cap.io_per_step = true;
 	s->t0_mono = now_mono_ns();
 	return 0;
@@ -46,9 +50,45 @@ static void step_free(struct sess_step *st)
 	agg_free(&st->agg);
 	stack_profile_free(&st->stacks);
 	table_set_free(&st->io);
-	for (int i = 0; i < st->ntl; i++)
+	for (int i = 0; i < st->ntl; i++) {
 		free(st->tl[i].rows);
+		free(st->tl[i].kc);
+	}
 	free(st->tl);
+	free(st->kc);
+	free(st->settle_pct);
+	free(st->tgt_pct);
+	free(st->net.target);
+	free(st->guest.seen);
+	free(st->guest.guest_ns);
+	free(st->cost.target);
+	free(st->disk.target);
+	free(st->disk.no_disk);
+	free(st->kd0);
+	free(st->kdisk);
+}
+
+int session_step_alloc(struct sess_step *st, int ntargets)
+{
+	size_t n = ntargets > 0 ? (size_t)ntargets : 1;
+
+	st->ntargets = ntargets;
+	st->kc = calloc(n, sizeof(*st->kc));
+	st->settle_pct = calloc(n, sizeof(*st->settle_pct));
+	st->tgt_pct = calloc(n, sizeof(*st->tgt_pct));
+	st->net.target = calloc(n, sizeof(*st->net.target));
+	st->guest.seen = calloc(n, sizeof(*st->guest.seen));
+	st->guest.guest_ns = calloc(n, sizeof(*st->guest.guest_ns));
+	st->cost.target = calloc(n, sizeof(*st->cost.target));
+	st->disk.target = calloc(n, sizeof(*st->disk.target));
+	st->disk.no_disk = calloc(n, sizeof(*st->disk.no_disk));
+	st->kd0 = calloc(n, sizeof(*st->kd0));
+	st->kdisk = calloc(n, sizeof(*st->kdisk));
+	if (!st->kc || !st->settle_pct || !st->tgt_pct || !st->net.target || !st->guest.seen ||
+	    !st->guest.guest_ns || !st->cost.target || !st->disk.target || !st->disk.no_disk ||
+	    !st->kd0 || !st->kdisk)
+		return -ENOMEM;
+	return 0;
 }
 
 void session_close(struct session *s)
@@ -58,6 +98,8 @@ void session_close(struct session *s)
 	free(s->steps);
 	s->steps = NULL;
 	s->nsteps = 0;
+	free(s->baseline_pct);
+	s->baseline_pct = NULL;
 	capture_close(&s->cap);
 }
 
@@ -70,8 +112,13 @@ struct sess_step *session_add_step(struct session *s, const char *label, int tar
 	if (!st)
 		return NULL;
 	s->steps = st;
-	st = &s->steps[s->nsteps++];
+	st = &s->steps[s->nsteps];
 	memset(st, 0, sizeof(*st));
+	if (session_step_alloc(st, s->cap.targets.n)) {
+		step_free(st);
+		return NULL;
+	}
+	s->nsteps++;
 	snprintf(st->label, sizeof(st->label), "%s", label);
 	st->target = target;
 	st->plan = *plan;
@@ -101,11 +148,12 @@ static void tl_add(struct session *s, struct sess_step *st, const struct capture
 	p->span_ns = iv->span_ns;
 	p->coverage_pct = coverage_pct(iv->busy_ns, iv->idle_ns, iv->steal_ns, iv->span_ns);
 	p->warmup = warmup;
-	p->nkc = ci->nkc;
-	memcpy(p->kc, ci->kc, sizeof(p->kc));
+	p->kc = calloc(ci->nkc ? ci->nkc : 1, sizeof(*p->kc));
 	p->rows = calloc(a->n ? a->n : 1, sizeof(*p->rows));
-	if (!p->rows)
+	if (!p->rows || !p->kc)
 		return;
+	p->nkc = ci->nkc;
+	memcpy(p->kc, ci->kc, ci->nkc * sizeof(*p->kc));
 	for (int i = 0; i < a->n; i++) {
 		snprintf(p->rows[i].entity, sizeof(p->rows[i].entity), "%s", a->rows[i].entity);
 		snprintf(p->rows[i].role, sizeof(p->rows[i].role), "%s", a->rows[i].role);
@@ -139,7 +187,7 @@ static int step_interval(struct session *s, struct sess_step *st, bool warmup)
 			st->ncpu = iv->ncpu_seen;
 		for (int k = 0; k < VP_DROP_MAX; k++)
 			st->drops[k] += iv->drops[k];
-		for (int k = 0; k < ci.nkc; k++)
+		for (int k = 0; k < ci.nkc && k < st->ntargets; k++)
 			kcheck_delta_add(&st->kc[k], &ci.kc[k], st->nkc_iv == 0);
 		st->nkc_iv++;
 	}
@@ -255,7 +303,11 @@ static void net_totals(struct session *s, struct net_split *out, char *na, size_
 {
 	struct netpath *np = s->cap.io ? iosec_net(s->cap.io) : NULL;
 
+	struct path_sum *per = out->target;
+
 	memset(out, 0, sizeof(*out));
+	out->target = per;
+	memset(per, 0, s->cap.targets.n * sizeof(*per));
 	if (!np) {
 		snprintf(na, nalen, "%s: path time stays inside the hosting threads",
 			 s->cap.io ? iosec_na(s->cap.io, "net") : "network programs not loaded");
@@ -290,19 +342,32 @@ static void net_totals(struct session *s, struct net_split *out, char *na, size_
  * the window's (collected at its start and end).  A bio's owner is its blkcg's target, else its
  * submitter's (capture_io_target), as the block table names them.
  */
-static void disk_totals(struct session *s, struct sess_step *st, struct kdisk_reading *kd1)
+static void disk_totals(struct session *s, struct sess_step *st)
 {
 	struct blockio *b = s->cap.io ? iosec_block(s->cap.io) : NULL;
+	int n = s->cap.targets.n < st->ntargets ? s->cap.targets.n : st->ntargets;
+	/* the kernel's block I/O figures at the window's end */
+	struct kdisk_reading *kd1 = calloc(n > 0 ? n : 1, sizeof(*kd1));
 
+	st->disk.ok = false;
+	memset(&st->disk.other, 0, sizeof(st->disk.other));
+	for (int i = 0; i < n; i++) {
+		memset(&st->disk.target[i], 0, sizeof(st->disk.target[i]));
+		st->disk.no_disk[i] = false;
+	}
+	if (!kd1) {
+		snprintf(st->disk_na, sizeof(st->disk_na), "out of memory");
+		return;
+	}
 	kdisk_read(&s->cap.targets, kd1);
-	memset(&st->disk, 0, sizeof(st->disk));
 	if (!b) {
 		snprintf(st->disk_na, sizeof(st->disk_na), "%s: disk time stays inside the threads",
 			 s->cap.io ? iosec_na(s->cap.io, "block") : "block programs not loaded");
+		free(kd1);
 		return;
 	}
 	st->disk.ok = true;
-	for (int i = 0; i < s->cap.targets.n && i < MAX_TARGETS; i++) {
+	for (int i = 0; i < n; i++) {
 		const struct target *t = &s->cap.targets.t[i];
 
 		st->disk.no_disk[i] = t->kind == TARGET_VM && !kdisk_vm_has_disk(t->pid);
@@ -316,11 +381,11 @@ static void disk_totals(struct session *s, struct sess_step *st, struct kdisk_re
 		if (!r->delta.ops)
 			continue;
 		t = capture_io_target(&s->cap, r->key.tid, cgid);
-		disk_sum_add(t >= 0 && t < MAX_TARGETS ? &st->disk.target[t] : &st->disk.other,
-			     r->key.op, r->key.flags,
-			     !strcmp(blockio_submitter_role(&r->key), "writeback"), &r->delta);
+		disk_sum_add(t >= 0 && t < n ? &st->disk.target[t] : &st->disk.other, r->key.op,
+			     r->key.flags, !strcmp(blockio_submitter_role(&r->key), "writeback"),
+			     &r->delta);
 	}
-	for (int i = 0; i < s->cap.targets.n && i < MAX_TARGETS; i++) {
+	for (int i = 0; i < n; i++) {
 		const struct disk_sum *d = &st->disk.target[i];
 
 		/*
@@ -370,7 +435,9 @@ static void guest_times(struct session *s, struct sess_step *st)
 	struct kvmexit *k = s->cap.io ? iosec_kvm(s->cap.io) : NULL;
 	const char *why;
 
-	memset(&st->guest, 0, sizeof(st->guest));
+	st->guest.ok = false;
+	memset(st->guest.seen, 0, st->ntargets * sizeof(*st->guest.seen));
+	memset(st->guest.guest_ns, 0, st->ntargets * sizeof(*st->guest.guest_ns));
 	if (!k) {
 		snprintf(st->guest_na, sizeof(st->guest_na),
 			 "exit handling: KVM programs not loaded (no KVM on this host)");
@@ -474,16 +541,17 @@ static int step_load_start(struct sess_step *st, struct step_load *l)
 
 int session_run_step(struct session *s, struct sess_step *st)
 {
-	struct net_split before;	       /* the network path totals at the step's start */
-	struct kdisk_reading kd1[MAX_TARGETS]; /* the kernel's block I/O figures at its end */
+	struct net_split before = { 0 }; /* the network path totals at the step's start */
 	struct capture_interval ci;
 	char na[sizeof(st->net_na)];
 	struct step_load l;
 	uint64_t next, warm_end;
 	int rc = 0;
-
 	uint64_t announced = now_mono_ns();
 
+	before.target = calloc(s->cap.targets.n ? s->cap.targets.n : 1, sizeof(*before.target));
+	if (!before.target)
+		return -ENOMEM;
 	step_settle(s, st);
 	st->t_start_s = (now_mono_ns() - s->t0_mono) / 1e9;
 	if (st->target >= 0 && s->cap.targets.t[st->target].gone) {
@@ -503,6 +571,7 @@ int session_run_step(struct session *s, struct sess_step *st)
 			snprintf(st->skip_reason, sizeof(st->skip_reason),
 				 "target %s was lost earlier", t->entity);
 		}
+		free(before.target);
 		return 0;
 	}
 	/* the step starts now: discard what was charged before */
@@ -512,8 +581,10 @@ int session_run_step(struct session *s, struct sess_step *st)
 	if (st->have_rc && !st->plan.warmup_ns)
 		step_reqcount(st, &st->rc_before);
 	rc = step_load_start(st, &l);
-	if (rc)
+	if (rc) {
+		free(before.target);
 		return rc;
+	}
 	next = now_mono_ns();
 	warm_end = next + st->plan.warmup_ns;
 	/* warm-up: sampled for the timeline, kept out of the totals; the window starts at its end */
@@ -571,12 +642,13 @@ int session_run_step(struct session *s, struct sess_step *st)
 	if (st->have_rc)
 		step_reqcount(st, &st->rc_after);
 	capture_io(&s->cap);
-	disk_totals(s, st, kd1);
+	disk_totals(s, st);
 	net_totals(s, &st->net, st->net_na, sizeof(st->net_na));
 	guest_times(s, st);
 	step_io(s, st);
-	for (int i = 0; i < MAX_TARGETS; i++)
+	for (int i = 0; i < s->cap.targets.n; i++)
 		path_sub(&st->net.target[i], &before.target[i]);
+	free(before.target);
 	path_sub(&st->net.other, &before.other);
 	path_sub(&st->net.bridge, &before.bridge);
 	st->t_end_s = (now_mono_ns() - s->t0_mono) / 1e9;

@@ -21,7 +21,9 @@ struct gsym_arg {
 	char spec[128], path[512];
 };
 
-static struct gsym_arg gargs[MAX_TARGETS];
+#define GUEST_SYMBOLS_MAX 64 /* --guest-symbols given */
+
+static struct gsym_arg gargs[GUEST_SYMBOLS_MAX];
 static int ngargs;
 
 /* What is known of one VM process: its kernel's symbols and its device map. */
@@ -54,8 +56,8 @@ int exits_guest_symbols_add(const char *arg)
 		       arg);
 		return -EINVAL;
 	}
-	if (ngargs >= MAX_TARGETS) {
-		vp_err("--guest-symbols: at most %d", MAX_TARGETS);
+	if (ngargs >= GUEST_SYMBOLS_MAX) {
+		vp_err("--guest-symbols: at most %d", GUEST_SYMBOLS_MAX);
 		return -EINVAL;
 	}
 	z = symbolizer_new();

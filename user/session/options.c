@@ -19,6 +19,19 @@ void session_cli_init(struct session_cli *c)
 	load_plan_init(&c->plan);
 }
 
+struct capture_opts session_capture_opts(const struct session_cli *c, bool io)
+{
+	return (struct capture_opts){
+		.vms = (const char **)c->vms,
+		.ctrs = (const char **)c->ctrs,
+		.nvm = c->nvm,
+		.nctr = c->nctr,
+		.which = c->light ? CAPTURE_LIGHT : io ? CAPTURE_ALL : CAPTURE_NO_IO,
+		.max_threads = c->max_threads,
+		.max_targets = c->max_targets,
+	};
+}
+
 int session_cli_opt(struct session_cli *c, int opt, const char *arg)
 {
 	char msg[256];
@@ -33,8 +46,9 @@ int session_cli_opt(struct session_cli *c, int opt, const char *arg)
 	switch (opt) {
 	case SESS_OPT_VM:
 	case SESS_OPT_CTR:
-		if ((opt == SESS_OPT_VM ? c->nvm : c->nctr) >= MAX_TARGETS) {
-			vp_err("too many targets (at most %d of each kind)", MAX_TARGETS);
+		if ((opt == SESS_OPT_VM ? c->nvm : c->nctr) >= SESSION_MAX_NAMED) {
+			vp_err("too many targets named (at most %d of each kind)",
+			       SESSION_MAX_NAMED);
 			return -EINVAL;
 		}
 		if (opt == SESS_OPT_VM)
@@ -64,6 +78,16 @@ int session_cli_opt(struct session_cli *c, int opt, const char *arg)
 			return -EINVAL;
 		}
 		c->max_threads = (uint32_t)n;
+		return 0;
+	}
+	case SESS_OPT_MAX_TARGETS: {
+		uint64_t n;
+
+		if (parse_u64(arg, 1, TARGETS_MAX_LIMIT, &n)) {
+			vp_err("--max-targets %s: a number from 1 to %d", arg, TARGETS_MAX_LIMIT);
+			return -EINVAL;
+		}
+		c->max_targets = (int)n;
 		return 0;
 	}
 	case SESS_OPT_JSON:

@@ -13,6 +13,7 @@
 #include "account/targets.h"
 #include "load/load.h"
 #include "load/reqcount.h"
+#include "session/capture.h"
 
 enum {
 	SESS_OPT_VM = 0x2000,
@@ -30,7 +31,11 @@ enum {
 	SESS_OPT_REQUESTS_FROM,
 	SESS_OPT_MAX_THREADS,
 	SESS_OPT_LIGHT,
+	SESS_OPT_MAX_TARGETS,
 };
+
+/* --vm / --container given on the command line, of each kind (discovery has --max-targets) */
+#define SESSION_MAX_NAMED 1024
 
 #define SESSION_TARGET_OPTIONS                                     \
 	{ "vm", required_argument, NULL, SESS_OPT_VM },            \
@@ -49,7 +54,7 @@ enum {
 	}
 #define SESSION_MAX_THREADS_HELP                                                                  \
 	"  --max-threads N       threads the per-thread maps and tables hold (default 131072);\n" \
-	"                        beyond it charges are counted as drops, never lost silently\n"
+	"                        beyond it charges are counted as drops, never lost silently\n" SESSION_MAX_TARGETS_HELP
 /* --light: top, serve, run, compare */
 #define SESSION_LIGHT_OPTION                               \
 	{                                                  \
@@ -64,6 +69,15 @@ enum {
 	"  --light               the light mode of top / serve: the switch-side accounting only;\n" \
 	"                        softirq and irq time stay with the thread they interrupted, and\n" \
 	"                        PATH, softirq by vector, block, KVM and stacks are n/a (why)\n"
+/* --max-targets N: top, run, compare, serve */
+#define SESSION_MAX_TARGETS_OPTION                                           \
+	{                                                                    \
+		"max-targets", required_argument, NULL, SESS_OPT_MAX_TARGETS \
+	}
+#define SESSION_MAX_TARGETS_HELP                                                                 \
+	"  --max-targets N       VMs and containers tracked at most (default 4096, 1-65536);\n"  \
+	"                        more are counted (drops: targets_not_tracked), their threads\n" \
+	"                        stay in other\n"
 #define SESSION_OUTPUT_OPTIONS                                      \
 	{ "interval", required_argument, NULL, SESS_OPT_INTERVAL }, \
 		{ "json", required_argument, NULL, SESS_OPT_JSON }, \
@@ -110,8 +124,9 @@ enum {
 	"                        the step lasts --duration, default 10s)\n"
 
 struct session_cli {
-	const char *vms[MAX_TARGETS], *ctrs[MAX_TARGETS];
+	const char *vms[SESSION_MAX_NAMED], *ctrs[SESSION_MAX_NAMED];
 	int nvm, nctr;
+	int max_targets;      /* --max-targets; 0: TARGETS_DEFAULT_MAX */
 	uint64_t interval_ns; /* default 1 s */
 	const char *json, *csv, *html;
 	unsigned int stack_hz; /* 0: no stack sampling */
@@ -126,6 +141,8 @@ struct session_cli {
 };
 
 void session_cli_init(struct session_cli *c);
+/* What capture_open takes from the command line. */
+struct capture_opts session_capture_opts(const struct session_cli *c, bool io);
 /*
  * A target, output or load option: 0 taken, -EINVAL bad value (message printed), 1 not one of
  * these (the caller's own, or unknown).

@@ -36,12 +36,13 @@ struct tl_point {
 		uint64_t busy_ns;
 	} * rows;
 	int nkc;
-	struct kcheck_delta kc[MAX_TARGETS];
+	struct kcheck_delta *kc; /* [nkc] */
 };
 
 struct sess_step {
 	char label[48]; /* "light", "1000", "run" */
 	int target;	/* index in the session's targets, -1: none named */
+	int ntargets;	/* places in the per-target arrays below (session_step_alloc) */
 	char url[512];
 	struct load_plan plan;
 	struct load_result res;
@@ -68,8 +69,8 @@ struct sess_step {
 	bool bpf_known; /* kernel bpf_stats was on */
 	int ncpu;
 	uint64_t drops[VP_DROP_MAX];
-	int nkc_iv;			     /* measured intervals folded into kc */
-	struct kcheck_delta kc[MAX_TARGETS]; /* per target over the measured window */
+	int nkc_iv;		 /* measured intervals folded into kc */
+	struct kcheck_delta *kc; /* per target over the measured window */
 	int ntl, captl;
 	struct tl_point *tl;
 
@@ -81,8 +82,8 @@ struct sess_step {
 	struct disk_split disk;
 	char disk_na[160]; /* why disk.ok is false */
 	/* the kernel's block I/O figure of each target over the same window (disk_check.h) */
-	struct kdisk_reading kd0[MAX_TARGETS];
-	struct kdisk_delta kdisk[MAX_TARGETS];
+	struct kdisk_reading *kd0; /* [targets] at the window's start */
+	struct kdisk_delta *kdisk; /* [targets] */
 
 	/* guest time of the VMs' vCPUs (KVM), splitting their CPU into OWN and EXITS */
 	struct guest_split guest;
@@ -101,8 +102,8 @@ struct sess_step {
 	 * and each target's CPU % of the host during the step (session_baseline) */
 	bool settle_tried, settled;
 	double settle_s;
-	double settle_pct[MAX_TARGETS]; /* each target's CPU % of host when the wait ended */
-	double tgt_pct[MAX_TARGETS];	/* during the measured window */
+	double *settle_pct; /* each target's CPU % of host when the wait ended */
+	double *tgt_pct;    /* during the measured window */
 
 	/* the load generator's own limits (session_derive): its threads' CPU and run-queue wait in
 	 * % of what its workers could have used; bound when either is above its threshold */
@@ -140,16 +141,20 @@ struct session {
 	/* each target's idle CPU % of the host, measured before the first step */
 	bool have_baseline;
 	double baseline_s;
-	double baseline_pct[MAX_TARGETS];
+	double *baseline_pct; /* [targets] */
 };
 
 /*
  * Open probes (and the I/O sections; light: the switch-side accounting only, capture.h) for the
  * given targets; SIGINT/SIGTERM are blocked and taken between intervals.  Returns 0 or -errno (message printed).
  */
-int session_open(struct session *s, const char **vms, int nvm, const char **ctrs, int nctr,
-		 uint64_t interval_ns, uint32_t max_threads, bool light);
+int session_open(struct session *s, const struct capture_opts *o, uint64_t interval_ns);
 void session_close(struct session *s);
+/*
+ * A step's per-target arrays (kc, settle and target %, network, guest and cost splits) for
+ * ntargets: the session's targets are resolved once, at session_open.  -ENOMEM.
+ */
+int session_step_alloc(struct sess_step *st, int ntargets);
 /* Add a step (plan copied); the label and the target index are for the report. */
 struct sess_step *session_add_step(struct session *s, const char *label, int target,
 				   const struct load_plan *plan);

@@ -42,6 +42,11 @@ int stack_profile_add(struct stack_profile *p, const char *entity, const char *r
 	struct stack_prow *r;
 	uint32_t h;
 
+	if (!p->strs && !(p->strs = calloc(1, sizeof(*p->strs))))
+		return -ENOMEM;
+	stack = intern(p->strs, stack, NULL);
+	if (!stack)
+		return -ENOMEM;
 	if ((uint32_t)(p->n + 1) * 2 > p->nindex && reindex(p, p->nindex ? p->nindex * 2 : 1024))
 		return -ENOMEM;
 	h = row_hash(entity, role, ctx, stack) & (p->nindex - 1);
@@ -88,6 +93,9 @@ int stack_profile_merge(struct stack_profile *a, const struct stack_profile *b)
 
 void stack_profile_free(struct stack_profile *p)
 {
+	if (p->strs)
+		intern_free(p->strs);
+	free(p->strs);
 	free(p->rows);
 	free(p->index);
 	memset(p, 0, sizeof(*p));

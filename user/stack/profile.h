@@ -13,11 +13,13 @@
 
 #include "account/targets.h"
 
+struct intern;
+
 struct stack_prow {
 	char entity[ENTITY_LEN];
 	char role[ROLE_LEN];
 	uint32_t ctx;	   /* VP_SCTX_* */
-	const char *stack; /* interned by the sampler: "root;...;leaf" */
+	const char *stack; /* "root;...;leaf", in the profile's own table (strs) */
 	uint64_t count;
 };
 
@@ -30,9 +32,14 @@ struct stack_profile {
 	struct stack_prow *rows;
 	uint32_t *index; /* hash of rows, cap*2 slots, value row+1 */
 	uint32_t nindex;
+	/*
+	 * The stacks' text, one copy each, owned: rows compare stacks as pointers, and the sampler's
+	 * table lives one drain only.  Its size follows the profile's rows, not the session's.
+	 */
+	struct intern *strs;
 };
 
-/* Add count samples of one (owner, context, stack); -ENOMEM. */
+/* Add count samples of one (owner, context, stack); the stack text is copied.  -ENOMEM. */
 int stack_profile_add(struct stack_profile *p, const char *entity, const char *role, uint32_t ctx,
 		      const char *stack, uint64_t count);
 /* Add b's rows and totals into a. */

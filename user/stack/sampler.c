@@ -25,7 +25,7 @@ struct stack_sampler {
 	int *pfd;
 	struct bpf_link **links;
 	struct symbolizer *sym;
-	struct intern stacks; /* folded stacks */
+	struct intern stacks; /* folded stacks of the last drain (emptied by the next) */
 	uint64_t drops_prev[VP_STACK_DROP_ALL];
 	int cpu_state_fd;
 	/* new processes announced by the programs: their mappings read at once, by this thread */
@@ -433,6 +433,9 @@ int stack_sampler_drain(struct stack_sampler *s, struct stack_batch *b)
 	sfd = bpf_map__fd(old ? s->skel->maps.stacks1 : s->skel->maps.stacks0);
 	pthread_mutex_lock(&s->lock);
 	sym_new_epoch(s->sym);
+	/* the last batch's stacks are the caller's no more (its profile copied them) */
+	intern_free(&s->stacks);
+	intern_init(&s->stacks);
 	/* the programs write the other generation from now on */
 	__atomic_store_n(&s->skel->bss->gen, old ^ 1, __ATOMIC_SEQ_CST);
 	while (!bpf_map_get_next_key(cfd, pk, &next)) {

@@ -24,7 +24,7 @@ struct stack_row {
 	uint32_t tid, tgid;
 	uint32_t attr_key; /* the accounting's key: tid, or VP_IDLE_KEY_BASE + cpu for tid 0 */
 	uint32_t ctx;	   /* VP_SCTX_* */
-	const char *stack; /* "root;...;leaf", interned: valid until the sampler is closed */
+	const char *stack; /* "root;...;leaf", interned: valid until the next drain */
 	uint64_t count;
 };
 
@@ -42,7 +42,11 @@ struct stack_batch {
  */
 int stack_sampler_open(struct stack_sampler **out, int cpu_state_fd, unsigned int hz, char *why,
 		       size_t whylen);
-/* Everything sampled since the previous drain (or open). */
+/*
+ * Everything sampled since the previous drain (or open).  A row's stack text lives until the
+ * next drain: the folded-stack table starts empty every drain, so an always-on `top --stacks`
+ * does not grow with every stack it ever saw (a profile keeps its own copy, stack/profile.h).
+ */
 int stack_sampler_drain(struct stack_sampler *s, struct stack_batch *b);
 void stack_batch_free(struct stack_batch *b);
 void stack_sampler_close(struct stack_sampler *s);

@@ -104,18 +104,31 @@ uint64_t cgroup_id_of(const char *abspath)
 	return stat(abspath, &st) || !S_ISDIR(st.st_mode) ? 0 : (uint64_t)st.st_ino;
 }
 
+bool cgroup_has_children(const struct stat *st)
+{
+	/*
+	 * kernfs keeps a directory's link count at 2 + its subdirectories (kernfs_refresh_inode):
+	 * a leaf cgroup need not be read to know it has none.  Any other count is read.
+	 */
+	return st->st_nlink != 2;
+}
+
 static int walk(const char *dir, uint64_t *ids, int max, int depth)
 {
 	struct dirent *de;
+	struct stat st;
 	int n = 0;
 	DIR *d;
 
 	if (max <= 0 || depth > 16)
 		return 0;
-	ids[n] = cgroup_id_of(dir);
-	if (!ids[n])
+	/* Since v5.5 a cgroup directory's inode number is its kernfs id (64-bit kernels). */
+	if (stat(dir, &st) || !S_ISDIR(st.st_mode) || !st.st_ino)
 		return 0;
-	n++;
+	ids[n++] = (uint64_t)st.st_ino;
+	/* a thousand containers' trees are walked every interval: their leaves with one stat */
+	if (!cgroup_has_children(&st))
+		return n;
 	d = opendir(dir);
 	if (!d)
 		return n;

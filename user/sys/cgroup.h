@@ -3,8 +3,10 @@
 #ifndef VP_CGROUP_H
 #define VP_CGROUP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 enum cgroup_hier { CGROUP_V2, CGROUP_V1_CPU, CGROUP_V1_BLKIO };
@@ -38,6 +40,8 @@ int cgroup_v1_cpuacct_dir(const struct cgroup_mounts *m, const char *proc_cgroup
 int cgroup_tree_ids(enum cgroup_hier h, const char *relpath, uint64_t *ids, int max);
 /* Kernfs id of one cgroup directory (absolute path); 0 on failure. */
 uint64_t cgroup_id_of(const char *abspath);
+/* Whether a cgroup directory (its stat) may have subdirectories; false: a leaf, for certain. */
+bool cgroup_has_children(const struct stat *st);
 /*
  * A user's cgroup spec -> paths relative to each hierarchy: "/sys/fs/cgroup/unified/x/y" (under
  * a known mount), or "/x/y" / "x/y" relative to the v2 hierarchy (and v1 cpu, if it exists there).
