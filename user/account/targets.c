@@ -648,6 +648,7 @@ static int add_vm_pod(struct targets *ts, const char *spec, pid_t vmm)
 		err = 0;
 		break;
 	}
+	targets_free(all);
 	free(all);
 	return err;
 }

@@ -405,6 +405,7 @@ static void disk_totals(struct session *s, struct sess_step *st)
 				proc ? d->wr_bytes - d->wr_meta_bytes : d->wr_bytes, d->rd_ops,
 				d->wr_ops);
 	}
+	free(kd1);
 }
 
 /*
