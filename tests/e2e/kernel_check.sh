@@ -44,9 +44,12 @@ check() {
 	echo "$what: $row steal_ns=$(jq .steps[0].cpu.steal_ns "$j") span_ns=$(jq .steps[0].cpu.span_ns "$j")"
 	d=$(jq -r '.diff_pct' <<<"$row")
 	[ "$d" != null ] || fail "$what: no kernel figure: $(jq -c '.steps[0].cpu.kernel_check_notes' "$j")"
-	assert_ge "$(jq -r '.kernel_ns' <<<"$row")" 100000000 "$what: the target's CPU in the step"
 	jq -e '[.steps[0].timeline[] | has("kernel_check")] | all' "$j" >/dev/null ||
 		fail "$what: timeline points without kernel_check"
+	# too little of the target's CPU to hold it to 2 % (a VM starved by the busy loops and
+	# whatever else this host runs): measured once more, like a difference above the bound
+	[ "$(jq -r '.kernel_ns' <<<"$row")" -ge 100000000 ] ||
+		{ echo "$what: the target's CPU in the step is under 100 ms"; return 1; }
 	awk -v d="${d#-}" -v b="$bound" 'BEGIN { exit !(d <= b) }'
 }
 
@@ -66,7 +69,7 @@ run_both() {
 			grep -q "^Agreement with the kernel" "$tmp/$name-$mode.txt" ||
 				fail "$name $mode: text report lacks the agreement lines"
 			check "$name $mode ($flavour)" "$tmp/$name-$mode.json" "$ent" && break
-			[ $try = 2 ] && fail "$name $mode ($flavour): |virtprof - kernel| > $bound % twice"
+			[ $try = 2 ] && fail "$name $mode ($flavour): |virtprof - kernel| > $bound %, or under 100 ms of the target's CPU, twice"
 		done
 	done
 }

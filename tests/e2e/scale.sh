@@ -101,8 +101,10 @@ secs=$(($(date +%s) - start))
 [ $rc -eq 0 ] || fail "top 1 3 exited $rc after ${secs}s (124: it hung): $(tail -n 3 "$tmp/top.err")"
 [ "$(wc -l <"$tmp/top.json")" -eq 3 ] || fail "want 3 intervals, got $(wc -l <"$tmp/top.json")"
 echo "top 1 3 with $N threads: ${secs}s"
-# 3 intervals plus loading the programs: a hang or a crawl shows here
-assert_le "$secs" 20 "top 1 3 took too long"
+# 3 intervals plus loading the programs and the first sight of 20,000 threads: a crawl shows
+# here (a hang is the timeout above).  Not a speed goal (scripts/bench/scale.sh is): with the
+# kernel lab beside this suite on 2 CPUs it took 35 s once, so the bound is 50 s.
+assert_le "$secs" 50 "top 1 3 took too long"
 full_and_no_drops "$tmp/top.json" "with the threads running"
 # the helper's threads that ran are attributed to it (how many ran is the machine's business)
 seen=$(jq -s -r ".[-1] | $summary | .[1]" "$tmp/top.json")

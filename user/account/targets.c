@@ -1444,7 +1444,8 @@ bool targets_refresh(struct targets *ts)
 	bool changed = false;
 	int n0 = ts->n, nvm0 = vm_pods_count(ts);
 
-	if (ts->rediscover) {
+	if (ts->rediscover && ts->discover_now) {
+		ts->discover_now = false;
 		targets_discover(ts);
 		changed = ts->n != n0;
 	}

@@ -98,7 +98,9 @@ struct targets {
 	/* cgroup ids, pids, netns -> targets; rebuilt by every targets_* call that changes them */
 	struct target_index *idx;
 	bool idx_stale;	 /* a target's keys changed in place: rebuild at the end of the call */
-	bool rediscover; /* no target named: look for new VMs and containers every refresh */
+	bool rediscover; /* no target named: look for new VMs and containers (see discover_now) */
+	/* with rediscover: the next refresh runs a full discovery (capture.c discover_due) */
+	bool discover_now;
 	uint64_t prune_after_ns; /* with rediscover: a target gone this long leaves the table */
 	int nnotes;
 	char notes[MAX_TARGET_NOTES][200]; /* what discovery saw but could not name */

@@ -6,6 +6,7 @@
 #include <bpf/libbpf.h>
 
 #include "account.skel.h"
+#include "account/classify.h"
 #include "io/sections.h"
 #include "probe/probe.h"
 #include "stack/sampler.h"
@@ -196,6 +197,7 @@ int capture_retarget(struct capture *c, const char **vms, int nvm, const char **
 		c->targets = *ts;
 		c->targets.rediscover = rd;
 		c->targets.prune_after_ns = keep;
+		c->disc_last_ns = 0; /* resolved anew: the next interval discovers in full */
 		attributor_invalidate(&c->attr);
 		/* the kernel's figures were read for the old list: each starts again at a boundary */
 		for (int i = 0; i < c->kc_cap; i++) {
@@ -316,6 +318,94 @@ void capture_io(struct capture *c)
 	iosec_for_each_tid(c->io, attribute_io_tid, &c->attr);
 }
 
+/* An open-addressing set of cgroup ids (0 is never an id). */
+static bool cgid_set_has(const struct cgid_set *s, uint64_t k)
+{
+	if (!s->cap)
+		return false;
+	for (uint32_t i = (uint32_t)(k * 0x9e3779b97f4a7c15ull >> 32) & (s->cap - 1);;
+	     i = (i + 1) & (s->cap - 1)) {
+		if (s->k[i] == k)
+			return true;
+		if (!s->k[i])
+			return false;
+	}
+}
+
+static void cgid_set_add(struct cgid_set *s, uint64_t k)
+{
+	uint32_t i;
+
+	if (!k || cgid_set_has(s, k))
+		return;
+	if ((s->n + 1) * 2 > s->cap) {
+		struct cgid_set g = { .cap = s->cap ? s->cap * 2 : 256 };
+
+		g.k = calloc(g.cap, sizeof(*g.k));
+		if (!g.k)
+			return; /* not remembered: at worst one more discovery */
+		for (uint32_t j = 0; j < s->cap; j++)
+			if (s->k[j])
+				cgid_set_add(&g, s->k[j]);
+		free(s->k);
+		*s = g;
+	}
+	for (i = (uint32_t)(k * 0x9e3779b97f4a7c15ull >> 32) & (s->cap - 1); s->k[i];
+	     i = (i + 1) & (s->cap - 1))
+		;
+	s->k[i] = k;
+	s->n++;
+}
+
+/*
+ * With rediscovery on (top, serve with no target named), a full discovery walks every cgroup
+ * directory of both hierarchies and /proc/<pid>/comm of every process: on a host of 1,800
+ * cgroups that was most of the agent's own CPU (as much as its BPF programs in --light).  What
+ * there is to find shows first as a thread that ran in a cgroup no thread ran in since the last
+ * discovery, or as a process named as a VMM that is no target: discover then, and at least every
+ * DISCOVER_MAX_GAP_NS for what has not run (a container that only sleeps).  The set starts over
+ * at every discovery, so it holds one period's cgroups, not a day's.
+ */
+#define DISCOVER_MAX_GAP_NS (10ull * 1000 * 1000 * 1000)
+
+static bool discover_due(struct capture *c, const struct interval *iv)
+{
+	uint64_t now = now_mono_ns();
+	bool due = !c->disc_last_ns || now - c->disc_last_ns >= DISCOVER_MAX_GAP_NS;
+
+	for (int i = 0; i < iv->n && !due; i++) {
+		const struct thread_rec *r;
+
+		if (VP_IS_IDLE_KEY(iv->rows[i].key))
+			continue;
+		r = collector_thread(&c->coll, iv->rows[i].key);
+		if (!r)
+			continue;
+		if ((r->info.cgid_v2 && !cgid_set_has(&c->disc_seen, r->info.cgid_v2)) ||
+		    (r->info.cgid_v1_cpu && !cgid_set_has(&c->disc_seen, r->info.cgid_v1_cpu)))
+			due = true;
+		else if (r->info.tid == r->info.tgid && classify_vmm_of_comm(r->info.comm) &&
+			 !targets_by_pid(&c->targets, (pid_t)r->info.tgid))
+			due = true;
+	}
+	if (!due)
+		return false;
+	c->disc_seen.n = 0;
+	if (c->disc_seen.k)
+		memset(c->disc_seen.k, 0, c->disc_seen.cap * sizeof(*c->disc_seen.k));
+	for (int i = 0; i < iv->n; i++) {
+		const struct thread_rec *r;
+
+		if (VP_IS_IDLE_KEY(iv->rows[i].key) ||
+		    !(r = collector_thread(&c->coll, iv->rows[i].key)))
+			continue;
+		cgid_set_add(&c->disc_seen, r->info.cgid_v2);
+		cgid_set_add(&c->disc_seen, r->info.cgid_v1_cpu);
+	}
+	c->disc_last_ns = now;
+	return true;
+}
+
 int capture_next(struct capture *c, struct capture_interval *ci)
 {
 	int err, nbefore;
@@ -327,6 +417,8 @@ int capture_next(struct capture *c, struct capture_interval *ci)
 		return err;
 	/* a cgroup made below a container later (a new exec'd service) must be attributed too */
 	nbefore = c->targets.n;
+	if (c->targets.rediscover)
+		c->targets.discover_now = discover_due(c, &ci->iv);
 	if (targets_refresh(&c->targets))
 		attributor_invalidate(&c->attr);
 	if (kc_room(c, c->targets.n) ||
@@ -401,6 +493,8 @@ void capture_close(struct capture *c)
 	collector_free(&c->coll);
 	account_probe_close(&c->probe);
 	capture_free_targets(c);
+	free(c->disc_seen.k);
+	memset(&c->disc_seen, 0, sizeof(c->disc_seen));
 	c->open = false;
 }
 

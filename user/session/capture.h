@@ -46,6 +46,12 @@ enum capture_probes { CAPTURE_ALL, CAPTURE_NO_IO, CAPTURE_LIGHT };
 #define CAPTURE_LIGHT_IO_NA "light mode: no network, block or KVM programs attached"
 #define CAPTURE_LIGHT_STACKS_NA "light mode: no stack sampling"
 
+/* An open-addressing set of cgroup ids (capture.c). */
+struct cgid_set {
+	uint64_t *k;
+	uint32_t cap, n;
+};
+
 struct capture {
 	struct account_probe probe;
 	struct iosec *io; /* network / block / KVM sections; NULL when disabled */
@@ -55,6 +61,9 @@ struct capture {
 	int stacks_prog0;	      /* c->progs[] index of the sampler's first program */
 	struct collector coll;
 	struct targets targets;
+	/* with rediscovery: the cgroups threads ran in since the last full discovery, and when */
+	struct cgid_set disc_seen;
+	uint64_t disc_last_ns;
 	struct attributor attr;
 	struct kernel_mode mode;
 	bool light;	 /* CAPTURE_LIGHT: softirq / irq time left with the interrupted thread */
