@@ -4,8 +4,9 @@
 # ones that start after it, at its next interval and without SIGHUP; one gone for --grace leaves
 # its table.  The containers are podman-layout stand-ins made by hand
 # (machine.slice/libpod-<64 hex>.scope on v2 and on the v1 cpu hierarchy), SCALE_CTRS of them
-# (default 300), each holding one process that sleeps a second at a time (so each is charged a
-# little CPU every interval); then, after they are gone, 40 more.  `top 1 2 --json` names all of
+# (default 120, well past the 32 places the table once had and quick on a loaded 2-CPU machine;
+# SCALE_CTRS=1000 by hand), each holding one process that sleeps a second at a time (so each is
+# charged a little CPU every interval); then, after they are gone, 40 more.  `top 1 2 --json` names all of
 # them too, and with `--max-targets 10` tracks 10, counts the rest in the drops table
 # (targets_not_tracked) and its targets note, and exits 0.
 . "$(dirname "$0")/../lib.sh"
@@ -14,7 +15,7 @@ need_cmd curl jq
 v2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
 [ -n "$v2" ] || skip "no cgroup v2 hierarchy mounted"
 v1=$(awk '$3 == "cgroup" && $4 ~ /(^|,)cpu(,|$)/ { print $2; exit }' /proc/mounts)
-N=${SCALE_CTRS:-300}
+N=${SCALE_CTRS:-120}
 tmp=$(mktemp -d)
 on_exit "rm -rf '$tmp'"
 port=$(free_port 1) || fail "no free port"

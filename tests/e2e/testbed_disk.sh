@@ -82,7 +82,7 @@ check_run() { # json workload
 
 for w in disk-read disk-write; do
 	"$VIRTPROF" compare --testbed --testbed-name "$name" --workload "$w" --steps 3 \
-		--duration 5s --json "$out/$w.json" >"$out/$w.txt" 2>"$out/$w.err" ||
+		--duration 3s --json "$out/$w.json" >"$out/$w.txt" 2>"$out/$w.err" ||
 		fail "compare --workload $w failed: $(tail -n 3 "$out/$w.err")"
 	grep -q "^Disk I/O against the kernel" "$out/$w.txt" || fail "$w: no disk check in the text report"
 	grep -q "^Disk I/O by owner" "$out/$w.txt" || fail "$w: no disk table in the text report"
