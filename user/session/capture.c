@@ -169,7 +169,8 @@ int capture_open(struct capture *c, const struct capture_opts *o)
 	c->coll.at_boundary = read_kernel_figures;
 	c->coll.at_boundary_ctx = c;
 	err = collector_restart(&c->coll);
-	memcpy(c->kc_prev, c->kc_now, c->targets.n * sizeof(*c->kc_prev));
+	if (c->targets.n) /* no target, no arrays (memcpy's NULL is undefined even for 0 bytes) */
+		memcpy(c->kc_prev, c->kc_now, c->targets.n * sizeof(*c->kc_prev));
 	if (err) {
 		capture_close(c);
 		return -EIO;

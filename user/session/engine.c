@@ -299,7 +299,52 @@ static bool wait_until(struct session *s, uint64_t until)
 }
 
 /* The network path since load: per device from the I/O sections, summed per owner. */
-static void net_totals(struct session *s, struct net_split *out, char *na, size_t nalen)
+/*
+ * Each device's counters at the start of a step's window.  The window's network path is every
+ * device's own delta, charged to its owner at the window's end: totals summed per owner at both
+ * ends and subtracted went negative when a device changed hands in between (a veth whose owner
+ * was found during the step) or was forgotten (netpath's prune), and the u64 wrapped
+ * (18446744073698694106 ns of "other devices" in one 10,000-user step).
+ */
+struct net_base {
+	int n;
+	struct net_base_dev {
+		struct vp_net_key key;
+		struct vp_net_stats total;
+	} * dev;
+};
+
+static void net_base_take(struct session *s, struct net_base *b)
+{
+	struct netpath *np = s->cap.io ? iosec_net(s->cap.io) : NULL;
+
+	memset(b, 0, sizeof(*b));
+	if (!np || !np->runs || !np->ndev || !(b->dev = calloc(np->ndev, sizeof(*b->dev))))
+		return;
+	for (int i = 0; i < np->ndev; i++) {
+		b->dev[i].key = np->devs[i].info.key;
+		b->dev[i].total = np->devs[i].total;
+	}
+	b->n = np->ndev;
+}
+
+static const struct vp_net_stats *net_base_of(const struct net_base *b, const struct vp_net_key *k)
+{
+	for (int i = 0; b && i < b->n; i++)
+		if (b->dev[i].key.netns == k->netns && b->dev[i].key.ifindex == k->ifindex)
+			return &b->dev[i].total;
+	return NULL;
+}
+
+/* end - start, or end when the counter started over (a device forgotten and seen again) */
+static uint64_t since(uint64_t end, uint64_t start)
+{
+	return end >= start ? end - start : end;
+}
+
+/* The network path per owner since base (NULL: since the programs were loaded). */
+static void net_totals(struct session *s, struct net_split *out, const struct net_base *base,
+		       char *na, size_t nalen)
 {
 	struct netpath *np = s->cap.io ? iosec_net(s->cap.io) : NULL;
 
@@ -320,20 +365,28 @@ static void net_totals(struct session *s, struct net_split *out, char *na, size_
 	out->ok = true;
 	for (int i = 0; i < np->ndev; i++) {
 		const struct net_dev *d = &np->devs[i];
+		const struct vp_net_stats *b = net_base_of(base, &d->info.key);
+		const struct vp_net_stats zero = { 0 };
 		const struct target *t = netpath_owner(np, d, &s->cap.targets);
 		struct path_sum *ps;
+		uint64_t proc;
 
+		if (!b)
+			b = &zero;
 		if (t)
 			ps = &out->target[t - s->cap.targets.t];
 		else if (d->kind == NET_BRIDGE)
 			ps = &out->bridge;
 		else
 			ps = &out->other;
-		ps->softirq_ns += d->total.sirq_ns[0] + d->total.sirq_ns[1];
-		ps->proc_ns += d->total.proc_ns;
+		ps->softirq_ns += since(d->total.sirq_ns[0], b->sirq_ns[0]) +
+				  since(d->total.sirq_ns[1], b->sirq_ns[1]);
+		proc = since(d->total.proc_ns, b->proc_ns);
+		ps->proc_ns += proc;
 		if (d->kind == NET_TAP && (d->vhost == VHOST_USER_WORKER || d->vhost == VHOST_KTHREAD))
-			ps->vhost_proc_ns += d->total.proc_ns;
-		ps->pkts += d->total.rx_pkts + d->total.tx_pkts;
+			ps->vhost_proc_ns += proc;
+		ps->pkts +=
+			since(d->total.rx_pkts, b->rx_pkts) + since(d->total.tx_pkts, b->tx_pkts);
 	}
 }
 
@@ -467,13 +520,6 @@ static void guest_times(struct session *s, struct sess_step *st)
 }
 
 /* netpath keeps running totals since load; the step's share is its end minus its start. */
-static void path_sub(struct path_sum *a, const struct path_sum *b)
-{
-	a->softirq_ns -= b->softirq_ns;
-	a->proc_ns -= b->proc_ns;
-	a->pkts -= b->pkts;
-}
-
 /*
  * What drives a step: virtprof's own load (h), the user's command (cmd: it lasts as long as it
  * runs, --duration bounds it), or nothing (--requests-from alone: the step lasts --duration).
@@ -542,17 +588,13 @@ static int step_load_start(struct sess_step *st, struct step_load *l)
 
 int session_run_step(struct session *s, struct sess_step *st)
 {
-	struct net_split before = { 0 }; /* the network path totals at the step's start */
+	struct net_base before = { 0 }; /* the devices' network counters at the window's start */
 	struct capture_interval ci;
-	char na[sizeof(st->net_na)];
 	struct step_load l;
 	uint64_t next, warm_end;
 	int rc = 0;
 	uint64_t announced = now_mono_ns();
 
-	before.target = calloc(s->cap.targets.n ? s->cap.targets.n : 1, sizeof(*before.target));
-	if (!before.target)
-		return -ENOMEM;
 	step_settle(s, st);
 	st->t_start_s = (now_mono_ns() - s->t0_mono) / 1e9;
 	if (st->target >= 0 && s->cap.targets.t[st->target].gone) {
@@ -572,7 +614,6 @@ int session_run_step(struct session *s, struct sess_step *st)
 			snprintf(st->skip_reason, sizeof(st->skip_reason),
 				 "target %s was lost earlier", t->entity);
 		}
-		free(before.target);
 		return 0;
 	}
 	/* the step starts now: discard what was charged before */
@@ -582,10 +623,8 @@ int session_run_step(struct session *s, struct sess_step *st)
 	if (st->have_rc && !st->plan.warmup_ns)
 		step_reqcount(st, &st->rc_before);
 	rc = step_load_start(st, &l);
-	if (rc) {
-		free(before.target);
+	if (rc)
 		return rc;
-	}
 	next = now_mono_ns();
 	warm_end = next + st->plan.warmup_ns;
 	/* warm-up: sampled for the timeline, kept out of the totals; the window starts at its end */
@@ -609,7 +648,7 @@ int session_run_step(struct session *s, struct sess_step *st)
 	 */
 	capture_io(&s->cap);
 	kdisk_read(&s->cap.targets, st->kd0);
-	net_totals(s, &before, na, sizeof(na));
+	net_base_take(s, &before);
 	st->t_window_s = (now_mono_ns() - s->t0_mono) / 1e9;
 	next = now_mono_ns();
 	while (!s->stop && !step_load_done(&l)) {
@@ -644,14 +683,10 @@ int session_run_step(struct session *s, struct sess_step *st)
 		step_reqcount(st, &st->rc_after);
 	capture_io(&s->cap);
 	disk_totals(s, st);
-	net_totals(s, &st->net, st->net_na, sizeof(st->net_na));
+	net_totals(s, &st->net, &before, st->net_na, sizeof(st->net_na));
+	free(before.dev);
 	guest_times(s, st);
 	step_io(s, st);
-	for (int i = 0; i < s->cap.targets.n; i++)
-		path_sub(&st->net.target[i], &before.target[i]);
-	free(before.target);
-	path_sub(&st->net.other, &before.other);
-	path_sub(&st->net.bridge, &before.bridge);
 	st->t_end_s = (now_mono_ns() - s->t0_mono) / 1e9;
 	session_derive(s, st);
 	return rc;
