@@ -352,7 +352,8 @@ static void net_totals(struct session *s, struct net_split *out, const struct ne
 
 	memset(out, 0, sizeof(*out));
 	out->target = per;
-	memset(per, 0, s->cap.targets.n * sizeof(*per));
+	if (s->cap.targets.n)
+		memset(per, 0, s->cap.targets.n * sizeof(*per));
 	if (!np) {
 		snprintf(na, nalen, "%s: path time stays inside the hosting threads",
 			 s->cap.io ? iosec_na(s->cap.io, "net") : "network programs not loaded");
