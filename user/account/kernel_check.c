@@ -174,7 +174,8 @@ void kcheck_read(const struct targets *ts, struct kcheck_reading *out)
 void kcheck_ours(const struct interval *iv, struct collector *c, const struct targets *ts,
 		 uint64_t *ours)
 {
-	memset(ours, 0, (size_t)ts->n * sizeof(*ours));
+	if (ts->n) /* no target, no array: memset's NULL is undefined even for 0 bytes */
+		memset(ours, 0, (size_t)ts->n * sizeof(*ours));
 	for (int i = 0; i < iv->n; i++) {
 		const struct thread_rec *r;
 		int hit[16], n, m;

@@ -199,7 +199,8 @@ void cost_derive(struct step_cost *c, const struct agg *agg, const struct net_sp
 
 	memset(c, 0, sizeof(*c));
 	c->target = per;
-	memset(per, 0, (size_t)ts->n * sizeof(*per));
+	if (ts->n)
+		memset(per, 0, (size_t)ts->n * sizeof(*per));
 	for (int i = 0; i < agg->n; i++)
 		charge_row(c, &agg->rows[i], net->ok, disk_ok, ts->n);
 	if (disk_ok)
