@@ -481,6 +481,35 @@ static __always_inline __u64 take_softirq(struct vp_cpu_state *cs, __u64 want)
 }
 
 /*
+ * How far the open run of `t` on rq goes past the kernel's last charge of it: its se.exec_start
+ * (rq->clock_task, which is rq->clock less the steal so far), not rq->clock -- the new-idle
+ * balance in pick_next_task() drops the rq lock and updates the clock again after prev was
+ * charged.  The idle task has no runtime: rq->clock.  0 before the clock offset is calibrated.
+ */
+static __always_inline __u64 past_kernel_charge(struct vp_cpu_state *cs, struct rq *rq, __u64 clock,
+						struct task_struct *t, __u32 tid, __u64 now,
+						bool btf)
+{
+	__u64 boundary;
+
+	if (!rq || !cs->clk_off)
+		return 0;
+	boundary = clock + cs->clk_off;
+	if (tid)
+		boundary += VP_READ(btf, t, se.exec_start) - VP_RQ_READ(btf, rq, clock_task);
+	return boundary < now ? now - boundary : 0;
+}
+
+/* Up to `want` ns out of the open run's task time. */
+static __always_inline __u64 take_task(struct vp_cpu_state *cs, __u64 want)
+{
+	__u64 got = want < cs->task_acc ? want : cs->task_acc;
+
+	cs->task_acc -= got;
+	return got;
+}
+
+/*
  * ns of the open run that the kernel already gives to next, taken out of prev's accumulators:
  * task time first; then, where the kernel counts interrupts in the runtime, the softirq that ran
  * past the boundary -- a loopback send's receive processing that woke next on this CPU: the
@@ -492,25 +521,9 @@ static __always_inline __u64 kernel_handoff(struct vp_cpu_state *cs, struct rq *
 					    struct task_struct *prev, __u32 prev_tid, __u64 now,
 					    bool btf)
 {
-	__u64 boundary, gap, moved;
+	__u64 gap = past_kernel_charge(cs, rq, clock, prev, prev_tid, now, btf);
+	__u64 moved = take_task(cs, gap);
 
-	if (!rq || !cs->clk_off)
-		return 0;
-	/*
-	 * prev's runtime ends at its se.exec_start (rq->clock_task, which is rq->clock less the
-	 * steal so far), not at rq->clock: the new-idle balance in pick_next_task() drops the rq
-	 * lock and updates the clock again after prev was charged.  The idle task has no runtime.
-	 */
-	if (prev_tid)
-		boundary = VP_READ(btf, prev, se.exec_start) + clock -
-			   VP_RQ_READ(btf, rq, clock_task) + cs->clk_off;
-	else
-		boundary = clock + cs->clk_off;
-	if (boundary >= now)
-		return 0;
-	gap = now - boundary;
-	moved = gap < cs->task_acc ? gap : cs->task_acc;
-	cs->task_acc -= moved;
 	if (irq_in_runtime && moved < gap)
 		moved += take_softirq(cs, gap - moved);
 	return moved;
@@ -737,7 +750,7 @@ static __always_inline int handle_cgroup_attach(struct task_struct *t)
 }
 
 /*
- * The interval boundary for a running thread is where the kernel last charged it, as at a switch
+ * Interval boundary.  For a running thread it is where the kernel last charged it, as at a switch
  * (kernel_handoff): its se.exec_start, set at the last update_curr() -- the last tick, or a
  * /proc/<pid>/schedstat read, which updates the running task first.  cgroup cpu.stat read at the
  * boundary holds the thread's runtime up to there and no further.  Charging the open run up to the
@@ -745,35 +758,18 @@ static __always_inline int handle_cgroup_attach(struct task_struct *t)
  * hypervisor steal slice that ended since the last tick: the rq clock had not seen it yet, so it
  * stayed in the thread's interval and came out of the next one (40-100 ms, 12-31 % of a 1 s
  * interval against cpu.stat on a host with 100 ms steal slices).  So that part of the run stays
- * open for the next interval, as in the kernel; the steal comes out of it there.
- */
-static __always_inline __u64 flush_carry(struct vp_cpu_state *cs, struct task_struct *cur, __u64 now)
-{
-	struct rq *rq = vp_task_rq(cur, false);
-	__u64 boundary, gap;
-
-	if (!rq || !cs->clk_off)
-		return 0;
-	boundary = VP_READ(false, cur, se.exec_start) + VP_RQ_READ(false, rq, clock) -
-		   VP_RQ_READ(false, rq, clock_task) + cs->clk_off;
-	if (boundary >= now)
-		return 0;
-	gap = now - boundary;
-	if (gap > cs->task_acc)
-		gap = cs->task_acc;
-	cs->task_acc -= gap;
-	return gap;
-}
-
-/*
- * Interval boundary, run on each CPU by userspace through BPF_PROG_TEST_RUN.  It runs in the IPI
- * handler of the target CPU, so the per-CPU state is exactly that CPU's open segment.
+ * open for the next interval, as in the kernel (its length in flush_carry, for the span); the
+ * steal comes out of it there.
+ *
+ * Run on each CPU by userspace through BPF_PROG_TEST_RUN, in the IPI handler of the target CPU,
+ * so the per-CPU state is exactly that CPU's open segment.
  */
 SEC("raw_tp")
 int flush(void *ctx)
 {
 	struct vp_cpu_state *cs = this_cpu();
 	struct task_struct *cur = (struct task_struct *)bpf_get_current_task();
+	struct rq *rq = vp_task_rq(cur, false);
 	__u64 now = bpf_ktime_get_ns(), carry = 0;
 	bool own;
 
@@ -781,11 +777,12 @@ int flush(void *ctx)
 		return 0;
 	sync_owner(cs);
 	close_segment(cs, now);
-	take_steal(cs, vp_task_rq(cur, false), false);
+	take_steal(cs, rq, false);
 	/* The IPI interrupts the segment's owner; pass it only when that is provably so. */
 	own = cs->cur_tid == (__u32)bpf_get_current_pid_tgid();
-	if (own && cs->cur_tid)
-		carry = flush_carry(cs, cur, now);
+	if (own && cs->cur_tid && rq)
+		carry = take_task(cs, past_kernel_charge(cs, rq, VP_RQ_READ(false, rq, clock), cur,
+							 cs->cur_tid, now, false));
 	charge_owner(cs, own ? cur : NULL, false);
 	cs->task_acc = carry;
 	cs->flush_carry = carry;

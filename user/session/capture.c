@@ -333,18 +333,19 @@ static bool cgid_set_has(const struct cgid_set *s, uint64_t k)
 	}
 }
 
-static void cgid_set_add(struct cgid_set *s, uint64_t k)
+/* Adds k; true when it was not there (or could not be remembered: look again then). */
+static bool cgid_set_add(struct cgid_set *s, uint64_t k)
 {
 	uint32_t i;
 
-	if (!k || cgid_set_has(s, k))
-		return;
+	if (cgid_set_has(s, k))
+		return false;
 	if ((s->n + 1) * 2 > s->cap) {
 		struct cgid_set g = { .cap = s->cap ? s->cap * 2 : 256 };
 
 		g.k = calloc(g.cap, sizeof(*g.k));
 		if (!g.k)
-			return; /* not remembered: at worst one more discovery */
+			return true;
 		for (uint32_t j = 0; j < s->cap; j++)
 			if (s->k[j])
 				cgid_set_add(&g, s->k[j]);
@@ -356,55 +357,46 @@ static void cgid_set_add(struct cgid_set *s, uint64_t k)
 		;
 	s->k[i] = k;
 	s->n++;
+	return true;
 }
 
 /*
  * With rediscovery on (top, serve with no target named), a full discovery walks every cgroup
  * directory of both hierarchies and /proc/<pid>/comm of every process: on a host of 1,800
  * cgroups that was most of the agent's own CPU (as much as its BPF programs in --light).  What
- * there is to find shows first as a thread that ran in a cgroup no thread ran in since the last
- * discovery, or as a process named as a VMM that is no target: discover then, and at least every
- * DISCOVER_MAX_GAP_NS for what has not run (a container that only sleeps).  The set starts over
- * at every discovery, so it holds one period's cgroups, not a day's.
+ * there is to find shows first as a thread that runs in a cgroup not seen before, or as a process
+ * named as a VMM that is no target: discover then.  The set of cgroups seen starts over every
+ * DISCOVER_MAX_GAP_NS, which makes that interval a full discovery too (for what only sleeps,
+ * and so that a host's churn of cgroups does not pile up in the set).
  */
 #define DISCOVER_MAX_GAP_NS (10ull * 1000 * 1000 * 1000)
 
 static bool discover_due(struct capture *c, const struct interval *iv)
 {
 	uint64_t now = now_mono_ns();
-	bool due = !c->disc_last_ns || now - c->disc_last_ns >= DISCOVER_MAX_GAP_NS;
+	bool due = false;
 
-	for (int i = 0; i < iv->n && !due; i++) {
-		const struct thread_rec *r;
-
-		if (VP_IS_IDLE_KEY(iv->rows[i].key))
-			continue;
-		r = collector_thread(&c->coll, iv->rows[i].key);
-		if (!r)
-			continue;
-		if ((r->info.cgid_v2 && !cgid_set_has(&c->disc_seen, r->info.cgid_v2)) ||
-		    (r->info.cgid_v1_cpu && !cgid_set_has(&c->disc_seen, r->info.cgid_v1_cpu)))
-			due = true;
-		else if (r->info.tid == r->info.tgid && classify_vmm_of_comm(r->info.comm) &&
-			 !targets_by_pid(&c->targets, (pid_t)r->info.tgid))
-			due = true;
+	if (!c->disc_last_ns || now - c->disc_last_ns >= DISCOVER_MAX_GAP_NS) {
+		c->disc_seen.n = 0;
+		if (c->disc_seen.k)
+			memset(c->disc_seen.k, 0, c->disc_seen.cap * sizeof(*c->disc_seen.k));
+		c->disc_last_ns = now;
+		due = true;
 	}
-	if (!due)
-		return false;
-	c->disc_seen.n = 0;
-	if (c->disc_seen.k)
-		memset(c->disc_seen.k, 0, c->disc_seen.cap * sizeof(*c->disc_seen.k));
 	for (int i = 0; i < iv->n; i++) {
 		const struct thread_rec *r;
 
 		if (VP_IS_IDLE_KEY(iv->rows[i].key) ||
 		    !(r = collector_thread(&c->coll, iv->rows[i].key)))
 			continue;
-		cgid_set_add(&c->disc_seen, r->info.cgid_v2);
-		cgid_set_add(&c->disc_seen, r->info.cgid_v1_cpu);
+		/* both: no short cut, each new id must be remembered */
+		due |= r->info.cgid_v2 && cgid_set_add(&c->disc_seen, r->info.cgid_v2);
+		due |= r->info.cgid_v1_cpu && cgid_set_add(&c->disc_seen, r->info.cgid_v1_cpu);
+		if (!due && r->info.tid == r->info.tgid && classify_vmm_of_comm(r->info.comm) &&
+		    !targets_by_pid(&c->targets, (pid_t)r->info.tgid))
+			due = true;
 	}
-	c->disc_last_ns = now;
-	return true;
+	return due;
 }
 
 int capture_next(struct capture *c, struct capture_interval *ci)
