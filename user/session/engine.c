@@ -246,13 +246,14 @@ int session_baseline(struct session *s, uint64_t dur_ns)
 }
 
 /*
- * Before a step (not the first): short intervals until every live target is within the margin
- * of its baseline, at most SETTLE_MAX_NS.  A VM still tearing down the previous step's 10,000
+ * Before a step (not the first): short intervals until every live target has been within the
+ * margin of its baseline for SETTLE_QUIET_RUNS intervals in a row, at most SETTLE_MAX_NS.  A VM still tearing down the previous step's 10,000
  * connections would otherwise sit in this step's BUSY% and OTHER.
  */
 static void step_settle(struct session *s, struct sess_step *st)
 {
 	uint64_t t0 = now_mono_ns();
+	int quiet = 0;
 
 	if (!s->have_baseline || s->nsteps < 2)
 		return;
@@ -275,7 +276,8 @@ static void step_settle(struct session *s, struct sess_step *st)
 				all = false;
 		}
 		capture_interval_free(&ci);
-		if (all) {
+		quiet = all ? quiet + 1 : 0;
+		if (quiet >= SETTLE_QUIET_RUNS) {
 			st->settled = true;
 			break;
 		}
