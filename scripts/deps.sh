@@ -23,9 +23,9 @@ PKGS=(
 	podman runc conmon containerd lxc slirp4netns
 	# benchmarks: the peers virtprof is held against
 	wrk nghttp2-client bpftrace
-	# tests: --load-cmd with the load generators people bring (wrk and h2load above); JMeter,
-	# the study's generator, with a JDK for the one class it needs (scripts/jmeter/jmeter)
-	apache2-utils jmeter jmeter-http default-jdk-headless
+	# tests: --load-cmd with the load generators people bring (wrk and h2load above, ab, hey);
+	# JMeter, the study's generator, with a JDK for the one class it needs (scripts/jmeter/jmeter)
+	apache2-utils hey jmeter jmeter-http default-jdk-headless
 	# tests: the pprof files load in `go tool pprof`
 	golang-go
 )

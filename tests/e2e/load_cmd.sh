@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# virtprof run --load-cmd with the real wrk, h2load and ab from Debian against a real nginx on
+# virtprof run --load-cmd with the real wrk, h2load, ab and hey from Debian against a real nginx on
 # loopback (its one worker in a cgroup of its own, the --container target): each tool's threads
 # are charged to loadgen (role command), none left in `other`; the request count taken from the
 # tool's report equals nginx's access log (h2load -n / ab -n: exactly; wrk stops at -d with
-# requests nginx answered but wrk did not count: at most one per connection more in the log);
+# requests nginx answered but wrk did not count: at most one per connection more in the log;
+# hey -n: exactly, with its latency percentiles); k6 and oha are not in Debian: their JSON is
+# read by the unit tests only (tests/unit/test_load_tool.c);
 # --requests-from with nginx stub_status equals the log exactly; a command that exits 1, one
 # killed by --duration and one not found give a clear error (exit 1 with the report and the
 # JSON, or exit 2 before anything runs); every cgroup it made is gone.  JMeter is Debian's 2.13,
@@ -11,7 +13,7 @@
 . "$(dirname "$0")/../lib.sh"
 . "$REPO/tests/nginx/nginx.sh"
 need_root
-need_cmd jq wrk h2load ab java javac /usr/bin/python3
+need_cmd jq wrk h2load ab hey java javac /usr/bin/python3
 [ -f /usr/share/jmeter/bin/ApacheJMeter.jar ] || skip "jmeter not installed (scripts/deps.sh installs it)"
 /usr/bin/python3 -c 'import jsonschema' 2>/dev/null || skip "python3-jsonschema not installed"
 port=18241
@@ -54,11 +56,12 @@ jq -e '.comparison[0].p99_ms > 0 and .comparison[0].loadgen_us > 0' "$tmp/wrk.js
 	fail "wrk: comparison row $(jq -c '.comparison[0]' "$tmp/wrk.json")"
 grep -q "wrk's report: $got requests" "$tmp/wrk.txt" || fail "wrk: text report lacks the count"
 
-# --- h2load and ab: a fixed number of requests, and the server's counter beside it ---
-for t in h2load ab; do
+# --- h2load, ab and hey: a fixed number of requests, and the server's counter beside it ---
+for t in h2load ab hey; do
 	case $t in
 	h2load) cmd="h2load -n 3000 -c 10 -t 1 --h1 $url" ;;
 	ab) cmd="ab -q -n 3000 -c 10 -k $url" ;;
+	hey) cmd="hey -n 3000 -c 10 $url" ;;
 	esac
 	n0=$(nginx_log_lines)
 	"$VIRTPROF" run --container "$NGX_CG" --load-cmd "$cmd" \
@@ -73,7 +76,10 @@ for t in h2load ab; do
 	assert_eq "$(jq '.steps[0].load_cmd.requests' "$tmp/$t.json")" 3000 "$t: the tool's count"
 	assert_eq "$(jq '.steps[0].cpu.requests' "$tmp/$t.json")" 3000 "$t: stub_status delta"
 	assert_eq "$(jq -r '.steps[0].cpu.requests_source' "$tmp/$t.json")" requests_from "$t: source"
+	assert_eq "$(jq -r '.steps[0].load_cmd.tool' "$tmp/$t.json")" $t "$t: the tool named"
 done
+jq -e '.steps[0].load_cmd | .errors == 0 and .latency_ms.p95 != null and .latency_ms.p99 >= .latency_ms.p50' \
+	"$tmp/hey.json" >/dev/null || fail "hey: load_cmd $(jq -c .steps[0].load_cmd "$tmp/hey.json")"
 
 # --- JMeter (Debian's 2.13, non-GUI, through scripts/jmeter/jmeter: see NoTypePermission.java):
 # 4 threads x 250 loops; its count from the results file equals the log; a second run appending

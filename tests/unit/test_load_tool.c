@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Other load generators' reports (load/tool.c), on outputs captured from the real tools against
- * a loopback nginx (tests/unit/data/loadtool/: wrk 4.1, h2load 1.52, ab 2.3, nginx 1.22's
- * stub_status), the command-line splitter of --load-cmd and the --requests-from counters.
- * Two inputs are written by hand, and say so: the JMeter results file (Debian's jmeter 2.13
- * cannot load any test plan on bookworm: its xstream 1.4.20 refuses ScriptWrapper), in 2.13's
- * default CSV columns; and the Prometheus page.
+ * a loopback nginx (tests/unit/data/loadtool/: wrk 4.1, h2load 1.52, ab 2.3, hey 0.1.4, nginx
+ * 1.22's stub_status), the command-line splitter of --load-cmd and the --requests-from counters.
+ * Inputs written by hand say so in their names (*_handmade): the JMeter results file, in 2.13's
+ * default CSV columns (e2e/load_cmd runs the real JMeter); k6's summary export and
+ * handleSummary data, and oha's JSON, from the keys their sources write (k6's summary export,
+ * oha's printer.rs print_json) because neither tool is packaged in Debian; the Prometheus page.
  */
 #include <errno.h>
 #include <math.h>
@@ -57,6 +58,9 @@ static void test_tool_of(void **state)
 	assert_int_equal(load_tool_of("h2load"), TOOL_H2LOAD);
 	assert_int_equal(load_tool_of("/usr/bin/ab"), TOOL_AB);
 	assert_int_equal(load_tool_of("jmeter"), TOOL_JMETER);
+	assert_int_equal(load_tool_of("/usr/bin/hey"), TOOL_HEY);
+	assert_int_equal(load_tool_of("oha"), TOOL_OHA);
+	assert_int_equal(load_tool_of("/usr/local/bin/k6"), TOOL_K6);
 	assert_int_equal(load_tool_of("curl"), TOOL_UNKNOWN);
 	assert_int_equal(load_tool_of("wrkx"), TOOL_UNKNOWN);
 }
@@ -143,6 +147,101 @@ static void test_ab(void **state)
 			 -ENODATA);
 }
 
+static void test_hey(void **state)
+{
+	struct tool_result r;
+
+	(void)state;
+	/* hey -n 2000 -c 10: every response a 200 */
+	parse(TOOL_HEY, "hey_ok.txt", &r, 0);
+	assert_true(r.have_requests && r.have_errors);
+	assert_int_equal(r.requests, 2000);
+	assert_int_equal(r.errors, 0);
+	assert_float_equal(r.mean_ms, 0.6, 1e-9);
+	assert_float_equal(r.min_ms, 0, 1e-9);
+	assert_float_equal(r.max_ms, 12.6, 1e-9);
+	assert_float_equal(r.p50_ms, 0.3, 1e-9);
+	assert_float_equal(r.p90_ms, 1.0, 1e-9);
+	assert_float_equal(r.p95_ms, 2.3, 1e-9);
+	assert_float_equal(r.p99_ms, 5.6, 1e-9);
+	assert_true(isnan(r.stddev_ms));
+
+	/* 300 responses, all 500: requests, and errors by hey's own status table */
+	parse(TOOL_HEY, "hey_500.txt", &r, 0);
+	assert_int_equal(r.requests, 300);
+	assert_int_equal(r.errors, 300);
+
+	/* connection refused: no response, 50 errors, latency unknown (hey prints NaN / 0) */
+	parse(TOOL_HEY, "hey_refused.txt", &r, 0);
+	assert_true(r.have_requests);
+	assert_int_equal(r.requests, 0);
+	assert_int_equal(r.errors, 50);
+	assert_true(isnan(r.mean_ms) && isnan(r.min_ms) && isnan(r.p50_ms));
+
+	assert_int_equal(load_tool_parse(TOOL_HEY, "Usage: hey [options...] <url>\n", &r),
+			 -ENODATA);
+	assert_non_null(strstr(r.na, "hey"));
+}
+
+static void test_oha(void **state)
+{
+	struct tool_result r;
+
+	(void)state;
+	parse(TOOL_OHA, "oha_handmade.json", &r, 0);
+	assert_int_equal(r.requests, 1996);
+	assert_int_equal(r.errors, 6 + 3); /* 503s and a transport error */
+	assert_float_equal(r.mean_ms, 0.9131, 1e-9);
+	assert_float_equal(r.min_ms, 0.0812, 1e-9);
+	assert_float_equal(r.max_ms, 21.3445, 1e-9);
+	assert_float_equal(r.p50_ms, 0.6522, 1e-9);
+	assert_float_equal(r.p95_ms, 2.1987, 1e-9);
+	assert_float_equal(r.p99_ms, 6.1234, 1e-9);
+
+	/* serde writes NaN as null: no response, the figures unknown */
+	parse(TOOL_OHA, "oha_refused_handmade.json", &r, 0);
+	assert_int_equal(r.requests, 0);
+	assert_int_equal(r.errors, 50);
+	assert_true(isnan(r.mean_ms) && isnan(r.p99_ms));
+
+	/* its text summary: not read, and the reason says how to get JSON */
+	assert_int_equal(load_tool_parse(TOOL_OHA, "Summary:\n  Success rate:\t100.00%\n", &r),
+			 -ENODATA);
+	assert_non_null(strstr(r.na, "--output-format json"));
+	assert_int_equal(load_tool_parse(TOOL_OHA, "{\"summary\": {", &r), -ENODATA);
+	assert_non_null(strstr(r.na, "did not parse"));
+	assert_int_equal(load_tool_parse(TOOL_OHA, "{\"summary\": {}}", &r), -ENODATA);
+}
+
+static void test_k6(void **state)
+{
+	struct tool_result r;
+
+	(void)state;
+	/* --summary-export: figures flat under each metric; default trend stats (no p99) */
+	parse(TOOL_K6, "k6_export_handmade.json", &r, 0);
+	assert_int_equal(r.requests, 3000);
+	assert_true(r.have_errors);
+	assert_int_equal(r.errors, 12); /* http_req_failed: a "pass" is a failed request */
+	assert_float_equal(r.mean_ms, 0.8124, 1e-9);
+	assert_float_equal(r.p50_ms, 0.5532, 1e-9);
+	assert_float_equal(r.p90_ms, 1.3307, 1e-9);
+	assert_float_equal(r.p95_ms, 1.9218, 1e-9);
+	assert_true(isnan(r.p99_ms));
+	assert_float_equal(r.max_ms, 14.2201, 1e-9);
+
+	/* handleSummary's data: the same under "values", p(99) when asked for */
+	parse(TOOL_K6, "k6_handlesummary_handmade.json", &r, 0);
+	assert_int_equal(r.requests, 500);
+	assert_int_equal(r.errors, 0);
+	assert_float_equal(r.p99_ms, 8.75, 1e-9);
+	assert_float_equal(r.min_ms, 1.0, 1e-9);
+
+	assert_int_equal(load_tool_parse(TOOL_K6, "{\"metrics\": {}}", &r), -ENODATA);
+	assert_non_null(strstr(r.na, "http_reqs"));
+	assert_int_equal(load_tool_parse(TOOL_K6, "", &r), -ENODATA);
+}
+
 static void test_unknown(void **state)
 {
 	struct tool_result r;
@@ -176,10 +275,25 @@ static void test_argv_split(void **state)
 	assert_non_null(strstr(err, "empty"));
 
 	a = load_argv_split("jmeter -n -t plan.jmx -l /tmp/r.jtl", err, sizeof(err));
-	assert_string_equal(load_tool_jmeter_results(a), "/tmp/r.jtl");
+	assert_string_equal(load_tool_results_file(TOOL_JMETER, a), "/tmp/r.jtl");
+	assert_null(load_tool_results_file(TOOL_K6, a));
+	load_argv_free(a);
+	a = load_argv_split("jmeter -n -t plan.jmx --logfile=/x.jtl", err, sizeof(err));
+	assert_string_equal(load_tool_results_file(TOOL_JMETER, a), "/x.jtl");
 	load_argv_free(a);
 	a = load_argv_split("jmeter -n -t plan.jmx", err, sizeof(err));
-	assert_null(load_tool_jmeter_results(a));
+	assert_null(load_tool_results_file(TOOL_JMETER, a));
+	load_argv_free(a);
+	a = load_argv_split("k6 run --summary-export=/tmp/s.json s.js", err, sizeof(err));
+	assert_string_equal(load_tool_results_file(TOOL_K6, a), "/tmp/s.json");
+	load_argv_free(a);
+	a = load_argv_split("k6 run --summary-export /tmp/t.json s.js", err, sizeof(err));
+	assert_string_equal(load_tool_results_file(TOOL_K6, a), "/tmp/t.json");
+	load_argv_free(a);
+	a = load_argv_split("k6 run -l 3 s.js", err, sizeof(err));
+	assert_null(load_tool_results_file(TOOL_K6, a));
+	assert_true(load_tool_reads_file(TOOL_K6));
+	assert_false(load_tool_reads_file(TOOL_HEY));
 	load_argv_free(a);
 }
 
@@ -257,6 +371,8 @@ int main(void)
 		cmocka_unit_test(test_h2load),	   cmocka_unit_test(test_ab),
 		cmocka_unit_test(test_unknown),	   cmocka_unit_test(test_argv_split),
 		cmocka_unit_test(test_jmeter_csv), cmocka_unit_test(test_reqcount),
+		cmocka_unit_test(test_hey),	   cmocka_unit_test(test_oha),
+		cmocka_unit_test(test_k6),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

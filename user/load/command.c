@@ -30,10 +30,13 @@ struct load_cmd {
 	bool stopping;
 	uint64_t stop_ns;
 	/*
-	 * JMeter appends to a results file that exists (its CSV header only at the file's start):
-	 * the size before the step, so that only the step's rows are counted.
+	 * The results file before the step.  JMeter appends to one that exists (its CSV header
+	 * only at the file's start): its size, so that only the step's rows are counted.  k6
+	 * rewrites its summary: its mtime, so that a run that wrote none is not read as an old one.
 	 */
+	bool had_file;
 	off_t jtl_off;
+	struct timespec file_mtime;
 	struct load_cmd_result res;
 };
 
@@ -158,12 +161,15 @@ int load_cmd_start(const char *line, const cpu_set_t *cpus, const char *netns, s
 		return -EINVAL;
 	}
 	h->res.tool = load_tool_of(h->argv[0]);
-	if (h->res.tool == TOOL_JMETER) {
-		const char *jtl = load_tool_jmeter_results(h->argv);
+	if (load_tool_reads_file(h->res.tool)) {
+		const char *file = load_tool_results_file(h->res.tool, h->argv);
 		struct stat sb;
 
-		if (jtl && !stat(jtl, &sb))
+		if (file && !stat(file, &sb)) {
+			h->had_file = true;
 			h->jtl_off = sb.st_size;
+			h->file_mtime = sb.st_mtim;
+		}
 	}
 	rc = find_exe(h->argv[0], h->exe, sizeof(h->exe));
 	if (rc) {
@@ -293,12 +299,47 @@ static void jtl_parse_since(const char *text, off_t off, struct tool_result *par
 	free(both);
 }
 
+/* A tool's results file (JMeter, k6) parsed into *parsed; returns its text (to free) or NULL. */
+static char *parse_results_file(struct load_cmd *h, struct tool_result *parsed)
+{
+	enum load_tool tool = h->res.tool;
+	const char *name = load_tool_names[tool];
+	const char *file = load_tool_results_file(tool, h->argv);
+	struct stat sb;
+	char *text;
+
+	load_tool_parse(TOOL_UNKNOWN, "", parsed);
+	parsed->tool = tool;
+	if (!file) {
+		snprintf(parsed->na, sizeof(parsed->na), "%s without a results file: give %s", name,
+			 tool == TOOL_JMETER ? "-l FILE.jtl (CSV)" : "--summary-export FILE");
+		return NULL;
+	}
+	if (tool == TOOL_K6 && h->had_file && !stat(file, &sb) &&
+	    sb.st_mtim.tv_sec == h->file_mtime.tv_sec &&
+	    sb.st_mtim.tv_nsec == h->file_mtime.tv_nsec) {
+		snprintf(parsed->na, sizeof(parsed->na),
+			 "k6 did not write its summary %.100s (unchanged since the step began)",
+			 file);
+		return NULL;
+	}
+	if (!(text = read_file(file, NULL))) {
+		snprintf(parsed->na, sizeof(parsed->na), "%s's results file %.100s: %s", name, file,
+			 strerror(errno));
+		return NULL;
+	}
+	if (tool == TOOL_JMETER)
+		jtl_parse_since(text, h->jtl_off, parsed);
+	else
+		load_tool_parse(tool, text, parsed);
+	return text;
+}
+
 int load_cmd_wait(struct load_cmd *h, struct load_cmd_result *r)
 {
 	struct load_cmd_result *res = &h->res;
 	pid_t pids[LEFTOVER_MAX];
 	char *out, *text = NULL;
-	const char *jtl;
 	int n;
 
 	while (!load_cmd_done(h)) {
@@ -324,24 +365,10 @@ int load_cmd_wait(struct load_cmd *h, struct load_cmd_result *r)
 		snprintf(res->output_tail, sizeof(res->output_tail), "%s",
 			 len > keep ? out + len - keep : out);
 	}
-	if (res->tool == TOOL_JMETER) {
-		jtl = load_tool_jmeter_results(h->argv);
-		if (!jtl) {
-			load_tool_parse(TOOL_UNKNOWN, "", &res->parsed);
-			res->parsed.tool = TOOL_JMETER;
-			snprintf(res->parsed.na, sizeof(res->parsed.na),
-				 "jmeter without a results file: give -l FILE.jtl (CSV)");
-		} else if (!(text = read_file(jtl, NULL))) {
-			load_tool_parse(TOOL_UNKNOWN, "", &res->parsed);
-			res->parsed.tool = TOOL_JMETER;
-			snprintf(res->parsed.na, sizeof(res->parsed.na),
-				 "jmeter's results file %.100s: %s", jtl, strerror(errno));
-		} else {
-			jtl_parse_since(text, h->jtl_off, &res->parsed);
-		}
-	} else {
+	if (load_tool_reads_file(res->tool))
+		text = parse_results_file(h, &res->parsed);
+	else
 		load_tool_parse(res->tool, out, &res->parsed);
-	}
 	free(text);
 	free(out);
 	*r = *res;

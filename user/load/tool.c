@@ -2,10 +2,13 @@
 /*
  * Other load generators' reports, read back (tool.h).  Each parser keys on the lines the tool's
  * own source prints (wrk.c print_stats_header/print_stats/"Socket errors", h2load's
- * "requests:"/"status codes:"/"time for request:", ab's output_results()), so a line the tool did
- * not print leaves the figure unknown instead of guessing it.
+ * "requests:"/"status codes:"/"time for request:", ab's output_results(), hey's
+ * requester/print.go template), or on the keys of the JSON it writes (k6's summary export,
+ * oha's printer.rs print_json), so a line the tool did not print leaves the figure unknown
+ * instead of guessing it.
  */
 #include <errno.h>
+#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,8 +17,8 @@
 #include "load/tool.h"
 
 const char *const load_tool_names[TOOL_MAX] = {
-	[TOOL_UNKNOWN] = "unknown", [TOOL_WRK] = "wrk",	      [TOOL_H2LOAD] = "h2load",
-	[TOOL_AB] = "ab",	    [TOOL_JMETER] = "jmeter",
+	[TOOL_UNKNOWN] = "unknown", [TOOL_WRK] = "wrk", [TOOL_H2LOAD] = "h2load", [TOOL_AB] = "ab",
+	[TOOL_JMETER] = "jmeter",   [TOOL_HEY] = "hey", [TOOL_OHA] = "oha",	  [TOOL_K6] = "k6",
 };
 
 enum load_tool load_tool_of(const char *argv0)
@@ -31,6 +34,12 @@ enum load_tool load_tool_of(const char *argv0)
 		return TOOL_AB;
 	if (!strcmp(base, "jmeter") || !strcmp(base, "jmeter.sh"))
 		return TOOL_JMETER;
+	if (!strcmp(base, "hey"))
+		return TOOL_HEY;
+	if (!strcmp(base, "oha"))
+		return TOOL_OHA;
+	if (!strcmp(base, "k6"))
+		return TOOL_K6;
 	return TOOL_UNKNOWN;
 }
 
@@ -68,7 +77,8 @@ static void clear(struct tool_result *r, enum load_tool tool)
 {
 	memset(r, 0, sizeof(*r));
 	r->tool = tool;
-	r->mean_ms = r->stddev_ms = r->min_ms = r->p50_ms = r->p90_ms = r->p99_ms = r->max_ms = NAN;
+	r->mean_ms = r->stddev_ms = r->min_ms = r->p50_ms = r->p90_ms = r->p95_ms = r->p99_ms =
+		r->max_ms = NAN;
 }
 
 static int parse_wrk(const char *text, struct tool_result *r)
@@ -341,6 +351,211 @@ static int parse_jtl(const char *text, struct tool_result *r)
 	return 0;
 }
 
+/*
+ * The "  [N]\t..." lines of one of hey's distribution sections (they end at a blank line), summed;
+ * with `status` the key is an HTTP status and *bad gets the count of those not 2xx/3xx.
+ */
+static bool hey_section(const char *text, const char *head, uint64_t *sum, uint64_t *bad)
+{
+	const char *p = strstr(text, head);
+
+	*sum = 0;
+	if (bad)
+		*bad = 0;
+	if (!p)
+		return false;
+	p = strchr(p + 1, '\n'); /* the end of the title line (head starts with its \n) */
+	while (p && p[1] == ' ') {
+		unsigned long long a, b;
+
+		p++;
+		if (bad && sscanf(p, " [%llu] %llu responses", &a, &b) == 2) {
+			*sum += b;
+			if (a < 200 || a >= 400)
+				*bad += b;
+		} else if (!bad && sscanf(p, " [%llu]", &a) == 1) {
+			*sum += a;
+		}
+		p = strchr(p, '\n');
+	}
+	return true;
+}
+
+/* hey: "  Average:\t0.0006 secs" in its Summary; NAN when absent or NaN (no responses). */
+static double hey_secs(const char *text, const char *key)
+{
+	const char *p = strstr(text, key);
+	double v;
+
+	if (!p || sscanf(p + strlen(key), " %lf secs", &v) != 1 || isnan(v))
+		return NAN;
+	return v * 1e3;
+}
+
+static int parse_hey(const char *text, struct tool_result *r)
+{
+	uint64_t n, bad, failed;
+	const char *lat;
+
+	/* hey prints the section's title even with no response, then no line under it */
+	if (!strstr(text, "\nSummary:") ||
+	    !hey_section(text, "\nStatus code distribution:", &n, &bad)) {
+		snprintf(
+			r->na, sizeof(r->na),
+			"hey printed no summary (no \"Status code distribution\"; -o csv is not read)");
+		return -ENODATA;
+	}
+	r->have_requests = true;
+	r->requests = n;
+	hey_section(text, "\nError distribution:", &failed, NULL);
+	r->have_errors = true;
+	r->errors = bad + failed;
+	if (!n)
+		return 0;
+	r->mean_ms = hey_secs(text, "\n  Average:");
+	r->min_ms = hey_secs(text, "\n  Fastest:");
+	r->max_ms = hey_secs(text, "\n  Slowest:");
+	if ((lat = strstr(text, "\nLatency distribution:"))) {
+		r->p50_ms = hey_secs(lat, "\n  50% in");
+		r->p90_ms = hey_secs(lat, "\n  90% in");
+		r->p95_ms = hey_secs(lat, "\n  95% in");
+		r->p99_ms = hey_secs(lat, "\n  99% in");
+	}
+	return 0;
+}
+
+/* A JSON number (serde writes NaN as null) in the object, scaled; NAN when absent or null. */
+static double json_num(const json_t *o, const char *key, double scale)
+{
+	const json_t *v = json_object_get(o, key);
+
+	return json_is_number(v) ? json_number_value(v) * scale : NAN;
+}
+
+/* The JSON a tool wrote, or NULL with the reason in r->na. */
+static json_t *tool_json(const char *text, const char *what, struct tool_result *r)
+{
+	json_error_t e;
+	json_t *root;
+
+	text += strspn(text, " \t\r\n");
+	if (*text != '{') {
+		snprintf(r->na, sizeof(r->na), "%s", what);
+		return NULL;
+	}
+	root = json_loads(text, JSON_DISABLE_EOF_CHECK, &e);
+	if (!json_is_object(root)) {
+		json_decref(root);
+		snprintf(r->na, sizeof(r->na), "its JSON did not parse: line %d: %.80s", e.line,
+			 e.text);
+		return NULL;
+	}
+	return root;
+}
+
+/*
+ * oha's JSON (printer.rs print_json): statusCodeDistribution {"200": n}, errorDistribution
+ * {"message": n}; summary and latencyPercentiles in seconds over the responses.
+ */
+static int parse_oha(const char *text, struct tool_result *r)
+{
+	json_t *root =
+		tool_json(text,
+			  "oha's report is read as JSON: add --output-format json (-j before "
+			  "oha 1.4)",
+			  r);
+	const json_t *codes, *errs, *sum, *pct, *v;
+	const char *k;
+
+	if (!root)
+		return -ENODATA;
+	codes = json_object_get(root, "statusCodeDistribution");
+	if (!json_is_object(codes)) {
+		snprintf(r->na, sizeof(r->na), "oha's JSON has no statusCodeDistribution");
+		json_decref(root);
+		return -ENODATA;
+	}
+	r->have_requests = r->have_errors = true;
+	json_object_foreach((json_t *)codes, k, v)
+	{
+		long code = strtol(k, NULL, 10);
+		uint64_t n = json_is_integer(v) ? (uint64_t)json_integer_value(v) : 0;
+
+		r->requests += n;
+		if (code < 200 || code >= 400)
+			r->errors += n;
+	}
+	errs = json_object_get(root, "errorDistribution");
+	json_object_foreach((json_t *)errs, k, v) if (json_is_integer(v))
+		r->errors += json_integer_value(v);
+	if (r->requests) {
+		sum = json_object_get(root, "summary");
+		r->mean_ms = json_num(sum, "average", 1e3);
+		r->min_ms = json_num(sum, "fastest", 1e3);
+		r->max_ms = json_num(sum, "slowest", 1e3);
+		pct = json_object_get(root, "latencyPercentiles");
+		r->p50_ms = json_num(pct, "p50", 1e3);
+		r->p90_ms = json_num(pct, "p90", 1e3);
+		r->p95_ms = json_num(pct, "p95", 1e3);
+		r->p99_ms = json_num(pct, "p99", 1e3);
+	}
+	json_decref(root);
+	return 0;
+}
+
+/* A k6 metric's figures: flat in --summary-export, under "values" in handleSummary's data. */
+static const json_t *k6_metric(const json_t *metrics, const char *name)
+{
+	const json_t *m = json_object_get(metrics, name), *v = json_object_get(m, "values");
+
+	return json_is_object(v) ? v : m;
+}
+
+/*
+ * k6's summary (--summary-export FILE, or handleSummary's `data` written as JSON): http_reqs
+ * count; http_req_failed a rate whose "passes" are the failed requests (a true sample is a
+ * failure); http_req_duration in ms with the --summary-trend-stats it was given (default avg,
+ * min, med, max, p(90), p(95): p99 only when asked for).
+ */
+static int parse_k6(const char *text, struct tool_result *r)
+{
+	json_t *root = tool_json(text, "k6's summary file is not JSON", r);
+	const json_t *metrics, *reqs, *failed, *dur, *cnt;
+
+	if (!root)
+		return -ENODATA;
+	metrics = json_object_get(root, "metrics");
+	reqs = k6_metric(metrics, "http_reqs");
+	cnt = json_object_get(reqs, "count");
+	if (!json_is_number(cnt)) {
+		snprintf(r->na, sizeof(r->na),
+			 "k6's summary has no http_reqs count (the script made no HTTP request)");
+		json_decref(root);
+		return -ENODATA;
+	}
+	r->have_requests = true;
+	r->requests = (uint64_t)json_number_value(cnt);
+	failed = k6_metric(metrics, "http_req_failed");
+	if (json_is_number(json_object_get(failed, "passes"))) {
+		r->have_errors = true;
+		r->errors = (uint64_t)json_number_value(json_object_get(failed, "passes"));
+	}
+	dur = k6_metric(metrics, "http_req_duration");
+	if (r->requests && json_is_object(dur)) {
+		r->mean_ms = json_num(dur, "avg", 1);
+		r->min_ms = json_num(dur, "min", 1);
+		r->max_ms = json_num(dur, "max", 1);
+		r->p50_ms = json_num(dur, "med", 1);
+		if (isnan(r->p50_ms))
+			r->p50_ms = json_num(dur, "p(50)", 1);
+		r->p90_ms = json_num(dur, "p(90)", 1);
+		r->p95_ms = json_num(dur, "p(95)", 1);
+		r->p99_ms = json_num(dur, "p(99)", 1);
+	}
+	json_decref(root);
+	return 0;
+}
+
 int load_tool_parse(enum load_tool tool, const char *text, struct tool_result *r)
 {
 	clear(r, tool);
@@ -355,6 +570,12 @@ int load_tool_parse(enum load_tool tool, const char *text, struct tool_result *r
 		return parse_ab(text, r);
 	case TOOL_JMETER:
 		return parse_jtl(text, r);
+	case TOOL_HEY:
+		return parse_hey(text, r);
+	case TOOL_OHA:
+		return parse_oha(text, r);
+	case TOOL_K6:
+		return parse_k6(text, r);
 	default:
 		snprintf(r->na, sizeof(r->na),
 			 "virtprof does not know this tool's output: give --requests-from");
@@ -362,19 +583,39 @@ int load_tool_parse(enum load_tool tool, const char *text, struct tool_result *r
 	}
 }
 
-const char *load_tool_jmeter_results(char *const *argv)
+/* The value of an option given as `-x V`, `-xV` (short) or `--long V`, `--long=V`. */
+static const char *opt_value(char *const *argv, const char *shrt, const char *lng)
 {
+	size_t sl = shrt ? strlen(shrt) : 0, ll = strlen(lng);
+
 	for (int i = 1; argv[i]; i++) {
-		if (!strcmp(argv[i], "-l") && argv[i + 1])
+		if (shrt && !strcmp(argv[i], shrt) && argv[i + 1])
 			return argv[i + 1];
-		if (!strncmp(argv[i], "-l", 2) && argv[i][2])
-			return argv[i] + 2;
-		if (!strncmp(argv[i], "--logfile=", 10))
-			return argv[i] + 10;
-		if (!strcmp(argv[i], "--logfile") && argv[i + 1])
+		if (shrt && !strncmp(argv[i], shrt, sl) && argv[i][sl])
+			return argv[i] + sl;
+		if (!strncmp(argv[i], lng, ll) && argv[i][ll] == '=')
+			return argv[i] + ll + 1;
+		if (!strcmp(argv[i], lng) && argv[i + 1])
 			return argv[i + 1];
 	}
 	return NULL;
+}
+
+bool load_tool_reads_file(enum load_tool tool)
+{
+	return tool == TOOL_JMETER || tool == TOOL_K6;
+}
+
+const char *load_tool_results_file(enum load_tool tool, char *const *argv)
+{
+	switch (tool) {
+	case TOOL_JMETER:
+		return opt_value(argv, "-l", "--logfile");
+	case TOOL_K6:
+		return opt_value(argv, NULL, "--summary-export");
+	default:
+		return NULL;
+	}
 }
 
 void load_argv_free(char **argv)

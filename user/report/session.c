@@ -764,9 +764,9 @@ static void step_source_text(const struct sess_step *st, FILE *f)
 		else
 			fprintf(f, "   requests from the command: n/a (%s)\n", p->na);
 		if (p->have_requests && p->requests) {
-			const double v[] = { p->mean_ms, p->stddev_ms, p->p50_ms, p->p99_ms,
-					     p->max_ms };
-			const char *k[] = { "mean", "stddev", "p50", "p99", "max" };
+			const double v[] = { p->mean_ms, p->stddev_ms, p->p50_ms,
+					     p->p95_ms,	 p->p99_ms,    p->max_ms };
+			const char *k[] = { "mean", "stddev", "p50", "p95", "p99", "max" };
 
 			fprintf(f, "   latency (%s's, ms):", load_tool_names[c->tool]);
 			for (size_t i = 0; i < ARRAY_SIZE(v); i++)
@@ -965,6 +965,7 @@ static void json_step_sources(const struct sess_step *st, struct jw *w)
 		jw_kms(w, "min", st->have_cmd ? p->min_ms : NAN);
 		jw_kms(w, "p50", st->have_cmd ? p->p50_ms : NAN);
 		jw_kms(w, "p90", st->have_cmd ? p->p90_ms : NAN);
+		jw_kms(w, "p95", st->have_cmd ? p->p95_ms : NAN);
 		jw_kms(w, "p99", st->have_cmd ? p->p99_ms : NAN);
 		jw_kms(w, "max", st->have_cmd ? p->max_ms : NAN);
 		jw_obj_end(w);
