@@ -129,10 +129,12 @@ busybox_rootfs() { # dir
 
 # `top --json` output ($1): its last interval charges entity $2 (role $3, "" = any) at least $4 %
 # of the host, and summed over the intervals after the first its kernel cross-check row $5
-# (default: the entity) agrees with the kernel within 1 %, or 5 ms where that is more (the
-# report's own flag is per interval; on this shared 2-CPU machine one interval's few ms of
-# scheduling noise can cross it: the kernel charges a running thread its time at the tick, 4 ms
-# at HZ=250, and a fresh-clone run failed at +4 ms of 361 ms, 1.1 %).
+# (default: the entity) agrees with the kernel within 1 %, or one tick per CPU + 1 ms where that
+# is more.  The kernel charges a running thread its time at the tick (4 ms at HZ=250); its
+# figure is read just after the programs close the interval, so a tick in between moves up to
+# one tick per CPU running the entity's threads across the boundary at the sum's start and its
+# end (a fresh-clone run: +4 ms of 361 ms with one thread; +7.6 ms of 695 ms for a TCG qemu
+# running on both CPUs).
 check_found() { # json entity role min_pct [kc_label]
 	local j=$1 e=$2 role=$3 min=$4 kc=${5:-$2} last cpu sums
 	last=$(tail -n 1 "$j")
@@ -148,8 +150,9 @@ check_found() { # json entity role min_pct [kc_label]
 	echo "kernel check of $kc, intervals 2..: $sums"
 	jq -e '.n > 0 and .na == 0' <<<"$sums" >/dev/null || fail "$kc: no kernel figure in some interval: $sums"
 	assert_ge "$(jq -r .kernel <<<"$sums")" 1000000 "$kc: the kernel's figure (ns)"
-	jq -e '((.ours - .kernel) | fabs) <= ([0.01 * .kernel, 5000000] | max)' <<<"$sums" >/dev/null ||
-		fail "$kc: virtprof and the kernel differ by more than 1 % (and 5 ms): $sums"
+	local slack=$(($(nproc) * 4000000 + 1000000))
+	jq -e --argjson s $slack '((.ours - .kernel) | fabs) <= ([0.01 * .kernel, $s] | max)' <<<"$sums" >/dev/null ||
+		fail "$kc: virtprof and the kernel differ by more than 1 % (and $((slack / 1000000)) ms): $sums"
 }
 
 # A real Prometheus on 127.0.0.1:PORT with CONFIG (checked by promtool first), its data and log in

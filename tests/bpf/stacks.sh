@@ -65,15 +65,18 @@ for b in hot_link hot_bid hot_zlib hot_none; do
 done
 
 # top first: the programs start once it samples, so each is seen alive at an interval's end
-VIRTPROF_DEBUG_DIRS="$tmp/debug" "$VIRTPROF" top 1 8 --no-io --freq 4999 --folded "$tmp/fg" \
+# -v: the symbolizer's reads of /proc/PID/maps in top.err, shown when a binary goes unnamed
+VIRTPROF_DEBUG_DIRS="$tmp/debug" "$VIRTPROF" top 1 8 -v --no-io --freq 4999 --folded "$tmp/fg" \
 	--pprof "$tmp/p.pb.gz" --json >"$tmp/top.json" 2>"$tmp/top.err" &
 top=$!
 on_exit "kill $top"
 wait_for 300 test -s "$tmp/top.json" || { cat "$tmp/top.err"; fail "top --stacks did not start"; }
 pids=()
+declare -A pid_of
 for b in hot_sym hot_link hot_bid hot_zlib hot_none; do
 	"$tmp/bin/$b" hot 4.5 &
 	pids+=($!)
+	pid_of[$b]=$!
 done
 "$tmp/bin/hot_sys" sys 4.5 &
 pids+=($!)
@@ -92,6 +95,7 @@ for b in hot_sym hot_link hot_bid hot_zlib; do
 	bb=$(leaf "$f" hot_b)
 	share=$(awk -v a="$a" -v b="$bb" 'BEGIN { if (a + b) printf "%.1f", 100 * a / (a + b); else print 0 }')
 	echo "$b: hot_a $a, hot_b $bb samples: hot_a ${share}%"
+	[ $((a + bb)) -ge 300 ] || grep -E "stacks: (/proc/)?${pid_of[$b]}[:/ ]" "$tmp/top.err" | sort | uniq -c | head -n 20
 	assert_ge "$((a + bb))" 300 "$b: samples in hot_a/hot_b (its heaviest stacks: $(awk '{ print $NF, $0 }' "$f" | sort -nr | head -n 3 | cut -c1-200 | tr '\n' '|'))"
 	assert_ge "$share" 65 "$b: hot_a share"
 	assert_le "$share" 75 "$b: hot_a share"

@@ -472,12 +472,13 @@ static int read_maps(struct symbolizer *z, struct proc_maps *p)
 		snprintf(path, sizeof(path), "/proc/%u", p->tgid);
 		if (access(path, F_OK))
 			p->gone = true;
-		vp_debug("stacks: %s/maps: %s", path, strerror(-err));
+		vp_debug("stacks: %s/maps: %s%s", path, strerror(-err), p->gone ? " (gone)" : "");
 		return err;
 	}
 	/* a read that failed (a process in exec) may be retried at once; a good one once a drain */
 	p->epoch = z->epoch;
 	p->n = 0;
+	vp_debug("stacks: %s read (epoch %u)", path, z->epoch);
 	while (fgets(line, sizeof(line), f)) {
 		struct vmap v = { 0 }, *m;
 		char *name;
@@ -861,9 +862,22 @@ static const char *resolve_user(struct symbolizer *z, uint32_t tgid, uint64_t ip
 		p = proc_slot(z, tgid, false);
 	}
 	m = p ? find_map(p, ip) : NULL;
-	/* a library loaded after the mappings were captured */
-	if (p && !m && !p->gone && p->epoch != z->epoch && !read_maps(z, p))
-		m = find_map(p, ip);
+	/*
+	 * A library loaded after the mappings were captured; or a process taken for gone whose
+	 * /proc entry is there (its pid reused by one the programs did not announce again because
+	 * its mm landed at the old one's address): read again, at most once a drain.
+	 */
+	if (p && !m && p->epoch != z->epoch) {
+		char path[32];
+
+		snprintf(path, sizeof(path), "/proc/%u", tgid);
+		if (p->gone && !access(path, F_OK)) {
+			vp_debug("stacks: %u is alive again: its mappings re-read", tgid);
+			p->gone = false;
+		}
+		if (!p->gone && !read_maps(z, p))
+			m = find_map(p, ip);
+	}
 	/*
 	 * No mapping (a frame-pointer walk through code built without them reads garbage) or an
 	 * anonymous one (JIT code, e.g. qemu's TCG): an offset would name nothing and make every
@@ -871,6 +885,8 @@ static const char *resolve_user(struct symbolizer *z, uint32_t tgid, uint64_t ip
 	 */
 	if (!m) {
 		*final = !p || p->gone;
+		vp_debug("stacks: %u: no mapping holds %#llx (%d mappings%s)", tgid,
+			 (unsigned long long)ip, p ? p->n : -1, p && p->gone ? ", gone" : "");
 		snprintf(buf, len, "[unknown]");
 		return buf;
 	}
