@@ -877,6 +877,8 @@ static const char *resolve_user(struct symbolizer *z, uint32_t tgid, uint64_t ip
 		}
 		if (!p->gone && !read_maps(z, p))
 			m = find_map(p, ip);
+		else if (p->gone)
+			p->epoch = z->epoch; /* checked for this drain */
 	}
 	/*
 	 * No mapping (a frame-pointer walk through code built without them reads garbage) or an
