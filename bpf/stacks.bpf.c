@@ -17,6 +17,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
+#include "core_fixes.bpf.h"
 #include "maps.bpf.h"
 #include "virtprof.h"
 
@@ -75,6 +76,26 @@ static __always_inline void announce(struct task_struct *task, __u32 tgid)
 	if (bpf_ringbuf_output(&new_procs, &tgid, sizeof(tgid), 0))
 		vp_count(&drops, VP_STACK_DROP_ANNOUNCE);
 }
+
+/*
+ * At the end of every exec, the new image announced whatever the samples announced before: a
+ * sample taken inside execve, after the new mm was installed but before the binary was mapped,
+ * announces the process with that mm, and userspace then reads maps without the binary -- CI:
+ * every frame of a program that ran under 2 s [unknown], its /proc entry gone before the next
+ * drain could read the maps again.  sched_process_exec fires once the image is mapped.
+ */
+static __always_inline int on_exec(struct task_struct *p, bool btf)
+{
+	__u32 tgid = VP_READ(btf, p, tgid);
+	__u64 mm = (__u64)VP_READ(btf, p, mm);
+
+	bpf_map_update_elem(&procs, &tgid, &mm, BPF_ANY);
+	if (bpf_ringbuf_output(&new_procs, &tgid, sizeof(tgid), 0))
+		vp_count(&drops, VP_STACK_DROP_ANNOUNCE);
+	return 0;
+}
+
+VP_HOOK(sched_process_exec, on_exec(p, btf), struct task_struct *p)
 
 /* A stack id, or -errno; a full map or a hash collision is a counted loss, "no stack" is not. */
 static __always_inline int stack_id(void *ctx, __u32 g, __u64 flags, __u32 why)

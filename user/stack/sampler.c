@@ -56,8 +56,8 @@ static int configure(void *skel, void *ctx, enum probe_flavour f)
 	struct stack_sampler *ss = ctx;
 	int err;
 
-	/* a perf_event program has no tp_btf/raw_tp flavours: both attempts load the same */
-	(void)f;
+	/* the exec hook in this flavour; the perf_event program is the same in both */
+	probe_keep_flavour(s->obj, f);
 	/*
 	 * A stack id is a hash bucket: two stacks in one bucket lose the second (-EEXIST).  Room
 	 * for 8x the samples of a 1 s interval keeps that rare: 4096 buckets at 99 Hz on 2 CPUs,
@@ -109,11 +109,10 @@ static void destroy_(void *s)
 	stacks_bpf__destroy(s);
 }
 
-/* Attached to perf events by attach_cpus, not by the skeleton. */
+/* The exec hook by the skeleton; the sampling program to perf events by attach_cpus. */
 static int attach_(void *skel)
 {
-	(void)skel;
-	return 0;
+	return stacks_bpf__attach(skel);
 }
 
 /* One CPU-clock event per online CPU, each running the program. */
