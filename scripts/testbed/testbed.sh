@@ -246,8 +246,6 @@ preflight() { # every check that needs no side effect, so a refusal leaves nothi
 		die 2 "a docker container named $ctr_name exists and is not this testbed's; remove it (docker rm -f $ctr_name) or pick another --name"
 	fi
 	if [ "$disk" = 1 ]; then
-		[ "$runtime" = docker ] ||
-			die 2 "--disk needs the docker runtime (its bind mount); the native container has none yet"
 		command -v mkfs.ext4 >/dev/null ||
 			die 2 "mkfs.ext4 not found (the VM's disk image); install it: apt-get install e2fsprogs"
 		command -v chattr >/dev/null && command -v debugfs >/dev/null ||
@@ -382,6 +380,10 @@ start_native_ctr() {
 		d=$v2mnt/virtprof
 		mkdir -p "$d" && echo "+cpu +memory" >"$v2mnt/cgroup.subtree_control" 2>/dev/null
 		echo "+cpu +memory" >"$d/cgroup.subtree_control" 2>/dev/null
+		# the io controller, where the host has it: the container's bios then carry its blkcg
+		# (else the root's) and its io.stat counts them -- the disk path's owner and cross-check
+		[ -n "$ctr_disk" ] && echo "+io" >"$v2mnt/cgroup.subtree_control" 2>/dev/null &&
+			echo "+io" >"$d/cgroup.subtree_control" 2>/dev/null
 		d=$d/$name
 		cgdirs=$d
 		rec ctr_cgroup_dirs "$cgdirs"
@@ -390,7 +392,7 @@ start_native_ctr() {
 		echo "$((mem * 1024 * 1024))" >"$d/memory.max"
 		rec ctr_cgroup "/virtprof/$name"
 	else
-		for c in cpu cpuacct memory; do
+		for c in cpu cpuacct memory ${ctr_disk:+blkio}; do
 			mnt=$(cg_mount "$c")
 			[ -n "$mnt" ] || continue
 			case ":$cgdirs:" in *":$mnt/virtprof/$name:"*) continue ;; esac
@@ -407,12 +409,17 @@ start_native_ctr() {
 		rec ctr_cgroup "/virtprof/$name"
 	fi
 	# The wrapper joins the cgroups, then becomes the container: own net (the named one), pid,
-	# mount, uts and ipc namespaces, the rootfs as its root, nginx as its pid 1.
+	# mount, uts and ipc namespaces, the rootfs as its root, nginx as its pid 1.  With a disk, the
+	# disk's files bound at /srv/disk in its own mount namespace (as docker's -v does).
+	[ -n "$ctr_disk" ] && mkdir -p "$run/native-root/srv/disk"
+	# shellcheck disable=SC2016 # expanded by the container's shell
+	inner='if [ -n "$3" ]; then mount --bind "$3" "$1/srv/disk" || exit 1; fi
+exec chroot "$1" /bin/sh -c "mount -t proc proc /proc; ulimit -n 20000; WORKERS=$2 exec /etc/virtprof/nginx-start"'
 	setsid bash -c '
 		for d in $(echo "$1" | tr ":" " "); do echo $$ >"$d/cgroup.procs"; done
 		exec ${5:+taskset -c "$5"} nsenter --net="/run/netns/$2" unshare --pid --mount --uts --ipc --fork --kill-child \
-			chroot "$3" /bin/sh -c "mount -t proc proc /proc; ulimit -n 20000; WORKERS=$4 exec /etc/virtprof/nginx-start"
-	' native "$cgdirs" "$ctr_ns" "$run/native-root" "$vcpus" "$tcpus" >"$run/native.log" 2>&1 </dev/null 9>&- &
+			/bin/sh -c "$7" native-ctr "$3" "$4" "$6"
+	' native "$cgdirs" "$ctr_ns" "$run/native-root" "$vcpus" "$tcpus" "$ctr_disk" "$inner" >"$run/native.log" 2>&1 </dev/null 9>&- &
 	pid=$!
 	rec native_pid "$pid"
 	rec ctr_id "native:$name"
@@ -420,6 +427,7 @@ start_native_ctr() {
 	sleep 0.2
 	alive "$pid" || die 1 "native container did not start: $(head -c 300 "$run/native.log")"
 	wire_ctr "/run/netns/$ctr_ns" ""
+	[ -n "$ctr_disk" ] && blkio_stats_on
 }
 
 start_qemu() { # accel cpu-model -> 0 when qemu runs

@@ -164,3 +164,14 @@ lab_pokes_summary() {
 			printf "\n"
 		}' "$LAB_POKES_LOG"
 }
+
+# The testbeds' state on a block device: L1's root is a tmpfs, which has no block layer, and the
+# disk path (disk_paths) compares the bios of qemu's virtio-blk image with the container's reads
+# of the same files.  An ext4 on a loop device over a tmpfs file (during setup, one CPU online).
+lab_disk() {
+	local img=/var/tmp/lab-disk.img dev run=/var/lib/virtprof/testbed/run
+	truncate -s 384M "$img" && dev=$(losetup -f --show "$img") &&
+		mkfs.ext4 -q -F "$dev" && mkdir -p "$run" && mount -o noatime "$dev" "$run" &&
+		echo "lab: testbed state on $dev (ext4, loop)" ||
+		echo "lab: no block device for the testbeds' state (disk_paths will fail)" >&2
+}

@@ -54,6 +54,8 @@ for m in kvm_amd vhost_net tun bridge veth loop; do
 	timeout 60 modprobe "$m" 2>>"$LAB_OUT/modprobe.log" || echo "modprobe $m failed" >>"$LAB_OUT/modprobe.log"
 done
 
+lab_disk
+
 echo "lab: $(lab_hold_tracepoints) hooked tracepoints held (modules loaded)"
 lab_hold_kvm
 lab_online_cpus
@@ -118,21 +120,21 @@ tb_down() { # name
 	done
 	TB_LAST_LOG=$d/$1-$k-serial.log
 }
-tb_args() { # name -> vhost subnet
+tb_args() { # name -> vhost subnet [more testbed up options]
 	case $1 in
-	labon) echo "on 10.213.0.0/24" ;;
+	labon) echo "on 10.213.0.0/24 --disk" ;; # the disk path too (disk_paths)
 	laboff) echo "off 10.214.0.0/24" ;;
 	esac
 }
 tb() { # name
-	local i vhost subnet
-	read -r vhost subnet <<<"$(tb_args "$1")"
+	local i vhost subnet more
+	read -r vhost subnet more <<<"$(tb_args "$1")"
 	# A KVM guest inside the emulated host has been seen to hang or die while booting now and
 	# then (nothing on its console; CI: one in three sessions): three tries, all in the log.
 	# (Pinning each testbed to one L1 CPU did not help: a pinned guest died mid-check.)
 	for i in 1 2 3; do
 		"$VIRTPROF" testbed up --name "$1" --accel kvm --vhost "$vhost" --runtime native \
-			--subnet "$subnet" --kvm-probe "${LAB_KVM_BOOT:-150s}" --boot-timeout 240s \
+			--subnet "$subnet" $more --kvm-probe "${LAB_KVM_BOOT:-150s}" --boot-timeout 240s \
 			>>"$LAB_OUT/testbed_$1.log" 2>&1 && return 0
 		tb_down "$1"
 		echo "lab: testbed $1 did not come up (try $i; console in $TB_LAST_LOG)" |
@@ -187,10 +189,10 @@ guest_check() { # name
 check vhost_noguest
 
 if [ $kvm_ok = 0 ]; then
-	for c in testbed_kvm_vhost testbed_kvm_novhost vhost_worker vcpu_guest_time compare_paths guest_exits; do
+	for c in testbed_kvm_vhost testbed_kvm_novhost vhost_worker vcpu_guest_time compare_paths guest_exits disk_paths; do
 		want "$c" || want testbed && record "SKIP $c: $kvm_why"
 	done
-elif want testbed || want compare_paths || want vhost_worker || want vcpu_guest_time || want guest_exits; then
+elif want testbed || want compare_paths || want vhost_worker || want vcpu_guest_time || want guest_exits || want disk_paths; then
 	# both guests boot at once: L1 has two CPUs and each boot waits mostly on the other's
 	tb labon & on=$!
 	tb laboff & off=$!
@@ -198,7 +200,7 @@ elif want testbed || want compare_paths || want vhost_worker || want vcpu_guest_
 		record "FAIL testbed_kvm_vhost: $(tail -n 1 "$LAB_OUT/testbed_labon.log" | cut -c1-200)"; fi
 	if wait $off; then record "PASS testbed_kvm_novhost"; else
 		record "FAIL testbed_kvm_novhost: $(tail -n 1 "$LAB_OUT/testbed_laboff.log" | cut -c1-200)"; fi
-	for c in vhost_worker vcpu_guest_time compare_paths guest_exits; do
+	for c in vhost_worker vcpu_guest_time compare_paths guest_exits disk_paths; do
 		guest_check "$c"
 	done
 	# both at once: each down waits mostly on its guest's shutdown
