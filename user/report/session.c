@@ -1138,6 +1138,7 @@ static void session_json(struct session *s, FILE *f, const char *command)
 	struct jw *w;
 
 	out_init(&o, f, OUT_JSON, true);
+	o.decimals = true; /* the page (html.c) rounds each table as the text does */
 	w = &o.jw;
 	jw_obj_begin(w);
 	jw_kstr(w, "schema", "virtprof-session/1");
