@@ -3,7 +3,8 @@
 # container; the JSON validates against docs/session.schema.json; the load generator's CPU is
 # apart from both targets; vcpu and app CPU > 0; tap and veth paths present; coverage 100 +- 2%;
 # requests counted by the generator == requests each nginx logged; a VM killed in the middle of
-# a step is marked lost with the earlier steps intact, and the testbed is gone afterwards.
+# a step is marked lost with the earlier steps intact, and the testbed is gone afterwards; the
+# text is the comparison first and no step's sections without -v, every step's then the comparison with it.
 . "$(dirname "$0")/../lib.sh"
 need_root
 need_cmd jq qemu-system-x86_64 docker /usr/bin/python3
@@ -27,6 +28,10 @@ ct0=$(log_count container)
 /usr/bin/python3 "$REPO/scripts/validate-json.py" "$REPO/docs/session.schema.json" "$tmp/a.json" ||
 	fail "JSON does not validate against docs/session.schema.json"
 grep -q "^Comparison" "$tmp/a.txt" || fail "no comparison table in the text output"
+# without -v the text is the summary: the comparison first, no per-step sections
+head -n 1 "$tmp/a.txt" | grep -q "^Comparison" || fail "the text output does not start with the comparison"
+grep -q "^== step" "$tmp/a.txt" && fail "per-step sections in compare's text without -v"
+grep -q "compare -v" "$tmp/a.txt" || fail "the summary does not say where the per-step detail is"
 [ -s "$tmp/summary.csv" ] && [ -s "$tmp/timeline.csv" ] || fail "CSV files missing"
 [ "$(wc -l <"$tmp/summary.csv")" -eq 5 ] || fail "summary.csv: want a header and 4 rows"
 
@@ -73,7 +78,8 @@ assert_eq "$ct_logged" "$ct_sent" "container nginx log lines vs generator"
 
 # --- part 2: kill the VM in the middle of its second step ---
 "$VIRTPROF" testbed down --name "$tb" >/dev/null 2>&1 || fail "testbed down"
-"$VIRTPROF" compare --testbed --testbed-name "$tb" --steps 2,3 --duration 4s --json "$tmp/b.json" >"$tmp/b.txt" \
+# -v: each step's sections too, the comparison last
+"$VIRTPROF" compare -v --testbed --testbed-name "$tb" --steps 2,3 --duration 4s --json "$tmp/b.json" >"$tmp/b.txt" \
 	2>"$tmp/b.err" &
 cmp=$!
 wait_for 1800 grep -q "step 3: vm" "$tmp/b.err" || { kill $cmp 2>/dev/null; cat "$tmp/b.err" "$tmp/b.txt" | tail -n 30; fail "second VM step never started"; }
@@ -93,6 +99,10 @@ jq -e '.steps[2].target_lost == true and .steps[2].target_lost_at_s > 0' "$tmp/b
 jq -e '.steps[3].skipped == false and .steps[3].load.totals.requests > 0' "$tmp/b.json" >/dev/null ||
 	fail "container step after the VM loss did not run"
 grep -q "target lost" "$tmp/b.txt" || fail "text report does not mark the loss"
+grep -q "^== step 3  target vm:.*" "$tmp/b.txt" && grep -q "^   TARGET LOST at" "$tmp/b.txt" ||
+	fail "compare -v: no per-step section marking the loss"
+[ "$(grep -n "^Comparison" "$tmp/b.txt" | cut -d: -f1)" -gt "$(grep -n "^== step 3" "$tmp/b.txt" | tail -n 1 | cut -d: -f1)" ] ||
+	fail "compare -v: the comparison is not after the steps"
 # the testbed compare brought up is gone again
 ip netns list | grep -q "^$tb\b" && fail "netns $tb left behind"
 pgrep -f "qemu-system-x86_64 -name $tb-vm" >/dev/null && fail "qemu left behind"

@@ -14,7 +14,8 @@ tb=vpstk$$
 on_exit "\"$VIRTPROF\" testbed down --name $tb >/dev/null 2>&1"
 
 # 499 Hz: a 3 s step at 99 Hz has only a handful of samples in the veth functions
-"$VIRTPROF" compare --testbed --testbed-name "$tb" --stacks --freq 499 --steps 5 --duration 3s \
+# -v: the per-step "where" tables are in the text report only with it (the summary has the diff)
+"$VIRTPROF" compare -v --testbed --testbed-name "$tb" --stacks --freq 499 --steps 5 --duration 3s \
 	--folded "$tmp/fg" --pprof "$tmp/p.pb.gz" --json "$tmp/c.json" >"$tmp/c.txt" 2>"$tmp/c.err" ||
 	{ tail -n 20 "$tmp/c.err"; fail "compare --stacks exited $?"; }
 /usr/bin/python3 "$REPO/scripts/validate-json.py" "$REPO/docs/session.schema.json" "$tmp/c.json" ||

@@ -81,7 +81,8 @@ check_run() { # json workload
 }
 
 for w in disk-read disk-write; do
-	"$VIRTPROF" compare --testbed --testbed-name "$name" --workload "$w" --steps 3 \
+	# -v: the per-step disk check and disk table are in the text report only with it
+	"$VIRTPROF" compare -v --testbed --testbed-name "$name" --workload "$w" --steps 3 \
 		--duration 3s --json "$out/$w.json" >"$out/$w.txt" 2>"$out/$w.err" ||
 		fail "compare --workload $w failed: $(tail -n 3 "$out/$w.err")"
 	grep -q "^Disk I/O against the kernel" "$out/$w.txt" || fail "$w: no disk check in the text report"

@@ -6,6 +6,10 @@
   html_check.py bars DOM SESSION.json STEP TARGET KEY [KEY...]
                                           each bar's data-value == the JSON's figure, exactly
   html_check.py flame DOM                 the flame graph drew frames and lists its owners
+  html_check.py rounded DOM SESSION.json  the comparison table's numbers read as the text's
+                                          columns round them (comparison_decimals), the JSON's
+                                          value on hover; every rounded cell of the page is its
+                                          title's value rounded
 Exit 0 on success, 1 with a message otherwise.
 """
 import json
@@ -97,6 +101,91 @@ def bars(dom, session, step, target, keys):
         print("bar %s %s %s = %s (JSON %r)" % (step, target, k, got[0], want))
 
 
+class Tables(HTMLParser):
+    """Every <table> with the <h4> title before it: header texts and, per row, (text, title)."""
+
+    def __init__(self):
+        super().__init__()
+        self.tables, self.title, self.text, self.cell = [], None, None, None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "h4":
+            self.text = ""
+        elif tag == "table":
+            self.tables.append({"title": self.title, "head": [], "rows": []})
+        elif tag == "tr" and self.tables:
+            self.tables[-1]["rows"].append([])
+        elif tag in ("td", "th") and self.tables:
+            self.cell = [tag, "", a.get("title")]
+
+    def handle_data(self, data):
+        if self.cell is not None:
+            self.cell[1] += data
+        elif self.text is not None:
+            self.text += data
+
+    def handle_endtag(self, tag):
+        if tag == "h4" and self.text is not None:
+            self.title, self.text = self.text, None
+        elif tag in ("td", "th") and self.cell is not None and self.tables:
+            t = self.tables[-1]
+            if self.cell[0] == "th":
+                t["head"].append(self.cell[1])
+            else:
+                t["rows"][-1].append((self.cell[1], self.cell[2]))
+            self.cell = None
+        elif tag == "table" and self.tables:
+            self.title = None
+
+
+def decimals(text):
+    return len(text.split(".")[1]) if "." in text else 0
+
+
+def rounded(dom, session):
+    parse_dom(dom)
+    p = Tables()
+    p.feed(open(dom, encoding="utf-8").read())
+    s = json.load(open(session))
+    dec = s.get("comparison_decimals") or die("no comparison_decimals in %s" % session)
+    t = next((t for t in p.tables if t["title"] == "comparison"), None) or die("no comparison table")
+    rows = [r for r in t["rows"] if r]
+    if len(rows) != len(s["comparison"]):
+        die("comparison: %d rows on the page, %d in the JSON" % (len(rows), len(s["comparison"])))
+    checked = cut = 0
+    for row, want in zip(rows, s["comparison"]):
+        for (text, title), key in zip(row, t["head"]):
+            v = want.get(key)
+            if key not in dec or not isinstance(v, (int, float)) or isinstance(v, bool):
+                continue
+            exp = "%.*f" % (dec[key], v)
+            if text != exp:
+                die("comparison %s %s: page %r, want %r (%r to %d decimals)" %
+                    (want["step"], key, text, exp, v, dec[key]))
+            if title is None or float(title) != float("%.10g" % v):
+                die("comparison %s %s: title %r, want the JSON's %r" % (want["step"], key, title, v))
+            checked += 1
+            cut += exp != repr(float(v)) and decimals(repr(float(v))) > dec[key]
+    if not checked or not cut:
+        die("comparison: %d numbers checked, %d of them rounded: nothing shows the rounding" %
+            (checked, cut))
+    # every rounded cell of the page (a title holds the exact value): its value rounded to the
+    # decimals it shows, never more decimals than a column has (4)
+    n = 0
+    for t in p.tables:
+        for row in t["rows"]:
+            for text, title in row:
+                if title is None or not text.strip().lstrip("-").replace(".", "").isdigit():
+                    continue
+                v, d = float(title), decimals(text)
+                if d > 4 or abs(float(text) - v) > 0.5 * 10 ** -d + 1e-9 * abs(v):
+                    die("table %r: %r shown for %r" % (t["title"], text, title))
+                n += 1
+    print("rounded: %d comparison numbers as the text's columns (%d cut), %d rounded cells" %
+          (checked, cut, n))
+
+
 def flame(dom):
     c = parse_dom(dom)
     if len(c.frames) < 3:
@@ -118,6 +207,8 @@ def main():
         bars(args[0], args[1], args[2], args[3], args[4:])
     elif cmd == "flame":
         flame(args[0])
+    elif cmd == "rounded":
+        rounded(args[0], args[1])
     else:
         die(__doc__)
 

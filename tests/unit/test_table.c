@@ -11,7 +11,7 @@
 
 #include "out/table.h"
 
-static char *render(enum out_mode mode)
+static char *render_dec(enum out_mode mode, bool decimals)
 {
 	struct table t;
 	struct out o;
@@ -21,6 +21,7 @@ static char *render(enum out_mode mode)
 	int r;
 
 	out_init(&o, f, mode, false);
+	o.decimals = decimals;
 	if (mode == OUT_JSON)
 		jw_obj_begin(&o.jw);
 	table_init(&t, "rows", "Rows");
@@ -43,6 +44,11 @@ static char *render(enum out_mode mode)
 	return buf;
 }
 
+static char *render(enum out_mode mode)
+{
+	return render_dec(mode, false);
+}
+
 static void test_json(void **state)
 {
 	char *s = render(OUT_JSON);
@@ -51,7 +57,24 @@ static void test_json(void **state)
 	assert_non_null(strstr(s, "\"name\":\"a \\\"quoted\\\"\\nname\",\"pct\":25,\"extra\":7"));
 	assert_non_null(strstr(s, "\"name\":\"b\",\"pct\":null,\"extra\":null"));
 	assert_non_null(strstr(s, "\"rows_notes\":[\"empty window: no CPU time was measured"));
+	assert_null(strstr(s, "_decimals")); /* only where the reader asked for them */
 	free(s);
+}
+
+/* The text's rounding in the JSON for the page: the columns that hold doubles, raw values kept. */
+static void test_json_decimals(void **state)
+{
+	char *s = render_dec(OUT_JSON, true);
+	char buf[32];
+
+	(void)state;
+	assert_non_null(strstr(s, "\"pct\":25,"));
+	assert_non_null(strstr(s, "\"rows_decimals\":{\"pct\":1}"));
+	free(s);
+	table_format_f64(buf, sizeof(buf), 26.20474766, 1);
+	assert_string_equal(buf, "26.2");
+	table_format_f64(buf, sizeof(buf), 0.02612031414, 2);
+	assert_string_equal(buf, "0.03");
 }
 
 static void test_text(void **state)
@@ -113,6 +136,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_json_decimals),
 		cmocka_unit_test(test_text),
 		cmocka_unit_test(test_hostile_names),
 	};

@@ -80,7 +80,13 @@ static void usage(FILE *f)
 		"  --html FILE                  one self-contained page: charts, tables, notes\n"
 		"  --load-cmd 'CMD ARGS'        your own load generator for every step and target,\n"
 		"                               {url} and {users} replaced by the target's URL and the\n"
-		"                               step's user count (see 'virtprof run --help')\n" SESSION_MAX_THREADS_HELP
+		"                               step's user count (see 'virtprof run --help')\n"
+		"  -v, --verbose                the text report holds each step's sections too (load,\n"
+		"                               isolation, agreement with the kernel, disk I/O, where),\n"
+		"                               the comparison last; without it the comparison, the\n"
+		"                               baselines and the accounting mode alone (--json, --csv\n"
+		"                               and --html always hold everything); it also logs\n"
+		"                               more on stderr (libbpf; -vv its debug lines)\n" SESSION_MAX_THREADS_HELP
 			SESSION_RUN_LIGHT_HELP SESSION_STACK_HELP SESSION_GUEST_SYMBOLS_HELP "\n%s"
 		"\nExamples:\n"
 		"  virtprof compare --testbed --steps light,medium --duration 10s\n"
@@ -508,7 +514,7 @@ int cmd_compare(int argc, char **argv)
 			session_run_step(&s, st);
 		}
 	}
-	session_report_text(&s, stdout, true);
+	session_report_text(&s, stdout, vp_verbose ? TEXT_COMPARE_DETAIL : TEXT_COMPARE);
 	ret = session_write_outputs(&s, &cli, "compare");
 	/* a load command that failed fails the comparison, after the report of what was measured */
 	for (int i = 0; i < s.nsteps; i++) {

@@ -138,7 +138,7 @@ int cmd_run(int argc, char **argv)
 		ret = err == -EINVAL ? VP_EXIT_USAGE : VP_EXIT_FAIL;
 		goto out;
 	}
-	session_report_text(&s, stdout, false);
+	session_report_text(&s, stdout, TEXT_RUN);
 	ret = session_write_outputs(&s, &cli, "run");
 	/* the user's command failing is the run failing, after the report of what was measured */
 	if (cli.load_cmd && session_step_cmd_failed(st, msg, sizeof(msg))) {

@@ -86,6 +86,11 @@ static uint64_t errors_total(const struct load_result *r)
 	return n;
 }
 
+/* The text's latency columns: ms with this many decimals (the JSON's are µs: three fewer). */
+#define LAT_MS_DECIMALS 3
+static const char *const lat_us_keys[] = { "mean_us", "stddev_us", "min_us",   "p50_us",
+					   "p90_us",  "p99_us",	   "p99_9_us", "max_us" };
+
 static void lat_row(struct table *t, const char *name, const struct hist *h, const char *na)
 {
 	struct hist_summary l;
@@ -136,14 +141,14 @@ void load_render(const struct load_result *r, struct out *o)
 	table_init(&t, "load_latency", o->mode == OUT_TEXT ? "Latency (ms)" : NULL);
 	table_col(&t, "measure", "", 0, true);
 	table_col(&t, "count", "count", 0, false);
-	table_col(&t, "mean_ms", "mean", 3, false);
-	table_col(&t, "stddev_ms", "stddev", 3, false);
-	table_col(&t, "min_ms", "min", 3, false);
-	table_col(&t, "p50_ms", "p50", 3, false);
-	table_col(&t, "p90_ms", "p90", 3, false);
-	table_col(&t, "p99_ms", "p99", 3, false);
-	table_col(&t, "p99_9_ms", "p99.9", 3, false);
-	table_col(&t, "max_ms", "max", 3, false);
+	table_col(&t, "mean_ms", "mean", LAT_MS_DECIMALS, false);
+	table_col(&t, "stddev_ms", "stddev", LAT_MS_DECIMALS, false);
+	table_col(&t, "min_ms", "min", LAT_MS_DECIMALS, false);
+	table_col(&t, "p50_ms", "p50", LAT_MS_DECIMALS, false);
+	table_col(&t, "p90_ms", "p90", LAT_MS_DECIMALS, false);
+	table_col(&t, "p99_ms", "p99", LAT_MS_DECIMALS, false);
+	table_col(&t, "p99_9_ms", "p99.9", LAT_MS_DECIMALS, false);
+	table_col(&t, "max_ms", "max", LAT_MS_DECIMALS, false);
 	lat_row(&t, r->open_model ? "corrected" : "latency", &r->lat, "no responses");
 	if (r->open_model)
 		lat_row(&t, "uncorrected", &r->lat_uncorr, "no responses");
@@ -366,11 +371,8 @@ static void lat_json(struct jw *w, const char *key, const struct hist *h)
 	jw_obj_begin(w);
 	jw_ku64(w, "count", l.count);
 	if (!l.count) {
-		const char *k[] = { "mean_us", "stddev_us", "min_us",	"p50_us",
-				    "p90_us",  "p99_us",    "p99_9_us", "max_us" };
-
-		for (size_t i = 0; i < ARRAY_SIZE(k); i++) {
-			jw_key(w, k[i]);
+		for (size_t i = 0; i < ARRAY_SIZE(lat_us_keys); i++) {
+			jw_key(w, lat_us_keys[i]);
 			jw_null(w);
 		}
 	} else {
@@ -486,6 +488,12 @@ void load_json(const struct load_result *r, struct jw *w)
 	lat_json(w, "connect", &r->connect);
 	lat_json(w, "first_byte", &r->ttfb);
 	lat_json(w, "total", &r->total);
+	jw_obj_end(w);
+	/* how the text rounds them (a table's "_decimals", out/table.h): the page reads the same */
+	jw_key(w, "latency_decimals");
+	jw_obj_begin(w);
+	for (size_t i = 0; i < ARRAY_SIZE(lat_us_keys); i++)
+		jw_ku64(w, lat_us_keys[i], LAT_MS_DECIMALS - 3);
 	jw_obj_end(w);
 
 	jw_key(w, "histogram");

@@ -251,6 +251,11 @@ static size_t text_safe(char *buf, size_t len, const char *s)
 	return o;
 }
 
+void table_format_f64(char *buf, size_t len, double v, int prec)
+{
+	snprintf(buf, len, "%.*f", prec, v);
+}
+
 static void cell_text(const struct cell *c, int prec, char *buf, size_t len)
 {
 	switch (c->kind) {
@@ -261,7 +266,7 @@ static void cell_text(const struct cell *c, int prec, char *buf, size_t len)
 		snprintf(buf, len, "%" PRIu64, c->u);
 		break;
 	case CELL_F64:
-		snprintf(buf, len, "%.*f", prec, c->f);
+		table_format_f64(buf, len, c->f, prec);
 		break;
 	case CELL_NONE:
 		snprintf(buf, len, "-");
@@ -319,7 +324,36 @@ static void render_text(const struct table *t, FILE *f)
 	}
 }
 
-static void render_json(const struct table *t, struct jw *w)
+static bool col_has_f64(const struct table *t, int c)
+{
+	for (int r = 0; r < t->nrows; r++)
+		if (t->cells[(size_t)r * t->ncols + c].kind == CELL_F64)
+			return true;
+	return false;
+}
+
+static void render_decimals(const struct table *t, struct jw *w)
+{
+	char nkey[128];
+	bool open = false;
+
+	for (int c = 0; c < t->ncols; c++) {
+		if (!col_has_f64(t, c))
+			continue;
+		if (!open) {
+			snprintf(nkey, sizeof(nkey), "%s_decimals", t->key);
+			jw_key(w, nkey);
+			jw_obj_begin(w);
+			open = true;
+		}
+		jw_key(w, t->cols[c].key);
+		jw_u64(w, (uint64_t)t->cols[c].prec);
+	}
+	if (open)
+		jw_obj_end(w);
+}
+
+static void render_json(const struct table *t, struct jw *w, bool decimals)
 {
 	char nkey[128];
 
@@ -356,6 +390,8 @@ static void render_json(const struct table *t, struct jw *w)
 			jw_str(w, t->notes[i]);
 		jw_arr_end(w);
 	}
+	if (decimals)
+		render_decimals(t, w);
 }
 
 static void csv_field(FILE *f, const struct cell *c)
@@ -401,7 +437,7 @@ void table_render(const struct table *t, struct out *o)
 {
 	switch (o->mode) {
 	case OUT_JSON:
-		render_json(t, &o->jw);
+		render_json(t, &o->jw, o->decimals);
 		break;
 	case OUT_CSV:
 		render_csv(t, o->f);

@@ -32,7 +32,7 @@ struct cell {
 struct tcol {
 	const char *key;  /* JSON member name */
 	const char *head; /* text header */
-	int prec;	  /* decimals for doubles in text */
+	int prec;	  /* decimals for doubles in text and on the HTML page */
 	bool left;	  /* left-align in text (names) */
 	bool json_only;	  /* raw values (ns) that would crowd the text table */
 };
@@ -85,6 +85,9 @@ struct out {
 	FILE *f;
 	struct jw jw;
 	struct table_set *keep;
+	/* JSON: each table also writes "key_decimals", {column: decimals} of the columns that hold
+	 * doubles -- how the text rounds them, for a reader that renders the raw values (html.c) */
+	bool decimals;
 };
 
 void out_init(struct out *o, FILE *f, enum out_mode mode, bool pretty);
@@ -94,5 +97,8 @@ void out_init_keep(struct out *o, struct table_set *set);
 void table_render(const struct table *t, struct out *o);
 void table_set_render(const struct table_set *s, struct out *o);
 void table_set_free(struct table_set *s);
+/* A double as the text shows it in a column of prec decimals: the one rounding of every output
+ * that rounds (text, the HTML page). */
+void table_format_f64(char *buf, size_t len, double v, int prec);
 
 #endif

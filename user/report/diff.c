@@ -555,12 +555,14 @@ void diff_html(FILE *f, const struct diff *d, const json_t *a, const json_t *b, 
 		struct out o;
 
 		out_init(&o, m, OUT_JSON, false);
+		o.decimals = true;
 		jw_obj_begin(&o.jw);
 		diff_table(d, &o);
 		jw_obj_end(&o.jw);
 		fclose(m);
 		doc = json_loadb(buf, len, 0, NULL);
-		html_table(f, NULL, doc_arr(doc, "changes"), doc_arr(doc, "changes_notes"));
+		html_table(f, NULL, doc_arr(doc, "changes"), doc_arr(doc, "changes_notes"),
+			   doc_get(doc, "changes_decimals"));
 		json_decref(doc);
 		free(buf);
 	}

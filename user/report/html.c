@@ -2,15 +2,17 @@
 /*
  * The session page (html.h).  Charts are inline SVG from svg.c; every table is rendered
  * generically from its JSON array and its "_notes", so a column or a note added to the report
- * shows up here without a change.  Numbers in tables are rounded as the text report rounds them
- * (two decimals; two significant digits below 0.01), with the JSON's value in the cell's title,
- * so the page reads like the text and loses nothing of the file.
+ * shows up here without a change.  A table's numbers are rounded as the text report rounds that
+ * column (the table's "_decimals": the column precision of out/table.h, through
+ * table_format_f64), with the JSON's value in the cell's title, so the page reads like the text
+ * and loses nothing of the file.
  */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "out/table.h"
 #include "report/doc.h"
 #include "report/html.h"
 #include "report/svg.h"
@@ -115,19 +117,35 @@ void html_end(FILE *f)
 		js_flame);
 }
 
-/* A real number's cell: rounded for reading, the exact value (as the JSON has it) on hover. */
-static void real_cell(FILE *f, double v)
+/*
+ * A number of a table column with prec decimals (its "_decimals", out/table.h): rounded as the
+ * text report rounds it, the exact value (as the JSON has it) on hover.  prec < 0: a number no
+ * table column describes, as the JSON has it.
+ */
+static void number_cell(FILE *f, double v, int prec)
 {
-	double a = fabs(v);
+	char buf[64];
 
-	if (a != 0 && a < 0.01)
-		fprintf(f, "<td title=\"%.10g\">%.2g", v, v);
-	else
-		fprintf(f, "<td title=\"%.10g\">%.2f", v, v);
+	if (prec < 0) {
+		fprintf(f, "<td>%.10g", v);
+		return;
+	}
+	table_format_f64(buf, sizeof(buf), v, prec);
+	fprintf(f, "<td title=\"%.10g\">%s", v, buf);
 }
 
-/* A JSON value in a cell: numbers rounded (real_cell), null as "—" (see legend). */
-static void cell(FILE *f, const json_t *v)
+/* The decimals of column key in a table's "_decimals", or -1. */
+static int col_decimals(const json_t *decimals, const char *key)
+{
+	const json_t *d = json_object_get(decimals, key);
+
+	return json_is_integer(d) && json_integer_value(d) >= 0 && json_integer_value(d) <= 17 ?
+		       (int)json_integer_value(d) :
+		       -1;
+}
+
+/* A JSON value in a cell: numbers by number_cell, null as "—" (see legend). */
+static void cell(FILE *f, const json_t *v, int prec)
 {
 	char *s;
 
@@ -137,10 +155,15 @@ static void cell(FILE *f, const json_t *v)
 		html_escape(f, json_string_value(v));
 		break;
 	case JSON_INTEGER:
-		fprintf(f, "<td>%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		/* a double with no fraction is written as an integer: 25 in a column of 2 decimals
+		 * reads 25.00, as in the text */
+		if (prec >= 0)
+			number_cell(f, (double)json_integer_value(v), prec);
+		else
+			fprintf(f, "<td>%" JSON_INTEGER_FORMAT, json_integer_value(v));
 		break;
 	case JSON_REAL:
-		real_cell(f, json_real_value(v));
+		number_cell(f, json_real_value(v), prec);
 		break;
 	case JSON_TRUE:
 	case JSON_FALSE:
@@ -177,7 +200,8 @@ static void notes(FILE *f, const json_t *arr)
 	fputs("</ul>\n", f);
 }
 
-void html_table(FILE *f, const char *title, const json_t *rows, const json_t *nts)
+void html_table(FILE *f, const char *title, const json_t *rows, const json_t *nts,
+		const json_t *decimals)
 {
 	const char *cols[64];
 	int ncols = 0;
@@ -219,7 +243,7 @@ void html_table(FILE *f, const char *title, const json_t *rows, const json_t *nt
 			for (int c = 0; c < ncols; c++) {
 				v = json_object_get(r, cols[c]);
 				if (v)
-					cell(f, v);
+					cell(f, v, col_decimals(decimals, cols[c]));
 				else
 					fputs("<td></td>", f);
 			}
@@ -246,9 +270,24 @@ static bool all_objects(const json_t *obj)
 	return true;
 }
 
+/* Whether member k of obj is "<table>_decimals" of a table beside it (an array of objects, or an
+ * object of objects such as the load's latency). */
+static bool decimals_of_table(const json_t *obj, const char *k)
+{
+	static const char sfx[] = "_decimals";
+	size_t kl = strlen(k), sl = sizeof(sfx) - 1;
+	char base[256];
+
+	if (kl <= sl || kl - sl >= sizeof(base) || strcmp(k + kl - sl, sfx))
+		return false;
+	snprintf(base, sizeof(base), "%.*s", (int)(kl - sl), k);
+	return is_table(json_object_get(obj, base)) || all_objects(json_object_get(obj, base));
+}
+
 /*
  * Every member of obj: scalars in one key/value table, arrays of objects as tables with their
- * "_notes", objects of objects (latency) as a table with a row per member, other objects in turn.
+ * "_notes" and "_decimals", objects of objects (latency) as a table with a row per member, other
+ * objects in turn.
  * skip: members shown elsewhere (charts) or too large for a table (the histogram).
  */
 static void html_members(FILE *f, const json_t *obj, const char *const *skip)
@@ -256,7 +295,7 @@ static void html_members(FILE *f, const json_t *obj, const char *const *skip)
 	const char *k;
 	json_t *v;
 	bool kv = false;
-	char nk[256];
+	char nk[256], dk[256];
 
 	json_object_foreach((json_t *)obj, k, v)
 	{
@@ -272,7 +311,7 @@ static void html_members(FILE *f, const json_t *obj, const char *const *skip)
 		fputs("<tr><td>", f);
 		html_escape(f, k);
 		fputs("</td>", f);
-		cell(f, v);
+		cell(f, v, -1);
 		fputs("</tr>\n", f);
 	}
 	if (kv)
@@ -287,7 +326,10 @@ static void html_members(FILE *f, const json_t *obj, const char *const *skip)
 		if (skipped)
 			continue;
 		snprintf(nk, sizeof(nk), "%s_notes", k);
-		if (json_is_array(v) && kl > 6 && !strcmp(k + kl - 6, "_notes")) {
+		snprintf(dk, sizeof(dk), "%s_decimals", k);
+		if (json_is_object(v) && decimals_of_table(obj, k)) {
+			continue; /* how its table rounds: used there */
+		} else if (json_is_array(v) && kl > 6 && !strcmp(k + kl - 6, "_notes")) {
 			/* notes go with their table; those of a member that is not one stand alone */
 			char base[256];
 
@@ -299,12 +341,12 @@ static void html_members(FILE *f, const json_t *obj, const char *const *skip)
 				notes(f, v);
 			}
 		} else if (is_table(v)) {
-			html_table(f, k, v, json_object_get(obj, nk));
+			html_table(f, k, v, json_object_get(obj, nk), json_object_get(obj, dk));
 		} else if (json_is_array(v)) {
 			fputs("<h4>", f);
 			html_escape(f, k);
 			fputs("</h4><table class=\"kv\"><tr><td>values</td>", f);
-			cell(f, v);
+			cell(f, v, -1);
 			fputs("</tr></table>\n", f);
 		} else if (json_is_object(v) && all_objects(v)) {
 			const char *rk;
@@ -317,7 +359,7 @@ static void html_members(FILE *f, const json_t *obj, const char *const *skip)
 				json_object_update(row, rv);
 				json_array_append_new(rows, row);
 			}
-			html_table(f, k, rows, json_object_get(obj, nk));
+			html_table(f, k, rows, json_object_get(obj, nk), json_object_get(obj, dk));
 			json_decref(rows);
 		} else if (json_is_object(v)) {
 			fputs("<h4>", f);
@@ -433,8 +475,19 @@ static int collect_rows(const json_t *root, struct bars_buf *bb, const json_t **
 	return bb->n;
 }
 
+/* A verdict segment's decimals: its column's, in the comparison or the step's overhead table. */
+static int verdict_decimals(const json_t *root, const struct svg_bar *b, int s)
+{
+	const json_t *st;
+
+	if (s == S_LOADGEN || s == S_OWN)
+		return col_decimals(doc_get(root, "comparison_decimals"), verdict_keys[s]);
+	st = doc_find_step(root, b->group, b->label);
+	return col_decimals(doc_get(doc_get(st, "cpu"), "overhead_decimals"), verdict_keys[s]);
+}
+
 /* Every segment of the verdict as a number: the small ones have no room for a label. */
-static void verdict_table(FILE *f, const struct bars_buf *bb)
+static void verdict_table(FILE *f, const json_t *root, const struct bars_buf *bb)
 {
 	fputs("<table><thead><tr><th class=\"s\">\u00b5s per request</th>", f);
 	for (int i = 0; i < bb->n; i++) {
@@ -456,7 +509,7 @@ static void verdict_table(FILE *f, const struct bars_buf *bb)
 			verdict_colors[s], verdict_names[s]);
 		for (int i = 0; i < bb->n; i++) {
 			if (isfinite(bb->b[i].v[s])) {
-				real_cell(f, bb->b[i].v[s]);
+				number_cell(f, bb->b[i].v[s], verdict_decimals(root, &bb->b[i], s));
 				fputs("</td>", f);
 			} else
 				fputs("<td class=\"na\">\u2014</td>", f);
@@ -506,7 +559,7 @@ static void chart_verdict(FILE *f, const json_t *root, struct bars_buf *bb)
 	fputs("<div class=\"flex\"><div>", f);
 	svg_bar_chart(f, &c);
 	fputs("</div><div>", f);
-	verdict_table(f, bb);
+	verdict_table(f, root, bb);
 	fputs("</div></div>\n", f);
 }
 
@@ -574,7 +627,7 @@ static void chart_latency(FILE *f, const json_t *root, const char *label)
 	double y[16][5];
 	char names[16][160];
 	struct svg_series s[16];
-	const json_t *st;
+	const json_t *st, *dec = NULL;
 	json_t *lat_rows = json_array();
 	size_t i;
 	int ns = 0, nt = 0;
@@ -586,6 +639,8 @@ static void chart_latency(FILE *f, const json_t *root, const char *label)
 
 		if (!l || strcmp(l, label) || !lat || ns + 2 > 16)
 			continue;
+		if (!dec)
+			dec = doc_get(doc_get(st, "load"), "latency_decimals");
 		for (int kind = 0; kind < 2; kind++) {
 			const char *kn = kind ? "uncorrected" : "corrected";
 			const json_t *h = doc_get(lat, kn);
@@ -625,7 +680,7 @@ static void chart_latency(FILE *f, const json_t *root, const char *label)
 		fputs("</h3><div class=\"flex\"><div>", f);
 		svg_line_chart(f, &c);
 		fputs("</div><div>", f);
-		html_table(f, NULL, lat_rows, NULL);
+		html_table(f, NULL, lat_rows, NULL, dec);
 		fputs("<p class=\"sub\">\u00b5s; corrected: from the intended send time (coordinated "
 		      "omission); uncorrected: from the actual send.</p></div></div>\n",
 		      f);
@@ -916,7 +971,8 @@ void html_session(FILE *f, const json_t *root, const char *source)
 	      "handling is a part of VIRT (<code>exits_us</code>).</p>\n<div class=\"card\">",
 	      f);
 	chart_verdict(f, root, &bb);
-	html_table(f, "comparison", doc_arr(root, "comparison"), doc_arr(root, "comparison_notes"));
+	html_table(f, "comparison", doc_arr(root, "comparison"), doc_arr(root, "comparison_notes"),
+		   doc_get(root, "comparison_decimals"));
 	fputs("</div>\n<h2 id=\"host\">Host CPU, throughput and errors</h2>\n<div class=\"flex\">"
 	      "<div class=\"card\">",
 	      f);
@@ -953,13 +1009,16 @@ void html_session(FILE *f, const json_t *root, const char *source)
 	section_stacks(f, root);
 	fputs("<h2 id=\"session\">Accounting mode and targets</h2>\n<div class=\"card\">", f);
 	html_table(f, "accounting mode", doc_arr(root, "accounting_mode"),
-		   doc_arr(root, "accounting_mode_notes"));
-	html_table(f, "targets", doc_arr(root, "targets"), doc_arr(root, "targets_notes"));
+		   doc_arr(root, "accounting_mode_notes"),
+		   doc_get(root, "accounting_mode_decimals"));
+	html_table(f, "targets", doc_arr(root, "targets"), doc_arr(root, "targets_notes"),
+		   doc_get(root, "targets_decimals"));
 	html_members(f, root, top_skip);
 	fputs("</div>\n", f);
 	fputs("<h2 id=\"bpf\">BPF programs (cost of the profiler itself)</h2>\n<div class=\"card\">",
 	      f);
-	html_table(f, NULL, doc_arr(root, "bpf_programs"), doc_arr(root, "bpf_programs_notes"));
+	html_table(f, NULL, doc_arr(root, "bpf_programs"), doc_arr(root, "bpf_programs_notes"),
+		   doc_get(root, "bpf_programs_decimals"));
 	fputs("</div>\n<h2 id=\"steps\">Steps in detail</h2>\n<p class=\"sub\">Every table of each step: CPU by "
 	      "owner, softirq, breakdown, overhead, network paths, drops, network devices, block "
 	      "I/O, KVM exits, the load generator's totals, latency and errors, with their notes."

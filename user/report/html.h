@@ -20,7 +20,12 @@ void html_session(FILE *f, const json_t *root, const char *source);
 /* ... written atomically to path; 0 or -errno. */
 int html_write_session(const json_t *root, const char *source, const char *path);
 
-/* A JSON array of objects as a table, with its notes; every key, every row. */
-void html_table(FILE *f, const char *title, const json_t *rows, const json_t *notes);
+/*
+ * A JSON array of objects as a table, with its notes; every key, every row.  decimals: the
+ * table's "_decimals" ({column: decimals}, out/table.h): its numbers rounded as the text rounds
+ * them, the exact value on hover; NULL (a table no text renders): numbers as the JSON has them.
+ */
+void html_table(FILE *f, const char *title, const json_t *rows, const json_t *notes,
+		const json_t *decimals);
 
 #endif

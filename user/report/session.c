@@ -816,11 +816,41 @@ static void step_header_text(const struct session *s, const struct sess_step *st
 			st->lg_busy_pct, st->lg_rq_pct);
 }
 
-void session_report_text(struct session *s, FILE *f, bool compare)
+/* compare's text without -v: the comparison first, then what it is held against. */
+static void compare_summary_text(struct session *s, FILE *f, struct out *o)
 {
+	bool stacks = false;
+
+	session_table_compare(s, o);
+	for (int i = 0; i < s->nsteps; i++)
+		stacks |= s->steps[i].stacks.on;
+	if (stacks) {
+		fputc('\n', f);
+		report_where_diff(s, o);
+	}
+	if (s->have_baseline) {
+		fputc('\n', f);
+		table_baselines(s, o);
+	}
+	fputc('\n', f);
+	report_mode(&s->cap.mode, o);
+	fprintf(f,
+		"\nEach step in detail (load summary, isolation, agreement with the kernel, disk "
+		"I/O%s): virtprof compare -v, or the --json / --html reports\n",
+		stacks ? ", where" : "");
+}
+
+void session_report_text(struct session *s, FILE *f, enum text_report what)
+{
+	bool compare = what != TEXT_RUN;
 	struct out o;
 
 	out_init(&o, f, OUT_TEXT, false);
+	if (what == TEXT_COMPARE) {
+		compare_summary_text(s, f, &o);
+		fflush(f);
+		return;
+	}
 	report_mode(&s->cap.mode, &o);
 	fputc('\n', f);
 	report_targets(&s->cap, &o);
@@ -1108,6 +1138,7 @@ static void session_json(struct session *s, FILE *f, const char *command)
 	struct jw *w;
 
 	out_init(&o, f, OUT_JSON, true);
+	o.decimals = true; /* the page (html.c) rounds each table as the text does */
 	w = &o.jw;
 	jw_obj_begin(w);
 	jw_kstr(w, "schema", "virtprof-session/1");

@@ -13,7 +13,16 @@
 #include "session/options.h"
 #include "session/session.h"
 
-void session_report_text(struct session *s, FILE *f, bool compare);
+/*
+ * What the text report holds.  TEXT_RUN: run's report, every section of its step.
+ * TEXT_COMPARE: compare's summary alone -- the comparison table and its notes, where the targets
+ * differ (with stacks), the idle baselines and the accounting mode -- a screen, not ~300 lines.
+ * TEXT_COMPARE_DETAIL (compare -v): each step's sections first, the summary last.  JSON and
+ * HTML always hold everything.
+ */
+enum text_report { TEXT_RUN, TEXT_COMPARE, TEXT_COMPARE_DETAIL };
+
+void session_report_text(struct session *s, FILE *f, enum text_report what);
 int session_write_json(struct session *s, const char *path, const char *command);
 /* The HTML page (report/html.h), rendered from the session's JSON. */
 int session_write_html(struct session *s, const char *path, const char *command);
