@@ -87,43 +87,30 @@ static __attribute__((unused)) void iot_init(void)
 	signal(SIGHUP, iot_on_signal);
 }
 
-static __attribute__((unused)) void iot_register(bool at_exit, const char *fmt, va_list ap)
+/*
+ * Register a shell command that undoes what the test just made (LIFO, like tests/lib.sh
+ * on_exit): iot_on_exit runs it at the test's cleanup label, or at exit if the test never got
+ * there; iot_at_exit at exit only (see mk_netns in test_net.c for why one would).
+ */
+static __attribute__((unused)) void __attribute__((format(printf, 2, 3)))
+iot_cleanup_add(bool at_exit, const char *fmt, ...)
 {
+	va_list ap;
 	char *s;
 
 	iot_init();
+	va_start(ap, fmt);
 	if (vasprintf(&s, fmt, ap) < 0)
 		s = NULL;
+	va_end(ap);
 	if (s && iot_ncleanups < IOT_MAX_CLEANUPS)
 		iot_cleanups[iot_ncleanups++] = (struct iot_cleanup){ s, at_exit };
 	else
 		free(s);
 }
 
-/*
- * Register a shell command that undoes what the test just made (LIFO, like tests/lib.sh
- * on_exit): run at the test's cleanup label, or at exit if the test never got there.
- */
-static __attribute__((unused)) void __attribute__((format(printf, 1, 2)))
-iot_on_exit(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	iot_register(false, fmt, ap);
-	va_end(ap);
-}
-
-/* The same, run at exit only (see mk_netns in test_net.c for why one would). */
-static __attribute__((unused)) void __attribute__((format(printf, 1, 2)))
-iot_at_exit(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	iot_register(true, fmt, ap);
-	va_end(ap);
-}
+#define iot_on_exit(...) iot_cleanup_add(false, __VA_ARGS__)
+#define iot_at_exit(...) iot_cleanup_add(true, __VA_ARGS__)
 
 /* Run a shell command; returns its exit status (output to stderr for the log). */
 static __attribute__((unused)) int __attribute__((format(printf, 1, 2)))

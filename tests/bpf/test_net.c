@@ -49,6 +49,16 @@ static int read_devstat(const char *ns, const char *dev, struct devstat *s)
 	return 0;
 }
 
+/* A device's packets and bytes, both ways, against the kernel's own over the same window. */
+static bool counts_match(const struct net_dev *d, const struct devstat *s0,
+			 const struct devstat *s1, const char *side)
+{
+	return ASSERT_EQ(d->delta.rx_pkts, s1->rxp - s0->rxp, "%s rx_packets", side) &&
+	       ASSERT_EQ(d->delta.rx_bytes, s1->rxb - s0->rxb, "%s rx_bytes", side) &&
+	       ASSERT_EQ(d->delta.tx_pkts, s1->txp - s0->txp, "%s tx_packets", side) &&
+	       ASSERT_EQ(d->delta.tx_bytes, s1->txb - s0->txb, "%s tx_bytes", side);
+}
+
 static int setup_io(void)
 {
 	struct iosec_opts o = { .net = true };
@@ -162,21 +172,7 @@ static int test_veth_counts(void)
 	       (unsigned long long)(sb1.txb - sb0.txb));
 	if (!ASSERT_GE(da->delta.tx_pkts, 300, "traffic seen"))
 		goto cleanup;
-	if (!ASSERT_EQ(da->delta.rx_pkts, sa1.rxp - sa0.rxp, "a rx_packets"))
-		goto cleanup;
-	if (!ASSERT_EQ(da->delta.rx_bytes, sa1.rxb - sa0.rxb, "a rx_bytes"))
-		goto cleanup;
-	if (!ASSERT_EQ(da->delta.tx_pkts, sa1.txp - sa0.txp, "a tx_packets"))
-		goto cleanup;
-	if (!ASSERT_EQ(da->delta.tx_bytes, sa1.txb - sa0.txb, "a tx_bytes"))
-		goto cleanup;
-	if (!ASSERT_EQ(db->delta.rx_pkts, sb1.rxp - sb0.rxp, "b rx_packets"))
-		goto cleanup;
-	if (!ASSERT_EQ(db->delta.rx_bytes, sb1.rxb - sb0.rxb, "b rx_bytes"))
-		goto cleanup;
-	if (!ASSERT_EQ(db->delta.tx_pkts, sb1.txp - sb0.txp, "b tx_packets"))
-		goto cleanup;
-	if (!ASSERT_EQ(db->delta.tx_bytes, sb1.txb - sb0.txb, "b tx_bytes"))
+	if (!counts_match(da, &sa0, &sa1, "a") || !counts_match(db, &sb0, &sb1, "b"))
 		goto cleanup;
 	if (!ASSERT_TRUE(da->kind == NET_VETH && db->kind == NET_VETH, "kind veth"))
 		goto cleanup;
@@ -189,24 +185,16 @@ static int test_veth_counts(void)
 	if (!ASSERT_TRUE(da->delta.sirq_ns[1] + db->delta.sirq_ns[1] > 0,
 			 "NET_RX time on the veth"))
 		goto cleanup;
-	{
-		/* A container target in netns b owns the pair. */
-		bool a_ok, b_ok;
-
-		if (!ASSERT_TRUE(targets_append(&ts), "a target"))
-			goto cleanup;
-		ts.t[0].kind = TARGET_CTR;
-		snprintf(ts.t[0].entity, sizeof(ts.t[0].entity), "ctr:test");
-		ts.t[0].netns = ib;
-		targets_reindex(&ts);
-		a_ok = netpath_owner(np, da, &ts) == &ts.t[0];
-		b_ok = netpath_owner(np, db, &ts) == &ts.t[0];
-		targets_free(&ts);
-		if (!ASSERT_TRUE(a_ok, "host end -> container"))
-			goto cleanup;
-		if (!ASSERT_TRUE(b_ok, "inner end -> container"))
-			goto cleanup;
-	}
+	/* A container target in netns b owns the pair. */
+	if (!ASSERT_TRUE(targets_append(&ts), "a target"))
+		goto cleanup;
+	ts.t[0].kind = TARGET_CTR;
+	snprintf(ts.t[0].entity, sizeof(ts.t[0].entity), "ctr:test");
+	ts.t[0].netns = ib;
+	targets_reindex(&ts);
+	if (!ASSERT_TRUE(netpath_owner(np, da, &ts) == &ts.t[0], "host end -> container") ||
+	    !ASSERT_TRUE(netpath_owner(np, db, &ts) == &ts.t[0], "inner end -> container"))
+		goto cleanup;
 	ret = 0;
 cleanup:
 	targets_free(&ts);
@@ -334,7 +322,6 @@ static int test_tap_qemu(void)
 	char ns[32], tap[16], pidf[64];
 	struct targets ts = { 0 };
 	struct devstat b0, b1;
-	bool owned;
 	const struct net_dev *d;
 	unsigned int ino;
 	pid_t qpid = 0;
@@ -424,9 +411,7 @@ static int test_tap_qemu(void)
 	ts.t[0].pid = qpid;
 	snprintf(ts.t[0].entity, sizeof(ts.t[0].entity), "vm:test");
 	targets_reindex(&ts);
-	owned = netpath_owner(np, d, &ts) == &ts.t[0];
-	targets_free(&ts);
-	if (!ASSERT_TRUE(owned, "tap -> vm:test"))
+	if (!ASSERT_TRUE(netpath_owner(np, d, &ts) == &ts.t[0], "tap -> vm:test"))
 		goto cleanup;
 	if (!ASSERT_TRUE(d->delta.tx_pkts >= 50, "traffic toward the guest on the tap path"))
 		goto cleanup;
@@ -483,11 +468,7 @@ static int test_standalone(void)
 	       (unsigned long long)(s1.txp - s0.txp), (unsigned long long)(s1.txb - s0.txb),
 	       n1->runs_na, n1->proc_na);
 	/* exact counts; the split and process time not available, with the reason */
-	if (!ASSERT_EQ(d->delta.rx_pkts, s1.rxp - s0.rxp, "rx_packets") ||
-	    !ASSERT_EQ(d->delta.tx_pkts, s1.txp - s0.txp, "tx_packets") ||
-	    !ASSERT_EQ(d->delta.rx_bytes, s1.rxb - s0.rxb, "rx_bytes") ||
-	    !ASSERT_EQ(d->delta.tx_bytes, s1.txb - s0.txb, "tx_bytes") ||
-	    !ASSERT_GE(d->delta.tx_pkts, 100, "traffic seen") ||
+	if (!counts_match(d, &s0, &s1, "lo") || !ASSERT_GE(d->delta.tx_pkts, 100, "traffic seen") ||
 	    !ASSERT_TRUE(!n1->runs && n1->runs_na[0], "softirq split not available, with reason") ||
 	    !ASSERT_TRUE(!n1->proc_timed && n1->proc_na[0],
 			 "process-context time not available, with reason") ||
