@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Shared by the I/O-section root tests (test_net, test_block, test_kvm): shell steps for setup,
- * cleanup commands run on every exit (normal, failure, SIGTERM from the runner's timeout), and
- * small readers.  Only namespaces, links, loop devices, cgroups and processes the test created
- * are touched.
+ * cleanup commands (run by the test that registered them at its cleanup label, and whatever is
+ * left on every exit: normal, failure, SIGTERM from the runner's timeout), and small readers.
+ * Only namespaces, links, loop devices, cgroups and processes the test created are touched.
  */
 #ifndef VP_IOTEST_H
 #define VP_IOTEST_H
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -21,20 +22,50 @@
 
 #define IOT_MAX_CLEANUPS 32
 
-static __attribute__((unused)) char *iot_cleanups[IOT_MAX_CLEANUPS];
+struct iot_cleanup {
+	char *cmd;
+	bool at_exit; /* kept past the test's cleanup label, run at exit only */
+};
+
+static __attribute__((unused)) struct iot_cleanup iot_cleanups[IOT_MAX_CLEANUPS];
 static __attribute__((unused)) int iot_ncleanups;
+
+/* Run the cleanups registered since `mark`, newest first (at_exit ones too when `all`). */
+static __attribute__((unused)) void iot_cleanup_run(int mark, bool all)
+{
+	int keep = mark;
+
+	for (int i = iot_ncleanups - 1; i >= mark; i--) {
+		char buf[1200];
+
+		if (!all && iot_cleanups[i].at_exit)
+			continue;
+		snprintf(buf, sizeof(buf), "(%s) >/dev/null 2>&1", iot_cleanups[i].cmd);
+		if (system(buf) < 0)
+			perror("cleanup");
+		free(iot_cleanups[i].cmd);
+		iot_cleanups[i].cmd = NULL;
+	}
+	for (int i = mark; i < iot_ncleanups; i++)
+		if (iot_cleanups[i].cmd)
+			iot_cleanups[keep++] = iot_cleanups[i];
+	iot_ncleanups = keep;
+}
+
+/* Where a test's cleanups begin: its cleanup label runs iot_cleanup_to(mark). */
+static __attribute__((unused)) int iot_cleanup_mark(void)
+{
+	return iot_ncleanups;
+}
+
+static __attribute__((unused)) void iot_cleanup_to(int mark)
+{
+	iot_cleanup_run(mark, false);
+}
 
 static __attribute__((unused)) void iot_run_cleanups(void)
 {
-	while (iot_ncleanups > 0) {
-		char *c = iot_cleanups[--iot_ncleanups];
-		char buf[1200];
-
-		snprintf(buf, sizeof(buf), "(%s) >/dev/null 2>&1", c);
-		if (system(buf) < 0)
-			perror("cleanup");
-		free(c);
-	}
+	iot_cleanup_run(0, true);
 }
 
 static __attribute__((unused)) void iot_on_signal(int sig)
@@ -56,9 +87,13 @@ static __attribute__((unused)) void iot_init(void)
 	signal(SIGHUP, iot_on_signal);
 }
 
-/* Register a shell command to run at exit (LIFO), like tests/lib.sh on_exit. */
-static __attribute__((unused)) void __attribute__((format(printf, 1, 2)))
-iot_on_exit(const char *fmt, ...)
+/*
+ * Register a shell command that undoes what the test just made (LIFO, like tests/lib.sh
+ * on_exit): iot_on_exit runs it at the test's cleanup label, or at exit if the test never got
+ * there; iot_at_exit at exit only (see mk_netns in test_net.c for why one would).
+ */
+static __attribute__((unused)) void __attribute__((format(printf, 2, 3)))
+iot_cleanup_add(bool at_exit, const char *fmt, ...)
 {
 	va_list ap;
 	char *s;
@@ -69,10 +104,13 @@ iot_on_exit(const char *fmt, ...)
 		s = NULL;
 	va_end(ap);
 	if (s && iot_ncleanups < IOT_MAX_CLEANUPS)
-		iot_cleanups[iot_ncleanups++] = s;
+		iot_cleanups[iot_ncleanups++] = (struct iot_cleanup){ s, at_exit };
 	else
 		free(s);
 }
+
+#define iot_on_exit(...) iot_cleanup_add(false, __VA_ARGS__)
+#define iot_at_exit(...) iot_cleanup_add(true, __VA_ARGS__)
 
 /* Run a shell command; returns its exit status (output to stderr for the log). */
 static __attribute__((unused)) int __attribute__((format(printf, 1, 2)))

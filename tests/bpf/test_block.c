@@ -107,14 +107,14 @@ static int child_write(const char *cgdir, const char *dev)
 static int test_odirect_cgroup(void)
 {
 	struct iosec_opts o = { .account_cpu_state_fd = -1, .block = true };
-	char img[64], dev[64] = "", root[256], cgdir[320], name[32];
+	char img[64], dev[64] = "", root[256], cgdir[320], name[32] = "";
 	uint64_t bytes = 0, ops = 0, other_bytes = 0;
 	struct iosec *io = NULL;
 	struct blockio *b;
 	struct stat st;
 	unsigned int kdev;
-	bool v1 = false;
-	int status, rc = 1;
+	bool v1 = false, ok;
+	int status, ret = 1, mark = iot_cleanup_mark();
 	pid_t pid;
 
 	if (geteuid() != 0)
@@ -125,35 +125,48 @@ static int test_odirect_cgroup(void)
 		TEST_SKIP("no cgroup hierarchy with the blkio/io controller");
 	snprintf(img, sizeof(img), "/tmp/vpio-blk-%d.img", id);
 	iot_on_exit("rm -f %s", img);
-	ASSERT_TRUE(iot_sh("truncate -s 16M %s", img) == 0, "image");
+	if (!ASSERT_OK(iot_sh("truncate -s 16M %s", img), "image"))
+		goto cleanup;
 	{
 		FILE *p;
 		char cmd[128];
 
 		snprintf(cmd, sizeof(cmd), "losetup -f --show %s", img);
 		p = popen(cmd, "r");
-		ASSERT_TRUE(p && fgets(dev, sizeof(dev), p), "losetup");
-		pclose(p);
+		ok = ASSERT_TRUE(p && fgets(dev, sizeof(dev), p), "losetup");
+		if (p)
+			pclose(p);
+		if (!ok)
+			goto cleanup;
 		dev[strcspn(dev, "\n")] = 0;
 	}
 	iot_on_exit("losetup -d %s", dev);
-	ASSERT_TRUE(stat(dev, &st) == 0 && S_ISBLK(st.st_mode), "%s is a block device", dev);
+	if (!ASSERT_TRUE(stat(dev, &st) == 0 && S_ISBLK(st.st_mode), "%s is a block device", dev))
+		goto cleanup;
 	kdev = major(st.st_rdev) << 20 | minor(st.st_rdev);
 	snprintf(cgdir, sizeof(cgdir), "%s/vpio-blk-%d", root, id);
-	ASSERT_TRUE(mkdir(cgdir, 0755) == 0, "mkdir %s: %s", cgdir, strerror(errno));
+	if (!ASSERT_TRUE(mkdir(cgdir, 0755) == 0, "mkdir %s: %s", cgdir, strerror(errno)))
+		goto cleanup;
 	iot_on_exit("rmdir %s", cgdir);
-	ASSERT_TRUE(stat(cgdir, &st) == 0, "stat cgroup");
+	if (!ASSERT_TRUE(stat(cgdir, &st) == 0, "stat cgroup"))
+		goto cleanup;
 
-	ASSERT_TRUE(iosec_open(&io, &o) == 0 && (b = iosec_block(io)), "block section loads");
-	ASSERT_TRUE(iosec_collect(io) == 0, "baseline");
+	if (!ASSERT_TRUE(iosec_open(&io, &o) == 0 && (b = iosec_block(io)),
+			 "block section loads") ||
+	    !ASSERT_OK(iosec_collect(io), "baseline"))
+		goto cleanup;
 	pid = fork();
-	ASSERT_TRUE(pid >= 0, "fork");
+	if (!ASSERT_GE(pid, 0, "fork"))
+		goto cleanup;
 	if (pid == 0)
 		_exit(child_write(cgdir, dev));
-	ASSERT_TRUE(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && !WEXITSTATUS(status),
-		    "writer ok");
+	if (!ASSERT_TRUE(waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+				 !WEXITSTATUS(status),
+			 "writer ok"))
+		goto cleanup;
 	iot_sleep_ms(100);
-	ASSERT_TRUE(iosec_collect(io) == 0, "collect");
+	if (!ASSERT_OK(iosec_collect(io), "collect"))
+		goto cleanup;
 	for (int i = 0; i < b->n; i++) {
 		const struct blk_row *r = &b->rows[i];
 
@@ -175,10 +188,10 @@ static int test_odirect_cgroup(void)
 	       cgdir, v1 ? "v1 blkio" : "v2 io", (unsigned long long)st.st_ino,
 	       (unsigned long long)bytes, (unsigned long long)ops, (unsigned long long)other_bytes,
 	       name);
-	if (bytes != (uint64_t)NWRITES * WSIZE || other_bytes)
-		goto out;
-	if (strncmp(name, "loop", 4) != 0)
-		goto out;
+	if (!ASSERT_EQ(bytes, (uint64_t)NWRITES * WSIZE, "bytes from the cgroup") ||
+	    !ASSERT_EQ(other_bytes, 0, "bytes elsewhere") ||
+	    !ASSERT_TRUE(strncmp(name, "loop", 4) == 0, "device name %s", name))
+		goto cleanup;
 	{
 		/* Rendered: the cgroup's entity owns exactly those bytes on that device. */
 		char *buf = NULL, want[160];
@@ -186,6 +199,8 @@ static int test_odirect_cgroup(void)
 		FILE *f = open_memstream(&buf, &len);
 		struct out o;
 
+		if (!ASSERT_TRUE(f, "open_memstream"))
+			goto cleanup;
 		want_cgid = st.st_ino;
 		out_init(&o, f, OUT_JSON, false);
 		jw_obj_begin(&o.jw);
@@ -197,19 +212,16 @@ static int test_odirect_cgroup(void)
 			 "\"dev\":\"%s\",\"op\":\"write\",\"cgroup_id\":%llu,\"ops\":%d,"
 			 "\"bytes\":%d",
 			 name, (unsigned long long)st.st_ino, NWRITES, NWRITES * WSIZE);
-		if (!strstr(buf, want)) {
-			fprintf(stderr, "  rendered JSON lacks %s:\n%s\n", want, buf);
-			free(buf);
-			goto out;
-		}
+		ok = ASSERT_TRUE(strstr(buf, want), "rendered JSON has %s:\n%s", want, buf);
 		free(buf);
+		if (!ok)
+			goto cleanup;
 	}
-	rc = 0;
-out:
+	ret = 0;
+cleanup:
 	iosec_destroy(io);
-	ASSERT_TRUE(rc == 0, "bytes %llu == %d from the cgroup, none elsewhere, name %s",
-		    (unsigned long long)bytes, NWRITES * WSIZE, name);
-	return 0;
+	iot_cleanup_to(mark);
+	return ret;
 }
 
 int main(int argc, char **argv)

@@ -26,7 +26,7 @@ static int test_pio_mmio(void)
 	char pidf[64], vcpu[16] = "";
 	const char *na;
 	pid_t qpid;
-	int fd;
+	int fd, ret = 1, mark = iot_cleanup_mark();
 
 	if (geteuid() != 0)
 		TEST_SKIP("needs root");
@@ -36,27 +36,32 @@ static int test_pio_mmio(void)
 	close(fd);
 	if (!iot_have("qemu-system-x86_64"))
 		TEST_SKIP("qemu-system-x86_64 not installed");
-	ASSERT_TRUE(iosec_open(&io, &o) == 0, "iosec_open");
+	if (!ASSERT_OK(iosec_open(&io, &o), "iosec_open"))
+		goto cleanup;
 	k = iosec_kvm(io);
 	if (!k) {
-		iosec_destroy(io);
-		TEST_SKIP("KVM tracepoints not in this kernel");
+		ret = test_skip("KVM tracepoints not in this kernel");
+		goto cleanup;
 	}
-	ASSERT_TRUE(k->pio && k->mmio, "kvm_pio/kvm_mmio attached");
-	ASSERT_TRUE(iosec_collect(io) == 0, "baseline");
+	if (!ASSERT_TRUE(k->pio && k->mmio, "kvm_pio/kvm_mmio attached") ||
+	    !ASSERT_OK(iosec_collect(io), "baseline"))
+		goto cleanup;
 	snprintf(pidf, sizeof(pidf), "/tmp/vpio-kvm-%d.pid", id);
 	iot_on_exit("rm -f %s", pidf);
 	iot_on_exit("test -s %s && kill $(cat %s)", pidf, pidf);
-	ASSERT_TRUE(iot_sh("qemu-system-x86_64 -name vpio-kvm,debug-threads=on -accel kvm -m 64 "
-			   "-display none -nodefaults -no-reboot -daemonize -pidfile %s",
-			   pidf) == 0,
-		    "qemu start");
+	if (!ASSERT_OK(iot_sh("qemu-system-x86_64 -name vpio-kvm,debug-threads=on -accel kvm -m 64 "
+			      "-display none -nodefaults -no-reboot -daemonize -pidfile %s",
+			      pidf),
+		       "qemu start"))
+		goto cleanup;
 	qpid = (pid_t)iot_sh_u64("cat %s", pidf);
-	ASSERT_TRUE(qpid > 0, "qemu pid");
+	if (!ASSERT_GT(qpid, 0, "qemu pid"))
+		goto cleanup;
 	/* SeaBIOS probes devices at once; give it up to 5 s. */
 	for (int i = 0; i < 50; i++) {
 		iot_sleep_ms(100);
-		ASSERT_TRUE(iosec_collect(io) == 0, "collect");
+		if (!ASSERT_OK(iosec_collect(io), "collect"))
+			goto cleanup;
 		for (int j = 0; j < k->n; j++) {
 			const struct kvm_row *r = &k->rows[j];
 			uint64_t n = r->delta.pio[0] + r->delta.pio[1] + r->delta.mmio[0] +
@@ -80,14 +85,18 @@ static int test_pio_mmio(void)
 	printf("  qemu %d vCPU '%s': pio %llu mmio %llu exits %llu, elsewhere %llu; exits: %s\n",
 	       (int)qpid, vcpu, (unsigned long long)pio, (unsigned long long)mmio,
 	       (unsigned long long)exits, (unsigned long long)other, na ? na : "available");
+	if (!ASSERT_GT(pio, 0, "pio seen") || !ASSERT_GT(mmio, 0, "mmio seen") ||
+	    !ASSERT_TRUE(!strncmp(vcpu, "CPU ", 4), "charged to the vCPU thread ('%s')", vcpu) ||
+	    !ASSERT_EQ(other, 0, "nothing charged to qemu's non-vCPU threads") ||
+	    /* Either exits fire and are counted, or they are reported as not available. */
+	    !ASSERT_TRUE(exits > 0 || (na && strstr(na, "never fired")),
+			 "kvm_exit counted or not available with the reason"))
+		goto cleanup;
+	ret = 0;
+cleanup:
 	iosec_destroy(io);
-	ASSERT_TRUE(pio > 0 && mmio > 0, "pio and mmio seen");
-	ASSERT_TRUE(!strncmp(vcpu, "CPU ", 4), "charged to the vCPU thread ('%s')", vcpu);
-	ASSERT_TRUE(other == 0, "nothing charged to qemu's non-vCPU threads");
-	/* Either exits fire and are counted, or they are reported as not available. */
-	ASSERT_TRUE(exits > 0 || (na && strstr(na, "never fired")),
-		    "kvm_exit counted or not available with the reason");
-	return 0;
+	iot_cleanup_to(mark);
+	return ret;
 }
 
 int main(int argc, char **argv)

@@ -49,6 +49,16 @@ static int read_devstat(const char *ns, const char *dev, struct devstat *s)
 	return 0;
 }
 
+/* A device's packets and bytes, both ways, against the kernel's own over the same window. */
+static bool counts_match(const struct net_dev *d, const struct devstat *s0,
+			 const struct devstat *s1, const char *side)
+{
+	return ASSERT_EQ(d->delta.rx_pkts, s1->rxp - s0->rxp, "%s rx_packets", side) &&
+	       ASSERT_EQ(d->delta.rx_bytes, s1->rxb - s0->rxb, "%s rx_bytes", side) &&
+	       ASSERT_EQ(d->delta.tx_pkts, s1->txp - s0->txp, "%s tx_packets", side) &&
+	       ASSERT_EQ(d->delta.tx_bytes, s1->txb - s0->txb, "%s tx_bytes", side);
+}
+
 static int setup_io(void)
 {
 	struct iosec_opts o = { .net = true };
@@ -75,7 +85,12 @@ static int mk_netns(const char *ns)
 {
 	if (iot_sh("ip netns add %s", ns))
 		return -1;
-	iot_on_exit("ip netns del %s", ns);
+	/*
+	 * Deleted at exit, not at the test's end: a new netns may take a deleted one's inode, and
+	 * netpath keys a device by (netns inode, ifindex) and reads its name once, so the next
+	 * test's vpbr0 would be found under the deleted veth's name.
+	 */
+	iot_at_exit("ip netns del %s", ns);
 	return iot_sh("ip netns exec %s sysctl -qw net.ipv6.conf.all.disable_ipv6=1 "
 		      "net.ipv6.conf.default.disable_ipv6=1",
 		      ns);
@@ -86,8 +101,9 @@ static int test_veth_counts(void)
 	char a[32], b[32], va[16], vb[16];
 	struct devstat sa0, sa1, sb0, sb1;
 	const struct net_dev *da, *db;
+	struct targets ts = { 0 };
 	unsigned int ia, ib;
-	int r = setup_io();
+	int r = setup_io(), ret = 1, mark = iot_cleanup_mark();
 
 	if (r)
 		return r;
@@ -97,41 +113,51 @@ static int test_veth_counts(void)
 	snprintf(b, sizeof(b), "vpio-b%d", id);
 	snprintf(va, sizeof(va), "vpa%d", id);
 	snprintf(vb, sizeof(vb), "vpb%d", id);
-	ASSERT_TRUE(mk_netns(a) == 0 && mk_netns(b) == 0, "netns setup");
-	ASSERT_TRUE(iot_sh("ip link add %s netns %s type veth peer name %s netns %s", va, a, vb,
-			   b) == 0,
-		    "veth setup");
-	ASSERT_TRUE(
-		iot_sh("ip -n %s addr add 10.213.0.1/30 dev %s && ip -n %s addr add "
-		       "10.213.0.2/30 dev %s && ip -n %s link set %s up && ip -n %s link set %s up",
-		       a, va, b, vb, a, va, b, vb) == 0,
-		"addresses");
+	if (!ASSERT_TRUE(mk_netns(a) == 0 && mk_netns(b) == 0, "netns setup"))
+		goto cleanup;
+	if (!ASSERT_OK(iot_sh("ip link add %s netns %s type veth peer name %s netns %s", va, a, vb,
+			      b),
+		       "veth setup"))
+		goto cleanup;
+	if (!ASSERT_TRUE(
+		    iot_sh("ip -n %s addr add 10.213.0.1/30 dev %s && ip -n %s addr add "
+			   "10.213.0.2/30 dev %s && ip -n %s link set %s up && ip -n %s link set %s up",
+			   a, va, b, vb, a, va, b, vb) == 0,
+		    "addresses"))
+		goto cleanup;
 	/* Static neighbours: no ARP of its own. */
-	ASSERT_TRUE(iot_sh("ip -n %s neigh replace 10.213.0.2 lladdr $(ip netns exec %s cat "
-			   "/sys/class/net/%s/address) dev %s nud permanent && "
-			   "ip -n %s neigh replace 10.213.0.1 lladdr $(ip netns exec %s cat "
-			   "/sys/class/net/%s/address) dev %s nud permanent",
-			   a, b, vb, va, b, a, va, vb) == 0,
-		    "neighbours");
+	if (!ASSERT_OK(iot_sh("ip -n %s neigh replace 10.213.0.2 lladdr $(ip netns exec %s cat "
+			      "/sys/class/net/%s/address) dev %s nud permanent && "
+			      "ip -n %s neigh replace 10.213.0.1 lladdr $(ip netns exec %s cat "
+			      "/sys/class/net/%s/address) dev %s nud permanent",
+			      a, b, vb, va, b, a, va, vb),
+		       "neighbours"))
+		goto cleanup;
 	iot_sleep_ms(1500); /* link-up work settles (IGMP reports within ~1 s of an address) */
 	ia = netns_ino(a);
 	ib = netns_ino(b);
 
-	ASSERT_TRUE(iosec_collect(io) == 0, "baseline collect");
-	ASSERT_TRUE(read_devstat(a, va, &sa0) == 0 && read_devstat(b, vb, &sb0) == 0, "sysfs");
+	if (!ASSERT_OK(iosec_collect(io), "baseline collect"))
+		goto cleanup;
+	if (!ASSERT_TRUE(read_devstat(a, va, &sa0) == 0 && read_devstat(b, vb, &sb0) == 0, "sysfs"))
+		goto cleanup;
 	/* 300 UDP datagrams to a closed port; b answers some with ICMP (rate-limited): counted
 	 * on both sides all the same. */
-	ASSERT_TRUE(iot_sh("ip netns exec %s bash -c 'for i in $(seq 300); do printf %%1200s x "
-			   ">/dev/udp/10.213.0.2/9; done'",
-			   a) == 0,
-		    "udp traffic");
+	if (!ASSERT_OK(iot_sh("ip netns exec %s bash -c 'for i in $(seq 300); do printf %%1200s x "
+			      ">/dev/udp/10.213.0.2/9; done'",
+			      a),
+		       "udp traffic"))
+		goto cleanup;
 	iot_sleep_ms(200);
-	ASSERT_TRUE(read_devstat(a, va, &sa1) == 0 && read_devstat(b, vb, &sb1) == 0, "sysfs");
-	ASSERT_TRUE(iosec_collect(io) == 0, "collect");
+	if (!ASSERT_TRUE(read_devstat(a, va, &sa1) == 0 && read_devstat(b, vb, &sb1) == 0, "sysfs"))
+		goto cleanup;
+	if (!ASSERT_OK(iosec_collect(io), "collect"))
+		goto cleanup;
 
 	da = netpath_find_name(np, ia, va);
 	db = netpath_find_name(np, ib, vb);
-	ASSERT_TRUE(da && db, "both veth ends seen (netns %u / %u)", ia, ib);
+	if (!ASSERT_TRUE(da && db, "both veth ends seen (netns %u / %u)", ia, ib))
+		goto cleanup;
 	printf("  %s: rx %llu/%llu tx %llu/%llu  net_rx %.3f ms  (sysfs rx %llu/%llu tx %llu/%llu)\n",
 	       va, (unsigned long long)da->delta.rx_pkts, (unsigned long long)da->delta.rx_bytes,
 	       (unsigned long long)da->delta.tx_pkts, (unsigned long long)da->delta.tx_bytes,
@@ -144,38 +170,36 @@ static int test_veth_counts(void)
 	       db->delta.sirq_ns[1] / 1e6, (unsigned long long)(sb1.rxp - sb0.rxp),
 	       (unsigned long long)(sb1.rxb - sb0.rxb), (unsigned long long)(sb1.txp - sb0.txp),
 	       (unsigned long long)(sb1.txb - sb0.txb));
-	ASSERT_TRUE(da->delta.tx_pkts >= 300, "traffic seen: %llu",
-		    (unsigned long long)da->delta.tx_pkts);
-	ASSERT_TRUE(da->delta.rx_pkts == sa1.rxp - sa0.rxp, "a rx_packets");
-	ASSERT_TRUE(da->delta.rx_bytes == sa1.rxb - sa0.rxb, "a rx_bytes");
-	ASSERT_TRUE(da->delta.tx_pkts == sa1.txp - sa0.txp, "a tx_packets");
-	ASSERT_TRUE(da->delta.tx_bytes == sa1.txb - sa0.txb, "a tx_bytes");
-	ASSERT_TRUE(db->delta.rx_pkts == sb1.rxp - sb0.rxp, "b rx_packets");
-	ASSERT_TRUE(db->delta.rx_bytes == sb1.rxb - sb0.rxb, "b rx_bytes");
-	ASSERT_TRUE(db->delta.tx_pkts == sb1.txp - sb0.txp, "b tx_packets");
-	ASSERT_TRUE(db->delta.tx_bytes == sb1.txb - sb0.txb, "b tx_bytes");
-	ASSERT_TRUE(da->kind == NET_VETH && db->kind == NET_VETH, "kind veth");
-	ASSERT_TRUE(da->info.peer.netns == ib && db->info.peer.netns == ia, "peer netns");
-	ASSERT_TRUE(da->info.peer.ifindex == db->info.key.ifindex, "peer ifindex");
-	ASSERT_TRUE(np->runs, "softirq split available: %s", np->runs_na);
-	ASSERT_TRUE(da->delta.sirq_ns[1] + db->delta.sirq_ns[1] > 0, "NET_RX time on the veth");
-	{
-		/* A container target in netns b owns the pair. */
-		struct targets ts = { 0 };
-		bool a_ok, b_ok;
-
-		ASSERT_TRUE(targets_append(&ts), "a target");
-		ts.t[0].kind = TARGET_CTR;
-		snprintf(ts.t[0].entity, sizeof(ts.t[0].entity), "ctr:test");
-		ts.t[0].netns = ib;
-		targets_reindex(&ts);
-		a_ok = netpath_owner(np, da, &ts) == &ts.t[0];
-		b_ok = netpath_owner(np, db, &ts) == &ts.t[0];
-		targets_free(&ts);
-		ASSERT_TRUE(a_ok, "host end -> container");
-		ASSERT_TRUE(b_ok, "inner end -> container");
-	}
-	return 0;
+	if (!ASSERT_GE(da->delta.tx_pkts, 300, "traffic seen"))
+		goto cleanup;
+	if (!counts_match(da, &sa0, &sa1, "a") || !counts_match(db, &sb0, &sb1, "b"))
+		goto cleanup;
+	if (!ASSERT_TRUE(da->kind == NET_VETH && db->kind == NET_VETH, "kind veth"))
+		goto cleanup;
+	if (!ASSERT_TRUE(da->info.peer.netns == ib && db->info.peer.netns == ia, "peer netns"))
+		goto cleanup;
+	if (!ASSERT_EQ(da->info.peer.ifindex, db->info.key.ifindex, "peer ifindex"))
+		goto cleanup;
+	if (!ASSERT_TRUE(np->runs, "softirq split available: %s", np->runs_na))
+		goto cleanup;
+	if (!ASSERT_TRUE(da->delta.sirq_ns[1] + db->delta.sirq_ns[1] > 0,
+			 "NET_RX time on the veth"))
+		goto cleanup;
+	/* A container target in netns b owns the pair. */
+	if (!ASSERT_TRUE(targets_append(&ts), "a target"))
+		goto cleanup;
+	ts.t[0].kind = TARGET_CTR;
+	snprintf(ts.t[0].entity, sizeof(ts.t[0].entity), "ctr:test");
+	ts.t[0].netns = ib;
+	targets_reindex(&ts);
+	if (!ASSERT_TRUE(netpath_owner(np, da, &ts) == &ts.t[0], "host end -> container") ||
+	    !ASSERT_TRUE(netpath_owner(np, db, &ts) == &ts.t[0], "inner end -> container"))
+		goto cleanup;
+	ret = 0;
+cleanup:
+	targets_free(&ts);
+	iot_cleanup_to(mark);
+	return ret;
 }
 
 /* A tap on a bridge in a test netns; frames written by a process holding it (no vhost here). */
@@ -185,8 +209,8 @@ static int test_tap_write(void)
 	struct devstat s0, s1, b0, b1;
 	const struct net_dev *d;
 	unsigned int ino;
-	pid_t pid;
-	int r = setup_io(), n = 400, size = 600;
+	pid_t pid = -1;
+	int r = setup_io(), n = 400, size = 600, ret = 1, mark = iot_cleanup_mark();
 
 	if (r)
 		return r;
@@ -195,14 +219,18 @@ static int test_tap_write(void)
 	snprintf(go, sizeof(go), "/tmp/vpio-go-%d", id);
 	unlink(go);
 	iot_on_exit("rm -f %s", go);
-	ASSERT_TRUE(mk_netns(ns) == 0, "netns");
-	ASSERT_TRUE(iot_sh("ip -n %s link add vpbr0 type bridge && ip -n %s link set vpbr0 up", ns,
-			   ns) == 0,
-		    "bridge");
+	if (!ASSERT_OK(mk_netns(ns), "netns"))
+		goto cleanup;
+	if (!ASSERT_OK(iot_sh("ip -n %s link add vpbr0 type bridge && ip -n %s link set vpbr0 up",
+			      ns, ns),
+		       "bridge"))
+		goto cleanup;
 	snprintf(cmd, sizeof(cmd), "%s/net_tapwrite", iot_helpers());
-	ASSERT_TRUE(access(cmd, X_OK) == 0, "helper %s built", cmd);
+	if (!ASSERT_TRUE(access(cmd, X_OK) == 0, "helper %s built", cmd))
+		goto cleanup;
 	pid = fork();
-	ASSERT_TRUE(pid >= 0, "fork");
+	if (!ASSERT_TRUE(pid >= 0, "fork"))
+		goto cleanup;
 	if (pid == 0) {
 		char c[16], sz[16];
 
@@ -214,26 +242,33 @@ static int test_tap_write(void)
 	iot_on_exit("kill %d", (int)pid);
 	for (int i = 0; i < 100 && iot_sh("ip -n %s link show %s >/dev/null 2>&1", ns, tap); i++)
 		iot_sleep_ms(50);
-	ASSERT_TRUE(iot_sh("ip -n %s link set %s master vpbr0 && ip -n %s link set %s up", ns, tap,
-			   ns, tap) == 0,
-		    "tap up on bridge");
+	if (!ASSERT_OK(iot_sh("ip -n %s link set %s master vpbr0 && ip -n %s link set %s up", ns,
+			      tap, ns, tap),
+		       "tap up on bridge"))
+		goto cleanup;
 	iot_sleep_ms(200);
 	ino = netns_ino(ns);
-	ASSERT_TRUE(iosec_collect(io) == 0, "baseline");
-	ASSERT_TRUE(read_devstat(ns, tap, &s0) == 0 && read_devstat(ns, "vpbr0", &b0) == 0,
-		    "sysfs");
-	ASSERT_TRUE(iot_sh("touch %s", go) == 0, "go");
+	if (!ASSERT_OK(iosec_collect(io), "baseline"))
+		goto cleanup;
+	if (!ASSERT_TRUE(read_devstat(ns, tap, &s0) == 0 && read_devstat(ns, "vpbr0", &b0) == 0,
+			 "sysfs"))
+		goto cleanup;
+	if (!ASSERT_OK(iot_sh("touch %s", go), "go"))
+		goto cleanup;
 	for (int i = 0; i < 100; i++) {
 		iot_sleep_ms(50);
 		if (read_devstat(ns, tap, &s1) == 0 && s1.rxp - s0.rxp >= (uint64_t)n)
 			break;
 	}
 	iot_sleep_ms(100);
-	ASSERT_TRUE(read_devstat(ns, tap, &s1) == 0 && read_devstat(ns, "vpbr0", &b1) == 0,
-		    "sysfs");
-	ASSERT_TRUE(iosec_collect(io) == 0, "collect");
+	if (!ASSERT_TRUE(read_devstat(ns, tap, &s1) == 0 && read_devstat(ns, "vpbr0", &b1) == 0,
+			 "sysfs"))
+		goto cleanup;
+	if (!ASSERT_OK(iosec_collect(io), "collect"))
+		goto cleanup;
 	d = netpath_find_name(np, ino, tap);
-	ASSERT_TRUE(d, "tap seen");
+	if (!ASSERT_TRUE(d, "tap seen"))
+		goto cleanup;
 	printf("  %s: rx %llu/%llu (sysfs %llu/%llu) proc_pkts %llu tap_write %.3f ms holder %d "
 	       "vhost %s\n",
 	       tap, (unsigned long long)d->delta.rx_pkts, (unsigned long long)d->delta.rx_bytes,
@@ -244,25 +279,41 @@ static int test_tap_write(void)
 		/* The bridge passes the broadcast frames up: its rx must match its own count too. */
 		const struct net_dev *br = netpath_find_name(np, ino, "vpbr0");
 
-		ASSERT_TRUE(br && br->kind == NET_BRIDGE, "bridge seen");
+		if (!ASSERT_TRUE(br && br->kind == NET_BRIDGE, "bridge seen"))
+			goto cleanup;
 		printf("  vpbr0: rx %llu/%llu (sysfs %llu/%llu)\n",
 		       (unsigned long long)br->delta.rx_pkts,
 		       (unsigned long long)br->delta.rx_bytes,
 		       (unsigned long long)(b1.rxp - b0.rxp),
 		       (unsigned long long)(b1.rxb - b0.rxb));
-		ASSERT_TRUE(br->delta.rx_pkts == b1.rxp - b0.rxp, "bridge rx_packets");
-		ASSERT_TRUE(br->delta.rx_bytes == b1.rxb - b0.rxb, "bridge rx_bytes");
+		if (!ASSERT_EQ(br->delta.rx_pkts, b1.rxp - b0.rxp, "bridge rx_packets"))
+			goto cleanup;
+		if (!ASSERT_EQ(br->delta.rx_bytes, b1.rxb - b0.rxb, "bridge rx_bytes"))
+			goto cleanup;
 	}
-	ASSERT_TRUE(d->kind == NET_TAP, "kind tap (%s)", d->info.kind);
-	ASSERT_TRUE(d->delta.rx_pkts == (uint64_t)n && s1.rxp - s0.rxp == (uint64_t)n, "rx pkts");
-	ASSERT_TRUE(d->delta.rx_bytes == (uint64_t)n * size &&
-			    s1.rxb - s0.rxb == (uint64_t)n * size,
-		    "rx bytes");
-	ASSERT_TRUE(d->delta.proc_pkts >= (uint64_t)n, "received in process context");
-	ASSERT_TRUE(np->proc_timed && d->delta.proc_ns > 0, "tap write time: %s", np->proc_na);
-	ASSERT_TRUE(d->holder > 0, "holder found");
-	ASSERT_TRUE(d->vhost == VHOST_NONE, "no vhost for a plain tun writer");
-	return 0;
+	if (!ASSERT_TRUE(d->kind == NET_TAP, "kind tap (%s)", d->info.kind))
+		goto cleanup;
+	if (!ASSERT_TRUE(d->delta.rx_pkts == (uint64_t)n && s1.rxp - s0.rxp == (uint64_t)n,
+			 "rx pkts"))
+		goto cleanup;
+	if (!ASSERT_TRUE(d->delta.rx_bytes == (uint64_t)n * size &&
+				 s1.rxb - s0.rxb == (uint64_t)n * size,
+			 "rx bytes"))
+		goto cleanup;
+	if (!ASSERT_TRUE(d->delta.proc_pkts >= (uint64_t)n, "received in process context"))
+		goto cleanup;
+	if (!ASSERT_TRUE(np->proc_timed && d->delta.proc_ns > 0, "tap write time: %s", np->proc_na))
+		goto cleanup;
+	if (!ASSERT_TRUE(d->holder > 0, "holder found"))
+		goto cleanup;
+	if (!ASSERT_EQ(d->vhost, VHOST_NONE, "no vhost for a plain tun writer"))
+		goto cleanup;
+	ret = 0;
+cleanup:
+	iot_cleanup_to(mark); /* kills the writer */
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+	return ret;
 }
 
 /* A qemu VM (TCG, BIOS only) holding a tap on a bridge; frames sent toward the guest. */
@@ -271,11 +322,10 @@ static int test_tap_qemu(void)
 	char ns[32], tap[16], pidf[64];
 	struct targets ts = { 0 };
 	struct devstat b0, b1;
-	bool owned;
 	const struct net_dev *d;
 	unsigned int ino;
 	pid_t qpid = 0;
-	int r = setup_io();
+	int r = setup_io(), ret = 1, mark = iot_cleanup_mark();
 
 	if (r)
 		return r;
@@ -284,72 +334,94 @@ static int test_tap_qemu(void)
 	snprintf(ns, sizeof(ns), "vpio-q%d", id);
 	snprintf(tap, sizeof(tap), "vptq%d", id);
 	snprintf(pidf, sizeof(pidf), "/tmp/vpio-qemu-%d.pid", id);
-	ASSERT_TRUE(mk_netns(ns) == 0, "netns");
+	if (!ASSERT_OK(mk_netns(ns), "netns"))
+		goto cleanup;
 	/* multicast off: no unsolicited IGMP reports landing between the counter reads */
-	ASSERT_TRUE(
-		iot_sh("ip -n %s link add vpbr0 type bridge && ip -n %s link set vpbr0 multicast "
-		       "off && ip -n %s addr add 10.214.0.1/24 dev vpbr0 && ip -n %s link set "
-		       "vpbr0 up",
-		       ns, ns, ns, ns) == 0,
-		"bridge");
+	if (!ASSERT_TRUE(
+		    iot_sh("ip -n %s link add vpbr0 type bridge && ip -n %s link set vpbr0 multicast "
+			   "off && ip -n %s addr add 10.214.0.1/24 dev vpbr0 && ip -n %s link set "
+			   "vpbr0 up",
+			   ns, ns, ns, ns) == 0,
+		    "bridge"))
+		goto cleanup;
 	iot_on_exit("rm -f %s", pidf);
 	iot_on_exit("test -s %s && kill $(cat %s)", pidf, pidf);
-	ASSERT_TRUE(iot_sh("ip netns exec %s qemu-system-x86_64 -accel tcg -m 64 -display none "
-			   "-nodefaults -no-reboot -daemonize -pidfile %s "
-			   "-netdev tap,id=n0,ifname=%s,script=no,downscript=no "
-			   "-device e1000,netdev=n0,mac=52:54:00:12:34:56,romfile=",
-			   ns, pidf, tap) == 0,
-		    "qemu start");
+	if (!ASSERT_OK(iot_sh("ip netns exec %s qemu-system-x86_64 -accel tcg -m 64 -display none "
+			      "-nodefaults -no-reboot -daemonize -pidfile %s "
+			      "-netdev tap,id=n0,ifname=%s,script=no,downscript=no "
+			      "-device e1000,netdev=n0,mac=52:54:00:12:34:56,romfile=",
+			      ns, pidf, tap),
+		       "qemu start"))
+		goto cleanup;
 	qpid = (pid_t)iot_sh_u64("cat %s", pidf);
-	ASSERT_TRUE(qpid > 0, "qemu pid");
-	ASSERT_TRUE(iot_sh("ip -n %s link set %s master vpbr0 && ip -n %s link set %s up && "
+	if (!ASSERT_TRUE(qpid > 0, "qemu pid"))
+		goto cleanup;
+	if (!ASSERT_TRUE(
+		    iot_sh("ip -n %s link set %s master vpbr0 && ip -n %s link set %s up && "
 			   "ip -n %s neigh replace 10.214.0.2 lladdr 52:54:00:12:34:56 dev vpbr0 "
 			   "nud permanent",
 			   ns, tap, ns, tap, ns) == 0,
-		    "tap on bridge");
+		    "tap on bridge"))
+		goto cleanup;
 	/* a new bridge sends two 54-byte frames of its own within ~1 s of coming up: let them pass */
 	iot_sleep_ms(1500);
 	ino = netns_ino(ns);
-	ASSERT_TRUE(iosec_collect(io) == 0, "baseline");
-	ASSERT_TRUE(read_devstat(ns, "vpbr0", &b0) == 0, "sysfs");
+	if (!ASSERT_OK(iosec_collect(io), "baseline"))
+		goto cleanup;
+	if (!ASSERT_TRUE(read_devstat(ns, "vpbr0", &b0) == 0, "sysfs"))
+		goto cleanup;
 	/* The guest does not answer (no option ROM: no PXE/DHCP of its own to disturb the counts);
 	 * the frames go out on the tap all the same. */
-	ASSERT_TRUE(iot_sh("ip netns exec %s bash -c 'for i in $(seq 50); do printf %%500s x "
-			   ">/dev/udp/10.214.0.2/9; done'",
-			   ns) == 0,
-		    "udp toward the guest");
+	if (!ASSERT_OK(iot_sh("ip netns exec %s bash -c 'for i in $(seq 50); do printf %%500s x "
+			      ">/dev/udp/10.214.0.2/9; done'",
+			      ns),
+		       "udp toward the guest"))
+		goto cleanup;
 	iot_sleep_ms(200);
-	ASSERT_TRUE(read_devstat(ns, "vpbr0", &b1) == 0, "sysfs");
-	ASSERT_TRUE(iosec_collect(io) == 0, "collect");
+	if (!ASSERT_TRUE(read_devstat(ns, "vpbr0", &b1) == 0, "sysfs"))
+		goto cleanup;
+	if (!ASSERT_OK(iosec_collect(io), "collect"))
+		goto cleanup;
 	{
 		const struct net_dev *br = netpath_find_name(np, ino, "vpbr0");
 
-		ASSERT_TRUE(br, "bridge seen");
+		if (!ASSERT_TRUE(br, "bridge seen"))
+			goto cleanup;
 		printf("  vpbr0: tx %llu/%llu (sysfs %llu/%llu)\n",
 		       (unsigned long long)br->delta.tx_pkts,
 		       (unsigned long long)br->delta.tx_bytes,
 		       (unsigned long long)(b1.txp - b0.txp),
 		       (unsigned long long)(b1.txb - b0.txb));
-		ASSERT_TRUE(br->delta.tx_pkts == b1.txp - b0.txp, "bridge tx_packets");
-		ASSERT_TRUE(br->delta.tx_bytes == b1.txb - b0.txb, "bridge tx_bytes");
+		if (!ASSERT_EQ(br->delta.tx_pkts, b1.txp - b0.txp, "bridge tx_packets"))
+			goto cleanup;
+		if (!ASSERT_EQ(br->delta.tx_bytes, b1.txb - b0.txb, "bridge tx_bytes"))
+			goto cleanup;
 	}
 	d = netpath_find_name(np, ino, tap);
-	ASSERT_TRUE(d, "tap seen");
+	if (!ASSERT_TRUE(d, "tap seen"))
+		goto cleanup;
 	printf("  %s: tx %llu pkts %llu bytes, holder %d (qemu %d), vhost %s\n", tap,
 	       (unsigned long long)d->delta.tx_pkts, (unsigned long long)d->delta.tx_bytes,
 	       (int)d->holder, (int)qpid, vhost_mode_name(d->vhost));
-	ASSERT_TRUE(d->holder == qpid, "tap mapped to the qemu process");
-	ASSERT_TRUE(targets_append(&ts), "a target");
+	if (!ASSERT_EQ(d->holder, qpid, "tap mapped to the qemu process"))
+		goto cleanup;
+	if (!ASSERT_TRUE(targets_append(&ts), "a target"))
+		goto cleanup;
 	ts.t[0].kind = TARGET_VM;
 	ts.t[0].pid = qpid;
 	snprintf(ts.t[0].entity, sizeof(ts.t[0].entity), "vm:test");
 	targets_reindex(&ts);
-	owned = netpath_owner(np, d, &ts) == &ts.t[0];
+	if (!ASSERT_TRUE(netpath_owner(np, d, &ts) == &ts.t[0], "tap -> vm:test"))
+		goto cleanup;
+	if (!ASSERT_TRUE(d->delta.tx_pkts >= 50, "traffic toward the guest on the tap path"))
+		goto cleanup;
+	if (!ASSERT_EQ(d->vhost, VHOST_NONE, "vhost mode none (no /dev/vhost-net here)"))
+		goto cleanup;
+	ret = 0;
+cleanup:
 	targets_free(&ts);
-	ASSERT_TRUE(owned, "tap -> vm:test");
-	ASSERT_TRUE(d->delta.tx_pkts >= 50, "traffic toward the guest on the tap path");
-	ASSERT_TRUE(d->vhost == VHOST_NONE, "vhost mode none (no /dev/vhost-net here)");
-	return 0;
+	iot_cleanup_to(mark);
+	return ret;
 }
 
 /*
@@ -366,45 +438,50 @@ static int test_standalone(void)
 	const struct net_dev *d;
 	char ns[32];
 	unsigned int ino;
-	int rc = 1;
+	int ret = 1, mark = iot_cleanup_mark();
 
 	if (geteuid() != 0)
 		TEST_SKIP("needs root");
 	snprintf(ns, sizeof(ns), "vpio-s%d", id);
-	ASSERT_TRUE(mk_netns(ns) == 0 && iot_sh("ip -n %s link set lo up", ns) == 0, "netns");
+	if (!ASSERT_TRUE(mk_netns(ns) == 0 && iot_sh("ip -n %s link set lo up", ns) == 0, "netns"))
+		goto cleanup;
 	ino = netns_ino(ns);
-	ASSERT_TRUE(iosec_open(&io1, &o) == 0 && (n1 = iosec_net(io1)), "standalone open");
-	if (iosec_collect(io1) || read_devstat(ns, "lo", &s0))
-		goto out;
-	if (iot_sh("ip netns exec %s bash -c 'for i in $(seq 100); do printf %%300s x "
-		   ">/dev/udp/127.0.0.1/9; done'",
-		   ns))
-		goto out;
+	if (!ASSERT_TRUE(iosec_open(&io1, &o) == 0 && (n1 = iosec_net(io1)), "standalone open") ||
+	    !ASSERT_OK(iosec_collect(io1), "baseline") ||
+	    !ASSERT_OK(read_devstat(ns, "lo", &s0), "sysfs") ||
+	    !ASSERT_OK(iot_sh("ip netns exec %s bash -c 'for i in $(seq 100); do printf %%300s x "
+			      ">/dev/udp/127.0.0.1/9; done'",
+			      ns),
+		       "udp on lo"))
+		goto cleanup;
 	iot_sleep_ms(100);
-	if (read_devstat(ns, "lo", &s1) || iosec_collect(io1))
-		goto out;
+	if (!ASSERT_OK(read_devstat(ns, "lo", &s1), "sysfs") ||
+	    !ASSERT_OK(iosec_collect(io1), "collect"))
+		goto cleanup;
 	d = netpath_find_name(n1, ino, "lo");
-	if (d)
-		printf("  standalone lo: rx %llu/%llu tx %llu/%llu (sysfs %llu/%llu %llu/%llu); "
-		       "%s; %s\n",
-		       (unsigned long long)d->delta.rx_pkts, (unsigned long long)d->delta.rx_bytes,
-		       (unsigned long long)d->delta.tx_pkts, (unsigned long long)d->delta.tx_bytes,
-		       (unsigned long long)(s1.rxp - s0.rxp), (unsigned long long)(s1.rxb - s0.rxb),
-		       (unsigned long long)(s1.txp - s0.txp), (unsigned long long)(s1.txb - s0.txb),
-		       n1->runs_na, n1->proc_na);
-	if (!d || d->delta.rx_pkts != s1.rxp - s0.rxp || d->delta.tx_pkts != s1.txp - s0.txp ||
-	    d->delta.rx_bytes != s1.rxb - s0.rxb || d->delta.tx_bytes != s1.txb - s0.txb ||
-	    d->delta.tx_pkts < 100)
-		goto out;
-	if (n1->runs || !n1->runs_na[0] || n1->proc_timed || !n1->proc_na[0])
-		goto out;
-	if (d->delta.sirq_ns[0] || d->delta.sirq_ns[1] || d->delta.proc_pkts)
-		goto out; /* nothing measured, nothing charged */
-	rc = 0;
-out:
+	if (!ASSERT_TRUE(d, "lo of %s seen", ns))
+		goto cleanup;
+	printf("  standalone lo: rx %llu/%llu tx %llu/%llu (sysfs %llu/%llu %llu/%llu); %s; %s\n",
+	       (unsigned long long)d->delta.rx_pkts, (unsigned long long)d->delta.rx_bytes,
+	       (unsigned long long)d->delta.tx_pkts, (unsigned long long)d->delta.tx_bytes,
+	       (unsigned long long)(s1.rxp - s0.rxp), (unsigned long long)(s1.rxb - s0.rxb),
+	       (unsigned long long)(s1.txp - s0.txp), (unsigned long long)(s1.txb - s0.txb),
+	       n1->runs_na, n1->proc_na);
+	/* exact counts; the split and process time not available, with the reason */
+	if (!counts_match(d, &s0, &s1, "lo") || !ASSERT_GE(d->delta.tx_pkts, 100, "traffic seen") ||
+	    !ASSERT_TRUE(!n1->runs && n1->runs_na[0], "softirq split not available, with reason") ||
+	    !ASSERT_TRUE(!n1->proc_timed && n1->proc_na[0],
+			 "process-context time not available, with reason") ||
+	    /* nothing measured, nothing charged */
+	    !ASSERT_EQ(d->delta.sirq_ns[0], 0, "softirq time charged") ||
+	    !ASSERT_EQ(d->delta.sirq_ns[1], 0, "softirq time charged") ||
+	    !ASSERT_EQ(d->delta.proc_pkts, 0, "process-context packets"))
+		goto cleanup;
+	ret = 0;
+cleanup:
 	iosec_destroy(io1);
-	ASSERT_TRUE(rc == 0, "standalone: exact counts, split and process time not available");
-	return 0;
+	iot_cleanup_to(mark);
+	return ret;
 }
 
 int main(int argc, char **argv)

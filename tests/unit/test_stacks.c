@@ -4,6 +4,7 @@
  * counted once), folded files (names, line format) and the pprof encoding (protobuf fields,
  * labels, leaf-first locations).
  */
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -44,6 +45,32 @@ static bool emul(const struct stack_prow *r, void *ctx)
 {
 	(void)ctx;
 	return !strcmp(r->role, "emul");
+}
+
+/* The stack buffers' growth: room for what is asked at once, never past INT_MAX. */
+static void test_array_reserve(void **state)
+{
+	char *p = NULL, *q;
+	int cap = 0;
+
+	(void)state;
+	p = array_reserve(p, &cap, 1, 1);
+	assert_non_null(p);
+	assert_int_equal(cap, 32);
+	p = array_reserve(p, &cap, 1000, 1); /* one folded stack of 1000 bytes: 32 -> 1024 */
+	assert_non_null(p);
+	assert_int_equal(cap, 1024);
+	memset(p, 'x', 1000);
+	q = array_reserve(p, &cap, 1000, 1); /* room already: the same buffer */
+	assert_ptr_equal(q, p);
+	q = array_reserve(p, &cap, (size_t)INT_MAX + 1, 1); /* refused, the old one untouched */
+	assert_null(q);
+	assert_int_equal(cap, 1024);
+	assert_int_equal(p[999], 'x');
+	q = array_grow(p, &cap, 1024, 1); /* array_grow: room for element n */
+	assert_non_null(q);
+	assert_int_equal(cap, 2048);
+	free(q);
 }
 
 static void test_where(void **state)
@@ -213,7 +240,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_where),	 cmocka_unit_test(test_merge),
 		cmocka_unit_test(test_folded),	 cmocka_unit_test(test_pprof),
-		cmocka_unit_test(test_own_copy),
+		cmocka_unit_test(test_own_copy), cmocka_unit_test(test_array_reserve),
 	};
 	int rc;
 

@@ -13,23 +13,19 @@ struct owner_file {
 	char entity[ENTITY_LEN];
 	char role[ROLE_LEN];
 	char *buf;
-	size_t len, cap;
+	size_t len;
+	int cap;
 };
 
 static int append(struct owner_file *o, const char *fmt, const char *a, const char *b,
 		  const char *c, const char *d, unsigned long long n)
 {
 	int need = snprintf(NULL, 0, fmt, a, b, c, d, n);
+	char *p = array_reserve(o->buf, &o->cap, o->len + need + 1, 1);
 
-	if (o->len + need + 1 > o->cap) {
-		size_t cap = (o->len + need + 1) * 2;
-		char *p = realloc(o->buf, cap);
-
-		if (!p)
-			return -ENOMEM;
-		o->buf = p;
-		o->cap = cap;
-	}
+	if (!p)
+		return -ENOMEM;
+	o->buf = p;
 	snprintf(o->buf + o->len, o->cap - o->len, fmt, a, b, c, d, n);
 	o->len += need;
 	return 0;

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "stack/intern.h"
+#include "sys/util.h"
 
 uint64_t intern_hash(const void *p, size_t len, uint64_t h)
 {
@@ -64,6 +65,7 @@ static int grow(struct intern *t)
 
 const char *intern_n(struct intern *t, const char *s, size_t len, uint32_t *id)
 {
+	const char **by;
 	uint32_t h;
 	char *copy;
 
@@ -77,15 +79,10 @@ const char *intern_n(struct intern *t, const char *s, size_t len, uint32_t *id)
 			return t->slot[h];
 		}
 	}
-	if (t->n >= t->cap_id) {
-		uint32_t cap = t->cap_id ? t->cap_id * 2 : 1024;
-		const char **by = realloc(t->by_id, cap * sizeof(*by));
-
-		if (!by)
-			return NULL;
-		t->by_id = by;
-		t->cap_id = cap;
-	}
+	by = array_grow(t->by_id, &t->cap_id, (int)t->n, sizeof(*by));
+	if (!by)
+		return NULL;
+	t->by_id = by;
 	copy = malloc(len + 1);
 	if (!copy)
 		return NULL;

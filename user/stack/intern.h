@@ -15,7 +15,7 @@ struct intern {
 	const char **slot;
 	uint32_t *slot_id;
 	const char **by_id;
-	uint32_t cap_id;
+	int cap_id;
 	size_t bytes; /* the strings and the table */
 };
 

@@ -19,27 +19,26 @@
 #include "stack/sampler.h"
 #include "sys/util.h"
 
+/* A protobuf being written; out of memory sticks (oom) and the whole profile is refused. */
 struct pb {
 	uint8_t *p;
-	size_t len, cap;
+	size_t len;
+	int cap;
 	bool oom;
 };
 
 static void pb_raw(struct pb *b, const void *d, size_t n)
 {
+	uint8_t *p;
+
 	if (b->oom || !n)
 		return;
-	if (b->len + n > b->cap) {
-		size_t cap = (b->len + n) * 2 + 64;
-		uint8_t *p = realloc(b->p, cap);
-
-		if (!p) {
-			b->oom = true;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
+	p = array_reserve(b->p, &b->cap, b->len + n, 1);
+	if (!p) {
+		b->oom = true;
+		return;
 	}
+	b->p = p;
 	memcpy(b->p + b->len, d, n);
 	b->len += n;
 }

@@ -358,25 +358,27 @@ static int read_stack(int fd, int id, uint64_t *ips)
 	return n;
 }
 
-/* A growing string for one folded stack. */
+/* A growing string for one folded stack; out of memory sticks (oom): the stack is not kept. */
 struct fbuf {
 	char *p;
-	size_t len, cap;
+	size_t len;
+	int cap;
+	bool oom;
 };
 
 static void fb_add(struct fbuf *b, const char *frame)
 {
 	size_t l = strlen(frame);
+	char *p;
 
-	if (b->len + l + 2 > b->cap) {
-		size_t cap = (b->len + l + 2) * 2;
-		char *p = realloc(b->p, cap);
-
-		if (!p)
-			return;
-		b->p = p;
-		b->cap = cap;
+	if (b->oom)
+		return;
+	p = array_reserve(b->p, &b->cap, b->len + l + 2, 1);
+	if (!p) {
+		b->oom = true;
+		return;
 	}
+	b->p = p;
 	if (b->len)
 		b->p[b->len++] = ';';
 	memcpy(b->p + b->len, frame, l);
@@ -384,11 +386,15 @@ static void fb_add(struct fbuf *b, const char *frame)
 	b->p[b->len] = 0;
 }
 
-/* Folded stack of one key: user frames root to leaf, then kernel frames root to leaf. */
+/*
+ * Folded stack of one key: user frames root to leaf, then kernel frames root to leaf.  NULL when
+ * memory ran out: never a stack with frames missing (the caller counts its samples lost).
+ */
 static const char *fold(struct stack_sampler *s, const struct vp_stack_key *k, int sfd,
 			uint64_t *ips, uint64_t *truncated, uint64_t count)
 {
 	struct fbuf b = { 0 };
+	uint64_t deep = 0;
 	const char *out;
 	int n;
 
@@ -397,7 +403,7 @@ static const char *fold(struct stack_sampler *s, const struct vp_stack_key *k, i
 	if (k->tgid) {
 		n = read_stack(sfd, k->ustack, ips);
 		if (n == VP_STACK_DEPTH)
-			*truncated += count;
+			deep += count;
 		if (n) {
 			for (int i = n - 1; i >= 0; i--)
 				fb_add(&b, sym_user(s->sym, k->tgid, ips[i], i > 0));
@@ -408,11 +414,13 @@ static const char *fold(struct stack_sampler *s, const struct vp_stack_key *k, i
 	}
 	n = read_stack(sfd, k->kstack, ips);
 	if (n == VP_STACK_DEPTH)
-		*truncated += count;
+		deep += count;
 	for (int i = n - 1; i >= 0; i--)
 		fb_add(&b, sym_kernel(s->sym, ips[i]));
-	out = intern(&s->stacks, b.len ? b.p : "[unknown]", NULL);
+	out = b.oom ? NULL : intern(&s->stacks, b.len ? b.p : "[unknown]", NULL);
 	free(b.p);
+	if (out)
+		*truncated += deep;
 	return out;
 }
 
@@ -420,8 +428,12 @@ int stack_sampler_drain(struct stack_sampler *s, struct stack_batch *b)
 {
 	int cfd = bpf_map__fd(s->skel->maps.counts);
 	uint32_t old = s->skel->bss->gen & 1;
-	struct vp_stack_key *keys = NULL, k, next, *pk = NULL;
-	uint64_t *vals = NULL, drops[VP_STACK_DROP_ALL];
+	struct drained {
+		struct vp_stack_key k;
+		uint64_t count;
+	} *ks = NULL, *nk;
+	struct vp_stack_key k, next, *pk = NULL;
+	uint64_t drops[VP_STACK_DROP_ALL];
 	int sfd, n = 0, cap = 0, err = 0;
 	uint64_t *ips;
 
@@ -442,30 +454,21 @@ int stack_sampler_drain(struct stack_sampler *s, struct stack_batch *b)
 		pk = &k;
 		if (k.gen != old)
 			continue;
-		if (n >= cap) {
-			int nc = cap ? cap * 2 : 256;
-			void *nk = realloc(keys, nc * sizeof(*keys)), *nv;
-
-			if (!nk) {
-				err = -ENOMEM;
-				break;
-			}
-			keys = nk;
-			nv = realloc(vals, nc * sizeof(*vals));
-			if (!nv) {
-				err = -ENOMEM;
-				break;
-			}
-			vals = nv;
-			cap = nc;
+		nk = array_grow(ks, &cap, n, sizeof(*ks));
+		if (!nk) {
+			err = -ENOMEM;
+			break;
 		}
-		if (bpf_map_lookup_elem(cfd, &k, &vals[n]))
+		ks = nk;
+		if (bpf_map_lookup_elem(cfd, &k, &ks[n].count))
 			continue;
-		keys[n++] = k;
+		ks[n++].k = k;
 	}
 	for (int i = 0; i < n; i++)
-		bpf_map_delete_elem(cfd, &keys[i]);
+		bpf_map_delete_elem(cfd, &ks[i].k);
 	for (int i = 0; i < n && !err; i++) {
+		const struct vp_stack_key *key = &ks[i].k;
+		uint64_t count = ks[i].count;
 		struct stack_row *r = array_grow(b->rows, &b->cap, b->n, sizeof(*r));
 
 		if (!r) {
@@ -473,16 +476,22 @@ int stack_sampler_drain(struct stack_sampler *s, struct stack_batch *b)
 			break;
 		}
 		b->rows = r;
-		r = &b->rows[b->n++];
-		r->tid = keys[i].tid;
-		r->tgid = keys[i].tgid;
-		r->attr_key = keys[i].tid ? keys[i].tid : VP_IDLE_KEY_BASE + keys[i].cpu;
-		r->ctx = keys[i].ctx;
-		r->count = vals[i];
-		if (keys[i].tgid)
-			sym_proc_seen(s->sym, keys[i].tgid);
-		r->stack = fold(s, &keys[i], sfd, ips, &b->truncated, vals[i]);
-		b->samples += vals[i];
+		if (key->tgid)
+			sym_proc_seen(s->sym, key->tgid);
+		r = &b->rows[b->n];
+		r->stack = fold(s, key, sfd, ips, &b->truncated, count);
+		if (!r->stack) {
+			/* out of memory: its samples lost, as a full map's are */
+			b->lost += count;
+			continue;
+		}
+		b->n++;
+		r->tid = key->tid;
+		r->tgid = key->tgid;
+		r->attr_key = key->tid ? key->tid : VP_IDLE_KEY_BASE + key->cpu;
+		r->ctx = key->ctx;
+		r->count = count;
+		b->samples += count;
 	}
 	pthread_mutex_unlock(&s->lock);
 	/* the old generation's stacks are all read: clear its map for its next turn */
@@ -513,8 +522,7 @@ int stack_sampler_drain(struct stack_sampler *s, struct stack_batch *b)
 				 (unsigned long long)(drops[i] - s->drops_prev[i]));
 		s->drops_prev[i] = drops[i];
 	}
-	free(keys);
-	free(vals);
+	free(ks);
 	free(ips);
 	return err;
 }

@@ -190,11 +190,17 @@ static const struct sym *sym_find(const struct symtab *t, uint64_t addr)
 
 /* ---- kernel ---- */
 
-/* Text symbols of a kallsyms-format file ("ffffffff81000000 T _stext"): how many were read. */
+/*
+ * Text symbols of a kallsyms-format file ("ffffffff81000000 T _stext"): how many were read, or
+ * -ENOMEM with none kept (a partial table would name every later function after the last one
+ * read).
+ */
 static int parse_kallsyms(struct symbolizer *z, FILE *f)
 {
-	size_t nlen = 0, ncap = 0, len;
+	size_t nlen = 0, len;
+	int ncap = 0;
 	struct sym *p;
+	char *a;
 	char line[512];
 
 	/* modules' with "\t[mod]": parsed by hand, 100k+ lines */
@@ -209,20 +215,19 @@ static int parse_kallsyms(struct symbolizer *z, FILE *f)
 			continue;
 		name = e + 3;
 		len = strcspn(name, " \t\n");
-		if (nlen + len + 1 > ncap) {
-			size_t cap = (nlen + len + 1) * 2;
-			char *a = realloc(z->knames, cap);
-
-			if (!a)
-				break;
+		a = array_reserve(z->knames, &ncap, nlen + len + 1, 1);
+		if (a)
 			z->knames = a;
-			ncap = cap;
+		p = a ? array_grow(z->ksyms.s, &z->ksyms.cap, z->ksyms.n, sizeof(*p)) : NULL;
+		if (!p) {
+			free(z->knames);
+			free(z->ksyms.s);
+			z->knames = NULL;
+			z->ksyms = (struct symtab){ 0 };
+			return -ENOMEM;
 		}
 		memcpy(z->knames + nlen, name, len);
 		z->knames[nlen + len] = 0;
-		p = array_grow(z->ksyms.s, &z->ksyms.cap, z->ksyms.n, sizeof(*p));
-		if (!p)
-			break;
 		z->ksyms.s = p;
 		/* an offset while the arena may still move; made a pointer below */
 		z->ksyms.s[z->ksyms.n++] = (struct sym){ addr, 0, (const char *)(uintptr_t)nlen };
@@ -230,7 +235,7 @@ static int parse_kallsyms(struct symbolizer *z, FILE *f)
 	}
 	for (int i = 0; i < z->ksyms.n; i++)
 		z->ksyms.s[i].name = z->knames + (uintptr_t)z->ksyms.s[i].name;
-	z->bytes += ncap + z->ksyms.cap * sizeof(struct sym);
+	z->bytes += (size_t)ncap + z->ksyms.cap * sizeof(struct sym);
 	if (z->ksyms.n)
 		qsort(z->ksyms.s, z->ksyms.n, sizeof(*z->ksyms.s), sym_cmp);
 	return z->ksyms.n;
@@ -239,6 +244,7 @@ static int parse_kallsyms(struct symbolizer *z, FILE *f)
 static void load_kallsyms(struct symbolizer *z)
 {
 	FILE *f = fopen("/proc/kallsyms", "r");
+	int n;
 
 	z->kloaded = true;
 	if (!f) {
@@ -246,7 +252,10 @@ static void load_kallsyms(struct symbolizer *z)
 			strerror(errno));
 		return;
 	}
-	if (!parse_kallsyms(z, f))
+	n = parse_kallsyms(z, f);
+	if (n == -ENOMEM)
+		vp_warn("stacks: /proc/kallsyms: out of memory: kernel frames stay addresses");
+	else if (!n)
 		vp_warn("stacks: /proc/kallsyms shows no addresses (kptr_restrict)");
 	fclose(f);
 }
@@ -360,6 +369,10 @@ int sym_kernel_load(struct symbolizer *z, const char *path, char *why, size_t wl
 	fclose(f);
 	if (n > 0)
 		return 0;
+	if (n == -ENOMEM) {
+		snprintf(why, wlen, "%s: out of memory reading its symbols", path);
+		return n;
+	}
 	snprintf(
 		why, wlen,
 		"%s: not a symbol map (no 'ADDRESS T name' text lines with an address: a System.map, "

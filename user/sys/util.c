@@ -523,18 +523,29 @@ int ncpus_online(void)
 	return n > 0 ? (int)n : 1;
 }
 
+void *array_reserve(void *arr, int *cap, size_t need, size_t size)
+{
+	size_t c = *cap ? (size_t)*cap : 32;
+	void *p;
+
+	if (need <= (size_t)*cap)
+		return arr;
+	while (c < need) {
+		if (c > INT_MAX / 2)
+			return NULL;
+		c *= 2;
+	}
+	if (c > SIZE_MAX / size)
+		return NULL;
+	p = realloc(arr, c * size);
+	if (p)
+		*cap = (int)c;
+	return p;
+}
+
 void *array_grow(void *arr, int *cap, int n, size_t size)
 {
-	void *p;
-	int c;
-
-	if (n < *cap)
-		return arr;
-	c = *cap ? *cap * 2 : 32;
-	p = realloc(arr, (size_t)c * size);
-	if (p)
-		*cap = c;
-	return p;
+	return array_reserve(arr, cap, (size_t)n + 1, size);
 }
 
 void *array_find_or_add(void **arr, int *n, int *cap, size_t size, const void *key, size_t klen)

@@ -115,6 +115,12 @@ static inline double pct_of(uint64_t part, uint64_t whole)
  */
 void *array_grow(void *arr, int *cap, int n, size_t size);
 /*
+ * The same for `need` elements at once (a byte buffer about to take a string): capacity doubles
+ * until it holds them; NULL, the old array untouched, when memory ran out or the capacity would
+ * pass INT_MAX.
+ */
+void *array_reserve(void *arr, int *cap, size_t need, size_t size);
+/*
  * The element of arr[0..*n) whose first klen bytes equal key, or a new zeroed one with the key
  * copied in (n and the capacity updated); NULL when memory ran out.
  */
