@@ -88,7 +88,7 @@ jm=$REPO/scripts/jmeter
 "$jm/plan.sh" "$url" 4 1 0 250 >"$tmp/plan.jmx" || fail "plan.sh"
 for k in 1 2; do
 	n0=$(nginx_log_lines)
-	"$VIRTPROF" run --container "$NGX_CG" --load-cmd "$jm/jmeter -n -t $tmp/plan.jmx -l $tmp/jm.jtl" \
+	"$VIRTPROF" run --container "$NGX_CG" --load-cmd "$jm/jmeter -n -t $tmp/plan.jmx -l $tmp/jm.jtl -j $tmp/jmeter.log" \
 		--json "$tmp/jmeter.json" >"$tmp/jmeter.txt" 2>"$tmp/jmeter.err" ||
 		fail "jmeter run $k exited $?: $(cat "$tmp/jmeter.err")"
 	nginx_log_settle
