@@ -166,3 +166,29 @@ prometheus_start() { # config port dir
 	on_exit "kill $pid; wait_for 100 bash -c '! kill -0 $pid'"
 	wait_for 300 curl -sf "http://127.0.0.1:$port/-/ready" || fail "prometheus not ready: $(tail -n 5 "$dir/prom.log")"
 }
+
+# The disk path of one target in a `compare --workload disk-*` report (tests/e2e/testbed_disk.sh
+# on the host, tests/lab/checks/disk_paths.sh under KVM): it served requests, DISK is a figure,
+# its block bytes agree with the kernel's counters within 1 %, and a direct read is one 64 KiB
+# read at the block layer per request (a write: at least the body).  Sets DISK_ROW and DISK_DC.
+disk_target_check() { # json workload kind(vm|ctr)
+	local j=$1 w=$2 k=$3 sel reqs
+	sel=".steps[] | select(.target | startswith(\"$k:\"))"
+	reqs=$(jq "$sel | .cpu.requests" "$j")
+	assert_ge "$reqs" 20 "$w $k: requests"
+	DISK_ROW=$(jq -c "$sel | .cpu.disk[] | select(.owner | startswith(\"$k:\"))" "$j")
+	DISK_DC=$(jq -c "$sel | .cpu.disk_check[] | select(.entity | startswith(\"$k:\"))" "$j")
+	echo "$w $k: $reqs requests; disk $DISK_ROW; check $DISK_DC"
+	jq -e '.agreement == "within 1%"' <<<"$DISK_DC" >/dev/null || fail "$w $k: disk check: $DISK_DC"
+	jq -e '.disk_us != null and .disk_us > 0' <<<"$DISK_ROW" >/dev/null ||
+		fail "$w $k: DISK not a figure: $DISK_ROW"
+	if [ "$w" = disk-read ]; then
+		assert_within "$(jq '.read_ops_per_req' <<<"$DISK_ROW")" 1 5 "$w $k: read ops per request"
+		assert_within "$(jq '.read_bytes_per_req' <<<"$DISK_ROW")" 65536 5 \
+			"$w $k: read bytes per request"
+	else
+		# the body (64 KiB) and the filesystem's own blocks for it
+		assert_ge "$(jq '.write_bytes_per_req' <<<"$DISK_ROW")" 65536 "$w $k: write bytes per request"
+	fi
+}
+

@@ -44,36 +44,22 @@ abs_le() { # value limit msg: |value| <= limit
 step_of() { echo ".steps[] | select(.target | startswith(\"$1:\"))"; }
 
 check_run() { # json workload
-	local j=$1 w=$2 k sel reqs row dc diff ops
+	local j=$1 w=$2 k diff ops
 	jq -e ".workload == \"$w\"" "$j" >/dev/null || fail "$w: workload not in the report"
 	for k in vm ctr; do
-		sel=$(step_of "$k")
-		reqs=$(jq "$sel | .cpu.requests" "$j")
-		assert_ge "$reqs" 20 "$w $k: requests"
-		row=$(jq -c "$sel | .cpu.disk[] | select(.owner | startswith(\"$k:\"))" "$j")
-		dc=$(jq -c "$sel | .cpu.disk_check[] | select(.entity | startswith(\"$k:\"))" "$j")
-		echo "$w $k: $reqs requests; disk $row; check $dc"
-		jq -e '.agreement == "within 1%"' <<<"$dc" >/dev/null || fail "$w $k: disk check: $dc"
-		jq -e '.disk_us != null and .disk_us > 0' <<<"$row" >/dev/null ||
-			fail "$w $k: DISK not a figure: $row"
+		disk_target_check "$j" "$w" "$k"
 		jq -e "$(step_of "$k") | .cpu.disk_check_notes | length > 0" "$j" >/dev/null ||
 			fail "$w $k: disk check without its notes"
 		if [ "$w" = disk-read ]; then
-			# every request one O_DIRECT read of 65536 bytes at the block layer
-			diff=$(jq '.read_diff_pct' <<<"$dc")
+			diff=$(jq '.read_diff_pct' <<<"$DISK_DC")
 			abs_le "$diff" 1 "$w $k: read bytes against the kernel (%)"
-			assert_within "$(jq '.read_ops_per_req' <<<"$row")" 1 5 "$w $k: read ops per request"
-			assert_within "$(jq '.read_bytes_per_req' <<<"$row")" 65536 5 \
-				"$w $k: read bytes per request"
 			if [ "$k" = ctr ]; then
-				ops=$(jq '.kernel_read_ops' <<<"$dc")
-				assert_within "$(jq '.read_ops' <<<"$dc")" "$ops" 1 "$w $k: read ops against blkio"
+				ops=$(jq '.kernel_read_ops' <<<"$DISK_DC")
+				assert_within "$(jq '.read_ops' <<<"$DISK_DC")" "$ops" 1 "$w $k: read ops against blkio"
 			fi
 		else
-			diff=$(jq '.write_diff_pct' <<<"$dc")
+			diff=$(jq '.write_diff_pct' <<<"$DISK_DC")
 			abs_le "$diff" 1 "$w $k: write bytes against the kernel (%)"
-			# the body (64 KiB) and the filesystem's own blocks for it
-			assert_ge "$(jq '.write_bytes_per_req' <<<"$row")" 65536 "$w $k: write bytes per request"
 		fi
 	done
 	jq -e '[.comparison[] | .disk_us] | all(. != null)' "$j" >/dev/null ||

@@ -16,26 +16,11 @@ jq -e '.targets[] | select(.target == "vm") | .disk | strings | test("virtio-blk
 step_of() { echo ".steps[] | select(.target | startswith(\"$1:\"))"; }
 for w in disk-read disk-write; do
 	j=$LAB_OUT/$w.json
-	"$VIRTPROF" compare --testbed --testbed-name "$LAB_TB_ON" --workload "$w" --steps 5 \
+	"$VIRTPROF" compare -v --testbed --testbed-name "$LAB_TB_ON" --workload "$w" --steps 5 \
 		--duration 3s --json "$j" >"$LAB_OUT/$w.txt" 2>"$LAB_OUT/$w.err" ||
 		fail "compare --workload $w: $(tail -n 3 "$LAB_OUT/$w.err")"
 	grep -A 6 '^Disk I/O by owner' "$LAB_OUT/$w.txt"
-	for k in vm ctr; do
-		sel=$(step_of $k)
-		reqs=$(jq "$sel | .cpu.requests" "$j")
-		assert_ge "$reqs" 20 "$w $k: requests"
-		row=$(jq -c "$sel | .cpu.disk[] | select(.owner | startswith(\"$k:\"))" "$j")
-		dc=$(jq -c "$sel | .cpu.disk_check[] | select(.entity | startswith(\"$k:\"))" "$j")
-		echo "$w $k: $reqs requests; disk $row; check $dc"
-		jq -e '.agreement == "within 1%"' <<<"$dc" >/dev/null || fail "$w $k: disk check: $dc"
-		jq -e '.disk_us != null and .disk_us > 0' <<<"$row" >/dev/null || fail "$w $k: DISK not a figure: $row"
-		if [ $w = disk-read ]; then
-			assert_within "$(jq '.read_ops_per_req' <<<"$row")" 1 5 "$w $k: read ops per request"
-			assert_within "$(jq '.read_bytes_per_req' <<<"$row")" 65536 5 "$w $k: read bytes per request"
-		else
-			assert_ge "$(jq '.write_bytes_per_req' <<<"$row")" 65536 "$w $k: write bytes per request"
-		fi
-	done
+	for k in vm ctr; do disk_target_check "$j" "$w" "$k"; done
 	jq -e '[.comparison[] | .disk_us] | all(. != null)' "$j" >/dev/null || fail "$w: disk_us missing"
 	# KVM only: the VM's exits by device during its step; the virtio-blk notifies among them
 	devs=$(jq -c --arg e "$VM_ENTITY" "[$(step_of vm) | .io.kvm_devices[]? | select(.entity == \$e) | {kind, address, device, exits, exits_per_req}]" "$j")
