@@ -171,11 +171,11 @@ prometheus_start() { # config port dir
 # on the host, tests/lab/checks/disk_paths.sh under KVM): it served requests, DISK is a figure,
 # its block bytes agree with the kernel's counters within 1 %, and a direct read is one 64 KiB
 # read at the block layer per request (a write: at least the body).  Sets DISK_ROW and DISK_DC.
-disk_target_check() { # json workload kind(vm|ctr)
-	local j=$1 w=$2 k=$3 sel reqs
+disk_target_check() { # json workload kind(vm|ctr) [min requests, default 20]
+	local j=$1 w=$2 k=$3 min=${4:-20} sel reqs
 	sel=".steps[] | select(.target | startswith(\"$k:\"))"
 	reqs=$(jq "$sel | .cpu.requests" "$j")
-	assert_ge "$reqs" 20 "$w $k: requests"
+	assert_ge "$reqs" "$min" "$w $k: requests"
 	DISK_ROW=$(jq -c "$sel | .cpu.disk[] | select(.owner | startswith(\"$k:\"))" "$j")
 	DISK_DC=$(jq -c "$sel | .cpu.disk_check[] | select(.entity | startswith(\"$k:\"))" "$j")
 	echo "$w $k: $reqs requests; disk $DISK_ROW; check $DISK_DC"

@@ -20,7 +20,12 @@ for w in disk-read disk-write; do
 		--duration 3s --json "$j" >"$LAB_OUT/$w.txt" 2>"$LAB_OUT/$w.err" ||
 		fail "compare --workload $w: $(tail -n 3 "$LAB_OUT/$w.err")"
 	grep -A 6 '^Disk I/O by owner' "$LAB_OUT/$w.txt"
-	for k in vm ctr; do disk_target_check "$j" "$w" "$k"; done
+	# A guest's synchronous body write is ~150 writes of its ext4 (-o sync), each through L1's
+	# loop device under TCG: a request takes about a second (1-4 in a 3 s step, both kernels);
+	# the bytes must still agree with the kernel's counters
+	min=20
+	[ $w = disk-write ] && min=1
+	for k in vm ctr; do disk_target_check "$j" "$w" "$k" $min; done
 	jq -e '[.comparison[] | .disk_us] | all(. != null)' "$j" >/dev/null || fail "$w: disk_us missing"
 	# KVM only: the VM's exits by device during its step; the virtio-blk notifies among them
 	devs=$(jq -c --arg e "$VM_ENTITY" "[$(step_of vm) | .io.kvm_devices[]? | select(.entity == \$e) | {kind, address, device, exits, exits_per_req}]" "$j")
