@@ -106,10 +106,11 @@ echo "top 1 3 with $N threads: ${secs}s"
 # kernel lab beside this suite on 2 CPUs it took 35 s once, so the bound is 50 s.
 assert_le "$secs" 50 "top 1 3 took too long"
 full_and_no_drops "$tmp/top.json" "with the threads running"
-# the helper's threads that ran are attributed to it (how many ran is the machine's business)
-seen=$(jq -s -r ".[-1] | $summary | .[1]" "$tmp/top.json")
-echo "threads_wake threads that ran in the last interval: $seen of $N"
-assert_ge "$seen" 1 "threads_wake threads seen in the last interval"
+# the helper's threads that ran are attributed to it (how many ran is the machine's business:
+# beside the kernel lab its cpu cgroup got no CPU in a whole interval once -- the most in any)
+seen=$(jq -s -r "[.[] | $summary | .[1]] | max" "$tmp/top.json")
+echo "threads_wake threads that ran, the most in one interval: $seen of $N"
+assert_ge "$seen" 1 "threads_wake threads seen in an interval"
 
 # --- a map filled on purpose: drops reported, the session goes on ---
 # 600 threads of their own waking every 20 ms: more than 128 run in every interval even on a
