@@ -644,8 +644,8 @@ void session_table_compare(const struct session *s, struct out *o)
 		&t,
 		"LOADGEN: virtprof's own load threads; OWN: vCPUs (under KVM: their guest time) / "
 		"container app; VIRT: emulation, io, vhost, KVM threads, exit handling, runtime "
-		"helpers; PATH: tap/veth/bridge; DISK: block I/O's host work (see each step's disk "
-		"table)");
+		"helpers; PATH: tap/veth/bridge; DISK: block I/O's host work (each step's disk "
+		"table: compare -v)");
 	table_note(&t, "latency from the intended send time (coordinated omission corrected)");
 	table_render(&t, o);
 	table_free(&t);
@@ -834,6 +834,17 @@ static void compare_summary_text(struct session *s, FILE *f, struct out *o)
 	}
 	fputc('\n', f);
 	report_mode(&s->cap.mode, o);
+	/* what the detail would flag: a step whose CPU the kernel counted otherwise */
+	for (int i = 0; i < s->nsteps; i++) {
+		const struct sess_step *st = &s->steps[i];
+
+		for (int k = 0; st->kc && st->nkc_iv && k < s->cap.targets.n; k++)
+			if (st->kc[k].ok && kcheck_flagged(&st->kc[k]))
+				fprintf(f,
+					"  note: step %s, %s: virtprof and the kernel differ by %+.2f%%: "
+					"its figures are less certain than the rest\n",
+					st->label, target_name(s, k), kcheck_diff_pct(&st->kc[k]));
+	}
 	fprintf(f,
 		"\nEach step in detail (load summary, isolation, agreement with the kernel, disk "
 		"I/O%s): virtprof compare -v, or the --json / --html reports\n",
