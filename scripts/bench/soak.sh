@@ -60,7 +60,9 @@ containers() {
 	local k i id d p
 	for ((k = 0; k < waves; k++)); do
 		for ((i = 0; i < wave && k * wave + i < nctr; i++)); do
-			id=$(printf '5aa%06x%06x%049x' "$k" "$i" $$ | cut -c1-64) # 64 hex, as podman's
+			# 64 hex, as podman's; distinct in the first 12 (the name a runtime shows): a
+			# shared prefix made each wave one entity in /metrics
+			id=$(printf '5aa%03x%06x%052x' "$i" "$k" $$ | cut -c1-64)
 			timeout "$life_s" python3 -c 'import time
 while True:
     t = time.time()
