@@ -96,6 +96,7 @@ static __always_inline void record_dev(struct net_device *dev, const struct vp_n
 	const struct rtnl_link_ops *ops;
 
 	di.key = *k;
+	di.ident = (__u64)(unsigned long)dev;
 	BPF_CORE_READ_STR_INTO(&di.name, dev, name);
 	di.flags = BPF_CORE_READ(dev, flags);
 	ops = BPF_CORE_READ(dev, rtnl_link_ops);
@@ -249,19 +250,38 @@ static __always_inline void end_run(struct vp_net_cache *c, struct vp_cpu_state 
 		drop_run(c);
 }
 
+/*
+ * The facts of the device behind key k are dev's: another device may have had its key before
+ * (vp_net_dev_info.ident) -- checked where a device takes a cache slot, not per packet.
+ */
+static __always_inline void check_ident(struct net_device *dev, const struct vp_net_key *k)
+{
+	struct vp_net_dev_info *di = bpf_map_lookup_elem(&net_devs, k);
+
+	if (di && di->ident != (__u64)(unsigned long)dev)
+		record_dev(dev, k);
+}
+
 static __always_inline int slot_of(struct vp_net_cache *c, struct net_device *dev,
 				   const struct vp_net_key *k)
 {
 	struct vp_net_slot *s = &c->slot[c->last & (VP_NET_SLOTS - 1)];
+	__u64 ident = (__u64)(unsigned long)dev;
 	int free = -1;
 
 	/* most packets are the same device as the one before */
-	if (s->used && s->key.netns == k->netns && s->key.ifindex == k->ifindex)
+	if (s->used && s->key.netns == k->netns && s->key.ifindex == k->ifindex &&
+	    s->ident == ident)
 		return c->last & (VP_NET_SLOTS - 1);
 	for (int i = 0; i < VP_NET_SLOTS; i++) {
 		s = &c->slot[i];
 		if (s->used) {
 			if (s->key.netns == k->netns && s->key.ifindex == k->ifindex) {
+				/* the key's device replaced while cached: its facts anew */
+				if (s->ident != ident) {
+					check_ident(dev, k);
+					s->ident = ident;
+				}
 				c->last = i;
 				return i;
 			}
@@ -274,7 +294,9 @@ static __always_inline int slot_of(struct vp_net_cache *c, struct net_device *de
 	/* First packet of this device in the cache: make sure it has its map entry. */
 	if (!dev_stats(dev, k))
 		return -1;
+	check_ident(dev, k);
 	c->slot[free].key = *k;
+	c->slot[free].ident = ident;
 	c->slot[free].used = 1;
 	c->slot[free].run_pkts = 0;
 	c->nused++;

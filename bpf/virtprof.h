@@ -152,6 +152,12 @@ struct vp_net_dev_info {
 	char kind[VP_NET_KIND_LEN]; /* rtnl_link_ops->kind: "veth", "tun", "bridge"; "" if none */
 	unsigned int flags;	    /* dev->flags (IFF_*) */
 	struct vp_net_key peer;	    /* veth: the other end; zero otherwise */
+	/*
+	 * Which device this is: its struct net_device's address.  The key is not unique over
+	 * time: a netns made after one was deleted may take its inode, and a fresh netns numbers
+	 * its devices from 1 again (a pod's eth0 after the last pod's).
+	 */
+	unsigned long long ident;
 };
 
 /*
@@ -166,6 +172,7 @@ struct vp_net_slot {
 	struct vp_net_key key;
 	unsigned int used;
 	unsigned int run_pkts;
+	unsigned long long ident; /* the device's (vp_net_dev_info.ident) */
 	struct vp_net_stats acc;
 };
 

@@ -86,9 +86,9 @@ static int mk_netns(const char *ns)
 	if (iot_sh("ip netns add %s", ns))
 		return -1;
 	/*
-	 * Deleted at exit, not at the test's end: a new netns may take a deleted one's inode, and
-	 * netpath keys a device by (netns inode, ifindex) and reads its name once, so the next
-	 * test's vpbr0 would be found under the deleted veth's name.
+	 * Deleted at exit, not at the test's end: a new netns may take a deleted one's inode, so a
+	 * device of the next test could have a deleted one's key (netns inode, ifindex) -- what
+	 * net_netns_reuse tests on purpose; the others keep their keys apart.
 	 */
 	iot_at_exit("ip netns del %s", ns);
 	return iot_sh("ip netns exec %s sysctl -qw net.ipv6.conf.all.disable_ipv6=1 "
@@ -484,13 +484,99 @@ cleanup:
 	return ret;
 }
 
+/*
+ * A netns deleted, a new one taking its inode, its first device the same ifindex as the old
+ * one's: the key (netns inode, ifindex) is the same, the device is not.  Its name and kind are
+ * the new device's from the next interval on (vp_net_dev_info.ident), not the deleted one's.
+ * A veth, then a bridge; ARP requests for an absent neighbour are their traffic.
+ */
+/* in netns %s (4 x), a veth pair PREFIX0 / PREFIX1 up, PREFIX0 at 10.213.9.1/24 */
+#define VETH_UP(prefix)                                                                \
+	"ip -n %s link add " prefix "0 type veth peer name " prefix "1 && "            \
+	"ip -n %s addr add 10.213.9.1/24 dev " prefix "0 && ip -n %s link set " prefix \
+	"0 up && ip -n %s link set " prefix "1 up"
+#define ARP_TRAFFIC                                                                      \
+	"ip netns exec %s bash -c 'for i in 1 2 3; do printf x >/dev/udp/10.213.9.2/9; " \
+	"sleep 0.3; done' 2>/dev/null"
+
+static int test_netns_reuse(void)
+{
+	char ns[32];
+	const struct net_dev *o0, *o1, *d0, *d1;
+	unsigned int i1, i2;
+	int r = setup_io(), ret = 1, mark = iot_cleanup_mark();
+
+	if (r)
+		return r;
+	if (!iot_have("ip"))
+		TEST_SKIP("ip (iproute2) not installed");
+	snprintf(ns, sizeof(ns), "vpio-r%d", id);
+	iot_on_exit("ip netns del %s 2>/dev/null", ns);
+	if (!ASSERT_OK(iot_sh("ip netns add %s && " VETH_UP("vpold"), ns, ns, ns, ns, ns),
+		       "first netns"))
+		goto cleanup;
+	i1 = netns_ino(ns);
+	iot_sh(ARP_TRAFFIC, ns);
+	if (!ASSERT_OK(iosec_collect(io), "collect"))
+		goto cleanup;
+	o0 = netpath_find_name(np, i1, "vpold0");
+	o1 = netpath_find_name(np, i1, "vpold1");
+	if (!ASSERT_TRUE(o0 && o1, "both veth ends seen"))
+		goto cleanup;
+	/*
+	 * The old netns is freed asynchronously, and a new one takes the lowest free inode: made
+	 * again (at most 30 times, 0.2 s apart) until it has the old one's; one that took a lower
+	 * free inode is kept aside (-hold) so the next try goes higher.
+	 */
+	iot_on_exit(
+		"for h in /run/netns/%s-hold*; do [ -e \"$h\" ] && ip netns del ${h##*/}; done; true",
+		ns);
+	if (!ASSERT_OK(
+		    iot_sh("ip netns del %s; for t in $(seq 30); do sleep 0.2; ip netns add %s || exit 1; "
+			   "i=$(stat -c %%i /run/netns/%s); [ $i = %u ] && break; "
+			   "if [ $i -lt %u ]; then touch /run/netns/%s-hold$t && "
+			   "mount --bind /run/netns/%s /run/netns/%s-hold$t; fi; ip netns del %s; done; "
+			   "[ -e /run/netns/%s ] || ip netns add %s",
+			   ns, ns, ns, i1, i1, ns, ns, ns, ns, ns, ns),
+		    "second netns") ||
+	    !ASSERT_OK(iot_sh(VETH_UP("vpnew"), ns, ns, ns, ns), "the second pair"))
+		goto cleanup;
+	i2 = netns_ino(ns);
+	if (i2 != i1 ||
+	    iot_sh_u64("ip -n %s -o link show vpnew0 | cut -d: -f1", ns) !=
+		    (uint64_t)o0->info.key.ifindex ||
+	    iot_sh_u64("ip -n %s -o link show vpnew1 | cut -d: -f1", ns) !=
+		    (uint64_t)o1->info.key.ifindex) {
+		ret = test_skip("the new pair did not take the old keys (netns inode %u -> %u)", i1,
+				i2);
+		goto cleanup;
+	}
+	iot_sh(ARP_TRAFFIC, ns);
+	if (!ASSERT_OK(iosec_collect(io), "collect"))
+		goto cleanup;
+	d0 = netpath_find_name(np, i2, "vpnew0");
+	d1 = netpath_find_name(np, i2, "vpnew1");
+	printf("  keys (%u, %d/%d): %s / %s\n", i2, o0->info.key.ifindex, o1->info.key.ifindex,
+	       d0 ? d0->info.name : "(vpnew0 not found)",
+	       d1 ? d1->info.name : "(vpnew1 not found)");
+	if (!ASSERT_TRUE(d0 && d1, "the new pair under its own names, not the deleted pair's") ||
+	    !ASSERT_TRUE(!netpath_find_name(np, i2, "vpold0") &&
+				 !netpath_find_name(np, i2, "vpold1"),
+			 "the deleted pair gone") ||
+	    !ASSERT_EQ(d0->info.peer.ifindex, d1->info.key.ifindex, "the new pair's peer"))
+		goto cleanup;
+	ret = 0;
+cleanup:
+	iot_cleanup_to(mark);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct test_case tc[] = {
-		{ "net_standalone", test_standalone },
-		{ "net_veth_counts", test_veth_counts },
-		{ "net_tap_write", test_tap_write },
-		{ "net_tap_qemu", test_tap_qemu },
+		{ "net_standalone", test_standalone },	 { "net_veth_counts", test_veth_counts },
+		{ "net_tap_write", test_tap_write },	 { "net_tap_qemu", test_tap_qemu },
+		{ "net_netns_reuse", test_netns_reuse },
 	};
 	int rc;
 

@@ -461,9 +461,20 @@ int netpath_collect(struct netpath *np)
 		d = find_or_add(np, &k);
 		if (!d)
 			break;
-		if (!d->have_info && bpf_map_lookup_elem(ifd, &k, &d->info) == 0) {
-			d->have_info = true;
-			d->kind = net_kind_of(&d->info);
+		/* read again every interval: another device may have taken the key (ident) */
+		{
+			struct vp_net_dev_info di;
+
+			if (bpf_map_lookup_elem(ifd, &k, &di) == 0 &&
+			    (!d->have_info || di.ident != d->info.ident)) {
+				d->info = di;
+				d->have_info = true;
+				d->kind = net_kind_of(&d->info);
+				/* a new device: its tap holder is looked for anew */
+				d->holder = 0;
+				d->holder_scan_ns = 0;
+				d->holder_misses = 0;
+			}
 		}
 		/*
 		 * A bridge counts what it passes up after eth_type_trans(): no Ethernet header
