@@ -486,8 +486,11 @@ static int parse_oha(const char *text, struct tool_result *r)
 			r->errors += n;
 	}
 	errs = json_object_get(root, "errorDistribution");
-	json_object_foreach((json_t *)errs, k, v) if (json_is_integer(v))
-		r->errors += json_integer_value(v);
+	json_object_foreach((json_t *)errs, k, v)
+	{
+		if (json_is_integer(v))
+			r->errors += json_integer_value(v);
+	}
 	if (r->requests) {
 		sum = json_object_get(root, "summary");
 		r->mean_ms = json_num(sum, "average", 1e3);
