@@ -181,7 +181,20 @@ disk_target_check() { # json workload kind(vm|ctr) [min requests, default 20]
 	DISK_ROW=$(jq -c "$sel | .cpu.disk[] | select(.owner | startswith(\"$k:\"))" "$j")
 	DISK_DC=$(jq -c "$sel | .cpu.disk_check[] | select(.entity | startswith(\"$k:\"))" "$j")
 	echo "$w $k: $reqs requests; disk $DISK_ROW; check $DISK_DC"
-	jq -e '.agreement == "within 1%"' <<<"$DISK_DC" >/dev/null || fail "$w $k: disk check: $DISK_DC"
+	# Writes: /proc/<pid>/io counts a write when it is submitted, the block layer's count here
+	# when it is issued, so the requests in flight at the window's end may be on the kernel's
+	# side only -- at most one per user (a VM's synchronous body write is ~400 KB: -1.9 % once
+	# in 3 s under load).  The report's own flag stays at 1 %.
+	if [ "$w" = disk-write ] && ! jq -e '.agreement == "within 1%"' <<<"$DISK_DC" >/dev/null; then
+		local users inflight
+		users=$(jq "$sel | .users" "$j")
+		inflight=$(jq -n --argjson u "$users" --argjson r "$DISK_ROW" '$u * $r.write_bytes_per_req')
+		jq -e --argjson f "$inflight" '(.write_bytes - .kernel_write_bytes) | fabs <= $f' <<<"$DISK_DC" >/dev/null ||
+			fail "$w $k: disk check beyond 1 % and the requests in flight ($inflight bytes): $DISK_DC"
+		echo "$w $k: writes differ by more than 1 %, within the $users requests in flight ($inflight bytes)"
+	fi
+	[ "$w" = disk-write ] || jq -e '.agreement == "within 1%"' <<<"$DISK_DC" >/dev/null ||
+		fail "$w $k: disk check: $DISK_DC"
 	jq -e '.disk_us != null and .disk_us > 0' <<<"$DISK_ROW" >/dev/null ||
 		fail "$w $k: DISK not a figure: $DISK_ROW"
 	if [ "$w" = disk-read ]; then

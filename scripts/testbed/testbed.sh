@@ -371,6 +371,9 @@ start_native_ctr() {
 	local cgdirs='' d c mnt pid i v2mnt
 	rec ctr_netns "$ctr_ns"
 	ip netns add "$ctr_ns" || die 1 "cannot create network namespace $ctr_ns"
+	# loopback up before nginx starts: with a disk it listens on 127.0.0.1:8081 too, and a bind
+	# there before wire_ctr brought lo up failed and took the container down (lab, 6.1, 3 tries)
+	ip -n "$ctr_ns" link set lo up || die 1 "cannot bring up lo in $ctr_ns"
 	cp -a "$rootfs/root" "$run/native-root"
 	rec ctr_log "$run/native-root/var/log/nginx/access.log"
 	# cgroup v2 where it has the cpu and memory controllers; else the v1 hierarchies (hybrid).

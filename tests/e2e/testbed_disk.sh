@@ -57,10 +57,8 @@ check_run() { # json workload
 				ops=$(jq '.kernel_read_ops' <<<"$DISK_DC")
 				assert_within "$(jq '.read_ops' <<<"$DISK_DC")" "$ops" 1 "$w $k: read ops against blkio"
 			fi
-		else
-			diff=$(jq '.write_diff_pct' <<<"$DISK_DC")
-			abs_le "$diff" 1 "$w $k: write bytes against the kernel (%)"
 		fi
+		# (writes: held to 1 % or the requests in flight by disk_target_check)
 	done
 	jq -e '[.comparison[] | .disk_us] | all(. != null)' "$j" >/dev/null ||
 		fail "$w: disk_us missing in the comparison"
