@@ -17,7 +17,7 @@ mkdir -p "$out"
 kdir=$("$here/kernel.sh" "$series")
 echo "demo-lab: booting an emulated host with $(cat "$kdir/package") (L1, qemu TCG); KVM guests inside it" >&2
 rc=0
-LAB_TIMEOUT_S=${LAB_TIMEOUT_S:-900} "$here/boot.sh" "$kdir" tests/lab/demo.sh "$out" "${1:-}" || rc=$?
+LAB_TIMEOUT_S=${LAB_TIMEOUT_S:-1500} "$here/boot.sh" "$kdir" tests/lab/demo.sh "$out" "${1:-}" || rc=$?
 if [ -s "$out/compare.txt" ]; then
 	cat "$out/compare.txt"
 	echo

@@ -10,15 +10,17 @@ source "$REPO/tests/lab/hold.sh"
 lab_hold_tracepoints >/dev/null
 lab_hold_cgroup
 lab_hold_once
-for m in kvm_amd vhost_net tun bridge veth; do modprobe "$m"; done
+for m in kvm_amd vhost_net tun bridge veth loop; do modprobe "$m"; done
+lab_disk
 lab_hold_tracepoints >/dev/null
 lab_hold_kvm
 lab_online_cpus >/dev/null
-up() { "$VIRTPROF" testbed up --name "$1" --accel kvm --vhost "$2" --runtime native --subnet "$3" \
-	--kvm-probe 60s --boot-timeout 180s >"$LAB_OUT/testbed_$1.log" 2>&1 ||
-	{ echo "demo-lab: testbed $1 did not come up: $(tail -n 2 "$LAB_OUT/testbed_$1.log")"; exit 1; }; }
-up labon on 10.213.0.0/24
-up laboff off 10.214.0.0/24
+# the lab session's testbeds (tests/lab/testbeds.sh): labon with vhost-net and a disk, laboff
+# without vhost; a guest that does not boot is tried again, as in the test session
+source "$REPO/tests/lab/testbeds.sh"
+for n in labon laboff; do
+	tb "$n" || { echo "demo-lab: testbed $n did not come up: $(tail -n 2 "$LAB_OUT/testbed_$n.log")"; exit 1; }
+done
 field() { "$VIRTPROF" testbed status --name "$1" --json |
 	jq -r --arg t "$2" --arg f "$3" '.targets[] | select(.target == $t) | .[$f]'; }
 "$VIRTPROF" compare \
@@ -54,6 +56,17 @@ if [ $rc = 0 ] && [ -s "$LAB_OUT/compare.json" ]; then
 		  vm_exits kvm_halt_poll poll_ms poll_ok_ms poll_fail_ms wait_ms poll_us_per_req; } | column -t -s $'\t'
 		jq -r '[.steps[] | .io.kvm_guest_functions_notes // [] | .[]] | unique | .[] | "  note: " + .' \
 			"$LAB_OUT/compare.json"
+	} >>"$LAB_OUT/compare.txt"
+fi
+# The disk path under KVM (issue 25): the vhost-net guest's virtio-blk reads against the container's
+# reads of the same files, per request
+if [ $rc = 0 ]; then
+	"$VIRTPROF" compare --testbed --testbed-name labon --workload disk-read --steps light \
+		--duration 10s --json "$LAB_OUT/disk-read.json" >"$LAB_OUT/disk-read.txt" 2>"$LAB_OUT/disk-read.err" || rc=$?
+	{
+		echo
+		echo "The disk path (compare --workload disk-read, KVM guest on virtio-blk against the container):"
+		sed -n '/^Comparison/,$p' "$LAB_OUT/disk-read.txt"
 	} >>"$LAB_OUT/compare.txt"
 fi
 for n in labon laboff; do "$VIRTPROF" testbed down --name "$n" >/dev/null 2>&1; done
