@@ -31,7 +31,7 @@ static void run_usage(FILE *f)
 		"  --json FILE           the report as JSON (schema virtprof-session/1, docs/report.md)\n"
 		"  --csv DIR             timeline.csv and summary.csv into DIR\n"
 		"  --html FILE           one self-contained page: charts, tables, notes\n" SESSION_MAX_THREADS_HELP
-			SESSION_RUN_LIGHT_HELP SESSION_STACK_HELP SESSION_GUEST_SYMBOLS_HELP
+			SESSION_RUN_LIGHT_HELP SESSION_STACK_HELP SESSION_EXIT_PROFILE_HELP SESSION_GUEST_SYMBOLS_HELP
 		"  -v, --verbose\n"
 		"\n%s"
 		"\nExamples:\n"
@@ -58,6 +58,7 @@ int cmd_run(int argc, char **argv)
 		SESSION_MAX_TARGETS_OPTION,
 		SESSION_OUTPUT_OPTIONS,
 		SESSION_STACK_OPTIONS,
+		SESSION_EXIT_PROFILE_OPTIONS,
 		SESSION_SOURCE_OPTIONS,
 		LOAD_LONG_OPTIONS,
 		{},
