@@ -427,8 +427,8 @@ const char *report_exit_stacks_na(const struct session *s, const struct sess_ste
 		return s->cap.exit_stacks_na;
 	if (k && kvmexit_exit_na(k))
 		return kvmexit_exit_na(k);
-	return "no sample fell inside a KVM exit in the step's measured window (a TCG guest has "
-	       "no exits)";
+	return "no sample fell inside a KVM exit in the step's measured window (no vCPU exited: "
+	       "no VM under KVM, or a TCG guest, which has no exits)";
 }
 
 /*
