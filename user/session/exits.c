@@ -751,6 +751,10 @@ static void render_profile(const struct kvmexit *k, io_owner_fn owner, void *ctx
 			   "kvm_entry (%u Hz per CPU); their host stacks: --exit-folded, --exit-pprof, "
 			   "the JSON's stacks.exit_folded and the HTML report's flame graphs",
 			   xs->hz);
+	if (xs && xs->on)
+		table_note(&t, "EXTERNAL_INTERRUPT / INTR samples include the sampler's own timer "
+			       "taking the vCPU out of the guest: guest time, with no host kernel "
+			       "stack, more than handling");
 	table_render(&t, o);
 	table_free(&t);
 	free(rows);
