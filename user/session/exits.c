@@ -262,6 +262,33 @@ struct frow {
 
 static bool by_time;
 
+/*
+ * Rows sorted by entity, each with a char entity[] and a uint64_t count at those offsets: past
+ * an entity's TOP_FUNCS-th row, one note counts the rest of its rows and exits, and *i moves to
+ * its last row (never dropped silently).  True when row *i is not to be shown.
+ */
+static bool past_top(struct table *t, const void *rows, size_t size, size_t ent_off,
+		     size_t cnt_off, int n, int *i, int *shown, const char *what)
+{
+#define ROW_ENT(k) ((const char *)rows + (size_t)(k) * size + ent_off)
+#define ROW_CNT(k) (*(const uint64_t *)((const char *)rows + (size_t)(k) * size + cnt_off))
+	const char *ent = ROW_ENT(*i);
+	uint64_t c = 0, m = 0;
+	int j;
+
+	*shown = *i && !strcmp(ent, ROW_ENT(*i - 1)) ? *shown + 1 : 1;
+	if (*shown <= TOP_FUNCS)
+		return false;
+	for (j = *i; j < n && !strcmp(ROW_ENT(j), ent); j++, m++)
+		c += ROW_CNT(j);
+	table_note(t, "%s: %llu more %s with %llu exits not shown", ent, (unsigned long long)m,
+		   what, (unsigned long long)c);
+	*i = j - 1;
+	return true;
+#undef ROW_ENT
+#undef ROW_CNT
+}
+
 static int frow_cmp(const void *a, const void *b)
 {
 	const struct frow *x = a, *y = b;
@@ -446,18 +473,9 @@ static void render_funcs(struct frow *rows, int n, bool time, uint64_t requests,
 		char reasons[256];
 		int r;
 
-		shown = i && !strcmp(f->entity, rows[i - 1].entity) ? shown + 1 : 1;
-		if (shown > TOP_FUNCS) {
-			uint64_t c = 0, m = 0;
-			int j;
-
-			for (j = i; j < n && !strcmp(rows[j].entity, f->entity); j++, m++)
-				c += rows[j].count;
-			table_note(&t, "%s: %llu more guest functions with %llu exits not shown",
-				   f->entity, (unsigned long long)m, (unsigned long long)c);
-			i = j - 1;
+		if (past_top(&t, rows, sizeof(*rows), offsetof(struct frow, entity),
+			     offsetof(struct frow, count), n, &i, &shown, "guest functions"))
 			continue;
-		}
 		r = table_row(&t);
 		table_str(&t, r, 0, f->entity);
 		table_str(&t, r, 1, f->func);
@@ -715,18 +733,9 @@ static void render_profile(const struct kvmexit *k, io_owner_fn owner, void *ctx
 		const struct prow *f = &rows[i];
 		int r;
 
-		shown = i && !strcmp(f->entity, rows[i - 1].entity) ? shown + 1 : 1;
-		if (shown > TOP_FUNCS) {
-			uint64_t c = 0, m = 0;
-			int j;
-
-			for (j = i; j < n && !strcmp(rows[j].entity, f->entity); j++, m++)
-				c += rows[j].count;
-			table_note(&t, "%s: %llu more with %llu exits not shown", f->entity,
-				   (unsigned long long)m, (unsigned long long)c);
-			i = j - 1;
+		if (past_top(&t, rows, sizeof(*rows), offsetof(struct prow, entity),
+			     offsetof(struct prow, count), n, &i, &shown, "functions and reasons"))
 			continue;
-		}
 		r = table_row(&t);
 		table_str(&t, r, 0, f->entity);
 		table_str(&t, r, 1, f->head);
