@@ -204,8 +204,9 @@ static int test_exit_tagging(void)
 		stack_sampler_close(ss);
 		ss = NULL;
 		if (!pass) {
-			fprintf(stderr, "  in an exit: %llu of %llu samples tagged; the other thread: "
-					"%llu of %llu\n",
+			fprintf(stderr,
+				"  in an exit: %llu of %llu samples tagged; the other thread: "
+				"%llu of %llu\n",
 				(unsigned long long)tagged, (unsigned long long)all,
 				(unsigned long long)otagged + owrong, (unsigned long long)oall);
 			if (!ASSERT_GE(all, 10, "samples of the thread in an exit") ||

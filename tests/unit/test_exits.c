@@ -156,9 +156,10 @@ static void test_sample_stack(void **state)
 
 	(void)state;
 	assert_int_equal(exits_guest_symbols_add("unit=" DATA "kallsyms-excerpt.txt"), 0);
-	exits_sample_stack(4194303, "vm:unit", 1, 30, ip, "ioctl;vmx_handle_exit", buf, sizeof(buf));
-	assert_string_equal(buf,
-			    "[guest] acpi_os_write_port;[exit] IO_INSTRUCTION;ioctl;vmx_handle_exit");
+	exits_sample_stack(4194303, "vm:unit", 1, 30, ip, "ioctl;vmx_handle_exit", buf,
+			   sizeof(buf));
+	assert_string_equal(
+		buf, "[guest] acpi_os_write_port;[exit] IO_INSTRUCTION;ioctl;vmx_handle_exit");
 	/* another kernel's addresses: outside the symbols' text, so an address */
 	exits_sample_stack(4194303, "vm:unit", 2, 0x7b, ip - (1ULL << 32), "k", buf, sizeof(buf));
 	assert_string_equal(buf, "[guest] 0xfffffffe81cb02b3;[exit] IOIO;k");
@@ -175,10 +176,8 @@ static void test_sample_stack(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_kallsyms),
-		cmocka_unit_test(test_not_a_map),
-		cmocka_unit_test(test_mtree),
-		cmocka_unit_test(test_map_for),
+		cmocka_unit_test(test_kallsyms),     cmocka_unit_test(test_not_a_map),
+		cmocka_unit_test(test_mtree),	     cmocka_unit_test(test_map_for),
 		cmocka_unit_test(test_sample_stack),
 	};
 

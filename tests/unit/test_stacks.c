@@ -244,8 +244,9 @@ static void test_fold_exit(void **state)
 	(void)state;
 	n = stack_fold_exit(buf, sizeof(buf), "write_port", "IO_INSTRUCTION",
 			    "kvm_vcpu_thread_fn;ioctl;vmx_handle_exit");
-	assert_string_equal(buf, "[guest] write_port;[exit] IO_INSTRUCTION;kvm_vcpu_thread_fn;ioctl;"
-				 "vmx_handle_exit");
+	assert_string_equal(buf,
+			    "[guest] write_port;[exit] IO_INSTRUCTION;kvm_vcpu_thread_fn;ioctl;"
+			    "vmx_handle_exit");
 	assert_int_equal(n, (int)strlen(buf));
 	assert_int_equal(stack_exit_head(buf), strlen("[guest] write_port;[exit] IO_INSTRUCTION"));
 	/* no host stack recorded: a frame that says so, never an empty one */
@@ -301,9 +302,9 @@ static void test_exit_folded_file(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_where),	 cmocka_unit_test(test_merge),
-		cmocka_unit_test(test_folded),	 cmocka_unit_test(test_pprof),
-		cmocka_unit_test(test_own_copy), cmocka_unit_test(test_array_reserve),
+		cmocka_unit_test(test_where),	  cmocka_unit_test(test_merge),
+		cmocka_unit_test(test_folded),	  cmocka_unit_test(test_pprof),
+		cmocka_unit_test(test_own_copy),  cmocka_unit_test(test_array_reserve),
 		cmocka_unit_test(test_fold_exit), cmocka_unit_test(test_exit_folded_file),
 	};
 	int rc;

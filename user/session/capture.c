@@ -264,8 +264,8 @@ int capture_stacks(struct capture *c, unsigned int hz)
 						      "kvm_exit/kvm_entry not attached");
 		else
 			c->exit_stacks_na[0] = '\0';
-		err = stack_sampler_open(&c->stacks, account_probe_cpu_state_fd(&c->probe), kfd,
-					 hz, c->stacks_na, sizeof(c->stacks_na));
+		err = stack_sampler_open(&c->stacks, account_probe_cpu_state_fd(&c->probe), kfd, hz,
+					 c->stacks_na, sizeof(c->stacks_na));
 	}
 
 	if (err) {

@@ -484,7 +484,8 @@ static void step_io(struct session *s, struct sess_step *st)
 			     st->have_res ? st->res.requests : 0,
 			     st->target >= 0 ? (uint32_t)s->cap.targets.t[st->target].pid : 0,
 			     st->stacks.on ? &st->exit_stacks : NULL,
-			     s->cap.stacks_na[0] ? s->cap.stacks_na : "stack sampling off (--stacks)",
+			     s->cap.stacks_na[0] ? s->cap.stacks_na :
+						   "stack sampling off (--stacks)",
 			     &o);
 }
 

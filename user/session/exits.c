@@ -267,11 +267,11 @@ static bool by_time;
  * an entity's TOP_FUNCS-th row, one note counts the rest of its rows and exits, and *i moves to
  * its last row (never dropped silently).  True when row *i is not to be shown.
  */
-static bool past_top(struct table *t, const void *rows, size_t size, size_t ent_off,
-		     size_t cnt_off, int n, int *i, int *shown, const char *what)
+static bool past_top(struct table *t, const void *rows, size_t size, size_t ent_off, size_t cnt_off,
+		     int n, int *i, int *shown, const char *what)
 {
-#define ROW_ENT(k) ((const char *)rows + (size_t)(k) * size + ent_off)
-#define ROW_CNT(k) (*(const uint64_t *)((const char *)rows + (size_t)(k) * size + cnt_off))
+#define ROW_ENT(k) ((const char *)rows + (size_t)(k)*size + ent_off)
+#define ROW_CNT(k) (*(const uint64_t *)((const char *)rows + (size_t)(k)*size + cnt_off))
 	const char *ent = ROW_ENT(*i);
 	uint64_t c = 0, m = 0;
 	int j;
@@ -716,13 +716,15 @@ static void render_profile(const struct kvmexit *k, io_owner_fn owner, void *ctx
 	for (int i = 0; xs && i < xs->n; i++) {
 		size_t hl = stack_exit_head(xs->rows[i].stack);
 
-		if (hl && (p = prow_get(&rows, &n, &cap, xs->rows[i].entity, xs->rows[i].stack, hl)))
+		if (hl &&
+		    (p = prow_get(&rows, &n, &cap, xs->rows[i].entity, xs->rows[i].stack, hl)))
 			p->samples += xs->rows[i].count;
 	}
 	if (n)
 		qsort(rows, n, sizeof(*rows), prow_cmp);
-	table_init(&t, "kvm_exit_profile",
-		   "KVM exit profile: guest function -> exit reason (host samples inside the exits)");
+	table_init(
+		&t, "kvm_exit_profile",
+		"KVM exit profile: guest function -> exit reason (host samples inside the exits)");
 	table_col(&t, "entity", "ENTITY", 0, true);
 	table_col(&t, "folded", "GUEST-FUNCTION;EXIT", 0, true);
 	table_col(&t, "exits", "EXITS", 0, false);
@@ -748,18 +750,21 @@ static void render_profile(const struct kvmexit *k, io_owner_fn owner, void *ctx
 			table_u64(&t, r, 4, f->samples);
 			table_f64(&t, r, 5, f->samples * 1e3 / xs->hz);
 		} else {
-			table_na(&t, r, 4, xs_na && *xs_na ? xs_na : "stack sampling off (--stacks)");
-			table_na(&t, r, 5, xs_na && *xs_na ? xs_na : "stack sampling off (--stacks)");
+			table_na(&t, r, 4,
+				 xs_na && *xs_na ? xs_na : "stack sampling off (--stacks)");
+			table_na(&t, r, 5,
+				 xs_na && *xs_na ? xs_na : "stack sampling off (--stacks)");
 		}
 	}
 	if (!n)
 		table_note(&t, "no KVM exit in this period");
 	if (xs && xs->on)
-		table_note(&t,
-			   "SAMPLES: stack samples of the vCPU threads between kvm_exit and "
-			   "kvm_entry (%u Hz per CPU); their host stacks: --exit-folded, --exit-pprof, "
-			   "the JSON's stacks.exit_folded and the HTML report's flame graphs",
-			   xs->hz);
+		table_note(
+			&t,
+			"SAMPLES: stack samples of the vCPU threads between kvm_exit and "
+			"kvm_entry (%u Hz per CPU); their host stacks: --exit-folded, --exit-pprof, "
+			"the JSON's stacks.exit_folded and the HTML report's flame graphs",
+			xs->hz);
 	if (xs && xs->on)
 		table_note(&t, "EXTERNAL_INTERRUPT / INTR samples include the sampler's own timer "
 			       "taking the vCPU out of the guest: guest time, with no host kernel "

@@ -131,8 +131,8 @@ int session_cli_opt(struct session_cli *c, int opt, const char *arg)
 	case SESS_OPT_PPROF:
 	case SESS_OPT_EXIT_FOLDED:
 	case SESS_OPT_EXIT_PPROF:
-		*(opt == SESS_OPT_FOLDED	? &c->folded :
-		  opt == SESS_OPT_PPROF		? &c->pprof :
+		*(opt == SESS_OPT_FOLDED      ? &c->folded :
+		  opt == SESS_OPT_PPROF	      ? &c->pprof :
 		  opt == SESS_OPT_EXIT_FOLDED ? &c->exit_folded :
 						&c->exit_pprof) = arg;
 		if (!c->stack_hz)

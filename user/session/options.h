@@ -109,14 +109,14 @@ enum {
 	"                           function; VM a pid or name as --vm takes (repeatable)\n"
 /* The KVM exit profile's files: run, compare (a step's samples inside the vCPUs' exits). */
 #define SESSION_EXIT_PROFILE_OPTIONS                                       \
-	{ "exit-folded", required_argument, NULL, SESS_OPT_EXIT_FOLDED }, \
+	{ "exit-folded", required_argument, NULL, SESS_OPT_EXIT_FOLDED },  \
 	{                                                                  \
 		"exit-pprof", required_argument, NULL, SESS_OPT_EXIT_PPROF \
 	}
-#define SESSION_EXIT_PROFILE_HELP                                                                   \
+#define SESSION_EXIT_PROFILE_HELP                                                                     \
 	"  --exit-folded FILE    the KVM exit profile as folded stacks: VM;[guest] function;[exit]\n" \
 	"                        REASON;host frames (root first) count -- flamegraph.pl, inferno,\n"  \
-	"                        speedscope (implies --stacks)\n"                                    \
+	"                        speedscope (implies --stacks)\n"                                     \
 	"  --exit-pprof FILE     the same as a gzip'd pprof profile (implies --stacks)\n"
 /* Where the load and the request count come from: --load-cmd 'CMD ARGS', --requests-from URL. */
 #define SESSION_SOURCE_OPTIONS                                                   \

@@ -104,8 +104,7 @@ static size_t put_frame(char *out, size_t len, size_t at, const char *pre, const
 	return at;
 }
 
-int stack_fold_exit(char *out, size_t len, const char *func, const char *reason,
-		    const char *host)
+int stack_fold_exit(char *out, size_t len, const char *func, const char *reason, const char *host)
 {
 	size_t at = put_frame(out, len, 0, "[guest] ", func, false);
 
@@ -139,8 +138,8 @@ int stack_write_exit_folded(const char *path, const struct stack_source *src, in
 		const struct stack_profile *p = src[s].p;
 
 		for (int i = 0; p && i < p->n && !err; i++)
-			err = append(&o, "%s;%s%s%s %llu\n", p->rows[i].entity, p->rows[i].stack, "",
-				     "", (unsigned long long)p->rows[i].count);
+			err = append(&o, "%s;%s%s%s %llu\n", p->rows[i].entity, p->rows[i].stack,
+				     "", "", (unsigned long long)p->rows[i].count);
 	}
 	if (!err)
 		err = write_file_atomic(path, o.buf ? o.buf : "", o.len);

@@ -32,8 +32,7 @@ int stack_write_exit_folded(const char *path, const struct stack_source *src, in
  * stack, root first; "" -> "[no host stack]").  ';' in a name would split a frame: made '_'.
  * The length it needs (as snprintf); out holds what fits.
  */
-int stack_fold_exit(char *out, size_t len, const char *func, const char *reason,
-		    const char *host);
+int stack_fold_exit(char *out, size_t len, const char *func, const char *reason, const char *host);
 /* Length of an exit profile stack's "[guest] func;[exit] reason" head; 0 when it has none. */
 size_t stack_exit_head(const char *stack);
 /*
