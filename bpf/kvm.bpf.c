@@ -40,13 +40,12 @@ struct {
 	__type(value, struct vp_kvm_reason_stats);
 } kvm_reasons SEC(".maps");
 
-/* Exit seen, entry not yet: per vCPU thread (LRU: a vCPU thread may exit in between). */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, VP_KVM_MAX_THREADS);
-	__type(key, __u32);
-	__type(value, struct vp_kvm_pending);
-} kvm_pending SEC(".maps");
+/*
+ * Exit seen, entry not yet: per vCPU thread (LRU: a vCPU thread may exit in between).  The stack
+ * sampler reads it too (stacks.bpf.c shares it by fd): a sample between kvm_exit and kvm_entry is
+ * tagged with the exit's reason and guest RIP.
+ */
+VP_KVM_PENDING_MAP;
 
 /* Exits per guest instruction pointer, and PIO/MMIO exits per port / address (virtprof.h). */
 struct {

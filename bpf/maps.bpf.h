@@ -30,6 +30,19 @@ static __always_inline void vp_count(void *map, __u32 key)
 		__type(value, struct vp_cpu_state);      \
 	} cpu_state SEC(".maps")
 
+/*
+ * kvm.bpf.c's per-vCPU-thread exit state (struct vp_kvm_pending): the exit a vCPU thread is
+ * handling, between kvm_exit and kvm_entry.  stacks.bpf.c declares the same map and takes
+ * kvm.bpf.c's by fd (bpf_map__reuse_fd) before load, so a sample in an exit is tagged with it.
+ */
+#define VP_KVM_PENDING_MAP                               \
+	struct {                                         \
+		__uint(type, BPF_MAP_TYPE_LRU_HASH);     \
+		__uint(max_entries, VP_KVM_MAX_THREADS); \
+		__type(key, __u32);                      \
+		__type(value, struct vp_kvm_pending);    \
+	} kvm_pending SEC(".maps")
+
 /* Per-CPU u64 counters by reason (vp_count), n reasons. */
 #define VP_DROPS_MAP(name, n)                            \
 	struct {                                         \

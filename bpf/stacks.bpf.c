@@ -29,6 +29,15 @@ char LICENSE[] SEC("license") = "GPL";
 
 __u32 gen = 0;
 
+/*
+ * kvm.bpf.c's kvm_pending is shared in (bpf_map__reuse_fd) when the KVM section loaded with
+ * kvm_exit/kvm_entry attached; then kvm_on is set and a sample of a thread inside an exit is
+ * tagged with it.  Without KVM (no /dev/kvm, a nested PVM host, the section off) the map below is
+ * this object's own, never written, and kvm_on is false: the verifier drops the lookup, so the
+ * sampler costs what it did before.
+ */
+const volatile bool kvm_on = false;
+
 struct stack_map {
 	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
 	__uint(max_entries, VP_STACK_MAX_IDS);
@@ -47,6 +56,8 @@ struct {
 VP_CPU_STATE_MAP;
 
 VP_DROPS_MAP(drops, VP_STACK_DROP_ALL);
+
+VP_KVM_PENDING_MAP;
 
 /*
  * Processes (by tgid) whose address space userspace has: the value is the mm at that time, so an
@@ -152,6 +163,17 @@ int sample(struct bpf_perf_event_data *ctx)
 			}
 			key.ustack = stack_id(ctx, g, BPF_F_USER_STACK, VP_STACK_DROP_USTACK);
 			announce(task, key.tgid);
+		}
+		if (kvm_on && key.tid) {
+			/* between kvm_exit and kvm_entry: ts is the exit's time, 0 once re-entered */
+			struct vp_kvm_pending *p = bpf_map_lookup_elem(&kvm_pending, &key.tid);
+
+			if (p && p->ts) {
+				key.in_exit = 1;
+				key.exit_reason = p->reason;
+				key.exit_isa = p->isa;
+				key.exit_rip = p->rip;
+			}
 		}
 	}
 	cnt = bpf_map_lookup_elem(&counts, &key);

@@ -342,6 +342,14 @@ struct vp_stack_key {
 	unsigned int ctx;	/* VP_SCTX_* */
 	unsigned short cpu;	/* only for tid 0 (idle keys are per CPU); else 0 */
 	unsigned short gen;
+	/*
+	 * A vCPU thread sampled inside a KVM exit (kvm.bpf.c's kvm_pending: after kvm_exit, before
+	 * kvm_entry): in_exit 1, the exit's reason, ISA (1 VMX, 2 SVM) and guest RIP (0: unknown).
+	 */
+	unsigned int exit_reason;
+	unsigned short exit_isa;
+	unsigned short in_exit;
+	unsigned long long exit_rip;
 };
 
 enum vp_stack_drop {

@@ -4,15 +4,25 @@
  * MMIO I/O, no disk needed).  kvm_pio and kvm_mmio must be charged to that VM's vCPU thread; on
  * this host (nested PVM) kvm_entry/kvm_exit never fire and must be reported as not available
  * with the reason -- and where they do fire, exits must be counted instead.
+ *
+ * And the exit profile's tagging: the stack sampler, sharing the KVM section's kvm_pending, tags
+ * the samples of a thread whose slot holds an exit, and only those; a sampler opened without it
+ * never reads the map.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdint.h>
+#include <sys/syscall.h>
+
+#include <bpf/bpf.h>
 
 #include "harness.h"
 #include "io/sections.h"
 #include "iotest.h"
 #include "io/kvm.h"
+#include "probe/account.h"
+#include "stack/sampler.h"
 #include "sys/util.h"
 
 static int id;
@@ -99,10 +109,142 @@ cleanup:
 	return ret;
 }
 
+struct spinner {
+	volatile bool stop;
+	volatile uint32_t tid;
+	pthread_t th;
+};
+
+static void *spin(void *arg)
+{
+	struct spinner *sp = arg;
+
+	sp->tid = (uint32_t)syscall(SYS_gettid);
+	while (!sp->stop)
+		;
+	return NULL;
+}
+
+/* Samples of tid in a drained batch: all, and those tagged with the exit (reason, isa, rip). */
+static void count_rows(const struct stack_batch *b, uint32_t tid, uint64_t *all, uint64_t *tagged,
+		       uint64_t *wrong)
+{
+	for (int i = 0; i < b->n; i++) {
+		const struct stack_row *r = &b->rows[i];
+
+		if (r->tid != tid)
+			continue;
+		*all += r->count;
+		if (r->in_exit && r->exit_reason == 30 && r->exit_isa == 1 &&
+		    r->exit_rip == 0xffffffff81000010ULL)
+			*tagged += r->count;
+		else if (r->in_exit)
+			*wrong += r->count;
+	}
+}
+
+/*
+ * Two spinning threads, 1 s each pass, 499 Hz: the one whose kvm_pending slot holds an exit (the test
+ * writes the slot, as kvm_exit would: this host runs no KVM guest) has every sample tagged with
+ * it; the other none.  Then a sampler opened without the map (no KVM): nothing tagged.
+ */
+static int test_exit_tagging(void)
+{
+	struct iosec_opts o = { .account_cpu_state_fd = -1, .kvm = true };
+	struct account_probe probes = { 0 };
+	struct spinner in = { 0 }, out = { 0 };
+	struct stack_sampler *ss = NULL;
+	struct stack_batch b = { 0 };
+	struct iosec *io = NULL;
+	struct vp_kvm_pending p = { .ts = 1, .reason = 30, .isa = 1, .rip = 0xffffffff81000010ULL };
+	uint64_t all = 0, tagged = 0, wrong = 0, oall = 0, otagged = 0, owrong = 0;
+	bool opened = false, threads = false;
+	char why[256];
+	int ret = 1, kfd = -1, err;
+
+	if (geteuid() != 0)
+		TEST_SKIP("needs root");
+	if (account_probe_open(&probes, 0, false))
+		TEST_SKIP("accounting probes do not load");
+	opened = true;
+	if (!ASSERT_OK(iosec_open(&io, &o), "iosec_open"))
+		goto cleanup;
+	kfd = kvmexit_pending_fd(iosec_kvm(io));
+	if (kfd < 0) {
+		ret = test_skip("kvm_exit/kvm_entry not attached here: nothing to share");
+		goto cleanup;
+	}
+	if (!ASSERT_OK(pthread_create(&in.th, NULL, spin, &in), "thread") ||
+	    !ASSERT_OK(pthread_create(&out.th, NULL, spin, &out), "thread"))
+		goto cleanup;
+	threads = true;
+	while (!in.tid || !out.tid)
+		iot_sleep_ms(1);
+	if (!ASSERT_OK(bpf_map_update_elem(kfd, (const void *)&in.tid, &p, BPF_ANY),
+		       "kvm_pending slot"))
+		goto cleanup;
+	for (int pass = 0; pass < 2; pass++) {
+		err = stack_sampler_open(&ss, account_probe_cpu_state_fd(&probes), pass ? -1 : kfd,
+					 499, why, sizeof(why));
+		if (!ASSERT_OK(err, "stack_sampler_open: %s", why))
+			goto cleanup;
+		if (!ASSERT_OK(stack_sampler_drain(ss, &b), "drain (start)"))
+			goto cleanup;
+		stack_batch_free(&b);
+		iot_sleep_ms(1000);
+		if (!ASSERT_OK(stack_sampler_drain(ss, &b), "drain"))
+			goto cleanup;
+		if (pass) {
+			count_rows(&b, in.tid, &oall, &otagged, &owrong);
+		} else {
+			count_rows(&b, in.tid, &all, &tagged, &wrong);
+			count_rows(&b, out.tid, &oall, &otagged, &owrong);
+		}
+		stack_batch_free(&b);
+		stack_sampler_close(ss);
+		ss = NULL;
+		if (!pass) {
+			fprintf(stderr,
+				"  in an exit: %llu of %llu samples tagged; the other thread: "
+				"%llu of %llu\n",
+				(unsigned long long)tagged, (unsigned long long)all,
+				(unsigned long long)otagged + owrong, (unsigned long long)oall);
+			if (!ASSERT_GE(all, 10, "samples of the thread in an exit") ||
+			    !ASSERT_EQ(tagged, all, "each one tagged with the exit") ||
+			    !ASSERT_EQ(wrong, 0, "tagged with another exit") ||
+			    !ASSERT_GE(oall, 10, "samples of the other thread") ||
+			    !ASSERT_EQ(otagged + owrong, 0, "the other thread tagged"))
+				goto cleanup;
+			oall = otagged = owrong = 0;
+		}
+	}
+	fprintf(stderr, "  without the map: %llu samples of the thread, %llu tagged\n",
+		(unsigned long long)oall, (unsigned long long)(otagged + owrong));
+	if (!ASSERT_GE(oall, 10, "samples without the map") ||
+	    !ASSERT_EQ(otagged + owrong, 0, "tagged without the map"))
+		goto cleanup;
+	ret = 0;
+cleanup:
+	if (kfd >= 0 && in.tid)
+		bpf_map_delete_elem(kfd, (const void *)&in.tid);
+	stack_batch_free(&b);
+	stack_sampler_close(ss);
+	if (threads) {
+		in.stop = out.stop = true;
+		pthread_join(in.th, NULL);
+		pthread_join(out.th, NULL);
+	}
+	iosec_destroy(io);
+	if (opened)
+		account_probe_close(&probes);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct test_case tc[] = {
 		{ "kvm_pio_mmio", test_pio_mmio },
+		{ "kvm_exit_tagging", test_exit_tagging },
 	};
 
 	iot_init();

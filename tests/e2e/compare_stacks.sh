@@ -3,7 +3,8 @@
 # their owners.  Folded files for the VM's vcpu and emul roles and the container's app; the VM's
 # stacks contain tun/tap functions (its tap path), the container's veth functions; a "where"
 # table per step and the differential table; the JSON validates; the pprof loads in
-# `go tool pprof -top` and its labels select samples.
+# `go tool pprof -top` and its labels select samples.  The KVM exit profile (--exit-folded) under
+# TCG: an empty file and "not available" with the reason in every output.
 . "$(dirname "$0")/../lib.sh"
 need_root
 need_cmd jq qemu-system-x86_64 docker /usr/bin/python3
@@ -16,7 +17,8 @@ on_exit "\"$VIRTPROF\" testbed down --name $tb >/dev/null 2>&1"
 # 499 Hz: a 3 s step at 99 Hz has only a handful of samples in the veth functions
 # -v: the per-step "where" tables are in the text report only with it (the summary has the diff)
 "$VIRTPROF" compare -v --testbed --testbed-name "$tb" --stacks --freq 499 --steps 5 --duration 3s \
-	--folded "$tmp/fg" --pprof "$tmp/p.pb.gz" --json "$tmp/c.json" >"$tmp/c.txt" 2>"$tmp/c.err" ||
+	--folded "$tmp/fg" --pprof "$tmp/p.pb.gz" --exit-folded "$tmp/exit.folded" --json "$tmp/c.json" \
+	>"$tmp/c.txt" 2>"$tmp/c.err" ||
 	{ tail -n 20 "$tmp/c.err"; fail "compare --stacks exited $?"; }
 /usr/bin/python3 "$REPO/scripts/validate-json.py" "$REPO/docs/session.schema.json" "$tmp/c.json" ||
 	fail "JSON does not validate against docs/session.schema.json"
@@ -47,6 +49,16 @@ n=$(jq '[.steps[1].stacks.folded[] | select(.stack | test("(^|;)veth_[a-z_]*_\\[
 echo "container step: $n stacks with veth functions"
 assert_ge "$n" 1 "veth functions in the container step's stacks"
 jq -e '.where_diff | length > 0' "$j" >/dev/null || fail "no differential rows"
+# the KVM exit profile under TCG (no exits, no KVM guest here): written empty, and every output
+# says why -- the warning, each step's stacks.exit_reason, the VM step's kvm_exit_profile
+[ -f "$tmp/exit.folded" ] && [ ! -s "$tmp/exit.folded" ] || fail "--exit-folded: not an empty file"
+grep -q 'warning: the KVM exit profile is empty: ' "$tmp/c.err" || fail "no warning why the exit profile is empty"
+jq -e '[.steps[] | .stacks.exit_reason | type == "string" and length > 0] | all' "$j" >/dev/null ||
+	fail "no exit_reason: $(jq -c '[.steps[].stacks | {exit_samples, exit_reason}]' "$j")"
+jq -e '[.steps[] | .stacks.exit_folded | length == 0] | all' "$j" >/dev/null || fail "exit stacks under TCG"
+echo "exit profile: $(jq -r '.steps[0].stacks.exit_reason' "$j")"
+jq -e '(.steps[0].io | has("kvm_guest_functions") | not) or (.steps[0].io | has("kvm_exit_profile"))' "$j" >/dev/null ||
+	fail "the VM step has no kvm_exit_profile table: $(jq -c '.steps[0].io | keys' "$j")"
 grep -q "^Where: top functions" "$tmp/c.txt" || fail "no where table in the text report"
 grep -q "^Where the targets differ" "$tmp/c.txt" || fail "no differential table in the text report"
 

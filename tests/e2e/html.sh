@@ -78,12 +78,24 @@ jq '.steps[0].stacks = {freq_hz: 99, samples: 60, lost: 0, folded: [
 	{entity: "vm:x", role: "vcpu", context: "task", stack: "main;serve;parse<hdr>", count: 30},
 	{entity: "vm:x", role: "vcpu", context: "task", stack: "main;serve;write", count: 20},
 	{entity: "vm:x", role: "vcpu", context: "softirq:NET_RX", stack: "net_rx_action;napi_poll", count: 10},
-	{entity: "loadgen", role: "workers", context: "task", stack: "curl_multi_perform;send", count: 5}]}' \
+	{entity: "loadgen", role: "workers", context: "task", stack: "curl_multi_perform;send", count: 5}],
+	exit_samples: 12, exit_reason: null, exit_folded: [
+	{entity: "vm:x", role: "vcpu", stack: "[guest] write_port;[exit] IO_INSTRUCTION;kvm_cpu_exec;ioctl", count: 12}]}
+	| .steps[1].stacks = {freq_hz: 99, samples: 10, lost: 0, folded: [
+	{entity: "ctr:y", role: "app", context: "task", stack: "main;serve", count: 10}],
+	exit_samples: 0, exit_reason: "no KVM exit profile: KVM programs not loaded (unit reason)", exit_folded: []}' \
 	"$out/cmp.json" >"$out/stacks.json"
 "$VIRTPROF" report "$out/stacks.json" -o "$out/stacks.html" || fail "report with stacks exited $?"
 chrome flame "file://$out/stacks.html" --dump-dom >"$out/stacks.dom.html" || fail "chromium (stacks)"
 /usr/bin/python3 "$CHECK" flame "$out/stacks.dom.html" || fail "flame graph"
 grep -q 'parse&lt;hdr&gt;' "$out/stacks.dom.html" || fail "a frame's name is not on the page"
+# the KVM exit profile: one more owner of the same flame graph, rooted at the guest function
+# (synthetic rows: this host has no KVM; the lab's guest_exits check makes real ones); a step
+# without one says why
+grep -Eq 'KVM exit profile \(vm:[^)]*\): vm:x / vcpu' "$out/stacks.dom.html" || fail "no exit profile in the flame graph's owners"
+grep -q 'KVM exit profile not available: no KVM exit profile: KVM programs not loaded (unit reason)' \
+	"$out/stacks.dom.html" || fail "no 'not available' with the reason for a step without an exit profile"
+grep -q 'data-vp-errors="0"' "$out/stacks.dom.html" || fail "the flame page recorded errors"
 /usr/bin/python3 "$CHECK" netlog "$out/flame.netlog.json" || fail "the flame page made a request"
 
 # --- report refuses what it cannot read, naming the schema it needs ---

@@ -144,13 +144,41 @@ static void test_map_for(void **state)
 	rmdir(dir);
 }
 
+/*
+ * A sample inside an exit, named as the exits tables name it: the function from the VM's symbols
+ * (--guest-symbols by name), an address outside their text never named, an unknown reason as #N.
+ * The pids are above any live one here, so nothing of /proc applies.
+ */
+static void test_sample_stack(void **state)
+{
+	const uint64_t ip = 0xffffffff81cb02a0ULL + 0x13;
+	char buf[256];
+
+	(void)state;
+	assert_int_equal(exits_guest_symbols_add("unit=" DATA "kallsyms-excerpt.txt"), 0);
+	exits_sample_stack(4194303, "vm:unit", 1, 30, ip, "ioctl;vmx_handle_exit", buf,
+			   sizeof(buf));
+	assert_string_equal(
+		buf, "[guest] acpi_os_write_port;[exit] IO_INSTRUCTION;ioctl;vmx_handle_exit");
+	/* another kernel's addresses: outside the symbols' text, so an address */
+	exits_sample_stack(4194303, "vm:unit", 2, 0x7b, ip - (1ULL << 32), "k", buf, sizeof(buf));
+	assert_string_equal(buf, "[guest] 0xfffffffe81cb02b3;[exit] IOIO;k");
+	exits_sample_stack(4194303, "vm:unit", 2, 0x999, 0, "k", buf, sizeof(buf));
+	assert_string_equal(buf, "[guest] [guest ip unknown];[exit] #2457;k");
+	exits_sample_stack(4194303, "vm:unit", 1, 12, 0x401000, NULL, buf, sizeof(buf));
+	assert_string_equal(buf, "[guest] [guest user space];[exit] HLT;[no host stack]");
+	/* a VM with no symbols at all: addresses */
+	exits_sample_stack(4194302, "vm:other", 1, 30, ip, "k", buf, sizeof(buf));
+	assert_string_equal(buf, "[guest] 0xffffffff81cb02b3;[exit] IO_INSTRUCTION;k");
+	exits_free();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_kallsyms),
-		cmocka_unit_test(test_not_a_map),
-		cmocka_unit_test(test_mtree),
-		cmocka_unit_test(test_map_for),
+		cmocka_unit_test(test_kallsyms),     cmocka_unit_test(test_not_a_map),
+		cmocka_unit_test(test_mtree),	     cmocka_unit_test(test_map_for),
+		cmocka_unit_test(test_sample_stack),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

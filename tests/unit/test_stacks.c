@@ -235,12 +235,77 @@ static void test_pprof(void **state)
 	stack_profile_free(&p);
 }
 
+/* An exit profile stack: guest function, exit reason, then the host's folded stack as it is. */
+static void test_fold_exit(void **state)
+{
+	char buf[128], small[24];
+	int n;
+
+	(void)state;
+	n = stack_fold_exit(buf, sizeof(buf), "write_port", "IO_INSTRUCTION",
+			    "kvm_vcpu_thread_fn;ioctl;vmx_handle_exit");
+	assert_string_equal(buf,
+			    "[guest] write_port;[exit] IO_INSTRUCTION;kvm_vcpu_thread_fn;ioctl;"
+			    "vmx_handle_exit");
+	assert_int_equal(n, (int)strlen(buf));
+	assert_int_equal(stack_exit_head(buf), strlen("[guest] write_port;[exit] IO_INSTRUCTION"));
+	/* no host stack recorded: a frame that says so, never an empty one */
+	stack_fold_exit(buf, sizeof(buf), "0xffffffff81000000", "#99", "");
+	assert_string_equal(buf, "[guest] 0xffffffff81000000;[exit] #99;[no host stack]");
+	/* a ';' in a name would make two frames */
+	stack_fold_exit(buf, sizeof(buf), "a;b", "HLT", NULL);
+	assert_string_equal(buf, "[guest] a_b;[exit] HLT;[no host stack]");
+	/* too small: cut and terminated, the length it needs returned */
+	n = stack_fold_exit(small, sizeof(small), "write_port", "IO_INSTRUCTION", "x;y");
+	assert_int_equal(n, (int)strlen("[guest] write_port;[exit] IO_INSTRUCTION;x;y"));
+	assert_int_equal(strlen(small), sizeof(small) - 1);
+	/* an ordinary stack has no head */
+	assert_int_equal(stack_exit_head("main;f;g"), 0);
+	assert_int_equal(stack_exit_head("[guest] f;g"), 0);
+}
+
+/* --exit-folded: one file, "entity;stack count" per row, every step's rows. */
+static void test_exit_folded_file(void **state)
+{
+	char path[] = "/tmp/vp-unit-exitfolded.XXXXXX", *text;
+	struct stack_profile a = { 0 }, b = { 0 };
+	struct stack_source src[2];
+	int fd;
+
+	(void)state;
+	assert_int_equal(stack_profile_add(&a, "vm:a", "vcpu", 0,
+					   "[guest] write_port;[exit] IO_INSTRUCTION;ioctl;k", 4),
+			 0);
+	assert_int_equal(stack_profile_add(&b, "vm:a", "vcpu", 0, "[guest] f;[exit] HLT;k", 1), 0);
+	src[0] = (struct stack_source){ &a, "s1", "vm:a" };
+	src[1] = (struct stack_source){ &b, "s2", "vm:a" };
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(stack_write_exit_folded(path, src, 2), 0);
+	text = read_file(path, NULL);
+	assert_non_null(text);
+	assert_string_equal(text, "vm:a;[guest] write_port;[exit] IO_INSTRUCTION;ioctl;k 4\n"
+				  "vm:a;[guest] f;[exit] HLT;k 1\n");
+	free(text);
+	/* nothing sampled in an exit: an empty file, still written */
+	assert_int_equal(stack_write_exit_folded(path, src, 0), 0);
+	text = read_file(path, NULL);
+	assert_non_null(text);
+	assert_string_equal(text, "");
+	free(text);
+	unlink(path);
+	stack_profile_free(&a);
+	stack_profile_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_where),	 cmocka_unit_test(test_merge),
-		cmocka_unit_test(test_folded),	 cmocka_unit_test(test_pprof),
-		cmocka_unit_test(test_own_copy), cmocka_unit_test(test_array_reserve),
+		cmocka_unit_test(test_where),	  cmocka_unit_test(test_merge),
+		cmocka_unit_test(test_folded),	  cmocka_unit_test(test_pprof),
+		cmocka_unit_test(test_own_copy),  cmocka_unit_test(test_array_reserve),
+		cmocka_unit_test(test_fold_exit), cmocka_unit_test(test_exit_folded_file),
 	};
 	int rc;
 

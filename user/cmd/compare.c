@@ -87,7 +87,8 @@ static void usage(FILE *f)
 		"                               baselines and the accounting mode alone (--json, --csv\n"
 		"                               and --html always hold everything); it also logs\n"
 		"                               more on stderr (libbpf; -vv its debug lines)\n" SESSION_MAX_THREADS_HELP
-			SESSION_RUN_LIGHT_HELP SESSION_STACK_HELP SESSION_GUEST_SYMBOLS_HELP "\n%s"
+			SESSION_RUN_LIGHT_HELP SESSION_STACK_HELP SESSION_EXIT_PROFILE_HELP
+				SESSION_GUEST_SYMBOLS_HELP "\n%s"
 		"\nExamples:\n"
 		"  virtprof compare --testbed --steps light,medium --duration 10s\n"
 		"  virtprof compare --target kvm=http://10.0.0.2/@vm:web1 \\\n"
@@ -219,6 +220,7 @@ int cmd_compare(int argc, char **argv)
 		SESSION_LIGHT_OPTION,
 		SESSION_MAX_TARGETS_OPTION,
 		SESSION_STACK_OPTIONS,
+		SESSION_EXIT_PROFILE_OPTIONS,
 		SESSION_SOURCE_OPTIONS,
 		LOAD_LONG_OPTIONS,
 		{},

@@ -31,8 +31,8 @@ static void run_usage(FILE *f)
 		"  --json FILE           the report as JSON (schema virtprof-session/1, docs/report.md)\n"
 		"  --csv DIR             timeline.csv and summary.csv into DIR\n"
 		"  --html FILE           one self-contained page: charts, tables, notes\n" SESSION_MAX_THREADS_HELP
-			SESSION_RUN_LIGHT_HELP SESSION_STACK_HELP SESSION_GUEST_SYMBOLS_HELP
-		"  -v, --verbose\n"
+			SESSION_RUN_LIGHT_HELP SESSION_STACK_HELP SESSION_EXIT_PROFILE_HELP
+				SESSION_GUEST_SYMBOLS_HELP "  -v, --verbose\n"
 		"\n%s"
 		"\nExamples:\n"
 		"  virtprof run --url http://127.0.0.1:8080/ --users 100 --duration 20s --warmup 2s\n"
@@ -58,6 +58,7 @@ int cmd_run(int argc, char **argv)
 		SESSION_MAX_TARGETS_OPTION,
 		SESSION_OUTPUT_OPTIONS,
 		SESSION_STACK_OPTIONS,
+		SESSION_EXIT_PROFILE_OPTIONS,
 		SESSION_SOURCE_OPTIONS,
 		LOAD_LONG_OPTIONS,
 		{},

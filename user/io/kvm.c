@@ -523,3 +523,8 @@ void kvmexit_render(const struct kvmexit *k, io_owner_fn owner, void *ctx, doubl
 	render_threads(k, owner, ctx, o);
 	render_reasons(k, owner, ctx, o);
 }
+
+int kvmexit_pending_fd(const struct kvmexit *k)
+{
+	return k && k->exits ? bpf_map__fd(k->skel->maps.kvm_pending) : -1;
+}

@@ -77,6 +77,11 @@ void kvmexit_close(struct kvmexit *k);
 void kvmexit_for_each_tid(const struct kvmexit *k, io_tid_fn fn, void *ctx);
 void kvmexit_render(const struct kvmexit *k, io_owner_fn owner, void *ctx, double interval_s,
 		    struct out *o);
+/*
+ * The per-vCPU exit state map (kvm_pending) for the stack sampler to share, when kvm_exit and
+ * kvm_entry are attached; -1 otherwise (nothing ever writes it then).
+ */
+int kvmexit_pending_fd(const struct kvmexit *k);
 /* Why exit timing is not available (attached but silent, or absent); NULL when it is. */
 const char *kvmexit_exit_na(const struct kvmexit *k);
 

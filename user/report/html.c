@@ -72,7 +72,7 @@ static const char js_flame[] =
 	"data.forEach(function(st){var by={};(st.folded||[]).forEach(function(r){"
 	"var k=r.entity+' / '+r.role;if(!by[k]){by[k]={name:'step '+st.step+' ('+st.target+'): '+k,"
 	"root:{n:'all',v:0,c:{},p:null}};groups.push(by[k]);}var node=by[k].root;node.v+=r.count;"
-	"[r.context].concat(String(r.stack).split(';')).forEach(function(f){if(!node.c[f])"
+	"(r.context!=null?[r.context]:[]).concat(String(r.stack).split(';')).forEach(function(f){if(!node.c[f])"
 	"node.c[f]={n:f,v:0,c:{},p:node};node=node.c[f];node.v+=r.count;});});});"
 	"groups.forEach(function(g,i){var o=document.createElement('option');o.value=i;"
 	"o.textContent=g.name+' \\u2014 '+g.root.v+' samples';sel.appendChild(o);});"
@@ -818,6 +818,40 @@ static void chart_timeline(FILE *f, const json_t *root)
 	}
 }
 
+/*
+ * A step's KVM exit profile (stacks.exit_folded: "[guest] f;[exit] R;host", no context) as one
+ * more group of the same flame graph, or the reason it has none.
+ */
+static void exit_profile(FILE *f, json_t *all, const json_t *st, const json_t *stk)
+{
+	const json_t *xf = doc_arr(stk, "exit_folded");
+	char step[256];
+
+	fputs("<p class=\"sub\">step ", f);
+	html_escape(f, doc_str(st, "label"));
+	fputs(" (", f);
+	html_escape(f, doc_step_target(st));
+	if (!json_array_size(xf)) {
+		fputs("): KVM exit profile not available: ", f);
+		html_escape(f, doc_str(stk, "exit_reason") ? doc_str(stk, "exit_reason") :
+							     "recorded by a virtprof without it");
+		fputs("</p>\n", f);
+		return;
+	}
+	fputs("): KVM exit profile (guest function, exit reason, host stack)", f);
+	{
+		double n;
+
+		if (doc_num(stk, "exit_samples", &n))
+			fprintf(f, ", %.10g samples inside exits", n);
+	}
+	fputs("</p>\n", f);
+	snprintf(step, sizeof(step), "%s, KVM exit profile",
+		 doc_str(st, "label") ? doc_str(st, "label") : "?");
+	json_array_append_new(all, json_pack("{s:s,s:s,s:O}", "step", step, "target",
+					     doc_step_target(st), "folded", xf));
+}
+
 /* Flame graphs from steps[].stacks (stack sampling); the data goes in as JSON for the script. */
 static void section_stacks(FILE *f, const json_t *root)
 {
@@ -852,9 +886,11 @@ static void section_stacks(FILE *f, const json_t *root)
 				fprintf(f, "%.10g lost", lost);
 		}
 		fputs("</p>\n", f);
+		exit_profile(f, all, st, stk);
 	}
 	if (!json_array_size(all)) {
-		fputs("<p class=\"empty\">not available: session recorded without --stacks</p>\n",
+		fputs("<p class=\"empty\">not available: session recorded without --stacks (the KVM "
+		      "exit profile too)</p>\n",
 		      f);
 		json_decref(all);
 		return;
@@ -864,7 +900,8 @@ static void section_stacks(FILE *f, const json_t *root)
 	      "</label><button id=\"fg-reset\">reset zoom</button></div>"
 	      "<div id=\"fg-info\" class=\"sub\"></div><div id=\"fg\"></div>"
 	      "<p class=\"sub\">Icicle: the root at the top, callees below; width = samples. Click a "
-	      "frame to zoom; the first level is the context (task, softirq, hardirq, idle).</p>"
+	      "frame to zoom; the first level is the context (task, softirq, hardirq, idle), or in a "
+	      "KVM exit profile the guest function, then the exit reason, then the host's stack.</p>"
 	      "</div>\n<script type=\"application/json\" id=\"vp-stacks\">",
 	      f);
 	s = json_dumps(all, JSON_COMPACT);

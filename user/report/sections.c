@@ -624,5 +624,6 @@ void report_io(struct capture *s, double interval_s, struct out *o)
 	if (s->io)
 		iosec_render(s->io, &s->targets, capture_io_owner, s, interval_s, o);
 	if (s->io && iosec_kvm(s->io))
-		exits_render(iosec_kvm(s->io), capture_io_owner, s, 0, 0, o);
+		exits_render(iosec_kvm(s->io), capture_io_owner, s, 0, 0, NULL,
+			     "host stacks inside exits: run and compare only (--exit-folded)", o);
 }

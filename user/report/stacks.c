@@ -2,6 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "io/kvm.h"
+#include "io/sections.h"
 #include "report/stacks.h"
 #include "stack/output.h"
 #include "stack/sampler.h"
@@ -409,7 +411,101 @@ void report_stacks_json(const struct session *s, const struct sess_step *st, str
 		jw_obj_end(w);
 	}
 	jw_arr_end(w);
+	report_exit_stacks_json(s, st, w);
 	jw_obj_end(w);
+}
+
+const char *report_exit_stacks_na(const struct session *s, const struct sess_step *st)
+{
+	struct kvmexit *k = s->cap.io ? iosec_kvm(s->cap.io) : NULL;
+
+	if (!st->stacks.on)
+		return s->cap.stacks_na[0] ? s->cap.stacks_na : "stack sampling off (--stacks)";
+	if (st->exit_stacks.n)
+		return NULL;
+	if (s->cap.exit_stacks_na[0])
+		return s->cap.exit_stacks_na;
+	if (k && kvmexit_exit_na(k))
+		return kvmexit_exit_na(k);
+	return "no sample fell inside a KVM exit in the step's measured window (no vCPU exited: "
+	       "no VM under KVM, or a TCG guest, which has no exits)";
+}
+
+/*
+ * "exit_folded": the step's samples inside KVM exits, [{entity, role, stack, count}] with stack
+ * "[guest] f;[exit] R;host frames"; "exit_reason": why it is empty (null when it is not).
+ */
+void report_exit_stacks_json(const struct session *s, const struct sess_step *st, struct jw *w)
+{
+	const struct stack_profile *x = &st->exit_stacks;
+	const char *na = report_exit_stacks_na(s, st);
+
+	jw_kopt_u64(w, "exit_samples", st->stacks.on, x->samples);
+	jw_key(w, "exit_reason");
+	if (na)
+		jw_str(w, na);
+	else
+		jw_null(w);
+	jw_key(w, "exit_folded");
+	jw_arr_begin(w);
+	for (int i = 0; i < x->n; i++) {
+		jw_obj_begin(w);
+		jw_kstr(w, "entity", x->rows[i].entity);
+		jw_kstr(w, "role", x->rows[i].role);
+		jw_kstr(w, "stack", x->rows[i].stack);
+		jw_ku64(w, "count", x->rows[i].count);
+		jw_obj_end(w);
+	}
+	jw_arr_end(w);
+}
+
+/* The steps' profiles that sampling filled (exits: their exit profiles); the duration summed. */
+static int stack_sources(const struct session *s, bool exits, struct stack_source *src,
+			 uint64_t *dur)
+{
+	int n = 0;
+
+	*dur = 0;
+	for (int i = 0; i < s->nsteps; i++) {
+		const struct sess_step *st = &s->steps[i];
+
+		if (!st->stacks.on)
+			continue;
+		src[n].p = exits ? &st->exit_stacks : &st->stacks;
+		src[n].step = st->label;
+		src[n].target = st->target >= 0 ? s->cap.targets.t[st->target].entity : "-";
+		*dur += (uint64_t)((st->t_end_s - st->t_start_s) * 1e9);
+		n++;
+	}
+	return n;
+}
+
+/*
+ * --exit-folded / --exit-pprof: written even when empty, so a script finds the file; why it is
+ * empty is said once (stderr) and in the JSON's stacks.exit_reason.
+ */
+static int write_exit_files(const struct session *s, const struct session_cli *c,
+			    struct stack_source *src)
+{
+	uint64_t dur, rows = 0;
+	const char *na = NULL;
+	int n = stack_sources(s, true, src, &dur), err, ret = VP_EXIT_OK;
+
+	for (int i = 0; i < n; i++)
+		rows += src[i].p->n;
+	for (int i = 0; i < s->nsteps && !rows && !na; i++)
+		na = report_exit_stacks_na(s, &s->steps[i]);
+	if (!rows)
+		vp_warn("the KVM exit profile is empty: %s", na ? na : "no step ran");
+	if (c->exit_folded && (err = stack_write_exit_folded(c->exit_folded, src, n))) {
+		vp_err("write %s: %s", c->exit_folded, vp_file_error(err));
+		ret = VP_EXIT_FAIL;
+	}
+	if (c->exit_pprof && (err = stack_write_pprof(c->exit_pprof, src, n, dur))) {
+		vp_err("write %s: %s", c->exit_pprof, vp_file_error(err));
+		ret = VP_EXIT_FAIL;
+	}
+	return ret;
 }
 
 int report_write_stack_files(const struct session *s, const struct session_cli *c)
@@ -418,23 +514,13 @@ int report_write_stack_files(const struct session *s, const struct session_cli *
 	uint64_t dur = 0;
 	int n = 0, err, ret = VP_EXIT_OK;
 
-	if (!c->folded && !c->pprof)
+	if (!c->folded && !c->pprof && !c->exit_folded && !c->exit_pprof)
 		return VP_EXIT_OK;
 	src = calloc(s->nsteps ? s->nsteps : 1, sizeof(*src));
 	if (!src)
 		return VP_EXIT_FAIL;
-	for (int i = 0; i < s->nsteps; i++) {
-		const struct sess_step *st = &s->steps[i];
-
-		if (!st->stacks.on)
-			continue;
-		src[n].p = &st->stacks;
-		src[n].step = st->label;
-		src[n].target = st->target >= 0 ? s->cap.targets.t[st->target].entity : "-";
-		dur += (uint64_t)((st->t_end_s - st->t_start_s) * 1e9);
-		n++;
-	}
-	if (!n)
+	n = stack_sources(s, false, src, &dur);
+	if (!n && (c->folded || c->pprof))
 		vp_warn("no stacks were sampled (%s): --folded/--pprof not written",
 			s->cap.stacks_na[0] ? s->cap.stacks_na : "no step ran");
 	if (n && c->folded && (err = stack_write_folded(c->folded, src, n))) {
@@ -445,6 +531,8 @@ int report_write_stack_files(const struct session *s, const struct session_cli *
 		vp_err("write %s: %s", c->pprof, vp_file_error(err));
 		ret = VP_EXIT_FAIL;
 	}
+	if (c->exit_folded || c->exit_pprof)
+		ret = write_exit_files(s, c, src) == VP_EXIT_OK ? ret : VP_EXIT_FAIL;
 	free(src);
 	return ret;
 }

@@ -7,6 +7,7 @@
 
 #include "account.skel.h"
 #include "account/classify.h"
+#include "io/kvm.h"
 #include "io/sections.h"
 #include "probe/probe.h"
 #include "stack/sampler.h"
@@ -248,8 +249,24 @@ int capture_stacks(struct capture *c, unsigned int hz)
 
 	if (c->light)
 		return -ENOTSUP; /* stacks_na says why */
-	err = stack_sampler_open(&c->stacks, account_probe_cpu_state_fd(&c->probe), hz,
-				 c->stacks_na, sizeof(c->stacks_na));
+	{
+		struct kvmexit *k = c->io ? iosec_kvm(c->io) : NULL;
+		int kfd = kvmexit_pending_fd(k);
+
+		if (!k)
+			snprintf(c->exit_stacks_na, sizeof(c->exit_stacks_na),
+				 "no KVM exit profile: KVM programs not loaded (%s)",
+				 c->io ? iosec_na(c->io, "kvm") : "I/O sections off");
+		else if (kfd < 0)
+			snprintf(c->exit_stacks_na, sizeof(c->exit_stacks_na),
+				 "no KVM exit profile: %s",
+				 kvmexit_exit_na(k) ? kvmexit_exit_na(k) :
+						      "kvm_exit/kvm_entry not attached");
+		else
+			c->exit_stacks_na[0] = '\0';
+		err = stack_sampler_open(&c->stacks, account_probe_cpu_state_fd(&c->probe), kfd, hz,
+					 c->stacks_na, sizeof(c->stacks_na));
+	}
 
 	if (err) {
 		vp_warn("stack sampling not available: %s", c->stacks_na);
@@ -278,8 +295,35 @@ void capture_stacks_stop(struct capture *c)
 	c->stacks = NULL;
 }
 
+/*
+ * A sample inside a KVM exit, also in the exit profile: "[guest] f;[exit] R;host stack".  The
+ * context is left out (0): the exit profile is keyed by guest function, reason and host stack,
+ * and an interrupt's frames show on the host stack.
+ */
+static int exit_stack_row(struct stack_profile *x, const struct stack_row *r,
+			  const struct verdict *v)
+{
+	const char *ent = v ? v->entity : "other";
+	char buf[1024], *big = NULL;
+	int need, err;
+
+	need = exits_sample_stack(r->tgid, ent, r->exit_isa, r->exit_reason, r->exit_rip, r->stack,
+				  buf, sizeof(buf));
+	if (need >= (int)sizeof(buf)) {
+		big = malloc(need + 1);
+		if (!big)
+			return -ENOMEM;
+		exits_sample_stack(r->tgid, ent, r->exit_isa, r->exit_reason, r->exit_rip, r->stack,
+				   big, need + 1);
+	}
+	err = stack_profile_add(x, ent, v ? v->role : "unknown", VP_SCTX_TASK, big ? big : buf,
+				r->count);
+	free(big);
+	return err;
+}
+
 /* The interval's samples, each owned by the accounting's verdict for its thread. */
-static int capture_stack_rows(struct capture *c, struct stack_profile *p)
+static int capture_stack_rows(struct capture *c, struct stack_profile *p, struct stack_profile *x)
 {
 	struct stack_batch b;
 	int err = stack_sampler_drain(c->stacks, &b);
@@ -287,6 +331,8 @@ static int capture_stack_rows(struct capture *c, struct stack_profile *p)
 	if (err)
 		return err;
 	p->on = true;
+	x->on = true;
+	x->hz = stack_sampler_hz(c->stacks);
 	p->hz = stack_sampler_hz(c->stacks);
 	p->samples = b.samples;
 	p->lost = b.lost;
@@ -300,9 +346,14 @@ static int capture_stack_rows(struct capture *c, struct stack_profile *p)
 		v = attribute_key(&c->attr, r->attr_key);
 		err = stack_profile_add(p, v ? v->entity : "other", v ? v->role : "unknown", r->ctx,
 					r->stack, r->count);
+		if (!err && r->in_exit) {
+			x->samples += r->count;
+			err = exit_stack_row(x, r, v);
+		}
 	}
 	stack_batch_free(&b);
 	stack_profile_sort(p);
+	stack_profile_sort(x);
 	return err;
 }
 
@@ -437,7 +488,7 @@ int capture_next(struct capture *c, struct capture_interval *ci)
 		capture_interval_free(ci);
 		return err;
 	}
-	if (c->stacks && (err = capture_stack_rows(c, &ci->stacks))) {
+	if (c->stacks && (err = capture_stack_rows(c, &ci->stacks, &ci->exit_stacks))) {
 		capture_interval_free(ci);
 		return err;
 	}
@@ -466,6 +517,7 @@ void capture_interval_free(struct capture_interval *ci)
 	ci->nkc = 0;
 	agg_free(&ci->agg);
 	stack_profile_free(&ci->stacks);
+	stack_profile_free(&ci->exit_stacks);
 }
 
 void capture_close(struct capture *c)

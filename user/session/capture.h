@@ -59,6 +59,8 @@ struct capture {
 	struct stack_sampler *stacks; /* stack sampling; NULL when off or not available */
 	char stacks_na[160];	      /* why sampling is not available ("" when off) */
 	int stacks_prog0;	      /* c->progs[] index of the sampler's first program */
+	/* why the sampler cannot tag samples in KVM exits ("": it does, where exits fire) */
+	char exit_stacks_na[224];
 	struct collector coll;
 	struct targets targets;
 	/* with rediscovery: the cgroups threads ran in since the last full discovery, and when */
@@ -86,6 +88,8 @@ struct capture_interval {
 	struct agg agg;
 	int64_t bpf_ns; /* BPF run time of every program during it; -1: bpf_stats off */
 	struct stack_profile stacks; /* samples per owner and stack (stacks.on: sampling ran) */
+	/* the samples of vCPU threads inside a KVM exit: "[guest] f;[exit] R;host" (exits.h) */
+	struct stack_profile exit_stacks;
 	int nkc;		     /* = targets.n */
 	struct kcheck_delta *kc;     /* [nkc] per target: the kernel's figure beside virtprof's */
 };

@@ -49,6 +49,7 @@ static void step_free(struct sess_step *st)
 		load_result_free(&st->res);
 	agg_free(&st->agg);
 	stack_profile_free(&st->stacks);
+	stack_profile_free(&st->exit_stacks);
 	table_set_free(&st->io);
 	for (int i = 0; i < st->ntl; i++) {
 		free(st->tl[i].rows);
@@ -176,6 +177,7 @@ static int step_interval(struct session *s, struct sess_step *st, bool warmup)
 
 		agg_merge(&st->agg, &ci.agg);
 		stack_profile_merge(&st->stacks, &ci.stacks);
+		stack_profile_merge(&st->exit_stacks, &ci.exit_stacks);
 		st->span_ns += iv->span_ns;
 		st->busy_ns += iv->busy_ns;
 		st->idle_ns += iv->idle_ns;
@@ -480,7 +482,11 @@ static void step_io(struct session *s, struct sess_step *st)
 	if (iosec_kvm(s->cap.io))
 		exits_render(iosec_kvm(s->cap.io), capture_io_owner, &s->cap,
 			     st->have_res ? st->res.requests : 0,
-			     st->target >= 0 ? (uint32_t)s->cap.targets.t[st->target].pid : 0, &o);
+			     st->target >= 0 ? (uint32_t)s->cap.targets.t[st->target].pid : 0,
+			     st->stacks.on ? &st->exit_stacks : NULL,
+			     s->cap.stacks_na[0] ? s->cap.stacks_na :
+						   "stack sampling off (--stacks)",
+			     &o);
 }
 
 /*
@@ -783,6 +789,7 @@ void session_derive(struct session *s, struct sess_step *st)
 		st->tgt_pct[i] = session_target_pct(&st->agg, &s->cap.targets.t[i], st->span_ns);
 	agg_sort(&st->agg);
 	stack_profile_sort(&st->stacks);
+	stack_profile_sort(&st->exit_stacks);
 	cost_derive(&st->cost, &st->agg, &st->net, &st->disk, &st->guest, &s->cap.targets,
 		    st->target);
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Exits by guest function and by device (exits.h). */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,8 @@
 #include "io/kvm.h"
 #include "out/table.h"
 #include "session/exits.h"
+#include "stack/output.h"
+#include "stack/profile.h"
 #include "stack/symbolize.h"
 #include "sys/util.h"
 
@@ -259,6 +262,33 @@ struct frow {
 
 static bool by_time;
 
+/*
+ * Rows sorted by entity, each with a char entity[] and a uint64_t count at those offsets: past
+ * an entity's TOP_FUNCS-th row, one note counts the rest of its rows and exits, and *i moves to
+ * its last row (never dropped silently).  True when row *i is not to be shown.
+ */
+static bool past_top(struct table *t, const void *rows, size_t size, size_t ent_off, size_t cnt_off,
+		     int n, int *i, int *shown, const char *what)
+{
+#define ROW_ENT(k) ((const char *)rows + (size_t)(k)*size + ent_off)
+#define ROW_CNT(k) (*(const uint64_t *)((const char *)rows + (size_t)(k)*size + cnt_off))
+	const char *ent = ROW_ENT(*i);
+	uint64_t c = 0, m = 0;
+	int j;
+
+	*shown = *i && !strcmp(ent, ROW_ENT(*i - 1)) ? *shown + 1 : 1;
+	if (*shown <= TOP_FUNCS)
+		return false;
+	for (j = *i; j < n && !strcmp(ROW_ENT(j), ent); j++, m++)
+		c += ROW_CNT(j);
+	table_note(t, "%s: %llu more %s with %llu exits not shown", ent, (unsigned long long)m,
+		   what, (unsigned long long)c);
+	*i = j - 1;
+	return true;
+#undef ROW_ENT
+#undef ROW_CNT
+}
+
 static int frow_cmp(const void *a, const void *b)
 {
 	const struct frow *x = a, *y = b;
@@ -314,6 +344,35 @@ static void func_name(struct guest *g, uint64_t ip, char *buf, size_t len)
 		snprintf(buf, len, "%s", name);
 	else
 		snprintf(buf, len, "0x%llx", (unsigned long long)ip);
+}
+
+static void reason_text(uint32_t isa, uint32_t reason, char *buf, size_t len)
+{
+	const char *name = kvmexit_reason_name(isa, reason);
+
+	if (name)
+		snprintf(buf, len, "%s", name);
+	else
+		snprintf(buf, len, "#%u", reason);
+}
+
+int exits_sample_stack(uint32_t tgid, const char *entity, uint32_t isa, uint32_t reason,
+		       uint64_t rip, const char *host, char *out, size_t len)
+{
+	struct guest *g = guest_get(tgid, entity);
+	char func[128], why[16];
+	uint64_t lo, hi;
+
+	func_name(g, rip, func, sizeof(func));
+	/*
+	 * The exits tables learn a mismatch at the step's end; a sample is folded while the step
+	 * runs, so an address outside the symbols' text is never named from them.
+	 */
+	if (g && g->z && rip >= USER_HALF && sym_kernel_text(g->z, &lo, &hi) &&
+	    (rip < lo || rip >= hi))
+		snprintf(func, sizeof(func), "0x%llx", (unsigned long long)rip);
+	reason_text(isa, reason, why, sizeof(why));
+	return stack_fold_exit(out, len, func, why, host);
 }
 
 static int build_funcs(const struct kvmexit *k, io_owner_fn owner, void *ctx, struct frow **out)
@@ -414,18 +473,9 @@ static void render_funcs(struct frow *rows, int n, bool time, uint64_t requests,
 		char reasons[256];
 		int r;
 
-		shown = i && !strcmp(f->entity, rows[i - 1].entity) ? shown + 1 : 1;
-		if (shown > TOP_FUNCS) {
-			uint64_t c = 0, m = 0;
-			int j;
-
-			for (j = i; j < n && !strcmp(rows[j].entity, f->entity); j++, m++)
-				c += rows[j].count;
-			table_note(&t, "%s: %llu more guest functions with %llu exits not shown",
-				   f->entity, (unsigned long long)m, (unsigned long long)c);
-			i = j - 1;
+		if (past_top(&t, rows, sizeof(*rows), offsetof(struct frow, entity),
+			     offsetof(struct frow, count), n, &i, &shown, "guest functions"))
 			continue;
-		}
 		r = table_row(&t);
 		table_str(&t, r, 0, f->entity);
 		table_str(&t, r, 1, f->func);
@@ -599,6 +649,131 @@ static void render_devices(const struct kvmexit *k, io_owner_fn owner, void *ctx
 	free(rows);
 }
 
+/* ---- the exit profile: guest function -> exit reason (-> the host's stacks: stacks JSON) ---- */
+
+struct prow {
+	char entity[64], head[192]; /* "[guest] function;[exit] REASON" */
+	uint64_t count, ns, samples;
+};
+
+static int prow_cmp(const void *a, const void *b)
+{
+	const struct prow *x = a, *y = b;
+	int c = strcmp(x->entity, y->entity);
+
+	if (c)
+		return c;
+	if (x->count != y->count)
+		return x->count < y->count ? 1 : -1;
+	if (x->samples != y->samples)
+		return x->samples < y->samples ? 1 : -1;
+	return strcmp(x->head, y->head);
+}
+
+static struct prow *prow_get(struct prow **rows, int *n, int *cap, const char *entity,
+			     const char *head, size_t hlen)
+{
+	struct prow *p;
+
+	for (int i = 0; i < *n; i++)
+		if (!strcmp((*rows)[i].entity, entity) && strlen((*rows)[i].head) == hlen &&
+		    !strncmp((*rows)[i].head, head, hlen))
+			return &(*rows)[i];
+	p = array_grow(*rows, cap, *n, sizeof(**rows));
+	if (!p)
+		return NULL;
+	*rows = p;
+	p = &p[(*n)++];
+	memset(p, 0, sizeof(*p));
+	snprintf(p->entity, sizeof(p->entity), "%s", entity);
+	snprintf(p->head, sizeof(p->head), "%.*s", (int)hlen, head);
+	return p;
+}
+
+static void render_profile(const struct kvmexit *k, io_owner_fn owner, void *ctx,
+			   const struct stack_profile *xs, const char *xs_na, struct out *o)
+{
+	struct prow *rows = NULL, *p;
+	int n = 0, cap = 0, shown = 0;
+	struct table t;
+
+	for (int i = 0; i < k->nrip; i++) {
+		const struct kvm_rip_row *rr = &k->rips[i];
+		char ent[64], func[128], why[16], head[192];
+
+		if (!rr->delta.count)
+			continue;
+		entity_of(owner, ctx, rr->key.tid, rr->key.tgid, ent, sizeof(ent));
+		func_name(guest_get(rr->key.tgid, ent), rr->key.rip, func, sizeof(func));
+		reason_text(rr->key.isa, rr->key.reason, why, sizeof(why));
+		stack_fold_exit(head, sizeof(head), func, why, NULL);
+		p = prow_get(&rows, &n, &cap, ent, head, stack_exit_head(head));
+		if (!p)
+			break;
+		p->count += rr->delta.count;
+		p->ns += rr->delta.handle_ns;
+	}
+	for (int i = 0; xs && i < xs->n; i++) {
+		size_t hl = stack_exit_head(xs->rows[i].stack);
+
+		if (hl &&
+		    (p = prow_get(&rows, &n, &cap, xs->rows[i].entity, xs->rows[i].stack, hl)))
+			p->samples += xs->rows[i].count;
+	}
+	if (n)
+		qsort(rows, n, sizeof(*rows), prow_cmp);
+	table_init(
+		&t, "kvm_exit_profile",
+		"KVM exit profile: guest function -> exit reason (host samples inside the exits)");
+	table_col(&t, "entity", "ENTITY", 0, true);
+	table_col(&t, "folded", "GUEST-FUNCTION;EXIT", 0, true);
+	table_col(&t, "exits", "EXITS", 0, false);
+	table_col(&t, "handle_avg_us", "AVG_US", 2, false);
+	table_col(&t, "samples", "SAMPLES", 0, false);
+	table_col(&t, "sampled_ms", "SAMPLED_MS", 2, false);
+	for (int i = 0; i < n; i++) {
+		const struct prow *f = &rows[i];
+		int r;
+
+		if (past_top(&t, rows, sizeof(*rows), offsetof(struct prow, entity),
+			     offsetof(struct prow, count), n, &i, &shown, "functions and reasons"))
+			continue;
+		r = table_row(&t);
+		table_str(&t, r, 0, f->entity);
+		table_str(&t, r, 1, f->head);
+		table_u64(&t, r, 2, f->count);
+		if (f->count)
+			table_f64(&t, r, 3, f->ns / 1e3 / f->count);
+		else
+			table_none(&t, r, 3);
+		if (xs && xs->on && xs->hz) {
+			table_u64(&t, r, 4, f->samples);
+			table_f64(&t, r, 5, f->samples * 1e3 / xs->hz);
+		} else {
+			table_na(&t, r, 4,
+				 xs_na && *xs_na ? xs_na : "stack sampling off (--stacks)");
+			table_na(&t, r, 5,
+				 xs_na && *xs_na ? xs_na : "stack sampling off (--stacks)");
+		}
+	}
+	if (!n)
+		table_note(&t, "no KVM exit in this period");
+	if (xs && xs->on)
+		table_note(
+			&t,
+			"SAMPLES: stack samples of the vCPU threads between kvm_exit and "
+			"kvm_entry (%u Hz per CPU); their host stacks: --exit-folded, --exit-pprof, "
+			"the JSON's stacks.exit_folded and the HTML report's flame graphs",
+			xs->hz);
+	if (xs && xs->on)
+		table_note(&t, "EXTERNAL_INTERRUPT / INTR samples include the sampler's own timer "
+			       "taking the vCPU out of the guest: guest time, with no host kernel "
+			       "stack, more than handling");
+	table_render(&t, o);
+	table_free(&t);
+	free(rows);
+}
+
 /* ---- halt polling ---- */
 
 static void render_halt(const struct kvmexit *k, io_owner_fn owner, void *ctx, uint64_t requests,
@@ -673,8 +848,26 @@ static void render_halt(const struct kvmexit *k, io_owner_fn owner, void *ctx, u
 	table_free(&t);
 }
 
+/* a table of one row, "*" and n/a for the reason */
+static void na_table(const char *key, const char *title, const char *col, const char *head,
+		     const char *na, struct out *o)
+{
+	struct table t;
+	int r;
+
+	table_init(&t, key, title);
+	table_col(&t, "entity", "ENTITY", 0, true);
+	table_col(&t, col, head, 0, true);
+	r = table_row(&t);
+	table_str(&t, r, 0, "*");
+	table_na(&t, r, 1, na);
+	table_render(&t, o);
+	table_free(&t);
+}
+
 void exits_render(const struct kvmexit *k, io_owner_fn owner, void *ctx, uint64_t requests,
-		  uint32_t req_tgid, struct out *o)
+		  uint32_t req_tgid, const struct stack_profile *xs, const char *xs_na,
+		  struct out *o)
 {
 	const char *na = k ? kvmexit_exit_na(k) : "KVM programs not loaded";
 	struct frow *rows = NULL;
@@ -682,23 +875,17 @@ void exits_render(const struct kvmexit *k, io_owner_fn owner, void *ctx, uint64_
 
 	render_seq++;
 	if (na) {
-		struct table t;
-		int r;
-
-		table_init(&t, "kvm_guest_functions", "KVM exits by guest function");
-		table_col(&t, "entity", "ENTITY", 0, true);
-		table_col(&t, "function", "GUEST-FUNCTION", 0, true);
-		r = table_row(&t);
-		table_str(&t, r, 0, "*");
-		table_na(&t, r, 1, na);
-		table_render(&t, o);
-		table_free(&t);
+		na_table("kvm_guest_functions", "KVM exits by guest function", "function",
+			 "GUEST-FUNCTION", na, o);
+		na_table("kvm_exit_profile", "KVM exit profile", "folded", "GUEST-FUNCTION;EXIT",
+			 na, o);
 		return;
 	}
 	n = build_funcs(k, owner, ctx, &rows);
 	render_funcs(rows, n, false, requests, req_tgid, o);
 	render_funcs(rows, n, true, requests, req_tgid, o);
 	free(rows);
+	render_profile(k, owner, ctx, xs, xs_na, o);
 	render_devices(k, owner, ctx, requests, req_tgid, o);
 	render_halt(k, owner, ctx, requests, req_tgid, o);
 }

@@ -15,6 +15,7 @@
 
 struct kvmexit;
 struct out;
+struct stack_profile;
 
 /*
  * --guest-symbols VM=FILE (VM: a pid or a name as --vm takes): the file is read now, so a missing
@@ -23,11 +24,22 @@ struct out;
 int exits_guest_symbols_add(const char *arg);
 /*
  * Tables kvm_guest_functions (by exit count), kvm_guest_functions_time (by handling time),
- * kvm_devices and kvm_exit_profile (folded "function;reason count") over the KVM section's
- * current deltas.  requests > 0: per-request figures for the VM whose pid is req_tgid (0: every VM).
+ * kvm_devices, kvm_halt_poll and kvm_exit_profile (per "[guest] function;[exit] REASON": exits,
+ * handling time, and the host samples taken inside those exits from xs, the exit profile's
+ * stacks; NULL: n/a for the reason xs_na) over the KVM section's current deltas.  requests > 0:
+ * per-request figures for the VM whose pid is req_tgid (0: every VM).
  */
 void exits_render(const struct kvmexit *k, io_owner_fn owner, void *ctx, uint64_t requests,
-		  uint32_t req_tgid, struct out *o);
+		  uint32_t req_tgid, const struct stack_profile *xs, const char *xs_na,
+		  struct out *o);
+/*
+ * One sample the stack sampler took inside a KVM exit, as an exit profile stack: "[guest]
+ * function;[exit] REASON;host frames" (stack/output.h stack_fold_exit).  The function is named
+ * as in the exits tables, an address where the VM has no symbols or they do not cover it.  The
+ * length it needs (as snprintf).
+ */
+int exits_sample_stack(uint32_t tgid, const char *entity, uint32_t isa, uint32_t reason,
+		       uint64_t rip, const char *host, char *out, size_t len);
 /* Forget what was learnt about each VM (symbols, device maps). */
 void exits_free(void);
 

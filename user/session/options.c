@@ -129,7 +129,12 @@ int session_cli_opt(struct session_cli *c, int opt, const char *arg)
 		return 0;
 	case SESS_OPT_FOLDED:
 	case SESS_OPT_PPROF:
-		*(opt == SESS_OPT_FOLDED ? &c->folded : &c->pprof) = arg;
+	case SESS_OPT_EXIT_FOLDED:
+	case SESS_OPT_EXIT_PPROF:
+		*(opt == SESS_OPT_FOLDED      ? &c->folded :
+		  opt == SESS_OPT_PPROF	      ? &c->pprof :
+		  opt == SESS_OPT_EXIT_FOLDED ? &c->exit_folded :
+						&c->exit_pprof) = arg;
 		if (!c->stack_hz)
 			c->stack_hz = STACK_DEFAULT_HZ;
 		return 0;
@@ -208,7 +213,7 @@ int session_check_light(const struct session_cli *c)
 	if (!c->light)
 		return 0;
 	if (c->stack_hz) {
-		vp_err("--light and --stacks (--freq, --folded, --pprof) conflict: light mode samples "
+		vp_err("--light and --stacks (--freq, --folded, --pprof, --exit-*) conflict: light mode samples "
 		       "no stacks");
 		return -EINVAL;
 	}
@@ -221,7 +226,9 @@ int session_check_light(const struct session_cli *c)
 
 int session_check_stack_outputs(const struct session_cli *c)
 {
-	if (c->pprof && check_out("--pprof", c->pprof, false))
+	if ((c->pprof && check_out("--pprof", c->pprof, false)) ||
+	    (c->exit_folded && check_out("--exit-folded", c->exit_folded, false)) ||
+	    (c->exit_pprof && check_out("--exit-pprof", c->exit_pprof, false)))
 		return -EINVAL;
 	if (c->folded) {
 		/* mkdir never follows a link at the name: an existing one is judged by check_out */

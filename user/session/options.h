@@ -32,6 +32,8 @@ enum {
 	SESS_OPT_MAX_THREADS,
 	SESS_OPT_LIGHT,
 	SESS_OPT_MAX_TARGETS,
+	SESS_OPT_EXIT_FOLDED,
+	SESS_OPT_EXIT_PPROF,
 };
 
 /* --vm / --container given on the command line, of each kind (discovery has --max-targets) */
@@ -105,6 +107,17 @@ enum {
 	"      --guest-symbols VM=FILE  the guest kernel's symbols (its /proc/kallsyms copied as\n" \
 	"                           root, System.map or vmlinux) for the KVM exits by guest\n"      \
 	"                           function; VM a pid or name as --vm takes (repeatable)\n"
+/* The KVM exit profile's files: run, compare (a step's samples inside the vCPUs' exits). */
+#define SESSION_EXIT_PROFILE_OPTIONS                                       \
+	{ "exit-folded", required_argument, NULL, SESS_OPT_EXIT_FOLDED },  \
+	{                                                                  \
+		"exit-pprof", required_argument, NULL, SESS_OPT_EXIT_PPROF \
+	}
+#define SESSION_EXIT_PROFILE_HELP                                                                     \
+	"  --exit-folded FILE    the KVM exit profile as folded stacks: VM;[guest] function;[exit]\n" \
+	"                        REASON;host frames (root first) count -- flamegraph.pl, inferno,\n"  \
+	"                        speedscope (implies --stacks)\n"                                     \
+	"  --exit-pprof FILE     the same as a gzip'd pprof profile (implies --stacks)\n"
 /* Where the load and the request count come from: --load-cmd 'CMD ARGS', --requests-from URL. */
 #define SESSION_SOURCE_OPTIONS                                                   \
 	{ "load-cmd", required_argument, NULL, SESS_OPT_LOAD_CMD },              \
@@ -134,6 +147,7 @@ struct session_cli {
 	bool light;	       /* --light */
 	bool guest_symbols;    /* --guest-symbols given */
 	const char *folded, *pprof;
+	const char *exit_folded, *exit_pprof; /* --exit-folded FILE, --exit-pprof FILE */
 	struct load_plan plan; /* the LOAD_LONG_OPTIONS, for commands that drive load */
 	const char *load_cmd;  /* --load-cmd, NULL: virtprof's own load */
 	bool have_rc;	       /* --requests-from given */

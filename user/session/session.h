@@ -94,6 +94,8 @@ struct sess_step {
 
 	/* sampled stacks over the measured window, per owner (stacks.on: sampling ran) */
 	struct stack_profile stacks;
+	/* ... of which inside KVM exits, as the exit profile ("[guest] f;[exit] R;host") */
+	struct stack_profile exit_stacks;
 
 	/* the cost model's split of the measured window (session/cost.h) */
 	struct step_cost cost;

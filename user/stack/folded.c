@@ -90,3 +90,59 @@ int stack_write_folded(const char *dir, const struct stack_source *src, int n)
 	free(files);
 	return err;
 }
+
+/* pre, then name with ';' made '_', at out[at]; what does not fit is counted, not written */
+static size_t put_frame(char *out, size_t len, size_t at, const char *pre, const char *name,
+			bool raw)
+{
+	for (const char *p = pre; *p; p++, at++)
+		if (at + 1 < len)
+			out[at] = *p;
+	for (const char *p = name; *p; p++, at++)
+		if (at + 1 < len)
+			out[at] = *p == ';' && !raw ? '_' : *p;
+	return at;
+}
+
+int stack_fold_exit(char *out, size_t len, const char *func, const char *reason, const char *host)
+{
+	size_t at = put_frame(out, len, 0, "[guest] ", func, false);
+
+	at = put_frame(out, len, at, ";[exit] ", reason, false);
+	/* the host stack is folded already: its ';' are frame boundaries */
+	if (host && *host)
+		at = put_frame(out, len, at, ";", host, true);
+	else
+		at = put_frame(out, len, at, ";", "[no host stack]", true);
+	if (len)
+		out[at < len ? at : len - 1] = '\0';
+	return (int)at;
+}
+
+size_t stack_exit_head(const char *stack)
+{
+	const char *e;
+
+	if (strncmp(stack, "[guest] ", 8) || !(e = strstr(stack, ";[exit] ")))
+		return 0;
+	e += 8;
+	return (size_t)(e - stack) + strcspn(e, ";");
+}
+
+int stack_write_exit_folded(const char *path, const struct stack_source *src, int n)
+{
+	struct owner_file o = { 0 };
+	int err = 0;
+
+	for (int s = 0; s < n && !err; s++) {
+		const struct stack_profile *p = src[s].p;
+
+		for (int i = 0; p && i < p->n && !err; i++)
+			err = append(&o, "%s;%s%s%s %llu\n", p->rows[i].entity, p->rows[i].stack,
+				     "", "", (unsigned long long)p->rows[i].count);
+	}
+	if (!err)
+		err = write_file_atomic(path, o.buf ? o.buf : "", o.len);
+	free(o.buf);
+	return err;
+}

@@ -23,6 +23,19 @@ struct stack_source {
  */
 int stack_write_folded(const char *dir, const struct stack_source *src, int n);
 /*
+ * The KVM exit profile as one folded file (--exit-folded): lines "entity;[guest] function;[exit]
+ * REASON;host frames... count", root first, the host's frames leaf last.  -errno.
+ */
+int stack_write_exit_folded(const char *path, const struct stack_source *src, int n);
+/*
+ * One exit profile stack: "[guest] func;[exit] reason;host" (host: the vCPU thread's sampled
+ * stack, root first; "" -> "[no host stack]").  ';' in a name would split a frame: made '_'.
+ * The length it needs (as snprintf); out holds what fits.
+ */
+int stack_fold_exit(char *out, size_t len, const char *func, const char *reason, const char *host);
+/* Length of an exit profile stack's "[guest] func;[exit] reason" head; 0 when it has none. */
+size_t stack_exit_head(const char *stack);
+/*
  * A gzip'd profile.proto: sample types samples/count and cpu/nanoseconds, one location per
  * function, labels entity, role, context, target, step.  -errno.
  */

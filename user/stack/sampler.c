@@ -28,6 +28,7 @@ struct stack_sampler {
 	struct intern stacks; /* folded stacks of the last drain (emptied by the next) */
 	uint64_t drops_prev[VP_STACK_DROP_ALL];
 	int cpu_state_fd;
+	int kvm_pending_fd; /* kvm.bpf.c's kvm_pending, -1: no KVM section */
 	/* new processes announced by the programs: their mappings read at once, by this thread */
 	struct ring_buffer *rb;
 	pthread_t rb_thread;
@@ -88,10 +89,20 @@ static int configure(void *skel, void *ctx, enum probe_flavour f)
 		bpf_map__set_max_entries(s->maps.counts, (uint32_t)want);
 	}
 	err = bpf_map__reuse_fd(s->maps.cpu_state, ss->cpu_state_fd);
-	if (err)
+	if (err) {
 		snprintf(ss->why, ss->whylen, "cannot share the accounting's cpu_state map: %s",
 			 strerror(-err));
-	return err;
+		return err;
+	}
+	/* without it the map stays this object's own, empty, and the program never reads it */
+	s->rodata->kvm_on = false;
+	if (ss->kvm_pending_fd >= 0) {
+		if (bpf_map__reuse_fd(s->maps.kvm_pending, ss->kvm_pending_fd))
+			vp_debug("stacks: KVM exit state not shared: samples in exits not tagged");
+		else
+			s->rodata->kvm_on = true;
+	}
+	return 0;
 }
 
 static void *open_(void)
@@ -232,8 +243,8 @@ static int start_announcer(struct stack_sampler *s)
 	return err;
 }
 
-int stack_sampler_open(struct stack_sampler **out, int cpu_state_fd, unsigned int hz, char *why,
-		       size_t whylen)
+int stack_sampler_open(struct stack_sampler **out, int cpu_state_fd, int kvm_pending_fd,
+		       unsigned int hz, char *why, size_t whylen)
 {
 	struct stack_sampler *s = calloc(1, sizeof(*s));
 	enum probe_flavour f;
@@ -266,6 +277,7 @@ int stack_sampler_open(struct stack_sampler **out, int cpu_state_fd, unsigned in
 		return -ENOENT;
 	}
 	s->cpu_state_fd = cpu_state_fd;
+	s->kvm_pending_fd = kvm_pending_fd;
 	err = probe_open_fallback(&stacks_ops, s, &skel, &f);
 	if (err) {
 		stack_sampler_close(s);
@@ -491,6 +503,10 @@ int stack_sampler_drain(struct stack_sampler *s, struct stack_batch *b)
 		r->attr_key = key->tid ? key->tid : VP_IDLE_KEY_BASE + key->cpu;
 		r->ctx = key->ctx;
 		r->count = count;
+		r->in_exit = key->in_exit;
+		r->exit_isa = key->exit_isa;
+		r->exit_reason = key->exit_reason;
+		r->exit_rip = key->exit_rip;
 		b->samples += count;
 	}
 	pthread_mutex_unlock(&s->lock);

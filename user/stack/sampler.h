@@ -26,6 +26,10 @@ struct stack_row {
 	uint32_t ctx;	   /* VP_SCTX_* */
 	const char *stack; /* "root;...;leaf", interned: valid until the next drain */
 	uint64_t count;
+	/* sampled inside a KVM exit (between kvm_exit and kvm_entry): its reason and guest RIP */
+	bool in_exit;
+	uint32_t exit_isa, exit_reason;
+	uint64_t exit_rip;
 };
 
 struct stack_batch {
@@ -38,10 +42,12 @@ struct stack_batch {
 
 /*
  * Load and attach on every online CPU at hz samples per second per CPU, sharing the accounting's
- * per-CPU state (cpu_state_fd).  -errno; the reason is in why (for "not available").
+ * per-CPU state (cpu_state_fd) and, when kvm_pending_fd >= 0, the KVM section's per-vCPU exit
+ * state (kvm.bpf.c's kvm_pending: samples inside an exit are tagged with it; -1: no KVM, the
+ * sampler never looks).  -errno; the reason is in why (for "not available").
  */
-int stack_sampler_open(struct stack_sampler **out, int cpu_state_fd, unsigned int hz, char *why,
-		       size_t whylen);
+int stack_sampler_open(struct stack_sampler **out, int cpu_state_fd, int kvm_pending_fd,
+		       unsigned int hz, char *why, size_t whylen);
 /*
  * Everything sampled since the previous drain (or open).  A row's stack text lives until the
  * next drain: the folded-stack table starts empty every drain, so an always-on `top --stacks`

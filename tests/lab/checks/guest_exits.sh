@@ -7,6 +7,8 @@
 # guest's /proc/kallsyms the testbed fetched (beside its QMP socket).  Without them the functions
 # are addresses with a note how to get names; a map of another kernel is said not to match (never
 # wrong names); a missing file or one that is no symbol map is refused before any probe (exit 2).
+# With the stack sampler on, the exit profile (--exit-folded, --exit-pprof, kvm_exit_profile,
+# stacks.exit_folded) has `VM;[guest] write_port;[exit] IO...;<host frames>` with samples.
 source "$REPO/tests/lab/lib.sh"
 tb_up "$LAB_TB_ON" || skip "lab testbed not up"
 lab_vm
@@ -30,8 +32,11 @@ within5() { # what got want
 }
 fn() { jq --arg e "$VM_ENTITY" --arg f "$2" '[.steps[0].io.kvm_guest_functions[]? | select(.entity == $e and .function == $f)] | first // empty' "$LAB_OUT/$1.json"; }
 
-# 1. symbols from the testbed
-pio_run guest_exits "$n"
+# 1. symbols from the testbed; the stack sampler on (999 Hz: ~0.3 s of PIO exits at 760 us each)
+# for the exit profile -- guest function -> exit reason -> the host's handling stack
+xf=$LAB_OUT/guest_exits.exit.folded
+xp=$LAB_OUT/guest_exits.exit.pb.gz
+pio_run guest_exits "$n" --freq 999 --exit-folded "$xf" --exit-pprof "$xp"
 row=$(fn guest_exits write_port)
 [ -n "$row" ] || fail "no write_port row: $(jq -c '.steps[0].io.kvm_guest_functions[:5], .steps[0].io.kvm_guest_functions_notes' "$LAB_OUT/guest_exits.json")"
 # The PIO exits among them: a timer interrupt that lands while the vCPU is in write_port is an
@@ -45,6 +50,32 @@ dev=$(jq -c --arg e "$VM_ENTITY" '[.steps[0].io.kvm_devices[]? | select(.entity 
 [ "$(jq -r .device <<<"$dev")" = ioport80 ] || fail "port 0x80 named $(jq -r .device <<<"$dev"), want ioport80"
 [ "$(jq .exits <<<"$dev")" -ge $((n * 95 / 100)) ] || fail "port 0x80: $(jq .exits <<<"$dev") exits, want >= $n"
 echo "ok: $(jq -c '{function, exits, exits_per_req, handle_avg_us, reasons}' <<<"$row") $dev"
+
+# 1b. the exit profile: the folded file well formed (VM;[guest] f;[exit] R;host frames count),
+# write_port's PIO exits in it with host frames and samples, the same in the JSON's table and
+# stacks, and the pprof file readable by go tool pprof
+[ -s "$xf" ] || fail "--exit-folded $xf empty: $(jq -c '.steps[0].stacks | {exit_samples, exit_reason}' "$LAB_OUT/guest_exits.json")"
+bad=$(grep -cvE '^[^;]+;\[guest\] [^;]+;\[exit\] [^;]+;.+ [0-9]+$' "$xf")
+assert_eq "$bad" 0 "malformed lines in $xf: $(grep -vE '^[^;]+;\[guest\] [^;]+;\[exit\] [^;]+;.+ [0-9]+$' "$xf" | head -n 3)"
+wp=$(grep -E "^$VM_ENTITY;\[guest\] write_port;\[exit\] (IO_INSTRUCTION|IOIO);" "$xf" | awk '{ s += $NF } END { print s + 0 }')
+echo "exit profile: $wp samples in write_port's PIO exits; top stacks:"
+awk '{ print $NF "\t" $0 }' "$xf" | sort -nr | head -n 5 | cut -c1-240
+assert_ge "$wp" 1 "samples in [guest] write_port;[exit] IO... in $xf"
+prow=$(jq -c --arg e "$VM_ENTITY" '[.steps[0].io.kvm_exit_profile[]? | select(.entity == $e and (.folded | test("^\\[guest\\] write_port;\\[exit\\] (IO_INSTRUCTION|IOIO)$")))] | first // empty' "$LAB_OUT/guest_exits.json")
+[ -n "$prow" ] || fail "no write_port PIO row in kvm_exit_profile: $(jq -c '.steps[0].io.kvm_exit_profile[:5], .steps[0].io.kvm_exit_profile_notes' "$LAB_OUT/guest_exits.json")"
+assert_ge "$(jq '.exits' <<<"$prow")" "$pio" "kvm_exit_profile write_port exits"
+assert_ge "$(jq '.samples' <<<"$prow")" 1 "kvm_exit_profile write_port samples"
+js=$(jq --arg e "$VM_ENTITY" '[.steps[0].stacks.exit_folded[] | select(.entity == $e and (.stack | test("^\\[guest\\] write_port;\\[exit\\] (IO_INSTRUCTION|IOIO);."))) | .count] | add // 0' "$LAB_OUT/guest_exits.json")
+assert_eq "$js" "$wp" "stacks.exit_folded write_port samples against the folded file"
+echo "kvm_exit_profile: $prow"
+if command -v go >/dev/null; then
+	timeout 120 go tool pprof -traces "$xp" >"$LAB_OUT/guest_exits.pprof.txt" 2>&1 ||
+		fail "go tool pprof -traces $xp: $(tail -n 3 "$LAB_OUT/guest_exits.pprof.txt")"
+	grep -q '\[guest\] write_port' "$LAB_OUT/guest_exits.pprof.txt" || fail "pprof: no [guest] write_port frame"
+else
+	echo "go not installed here: --exit-pprof not loaded (its bytes: $(stat -c %s "$xp"))"
+	[ -s "$xp" ] || fail "--exit-pprof $xp empty"
+fi
 
 # 2. no symbols: addresses, and a note how to get names (a few exits are enough to name, or not)
 few=${LAB_PIO_FEW:-20}
