@@ -15,27 +15,44 @@ export VIRTPROF="$PWD/$VIRTPROF_BUILD/virtprof"
 export REPO="$PWD"
 filter=${TEST_FILTER:-.}
 pass=0 fail=0 skip=0
-failed_names=()
+failed_names=() flaky_names=()
 
 suites=("$@")
 [ ${#suites[@]} -eq 0 ] && suites=(all)
 [ "${suites[0]}" = all ] && suites=(unit bpf e2e lab)
 
+# A root test (bpf, e2e) that fails is run once more (VIRTPROF_TEST_RETRY=0: never): these
+# measure a live 2-core machine that other suites and the lab load, and an accounting check over a
+# starved 1 s window has failed now and then where every other run passed (see the closing notes
+# of issue 19).  A failure that repeats fails the run; one that does not is FLAKY -- counted as
+# passed, its first run's output printed and its name listed at the end, never silent.
 run_one() { # name timeout cmd...
-	local name=$1 t=$2 rc start log
+	local name=$1 t=$2 rc start log try first=
 	shift 2
 	[[ $name =~ $filter ]] || return 0
 	log=$(mktemp)
-	start=$(date +%s.%N)
-	timeout --kill-after=10 "$t" "$@" >"$log" 2>&1
-	rc=$?
+	for try in 1 2; do
+		start=$(date +%s.%N)
+		timeout --kill-after=10 "$t" "$@" >"$log" 2>&1
+		rc=$?
+		case $rc in 0 | 77) break ;; esac
+		[ "$try" = 1 ] && [ "${VIRTPROF_TEST_RETRY:-1}" != 0 ] || break
+		first="rc=$rc"$'\n'$(tail -n 40 "$log")
+	done
 	local secs
 	secs=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN{printf "%.1f", e-s}')
 	case $rc in
-	0) pass=$((pass + 1)); echo "PASS  $name (${secs}s)" ;;
+	0) pass=$((pass + 1))
+	   if [ -n "$first" ]; then
+		flaky_names+=("$name")
+		echo "FLAKY $name (${secs}s; passed on its second run, the first failed, ${first%%$'\n'*}):"
+		sed -n '2,$p' <<<"$first" | sed 's/^/      | /'
+	   else
+		echo "PASS  $name (${secs}s)"
+	   fi ;;
 	77) skip=$((skip + 1)); echo "SKIP  $name: $(grep -m1 -i 'skip' "$log" || tail -n1 "$log")" ;;
 	*) fail=$((fail + 1)); failed_names+=("$name")
-	   echo "FAIL  $name (rc=$rc, ${secs}s)"; sed 's/^/      | /' "$log" | tail -n 60 ;;
+	   echo "FAIL  $name (rc=$rc, ${secs}s${first:+, twice})"; sed 's/^/      | /' "$log" | tail -n 60 ;;
 	esac
 	rm -f "$log"
 }
@@ -65,7 +82,8 @@ lab_stop() { [ -n "$lab_pid" ] && kill -0 "$lab_pid" 2>/dev/null && pkill -TERM 
 lab_results() {
 	while IFS= read -r line; do
 		case $line in
-		PASS*) pass=$((pass + 1)); echo "PASS  ${line#PASS }" ;;
+		PASS*) pass=$((pass + 1)); echo "PASS  ${line#PASS }"
+		       [[ $line == *"passed on its second run"* ]] && flaky_names+=("$(cut -d: -f1 <<<"${line#PASS }" | cut -d' ' -f1)") ;;
 		FAIL*) fail=$((fail + 1)); failed_names+=("$(cut -d: -f1 <<<"${line#FAIL }")")
 		       echo "FAIL  ${line#FAIL }" ;;
 		SKIP*) skip=$((skip + 1)); echo "SKIP  ${line#SKIP }" ;;
@@ -130,6 +148,7 @@ for suite in "${suites[@]}"; do
 	esac
 done
 
+[ ${#flaky_names[@]} -gt 0 ] && echo "flaky (failed once, then passed): ${flaky_names[*]}"
 [ ${#failed_names[@]} -gt 0 ] && echo "failed: ${failed_names[*]}"
 echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" -eq 0 ]
