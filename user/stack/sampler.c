@@ -18,6 +18,9 @@
 #include "stacks.skel.h"
 #include "sys/util.h"
 
+#define REREAD_NS (200 * 1000 * 1000ULL)
+#define REREAD_SLOTS 1024
+
 struct stack_sampler {
 	struct stacks_bpf *skel;
 	unsigned int hz;
@@ -35,6 +38,18 @@ struct stack_sampler {
 	bool rb_running;
 	volatile bool rb_stop;
 	pthread_mutex_t lock; /* the symbolizer: the announcing thread and the drain */
+	/*
+	 * Each announced process read once more, REREAD_NS after its announcement: the first read
+	 * (at its exec) has the binary and ld.so but not the libraries ld.so maps next, and one
+	 * announced by a sample taken inside execve has no image at all -- CI once lost every
+	 * frame of a 4.5 s program that way, its /proc gone before the end's re-read.  A ring of
+	 * (tgid, due); when it is full the oldest is read at once.
+	 */
+	struct {
+		uint32_t tgid;
+		uint64_t due;
+	} again[REREAD_SLOTS];
+	unsigned int again_head, again_n;
 	char *why;
 	size_t whylen;
 };
@@ -204,15 +219,41 @@ static void read_drops(struct stack_sampler *s, uint64_t *out)
 	free(v);
 }
 
+/* The second reads that are due (or the oldest one, due or not); the announcing thread only. */
+static void reread_due(struct stack_sampler *s, bool oldest)
+{
+	uint64_t now = now_mono_ns();
+
+	while (s->again_n) {
+		unsigned int i = s->again_head;
+
+		if (!oldest && s->again[i].due > now)
+			break;
+		oldest = false;
+		pthread_mutex_lock(&s->lock);
+		sym_proc_refresh(s->sym, s->again[i].tgid);
+		pthread_mutex_unlock(&s->lock);
+		s->again_head = (i + 1) % REREAD_SLOTS;
+		s->again_n--;
+	}
+}
+
 static int on_new_proc(void *ctx, void *data, size_t len)
 {
 	struct stack_sampler *s = ctx;
+	uint32_t tgid;
 
-	if (len >= sizeof(uint32_t)) {
-		pthread_mutex_lock(&s->lock);
-		sym_proc_refresh(s->sym, *(uint32_t *)data);
-		pthread_mutex_unlock(&s->lock);
-	}
+	if (len < sizeof(uint32_t))
+		return 0;
+	tgid = *(uint32_t *)data;
+	pthread_mutex_lock(&s->lock);
+	sym_proc_refresh(s->sym, tgid);
+	pthread_mutex_unlock(&s->lock);
+	if (s->again_n == REREAD_SLOTS)
+		reread_due(s, true);
+	s->again[(s->again_head + s->again_n) % REREAD_SLOTS].tgid = tgid;
+	s->again[(s->again_head + s->again_n) % REREAD_SLOTS].due = now_mono_ns() + REREAD_NS;
+	s->again_n++;
 	return 0;
 }
 
@@ -220,9 +261,11 @@ static void *rb_main(void *arg)
 {
 	struct stack_sampler *s = arg;
 
-	while (!s->rb_stop)
-		if (ring_buffer__poll(s->rb, 100) < 0 && errno != EINTR)
+	while (!s->rb_stop) {
+		if (ring_buffer__poll(s->rb, 50) < 0 && errno != EINTR)
 			break;
+		reread_due(s, false);
+	}
 	return NULL;
 }
 
