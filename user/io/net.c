@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Network path section.  The BPF side (bpf/net.bpf.c) keeps cumulative per-CPU counters per
- * device; here they are summed, turned into interval deltas, and each device is classified and
- * mapped to the target it serves.
+ * device; here they are summed, turned into interval deltas, each device is classified, and the
+ * interval is handed out as typed device and path rows with the owner each serves (asked of the
+ * session through io_owner_fn); report/io.c renders them.
  */
 #include <ctype.h>
 #include <dirent.h>
