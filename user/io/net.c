@@ -661,7 +661,5 @@ void net_view_free(struct net_view *v)
 {
 	free(v->dev);
 	free(v->path);
-	v->dev = NULL;
-	v->path = NULL;
-	v->ndev = v->npath = 0;
+	memset(v, 0, sizeof(*v));
 }
