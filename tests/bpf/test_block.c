@@ -17,6 +17,7 @@
 #include "io/sections.h"
 #include "iotest.h"
 #include "out/table.h"
+#include "report/io.h"
 #include "sys/util.h"
 
 #define NWRITES 48
@@ -26,15 +27,15 @@ static int id;
 static uint64_t want_cgid;
 
 /* The lead's owner lookup, reduced to this test's one cgroup. */
-static void owner(void *ctx, uint32_t tid, uint64_t cgid, char *entity, size_t elen, char *role,
-		  size_t rlen)
+static int owner(void *ctx, const struct io_owner_key *k, char *entity, size_t elen, char *role,
+		 size_t rlen)
 {
 	(void)ctx;
-	(void)tid;
-	if (cgid && cgid == want_cgid) {
-		snprintf(entity, elen, "ctr:blktest");
-		snprintf(role, rlen, "app");
-	}
+	if (!k->cgid || k->cgid != want_cgid)
+		return -1;
+	snprintf(entity, elen, "ctr:blktest");
+	snprintf(role, rlen, "app");
+	return 0;
 }
 
 /* Directory under which a fresh cgroup gets its own blkcg; "" if none. */
@@ -197,6 +198,7 @@ static int test_odirect_cgroup(void)
 		char *buf = NULL, want[160];
 		size_t len = 0;
 		FILE *f = open_memstream(&buf, &len);
+		struct block_view v;
 		struct out o;
 
 		if (!ASSERT_TRUE(f, "open_memstream"))
@@ -204,7 +206,9 @@ static int test_odirect_cgroup(void)
 		want_cgid = st.st_ino;
 		out_init(&o, f, OUT_JSON, false);
 		jw_obj_begin(&o.jw);
-		blockio_render(b, owner, NULL, 1.0, &o);
+		blockio_view(b, owner, NULL, &v);
+		report_io_block(&v, 1.0, &o);
+		block_view_free(&v);
 		jw_obj_end(&o.jw);
 		fclose(f);
 		snprintf(want, sizeof(want),

@@ -9,202 +9,9 @@
 
 #include "cmd/commands.h"
 #include "out/table.h"
+#include "report/testbed_status.h"
 #include "sys/util.h"
 #include "testbed/testbed.h"
-
-static void na_or_str(struct table *t, int r, int c, const char *s, const char *why)
-{
-	if (s && *s)
-		table_str(t, r, c, s);
-	else
-		table_na(t, r, c, why);
-}
-
-static void render_status(const struct testbed_info *in, struct out *o)
-{
-	struct table t;
-	int r;
-
-	table_init(&t, "testbed", NULL);
-	table_col(&t, "name", "testbed", 0, true);
-	table_col(&t, "state", "state", 0, true);
-	table_col(&t, "netns", "netns", 0, true);
-	table_col(&t, "netns_ino", "netns inode", 0, false);
-	table_col(&t, "subnet", "subnet (inside netns only)", 0, true);
-	table_col(&t, "state_dir", "state dir", 0, true);
-	r = table_row(&t);
-	table_str(&t, r, 0, in->name);
-	table_str(&t, r, 1, in->up ? "up" : "degraded");
-	table_str(&t, r, 2, in->netns);
-	table_u64(&t, r, 3, in->netns_ino);
-	table_str(&t, r, 4, in->subnet);
-	table_str(&t, r, 5, in->state_dir);
-	if (!in->up)
-		table_note(&t,
-			   "degraded: qemu %s, container %s, netns %s, http vm %d container %d; "
-			   "'virtprof testbed up' rebuilds it",
-			   in->qemu_alive ? "alive" : "gone", in->ctr_alive ? "alive" : "gone",
-			   in->netns_alive ? "present" : "gone", in->vm_http, in->ctr_http);
-	table_render(&t, o);
-	table_free(&t);
-	if (o->mode == OUT_TEXT)
-		fputc('\n', o->f);
-
-	table_init(&t, "targets", NULL);
-	table_col(&t, "target", "target", 0, true);
-	table_col(&t, "url", "url", 0, true);
-	table_col(&t, "http", "http", 0, false);
-	table_col(&t, "kind", "runs as", 0, true);
-	table_col(&t, "pid", "pid", 0, false);
-	table_col(&t, "id", "id", 0, true);
-	table_col(&t, "accel", "accel", 0, true);
-	table_col(&t, "vhost", "vhost", 0, true);
-	table_col(&t, "cpus", "cpus", 0, false);
-	table_col(&t, "mem_mib", "MiB", 0, false);
-	table_col(&t, "access_log", "access log", 0, true);
-	table_col(&t, "cgroup", "cgroup", 0, true);
-	table_col_json_only(&t);
-	table_col(&t, "cgroup_driver", "cgroup driver", 0, true);
-	table_col_json_only(&t);
-	table_col(&t, "boot_s", "boot s", 1, false);
-	table_col_json_only(&t);
-	table_col(&t, "cpu_model", "cpu model", 0, true);
-	table_col_json_only(&t);
-	table_col(&t, "kernel", "kernel", 0, true);
-	table_col_json_only(&t);
-	table_col(&t, "kernel_boot", "kernel boot", 0, true);
-	table_col_json_only(&t);
-	table_col(&t, "console", "console", 0, true);
-	table_col_json_only(&t);
-	table_col(&t, "note", "note", 0, true);
-	table_col_json_only(&t);
-	table_col(&t, "disk", "disk", 0, true);
-	table_col_json_only(&t);
-
-	r = table_row(&t);
-	table_str(&t, r, 0, "vm");
-	table_str(&t, r, 1, in->vm_url);
-	if (in->vm_http)
-		table_u64(&t, r, 2, (uint64_t)in->vm_http);
-	else
-		table_na(&t, r, 2, "http: no answer (or the netns is gone)");
-	table_str(&t, r, 3, "qemu");
-	if (in->qemu_pid)
-		table_u64(&t, r, 4, (uint64_t)in->qemu_pid);
-	else
-		table_na(&t, r, 4, "pid: the process is not running");
-	table_str(&t, r, 5, in->vm_name);
-	na_or_str(&t, r, 6, in->accel, "accel: not decided (the VM never started)");
-	na_or_str(&t, r, 7, in->vhost, "vhost: not decided (the VM never started)");
-	table_u64(&t, r, 8, in->vcpus);
-	table_u64(&t, r, 9, in->mem_mib);
-	table_str(&t, r, 10, in->vm_log_url);
-	table_na(&t, r, 11, NULL);
-	table_na(&t, r, 12, NULL);
-	if (in->vm_boot_s > 0)
-		table_f64(&t, r, 13, in->vm_boot_s);
-	if (in->vm_cpu[0])
-		table_str(&t, r, 14, in->vm_cpu);
-	table_str(&t, r, 15, in->kernel);
-	if (in->kernel_boot[0])
-		table_str(&t, r, 16, in->kernel_boot);
-	table_str(&t, r, 17, in->serial_log);
-	if (in->accel_note[0])
-		table_str(&t, r, 18, in->accel_note);
-	if (in->disk_image[0]) {
-		char d[300];
-
-		snprintf(d, sizeof(d), "%s (virtio-blk, cache=none, aio=%s)", in->disk_image,
-			 in->disk_aio);
-		table_str(&t, r, 19, d);
-	} else {
-		table_na(&t, r, 19, "disk: none ('virtprof testbed up --disk' gives the VM one)");
-	}
-
-	r = table_row(&t);
-	table_str(&t, r, 0, "container");
-	table_str(&t, r, 1, in->ctr_url);
-	if (in->ctr_http)
-		table_u64(&t, r, 2, (uint64_t)in->ctr_http);
-	else
-		table_na(&t, r, 2, "http: no answer (or the netns is gone)");
-	table_str(&t, r, 3, in->runtime);
-	if (in->ctr_pid && in->ctr_alive)
-		table_u64(&t, r, 4, (uint64_t)in->ctr_pid);
-	else
-		table_na(&t, r, 4, "pid: the process is not running");
-	na_or_str(&t, r, 5, in->ctr_id, "id: the container never started");
-	table_na(&t, r, 6, NULL);
-	table_na(&t, r, 7, NULL);
-	table_u64(&t, r, 8, in->vcpus);
-	table_u64(&t, r, 9, in->mem_mib);
-	table_str(&t, r, 10, in->ctr_log);
-	table_str(&t, r, 11, in->ctr_cgroup);
-	if (in->cgroup_driver[0])
-		table_str(&t, r, 12, in->cgroup_driver);
-	table_na(&t, r, 17, NULL);
-	if (in->runtime_note[0])
-		table_str(&t, r, 18, in->runtime_note);
-	if (in->disk_dir[0])
-		table_str(&t, r, 19, in->disk_dir);
-	else
-		table_na(&t, r, 19, NULL);
-	table_render(&t, o);
-	table_free(&t);
-	if (o->mode == OUT_TEXT) {
-		if (in->accel_note[0])
-			fprintf(o->f, "  note: vm: %s\n", in->accel_note);
-		if (in->runtime_note[0])
-			fprintf(o->f, "  note: container: %s\n", in->runtime_note);
-		fprintf(o->f, "  vm console: %s\n", in->serial_log);
-		fputc('\n', o->f);
-	}
-
-	table_init(&t, "devices", NULL);
-	table_col(&t, "dev", "device", 0, true);
-	table_col(&t, "kind", "kind", 0, true);
-	table_col(&t, "netns", "netns", 0, true);
-	table_col(&t, "netns_ino", "netns inode", 0, false);
-	table_col(&t, "ifindex", "ifindex", 0, false);
-	table_col(&t, "serves", "serves", 0, true);
-	const struct {
-		const struct testbed_dev *d;
-		const char *kind, *serves;
-	} devs[] = { { &in->bridge, "bridge", "both" },
-		     { &in->tap, "tap", "vm" },
-		     { &in->veth, "veth", "container" },
-		     { &in->ctr_dev, "veth-peer", "container" } };
-	for (size_t i = 0; i < ARRAY_SIZE(devs); i++) {
-		if (!devs[i].d->name[0])
-			continue;
-		r = table_row(&t);
-		table_str(&t, r, 0, devs[i].d->name);
-		table_str(&t, r, 1, devs[i].kind);
-		table_str(&t, r, 2, devs[i].d->netns);
-		if (devs[i].d->netns_ino)
-			table_u64(&t, r, 3, devs[i].d->netns_ino);
-		else
-			table_na(&t, r, 3, "not created");
-		if (devs[i].d->ifindex)
-			table_u64(&t, r, 4, (uint64_t)devs[i].d->ifindex);
-		else
-			table_na(&t, r, 4, "not created");
-		table_str(&t, r, 5, devs[i].serves);
-	}
-	table_render(&t, o);
-	table_free(&t);
-	if (o->mode == OUT_TEXT)
-		fputc('\n', o->f);
-
-	table_init(&t, "container_cgroups", NULL);
-	table_col(&t, "dir", "container cgroup dirs", 0, true);
-	for (int i = 0; i < in->n_ctr_cgroup_dirs; i++) {
-		r = table_row(&t);
-		table_str(&t, r, 0, in->ctr_cgroup_dirs[i]);
-	}
-	table_render(&t, o);
-	table_free(&t);
-}
 
 static void print_status(const struct testbed_info *in, bool json)
 {
@@ -214,11 +21,11 @@ static void print_status(const struct testbed_info *in, bool json)
 	if (json) {
 		jw_obj_begin(&o.jw);
 		jw_kstr(&o.jw, "type", "testbed");
-		render_status(in, &o);
+		report_testbed_status(in, &o);
 		jw_obj_end(&o.jw);
 		jw_end_line(&o.jw);
 	} else {
-		render_status(in, &o);
+		report_testbed_status(in, &o);
 	}
 	fflush(stdout);
 }

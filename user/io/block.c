@@ -12,7 +12,6 @@
 #include "io/block.h"
 #include "probe/features.h"
 #include "probe/probe.h"
-#include "out/table.h"
 #include "sys/util.h"
 
 const char *blockio_op_name(unsigned int op)
@@ -272,31 +271,6 @@ int blockio_collect(struct blockio *b)
 	return 0;
 }
 
-struct agg {
-	char entity[64], role[32], dev[32];
-	unsigned int op;
-	uint64_t cgid;
-	struct vp_blk_stats s;
-};
-
-enum {
-	BC_ENT,
-	BC_ROLE,
-	BC_DEV,
-	BC_OP,
-	BC_CGID,
-	BC_OPS,
-	BC_BYTES,
-	BC_IOPS,
-	BC_MBS,
-	BC_AVG,
-	BC_P50,
-	BC_P99,
-	BC_MAX,
-	BC_ERR,
-	BC_HIST
-};
-
 /* "2:5 16:40 1024:1": upper bound (us) of each non-empty log2 bucket and its count. */
 void blockio_hist_str(const uint64_t *hist, int nb, char *buf, size_t len)
 {
@@ -323,41 +297,27 @@ void blockio_for_each_tid(const struct blockio *b, io_tid_fn fn, void *ctx)
 			fn(ctx, b->rows[i].key.tid);
 }
 
-void blockio_render(const struct blockio *b, io_owner_fn owner, void *ctx, double interval_s,
-		    struct out *o)
+int blockio_view(const struct blockio *b, io_owner_fn owner, void *ctx, struct block_view *v)
 {
-	struct agg *a = calloc(b->n ? b->n : 1, sizeof(*a));
-	struct table t;
-	int na = 0;
-
-	table_init(&t, "block", "Block I/O");
-	table_col(&t, "entity", "ENTITY", 0, true);
-	table_col(&t, "role", "ROLE", 0, true);
-	table_col(&t, "dev", "DEV", 0, true);
-	table_col(&t, "op", "OP", 0, true);
-	table_col(&t, "cgroup_id", "CGID", 0, false);
-	table_col(&t, "ops", "OPS", 0, false);
-	table_col(&t, "bytes", "BYTES", 0, false);
-	table_col(&t, "iops", "IOPS", 1, false);
-	table_col(&t, "mb_s", "MB/S", 2, false);
-	table_col(&t, "lat_avg_us", "AVG_US", 1, false);
-	table_col(&t, "lat_p50_us", "P50_US<=", 0, false);
-	table_col(&t, "lat_p99_us", "P99_US<=", 0, false);
-	table_col(&t, "lat_max_us", "MAX_US", 1, false);
-	table_col(&t, "errors", "ERR", 0, false);
-	table_col(&t, "lat_hist_us", "HIST", 0, true);
-	table_col_json_only(&t);
-	for (int i = 0; a && i < b->n; i++) {
+	memset(v, 0, sizeof(*v));
+	memcpy(v->drops, b->drops_delta, sizeof(v->drops));
+	v->purged = b->purged;
+	v->group = calloc(b->n ? b->n : 1, sizeof(*v->group));
+	if (!v->group)
+		return -ENOMEM;
+	for (int i = 0; i < b->n; i++) {
 		const struct blk_row *r = &b->rows[i];
 		uint64_t cgid = (r->key.flags & VP_BLK_NO_BLKCG) || r->key.cgid <= 1 ? 0 :
 										       r->key.cgid;
-		char ent[64] = "", role[32] = "", dev[32];
-		struct agg *g = NULL;
+		char ent[sizeof(v->group->entity)] = "", role[sizeof(v->group->role)] = "";
+		char dev[sizeof(v->group->dev)];
+		struct blk_group *g = NULL;
 
 		if (!r->delta.ops)
 			continue;
 		if (owner)
-			owner(ctx, r->key.tid, cgid, ent, sizeof(ent), role, sizeof(role));
+			owner(ctx, &(struct io_owner_key){ .tid = r->key.tid, .cgid = cgid }, ent,
+			      sizeof(ent), role, sizeof(role));
 		if (!ent[0]) {
 			if (cgid)
 				snprintf(ent, sizeof(ent), "cgroup:%llu", (unsigned long long)cgid);
@@ -367,12 +327,13 @@ void blockio_render(const struct blockio *b, io_owner_fn owner, void *ctx, doubl
 		if (*blockio_submitter_role(&r->key))
 			snprintf(role, sizeof(role), "%s", blockio_submitter_role(&r->key));
 		blockio_dev_name(r->key.dev, dev, sizeof(dev));
-		for (int j = 0; j < na; j++)
-			if (!strcmp(a[j].entity, ent) && !strcmp(a[j].role, role) &&
-			    !strcmp(a[j].dev, dev) && a[j].op == r->key.op && a[j].cgid == cgid)
-				g = &a[j];
+		for (int j = 0; j < v->n; j++)
+			if (!strcmp(v->group[j].entity, ent) && !strcmp(v->group[j].role, role) &&
+			    !strcmp(v->group[j].dev, dev) && v->group[j].op == r->key.op &&
+			    v->group[j].cgid == cgid)
+				g = &v->group[j];
 		if (!g) {
-			g = &a[na++];
+			g = &v->group[v->n++];
 			snprintf(g->entity, sizeof(g->entity), "%s", ent);
 			snprintf(g->role, sizeof(g->role), "%s", role);
 			snprintf(g->dev, sizeof(g->dev), "%s", dev);
@@ -388,56 +349,12 @@ void blockio_render(const struct blockio *b, io_owner_fn owner, void *ctx, doubl
 		for (int h = 0; h < VP_BLK_HIST; h++)
 			g->s.hist[h] += r->delta.hist[h];
 	}
-	for (int j = 0; j < na; j++) {
-		const struct vp_blk_stats *s = &a[j].s;
-		int r = table_row(&t);
+	return 0;
+}
 
-		table_str(&t, r, BC_ENT, a[j].entity);
-		table_str(&t, r, BC_ROLE, a[j].role[0] ? a[j].role : "-");
-		table_str(&t, r, BC_DEV, a[j].dev);
-		table_str(&t, r, BC_OP, blockio_op_name(a[j].op));
-		if (a[j].cgid)
-			table_u64(&t, r, BC_CGID, a[j].cgid);
-		else
-			table_na(&t, r, BC_CGID,
-				 "CGID n/a: the bio carried no (non-root) blkcg; owner "
-				 "is the submitting thread");
-		table_u64(&t, r, BC_OPS, s->ops);
-		table_u64(&t, r, BC_BYTES, s->bytes);
-		if (interval_s > 0) {
-			table_f64(&t, r, BC_IOPS, s->ops / interval_s);
-			table_f64(&t, r, BC_MBS, s->bytes / interval_s / 1e6);
-		} else {
-			table_na(&t, r, BC_IOPS, "rates need an interval");
-			table_na(&t, r, BC_MBS, "rates need an interval");
-		}
-		table_f64(&t, r, BC_AVG, s->lat_ns / 1e3 / s->ops);
-		table_u64(&t, r, BC_P50,
-			  blockio_hist_pct((const uint64_t *)s->hist, VP_BLK_HIST, 50));
-		table_u64(&t, r, BC_P99,
-			  blockio_hist_pct((const uint64_t *)s->hist, VP_BLK_HIST, 99));
-		table_f64(&t, r, BC_MAX, s->lat_max_ns / 1e3);
-		table_u64(&t, r, BC_ERR, s->errors);
-		{
-			char h[512];
-
-			blockio_hist_str((const uint64_t *)s->hist, VP_BLK_HIST, h, sizeof(h));
-			table_str(&t, r, BC_HIST, h);
-		}
-	}
-	table_note(&t,
-		   "latency: bio submit (block_bio_queue) to completion; percentiles are log2 "
-		   "bucket upper bounds (lat_hist_us in JSON: \"upper_us:count ...\"); MAX since "
-		   "start");
-	if (b->drops_delta[VP_BLK_DROP_INFLIGHT_FULL] || b->drops_delta[VP_BLK_DROP_KEYS_FULL])
-		table_note(&t, "%llu I/Os not timed, %llu not counted: maps full",
-			   (unsigned long long)b->drops_delta[VP_BLK_DROP_INFLIGHT_FULL],
-			   (unsigned long long)b->drops_delta[VP_BLK_DROP_KEYS_FULL]);
-	if (b->purged)
-		table_note(&t,
-			   "%llu I/Os never completed within 60 s (no completion event): dropped",
-			   (unsigned long long)b->purged);
-	table_render(&t, o);
-	table_free(&t);
-	free(a);
+void block_view_free(struct block_view *v)
+{
+	free(v->group);
+	v->group = NULL;
+	v->n = 0;
 }

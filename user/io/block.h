@@ -15,7 +15,6 @@
 #include "virtprof.h"
 
 struct block_bpf;
-struct out;
 
 struct blk_row {
 	struct vp_blk_key key;
@@ -38,8 +37,32 @@ int blockio_open(struct blockio **b);
 int blockio_collect(struct blockio *b);
 void blockio_close(struct blockio *b);
 void blockio_for_each_tid(const struct blockio *b, io_tid_fn fn, void *ctx);
-void blockio_render(const struct blockio *b, io_owner_fn owner, void *ctx, double interval_s,
-		    struct out *o);
+
+/* ---- the interval as typed rows, for report/ to render (report/io.c) ---- */
+
+/* The bios of one (owner entity, role, device, op, blkcg) this interval. */
+struct blk_group {
+	char entity[64]; /* the owner; "cgroup:<id>" / "other:<comm>" when it named none */
+	char role[32];	 /* the owner's role, or the submitter's kind ("writeback", "kthread") */
+	char dev[32];
+	unsigned int op;
+	uint64_t cgid; /* the bio's blkcg; 0: none (owner is the submitting thread) */
+	struct vp_blk_stats s;
+};
+
+struct block_view {
+	struct blk_group *group;
+	int n;
+	uint64_t drops[VP_BLK_DROP_MAX]; /* this interval, by enum vp_blk_drop */
+	uint64_t purged;		 /* in-flight entries dropped (never completed), so far */
+};
+
+/*
+ * This interval's rows grouped by owner; block_view_free after.  -ENOMEM leaves the drops and
+ * no groups.
+ */
+int blockio_view(const struct blockio *b, io_owner_fn owner, void *ctx, struct block_view *v);
+void block_view_free(struct block_view *v);
 
 /* ---- pure helpers ---- */
 const char *blockio_op_name(unsigned int op);

@@ -414,7 +414,8 @@ static void render_threads(const struct kvmexit *k, io_owner_fn owner, void *ctx
 		    !s->exits && !s->entries)
 			continue;
 		if (owner)
-			owner(ctx, r->key.tid, 0, ent, sizeof(ent), role, sizeof(role));
+			owner(ctx, &(struct io_owner_key){ .tid = r->key.tid }, ent, sizeof(ent),
+			      role, sizeof(role));
 		if (!ent[0])
 			snprintf(ent, sizeof(ent), "pid:%u", r->key.tgid);
 		row = table_row(&t);
@@ -500,7 +501,8 @@ static void render_reasons(const struct kvmexit *k, io_owner_fn owner, void *ctx
 		if (!rr->delta.count)
 			continue;
 		if (owner)
-			owner(ctx, rr->key.tid, 0, ent, sizeof(ent), role, sizeof(role));
+			owner(ctx, &(struct io_owner_key){ .tid = rr->key.tid }, ent, sizeof(ent),
+			      role, sizeof(role));
 		if (!ent[0])
 			snprintf(ent, sizeof(ent), "pid:%u", rr->key.tgid);
 		r = table_row(&t);

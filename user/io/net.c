@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Network path section.  The BPF side (bpf/net.bpf.c) keeps cumulative per-CPU counters per
- * device; here they are summed, turned into interval deltas, and each device is classified and
- * mapped to the target it serves.
+ * device; here they are summed, turned into interval deltas, each device is classified, and the
+ * interval is handed out as typed device and path rows with the owner each serves (asked of the
+ * session through io_owner_fn); report/io.c renders them.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -16,23 +17,11 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "account/classify.h"
 #include "probe/features.h"
 #include "probe/probe.h"
 #include "net.skel.h"
 #include "io/net.h"
-#include "out/table.h"
 #include "sys/util.h"
-
-static const struct target *by_netns(const struct targets *ts, unsigned long ino)
-{
-	return ts && ino ? targets_by_netns(ts, ino) : NULL;
-}
-
-static const struct target *by_pid(const struct targets *ts, pid_t pid)
-{
-	return ts && pid > 0 ? targets_by_pid(ts, pid) : NULL;
-}
 
 enum net_kind net_kind_of(const struct vp_net_dev_info *di)
 {
@@ -397,8 +386,8 @@ static void resolve_taps(struct netpath *np)
 		 * is tried again at the next collect, so one unlucky scan does not leave the tap
 		 * ownerless for 10 s.
 		 */
-		if (d->holder_scan_ns &&
-		    now_mono_ns() - d->holder_scan_ns < (d->holder_misses == 1 ? 0 : 10) * NSEC_PER_SEC)
+		if (d->holder_scan_ns && now_mono_ns() - d->holder_scan_ns <
+						 (d->holder_misses == 1 ? 0 : 10) * NSEC_PER_SEC)
 			continue;
 		d->holder_scan_ns = now_mono_ns();
 		d->holder = netpath_tap_holder(d->info.name, d->info.key.netns);
@@ -517,28 +506,43 @@ static const struct net_dev *peer_of(const struct netpath *np, const struct net_
 	return netpath_find(np, d->info.peer.netns, d->info.peer.ifindex);
 }
 
-const struct target *netpath_owner(const struct netpath *np, const struct net_dev *d,
-				   const struct targets *ts)
+/* The container living in netns `ino`, or -1 (0: no netns, no question). */
+static int netns_owner(io_owner_fn owner, void *ctx, unsigned long ino, char *ent, size_t elen)
 {
-	const struct target *t;
+	if (!owner || !ino)
+		return -1;
+	return owner(ctx, &(struct io_owner_key){ .netns = ino }, ent, elen, NULL, 0);
+}
 
+int netpath_owner(const struct netpath *np, const struct net_dev *d, io_owner_fn owner, void *ctx,
+		  char *entity, size_t elen)
+{
+	int t = -1;
+
+	(void)np;
+	if (elen)
+		entity[0] = 0;
 	switch (d->kind) {
 	case NET_VETH:
 		/*
 		 * A veth serves the container whose netns holds one of its ends.  A VM's netns
 		 * is only where its qemu (and the bridge) lives: VMs are reached through taps.
 		 */
-		(void)np;
-		t = by_netns(ts, d->info.key.netns);
-		if (t && t->kind == TARGET_CTR)
-			return t;
-		t = by_netns(ts, d->info.peer.netns);
-		return t && t->kind == TARGET_CTR ? t : NULL;
+		t = netns_owner(owner, ctx, d->info.key.netns, entity, elen);
+		if (t < 0)
+			t = netns_owner(owner, ctx, d->info.peer.netns, entity, elen);
+		break;
 	case NET_TAP:
-		return by_pid(ts, d->holder);
+		if (owner && d->holder > 0)
+			t = owner(ctx, &(struct io_owner_key){ .tgid = d->holder }, entity, elen,
+				  NULL, 0);
+		break;
 	default:
-		return NULL;
+		break;
 	}
+	if (t < 0 && elen)
+		entity[0] = 0;
+	return t;
 }
 
 static bool active(const struct vp_net_stats *s)
@@ -546,129 +550,6 @@ static bool active(const struct vp_net_stats *s)
 	return s->rx_pkts || s->tx_pkts || s->sirq_ns[0] || s->sirq_ns[1] || s->proc_ns ||
 	       s->napi_polls;
 }
-
-enum {
-	DC_NETNS,
-	DC_DEV,
-	DC_KIND,
-	DC_OWNER,
-	DC_PEER,
-	DC_RXP,
-	DC_RXB,
-	DC_TXP,
-	DC_TXB,
-	DC_RXMS,
-	DC_TXMS,
-	DC_PROCP,
-	DC_TAPMS,
-	DC_NAPI
-};
-
-static void render_devices(const struct netpath *np, const struct targets *ts, struct out *o)
-{
-	bool phys = false;
-	struct table t;
-
-	table_init(&t, "net_devices", "Network devices");
-	table_col(&t, "netns", "NETNS", 0, false);
-	table_col(&t, "dev", "DEV", 0, true);
-	table_col(&t, "kind", "KIND", 0, true);
-	table_col(&t, "owner", "OWNER", 0, true);
-	table_col(&t, "peer", "PEER/HOLDER", 0, true);
-	table_col(&t, "rx_pkts", "RX_PKTS", 0, false);
-	table_col(&t, "rx_bytes", "RX_BYTES", 0, false);
-	table_col(&t, "tx_pkts", "TX_PKTS", 0, false);
-	table_col(&t, "tx_bytes", "TX_BYTES", 0, false);
-	table_col(&t, "net_rx_ms", "NET_RX_MS", 2, false);
-	table_col(&t, "net_tx_ms", "NET_TX_MS", 2, false);
-	table_col(&t, "proc_pkts", "PROC_PKTS", 0, false);
-	table_col(&t, "proc_rx_ms", "PROC_RX_MS", 2, false);
-	table_col(&t, "napi_polls", "NAPI", 0, false);
-	for (int i = 0; i < np->ndev; i++) {
-		const struct net_dev *d = &np->devs[i];
-		const struct target *tg = netpath_owner(np, d, ts);
-		const struct vp_net_stats *s = &d->delta;
-		char buf[96];
-		int r;
-
-		if (!active(s))
-			continue;
-		r = table_row(&t);
-		table_u64(&t, r, DC_NETNS, d->info.key.netns);
-		if (d->have_info)
-			table_str(&t, r, DC_DEV, d->info.name);
-		else
-			table_na(&t, r, DC_DEV, "device facts not recorded (map full)");
-		table_str(&t, r, DC_KIND, net_kind_name(d->kind));
-		table_str(&t, r, DC_OWNER, tg ? tg->entity : "-");
-		buf[0] = 0;
-		if (d->kind == NET_VETH) {
-			const struct net_dev *p = peer_of(np, d);
-
-			snprintf(buf, sizeof(buf), "%s@%u", p ? p->info.name : "?",
-				 d->info.peer.netns);
-		} else if (d->kind == NET_TAP && d->holder) {
-			snprintf(buf, sizeof(buf), "pid %d vhost=%s", (int)d->holder,
-				 vhost_mode_name(d->vhost));
-		}
-		table_str(&t, r, DC_PEER, buf[0] ? buf : "-");
-		table_u64(&t, r, DC_RXP, s->rx_pkts);
-		table_u64(&t, r, DC_RXB, s->rx_bytes);
-		table_u64(&t, r, DC_TXP, s->tx_pkts);
-		table_u64(&t, r, DC_TXB, s->tx_bytes);
-		if (np->runs) {
-			table_f64(&t, r, DC_RXMS, s->sirq_ns[1] / 1e6);
-			table_f64(&t, r, DC_TXMS, s->sirq_ns[0] / 1e6);
-			table_u64(&t, r, DC_PROCP, s->proc_pkts);
-		} else {
-			table_na(&t, r, DC_RXMS, np->runs_na);
-			table_na(&t, r, DC_TXMS, np->runs_na);
-			table_na(&t, r, DC_PROCP, np->runs_na);
-		}
-		if (!np->proc_timed)
-			table_na(&t, r, DC_TAPMS, np->proc_na);
-		else
-			table_f64(&t, r, DC_TAPMS, s->proc_ns / 1e6);
-		if (np->napi)
-			table_u64(&t, r, DC_NAPI, s->napi_polls);
-		else
-			table_na(&t, r, DC_NAPI, np->napi_na);
-		if (d->kind == NET_PHYS)
-			phys = true;
-	}
-	if (phys)
-		table_note(&t, "phys RX_PKTS count skbs after GRO; the driver's statistics count "
-			       "wire packets");
-	if (np->drops_delta[VP_NET_DROP_DEVS_FULL])
-		table_note(&t, "%llu packets not counted: device map full",
-			   (unsigned long long)np->drops_delta[VP_NET_DROP_DEVS_FULL]);
-	if (np->drops_delta[VP_NET_DROP_TAIL])
-		table_note(&t, "%llu softirq run tails not split (run end no longer known)",
-			   (unsigned long long)np->drops_delta[VP_NET_DROP_TAIL]);
-	if (np->drops_delta[VP_NET_DROP_UNCACHED])
-		table_note(&t,
-			   "%llu packets counted without a share of their softirq run's time "
-			   "(nested handler or more than %d devices in one run)",
-			   (unsigned long long)np->drops_delta[VP_NET_DROP_UNCACHED], VP_NET_SLOTS);
-	if (np->drops_delta[VP_NET_DROP_PROC])
-		table_note(&t, "%llu process-context receives not timed (unbalanced entry/exit)",
-			   (unsigned long long)np->drops_delta[VP_NET_DROP_PROC]);
-	if (np->runs)
-		table_note(&t, "PROC_PKTS: packets sent or received in process context (not in a "
-			       "softirq)");
-	if (np->proc_timed)
-		table_note(&t, "PROC_RX_MS: receive work run in process context with bottom halves "
-			       "disabled (tap writes by qemu / vhost); also inside that thread's "
-			       "system time");
-	table_render(&t, o);
-	table_free(&t);
-}
-
-/* A path: a host-side device and what it serves, both veth ends summed. */
-struct path {
-	const struct net_dev *host, *inner;
-	const struct target *owner;
-};
 
 static void add(struct vp_net_stats *a, const struct vp_net_stats *b)
 {
@@ -679,82 +560,106 @@ static void add(struct vp_net_stats *a, const struct vp_net_stats *b)
 		x[i] += y[i];
 }
 
-enum { PC_PATH, PC_KIND, PC_OWNER, PC_VHOST, PC_INP, PC_INB, PC_OUTP, PC_OUTB, PC_SIRQ, PC_TAPMS };
-
-static void render_paths(const struct netpath *np, const struct targets *ts, struct out *o)
+static void view_device(const struct netpath *np, const struct net_dev *d, const char *owner,
+			struct net_dev_row *r)
 {
-	struct table t;
+	const struct net_dev *p = peer_of(np, d);
 
-	table_init(&t, "net_paths", "Network paths (toward / from what each device serves)");
-	table_col(&t, "path", "PATH", 0, true);
-	table_col(&t, "kind", "KIND", 0, true);
-	table_col(&t, "owner", "OWNER", 0, true);
-	table_col(&t, "vhost", "VHOST", 0, true);
-	table_col(&t, "in_pkts", "IN_PKTS", 0, false);
-	table_col(&t, "in_bytes", "IN_BYTES", 0, false);
-	table_col(&t, "out_pkts", "OUT_PKTS", 0, false);
-	table_col(&t, "out_bytes", "OUT_BYTES", 0, false);
-	table_col(&t, "softirq_ms", "SOFTIRQ_MS", 2, false);
-	table_col(&t, "proc_rx_ms", "PROC_RX_MS", 2, false);
-	for (int i = 0; i < np->ndev; i++) {
-		const struct net_dev *d = &np->devs[i], *inner = NULL, *p;
-		const struct target *tg = netpath_owner(np, d, ts);
-		struct vp_net_stats s = d->delta;
-		char name[96];
-		int r;
-
-		if (d->kind == NET_VETH) {
-			p = peer_of(np, d);
-			/* One row per pair, from the host side: skip the end inside the target. */
-			if (tg && by_netns(ts, d->info.key.netns) == tg && p)
-				continue;
-			if (!tg && p &&
-			    (p->info.key.netns < d->info.key.netns ||
-			     (p->info.key.netns == d->info.key.netns &&
-			      p->info.key.ifindex < d->info.key.ifindex)))
-				continue; /* unowned pair: shown once */
-			inner = p;
-			if (inner)
-				add(&s, &inner->delta);
-		}
-		if (!active(&s))
-			continue;
-		r = table_row(&t);
-		if (inner)
-			snprintf(name, sizeof(name), "%s<->%s", d->info.name, inner->info.name);
-		else
-			snprintf(name, sizeof(name), "%s", d->info.name);
-		table_str(&t, r, PC_PATH, name);
-		table_str(&t, r, PC_KIND, net_kind_name(d->kind));
-		table_str(&t, r, PC_OWNER, tg ? tg->entity : "-");
-		table_str(&t, r, PC_VHOST, d->kind == NET_TAP ? vhost_mode_name(d->vhost) : "-");
-		/* Host side: what it transmits goes toward the owner, what it receives comes from it. */
-		table_u64(&t, r, PC_INP, d->delta.tx_pkts);
-		table_u64(&t, r, PC_INB, d->delta.tx_bytes);
-		table_u64(&t, r, PC_OUTP, d->delta.rx_pkts);
-		table_u64(&t, r, PC_OUTB, d->delta.rx_bytes);
-		if (np->runs)
-			table_f64(&t, r, PC_SIRQ, (s.sirq_ns[0] + s.sirq_ns[1]) / 1e6);
-		else
-			table_na(&t, r, PC_SIRQ, np->runs_na);
-		if (!np->proc_timed)
-			table_na(&t, r, PC_TAPMS, np->proc_na);
-		else
-			table_f64(&t, r, PC_TAPMS, s.proc_ns / 1e6);
+	memset(r, 0, sizeof(*r));
+	r->key = d->info.key;
+	r->have_info = d->have_info;
+	snprintf(r->name, sizeof(r->name), "%s", d->info.name);
+	r->kind = d->kind;
+	snprintf(r->owner, sizeof(r->owner), "%s", owner);
+	if (d->kind == NET_VETH) {
+		r->peer_known = p != NULL;
+		if (p)
+			snprintf(r->peer, sizeof(r->peer), "%s", p->info.name);
+		r->peer_netns = d->info.peer.netns;
 	}
-	table_note(&t,
-		   "IN = transmitted by the host-side device (toward the owner), OUT = received; "
-		   "veth softirq time sums both ends");
-	if (access("/dev/vhost-net", F_OK) != 0)
-		table_note(&t, "vhost-net not available in this kernel (/dev/vhost-net absent)");
-	table_render(&t, o);
-	table_free(&t);
+	r->holder = d->kind == NET_TAP ? d->holder : 0;
+	r->vhost = d->vhost;
+	r->delta = d->delta;
 }
 
-void netpath_render(const struct netpath *np, const struct targets *ts, double interval_s,
-		    struct out *o)
+/*
+ * A path: a host-side device and what it serves, both veth ends summed; false when the device
+ * is not the row's host side (the end inside its target, or the second end of an unowned pair).
+ */
+static bool view_path(const struct netpath *np, const struct net_dev *d, int t, const char *owner,
+		      io_owner_fn ofn, void *ctx, struct net_path_row *r)
 {
-	(void)interval_s;
-	render_devices(np, ts, o);
-	render_paths(np, ts, o);
+	const struct net_dev *inner = NULL, *p;
+	struct vp_net_stats s = d->delta;
+
+	if (d->kind == NET_VETH) {
+		p = peer_of(np, d);
+		/* One row per pair, from the host side: skip the end inside the target. */
+		if (t >= 0 && p && netns_owner(ofn, ctx, d->info.key.netns, NULL, 0) == t)
+			return false;
+		if (t < 0 && p &&
+		    (p->info.key.netns < d->info.key.netns ||
+		     (p->info.key.netns == d->info.key.netns &&
+		      p->info.key.ifindex < d->info.key.ifindex)))
+			return false; /* unowned pair: shown once */
+		inner = p;
+		if (inner)
+			add(&s, &inner->delta);
+	}
+	if (!active(&s))
+		return false;
+	memset(r, 0, sizeof(*r));
+	snprintf(r->host, sizeof(r->host), "%s", d->info.name);
+	if (inner)
+		snprintf(r->inner, sizeof(r->inner), "%s", inner->info.name);
+	r->kind = d->kind;
+	snprintf(r->owner, sizeof(r->owner), "%s", owner);
+	r->vhost = d->vhost;
+	/* Host side: what it transmits goes toward the owner, what it receives comes from it. */
+	r->in_pkts = d->delta.tx_pkts;
+	r->in_bytes = d->delta.tx_bytes;
+	r->out_pkts = d->delta.rx_pkts;
+	r->out_bytes = d->delta.rx_bytes;
+	r->softirq_ns = s.sirq_ns[0] + s.sirq_ns[1];
+	r->proc_ns = s.proc_ns;
+	return true;
+}
+
+int netpath_view(const struct netpath *np, io_owner_fn owner, void *ctx, struct net_view *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->runs = np->runs;
+	v->proc_timed = np->proc_timed;
+	v->napi = np->napi;
+	snprintf(v->runs_na, sizeof(v->runs_na), "%s", np->runs_na);
+	snprintf(v->proc_na, sizeof(v->proc_na), "%s", np->proc_na);
+	snprintf(v->napi_na, sizeof(v->napi_na), "%s", np->napi_na);
+	v->vhost_net = access("/dev/vhost-net", F_OK) == 0;
+	memcpy(v->drops, np->drops_delta, sizeof(v->drops));
+	if (!np->ndev)
+		return 0;
+	v->dev = calloc(np->ndev, sizeof(*v->dev));
+	v->path = calloc(np->ndev, sizeof(*v->path));
+	if (!v->dev || !v->path) {
+		net_view_free(v);
+		return -ENOMEM;
+	}
+	for (int i = 0; i < np->ndev; i++) {
+		const struct net_dev *d = &np->devs[i];
+		char ent[sizeof(v->dev->owner)];
+		int t = netpath_owner(np, d, owner, ctx, ent, sizeof(ent));
+
+		if (active(&d->delta))
+			view_device(np, d, ent, &v->dev[v->ndev++]);
+		if (view_path(np, d, t, ent, owner, ctx, &v->path[v->npath]))
+			v->npath++;
+	}
+	return 0;
+}
+
+void net_view_free(struct net_view *v)
+{
+	free(v->dev);
+	free(v->path);
+	memset(v, 0, sizeof(*v));
 }

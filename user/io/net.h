@@ -11,11 +11,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "io/owner.h"
 #include "virtprof.h"
 
-struct targets;
-struct target;
-struct out;
 struct net_bpf;
 
 enum net_kind { NET_LO, NET_VETH, NET_TAP, NET_BRIDGE, NET_PHYS, NET_OTHER };
@@ -56,11 +54,59 @@ void netpath_close(struct netpath *np);
 const struct net_dev *netpath_find(const struct netpath *np, unsigned int netns, int ifindex);
 const struct net_dev *netpath_find_name(const struct netpath *np, unsigned int netns,
 					const char *name);
-/* Owning target of a device (veth by either end's netns, tap by holder), or NULL. */
-const struct target *netpath_owner(const struct netpath *np, const struct net_dev *d,
-				   const struct targets *ts);
-void netpath_render(const struct netpath *np, const struct targets *ts, double interval_s,
-		    struct out *o);
+/*
+ * Owner of a device (veth: the container in either end's netns; tap: its holder's target):
+ * its target index (entity filled), or -1 (entity "").
+ */
+int netpath_owner(const struct netpath *np, const struct net_dev *d, io_owner_fn owner, void *ctx,
+		  char *entity, size_t elen);
+
+/* ---- the interval as typed rows, for report/ to render (report/io.c) ---- */
+
+/* A device that moved this interval, its owner named. */
+struct net_dev_row {
+	struct vp_net_key key;
+	bool have_info; /* false: device facts not recorded (map full) */
+	char name[16];
+	enum net_kind kind;
+	char owner[64];	 /* entity of the target it serves; "" none */
+	char peer[16];	 /* veth: the other end's name ... */
+	bool peer_known; /* ... when it was seen */
+	unsigned int peer_netns;
+	pid_t holder;	       /* tap: the process holding it; 0 none */
+	enum vhost_mode vhost; /* tap: the holder's vhost mode */
+	struct vp_net_stats delta;
+};
+
+/* A path: a host-side device and what it serves (a veth pair is one path, both ends summed). */
+struct net_path_row {
+	char host[16], inner[16]; /* inner: the veth end inside the owner; "" for other kinds */
+	enum net_kind kind;
+	char owner[64];
+	enum vhost_mode vhost; /* tap only */
+	/* toward the owner = the host side's transmits; from it = its receives */
+	uint64_t in_pkts, in_bytes, out_pkts, out_bytes;
+	uint64_t softirq_ns, proc_ns; /* NET_TX + NET_RX softirq; process-context receive */
+};
+
+struct net_view {
+	bool runs; /* softirq split (NET_RX_MS, NET_TX_MS, PROC_PKTS, SOFTIRQ_MS) measured */
+	char runs_na[192];
+	bool proc_timed; /* PROC_RX_MS measured */
+	char proc_na[192];
+	bool napi; /* NAPI polls counted */
+	char napi_na[128];
+	bool vhost_net;			 /* /dev/vhost-net exists */
+	uint64_t drops[VP_NET_DROP_MAX]; /* this interval, by enum vp_net_drop */
+	struct net_dev_row *dev;
+	int ndev;
+	struct net_path_row *path;
+	int npath;
+};
+
+/* This interval's devices and paths with their owners; net_view_free after. */
+int netpath_view(const struct netpath *np, io_owner_fn owner, void *ctx, struct net_view *v);
+void net_view_free(struct net_view *v);
 
 /* ---- pure helpers (unit-tested) ---- */
 enum net_kind net_kind_of(const struct vp_net_dev_info *di);

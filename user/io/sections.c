@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Entry point of the I/O sections for `virtprof top` / `run`: owns the three parts (network,
- * block, KVM), each optional.  A part this kernel cannot support is kept as "not available"
- * with the reason and rendered as such, never as zeros.
+ * block, KVM), each optional -- opens them, collects their interval, names the threads their
+ * deltas hold and hands the network and block deltas out as typed rows (iosec_view) with the
+ * owners the session named; report/io.c renders those.  A part this kernel cannot support is
+ * kept as "not available" with the reason (rendered as such, never as zeros).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -20,7 +22,6 @@
 #include "io/kvm.h"
 #include "net.skel.h"
 #include "io/net.h"
-#include "out/table.h"
 #include "sys/util.h"
 
 struct iosec {
@@ -96,42 +97,35 @@ void iosec_for_each_tid(const struct iosec *s, io_tid_fn fn, void *ctx)
 		kvmexit_for_each_tid(s->kvm, fn, ctx);
 }
 
-static void render_na(const char *key, const char *title, const char *reason, struct out *o)
+int iosec_view(const struct iosec *s, io_owner_fn owner, void *ctx, double interval_s,
+	       struct io_view *v)
 {
-	struct table t;
-	int r;
+	int err = 0, e;
 
-	table_init(&t, key, title);
-	table_col(&t, "source", "SOURCE", 0, true);
-	table_col(&t, "available", "AVAILABLE", 0, true);
-	r = table_row(&t);
-	table_str(&t, r, 0, key);
-	table_na(&t, r, 1, reason);
-	table_render(&t, o);
-	table_free(&t);
+	memset(v, 0, sizeof(*v));
+	v->taken = true;
+	v->interval_s = interval_s;
+	v->net_on = s->opts.net;
+	v->block_on = s->opts.block;
+	v->kvm_on = s->opts.kvm;
+	snprintf(v->net_na, sizeof(v->net_na), "%s", s->net_na);
+	snprintf(v->block_na, sizeof(v->block_na), "%s", s->block_na);
+	snprintf(v->kvm_na, sizeof(v->kvm_na), "%s", s->kvm_na);
+	v->has_net = s->net != NULL;
+	v->has_block = s->block != NULL;
+	v->has_kvm = s->kvm != NULL;
+	if (s->net && (e = netpath_view(s->net, owner, ctx, &v->net)))
+		err = e;
+	if (s->block && (e = blockio_view(s->block, owner, ctx, &v->block)))
+		err = e;
+	return err;
 }
 
-void iosec_render(struct iosec *s, const struct targets *ts, io_owner_fn owner, void *ctx,
-		  double interval_s, struct out *o)
+void io_view_free(struct io_view *v)
 {
-	if (s->opts.net) {
-		if (s->net)
-			netpath_render(s->net, ts, interval_s, o);
-		else
-			render_na("net_devices", "Network devices", s->net_na, o);
-	}
-	if (s->opts.block) {
-		if (s->block)
-			blockio_render(s->block, owner, ctx, interval_s, o);
-		else
-			render_na("block", "Block I/O", s->block_na, o);
-	}
-	if (s->opts.kvm) {
-		if (s->kvm)
-			kvmexit_render(s->kvm, owner, ctx, interval_s, o);
-		else
-			render_na("kvm", "KVM", s->kvm_na, o);
-	}
+	net_view_free(&v->net);
+	block_view_free(&v->block);
+	v->taken = false;
 }
 
 const char *iosec_na(const struct iosec *s, const char *part)

@@ -2,8 +2,10 @@
 /*
  * The I/O sections: network devices and paths, block I/O, KVM.  One entry point for the session:
  * open (open + configure + load + attach the BPF objects this kernel supports), collect an
- * interval, render the tables (text or JSON, through out/table.h), destroy.  The programs' own
- * cost is read by the session (session/capture.c) from their fds.
+ * interval, take its typed rows with their owners (iosec_view: report/io.c renders them), destroy.
+ * No renderer of net or block lives in io/; the KVM tables are still rendered by io/kvm.c
+ * (kvmexit_render).  The programs' own cost is read by the session (session/capture.c) from
+ * their fds.
  */
 #ifndef VP_IOSECTIONS_H
 #define VP_IOSECTIONS_H
@@ -12,10 +14,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "io/block.h"
+#include "io/net.h"
 #include "io/owner.h"
 
-struct targets;
-struct out;
 struct iosec;
 struct bpf_object;
 
@@ -31,10 +33,26 @@ int iosec_open(struct iosec **s, const struct iosec_opts *o);
 int iosec_collect(struct iosec *s);
 /* Every thread id the current deltas name (block submitters, vCPU threads): to attribute them. */
 void iosec_for_each_tid(const struct iosec *s, io_tid_fn fn, void *ctx);
-/* Tables: net_devices, net_paths, block, kvm, kvm_exits (each "not available" with the reason
- * where this kernel lacks the source). */
-void iosec_render(struct iosec *s, const struct targets *ts, io_owner_fn owner, void *ctx,
-		  double interval_s, struct out *o);
+
+/*
+ * One period's I/O as typed data: which parts were asked for and which loaded (with the reason
+ * when one did not), and the network and block rows with their owners.  The KVM part's rows
+ * stay in struct kvmexit (io/kvm.c renders them).
+ */
+struct io_view {
+	bool taken;
+	double interval_s;		  /* the period's length (block rates); 0: none */
+	bool net_on, block_on, kvm_on;	  /* asked for */
+	bool has_net, has_block, has_kvm; /* loaded */
+	char net_na[160], block_na[160], kvm_na[160];
+	struct net_view net;
+	struct block_view block;
+};
+
+/* The current deltas as an io_view (owners named by `owner`); io_view_free after. */
+int iosec_view(const struct iosec *s, io_owner_fn owner, void *ctx, double interval_s,
+	       struct io_view *v);
+void io_view_free(struct io_view *v);
 /* Why a part ("net", "block", "kvm") is not available; NULL when it loaded. */
 const char *iosec_na(const struct iosec *s, const char *part);
 

@@ -9,9 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "io/kvm.h"
-#include "io/sections.h"
-#include "session/exits.h"
 #include "report/sections.h"
 #include "sys/util.h"
 
@@ -617,13 +614,4 @@ void report_profiler(const struct capture *s, uint64_t span_ns, bool whole, stru
 	}
 	table_render(&t, o);
 	table_free(&t);
-}
-
-void report_io(struct capture *s, double interval_s, struct out *o)
-{
-	if (s->io)
-		iosec_render(s->io, &s->targets, capture_io_owner, s, interval_s, o);
-	if (s->io && iosec_kvm(s->io))
-		exits_render(iosec_kvm(s->io), capture_io_owner, s, 0, 0, NULL,
-			     "host stacks inside exits: run and compare only (--exit-folded)", o);
 }

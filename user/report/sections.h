@@ -71,7 +71,5 @@ void report_drops(const uint64_t *drops, const struct targets *ts, bool text_onl
 		  struct out *o);
 /* Per-program cost during the last interval, or (whole) since the capture started. */
 void report_profiler(const struct capture *s, uint64_t span_ns, bool whole, struct out *o);
-/* The I/O sections' current deltas (owners from verdicts already made). */
-void report_io(struct capture *s, double interval_s, struct out *o);
 
 #endif

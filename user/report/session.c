@@ -14,6 +14,7 @@
 #include "io/block.h"
 #include "report/doc.h"
 #include "report/html.h"
+#include "report/io.h"
 #include "report/sections.h"
 #include "report/session.h"
 #include "report/stacks.h"
@@ -910,9 +911,9 @@ void session_report_text(struct session *s, FILE *f, enum text_report what)
 		table_step_paths(s, st, &o);
 		fputc('\n', f);
 		table_step_disk(s, st, &o);
-		if (st->io.n) {
+		if (report_io_step_has(st)) {
 			fprintf(f, "\nI/O during the step\n");
-			table_set_render(&st->io, &o);
+			report_io_step(st, &o);
 		}
 		fputc('\n', f);
 		table_step_cpu(s, st, &o);
@@ -1130,9 +1131,9 @@ static void json_step(struct session *s, struct sess_step *st, struct jw *w, str
 	report_drops(st->drops, &s->cap.targets, false, o);
 	jw_obj_end(w);
 	jw_key(w, "io");
-	if (st->io.n) {
+	if (report_io_step_has(st)) {
 		jw_obj_begin(w);
-		table_set_render(&st->io, o);
+		report_io_step(st, o);
 		jw_obj_end(w);
 	} else {
 		jw_null(w);

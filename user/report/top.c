@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "report/io.h"
 #include "report/sections.h"
 #include "report/stacks.h"
 #include "report/top.h"

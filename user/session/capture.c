@@ -543,39 +543,46 @@ void capture_close(struct capture *c)
 	c->open = false;
 }
 
-int capture_io_target(const struct capture *c, uint32_t tid, uint64_t cgid)
+static int owner_put(int target, const char *ent, const char *role, char *entity, size_t elen,
+		     char *rbuf, size_t rlen)
 {
-	const struct verdict *v;
-	int i = cgid ? targets_by_blkcg(&c->targets, cgid) : -1;
-
-	if (i >= 0 || (cgid && !tid))
-		return i;
-	v = tid ? attribute_cached(&c->attr, tid) : NULL;
-	return v ? v->target : -1;
+	snprintf(entity, elen, "%s", ent);
+	snprintf(rbuf, rlen, "%s", role);
+	return target;
 }
 
-void capture_io_owner(void *ctx, uint32_t tid, uint64_t cgid, char *entity, size_t elen, char *role,
-		      size_t rlen)
+int capture_io_owner(void *ctx, const struct io_owner_key *k, char *entity, size_t elen, char *role,
+		     size_t rlen)
 {
 	const struct capture *c = ctx;
+	const struct target *t = NULL;
 	const struct verdict *v;
 
-	/* a bio's blkcg names its owner: the target holding that cgroup */
-	if (cgid) {
-		int i = targets_by_blkcg(&c->targets, cgid);
-
-		if (i >= 0) {
-			snprintf(entity, elen, "%s", c->targets.t[i].entity);
-			snprintf(role, rlen, "%s", c->targets.t[i].app_role);
-			return;
-		}
-		if (!tid) {
-			snprintf(entity, elen, "other");
-			snprintf(role, rlen, "cgroup:%llu", (unsigned long long)cgid);
-			return;
-		}
+	if (k->netns || k->tgid) {
+		/* a VM's netns is only where its VMM runs: a VM is found by its process */
+		if (k->netns)
+			t = targets_by_netns(&c->targets, k->netns);
+		if (t && t->kind != TARGET_CTR)
+			t = NULL;
+		if (!t && k->tgid)
+			t = targets_by_pid(&c->targets, k->tgid);
+		return t ? owner_put(t - c->targets.t, t->entity, t->app_role, entity, elen, role,
+				     rlen) :
+			   owner_put(-1, "", "", entity, elen, role, rlen);
 	}
-	v = tid ? attribute_cached(&c->attr, tid) : NULL;
-	snprintf(entity, elen, "%s", v ? v->entity : "other");
-	snprintf(role, rlen, "%s", v ? v->role : "unknown");
+	/* a bio's blkcg names its owner: the target holding that cgroup */
+	if (k->cgid) {
+		int i = targets_by_blkcg(&c->targets, k->cgid);
+		char cg[32];
+
+		if (i >= 0)
+			return owner_put(i, c->targets.t[i].entity, c->targets.t[i].app_role,
+					 entity, elen, role, rlen);
+		snprintf(cg, sizeof(cg), "cgroup:%llu", (unsigned long long)k->cgid);
+		if (!k->tid)
+			return owner_put(-1, "other", cg, entity, elen, role, rlen);
+	}
+	v = k->tid ? attribute_cached(&c->attr, k->tid) : NULL;
+	return v ? owner_put(v->target, v->entity, v->role, entity, elen, role, rlen) :
+		   owner_put(-1, "other", "unknown", entity, elen, role, rlen);
 }

@@ -15,6 +15,7 @@
 #include "account/collect.h"
 #include "account/kernel_check.h"
 #include "account/targets.h"
+#include "io/owner.h"
 #include "probe/account.h"
 #include "probe/kernel.h"
 #include "stack/profile.h"
@@ -130,10 +131,12 @@ void capture_interval_free(struct capture_interval *ci);
 /* Take the I/O sections' deltas and attribute the threads they name. */
 void capture_io(struct capture *c);
 void capture_close(struct capture *c);
-/* Owner lookup for the I/O tables: reads verdicts already made, never classifies. */
-/* The target (index) a bio's owner is: its blkcg's target, else its submitter's; -1 none. */
-int capture_io_target(const struct capture *c, uint32_t tid, uint64_t cgid);
-void capture_io_owner(void *ctx, uint32_t tid, uint64_t cgid, char *entity, size_t elen, char *role,
-		      size_t rlen);
+/*
+ * The I/O sections' owner lookup (io/owner.h): reads verdicts and targets already made, never
+ * classifies.  A bio's owner is its blkcg's target, else its submitter's; a tap's its holder's
+ * target; a veth end's the container in its netns.
+ */
+int capture_io_owner(void *ctx, const struct io_owner_key *k, char *entity, size_t elen, char *role,
+		     size_t rlen);
 
 #endif

@@ -50,6 +50,7 @@ static void step_free(struct sess_step *st)
 	agg_free(&st->agg);
 	stack_profile_free(&st->stacks);
 	stack_profile_free(&st->exit_stacks);
+	io_view_free(&st->io_view);
 	table_set_free(&st->io);
 	for (int i = 0; i < st->ntl; i++) {
 		free(st->tl[i].rows);
@@ -372,14 +373,14 @@ static void net_totals(struct session *s, struct net_split *out, const struct ne
 		const struct net_dev *d = &np->devs[i];
 		const struct vp_net_stats *b = net_base_of(base, &d->info.key);
 		const struct vp_net_stats zero = { 0 };
-		const struct target *t = netpath_owner(np, d, &s->cap.targets);
+		int t = netpath_owner(np, d, capture_io_owner, &s->cap, NULL, 0);
 		struct path_sum *ps;
 		uint64_t proc;
 
 		if (!b)
 			b = &zero;
-		if (t)
-			ps = &out->target[t - s->cap.targets.t];
+		if (t >= 0)
+			ps = &out->target[t];
 		else if (d->kind == NET_BRIDGE)
 			ps = &out->bridge;
 		else
@@ -398,7 +399,7 @@ static void net_totals(struct session *s, struct net_split *out, const struct ne
 /*
  * The block I/O of the measured window per owner: the block section's deltas now are exactly
  * the window's (collected at its start and end).  A bio's owner is its blkcg's target, else its
- * submitter's (capture_io_target), as the block table names them.
+ * submitter's (capture_io_owner), as the block table names them.
  */
 static void disk_totals(struct session *s, struct sess_step *st)
 {
@@ -438,7 +439,9 @@ static void disk_totals(struct session *s, struct sess_step *st)
 
 		if (!r->delta.ops)
 			continue;
-		t = capture_io_target(&s->cap, r->key.tid, cgid);
+		t = capture_io_owner(&s->cap,
+				     &(struct io_owner_key){ .tid = r->key.tid, .cgid = cgid },
+				     NULL, 0, NULL, 0);
 		disk_sum_add(t >= 0 && t < n ? &st->disk.target[t] : &st->disk.other, r->key.op,
 			     r->key.flags, !strcmp(blockio_submitter_role(&r->key), "writeback"),
 			     &r->delta);
@@ -467,8 +470,9 @@ static void disk_totals(struct session *s, struct sess_step *st)
 }
 
 /*
- * The network / block / KVM tables over the step: the I/O sections hold exactly the step's deltas
- * right now (collected at its start and end), so keep their tables for the report.
+ * The network / block / KVM figures over the step: the I/O sections hold exactly the step's
+ * deltas right now (collected at its start and end), so keep them for the report -- the network
+ * and block rows typed, the KVM tables rendered.
  */
 static void step_io(struct session *s, struct sess_step *st)
 {
@@ -477,16 +481,17 @@ static void step_io(struct session *s, struct sess_step *st)
 
 	if (!s->cap.io)
 		return;
+	io_view_free(&st->io_view);
+	iosec_view(s->cap.io, capture_io_owner, &s->cap, secs, &st->io_view);
 	out_init_keep(&o, &st->io);
-	iosec_render(s->cap.io, &s->cap.targets, capture_io_owner, &s->cap, secs, &o);
-	if (iosec_kvm(s->cap.io))
-		exits_render(iosec_kvm(s->cap.io), capture_io_owner, &s->cap,
-			     st->have_res ? st->res.requests : 0,
-			     st->target >= 0 ? (uint32_t)s->cap.targets.t[st->target].pid : 0,
-			     st->stacks.on ? &st->exit_stacks : NULL,
-			     s->cap.stacks_na[0] ? s->cap.stacks_na :
-						   "stack sampling off (--stacks)",
-			     &o);
+	if (!iosec_kvm(s->cap.io))
+		return;
+	kvmexit_render(iosec_kvm(s->cap.io), capture_io_owner, &s->cap, secs, &o);
+	exits_render(iosec_kvm(s->cap.io), capture_io_owner, &s->cap,
+		     st->have_res ? st->res.requests : 0,
+		     st->target >= 0 ? (uint32_t)s->cap.targets.t[st->target].pid : 0,
+		     st->stacks.on ? &st->exit_stacks : NULL,
+		     s->cap.stacks_na[0] ? s->cap.stacks_na : "stack sampling off (--stacks)", &o);
 }
 
 /*
@@ -618,7 +623,8 @@ int session_run_step(struct session *s, struct sess_step *st)
 			st->lost = true;
 			st->lost_at_s = (t->gone_mono_ns - s->t0_mono) / 1e9;
 			snprintf(st->skip_reason, sizeof(st->skip_reason),
-				 "target lost at %.1fs, before the step's load started", st->lost_at_s);
+				 "target lost at %.1fs, before the step's load started",
+				 st->lost_at_s);
 		} else {
 			snprintf(st->skip_reason, sizeof(st->skip_reason),
 				 "target %s was lost earlier", t->entity);

@@ -239,7 +239,7 @@ static void entity_of(io_owner_fn owner, void *ctx, uint32_t tid, uint32_t tgid,
 
 	ent[0] = '\0';
 	if (owner)
-		owner(ctx, tid, 0, ent, elen, role, sizeof(role));
+		owner(ctx, &(struct io_owner_key){ .tid = tid }, ent, elen, role, sizeof(role));
 	if (!ent[0])
 		snprintf(ent, elen, "pid:%u", tgid);
 }

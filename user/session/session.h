@@ -14,6 +14,7 @@
 
 #include "account/attribute.h"
 #include "account/disk_check.h"
+#include "io/sections.h"
 #include "load/command.h"
 #include "load/load.h"
 #include "load/reqcount.h"
@@ -89,7 +90,11 @@ struct sess_step {
 	struct guest_split guest;
 	char guest_na[192]; /* why EXITS is not available for a VM */
 
-	/* network devices, block I/O and KVM over the step: their tables, made when it ended */
+	/*
+	 * network devices, block I/O and KVM over the step, taken when it ended: the network and
+	 * block rows typed (report/io.c renders them), the KVM tables made then
+	 */
+	struct io_view io_view;
 	struct table_set io;
 
 	/* sampled stacks over the measured window, per owner (stacks.on: sampling ran) */
@@ -145,7 +150,7 @@ struct session {
 	bool stop; /* a signal arrived: finish the current step's report and stop */
 	int nsteps, capsteps;
 	struct sess_step *steps;
-	char testbed[64]; /* name of the testbed the session brought up, "" none */
+	char testbed[64];  /* name of the testbed the session brought up, "" none */
 	char workload[16]; /* compare --workload: "http", "disk-read", "disk-write"; "" none */
 	/* each target's idle CPU % of the host, measured before the first step */
 	bool have_baseline;

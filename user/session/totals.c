@@ -247,22 +247,20 @@ static bool net_moved(const struct vp_net_stats *s)
 	return s->rx_pkts || s->tx_pkts || s->sirq_ns[0] || s->sirq_ns[1] || s->proc_ns;
 }
 
-static int add_net(struct totals *t, const struct capture *c, uint64_t now)
+static int add_net(struct totals *t, struct capture *c, uint64_t now)
 {
 	struct netpath *np = c->io ? iosec_net(c->io) : NULL;
 
 	for (int i = 0; np && i < np->ndev; i++) {
 		const struct net_dev *d = &np->devs[i];
-		const struct target *tg;
 		struct tot_net key = {}, *s;
 
 		if (!net_moved(&d->delta))
 			continue;
-		tg = netpath_owner(np, d, &c->targets);
+		netpath_owner(np, d, capture_io_owner, c, key.key.owner, sizeof(key.key.owner));
 		key.key.netns = d->info.key.netns;
 		key.key.ifindex = d->info.key.ifindex;
 		snprintf(key.key.dev, sizeof(key.key.dev), "%s", d->have_info ? d->info.name : "?");
-		snprintf(key.key.owner, sizeof(key.key.owner), "%s", tg ? tg->entity : "");
 		if (d->kind == NET_TAP)
 			snprintf(key.key.vhost, sizeof(key.key.vhost), "%s",
 				 vhost_mode_name(d->vhost));
@@ -306,7 +304,8 @@ static int add_block(struct totals *t, struct capture *c, uint64_t now)
 			continue;
 		char ent[ENTITY_LEN] = "", role[ROLE_LEN] = "";
 
-		capture_io_owner(c, r->key.tid, cgid, ent, sizeof(ent), role, sizeof(role));
+		capture_io_owner(c, &(struct io_owner_key){ .tid = r->key.tid, .cgid = cgid }, ent,
+				 sizeof(ent), role, sizeof(role));
 		if (!ent[0] || !strcmp(ent, "other"))
 			snprintf(role, sizeof(role), "%s", TOTALS_OTHER_REST);
 		if (*blockio_submitter_role(&r->key))
@@ -340,7 +339,8 @@ static struct tot_kvm *kvm_series(struct totals *t, struct capture *c, uint32_t 
 	struct tot_kvm key = {};
 	char role[ROLE_LEN];
 
-	capture_io_owner(c, tid, 0, key.key.entity, sizeof(key.key.entity), role, sizeof(role));
+	capture_io_owner(c, &(struct io_owner_key){ .tid = tid }, key.key.entity,
+			 sizeof(key.key.entity), role, sizeof(role));
 	snprintf(key.key.thread, sizeof(key.key.thread), "%s", thread);
 	snprintf(key.key.reason, sizeof(key.key.reason), "%s", reason);
 	return array_find_or_add((void **)&t->kvm, &t->nkvm, &t->capkvm, sizeof(*t->kvm), &key.key,
