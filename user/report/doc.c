@@ -164,12 +164,16 @@ const char *const doc_cat_name[DCAT_N] = {
 
 enum doc_cat doc_category(const char *entity, const char *role, const char *target)
 {
-	if (!strcmp(entity, "loadgen"))
+	switch (cost_charge_of(entity, !strcmp(entity, target))) {
+	case CHARGE_LOADGEN:
 		return DCAT_LOADGEN;
-	if (!strcmp(entity, "profiler"))
+	case CHARGE_PROFILER:
 		return DCAT_PROFILER;
-	if (strcmp(entity, target))
+	case CHARGE_OTHER:
 		return DCAT_OTHER;
+	case CHARGE_TARGET:
+		break;
+	}
 	switch (cost_part_of_role(role)) {
 	case PART_OWN:
 		return DCAT_OWN;
