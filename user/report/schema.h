@@ -102,7 +102,7 @@ enum skt {
 	X(io_us, SKT_NULL | SKT_NUM, "us/req")               \
 	X(irq_poll_us, SKT_NUM, "us")                        \
 	X(irq_time_accounting, SKT_NULL | SKT_STR, "")       \
-	X(isolation, SKT_ARR, "")                            \
+	X(isolation, SKT_NULL | SKT_STR | SKT_ARR, "")       \
 	X(ivcsw, SKT_INT, "count")                           \
 	X(kernel, SKT_STR, "")                               \
 	X(kernel_check, SKT_ARR, "")                         \
@@ -134,7 +134,7 @@ enum skt {
 	X(load, SKT_NULL | SKT_OBJ, "")                      \
 	X(load_cmd, SKT_NULL | SKT_OBJ, "")                  \
 	X(loaded, SKT_STR, "")                               \
-	X(loadgen_bound, SKT_STR, "")                        \
+	X(loadgen_bound, SKT_NULL | SKT_STR, "")             \
 	X(loadgen_busy_pct, SKT_NUM, "%")                    \
 	X(loadgen_pct, SKT_NUM, "%")                         \
 	X(loadgen_rq_pct, SKT_NUM, "%")                      \
@@ -205,6 +205,7 @@ enum skt {
 	X(requests_reason, SKT_NULL | SKT_STR, "")           \
 	X(requests_source, SKT_NULL | SKT_STR, "")           \
 	X(role, SKT_STR, "")                                 \
+	X(roles, SKT_NULL | SKT_STR, "")                     \
 	X(rq_delay_avg_us, SKT_NULL | SKT_NUM, "us")         \
 	X(rq_delay_max_us, SKT_NULL | SKT_NUM, "us")         \
 	X(run_ns, SKT_INT, "ns")                             \
