@@ -1,10 +1,9 @@
 #!/usr/bin/env bash
 # virtprof run as a user runs it: a real nginx on loopback placed in a fresh cgroup given as the
 # --container target; the JSON validates against docs/session.schema.json, which names each of its
-# members; requests counted by
-# the generator == nginx's log; the server's CPU lands on ctr:<cgroup> app and the generator's on
-# loadgen; coverage 100 +- 2%; SIGINT mid-run still writes the report; bad input exits 2 before
-# any traffic.
+# members; requests counted by the generator == nginx's log; the server's CPU lands on
+# ctr:<cgroup> app and the generator's on loadgen; coverage 100 +- 2%; SIGINT mid-run still writes
+# the report; bad input exits 2 before any traffic.
 . "$(dirname "$0")/../lib.sh"
 . "$REPO/tests/nginx/nginx.sh"
 need_root
