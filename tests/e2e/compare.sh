@@ -25,8 +25,9 @@ ct0=$(log_count container)
 	--json "$tmp/a.json" --csv "$tmp" >"$tmp/a.txt" 2>"$tmp/a.err" ||
 	{ cat "$tmp/a.err"; fail "compare exited $?"; }
 "$VIRTPROF" testbed status --name "$tb" >/dev/null 2>&1 || fail "a testbed that was up before must stay up"
-/usr/bin/python3 "$REPO/scripts/validate-json.py" "$REPO/docs/session.schema.json" "$tmp/a.json" ||
-	fail "JSON does not validate against docs/session.schema.json"
+/usr/bin/python3 "$REPO/scripts/validate-json.py" --all-named "$REPO/docs/session.schema.json" \
+	"$tmp/a.json" ||
+	fail "JSON does not validate against docs/session.schema.json, or has a member it does not name"
 grep -q "^Comparison" "$tmp/a.txt" || fail "no comparison table in the text output"
 # without -v the text is the summary: the comparison first, no per-step sections
 head -n 1 "$tmp/a.txt" | grep -q "^Comparison" || fail "the text output does not start with the comparison"

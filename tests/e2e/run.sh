@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # virtprof run as a user runs it: a real nginx on loopback placed in a fresh cgroup given as the
-# --container target; the JSON validates against docs/session.schema.json; requests counted by
-# the generator == nginx's log; the server's CPU lands on ctr:<cgroup> app and the generator's on
-# loadgen; coverage 100 +- 2%; SIGINT mid-run still writes the report; bad input exits 2 before
-# any traffic.
+# --container target; the JSON validates against docs/session.schema.json, which names each of its
+# members; requests counted by the generator == nginx's log; the server's CPU lands on
+# ctr:<cgroup> app and the generator's on loadgen; coverage 100 +- 2%; SIGINT mid-run still writes
+# the report; bad input exits 2 before any traffic.
 . "$(dirname "$0")/../lib.sh"
 . "$REPO/tests/nginx/nginx.sh"
 need_root
@@ -25,8 +25,9 @@ ent=$NGX_ENT
 	--json "$tmp/a.json" --csv "$tmp" >"$tmp/a.txt" 2>"$tmp/a.err" ||
 	fail "run exited $?: $(cat "$tmp/a.err")"
 nginx_log_settle
-/usr/bin/python3 "$REPO/scripts/validate-json.py" "$REPO/docs/session.schema.json" "$tmp/a.json" ||
-	fail "JSON does not validate"
+# --all-named: every member the writer put there is named by the schema (report/schema.h's scope)
+/usr/bin/python3 "$REPO/scripts/validate-json.py" --all-named "$REPO/docs/session.schema.json" \
+	"$tmp/a.json" || fail "JSON does not validate, or has a member the schema does not name"
 j="$tmp/a.json"
 assert_eq "$(jq '.steps[0].load.totals.requests' "$j")" 1600 "generator's request count"
 assert_eq "$(nginx_log_lines)" 1600 "nginx access-log lines"

@@ -297,15 +297,15 @@ void classify_thread(const struct thread_facts *f, const struct targets *ts, int
 	int best;
 
 	if (self_role == SELF_LOADGEN) {
-		set_attr(out, "loadgen", "workers", -1);
+		set_attr(out, ENTITY_LOADGEN, "workers", -1);
 		return;
 	}
 	if (self_role == SELF_LOADGEN_CMD) {
-		set_attr(out, "loadgen", "command", -1);
+		set_attr(out, ENTITY_LOADGEN, "command", -1);
 		return;
 	}
 	if (self_role == SELF_PROFILER) {
-		set_attr(out, "profiler", "control", -1);
+		set_attr(out, ENTITY_PROFILER, "control", -1);
 		return;
 	}
 
@@ -321,8 +321,8 @@ void classify_thread(const struct thread_facts *f, const struct targets *ts, int
 		set_attr(out, parent->entity, parent->role, parent->target);
 		return;
 	}
-	if (parent && !strcmp(parent->entity, "loadgen") && !kthread) {
-		set_attr(out, "loadgen", parent->role, -1);
+	if (parent && !strcmp(parent->entity, ENTITY_LOADGEN) && !kthread) {
+		set_attr(out, ENTITY_LOADGEN, parent->role, -1);
 		return;
 	}
 	if (kthread) {

@@ -11,6 +11,10 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* The entities of virtprof's own threads: the one spelling attribution, cost model and reports use. */
+#define ENTITY_LOADGEN "loadgen"
+#define ENTITY_PROFILER "profiler"
+
 /* SELF_LOADGEN_CMD: a load command virtprof started (--load-cmd), known by its cgroup */
 enum self_role { SELF_NONE = 0, SELF_PROFILER, SELF_LOADGEN, SELF_LOADGEN_CMD };
 

@@ -23,13 +23,14 @@
 #include "report/diff.h"
 #include "report/doc.h"
 #include "report/html.h"
+#include "report/schema.h"
 #include "report/svg.h"
 #include "sys/util.h"
 
 const char *const diff_metric_key[DM_N] = {
-	[DM_LOADGEN] = "loadgen_us", [DM_OWN] = "own_us",     [DM_VIRT] = "virt_us",
-	[DM_PATH] = "path_us",	     [DM_OTHER] = "other_us", [DM_P99] = "p99_ms",
-	[DM_RPS] = "req_per_s",
+	[DM_LOADGEN] = SK(loadgen_us), [DM_OWN] = SK(own_us),	  [DM_VIRT] = SK(virt_us),
+	[DM_PATH] = SK(path_us),       [DM_OTHER] = SK(other_us), [DM_P99] = SK(p99_ms),
+	[DM_RPS] = SK(req_per_s),
 };
 
 int diff_parse_gate(const char *expr, struct diff_gate *g, char *msg, size_t len)
@@ -123,13 +124,13 @@ static double interval_cpu(const json_t *p, enum diff_metric m, const char *targ
 	const json_t *e;
 	size_t k;
 
-	json_array_foreach(doc_arr(p, "entities"), k, e)
+	json_array_foreach(doc_arr(p, SK(entities)), k, e)
 	{
-		const char *en = doc_str(e, "entity"), *ro = doc_str(e, "role");
+		const char *en = doc_str(e, SK(entity)), *ro = doc_str(e, SK(role));
 		enum doc_cat c;
 		double b;
 
-		if (!en || !ro || !doc_num(e, "busy_ns", &b))
+		if (!en || !ro || !doc_num(e, SK(busy_ns), &b))
 			continue;
 		c = doc_category(en, ro, target);
 		if (m == DM_PATH || (m == DM_LOADGEN && c == DCAT_LOADGEN) ||
@@ -179,8 +180,8 @@ static double ratio_rse(const struct ratio *x)
 /* An interval that counts: measured, and not the stub closed when a step ends. */
 static bool full_interval(const json_t *p, double nominal, double *end, double *iv)
 {
-	return !doc_true(p, "warmup") && doc_num(p, "mono_ns", end) &&
-	       doc_num(p, "interval_s", iv) && *iv >= nominal / 2;
+	return !doc_true(p, SK(warmup)) && doc_num(p, SK(mono_ns), end) &&
+	       doc_num(p, SK(interval_s), iv) && *iv >= nominal / 2;
 }
 
 /*
@@ -191,7 +192,8 @@ static bool full_interval(const json_t *p, double nominal, double *end, double *
  */
 static double figure_stderr(const json_t *st, enum diff_metric m, double value, double nominal)
 {
-	const json_t *lt = doc_arr(doc_get(st, "load"), "timeline"), *tl = doc_arr(st, "timeline");
+	const json_t *lt = doc_arr(doc_get(st, SK(load)), SK(timeline)),
+		     *tl = doc_arr(st, SK(timeline));
 	const char *target = doc_step_target(st);
 	struct spread s = { 0 };
 	struct ratio x = { 0 };
@@ -205,9 +207,9 @@ static double figure_stderr(const json_t *st, enum diff_metric m, double value, 
 
 			if (!doc_whole_second(st, p))
 				continue;
-			if (m == DM_P99 && doc_num(p, "p99_us", &v))
+			if (m == DM_P99 && doc_num(p, SK(p99_us), &v))
 				spread_add(&s, v / 1e3);
-			else if (m == DM_RPS && doc_num(p, "requests", &v))
+			else if (m == DM_RPS && doc_num(p, SK(requests), &v))
 				spread_add(&s, v);
 		}
 		return s.n >= 2 ? spread_sd(&s) / sqrt(s.n) : NAN;
@@ -223,8 +225,8 @@ static double figure_stderr(const json_t *st, enum diff_metric m, double value, 
 			{
 				double start, r;
 
-				if (!doc_whole_second(st, q) || !doc_num(q, "mono_ns", &start) ||
-				    !doc_num(q, "requests", &r))
+				if (!doc_whole_second(st, q) || !doc_num(q, SK(mono_ns), &start) ||
+				    !doc_num(q, SK(requests), &r))
 					continue;
 				start += 0.5e9; /* the middle of that second */
 				if (start > end - iv * 1e9 && start <= end)
@@ -237,8 +239,8 @@ static double figure_stderr(const json_t *st, enum diff_metric m, double value, 
 		{
 			double start, r, cpu = 0;
 
-			if (!doc_whole_second(st, q) || !doc_num(q, "mono_ns", &start) ||
-			    !doc_num(q, "requests", &r))
+			if (!doc_whole_second(st, q) || !doc_num(q, SK(mono_ns), &start) ||
+			    !doc_num(q, SK(requests), &r))
 				continue;
 			json_array_foreach(tl, i, p)
 			{
@@ -265,9 +267,9 @@ static int steps_in(const json_t *x, const json_t *y, const char *xn, const char
 	const json_t *st;
 	size_t i;
 
-	json_array_foreach(doc_arr(x, "steps"), i, st)
+	json_array_foreach(doc_arr(x, SK(steps)), i, st)
 	{
-		const char *l = doc_str(st, "label");
+		const char *l = doc_str(st, SK(label));
 
 		if (!l) {
 			snprintf(msg, len, "%s: step %zu has no label: not a step virtprof wrote",
@@ -306,18 +308,18 @@ int diff_sessions(const json_t *a, const json_t *b, struct diff *d, char *msg, s
 	const json_t *ra;
 	size_t i;
 
-	doc_num(a, "interval_s", &iva);
-	doc_num(b, "interval_s", &ivb);
+	doc_num(a, SK(interval_s), &iva);
+	doc_num(b, SK(interval_s), &ivb);
 	if (steps_in(a, b, "A", "B", msg, len) || steps_in(b, a, "B", "A", msg, len))
 		return -EINVAL;
-	if (!json_array_size(doc_arr(a, "comparison"))) {
+	if (!json_array_size(doc_arr(a, SK(comparison)))) {
 		snprintf(msg, len,
 			 "nothing to compare: A has no comparison rows (no step completed)");
 		return -EINVAL;
 	}
-	json_array_foreach(doc_arr(a, "comparison"), i, ra)
+	json_array_foreach(doc_arr(a, SK(comparison)), i, ra)
 	{
-		const char *step = doc_str(ra, "step"), *target = doc_str(ra, "target");
+		const char *step = doc_str(ra, SK(step)), *target = doc_str(ra, SK(target));
 		const json_t *rb = step && target ? doc_comparison_row(b, step, target) : NULL;
 		const json_t *sa, *sb;
 
@@ -401,11 +403,11 @@ void diff_table(const struct diff *d, struct out *o)
 
 	table_init(&t, "changes",
 		   "B against A (u: 2 standard errors of the change, from the intervals)");
-	table_col(&t, "step", "STEP", 0, true);
-	table_col(&t, "target", "TARGET", 0, true);
+	table_col(&t, SK(step), "STEP", 0, true);
+	table_col(&t, SK(target), "TARGET", 0, true);
 	table_col(&t, "metric", "METRIC", 0, true);
-	table_col(&t, "a", "A", 2, false);
-	table_col(&t, "b", "B", 2, false);
+	table_col(&t, SK(a), "A", 2, false);
+	table_col(&t, SK(b), "B", 2, false);
 	table_col(&t, "delta", "B-A", 2, false);
 	table_col(&t, "delta_pct", "B-A%", 1, false);
 	table_col(&t, "u", "+-u", 2, false);
@@ -480,7 +482,7 @@ void diff_html(FILE *f, const struct diff *d, const json_t *a, const json_t *b, 
 {
 	static const char *const names[] = { "LOADGEN", "OWN", "VIRT", "PATH" };
 	static const char *const colors[] = { "#8a8f98", "#2f6db5", "#d1495b", "#2e9e5b" };
-	static const char *const keys[] = { "loadgen_us", "own_us", "virt_us", "path_us" };
+	static const char *const keys[] = { SK(loadgen_us), SK(own_us), SK(virt_us), SK(path_us) };
 	static struct svg_bar bars[512];
 	static char group[256][200], data[512][300];
 	char *buf = NULL;
@@ -512,9 +514,9 @@ void diff_html(FILE *f, const struct diff *d, const json_t *a, const json_t *b, 
 		fprintf(f, "<p><b>verdict: %s</b> (exit %d)</p>\n", fails ? "FAIL" : "pass",
 			fails ? 1 : 0);
 	fputs("<h2>CPU per request, A and B side by side</h2>\n<div class=\"card\">", f);
-	json_array_foreach(doc_arr(a, "comparison"), i, ra)
+	json_array_foreach(doc_arr(a, SK(comparison)), i, ra)
 	{
-		const char *step = doc_str(ra, "step"), *target = doc_str(ra, "target");
+		const char *step = doc_str(ra, SK(step)), *target = doc_str(ra, SK(target));
 		const json_t *r2[2] = { ra, doc_comparison_row(b, step, target) };
 
 		if (!step || !target || !r2[1] || ng >= 256 || nb + 2 > 512)
@@ -561,8 +563,7 @@ void diff_html(FILE *f, const struct diff *d, const json_t *a, const json_t *b, 
 		jw_obj_end(&o.jw);
 		fclose(m);
 		doc = json_loadb(buf, len, 0, NULL);
-		html_table(f, NULL, doc_arr(doc, "changes"), doc_arr(doc, "changes_notes"),
-			   doc_get(doc, "changes_decimals"));
+		html_table_of(f, NULL, doc, "changes");
 		json_decref(doc);
 		free(buf);
 	}

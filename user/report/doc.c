@@ -8,12 +8,13 @@
 #include <string.h>
 
 #include "report/doc.h"
+#include "report/schema.h"
 #include "session/cost.h"
 #include "sys/util.h"
 
 static json_t *check_schema(json_t *root, const char *what, int *exit_code)
 {
-	const char *schema = doc_str(root, "schema");
+	const char *schema = doc_str(root, SK(schema));
 
 	if (!json_is_object(root)) {
 		vp_err("%s: not a virtprof session (the top level is not a JSON object)", what);
@@ -30,7 +31,7 @@ static json_t *check_schema(json_t *root, const char *what, int *exit_code)
 		       what, schema, SESSION_SCHEMA);
 		goto bad;
 	}
-	if (!doc_arr(root, "steps")) {
+	if (!doc_arr(root, SK(steps))) {
 		vp_err("%s: schema %s but no \"steps\" array: truncated or edited file", what,
 		       schema);
 		goto bad;
@@ -104,9 +105,30 @@ bool doc_true(const json_t *obj, const char *key)
 	return json_is_true(doc_get(obj, key));
 }
 
+/* obj["<table><suffix>"] */
+static json_t *doc_companion(const json_t *obj, const char *table, const char *suffix)
+{
+	char k[256];
+
+	snprintf(k, sizeof(k), "%s%s", table, suffix);
+	return doc_get(obj, k);
+}
+
+json_t *doc_notes(const json_t *obj, const char *table)
+{
+	json_t *v = doc_companion(obj, table, SK_NOTES_SUFFIX);
+
+	return json_is_array(v) ? v : NULL;
+}
+
+json_t *doc_decimals(const json_t *obj, const char *table)
+{
+	return doc_companion(obj, table, SK_DECIMALS_SUFFIX);
+}
+
 const char *doc_step_target(const json_t *step)
 {
-	const char *t = doc_str(step, "target");
+	const char *t = doc_str(step, SK(target));
 
 	return t ? t : "-";
 }
@@ -116,9 +138,9 @@ const json_t *doc_find_step(const json_t *root, const char *label, const char *t
 	const json_t *st;
 	size_t i;
 
-	json_array_foreach(doc_arr(root, "steps"), i, st)
+	json_array_foreach(doc_arr(root, SK(steps)), i, st)
 	{
-		const char *l = doc_str(st, "label");
+		const char *l = doc_str(st, SK(label));
 
 		if (l && !strcmp(l, label) && !strcmp(doc_step_target(st), target))
 			return st;
@@ -128,12 +150,12 @@ const json_t *doc_find_step(const json_t *root, const char *label, const char *t
 
 json_t *doc_comparison_row(const json_t *root, const char *label, const char *target)
 {
-	json_t *rows = doc_arr(root, "comparison"), *r;
+	json_t *rows = doc_arr(root, SK(comparison)), *r;
 	size_t i;
 
 	json_array_foreach(rows, i, r)
 	{
-		const char *s = doc_str(r, "step"), *t = doc_str(r, "target");
+		const char *s = doc_str(r, SK(step)), *t = doc_str(r, SK(target));
 
 		if (s && t && !strcmp(s, label) && !strcmp(t, target))
 			return r;
@@ -143,13 +165,13 @@ json_t *doc_comparison_row(const json_t *root, const char *label, const char *ta
 
 json_t *doc_overhead_row(const json_t *step)
 {
-	json_t *rows = doc_arr(doc_get(step, "cpu"), "overhead"), *r;
+	json_t *rows = doc_arr(doc_get(step, SK(cpu)), SK(overhead)), *r;
 	const char *target = doc_step_target(step);
 	size_t i;
 
 	json_array_foreach(rows, i, r)
 	{
-		const char *t = doc_str(r, "target");
+		const char *t = doc_str(r, SK(target));
 
 		if (t && !strcmp(t, target))
 			return r;
@@ -164,12 +186,16 @@ const char *const doc_cat_name[DCAT_N] = {
 
 enum doc_cat doc_category(const char *entity, const char *role, const char *target)
 {
-	if (!strcmp(entity, "loadgen"))
+	switch (cost_charge_of(entity, !strcmp(entity, target))) {
+	case CHARGE_LOADGEN:
 		return DCAT_LOADGEN;
-	if (!strcmp(entity, "profiler"))
+	case CHARGE_PROFILER:
 		return DCAT_PROFILER;
-	if (strcmp(entity, target))
+	case CHARGE_OTHER:
 		return DCAT_OTHER;
+	case CHARGE_TARGET:
+		break;
+	}
 	switch (cost_part_of_role(role)) {
 	case PART_OWN:
 		return DCAT_OWN;
@@ -184,8 +210,9 @@ bool doc_whole_second(const json_t *step, const json_t *p)
 {
 	double sec, elapsed;
 
-	return !doc_true(p, "warmup") && doc_num(p, "sec", &sec) &&
-	       doc_num(doc_get(step, "load"), "elapsed_s", &elapsed) && sec + 1 <= elapsed + 1e-3;
+	return !doc_true(p, SK(warmup)) && doc_num(p, SK(sec), &sec) &&
+	       doc_num(doc_get(step, SK(load)), SK(elapsed_s), &elapsed) &&
+	       sec + 1 <= elapsed + 1e-3;
 }
 
 void html_escape(FILE *f, const char *s)

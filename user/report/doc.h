@@ -28,6 +28,9 @@ json_t *doc_arr(const json_t *obj, const char *key);
 const char *doc_str(const json_t *obj, const char *key);
 bool doc_num(const json_t *obj, const char *key, double *v);
 bool doc_true(const json_t *obj, const char *key);
+/* A table's companions (report/schema.h): "<table>_notes" when an array, "<table>_decimals". */
+json_t *doc_notes(const json_t *obj, const char *table);
+json_t *doc_decimals(const json_t *obj, const char *table);
 
 /* The step of that label and target, or NULL. */
 const json_t *doc_find_step(const json_t *root, const char *label, const char *target);

@@ -15,6 +15,7 @@
 #include "out/table.h"
 #include "report/doc.h"
 #include "report/html.h"
+#include "report/schema.h"
 #include "report/svg.h"
 #include "sys/util.h"
 
@@ -254,6 +255,11 @@ void html_table(FILE *f, const char *title, const json_t *rows, const json_t *nt
 	notes(f, nts);
 }
 
+void html_table_of(FILE *f, const char *title, const json_t *obj, const char *table)
+{
+	html_table(f, title, doc_arr(obj, table), doc_notes(obj, table), doc_decimals(obj, table));
+}
+
 static bool is_table(const json_t *v)
 {
 	return json_is_array(v) && (!json_array_size(v) || json_is_object(json_array_get(v, 0)));
@@ -274,7 +280,7 @@ static bool all_objects(const json_t *obj)
  * object of objects such as the load's latency). */
 static bool decimals_of_table(const json_t *obj, const char *k)
 {
-	static const char sfx[] = "_decimals";
+	static const char sfx[] = SK_DECIMALS_SUFFIX;
 	size_t kl = strlen(k), sl = sizeof(sfx) - 1;
 	char base[256];
 
@@ -325,8 +331,8 @@ static void html_members(FILE *f, const json_t *obj, const char *const *skip)
 			skipped |= !strcmp(k, skip[i]);
 		if (skipped)
 			continue;
-		snprintf(nk, sizeof(nk), "%s_notes", k);
-		snprintf(dk, sizeof(dk), "%s_decimals", k);
+		snprintf(nk, sizeof(nk), "%s" SK_NOTES_SUFFIX, k);
+		snprintf(dk, sizeof(dk), "%s" SK_DECIMALS_SUFFIX, k);
 		if (json_is_object(v) && decimals_of_table(obj, k)) {
 			continue; /* how its table rounds: used there */
 		} else if (json_is_array(v) && kl > 6 && !strcmp(k + kl - 6, "_notes")) {
@@ -408,8 +414,8 @@ static const char *const verdict_colors[S_N] = {
 };
 /* the JSON member each segment is: comparison row for LOADGEN/OWN, overhead row for the parts */
 static const char *const verdict_keys[S_N] = {
-	"loadgen_us", "own_us",	    "emul_us", "io_us",	    "vhost_us", "kvm_us",
-	"exits_us",   "runtime_us", "path_us", "bridge_us", "disk_us",	"unknown_us",
+	SK(loadgen_us), SK(own_us),	SK(emul_us), SK(io_us),	    SK(vhost_us), SK(kvm_us),
+	SK(exits_us),	SK(runtime_us), SK(path_us), SK(bridge_us), SK(disk_us),  SK(unknown_us),
 };
 
 static double num_or_nan(const json_t *o, const char *k)
@@ -455,9 +461,9 @@ static int collect_rows(const json_t *root, struct bars_buf *bb, const json_t **
 	for (int k = 0; k < bb->n; k++)
 		free(bb->data[k]);
 	bb->n = 0;
-	json_array_foreach(doc_arr(root, "comparison"), i, r)
+	json_array_foreach(doc_arr(root, SK(comparison)), i, r)
 	{
-		const char *s = doc_str(r, "step"), *t = doc_str(r, "target");
+		const char *s = doc_str(r, SK(step)), *t = doc_str(r, SK(target));
 		struct svg_bar *b;
 
 		if (!s || !t || bb->n >= (int)ARRAY_SIZE(bb->b))
@@ -481,9 +487,9 @@ static int verdict_decimals(const json_t *root, const struct svg_bar *b, int s)
 	const json_t *st;
 
 	if (s == S_LOADGEN || s == S_OWN)
-		return col_decimals(doc_get(root, "comparison_decimals"), verdict_keys[s]);
+		return col_decimals(doc_decimals(root, SK(comparison)), verdict_keys[s]);
 	st = doc_find_step(root, b->group, b->label);
-	return col_decimals(doc_get(doc_get(st, "cpu"), "overhead_decimals"), verdict_keys[s]);
+	return col_decimals(doc_decimals(doc_get(st, SK(cpu)), SK(overhead)), verdict_keys[s]);
 }
 
 /* Every segment of the verdict as a number: the small ones have no room for a label. */
@@ -538,10 +544,10 @@ static void chart_verdict(FILE *f, const json_t *root, struct bars_buf *bb)
 	for (int i = 0; i < n; i++) {
 		const json_t *st = doc_find_step(root, bb->b[i].group, bb->b[i].label);
 		const json_t *ov = doc_overhead_row(st);
-		double other = num_or_nan(rows[i], "other_us");
+		double other = num_or_nan(rows[i], SK(other_us));
 
-		bb->b[i].v[S_LOADGEN] = num_or_nan(rows[i], "loadgen_us");
-		bb->b[i].v[S_OWN] = num_or_nan(rows[i], "own_us");
+		bb->b[i].v[S_LOADGEN] = num_or_nan(rows[i], SK(loadgen_us));
+		bb->b[i].v[S_OWN] = num_or_nan(rows[i], SK(own_us));
 		for (int s = S_EMUL; s < S_N; s++)
 			bb->b[i].v[s] = num_or_nan(ov, verdict_keys[s]);
 		/* without the step's overhead row the parts are unknown: not drawn, said so */
@@ -567,7 +573,7 @@ static void chart_host(FILE *f, const json_t *root, struct bars_buf *bb)
 {
 	static const char *const names[] = { "host busy %", "target %", "load generator %" };
 	static const char *const colors[] = { "#9aa3b0", "#2f6db5", "#8a5a2b" };
-	static const char *const keys[] = { "host_busy_pct", "target_pct", "loadgen_pct" };
+	static const char *const keys[] = { SK(host_busy_pct), SK(target_pct), SK(loadgen_pct) };
 	const json_t *rows[256];
 	int n = collect_rows(root, bb, rows);
 	struct svg_bars c = { .yunit = "% of the host (all CPUs)",
@@ -589,7 +595,7 @@ static void chart_throughput(FILE *f, const json_t *root, struct bars_buf *bb)
 {
 	static const char *const names[] = { "requests per second (measured window)" };
 	static const char *const colors[] = { "#2e9e5b" };
-	static const char *const keys[] = { "req_per_s" };
+	static const char *const keys[] = { SK(req_per_s) };
 	const json_t *rows[256];
 	int n = collect_rows(root, bb, rows);
 	struct svg_bars c = { .yunit = "requests / s",
@@ -602,9 +608,9 @@ static void chart_throughput(FILE *f, const json_t *root, struct bars_buf *bb)
 			      .bars = bb->b };
 
 	for (int i = 0; i < n; i++) {
-		double e = num_or_nan(rows[i], "errors");
+		double e = num_or_nan(rows[i], SK(errors));
 
-		bb->b[i].v[0] = num_or_nan(rows[i], "req_per_s");
+		bb->b[i].v[0] = num_or_nan(rows[i], SK(req_per_s));
 		if (isfinite(e))
 			snprintf(bb->note[i], sizeof(bb->note[0]), "errors %.0f", e);
 		else
@@ -621,7 +627,8 @@ static const char *const target_colors[] = { "#2f6db5", "#d1495b", "#2e9e5b",
 /* Percentile curves of every target at one step label: corrected solid, uncorrected dashed. */
 static void chart_latency(FILE *f, const json_t *root, const char *label)
 {
-	static const char *const pk[] = { "p50_us", "p90_us", "p99_us", "p99_9_us", "max_us" };
+	static const char *const pk[] = { SK(p50_us), SK(p90_us), SK(p99_us), SK(p99_9_us),
+					  SK(max_us) };
 	static const char *const pl[] = { "p50", "p90", "p99", "p99.9", "max" };
 	static const double px[] = { 0, 1, 2, 3, 4 };
 	double y[16][5];
@@ -632,17 +639,17 @@ static void chart_latency(FILE *f, const json_t *root, const char *label)
 	size_t i;
 	int ns = 0, nt = 0;
 
-	json_array_foreach(doc_arr(root, "steps"), i, st)
+	json_array_foreach(doc_arr(root, SK(steps)), i, st)
 	{
-		const char *l = doc_str(st, "label");
-		const json_t *lat = doc_get(doc_get(st, "load"), "latency");
+		const char *l = doc_str(st, SK(label));
+		const json_t *lat = doc_get(doc_get(st, SK(load)), SK(latency));
 
 		if (!l || strcmp(l, label) || !lat || ns + 2 > 16)
 			continue;
 		if (!dec)
-			dec = doc_get(doc_get(st, "load"), "latency_decimals");
+			dec = doc_decimals(doc_get(st, SK(load)), SK(latency));
 		for (int kind = 0; kind < 2; kind++) {
-			const char *kn = kind ? "uncorrected" : "corrected";
+			const char *kn = kind ? SK(uncorrected) : SK(corrected);
 			const json_t *h = doc_get(lat, kn);
 			json_t *row;
 
@@ -703,42 +710,43 @@ static void chart_timeline(FILE *f, const json_t *root)
 	const json_t *st;
 	size_t i;
 
-	doc_num(json_array_get(doc_arr(root, "accounting_mode"), 0), "cpus", &cpus);
-	doc_num(root, "interval_s", &nominal);
-	json_array_foreach(doc_arr(root, "steps"), i, st)
+	doc_num(json_array_get(doc_arr(root, SK(accounting_mode)), 0), SK(cpus), &cpus);
+	doc_num(root, SK(interval_s), &nominal);
+	json_array_foreach(doc_arr(root, SK(steps)), i, st)
 	{
-		const char *target = doc_step_target(st), *label = doc_str(st, "label");
+		const char *target = doc_step_target(st), *label = doc_str(st, SK(label));
 		const json_t *p, *lt;
 		double t0, off = NAN, lost;
 		size_t k;
 
-		if (doc_num(st, "t_start_s", &t0) && nm < 250) {
+		if (doc_num(st, SK(t_start_s), &t0) && nm < 250) {
 			snprintf(mlabel[nm], sizeof(mlabel[0]), "%s %s", label ? label : "?",
 				 strchr(target, ':') ? strchr(target, ':') + 1 : target);
 			marks[nm] = (struct svg_mark){ t0, mlabel[nm], "#6b7483" };
 			nm++;
 		}
-		if (doc_true(st, "target_lost") && doc_num(st, "target_lost_at_s", &lost) &&
+		if (doc_true(st, SK(target_lost)) && doc_num(st, SK(target_lost_at_s), &lost) &&
 		    nm < 250)
 			marks[nm++] = (struct svg_mark){ lost, "target lost", "#c62828" };
-		json_array_foreach(doc_arr(st, "timeline"), k, p)
+		json_array_foreach(doc_arr(st, SK(timeline)), k, p)
 		{
 			double t, iv, mono, sum[DCAT_N] = { 0 };
 			const json_t *e;
 			size_t j;
 
-			if (n >= TL_MAX || !doc_num(p, "t_s", &t) || !doc_num(p, "interval_s", &iv))
+			if (n >= TL_MAX || !doc_num(p, SK(t_s), &t) ||
+			    !doc_num(p, SK(interval_s), &iv))
 				continue;
-			if (doc_num(p, "mono_ns", &mono))
+			if (doc_num(p, SK(mono_ns), &mono))
 				off = t - mono / 1e9;
 			if (iv < nominal / 2) /* the stub a step ends with: too short to plot */
 				continue;
-			json_array_foreach(doc_arr(p, "entities"), j, e)
+			json_array_foreach(doc_arr(p, SK(entities)), j, e)
 			{
-				const char *en = doc_str(e, "entity"), *ro = doc_str(e, "role");
+				const char *en = doc_str(e, SK(entity)), *ro = doc_str(e, SK(role));
 				double b;
 
-				if (en && ro && doc_num(e, "busy_ns", &b))
+				if (en && ro && doc_num(e, SK(busy_ns), &b))
 					sum[doc_category(en, ro, target)] += b;
 			}
 			cx[n] = t;
@@ -748,16 +756,16 @@ static void chart_timeline(FILE *f, const json_t *root)
 			n++;
 		}
 		/* the load timeline's seconds placed on the session clock through mono_ns */
-		json_array_foreach(doc_arr(doc_get(st, "load"), "timeline"), k, lt)
+		json_array_foreach(doc_arr(doc_get(st, SK(load)), SK(timeline)), k, lt)
 		{
 			double mono, r, p99;
 
-			if (nl >= TL_MAX || !isfinite(off) || !doc_num(lt, "mono_ns", &mono) ||
+			if (nl >= TL_MAX || !isfinite(off) || !doc_num(lt, SK(mono_ns), &mono) ||
 			    !doc_whole_second(st, lt))
 				continue;
 			lx[nl] = mono / 1e9 + off + 0.5;
-			lrps[nl] = doc_num(lt, "requests", &r) ? r : NAN;
-			lp99[nl] = doc_num(lt, "p99_us", &p99) ? p99 / 1e3 : NAN;
+			lrps[nl] = doc_num(lt, SK(requests), &r) ? r : NAN;
+			lp99[nl] = doc_num(lt, SK(p99_us), &p99) ? p99 / 1e3 : NAN;
 			nl++;
 		}
 		/* a gap between steps */
@@ -918,41 +926,41 @@ static void section_stacks(FILE *f, const json_t *root)
 
 static void section_steps(FILE *f, const json_t *root)
 {
-	static const char *const skip[] = { "timeline", "histogram", "load", "cpu",
-					    "io",	"stacks",    NULL };
-	static const char *const skip_load[] = { "timeline", "histogram", NULL };
+	static const char *const skip[] = { SK(timeline), SK(histogram), SK(load), SK(cpu),
+					    SK(io),	  SK(stacks),	 NULL };
+	static const char *const skip_load[] = { SK(timeline), SK(histogram), NULL };
 	const json_t *st;
 	size_t i;
 
-	json_array_foreach(doc_arr(root, "steps"), i, st)
+	json_array_foreach(doc_arr(root, SK(steps)), i, st)
 	{
 		fputs("<details><summary>step ", f);
-		html_escape(f, doc_str(st, "label"));
+		html_escape(f, doc_str(st, SK(label)));
 		fputs(" \u2014 ", f);
 		html_escape(f, doc_step_target(st));
-		if (doc_true(st, "skipped"))
+		if (doc_true(st, SK(skipped)))
 			fputs(" (skipped)", f);
-		if (doc_true(st, "target_lost"))
+		if (doc_true(st, SK(target_lost)))
 			fputs(" (target lost)", f);
-		if (doc_true(st, "interrupted"))
+		if (doc_true(st, SK(interrupted)))
 			fputs(" (interrupted)", f);
 		fputs("</summary><div class=\"card\">\n", f);
 		html_members(f, st, skip);
 		fputs("<h3>CPU over the measured window</h3>\n", f);
-		if (json_is_object(doc_get(st, "cpu")))
-			html_members(f, doc_get(st, "cpu"), NULL);
+		if (json_is_object(doc_get(st, SK(cpu))))
+			html_members(f, doc_get(st, SK(cpu)), NULL);
 		else
 			fputs("<p class=\"empty\">not available: no CPU figures for this step</p>",
 			      f);
 		fputs("<h3>I/O: network devices and paths, block, KVM</h3>\n", f);
-		if (json_is_object(doc_get(st, "io")))
-			html_members(f, doc_get(st, "io"), NULL);
+		if (json_is_object(doc_get(st, SK(io))))
+			html_members(f, doc_get(st, SK(io)), NULL);
 		else
 			fputs("<p class=\"empty\">not available: the I/O programs were not loaded</p>",
 			      f);
 		fputs("<h3>Load generator</h3>\n", f);
-		if (json_is_object(doc_get(st, "load")))
-			html_members(f, doc_get(st, "load"), skip_load);
+		if (json_is_object(doc_get(st, SK(load))))
+			html_members(f, doc_get(st, SK(load)), skip_load);
 		else
 			fputs("<p class=\"empty\">not available: no load result</p>", f);
 		fputs("</div></details>\n", f);
@@ -962,9 +970,9 @@ static void section_steps(FILE *f, const json_t *root)
 void html_session(FILE *f, const json_t *root, const char *source)
 {
 	static struct bars_buf bb; /* large; the page is rendered once per process */
-	static const char *const top_skip[] = { "steps",   "comparison",   "accounting_mode",
-						"targets", "bpf_programs", NULL };
-	const char *cmd = doc_str(root, "command"), *tb = doc_str(root, "testbed");
+	static const char *const top_skip[] = { SK(steps),   SK(comparison),   SK(accounting_mode),
+						SK(targets), SK(bpf_programs), NULL };
+	const char *cmd = doc_str(root, SK(command)), *tb = doc_str(root, SK(testbed));
 	const json_t *st;
 	const char *labels[256];
 	int nlabels = 0;
@@ -977,22 +985,22 @@ void html_session(FILE *f, const json_t *root, const char *source)
 	fputs("<h1>", f);
 	html_escape(f, title);
 	fputs("</h1>\n<p class=\"sub\">schema ", f);
-	html_escape(f, doc_str(root, "schema"));
+	html_escape(f, doc_str(root, SK(schema)));
 	fputs(" \u00b7 every figure on this page is a number of the session's JSON; "
 	      "\u2014 in a table is null there (not available: the notes say why, or does not "
 	      "apply).</p>\n",
 	      f);
 	{
-		const json_t *mode = json_array_get(doc_arr(root, "accounting_mode"), 0);
+		const json_t *mode = json_array_get(doc_arr(root, SK(accounting_mode)), 0);
 		double cpus, iv;
 
 		fputs("<p class=\"sub\">", f);
-		html_escape(f, doc_str(mode, "kernel"));
-		if (doc_num(mode, "cpus", &cpus))
+		html_escape(f, doc_str(mode, SK(kernel)));
+		if (doc_num(mode, SK(cpus), &cpus))
 			fprintf(f, " \u00b7 %.0f CPUs", cpus);
-		if (doc_num(root, "interval_s", &iv))
+		if (doc_num(root, SK(interval_s), &iv))
 			fprintf(f, " \u00b7 interval %.10g s", iv);
-		fprintf(f, " \u00b7 %zu steps</p>\n", json_array_size(doc_arr(root, "steps")));
+		fprintf(f, " \u00b7 %zu steps</p>\n", json_array_size(doc_arr(root, SK(steps))));
 	}
 	fputs("<nav class=\"sub\"><a href=\"#verdict\">verdict</a> \u00b7 <a href=\"#host\">host "
 	      "CPU, throughput</a> \u00b7 <a href=\"#latency\">latency</a> \u00b7 <a "
@@ -1008,8 +1016,7 @@ void html_session(FILE *f, const json_t *root, const char *source)
 	      "handling is a part of VIRT (<code>exits_us</code>).</p>\n<div class=\"card\">",
 	      f);
 	chart_verdict(f, root, &bb);
-	html_table(f, "comparison", doc_arr(root, "comparison"), doc_arr(root, "comparison_notes"),
-		   doc_get(root, "comparison_decimals"));
+	html_table_of(f, SK(comparison), root, SK(comparison));
 	fputs("</div>\n<h2 id=\"host\">Host CPU, throughput and errors</h2>\n<div class=\"flex\">"
 	      "<div class=\"card\">",
 	      f);
@@ -1020,9 +1027,9 @@ void html_session(FILE *f, const json_t *root, const char *source)
 		free(bb.data[k]);
 	bb.n = 0;
 	fputs("</div></div>\n<h2 id=\"latency\">Latency percentiles</h2>\n<div class=\"card\">", f);
-	json_array_foreach(doc_arr(root, "steps"), i, st)
+	json_array_foreach(doc_arr(root, SK(steps)), i, st)
 	{
-		const char *l = doc_str(st, "label");
+		const char *l = doc_str(st, SK(label));
 		int k = 0;
 
 		while (l && k < nlabels && strcmp(labels[k], l))
@@ -1045,17 +1052,13 @@ void html_session(FILE *f, const json_t *root, const char *source)
 	fputs("</div>\n<h2 id=\"flame\">Flame graphs</h2>\n", f);
 	section_stacks(f, root);
 	fputs("<h2 id=\"session\">Accounting mode and targets</h2>\n<div class=\"card\">", f);
-	html_table(f, "accounting mode", doc_arr(root, "accounting_mode"),
-		   doc_arr(root, "accounting_mode_notes"),
-		   doc_get(root, "accounting_mode_decimals"));
-	html_table(f, "targets", doc_arr(root, "targets"), doc_arr(root, "targets_notes"),
-		   doc_get(root, "targets_decimals"));
+	html_table_of(f, "accounting mode", root, SK(accounting_mode));
+	html_table_of(f, SK(targets), root, SK(targets));
 	html_members(f, root, top_skip);
 	fputs("</div>\n", f);
 	fputs("<h2 id=\"bpf\">BPF programs (cost of the profiler itself)</h2>\n<div class=\"card\">",
 	      f);
-	html_table(f, NULL, doc_arr(root, "bpf_programs"), doc_arr(root, "bpf_programs_notes"),
-		   doc_get(root, "bpf_programs_decimals"));
+	html_table_of(f, NULL, root, SK(bpf_programs));
 	fputs("</div>\n<h2 id=\"steps\">Steps in detail</h2>\n<p class=\"sub\">Every table of each step: CPU by "
 	      "owner, softirq, breakdown, overhead, network paths, drops, network devices, block "
 	      "I/O, KVM exits, the load generator's totals, latency and errors, with their notes."

@@ -27,5 +27,7 @@ int html_write_session(const json_t *root, const char *source, const char *path)
  */
 void html_table(FILE *f, const char *title, const json_t *rows, const json_t *notes,
 		const json_t *decimals);
+/* Table obj[table] with its "_notes" and "_decimals" (report/schema.h). */
+void html_table_of(FILE *f, const char *title, const json_t *obj, const char *table);
 
 #endif

@@ -15,6 +15,7 @@
 #include "report/doc.h"
 #include "report/html.h"
 #include "report/io.h"
+#include "report/schema.h"
 #include "report/sections.h"
 #include "report/session.h"
 #include "report/stacks.h"
@@ -109,22 +110,22 @@ static void table_step_overhead(const struct session *s, const struct sess_step 
 	uint64_t reqs = step_requests(st);
 	struct table t;
 
-	table_init(&t, "overhead", "Virtualization overhead by target (us per request)");
-	table_col(&t, "target", "TARGET", 0, true);
-	table_col(&t, "own_us", "OWN", 2, false);
-	table_col(&t, "overhead_us", "OVERHEAD", 2, false);
-	table_col(&t, "emul_us", "EMUL", 2, false);
-	table_col(&t, "io_us", "IO", 2, false);
-	table_col(&t, "vhost_us", "VHOST", 2, false);
-	table_col(&t, "kvm_us", "KVM", 2, false);
-	table_col(&t, "runtime_us", "RUNTIME", 2, false);
-	table_col(&t, "path_us", "PATH", 2, false);
-	table_col(&t, "bridge_us", "BRIDGE", 2, false);
-	table_col(&t, "disk_us", "DISK", 2, false);
-	table_col(&t, "exits_us", "EXITS", 2, false);
-	table_col(&t, "unknown_us", "UNKNOWN", 2, false);
-	table_col(&t, "own_pct", "OWN%", 2, false);
-	table_col(&t, "overhead_pct", "OVH%", 2, false);
+	table_init(&t, SK(overhead), "Virtualization overhead by target (us per request)");
+	table_col(&t, SK(target), "TARGET", 0, true);
+	table_col(&t, SK(own_us), "OWN", 2, false);
+	table_col(&t, SK(overhead_us), "OVERHEAD", 2, false);
+	table_col(&t, SK(emul_us), "EMUL", 2, false);
+	table_col(&t, SK(io_us), "IO", 2, false);
+	table_col(&t, SK(vhost_us), "VHOST", 2, false);
+	table_col(&t, SK(kvm_us), "KVM", 2, false);
+	table_col(&t, SK(runtime_us), "RUNTIME", 2, false);
+	table_col(&t, SK(path_us), "PATH", 2, false);
+	table_col(&t, SK(bridge_us), "BRIDGE", 2, false);
+	table_col(&t, SK(disk_us), "DISK", 2, false);
+	table_col(&t, SK(exits_us), "EXITS", 2, false);
+	table_col(&t, SK(unknown_us), "UNKNOWN", 2, false);
+	table_col(&t, SK(own_pct), "OWN%", 2, false);
+	table_col(&t, SK(overhead_pct), "OVH%", 2, false);
 	for (int i = 0; i < s->cap.targets.n; i++) {
 		const struct target_cost *c = &st->cost.target[i];
 		const struct target *tg = &s->cap.targets.t[i];
@@ -239,26 +240,26 @@ static void table_step_disk(const struct session *s, const struct sess_step *st,
 	uint64_t reqs = step_requests(st);
 	struct table t;
 
-	table_init(&t, "disk", "Disk I/O by owner (per request)");
-	table_col(&t, "owner", "OWNER", 0, true);
-	table_col(&t, "read_bytes_per_req", "READ-B", 0, false);
-	table_col(&t, "write_bytes_per_req", "WRITE-B", 0, false);
-	table_col(&t, "read_ops_per_req", "READ-OPS", 3, false);
-	table_col(&t, "write_ops_per_req", "WRITE-OPS", 3, false);
-	table_col(&t, "other_ops_per_req", "OTHER-OPS", 3, false);
-	table_col(&t, "disk_us", "DISK-us", 2, false);
-	table_col(&t, "disk_io_threads_us", "IO-THR-us", 2, false);
-	table_col(&t, "disk_softirq_us", "SIRQ-us", 2, false);
-	table_col(&t, "lat_avg_us", "LAT-AVG-us", 1, false);
-	table_col(&t, "lat_p50_us", "P50-us<=", 0, false);
-	table_col(&t, "lat_p99_us", "P99-us<=", 0, false);
-	table_col(&t, "read_bytes", "read-bytes", 0, false);
+	table_init(&t, SK(disk), "Disk I/O by owner (per request)");
+	table_col(&t, SK(owner), "OWNER", 0, true);
+	table_col(&t, SK(read_bytes_per_req), "READ-B", 0, false);
+	table_col(&t, SK(write_bytes_per_req), "WRITE-B", 0, false);
+	table_col(&t, SK(read_ops_per_req), "READ-OPS", 3, false);
+	table_col(&t, SK(write_ops_per_req), "WRITE-OPS", 3, false);
+	table_col(&t, SK(other_ops_per_req), "OTHER-OPS", 3, false);
+	table_col(&t, SK(disk_us), "DISK-us", 2, false);
+	table_col(&t, SK(disk_io_threads_us), "IO-THR-us", 2, false);
+	table_col(&t, SK(disk_softirq_us), "SIRQ-us", 2, false);
+	table_col(&t, SK(lat_avg_us), "LAT-AVG-us", 1, false);
+	table_col(&t, SK(lat_p50_us), "P50-us<=", 0, false);
+	table_col(&t, SK(lat_p99_us), "P99-us<=", 0, false);
+	table_col(&t, SK(read_bytes), "read-bytes", 0, false);
 	table_col_json_only(&t);
-	table_col(&t, "write_bytes", "write-bytes", 0, false);
+	table_col(&t, SK(write_bytes), "write-bytes", 0, false);
 	table_col_json_only(&t);
-	table_col(&t, "writeback_bytes", "writeback-bytes", 0, false);
+	table_col(&t, SK(writeback_bytes), "writeback-bytes", 0, false);
 	table_col_json_only(&t);
-	table_col(&t, "write_meta_bytes_per_req", "META-B", 0, false);
+	table_col(&t, SK(write_meta_bytes_per_req), "META-B", 0, false);
 	if (!st->disk.ok) {
 		int r = table_row(&t);
 
@@ -312,11 +313,11 @@ static void table_step_summary(const struct sess_step *st, struct out *o)
 	struct table t;
 	int r;
 
-	table_init(&t, "breakdown", "Where the host's CPU went");
-	table_col(&t, "category", "CATEGORY", 0, true);
-	table_col(&t, "us_per_req", "us/req", 2, false);
-	table_col(&t, "host_pct", "HOST%", 2, false);
-	table_col(&t, "ns", "ns", 0, false);
+	table_init(&t, SK(breakdown), "Where the host's CPU went");
+	table_col(&t, SK(category), "CATEGORY", 0, true);
+	table_col(&t, SK(us_per_req), "us/req", 2, false);
+	table_col(&t, SK(host_pct), "HOST%", 2, false);
+	table_col(&t, SK(ns), "ns", 0, false);
 	table_col_json_only(&t);
 #define ROW(name, ns_)                                 \
 	do {                                           \
@@ -380,14 +381,14 @@ static void table_step_paths(const struct session *s, const struct sess_step *st
 	uint64_t reqs = step_requests(st);
 	struct table t;
 
-	table_init(&t, "network_paths", "Network path by owner (us per request)");
-	table_col(&t, "owner", "OWNER", 0, true);
-	table_col(&t, "softirq_us", "SOFTIRQ", 2, false);
-	table_col(&t, "proc_us", "PROC", 2, false);
-	table_col(&t, "packets_per_req", "PKTS/req", 2, false);
-	table_col(&t, "softirq_ns", "softirq-ns", 0, false);
+	table_init(&t, SK(network_paths), "Network path by owner (us per request)");
+	table_col(&t, SK(owner), "OWNER", 0, true);
+	table_col(&t, SK(softirq_us), "SOFTIRQ", 2, false);
+	table_col(&t, SK(proc_us), "PROC", 2, false);
+	table_col(&t, SK(packets_per_req), "PKTS/req", 2, false);
+	table_col(&t, SK(softirq_ns), "softirq-ns", 0, false);
 	table_col_json_only(&t);
-	table_col(&t, "proc_ns", "proc-ns", 0, false);
+	table_col(&t, SK(proc_ns), "proc-ns", 0, false);
 	table_col_json_only(&t);
 	if (!st->net.ok) {
 		table_note(&t, "%s", st->net_na);
@@ -448,9 +449,9 @@ static void step_reqs_errs(const struct sess_step *st, struct table *t, int r, i
 		return;
 	}
 	table_u64(t, r, c_reqs, n);
-	if (!strcmp(src, "requests_from"))
+	if (!strcmp(src, REQS_FROM_COUNTER))
 		secs = (st->rc_after.mono_ns - st->rc_before.mono_ns) / 1e9;
-	else if (!strcmp(src, "load_cmd"))
+	else if (!strcmp(src, REQS_FROM_CMD))
 		secs = st->cmd.elapsed_ns / 1e9;
 	else
 		secs = st->res.measured_ns / 1e9;
@@ -524,33 +525,33 @@ void session_table_compare(const struct session *s, struct out *o)
 	static const char no_target[] = "no single target for this step";
 	struct table t;
 
-	table_init(&t, "comparison", "Comparison (us per request unless marked; % of host)");
-	table_col(&t, "step", "STEP", 0, true);
-	table_col(&t, "target", "TARGET", 0, true);
-	table_col(&t, "users", "USERS", 0, false);
-	table_col(&t, "requests", "REQS", 0, false);
+	table_init(&t, SK(comparison), "Comparison (us per request unless marked; % of host)");
+	table_col(&t, SK(step), "STEP", 0, true);
+	table_col(&t, SK(target), "TARGET", 0, true);
+	table_col(&t, SK(users), "USERS", 0, false);
+	table_col(&t, SK(requests), "REQS", 0, false);
 	table_col_json_only(&t);
-	table_col(&t, "req_per_s", "REQ/S", 0, false);
-	table_col(&t, "errors", "ERR", 0, false);
-	table_col(&t, "loadgen_us", "LOADGEN", 1, false);
-	table_col(&t, "own_us", "OWN", 1, false);
-	table_col(&t, "virt_us", "VIRT", 1, false);
-	table_col(&t, "path_us", "PATH", 1, false);
-	table_col(&t, "disk_us", "DISK", 1, false);
-	table_col(&t, "other_us", "OTHER", 1, false);
-	table_col(&t, "host_busy_pct", "BUSY%", 1, false);
-	table_col(&t, "target_pct", "TGT%", 1, false);
-	table_col(&t, "loadgen_pct", "LG%", 1, false);
-	table_col(&t, "mean_ms", "MEAN-ms", 2, false);
-	table_col(&t, "stddev_ms", "SD-ms", 2, false);
-	table_col(&t, "p50_ms", "P50-ms", 2, false);
-	table_col(&t, "p99_ms", "P99-ms", 2, false);
-	table_col(&t, "status", "STATUS", 0, true);
-	table_col(&t, "loadgen_busy_pct", "LG-BUSY%", 1, false);
+	table_col(&t, SK(req_per_s), "REQ/S", 0, false);
+	table_col(&t, SK(errors), "ERR", 0, false);
+	table_col(&t, SK(loadgen_us), "LOADGEN", 1, false);
+	table_col(&t, SK(own_us), "OWN", 1, false);
+	table_col(&t, SK(virt_us), "VIRT", 1, false);
+	table_col(&t, SK(path_us), "PATH", 1, false);
+	table_col(&t, SK(disk_us), "DISK", 1, false);
+	table_col(&t, SK(other_us), "OTHER", 1, false);
+	table_col(&t, SK(host_busy_pct), "BUSY%", 1, false);
+	table_col(&t, SK(target_pct), "TGT%", 1, false);
+	table_col(&t, SK(loadgen_pct), "LG%", 1, false);
+	table_col(&t, SK(mean_ms), "MEAN-ms", 2, false);
+	table_col(&t, SK(stddev_ms), "SD-ms", 2, false);
+	table_col(&t, SK(p50_ms), "P50-ms", 2, false);
+	table_col(&t, SK(p99_ms), "P99-ms", 2, false);
+	table_col(&t, SK(status), "STATUS", 0, true);
+	table_col(&t, SK(loadgen_busy_pct), "LG-BUSY%", 1, false);
 	table_col_json_only(&t);
-	table_col(&t, "loadgen_rq_pct", "LG-RQWAIT%", 1, false);
+	table_col(&t, SK(loadgen_rq_pct), "LG-RQWAIT%", 1, false);
 	table_col_json_only(&t);
-	table_col(&t, "loadgen_bound", "LG-BOUND", 0, true);
+	table_col(&t, SK(loadgen_bound), "LG-BOUND", 0, true);
 	table_col_json_only(&t);
 	for (int i = 0; i < s->nsteps; i++) {
 		const struct sess_step *st = &s->steps[i];
@@ -657,10 +658,10 @@ static void table_baselines(const struct session *s, struct out *o)
 {
 	struct table t;
 
-	table_init(&t, "baselines", "Idle baselines (before any load)");
-	table_col(&t, "entity", "TARGET", 0, true);
-	table_col(&t, "idle_pct", "IDLE-CPU%-OF-HOST", 2, false);
-	table_col(&t, "measured_s", "OVER-s", 1, false);
+	table_init(&t, SK(baselines), "Idle baselines (before any load)");
+	table_col(&t, SK(entity), "TARGET", 0, true);
+	table_col(&t, SK(idle_pct), "IDLE-CPU%-OF-HOST", 2, false);
+	table_col(&t, SK(measured_s), "OVER-s", 1, false);
 	for (int i = 0; i < s->cap.targets.n; i++) {
 		int r = table_row(&t);
 
@@ -688,13 +689,13 @@ static void table_isolation(const struct session *s, const struct sess_step *st,
 {
 	struct table t;
 
-	table_init(&t, "isolation", NULL);
-	table_col(&t, "entity", "TARGET", 0, true);
-	table_col(&t, "loaded", "LOADED", 0, true);
-	table_col(&t, "baseline_pct", "BASELINE%", 2, false);
-	table_col(&t, "before_pct", "BEFORE%", 2, false);
-	table_col(&t, "step_pct", "STEP%", 2, false);
-	table_col(&t, "isolation", "ISOLATION", 0, true);
+	table_init(&t, SK(isolation), NULL);
+	table_col(&t, SK(entity), "TARGET", 0, true);
+	table_col(&t, SK(loaded), "LOADED", 0, true);
+	table_col(&t, SK(baseline_pct), "BASELINE%", 2, false);
+	table_col(&t, SK(before_pct), "BEFORE%", 2, false);
+	table_col(&t, SK(step_pct), "STEP%", 2, false);
+	table_col(&t, SK(isolation), "ISOLATION", 0, true);
 	for (int i = 0; i < s->cap.targets.n; i++) {
 		bool loaded = i == st->target;
 		int r = table_row(&t);
@@ -932,27 +933,27 @@ static void json_timeline(const struct session *s, const struct sess_step *st, s
 {
 	struct jw *w = &o->jw;
 
-	jw_key(w, "timeline");
+	jw_key(w, SK(timeline));
 	jw_arr_begin(w);
 	for (int i = 0; i < st->ntl; i++) {
 		const struct tl_point *p = &st->tl[i];
 
 		jw_obj_begin(w);
-		jw_kdouble(w, "t_s", p->t_s);
-		jw_ku64(w, "mono_ns", p->mono_ns);
-		jw_ku64(w, "real_ns", p->real_ns);
-		jw_kdouble(w, "interval_s", p->interval_s);
-		jw_kdouble(w, "coverage_pct", p->coverage_pct);
-		jw_ku64(w, "steal_ns", p->steal_ns);
-		jw_kbool(w, "warmup", p->warmup);
+		jw_kdouble(w, SK(t_s), p->t_s);
+		jw_ku64(w, SK(mono_ns), p->mono_ns);
+		jw_ku64(w, SK(real_ns), p->real_ns);
+		jw_kdouble(w, SK(interval_s), p->interval_s);
+		jw_kdouble(w, SK(coverage_pct), p->coverage_pct);
+		jw_ku64(w, SK(steal_ns), p->steal_ns);
+		jw_kbool(w, SK(warmup), p->warmup);
 		report_kernel_check(&s->cap.targets, p->kc, p->nkc, o);
-		jw_key(w, "entities");
+		jw_key(w, SK(entities));
 		jw_arr_begin(w);
 		for (int k = 0; k < p->nrows; k++) {
 			jw_obj_begin(w);
-			jw_kstr(w, "entity", p->rows[k].entity);
-			jw_kstr(w, "role", p->rows[k].role);
-			jw_ku64(w, "busy_ns", p->rows[k].busy_ns);
+			jw_kstr(w, SK(entity), p->rows[k].entity);
+			jw_kstr(w, SK(role), p->rows[k].role);
+			jw_ku64(w, SK(busy_ns), p->rows[k].busy_ns);
 			jw_obj_end(w);
 		}
 		jw_arr_end(w);
@@ -972,70 +973,70 @@ static void json_step_sources(const struct sess_step *st, struct jw *w)
 	const struct load_cmd_result *c = &st->cmd;
 	const struct tool_result *p = &c->parsed;
 
-	jw_key(w, "load_cmd");
+	jw_key(w, SK(load_cmd));
 	if (!st->cmd_line[0]) {
 		jw_null(w);
 	} else {
 		jw_obj_begin(w);
-		jw_kstr(w, "command", st->cmd_line);
-		jw_kbool(w, "ran", st->have_cmd);
-		jw_kstr(w, "tool", load_tool_names[st->have_cmd ? c->tool : TOOL_UNKNOWN]);
-		jw_kopt_u64(w, "exit_status", st->have_cmd && c->exit_code >= 0,
+		jw_kstr(w, SK(command), st->cmd_line);
+		jw_kbool(w, SK(ran), st->have_cmd);
+		jw_kstr(w, SK(tool), load_tool_names[st->have_cmd ? c->tool : TOOL_UNKNOWN]);
+		jw_kopt_u64(w, SK(exit_status), st->have_cmd && c->exit_code >= 0,
 			    (uint64_t)c->exit_code);
-		jw_kopt_u64(w, "signal", st->have_cmd && c->signal, (uint64_t)c->signal);
-		jw_kbool(w, "killed", st->have_cmd && c->killed);
-		jw_key(w, "killed_by");
+		jw_kopt_u64(w, SK(signal), st->have_cmd && c->signal, (uint64_t)c->signal);
+		jw_kbool(w, SK(killed), st->have_cmd && c->killed);
+		jw_key(w, SK(killed_by));
 		if (st->have_cmd && c->killed)
 			jw_str(w, c->killed_why);
 		else
 			jw_null(w);
-		jw_kopt_double(w, "elapsed_s", st->have_cmd, c->elapsed_ns / 1e9);
-		jw_kopt_u64(w, "leftovers_killed", st->have_cmd, (uint64_t)c->leftovers);
-		jw_kopt_u64(w, "requests", st->have_cmd && p->have_requests, p->requests);
-		jw_kopt_u64(w, "errors", st->have_cmd && p->have_errors, p->errors);
-		jw_key(w, "requests_reason");
+		jw_kopt_double(w, SK(elapsed_s), st->have_cmd, c->elapsed_ns / 1e9);
+		jw_kopt_u64(w, SK(leftovers_killed), st->have_cmd, (uint64_t)c->leftovers);
+		jw_kopt_u64(w, SK(requests), st->have_cmd && p->have_requests, p->requests);
+		jw_kopt_u64(w, SK(errors), st->have_cmd && p->have_errors, p->errors);
+		jw_key(w, SK(requests_reason));
 		if (st->have_cmd && !p->have_requests)
 			jw_str(w, p->na);
 		else if (!st->have_cmd)
 			jw_str(w, st->skip_reason[0] ? st->skip_reason : "the command did not run");
 		else
 			jw_null(w);
-		jw_key(w, "latency_ms");
+		jw_key(w, SK(latency_ms));
 		jw_obj_begin(w);
-		jw_kms(w, "mean", st->have_cmd ? p->mean_ms : NAN);
-		jw_kms(w, "stddev", st->have_cmd ? p->stddev_ms : NAN);
-		jw_kms(w, "min", st->have_cmd ? p->min_ms : NAN);
-		jw_kms(w, "p50", st->have_cmd ? p->p50_ms : NAN);
-		jw_kms(w, "p90", st->have_cmd ? p->p90_ms : NAN);
-		jw_kms(w, "p95", st->have_cmd ? p->p95_ms : NAN);
-		jw_kms(w, "p99", st->have_cmd ? p->p99_ms : NAN);
-		jw_kms(w, "max", st->have_cmd ? p->max_ms : NAN);
+		jw_kms(w, SK(mean), st->have_cmd ? p->mean_ms : NAN);
+		jw_kms(w, SK(stddev), st->have_cmd ? p->stddev_ms : NAN);
+		jw_kms(w, SK(min), st->have_cmd ? p->min_ms : NAN);
+		jw_kms(w, SK(p50), st->have_cmd ? p->p50_ms : NAN);
+		jw_kms(w, SK(p90), st->have_cmd ? p->p90_ms : NAN);
+		jw_kms(w, SK(p95), st->have_cmd ? p->p95_ms : NAN);
+		jw_kms(w, SK(p99), st->have_cmd ? p->p99_ms : NAN);
+		jw_kms(w, SK(max), st->have_cmd ? p->max_ms : NAN);
 		jw_obj_end(w);
 		jw_obj_end(w);
 	}
-	jw_key(w, "requests_from");
+	jw_key(w, SK(requests_from));
 	if (!st->have_rc) {
 		jw_null(w);
 		return;
 	}
 	jw_obj_begin(w);
-	jw_kstr(w, "url", st->rc_src.url);
-	jw_key(w, "series");
+	jw_kstr(w, SK(url), st->rc_src.url);
+	jw_key(w, SK(series));
 	if (st->rc_src.series[0])
 		jw_str(w, st->rc_src.series);
 	else
 		jw_null(w);
-	jw_kstr(w, "kind",
+	jw_kstr(w, SK(kind),
 		reqcount_kind_names[st->rc_before.ok ? st->rc_before.kind : st->rc_after.kind]);
 	for (int k = 0; k < 2; k++) {
 		const struct reqcount_read *r = k ? &st->rc_after : &st->rc_before;
 
-		jw_key(w, k ? "after" : "before");
+		jw_key(w, k ? SK(after) : SK(before));
 		jw_obj_begin(w);
-		jw_kopt_u64(w, "value", r->ok, r->value);
-		jw_ku64(w, "mono_ns", r->mono_ns);
-		jw_kdouble(w, "read_ms", r->latency_ms);
-		jw_key(w, "error");
+		jw_kopt_u64(w, SK(value), r->ok, r->value);
+		jw_ku64(w, SK(mono_ns), r->mono_ns);
+		jw_kdouble(w, SK(read_ms), r->latency_ms);
+		jw_key(w, SK(error));
 		if (r->ok)
 			jw_null(w);
 		else
@@ -1052,13 +1053,13 @@ static void json_step_requests(const struct sess_step *st, struct jw *w)
 	uint64_t n;
 	bool ok = session_step_requests(st, &n, &src, &na);
 
-	jw_kopt_u64(w, "requests", ok, n);
-	jw_key(w, "requests_source");
+	jw_kopt_u64(w, SK(requests), ok, n);
+	jw_key(w, SK(requests_source));
 	if (ok)
 		jw_str(w, src);
 	else
 		jw_null(w);
-	jw_key(w, "requests_reason");
+	jw_key(w, SK(requests_reason));
 	if (ok)
 		jw_null(w);
 	else
@@ -1068,49 +1069,49 @@ static void json_step_requests(const struct sess_step *st, struct jw *w)
 static void json_step(struct session *s, struct sess_step *st, struct jw *w, struct out *o)
 {
 	jw_obj_begin(w);
-	jw_kstr(w, "label", st->label);
-	jw_key(w, "target");
+	jw_kstr(w, SK(label), st->label);
+	jw_key(w, SK(target));
 	if (st->target >= 0)
 		jw_str(w, target_name(s, st->target));
 	else
 		jw_null(w);
-	jw_kstr(w, "url", st->url);
-	jw_kopt_u64(w, "users", step_builtin(st), st->plan.users);
-	jw_kbool(w, "skipped", st->skipped);
-	jw_key(w, "skip_reason");
+	jw_kstr(w, SK(url), st->url);
+	jw_kopt_u64(w, SK(users), step_builtin(st), st->plan.users);
+	jw_kbool(w, SK(skipped), st->skipped);
+	jw_key(w, SK(skip_reason));
 	if (st->skipped)
 		jw_str(w, st->skip_reason);
 	else
 		jw_null(w);
-	jw_kbool(w, "interrupted", st->interrupted);
-	jw_kbool(w, "target_lost", st->lost);
-	jw_kopt_double(w, "target_lost_at_s", st->lost, st->lost_at_s);
-	jw_kopt_double(w, "settle_s", st->settle_tried, st->settle_s);
-	jw_key(w, "settled");
+	jw_kbool(w, SK(interrupted), st->interrupted);
+	jw_kbool(w, SK(target_lost), st->lost);
+	jw_kopt_double(w, SK(target_lost_at_s), st->lost, st->lost_at_s);
+	jw_kopt_double(w, SK(settle_s), st->settle_tried, st->settle_s);
+	jw_key(w, SK(settled));
 	if (st->settle_tried)
 		jw_bool(w, st->settled);
 	else
 		jw_null(w);
 	if (s->have_baseline)
 		table_isolation(s, st, o);
-	jw_kdouble(w, "t_start_s", st->t_start_s);
-	jw_kdouble(w, "t_end_s", st->t_end_s);
-	jw_key(w, "load");
+	jw_kdouble(w, SK(t_start_s), st->t_start_s);
+	jw_kdouble(w, SK(t_end_s), st->t_end_s);
+	jw_key(w, SK(load));
 	if (st->have_res)
 		load_json(&st->res, w);
 	else
 		jw_null(w);
 	json_step_sources(st, w);
-	jw_key(w, "cpu");
+	jw_key(w, SK(cpu));
 	jw_obj_begin(w);
 	json_step_requests(st, w);
-	jw_ku64(w, "cpus", st->ncpu);
-	jw_ku64(w, "span_ns", st->span_ns);
-	jw_ku64(w, "busy_ns", st->busy_ns);
-	jw_ku64(w, "idle_ns", st->idle_ns);
-	jw_ku64(w, "steal_ns", st->steal_ns);
-	jw_kopt_u64(w, "bpf_ns", st->bpf_known, st->bpf_ns);
-	jw_kopt_double(w, "coverage_pct", st->span_ns,
+	jw_ku64(w, SK(cpus), st->ncpu);
+	jw_ku64(w, SK(span_ns), st->span_ns);
+	jw_ku64(w, SK(busy_ns), st->busy_ns);
+	jw_ku64(w, SK(idle_ns), st->idle_ns);
+	jw_ku64(w, SK(steal_ns), st->steal_ns);
+	jw_kopt_u64(w, SK(bpf_ns), st->bpf_known, st->bpf_ns);
+	jw_kopt_double(w, SK(coverage_pct), st->span_ns,
 		       coverage_pct(st->busy_ns, st->idle_ns, st->steal_ns, st->span_ns));
 	table_step_cpu(s, st, o);
 	report_kernel_check(&s->cap.targets, st->kc, st->nkc_iv ? s->cap.targets.n : 0, o);
@@ -1118,8 +1119,8 @@ static void json_step(struct session *s, struct sess_step *st, struct jw *w, str
 	table_step_summary(st, o);
 	table_step_overhead(s, st, o);
 	table_step_pod_overhead(s, st, o);
-	jw_kbool(w, "network_available", st->net.ok);
-	jw_key(w, "network_reason");
+	jw_kbool(w, SK(network_available), st->net.ok);
+	jw_key(w, SK(network_reason));
 	if (st->net.ok)
 		jw_null(w);
 	else
@@ -1130,7 +1131,7 @@ static void json_step(struct session *s, struct sess_step *st, struct jw *w, str
 			  st->disk.ok ? NULL : st->disk_na, o);
 	report_drops(st->drops, &s->cap.targets, false, o);
 	jw_obj_end(w);
-	jw_key(w, "io");
+	jw_key(w, SK(io));
 	if (report_io_step_has(st)) {
 		jw_obj_begin(w);
 		report_io_step(st, o);
@@ -1153,24 +1154,24 @@ static void session_json(struct session *s, FILE *f, const char *command)
 	o.decimals = true; /* the page (html.c) rounds each table as the text does */
 	w = &o.jw;
 	jw_obj_begin(w);
-	jw_kstr(w, "schema", "virtprof-session/1");
-	jw_kstr(w, "command", command);
-	jw_key(w, "workload");
+	jw_kstr(w, SK(schema), SESSION_SCHEMA);
+	jw_kstr(w, SK(command), command);
+	jw_key(w, SK(workload));
 	if (s->workload[0])
 		jw_str(w, s->workload);
 	else
 		jw_null(w);
-	jw_key(w, "testbed");
+	jw_key(w, SK(testbed));
 	if (s->testbed[0])
 		jw_str(w, s->testbed);
 	else
 		jw_null(w);
-	jw_kdouble(w, "interval_s", s->interval_ns / 1e9);
+	jw_kdouble(w, SK(interval_s), s->interval_ns / 1e9);
 	report_mode(&s->cap.mode, &o);
 	report_targets(&s->cap, &o);
 	table_baselines(s, &o);
 	report_profiler(&s->cap, 0, true, &o);
-	jw_key(w, "steps");
+	jw_key(w, SK(steps));
 	jw_arr_begin(w);
 	for (int i = 0; i < s->nsteps; i++)
 		json_step(s, &s->steps[i], w, &o);
@@ -1239,19 +1240,19 @@ static void table_timeline(const struct session *s, struct out *o)
 	};
 	struct table t;
 
-	table_init(&t, "timeline", "Timeline");
-	table_col(&t, "step", "STEP", 0, true);
-	table_col(&t, "target", "TARGET", 0, true);
-	table_col(&t, "t_s", "T-s", 3, false);
-	table_col(&t, "mono_ns", "MONO-ns", 0, false);
-	table_col(&t, "real_ns", "REAL-ns", 0, false);
-	table_col(&t, "interval_s", "INTERVAL-s", 3, false);
-	table_col(&t, "warmup", "WARMUP", 0, false);
-	table_col(&t, "coverage_pct", "COVERAGE%", 3, false);
-	table_col(&t, "entity", "ENTITY", 0, true);
-	table_col(&t, "role", "ROLE", 0, true);
-	table_col(&t, "busy_ns", "BUSY-ns", 0, false);
-	table_col(&t, "host_pct", "HOST%", 4, false);
+	table_init(&t, SK(timeline), "Timeline");
+	table_col(&t, SK(step), "STEP", 0, true);
+	table_col(&t, SK(target), "TARGET", 0, true);
+	table_col(&t, SK(t_s), "T-s", 3, false);
+	table_col(&t, SK(mono_ns), "MONO-ns", 0, false);
+	table_col(&t, SK(real_ns), "REAL-ns", 0, false);
+	table_col(&t, SK(interval_s), "INTERVAL-s", 3, false);
+	table_col(&t, SK(warmup), "WARMUP", 0, false);
+	table_col(&t, SK(coverage_pct), "COVERAGE%", 3, false);
+	table_col(&t, SK(entity), "ENTITY", 0, true);
+	table_col(&t, SK(role), "ROLE", 0, true);
+	table_col(&t, SK(busy_ns), "BUSY-ns", 0, false);
+	table_col(&t, SK(host_pct), "HOST%", 4, false);
 	for (int i = 0; i < s->nsteps; i++) {
 		const struct sess_step *st = &s->steps[i];
 

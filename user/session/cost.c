@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <string.h>
 
+#include "account/self.h"
 #include "session/cost.h"
 #include "virtprof.h"
 
@@ -24,6 +25,15 @@ enum cost_part cost_part_of_role(const char *role)
 		if (!strcmp(role, role_parts[i].role))
 			return role_parts[i].part;
 	return PART_UNKNOWN;
+}
+
+enum cost_charge cost_charge_of(const char *entity, bool in_target)
+{
+	if (!strcmp(entity, ENTITY_LOADGEN))
+		return CHARGE_LOADGEN;
+	if (!strcmp(entity, ENTITY_PROFILER))
+		return CHARGE_PROFILER;
+	return in_target ? CHARGE_TARGET : CHARGE_OTHER;
 }
 
 static uint64_t *part_ns(struct target_cost *t, enum cost_part p)
@@ -66,17 +76,18 @@ static void charge_row(struct step_cost *c, const struct agg_row *r, bool net_ok
 
 		c->blk_softirq_ns += blk;
 	}
-	if (!strcmp(r->entity, "loadgen")) {
+	switch (cost_charge_of(r->entity, r->target >= 0 && r->target < ntargets)) {
+	case CHARGE_LOADGEN:
 		c->loadgen_ns += mine;
 		return;
-	}
-	if (!strcmp(r->entity, "profiler")) {
+	case CHARGE_PROFILER:
 		c->profiler_ns += mine;
 		return;
-	}
-	if (r->target < 0 || r->target >= ntargets) {
+	case CHARGE_OTHER:
 		c->other_ns += mine;
 		return;
+	case CHARGE_TARGET:
+		break;
 	}
 	t = &c->target[r->target];
 	t->present = true;

@@ -83,6 +83,13 @@ struct guest_split {
 /* Which part of the cost model a role belongs to. */
 enum cost_part { PART_OWN, PART_EMUL, PART_IO, PART_VHOST, PART_KVM, PART_RUNTIME, PART_UNKNOWN };
 enum cost_part cost_part_of_role(const char *role);
+/*
+ * Which of a step's figures an entity's CPU is charged to: LOADGEN, the profiler, a target's
+ * (then by its role, cost_part_of_role) or OTHER.  in_target: the entity is a target the figure
+ * is kept for.  charge_row and a saved session's reader (report/doc.c) both decide here.
+ */
+enum cost_charge { CHARGE_LOADGEN, CHARGE_PROFILER, CHARGE_TARGET, CHARGE_OTHER };
+enum cost_charge cost_charge_of(const char *entity, bool in_target);
 
 /*
  * Pod overhead of a VM-backed pod (Kata): everything its threads cost the host -- task,

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "account/self.h"
 #include "io/block.h"
 #include "io/kvm.h"
 #include "session/exits.h"
@@ -734,7 +735,7 @@ bool session_step_requests(const struct sess_step *st, uint64_t *n, const char *
 			return false;
 		}
 		*n = v;
-		*source = "requests_from";
+		*source = REQS_FROM_COUNTER;
 		return true;
 	}
 	if (st->cmd_line[0]) {
@@ -749,7 +750,7 @@ bool session_step_requests(const struct sess_step *st, uint64_t *n, const char *
 			return false;
 		}
 		*n = st->cmd.parsed.requests;
-		*source = "load_cmd";
+		*source = REQS_FROM_CMD;
 		return true;
 	}
 	if (!st->have_res) {
@@ -758,7 +759,7 @@ bool session_step_requests(const struct sess_step *st, uint64_t *n, const char *
 		return false;
 	}
 	*n = st->res.requests;
-	*source = "loadgen";
+	*source = REQS_FROM_LOADGEN;
 	return true;
 }
 
@@ -773,7 +774,7 @@ static void loadgen_limits(struct sess_step *st)
 	if (!st->have_res || !wall || !st->res.workers)
 		return;
 	for (int i = 0; i < st->agg.n; i++)
-		if (!strcmp(st->agg.rows[i].entity, "loadgen")) {
+		if (!strcmp(st->agg.rows[i].entity, ENTITY_LOADGEN)) {
 			busy += stats_busy_ns(&st->agg.rows[i].st);
 			rq += st->agg.rows[i].st.rq_delay_ns;
 		}

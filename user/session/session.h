@@ -182,6 +182,11 @@ int session_run_step(struct session *s, struct sess_step *st);
 int session_baseline(struct session *s, uint64_t dur_ns);
 /* A target's CPU % of the host in an aggregate (all its roles). */
 double session_target_pct(const struct agg *a, const struct target *t, uint64_t span_ns);
+/* Where a step's request count comes from (session_step_requests's *source; JSON
+ * cpu.requests_source). */
+#define REQS_FROM_COUNTER "requests_from"
+#define REQS_FROM_CMD "load_cmd"
+#define REQS_FROM_LOADGEN "loadgen"
 /*
  * A step's completed requests (the divisor of every per-request figure) and where they come
  * from: --requests-from when given, else the load command's report, else virtprof's own load.

@@ -6,6 +6,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "account/self.h"
 #include "io/block.h"
 #include "io/kvm.h"
 #include "io/net.h"
@@ -31,8 +32,10 @@ const char *totals_kind_of(const char *entity)
 		return "container";
 	if (!strncmp(entity, "pod:", 4))
 		return "pod";
-	if (!strcmp(entity, "loadgen") || !strcmp(entity, "profiler"))
-		return entity[0] == 'l' ? "loadgen" : "profiler";
+	if (!strcmp(entity, ENTITY_LOADGEN))
+		return ENTITY_LOADGEN;
+	if (!strcmp(entity, ENTITY_PROFILER))
+		return ENTITY_PROFILER;
 	return "other";
 }
 
