@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # What Debian cannot run here, stood in for -- this test says so:
-#  - Firecracker and cloud-hypervisor are not in Debian: a python process named as each VMM names
+#  - Firecracker and cloud-hypervisor are not in Debian: a C process named as each VMM names
 #    its process and threads (prctl PR_SET_NAME: "fc_vcpu 0", "fc_api"; "vcpu0", "http-server")
 #    stands in; top finds it with no option and gives each thread its role from the VMM's table.
 #  - An unknown runtime layout (a busy process in /vp-hosts-garden-<pid>/runc-<64 hex>) stays
@@ -9,27 +9,36 @@
 #    whose ids share a prefix, stand-ins too: no docker container behind them): one line, exit 2.
 . "$(dirname "$0")/../lib.sh"
 need_root
-need_cmd jq python3
+need_cmd jq
 tmp=$(mktemp -d)
 on_exit "rm -rf $tmp"
-cat >"$tmp/vmm.py" <<'PY'
-import ctypes, sys, threading, time
-libc = ctypes.CDLL(None)
-def name(n): libc.prctl(15, n.encode(), 0, 0, 0)
-proc, busy, idle = sys.argv[1], sys.argv[2], sys.argv[3]
-def spin():
-    name(busy)
-    while True: pass
-def rest():
-    name(idle)
-    while True: time.sleep(1)
-name(proc)
-threading.Thread(target=spin, daemon=True).start()
-threading.Thread(target=rest, daemon=True).start()
-time.sleep(600)
-PY
-start() { # proc busy idle id
-	python3 "$tmp/vmm.py" "$1" "$2" "$3" --id "$4" &
+# The stand-ins in C, not Python: a spinning Python thread gives up the GIL whenever another
+# thread asks for it and waits to get it back, so on a starved host the "vCPU" once ran not at all
+# for a whole interval (fc12: its roles in the last interval were emul alone).
+need_cmd gcc
+cat >"$tmp/vmm.c" <<'C'
+#include <pthread.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+static void *spin(void *n) { prctl(PR_SET_NAME, n); for (volatile unsigned long i = 0;; i++) ; return 0; }
+static void *rest(void *n) { prctl(PR_SET_NAME, n); for (;;) sleep(1); return 0; }
+int main(int argc, char **argv)
+{
+	pthread_t a, b;
+
+	if (argc < 4)
+		return 2;
+	pthread_create(&a, 0, spin, argv[1]);
+	pthread_create(&b, 0, rest, argv[2]);
+	sleep(600);
+	return 0;
+}
+C
+for v in firecracker cloud-hypervisor; do
+	gcc -O1 -pthread -o "$tmp/$v" "$tmp/vmm.c" || fail "gcc: the $v stand-in"
+done
+start() { # proc busy idle id: the binary is named for the VMM, as its comm is
+	"$tmp/$1" "$2" "$3" --id "$4" &
 	on_exit "kill $!"
 }
 fc=vp-hosts-fc-$$ ch=vp-hosts-ch-$$
@@ -51,7 +60,7 @@ for h in /sys/fs/cgroup/unified /sys/fs/cgroup/cpu; do
 	[ -d "$h" ] && echo "$upid" >"$h$garden/runc-$hexid/cgroup.procs"
 done
 # every thread of both named (a thread that starts inside top's interval leaves that interval's
-# kernel figure n/a: on a busy host python takes seconds to get there)
+# kernel figure n/a: on a busy host a new thread may take a while)
 for t in "fc_vcpu 0" fc_api vcpu0 http-server; do
 	wait_for 300 bash -c "grep -qx '$t' /proc/*/task/*/comm 2>/dev/null" || fail "stand-in thread '$t' did not start"
 done
