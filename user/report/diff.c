@@ -425,27 +425,33 @@ void diff_table(const struct diff *d, struct out *o)
 			table_f64(&t, row, C_A, r->a);
 		else
 			table_na(&t, row, C_A,
-				 "A: the figure is null in the session (see its notes)");
+				 VP_NA_LIT(VP_NA_OTHER,
+					   "A: the figure is null in the session (see its notes)"));
 		if (isfinite(r->b))
 			table_f64(&t, row, C_B, r->b);
 		else
 			table_na(&t, row, C_B,
-				 "B: the figure is null in the session (see its notes)");
+				 VP_NA_LIT(VP_NA_OTHER,
+					   "B: the figure is null in the session (see its notes)"));
 		if (isfinite(r->delta))
 			table_f64(&t, row, C_D, r->delta);
 		else
-			table_na(&t, row, C_D, "a change needs both figures");
+			table_na(&t, row, C_D,
+				 VP_NA_LIT(VP_NA_UNMEASURED, "a change needs both figures"));
 		if (isfinite(r->pct))
 			table_f64(&t, row, C_P, r->pct);
 		else
-			table_na(&t, row, C_P, "B-A%: A is 0 or not available");
+			table_na(&t, row, C_P,
+				 VP_NA_LIT(VP_NA_UNMEASURED, "B-A%: A is 0 or not available"));
 		if (isfinite(r->u))
 			table_f64(&t, row, C_U, r->u);
 		else
 			table_na(
 				&t, row, C_U,
-				"u: fewer than 2 measured intervals in a session (no spread to judge "
-				"a change by); gates apply to the raw change");
+				VP_NA_LIT(
+					VP_NA_UNMEASURED,
+					"u: fewer than 2 measured intervals in a session (no spread to judge "
+					"a change by); gates apply to the raw change"));
 		table_str(&t, row, C_CH,
 			  r->changed > 0  ? (r->delta > 0 ? "up" : "down") :
 			  r->changed == 0 ? "within" :
