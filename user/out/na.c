@@ -54,19 +54,3 @@ enum vp_na_code vp_na_code_of_errno(int err)
 		return VP_NA_OTHER;
 	}
 }
-
-const char *vp_na_code_name(enum vp_na_code code)
-{
-	static const char *const names[VP_NA_CODE_MAX] = {
-		[VP_NA_NONE] = "none",
-		[VP_NA_KERNEL] = "kernel",
-		[VP_NA_OPTION] = "option",
-		[VP_NA_LIGHT] = "light",
-		[VP_NA_NO_TARGET] = "no_target",
-		[VP_NA_PERMISSION] = "permission",
-		[VP_NA_UNMEASURED] = "unmeasured",
-		[VP_NA_OTHER] = "other",
-	};
-
-	return code >= 0 && code < VP_NA_CODE_MAX ? names[code] : "other";
-}

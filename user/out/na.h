@@ -20,7 +20,6 @@ enum vp_na_code {
 	VP_NA_PERMISSION, /* not readable or not allowed */
 	VP_NA_UNMEASURED, /* nothing measured (yet): an empty window, nothing to divide by */
 	VP_NA_OTHER,	  /* anything else: a load failure, out of memory */
-	VP_NA_CODE_MAX
 };
 
 /* Longest detail kept; a longer one is cut at a character boundary (see vp_na_set). */
@@ -52,7 +51,5 @@ static inline const char *vp_na_text(const struct vp_na *na)
 /* The cause an errno (either sign) names: absent (ENOENT, ENOTSUP, ENODEV), not allowed (EPERM,
  * EACCES), else other. */
 enum vp_na_code vp_na_code_of_errno(int err);
-/* The code's name ("kernel", "option", ...): for logs and tests. */
-const char *vp_na_code_name(enum vp_na_code code);
 
 #endif

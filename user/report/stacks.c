@@ -285,11 +285,9 @@ static void diff_table_init(struct table *t, const char *key, const char *title,
 
 static uint64_t reqs_of(const struct sess_step *st)
 {
-	struct vp_na na;
-	const char *src;
 	uint64_t n;
 
-	session_step_requests(st, &n, &src, &na);
+	session_step_requests(st, &n, NULL, NULL);
 	return n;
 }
 

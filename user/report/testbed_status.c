@@ -69,23 +69,32 @@ enum {
 	TG_DISK
 };
 
+/* The cells both rows start with: target, URL, its HTTP status, kind, pid (0: not running). */
+static void target_cells(struct table *t, int r, const char *target, const char *url, int http,
+			 const char *kind, pid_t pid)
+{
+	static const struct vp_na no_http = { VP_NA_NO_TARGET,
+					      "http: no answer (or the netns is gone)" };
+	static const struct vp_na no_pid = { VP_NA_NO_TARGET, "pid: the process is not running" };
+
+	table_str(t, r, TG_TARGET, target);
+	table_str(t, r, TG_URL, url);
+	if (http)
+		table_u64(t, r, TG_HTTP, (uint64_t)http);
+	else
+		table_na(t, r, TG_HTTP, &no_http);
+	table_str(t, r, TG_KIND, kind);
+	if (pid)
+		table_u64(t, r, TG_PID, (uint64_t)pid);
+	else
+		table_na(t, r, TG_PID, &no_pid);
+}
+
 static void vm_row(const struct testbed_info *in, struct table *t)
 {
 	int r = table_row(t);
 
-	table_str(t, r, TG_TARGET, "vm");
-	table_str(t, r, TG_URL, in->vm_url);
-	if (in->vm_http)
-		table_u64(t, r, TG_HTTP, (uint64_t)in->vm_http);
-	else
-		table_na(t, r, TG_HTTP,
-			 VP_NA_LIT(VP_NA_NO_TARGET, "http: no answer (or the netns is gone)"));
-	table_str(t, r, TG_KIND, "qemu");
-	if (in->qemu_pid)
-		table_u64(t, r, TG_PID, (uint64_t)in->qemu_pid);
-	else
-		table_na(t, r, TG_PID,
-			 VP_NA_LIT(VP_NA_NO_TARGET, "pid: the process is not running"));
+	target_cells(t, r, "vm", in->vm_url, in->vm_http, "qemu", in->qemu_pid);
 	table_str(t, r, TG_ID, in->vm_name);
 	na_or_str(t, r, TG_ACCEL, in->accel,
 		  VP_NA_LIT(VP_NA_NO_TARGET, "accel: not decided (the VM never started)"));
@@ -123,19 +132,8 @@ static void container_row(const struct testbed_info *in, struct table *t)
 {
 	int r = table_row(t);
 
-	table_str(t, r, TG_TARGET, "container");
-	table_str(t, r, TG_URL, in->ctr_url);
-	if (in->ctr_http)
-		table_u64(t, r, TG_HTTP, (uint64_t)in->ctr_http);
-	else
-		table_na(t, r, TG_HTTP,
-			 VP_NA_LIT(VP_NA_NO_TARGET, "http: no answer (or the netns is gone)"));
-	table_str(t, r, TG_KIND, in->runtime);
-	if (in->ctr_pid && in->ctr_alive)
-		table_u64(t, r, TG_PID, (uint64_t)in->ctr_pid);
-	else
-		table_na(t, r, TG_PID,
-			 VP_NA_LIT(VP_NA_NO_TARGET, "pid: the process is not running"));
+	target_cells(t, r, "container", in->ctr_url, in->ctr_http, in->runtime,
+		     in->ctr_alive ? in->ctr_pid : 0);
 	na_or_str(t, r, TG_ID, in->ctr_id,
 		  VP_NA_LIT(VP_NA_NO_TARGET, "id: the container never started"));
 	table_na(t, r, TG_ACCEL, NULL);

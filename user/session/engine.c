@@ -733,9 +733,15 @@ void session_step_reqcount(struct sess_step *st, const struct reqcount_src *src)
 bool session_step_requests(const struct sess_step *st, uint64_t *n, const char **source,
 			   struct vp_na *na)
 {
+	struct vp_na unused;
+	const char *unused_src;
 	char why[256];
 	uint64_t v;
 
+	if (!source)
+		source = &unused_src;
+	if (!na)
+		na = &unused;
 	*n = 0;
 	*source = NULL;
 	vp_na_clear(na);

@@ -190,7 +190,7 @@ double session_target_pct(const struct agg *a, const struct target *t, uint64_t 
 /*
  * A step's completed requests (the divisor of every per-request figure) and where they come
  * from: --requests-from when given, else the load command's report, else virtprof's own load.
- * False when there is no count, the reason in *na.
+ * False when there is no count, the reason in *na.  source and na may be NULL (the count only).
  */
 bool session_step_requests(const struct sess_step *st, uint64_t *n, const char **source,
 			   struct vp_na *na);
