@@ -91,7 +91,7 @@ static int test_pio_mmio(void)
 		if (pio > 100 && mmio > 0 && i >= 10)
 			break;
 	}
-	na = kvmexit_exit_na(k);
+	na = vp_na_text(&k->exit_na);
 	printf("  qemu %d vCPU '%s': pio %llu mmio %llu exits %llu, elsewhere %llu; exits: %s\n",
 	       (int)qpid, vcpu, (unsigned long long)pio, (unsigned long long)mmio,
 	       (unsigned long long)exits, (unsigned long long)other, na ? na : "available");
@@ -159,7 +159,7 @@ static int test_exit_tagging(void)
 	struct vp_kvm_pending p = { .ts = 1, .reason = 30, .isa = 1, .rip = 0xffffffff81000010ULL };
 	uint64_t all = 0, tagged = 0, wrong = 0, oall = 0, otagged = 0, owrong = 0;
 	bool opened = false, threads = false;
-	char why[256];
+	struct vp_na why = {};
 	int ret = 1, kfd = -1, err;
 
 	if (geteuid() != 0)
@@ -185,8 +185,8 @@ static int test_exit_tagging(void)
 		goto cleanup;
 	for (int pass = 0; pass < 2; pass++) {
 		err = stack_sampler_open(&ss, account_probe_cpu_state_fd(&probes), pass ? -1 : kfd,
-					 499, why, sizeof(why));
-		if (!ASSERT_OK(err, "stack_sampler_open: %s", why))
+					 499, &why);
+		if (!ASSERT_OK(err, "stack_sampler_open: %s", why.detail))
 			goto cleanup;
 		if (!ASSERT_OK(stack_sampler_drain(ss, &b), "drain (start)"))
 			goto cleanup;

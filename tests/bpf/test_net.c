@@ -190,7 +190,7 @@ static int test_veth_counts(void)
 		goto cleanup;
 	if (!ASSERT_EQ(da->info.peer.ifindex, db->info.key.ifindex, "peer ifindex"))
 		goto cleanup;
-	if (!ASSERT_TRUE(np->runs, "softirq split available: %s", np->runs_na))
+	if (!ASSERT_TRUE(np->runs, "softirq split available: %s", np->runs_na.detail))
 		goto cleanup;
 	if (!ASSERT_TRUE(da->delta.sirq_ns[1] + db->delta.sirq_ns[1] > 0,
 			 "NET_RX time on the veth"))
@@ -312,7 +312,8 @@ static int test_tap_write(void)
 		goto cleanup;
 	if (!ASSERT_TRUE(d->delta.proc_pkts >= (uint64_t)n, "received in process context"))
 		goto cleanup;
-	if (!ASSERT_TRUE(np->proc_timed && d->delta.proc_ns > 0, "tap write time: %s", np->proc_na))
+	if (!ASSERT_TRUE(np->proc_timed && d->delta.proc_ns > 0, "tap write time: %s",
+			 np->proc_na.detail))
 		goto cleanup;
 	if (!ASSERT_TRUE(d->holder > 0, "holder found"))
 		goto cleanup;
@@ -476,11 +477,12 @@ static int test_standalone(void)
 	       (unsigned long long)d->delta.tx_pkts, (unsigned long long)d->delta.tx_bytes,
 	       (unsigned long long)(s1.rxp - s0.rxp), (unsigned long long)(s1.rxb - s0.rxb),
 	       (unsigned long long)(s1.txp - s0.txp), (unsigned long long)(s1.txb - s0.txb),
-	       n1->runs_na, n1->proc_na);
+	       n1->runs_na.detail, n1->proc_na.detail);
 	/* exact counts; the split and process time not available, with the reason */
 	if (!counts_match(d, &s0, &s1, "lo") || !ASSERT_GE(d->delta.tx_pkts, 100, "traffic seen") ||
-	    !ASSERT_TRUE(!n1->runs && n1->runs_na[0], "softirq split not available, with reason") ||
-	    !ASSERT_TRUE(!n1->proc_timed && n1->proc_na[0],
+	    !ASSERT_TRUE(!n1->runs && vp_na_is(&n1->runs_na),
+			 "softirq split not available, with reason") ||
+	    !ASSERT_TRUE(!n1->proc_timed && vp_na_is(&n1->proc_na),
 			 "process-context time not available, with reason") ||
 	    /* nothing measured, nothing charged */
 	    !ASSERT_EQ(d->delta.sirq_ns[0], 0, "softirq time charged") ||

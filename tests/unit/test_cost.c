@@ -236,7 +236,7 @@ static void test_kata_pod_overhead(void **state)
 	/* not yet known which threads are the vCPUs: n/a, with why */
 	assert_true(po->applies);
 	assert_false(po->ok);
-	assert_non_null(strstr(po->na, "vCPU threads are not known"));
+	assert_non_null(strstr(po->na.detail, "vCPU threads are not known"));
 	kt->vcpus_known = true;
 	session_derive(&s, &st);
 	assert_true(po->ok);

@@ -79,7 +79,7 @@ static void test_window_and_flag(void **state)
 {
 	struct kdisk_reading a = { .ok = true, .rd_bytes = 1000, .wr_bytes = 0 };
 	struct kdisk_reading b = { .ok = true, .rd_bytes = 1001000, .wr_bytes = 0 };
-	struct kdisk_reading bad = { .ok = false, .na = "gone" };
+	struct kdisk_reading bad = { .ok = false, .na = { VP_NA_NO_TARGET, "gone" } };
 	struct kdisk_delta d;
 
 	(void)state;
@@ -93,14 +93,15 @@ static void test_window_and_flag(void **state)
 	assert_false(kdisk_flagged(40960, 0));		       /* below the floor */
 	kdisk_delta_set(&d, &a, &bad, 1, 0, 0, 0);
 	assert_false(d.ok);
-	assert_string_equal(d.na, "gone");
+	assert_string_equal(d.na.detail, "gone");
+	assert_int_equal(d.na.code, VP_NA_NO_TARGET);
 	/* v1 blkio silent while virtprof saw bytes: not a figure (no throttle rule on the disk) */
 	strcpy(a.source, "blkio.throttle");
 	strcpy(b.source, "blkio.throttle");
 	b.rd_bytes = a.rd_bytes;
 	kdisk_delta_set(&d, &a, &b, 65536, 0, 1, 0);
 	assert_false(d.ok);
-	assert_non_null(strstr(d.na, "throttle rule"));
+	assert_non_null(strstr(d.na.detail, "throttle rule"));
 }
 
 int main(void)

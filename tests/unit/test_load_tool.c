@@ -97,7 +97,7 @@ static void test_wrk(void **state)
 					 &r),
 			 -ENODATA);
 	assert_false(r.have_requests);
-	assert_non_null(strstr(r.na, "no summary"));
+	assert_non_null(strstr(r.na.detail, "no summary"));
 }
 
 static void test_h2load(void **state)
@@ -180,7 +180,7 @@ static void test_hey(void **state)
 
 	assert_int_equal(load_tool_parse(TOOL_HEY, "Usage: hey [options...] <url>\n", &r),
 			 -ENODATA);
-	assert_non_null(strstr(r.na, "hey"));
+	assert_non_null(strstr(r.na.detail, "hey"));
 }
 
 static void test_oha(void **state)
@@ -207,9 +207,9 @@ static void test_oha(void **state)
 	/* its text summary: not read, and the reason says how to get JSON */
 	assert_int_equal(load_tool_parse(TOOL_OHA, "Summary:\n  Success rate:\t100.00%\n", &r),
 			 -ENODATA);
-	assert_non_null(strstr(r.na, "--output-format json"));
+	assert_non_null(strstr(r.na.detail, "--output-format json"));
 	assert_int_equal(load_tool_parse(TOOL_OHA, "{\"summary\": {", &r), -ENODATA);
-	assert_non_null(strstr(r.na, "did not parse"));
+	assert_non_null(strstr(r.na.detail, "did not parse"));
 	assert_int_equal(load_tool_parse(TOOL_OHA, "{\"summary\": {}}", &r), -ENODATA);
 }
 
@@ -238,7 +238,7 @@ static void test_k6(void **state)
 	assert_float_equal(r.min_ms, 1.0, 1e-9);
 
 	assert_int_equal(load_tool_parse(TOOL_K6, "{\"metrics\": {}}", &r), -ENODATA);
-	assert_non_null(strstr(r.na, "http_reqs"));
+	assert_non_null(strstr(r.na.detail, "http_reqs"));
 	assert_int_equal(load_tool_parse(TOOL_K6, "", &r), -ENODATA);
 }
 
@@ -249,7 +249,7 @@ static void test_unknown(void **state)
 	(void)state;
 	assert_int_equal(load_tool_parse(TOOL_UNKNOWN, "1000 requests", &r), -ENODATA);
 	assert_false(r.have_requests);
-	assert_non_null(strstr(r.na, "--requests-from"));
+	assert_non_null(strstr(r.na.detail, "--requests-from"));
 }
 
 static void test_argv_split(void **state)
@@ -313,7 +313,7 @@ static void test_jmeter_csv(void **state)
 	assert_float_equal(r.p99_ms, 12, 1e-9);
 	assert_int_equal(load_tool_parse(TOOL_JMETER, "<?xml version=\"1.0\"?>\n<testResults>", &r),
 			 -ENODATA);
-	assert_non_null(strstr(r.na, "CSV"));
+	assert_non_null(strstr(r.na.detail, "CSV"));
 }
 
 static void test_reqcount(void **state)

@@ -126,16 +126,21 @@ static void test_kvm_helpers(void **state)
 	assert_null(kvmexit_reason_name(0, 30));
 	/* Attached, nothing ran yet: available (zero is a measurement). */
 	k.exits = true;
-	assert_null(kvmexit_exit_na(&k));
+	kvmexit_check_exits(&k);
+	assert_false(vp_na_is(&k.exit_na));
 	/* pio fired, exits never did: not available, with the reason. */
 	k.life_io = 10;
-	assert_non_null(strstr(kvmexit_exit_na(&k), "never fired"));
+	kvmexit_check_exits(&k);
+	assert_int_equal(k.exit_na.code, VP_NA_KERNEL);
+	assert_non_null(strstr(vp_na_text(&k.exit_na), "never fired"));
 	k.life_exits = 3;
-	assert_null(kvmexit_exit_na(&k));
-	/* Absent tracepoint: its own reason. */
+	kvmexit_check_exits(&k);
+	assert_null(vp_na_text(&k.exit_na));
+	/* Absent tracepoint: its own reason, kept. */
 	k.exits = false;
-	snprintf(k.exit_na, sizeof(k.exit_na), "kvm_exit/kvm_entry: absent");
-	assert_string_equal(kvmexit_exit_na(&k), "kvm_exit/kvm_entry: absent");
+	vp_na_set(&k.exit_na, VP_NA_KERNEL, "kvm_exit/kvm_entry: absent");
+	kvmexit_check_exits(&k);
+	assert_string_equal(vp_na_text(&k.exit_na), "kvm_exit/kvm_entry: absent");
 }
 
 /* A veth pair (host end in netns 100, container end in 200) and a tap held by pid 4242. */
@@ -233,7 +238,7 @@ static void test_render(void **state)
 
 	/* Without the accounting map the split is "not available", not 0. */
 	np.runs = false;
-	snprintf(np.runs_na, sizeof(np.runs_na), "softirq split: CPU accounting not loaded");
+	vp_na_set(&np.runs_na, VP_NA_OPTION, "softirq split: CPU accounting not loaded");
 	buf = NULL;
 	f = open_memstream(&buf, &len);
 	out_init(&o, f, OUT_JSON, false);

@@ -160,16 +160,18 @@ static void test_render(void **state)
 static void test_render_light(void **state)
 {
 	static struct capture c;
-	struct iosec_opts io = {
-		.net = true, .block = true, .kvm = true, .off_why = CAPTURE_LIGHT_IO_NA
-	};
+	struct iosec_opts io = { .net = true,
+				 .block = true,
+				 .kvm = true,
+				 .off = VP_NA_LIT(VP_NA_LIGHT, CAPTURE_LIGHT_IO_NA) };
 	struct capture_interval ci = {};
 	struct metrics_text m;
 	struct totals t;
 
 	(void)state;
 	c.light = c.mode.light = true;
-	snprintf(c.stacks_na, sizeof(c.stacks_na), "%s", CAPTURE_LIGHT_STACKS_NA);
+	vp_na_set(&c.stacks_na, VP_NA_LIGHT, "%s", CAPTURE_LIGHT_STACKS_NA);
+	vp_na_set(&c.irq_na, VP_NA_LIGHT, "%s", CAPTURE_LIGHT_IRQ_NA);
 	assert_int_equal(iosec_open(&c.io, &io), 0); /* loads nothing: every part off */
 	totals_init(&t, 5, 30 * NSEC_PER_SEC);
 	ci.agg.rows = calloc(2, sizeof(*ci.agg.rows));

@@ -129,8 +129,8 @@ static void read_process(const struct target *t, struct kdisk_reading *r)
 		r->ok = true;
 		snprintf(r->source, sizeof(r->source), "/proc/<pid>/io");
 	} else {
-		snprintf(r->na, sizeof(r->na), "%s: %s unreadable (%s)", t->entity, path,
-			 buf ? "no read_bytes/write_bytes" : strerror(errno));
+		vp_na_set(&r->na, VP_NA_OTHER, "%s: %s unreadable (%s)", t->entity, path,
+			  buf ? "no read_bytes/write_bytes" : strerror(errno));
 	}
 	free(buf);
 }
@@ -172,8 +172,8 @@ static void read_cgroup(const struct target *t, struct kdisk_reading *r)
 		err = cg ? proc_parse_cgroup_ctrl(cg, "blkio", rel, sizeof(rel)) : -ENOENT;
 		free(cg);
 		if (err) {
-			snprintf(r->na, sizeof(r->na), "%s: no blkio cgroup found (pid %d)",
-				 t->entity, (int)pid);
+			vp_na_set(&r->na, VP_NA_NO_TARGET, "%s: no blkio cgroup found (pid %d)",
+				  t->entity, (int)pid);
 			return;
 		}
 		snprintf(path, sizeof(path), "%s%s/blkio.throttle.io_service_bytes_recursive",
@@ -182,7 +182,7 @@ static void read_cgroup(const struct target *t, struct kdisk_reading *r)
 		err = kdisk_parse_blkio(buf, &rb, &wb);
 		free(buf);
 		if (err) {
-			snprintf(r->na, sizeof(r->na), "%s: %.100s unreadable", t->entity, path);
+			vp_na_set(&r->na, VP_NA_OTHER, "%s: %.100s unreadable", t->entity, path);
 			return;
 		}
 		r->rd_bytes = rb;
@@ -204,15 +204,16 @@ static void read_cgroup(const struct target *t, struct kdisk_reading *r)
 			r->ok = r->ops_known = true;
 			snprintf(r->source, sizeof(r->source), "io.stat");
 		} else {
-			snprintf(r->na, sizeof(r->na),
-				 "%s: no io.stat (the io controller is not enabled for its cgroup)",
-				 t->entity);
+			vp_na_set(
+				&r->na, VP_NA_KERNEL,
+				"%s: no io.stat (the io controller is not enabled for its cgroup)",
+				t->entity);
 		}
 		free(buf);
 		return;
 	}
-	snprintf(r->na, sizeof(r->na), "%s: no blkio (v1) or io.stat (v2) for its cgroup",
-		 t->entity);
+	vp_na_set(&r->na, VP_NA_KERNEL, "%s: no blkio (v1) or io.stat (v2) for its cgroup",
+		  t->entity);
 }
 
 void kdisk_read(const struct targets *ts, struct kdisk_reading *out)
@@ -223,7 +224,7 @@ void kdisk_read(const struct targets *ts, struct kdisk_reading *out)
 
 		memset(r, 0, sizeof(*r));
 		if (t->gone)
-			snprintf(r->na, sizeof(r->na), "%s is gone", t->entity);
+			vp_na_set(&r->na, VP_NA_NO_TARGET, "%s is gone", t->entity);
 		else if (t->kind == TARGET_VM)
 			read_process(t, r);
 		else
@@ -241,7 +242,7 @@ void kdisk_delta_set(struct kdisk_delta *d, const struct kdisk_reading *a,
 	d->rd_ops = rd_ops;
 	d->wr_ops = wr_ops;
 	if (!a->ok || !b->ok) {
-		snprintf(d->na, sizeof(d->na), "%s", a->ok ? b->na : a->na);
+		d->na = a->ok ? b->na : a->na;
 		return;
 	}
 	snprintf(d->source, sizeof(d->source), "%s", b->source);
@@ -258,9 +259,10 @@ void kdisk_delta_set(struct kdisk_delta *d, const struct kdisk_reading *a,
 	if (!strcmp(d->source, "blkio.throttle") && !d->k_rd_bytes && !d->k_wr_bytes &&
 	    rd_bytes + wr_bytes) {
 		d->ok = false;
-		snprintf(d->na, sizeof(d->na),
-			 "v1 blkio counted nothing: it counts a cgroup's bios only on a disk where "
-			 "some cgroup has a blkio.throttle rule (Linux 6.10+)");
+		vp_na_set(
+			&d->na, VP_NA_KERNEL,
+			"v1 blkio counted nothing: it counts a cgroup's bios only on a disk where "
+			"some cgroup has a blkio.throttle rule (Linux 6.10+)");
 	}
 }
 

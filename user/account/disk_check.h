@@ -15,6 +15,7 @@
 #include <sys/types.h>
 
 #include "account/targets.h"
+#include "out/na.h"
 
 /* A difference is flagged above this share of the kernel's figure ... */
 #define KDISK_FLAG_PCT 1.0
@@ -27,7 +28,7 @@ struct kdisk_reading {
 	bool ops_known; /* the source counts operations too (cgroups; /proc/<pid>/io does not) */
 	uint64_t rd_bytes, wr_bytes, rd_ops, wr_ops;
 	char source[40]; /* "/proc/<pid>/io", "blkio.throttle", "io.stat" */
-	char na[160];	 /* why !ok */
+	struct vp_na na; /* why !ok */
 };
 
 /* One target over a window: both figures. */
@@ -35,7 +36,7 @@ struct kdisk_delta {
 	bool ok; /* both ends read */
 	bool ops_known;
 	char source[40];
-	char na[160];
+	struct vp_na na;
 	uint64_t k_rd_bytes, k_wr_bytes, k_rd_ops, k_wr_ops; /* the kernel's */
 	uint64_t rd_bytes, wr_bytes, rd_ops, wr_ops;	     /* virtprof's */
 };

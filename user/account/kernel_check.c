@@ -121,8 +121,8 @@ static void read_cgroup(const struct target *t, struct kcheck_reading *r)
 			return;
 		}
 	}
-	snprintf(r->na, sizeof(r->na), "no readable cpu.stat usage_usec or cpuacct.usage for %s",
-		 t->entity);
+	vp_na_set(&r->na, VP_NA_KERNEL, "no readable cpu.stat usage_usec or cpuacct.usage for %s",
+		  t->entity);
 }
 
 /*
@@ -149,8 +149,8 @@ static void read_process(const struct target *t, struct kcheck_reading *r)
 		snprintf(r->source, sizeof(r->source), "process cpu clock");
 		return;
 	}
-	snprintf(r->na, sizeof(r->na), "cpu clock of pid %d: %s", (int)t->pid,
-		 strerror(err ? err : errno));
+	vp_na_set(&r->na, (err ? err : errno) == ESRCH ? VP_NA_NO_TARGET : VP_NA_OTHER,
+		  "cpu clock of pid %d: %s", (int)t->pid, strerror(err ? err : errno));
 }
 
 void kcheck_read(const struct targets *ts, struct kcheck_reading *out)
@@ -161,7 +161,7 @@ void kcheck_read(const struct targets *ts, struct kcheck_reading *out)
 
 		memset(r, 0, sizeof(*r));
 		if (t->gone) {
-			snprintf(r->na, sizeof(r->na), "%s is gone", t->entity);
+			vp_na_set(&r->na, VP_NA_NO_TARGET, "%s is gone", t->entity);
 			continue;
 		}
 		if (t->kind == TARGET_VM)
@@ -219,10 +219,10 @@ void kcheck_delta_set(struct kcheck_delta *d, const struct kcheck_reading *a,
 	memset(d, 0, sizeof(*d));
 	d->ours_ns = ours_ns;
 	if (!a->ok || !b->ok || b->ns < a->ns) {
-		snprintf(d->na, sizeof(d->na), "%s",
-			 !b->ok ? b->na :
-			 !a->ok ? a->na :
-				  "the kernel's counter went backwards");
+		if (!b->ok || !a->ok)
+			d->na = !b->ok ? b->na : a->na;
+		else
+			vp_na_set(&d->na, VP_NA_OTHER, "the kernel's counter went backwards");
 		return;
 	}
 	d->ok = true;
@@ -241,7 +241,7 @@ void kcheck_delta_add(struct kcheck_delta *sum, const struct kcheck_delta *d, bo
 		return;
 	if (!d->ok) {
 		sum->ok = false;
-		snprintf(sum->na, sizeof(sum->na), "%s", d->na);
+		sum->na = d->na;
 		return;
 	}
 	sum->kernel_ns += d->kernel_ns;

@@ -16,6 +16,7 @@
 
 #include "account/collect.h"
 #include "account/targets.h"
+#include "out/na.h"
 
 /* A difference is flagged above this share of the kernel's figure ... */
 #define KCHECK_FLAG_PCT 1.0
@@ -27,14 +28,14 @@ struct kcheck_reading {
 	bool ok;
 	uint64_t ns;
 	char source[24]; /* "cpu.stat", "cpuacct.usage", "process cpu clock" */
-	char na[96];	 /* why !ok */
+	struct vp_na na; /* why !ok */
 };
 
 /* One target over a window (an interval or a step): both figures. */
 struct kcheck_delta {
 	bool ok; /* both ends read */
 	char source[24];
-	char na[96];
+	struct vp_na na;
 	uint64_t kernel_ns;
 	uint64_t ours_ns; /* virtprof: task + softirq + hardirq of the same threads */
 };

@@ -487,7 +487,8 @@ static void profile_start(struct profile_run *run, struct capture *c, unsigned i
 	if (capture_stacks(c, hz)) {
 		char msg[200];
 
-		snprintf(msg, sizeof(msg), "stack sampling is not available: %s", c->stacks_na);
+		snprintf(msg, sizeof(msg), "stack sampling is not available: %s",
+			 c->stacks_na.detail);
 		profile_answer(pr, MHD_HTTP_SERVICE_UNAVAILABLE, NULL, 0, msg);
 		return;
 	}

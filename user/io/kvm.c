@@ -60,15 +60,14 @@ static int configure(void *skel, void *ctx, enum probe_flavour want)
 	k->pio = probe_pick(p->tp_kvm_pio, p->raw_kvm_pio, "kvm_pio", "kvm", want);
 	k->mmio = probe_pick(p->tp_kvm_mmio, p->raw_kvm_mmio, "kvm_mmio", "kvm", want);
 	if (!k->pio)
-		snprintf(k->pio_na, sizeof(k->pio_na), "kvm_pio: %s", absent_reason());
+		vp_na_set(&k->pio_na, VP_NA_KERNEL, "kvm_pio: %s", absent_reason());
 	if (!k->mmio)
-		snprintf(k->mmio_na, sizeof(k->mmio_na), "kvm_mmio: %s", absent_reason());
+		vp_na_set(&k->mmio_na, VP_NA_KERNEL, "kvm_mmio: %s", absent_reason());
 	/* The exit reason is only in the formatted record since the (vcpu, isa) prototype. */
 	k->exits = feature_has_event("kvm", "kvm_exit") && feature_has_event("kvm", "kvm_entry");
 	if (!k->exits)
-		snprintf(k->exit_na, sizeof(k->exit_na), "kvm_exit/kvm_entry: %s%s",
-			 absent_reason(),
-			 feature_has_tp_btf("kvm_exit") ? " (tracefs not mounted?)" : "");
+		vp_na_set(&k->exit_na, VP_NA_KERNEL, "kvm_exit/kvm_entry: %s%s", absent_reason(),
+			  feature_has_tp_btf("kvm_exit") ? " (tracefs not mounted?)" : "");
 	bpf_program__set_autoload(p->tp_kvm_exit, k->exits);
 	bpf_program__set_autoload(p->tp_kvm_entry, k->exits);
 	if (!k->pio && !k->mmio && !k->exits) {
@@ -271,22 +270,23 @@ static void read_halt(struct kvmexit *k, struct kvm_halt_row *h, DIR *d)
 		h->total[i] = sum[i];
 		h->has[i] = has[i];
 	}
-	if (!has[KVM_HALT_POLL_OK] && !k->halt_na[0])
-		snprintf(k->halt_na, sizeof(k->halt_na),
-			 "halt polling: this kernel's KVM has no halt_poll_success_ns statistic "
-			 "in " KVM_DEBUGFS " (added in 5.8)");
+	if (!has[KVM_HALT_POLL_OK] && !vp_na_is(&k->halt_na))
+		vp_na_set(&k->halt_na, VP_NA_KERNEL,
+			  "halt polling: this kernel's KVM has no halt_poll_success_ns statistic "
+			  "in " KVM_DEBUGFS " (added in 5.8)");
 }
 
 static void collect_halt(struct kvmexit *k)
 {
 	DIR *d = opendir(KVM_DEBUGFS);
 
-	k->halt_na[0] = '\0';
+	vp_na_clear(&k->halt_na);
 	if (!d) {
-		snprintf(k->halt_na, sizeof(k->halt_na),
-			 "halt polling: " KVM_DEBUGFS ": %s (KVM's statistics are in debugfs: "
-			 "mount -t debugfs none /sys/kernel/debug)",
-			 strerror(errno));
+		vp_na_set(&k->halt_na,
+			  errno == EACCES || errno == EPERM ? VP_NA_PERMISSION : VP_NA_KERNEL,
+			  "halt polling: " KVM_DEBUGFS ": %s (KVM's statistics are in debugfs: "
+			  "mount -t debugfs none /sys/kernel/debug)",
+			  strerror(errno));
 		return;
 	}
 	for (int i = 0; i < k->n; i++) {
@@ -330,6 +330,7 @@ int kvmexit_collect(struct kvmexit *k)
 	drain(bpf_map__fd(k->skel->maps.kvm_ios), sizeof(struct vp_kvm_io_key), (void **)&k->ios,
 	      &k->nio, &k->iocap, sizeof(*k->ios));
 	collect_halt(k);
+	kvmexit_check_exits(k);
 	for (__u32 i = 0; i < VP_KVM_DROP_MAX; i++) {
 		uint64_t sum = 0;
 
@@ -342,24 +343,26 @@ int kvmexit_collect(struct kvmexit *k)
 	return 0;
 }
 
-const char *kvmexit_exit_na(const struct kvmexit *k)
+void kvmexit_check_exits(struct kvmexit *k)
 {
-	static char buf[320];
 	char *cmdline;
 	bool pvm;
 
 	if (!k->exits)
-		return k->exit_na;
-	if (k->life_exits || !k->life_io)
-		return NULL;
+		return; /* configure said why */
+	if (k->life_exits || !k->life_io) {
+		vp_na_clear(&k->exit_na);
+		return;
+	}
+	if (vp_na_is(&k->exit_na))
+		return; /* said already; /proc/cmdline does not change */
 	cmdline = read_file("/proc/cmdline", NULL);
 	pvm = cmdline && strstr(cmdline, "nested_pvm");
 	free(cmdline);
-	snprintf(buf, sizeof(buf),
-		 "kvm_exit/kvm_entry: attached but never fired while kvm_pio/kvm_mmio did -- this "
-		 "KVM does not take the VMX/SVM exit path%s",
-		 pvm ? " (nested PVM: nested_pvm=1 on the kernel command line)" : "");
-	return buf;
+	vp_na_set(&k->exit_na, VP_NA_KERNEL,
+		  "kvm_exit/kvm_entry: attached but never fired while kvm_pio/kvm_mmio did -- this "
+		  "KVM does not take the VMX/SVM exit path%s",
+		  pvm ? " (nested PVM: nested_pvm=1 on the kernel command line)" : "");
 }
 
 enum {
@@ -388,7 +391,7 @@ void kvmexit_for_each_tid(const struct kvmexit *k, io_tid_fn fn, void *ctx)
 
 static void render_threads(const struct kvmexit *k, io_owner_fn owner, void *ctx, struct out *o)
 {
-	const char *xna = kvmexit_exit_na(k);
+	const struct vp_na *xna = vp_na_is(&k->exit_na) ? &k->exit_na : NULL;
 	struct table t;
 
 	table_init(&t, "kvm", "KVM per vCPU thread");
@@ -427,20 +430,21 @@ static void render_threads(const struct kvmexit *k, io_owner_fn owner, void *ctx
 			table_u64(&t, row, KC_VCPU, r->total.vcpu_id);
 		else
 			table_na(&t, row, KC_VCPU,
-				 "VCPU: the vCPU index comes from kvm_exit/kvm_entry");
+				 VP_NA_LIT(VP_NA_KERNEL,
+					   "VCPU: the vCPU index comes from kvm_exit/kvm_entry"));
 		if (k->pio) {
 			table_u64(&t, row, KC_PIN, s->pio[0]);
 			table_u64(&t, row, KC_POUT, s->pio[1]);
 		} else {
-			table_na(&t, row, KC_PIN, k->pio_na);
-			table_na(&t, row, KC_POUT, k->pio_na);
+			table_na(&t, row, KC_PIN, &k->pio_na);
+			table_na(&t, row, KC_POUT, &k->pio_na);
 		}
 		if (k->mmio) {
 			table_u64(&t, row, KC_MR, s->mmio[0] + s->mmio[1]);
 			table_u64(&t, row, KC_MW, s->mmio[2]);
 		} else {
-			table_na(&t, row, KC_MR, k->mmio_na);
-			table_na(&t, row, KC_MW, k->mmio_na);
+			table_na(&t, row, KC_MR, &k->mmio_na);
+			table_na(&t, row, KC_MW, &k->mmio_na);
 		}
 		if (xna) {
 			table_na(&t, row, KC_EXITS, xna);
@@ -451,18 +455,20 @@ static void render_threads(const struct kvmexit *k, io_owner_fn owner, void *ctx
 			if (s->entries && s->exits)
 				table_f64(&t, row, KC_HAVG, s->handle_ns / 1e3 / s->exits);
 			else
-				table_na(&t, row, KC_HAVG, "no completed exit in the interval");
+				table_na(&t, row, KC_HAVG,
+					 VP_NA_LIT(VP_NA_UNMEASURED,
+						   "no completed exit in the interval"));
 			table_f64(&t, row, KC_GUEST, s->guest_ns / 1e6);
 		}
 	}
 	if (!t.nrows) {
 		table_note(&t, "no vCPU did port or MMIO I/O in this period");
 		if (xna)
-			table_note(&t, "%s", xna);
+			table_note_na(&t, xna);
 		if (!k->pio)
-			table_note(&t, "%s", k->pio_na);
+			table_note_na(&t, &k->pio_na);
 		if (!k->mmio)
-			table_note(&t, "%s", k->mmio_na);
+			table_note_na(&t, &k->mmio_na);
 	}
 	for (int i = 0; i < VP_KVM_DROP_MAX; i++)
 		if (k->drops_delta[i])
@@ -474,7 +480,7 @@ static void render_threads(const struct kvmexit *k, io_owner_fn owner, void *ctx
 
 static void render_reasons(const struct kvmexit *k, io_owner_fn owner, void *ctx, struct out *o)
 {
-	const char *xna = kvmexit_exit_na(k);
+	const struct vp_na *xna = vp_na_is(&k->exit_na) ? &k->exit_na : NULL;
 	struct table t;
 
 	table_init(&t, "kvm_exits", "KVM exits by reason");

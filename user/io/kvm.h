@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "io/owner.h"
+#include "out/na.h"
 #include "virtprof.h"
 
 struct kvm_bpf;
@@ -55,7 +56,9 @@ struct kvmexit {
 	struct kvm_bpf *skel;
 	int ncpu;
 	bool pio, mmio, exits; /* attached */
-	char pio_na[160], mmio_na[160], exit_na[256];
+	struct vp_na pio_na, mmio_na;
+	/* why exit timing is not available: absent, or attached but silent (kvmexit_check_exits) */
+	struct vp_na exit_na;
 	struct kvm_row *rows;
 	int n, cap;
 	struct kvm_reason_row *reasons;
@@ -66,7 +69,7 @@ struct kvmexit {
 	int nio, iocap;
 	struct kvm_halt_row *halts;
 	int nhalt, haltcap;
-	char halt_na[224];	      /* why halt polling is not available ("" when it is) */
+	struct vp_na halt_na;	      /* why halt polling is not available (clear when it is) */
 	uint64_t life_exits, life_io; /* since load: exits seen / pio+mmio seen */
 	uint64_t drops[VP_KVM_DROP_MAX], drops_delta[VP_KVM_DROP_MAX];
 };
@@ -82,8 +85,12 @@ void kvmexit_render(const struct kvmexit *k, io_owner_fn owner, void *ctx, doubl
  * kvm_entry are attached; -1 otherwise (nothing ever writes it then).
  */
 int kvmexit_pending_fd(const struct kvmexit *k);
-/* Why exit timing is not available (attached but silent, or absent); NULL when it is. */
-const char *kvmexit_exit_na(const struct kvmexit *k);
+/*
+ * exit_na again from what fired so far (kvmexit_collect calls it): attached kvm_exit/kvm_entry
+ * that never fired while kvm_pio/kvm_mmio did are not available; zero exits otherwise are a
+ * measurement.
+ */
+void kvmexit_check_exits(struct kvmexit *k);
 
 /* ---- pure helpers ---- */
 /* Exit reason name for KVM_ISA_VMX (1) / KVM_ISA_SVM (2); NULL when not in the short list. */

@@ -256,10 +256,10 @@ static int configure(void *skel, void *ctx, enum probe_flavour want)
 	if (!napi) {
 		bpf_program__set_autoload(p->tp_napi_poll, false);
 		bpf_program__set_autoload(p->raw_napi_poll, false);
-		snprintf(np->napi_na, sizeof(np->napi_na),
-			 "NAPI: napi_poll not attached (opt-in: it fires on every poll)");
+		vp_na_set(&np->napi_na, VP_NA_OPTION,
+			  "NAPI: napi_poll not attached (opt-in: it fires on every poll)");
 	} else if (!np->napi) {
-		snprintf(np->napi_na, sizeof(np->napi_na), "NAPI: napi_poll not in this kernel");
+		vp_na_set(&np->napi_na, VP_NA_KERNEL, "NAPI: napi_poll not in this kernel");
 	}
 	np->proc_timed = probe_pick(p->tp_netif_receive_skb_entry, p->raw_netif_receive_skb_entry,
 				    "netif_receive_skb_entry", "net", want) &&
@@ -276,30 +276,30 @@ static int configure(void *skel, void *ctx, enum probe_flavour want)
 		bpf_program__set_autoload(p->raw_netif_receive_skb_list_exit, false);
 	}
 	if (!np->proc_timed)
-		snprintf(np->proc_na, sizeof(np->proc_na),
-			 "process-context receive time: netif_receive_skb_entry/exit tracepoints "
-			 "not in this kernel");
+		vp_na_set(&np->proc_na, VP_NA_KERNEL,
+			  "process-context receive time: netif_receive_skb_entry/exit tracepoints "
+			  "not in this kernel");
 	if (account_fd >= 0) {
 		int err = bpf_map__reuse_fd(s->maps.cpu_state, account_fd);
 
 		if (err) {
-			snprintf(np->runs_na, sizeof(np->runs_na),
-				 "softirq split: cannot share account's cpu_state map: %s",
-				 strerror(-err));
+			vp_na_set(&np->runs_na, VP_NA_OTHER,
+				  "softirq split: cannot share account's cpu_state map: %s",
+				  strerror(-err));
 		} else {
 			s->rodata->have_runs = true;
 			np->runs = true;
 		}
 	} else {
-		snprintf(np->runs_na, sizeof(np->runs_na),
-			 "softirq split: CPU accounting not loaded (its cpu_state map gives the "
-			 "NET_* run boundaries)");
+		vp_na_set(&np->runs_na, VP_NA_OPTION,
+			  "softirq split: CPU accounting not loaded (its cpu_state map gives the "
+			  "NET_* run boundaries)");
 	}
 	if (!np->runs && np->proc_timed) {
 		/* Telling process context from softirq needs the same per-CPU state. */
 		np->proc_timed = false;
-		snprintf(np->proc_na, sizeof(np->proc_na), "process-context receive time: %s",
-			 np->runs_na);
+		vp_na_set(&np->proc_na, np->runs_na.code, "process-context receive time: %s",
+			  np->runs_na.detail);
 	}
 	return 0;
 }
@@ -631,9 +631,9 @@ int netpath_view(const struct netpath *np, io_owner_fn owner, void *ctx, struct 
 	v->runs = np->runs;
 	v->proc_timed = np->proc_timed;
 	v->napi = np->napi;
-	snprintf(v->runs_na, sizeof(v->runs_na), "%s", np->runs_na);
-	snprintf(v->proc_na, sizeof(v->proc_na), "%s", np->proc_na);
-	snprintf(v->napi_na, sizeof(v->napi_na), "%s", np->napi_na);
+	v->runs_na = np->runs_na;
+	v->proc_na = np->proc_na;
+	v->napi_na = np->napi_na;
 	v->vhost_net = access("/dev/vhost-net", F_OK) == 0;
 	memcpy(v->drops, np->drops_delta, sizeof(v->drops));
 	if (!np->ndev)

@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include "io/owner.h"
+#include "out/na.h"
 #include "virtprof.h"
 
 struct net_bpf;
@@ -37,11 +38,11 @@ struct netpath {
 	int ncpu;
 	const char *flavour; /* "tp_btf" / "raw_tp" */
 	bool runs;	     /* softirq split available */
-	char runs_na[192];
+	struct vp_na runs_na;
 	bool proc_timed; /* process-context receive timing (netif_receive_skb entry/exit) */
-	char proc_na[192];
+	struct vp_na proc_na;
 	bool napi; /* napi_poll attached */
-	char napi_na[128];
+	struct vp_na napi_na;
 	struct net_dev *devs;
 	int ndev, cap;
 	uint64_t drops[VP_NET_DROP_MAX], drops_delta[VP_NET_DROP_MAX];
@@ -91,11 +92,11 @@ struct net_path_row {
 
 struct net_view {
 	bool runs; /* softirq split (NET_RX_MS, NET_TX_MS, PROC_PKTS, SOFTIRQ_MS) measured */
-	char runs_na[192];
+	struct vp_na runs_na;
 	bool proc_timed; /* PROC_RX_MS measured */
-	char proc_na[192];
+	struct vp_na proc_na;
 	bool napi; /* NAPI polls counted */
-	char napi_na[128];
+	struct vp_na napi_na;
 	bool vhost_net;			 /* /dev/vhost-net exists */
 	uint64_t drops[VP_NET_DROP_MAX]; /* this interval, by enum vp_net_drop */
 	struct net_dev_row *dev;

@@ -29,7 +29,7 @@ struct iosec {
 	struct netpath *net;
 	struct blockio *block;
 	struct kvmexit *kvm;
-	char net_na[160], block_na[160], kvm_na[160];
+	struct vp_na na[IOSEC_PARTS];
 	uint64_t last_ns;
 };
 
@@ -41,36 +41,32 @@ int iosec_open(struct iosec **out, const struct iosec_opts *o)
 	if (!s)
 		return -ENOMEM;
 	s->opts = *o;
-	if (o->off_why) {
-		snprintf(s->net_na, sizeof(s->net_na), "%s", o->off_why);
-		snprintf(s->block_na, sizeof(s->block_na), "%s", o->off_why);
-		snprintf(s->kvm_na, sizeof(s->kvm_na), "%s", o->off_why);
+	if (o->off) {
+		for (int p = 0; p < IOSEC_PARTS; p++)
+			s->na[p] = *o->off;
 		s->last_ns = now_mono_ns();
 		*out = s;
 		return 0;
 	}
-	if (o->net) {
-		err = netpath_open(&s->net, o->account_cpu_state_fd, o->napi);
-		if (err)
-			snprintf(s->net_na, sizeof(s->net_na), "network programs did not load: %s",
-				 strerror(-err));
-	}
-	if (o->block) {
-		err = blockio_open(&s->block);
-		if (err)
-			snprintf(s->block_na, sizeof(s->block_na),
-				 "block programs did not load: %s", strerror(-err));
-	}
-	if (o->kvm) {
-		err = kvmexit_open(&s->kvm);
-		if (err == -ENOTSUP)
-			snprintf(s->kvm_na, sizeof(s->kvm_na),
-				 "KVM tracepoints not in this kernel (KVM not built in or module "
-				 "not loaded)");
-		else if (err)
-			snprintf(s->kvm_na, sizeof(s->kvm_na), "KVM programs did not load: %s",
-				 strerror(-err));
-	}
+	if (!o->net)
+		vp_na_set(&s->na[IOSEC_NET], VP_NA_OPTION, "not opened");
+	else if ((err = netpath_open(&s->net, o->account_cpu_state_fd, o->napi)))
+		vp_na_set(&s->na[IOSEC_NET], vp_na_code_of_errno(err),
+			  "network programs did not load: %s", strerror(-err));
+	if (!o->block)
+		vp_na_set(&s->na[IOSEC_BLOCK], VP_NA_OPTION, "not opened");
+	else if ((err = blockio_open(&s->block)))
+		vp_na_set(&s->na[IOSEC_BLOCK], vp_na_code_of_errno(err),
+			  "block programs did not load: %s", strerror(-err));
+	if (!o->kvm)
+		vp_na_set(&s->na[IOSEC_KVM], VP_NA_OPTION, "not opened");
+	else if ((err = kvmexit_open(&s->kvm)) == -ENOTSUP)
+		vp_na_set(&s->na[IOSEC_KVM], VP_NA_KERNEL,
+			  "KVM tracepoints not in this kernel (KVM not built in or module not "
+			  "loaded)");
+	else if (err)
+		vp_na_set(&s->na[IOSEC_KVM], vp_na_code_of_errno(err),
+			  "KVM programs did not load: %s", strerror(-err));
 	s->last_ns = now_mono_ns();
 	*out = s;
 	return 0;
@@ -108,9 +104,7 @@ int iosec_view(const struct iosec *s, io_owner_fn owner, void *ctx, double inter
 	v->net_on = s->opts.net;
 	v->block_on = s->opts.block;
 	v->kvm_on = s->opts.kvm;
-	snprintf(v->net_na, sizeof(v->net_na), "%s", s->net_na);
-	snprintf(v->block_na, sizeof(v->block_na), "%s", s->block_na);
-	snprintf(v->kvm_na, sizeof(v->kvm_na), "%s", s->kvm_na);
+	memcpy(v->na, s->na, sizeof(v->na));
 	v->has_net = s->net != NULL;
 	v->has_block = s->block != NULL;
 	v->has_kvm = s->kvm != NULL;
@@ -128,13 +122,9 @@ void io_view_free(struct io_view *v)
 	v->taken = false;
 }
 
-const char *iosec_na(const struct iosec *s, const char *part)
+const struct vp_na *iosec_na(const struct iosec *s, enum iosec_part part)
 {
-	if (!strcmp(part, "net"))
-		return s->net ? NULL : s->opts.net ? s->net_na : "not opened";
-	if (!strcmp(part, "block"))
-		return s->block ? NULL : s->opts.block ? s->block_na : "not opened";
-	return s->kvm ? NULL : s->opts.kvm ? s->kvm_na : "not opened";
+	return &s->na[part];
 }
 
 void iosec_destroy(struct iosec *s)

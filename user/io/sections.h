@@ -17,15 +17,20 @@
 #include "io/block.h"
 #include "io/net.h"
 #include "io/owner.h"
+#include "out/na.h"
 
 struct iosec;
 struct bpf_object;
+
+/* The parts, each loaded or not available with its reason. */
+enum iosec_part { IOSEC_NET, IOSEC_BLOCK, IOSEC_KVM, IOSEC_PARTS };
 
 struct iosec_opts {
 	int account_cpu_state_fd; /* account.bpf.c's cpu_state map, or -1 (standalone) */
 	bool net, block, kvm;
 	bool napi; /* also napi_poll per device (fires on every poll: opt-in) */
-	const char *off_why; /* non-NULL: nothing is loaded; each part is not available for this */
+	const struct vp_na
+		*off; /* non-NULL: nothing is loaded; each part is not available for this */
 };
 
 int iosec_open(struct iosec **s, const struct iosec_opts *o);
@@ -44,7 +49,7 @@ struct io_view {
 	double interval_s;		  /* the period's length (block rates); 0: none */
 	bool net_on, block_on, kvm_on;	  /* asked for */
 	bool has_net, has_block, has_kvm; /* loaded */
-	char net_na[160], block_na[160], kvm_na[160];
+	struct vp_na na[IOSEC_PARTS];	  /* why a part is not available (clear: it loaded) */
 	struct net_view net;
 	struct block_view block;
 };
@@ -53,8 +58,8 @@ struct io_view {
 int iosec_view(const struct iosec *s, io_owner_fn owner, void *ctx, double interval_s,
 	       struct io_view *v);
 void io_view_free(struct io_view *v);
-/* Why a part ("net", "block", "kvm") is not available; NULL when it loaded. */
-const char *iosec_na(const struct iosec *s, const char *part);
+/* Why a part is not available (not asked for, light mode, did not load); clear when it loaded. */
+const struct vp_na *iosec_na(const struct iosec *s, enum iosec_part part);
 
 void iosec_destroy(struct iosec *s);
 /* The BPF objects that loaded (their programs' run time is the profiler's cost). */

@@ -311,21 +311,21 @@ static char *parse_results_file(struct load_cmd *h, struct tool_result *parsed)
 	load_tool_parse(TOOL_UNKNOWN, "", parsed);
 	parsed->tool = tool;
 	if (!file) {
-		snprintf(parsed->na, sizeof(parsed->na), "%s without a results file: give %s", name,
-			 tool == TOOL_JMETER ? "-l FILE.jtl (CSV)" : "--summary-export FILE");
+		vp_na_set(&parsed->na, VP_NA_OPTION, "%s without a results file: give %s", name,
+			  tool == TOOL_JMETER ? "-l FILE.jtl (CSV)" : "--summary-export FILE");
 		return NULL;
 	}
 	if (tool == TOOL_K6 && h->had_file && !stat(file, &sb) &&
 	    sb.st_mtim.tv_sec == h->file_mtime.tv_sec &&
 	    sb.st_mtim.tv_nsec == h->file_mtime.tv_nsec) {
-		snprintf(parsed->na, sizeof(parsed->na),
-			 "k6 did not write its summary %.100s (unchanged since the step began)",
-			 file);
+		vp_na_set(&parsed->na, VP_NA_OTHER,
+			  "k6 did not write its summary %.100s (unchanged since the step began)",
+			  file);
 		return NULL;
 	}
 	if (!(text = read_file(file, NULL))) {
-		snprintf(parsed->na, sizeof(parsed->na), "%s's results file %.100s: %s", name, file,
-			 strerror(errno));
+		vp_na_set(&parsed->na, vp_na_code_of_errno(errno), "%s's results file %.100s: %s",
+			  name, file, strerror(errno));
 		return NULL;
 	}
 	if (tool == TOOL_JMETER)

@@ -91,7 +91,7 @@ static uint64_t errors_total(const struct load_result *r)
 static const char *const lat_us_keys[] = { "mean_us", "stddev_us", "min_us",   "p50_us",
 					   "p90_us",  "p99_us",	   "p99_9_us", "max_us" };
 
-static void lat_row(struct table *t, const char *name, const struct hist *h, const char *na)
+static void lat_row(struct table *t, const char *name, const struct hist *h, const struct vp_na *na)
 {
 	struct hist_summary l;
 	int row = table_row(t);
@@ -149,12 +149,15 @@ void load_render(const struct load_result *r, struct out *o)
 	table_col(&t, "p99_ms", "p99", LAT_MS_DECIMALS, false);
 	table_col(&t, "p99_9_ms", "p99.9", LAT_MS_DECIMALS, false);
 	table_col(&t, "max_ms", "max", LAT_MS_DECIMALS, false);
-	lat_row(&t, r->open_model ? "corrected" : "latency", &r->lat, "no responses");
+	lat_row(&t, r->open_model ? "corrected" : "latency", &r->lat,
+		VP_NA_LIT(VP_NA_UNMEASURED, "no responses"));
 	if (r->open_model)
-		lat_row(&t, "uncorrected", &r->lat_uncorr, "no responses");
-	lat_row(&t, "connect", &r->connect, "no new connection in the measured part");
-	lat_row(&t, "first_byte", &r->ttfb, "no responses");
-	lat_row(&t, "total", &r->total, "no responses");
+		lat_row(&t, "uncorrected", &r->lat_uncorr,
+			VP_NA_LIT(VP_NA_UNMEASURED, "no responses"));
+	lat_row(&t, "connect", &r->connect,
+		VP_NA_LIT(VP_NA_UNMEASURED, "no new connection in the measured part"));
+	lat_row(&t, "first_byte", &r->ttfb, VP_NA_LIT(VP_NA_UNMEASURED, "no responses"));
+	lat_row(&t, "total", &r->total, VP_NA_LIT(VP_NA_UNMEASURED, "no responses"));
 	if (r->open_model)
 		table_note(&t, "corrected: from the intended send time t0 + i/R; uncorrected: from "
 			       "the actual send");
@@ -177,7 +180,8 @@ void load_render(const struct load_result *r, struct out *o)
 	if (r->measured_ns)
 		table_f64(&t, row, 2, (double)r->requests / secs(r->measured_ns));
 	else
-		table_na(&t, row, 2, "nothing measured after the warm-up");
+		table_na(&t, row, 2,
+			 VP_NA_LIT(VP_NA_UNMEASURED, "nothing measured after the warm-up"));
 	table_f64(&t, row, 3, (double)r->bytes / 1e6);
 	table_u64(&t, row, 4, r->sent);
 	table_u64(&t, row, 5, errors_total(r) + r->http[4] + r->http[5]);
@@ -185,8 +189,10 @@ void load_render(const struct load_result *r, struct out *o)
 		table_u64(&t, row, 6, r->late);
 		table_u64(&t, row, 7, r->dropped);
 	} else {
-		table_na(&t, row, 6, "late/dropped: open model (--rate) only");
-		table_na(&t, row, 7, "late/dropped: open model (--rate) only");
+		table_na(&t, row, 6,
+			 VP_NA_LIT(VP_NA_OPTION, "late/dropped: open model (--rate) only"));
+		table_na(&t, row, 7,
+			 VP_NA_LIT(VP_NA_OPTION, "late/dropped: open model (--rate) only"));
 	}
 	table_u64(&t, row, 8, r->cancelled);
 	table_u64(&t, row, 9, r->warmup_requests);
@@ -201,8 +207,9 @@ void load_render(const struct load_result *r, struct out *o)
 		table_u64(&t, row, 0, r->conn_requested);
 	else
 		table_na(&t, row, 0,
-			 "open model with keep-alive: connections follow the in-flight "
-			 "count");
+			 VP_NA_LIT(VP_NA_OPTION,
+				   "open model with keep-alive: connections follow the in-flight "
+				   "count"));
 	table_u64(&t, row, 1, r->conn_established);
 	table_u64(&t, row, 2, r->conn_peak_open);
 	if (r->conn_requested && r->conn_established < r->conn_requested)
@@ -225,8 +232,10 @@ void load_render(const struct load_result *r, struct out *o)
 	row = table_row(&t);
 	if (r->open_model) {
 		for (int c = 0; c < 5; c++)
-			table_na(&t, row, c,
-				 "users: closed model only (--rate sends on a schedule)");
+			table_na(
+				&t, row, c,
+				VP_NA_LIT(VP_NA_OPTION,
+					  "users: closed model only (--rate sends on a schedule)"));
 	} else {
 		table_u64(&t, row, 0, r->users_started);
 		table_u64(&t, row, 1, r->users_answered);
@@ -235,7 +244,8 @@ void load_render(const struct load_result *r, struct out *o)
 		if (r->users_unanswered)
 			table_f64(&t, row, 4, secs(r->unanswered_max_wait_ns));
 		else
-			table_na(&t, row, 4, "every connected user was answered");
+			table_na(&t, row, 4,
+				 VP_NA_LIT(VP_NA_UNMEASURED, "every connected user was answered"));
 	}
 	table_u64(&t, row, 5, r->censored.total);
 	if (r->censored.total) {
@@ -245,8 +255,8 @@ void load_render(const struct load_result *r, struct out *o)
 		table_f64(&t, row, 6, l.p50_ns / 1e6);
 		table_f64(&t, row, 7, l.max_ns / 1e6);
 	} else {
-		table_na(&t, row, 6, "nothing in flight at the end");
-		table_na(&t, row, 7, "nothing in flight at the end");
+		table_na(&t, row, 6, VP_NA_LIT(VP_NA_UNMEASURED, "nothing in flight at the end"));
+		table_na(&t, row, 7, VP_NA_LIT(VP_NA_UNMEASURED, "nothing in flight at the end"));
 	}
 	if (load_users_short(r))
 		table_note(

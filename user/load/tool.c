@@ -110,14 +110,14 @@ static int parse_wrk(const char *text, struct tool_result *r)
 	}
 	p = find_line(text, " requests in ");
 	if (!p) {
-		snprintf(r->na, sizeof(r->na),
-			 "wrk printed no summary (no \"N requests in\" line)");
+		vp_na_set(&r->na, VP_NA_OTHER,
+			  "wrk printed no summary (no \"N requests in\" line)");
 		return -ENODATA;
 	}
 	while (p > text && p[-1] != '\n')
 		p--;
 	if (sscanf(p, " %llu requests in", &n) != 1) {
-		snprintf(r->na, sizeof(r->na), "wrk's \"requests in\" line did not parse");
+		vp_na_set(&r->na, VP_NA_OTHER, "wrk's \"requests in\" line did not parse");
 		return -ENODATA;
 	}
 	r->have_requests = true;
@@ -143,7 +143,7 @@ static int parse_h2load(const char *text, struct tool_result *r)
 			 "requests: %llu total, %llu started, %llu done, %llu succeeded, %llu "
 			 "failed, %llu errored, %llu timeout",
 			 &tot, &started, &done, &ok, &failed, &errored, &timeout) != 7) {
-		snprintf(r->na, sizeof(r->na), "h2load printed no \"requests:\" summary");
+		vp_na_set(&r->na, VP_NA_OTHER, "h2load printed no \"requests:\" summary");
 		return -ENODATA;
 	}
 	r->have_errors = true;
@@ -151,7 +151,7 @@ static int parse_h2load(const char *text, struct tool_result *r)
 	p = find_line(text, "\nstatus codes: ");
 	if (!p || sscanf(p + 1, "status codes: %llu 2xx, %llu 3xx, %llu 4xx, %llu 5xx", &s2, &s3,
 			 &s4, &s5) != 4) {
-		snprintf(r->na, sizeof(r->na), "h2load printed no \"status codes:\" line");
+		vp_na_set(&r->na, VP_NA_OTHER, "h2load printed no \"status codes:\" line");
 		return -ENODATA;
 	}
 	r->have_requests = true;
@@ -189,7 +189,7 @@ static int parse_ab(const char *text, struct tool_result *r)
 
 	p = find_line(text, "\nComplete requests:");
 	if (!p || sscanf(p + 1, "Complete requests: %llu", &n) != 1) {
-		snprintf(r->na, sizeof(r->na), "ab printed no \"Complete requests\" line");
+		vp_na_set(&r->na, VP_NA_OTHER, "ab printed no \"Complete requests\" line");
 		return -ENODATA;
 	}
 	r->have_requests = true;
@@ -284,9 +284,9 @@ static int parse_jtl(const char *text, struct tool_result *r)
 			break;
 	}
 	if (c_elapsed < 0 || c_success < 0 || c_code < 0) {
-		snprintf(r->na, sizeof(r->na),
-			 "the JMeter results file has no CSV header with elapsed, success and "
-			 "responseCode (set jmeter.save.saveservice.output_format=csv)");
+		vp_na_set(&r->na, VP_NA_OTHER,
+			  "the JMeter results file has no CSV header with elapsed, success and "
+			  "responseCode (set jmeter.save.saveservice.output_format=csv)");
 		return -ENODATA;
 	}
 	r->have_errors = true;
@@ -325,7 +325,7 @@ static int parse_jtl(const char *text, struct tool_result *r)
 
 			if (!g) {
 				free(el);
-				snprintf(r->na, sizeof(r->na), "out of memory reading the results");
+				vp_na_set(&r->na, VP_NA_OTHER, "out of memory reading the results");
 				r->have_requests = false;
 				return -ENOMEM;
 			}
@@ -400,8 +400,8 @@ static int parse_hey(const char *text, struct tool_result *r)
 	/* hey prints the section's title even with no response, then no line under it */
 	if (!strstr(text, "\nSummary:") ||
 	    !hey_section(text, "\nStatus code distribution:", &n, &bad)) {
-		snprintf(
-			r->na, sizeof(r->na),
+		vp_na_set(
+			&r->na, VP_NA_OTHER,
 			"hey printed no summary (no \"Status code distribution\"; -o csv is not read)");
 		return -ENODATA;
 	}
@@ -440,14 +440,14 @@ static json_t *tool_json(const char *text, const char *what, struct tool_result 
 
 	text += strspn(text, " \t\r\n");
 	if (*text != '{') {
-		snprintf(r->na, sizeof(r->na), "%s", what);
+		vp_na_set(&r->na, VP_NA_OTHER, "%s", what);
 		return NULL;
 	}
 	root = json_loads(text, JSON_DISABLE_EOF_CHECK, &e);
 	if (!json_is_object(root)) {
 		json_decref(root);
-		snprintf(r->na, sizeof(r->na), "its JSON did not parse: line %d: %.80s", e.line,
-			 e.text);
+		vp_na_set(&r->na, VP_NA_OTHER, "its JSON did not parse: line %d: %.80s", e.line,
+			  e.text);
 		return NULL;
 	}
 	return root;
@@ -471,7 +471,7 @@ static int parse_oha(const char *text, struct tool_result *r)
 		return -ENODATA;
 	codes = json_object_get(root, "statusCodeDistribution");
 	if (!json_is_object(codes)) {
-		snprintf(r->na, sizeof(r->na), "oha's JSON has no statusCodeDistribution");
+		vp_na_set(&r->na, VP_NA_OTHER, "oha's JSON has no statusCodeDistribution");
 		json_decref(root);
 		return -ENODATA;
 	}
@@ -531,8 +531,8 @@ static int parse_k6(const char *text, struct tool_result *r)
 	reqs = k6_metric(metrics, "http_reqs");
 	cnt = json_object_get(reqs, "count");
 	if (!json_is_number(cnt)) {
-		snprintf(r->na, sizeof(r->na),
-			 "k6's summary has no http_reqs count (the script made no HTTP request)");
+		vp_na_set(&r->na, VP_NA_OTHER,
+			  "k6's summary has no http_reqs count (the script made no HTTP request)");
 		json_decref(root);
 		return -ENODATA;
 	}
@@ -580,8 +580,8 @@ int load_tool_parse(enum load_tool tool, const char *text, struct tool_result *r
 	case TOOL_K6:
 		return parse_k6(text, r);
 	default:
-		snprintf(r->na, sizeof(r->na),
-			 "virtprof does not know this tool's output: give --requests-from");
+		vp_na_set(&r->na, VP_NA_OTHER,
+			  "virtprof does not know this tool's output: give --requests-from");
 		return -ENODATA;
 	}
 }

@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "out/na.h"
+
 enum load_tool {
 	TOOL_UNKNOWN,
 	TOOL_WRK,
@@ -35,7 +37,7 @@ struct tool_result {
 	uint64_t errors; /* transport errors + non-2xx/3xx responses, as the tool counts them */
 	/* latency in ms as the tool printed it (NAN: not printed) */
 	double mean_ms, stddev_ms, min_ms, p50_ms, p90_ms, p95_ms, p99_ms, max_ms;
-	char na[160]; /* why requests are not available (have_requests false) */
+	struct vp_na na; /* why requests are not available (have_requests false) */
 };
 
 /* The tool a command line runs, from its argv[0]'s base name ("wrk2" is wrk). */

@@ -97,7 +97,9 @@ void table_pct(struct table *t, int row, int col, uint64_t part, uint64_t whole)
 	if (whole)
 		table_f64(t, row, col, pct_of(part, whole));
 	else
-		table_na(t, row, col, "empty window: no CPU time was measured to divide by");
+		table_na(t, row, col,
+			 VP_NA_LIT(VP_NA_UNMEASURED,
+				   "empty window: no CPU time was measured to divide by"));
 }
 
 void table_none(struct table *t, int row, int col)
@@ -110,12 +112,19 @@ void table_none(struct table *t, int row, int col)
 	}
 }
 
-void table_na(struct table *t, int row, int col, const char *reason)
+void table_na(struct table *t, int row, int col, const struct vp_na *na)
 {
 	struct cell *c = at(t, row, col);
 
 	if (c)
 		clear(c);
+	table_note_na(t, na);
+}
+
+void table_note_na(struct table *t, const struct vp_na *na)
+{
+	const char *reason = vp_na_text(na);
+
 	if (!reason)
 		return;
 	for (int i = 0; i < t->nnotes; i++)

@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "out/json.h"
+#include "out/na.h"
 
 #define TABLE_MAX_COLS 24
 #define TABLE_MAX_NOTES 16
@@ -62,9 +63,12 @@ void table_f64(struct table *t, int row, int col, double v);
 void table_pct(struct table *t, int row, int col, uint64_t part, uint64_t whole);
 /* Does not apply to this row (a VM has no runtime helpers): "-" in text, null in JSON. */
 void table_none(struct table *t, int row, int col);
-/* Explicitly not available; the reason (once per table) goes to the notes. */
-void table_na(struct table *t, int row, int col, const char *reason);
+/* Explicitly not available; the reason's detail (once per table) goes to the notes (NULL or an
+ * available one: no note). */
+void table_na(struct table *t, int row, int col, const struct vp_na *na);
 void table_note(struct table *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A reason as a note line, once per table (nothing when na is NULL or available). */
+void table_note_na(struct table *t, const struct vp_na *na);
 void table_free(struct table *t);
 
 /*

@@ -396,9 +396,28 @@ int diff_gates(struct diff *d)
 	return total;
 }
 
+/* A figure of a change, or n/a for why (NAN: the figure is not there). */
+static void f64_or_na(struct table *t, int row, int col, double v, const struct vp_na *why)
+{
+	if (isfinite(v))
+		table_f64(t, row, col, v);
+	else
+		table_na(t, row, col, why);
+}
+
 void diff_table(const struct diff *d, struct out *o)
 {
 	enum { C_STEP, C_TGT, C_MET, C_A, C_B, C_D, C_P, C_U, C_CH, C_G };
+	static const struct vp_na no_a = { VP_NA_OTHER,
+					   "A: the figure is null in the session (see its notes)" },
+				  no_b = { VP_NA_OTHER,
+					   "B: the figure is null in the session (see its notes)" },
+				  no_delta = { VP_NA_UNMEASURED, "a change needs both figures" },
+				  no_pct = { VP_NA_UNMEASURED, "B-A%: A is 0 or not available" },
+				  no_u = { VP_NA_UNMEASURED,
+					   "u: fewer than 2 measured intervals in a session (no "
+					   "spread to judge a change by); gates apply to the raw "
+					   "change" };
 	struct table t;
 
 	table_init(&t, "changes",
@@ -421,31 +440,11 @@ void diff_table(const struct diff *d, struct out *o)
 		table_str(&t, row, C_STEP, r->step);
 		table_str(&t, row, C_TGT, r->target);
 		table_str(&t, row, C_MET, diff_metric_key[r->metric]);
-		if (isfinite(r->a))
-			table_f64(&t, row, C_A, r->a);
-		else
-			table_na(&t, row, C_A,
-				 "A: the figure is null in the session (see its notes)");
-		if (isfinite(r->b))
-			table_f64(&t, row, C_B, r->b);
-		else
-			table_na(&t, row, C_B,
-				 "B: the figure is null in the session (see its notes)");
-		if (isfinite(r->delta))
-			table_f64(&t, row, C_D, r->delta);
-		else
-			table_na(&t, row, C_D, "a change needs both figures");
-		if (isfinite(r->pct))
-			table_f64(&t, row, C_P, r->pct);
-		else
-			table_na(&t, row, C_P, "B-A%: A is 0 or not available");
-		if (isfinite(r->u))
-			table_f64(&t, row, C_U, r->u);
-		else
-			table_na(
-				&t, row, C_U,
-				"u: fewer than 2 measured intervals in a session (no spread to judge "
-				"a change by); gates apply to the raw change");
+		f64_or_na(&t, row, C_A, r->a, &no_a);
+		f64_or_na(&t, row, C_B, r->b, &no_b);
+		f64_or_na(&t, row, C_D, r->delta, &no_delta);
+		f64_or_na(&t, row, C_P, r->pct, &no_pct);
+		f64_or_na(&t, row, C_U, r->u, &no_u);
 		table_str(&t, row, C_CH,
 			  r->changed > 0  ? (r->delta > 0 ? "up" : "down") :
 			  r->changed == 0 ? "within" :

@@ -60,7 +60,8 @@ static void net_devices(const struct net_view *v, struct table *t)
 		if (d->have_info)
 			table_str(t, r, DC_DEV, d->name);
 		else
-			table_na(t, r, DC_DEV, "device facts not recorded (map full)");
+			table_na(t, r, DC_DEV,
+				 VP_NA_LIT(VP_NA_OTHER, "device facts not recorded (map full)"));
 		table_str(t, r, DC_KIND, net_kind_name(d->kind));
 		table_str(t, r, DC_OWNER, d->owner[0] ? d->owner : "-");
 		buf[0] = 0;
@@ -80,18 +81,18 @@ static void net_devices(const struct net_view *v, struct table *t)
 			table_f64(t, r, DC_TXMS, s->sirq_ns[0] / 1e6);
 			table_u64(t, r, DC_PROCP, s->proc_pkts);
 		} else {
-			table_na(t, r, DC_RXMS, v->runs_na);
-			table_na(t, r, DC_TXMS, v->runs_na);
-			table_na(t, r, DC_PROCP, v->runs_na);
+			table_na(t, r, DC_RXMS, &v->runs_na);
+			table_na(t, r, DC_TXMS, &v->runs_na);
+			table_na(t, r, DC_PROCP, &v->runs_na);
 		}
 		if (!v->proc_timed)
-			table_na(t, r, DC_TAPMS, v->proc_na);
+			table_na(t, r, DC_TAPMS, &v->proc_na);
 		else
 			table_f64(t, r, DC_TAPMS, s->proc_ns / 1e6);
 		if (v->napi)
 			table_u64(t, r, DC_NAPI, s->napi_polls);
 		else
-			table_na(t, r, DC_NAPI, v->napi_na);
+			table_na(t, r, DC_NAPI, &v->napi_na);
 		if (d->kind == NET_PHYS)
 			phys = true;
 	}
@@ -156,9 +157,9 @@ static void net_paths(const struct net_view *v, struct table *t)
 		if (v->runs)
 			table_f64(t, r, PC_SIRQ, p->softirq_ns / 1e6);
 		else
-			table_na(t, r, PC_SIRQ, v->runs_na);
+			table_na(t, r, PC_SIRQ, &v->runs_na);
 		if (!v->proc_timed)
-			table_na(t, r, PC_TAPMS, v->proc_na);
+			table_na(t, r, PC_TAPMS, &v->proc_na);
 		else
 			table_f64(t, r, PC_TAPMS, p->proc_ns / 1e6);
 	}
@@ -235,16 +236,19 @@ void report_io_block(const struct block_view *v, double interval_s, struct out *
 			table_u64(&t, r, BC_CGID, g->cgid);
 		else
 			table_na(&t, r, BC_CGID,
-				 "CGID n/a: the bio carried no (non-root) blkcg; owner "
-				 "is the submitting thread");
+				 VP_NA_LIT(VP_NA_UNMEASURED,
+					   "CGID n/a: the bio carried no (non-root) blkcg; owner "
+					   "is the submitting thread"));
 		table_u64(&t, r, BC_OPS, s->ops);
 		table_u64(&t, r, BC_BYTES, s->bytes);
 		if (interval_s > 0) {
 			table_f64(&t, r, BC_IOPS, s->ops / interval_s);
 			table_f64(&t, r, BC_MBS, s->bytes / interval_s / 1e6);
 		} else {
-			table_na(&t, r, BC_IOPS, "rates need an interval");
-			table_na(&t, r, BC_MBS, "rates need an interval");
+			table_na(&t, r, BC_IOPS,
+				 VP_NA_LIT(VP_NA_UNMEASURED, "rates need an interval"));
+			table_na(&t, r, BC_MBS,
+				 VP_NA_LIT(VP_NA_UNMEASURED, "rates need an interval"));
 		}
 		table_f64(&t, r, BC_AVG, s->lat_ns / 1e3 / s->ops);
 		table_u64(&t, r, BC_P50, blockio_hist_pct(hist, VP_BLK_HIST, 50));
@@ -271,7 +275,7 @@ void report_io_block(const struct block_view *v, double interval_s, struct out *
 }
 
 /* A part asked for that did not load: one row saying why, never an empty (all-quiet) table. */
-static void part_na(const char *key, const char *title, const char *reason, struct out *o)
+static void part_na(const char *key, const char *title, const struct vp_na *reason, struct out *o)
 {
 	enum { NA_SOURCE, NA_AVAILABLE };
 	struct table t;
@@ -293,16 +297,16 @@ void report_io_view(const struct io_view *v, struct out *o)
 		if (v->has_net)
 			report_io_net(&v->net, o);
 		else
-			part_na("net_devices", "Network devices", v->net_na, o);
+			part_na("net_devices", "Network devices", &v->na[IOSEC_NET], o);
 	}
 	if (v->block_on) {
 		if (v->has_block)
 			report_io_block(&v->block, v->interval_s, o);
 		else
-			part_na("block", "Block I/O", v->block_na, o);
+			part_na("block", "Block I/O", &v->na[IOSEC_BLOCK], o);
 	}
 	if (v->kvm_on && !v->has_kvm)
-		part_na("kvm", "KVM", v->kvm_na, o);
+		part_na("kvm", "KVM", &v->na[IOSEC_KVM], o);
 }
 
 void report_io(struct capture *s, double interval_s, struct out *o)
@@ -317,7 +321,9 @@ void report_io(struct capture *s, double interval_s, struct out *o)
 	if (iosec_kvm(s->io)) {
 		kvmexit_render(iosec_kvm(s->io), capture_io_owner, s, interval_s, o);
 		exits_render(iosec_kvm(s->io), capture_io_owner, s, 0, 0, NULL,
-			     "host stacks inside exits: run and compare only (--exit-folded)", o);
+			     VP_NA_LIT(VP_NA_OPTION, "host stacks inside exits: run and compare "
+						     "only (--exit-folded)"),
+			     o);
 	}
 }
 

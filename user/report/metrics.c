@@ -227,8 +227,10 @@ static void render_host(struct mw *w, const struct totals *t)
 
 /* ---- what is measured and how ---- */
 
-static void available(struct mw *w, const char *source, const char *na)
+static void available(struct mw *w, const char *source, const struct vp_na *why)
 {
+	const char *na = vp_na_text(why);
+
 	s_u64(w, "virtprof_source_available", L("source", source, "reason", na), na ? 0 : 1);
 }
 
@@ -237,7 +239,7 @@ static void render_sources(struct mw *w, const struct totals *t, const struct ca
 	const struct kernel_mode *m = &c->mode;
 	struct netpath *np = c->io ? iosec_net(c->io) : NULL;
 	struct kvmexit *k = c->io ? iosec_kvm(c->io) : NULL;
-	const char *no_io = "I/O programs not loaded (--no-io)";
+	const struct vp_na *no_io = VP_NA_LIT(VP_NA_OPTION, "I/O programs not loaded (--no-io)");
 	char hz[16], ncpu[16];
 
 	family(w, "virtprof_kernel_info", "gauge",
@@ -257,23 +259,26 @@ static void render_sources(struct mw *w, const struct totals *t, const struct ca
 	       "1 when a source is measured on this host, 0 (with the reason) when its metrics are "
 	       "absent");
 	available(w, "cpu", NULL);
-	available(w, "bpf_stats", c->stats_on ? NULL : "kernel bpf_stats off");
-	available(w, "steal", t->nsteal > 0 ? NULL : "/proc/stat has no per-CPU steal");
-	available(w, "softirq", capture_irq_na(c));
-	available(w, "hardirq", capture_irq_na(c));
+	available(w, "bpf_stats",
+		  c->stats_on ? NULL : VP_NA_LIT(VP_NA_KERNEL, "kernel bpf_stats off"));
+	available(w, "steal",
+		  t->nsteal > 0 ? NULL :
+				  VP_NA_LIT(VP_NA_KERNEL, "/proc/stat has no per-CPU steal"));
+	available(w, "softirq", &c->irq_na);
+	available(w, "hardirq", &c->irq_na);
 	if (c->light)
-		available(w, "stacks", c->stacks_na);
-	available(w, "net", c->io ? iosec_na(c->io, "net") : no_io);
+		available(w, "stacks", &c->stacks_na);
+	available(w, "net", c->io ? iosec_na(c->io, IOSEC_NET) : no_io);
 	if (np) {
-		available(w, "net_softirq_split", np->runs ? NULL : np->runs_na);
-		available(w, "net_process_rx", np->proc_timed ? NULL : np->proc_na);
+		available(w, "net_softirq_split", np->runs ? NULL : &np->runs_na);
+		available(w, "net_process_rx", np->proc_timed ? NULL : &np->proc_na);
 	}
-	available(w, "block", c->io ? iosec_na(c->io, "block") : no_io);
-	available(w, "kvm", c->io ? iosec_na(c->io, "kvm") : no_io);
+	available(w, "block", c->io ? iosec_na(c->io, IOSEC_BLOCK) : no_io);
+	available(w, "kvm", c->io ? iosec_na(c->io, IOSEC_KVM) : no_io);
 	if (k) {
-		available(w, "kvm_pio", k->pio ? NULL : k->pio_na);
-		available(w, "kvm_mmio", k->mmio ? NULL : k->mmio_na);
-		available(w, "kvm_exit", kvmexit_exit_na(k));
+		available(w, "kvm_pio", k->pio ? NULL : &k->pio_na);
+		available(w, "kvm_mmio", k->mmio ? NULL : &k->mmio_na);
+		available(w, "kvm_exit", &k->exit_na);
 	}
 	family(w, "virtprof_target_info", "gauge",
 	       "A VM or container the agent watches (labels); 1 while it runs, 0 once gone");
@@ -458,7 +463,7 @@ static void render_block(struct mw *w, const struct totals *t)
 
 static void render_kvm(struct mw *w, const struct totals *t, const struct kvmexit *k)
 {
-	bool exits = !kvmexit_exit_na(k);
+	bool exits = !vp_na_is(&k->exit_na);
 
 	if (k->pio) {
 		family(w, "virtprof_kvm_pio_total", "counter",

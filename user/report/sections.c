@@ -49,14 +49,17 @@ void report_mode(const struct kernel_mode *m, struct out *o)
 	table_u64(&t, r, 1, m->ncpus);
 	table_str(&t, r, 2, m->cgroup);
 	if (m->irq_time < 0)
-		table_na(&t, r, 3,
-			 "irq-time: kernel config not readable (/proc/config.gz, /boot/config-*)");
+		table_na(
+			&t, r, 3,
+			VP_NA_LIT(
+				VP_NA_PERMISSION,
+				"irq-time: kernel config not readable (/proc/config.gz, /boot/config-*)"));
 	else
 		table_str(&t, r, 3, m->irq_time ? "on" : "off");
 	if (m->hz)
 		table_u64(&t, r, 4, m->hz);
 	else
-		table_na(&t, r, 4, "HZ: kernel config not readable");
+		table_na(&t, r, 4, VP_NA_LIT(VP_NA_PERMISSION, "HZ: kernel config not readable"));
 	table_str(&t, r, 5, m->vhost);
 	table_str(&t, r, 6, m->kvm_tp ? "yes" : "no");
 	table_str(&t, r, 7, m->flavour ? m->flavour : "-");
@@ -181,11 +184,11 @@ void report_kernel_check(const struct targets *ts, const struct kcheck_delta *kc
 		table_u64(&t, r, 2, d->ours_ns);
 		table_f64(&t, r, 4, d->ours_ns / 1e6);
 		if (!d->ok) {
-			table_na(&t, r, 1, d->na);
-			table_na(&t, r, 3, d->na);
-			table_na(&t, r, 5, d->na);
-			table_na(&t, r, 6, d->na);
-			table_na(&t, r, 7, d->na);
+			table_na(&t, r, 1, &d->na);
+			table_na(&t, r, 3, &d->na);
+			table_na(&t, r, 5, &d->na);
+			table_na(&t, r, 6, &d->na);
+			table_na(&t, r, 7, &d->na);
 			continue;
 		}
 		table_str(&t, r, 1, d->source);
@@ -194,7 +197,9 @@ void report_kernel_check(const struct targets *ts, const struct kcheck_delta *kc
 		if (d->kernel_ns)
 			table_f64(&t, r, 6, kcheck_diff_pct(d));
 		else
-			table_na(&t, r, 6, "the kernel charged no CPU time in the window");
+			table_na(&t, r, 6,
+				 VP_NA_LIT(VP_NA_UNMEASURED,
+					   "the kernel charged no CPU time in the window"));
 		table_str(&t, r, 7, kcheck_flagged(d) ? "DIFFERS" : "within 1%");
 		if (kcheck_flagged(d))
 			table_note(&t,
@@ -214,7 +219,7 @@ void report_kernel_check(const struct targets *ts, const struct kcheck_delta *kc
 
 /* One figure pair of the disk check: virtprof's, the kernel's, the difference. */
 static void disk_check_cells(struct table *t, int r, int c, uint64_t ours, uint64_t kernel,
-			     bool known, const char *na)
+			     bool known, const struct vp_na *na)
 {
 	table_u64(t, r, c, ours);
 	if (!known) {
@@ -226,13 +231,15 @@ static void disk_check_cells(struct table *t, int r, int c, uint64_t ours, uint6
 	if (kernel || ours)
 		table_f64(t, r, c + 2, kdisk_diff_pct(ours, kernel));
 	else
-		table_na(t, r, c + 2, "no I/O in the window, on either side");
+		table_na(t, r, c + 2,
+			 VP_NA_LIT(VP_NA_UNMEASURED, "no I/O in the window, on either side"));
 }
 
 void report_disk_check(const struct targets *ts, const struct kdisk_delta *kd, int n,
-		       const char *na, struct out *o)
+		       const struct vp_na *na, struct out *o)
 {
-	static const char no_ops[] = "/proc/<pid>/io counts bytes, not operations";
+	static const struct vp_na no_ops = { VP_NA_KERNEL,
+					     "/proc/<pid>/io counts bytes, not operations" };
 	struct table t;
 
 	table_init(&t, "disk_check", "Disk I/O against the kernel (bytes and ops in the window)");
@@ -258,12 +265,12 @@ void report_disk_check(const struct targets *ts, const struct kdisk_delta *kd, i
 	for (int i = 0; i < n && i < ts->n; i++) {
 		const struct kdisk_delta *d = &kd[i];
 		const char *name = ts->t[i].label[0] ? ts->t[i].label : ts->t[i].entity;
-		const char *why = na ? na : d->na;
-		bool ok = !na && d->ok, bad;
+		const struct vp_na *why = vp_na_is(na) ? na : &d->na;
+		bool ok = !vp_na_is(na) && d->ok, bad;
 		int r = table_row(&t);
 
 		table_str(&t, r, 0, name);
-		if (na) {
+		if (vp_na_is(na)) {
 			for (int c = 1; c <= 15; c++)
 				table_na(&t, r, c, na);
 			continue;
@@ -275,9 +282,9 @@ void report_disk_check(const struct targets *ts, const struct kdisk_delta *kd, i
 		disk_check_cells(&t, r, 2, d->rd_bytes, d->k_rd_bytes, ok, why);
 		disk_check_cells(&t, r, 5, d->wr_bytes, d->k_wr_bytes, ok, why);
 		disk_check_cells(&t, r, 8, d->rd_ops, d->k_rd_ops, ok && d->ops_known,
-				 ok ? no_ops : why);
+				 ok ? &no_ops : why);
 		disk_check_cells(&t, r, 11, d->wr_ops, d->k_wr_ops, ok && d->ops_known,
-				 ok ? no_ops : why);
+				 ok ? &no_ops : why);
 		if (!ok) {
 			table_na(&t, r, 14, why);
 			continue;
@@ -361,9 +368,11 @@ void report_entities(const struct agg *a, uint64_t span_ns, const struct entity_
 		else if (eo->requests)
 			table_f64(&t, r, 4, busy / 1e3 / (double)eo->requests);
 		else
-			table_na(&t, r, 4, "no request completed: nothing to divide by");
+			table_na(&t, r, 4,
+				 VP_NA_LIT(VP_NA_UNMEASURED,
+					   "no request completed: nothing to divide by"));
 		table_pct(&t, r, 5, st->task_ns, span_ns);
-		if (eo->irq_na) {
+		if (vp_na_is(eo->irq_na)) {
 			table_na(&t, r, 6, eo->irq_na);
 			table_na(&t, r, 7, eo->irq_na);
 		} else {
@@ -381,7 +390,7 @@ void report_entities(const struct agg *a, uint64_t span_ns, const struct entity_
 		table_u64(&t, r, 11, st->nivcsw);
 		table_u64(&t, r, 12, busy);
 		table_u64(&t, r, 13, st->task_ns);
-		if (eo->irq_na) {
+		if (vp_na_is(eo->irq_na)) {
 			for (int c = 14; c <= 16; c++)
 				table_na(&t, r, c, eo->irq_na);
 			continue;
@@ -437,7 +446,7 @@ void report_pod_overhead(const struct targets *ts, const struct pod_overhead *po
 		table_str(&t, r, 0, ts->t[i].entity);
 		if (!p->ok) {
 			for (int c = 1; c < 5 + (int)ARRAY_SIZE(cols); c++)
-				table_na(&t, r, c, p->na);
+				table_na(&t, r, c, &p->na);
 			continue;
 		}
 		table_pct(&t, r, 1, p->total_ns, span_ns);
@@ -464,7 +473,7 @@ void report_pod_overhead(const struct targets *ts, const struct pod_overhead *po
 	table_free(&t);
 }
 
-void report_softirq(const struct agg *a, const char *na, struct out *o)
+void report_softirq(const struct agg *a, const struct vp_na *na, struct out *o)
 {
 	struct table t;
 
@@ -478,13 +487,13 @@ void report_softirq(const struct agg *a, const char *na, struct out *o)
 		int r;
 
 		/* not measured: every owner's row, each vector n/a (an empty table would say "none") */
-		if (!na && !stats_softirq_ns(&row->st))
+		if (!vp_na_is(na) && !stats_softirq_ns(&row->st))
 			continue;
 		r = table_row(&t);
 		table_str(&t, r, 0, row->entity);
 		table_str(&t, r, 1, row->role);
 		for (int v = 0; v < VP_NR_SOFTIRQS; v++)
-			if (na)
+			if (vp_na_is(na))
 				table_na(&t, r, 2 + v, na);
 			else
 				table_f64(&t, r, 2 + v, row->st.softirq_ns[v] / 1e3);
@@ -507,7 +516,8 @@ void report_steal_note(struct table *t, uint64_t steal_ns, uint64_t span_ns)
 void report_coverage(uint64_t busy_ns, uint64_t idle_ns, uint64_t steal_ns, uint64_t span_ns,
 		     int ncpu, int64_t bpf_ns, struct out *o)
 {
-	static const char no_boundary[] = "no interval boundary on any CPU yet";
+	static const struct vp_na no_boundary = { VP_NA_UNMEASURED,
+						  "no interval boundary on any CPU yet" };
 	struct table t;
 	int r;
 
@@ -525,7 +535,7 @@ void report_coverage(uint64_t busy_ns, uint64_t idle_ns, uint64_t steal_ns, uint
 	if (ncpu)
 		table_f64(&t, r, 0, span_ns / 1e9 / ncpu);
 	else
-		table_na(&t, r, 0, no_boundary);
+		table_na(&t, r, 0, &no_boundary);
 	table_u64(&t, r, 1, ncpu);
 	table_u64(&t, r, 2, busy_ns);
 	table_u64(&t, r, 3, idle_ns);
@@ -534,7 +544,7 @@ void report_coverage(uint64_t busy_ns, uint64_t idle_ns, uint64_t steal_ns, uint
 	if (span_ns)
 		table_f64(&t, r, 6, coverage_pct(busy_ns, idle_ns, steal_ns, span_ns));
 	else
-		table_na(&t, r, 6, no_boundary);
+		table_na(&t, r, 6, &no_boundary);
 	if (bpf_ns >= 0) {
 		table_u64(&t, r, 7, bpf_ns);
 		table_pct(&t, r, 8, bpf_ns, span_ns);

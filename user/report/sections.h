@@ -17,8 +17,9 @@
 #include "session/cost.h"
 
 /* Why a BPF run time is "not available": the one wording every section uses. */
-#define REPORT_BPF_STATS_OFF \
-	"BPF run time: kernel bpf_stats off (VIRTPROF_BPF_STATS=0, or BPF_ENABLE_STATS failed)"
+#define REPORT_BPF_STATS_OFF                                                                    \
+	VP_NA_LIT(VP_NA_OPTION, "BPF run time: kernel bpf_stats off (VIRTPROF_BPF_STATS=0, or " \
+				"BPF_ENABLE_STATS failed)")
 
 /* The accounting object's drop reasons (enum vp_drop), as every report names them. */
 extern const char *const report_drop_names[VP_DROP_MAX];
@@ -35,7 +36,7 @@ void report_targets(const struct capture *s, struct out *o);
  * the kernel's own counters over the same window; na (why) when the block section did not run.
  */
 void report_disk_check(const struct targets *ts, const struct kdisk_delta *kd, int n,
-		       const char *na, struct out *o);
+		       const struct vp_na *na, struct out *o);
 void report_kernel_check(const struct targets *ts, const struct kcheck_delta *kc, int n,
 			 struct out *o);
 /* How the one entity-row table (top and run/compare share its schema) is shown. */
@@ -44,13 +45,14 @@ struct entity_opts {
 	bool per_req;	   /* us_per_req applies (a session step) */
 	uint64_t requests; /* its divisor */
 	bool hide_crumbs;  /* text leaves out rows under 0.05 % of the host */
-	const char *irq_na; /* softirq / hardirq not measured (light mode): why; NULL: measured */
+	/* softirq / hardirq not measured (light mode): why; NULL or clear: measured */
+	const struct vp_na *irq_na;
 };
 /* CPU per (entity, role), JSON member "entities". */
 void report_entities(const struct agg *a, uint64_t span_ns, const struct entity_opts *eo,
 		     struct out *o);
 /* Softirq by vector per owner; na non-NULL: not measured, every cell n/a with that reason. */
-void report_softirq(const struct agg *a, const char *na, struct out *o);
+void report_softirq(const struct agg *a, const struct vp_na *na, struct out *o);
 /*
  * Pod overhead of each VM-backed pod (Kata; session/cost.h), JSON member "pod_overhead": po[i]
  * for target i; nothing when no target is one.  requests > 0 adds us per request.

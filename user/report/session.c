@@ -35,10 +35,9 @@ static bool step_builtin(const struct sess_step *st)
 
 static uint64_t step_requests(const struct sess_step *st)
 {
-	const char *src, *na;
 	uint64_t n;
 
-	session_step_requests(st, &n, &src, &na);
+	session_step_requests(st, &n, NULL, NULL);
 	return n;
 }
 
@@ -48,7 +47,10 @@ static void cell_us_per_req(struct table *t, int r, int c, uint64_t ns, uint64_t
 	if (reqs)
 		table_f64(t, r, c, ns / 1e3 / (double)reqs);
 	else
-		table_na(t, r, c, "no request count (none completed, or not available: see REQS)");
+		table_na(
+			t, r, c,
+			VP_NA_LIT(VP_NA_UNMEASURED,
+				  "no request count (none completed, or not available: see REQS)"));
 }
 
 /* A count per request, or "not available" when no request completed. */
@@ -57,14 +59,19 @@ static void cell_per_req(struct table *t, int r, int c, uint64_t n, uint64_t req
 	if (reqs)
 		table_f64(t, r, c, (double)n / (double)reqs);
 	else
-		table_na(t, r, c, "no request count (none completed, or not available: see REQS)");
+		table_na(
+			t, r, c,
+			VP_NA_LIT(VP_NA_UNMEASURED,
+				  "no request count (none completed, or not available: see REQS)"));
 }
 
 /* Why target i has no DISK figure in this step. */
-static const char *disk_na_of(const struct sess_step *st, int i)
+static const struct vp_na *disk_na_of(const struct sess_step *st, int i)
 {
-	return st->disk.ok && i >= 0 && i < st->ntargets && st->disk.no_disk[i] ? KDISK_NO_DISK_NA :
-										  st->disk_na;
+	static const struct vp_na no_disk = { VP_NA_NO_TARGET, KDISK_NO_DISK_NA };
+
+	return st->disk.ok && i >= 0 && i < st->ntargets && st->disk.no_disk[i] ? &no_disk :
+										  &st->disk_na;
 }
 
 static const char *target_name(const struct session *s, int idx)
@@ -79,7 +86,7 @@ static void table_step_cpu(const struct session *s, const struct sess_step *st, 
 				  .per_req = true,
 				  .requests = step_requests(st),
 				  .hide_crumbs = true,
-				  .irq_na = capture_irq_na(&s->cap) };
+				  .irq_na = &s->cap.irq_na };
 
 	report_entities(&st->agg, st->span_ns, &eo, o);
 }
@@ -156,8 +163,8 @@ static void table_step_overhead(const struct session *s, const struct sess_step 
 			cell_us_per_req(&t, r, C_PATH, c->path_ns, reqs);
 			cell_us_per_req(&t, r, C_BRIDGE, c->bridge_ns, reqs);
 		} else {
-			table_na(&t, r, C_PATH, st->net_na);
-			table_na(&t, r, C_BRIDGE, st->net_na);
+			table_na(&t, r, C_PATH, &st->net_na);
+			table_na(&t, r, C_BRIDGE, &st->net_na);
 		}
 		if (c->disk_known)
 			cell_us_per_req(&t, r, C_DISK, c->disk_ns, reqs);
@@ -167,7 +174,7 @@ static void table_step_overhead(const struct session *s, const struct sess_step 
 		if (vm && c->exits_known)
 			cell_us_per_req(&t, r, C_EXITS, c->exits_ns, reqs);
 		else if (vm)
-			table_na(&t, r, C_EXITS, st->guest_na);
+			table_na(&t, r, C_EXITS, &st->guest_na);
 		else
 			table_none(&t, r, C_EXITS);
 		cell_us_per_req(&t, r, C_UNKNOWN, c->unknown_ns, reqs);
@@ -193,7 +200,7 @@ static void table_step_overhead(const struct session *s, const struct sess_step 
 
 /* One owner's block I/O per request: a row of the step's disk table. */
 static void disk_row(struct table *t, const char *name, const struct disk_sum *d,
-		     const struct target_cost *c, const char *disk_na, uint64_t reqs)
+		     const struct target_cost *c, const struct vp_na *disk_na, uint64_t reqs)
 {
 	uint64_t ops = d->rd_ops + d->wr_ops + d->other_ops;
 	int r = table_row(t);
@@ -223,7 +230,8 @@ static void disk_row(struct table *t, const char *name, const struct disk_sum *d
 		table_u64(t, r, 11, blockio_hist_pct(d->hist, VP_BLK_HIST, 99));
 	} else {
 		for (int k = 9; k <= 11; k++)
-			table_na(t, r, k, "no block I/O in the window");
+			table_na(t, r, k,
+				 VP_NA_LIT(VP_NA_UNMEASURED, "no block I/O in the window"));
 	}
 	table_u64(t, r, 12, d->rd_bytes);
 	table_u64(t, r, 13, d->wr_bytes);
@@ -265,13 +273,15 @@ static void table_step_disk(const struct session *s, const struct sess_step *st,
 
 		table_str(&t, r, 0, "-");
 		for (int k = 1; k <= 15; k++)
-			table_na(&t, r, k, st->disk_na);
+			table_na(&t, r, k, &st->disk_na);
 	} else {
 		for (int i = 0; i < s->cap.targets.n; i++)
 			disk_row(&t, s->cap.targets.t[i].entity, &st->disk.target[i],
 				 &st->cost.target[i], disk_na_of(st, i), reqs);
 		disk_row(&t, "other (no target's)", &st->disk.other, NULL,
-			 "host work for I/O no target owns stays in OTHER", reqs);
+			 VP_NA_LIT(VP_NA_NO_TARGET,
+				   "host work for I/O no target owns stays in OTHER"),
+			 reqs);
 		table_note(&t, DISK_NOTE);
 		table_note(&t,
 			   "owner: the bio's blkcg when a target holds it, else its submitting "
@@ -337,9 +347,9 @@ static void table_step_summary(const struct sess_step *st, struct out *o)
 	} else {
 		r = table_row(&t);
 		table_str(&t, r, 0, "kernel network path");
-		table_na(&t, r, 1, st->net_na);
-		table_na(&t, r, 2, st->net_na);
-		table_na(&t, r, 3, st->net_na);
+		table_na(&t, r, 1, &st->net_na);
+		table_na(&t, r, 2, &st->net_na);
+		table_na(&t, r, 3, &st->net_na);
 	}
 	if (st->disk.ok) {
 		uint64_t disk = 0;
@@ -391,7 +401,7 @@ static void table_step_paths(const struct session *s, const struct sess_step *st
 	table_col(&t, SK(proc_ns), "proc-ns", 0, false);
 	table_col_json_only(&t);
 	if (!st->net.ok) {
-		table_note(&t, "%s", st->net_na);
+		table_note_na(&t, &st->net_na);
 	} else {
 		for (int i = 0; i <= s->cap.targets.n + 1; i++) {
 			const struct path_sum *p = i < s->cap.targets.n	 ? &st->net.target[i] :
@@ -411,7 +421,8 @@ static void table_step_paths(const struct session *s, const struct sess_step *st
 			if (reqs)
 				table_f64(&t, r, 3, (double)p->pkts / reqs);
 			else
-				table_na(&t, r, 3, "no request completed");
+				table_na(&t, r, 3,
+					 VP_NA_LIT(VP_NA_UNMEASURED, "no request completed"));
 			table_u64(&t, r, 4, p->softirq_ns);
 			table_u64(&t, r, 5, p->proc_ns);
 		}
@@ -423,29 +434,30 @@ static void table_step_paths(const struct session *s, const struct sess_step *st
 /* A figure the load command's tool printed (NAN: it did not). */
 static void cell_tool_ms(struct table *t, int r, int c, const struct sess_step *st, double ms)
 {
-	char why[128];
+	struct vp_na why;
 
 	if (!isnan(ms)) {
 		table_f64(t, r, c, ms);
 		return;
 	}
-	snprintf(why, sizeof(why),
-		 "%s did not print this figure (wrk: --latency prints percentiles)",
-		 load_tool_names[st->cmd.tool]);
-	table_na(t, r, c, why);
+	vp_na_set(&why, VP_NA_OTHER,
+		  "%s did not print this figure (wrk: --latency prints percentiles)",
+		  load_tool_names[st->cmd.tool]);
+	table_na(t, r, c, &why);
 }
 
 /* REQS, REQ/S and ERR of a step, from whichever source counts its requests. */
 static void step_reqs_errs(const struct sess_step *st, struct table *t, int r, int c_reqs,
 			   int c_rps, int c_err)
 {
-	const char *src, *na;
+	struct vp_na na;
+	const char *src;
 	uint64_t n, errs = 0;
 	double secs = 0;
 
 	if (!session_step_requests(st, &n, &src, &na)) {
 		for (int k = c_reqs; k <= c_err; k++)
-			table_na(t, r, k, na);
+			table_na(t, r, k, &na);
 		return;
 	}
 	table_u64(t, r, c_reqs, n);
@@ -458,7 +470,8 @@ static void step_reqs_errs(const struct sess_step *st, struct table *t, int r, i
 	if (secs > 0)
 		table_f64(t, r, c_rps, n / secs);
 	else
-		table_na(t, r, c_rps, "nothing measured after the warm-up");
+		table_na(t, r, c_rps,
+			 VP_NA_LIT(VP_NA_UNMEASURED, "nothing measured after the warm-up"));
 	if (st->have_res) {
 		for (int k = 0; k < LERR_MAX; k++)
 			errs += st->res.err[k];
@@ -467,8 +480,10 @@ static void step_reqs_errs(const struct sess_step *st, struct table *t, int r, i
 		table_u64(t, r, c_err, st->cmd.parsed.errors);
 	} else {
 		table_na(t, r, c_err,
-			 st->have_cmd ? st->cmd.parsed.na :
-					"errors: the server's request counter does not count them");
+			 st->have_cmd ?
+				 &st->cmd.parsed.na :
+				 VP_NA_LIT(VP_NA_OTHER, "errors: the server's request counter "
+							"does not count them"));
 	}
 }
 
@@ -490,10 +505,14 @@ static void step_latency(const struct sess_step *st, struct table *t, int r, int
 		cell_tool_ms(t, r, c_mean + 3, st, st->cmd.parsed.p99_ms);
 	} else {
 		for (int k = 0; k < 4; k++)
-			table_na(t, r, c_mean + k,
-				 st->have_res || st->have_cmd ?
-					 "no latency measured (no response)" :
-					 "no client-side latency: the load is not virtprof's");
+			table_na(
+				t, r, c_mean + k,
+				st->have_res || st->have_cmd ?
+					VP_NA_LIT(VP_NA_UNMEASURED,
+						  "no latency measured (no response)") :
+					VP_NA_LIT(
+						VP_NA_OTHER,
+						"no client-side latency: the load is not virtprof's"));
 	}
 }
 
@@ -522,7 +541,7 @@ void session_table_compare(const struct session *s, struct out *o)
 		C_P99,
 		C_STATUS
 	};
-	static const char no_target[] = "no single target for this step";
+	static const struct vp_na no_target = { VP_NA_NO_TARGET, "no single target for this step" };
 	struct table t;
 
 	table_init(&t, SK(comparison), "Comparison (us per request unless marked; % of host)");
@@ -571,10 +590,14 @@ void session_table_compare(const struct session *s, struct out *o)
 			table_none(&t, r, C_USERS);
 		if (st->skipped) {
 			for (int k = C_REQS; k < C_STATUS; k++)
-				table_na(&t, r, k, "step skipped: nothing measured");
+				table_na(&t, r, k,
+					 VP_NA_LIT(VP_NA_UNMEASURED,
+						   "step skipped: nothing measured"));
 			table_str(&t, r, C_STATUS, st->skip_reason);
 			for (int k = 1; k <= 3; k++)
-				table_na(&t, r, C_STATUS + k, "step skipped: nothing measured");
+				table_na(&t, r, C_STATUS + k,
+					 VP_NA_LIT(VP_NA_UNMEASURED,
+						   "step skipped: nothing measured"));
 			continue;
 		}
 		step_reqs_errs(st, &t, r, C_REQS, C_RPS, C_ERR);
@@ -585,21 +608,21 @@ void session_table_compare(const struct session *s, struct out *o)
 			if (st->net.ok)
 				cell_us_per_req(&t, r, C_PATH, c->netpath_ns, reqs);
 			else
-				table_na(&t, r, C_PATH, st->net_na);
+				table_na(&t, r, C_PATH, &st->net_na);
 			if (c->disk_known)
 				cell_us_per_req(&t, r, C_DISK, c->disk_ns, reqs);
 			else
 				table_na(&t, r, C_DISK, disk_na_of(st, st->target));
 		} else {
 			for (int k = C_OWN; k <= C_DISK; k++)
-				table_na(&t, r, k, no_target);
+				table_na(&t, r, k, &no_target);
 		}
 		cell_us_per_req(&t, r, C_OTHER, st->cost.other_ns, reqs);
 		table_pct(&t, r, C_BUSY, st->busy_ns, st->span_ns);
 		if (c)
 			table_pct(&t, r, C_TGT, c->own_ns + c->overhead_ns, st->span_ns);
 		else
-			table_na(&t, r, C_TGT, no_target);
+			table_na(&t, r, C_TGT, &no_target);
 		table_pct(&t, r, C_LG, st->cost.loadgen_ns, st->span_ns);
 		step_latency(st, &t, r, C_MEAN);
 		if (st->lost)
@@ -620,7 +643,8 @@ void session_table_compare(const struct session *s, struct out *o)
 		} else {
 			for (int k = 1; k <= 3; k++)
 				table_na(&t, r, C_STATUS + k,
-					 "no load result or no measured window");
+					 VP_NA_LIT(VP_NA_UNMEASURED,
+						   "no load result or no measured window"));
 		}
 		if (st->have_res && load_users_short(&st->res))
 			table_note(
@@ -670,8 +694,12 @@ static void table_baselines(const struct session *s, struct out *o)
 			table_f64(&t, r, 1, s->baseline_pct[i]);
 			table_f64(&t, r, 2, s->baseline_s);
 		} else {
-			table_na(&t, r, 1, "baselines are measured before the steps of compare");
-			table_na(&t, r, 2, "baselines are measured before the steps of compare");
+			table_na(&t, r, 1,
+				 VP_NA_LIT(VP_NA_UNMEASURED,
+					   "baselines are measured before the steps of compare"));
+			table_na(&t, r, 2,
+				 VP_NA_LIT(VP_NA_UNMEASURED,
+					   "baselines are measured before the steps of compare"));
 		}
 	}
 	if (s->have_baseline)
@@ -739,7 +767,8 @@ static void step_source_text(const struct sess_step *st, FILE *f)
 {
 	const struct load_cmd_result *c = &st->cmd;
 	const struct tool_result *p = &c->parsed;
-	const char *src, *na;
+	struct vp_na na;
+	const char *src;
 	uint64_t n;
 
 	if (st->cmd_line[0])
@@ -764,7 +793,7 @@ static void step_source_text(const struct sess_step *st, FILE *f)
 			fprintf(f, "   %s's report: %" PRIu64 " requests, errors n/a\n",
 				load_tool_names[c->tool], p->requests);
 		else
-			fprintf(f, "   requests from the command: n/a (%s)\n", p->na);
+			fprintf(f, "   requests from the command: n/a (%s)\n", p->na.detail);
 		if (p->have_requests && p->requests) {
 			const double v[] = { p->mean_ms, p->stddev_ms, p->p50_ms,
 					     p->p95_ms,	 p->p99_ms,    p->max_ms };
@@ -791,7 +820,7 @@ static void step_source_text(const struct sess_step *st, FILE *f)
 				st->rc_after.value, st->rc_before.latency_ms,
 				st->rc_after.latency_ms);
 		else
-			fprintf(f, "n/a (%s)\n", na);
+			fprintf(f, "n/a (%s)\n", na.detail);
 	}
 }
 
@@ -884,7 +913,7 @@ void session_report_text(struct session *s, FILE *f, enum text_report what)
 			fputc('\n', f);
 			table_isolation(s, st, &o);
 		}
-		if (st->stacks.on || s->cap.stacks_na[0]) {
+		if (st->stacks.on || vp_na_is(&s->cap.stacks_na)) {
 			fputc('\n', f);
 			report_where(s, st, &o);
 		}
@@ -895,7 +924,7 @@ void session_report_text(struct session *s, FILE *f, enum text_report what)
 		if (s->cap.targets.n) {
 			fputc('\n', f);
 			report_disk_check(&s->cap.targets, st->kdisk, s->cap.targets.n,
-					  st->disk.ok ? NULL : st->disk_na, &o);
+					  st->disk.ok ? NULL : &st->disk_na, &o);
 		}
 		if (compare && !strncmp(s->workload, "disk", 4)) {
 			fputc('\n', f);
@@ -996,7 +1025,7 @@ static void json_step_sources(const struct sess_step *st, struct jw *w)
 		jw_kopt_u64(w, SK(errors), st->have_cmd && p->have_errors, p->errors);
 		jw_key(w, SK(requests_reason));
 		if (st->have_cmd && !p->have_requests)
-			jw_str(w, p->na);
+			jw_str(w, p->na.detail);
 		else if (!st->have_cmd)
 			jw_str(w, st->skip_reason[0] ? st->skip_reason : "the command did not run");
 		else
@@ -1049,7 +1078,8 @@ static void json_step_sources(const struct sess_step *st, struct jw *w)
 /* cpu.requests (null when there is no count), where it comes from, or why there is none. */
 static void json_step_requests(const struct sess_step *st, struct jw *w)
 {
-	const char *src, *na;
+	struct vp_na na;
+	const char *src;
 	uint64_t n;
 	bool ok = session_step_requests(st, &n, &src, &na);
 
@@ -1063,7 +1093,7 @@ static void json_step_requests(const struct sess_step *st, struct jw *w)
 	if (ok)
 		jw_null(w);
 	else
-		jw_str(w, na);
+		jw_str(w, na.detail);
 }
 
 static void json_step(struct session *s, struct sess_step *st, struct jw *w, struct out *o)
@@ -1115,7 +1145,7 @@ static void json_step(struct session *s, struct sess_step *st, struct jw *w, str
 		       coverage_pct(st->busy_ns, st->idle_ns, st->steal_ns, st->span_ns));
 	table_step_cpu(s, st, o);
 	report_kernel_check(&s->cap.targets, st->kc, st->nkc_iv ? s->cap.targets.n : 0, o);
-	report_softirq(&st->agg, capture_irq_na(&s->cap), o);
+	report_softirq(&st->agg, &s->cap.irq_na, o);
 	table_step_summary(st, o);
 	table_step_overhead(s, st, o);
 	table_step_pod_overhead(s, st, o);
@@ -1124,11 +1154,11 @@ static void json_step(struct session *s, struct sess_step *st, struct jw *w, str
 	if (st->net.ok)
 		jw_null(w);
 	else
-		jw_str(w, st->net_na);
+		jw_str(w, st->net_na.detail);
 	table_step_paths(s, st, o);
 	table_step_disk(s, st, o);
 	report_disk_check(&s->cap.targets, st->kdisk, s->cap.targets.n,
-			  st->disk.ok ? NULL : st->disk_na, o);
+			  st->disk.ok ? NULL : &st->disk_na, o);
 	report_drops(st->drops, &s->cap.targets, false, o);
 	jw_obj_end(w);
 	jw_key(w, SK(io));

@@ -93,7 +93,7 @@ void report_where(const struct session *s, const struct sess_step *st, struct ou
 	const struct stack_profile *p = &st->stacks;
 	struct table t;
 
-	if (!p->on && !s->cap.stacks_na[0])
+	if (!p->on && !vp_na_is(&s->cap.stacks_na))
 		return;
 	table_init(&t, "where", "Where: top functions per part (sampled stacks, measured window)");
 	table_col(&t, "entity", "TARGET", 0, true);
@@ -106,7 +106,7 @@ void report_where(const struct session *s, const struct sess_step *st, struct ou
 	table_col(&t, "self_samples", "self", 0, false);
 	table_col_json_only(&t);
 	if (!p->on) {
-		table_note(&t, "not available: %s", s->cap.stacks_na);
+		table_note(&t, "not available: %s", s->cap.stacks_na.detail);
 		table_render(&t, o);
 		table_free(&t);
 		return;
@@ -164,7 +164,7 @@ static bool keep_owner(const struct stack_prow *r, void *ctx)
 	return r->ctx != VP_SCTX_IDLE && !strcmp(r->entity, k->entity) && !strcmp(r->role, k->role);
 }
 
-void report_top_functions(const struct stack_profile *p, const char *na, struct out *o)
+void report_top_functions(const struct stack_profile *p, const struct vp_na *na, struct out *o)
 {
 	struct table t;
 
@@ -176,7 +176,8 @@ void report_top_functions(const struct stack_profile *p, const char *na, struct 
 	table_col(&t, "samples", "SAMPLES", 0, false);
 	table_col(&t, "host_pct", "HOST%", 2, false);
 	if (!p->on) {
-		table_note(&t, "not available: %s", na && *na ? na : "stack sampling off");
+		table_note(&t, "not available: %s",
+			   vp_na_is(na) ? na->detail : "stack sampling off");
 	} else {
 		/* per owner its top 3, the owners in the profile's order (sorted by name) */
 		for (int i = 0; i < p->n; i++) {
@@ -284,10 +285,9 @@ static void diff_table_init(struct table *t, const char *key, const char *title,
 
 static uint64_t reqs_of(const struct sess_step *st)
 {
-	const char *src, *na;
 	uint64_t n;
 
-	session_step_requests(st, &n, &src, &na);
+	session_step_requests(st, &n, NULL, NULL);
 	return n;
 }
 
@@ -383,7 +383,7 @@ void report_stacks_json(const struct session *s, const struct sess_step *st, str
 	const struct stack_profile *p = &st->stacks;
 
 	jw_key(w, "stacks");
-	if (!p->on && !s->cap.stacks_na[0]) {
+	if (!p->on && !vp_na_is(&s->cap.stacks_na)) {
 		jw_null(w);
 		return;
 	}
@@ -396,7 +396,7 @@ void report_stacks_json(const struct session *s, const struct sess_step *st, str
 	if (p->on)
 		jw_null(w);
 	else
-		jw_str(w, s->cap.stacks_na);
+		jw_str(w, s->cap.stacks_na.detail);
 	jw_key(w, "folded");
 	jw_arr_begin(w);
 	for (int i = 0; i < p->n; i++) {
@@ -415,20 +415,25 @@ void report_stacks_json(const struct session *s, const struct sess_step *st, str
 	jw_obj_end(w);
 }
 
-const char *report_exit_stacks_na(const struct session *s, const struct sess_step *st)
+const struct vp_na *report_exit_stacks_na(const struct session *s, const struct sess_step *st)
 {
+	static const struct vp_na off = { VP_NA_OPTION, "stack sampling off (--stacks)" };
+	static const struct vp_na none = {
+		VP_NA_UNMEASURED,
+		"no sample fell inside a KVM exit in the step's measured window (no vCPU exited: "
+		"no VM under KVM, or a TCG guest, which has no exits)"
+	};
 	struct kvmexit *k = s->cap.io ? iosec_kvm(s->cap.io) : NULL;
 
 	if (!st->stacks.on)
-		return s->cap.stacks_na[0] ? s->cap.stacks_na : "stack sampling off (--stacks)";
+		return vp_na_is(&s->cap.stacks_na) ? &s->cap.stacks_na : &off;
 	if (st->exit_stacks.n)
 		return NULL;
-	if (s->cap.exit_stacks_na[0])
-		return s->cap.exit_stacks_na;
-	if (k && kvmexit_exit_na(k))
-		return kvmexit_exit_na(k);
-	return "no sample fell inside a KVM exit in the step's measured window (no vCPU exited: "
-	       "no VM under KVM, or a TCG guest, which has no exits)";
+	if (vp_na_is(&s->cap.exit_stacks_na))
+		return &s->cap.exit_stacks_na;
+	if (k && vp_na_is(&k->exit_na))
+		return &k->exit_na;
+	return &none;
 }
 
 /*
@@ -438,12 +443,12 @@ const char *report_exit_stacks_na(const struct session *s, const struct sess_ste
 void report_exit_stacks_json(const struct session *s, const struct sess_step *st, struct jw *w)
 {
 	const struct stack_profile *x = &st->exit_stacks;
-	const char *na = report_exit_stacks_na(s, st);
+	const struct vp_na *na = report_exit_stacks_na(s, st);
 
 	jw_kopt_u64(w, "exit_samples", st->stacks.on, x->samples);
 	jw_key(w, "exit_reason");
-	if (na)
-		jw_str(w, na);
+	if (vp_na_is(na))
+		jw_str(w, na->detail);
 	else
 		jw_null(w);
 	jw_key(w, "exit_folded");
@@ -488,7 +493,7 @@ static int write_exit_files(const struct session *s, const struct session_cli *c
 			    struct stack_source *src)
 {
 	uint64_t dur, rows = 0;
-	const char *na = NULL;
+	const struct vp_na *na = NULL;
 	int n = stack_sources(s, true, src, &dur), err, ret = VP_EXIT_OK;
 
 	for (int i = 0; i < n; i++)
@@ -496,7 +501,7 @@ static int write_exit_files(const struct session *s, const struct session_cli *c
 	for (int i = 0; i < s->nsteps && !rows && !na; i++)
 		na = report_exit_stacks_na(s, &s->steps[i]);
 	if (!rows)
-		vp_warn("the KVM exit profile is empty: %s", na ? na : "no step ran");
+		vp_warn("the KVM exit profile is empty: %s", na ? na->detail : "no step ran");
 	if (c->exit_folded && (err = stack_write_exit_folded(c->exit_folded, src, n))) {
 		vp_err("write %s: %s", c->exit_folded, vp_file_error(err));
 		ret = VP_EXIT_FAIL;
@@ -522,7 +527,7 @@ int report_write_stack_files(const struct session *s, const struct session_cli *
 	n = stack_sources(s, false, src, &dur);
 	if (!n && (c->folded || c->pprof))
 		vp_warn("no stacks were sampled (%s): --folded/--pprof not written",
-			s->cap.stacks_na[0] ? s->cap.stacks_na : "no step ran");
+			vp_na_is(&s->cap.stacks_na) ? s->cap.stacks_na.detail : "no step ran");
 	if (n && c->folded && (err = stack_write_folded(c->folded, src, n))) {
 		vp_err("write %s: %s", c->folded, vp_file_error(err));
 		ret = VP_EXIT_FAIL;

@@ -15,7 +15,7 @@
 /* The step's "where" table (nothing when sampling was off). */
 void report_where(const struct session *s, const struct sess_step *st, struct out *o);
 /* top: the interval's hottest functions (self), with their owner. */
-void report_top_functions(const struct stack_profile *p, const char *na, struct out *o);
+void report_top_functions(const struct stack_profile *p, const struct vp_na *na, struct out *o);
 /* compare: per function, target A vs B per step, and each step vs the previous one. */
 void report_where_diff(const struct session *s, struct out *o);
 /* "stacks": {freq_hz, samples, lost, truncated, folded: [...]} or null. */
@@ -23,7 +23,7 @@ void report_stacks_json(const struct session *s, const struct sess_step *st, str
 /* The exit profile's "exit_samples", "exit_reason", "exit_folded" keys (inside "stacks"). */
 void report_exit_stacks_json(const struct session *s, const struct sess_step *st, struct jw *w);
 /* Why the step's exit profile is empty (NULL: it is not). */
-const char *report_exit_stacks_na(const struct session *s, const struct sess_step *st);
+const struct vp_na *report_exit_stacks_na(const struct session *s, const struct sess_step *st);
 /* --folded DIR, --pprof FILE, --exit-folded FILE, --exit-pprof FILE; VP_EXIT_OK or VP_EXIT_FAIL (message printed). */
 int report_write_stack_files(const struct session *s, const struct session_cli *c);
 

@@ -7,7 +7,7 @@
 #include "sys/util.h"
 #include "testbed/testbed.h"
 
-static void na_or_str(struct table *t, int r, int c, const char *s, const char *why)
+static void na_or_str(struct table *t, int r, int c, const char *s, const struct vp_na *why)
 {
 	if (s && *s)
 		table_str(t, r, c, s);
@@ -69,24 +69,37 @@ enum {
 	TG_DISK
 };
 
+/* The cells both rows start with: target, URL, its HTTP status, kind, pid (0: not running). */
+static void target_cells(struct table *t, int r, const char *target, const char *url, int http,
+			 const char *kind, pid_t pid)
+{
+	static const struct vp_na no_http = { VP_NA_NO_TARGET,
+					      "http: no answer (or the netns is gone)" };
+	static const struct vp_na no_pid = { VP_NA_NO_TARGET, "pid: the process is not running" };
+
+	table_str(t, r, TG_TARGET, target);
+	table_str(t, r, TG_URL, url);
+	if (http)
+		table_u64(t, r, TG_HTTP, (uint64_t)http);
+	else
+		table_na(t, r, TG_HTTP, &no_http);
+	table_str(t, r, TG_KIND, kind);
+	if (pid)
+		table_u64(t, r, TG_PID, (uint64_t)pid);
+	else
+		table_na(t, r, TG_PID, &no_pid);
+}
+
 static void vm_row(const struct testbed_info *in, struct table *t)
 {
 	int r = table_row(t);
 
-	table_str(t, r, TG_TARGET, "vm");
-	table_str(t, r, TG_URL, in->vm_url);
-	if (in->vm_http)
-		table_u64(t, r, TG_HTTP, (uint64_t)in->vm_http);
-	else
-		table_na(t, r, TG_HTTP, "http: no answer (or the netns is gone)");
-	table_str(t, r, TG_KIND, "qemu");
-	if (in->qemu_pid)
-		table_u64(t, r, TG_PID, (uint64_t)in->qemu_pid);
-	else
-		table_na(t, r, TG_PID, "pid: the process is not running");
+	target_cells(t, r, "vm", in->vm_url, in->vm_http, "qemu", in->qemu_pid);
 	table_str(t, r, TG_ID, in->vm_name);
-	na_or_str(t, r, TG_ACCEL, in->accel, "accel: not decided (the VM never started)");
-	na_or_str(t, r, TG_VHOST, in->vhost, "vhost: not decided (the VM never started)");
+	na_or_str(t, r, TG_ACCEL, in->accel,
+		  VP_NA_LIT(VP_NA_NO_TARGET, "accel: not decided (the VM never started)"));
+	na_or_str(t, r, TG_VHOST, in->vhost,
+		  VP_NA_LIT(VP_NA_NO_TARGET, "vhost: not decided (the VM never started)"));
 	table_u64(t, r, TG_CPUS, in->vcpus);
 	table_u64(t, r, TG_MEM_MIB, in->mem_mib);
 	table_str(t, r, TG_ACCESS_LOG, in->vm_log_url);
@@ -110,7 +123,8 @@ static void vm_row(const struct testbed_info *in, struct table *t)
 		table_str(t, r, TG_DISK, d);
 	} else {
 		table_na(t, r, TG_DISK,
-			 "disk: none ('virtprof testbed up --disk' gives the VM one)");
+			 VP_NA_LIT(VP_NA_NO_TARGET,
+				   "disk: none ('virtprof testbed up --disk' gives the VM one)"));
 	}
 }
 
@@ -118,18 +132,10 @@ static void container_row(const struct testbed_info *in, struct table *t)
 {
 	int r = table_row(t);
 
-	table_str(t, r, TG_TARGET, "container");
-	table_str(t, r, TG_URL, in->ctr_url);
-	if (in->ctr_http)
-		table_u64(t, r, TG_HTTP, (uint64_t)in->ctr_http);
-	else
-		table_na(t, r, TG_HTTP, "http: no answer (or the netns is gone)");
-	table_str(t, r, TG_KIND, in->runtime);
-	if (in->ctr_pid && in->ctr_alive)
-		table_u64(t, r, TG_PID, (uint64_t)in->ctr_pid);
-	else
-		table_na(t, r, TG_PID, "pid: the process is not running");
-	na_or_str(t, r, TG_ID, in->ctr_id, "id: the container never started");
+	target_cells(t, r, "container", in->ctr_url, in->ctr_http, in->runtime,
+		     in->ctr_alive ? in->ctr_pid : 0);
+	na_or_str(t, r, TG_ID, in->ctr_id,
+		  VP_NA_LIT(VP_NA_NO_TARGET, "id: the container never started"));
 	table_na(t, r, TG_ACCEL, NULL);
 	table_na(t, r, TG_VHOST, NULL);
 	table_u64(t, r, TG_CPUS, in->vcpus);
@@ -227,11 +233,11 @@ static void devices_table(const struct testbed_info *in, struct out *o)
 		if (d->netns_ino)
 			table_u64(&t, r, DV_NETNS_INO, d->netns_ino);
 		else
-			table_na(&t, r, DV_NETNS_INO, "not created");
+			table_na(&t, r, DV_NETNS_INO, VP_NA_LIT(VP_NA_NO_TARGET, "not created"));
 		if (d->ifindex)
 			table_u64(&t, r, DV_IFINDEX, (uint64_t)d->ifindex);
 		else
-			table_na(&t, r, DV_IFINDEX, "not created");
+			table_na(&t, r, DV_IFINDEX, VP_NA_LIT(VP_NA_NO_TARGET, "not created"));
 		table_str(&t, r, DV_SERVES, devs[i].serves);
 	}
 	table_render(&t, o);

@@ -43,7 +43,7 @@ void top_report_interval(struct capture *c, const struct capture_interval *ci,
 	double secs = (iv->mono_end_ns - iv->mono_start_ns) / 1e9;
 	time_t now = (time_t)(iv->real_end_ns / NSEC_PER_SEC);
 	char tbuf[32], bpf_txt[32], cov_txt[32];
-	struct entity_opts eo = { .irq_na = capture_irq_na(c) };
+	struct entity_opts eo = { .irq_na = &c->irq_na };
 	struct out out;
 	struct tm tm;
 
@@ -66,12 +66,12 @@ void top_report_interval(struct capture *c, const struct capture_interval *ci,
 		report_entities(&ci->agg, iv->span_ns, &eo, &out);
 		top_pod_overhead(c, ci, &out);
 		report_kernel_check(&c->targets, ci->kc, ci->nkc, &out);
-		report_softirq(&ci->agg, capture_irq_na(c), &out);
+		report_softirq(&ci->agg, &c->irq_na, &out);
 		report_io(c, secs, &out);
 		report_drops(iv->drops, &c->targets, false, &out);
 		report_profiler(c, iv->span_ns, false, &out);
-		if (ci->stacks.on || c->stacks_na[0])
-			report_top_functions(&ci->stacks, c->stacks_na, &out);
+		if (ci->stacks.on || vp_na_is(&c->stacks_na))
+			report_top_functions(&ci->stacks, &c->stacks_na, &out);
 		jw_obj_end(w);
 		jw_end_line(w);
 		fflush(f);
@@ -107,16 +107,16 @@ void top_report_interval(struct capture *c, const struct capture_interval *ci,
 	}
 	if (o->softirq_text) {
 		fputc('\n', f);
-		report_softirq(&ci->agg, capture_irq_na(c), &out);
+		report_softirq(&ci->agg, &c->irq_na, &out);
 	}
 	if (o->io_text && c->io) {
 		fputc('\n', f);
 		report_io(c, secs, &out);
 	}
 	report_drops(iv->drops, &c->targets, true, &out);
-	if (ci->stacks.on || (c->stacks_na[0] && !c->light)) {
+	if (ci->stacks.on || (vp_na_is(&c->stacks_na) && !c->light)) {
 		fputc('\n', f);
-		report_top_functions(&ci->stacks, c->stacks_na, &out);
+		report_top_functions(&ci->stacks, &c->stacks_na, &out);
 	}
 	if (vp_verbose)
 		report_profiler(c, iv->span_ns, false, &out);

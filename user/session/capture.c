@@ -144,8 +144,10 @@ int capture_open(struct capture *c, const struct capture_opts *o)
 	c->mode.flavour = c->probe.flavour;
 	c->mode.light = c->light;
 	add_obj_progs(c, c->probe.skel->obj);
-	if (c->light)
-		snprintf(c->stacks_na, sizeof(c->stacks_na), "%s", CAPTURE_LIGHT_STACKS_NA);
+	if (c->light) {
+		vp_na_set(&c->stacks_na, VP_NA_LIGHT, "%s", CAPTURE_LIGHT_STACKS_NA);
+		vp_na_set(&c->irq_na, VP_NA_LIGHT, "%s", CAPTURE_LIGHT_IRQ_NA);
+	}
 	if (o->which != CAPTURE_NO_IO) {
 		/* light: every section is there, not available with the reason */
 		struct iosec_opts io_opts = {
@@ -153,7 +155,7 @@ int capture_open(struct capture *c, const struct capture_opts *o)
 			.net = true,
 			.block = true,
 			.kvm = true,
-			.off_why = c->light ? CAPTURE_LIGHT_IO_NA : NULL,
+			.off = c->light ? VP_NA_LIT(VP_NA_LIGHT, CAPTURE_LIGHT_IO_NA) : NULL,
 		};
 		struct bpf_object *objs[4];
 
@@ -204,8 +206,8 @@ int capture_retarget(struct capture *c, const char **vms, int nvm, const char **
 		/* the kernel's figures were read for the old list: each starts again at a boundary */
 		for (int i = 0; i < c->kc_cap; i++) {
 			memset(&c->kc_prev[i], 0, sizeof(c->kc_prev[i]));
-			snprintf(c->kc_prev[i].na, sizeof(c->kc_prev[i].na),
-				 "the targets were resolved again during this interval");
+			vp_na_set(&c->kc_prev[i].na, VP_NA_UNMEASURED,
+				  "the targets were resolved again during this interval");
 		}
 	} else if (ts) {
 		targets_free(ts);
@@ -238,11 +240,6 @@ static void prune_gone_targets(struct capture *c)
 	free(moved);
 }
 
-const char *capture_irq_na(const struct capture *c)
-{
-	return c->light ? CAPTURE_LIGHT_IRQ_NA : NULL;
-}
-
 int capture_stacks(struct capture *c, unsigned int hz)
 {
 	int err;
@@ -253,26 +250,31 @@ int capture_stacks(struct capture *c, unsigned int hz)
 		struct kvmexit *k = c->io ? iosec_kvm(c->io) : NULL;
 		int kfd = kvmexit_pending_fd(k);
 
-		if (!k)
-			snprintf(c->exit_stacks_na, sizeof(c->exit_stacks_na),
-				 "no KVM exit profile: KVM programs not loaded (%s)",
-				 c->io ? iosec_na(c->io, "kvm") : "I/O sections off");
+		if (!k && c->io)
+			vp_na_set(&c->exit_stacks_na, iosec_na(c->io, IOSEC_KVM)->code,
+				  "no KVM exit profile: KVM programs not loaded (%s)",
+				  iosec_na(c->io, IOSEC_KVM)->detail);
+		else if (!k)
+			vp_na_set(
+				&c->exit_stacks_na, VP_NA_OPTION,
+				"no KVM exit profile: KVM programs not loaded (I/O sections off)");
+		else if (kfd < 0 && vp_na_is(&k->exit_na))
+			vp_na_set(&c->exit_stacks_na, k->exit_na.code, "no KVM exit profile: %s",
+				  k->exit_na.detail);
 		else if (kfd < 0)
-			snprintf(c->exit_stacks_na, sizeof(c->exit_stacks_na),
-				 "no KVM exit profile: %s",
-				 kvmexit_exit_na(k) ? kvmexit_exit_na(k) :
-						      "kvm_exit/kvm_entry not attached");
+			vp_na_set(&c->exit_stacks_na, VP_NA_KERNEL,
+				  "no KVM exit profile: kvm_exit/kvm_entry not attached");
 		else
-			c->exit_stacks_na[0] = '\0';
+			vp_na_clear(&c->exit_stacks_na);
 		err = stack_sampler_open(&c->stacks, account_probe_cpu_state_fd(&c->probe), kfd, hz,
-					 c->stacks_na, sizeof(c->stacks_na));
+					 &c->stacks_na);
 	}
 
 	if (err) {
-		vp_warn("stack sampling not available: %s", c->stacks_na);
+		vp_warn("stack sampling not available: %s", c->stacks_na.detail);
 		return err;
 	}
-	c->stacks_na[0] = 0;
+	vp_na_clear(&c->stacks_na);
 	c->stacks_prog0 = c->nprogs;
 	add_obj_progs(c, stack_sampler_object(c->stacks));
 	/* what was sampled while loading belongs to no interval */
@@ -473,8 +475,8 @@ int capture_next(struct capture *c, struct capture_interval *ci)
 	/* a target found this interval: the kernel's figure starts at its next boundary */
 	for (int i = nbefore; i < c->targets.n; i++) {
 		memset(&c->kc_now[i], 0, sizeof(c->kc_now[i]));
-		snprintf(c->kc_now[i].na, sizeof(c->kc_now[i].na),
-			 "%s was found after this interval's boundary", c->targets.t[i].label);
+		vp_na_set(&c->kc_now[i].na, VP_NA_UNMEASURED,
+			  "%s was found after this interval's boundary", c->targets.t[i].label);
 		c->kc_prev[i] = c->kc_now[i];
 	}
 	ci->nkc = c->targets.n;

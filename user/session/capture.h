@@ -16,6 +16,7 @@
 #include "account/kernel_check.h"
 #include "account/targets.h"
 #include "io/owner.h"
+#include "out/na.h"
 #include "probe/account.h"
 #include "probe/kernel.h"
 #include "stack/profile.h"
@@ -58,10 +59,12 @@ struct capture {
 	struct iosec *io; /* network / block / KVM sections; NULL when disabled */
 	bool io_per_step; /* the engine takes the I/O deltas per step, not per interval */
 	struct stack_sampler *stacks; /* stack sampling; NULL when off or not available */
-	char stacks_na[160];	      /* why sampling is not available ("" when off) */
+	struct vp_na stacks_na;	      /* why sampling is not available (clear when off) */
 	int stacks_prog0;	      /* c->progs[] index of the sampler's first program */
-	/* why the sampler cannot tag samples in KVM exits ("": it does, where exits fire) */
-	char exit_stacks_na[224];
+	/* why the sampler cannot tag samples in KVM exits (clear: it does, where exits fire) */
+	struct vp_na exit_stacks_na;
+	/* why softirq and hardirq figures are not available (light mode); clear: measured */
+	struct vp_na irq_na;
 	struct collector coll;
 	struct targets targets;
 	/* with rediscovery: the cgroups threads ran in since the last full discovery, and when */
@@ -110,8 +113,6 @@ struct capture_opts {
  * available with the reason), start the first interval.  -errno, message printed.
  */
 int capture_open(struct capture *c, const struct capture_opts *o);
-/* Why softirq and hardirq figures are not available (light mode), NULL when they are measured. */
-const char *capture_irq_na(const struct capture *c);
 /*
  * Resolve the targets again (none given: discover again) and re-attribute from the next interval
  * on; the probes stay attached.  On an error (message printed) the old targets are kept.

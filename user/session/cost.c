@@ -101,11 +101,11 @@ bool pod_overhead_begin(struct pod_overhead *po, const struct target *t)
 		return false;
 	po->applies = true;
 	if (!t->vmm_pid)
-		snprintf(po->na, sizeof(po->na), "%s: no VMM found in the pod's cgroup yet",
-			 t->entity);
+		vp_na_set(&po->na, VP_NA_UNMEASURED, "%s: no VMM found in the pod's cgroup yet",
+			  t->entity);
 	else if (!t->vcpus_known)
-		snprintf(po->na, sizeof(po->na), "%s: its vCPU threads are not known (%.120s)",
-			 t->entity, t->roles_note);
+		vp_na_set(&po->na, VP_NA_UNMEASURED, "%s: its vCPU threads are not known (%.120s)",
+			  t->entity, t->roles_note);
 	else
 		po->ok = true;
 	return po->ok;

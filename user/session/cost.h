@@ -26,6 +26,7 @@
 
 #include "account/attribute.h"
 #include "account/targets.h"
+#include "out/na.h"
 #include "virtprof.h"
 
 /* Network path time of one owner during a step (from the per-device split). */
@@ -102,7 +103,7 @@ struct pod_overhead {
 	bool applies;	     /* a VM-backed pod; else the figure does not apply */
 	bool ok;	     /* measured; else na says why */
 	bool guest_measured; /* KVM guest time split the vCPU threads' time */
-	char na[192];
+	struct vp_na na;
 	uint64_t total_ns, vcpu_ns, guest_ns, overhead_ns; /* overhead = total - guest */
 };
 /*

@@ -350,7 +350,7 @@ static uint64_t since(uint64_t end, uint64_t start)
 
 /* The network path per owner since base (NULL: since the programs were loaded). */
 static void net_totals(struct session *s, struct net_split *out, const struct net_base *base,
-		       char *na, size_t nalen)
+		       struct vp_na *na)
 {
 	struct netpath *np = s->cap.io ? iosec_net(s->cap.io) : NULL;
 
@@ -361,12 +361,15 @@ static void net_totals(struct session *s, struct net_split *out, const struct ne
 	if (s->cap.targets.n)
 		memset(per, 0, s->cap.targets.n * sizeof(*per));
 	if (!np) {
-		snprintf(na, nalen, "%s: path time stays inside the hosting threads",
-			 s->cap.io ? iosec_na(s->cap.io, "net") : "network programs not loaded");
+		const struct vp_na *why = s->cap.io ? iosec_na(s->cap.io, IOSEC_NET) : NULL;
+
+		vp_na_set(na, why ? why->code : VP_NA_OPTION,
+			  "%s: path time stays inside the hosting threads",
+			  why ? why->detail : "network programs not loaded");
 		return;
 	}
 	if (!np->runs) {
-		snprintf(na, nalen, "%s", np->runs_na);
+		*na = np->runs_na;
 		return;
 	}
 	out->ok = true;
@@ -416,13 +419,16 @@ static void disk_totals(struct session *s, struct sess_step *st)
 		st->disk.no_disk[i] = false;
 	}
 	if (!kd1) {
-		snprintf(st->disk_na, sizeof(st->disk_na), "out of memory");
+		vp_na_set(&st->disk_na, VP_NA_OTHER, "out of memory");
 		return;
 	}
 	kdisk_read(&s->cap.targets, kd1);
 	if (!b) {
-		snprintf(st->disk_na, sizeof(st->disk_na), "%s: disk time stays inside the threads",
-			 s->cap.io ? iosec_na(s->cap.io, "block") : "block programs not loaded");
+		const struct vp_na *why = s->cap.io ? iosec_na(s->cap.io, IOSEC_BLOCK) : NULL;
+
+		vp_na_set(&st->disk_na, why ? why->code : VP_NA_OPTION,
+			  "%s: disk time stays inside the threads",
+			  why ? why->detail : "block programs not loaded");
 		free(kd1);
 		return;
 	}
@@ -460,7 +466,7 @@ static void disk_totals(struct session *s, struct sess_step *st)
 
 		if (st->disk.no_disk[i]) {
 			memset(&st->kdisk[i], 0, sizeof(st->kdisk[i]));
-			snprintf(st->kdisk[i].na, sizeof(st->kdisk[i].na), "%s", KDISK_NO_DISK_NA);
+			vp_na_set(&st->kdisk[i].na, VP_NA_NO_TARGET, "%s", KDISK_NO_DISK_NA);
 			continue;
 		}
 		kdisk_delta_set(&st->kdisk[i], &st->kd0[i], &kd1[i], d->rd_bytes,
@@ -492,7 +498,10 @@ static void step_io(struct session *s, struct sess_step *st)
 		     st->have_res ? st->res.requests : 0,
 		     st->target >= 0 ? (uint32_t)s->cap.targets.t[st->target].pid : 0,
 		     st->stacks.on ? &st->exit_stacks : NULL,
-		     s->cap.stacks_na[0] ? s->cap.stacks_na : "stack sampling off (--stacks)", &o);
+		     vp_na_is(&s->cap.stacks_na) ?
+			     &s->cap.stacks_na :
+			     VP_NA_LIT(VP_NA_OPTION, "stack sampling off (--stacks)"),
+		     &o);
 }
 
 /*
@@ -502,20 +511,21 @@ static void step_io(struct session *s, struct sess_step *st)
 static void guest_times(struct session *s, struct sess_step *st)
 {
 	struct kvmexit *k = s->cap.io ? iosec_kvm(s->cap.io) : NULL;
-	const char *why;
-
 	st->guest.ok = false;
 	memset(st->guest.seen, 0, st->ntargets * sizeof(*st->guest.seen));
 	memset(st->guest.guest_ns, 0, st->ntargets * sizeof(*st->guest.guest_ns));
 	if (!k) {
-		snprintf(st->guest_na, sizeof(st->guest_na),
-			 "exit handling: KVM programs not loaded (no KVM on this host)");
+		vp_na_set(&st->guest_na, VP_NA_NO_TARGET,
+			  "exit handling: KVM programs not loaded (no KVM on this host)");
 		return;
 	}
-	why = kvmexit_exit_na(k);
-	if (why || !k->exits) {
-		snprintf(st->guest_na, sizeof(st->guest_na), "exit handling: %s",
-			 why ? why : "kvm_exit/kvm_entry not attached");
+	if (vp_na_is(&k->exit_na)) {
+		vp_na_set(&st->guest_na, k->exit_na.code, "exit handling: %s", k->exit_na.detail);
+		return;
+	}
+	if (!k->exits) {
+		vp_na_set(&st->guest_na, VP_NA_KERNEL,
+			  "exit handling: kvm_exit/kvm_entry not attached");
 		return;
 	}
 	st->guest.ok = true;
@@ -529,9 +539,9 @@ static void guest_times(struct session *s, struct sess_step *st)
 		st->guest.guest_ns[t - s->cap.targets.t] += r->delta.guest_ns;
 	}
 	/* a VM whose vCPUs never entered the guest runs under TCG: it has no exits at all */
-	snprintf(st->guest_na, sizeof(st->guest_na),
-		 "exit handling: the VM never entered KVM guest mode in the step (a TCG guest has "
-		 "no exits)");
+	vp_na_set(&st->guest_na, VP_NA_UNMEASURED,
+		  "exit handling: the VM never entered KVM guest mode in the step (a TCG guest has "
+		  "no exits)");
 }
 
 /* netpath keeps running totals since load; the step's share is its end minus its start. */
@@ -699,7 +709,7 @@ int session_run_step(struct session *s, struct sess_step *st)
 		step_reqcount(st, &st->rc_after);
 	capture_io(&s->cap);
 	disk_totals(s, st);
-	net_totals(s, &st->net, &before, st->net_na, sizeof(st->net_na));
+	net_totals(s, &st->net, &before, &st->net_na);
 	free(before.dev);
 	guest_times(s, st);
 	step_io(s, st);
@@ -721,17 +731,23 @@ void session_step_reqcount(struct sess_step *st, const struct reqcount_src *src)
 }
 
 bool session_step_requests(const struct sess_step *st, uint64_t *n, const char **source,
-			   const char **na)
+			   struct vp_na *na)
 {
-	static __thread char why[256];
+	struct vp_na unused;
+	const char *unused_src;
+	char why[256];
 	uint64_t v;
 
+	if (!source)
+		source = &unused_src;
+	if (!na)
+		na = &unused;
 	*n = 0;
 	*source = NULL;
-	*na = NULL;
+	vp_na_clear(na);
 	if (st->have_rc) {
 		if (reqcount_delta(&st->rc_before, &st->rc_after, &v, why, sizeof(why))) {
-			*na = why;
+			vp_na_set(na, VP_NA_OTHER, "%s", why);
 			return false;
 		}
 		*n = v;
@@ -740,13 +756,12 @@ bool session_step_requests(const struct sess_step *st, uint64_t *n, const char *
 	}
 	if (st->cmd_line[0]) {
 		if (!st->have_cmd) {
-			*na = "the load command did not run";
+			vp_na_set(na, VP_NA_OTHER, "the load command did not run");
 			return false;
 		}
 		if (!st->cmd.parsed.have_requests) {
-			snprintf(why, sizeof(why), "%s: %s", load_tool_names[st->cmd.tool],
-				 st->cmd.parsed.na);
-			*na = why;
+			vp_na_set(na, st->cmd.parsed.na.code, "%s: %s",
+				  load_tool_names[st->cmd.tool], st->cmd.parsed.na.detail);
 			return false;
 		}
 		*n = st->cmd.parsed.requests;
@@ -754,8 +769,11 @@ bool session_step_requests(const struct sess_step *st, uint64_t *n, const char *
 		return true;
 	}
 	if (!st->have_res) {
-		*na = st->url[0] ? "the load generator returned no result" :
-				   "no load and no --requests-from: no request count";
+		if (st->url[0])
+			vp_na_set(na, VP_NA_OTHER, "the load generator returned no result");
+		else
+			vp_na_set(na, VP_NA_OPTION,
+				  "no load and no --requests-from: no request count");
 		return false;
 	}
 	*n = st->res.requests;

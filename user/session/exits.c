@@ -38,7 +38,7 @@ struct guest {
 	bool map_tried;
 	uint64_t map_seq; /* the render that last asked qemu */
 	struct devmap map;
-	char map_na[224];
+	struct vp_na map_na;
 };
 
 static struct guest *guests;
@@ -537,14 +537,14 @@ static void guest_map(struct guest *g)
 	snprintf(path, sizeof(path), "/proc/%u/cmdline", g->tgid);
 	cmdline = read_file(path, &len);
 	if (!cmdline || qmp_socket_path(cmdline, len, sock, sizeof(sock)))
-		snprintf(g->map_na, sizeof(g->map_na),
-			 "qemu %u has no QMP unix socket (-qmp unix:PATH,server=on,wait=off): "
-			 "devices not named",
-			 g->tgid);
+		vp_na_set(&g->map_na, VP_NA_NO_TARGET,
+			  "qemu %u has no QMP unix socket (-qmp unix:PATH,server=on,wait=off): "
+			  "devices not named",
+			  g->tgid);
 	else if (qmp_mtree((pid_t)g->tgid, sock, &g->map, path, sizeof(path)))
-		snprintf(g->map_na, sizeof(g->map_na), "devices not named: %s", path);
+		vp_na_set(&g->map_na, VP_NA_OTHER, "devices not named: %s", path);
 	else
-		g->map_na[0] = '\0';
+		vp_na_clear(&g->map_na);
 	free(cmdline);
 }
 
@@ -578,7 +578,7 @@ static void render_devices(const struct kvmexit *k, io_owner_fn owner, void *ctx
 		if (g) {
 			dr = devmap_find(&g->map, io->key.kind == VP_KVM_IO_PIO, io->key.addr);
 			/* BARs are placed while the guest boots: ask again (once per render) */
-			if (!dr && !g->map_na[0] && g->map_seq != render_seq) {
+			if (!dr && !vp_na_is(&g->map_na) && g->map_seq != render_seq) {
 				guest_map(g);
 				dr = devmap_find(&g->map, io->key.kind == VP_KVM_IO_PIO,
 						 io->key.addr);
@@ -640,8 +640,8 @@ static void render_devices(const struct kvmexit *k, io_owner_fn owner, void *ctx
 		table_f64(&t, r, 7, d->ns / 1e3 / d->count);
 	}
 	for (int i = 0; i < nguests; i++)
-		if (guests[i].map_tried && guests[i].map_na[0])
-			table_note(&t, "%s", guests[i].map_na);
+		if (guests[i].map_tried)
+			table_note_na(&t, &guests[i].map_na);
 	if (!n)
 		table_note(&t, "no port or MMIO exit in this period");
 	table_render(&t, o);
@@ -691,8 +691,10 @@ static struct prow *prow_get(struct prow **rows, int *n, int *cap, const char *e
 }
 
 static void render_profile(const struct kvmexit *k, io_owner_fn owner, void *ctx,
-			   const struct stack_profile *xs, const char *xs_na, struct out *o)
+			   const struct stack_profile *xs, const struct vp_na *xs_na, struct out *o)
 {
+	const struct vp_na *sampling_off =
+		vp_na_is(xs_na) ? xs_na : VP_NA_LIT(VP_NA_OPTION, "stack sampling off (--stacks)");
 	struct prow *rows = NULL, *p;
 	int n = 0, cap = 0, shown = 0;
 	struct table t;
@@ -750,10 +752,8 @@ static void render_profile(const struct kvmexit *k, io_owner_fn owner, void *ctx
 			table_u64(&t, r, 4, f->samples);
 			table_f64(&t, r, 5, f->samples * 1e3 / xs->hz);
 		} else {
-			table_na(&t, r, 4,
-				 xs_na && *xs_na ? xs_na : "stack sampling off (--stacks)");
-			table_na(&t, r, 5,
-				 xs_na && *xs_na ? xs_na : "stack sampling off (--stacks)");
+			table_na(&t, r, 4, sampling_off);
+			table_na(&t, r, 5, sampling_off);
 		}
 	}
 	if (!n)
@@ -805,9 +805,11 @@ static void render_halt(const struct kvmexit *k, io_owner_fn owner, void *ctx, u
 		if (!h->has[KVM_HALT_POLL_OK] || !h->has[KVM_HALT_POLL_FAIL]) {
 			for (int c = 1; c < t.ncols; c++)
 				table_na(&t, r, c,
-					 k->halt_na[0] ?
-						 k->halt_na :
-						 "halt polling: no debugfs statistics for this VM");
+					 vp_na_is(&k->halt_na) ?
+						 &k->halt_na :
+						 VP_NA_LIT(VP_NA_UNMEASURED,
+							   "halt polling: no debugfs "
+							   "statistics for this VM"));
 			continue;
 		}
 		table_f64(&t, r, 1, poll / 1e6);
@@ -816,8 +818,11 @@ static void render_halt(const struct kvmexit *k, io_owner_fn owner, void *ctx, u
 		if (h->has[KVM_HALT_WAIT])
 			table_f64(&t, r, 4, h->delta[KVM_HALT_WAIT] / 1e6);
 		else
-			table_na(&t, r, 4,
-				 "WAIT_MS: no halt_wait_ns statistic in this kernel (5.16+)");
+			table_na(
+				&t, r, 4,
+				VP_NA_LIT(
+					VP_NA_KERNEL,
+					"WAIT_MS: no halt_wait_ns statistic in this kernel (5.16+)"));
 		if (requests && (!req_tgid || h->tgid == req_tgid))
 			table_f64(&t, r, 5, poll / 1e3 / requests);
 		else
@@ -829,8 +834,10 @@ static void render_halt(const struct kvmexit *k, io_owner_fn owner, void *ctx, u
 		table_str(&t, r, 0, "*");
 		for (int c = 1; c < t.ncols; c++)
 			table_na(&t, r, c,
-				 k->halt_na[0] ? k->halt_na :
-						 "halt polling: no vCPU seen in this period");
+				 vp_na_is(&k->halt_na) ?
+					 &k->halt_na :
+					 VP_NA_LIT(VP_NA_UNMEASURED,
+						   "halt polling: no vCPU seen in this period"));
 	}
 	table_note(&t, "KVM's debugfs statistics, summed over each VM's vCPUs: part of the vCPU "
 		       "threads' time outside the guest (EXITS), shown apart");
@@ -850,7 +857,7 @@ static void render_halt(const struct kvmexit *k, io_owner_fn owner, void *ctx, u
 
 /* a table of one row, "*" and n/a for the reason */
 static void na_table(const char *key, const char *title, const char *col, const char *head,
-		     const char *na, struct out *o)
+		     const struct vp_na *na, struct out *o)
 {
 	struct table t;
 	int r;
@@ -866,15 +873,16 @@ static void na_table(const char *key, const char *title, const char *col, const 
 }
 
 void exits_render(const struct kvmexit *k, io_owner_fn owner, void *ctx, uint64_t requests,
-		  uint32_t req_tgid, const struct stack_profile *xs, const char *xs_na,
+		  uint32_t req_tgid, const struct stack_profile *xs, const struct vp_na *xs_na,
 		  struct out *o)
 {
-	const char *na = k ? kvmexit_exit_na(k) : "KVM programs not loaded";
+	const struct vp_na *na = !k ? VP_NA_LIT(VP_NA_OTHER, "KVM programs not loaded") :
+				      &k->exit_na;
 	struct frow *rows = NULL;
 	int n;
 
 	render_seq++;
-	if (na) {
+	if (vp_na_is(na)) {
 		na_table("kvm_guest_functions", "KVM exits by guest function", "function",
 			 "GUEST-FUNCTION", na, o);
 		na_table("kvm_exit_profile", "KVM exit profile", "folded", "GUEST-FUNCTION;EXIT",

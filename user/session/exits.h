@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "io/owner.h"
+#include "out/na.h"
 
 struct kvmexit;
 struct out;
@@ -30,7 +31,7 @@ int exits_guest_symbols_add(const char *arg);
  * per-request figures for the VM whose pid is req_tgid (0: every VM).
  */
 void exits_render(const struct kvmexit *k, io_owner_fn owner, void *ctx, uint64_t requests,
-		  uint32_t req_tgid, const struct stack_profile *xs, const char *xs_na,
+		  uint32_t req_tgid, const struct stack_profile *xs, const struct vp_na *xs_na,
 		  struct out *o);
 /*
  * One sample the stack sampler took inside a KVM exit, as an exit profile stack: "[guest]

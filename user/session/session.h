@@ -77,18 +77,18 @@ struct sess_step {
 
 	/* network path split: per target, plus unowned devices (lo, host bridges, ...) */
 	struct net_split net;
-	char net_na[160]; /* why net.ok is false */
+	struct vp_na net_na; /* why net.ok is false */
 
 	/* block I/O per owner over the measured window (DISK, the disk cross-check) */
 	struct disk_split disk;
-	char disk_na[160]; /* why disk.ok is false */
+	struct vp_na disk_na; /* why disk.ok is false */
 	/* the kernel's block I/O figure of each target over the same window (disk_check.h) */
 	struct kdisk_reading *kd0; /* [targets] at the window's start */
 	struct kdisk_delta *kdisk; /* [targets] */
 
 	/* guest time of the VMs' vCPUs (KVM), splitting their CPU into OWN and EXITS */
 	struct guest_split guest;
-	char guest_na[192]; /* why EXITS is not available for a VM */
+	struct vp_na guest_na; /* why EXITS is not available for a VM */
 
 	/*
 	 * network devices, block I/O and KVM over the step, taken when it ended: the network and
@@ -190,10 +190,10 @@ double session_target_pct(const struct agg *a, const struct target *t, uint64_t 
 /*
  * A step's completed requests (the divisor of every per-request figure) and where they come
  * from: --requests-from when given, else the load command's report, else virtprof's own load.
- * False when there is no count, the reason in *na.
+ * False when there is no count, the reason in *na.  source and na may be NULL (the count only).
  */
 bool session_step_requests(const struct sess_step *st, uint64_t *n, const char **source,
-			   const char **na);
+			   struct vp_na *na);
 /* The step's load command did not start, failed, died or was killed: the reason in msg. */
 bool session_step_cmd_failed(const struct sess_step *st, char *msg, size_t len);
 /* Give a step a load command / a request counter (before session_run_step). */

@@ -50,8 +50,7 @@ struct stack_sampler {
 		uint64_t due;
 	} again[REREAD_SLOTS];
 	unsigned int again_head, again_n;
-	char *why;
-	size_t whylen;
+	struct vp_na *why;
 };
 
 const char *stack_ctx_name(uint32_t ctx)
@@ -105,8 +104,8 @@ static int configure(void *skel, void *ctx, enum probe_flavour f)
 	}
 	err = bpf_map__reuse_fd(s->maps.cpu_state, ss->cpu_state_fd);
 	if (err) {
-		snprintf(ss->why, ss->whylen, "cannot share the accounting's cpu_state map: %s",
-			 strerror(-err));
+		vp_na_set(ss->why, VP_NA_OTHER, "cannot share the accounting's cpu_state map: %s",
+			  strerror(-err));
 		return err;
 	}
 	/* without it the map stays this object's own, empty, and the program never reads it */
@@ -162,23 +161,23 @@ static int attach_cpus(struct stack_sampler *ss)
 			if (errno == ENODEV)
 				continue; /* offline CPU */
 			err = -errno;
-			snprintf(ss->why, ss->whylen, "perf_event_open (CPU clock, CPU %d): %s",
-				 cpu, strerror(errno));
+			vp_na_set(ss->why, vp_na_code_of_errno(errno),
+				  "perf_event_open (CPU clock, CPU %d): %s", cpu, strerror(errno));
 			break;
 		}
 		ss->pfd[cpu] = fd;
 		ss->links[cpu] = bpf_program__attach_perf_event(s->progs.sample, fd);
 		if (!ss->links[cpu]) {
 			err = -errno;
-			snprintf(ss->why, ss->whylen, "attach to the perf event on CPU %d: %s", cpu,
-				 strerror(errno));
+			vp_na_set(ss->why, vp_na_code_of_errno(errno),
+				  "attach to the perf event on CPU %d: %s", cpu, strerror(errno));
 			break;
 		}
 		attached++;
 	}
 	if (!err && !attached) {
 		err = -ENODEV;
-		snprintf(ss->why, ss->whylen, "no online CPU took a perf event");
+		vp_na_set(ss->why, VP_NA_KERNEL, "no online CPU took a perf event");
 	}
 	if (err) {
 		for (int cpu = 0; cpu < ss->ncpu; cpu++) {
@@ -287,7 +286,7 @@ static int start_announcer(struct stack_sampler *s)
 }
 
 int stack_sampler_open(struct stack_sampler **out, int cpu_state_fd, int kvm_pending_fd,
-		       unsigned int hz, char *why, size_t whylen)
+		       unsigned int hz, struct vp_na *why)
 {
 	struct stack_sampler *s = calloc(1, sizeof(*s));
 	enum probe_flavour f;
@@ -299,7 +298,6 @@ int stack_sampler_open(struct stack_sampler **out, int cpu_state_fd, int kvm_pen
 		return -ENOMEM;
 	s->hz = hz ? hz : STACK_DEFAULT_HZ;
 	s->why = why;
-	s->whylen = whylen;
 	s->ncpu = libbpf_num_possible_cpus();
 	s->pfd = calloc(s->ncpu > 0 ? s->ncpu : 1, sizeof(*s->pfd));
 	s->links = calloc(s->ncpu > 0 ? s->ncpu : 1, sizeof(*s->links));
@@ -312,10 +310,10 @@ int stack_sampler_open(struct stack_sampler **out, int cpu_state_fd, int kvm_pen
 	}
 	for (int i = 0; i < s->ncpu; i++)
 		s->pfd[i] = -1;
-	snprintf(why, whylen, "stack sampling programs did not load (-v says why)");
+	vp_na_set(why, VP_NA_OTHER, "stack sampling programs did not load (-v says why)");
 	if (cpu_state_fd < 0) {
-		snprintf(why, whylen,
-			 "CPU accounting not loaded: its per-CPU state gives the context");
+		vp_na_set(why, VP_NA_OTHER,
+			  "CPU accounting not loaded: its per-CPU state gives the context");
 		stack_sampler_close(s);
 		return -ENOENT;
 	}
@@ -329,7 +327,8 @@ int stack_sampler_open(struct stack_sampler **out, int cpu_state_fd, int kvm_pen
 	s->skel = skel;
 	err = start_announcer(s);
 	if (err)
-		snprintf(why, whylen, "ring buffer for new processes: %s", strerror(-err));
+		vp_na_set(why, vp_na_code_of_errno(err), "ring buffer for new processes: %s",
+			  strerror(-err));
 	if (!err)
 		err = attach_cpus(s);
 	if (err) {

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "out/na.h"
 #include "virtprof.h"
 
 #define STACK_DEFAULT_HZ 99
@@ -47,7 +48,7 @@ struct stack_batch {
  * sampler never looks).  -errno; the reason is in why (for "not available").
  */
 int stack_sampler_open(struct stack_sampler **out, int cpu_state_fd, int kvm_pending_fd,
-		       unsigned int hz, char *why, size_t whylen);
+		       unsigned int hz, struct vp_na *why);
 /*
  * Everything sampled since the previous drain (or open).  A row's stack text lives until the
  * next drain: the folded-stack table starts empty every drain, so an always-on `top --stacks`
