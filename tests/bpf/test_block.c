@@ -14,7 +14,7 @@
 
 #include "io/block.h"
 #include "harness.h"
-#include "io/sections.h"
+#include "io/iosec.h"
 #include "iotest.h"
 #include "out/table.h"
 #include "report/io.h"

@@ -18,9 +18,9 @@
 #include <bpf/bpf.h>
 
 #include "harness.h"
-#include "io/sections.h"
+#include "io/iosec.h"
 #include "iotest.h"
-#include "io/kvm.h"
+#include "io/kvmexit.h"
 #include "probe/account.h"
 #include "stack/sampler.h"
 #include "sys/util.h"

@@ -11,9 +11,9 @@
 
 #include "account/classify.h"
 #include "harness.h"
-#include "io/sections.h"
+#include "io/iosec.h"
 #include "iotest.h"
-#include "io/net.h"
+#include "io/netpath.h"
 #include "probe/account.h"
 #include "session/capture.h"
 #include "sys/util.h"

@@ -16,8 +16,8 @@
 
 #include "io/block.h"
 #include "account/classify.h"
-#include "io/kvm.h"
-#include "io/net.h"
+#include "io/kvmexit.h"
+#include "io/netpath.h"
 #include "out/table.h"
 #include "report/io.h"
 #include "session/capture.h"

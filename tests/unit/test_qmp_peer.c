@@ -76,7 +76,8 @@ static void read_line(struct peer *p, int fd)
 static void *peer_main(void *arg)
 {
 	struct peer *p = arg;
-	uint64_t end = now_mono_ns() + 3 * NSEC_PER_SEC;
+	/* long past the client's 1 s deadline; a peer stops as soon as the client hangs up */
+	uint64_t end = now_mono_ns() + 10 * NSEC_PER_SEC;
 	char junk[4096];
 	int fd = accept(p->lfd, NULL, NULL);
 
@@ -143,7 +144,11 @@ static void test_flood_and_drip(void **state)
 		print_message("%s: %d (%s) after %llu ms\n", i ? "drip" : "flood", n, why,
 			      (unsigned long long)ms);
 		assert_true(n < 0);
-		assert_true(ms < 1500);
+		/*
+		 * The 1 s deadline held, not the peer's 10 s: 2.8 s once beside a full test run on
+		 * this 2-core machine, so the bound is far from both, not a timing of the deadline.
+		 */
+		assert_true(ms < 6000);
 	}
 }
 
@@ -172,7 +177,8 @@ static void test_never_accepts(void **state)
 	print_message("backlog full after %d: %d (%s) after %llu ms\n", nfill, n, why,
 		      (unsigned long long)ms);
 	assert_true(n < 0);
-	assert_true(ms < 1500);
+	/* at once (0 ms here); a blocking connect would wait for ever: a bound far from both */
+	assert_true(ms < 6000);
 	for (int i = 0; i < nfill; i++)
 		close(fill[i]);
 	close(lfd);

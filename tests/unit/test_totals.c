@@ -13,7 +13,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "io/sections.h"
+#include "io/iosec.h"
 #include "report/metrics.h"
 #include "session/totals.h"
 #include "sys/procfs.h"

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "io/kvm.h"
+#include "io/kvmexit.h"
 #include "out/table.h"
 #include "report/io.h"
 #include "session/capture.h"

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The I/O tables: network devices and paths, block I/O, and the parts that did not load, from
- * the typed rows io/ hands out (struct io_view); KVM through io/kvm.c and session/exits.c.  One
+ * the typed rows io/ hands out (struct io_view); KVM through io/kvmexit.c and session/exits.c.  One
  * path for text, JSON and CSV (out/table.h).
  */
 #ifndef VP_REPORT_IO_H
 #define VP_REPORT_IO_H
 
-#include "io/sections.h"
+#include "io/iosec.h"
 
 struct capture;
 struct out;

@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "io/kvm.h"
-#include "io/net.h"
-#include "io/sections.h"
+#include "io/kvmexit.h"
+#include "io/netpath.h"
+#include "io/iosec.h"
 #include "report/metrics.h"
 #include "report/sections.h"
 #include "sys/util.h"

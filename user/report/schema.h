@@ -2,7 +2,7 @@
 /*
  * The session JSON (schema virtprof-session/1) described once: every member name the document
  * has outside the load section's own schema (virtprof-load/1, docs/load.md) and the I/O
- * sections' rows, with its JSON types and its unit.  The writer (report/session.c) and the
+ * sections' rows, with its JSON types and its unit.  The writer (report/session_report.c) and the
  * readers (doc.c, diff.c, html.c) spell a member only as SK(name), which does not compile for
  * a name that is not described here; tests/unit/test_schema.c holds this list and
  * docs/session.schema.json to the same names and types.

@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "account/attribute.h"
+#include "account/agg.h"
 #include "account/disk_check.h"
 #include "out/table.h"
 #include "probe/kernel.h"

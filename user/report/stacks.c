@@ -2,8 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "io/kvm.h"
-#include "io/sections.h"
+#include "io/kvmexit.h"
+#include "io/iosec.h"
 #include "report/stacks.h"
 #include "stack/output.h"
 #include "stack/sampler.h"

@@ -7,8 +7,8 @@
 
 #include "account.skel.h"
 #include "account/classify.h"
-#include "io/kvm.h"
-#include "io/sections.h"
+#include "io/kvmexit.h"
+#include "io/iosec.h"
 #include "probe/probe.h"
 #include "stack/sampler.h"
 #include "session/capture.h"

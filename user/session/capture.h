@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "account/attribute.h"
+#include "account/agg.h"
 #include "account/collect.h"
 #include "account/kernel_check.h"
 #include "account/targets.h"

@@ -24,7 +24,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "account/attribute.h"
+#include "account/agg.h"
 #include "account/targets.h"
 #include "out/na.h"
 #include "virtprof.h"
@@ -72,7 +72,7 @@ struct disk_split {
 };
 
 /*
- * Guest time of each VM's vCPU threads over the step (kvm_entry -> kvm_exit, io/kvm.c): splits
+ * Guest time of each VM's vCPU threads over the step (kvm_entry -> kvm_exit, io/kvmexit.c): splits
  * their CPU into the guest's own work and the host's exit handling.
  */
 struct guest_split {

@@ -9,7 +9,7 @@
 
 #include "account/qmp.h"
 #include "account/targets.h"
-#include "io/kvm.h"
+#include "io/kvmexit.h"
 #include "out/table.h"
 #include "session/exits.h"
 #include "stack/output.h"

@@ -3,7 +3,7 @@
  * The session engine: a capture running while the load generator drives one or more steps, the
  * capture's intervals folded into each step's measured window (warm-up excluded), and per step
  * the costs split by owner (session/cost.h) and normalized per request.  `virtprof run` is one
- * step; `virtprof compare` is steps x targets.  Reports are in report/session.h.
+ * step; `virtprof compare` is steps x targets.  Reports are in report/session_report.h.
  */
 #ifndef VP_SESSION_H
 #define VP_SESSION_H
@@ -12,9 +12,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "account/attribute.h"
+#include "account/agg.h"
 #include "account/disk_check.h"
-#include "io/sections.h"
+#include "io/iosec.h"
 #include "load/command.h"
 #include "load/load.h"
 #include "load/reqcount.h"

@@ -8,9 +8,9 @@
 
 #include "account/self.h"
 #include "io/block.h"
-#include "io/kvm.h"
-#include "io/net.h"
-#include "io/sections.h"
+#include "io/kvmexit.h"
+#include "io/netpath.h"
+#include "io/iosec.h"
 #include "session/totals.h"
 #include "sys/procfs.h"
 #include "sys/util.h"

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The testbed behind `virtprof testbed` (cmd/testbed.c) and `compare --testbed`.
+ * The testbed behind `virtprof testbed` (cmd/cmd_testbed.c) and `compare --testbed`.
  * scripts/testbed/testbed.sh does the work (it keeps an intent log, so `down` after a crash
  * knows what to remove); this file validates options before any side effect, runs the script in
  * a process group of its own, forwards SIGINT/SIGTERM to it, and parses its state.

@@ -11,10 +11,10 @@
 
 #include "account/self.h"
 #include "io/block.h"
-#include "io/kvm.h"
+#include "io/kvmexit.h"
 #include "session/exits.h"
-#include "io/net.h"
-#include "io/sections.h"
+#include "io/netpath.h"
+#include "io/iosec.h"
 #include "session/session.h"
 #include "sys/util.h"
 
@@ -393,7 +393,8 @@ static void net_totals(struct session *s, struct net_split *out, const struct ne
 				  since(d->total.sirq_ns[1], b->sirq_ns[1]);
 		proc = since(d->total.proc_ns, b->proc_ns);
 		ps->proc_ns += proc;
-		if (d->kind == NET_TAP && (d->vhost == VHOST_USER_WORKER || d->vhost == VHOST_KTHREAD))
+		if (d->kind == NET_TAP &&
+		    (d->vhost == VHOST_USER_WORKER || d->vhost == VHOST_KTHREAD))
 			ps->vhost_proc_ns += proc;
 		ps->pkts +=
 			since(d->total.rx_pkts, b->rx_pkts) + since(d->total.tx_pkts, b->tx_pkts);

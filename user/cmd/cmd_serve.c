@@ -117,7 +117,7 @@ static struct {
 	struct snapshot *cur;
 	uint64_t last_mono; /* when the last interval closed */
 	uint64_t interval_ns;
-	struct web_config *web; /* NULL: no --web-config */
+	struct web_config *web;	  /* NULL: no --web-config */
 	struct profile_req *prof; /* the profile asked for or being taken, NULL: none */
 	int prof_open;		  /* profile requests not yet ended (answered and sent) */
 } shared = { .lock = PTHREAD_MUTEX_INITIALIZER };
@@ -258,8 +258,9 @@ static enum MHD_Result profile_ask(struct MHD_Connection *conn, void **req)
 	char msg[128];
 
 	if (arg && parse_u64(arg, 1, PROFILE_MAX_S, &v)) {
-		snprintf(msg, sizeof(msg), "seconds=%.32s: a whole number of seconds from 1 to %d\n",
-			 arg, PROFILE_MAX_S);
+		snprintf(msg, sizeof(msg),
+			 "seconds=%.32s: a whole number of seconds from 1 to %d\n", arg,
+			 PROFILE_MAX_S);
 		return reply_text(conn, MHD_HTTP_BAD_REQUEST, msg);
 	}
 	pr = calloc(1, sizeof(*pr));
@@ -272,8 +273,9 @@ static enum MHD_Result profile_ask(struct MHD_Connection *conn, void **req)
 		pthread_mutex_unlock(&shared.lock);
 		free(pr);
 		/* like Go's handler: the sampler serves one profile at a time */
-		return reply_text(conn, MHD_HTTP_CONFLICT,
-				  "a profile is already being taken: one at a time, try again after it\n");
+		return reply_text(
+			conn, MHD_HTTP_CONFLICT,
+			"a profile is already being taken: one at a time, try again after it\n");
 	}
 	shared.prof = pr;
 	shared.prof_open++;
@@ -354,9 +356,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 		return reply_text(conn, MHD_HTTP_SERVICE_UNAVAILABLE, msg);
 	}
 	if (!strcmp(url, "/"))
-		return reply_text(conn, MHD_HTTP_OK,
-				  "virtprof serve: /metrics (Prometheus text), /healthz, " PROFILE_PATH
-				  "?seconds=N (pprof)\n");
+		return reply_text(
+			conn, MHD_HTTP_OK,
+			"virtprof serve: /metrics (Prometheus text), /healthz, " PROFILE_PATH
+			"?seconds=N (pprof)\n");
 	return reply_text(conn, MHD_HTTP_NOT_FOUND,
 			  "not found: try /metrics, /healthz or " PROFILE_PATH "\n");
 }
@@ -574,7 +577,8 @@ static int collect_loop(struct serve_opts *o, struct capture *c, const sigset_t 
 		if (!err)
 			err = publish(&t, c, o->host);
 		if (!err)
-			profile_start(&run, c, o->cli.stack_hz ? o->cli.stack_hz : STACK_DEFAULT_HZ);
+			profile_start(&run, c,
+				      o->cli.stack_hz ? o->cli.stack_hz : STACK_DEFAULT_HZ);
 		if (err) {
 			vp_err("collect: %s", strerror(-err));
 			ret = VP_EXIT_FAIL;
@@ -750,11 +754,11 @@ int cmd_serve(int argc, char **argv)
 		MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME |
 			(shared.web && web.cert_pem ? MHD_USE_TLS : 0),
 		0, NULL, NULL, handle, NULL, MHD_OPTION_LISTEN_SOCKET, fd,
-		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_NOTIFY_COMPLETED, request_done,
-		NULL, MHD_OPTION_THREAD_POOL_SIZE,
-		SERVE_THREADS, MHD_OPTION_CONNECTION_LIMIT, SERVE_CONNECTIONS,
-		MHD_OPTION_PER_IP_CONNECTION_LIMIT, SERVE_PER_CLIENT, MHD_OPTION_CONNECTION_TIMEOUT,
-		SERVE_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SERVE_REQUEST_BYTES,
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_NOTIFY_COMPLETED,
+		request_done, NULL, MHD_OPTION_THREAD_POOL_SIZE, SERVE_THREADS,
+		MHD_OPTION_CONNECTION_LIMIT, SERVE_CONNECTIONS, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+		SERVE_PER_CLIENT, MHD_OPTION_CONNECTION_TIMEOUT, SERVE_TIMEOUT_S,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SERVE_REQUEST_BYTES,
 		shared.web && web.cert_pem ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END,
 		web.cert_pem, MHD_OPTION_HTTPS_MEM_KEY, web.key_pem, MHD_OPTION_HTTPS_PRIORITIES,
 		"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2", MHD_OPTION_END);

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "cmd/commands.h"
-#include "report/session.h"
+#include "report/session_report.h"
 #include "session/options.h"
 #include "session/session.h"
 #include "sys/util.h"
@@ -517,7 +517,7 @@ int cmd_compare(int argc, char **argv)
 		}
 	}
 	session_report_text(&s, stdout, vp_verbose ? TEXT_COMPARE_DETAIL : TEXT_COMPARE);
-	ret = session_write_outputs(&s, &cli, "compare");
+	ret = session_report_outputs(&s, &cli, "compare");
 	/* a load command that failed fails the comparison, after the report of what was measured */
 	for (int i = 0; i < s.nsteps; i++) {
 		if (session_step_cmd_failed(&s.steps[i], msg, sizeof(msg))) {

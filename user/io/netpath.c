@@ -20,7 +20,7 @@
 #include "probe/features.h"
 #include "probe/probe.h"
 #include "net.skel.h"
-#include "io/net.h"
+#include "io/netpath.h"
 #include "sys/util.h"
 
 enum net_kind net_kind_of(const struct vp_net_dev_info *di)

@@ -12,7 +12,7 @@
 #include "probe/features.h"
 #include "probe/probe.h"
 #include "kvm.skel.h"
-#include "io/kvm.h"
+#include "io/kvmexit.h"
 #include "out/table.h"
 #include "sys/util.h"
 

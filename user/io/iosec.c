@@ -17,11 +17,11 @@
 
 #include "block.skel.h"
 #include "io/block.h"
-#include "io/sections.h"
+#include "io/iosec.h"
 #include "kvm.skel.h"
-#include "io/kvm.h"
+#include "io/kvmexit.h"
 #include "net.skel.h"
-#include "io/net.h"
+#include "io/netpath.h"
 #include "sys/util.h"
 
 struct iosec {

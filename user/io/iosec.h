@@ -3,7 +3,7 @@
  * The I/O sections: network devices and paths, block I/O, KVM.  One entry point for the session:
  * open (open + configure + load + attach the BPF objects this kernel supports), collect an
  * interval, take its typed rows with their owners (iosec_view: report/io.c renders them), destroy.
- * No renderer of net or block lives in io/; the KVM tables are still rendered by io/kvm.c
+ * No renderer of net or block lives in io/; the KVM tables are still rendered by io/kvmexit.c
  * (kvmexit_render).  The programs' own cost is read by the session (session/capture.c) from
  * their fds.
  */
@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #include "io/block.h"
-#include "io/net.h"
+#include "io/netpath.h"
 #include "io/owner.h"
 #include "out/na.h"
 
@@ -42,7 +42,7 @@ void iosec_for_each_tid(const struct iosec *s, io_tid_fn fn, void *ctx);
 /*
  * One period's I/O as typed data: which parts were asked for and which loaded (with the reason
  * when one did not), and the network and block rows with their owners.  The KVM part's rows
- * stay in struct kvmexit (io/kvm.c renders them).
+ * stay in struct kvmexit (io/kvmexit.c renders them).
  */
 struct io_view {
 	bool taken;

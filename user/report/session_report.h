@@ -23,14 +23,14 @@
 enum text_report { TEXT_RUN, TEXT_COMPARE, TEXT_COMPARE_DETAIL };
 
 void session_report_text(struct session *s, FILE *f, enum text_report what);
-int session_write_json(struct session *s, const char *path, const char *command);
+int session_report_json(struct session *s, const char *path, const char *command);
 /* The HTML page (report/html.h), rendered from the session's JSON. */
-int session_write_html(struct session *s, const char *path, const char *command);
+int session_report_html(struct session *s, const char *path, const char *command);
 /* timeline.csv and summary.csv (the comparison table) in dir. */
-int session_write_csv(const struct session *s, const char *dir);
+int session_report_csv(const struct session *s, const char *dir);
 /* --json / --csv / --html after the text report; returns VP_EXIT_OK or VP_EXIT_FAIL. */
-int session_write_outputs(struct session *s, const struct session_cli *c, const char *command);
+int session_report_outputs(struct session *s, const struct session_cli *c, const char *command);
 /* The side-by-side table: one row per (step, target). */
-void session_table_compare(const struct session *s, struct out *o);
+void session_report_compare(const struct session *s, struct out *o);
 
 #endif

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "cmd/commands.h"
-#include "report/session.h"
+#include "report/session_report.h"
 #include "session/options.h"
 #include "session/session.h"
 #include "sys/util.h"
@@ -140,7 +140,7 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	}
 	session_report_text(&s, stdout, TEXT_RUN);
-	ret = session_write_outputs(&s, &cli, "run");
+	ret = session_report_outputs(&s, &cli, "run");
 	/* the user's command failing is the run failing, after the report of what was measured */
 	if (cli.load_cmd && session_step_cmd_failed(st, msg, sizeof(msg))) {
 		vp_err("%s", msg);

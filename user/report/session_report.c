@@ -17,7 +17,7 @@
 #include "report/io.h"
 #include "report/schema.h"
 #include "report/sections.h"
-#include "report/session.h"
+#include "report/session_report.h"
 #include "report/stacks.h"
 #include "sys/cgroup.h"
 #include "sys/util.h"
@@ -517,7 +517,7 @@ static void step_latency(const struct sess_step *st, struct table *t, int r, int
 }
 
 /* The study's figures done right: one row per (step, target). */
-void session_table_compare(const struct session *s, struct out *o)
+void session_report_compare(const struct session *s, struct out *o)
 {
 	enum {
 		C_STEP,
@@ -852,7 +852,7 @@ static void compare_summary_text(struct session *s, FILE *f, struct out *o)
 {
 	bool stacks = false;
 
-	session_table_compare(s, o);
+	session_report_compare(s, o);
 	for (int i = 0; i < s->nsteps; i++)
 		stacks |= s->steps[i].stacks.on;
 	if (stacks) {
@@ -951,7 +951,7 @@ void session_report_text(struct session *s, FILE *f, enum text_report what)
 	}
 	if (compare) {
 		fputc('\n', f);
-		session_table_compare(s, &o);
+		session_report_compare(s, &o);
 		fputc('\n', f);
 		report_where_diff(s, &o);
 	}
@@ -1206,14 +1206,14 @@ static void session_json(struct session *s, FILE *f, const char *command)
 	for (int i = 0; i < s->nsteps; i++)
 		json_step(s, &s->steps[i], w, &o);
 	jw_arr_end(w);
-	session_table_compare(s, &o);
+	session_report_compare(s, &o);
 	if (!strcmp(command, "compare"))
 		report_where_diff(s, &o);
 	jw_obj_end(w);
 	jw_end_line(w);
 }
 
-int session_write_json(struct session *s, const char *path, const char *command)
+int session_report_json(struct session *s, const char *path, const char *command)
 {
 	struct atomic_file *af = atomic_file_open(path);
 
@@ -1227,7 +1227,7 @@ int session_write_json(struct session *s, const char *path, const char *command)
  * The page is rendered from the session's JSON document, kept in memory: the same page as
  * `virtprof report` makes from the --json file, from the same numbers.
  */
-int session_write_html(struct session *s, const char *path, const char *command)
+int session_report_html(struct session *s, const char *path, const char *command)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -1327,7 +1327,7 @@ static int write_csv(const struct session *s, int dirfd, const char *name,
 	return atomic_file_commit(af);
 }
 
-int session_write_csv(const struct session *s, const char *dir)
+int session_report_csv(const struct session *s, const char *dir)
 {
 	int dfd = vp_dir_open(dir), err;
 
@@ -1335,25 +1335,25 @@ int session_write_csv(const struct session *s, const char *dir)
 		return dfd;
 	err = write_csv(s, dfd, "timeline.csv", table_timeline);
 	if (!err)
-		err = write_csv(s, dfd, "summary.csv", session_table_compare);
+		err = write_csv(s, dfd, "summary.csv", session_report_compare);
 	close(dfd);
 	return err;
 }
 
 /* --json / --csv / --html after the text report; VP_EXIT_OK or VP_EXIT_FAIL. */
-int session_write_outputs(struct session *s, const struct session_cli *c, const char *command)
+int session_report_outputs(struct session *s, const struct session_cli *c, const char *command)
 {
 	int err, ret = VP_EXIT_OK;
 
-	if (c->json && (err = session_write_json(s, c->json, command))) {
+	if (c->json && (err = session_report_json(s, c->json, command))) {
 		vp_err("write %s: %s", c->json, vp_file_error(err));
 		ret = VP_EXIT_FAIL;
 	}
-	if (c->csv && (err = session_write_csv(s, c->csv))) {
+	if (c->csv && (err = session_report_csv(s, c->csv))) {
 		vp_err("write %s: %s", c->csv, vp_file_error(err));
 		ret = VP_EXIT_FAIL;
 	}
-	if (c->html && (err = session_write_html(s, c->html, command))) {
+	if (c->html && (err = session_report_html(s, c->html, command))) {
 		vp_err("write %s: %s", c->html, vp_file_error(err));
 		ret = VP_EXIT_FAIL;
 	}
