@@ -20,7 +20,9 @@ CONF
 export CONTAINERS_CONF=$tmp/containers.conf
 busybox_rootfs "$tmp/rootfs"
 img=localhost/vp-hosts-bb-$$:latest
-ctr=vp-hosts-podman-$$
+# a name of digits alone, no pid on this host: --container takes it as a name, not a pid (an
+# id prefix can be all digits too: "62602106" once, refused as "no such process")
+ctr=$((900000000 + $$))
 tar -C "$tmp/rootfs" -c . | timeout 60 podman import - "$img" >/dev/null || fail "podman import"
 on_exit "podman rmi -f $img >/dev/null 2>&1"
 prun() { # name command: a detached container with no network, removed at exit
