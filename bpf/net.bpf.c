@@ -89,21 +89,6 @@ static __always_inline void read_key(struct net_device *dev, struct vp_net_key *
 	k->netns = BPF_CORE_READ(dev, nd_net.net, ns.inum);
 }
 
-/*
- * Which device holds a key (vp_net_dev_info.ident): its address, mixed with its netns's cookie.
- * The address alone repeats: a netns deleted and made again at the same inode gets a net_device
- * the slab hands back at the freed one's address, with the old ifindex (lab 6.1 once: the new
- * pair kept the old pair's names).  A netns cookie is never reused.
- */
-static __always_inline __u64 dev_ident(struct net_device *dev)
-{
-	__u64 id = (__u64)(unsigned long)dev;
-
-	if (bpf_core_field_exists(((struct net *)0)->net_cookie))
-		id ^= BPF_CORE_READ(dev, nd_net.net, net_cookie) * 0x9E3779B97F4A7C15ULL;
-	return id;
-}
-
 /* First sight of a device: name, link kind, flags and, for a veth, its peer. */
 static __always_inline void record_dev(struct net_device *dev, const struct vp_net_key *k)
 {
@@ -111,7 +96,7 @@ static __always_inline void record_dev(struct net_device *dev, const struct vp_n
 	const struct rtnl_link_ops *ops;
 
 	di.key = *k;
-	di.ident = dev_ident(dev);
+	di.ident = (__u64)(unsigned long)dev;
 	BPF_CORE_READ_STR_INTO(&di.name, dev, name);
 	di.flags = BPF_CORE_READ(dev, flags);
 	ops = BPF_CORE_READ(dev, rtnl_link_ops);
@@ -273,7 +258,7 @@ static __always_inline void check_ident(struct net_device *dev, const struct vp_
 {
 	struct vp_net_dev_info *di = bpf_map_lookup_elem(&net_devs, k);
 
-	if (di && di->ident != dev_ident(dev))
+	if (di && di->ident != (__u64)(unsigned long)dev)
 		record_dev(dev, k);
 }
 
@@ -281,7 +266,7 @@ static __always_inline int slot_of(struct vp_net_cache *c, struct net_device *de
 				   const struct vp_net_key *k)
 {
 	struct vp_net_slot *s = &c->slot[c->last & (VP_NET_SLOTS - 1)];
-	__u64 ident = dev_ident(dev);
+	__u64 ident = (__u64)(unsigned long)dev;
 	int free = -1;
 
 	/* most packets are the same device as the one before */
