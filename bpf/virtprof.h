@@ -146,18 +146,25 @@ struct vp_net_stats {
 };
 
 /* Facts about a device at first sight (kept after the device is gone). */
+/*
+ * Which device holds a key: its struct net_device's address and its netns's cookie.  The key is
+ * not unique over time: a netns made after one was deleted may take its inode, and a fresh netns
+ * numbers its devices from 1 again (a pod's eth0 after the last pod's).  The address is not
+ * either: the slab may hand a new device the freed one's.  A netns cookie is never reused (0 on a
+ * kernel without net->net_cookie).
+ */
+struct vp_net_ident {
+	unsigned long long dev;
+	unsigned long long netns_cookie;
+};
+
 struct vp_net_dev_info {
 	struct vp_net_key key;
 	char name[16];
 	char kind[VP_NET_KIND_LEN]; /* rtnl_link_ops->kind: "veth", "tun", "bridge"; "" if none */
 	unsigned int flags;	    /* dev->flags (IFF_*) */
 	struct vp_net_key peer;	    /* veth: the other end; zero otherwise */
-	/*
-	 * Which device this is: its struct net_device's address.  The key is not unique over
-	 * time: a netns made after one was deleted may take its inode, and a fresh netns numbers
-	 * its devices from 1 again (a pod's eth0 after the last pod's).
-	 */
-	unsigned long long ident;
+	struct vp_net_ident ident;
 };
 
 /*
@@ -172,7 +179,7 @@ struct vp_net_slot {
 	struct vp_net_key key;
 	unsigned int used;
 	unsigned int run_pkts;
-	unsigned long long ident; /* the device's (vp_net_dev_info.ident) */
+	struct vp_net_ident ident; /* the device's (vp_net_dev_info.ident) */
 	struct vp_net_stats acc;
 };
 

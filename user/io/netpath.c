@@ -455,7 +455,8 @@ int netpath_collect(struct netpath *np)
 			struct vp_net_dev_info di;
 
 			if (bpf_map_lookup_elem(ifd, &k, &di) == 0 &&
-			    (!d->have_info || di.ident != d->info.ident)) {
+			    (!d->have_info || di.ident.dev != d->info.ident.dev ||
+			     di.ident.netns_cookie != d->info.ident.netns_cookie)) {
 				d->info = di;
 				d->have_info = true;
 				d->kind = net_kind_of(&d->info);
