@@ -297,12 +297,9 @@ static void collect_halt(struct kvmexit *k)
 			if (k->halts[j].tgid == tgid)
 				h = &k->halts[j];
 		if (!h) {
-			h = array_grow(k->halts, &k->haltcap, k->nhalt, sizeof(*h));
+			h = array_push((void **)&k->halts, &k->nhalt, &k->haltcap, sizeof(*h));
 			if (!h)
 				break;
-			k->halts = h;
-			h = &k->halts[k->nhalt++];
-			memset(h, 0, sizeof(*h));
 			h->tgid = tgid;
 		}
 	}
