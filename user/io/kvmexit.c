@@ -89,19 +89,16 @@ static const struct probe_obj_ops kvm_ops = {
 int kvmexit_open(struct kvmexit **out)
 {
 	struct kvmexit *k = calloc(1, sizeof(*k));
-	enum probe_flavour f;
-	void *skel;
 	int err;
 
 	if (!k)
 		return -ENOMEM;
 	k->ncpu = libbpf_num_possible_cpus();
-	err = probe_open_fallback(&kvm_ops, k, &skel, &f);
+	err = probe_open_fallback(&kvm_ops, k, (void **)&k->skel, NULL);
 	if (err) {
 		kvmexit_close(k);
 		return err;
 	}
-	k->skel = skel;
 	*out = k;
 	return 0;
 }
