@@ -74,7 +74,7 @@ struct agg_row *agg_find(struct agg *a, const char *entity, const char *role)
 
 static struct agg_row *agg_get(struct agg *a, const char *entity, const char *role, int target)
 {
-	struct agg_row *rows, *row;
+	struct agg_row *row;
 	uint32_t *s;
 
 	if (agg_index(a, a->n + 1))
@@ -84,12 +84,9 @@ static struct agg_row *agg_get(struct agg *a, const char *entity, const char *ro
 		return NULL;
 	if (*s)
 		return &a->rows[*s - 1];
-	rows = array_grow(a->rows, &a->cap, a->n, sizeof(*rows));
-	if (!rows)
+	row = array_push((void **)&a->rows, &a->n, &a->cap, sizeof(*row));
+	if (!row)
 		return NULL;
-	a->rows = rows;
-	row = &a->rows[a->n++];
-	memset(row, 0, sizeof(*row));
 	snprintf(row->entity, sizeof(row->entity), "%s", entity);
 	snprintf(row->role, sizeof(row->role), "%s", role);
 	row->target = target;

@@ -425,12 +425,10 @@ int devmap_parse_mtree(struct devmap *m, const char *text)
 				  kind, name) == 5 &&
 			   !strcmp(kind, "i/o") && strcmp(name, "io") && hi >= lo) {
 			/* "io @0x10": the unclaimed rest of the I/O space; RAM and ROM never exit */
-			struct devmap_range *r = array_grow(m->r, &m->cap, m->n, sizeof(*r));
+			struct devmap_range *r = array_push((void **)&m->r, &m->n, &m->cap, sizeof(*r));
 
 			if (!r)
 				return -ENOMEM;
-			m->r = r;
-			r = &m->r[m->n++];
 			r->lo = lo;
 			r->hi = hi;
 			r->io = view == IO;

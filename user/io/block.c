@@ -109,8 +109,6 @@ static const struct probe_obj_ops block_ops = {
 int blockio_open(struct blockio **out)
 {
 	struct blockio *b = calloc(1, sizeof(*b));
-	enum probe_flavour f;
-	void *skel;
 	int err;
 
 	if (!b)
@@ -125,12 +123,11 @@ int blockio_open(struct blockio **out)
 		free(b);
 		return -ENOTSUP;
 	}
-	err = probe_open_fallback(&block_ops, b, &skel, &f);
+	err = probe_open_fallback(&block_ops, b, (void **)&b->skel, NULL);
 	if (err) {
 		blockio_close(b);
 		return err;
 	}
-	b->skel = skel;
 	*out = b;
 	return 0;
 }

@@ -89,19 +89,16 @@ static const struct probe_obj_ops kvm_ops = {
 int kvmexit_open(struct kvmexit **out)
 {
 	struct kvmexit *k = calloc(1, sizeof(*k));
-	enum probe_flavour f;
-	void *skel;
 	int err;
 
 	if (!k)
 		return -ENOMEM;
 	k->ncpu = libbpf_num_possible_cpus();
-	err = probe_open_fallback(&kvm_ops, k, &skel, &f);
+	err = probe_open_fallback(&kvm_ops, k, (void **)&k->skel, NULL);
 	if (err) {
 		kvmexit_close(k);
 		return err;
 	}
-	k->skel = skel;
 	*out = k;
 	return 0;
 }
@@ -297,12 +294,9 @@ static void collect_halt(struct kvmexit *k)
 			if (k->halts[j].tgid == tgid)
 				h = &k->halts[j];
 		if (!h) {
-			h = array_grow(k->halts, &k->haltcap, k->nhalt, sizeof(*h));
+			h = array_push((void **)&k->halts, &k->nhalt, &k->haltcap, sizeof(*h));
 			if (!h)
 				break;
-			k->halts = h;
-			h = &k->halts[k->nhalt++];
-			memset(h, 0, sizeof(*h));
 			h->tgid = tgid;
 		}
 	}

@@ -317,19 +317,16 @@ int netpath_open(struct netpath **out, int account_cpu_state_fd, bool napi)
 {
 	struct netpath *np = calloc(1, sizeof(*np));
 	struct net_open_ctx ctx = { np, account_cpu_state_fd, napi };
-	enum probe_flavour f;
-	void *skel;
 	int err;
 
 	if (!np)
 		return -ENOMEM;
 	np->ncpu = libbpf_num_possible_cpus();
-	err = probe_open_fallback(&net_ops, &ctx, &skel, &f);
+	err = probe_open_fallback(&net_ops, &ctx, (void **)&np->skel, NULL);
 	if (err) {
 		netpath_close(np);
 		return err;
 	}
-	np->skel = skel;
 	*out = np;
 	return 0;
 }

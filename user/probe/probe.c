@@ -100,7 +100,8 @@ int probe_open_fallback(const struct probe_obj_ops *ops, void *ctx, void **skel,
 		tentative -= !last || ops->optional;
 		if (!err) {
 			*skel = s;
-			*flavour = f;
+			if (flavour)
+				*flavour = f;
 			return 0;
 		}
 		ops->destroy(s);

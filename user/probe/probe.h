@@ -34,7 +34,8 @@ const char *probe_flavour_name(enum probe_flavour f);
  * Open -> configure -> load -> attach, first as tp_btf then, when that fails, as raw_tp.
  * VIRTPROF_BPF_FLAVOUR=raw_tp (or the older VIRTPROF_IO_RAW=1) starts with raw_tp, so the
  * fallback is tested on kernels that have both.  configure() returning an error other than one
- * from load/attach (e.g. -ENOTSUP: a tracepoint this kernel lacks) ends the attempts.
+ * from load/attach (e.g. -ENOTSUP: a tracepoint this kernel lacks) ends the attempts.  The
+ * skeleton goes to *skel (NULL on failure), the flavour loaded to *flavour unless that is NULL.
  */
 struct probe_obj_ops {
 	const char *what; /* "network", for messages */

@@ -924,6 +924,19 @@ static void section_stacks(FILE *f, const json_t *root)
 	json_decref(all);
 }
 
+/* A step's part (cpu, io, load) under its heading: its members, or why the step has none. */
+static void step_part(FILE *f, const json_t *st, const char *key, const char *heading,
+		      const char *const *skip, const char *absent)
+{
+	const json_t *part = doc_get(st, key);
+
+	fprintf(f, "<h3>%s</h3>\n", heading);
+	if (json_is_object(part))
+		html_members(f, part, skip);
+	else
+		fprintf(f, "<p class=\"empty\">not available: %s</p>", absent);
+}
+
 static void section_steps(FILE *f, const json_t *root)
 {
 	static const char *const skip[] = { SK(timeline), SK(histogram), SK(load), SK(cpu),
@@ -946,23 +959,11 @@ static void section_steps(FILE *f, const json_t *root)
 			fputs(" (interrupted)", f);
 		fputs("</summary><div class=\"card\">\n", f);
 		html_members(f, st, skip);
-		fputs("<h3>CPU over the measured window</h3>\n", f);
-		if (json_is_object(doc_get(st, SK(cpu))))
-			html_members(f, doc_get(st, SK(cpu)), NULL);
-		else
-			fputs("<p class=\"empty\">not available: no CPU figures for this step</p>",
-			      f);
-		fputs("<h3>I/O: network devices and paths, block, KVM</h3>\n", f);
-		if (json_is_object(doc_get(st, SK(io))))
-			html_members(f, doc_get(st, SK(io)), NULL);
-		else
-			fputs("<p class=\"empty\">not available: the I/O programs were not loaded</p>",
-			      f);
-		fputs("<h3>Load generator</h3>\n", f);
-		if (json_is_object(doc_get(st, SK(load))))
-			html_members(f, doc_get(st, SK(load)), skip_load);
-		else
-			fputs("<p class=\"empty\">not available: no load result</p>", f);
+		step_part(f, st, SK(cpu), "CPU over the measured window", NULL,
+			  "no CPU figures for this step");
+		step_part(f, st, SK(io), "I/O: network devices and paths, block, KVM", NULL,
+			  "the I/O programs were not loaded");
+		step_part(f, st, SK(load), "Load generator", skip_load, "no load result");
 		fputs("</div></details>\n", f);
 	}
 }

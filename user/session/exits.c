@@ -210,12 +210,9 @@ static struct guest *guest_get(uint32_t tgid, const char *entity)
 	for (int i = 0; i < nguests; i++)
 		if (guests[i].tgid == tgid)
 			return &guests[i];
-	g = array_grow(guests, &capguests, nguests, sizeof(*g));
+	g = array_push((void **)&guests, &nguests, &capguests, sizeof(*g));
 	if (!g)
 		return NULL;
-	guests = g;
-	g = &guests[nguests++];
-	memset(g, 0, sizeof(*g));
 	g->tgid = tgid;
 	guest_symbols(g, entity);
 	return g;
@@ -679,12 +676,9 @@ static struct prow *prow_get(struct prow **rows, int *n, int *cap, const char *e
 		if (!strcmp((*rows)[i].entity, entity) && strlen((*rows)[i].head) == hlen &&
 		    !strncmp((*rows)[i].head, head, hlen))
 			return &(*rows)[i];
-	p = array_grow(*rows, cap, *n, sizeof(**rows));
+	p = array_push((void **)rows, n, cap, sizeof(*p));
 	if (!p)
 		return NULL;
-	*rows = p;
-	p = &p[(*n)++];
-	memset(p, 0, sizeof(*p));
 	snprintf(p->entity, sizeof(p->entity), "%s", entity);
 	snprintf(p->head, sizeof(p->head), "%.*s", (int)hlen, head);
 	return p;

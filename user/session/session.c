@@ -137,12 +137,9 @@ static void tl_add(struct session *s, struct sess_step *st, const struct capture
 	const struct agg *a = &ci->agg;
 	struct tl_point *p;
 
-	p = array_grow(st->tl, &st->captl, st->ntl, sizeof(*p));
+	p = array_push((void **)&st->tl, &st->ntl, &st->captl, sizeof(*p));
 	if (!p)
 		return;
-	st->tl = p;
-	p = &st->tl[st->ntl++];
-	memset(p, 0, sizeof(*p));
 	p->t_s = (iv->mono_end_ns - s->t0_mono) / 1e9;
 	p->mono_ns = iv->mono_end_ns;
 	p->real_ns = iv->real_end_ns;

@@ -158,12 +158,9 @@ static int rank_other(struct totals *t, const struct agg *a, uint64_t now)
 		if (!o) {
 			if (t->nother >= MAX_OTHER_CANDIDATES)
 				continue;
-			o = array_grow(t->other, &t->capother, t->nother, sizeof(*t->other));
+			o = array_push((void **)&t->other, &t->nother, &t->capother, sizeof(*o));
 			if (!o)
 				return -ENOMEM;
-			t->other = o;
-			o = &t->other[t->nother++];
-			memset(o, 0, sizeof(*o));
 			snprintf(o->name, sizeof(o->name), "%s", r->role);
 		}
 		o->score += stats_busy_ns(&r->st);

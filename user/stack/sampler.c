@@ -289,8 +289,6 @@ int stack_sampler_open(struct stack_sampler **out, int cpu_state_fd, int kvm_pen
 		       unsigned int hz, struct vp_na *why)
 {
 	struct stack_sampler *s = calloc(1, sizeof(*s));
-	enum probe_flavour f;
-	void *skel;
 	int err;
 
 	*out = NULL;
@@ -319,12 +317,11 @@ int stack_sampler_open(struct stack_sampler **out, int cpu_state_fd, int kvm_pen
 	}
 	s->cpu_state_fd = cpu_state_fd;
 	s->kvm_pending_fd = kvm_pending_fd;
-	err = probe_open_fallback(&stacks_ops, s, &skel, &f);
+	err = probe_open_fallback(&stacks_ops, s, (void **)&s->skel, NULL);
 	if (err) {
 		stack_sampler_close(s);
 		return err;
 	}
-	s->skel = skel;
 	err = start_announcer(s);
 	if (err)
 		vp_na_set(why, vp_na_code_of_errno(err), "ring buffer for new processes: %s",

@@ -144,12 +144,10 @@ void symbolizer_free(struct symbolizer *s)
 static int sym_add(struct symbolizer *z, struct symtab *t, uint64_t addr, uint64_t size,
 		   const char *name)
 {
-	struct sym *p = array_grow(t->s, &t->cap, t->n, sizeof(*p));
+	struct sym *p = array_push((void **)&t->s, &t->n, &t->cap, sizeof(*p));
 
 	if (!p)
 		return -ENOMEM;
-	t->s = p;
-	p = &t->s[t->n++];
 	p->addr = addr;
 	p->size = size;
 	p->name = intern(&z->names, name, NULL);

@@ -18,12 +18,9 @@ static struct func_stat *func_of(struct func_stats *fs, const char *frame, size_
 		return NULL;
 	if ((int)id < fs->n)
 		return &fs->f[id];
-	f = array_grow(fs->f, &fs->cap, fs->n, sizeof(*f));
+	f = array_push((void **)&fs->f, &fs->n, &fs->cap, sizeof(*f));
 	if (!f)
 		return NULL;
-	fs->f = f;
-	f = &fs->f[fs->n++];
-	memset(f, 0, sizeof(*f));
 	f->last = -1;
 	f->kernel = len > sl && !strncmp(frame + len - sl, KSUFFIX, sl);
 	/* the displayed name, without the kernel suffix */

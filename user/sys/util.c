@@ -555,13 +555,21 @@ void *array_find_or_add(void **arr, int *n, int *cap, size_t size, const void *k
 	for (int i = 0; i < *n; i++)
 		if (!memcmp(a + (size_t)i * size, key, klen))
 			return a + (size_t)i * size;
-	a = array_grow(a, cap, *n, size);
+	e = array_push(arr, n, cap, size);
+	if (e)
+		memcpy(e, key, klen);
+	return e;
+}
+
+void *array_push(void **arr, int *n, int *cap, size_t size)
+{
+	char *a = array_grow(*arr, cap, *n, size), *e;
+
 	if (!a)
 		return NULL;
 	*arr = a;
 	e = a + (size_t)(*n)++ * size;
 	memset(e, 0, size);
-	memcpy(e, key, klen);
 	return e;
 }
 

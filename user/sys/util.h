@@ -125,6 +125,11 @@ void *array_reserve(void *arr, int *cap, size_t need, size_t size);
  * copied in (n and the capacity updated); NULL when memory ran out.
  */
 void *array_find_or_add(void **arr, int *n, int *cap, size_t size, const void *key, size_t klen);
+/*
+ * A new zeroed element at the end of arr[0..*n) (n and the capacity updated); NULL when memory
+ * ran out, the array untouched.
+ */
+void *array_push(void **arr, int *n, int *cap, size_t size);
 
 pid_t vp_gettid(void);
 int ncpus_online(void);

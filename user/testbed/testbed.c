@@ -11,6 +11,7 @@
 #include <limits.h>
 #include <sched.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -312,6 +313,50 @@ static void copy(char *dst, size_t len, const char *src)
 
 #define COPY(field, v) copy(field, sizeof(field), v)
 
+/* The state's keys kept as text: where in testbed_info, and its size. */
+#define TB_MEMBER(m) offsetof(struct testbed_info, m), sizeof(((struct testbed_info *)0)->m)
+static const struct {
+	const char *key;
+	size_t off, size;
+} tb_text[] = {
+	{ "name", TB_MEMBER(name) },
+	{ "subnet", TB_MEMBER(subnet) },
+	{ "vm_name", TB_MEMBER(vm_name) },
+	{ "vm_url", TB_MEMBER(vm_url) },
+	{ "accel", TB_MEMBER(accel) },
+	{ "accel_note", TB_MEMBER(accel_note) },
+	{ "vhost", TB_MEMBER(vhost) },
+	{ "vm_cpu", TB_MEMBER(vm_cpu) },
+	{ "kernel", TB_MEMBER(kernel) },
+	{ "kernel_boot", TB_MEMBER(kernel_boot) },
+	{ "disk_image", TB_MEMBER(disk_image) },
+	{ "disk_dir", TB_MEMBER(disk_dir) },
+	{ "disk_aio", TB_MEMBER(disk_aio) },
+	{ "serial_log", TB_MEMBER(serial_log) },
+	{ "vm_log_url", TB_MEMBER(vm_log_url) },
+	{ "runtime", TB_MEMBER(runtime) },
+	{ "runtime_note", TB_MEMBER(runtime_note) },
+	{ "ctr_name", TB_MEMBER(ctr_name) },
+	{ "ctr_id", TB_MEMBER(ctr_id) },
+	{ "ctr_url", TB_MEMBER(ctr_url) },
+	{ "ctr_cgroup", TB_MEMBER(ctr_cgroup) },
+	{ "cgroup_driver", TB_MEMBER(cgroup_driver) },
+	{ "ctr_log", TB_MEMBER(ctr_log) },
+	{ "ctr_log_url", TB_MEMBER(ctr_log_url) },
+};
+#undef TB_MEMBER
+
+/* The member of `in` that keeps key k as text, or NULL. */
+static char *tb_text_member(struct testbed_info *in, const char *k, size_t *size)
+{
+	for (size_t i = 0; i < sizeof(tb_text) / sizeof(tb_text[0]); i++)
+		if (!strcmp(k, tb_text[i].key)) {
+			*size = tb_text[i].size;
+			return (char *)in + tb_text[i].off;
+		}
+	return NULL;
+}
+
 void testbed_parse_state(const char *text, struct testbed_info *in)
 {
 	char *dup = strdup(text ? text : ""), *save = NULL;
@@ -321,17 +366,18 @@ void testbed_parse_state(const char *text, struct testbed_info *in)
 	if (!dup)
 		return;
 	for (char *line = strtok_r(dup, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *v = strchr(line, '=');
+		char *v = strchr(line, '='), *text;
 		const char *k = line;
+		size_t size;
 
 		if (!v)
 			continue;
 		*v++ = '\0';
 		/* Later lines win: the intent log appends, status appends live facts. */
-		if (!strcmp(k, "present"))
+		if ((text = tb_text_member(in, k, &size)))
+			copy(text, size, v);
+		else if (!strcmp(k, "present"))
 			in->present = !strcmp(v, "1");
-		else if (!strcmp(k, "name"))
-			COPY(in->name, v);
 		else if (!strcmp(k, "netns")) {
 			COPY(in->netns, v);
 			COPY(in->bridge.netns, v);
@@ -340,8 +386,6 @@ void testbed_parse_state(const char *text, struct testbed_info *in)
 		} else if (!strcmp(k, "netns_ino"))
 			in->netns_ino = in->bridge.netns_ino = in->tap.netns_ino =
 				in->veth.netns_ino = strtoull(v, NULL, 10);
-		else if (!strcmp(k, "subnet"))
-			COPY(in->subnet, v);
 		else if (!strcmp(k, "bridge"))
 			COPY(in->bridge.name, v);
 		else if (!strcmp(k, "bridge_ifindex"))
@@ -363,56 +407,18 @@ void testbed_parse_state(const char *text, struct testbed_info *in)
 			in->ctr_dev.netns_ino = strtoull(v, NULL, 10);
 		else if (!strcmp(k, "ctr_ifindex"))
 			in->ctr_dev.ifindex = atoi(v);
-		else if (!strcmp(k, "vm_name"))
-			COPY(in->vm_name, v);
-		else if (!strcmp(k, "vm_url"))
-			COPY(in->vm_url, v);
 		else if (!strcmp(k, "qemu_pid"))
 			in->qemu_pid = atoi(v);
-		else if (!strcmp(k, "accel"))
-			COPY(in->accel, v);
-		else if (!strcmp(k, "accel_note"))
-			COPY(in->accel_note, v);
-		else if (!strcmp(k, "vhost"))
-			COPY(in->vhost, v);
-		else if (!strcmp(k, "vm_cpu"))
-			COPY(in->vm_cpu, v);
 		else if (!strcmp(k, "vcpus"))
 			in->vcpus = (unsigned int)atoi(v);
 		else if (!strcmp(k, "mem_mib"))
 			in->mem_mib = (unsigned int)atoi(v);
-		else if (!strcmp(k, "kernel"))
-			COPY(in->kernel, v);
-		else if (!strcmp(k, "kernel_boot"))
-			COPY(in->kernel_boot, v);
-		else if (!strcmp(k, "disk_image"))
-			COPY(in->disk_image, v);
-		else if (!strcmp(k, "disk_dir"))
-			COPY(in->disk_dir, v);
-		else if (!strcmp(k, "disk_aio"))
-			COPY(in->disk_aio, v);
-		else if (!strcmp(k, "serial_log"))
-			COPY(in->serial_log, v);
-		else if (!strcmp(k, "vm_log_url"))
-			COPY(in->vm_log_url, v);
 		else if (!strcmp(k, "vm_boot_s"))
 			in->vm_boot_s = strtod(v, NULL);
 		else if (!strcmp(k, "vm_http"))
 			in->vm_http = atoi(v);
-		else if (!strcmp(k, "runtime"))
-			COPY(in->runtime, v);
-		else if (!strcmp(k, "runtime_note"))
-			COPY(in->runtime_note, v);
-		else if (!strcmp(k, "ctr_name"))
-			COPY(in->ctr_name, v);
-		else if (!strcmp(k, "ctr_id"))
-			COPY(in->ctr_id, v);
 		else if (!strcmp(k, "ctr_pid"))
 			in->ctr_pid = atoi(v);
-		else if (!strcmp(k, "ctr_url"))
-			COPY(in->ctr_url, v);
-		else if (!strcmp(k, "ctr_cgroup"))
-			COPY(in->ctr_cgroup, v);
 		else if (!strcmp(k, "ctr_cgroup_dirs")) {
 			char *s2 = NULL;
 
@@ -421,13 +427,7 @@ void testbed_parse_state(const char *text, struct testbed_info *in)
 			     d && in->n_ctr_cgroup_dirs < TB_MAX_CGROUP_DIRS;
 			     d = strtok_r(NULL, ":", &s2))
 				COPY(in->ctr_cgroup_dirs[in->n_ctr_cgroup_dirs++], d);
-		} else if (!strcmp(k, "cgroup_driver"))
-			COPY(in->cgroup_driver, v);
-		else if (!strcmp(k, "ctr_log"))
-			COPY(in->ctr_log, v);
-		else if (!strcmp(k, "ctr_log_url"))
-			COPY(in->ctr_log_url, v);
-		else if (!strcmp(k, "ctr_http"))
+		} else if (!strcmp(k, "ctr_http"))
 			in->ctr_http = atoi(v);
 		else if (!strcmp(k, "qemu_alive"))
 			in->qemu_alive = !strcmp(v, "1");
@@ -470,7 +470,8 @@ int testbed_status(const char *name, struct testbed_info *info)
 	return info->present ? 0 : -ENOENT;
 }
 
-int testbed_down(const char *name)
+/* testbed.sh down, with `arg` (--purge) when given. */
+static int run_down(const char *name, const char *arg)
 {
 	struct tb_env e = { 0 };
 	int rc;
@@ -478,22 +479,19 @@ int testbed_down(const char *name)
 	if (check_name(name))
 		return -EINVAL;
 	base_env(&e, name);
-	rc = run_script("down", NULL, &e, NULL, false);
+	rc = run_script("down", arg, &e, NULL, false);
 	env_free(&e);
 	return rc < 0 ? rc : rc ? -EIO : 0;
 }
 
+int testbed_down(const char *name)
+{
+	return run_down(name, NULL);
+}
+
 int testbed_purge(const char *name)
 {
-	struct tb_env e = { 0 };
-	int rc;
-
-	if (check_name(name))
-		return -EINVAL;
-	base_env(&e, name);
-	rc = run_script("down", "--purge", &e, NULL, false);
-	env_free(&e);
-	return rc < 0 ? rc : rc ? -EIO : 0;
+	return run_down(name, "--purge");
 }
 
 int testbed_logs(const char *name, const char *which)
