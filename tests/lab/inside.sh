@@ -13,7 +13,8 @@ results=$LAB_OUT/results
 only=${LAB_ARGS:-}
 
 want() { [ -z "$only" ] || [[ " $only " == *" $1 "* ]]; }
-record() { echo "$1" >>"$results"; echo "lab: $1"; }
+# The console line carries L1's uptime, so console.log shows where the lab's minutes go.
+record() { echo "$1" >>"$results"; echo "lab: [$(cut -d' ' -f1 /proc/uptime)s] $1"; }
 
 # One check: a script of tests/lab/checks/, run like the e2e tests (0 pass, 77 skip, else fail).
 # $2, when given, is appended to the result line (what happened to the check's guests).
