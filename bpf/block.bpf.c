@@ -177,34 +177,17 @@ static __always_inline int on_bio_complete(struct bio *bio)
 
 /*
  * The leading bios of rq that nr_bytes covers are complete (a partial completion continues in a
- * later call).  Two copies: BTF pointers read directly (tp_btf) or through CO-RE probes (raw_tp).
+ * later call).  BTF pointers read directly (tp_btf) or through CO-RE probes (raw_tp).
  */
-static __always_inline int rq_complete_btf(struct request *rq, int error, unsigned int nr_bytes)
+static __always_inline int rq_complete(struct request *rq, int error, unsigned int nr_bytes,
+				       bool btf)
 {
-	struct bio *bio = rq->bio;
+	struct bio *bio = VP_READ(btf, rq, bio);
 	__u64 left = nr_bytes;
 
 	for (int i = 0; i < VP_BLK_MAX_RQ_BIOS && bio; i++) {
-		__u32 size = bio->bi_iter.bi_size;
-		struct bio *next = bio->bi_next;
-
-		if (size > left)
-			break;
-		left -= size;
-		complete_bio(bio, error);
-		bio = next;
-	}
-	return 0;
-}
-
-static __always_inline int rq_complete_raw(struct request *rq, int error, unsigned int nr_bytes)
-{
-	struct bio *bio = BPF_CORE_READ(rq, bio);
-	__u64 left = nr_bytes;
-
-	for (int i = 0; i < VP_BLK_MAX_RQ_BIOS && bio; i++) {
-		__u32 size = BPF_CORE_READ(bio, bi_iter.bi_size);
-		struct bio *next = BPF_CORE_READ(bio, bi_next);
+		__u32 size = VP_READ(btf, bio, bi_iter.bi_size);
+		struct bio *next = VP_READ(btf, bio, bi_next);
 
 		if (size > left)
 			break;
@@ -235,6 +218,5 @@ static __always_inline int handle_queue(struct bio *bio, bool btf)
 VP_HOOK(block_bio_queue, handle_queue(bio, btf), struct bio *bio)
 VP_HOOK(block_bio_complete, ((void)btf, on_bio_complete(bio)), struct request_queue *q,
 	struct bio *bio)
-VP_HOOK(block_rq_complete,
-	btf ? rq_complete_btf(rq, error, nr_bytes) : rq_complete_raw(rq, error, nr_bytes),
-	struct request *rq, int error, unsigned int nr_bytes)
+VP_HOOK(block_rq_complete, rq_complete(rq, error, nr_bytes, btf), struct request *rq, int error,
+	unsigned int nr_bytes)
