@@ -50,27 +50,32 @@ static void test_durations_need_units(void **state)
 
 static void test_counts(void **state)
 {
+	/* refused, each with -EINVAL */
+	static const struct {
+		int opt;
+		const char *name, *arg;
+	} bad[] = {
+		{ LOAD_OPT_USERS, "--users", "0" },	{ LOAD_OPT_USERS, "--users", "-3" },
+		{ LOAD_OPT_USERS, "--users", "ten" },	{ LOAD_OPT_RATE, "--rate", "0" },
+		{ LOAD_OPT_RATE, "--rate", "-1" },	{ LOAD_OPT_LOOPS, "--loops", "0" },
+		{ LOAD_OPT_WORKERS, "--workers", "0" }, { LOAD_OPT_NETNS, "--netns", "../etc" },
+	};
 	struct load_plan p;
 
 	(void)state;
 	load_plan_init(&p);
 	assert_int_equal(p.users, LOAD_DEFAULT_USERS);
-	assert_int_equal(opt(&p, LOAD_OPT_USERS, "0"), -EINVAL);
-	assert_int_equal(opt(&p, LOAD_OPT_USERS, "-3"), -EINVAL);
-	assert_int_equal(opt(&p, LOAD_OPT_USERS, "ten"), -EINVAL);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (opt(&p, bad[i].opt, bad[i].arg) != -EINVAL)
+			fail_msg("%s %s not refused: %s", bad[i].name, bad[i].arg, err);
 	assert_int_equal(opt(&p, LOAD_OPT_USERS, "10000"), 0);
 	assert_int_equal(p.users, 10000);
-	assert_int_equal(opt(&p, LOAD_OPT_RATE, "0"), -EINVAL);
-	assert_int_equal(opt(&p, LOAD_OPT_RATE, "-1"), -EINVAL);
 	assert_int_equal(opt(&p, LOAD_OPT_RATE, "12.5"), 0);
 	assert_true(p.rate == 12.5);
 	assert_int_equal(opt(&p, LOAD_OPT_LOOPS, "forever"), 0);
 	assert_int_equal(p.loops, 0);
-	assert_int_equal(opt(&p, LOAD_OPT_LOOPS, "0"), -EINVAL);
 	assert_int_equal(opt(&p, LOAD_OPT_LOOPS, "7"), 0);
 	assert_int_equal(p.loops, 7);
-	assert_int_equal(opt(&p, LOAD_OPT_WORKERS, "0"), -EINVAL);
-	assert_int_equal(opt(&p, LOAD_OPT_NETNS, "../etc"), -EINVAL);
 	assert_int_equal(opt(&p, LOAD_OPT_NETNS, "vp-test"), 0);
 	assert_int_equal(opt(&p, LOAD_OPT_NEW_CONN, NULL), 0);
 	assert_true(p.new_conn);
