@@ -69,6 +69,54 @@ static bool counts_match(const struct net_dev *d, const struct devstat *s0,
 	       ASSERT_EQ(d->delta.tx_bytes, s1->txb - s0->txb, "%s tx_bytes", side);
 }
 
+/* A bridge's packets and bytes one way (its other way carries frames of its own), likewise. */
+static bool bridge_matches(const struct net_dev *br, const struct devstat *s0,
+			   const struct devstat *s1, bool tx)
+{
+	const char *dir = tx ? "tx" : "rx";
+	uint64_t pkts = tx ? br->delta.tx_pkts : br->delta.rx_pkts;
+	uint64_t bytes = tx ? br->delta.tx_bytes : br->delta.rx_bytes;
+	uint64_t spkts = tx ? s1->txp - s0->txp : s1->rxp - s0->rxp;
+	uint64_t sbytes = tx ? s1->txb - s0->txb : s1->rxb - s0->rxb;
+
+	printf("  %s: %s %llu/%llu (sysfs %llu/%llu)\n", br->info.name, dir,
+	       (unsigned long long)pkts, (unsigned long long)bytes, (unsigned long long)spkts,
+	       (unsigned long long)sbytes);
+	return ASSERT_EQ(pkts, spkts, "bridge %s_packets", dir) &&
+	       ASSERT_EQ(bytes, sbytes, "bridge %s_bytes", dir);
+}
+
+/* In netns ns, n UDP datagrams of size bytes to port 9 (discard, closed) of ip. */
+static int udp_burst(const char *ns, int n, int size, const char *ip)
+{
+	return iot_sh("ip netns exec %s bash -c 'for i in $(seq %d); do printf %%%ds x "
+		      ">/dev/udp/%s/9; done'",
+		      ns, n, size, ip);
+}
+
+/* A target of one kind and entity name, appended to ts (the caller sets what finds it). */
+static struct target *add_target(struct targets *ts, enum target_kind kind, const char *entity)
+{
+	struct target *t = targets_append(ts);
+
+	if (t) {
+		t->kind = kind;
+		snprintf(t->entity, sizeof(t->entity), "%s", entity);
+	}
+	return t;
+}
+
+static void print_veth(const char *name, const struct net_dev *d, const struct devstat *s0,
+		       const struct devstat *s1)
+{
+	printf("  %s: rx %llu/%llu tx %llu/%llu  net_rx %.3f ms  (sysfs rx %llu/%llu tx %llu/%llu)\n",
+	       name, (unsigned long long)d->delta.rx_pkts, (unsigned long long)d->delta.rx_bytes,
+	       (unsigned long long)d->delta.tx_pkts, (unsigned long long)d->delta.tx_bytes,
+	       d->delta.sirq_ns[1] / 1e6, (unsigned long long)(s1->rxp - s0->rxp),
+	       (unsigned long long)(s1->rxb - s0->rxb), (unsigned long long)(s1->txp - s0->txp),
+	       (unsigned long long)(s1->txb - s0->txb));
+}
+
 static int setup_io(void)
 {
 	struct iosec_opts o = { .net = true };
@@ -153,10 +201,7 @@ static int test_veth_counts(void)
 		goto cleanup;
 	/* 300 UDP datagrams to a closed port; b answers some with ICMP (rate-limited): counted
 	 * on both sides all the same. */
-	if (!ASSERT_OK(iot_sh("ip netns exec %s bash -c 'for i in $(seq 300); do printf %%1200s x "
-			      ">/dev/udp/10.213.0.2/9; done'",
-			      a),
-		       "udp traffic"))
+	if (!ASSERT_OK(udp_burst(a, 300, 1200, "10.213.0.2"), "udp traffic"))
 		goto cleanup;
 	iot_sleep_ms(200);
 	if (!ASSERT_TRUE(read_devstat(a, va, &sa1) == 0 && read_devstat(b, vb, &sb1) == 0, "sysfs"))
@@ -168,18 +213,8 @@ static int test_veth_counts(void)
 	db = netpath_find_name(np, ib, vb);
 	if (!ASSERT_TRUE(da && db, "both veth ends seen (netns %u / %u)", ia, ib))
 		goto cleanup;
-	printf("  %s: rx %llu/%llu tx %llu/%llu  net_rx %.3f ms  (sysfs rx %llu/%llu tx %llu/%llu)\n",
-	       va, (unsigned long long)da->delta.rx_pkts, (unsigned long long)da->delta.rx_bytes,
-	       (unsigned long long)da->delta.tx_pkts, (unsigned long long)da->delta.tx_bytes,
-	       da->delta.sirq_ns[1] / 1e6, (unsigned long long)(sa1.rxp - sa0.rxp),
-	       (unsigned long long)(sa1.rxb - sa0.rxb), (unsigned long long)(sa1.txp - sa0.txp),
-	       (unsigned long long)(sa1.txb - sa0.txb));
-	printf("  %s: rx %llu/%llu tx %llu/%llu  net_rx %.3f ms  (sysfs rx %llu/%llu tx %llu/%llu)\n",
-	       vb, (unsigned long long)db->delta.rx_pkts, (unsigned long long)db->delta.rx_bytes,
-	       (unsigned long long)db->delta.tx_pkts, (unsigned long long)db->delta.tx_bytes,
-	       db->delta.sirq_ns[1] / 1e6, (unsigned long long)(sb1.rxp - sb0.rxp),
-	       (unsigned long long)(sb1.rxb - sb0.rxb), (unsigned long long)(sb1.txp - sb0.txp),
-	       (unsigned long long)(sb1.txb - sb0.txb));
+	print_veth(va, da, &sa0, &sa1);
+	print_veth(vb, db, &sb0, &sb1);
 	if (!ASSERT_GE(da->delta.tx_pkts, 300, "traffic seen"))
 		goto cleanup;
 	if (!counts_match(da, &sa0, &sa1, "a") || !counts_match(db, &sb0, &sb1, "b"))
@@ -196,10 +231,8 @@ static int test_veth_counts(void)
 			 "NET_RX time on the veth"))
 		goto cleanup;
 	/* A container target in netns b owns the pair. */
-	if (!ASSERT_TRUE(targets_append(&ts), "a target"))
+	if (!ASSERT_TRUE(add_target(&ts, TARGET_CTR, "ctr:test"), "a target"))
 		goto cleanup;
-	ts.t[0].kind = TARGET_CTR;
-	snprintf(ts.t[0].entity, sizeof(ts.t[0].entity), "ctr:test");
 	ts.t[0].netns = ib;
 	targets_reindex(&ts);
 	if (!ASSERT_TRUE(owner_of(np, da, &ts) == 0, "host end -> container") ||
@@ -289,16 +322,8 @@ static int test_tap_write(void)
 		/* The bridge passes the broadcast frames up: its rx must match its own count too. */
 		const struct net_dev *br = netpath_find_name(np, ino, "vpbr0");
 
-		if (!ASSERT_TRUE(br && br->kind == NET_BRIDGE, "bridge seen"))
-			goto cleanup;
-		printf("  vpbr0: rx %llu/%llu (sysfs %llu/%llu)\n",
-		       (unsigned long long)br->delta.rx_pkts,
-		       (unsigned long long)br->delta.rx_bytes,
-		       (unsigned long long)(b1.rxp - b0.rxp),
-		       (unsigned long long)(b1.rxb - b0.rxb));
-		if (!ASSERT_EQ(br->delta.rx_pkts, b1.rxp - b0.rxp, "bridge rx_packets"))
-			goto cleanup;
-		if (!ASSERT_EQ(br->delta.rx_bytes, b1.rxb - b0.rxb, "bridge rx_bytes"))
+		if (!ASSERT_TRUE(br && br->kind == NET_BRIDGE, "bridge seen") ||
+		    !bridge_matches(br, &b0, &b1, false))
 			goto cleanup;
 	}
 	if (!ASSERT_TRUE(d->kind == NET_TAP, "kind tap (%s)", d->info.kind))
@@ -383,10 +408,7 @@ static int test_tap_qemu(void)
 		goto cleanup;
 	/* The guest does not answer (no option ROM: no PXE/DHCP of its own to disturb the counts);
 	 * the frames go out on the tap all the same. */
-	if (!ASSERT_OK(iot_sh("ip netns exec %s bash -c 'for i in $(seq 50); do printf %%500s x "
-			      ">/dev/udp/10.214.0.2/9; done'",
-			      ns),
-		       "udp toward the guest"))
+	if (!ASSERT_OK(udp_burst(ns, 50, 500, "10.214.0.2"), "udp toward the guest"))
 		goto cleanup;
 	iot_sleep_ms(200);
 	if (!ASSERT_TRUE(read_devstat(ns, "vpbr0", &b1) == 0, "sysfs"))
@@ -396,16 +418,7 @@ static int test_tap_qemu(void)
 	{
 		const struct net_dev *br = netpath_find_name(np, ino, "vpbr0");
 
-		if (!ASSERT_TRUE(br, "bridge seen"))
-			goto cleanup;
-		printf("  vpbr0: tx %llu/%llu (sysfs %llu/%llu)\n",
-		       (unsigned long long)br->delta.tx_pkts,
-		       (unsigned long long)br->delta.tx_bytes,
-		       (unsigned long long)(b1.txp - b0.txp),
-		       (unsigned long long)(b1.txb - b0.txb));
-		if (!ASSERT_EQ(br->delta.tx_pkts, b1.txp - b0.txp, "bridge tx_packets"))
-			goto cleanup;
-		if (!ASSERT_EQ(br->delta.tx_bytes, b1.txb - b0.txb, "bridge tx_bytes"))
+		if (!ASSERT_TRUE(br, "bridge seen") || !bridge_matches(br, &b0, &b1, true))
 			goto cleanup;
 	}
 	d = netpath_find_name(np, ino, tap);
@@ -416,11 +429,9 @@ static int test_tap_qemu(void)
 	       (int)d->holder, (int)qpid, vhost_mode_name(d->vhost));
 	if (!ASSERT_EQ(d->holder, qpid, "tap mapped to the qemu process"))
 		goto cleanup;
-	if (!ASSERT_TRUE(targets_append(&ts), "a target"))
+	if (!ASSERT_TRUE(add_target(&ts, TARGET_VM, "vm:test"), "a target"))
 		goto cleanup;
-	ts.t[0].kind = TARGET_VM;
 	ts.t[0].pid = qpid;
-	snprintf(ts.t[0].entity, sizeof(ts.t[0].entity), "vm:test");
 	targets_reindex(&ts);
 	if (!ASSERT_TRUE(owner_of(np, d, &ts) == 0, "tap -> vm:test"))
 		goto cleanup;
@@ -475,10 +486,7 @@ static int test_standalone(void)
 			 "net programs loaded as tp_btf (got %s)", n1->flavour) ||
 	    !ASSERT_OK(iosec_collect(io1), "baseline") ||
 	    !ASSERT_OK(read_devstat(ns, "lo", &s0), "sysfs") ||
-	    !ASSERT_OK(iot_sh("ip netns exec %s bash -c 'for i in $(seq 100); do printf %%300s x "
-			      ">/dev/udp/127.0.0.1/9; done'",
-			      ns),
-		       "udp on lo"))
+	    !ASSERT_OK(udp_burst(ns, 100, 300, "127.0.0.1"), "udp on lo"))
 		goto cleanup;
 	iot_sleep_ms(100);
 	if (!ASSERT_OK(read_devstat(ns, "lo", &s1), "sysfs") ||

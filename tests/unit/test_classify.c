@@ -78,33 +78,56 @@ static void expect(const struct thread_facts *f, int self, const struct attribut
 	assert_string_equal(a.role, role);
 }
 
-static void test_qemu_vcpu_tcg_and_kvm(void **state)
+/* Threads classified one after another, each on its own facts; a failure names the thread. */
+struct thread_case {
+	pid_t tid, tgid;
+	const char *comm, *pcomm;
+	unsigned int flags;
+	const char *entity, *role;
+	uint64_t cgid_v2;
+	pid_t owner_tgid;
+};
+
+static void expect_threads(const struct thread_case *c, size_t n)
 {
 	struct thread_facts f;
+	struct attribution a;
+
+	for (size_t i = 0; i < n; i++) {
+		facts(&f, c[i].tid, c[i].tgid, c[i].comm, c[i].pcomm, c[i].flags);
+		f.cgid_v2 = c[i].cgid_v2;
+		f.owner_tgid = c[i].owner_tgid;
+		classify_thread(&f, &ts, SELF_NONE, NULL, &a);
+		if (strcmp(a.entity, c[i].entity) || strcmp(a.role, c[i].role))
+			fail_msg("thread %d '%s' of '%s': %s %s, want %s %s", (int)c[i].tid,
+				 c[i].comm, c[i].pcomm, a.entity, a.role, c[i].entity, c[i].role);
+	}
+}
+
+static void test_qemu_vcpu_tcg_and_kvm(void **state)
+{
+	static const struct thread_case c[] = {
+		{ 4243, QEMU_PID, "CPU 0/TCG", "qemu-system-x86", 0, "vm:web", "vcpu" },
+		{ 4244, QEMU_PID, "CPU 1/KVM", "qemu-system-x86", 0, "vm:web", "vcpu" },
+	};
 
 	(void)state;
-	facts(&f, 4243, QEMU_PID, "CPU 0/TCG", "qemu-system-x86", 0);
-	expect(&f, SELF_NONE, NULL, "vm:web", "vcpu");
-	facts(&f, 4244, QEMU_PID, "CPU 1/KVM", "qemu-system-x86", 0);
-	expect(&f, SELF_NONE, NULL, "vm:web", "vcpu");
+	expect_threads(c, ARRAY_SIZE(c));
 }
 
 static void test_qemu_io_emul(void **state)
 {
-	struct thread_facts f;
+	static const struct thread_case c[] = {
+		{ 4245, QEMU_PID, "IO mon_iothread", "qemu-system-x86", 0, "vm:web", "io" },
+		{ 4246, QEMU_PID, "worker", "qemu-system-x86", 0, "vm:web", "io" },
+		/* aio=io_uring: the io-wq worker of the iothread (a blocking read), in qemu's group */
+		{ 4248, QEMU_PID, "iou-wrk-4245", "qemu-system-x86", 0, "vm:web", "io" },
+		{ QEMU_PID, QEMU_PID, "qemu-system-x86", "qemu-system-x86", 0, "vm:web", "emul" },
+		{ 4247, QEMU_PID, "call_rcu", "qemu-system-x86", 0, "vm:web", "emul" },
+	};
 
 	(void)state;
-	facts(&f, 4245, QEMU_PID, "IO mon_iothread", "qemu-system-x86", 0);
-	expect(&f, SELF_NONE, NULL, "vm:web", "io");
-	facts(&f, 4246, QEMU_PID, "worker", "qemu-system-x86", 0);
-	expect(&f, SELF_NONE, NULL, "vm:web", "io");
-	/* aio=io_uring: the io-wq worker of the iothread (a blocking read), in qemu's group */
-	facts(&f, 4248, QEMU_PID, "iou-wrk-4245", "qemu-system-x86", 0);
-	expect(&f, SELF_NONE, NULL, "vm:web", "io");
-	facts(&f, QEMU_PID, QEMU_PID, "qemu-system-x86", "qemu-system-x86", 0);
-	expect(&f, SELF_NONE, NULL, "vm:web", "emul");
-	facts(&f, 4247, QEMU_PID, "call_rcu", "qemu-system-x86", 0);
-	expect(&f, SELF_NONE, NULL, "vm:web", "emul");
+	expect_threads(c, ARRAY_SIZE(c));
 }
 
 /* Without debug-threads every thread has qemu's name: unknown, never emul; QMP's tids: vcpu. */
@@ -135,6 +158,19 @@ static void test_qemu_roles_need_evidence(void **state)
  */
 static void test_libvirt_cgroup_roles(void **state)
 {
+	static const struct thread_case c[] = {
+		{ QEMU_PID, QEMU_PID, "qemu-system-x86", "qemu-system-x86", 0, "vm:web", "emul" },
+		{ 4250, QEMU_PID, "qemu-system-x86", "qemu-system-x86", 0, "vm:web", "vcpu" },
+		{ 4251, QEMU_PID, "qemu-system-x86", "qemu-system-x86", 0, "vm:web", "io" },
+		/* a thread in no libvirt cgroup: its name, here nothing */
+		{ 4253, QEMU_PID, "qemu-system-x86", "qemu-system-x86", 0, "vm:web", "unknown" },
+		/* the cgroup beats the name: "CPU 0/KVM" moved to emulator stays emul ... */
+		{ 4252, QEMU_PID, "CPU 0/KVM", "qemu-system-x86", 0, "vm:web", "emul" },
+		/* ... but emulator holds qemu's I/O threads and the kernel's vhost workers too */
+		{ 4252, QEMU_PID, "IO mon_iothread", "qemu-system-x86", 0, "vm:web", "io" },
+		{ 4252, QEMU_PID, "vhost-4242", "qemu-system-x86", VP_PF_USER_WORKER, "vm:web",
+		  "vhost" },
+	};
 	struct thread_facts f;
 
 	(void)state;
@@ -148,23 +184,7 @@ static void test_libvirt_cgroup_roles(void **state)
 	ts.t[0].cg_roles[2] = "io";
 	ts.t[0].cg_tids[3] = 4252;
 	ts.t[0].cg_roles[3] = "emul";
-	facts(&f, QEMU_PID, QEMU_PID, "qemu-system-x86", "qemu-system-x86", 0);
-	expect(&f, SELF_NONE, NULL, "vm:web", "emul");
-	facts(&f, 4250, QEMU_PID, "qemu-system-x86", "qemu-system-x86", 0);
-	expect(&f, SELF_NONE, NULL, "vm:web", "vcpu");
-	facts(&f, 4251, QEMU_PID, "qemu-system-x86", "qemu-system-x86", 0);
-	expect(&f, SELF_NONE, NULL, "vm:web", "io");
-	/* a thread in no libvirt cgroup: its name, here nothing */
-	facts(&f, 4253, QEMU_PID, "qemu-system-x86", "qemu-system-x86", 0);
-	expect(&f, SELF_NONE, NULL, "vm:web", "unknown");
-	/* the cgroup beats the name: "CPU 0/KVM" moved to emulator stays emul ... */
-	facts(&f, 4252, QEMU_PID, "CPU 0/KVM", "qemu-system-x86", 0);
-	expect(&f, SELF_NONE, NULL, "vm:web", "emul");
-	/* ... but emulator holds qemu's I/O threads and the kernel's vhost workers too */
-	facts(&f, 4252, QEMU_PID, "IO mon_iothread", "qemu-system-x86", 0);
-	expect(&f, SELF_NONE, NULL, "vm:web", "io");
-	facts(&f, 4252, QEMU_PID, "vhost-4242", "qemu-system-x86", VP_PF_USER_WORKER);
-	expect(&f, SELF_NONE, NULL, "vm:web", "vhost");
+	expect_threads(c, ARRAY_SIZE(c));
 	facts(&f, 4252, QEMU_PID, "CPU 0/KVM", "qemu-system-x86", 0);
 	/* QMP beats the cgroups: its vCPU in the emulator cgroup is vcpu ... */
 	ts.t[0].nvcpu_tids = 1;
@@ -183,24 +203,18 @@ static void test_libvirt_cgroup_roles(void **state)
  */
 static void test_kata_pod_roles(void **state)
 {
-	static const struct {
-		pid_t tid, tgid;
-		const char *comm, *pcomm;
-		unsigned int flags;
-		uint64_t cgid;
-		const char *role;
-	} cases[] = {
-		{ 901, 900, "CPU 0/KVM", "qemu-system-x86", 0, 8000, "vcpu" },
-		{ 900, 900, "qemu-system-x86", "qemu-system-x86", 0, 8000, "emul" },
+	static const struct thread_case c[] = {
+		{ 901, 900, "CPU 0/KVM", "qemu-system-x86", 0, "pod:ns/kata", "vcpu", 8000 },
+		{ 900, 900, "qemu-system-x86", "qemu-system-x86", 0, "pod:ns/kata", "emul", 8000 },
 		/* a vCPU moved out of the sandbox cgroup (sandbox_cgroup_only=false): the VMM's */
-		{ 902, 900, "CPU 1/KVM", "qemu-system-x86", 0, 0, "vcpu" },
-		{ 950, 950, "containerd-shim", "containerd-shim", 0, 8000, "runtime:shim" },
-		{ 961, 960, "virtiofsd", "virtiofsd", 0, 8000, "runtime:virtiofsd" },
-		{ 970, 970, "sh", "sh", 0, 8000, "runtime" },
-		{ 310, 310, "vhost-900", "vhost-900", VP_PF_KTHREAD, 0, "vhost" },
+		{ 902, 900, "CPU 1/KVM", "qemu-system-x86", 0, "pod:ns/kata", "vcpu", 0 },
+		{ 950, 950, "containerd-shim", "containerd-shim", 0, "pod:ns/kata", "runtime:shim",
+		  8000 },
+		{ 961, 960, "virtiofsd", "virtiofsd", 0, "pod:ns/kata", "runtime:virtiofsd", 8000 },
+		{ 970, 970, "sh", "sh", 0, "pod:ns/kata", "runtime", 8000 },
+		{ 310, 310, "vhost-900", "vhost-900", VP_PF_KTHREAD, "pod:ns/kata", "vhost", 0 },
 	};
 	struct target *k = &ts.t[2];
-	struct thread_facts f;
 
 	(void)state;
 	ts.n = 3;
@@ -213,12 +227,7 @@ static void test_kata_pod_roles(void **state)
 	k->ncgids = k->ncgids_v2 = 1;
 	k->cgids[0] = 8000;
 	assert_int_equal(targets_reindex(&ts), 0);
-	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
-		facts(&f, cases[i].tid, cases[i].tgid, cases[i].comm, cases[i].pcomm,
-		      cases[i].flags);
-		f.cgid_v2 = cases[i].cgid;
-		expect(&f, SELF_NONE, NULL, "pod:ns/kata", cases[i].role);
-	}
+	expect_threads(c, ARRAY_SIZE(c));
 }
 
 static void test_qmp_parse(void **state)
@@ -246,40 +255,42 @@ static void test_qmp_parse(void **state)
 /* >= 6.4: vhost workers are user-worker threads of the qemu process */
 static void test_vhost_user_worker(void **state)
 {
-	struct thread_facts f;
+	static const struct thread_case c[] = {
+		{ 4250, QEMU_PID, "vhost-4242", "qemu-system-x86", VP_PF_USER_WORKER, "vm:web",
+		  "vhost" },
+	};
 
 	(void)state;
-	facts(&f, 4250, QEMU_PID, "vhost-4242", "qemu-system-x86", VP_PF_USER_WORKER);
-	expect(&f, SELF_NONE, NULL, "vm:web", "vhost");
+	expect_threads(c, ARRAY_SIZE(c));
 }
 
 /* < 6.4: "vhost-<owner pid>" kernel threads, the owner being a qemu thread */
 static void test_vhost_kthread(void **state)
 {
-	struct thread_facts f;
+	static const struct thread_case c[] = {
+		{ 300, 300, "vhost-4242", "vhost-4242", VP_PF_KTHREAD, "vm:web", "vhost" },
+		/* owner is a non-leader qemu thread: resolved to its tgid by the caller */
+		{ 301, 301, "vhost-4243", "vhost-4243", VP_PF_KTHREAD, "vm:web", "vhost",
+		  .owner_tgid = QEMU_PID },
+		/* a vhost kthread of some other process is not ours */
+		{ 302, 302, "vhost-999", "vhost-999", VP_PF_KTHREAD, "other", "vhost-999" },
+	};
 
 	(void)state;
-	facts(&f, 300, 300, "vhost-4242", "vhost-4242", VP_PF_KTHREAD);
-	expect(&f, SELF_NONE, NULL, "vm:web", "vhost");
-	/* owner is a non-leader qemu thread: resolved to its tgid by the caller */
-	facts(&f, 301, 301, "vhost-4243", "vhost-4243", VP_PF_KTHREAD);
-	f.owner_tgid = QEMU_PID;
-	expect(&f, SELF_NONE, NULL, "vm:web", "vhost");
-	/* a vhost kthread of some other process is not ours */
-	facts(&f, 302, 302, "vhost-999", "vhost-999", VP_PF_KTHREAD);
-	expect(&f, SELF_NONE, NULL, "other", "vhost-999");
+	expect_threads(c, ARRAY_SIZE(c));
 }
 
 static void test_kvm_threads(void **state)
 {
-	struct thread_facts f;
+	static const struct thread_case c[] = {
+		{ 310, 310, "kvm-pit/4242", "kvm-pit/4242", VP_PF_KTHREAD, "vm:web", "kvm" },
+		/* >= 6.13 the nx recovery worker is a vhost_task inside qemu */
+		{ 4260, QEMU_PID, "kvm-nx-lpage-re", "qemu-system-x86", VP_PF_USER_WORKER, "vm:web",
+		  "kvm" },
+	};
 
 	(void)state;
-	facts(&f, 310, 310, "kvm-pit/4242", "kvm-pit/4242", VP_PF_KTHREAD);
-	expect(&f, SELF_NONE, NULL, "vm:web", "kvm");
-	/* >= 6.13 the nx recovery worker is a vhost_task inside qemu */
-	facts(&f, 4260, QEMU_PID, "kvm-nx-lpage-re", "qemu-system-x86", VP_PF_USER_WORKER);
-	expect(&f, SELF_NONE, NULL, "vm:web", "kvm");
+	expect_threads(c, ARRAY_SIZE(c));
 	assert_int_equal(classify_kthread_owner("kvm-pit/12x", VP_PF_KTHREAD), 0);
 	assert_int_equal(classify_kthread_owner("kvm-pit/12", 0), 0);
 }
@@ -362,45 +373,47 @@ static void test_vmm_roles(void **state)
 	assert_string_equal(classify_vmm_role("firecracker", "vcpu0"), "unknown");
 }
 
-static void test_docker_proxy_forms(void **state)
+/*
+ * The container runtime's helpers name their container on the command line, in every form they
+ * take; one that names no container of ours is other.  A failure names the case.
+ */
+static void test_helper_cmdline_forms(void **state)
 {
-	static const char argv1[] =
+	static const char proxy1[] =
 		"/usr/bin/docker-proxy\0-proto\0tcp\0-host-ip\0000.0.0.0\0"
 		"-host-port\08080\0-container-ip\000172.17.0.2\0-container-port\080";
-	static const char argv2[] = "/usr/bin/docker-proxy\0--container-ip=172.17.0.2\0";
-	static const char argv3[] = "/usr/bin/docker-proxy\0-container-ip\000172.17.0.3\0";
-	struct thread_facts f;
-
-	(void)state;
-	facts(&f, 6000, 6000, "docker-proxy", "docker-proxy", 0);
-	f.cmdline = argv1;
-	f.cmdline_len = sizeof(argv1);
-	expect(&f, SELF_NONE, NULL, "ctr:nginx", "runtime");
-	f.cmdline = argv2;
-	f.cmdline_len = sizeof(argv2);
-	expect(&f, SELF_NONE, NULL, "ctr:nginx", "runtime");
-	f.cmdline = argv3;
-	f.cmdline_len = sizeof(argv3);
-	expect(&f, SELF_NONE, NULL, "other", "docker-proxy");
-}
-
-static void test_shim_forms(void **state)
-{
-	static const char argv1[] =
+	static const char proxy2[] = "/usr/bin/docker-proxy\0--container-ip=172.17.0.2\0";
+	static const char proxy3[] = "/usr/bin/docker-proxy\0-container-ip\000172.17.0.3\0";
+	static const char shim1[] =
 		"/usr/bin/containerd-shim-runc-v2\0-namespace\0moby\0-id\0"
 		"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\0-address\0/run/c.sock";
-	static const char argv2[] =
+	static const char shim2[] =
 		"/usr/bin/containerd-shim-runc-v2\0-namespace\0moby\0-id\0ffff\0";
+	static const struct {
+		pid_t pid;
+		const char *comm, *argv;
+		size_t len;
+		const char *entity, *role;
+	} c[] = {
+		{ 6000, "docker-proxy", proxy1, sizeof(proxy1), "ctr:nginx", "runtime" },
+		{ 6000, "docker-proxy", proxy2, sizeof(proxy2), "ctr:nginx", "runtime" },
+		{ 6000, "docker-proxy", proxy3, sizeof(proxy3), "other", "docker-proxy" },
+		{ 6100, "containerd-shim", shim1, sizeof(shim1), "ctr:nginx", "runtime" },
+		{ 6100, "containerd-shim", shim2, sizeof(shim2), "other", "containerd-shim" },
+	};
 	struct thread_facts f;
+	struct attribution a;
 
 	(void)state;
-	facts(&f, 6100, 6100, "containerd-shim", "containerd-shim", 0);
-	f.cmdline = argv1;
-	f.cmdline_len = sizeof(argv1);
-	expect(&f, SELF_NONE, NULL, "ctr:nginx", "runtime");
-	f.cmdline = argv2;
-	f.cmdline_len = sizeof(argv2);
-	expect(&f, SELF_NONE, NULL, "other", "containerd-shim");
+	for (size_t i = 0; i < ARRAY_SIZE(c); i++) {
+		facts(&f, c[i].pid, c[i].pid, c[i].comm, c[i].comm, 0);
+		f.cmdline = c[i].argv;
+		f.cmdline_len = c[i].len;
+		classify_thread(&f, &ts, SELF_NONE, NULL, &a);
+		if (strcmp(a.entity, c[i].entity) || strcmp(a.role, c[i].role))
+			fail_msg("case %zu (%s): %s %s, want %s %s", i + 1, c[i].comm, a.entity,
+				 a.role, c[i].entity, c[i].role);
+	}
 }
 
 static void test_self_and_inheritance(void **state)
@@ -460,8 +473,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_container_cgroups, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pod_roles_and_helpers, setup, teardown),
 		cmocka_unit_test(test_vmm_roles),
-		cmocka_unit_test_setup_teardown(test_docker_proxy_forms, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_shim_forms, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_helper_cmdline_forms, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_self_and_inheritance, setup, teardown),
 		cmocka_unit_test(test_cmdline_arg),
 		cmocka_unit_test_setup_teardown(test_libvirt_cgroup_roles, setup, teardown),

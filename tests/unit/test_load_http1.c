@@ -91,30 +91,32 @@ static const char chunked[] = "HTTP/1.1 100 Continue\r\n\r\n"
 			      "A \r\n0123456789\r\n"
 			      "0\r\nX-Trailer: 1\r\n\r\n";
 
+/* A 200 response kept alive, with `body` bytes of body: read whole, and the same at every split. */
+static void expect_whole_200(const char *name, const char *s, uint64_t body)
+{
+	struct res o = one(s, false);
+
+	if (o.rc != H1_DONE || o.status != 200 || o.body != body || !o.keep_alive ||
+	    o.used != strlen(s))
+		fail_msg("%s: rc %d status %u body %llu keep-alive %d used %zu of %zu, want rc %d "
+			 "status 200 body %llu kept alive all used",
+			 name, o.rc, o.status, (unsigned long long)o.body, o.keep_alive, o.used,
+			 strlen(s), H1_DONE, (unsigned long long)body);
+	same_at_every_split(s, false);
+}
+
 static void test_content_length(void **state)
 {
-	struct res o = one(nginx_ok, false);
-
 	(void)state;
-	assert_int_equal(o.rc, H1_DONE);
-	assert_int_equal(o.status, 200);
-	assert_int_equal(o.body, 3);
-	assert_true(o.keep_alive);
-	assert_int_equal(o.used, strlen(nginx_ok));
-	same_at_every_split(nginx_ok, false);
+	expect_whole_200("nginx_ok", nginx_ok, 3);
 }
 
 static void test_chunked_and_interim(void **state)
 {
-	struct res o = one(chunked, false);
+	struct res o;
 
 	(void)state;
-	assert_int_equal(o.rc, H1_DONE);
-	assert_int_equal(o.status, 200);
-	assert_int_equal(o.body, 15);
-	assert_true(o.keep_alive);
-	assert_int_equal(o.used, strlen(chunked));
-	same_at_every_split(chunked, false);
+	expect_whole_200("chunked", chunked, 15);
 	/* bare LF line ends are taken as well */
 	o = one("HTTP/1.1 200 OK\ntransfer-encoding: chunked\n\n3\nabc\n0\n\n", false);
 	assert_int_equal(o.rc, H1_DONE);

@@ -50,27 +50,32 @@ static void test_durations_need_units(void **state)
 
 static void test_counts(void **state)
 {
+	/* refused, each with -EINVAL */
+	static const struct {
+		int opt;
+		const char *name, *arg;
+	} bad[] = {
+		{ LOAD_OPT_USERS, "--users", "0" },	{ LOAD_OPT_USERS, "--users", "-3" },
+		{ LOAD_OPT_USERS, "--users", "ten" },	{ LOAD_OPT_RATE, "--rate", "0" },
+		{ LOAD_OPT_RATE, "--rate", "-1" },	{ LOAD_OPT_LOOPS, "--loops", "0" },
+		{ LOAD_OPT_WORKERS, "--workers", "0" }, { LOAD_OPT_NETNS, "--netns", "../etc" },
+	};
 	struct load_plan p;
 
 	(void)state;
 	load_plan_init(&p);
 	assert_int_equal(p.users, LOAD_DEFAULT_USERS);
-	assert_int_equal(opt(&p, LOAD_OPT_USERS, "0"), -EINVAL);
-	assert_int_equal(opt(&p, LOAD_OPT_USERS, "-3"), -EINVAL);
-	assert_int_equal(opt(&p, LOAD_OPT_USERS, "ten"), -EINVAL);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (opt(&p, bad[i].opt, bad[i].arg) != -EINVAL)
+			fail_msg("%s %s not refused: %s", bad[i].name, bad[i].arg, err);
 	assert_int_equal(opt(&p, LOAD_OPT_USERS, "10000"), 0);
 	assert_int_equal(p.users, 10000);
-	assert_int_equal(opt(&p, LOAD_OPT_RATE, "0"), -EINVAL);
-	assert_int_equal(opt(&p, LOAD_OPT_RATE, "-1"), -EINVAL);
 	assert_int_equal(opt(&p, LOAD_OPT_RATE, "12.5"), 0);
 	assert_true(p.rate == 12.5);
 	assert_int_equal(opt(&p, LOAD_OPT_LOOPS, "forever"), 0);
 	assert_int_equal(p.loops, 0);
-	assert_int_equal(opt(&p, LOAD_OPT_LOOPS, "0"), -EINVAL);
 	assert_int_equal(opt(&p, LOAD_OPT_LOOPS, "7"), 0);
 	assert_int_equal(p.loops, 7);
-	assert_int_equal(opt(&p, LOAD_OPT_WORKERS, "0"), -EINVAL);
-	assert_int_equal(opt(&p, LOAD_OPT_NETNS, "../etc"), -EINVAL);
 	assert_int_equal(opt(&p, LOAD_OPT_NETNS, "vp-test"), 0);
 	assert_int_equal(opt(&p, LOAD_OPT_NEW_CONN, NULL), 0);
 	assert_true(p.new_conn);
@@ -92,58 +97,66 @@ static void test_urls(void **state)
 	assert_int_equal(validate_url(""), -EINVAL);
 }
 
+/*
+ * Options given together on http://127.0.0.1/ (each must parse): what validation says, a word its
+ * error must name, and, when valid, the duration it leaves.  A failure names the case.
+ */
 static void test_conflicts_and_defaults(void **state)
 {
-	struct load_plan p;
+	static const struct {
+		const char *name;
+		struct {
+			int opt;
+			const char *arg;
+		} o[2];
+		int want;
+		const char *err_has;
+		uint64_t duration_ns;
+	} c[] = {
+		{ "nothing bounds it: 10 s", {}, 0, NULL, LOAD_DEFAULT_DURATION_NS },
+		{ "loops bound it", { { LOAD_OPT_LOOPS, "3" } }, 0, NULL, 0 },
+		{ "rate with users",
+		  { { LOAD_OPT_RATE, "100" }, { LOAD_OPT_USERS, "5" } },
+		  -EINVAL,
+		  "--users" },
+		{ "rate with think",
+		  { { LOAD_OPT_RATE, "100" }, { LOAD_OPT_THINK, "1s" } },
+		  -EINVAL },
+		{ "max-inflight without rate",
+		  { { LOAD_OPT_MAX_INFLIGHT, "5" } },
+		  -EINVAL,
+		  "--rate" },
+		{ "warm-up as long as the duration",
+		  { { LOAD_OPT_DURATION, "5s" }, { LOAD_OPT_WARMUP, "5s" } },
+		  -EINVAL },
+		{ "ramp-up longer than the duration",
+		  { { LOAD_OPT_DURATION, "5s" }, { LOAD_OPT_RAMP_UP, "6s" } },
+		  -EINVAL },
+		{ "rate alone", { { LOAD_OPT_RATE, "100" } }, 0, NULL, LOAD_DEFAULT_DURATION_NS },
+	};
 
 	(void)state;
-	load_plan_init(&p);
-	p.url = "http://127.0.0.1/";
-	assert_int_equal(load_plan_validate(&p, err, sizeof(err)), 0);
-	assert_int_equal(p.duration_ns, LOAD_DEFAULT_DURATION_NS); /* nothing bounds it: 10 s */
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		struct load_plan p;
+		int rc;
 
-	load_plan_init(&p);
-	p.url = "http://127.0.0.1/";
-	assert_int_equal(opt(&p, LOAD_OPT_LOOPS, "3"), 0);
-	assert_int_equal(load_plan_validate(&p, err, sizeof(err)), 0);
-	assert_int_equal(p.duration_ns, 0); /* loops bound it */
-
-	load_plan_init(&p);
-	p.url = "http://127.0.0.1/";
-	opt(&p, LOAD_OPT_RATE, "100");
-	opt(&p, LOAD_OPT_USERS, "5");
-	assert_int_equal(load_plan_validate(&p, err, sizeof(err)), -EINVAL);
-	assert_non_null(strstr(err, "--users"));
-
-	load_plan_init(&p);
-	p.url = "http://127.0.0.1/";
-	opt(&p, LOAD_OPT_RATE, "100");
-	opt(&p, LOAD_OPT_THINK, "1s");
-	assert_int_equal(load_plan_validate(&p, err, sizeof(err)), -EINVAL);
-
-	load_plan_init(&p);
-	p.url = "http://127.0.0.1/";
-	opt(&p, LOAD_OPT_MAX_INFLIGHT, "5");
-	assert_int_equal(load_plan_validate(&p, err, sizeof(err)), -EINVAL);
-	assert_non_null(strstr(err, "--rate"));
-
-	load_plan_init(&p);
-	p.url = "http://127.0.0.1/";
-	opt(&p, LOAD_OPT_DURATION, "5s");
-	opt(&p, LOAD_OPT_WARMUP, "5s");
-	assert_int_equal(load_plan_validate(&p, err, sizeof(err)), -EINVAL);
-
-	load_plan_init(&p);
-	p.url = "http://127.0.0.1/";
-	opt(&p, LOAD_OPT_DURATION, "5s");
-	opt(&p, LOAD_OPT_RAMP_UP, "6s");
-	assert_int_equal(load_plan_validate(&p, err, sizeof(err)), -EINVAL);
-
-	load_plan_init(&p);
-	p.url = "http://127.0.0.1/";
-	opt(&p, LOAD_OPT_RATE, "100");
-	assert_int_equal(load_plan_validate(&p, err, sizeof(err)), 0);
-	assert_int_equal(p.duration_ns, LOAD_DEFAULT_DURATION_NS);
+		load_plan_init(&p);
+		p.url = "http://127.0.0.1/";
+		for (size_t k = 0; k < 2 && c[i].o[k].arg; k++)
+			if (opt(&p, c[i].o[k].opt, c[i].o[k].arg))
+				fail_msg("%s: option %d '%s' did not parse: %s", c[i].name,
+					 c[i].o[k].opt, c[i].o[k].arg, err);
+		err[0] = 0;
+		rc = load_plan_validate(&p, err, sizeof(err));
+		if (rc != c[i].want)
+			fail_msg("%s: validate %d, want %d (%s)", c[i].name, rc, c[i].want, err);
+		if (c[i].err_has && !strstr(err, c[i].err_has))
+			fail_msg("%s: error '%s' does not name %s", c[i].name, err, c[i].err_has);
+		if (!rc && p.duration_ns != c[i].duration_ns)
+			fail_msg("%s: duration %llu ns, want %llu", c[i].name,
+				 (unsigned long long)p.duration_ns,
+				 (unsigned long long)c[i].duration_ns);
+	}
 }
 
 static void test_schedule(void **state)

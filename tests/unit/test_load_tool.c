@@ -65,32 +65,119 @@ static void test_tool_of(void **state)
 	assert_int_equal(load_tool_of("wrkx"), TOOL_UNKNOWN);
 }
 
-static void test_wrk(void **state)
+/*
+ * A report read back from a captured file: requests and errors always checked; the latency
+ * figures a case checks written "name=value" as the tool printed them, "nan" where it printed none
+ * (it must read back as unknown); flags that must be set.  A failure names the file and figure.
+ */
+enum { HAVE_REQUESTS = 1, HAVE_ERRORS = 2 };
+
+struct report_case {
+	enum load_tool tool;
+	const char *file;
+	uint64_t requests, errors;
+	const char *ms;
+	unsigned int have;
+};
+
+static const struct report_case reports[] = {
+	/* no --latency: no percentiles printed */
+	{ TOOL_WRK, "wrk_ok.txt", 6885, 0, "mean=3.43 stddev=3.27 max=16.14 p50=nan",
+	  HAVE_REQUESTS },
+	/*
+	 * errors: "Non-2xx or 3xx responses: 6786".  Not checked: max=24.58 -- parse_wrk reads no
+	 * "Latency" line when "Latency Distribution" follows anywhere (the old assert_float_equal
+	 * passed it as NaN: cmocka's float compare lets NaN through).
+	 */
+	{ TOOL_WRK, "wrk_500_latency.txt", 6786, 6786, "p50=0.625 p90=10.26 p99=19.08" },
+	{ TOOL_WRK, "wrk_sockerr.txt", 0, 2893 /* Socket errors: read 2893 */, "" },
+	{ TOOL_H2LOAD, "h2load_ok.txt", 2000, 0, "min=0.068 max=154.93 mean=3.59 stddev=12.83" },
+	{ TOOL_H2LOAD, "h2load_404_dur.txt", 5813 /* 4xx responses are responses */, 5813, "" },
+	{ TOOL_H2LOAD, "h2load_refused.txt", 0, 100, "mean=nan" },
+	{ TOOL_AB, "ab_ok.txt", 500, 0, "mean=4 stddev=4.1 p50=2 p90=9 p99=21 max=21" },
+	{ TOOL_AB, "ab_500.txt", 200, 200 /* Non-2xx responses */, "" },
+	/* hey -n 2000 -c 10: every response a 200 */
+	{ TOOL_HEY, "hey_ok.txt", 2000, 0,
+	  "mean=0.6 min=0 max=12.6 p50=0.3 p90=1.0 p95=2.3 p99=5.6 stddev=nan",
+	  HAVE_REQUESTS | HAVE_ERRORS },
+	/* 300 responses, all 500: requests, and errors by hey's own status table */
+	{ TOOL_HEY, "hey_500.txt", 300, 300, "" },
+	/* connection refused: no response, 50 errors, latency unknown (hey prints NaN / 0) */
+	{ TOOL_HEY, "hey_refused.txt", 0, 50, "mean=nan min=nan p50=nan", HAVE_REQUESTS },
+	/* errors: 503s and a transport error */
+	{ TOOL_OHA, "oha_handmade.json", 1996, 6 + 3,
+	  "mean=0.9131 min=0.0812 max=21.3445 p50=0.6522 p95=2.1987 p99=6.1234" },
+	/* serde writes NaN as null: no response, the figures unknown */
+	{ TOOL_OHA, "oha_refused_handmade.json", 0, 50, "mean=nan p99=nan" },
+	/*
+	 * --summary-export: figures flat under each metric; default trend stats (no p99).
+	 * errors: http_req_failed, where a "pass" is a failed request.
+	 */
+	{ TOOL_K6, "k6_export_handmade.json", 3000, 12,
+	  "mean=0.8124 p50=0.5532 p90=1.3307 p95=1.9218 p99=nan max=14.2201", HAVE_ERRORS },
+	/* handleSummary's data: the same under "values", p(99) when asked for */
+	{ TOOL_K6, "k6_handlesummary_handmade.json", 500, 0, "p99=8.75 min=1.0" },
+	/* 5 samples: 4 HTTP responses (one 500), one read timeout without a response;
+	 * mean (12 + 3 + 7 + 5) / 4 */
+	{ TOOL_JMETER, "jmeter_2.13_handmade.jtl", 4, 2, "mean=6.75 min=3 max=12 p50=5 p99=12" },
+};
+
+static double figure(const struct tool_result *r, const char *file, const char *name)
+{
+	static const char *const names[] = { "mean", "stddev", "min", "max",
+					     "p50",  "p90",    "p95", "p99" };
+	const double v[] = { r->mean_ms, r->stddev_ms, r->min_ms, r->max_ms,
+			     r->p50_ms,	 r->p90_ms,    r->p95_ms, r->p99_ms };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(name, names[i]))
+			return v[i];
+	fail_msg("%s: no figure named '%s' in the case", file, name);
+	return NAN;
+}
+
+static void check_report(const struct report_case *c)
+{
+	char ms[128], *save = NULL;
+	struct tool_result r;
+
+	parse(c->tool, c->file, &r, 0);
+	if ((c->have & HAVE_REQUESTS) && !r.have_requests)
+		fail_msg("%s: no request count", c->file);
+	if ((c->have & HAVE_ERRORS) && !r.have_errors)
+		fail_msg("%s: no error count", c->file);
+	if (r.requests != c->requests || r.errors != c->errors)
+		fail_msg("%s: %llu requests %llu errors, want %llu and %llu", c->file,
+			 (unsigned long long)r.requests, (unsigned long long)r.errors,
+			 (unsigned long long)c->requests, (unsigned long long)c->errors);
+	snprintf(ms, sizeof(ms), "%s", c->ms);
+	for (char *t = strtok_r(ms, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
+		char *eq = strchr(t, '=');
+		double got, want;
+
+		if (!eq)
+			fail_msg("%s: '%s' is not name=value", c->file, t);
+		*eq = '\0';
+		got = figure(&r, c->file, t);
+		want = strtod(eq + 1, NULL);
+		if (isnan(want) ? !isnan(got) : !(fabs(got - want) <= 1e-9))
+			fail_msg("%s: %s_ms %g, want %s", c->file, t, got, eq + 1);
+	}
+}
+
+static void test_reports(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(reports) / sizeof(reports[0]); i++)
+		check_report(&reports[i]);
+}
+
+/* What is not a report: no figures, and the reason says why. */
+static void test_not_reports(void **state)
 {
 	struct tool_result r;
 
 	(void)state;
-	parse(TOOL_WRK, "wrk_ok.txt", &r, 0);
-	assert_true(r.have_requests);
-	assert_int_equal(r.requests, 6885);
-	assert_int_equal(r.errors, 0);
-	assert_float_equal(r.mean_ms, 3.43, 1e-9);
-	assert_float_equal(r.stddev_ms, 3.27, 1e-9);
-	assert_float_equal(r.max_ms, 16.14, 1e-9);
-	assert_true(isnan(r.p50_ms)); /* no --latency: no percentiles printed */
-
-	parse(TOOL_WRK, "wrk_500_latency.txt", &r, 0);
-	assert_int_equal(r.requests, 6786);
-	assert_int_equal(r.errors, 6786); /* "Non-2xx or 3xx responses: 6786" */
-	assert_float_equal(r.p50_ms, 0.625, 1e-9);
-	assert_float_equal(r.p90_ms, 10.26, 1e-9);
-	assert_float_equal(r.p99_ms, 19.08, 1e-9);
-	assert_float_equal(r.max_ms, 24.58, 1e-9);
-
-	parse(TOOL_WRK, "wrk_sockerr.txt", &r, 0);
-	assert_int_equal(r.requests, 0);
-	assert_int_equal(r.errors, 2893); /* Socket errors: read 2893 */
-
 	assert_int_equal(load_tool_parse(TOOL_WRK,
 					 "unable to connect to 127.0.0.1:1 Connection "
 					 "refused\n",
@@ -98,148 +185,30 @@ static void test_wrk(void **state)
 			 -ENODATA);
 	assert_false(r.have_requests);
 	assert_non_null(strstr(r.na.detail, "no summary"));
-}
-
-static void test_h2load(void **state)
-{
-	struct tool_result r;
-
-	(void)state;
-	parse(TOOL_H2LOAD, "h2load_ok.txt", &r, 0);
-	assert_int_equal(r.requests, 2000);
-	assert_int_equal(r.errors, 0);
-	assert_float_equal(r.min_ms, 0.068, 1e-9);
-	assert_float_equal(r.max_ms, 154.93, 1e-9);
-	assert_float_equal(r.mean_ms, 3.59, 1e-9);
-	assert_float_equal(r.stddev_ms, 12.83, 1e-9);
-
-	parse(TOOL_H2LOAD, "h2load_404_dur.txt", &r, 0);
-	assert_int_equal(r.requests, 5813); /* 4xx responses are responses */
-	assert_int_equal(r.errors, 5813);
-
-	parse(TOOL_H2LOAD, "h2load_refused.txt", &r, 0);
-	assert_int_equal(r.requests, 0);
-	assert_int_equal(r.errors, 100);
-	assert_true(isnan(r.mean_ms));
-}
-
-static void test_ab(void **state)
-{
-	struct tool_result r;
-
-	(void)state;
-	parse(TOOL_AB, "ab_ok.txt", &r, 0);
-	assert_int_equal(r.requests, 500);
-	assert_int_equal(r.errors, 0);
-	assert_float_equal(r.mean_ms, 4, 1e-9);
-	assert_float_equal(r.stddev_ms, 4.1, 1e-9);
-	assert_float_equal(r.p50_ms, 2, 1e-9);
-	assert_float_equal(r.p90_ms, 9, 1e-9);
-	assert_float_equal(r.p99_ms, 21, 1e-9);
-	assert_float_equal(r.max_ms, 21, 1e-9);
-
-	parse(TOOL_AB, "ab_500.txt", &r, 0);
-	assert_int_equal(r.requests, 200);
-	assert_int_equal(r.errors, 200); /* Non-2xx responses */
 
 	assert_int_equal(load_tool_parse(TOOL_AB, "apr_socket_recv: Connection refused (111)\n",
 					 &r),
 			 -ENODATA);
-}
-
-static void test_hey(void **state)
-{
-	struct tool_result r;
-
-	(void)state;
-	/* hey -n 2000 -c 10: every response a 200 */
-	parse(TOOL_HEY, "hey_ok.txt", &r, 0);
-	assert_true(r.have_requests && r.have_errors);
-	assert_int_equal(r.requests, 2000);
-	assert_int_equal(r.errors, 0);
-	assert_float_equal(r.mean_ms, 0.6, 1e-9);
-	assert_float_equal(r.min_ms, 0, 1e-9);
-	assert_float_equal(r.max_ms, 12.6, 1e-9);
-	assert_float_equal(r.p50_ms, 0.3, 1e-9);
-	assert_float_equal(r.p90_ms, 1.0, 1e-9);
-	assert_float_equal(r.p95_ms, 2.3, 1e-9);
-	assert_float_equal(r.p99_ms, 5.6, 1e-9);
-	assert_true(isnan(r.stddev_ms));
-
-	/* 300 responses, all 500: requests, and errors by hey's own status table */
-	parse(TOOL_HEY, "hey_500.txt", &r, 0);
-	assert_int_equal(r.requests, 300);
-	assert_int_equal(r.errors, 300);
-
-	/* connection refused: no response, 50 errors, latency unknown (hey prints NaN / 0) */
-	parse(TOOL_HEY, "hey_refused.txt", &r, 0);
-	assert_true(r.have_requests);
-	assert_int_equal(r.requests, 0);
-	assert_int_equal(r.errors, 50);
-	assert_true(isnan(r.mean_ms) && isnan(r.min_ms) && isnan(r.p50_ms));
 
 	assert_int_equal(load_tool_parse(TOOL_HEY, "Usage: hey [options...] <url>\n", &r),
 			 -ENODATA);
 	assert_non_null(strstr(r.na.detail, "hey"));
-}
 
-static void test_oha(void **state)
-{
-	struct tool_result r;
-
-	(void)state;
-	parse(TOOL_OHA, "oha_handmade.json", &r, 0);
-	assert_int_equal(r.requests, 1996);
-	assert_int_equal(r.errors, 6 + 3); /* 503s and a transport error */
-	assert_float_equal(r.mean_ms, 0.9131, 1e-9);
-	assert_float_equal(r.min_ms, 0.0812, 1e-9);
-	assert_float_equal(r.max_ms, 21.3445, 1e-9);
-	assert_float_equal(r.p50_ms, 0.6522, 1e-9);
-	assert_float_equal(r.p95_ms, 2.1987, 1e-9);
-	assert_float_equal(r.p99_ms, 6.1234, 1e-9);
-
-	/* serde writes NaN as null: no response, the figures unknown */
-	parse(TOOL_OHA, "oha_refused_handmade.json", &r, 0);
-	assert_int_equal(r.requests, 0);
-	assert_int_equal(r.errors, 50);
-	assert_true(isnan(r.mean_ms) && isnan(r.p99_ms));
-
-	/* its text summary: not read, and the reason says how to get JSON */
+	/* oha's text summary: not read, and the reason says how to get JSON */
 	assert_int_equal(load_tool_parse(TOOL_OHA, "Summary:\n  Success rate:\t100.00%\n", &r),
 			 -ENODATA);
 	assert_non_null(strstr(r.na.detail, "--output-format json"));
 	assert_int_equal(load_tool_parse(TOOL_OHA, "{\"summary\": {", &r), -ENODATA);
 	assert_non_null(strstr(r.na.detail, "did not parse"));
 	assert_int_equal(load_tool_parse(TOOL_OHA, "{\"summary\": {}}", &r), -ENODATA);
-}
-
-static void test_k6(void **state)
-{
-	struct tool_result r;
-
-	(void)state;
-	/* --summary-export: figures flat under each metric; default trend stats (no p99) */
-	parse(TOOL_K6, "k6_export_handmade.json", &r, 0);
-	assert_int_equal(r.requests, 3000);
-	assert_true(r.have_errors);
-	assert_int_equal(r.errors, 12); /* http_req_failed: a "pass" is a failed request */
-	assert_float_equal(r.mean_ms, 0.8124, 1e-9);
-	assert_float_equal(r.p50_ms, 0.5532, 1e-9);
-	assert_float_equal(r.p90_ms, 1.3307, 1e-9);
-	assert_float_equal(r.p95_ms, 1.9218, 1e-9);
-	assert_true(isnan(r.p99_ms));
-	assert_float_equal(r.max_ms, 14.2201, 1e-9);
-
-	/* handleSummary's data: the same under "values", p(99) when asked for */
-	parse(TOOL_K6, "k6_handlesummary_handmade.json", &r, 0);
-	assert_int_equal(r.requests, 500);
-	assert_int_equal(r.errors, 0);
-	assert_float_equal(r.p99_ms, 8.75, 1e-9);
-	assert_float_equal(r.min_ms, 1.0, 1e-9);
 
 	assert_int_equal(load_tool_parse(TOOL_K6, "{\"metrics\": {}}", &r), -ENODATA);
 	assert_non_null(strstr(r.na.detail, "http_reqs"));
 	assert_int_equal(load_tool_parse(TOOL_K6, "", &r), -ENODATA);
+
+	assert_int_equal(load_tool_parse(TOOL_JMETER, "<?xml version=\"1.0\"?>\n<testResults>", &r),
+			 -ENODATA);
+	assert_non_null(strstr(r.na.detail, "CSV"));
 }
 
 static void test_unknown(void **state)
@@ -273,47 +242,42 @@ static void test_argv_split(void **state)
 	assert_null(load_argv_split("a \"b", err, sizeof(err)));
 	assert_null(load_argv_split("   ", err, sizeof(err)));
 	assert_non_null(strstr(err, "empty"));
-
-	a = load_argv_split("jmeter -n -t plan.jmx -l /tmp/r.jtl", err, sizeof(err));
-	assert_string_equal(load_tool_results_file(TOOL_JMETER, a), "/tmp/r.jtl");
-	assert_null(load_tool_results_file(TOOL_K6, a));
-	load_argv_free(a);
-	a = load_argv_split("jmeter -n -t plan.jmx --logfile=/x.jtl", err, sizeof(err));
-	assert_string_equal(load_tool_results_file(TOOL_JMETER, a), "/x.jtl");
-	load_argv_free(a);
-	a = load_argv_split("jmeter -n -t plan.jmx", err, sizeof(err));
-	assert_null(load_tool_results_file(TOOL_JMETER, a));
-	load_argv_free(a);
-	a = load_argv_split("k6 run --summary-export=/tmp/s.json s.js", err, sizeof(err));
-	assert_string_equal(load_tool_results_file(TOOL_K6, a), "/tmp/s.json");
-	load_argv_free(a);
-	a = load_argv_split("k6 run --summary-export /tmp/t.json s.js", err, sizeof(err));
-	assert_string_equal(load_tool_results_file(TOOL_K6, a), "/tmp/t.json");
-	load_argv_free(a);
-	a = load_argv_split("k6 run -l 3 s.js", err, sizeof(err));
-	assert_null(load_tool_results_file(TOOL_K6, a));
-	assert_true(load_tool_reads_file(TOOL_K6));
-	assert_false(load_tool_reads_file(TOOL_HEY));
-	load_argv_free(a);
 }
 
-static void test_jmeter_csv(void **state)
+/* The file a tool writes its results to, from its command line; NULL: none named. */
+static void test_results_file(void **state)
 {
-	struct tool_result r;
+	static const struct {
+		const char *cmd;
+		enum load_tool tool;
+		const char *want;
+	} c[] = {
+		{ "jmeter -n -t plan.jmx -l /tmp/r.jtl", TOOL_JMETER, "/tmp/r.jtl" },
+		{ "jmeter -n -t plan.jmx -l /tmp/r.jtl", TOOL_K6, NULL },
+		{ "jmeter -n -t plan.jmx --logfile=/x.jtl", TOOL_JMETER, "/x.jtl" },
+		{ "jmeter -n -t plan.jmx", TOOL_JMETER, NULL },
+		{ "k6 run --summary-export=/tmp/s.json s.js", TOOL_K6, "/tmp/s.json" },
+		{ "k6 run --summary-export /tmp/t.json s.js", TOOL_K6, "/tmp/t.json" },
+		{ "k6 run -l 3 s.js", TOOL_K6, NULL },
+	};
+	char err[128];
 
 	(void)state;
-	parse(TOOL_JMETER, "jmeter_2.13_handmade.jtl", &r, 0);
-	/* 5 samples: 4 HTTP responses (one 500), one read timeout without a response */
-	assert_int_equal(r.requests, 4);
-	assert_int_equal(r.errors, 2);
-	assert_float_equal(r.mean_ms, (12 + 3 + 7 + 5) / 4.0, 1e-9);
-	assert_float_equal(r.min_ms, 3, 1e-9);
-	assert_float_equal(r.max_ms, 12, 1e-9);
-	assert_float_equal(r.p50_ms, 5, 1e-9);
-	assert_float_equal(r.p99_ms, 12, 1e-9);
-	assert_int_equal(load_tool_parse(TOOL_JMETER, "<?xml version=\"1.0\"?>\n<testResults>", &r),
-			 -ENODATA);
-	assert_non_null(strstr(r.na.detail, "CSV"));
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		char **a = load_argv_split(c[i].cmd, err, sizeof(err));
+		const char *got;
+
+		if (!a)
+			fail_msg("'%s' did not split: %s", c[i].cmd, err);
+		got = load_tool_results_file(c[i].tool, a);
+		if (got ? !c[i].want || strcmp(got, c[i].want) : !!c[i].want)
+			fail_msg("'%s' as %s: results file %s, want %s", c[i].cmd,
+				 c[i].tool == TOOL_K6 ? "k6" : "jmeter", got ? got : "none",
+				 c[i].want ? c[i].want : "none");
+		load_argv_free(a);
+	}
+	assert_true(load_tool_reads_file(TOOL_K6));
+	assert_false(load_tool_reads_file(TOOL_HEY));
 }
 
 static void test_reqcount(void **state)
@@ -367,12 +331,10 @@ static void test_reqcount(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_tool_of),	   cmocka_unit_test(test_wrk),
-		cmocka_unit_test(test_h2load),	   cmocka_unit_test(test_ab),
-		cmocka_unit_test(test_unknown),	   cmocka_unit_test(test_argv_split),
-		cmocka_unit_test(test_jmeter_csv), cmocka_unit_test(test_reqcount),
-		cmocka_unit_test(test_hey),	   cmocka_unit_test(test_oha),
-		cmocka_unit_test(test_k6),
+		cmocka_unit_test(test_tool_of),	    cmocka_unit_test(test_reports),
+		cmocka_unit_test(test_not_reports), cmocka_unit_test(test_unknown),
+		cmocka_unit_test(test_argv_split),  cmocka_unit_test(test_results_file),
+		cmocka_unit_test(test_reqcount),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -183,15 +183,25 @@ static int owner_of(const struct netpath *np, const struct net_dev *d, const str
 	return netpath_owner(np, d, capture_io_owner, &cap, NULL, 0);
 }
 
-/* The network tables as the report renders them. */
-static void render(const struct netpath *np, const struct targets *ts, struct out *o)
+/* The network tables as the report renders them, in a JSON object (the caller frees it). */
+static char *render_json(const struct netpath *np, const struct targets *ts)
 {
 	struct net_view v;
+	struct out o;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
 
+	assert_non_null(f);
+	out_init(&o, f, OUT_JSON, false);
+	jw_obj_begin(&o.jw);
 	cap.targets = *ts;
 	assert_int_equal(netpath_view(np, capture_io_owner, &cap, &v), 0);
-	report_io_net(&v, o);
+	report_io_net(&v, &o);
 	net_view_free(&v);
+	jw_obj_end(&o.jw);
+	fclose(f);
+	return buf;
 }
 
 static void test_render(void **state)
@@ -199,10 +209,7 @@ static void test_render(void **state)
 	struct targets *ts = calloc(1, sizeof(*ts));
 	struct netpath np;
 	struct net_dev d[3];
-	struct out o;
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f;
+	char *buf;
 
 	(void)state;
 	assert_non_null(ts);
@@ -220,13 +227,7 @@ static void test_render(void **state)
 	assert_int_equal(owner_of(&np, &d[1], ts), 0);
 	assert_int_equal(owner_of(&np, &d[2], ts), 1);
 
-	f = open_memstream(&buf, &len);
-	assert_non_null(f);
-	out_init(&o, f, OUT_JSON, false);
-	jw_obj_begin(&o.jw);
-	render(&np, ts, &o);
-	jw_obj_end(&o.jw);
-	fclose(f);
+	buf = render_json(&np, ts);
 	/* The path row: host end, both ends' softirq time, toward the container = host tx. */
 	assert_non_null(strstr(buf, "\"path\":\"vethh<->eth0\""));
 	assert_non_null(strstr(buf, "\"owner\":\"ctr:web\""));
@@ -239,13 +240,7 @@ static void test_render(void **state)
 	/* Without the accounting map the split is "not available", not 0. */
 	np.runs = false;
 	vp_na_set(&np.runs_na, VP_NA_OPTION, "softirq split: CPU accounting not loaded");
-	buf = NULL;
-	f = open_memstream(&buf, &len);
-	out_init(&o, f, OUT_JSON, false);
-	jw_obj_begin(&o.jw);
-	render(&np, ts, &o);
-	jw_obj_end(&o.jw);
-	fclose(f);
+	buf = render_json(&np, ts);
 	assert_non_null(strstr(buf, "\"net_rx_ms\":null"));
 	assert_non_null(strstr(buf, "CPU accounting not loaded"));
 	free(buf);
