@@ -86,8 +86,9 @@ static int parse_wrk(const char *text, struct tool_result *r)
 	unsigned long long n, c, rd, wr, to;
 	const char *p;
 
+	/* "    Latency  3.35ms ..." (Thread Stats); not "  Latency Distribution" (--latency) */
 	p = find_line(text, "    Latency ");
-	if (p && !strstr(p, "Distribution")) {
+	if (p && strncmp(p + 12 + strspn(p + 12, " "), "Distribution", 12) != 0) {
 		const char *e = p + 12;
 
 		r->mean_ms = parse_time_ms(e + strspn(e, " "), &e);
