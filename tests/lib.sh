@@ -6,6 +6,16 @@ skip() { echo "SKIP: $*"; exit 77; }
 fail() { echo "FAIL: $*" >&2; exit 1; }
 need_root() { [ "$(id -u)" -eq 0 ] || skip "needs root"; }
 need_cmd() { for c in "$@"; do command -v "$c" >/dev/null || skip "$c not installed"; done; }
+# The session JSON against docs/session.schema.json (scripts/validate-json.py):
+# validate_session [--all-named] FILE WHY -- fails with WHY when it does not validate.
+have_jsonschema() { /usr/bin/python3 -c 'import jsonschema' 2>/dev/null; }
+need_jsonschema() { have_jsonschema || skip "python3-jsonschema not installed"; }
+validate_session() {
+	local named=()
+	[ "$1" = --all-named ] && { named=(--all-named); shift; }
+	/usr/bin/python3 "$REPO/scripts/validate-json.py" "${named[@]}" "$REPO/docs/session.schema.json" \
+		"$1" || fail "$2"
+}
 
 # Cleanup actions run in reverse order on any exit.
 _cleanups=()

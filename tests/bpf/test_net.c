@@ -446,11 +446,6 @@ cleanup:
 	return ret;
 }
 
-/*
- * Without the CPU accounting's map the object stands alone: packets still counted exactly, the
- * softirq split and process-context time "not available" with the reason.  Traffic: the lo of a
- * test netns.
- */
 /* tp_btf is expected: the kernel has BTF and no one asked for raw_tp. */
 static bool want_tp_btf(void)
 {
@@ -460,6 +455,11 @@ static bool want_tp_btf(void)
 	       !getenv("VIRTPROF_IO_RAW");
 }
 
+/*
+ * Without the CPU accounting's map the object stands alone: packets still counted exactly, the
+ * softirq split and process-context time "not available" with the reason.  Traffic: the lo of a
+ * test netns.
+ */
 static int test_standalone(void)
 {
 	struct iosec_opts o = { .account_cpu_state_fd = -1, .net = true };

@@ -8,7 +8,7 @@
 . "$(dirname "$0")/../lib.sh"
 need_root
 need_cmd jq qemu-system-x86_64 docker /usr/bin/python3
-/usr/bin/python3 -c 'import jsonschema' 2>/dev/null || skip "python3-jsonschema not installed"
+need_jsonschema
 tmp=$(mktemp -d)
 on_exit "rm -rf $tmp"
 # a testbed of the test's own, so a user's (or another test's) default one is never touched
@@ -25,9 +25,8 @@ ct0=$(log_count container)
 	--json "$tmp/a.json" --csv "$tmp" >"$tmp/a.txt" 2>"$tmp/a.err" ||
 	{ cat "$tmp/a.err"; fail "compare exited $?"; }
 "$VIRTPROF" testbed status --name "$tb" >/dev/null 2>&1 || fail "a testbed that was up before must stay up"
-/usr/bin/python3 "$REPO/scripts/validate-json.py" --all-named "$REPO/docs/session.schema.json" \
-	"$tmp/a.json" ||
-	fail "JSON does not validate against docs/session.schema.json, or has a member it does not name"
+validate_session --all-named "$tmp/a.json" \
+	"JSON does not validate against docs/session.schema.json, or has a member it does not name"
 grep -q "^Comparison" "$tmp/a.txt" || fail "no comparison table in the text output"
 # without -v the text is the summary: the comparison first, no per-step sections
 head -n 1 "$tmp/a.txt" | grep -q "^Comparison" || fail "the text output does not start with the comparison"
@@ -89,8 +88,7 @@ qpid=$(pgrep -f "qemu-system-x86_64 -name $tb-vm" | head -n 1)
 [ -n "$qpid" ] || fail "no testbed qemu to kill"
 kill -9 "$qpid"
 wait $cmp || fail "compare exited $? after its VM was killed"
-/usr/bin/python3 "$REPO/scripts/validate-json.py" "$REPO/docs/session.schema.json" "$tmp/b.json" ||
-	fail "JSON after the loss does not validate"
+validate_session "$tmp/b.json" "JSON after the loss does not validate"
 jq -e '.steps[0].target_lost == false and .steps[0].load.totals.requests > 0' "$tmp/b.json" >/dev/null ||
 	fail "first VM step not intact"
 jq -e '.steps[1].target_lost == false and .steps[1].load.totals.requests > 0' "$tmp/b.json" >/dev/null ||

@@ -8,7 +8,7 @@
 . "$(dirname "$0")/../lib.sh"
 need_root
 need_cmd jq qemu-system-x86_64 docker /usr/bin/python3
-/usr/bin/python3 -c 'import jsonschema' 2>/dev/null || skip "python3-jsonschema not installed"
+need_jsonschema
 tmp=$(mktemp -d)
 on_exit "rm -rf $tmp"
 tb=vpstk$$
@@ -20,8 +20,7 @@ on_exit "\"$VIRTPROF\" testbed down --name $tb >/dev/null 2>&1"
 	--folded "$tmp/fg" --pprof "$tmp/p.pb.gz" --exit-folded "$tmp/exit.folded" --json "$tmp/c.json" \
 	>"$tmp/c.txt" 2>"$tmp/c.err" ||
 	{ tail -n 20 "$tmp/c.err"; fail "compare --stacks exited $?"; }
-/usr/bin/python3 "$REPO/scripts/validate-json.py" "$REPO/docs/session.schema.json" "$tmp/c.json" ||
-	fail "JSON does not validate against docs/session.schema.json"
+validate_session "$tmp/c.json" "JSON does not validate against docs/session.schema.json"
 j=$tmp/c.json
 vm=$(jq -r '.steps[0].target' "$j")
 ct=$(jq -r '.steps[1].target' "$j")

@@ -91,9 +91,7 @@ for flavour in tp_btf raw_tp; do
 	run_both "cgroup-tree" "ctr:$(basename "$cg")" --url "http://127.0.0.1:$port/" \
 		--container "$cg" --users 20
 done
-/usr/bin/python3 -c 'import jsonschema' 2>/dev/null &&
-	{ /usr/bin/python3 "$REPO/scripts/validate-json.py" "$REPO/docs/session.schema.json" \
-		"$tmp/cgroup-tree-hogs.json" || fail "JSON does not validate"; }
+have_jsonschema && validate_session "$tmp/cgroup-tree-hogs.json" "JSON does not validate"
 
 # --- --loadgen-cpus: the load threads run only there; competing with a busy loop pinned to the
 # same CPU, the generator waits for it and the step is flagged load-generator bound ---
@@ -179,7 +177,5 @@ if [ -z "${VP_SKIP_TESTBED:-}" ] && command -v docker >/dev/null &&
 	# the target not loaded stays within its baseline + 2 % of the host during the other's step
 	jq -e '[.steps[].isolation[] | select(.loaded == "no") | .step_pct <= .baseline_pct + 2] | all' \
 		"$tmp/cmp.json" >/dev/null || fail "an idle target above its baseline + 2 % during a step"
-	/usr/bin/python3 -c 'import jsonschema' 2>/dev/null &&
-		{ /usr/bin/python3 "$REPO/scripts/validate-json.py" "$REPO/docs/session.schema.json" \
-			"$tmp/cmp.json" || fail "compare JSON does not validate"; }
+	have_jsonschema && validate_session "$tmp/cmp.json" "compare JSON does not validate"
 fi

@@ -111,7 +111,5 @@ jq -e '.comparison[0].path_us == null and (.comparison_notes | any(test("light m
 	>/dev/null || fail "run: PATH not n/a with the light-mode reason: $(jq -c '[.comparison[0].path_us, .comparison_notes]' "$tmp/r.json")"
 jq -e '.steps[0].cpu.network_reason | test("^light mode")' "$tmp/r.json" >/dev/null ||
 	fail "run: network_reason does not say light mode"
-/usr/bin/python3 -c 'import jsonschema' 2>/dev/null &&
-	{ /usr/bin/python3 "$REPO/scripts/validate-json.py" "$REPO/docs/session.schema.json" \
-		"$tmp/r.json" || fail "run --light: JSON does not validate"; }
+have_jsonschema && validate_session "$tmp/r.json" "run --light: JSON does not validate"
 echo "ok"

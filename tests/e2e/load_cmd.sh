@@ -15,7 +15,7 @@
 need_root
 need_cmd jq wrk h2load ab hey java javac /usr/bin/python3
 [ -f /usr/share/jmeter/bin/ApacheJMeter.jar ] || skip "jmeter not installed (scripts/deps.sh installs it)"
-/usr/bin/python3 -c 'import jsonschema' 2>/dev/null || skip "python3-jsonschema not installed"
+need_jsonschema
 port=18241
 url=http://127.0.0.1:$port/
 tmp=$(mktemp -d)
@@ -26,8 +26,7 @@ v2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
 
 check_run() { # name: the JSON of one run with a known tool
 	local j=$tmp/$1.json
-	/usr/bin/python3 "$REPO/scripts/validate-json.py" "$REPO/docs/session.schema.json" "$j" ||
-		fail "$1: JSON does not validate"
+	validate_session "$j" "$1: JSON does not validate"
 	jq -e '.steps[0].cpu.entities[] | select(.entity == "loadgen" and .role == "command" and .busy_ns > 1000000)' \
 		"$j" >/dev/null || fail "$1: no loadgen command row with CPU"
 	jq -e --arg t "$1" '[.steps[0].cpu.entities[] | select(.entity == "other" and (.role == $t or .role == "wrk" or .role == "h2load" or .role == "ab"))] | length == 0' \
@@ -109,8 +108,7 @@ n0=$(nginx_log_lines)
 	--load-cmd 'h2load -n 400 -c {users} -t 1 --h1 {url}' --json "$tmp/cmp.json" \
 	--html "$tmp/cmp.html" >"$tmp/cmp.txt" 2>"$tmp/cmp.err" || fail "compare exited $?: $(cat "$tmp/cmp.err")"
 nginx_log_settle
-/usr/bin/python3 "$REPO/scripts/validate-json.py" "$REPO/docs/session.schema.json" "$tmp/cmp.json" ||
-	fail "compare JSON does not validate"
+validate_session "$tmp/cmp.json" "compare JSON does not validate"
 assert_eq "$(log_delta "$n0")" 800 "nginx's log over both steps"
 assert_eq "$(jq -r '.steps[1].load_cmd.command' "$tmp/cmp.json")" "h2load -n 400 -c 4 -t 1 --h1 $url" \
 	"the second step's command"

@@ -11,15 +11,14 @@
 . "$REPO/tests/nginx/nginx.sh"
 need_root
 need_cmd jq ab curl /usr/bin/python3
-/usr/bin/python3 -c 'import jsonschema' 2>/dev/null || skip "python3-jsonschema not installed"
+need_jsonschema
 port=18243
 status=http://127.0.0.1:$port/status
 tmp=$(mktemp -d)
 on_exit "rm -rf $tmp"
 nginx_start $port 1 4096
 nginx_cgroup vp-reqfrom-e2e-$$
-validate() { /usr/bin/python3 "$REPO/scripts/validate-json.py" "$REPO/docs/session.schema.json" "$1" ||
-	fail "$1 does not validate"; }
+validate() { validate_session "$1" "$1 does not validate"; }
 
 # --- no load of virtprof's: the window is the step (--duration), the count is the server's ---
 n0=$(nginx_log_lines)

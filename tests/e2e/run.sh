@@ -8,7 +8,7 @@
 . "$REPO/tests/nginx/nginx.sh"
 need_root
 need_cmd jq /usr/bin/python3
-/usr/bin/python3 -c 'import jsonschema' 2>/dev/null || skip "python3-jsonschema not installed"
+need_jsonschema
 port=18189
 url=http://127.0.0.1:$port/
 tmp=$(mktemp -d)
@@ -26,8 +26,8 @@ ent=$NGX_ENT
 	fail "run exited $?: $(cat "$tmp/a.err")"
 nginx_log_settle
 # --all-named: every member the writer put there is named by the schema (report/schema.h's scope)
-/usr/bin/python3 "$REPO/scripts/validate-json.py" --all-named "$REPO/docs/session.schema.json" \
-	"$tmp/a.json" || fail "JSON does not validate, or has a member the schema does not name"
+validate_session --all-named "$tmp/a.json" \
+	"JSON does not validate, or has a member the schema does not name"
 j="$tmp/a.json"
 assert_eq "$(jq '.steps[0].load.totals.requests' "$j")" 1600 "generator's request count"
 assert_eq "$(nginx_log_lines)" 1600 "nginx access-log lines"
@@ -60,8 +60,7 @@ kill -INT $pid
 wait $pid || fail "run after SIGINT exited $?: $(cat "$tmp/b.err")"
 jq -e '.steps[0].interrupted == true and .steps[0].load.totals.requests > 0' "$tmp/b.json" \
 	>/dev/null || fail "interrupted run: report incomplete"
-/usr/bin/python3 "$REPO/scripts/validate-json.py" "$REPO/docs/session.schema.json" "$tmp/b.json" ||
-	fail "interrupted run's JSON does not validate"
+validate_session "$tmp/b.json" "interrupted run's JSON does not validate"
 
 # --- bad input: exit 2, one line, no traffic and no file ---
 before=$(nginx_log_lines)
