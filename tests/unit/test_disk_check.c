@@ -104,12 +104,48 @@ static void test_window_and_flag(void **state)
 	assert_non_null(strstr(d.na.detail, "throttle rule"));
 }
 
+/*
+ * Writes in flight at the window's ends: a write beyond 1 % is "in flight" within users x the
+ * target's write bytes per request, on the step's target only; reads get no allowance.
+ */
+static void test_writes_in_flight(void **state)
+{
+	/* 3 users, 100 requests of 400 KB: 1.2 MB may be on one side only */
+	struct kdisk_load load = { .target = 1, .users = 3, .requests = 100 };
+	struct kdisk_delta d = { .ok = true, .wr_bytes = 40000000, .k_wr_bytes = 40800000 };
+
+	(void)state;
+	assert_int_equal(kdisk_inflight(&load, 1, &d), 1200000);
+	assert_int_equal(kdisk_inflight(&load, 0, &d), 0); /* not the loaded target */
+	assert_int_equal(kdisk_inflight(NULL, 1, &d), 0);
+	load.requests = 0;
+	assert_int_equal(kdisk_inflight(&load, 1, &d), 0); /* no request answered */
+	/* 2 % on the kernel's side, 800 KB: in flight with the allowance, DIFFERS without */
+	assert_int_equal(kdisk_agreement_of(&d, 1200000), KDISK_IN_FLIGHT);
+	assert_int_equal(kdisk_agreement_of(&d, 0), KDISK_DIFFERS);
+	assert_int_equal(kdisk_agreement_of(&d, 799999), KDISK_DIFFERS);
+	assert_string_equal(kdisk_agreement_name(KDISK_IN_FLIGHT), "in flight");
+	/* the other side (a write queued here, submitted before the window there) too */
+	d.k_wr_bytes = 39200000;
+	assert_int_equal(kdisk_agreement_of(&d, 1200000), KDISK_IN_FLIGHT);
+	/* within 1 %: agreement, allowance or not */
+	d.k_wr_bytes = 40100000;
+	assert_int_equal(kdisk_agreement_of(&d, 0), KDISK_AGREE);
+	assert_string_equal(kdisk_agreement_name(KDISK_AGREE), "within 1%");
+	/* reads: no allowance */
+	d.k_wr_bytes = 40000000;
+	d.rd_bytes = 10200000;
+	d.k_rd_bytes = 10000000;
+	assert_int_equal(kdisk_agreement_of(&d, UINT64_MAX), KDISK_DIFFERS);
+	assert_string_equal(kdisk_agreement_name(KDISK_DIFFERS), "DIFFERS");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_proc_io),		cmocka_unit_test(test_blkio),
 		cmocka_unit_test(test_iostat),		cmocka_unit_test(test_vm_disk_from_cmdline),
-		cmocka_unit_test(test_window_and_flag),
+		cmocka_unit_test(test_window_and_flag), cmocka_unit_test(test_writes_in_flight),
 	};
 
 	return cmocka_run_group_tests_name("disk_check", tests, NULL, NULL);

@@ -279,3 +279,35 @@ bool kdisk_flagged(uint64_t ours, uint64_t kernel)
 
 	return d > KDISK_FLOOR_BYTES && d * 100.0 > KDISK_FLAG_PCT * (double)kernel;
 }
+
+enum kdisk_agreement kdisk_agreement_of(const struct kdisk_delta *d, uint64_t wr_inflight)
+{
+	uint64_t wd = d->wr_bytes > d->k_wr_bytes ? d->wr_bytes - d->k_wr_bytes :
+						    d->k_wr_bytes - d->wr_bytes;
+
+	if (kdisk_flagged(d->rd_bytes, d->k_rd_bytes))
+		return KDISK_DIFFERS;
+	if (!kdisk_flagged(d->wr_bytes, d->k_wr_bytes))
+		return KDISK_AGREE;
+	return wd <= wr_inflight ? KDISK_IN_FLIGHT : KDISK_DIFFERS;
+}
+
+uint64_t kdisk_inflight(const struct kdisk_load *load, int i, const struct kdisk_delta *d)
+{
+	if (!load || load->target != i || !load->requests)
+		return 0;
+	return load->users * (d->wr_bytes / load->requests);
+}
+
+const char *kdisk_agreement_name(enum kdisk_agreement a)
+{
+	switch (a) {
+	case KDISK_AGREE:
+		return "within 1%";
+	case KDISK_IN_FLIGHT:
+		return "in flight";
+	case KDISK_DIFFERS:
+		break;
+	}
+	return "DIFFERS";
+}

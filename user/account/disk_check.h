@@ -52,6 +52,30 @@ double kdisk_diff_pct(uint64_t ours, uint64_t kernel);
 /* Above both the 1 % and the floor. */
 bool kdisk_flagged(uint64_t ours, uint64_t kernel);
 
+/* The load a step put on one target: virtprof's generator's users and the requests answered. */
+struct kdisk_load {
+	int target; /* index in the targets; -1: none */
+	uint64_t users, requests;
+};
+
+/* What the check says of one target's window (the report's AGREEMENT). */
+enum kdisk_agreement {
+	KDISK_AGREE,	 /* within 1 % (or the floor) */
+	KDISK_IN_FLIGHT, /* writes beyond 1 %, but within the requests in flight */
+	KDISK_DIFFERS,
+};
+
+/*
+ * Reads within 1 %; writes within 1 % or within wr_inflight bytes: /proc/<pid>/io and the
+ * cgroup counters count a write when it is submitted, virtprof's block section when its bio is
+ * queued, so a synchronous write in flight at either end of the window is on one side only --
+ * at most one per user, so users x the write bytes per request (0: no allowance).
+ */
+enum kdisk_agreement kdisk_agreement_of(const struct kdisk_delta *d, uint64_t wr_inflight);
+/* Target i's allowance: users x its write bytes per request when the load was on it, else 0. */
+uint64_t kdisk_inflight(const struct kdisk_load *load, int i, const struct kdisk_delta *d);
+const char *kdisk_agreement_name(enum kdisk_agreement a);
+
 /*
  * Whether a VM's qemu has a disk: a -drive, -blockdev or -hdX on its command line (NUL
  * separated, as /proc/<pid>/cmdline).  A VM without one has no DISK figure: n/a, not 0.

@@ -6,6 +6,7 @@
  * none of them measures or attributes anything.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -236,7 +237,7 @@ static void disk_check_cells(struct table *t, int r, int c, uint64_t ours, uint6
 }
 
 void report_disk_check(const struct targets *ts, const struct kdisk_delta *kd, int n,
-		       const struct vp_na *na, struct out *o)
+		       const struct kdisk_load *load, const struct vp_na *na, struct out *o)
 {
 	static const struct vp_na no_ops = { VP_NA_KERNEL,
 					     "/proc/<pid>/io counts bytes, not operations" };
@@ -266,7 +267,9 @@ void report_disk_check(const struct targets *ts, const struct kdisk_delta *kd, i
 		const struct kdisk_delta *d = &kd[i];
 		const char *name = ts->t[i].label[0] ? ts->t[i].label : ts->t[i].entity;
 		const struct vp_na *why = vp_na_is(na) ? na : &d->na;
-		bool ok = !vp_na_is(na) && d->ok, bad;
+		bool ok = !vp_na_is(na) && d->ok;
+		uint64_t inflight = kdisk_inflight(load, i, d);
+		enum kdisk_agreement agree;
 		int r = table_row(&t);
 
 		table_str(&t, r, 0, name);
@@ -289,10 +292,15 @@ void report_disk_check(const struct targets *ts, const struct kdisk_delta *kd, i
 			table_na(&t, r, 14, why);
 			continue;
 		}
-		bad = kdisk_flagged(d->rd_bytes, d->k_rd_bytes) ||
-		      kdisk_flagged(d->wr_bytes, d->k_wr_bytes);
-		table_str(&t, r, 14, bad ? "DIFFERS" : "within 1%");
-		if (bad)
+		agree = kdisk_agreement_of(d, inflight);
+		table_str(&t, r, 14, kdisk_agreement_name(agree));
+		if (agree == KDISK_IN_FLIGHT)
+			table_note(&t,
+				   "%s: writes differ by %+.2f%%, within the requests in flight at "
+				   "the window's ends (%" PRIu64 " bytes: users x write bytes per "
+				   "request)",
+				   name, kdisk_diff_pct(d->wr_bytes, d->k_wr_bytes), inflight);
+		if (agree == KDISK_DIFFERS)
 			table_note(
 				&t,
 				"%s: virtprof's block bytes and the kernel's differ (read %+.2f%%, "
@@ -305,7 +313,9 @@ void report_disk_check(const struct targets *ts, const struct kdisk_delta *kd, i
 			   "virtprof: the bios the block section gave the target (its blkcg, else "
 			   "its submitting threads); kernel: a VM's qemu /proc/<pid>/io, a "
 			   "container's blkio.throttle.io_service_bytes / io_serviced (v1) or "
-			   "io.stat (v2); bytes flagged above 1%% and 64 KiB");
+			   "io.stat (v2); bytes flagged above 1%% and 64 KiB; a write is counted "
+			   "when submitted there, when its bio is queued here: one in flight per "
+			   "user may be on one side only (\"in flight\")");
 	for (int i = 0; i < n && i < ts->n; i++)
 		if (target_has_vm(&ts->t[i])) {
 			table_note(

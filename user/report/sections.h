@@ -34,9 +34,10 @@ void report_targets(const struct capture *s, struct out *o);
 /*
  * Disk cross-check: each target's block bytes (and ops where the source counts them) against
  * the kernel's own counters over the same window; na (why) when the block section did not run.
+ * load: the step's, for the writes in flight at the window's ends (NULL: none allowed).
  */
 void report_disk_check(const struct targets *ts, const struct kdisk_delta *kd, int n,
-		       const struct vp_na *na, struct out *o);
+		       const struct kdisk_load *load, const struct vp_na *na, struct out *o);
 void report_kernel_check(const struct targets *ts, const struct kcheck_delta *kc, int n,
 			 struct out *o);
 /* How the one entity-row table (top and run/compare share its schema) is shown. */

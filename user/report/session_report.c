@@ -41,6 +41,14 @@ static uint64_t step_requests(const struct sess_step *st)
 	return n;
 }
 
+/* The load the step put on its target, for the disk check's writes in flight. */
+static struct kdisk_load step_disk_load(const struct sess_step *st)
+{
+	return (struct kdisk_load){ .target = step_builtin(st) ? st->target : -1,
+				    .users = st->plan.users,
+				    .requests = step_requests(st) };
+}
+
 /* µs per request, or "not available" when no request completed. */
 static void cell_us_per_req(struct table *t, int r, int c, uint64_t ns, uint64_t reqs)
 {
@@ -923,7 +931,9 @@ void session_report_text(struct session *s, FILE *f, enum text_report what)
 		}
 		if (s->cap.targets.n) {
 			fputc('\n', f);
-			report_disk_check(&s->cap.targets, st->kdisk, s->cap.targets.n,
+			struct kdisk_load load = step_disk_load(st);
+
+			report_disk_check(&s->cap.targets, st->kdisk, s->cap.targets.n, &load,
 					  st->disk.ok ? NULL : &st->disk_na, &o);
 		}
 		if (compare && !strncmp(s->workload, "disk", 4)) {
@@ -1157,7 +1167,9 @@ static void json_step(struct session *s, struct sess_step *st, struct jw *w, str
 		jw_str(w, st->net_na.detail);
 	table_step_paths(s, st, o);
 	table_step_disk(s, st, o);
-	report_disk_check(&s->cap.targets, st->kdisk, s->cap.targets.n,
+	struct kdisk_load load = step_disk_load(st);
+
+	report_disk_check(&s->cap.targets, st->kdisk, s->cap.targets.n, &load,
 			  st->disk.ok ? NULL : &st->disk_na, o);
 	report_drops(st->drops, &s->cap.targets, false, o);
 	jw_obj_end(w);
