@@ -194,7 +194,7 @@ disk_target_check() { # json workload kind(vm|ctr) [min requests, default 20] [b
 	# Writes: /proc/<pid>/io counts a write when it is submitted, the block layer's count here
 	# when it is issued, so the requests in flight at the window's end may be on the kernel's
 	# side only -- at most one per user (a VM's synchronous body write is ~400 KB: -1.9 % once
-	# in 3 s under load).  The report's own flag stays at 1 %.
+	# in 3 s under load).  The report says "in flight" then; the bound is checked here on its own.
 	if [ "$w" = disk-write ] && ! jq -e '.agreement == "within 1%"' <<<"$DISK_DC" >/dev/null; then
 		local users inflight
 		users=$(jq "$sel | .users" "$j")
