@@ -301,13 +301,11 @@ uint64_t kdisk_inflight(const struct kdisk_load *load, int i, const struct kdisk
 
 const char *kdisk_agreement_name(enum kdisk_agreement a)
 {
-	switch (a) {
-	case KDISK_AGREE:
-		return "within 1%";
-	case KDISK_IN_FLIGHT:
-		return "in flight";
-	case KDISK_DIFFERS:
-		break;
-	}
-	return "DIFFERS";
+	static const char *const names[] = {
+		[KDISK_AGREE] = "within 1%",
+		[KDISK_IN_FLIGHT] = "in flight",
+		[KDISK_DIFFERS] = "DIFFERS",
+	};
+
+	return a <= KDISK_DIFFERS ? names[a] : "DIFFERS";
 }
