@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define SKIP 77
 
@@ -159,16 +160,22 @@ static inline int run_tests(const struct test_case *tc, int n, int argc, char **
 
 		if (argc > 1 && !strstr(tc[i].name, argv[1]))
 			continue;
+		struct timespec t0, t1;
+
 		printf("[ RUN  ] %s\n", tc[i].name);
 		fflush(stdout);
+		clock_gettime(CLOCK_MONOTONIC, &t0);
 		r = tc[i].fn();
+		clock_gettime(CLOCK_MONOTONIC, &t1);
 		if (r == 0)
 			pass++;
 		else if (r == SKIP)
 			skip++;
 		else
 			fail++;
-		printf("[ %s ] %s\n", r == 0 ? "OK  " : r == SKIP ? "SKIP" : "FAIL", tc[i].name);
+		/* each case's time: the lab runs these 5-8 times slower, and its minutes are counted */
+		printf("[ %s ] %s (%.1fs)\n", r == 0 ? "OK  " : r == SKIP ? "SKIP" : "FAIL", tc[i].name,
+		       (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
 		fflush(stdout);
 	}
 	printf("%d passed, %d failed, %d skipped\n", pass, fail, skip);
