@@ -34,15 +34,21 @@ mode=$(jq -r '.accounting_mode[0].vhost' "$out")
 w=$(step "$vm_on" | jq --arg e "$vm_on" '[.cpu.entities[] | select(.entity == $e and .role == "vhost") | .busy_ns] | add // 0')
 [ "$w" -gt 0 ] || fail "no vhost time attributed to $vm_on: $(step "$vm_on" | jq -c '[.cpu.entities[] | {entity, role, busy_ns}]')"
 # the worker's tap writes are on the path and out of VHOST, not in both: VHOST x requests is the
-# worker's time less the tap's process-context receive work (within 1 %)
+# worker's time less the tap's process-context receive work and the NET_RX softirqs that ran in
+# the worker (shown on the path too), within 1 % -- and the worker's other softirq time, of which
+# VHOST leaves out the BLOCK part (the JSON has no per-vector split but NET).  Without the
+# softirqs it missed by 1.7 % once in a starved lab (6.12, fc18), where more softirq work runs
+# in the worker's context.
 step "$vm_on" | jq -e --arg e "$vm_on" '
 	(.cpu.overhead[] | select(.target == $e) | .vhost_us * 1000) as $vhost_ns_req
 	| ([.io.net_paths[]? | select(.kind == "tap" and .owner == $e) | .proc_rx_ms] | add // 0) as $proc_ms
-	| ([.cpu.entities[] | select(.entity == $e and .role == "vhost") | .busy_ns] | add // 0) as $worker
+	| [.cpu.entities[] | select(.entity == $e and .role == "vhost")] as $w
+	| ($w | map(.busy_ns - .net_softirq_ns) | add // 0) as $worker
+	| ($w | map(.softirq_ns - .net_softirq_ns) | add // 0) as $other_sirq
 	| ($vhost_ns_req * .cpu.requests) as $vhost
 	| ($worker - $proc_ms * 1e6) as $want
-	| ($vhost - $want) | fabs <= ($want * 0.01 + 1e6)' >/dev/null ||
-	fail "VHOST is not the worker less its tap writes: $(step "$vm_on" | jq -c --arg e "$vm_on" '{vhost_us: (.cpu.overhead[] | select(.target == $e) | .vhost_us), requests: .cpu.requests, tap: [.io.net_paths[]? | select(.kind == "tap") | .proc_rx_ms], worker: [.cpu.entities[] | select(.entity == $e and .role == "vhost") | .busy_ns]}')"
+	| ($vhost - $want) | fabs <= ($want * 0.01 + $other_sirq + 1e6)' >/dev/null ||
+	fail "VHOST is not the worker less its tap writes: $(step "$vm_on" | jq -c --arg e "$vm_on" '{vhost_us: (.cpu.overhead[] | select(.target == $e) | .vhost_us), requests: .cpu.requests, tap: [.io.net_paths[]? | select(.kind == "tap") | .proc_rx_ms], worker: [.cpu.entities[] | select(.entity == $e and .role == "vhost") | {busy_ns, softirq_ns, net_softirq_ns}]}')"
 n=$(step "$vm_off" | jq --arg e "$vm_off" '[.cpu.entities[] | select(.entity == $e and .role == "vhost") | .busy_ns] | add // 0')
 [ "$n" -eq 0 ] || fail "$vm_off has no vhost worker but $n ns are role vhost"
 # the tap path is marked with the vhost mode serving it
