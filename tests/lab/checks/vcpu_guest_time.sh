@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # A vCPU thread's time split into guest time (OWN) and host-side exit handling (VIRT).  virtprof's
 # guest time (kvm_entry -> kvm_exit, always on-CPU) is checked between two kernel figures over the
-# same run: at most the threads' precise runtime (schedstat), and at least 70 % of the kernel's
-# guest_time (/proc/<tgid>/task/<tid>/stat field 43).  The kernel's figure is a tick sample that
+# same run: at most the threads' precise runtime (schedstat, over the whole run), and at least
+# 70 % of the kernel's guest_time (/proc/<tgid>/task/<tid>/stat field 43) over virtprof's window
+# (sampled beside the run: run_bracketed).  The kernel's figure is a tick sample that
 # leans toward the guest: KVM accounts guest time after it has served the interrupts that caused
 # the exit (vcpu_enter_guest: "so that any ticks that occurred while running the guest are
 # properly accounted"), so the tick that ends a guest run counts as guest though kvm_exit came
@@ -16,13 +17,15 @@ for t in /proc/"$VM_PID"/task/*; do
 	case $(cat "$t/comm") in "CPU "*/KVM) tids+=("${t##*/}") ;; esac
 done
 [ ${#tids[@]} -gt 0 ] || fail "no 'CPU n/KVM' thread in qemu $VM_PID (not a KVM guest?)"
-guest_ticks() {
-	# field 43; the name "CPU 0/KVM" has a space: count from the last ')'
-	local s=0 t
+guest_ticks() { # TICKS: the vCPU threads' guest time, with builtins only (run_bracketed)
+	# field 43; the name "CPU 0/KVM" has a space: count from the last ')' (field 3 is f[0])
+	local t line f
+	TICKS=0
 	for t in "${tids[@]}"; do
-		s=$((s + $(sed 's/.*) //' "/proc/$VM_PID/task/$t/stat" | awk '{ print $41 }')))
+		read -r line <"/proc/$VM_PID/task/$t/stat" || return 1
+		read -r -a f <<<"${line##*) }"
+		TICKS=$((TICKS + f[40]))
 	done
-	echo $s
 }
 runtime_ns() {
 	local s=0 t
