@@ -34,8 +34,13 @@ run_bracketed() { # name counter-function
 	local name=$1 counter=$2 samples sampler ws we t0 t1 fd
 	RUN_JSON=$LAB_OUT/$name.json
 	samples=$LAB_OUT/$name.ticks
+	# the 100 ms pause: read -t on a FIFO no one writes (L1 has no /dev/fd for <(:), and
+	# sleep is a fork)
+	rm -f "$samples.fifo"
+	mkfifo "$samples.fifo" || fail "mkfifo $samples.fifo"
+	on_exit "rm -f '$samples.fifo'"
 	(
-		exec {fd}<> <(:)
+		exec {fd}<>"$samples.fifo"
 		while :; do
 			"$counter" || exit 1
 			echo "${EPOCHREALTIME/./} $TICKS"
@@ -48,8 +53,8 @@ run_bracketed() { # name counter-function
 		{ kill "$sampler"; fail "run failed: $(tail -n 3 "$LAB_OUT/$name.txt")"; }
 	kill "$sampler"
 	wait "$sampler" 2>/dev/null
-	read -r ws we < <(jq -r '.steps[0].timeline | [.[0].real_ns - .[0].interval_s * 1e9,
-		.[-1].real_ns] | map(. / 1000 | floor) | @tsv' "$RUN_JSON")
+	ws=$(jq '.steps[0].timeline[0] | (.real_ns - .interval_s * 1e9) / 1000 | floor' "$RUN_JSON")
+	we=$(jq '.steps[0].timeline[-1].real_ns / 1000 | floor' "$RUN_JSON")
 	# the last sample at or before the window's start, the first at or after its end (us)
 	t0=$(awk -v w="$ws" '$1 <= w { t = $2 } END { print t }' "$samples")
 	t1=$(awk -v w="$we" '$1 >= w { print $2; exit }' "$samples")
