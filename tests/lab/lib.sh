@@ -31,16 +31,16 @@ lab_vm() {
 # (real_ns): read around the whole `virtprof run` instead, its start-up counted too, seconds in a
 # starved L1 while the guest still ran (6.12, fc18: 4000 ms of guest ticks against 2694 ms).
 run_bracketed() { # name counter-function
-	local name=$1 counter=$2 samples sampler ws we t0 t1 fd
+	local name=$1 counter=$2 samples sampler ws we t0 t1 fd fifo
 	RUN_JSON=$LAB_OUT/$name.json
 	samples=$LAB_OUT/$name.ticks
-	# the 100 ms pause: read -t on a FIFO no one writes (L1 has no /dev/fd for <(:), and
-	# sleep is a fork)
-	rm -f "$samples.fifo"
-	mkfifo "$samples.fifo" || fail "mkfifo $samples.fifo"
-	on_exit "rm -f '$samples.fifo'"
+	# the 100 ms pause: read -t on a FIFO no one writes (L1 has no /dev/fd for <(:), sleep is a
+	# fork, and $LAB_OUT, a 9p share, takes no FIFO)
+	fifo=$(mktemp -u /tmp/vp-ticks.XXXXXX)
+	mkfifo "$fifo" || fail "mkfifo $fifo"
+	on_exit "rm -f '$fifo'"
 	(
-		exec {fd}<>"$samples.fifo"
+		exec {fd}<>"$fifo"
 		while :; do
 			"$counter" || exit 1
 			echo "${EPOCHREALTIME/./} $TICKS"
