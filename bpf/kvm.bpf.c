@@ -183,9 +183,22 @@ int tp_kvm_exit(struct trace_event_raw_kvm_exit___vp *ctx)
 	/* Every exit after the first finds its vCPU's entry: close the guest run in place. */
 	prev = bpf_map_lookup_elem(&kvm_pending, &k.tid);
 	if (prev) {
-		if (st && prev->entry_ts && p.ts > prev->entry_ts)
-			st->guest_ns += p.ts - prev->entry_ts;
+		__u64 ts = p.ts;
+
+		if (st && prev->entry_ts && ts > prev->entry_ts)
+			st->guest_ns += ts - prev->entry_ts;
+		/*
+		 * The stack sampler reads this entry from its interrupt on this CPU (stacks.bpf.c)
+		 * and trusts it while ts != 0: ts goes to 0 before the other fields change and to
+		 * the new exit's time after them, so a sample landing mid-update sees no exit
+		 * rather than the new reason with the old guest RIP.
+		 */
+		prev->ts = 0;
+		barrier();
+		p.ts = 0;
 		*prev = p;
+		barrier();
+		prev->ts = ts;
 		return 0;
 	}
 	if (bpf_map_update_elem(&kvm_pending, &k.tid, &p, BPF_ANY))
