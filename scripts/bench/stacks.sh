@@ -23,13 +23,8 @@ hz=$(getconf CLK_TCK)
 ncpu=$(nproc)
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
-snap() { bpftool prog show --json | jq -c '[.[] | {id, name, run_time_ns: (.run_time_ns // 0)}]'; }
 # run time (ns) of the programs $3 (json ids) named like $4 between snapshots $1 and $2
-prog_ns() {
-	jq -n --argjson b "$1" --argjson a "$2" --argjson ids "$3" --arg re "$4" '
-		[$a[] | select((.id as $i | $ids | index($i)) and (.name | test($re))) | . as $x |
-		 ($x.run_time_ns - (($b | map(select(.id == $x.id)) | first | .run_time_ns) // 0))] | add // 0'
-}
+prog_ns() { prog_delta "$1" "$2" "$3" | jq --arg re "$4" '[.[] | select(.name | test($re)) | .ns] | add // 0'; }
 
 # one configuration: start the tool, load, measure; prints "req/s prog% proc%"
 measure() {
@@ -57,13 +52,13 @@ measure() {
 		wait_for 150 bash -c "grep -q '^prog_id:' /proc/$pid/fdinfo/* 2>/dev/null" || fail "bpftrace did not attach" ;;
 	esac
 	[ -n "$pid" ] && ids=$(prog_ids "$pid")
-	b=$(snap)
+	b=$(prog_snap)
 	c0=$([ -n "$pid" ] && cpu_ticks "$pid" || echo 0)
 	t0=$(date +%s.%N)
 	rps=$(wrk -t1 -c"$conns" -d"${secs}s" "http://127.0.0.1:$port/" | awk '/Requests\/sec/ {print $2}')
 	t1=$(date +%s.%N)
 	c1=$([ -n "$pid" ] && cpu_ticks "$pid" || echo 0)
-	a=$(snap)
+	a=$(prog_snap)
 	local ns=0
 	[ -n "$re" ] && ns=$(prog_ns "$b" "$a" "$ids" "$re")
 	if [ -n "$pid" ]; then
