@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +19,15 @@ struct verdict_slot {
 	uint32_t gen, facts_seq;
 	struct verdict v;
 };
+_Static_assert(offsetof(struct verdict_slot, tid) == 0, "the table finds a slot by its tid");
+
+/* A verdict is kept while the collector still knows its thread. */
+static bool slot_kept(const void *entry, void *ctx)
+{
+	const struct verdict_slot *s = entry;
+
+	return collector_thread(ctx, s->tid) != NULL;
+}
 
 int attributor_init(struct attributor *a, struct collector *c, const struct targets *ts)
 {
@@ -25,66 +35,18 @@ int attributor_init(struct attributor *a, struct collector *c, const struct targ
 	a->coll = c;
 	a->ts = ts;
 	a->gen = 1;
-	a->cap = 4096;
-	a->slots = calloc(a->cap, sizeof(*a->slots));
-	return a->slots ? 0 : -ENOMEM;
+	return tidtab_init(&a->slots, sizeof(struct verdict_slot), 4096, slot_kept, c);
 }
 
 void attributor_free(struct attributor *a)
 {
-	free(a->slots);
+	tidtab_free(&a->slots);
 	memset(a, 0, sizeof(*a));
 }
 
 void attributor_invalidate(struct attributor *a)
 {
 	a->gen++;
-}
-
-/* tid's slot or the empty one where it would go; NULL only if the table were full (never). */
-static struct verdict_slot *slot_find(const struct attributor *a, uint32_t tid)
-{
-	uint32_t mask = a->cap - 1, i = (tid * 2654435761u) & mask;
-
-	for (uint32_t n = 0; n < a->cap; n++, i = (i + 1) & mask) {
-		struct verdict_slot *s = &a->slots[i];
-
-		if (s->tid == tid || !s->tid)
-			return s;
-	}
-	return NULL;
-}
-
-/*
- * Slots of threads the collector has forgotten are dropped when the table is rebuilt, and the
- * size follows the live ones (at least cap, at most half full with room to spare): a day of
- * short-lived processes does not double it every time it fills with the dead.
- */
-static int slots_rebuild(struct attributor *a, uint32_t cap)
-{
-	struct verdict_slot *old = a->slots;
-	uint32_t oldcap = a->cap, live = 0;
-
-	for (uint32_t i = 0; i < oldcap; i++)
-		live += old[i].tid && collector_thread(a->coll, old[i].tid);
-	/* room for live/8 more before the next rebuild: rebuilds stay rare */
-	while (cap / 2 < live + live / 8 + 1)
-		cap *= 2;
-	a->slots = calloc(cap, sizeof(*a->slots));
-	if (!a->slots) {
-		a->slots = old;
-		return -ENOMEM;
-	}
-	a->cap = cap;
-	a->n = 0;
-	for (uint32_t i = 0; i < oldcap; i++) {
-		if (old[i].tid && collector_thread(a->coll, old[i].tid)) {
-			*slot_find(a, old[i].tid) = old[i];
-			a->n++;
-		}
-	}
-	free(old);
-	return 0;
 }
 
 static bool slot_fresh(const struct attributor *a, const struct verdict_slot *s,
@@ -103,7 +65,7 @@ static const struct verdict *attribute_rec(struct attributor *a, struct thread_r
 {
 	struct collector *c = a->coll;
 	const struct targets *ts = a->ts;
-	struct verdict_slot *slot = slot_find(a, r->info.tid);
+	struct verdict_slot *slot = tidtab_get(&a->slots, r->info.tid);
 	struct vp_thread_info *ti = &r->info;
 	struct thread_facts f = {
 		.tid = ti->tid,
@@ -155,14 +117,11 @@ static const struct verdict *attribute_rec(struct attributor *a, struct thread_r
 	classify_thread(&f, ts, self, parent, &out);
 	free(cmd);
 	/* rebuilt (dropping forgotten threads, grown when the live ones need it) before it is full */
-	if (a->n + 1 > a->cap / 2 && slots_rebuild(a, 4096))
+	if (tidtab_reserve(&a->slots, 1))
 		return &unknown_verdict;
-	slot = slot_find(a, ti->tid);
+	slot = tidtab_put(&a->slots, ti->tid);
 	if (!slot)
 		return &unknown_verdict;
-	if (!slot->tid)
-		a->n++;
-	slot->tid = ti->tid;
 	slot->gen = a->gen;
 	slot->facts_seq = r->facts_seq;
 	snprintf(slot->v.entity, sizeof(slot->v.entity), "%s", out.entity);
@@ -190,6 +149,6 @@ const struct verdict *attribute_cached(const struct attributor *a, uint32_t tid)
 
 	if (!r)
 		return NULL;
-	s = slot_find(a, tid);
+	s = tidtab_get(&a->slots, tid);
 	return slot_fresh(a, s, r) ? &s->v : NULL;
 }

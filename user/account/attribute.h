@@ -14,6 +14,7 @@
 
 #include "account/classify.h"
 #include "account/collect.h"
+#include "sys/tidtab.h"
 
 struct verdict {
 	char entity[ENTITY_LEN];
@@ -21,14 +22,11 @@ struct verdict {
 	int target; /* index in targets, -1 none */
 };
 
-struct verdict_slot;
-
 struct attributor {
 	struct collector *coll;
 	const struct targets *ts;
 	uint32_t gen; /* bumped by attributor_invalidate */
-	struct verdict_slot *slots;
-	uint32_t n, cap;
+	struct tidtab slots; /* struct verdict_slot by tid (attribute.c) */
 };
 
 int attributor_init(struct attributor *a, struct collector *c, const struct targets *ts);

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -11,6 +12,7 @@
 
 #include "account.skel.h"
 #include "account/collect.h"
+#include "sys/tidtab.h"
 #include "sys/util.h"
 
 /* Per-CPU values come back rounded up to 8 bytes per CPU. */
@@ -25,85 +27,21 @@
  */
 #define COLLECT_BATCH 4096
 
-static uint32_t hash_tid(uint32_t tid)
+/* The table finds a thread by the tid that begins its entry. */
+_Static_assert(offsetof(struct thread_rec, info.tid) == 0, "thread_rec starts with its tid");
+
+/* A rebuild forgets the threads that exited more than EXITED_KEEP_INTERVALS ago. */
+static bool rec_kept(const void *entry, void *ctx)
 {
-	return tid * 2654435761u;
-}
+	const struct collector *c = ctx;
+	const struct thread_rec *r = entry;
 
-/*
- * Open addressing with tombstone-free deletion by rebuild (deletions are rare, once an interval).
- * The table is grown before every insert that would take it past half full (recs_reserve), so a
- * probe always meets an empty slot within a few steps; the probe is bounded by the capacity
- * anyway, and a full table answers NULL instead of spinning.
- */
-static struct thread_rec *rec_slot(struct collector *c, uint32_t tid, bool create)
-{
-	uint32_t mask = c->caprecs - 1, i = hash_tid(tid) & mask;
-
-	for (uint32_t n = 0; n < c->caprecs; n++, i = (i + 1) & mask) {
-		struct thread_rec *r = &c->recs[i];
-
-		if (r->info.tid == tid && tid)
-			return r;
-		if (!r->info.tid) {
-			if (!create || c->nrecs + 1 > c->caprecs / 2)
-				return NULL;
-			r->info.tid = tid;
-			c->nrecs++;
-			return r;
-		}
-	}
-	return NULL;
-}
-
-static bool rec_forgotten(const struct collector *c, const struct thread_rec *r)
-{
-	return r->exited_seq && c->seq - r->exited_seq > EXITED_KEEP_INTERVALS;
-}
-
-/* Rebuild into cap slots (a power of two), leaving out long-exited threads. */
-static int recs_rebuild(struct collector *c, uint32_t cap)
-{
-	struct thread_rec *old = c->recs;
-	uint32_t oldcap = c->caprecs, live = 0;
-
-	for (uint32_t i = 0; i < oldcap; i++)
-		live += old[i].info.tid && !rec_forgotten(c, &old[i]);
-	while (cap / 2 < live)
-		cap *= 2;
-	c->recs = calloc(cap, sizeof(*c->recs));
-	if (!c->recs) {
-		c->recs = old;
-		return -ENOMEM;
-	}
-	c->caprecs = cap;
-	c->nrecs = 0;
-	for (uint32_t i = 0; i < oldcap; i++) {
-		if (old[i].info.tid && !rec_forgotten(c, &old[i]))
-			*rec_slot(c, old[i].info.tid, true) = old[i];
-	}
-	free(old);
-	return 0;
-}
-
-/* Room for n more threads with the table at most half full. */
-static int recs_reserve(struct collector *c, uint32_t n)
-{
-	uint32_t cap = c->caprecs;
-
-	if (c->nrecs + n <= cap / 2)
-		return 0;
-	while (cap / 2 < c->nrecs + n) {
-		if (cap > (1u << 30))
-			return -ENOMEM;
-		cap *= 2;
-	}
-	return recs_rebuild(c, cap);
+	return !r->exited_seq || c->seq - r->exited_seq <= EXITED_KEEP_INTERVALS;
 }
 
 struct thread_rec *collector_thread(struct collector *c, uint32_t tid)
 {
-	return tid ? rec_slot(c, tid, false) : NULL;
+	return tidtab_get(&c->threads, tid);
 }
 
 int collector_init(struct collector *c, struct account_probe *p)
@@ -117,9 +55,8 @@ int collector_init(struct collector *c, struct account_probe *p)
 			 sizeof(struct vp_thread_stats) > sizeof(struct vp_thread_info) ?
 				 sizeof(struct vp_thread_stats) :
 				 sizeof(struct vp_thread_info));
-	c->caprecs = 4096;
-	c->recs = calloc(c->caprecs, sizeof(*c->recs));
-	if (!c->flush_prev || !c->keys || !c->vals || !c->recs) {
+	if (!c->flush_prev || !c->keys || !c->vals ||
+	    tidtab_init(&c->threads, sizeof(struct thread_rec), 4096, rec_kept, c)) {
 		collector_free(c);
 		return -ENOMEM;
 	}
@@ -131,7 +68,7 @@ void collector_free(struct collector *c)
 	free(c->flush_prev);
 	free(c->keys);
 	free(c->vals);
-	free(c->recs);
+	tidtab_free(&c->threads);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -271,13 +208,13 @@ static int sync_threads(struct collector *c)
 		if (err && errno != ENOENT)
 			return -errno;
 		/* grown before the inserts: the table stays at most half full */
-		if (recs_reserve(c, count))
+		if (tidtab_reserve(&c->threads, count))
 			return -ENOMEM;
 		for (uint32_t i = 0; i < count; i++) {
-			struct thread_rec *r = rec_slot(c, c->keys[i], true);
+			struct thread_rec *r = tidtab_put(&c->threads, c->keys[i]);
 			bool changed;
 
-			if (!r) /* cannot happen after recs_reserve; never spin on it */
+			if (!r) /* cannot happen after tidtab_reserve */
 				return -ENOSPC;
 			changed = strcmp(r->info.comm, vals[i].comm) ||
 				  r->info.cgid_v2 != vals[i].cgid_v2 ||
@@ -299,7 +236,7 @@ static int sync_threads(struct collector *c)
 	}
 	/* Drop long-exited threads from the userspace table now and then (and shrink it). */
 	if (c->seq % 16 == 0)
-		return recs_rebuild(c, 4096);
+		return tidtab_rebuild(&c->threads);
 	return 0;
 }
 

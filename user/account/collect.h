@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "probe/account.h"
+#include "sys/tidtab.h"
 #include "sys/util.h"
 #include "virtprof.h"
 
@@ -53,9 +54,8 @@ struct collector {
 	 */
 	void (*at_boundary)(void *ctx);
 	void *at_boundary_ctx;
-	/* userspace thread table, open addressing by tid */
-	struct thread_rec *recs;
-	uint32_t nrecs, caprecs;
+	/* userspace thread table: struct thread_rec by tid */
+	struct tidtab threads;
 	/* scratch */
 	uint32_t *keys;
 	void *vals;
