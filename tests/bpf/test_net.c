@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "account/classify.h"
 #include "harness.h"
@@ -253,7 +254,7 @@ static int test_tap_write(void)
 	const struct net_dev *d;
 	unsigned int ino;
 	pid_t pid = -1;
-	int r = setup_io(), n = 400, size = 600, ret = 1, mark = iot_cleanup_mark();
+	int r = setup_io(), n = 400, size = 600, ret = 1, mark = iot_cleanup_mark(), wst = 0;
 
 	if (r)
 		return r;
@@ -279,7 +280,10 @@ static int test_tap_write(void)
 
 		snprintf(c, sizeof(c), "%d", n);
 		snprintf(sz, sizeof(sz), "%d", size);
-		execlp("ip", "ip", "netns", "exec", ns, cmd, tap, c, sz, go, "15000", (char *)NULL);
+		/* it holds the tap until killed at cleanup (120 s at most): in a starved kernel lab
+		 * the polls below took 100 s, outliving a shorter hold */
+		execlp("ip", "ip", "netns", "exec", ns, cmd, tap, c, sz, go, "120000",
+		       (char *)NULL);
 		_exit(127);
 	}
 	iot_on_exit("kill %d", (int)pid);
@@ -298,12 +302,16 @@ static int test_tap_write(void)
 		goto cleanup;
 	if (!ASSERT_OK(iot_sh("touch %s", go), "go"))
 		goto cleanup;
+	/* a failed read means the tap is gone: no use polling on */
 	for (int i = 0; i < 100; i++) {
 		iot_sleep_ms(50);
-		if (read_devstat(ns, tap, &s1) == 0 && s1.rxp - s0.rxp >= (uint64_t)n)
+		if (read_devstat(ns, tap, &s1) || s1.rxp - s0.rxp >= (uint64_t)n)
 			break;
 	}
 	iot_sleep_ms(100);
+	if (!ASSERT_EQ(waitpid(pid, &wst, WNOHANG), 0,
+		       "the tap writer still holds the tap (exit status %#x)", wst))
+		goto cleanup;
 	if (!ASSERT_TRUE(read_devstat(ns, tap, &s1) == 0 && read_devstat(ns, "vpbr0", &b1) == 0,
 			 "sysfs"))
 		goto cleanup;
