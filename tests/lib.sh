@@ -164,7 +164,7 @@ check_found() { # json entity role min_pct [kc_label]
 	assert_ge "$(jq -r .kernel <<<"$sums")" 1000000 "$kc: the kernel's figure (ns)"
 	local slack=$((2 * $(nproc) * 4000000 + 1000000))
 	jq -e --argjson s $slack '((.ours - .kernel) | fabs) <= ([0.02 * .kernel, $s] | max)' <<<"$sums" >/dev/null ||
-		fail "$kc: virtprof and the kernel differ by more than 2 % (and $((slack / 1000000)) ms): $sums"
+		fail "$kc: virtprof and the kernel differ by more than 2 % (and $((slack / 1000000)) ms): $sums; per interval [seq, interval_ns, coverage %, steal_ns, virtprof_ns, kernel_ns]: $(jq -c --arg e "$kc" '[.seq, .interval_ns, (.coverage[0] | .coverage_pct, .steal_ns), (.kernel_check[] | select(.entity == $e) | .virtprof_ns, .kernel_ns)]' "$j" | tr '\n' ' ')"
 }
 
 # A real Prometheus on 127.0.0.1:PORT with CONFIG (checked by promtool first), its data and log in
