@@ -105,38 +105,49 @@ static void test_window_and_flag(void **state)
 }
 
 /*
- * Writes in flight at the window's ends: a write beyond 1 % is "in flight" within users x the
- * target's write bytes per request, on the step's target only; reads get no allowance.
+ * Requests in flight at the window's ends: a direction beyond 1 % is "in flight" within users x
+ * the target's bytes per request in that direction, on the step's target only.
  */
-static void test_writes_in_flight(void **state)
+static void test_in_flight(void **state)
 {
-	/* 3 users, 100 requests of 400 KB: 1.2 MB may be on one side only */
+	/* 3 users, 100 requests of 400 KB written: 1.2 MB may be on one side only */
 	struct kdisk_load load = { .target = 1, .users = 3, .requests = 100 };
 	struct kdisk_delta d = { .ok = true, .wr_bytes = 40000000, .k_wr_bytes = 40800000 };
+	struct kdisk_inflight f = kdisk_inflight(&load, 1, &d), none = { 0, 0 };
 
 	(void)state;
-	assert_int_equal(kdisk_inflight(&load, 1, &d), 1200000);
-	assert_int_equal(kdisk_inflight(&load, 0, &d), 0); /* not the loaded target */
-	assert_int_equal(kdisk_inflight(NULL, 1, &d), 0);
+	assert_int_equal(f.wr, 1200000);
+	assert_int_equal(f.rd, 0);
+	assert_int_equal(kdisk_inflight(&load, 0, &d).wr, 0); /* not the loaded target */
+	assert_int_equal(kdisk_inflight(NULL, 1, &d).wr, 0);
 	load.requests = 0;
-	assert_int_equal(kdisk_inflight(&load, 1, &d), 0); /* no request answered */
+	assert_int_equal(kdisk_inflight(&load, 1, &d).wr, 0); /* no request answered */
 	/* 2 % on the kernel's side, 800 KB: in flight with the allowance, DIFFERS without */
-	assert_int_equal(kdisk_agreement_of(&d, 1200000), KDISK_IN_FLIGHT);
-	assert_int_equal(kdisk_agreement_of(&d, 0), KDISK_DIFFERS);
-	assert_int_equal(kdisk_agreement_of(&d, 799999), KDISK_DIFFERS);
+	assert_int_equal(kdisk_agreement_of(&d, &f), KDISK_IN_FLIGHT);
+	assert_int_equal(kdisk_agreement_of(&d, &none), KDISK_DIFFERS);
+	assert_int_equal(kdisk_agreement_of(&d, &(struct kdisk_inflight){ 0, 799999 }),
+			 KDISK_DIFFERS);
 	assert_string_equal(kdisk_agreement_name(KDISK_IN_FLIGHT), "in flight");
-	/* the other side (a write queued here, submitted before the window there) too */
+	/* the other side (a write issued here, submitted before the window there) too */
 	d.k_wr_bytes = 39200000;
-	assert_int_equal(kdisk_agreement_of(&d, 1200000), KDISK_IN_FLIGHT);
+	assert_int_equal(kdisk_agreement_of(&d, &f), KDISK_IN_FLIGHT);
 	/* within 1 %: agreement, allowance or not */
 	d.k_wr_bytes = 40100000;
-	assert_int_equal(kdisk_agreement_of(&d, 0), KDISK_AGREE);
+	assert_int_equal(kdisk_agreement_of(&d, &none), KDISK_AGREE);
 	assert_string_equal(kdisk_agreement_name(KDISK_AGREE), "within 1%");
-	/* reads: no allowance */
-	d.k_wr_bytes = 40000000;
-	d.rd_bytes = 10200000;
-	d.k_rd_bytes = 10000000;
-	assert_int_equal(kdisk_agreement_of(&d, UINT64_MAX), KDISK_DIFFERS);
+
+	/* reads (lab, 6.12): two 64 KiB direct reads of a two-user step, -1.43 % */
+	load = (struct kdisk_load){ .target = 0, .users = 2, .requests = 138 };
+	d = (struct kdisk_delta){ .ok = true, .rd_bytes = 9043968, .k_rd_bytes = 9175040 };
+	f = kdisk_inflight(&load, 0, &d);
+	assert_int_equal(f.rd, 2 * (9043968 / 138));
+	assert_int_equal(kdisk_agreement_of(&d, &f), KDISK_IN_FLIGHT);
+	assert_int_equal(kdisk_agreement_of(&d, &none), KDISK_DIFFERS);
+	/* a read allowance does not cover writes beyond theirs */
+	d.wr_bytes = 10000000;
+	d.k_wr_bytes = 10200000;
+	assert_int_equal(kdisk_agreement_of(&d, &(struct kdisk_inflight){ UINT64_MAX, 0 }),
+			 KDISK_DIFFERS);
 	assert_string_equal(kdisk_agreement_name(KDISK_DIFFERS), "DIFFERS");
 }
 
@@ -145,7 +156,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_proc_io),		cmocka_unit_test(test_blkio),
 		cmocka_unit_test(test_iostat),		cmocka_unit_test(test_vm_disk_from_cmdline),
-		cmocka_unit_test(test_window_and_flag), cmocka_unit_test(test_writes_in_flight),
+		cmocka_unit_test(test_window_and_flag), cmocka_unit_test(test_in_flight),
 	};
 
 	return cmocka_run_group_tests_name("disk_check", tests, NULL, NULL);

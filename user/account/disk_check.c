@@ -280,23 +280,31 @@ bool kdisk_flagged(uint64_t ours, uint64_t kernel)
 	return d > KDISK_FLOOR_BYTES && d * 100.0 > KDISK_FLAG_PCT * (double)kernel;
 }
 
-enum kdisk_agreement kdisk_agreement_of(const struct kdisk_delta *d, uint64_t wr_inflight)
+static uint64_t abs_diff(uint64_t a, uint64_t b)
 {
-	uint64_t wd = d->wr_bytes > d->k_wr_bytes ? d->wr_bytes - d->k_wr_bytes :
-						    d->k_wr_bytes - d->wr_bytes;
-
-	if (kdisk_flagged(d->rd_bytes, d->k_rd_bytes))
-		return KDISK_DIFFERS;
-	if (!kdisk_flagged(d->wr_bytes, d->k_wr_bytes))
-		return KDISK_AGREE;
-	return wd <= wr_inflight ? KDISK_IN_FLIGHT : KDISK_DIFFERS;
+	return a > b ? a - b : b - a;
 }
 
-uint64_t kdisk_inflight(const struct kdisk_load *load, int i, const struct kdisk_delta *d)
+enum kdisk_agreement kdisk_agreement_of(const struct kdisk_delta *d, const struct kdisk_inflight *f)
+{
+	bool rd = kdisk_flagged(d->rd_bytes, d->k_rd_bytes);
+	bool wr = kdisk_flagged(d->wr_bytes, d->k_wr_bytes);
+
+	if (!rd && !wr)
+		return KDISK_AGREE;
+	if ((rd && abs_diff(d->rd_bytes, d->k_rd_bytes) > f->rd) ||
+	    (wr && abs_diff(d->wr_bytes, d->k_wr_bytes) > f->wr))
+		return KDISK_DIFFERS;
+	return KDISK_IN_FLIGHT;
+}
+
+struct kdisk_inflight kdisk_inflight(const struct kdisk_load *load, int i,
+				     const struct kdisk_delta *d)
 {
 	if (!load || load->target != i || !load->requests)
-		return 0;
-	return load->users * (d->wr_bytes / load->requests);
+		return (struct kdisk_inflight){ 0, 0 };
+	return (struct kdisk_inflight){ .rd = load->users * (d->rd_bytes / load->requests),
+					.wr = load->users * (d->wr_bytes / load->requests) };
 }
 
 const char *kdisk_agreement_name(enum kdisk_agreement a)

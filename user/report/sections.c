@@ -268,7 +268,7 @@ void report_disk_check(const struct targets *ts, const struct kdisk_delta *kd, i
 		const char *name = ts->t[i].label[0] ? ts->t[i].label : ts->t[i].entity;
 		const struct vp_na *why = vp_na_is(na) ? na : &d->na;
 		bool ok = !vp_na_is(na) && d->ok;
-		uint64_t inflight = kdisk_inflight(load, i, d);
+		struct kdisk_inflight inflight = kdisk_inflight(load, i, d);
 		enum kdisk_agreement agree;
 		int r = table_row(&t);
 
@@ -292,14 +292,16 @@ void report_disk_check(const struct targets *ts, const struct kdisk_delta *kd, i
 			table_na(&t, r, 14, why);
 			continue;
 		}
-		agree = kdisk_agreement_of(d, inflight);
+		agree = kdisk_agreement_of(d, &inflight);
 		table_str(&t, r, 14, kdisk_agreement_name(agree));
 		if (agree == KDISK_IN_FLIGHT)
 			table_note(&t,
-				   "%s: writes differ by %+.2f%%, within the requests in flight at "
-				   "the window's ends (%" PRIu64 " bytes: users x write bytes per "
-				   "request)",
-				   name, kdisk_diff_pct(d->wr_bytes, d->k_wr_bytes), inflight);
+				   "%s: read %+.2f%%, write %+.2f%%: beyond 1 %% but within the "
+				   "requests in flight at the window's ends (read %" PRIu64
+				   ", write %" PRIu64 " bytes: users x bytes per request)",
+				   name, kdisk_diff_pct(d->rd_bytes, d->k_rd_bytes),
+				   kdisk_diff_pct(d->wr_bytes, d->k_wr_bytes), inflight.rd,
+				   inflight.wr);
 		if (agree == KDISK_DIFFERS)
 			table_note(
 				&t,
