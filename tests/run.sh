@@ -7,7 +7,8 @@
 #         emulated hosts with real KVM and vhost-net (root, qemu; docs/lab.md)
 # Script/binary convention: exit 0 = pass, 77 = skipped (reason on stdout/stderr), else fail.
 # VIRTPROF_BUILD picks the build dir (build-san for the sanitizer run); TEST_FILTER is a regex
-# on test names.
+# on test names; TEST_LOG_DIR, when set, keeps each root test's whole output there (the lab's
+# BPF suite: its per-case times, where only the summary line would be printed).
 set -u
 cd "$(dirname "$0")/.."
 export VIRTPROF_BUILD=${VIRTPROF_BUILD:-build}
@@ -54,6 +55,9 @@ run_one() { # name timeout cmd...
 	*) fail=$((fail + 1)); failed_names+=("$name")
 	   echo "FAIL  $name (rc=$rc, ${secs}s${first:+, twice})"; sed 's/^/      | /' "$log" | tail -n 60 ;;
 	esac
+	if [ -n "${TEST_LOG_DIR:-}" ]; then
+		mkdir -p "$TEST_LOG_DIR" && mv "$log" "$TEST_LOG_DIR/${name//\//_}.log"
+	fi
 	rm -f "$log"
 }
 

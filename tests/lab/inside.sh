@@ -95,7 +95,8 @@ bpf_only=$(tr ' ' '\n' <<<"$only" | grep '^bpf/' | paste -sd '|')
 if want bpf || [ -n "$bpf_only" ]; then
 	echo "lab: BPF suite"
 	# emulated context switches are ~100x dearer: percentage tolerances doubled (harness.h)
-	VIRTPROF_TEST_TOLERANCE_SCALE=2 TEST_FILTER=${LAB_BPF_FILTER:-bpf/test_} \
+	# (each program's whole output in bpf/: the time of every case)
+	VIRTPROF_TEST_TOLERANCE_SCALE=2 TEST_FILTER=${LAB_BPF_FILTER:-bpf/test_} TEST_LOG_DIR=$LAB_OUT/bpf \
 		./tests/run.sh bpf >"$LAB_OUT/bpf.log" 2>&1
 	sed -n 's/^\(PASS\|FAIL\|SKIP\|FLAKY\) \{1,2\}\(bpf\/[^ :]*\).*/\1 \2/p' "$LAB_OUT/bpf.log" | while read -r v n; do
 		case $v in
@@ -115,13 +116,23 @@ fi
 
 source "$REPO/tests/lab/testbeds.sh"
 # The guests a check runs against that are no longer alive (their qemu gone, the testbed not up).
+# Each testbed's status is kept in $LAB_TB_STATE for the next check (tests/lab/lib.sh tb_json): a
+# `testbed status` takes 2 s of L1 (two HTTP probes through the guest, a dozen forks), 5 s with the
+# host's suites beside it, and it was asked six times per check -- twice here before it, twice
+# after, twice in the check -- a fifth of the lab's time in the guest checks.  tb_down drops a
+# testbed's file, so a guest brought up again is asked anew.
+export LAB_TB_STATE
+LAB_TB_STATE=$(mktemp -d /tmp/vp-tbstate.XXXXXX)
 dead_guests() {
 	local n
 	for n in labon laboff; do
-		[ "$("$VIRTPROF" testbed status --name "$n" --json 2>/dev/null |
-			jq -r '.testbed[0].state // empty')" = up ] || echo "$n"
+		"$VIRTPROF" testbed status --name "$n" --json >"$LAB_TB_STATE/$n.json" 2>/dev/null
+		[ "$(jq -r '.testbed[0].state // empty' "$LAB_TB_STATE/$n.json")" = up ] || echo "$n"
 	done
 }
+# The state the last check left, when both testbeds' files are there: the previous check's
+# dead_guests took them after it ended, and nothing ran since.
+fresh_guests() { [ -s "$LAB_TB_STATE/labon.json" ] && [ -s "$LAB_TB_STATE/laboff.json" ]; }
 # The last lines a dead guest printed, on one line.
 console_tail() { tail -n "${2:-3}" "$1" 2>/dev/null | tr -s '\r\n ' ' ' | cut -c1-300; }
 # A check on the testbeds.  A nested guest that died during it does not decide it: its console is
@@ -130,7 +141,7 @@ console_tail() { tail -n "${2:-3}" "$1" 2>/dev/null | tr -s '\r\n ' ' ' | cut -c
 guest_check() { # name
 	local name=$1 rc dead n note= why=
 	want "$name" || return 0
-	for n in $(dead_guests); do # died since the last check: up again before this one runs
+	fresh_guests || for n in $(dead_guests); do # died since the last check: up again before this one runs
 		tb_down "$n"
 		note+="guest $n was dead before the check (console: $(console_tail "$TB_LAST_LOG")), re-upped; "
 		tb "$n" || { record "FAIL $name: guest $n died and did not come up again (${note%; })"; return; }

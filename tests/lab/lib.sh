@@ -6,7 +6,15 @@ LAB_TB_ON=labon
 LAB_TB_OFF=laboff
 need_cmd jq
 
-tb_json() { "$VIRTPROF" testbed status --name "$1" --json; }
+# A testbed's status: the one inside.sh took just before this check (LAB_TB_STATE: it is 2-5 s of
+# L1 per call), or asked now when there is none.
+tb_json() {
+	if [ -n "${LAB_TB_STATE:-}" ] && [ -s "$LAB_TB_STATE/$1.json" ]; then
+		cat "$LAB_TB_STATE/$1.json"
+	else
+		"$VIRTPROF" testbed status --name "$1" --json
+	fi
+}
 tb_up() { [ "$(tb_json "$1" 2>/dev/null | jq -r '.testbed[0].state // empty')" = up ]; }
 # vhost mode this kernel runs: kthread before 6.4, user worker since (vhost_task)
 expected_vhost_mode() {
@@ -15,13 +23,16 @@ expected_vhost_mode() {
 	if ((maj > 6 || (maj == 6 && min >= 4))); then echo "user-worker"; else echo kthread; fi
 }
 
+# COMM: a task's name (its /proc directory), with builtins only -- a fork is 50-100 ms of L1, and
+# the search for a kthread reads every process's.
+task_comm() { COMM=; read -r COMM 2>/dev/null <"$1/comm"; }
+
 # The lab's VM with vhost-net: its qemu pid, URL and entity.
-lab_vm() {
-	local st
-	st=$(tb_json "$LAB_TB_ON")
-	VM_PID=$(jq -r '.targets[] | select(.target == "vm") | .pid' <<<"$st")
-	VM_URL=$(jq -r '.targets[] | select(.target == "vm") | .url' <<<"$st")
-	VM_ENTITY="vm:$(jq -r '.targets[] | select(.target == "vm") | .id' <<<"$st")"
+lab_vm() { # (one jq: each is 0.4-1 s of L1)
+	local id
+	read -r VM_PID VM_URL id <<<"$(tb_json "$LAB_TB_ON" |
+		jq -r '.targets[] | select(.target == "vm") | "\(.pid) \(.url) \(.id)"')"
+	VM_ENTITY="vm:$id"
 }
 
 # `virtprof run` against the lab VM beside a kernel counter: KERN_MS is what the counter gained

@@ -8,6 +8,8 @@
 tb_down() { # name
 	local f k=1 d=$LAB_OUT/testbed-logs
 	"$VIRTPROF" testbed down --name "$1" >>"$LAB_OUT/testbed_$1.log" 2>&1
+	# its last status is no longer its state (inside.sh dead_guests)
+	[ -z "${LAB_TB_STATE:-}" ] || rm -f "$LAB_TB_STATE/$1.json"
 	mkdir -p "$d"
 	while [ -e "$d/$1-$k-serial.log" ] || [ -e "$d/$1-$k-qemu.err" ]; do k=$((k + 1)); done
 	for f in serial.log qemu.err; do

@@ -14,7 +14,7 @@ tb_up "$LAB_TB_ON" || skip "lab testbed not up"
 lab_vm
 tids=()
 for t in /proc/"$VM_PID"/task/*; do
-	case $(cat "$t/comm") in "CPU "*/KVM) tids+=("${t##*/}") ;; esac
+	task_comm "$t" && case $COMM in "CPU "*/KVM) tids+=("${t##*/}") ;; esac
 done
 [ ${#tids[@]} -gt 0 ] || fail "no 'CPU n/KVM' thread in qemu $VM_PID (not a KVM guest?)"
 guest_ticks() { # TICKS: the vCPU threads' guest time, with builtins only (run_bracketed)

@@ -11,12 +11,12 @@ tb_up "$LAB_TB_ON" || skip "lab testbed not up"
 lab_vm
 statf= mode="user-worker"
 for t in /proc/"$VM_PID"/task/*; do
-	[ "$(cat "$t/comm")" = "vhost-$VM_PID" ] && statf=$t/stat
+	task_comm "$t" && [ "$COMM" = "vhost-$VM_PID" ] && statf=$t/stat
 done
 if [ -z "$statf" ]; then
 	mode=kthread
 	for p in /proc/[0-9]*; do
-		[ "$(cat "$p/comm" 2>/dev/null)" = "vhost-$VM_PID" ] && statf=$p/stat && break
+		task_comm "$p" && [ "$COMM" = "vhost-$VM_PID" ] && statf=$p/stat && break
 	done
 fi
 [ -n "$statf" ] || fail "no vhost-$VM_PID worker thread or kthread"
