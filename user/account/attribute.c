@@ -52,7 +52,7 @@ void attributor_invalidate(struct attributor *a)
 static bool slot_fresh(const struct attributor *a, const struct verdict_slot *s,
 		       const struct thread_rec *r)
 {
-	return s && s->tid && s->gen == a->gen && s->facts_seq == r->facts_seq;
+	return s && s->gen == a->gen && s->facts_seq == r->facts_seq;
 }
 
 static bool needs_cmdline(const char *pcomm)
