@@ -151,10 +151,27 @@ lab_online_cpus() {
 # After setup: the patches made with every CPU online, one line ("N live patches after setup:
 # site [kind, task] <- the callers that asked xK; ...").  Each poke line of the record is followed
 # by its stack, one frame a line; the first frames are the patching machinery itself.
+# The pokes after setup (from the "online" mark), each site named function+offset from this
+# boot's /proc/kallsyms: a function's name alone does not say which of its keys flipped
+# (inet_getpeer+0x40 was inetpeer's hash secret, inlined).
+lab_pokes_after_setup() {
+	local line f a s off
+	sed -n '/^=== online ===/,$p' "$LAB_POKES_LOG" | while IFS= read -r line; do
+		if [[ $line =~ ^poke\ [0-9]+\ [a-z]+\ ([^ ]+)\ .*\ addr\ ([0-9a-f]+)$ ]]; then
+			f=${BASH_REMATCH[1]} a=${BASH_REMATCH[2]}
+			s=$(awk -v n="$f" '$3 == n { print $1; exit }' /proc/kallsyms 2>/dev/null)
+			if [ -n "$s" ]; then
+				off=$((16#$a - 16#$s))
+				((off >= 0 && off < 1048576)) && line=${line/ $f / $f+$(printf '0x%x' "$off") }
+			fi
+		fi
+		printf '%s\n' "$line"
+	done
+}
 lab_pokes_summary() {
 	[ -s "${LAB_POKES_LOG:-}" ] || { echo "live patches: not recorded"; return 0; }
 	grep -q '^not available' "$LAB_POKES_LOG" && { echo "live patches: $(head -n 1 "$LAB_POKES_LOG")"; return 0; }
-	awk 'function done_poke() { if (cur != "") { s[cur why]++; cur = "" } }
+	lab_pokes_after_setup | awk 'function done_poke() { if (cur != "") { s[cur why]++; cur = "" } }
 		/^=== online ===/ { done_poke(); on = 1; next }
 		/^poke / { done_poke(); if (on) { n++; cur = $4 " [" $3 ", " $5 "]"; why = ""; depth = 0 }; next }
 		cur != "" && /^[ \t]+[^ \t]/ {
@@ -169,7 +186,7 @@ lab_pokes_summary() {
 			printf "%d live patches after setup", n
 			if (n) { printf ":"; for (k in s) printf " %s x%d;", k, s[k] }
 			printf "\n"
-		}' "$LAB_POKES_LOG"
+		}'
 }
 
 # The testbeds' state on a block device: L1's root is a tmpfs, which has no block layer, and the
