@@ -17,6 +17,9 @@
 # vm.max_map_count are raised for the run when the threads need it, and restored.  The helper
 # runs in a cpu cgroup of its own: how many of its threads run each second is what that group
 # gets of the machine (the "rows per interval" column says how many ran).
+# The peer, on the same host right after virtprof: procps `top -b -H -d 1`, the per-thread view
+# of the same host (it reads every thread's /proc stat each second), its CPU over SECS seconds
+# after its first two refreshes.
 # Goals: <= 2 % of one CPU at 10,000 threads, <= 10 % at 100,000; RSS <= 200 MB at 100,000.
 # Usage: scripts/bench/scale.sh   (root; build first)
 set -u
@@ -49,7 +52,7 @@ start_top() {
 }
 # measure LABEL: $tp measured for SECS seconds from its third interval on; one table row
 measure() {
-	local label=$1 t0 c0 c1 t1 rss hwm cov drops rows ht skip ntg
+	local label=$1 t0 c0 c1 t1 rss hwm cov drops rows ht skip ntg peer
 	if ! wait_for 1200 bash -c "[ \$(wc -l <'$tmp/top.json') -ge 2 ]"; then
 		kill -INT $tp; wait $tp
 		echo "| $label | top did not print two intervals in 120 s: $(tail -n 1 "$tmp/top.err") |"
@@ -66,6 +69,7 @@ measure() {
 	hwm=$(status_kb $tp VmHWM)
 	kill -INT $tp
 	wait $tp
+	peer=$(peer_cpu)
 	# the intervals inside the window: coverage range, drops, rows (threads that ran) per interval
 	# an interval without a boundary has coverage n/a (null): counted, not a number
 	cov=$(jq -s -r --argjson k "$skip" '.[$k:] | [.[].coverage[0].coverage_pct] as $c |
@@ -77,15 +81,30 @@ measure() {
 	ntg=$(jq -s --argjson k "$skip" '[.[$k:][] | (.targets // []) | length] | min' "$tmp/top.json")
 	awk -v l="$label" -v ht="$ht" -v c="$((c1 - c0))" -v hz="$hz" \
 		-v w="$(((t1 - t0) / 1000000))" -v rss="$rss" -v hwm="$hwm" -v cov="$cov" \
-		-v d="$drops" -v rows="$rows" -v ntg="$ntg" 'BEGIN {
-		printf "| %s | %d | %d | %d | %.1f | %.0f | %.0f | %s | %d |\n", l, ht, rows, ntg,
-			100 * c / hz / (w / 1000), rss / 1024, hwm / 1024, cov, d }'
+		-v d="$drops" -v rows="$rows" -v ntg="$ntg" -v peer="$peer" 'BEGIN {
+		printf "| %s | %d | %d | %d | %.1f | %.0f | %.0f | %s | %d | %s |\n", l, ht, rows, ntg,
+			100 * c / hz / (w / 1000), rss / 1024, hwm / 1024, cov, d, peer }'
+}
+# The peer's CPU (% of one CPU) over SECS seconds on the host as it is now.
+peer_cpu() {
+	local p c0 c1 t0 t1
+	command -v top >/dev/null || { echo "n/a (no procps top)"; return; }
+	top -b -H -d 1 -w 512 >/dev/null 2>&1 &
+	p=$!
+	sleep 2.5 # its first two refreshes
+	c0=$(cpu_ticks $p) t0=$(date +%s%N)
+	sleep "$SECS"
+	c1=$(cpu_ticks $p) t1=$(date +%s%N)
+	kill $p
+	wait $p 2>/dev/null
+	awk -v c="$((c1 - c0))" -v hz="$hz" -v w="$(((t1 - t0) / 1000000))" \
+		'BEGIN { printf "%.1f", 100 * c / hz / (w / 1000) }'
 }
 
 echo "virtprof $(git -C "$here" rev-parse --short HEAD 2>/dev/null), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg), ${SECS}s per size, threads waking every ${PERIOD} ms"
 echo
-echo "| host | threads on the host | rows per interval (max) | targets (min) | virtprof CPU, % of one CPU | RSS MB | peak RSS MB | coverage % | drops |"
-echo "|---|---|---|---|---|---|---|---|---|"
+echo "| host | threads on the host | rows per interval (max) | targets (min) | virtprof CPU, % of one CPU | RSS MB | peak RSS MB | coverage % | drops | peer: top -b -H -d 1, % of one CPU |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
 
 old_pid_max=$(cat /proc/sys/kernel/pid_max)
 old_maps=$(cat /proc/sys/vm/max_map_count)
